@@ -1,0 +1,743 @@
+//! The scanner: bytes to tokens, with upstream's terminator insertion and error texts.
+//!
+//! logos classifies where each token starts and consumes the common runs (blanks, ASCII
+//! identifiers, operators). Strings, comments, numbers and non-ASCII identifiers are finished
+//! by hand because their error positions and recovery are part of the language's contract.
+//!
+//! The output keeps comments apart from the token stream (the parser never sees them), and each
+//! scanner error remembers the index of the token that was current when upstream's lazy scanner
+//! would have reported it, so errors can be merged with the parser's in upstream's order.
+
+use logos::Logos;
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+
+use crate::span::{LineIndex, Span};
+use crate::token::{Token, TokenKind};
+
+/// A comment as the formatter needs it: where it is, and its text with carriage returns removed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub span: Span,
+    pub text: Box<str>,
+}
+
+impl Comment {
+    pub fn is_block(&self) -> bool {
+        self.text.starts_with("/*")
+    }
+}
+
+/// A scanner error, positioned at a byte offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScanError {
+    pub offset: u32,
+    pub message: String,
+    /// Index (in `Lexed::tokens`) of the token being produced when the error was found.
+    pub token_index: u32,
+}
+
+/// The result of scanning one source text.
+#[derive(Clone, Debug)]
+pub struct Lexed {
+    /// Every non-comment token, ending with exactly one `Eof`.
+    pub tokens: Vec<Token>,
+    pub comments: Vec<Comment>,
+    /// Comment groups as index ranges into `comments` (§2.6).
+    pub comment_groups: Vec<std::ops::Range<u32>>,
+    pub errors: Vec<ScanError>,
+    pub lines: LineIndex,
+}
+
+#[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
+#[logos(utf8 = false)]
+enum Raw {
+    #[regex(b"[ \t\r]+")]
+    Blank,
+    #[token(b"\n")]
+    Newline,
+    #[regex(b"[A-Za-z_][A-Za-z0-9_]*")]
+    AsciiIdent,
+    #[regex(b"[0-9]")]
+    Digit,
+    #[regex(b"\\.[0-9]")]
+    DotDigit,
+    #[token(b"\"")]
+    DoubleQuote,
+    #[token(b"`")]
+    Backtick,
+    #[token(b"'")]
+    SingleQuote,
+    #[token(b"//")]
+    LineComment,
+    #[token(b"/*")]
+    BlockComment,
+    #[token(b"||")]
+    Or,
+    #[token(b"|")]
+    Pipe,
+    #[token(b"&&")]
+    And,
+    #[token(b"&")]
+    Amp,
+    #[token(b"!")]
+    Not,
+    #[token(b"!=")]
+    Neq,
+    #[token(b"=")]
+    Assign,
+    #[token(b"==")]
+    Eq,
+    #[token(b"<")]
+    Lt,
+    #[token(b"<=")]
+    Lte,
+    #[token(b">")]
+    Gt,
+    #[token(b">=")]
+    Gte,
+    #[token(b"+")]
+    Add,
+    #[token(b"-")]
+    Sub,
+    #[token(b"*")]
+    Mul,
+    #[token(b"/")]
+    Div,
+    #[token(b"%")]
+    Mod,
+    #[token(b"^")]
+    Pow,
+    #[token(b"{")]
+    LCurly,
+    #[token(b"}")]
+    RCurly,
+    #[token(b"(")]
+    LParen,
+    #[token(b")")]
+    RParen,
+    #[token(b"[")]
+    LBrack,
+    #[token(b"]")]
+    RBrack,
+    #[token(b",")]
+    Comma,
+    #[token(b".")]
+    Dot,
+}
+
+const BOM: char = '\u{FEFF}';
+
+/// Scans `src` completely.
+pub fn lex(src: &[u8]) -> Lexed {
+    Scanner::new(src).run()
+}
+
+struct Scanner<'a> {
+    src: &'a [u8],
+    lexer: logos::Lexer<'a, Raw>,
+    insert_term: bool,
+    tokens: Vec<Token>,
+    comments: Vec<Comment>,
+    comment_groups: Vec<std::ops::Range<u32>>,
+    /// Start of the comment group being collected, if the last item was a comment.
+    open_group: Option<u32>,
+    /// Line on which the last comment of the open group ends.
+    group_end_line: u32,
+    errors: Vec<ScanError>,
+    lines: LineIndex,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(src: &'a [u8]) -> Self {
+        Scanner {
+            src,
+            lexer: Raw::lexer(src),
+            insert_term: false,
+            tokens: Vec::with_capacity(src.len() / 5 + 2),
+            comments: Vec::new(),
+            comment_groups: Vec::new(),
+            open_group: None,
+            group_end_line: 0,
+            errors: Vec::new(),
+            lines: LineIndex::new(src),
+        }
+    }
+
+    fn run(mut self) -> Lexed {
+        // A byte-order mark is skipped only as the very first character.
+        if self.src.starts_with("\u{FEFF}".as_bytes()) {
+            self.restart_at(3);
+        }
+        loop {
+            let Some(raw) = self.lexer.next() else {
+                let end = self.src.len() as u32;
+                if self.insert_term {
+                    self.insert_term = false;
+                    self.push(TokenKind::Terminator, Span::at(end));
+                }
+                self.push(TokenKind::Eof, Span::at(end));
+                break;
+            };
+            let span = self.lexer.span();
+            let start = span.start as u32;
+            match raw {
+                Ok(raw) => self.raw_token(raw, start, span.end as u32),
+                Err(()) => self.unknown_char(start),
+            }
+        }
+        self.close_group();
+        Lexed {
+            tokens: self.tokens,
+            comments: self.comments,
+            comment_groups: self.comment_groups,
+            errors: self.errors,
+            lines: self.lines,
+        }
+    }
+
+    fn raw_token(&mut self, raw: Raw, start: u32, end: u32) {
+        use TokenKind as K;
+        let simple = |k: K| Some(k);
+        let kind = match raw {
+            Raw::Blank => None,
+            Raw::Newline => {
+                if self.insert_term {
+                    self.insert_term = false;
+                    self.push(K::Terminator, Span::new(start, end));
+                }
+                return;
+            }
+            Raw::AsciiIdent => {
+                let end = self.finish_identifier(end);
+                self.bump_to(end);
+                self.identifier(start, end);
+                return;
+            }
+            Raw::Digit | Raw::DotDigit => {
+                self.number(start);
+                return;
+            }
+            Raw::DoubleQuote => {
+                let end = self.scan_string(start, b'"', true, false);
+                self.insert_term = true;
+                self.push(K::String, Span::new(start, end));
+                return;
+            }
+            Raw::Backtick => {
+                let end = self.scan_string(start, b'`', false, true);
+                self.insert_term = true;
+                self.push(K::String, Span::new(start, end));
+                return;
+            }
+            Raw::SingleQuote => {
+                self.error(start, "illegal single-quoted string; use double quotes");
+                let end = self.scan_string(start, b'\'', true, false);
+                self.insert_term = true;
+                self.push(K::Illegal, Span::new(start, end));
+                return;
+            }
+            Raw::LineComment | Raw::BlockComment => {
+                self.comment(start);
+                return;
+            }
+            Raw::Pipe => {
+                self.error(end, "missing second | in ||");
+                simple(K::Or)
+            }
+            Raw::Amp => {
+                self.error(end, "missing second & in &&");
+                simple(K::And)
+            }
+            Raw::Or => simple(K::Or),
+            Raw::And => simple(K::And),
+            Raw::Not => simple(K::Not),
+            Raw::Neq => simple(K::Neq),
+            Raw::Assign => simple(K::Assign),
+            Raw::Eq => simple(K::Eq),
+            Raw::Lt => simple(K::Lt),
+            Raw::Lte => simple(K::Lte),
+            Raw::Gt => simple(K::Gt),
+            Raw::Gte => simple(K::Gte),
+            Raw::Add => simple(K::Add),
+            Raw::Sub => simple(K::Sub),
+            Raw::Mul => simple(K::Mul),
+            Raw::Div => simple(K::Div),
+            Raw::Mod => simple(K::Mod),
+            Raw::Pow => simple(K::Pow),
+            Raw::LCurly => simple(K::LCurly),
+            Raw::RCurly => simple(K::RCurly),
+            Raw::LParen => simple(K::LParen),
+            Raw::RParen => simple(K::RParen),
+            Raw::LBrack => simple(K::LBrack),
+            Raw::RBrack => simple(K::RBrack),
+            Raw::Comma => simple(K::Comma),
+            Raw::Dot => simple(K::Dot),
+        };
+        if let Some(kind) = kind {
+            self.insert_term = kind.inserts_terminator();
+            self.push(kind, Span::new(start, end));
+        }
+    }
+
+    /// Appends a token; a token other than a comment closes the open comment group.
+    fn push(&mut self, kind: TokenKind, span: Span) {
+        self.close_group();
+        self.tokens.push(Token { kind, span });
+    }
+
+    fn close_group(&mut self) {
+        if let Some(first) = self.open_group.take() {
+            self.comment_groups.push(first..self.comments.len() as u32);
+        }
+    }
+
+    fn error(&mut self, offset: u32, message: impl Into<String>) {
+        let token_index = self.tokens.len() as u32;
+        self.errors.push(ScanError { offset, message: message.into(), token_index });
+    }
+
+    /// Decodes the character at `offset`, reporting the encoding errors upstream's
+    /// character reader reports. Returns the character and its width; `None` at EOF.
+    fn read_char(&mut self, offset: u32) -> Option<(char, u32)> {
+        let rest = self.src.get(offset as usize..)?;
+        let &b = rest.first()?;
+        if b == 0 {
+            self.error(offset, "illegal character NUL");
+            return Some(('\0', 1));
+        }
+        if b < 0x80 {
+            return Some((b as char, 1));
+        }
+        match decode_utf8(rest) {
+            Some((c, w)) => {
+                if c == BOM && offset > 0 {
+                    self.error(offset, "illegal byte order mark");
+                }
+                Some((c, w))
+            }
+            None => {
+                self.error(offset, "illegal UTF-8 encoding");
+                Some((char::REPLACEMENT_CHARACTER, 1))
+            }
+        }
+    }
+
+    /// Extends an identifier past non-ASCII letters and digits; returns its end.
+    fn finish_identifier(&mut self, mut end: u32) -> u32 {
+        while let Some(&b) = self.src.get(end as usize) {
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                end += 1;
+                continue;
+            }
+            if b < 0x80 {
+                break;
+            }
+            match decode_utf8(&self.src[end as usize..]) {
+                Some((c, w)) if is_letter(c) || is_unicode_digit(c) => end += w,
+                _ => break,
+            }
+        }
+        end
+    }
+
+    fn identifier(&mut self, start: u32, end: u32) {
+        let kind = match &self.src[start as usize..end as usize] {
+            b"true" | b"false" => TokenKind::Bool,
+            b"null" => TokenKind::Null,
+            _ => TokenKind::Ident,
+        };
+        self.insert_term = true;
+        self.push(kind, Span::new(start, end));
+    }
+
+    /// A byte logos could not classify: a non-ASCII identifier start or an illegal character.
+    fn unknown_char(&mut self, start: u32) {
+        let (c, width) = self.read_char(start).unwrap_or((char::REPLACEMENT_CHARACTER, 1));
+        if is_letter(c) {
+            let end = self.finish_identifier(start + width);
+            self.bump_to(end);
+            self.identifier(start, end);
+            return;
+        }
+        if c != BOM {
+            self.error(start, format!("illegal character {}", go_sharp_u(c)));
+        }
+        // An illegal character keeps the previous terminator state.
+        self.bump_to(start + width);
+        self.push(TokenKind::Illegal, Span::new(start, start + width));
+    }
+
+    /// Restarts logos at `offset` (when a token we finished by hand ended before logos' end).
+    fn restart_at(&mut self, offset: u32) {
+        let mut lexer = Raw::lexer(self.src);
+        lexer.bump(offset as usize);
+        self.lexer = lexer;
+    }
+
+    fn byte(&self, offset: u32) -> Option<u8> {
+        self.src.get(offset as usize).copied()
+    }
+
+    fn digits(&self, mut at: u32) -> u32 {
+        while matches!(self.byte(at), Some(b'0'..=b'9')) {
+            at += 1;
+        }
+        at
+    }
+
+    fn number(&mut self, start: u32) {
+        let mut kind = TokenKind::Number;
+        let mut at = start;
+        if self.byte(at) != Some(b'.') {
+            at = self.digits(at);
+        }
+        if self.byte(at) == Some(b'.') {
+            kind = TokenKind::Float;
+            at = self.digits(at + 1);
+        }
+        if matches!(self.byte(at), Some(b'e' | b'E')) {
+            kind = TokenKind::Float;
+            at += 1;
+            if matches!(self.byte(at), Some(b'+' | b'-')) {
+                at += 1;
+            }
+            let end = self.digits(at);
+            if end == at {
+                self.error(start, "exponent has no digits");
+            }
+            at = end;
+        }
+        self.bump_to(at);
+        self.insert_term = true;
+        self.push(kind, Span::new(start, at));
+    }
+
+    fn bump_to(&mut self, end: u32) {
+        let cur = self.lexer.span().end as u32;
+        if end > cur {
+            self.lexer.bump((end - cur) as usize);
+        } else if end < cur {
+            self.restart_at(end);
+        }
+    }
+
+    /// Scans a string whose opening quote is at `start`; returns the end offset.
+    fn scan_string(&mut self, start: u32, until: u8, escapes: bool, multiline: bool) -> u32 {
+        let mut at = start + 1;
+        loop {
+            let Some(b) = self.byte(at) else {
+                self.error(start, "string literal not terminated");
+                break;
+            };
+            if b == b'\n' && !multiline {
+                self.error(start, "string literal not terminated");
+                break;
+            }
+            let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
+            at += w;
+            if b == until {
+                break;
+            }
+            if escapes && b == b'\\' {
+                at = self.scan_escape(at);
+            }
+        }
+        self.bump_to(at);
+        at
+    }
+
+    /// Validates the escape whose first character (after the backslash) is at `at`; returns
+    /// where scanning continues. On an error it stops at the offending character.
+    fn scan_escape(&mut self, at: u32) -> u32 {
+        let (n, base, max, mut pos) = match self.byte(at) {
+            Some(b'a' | b'b' | b'f' | b'n' | b'r' | b't' | b'v' | b'\\' | b'"') => return at + 1,
+            Some(b'0'..=b'7') => (3, 8, 255u32, at),
+            Some(b'x') => (2, 16, 255, at + 1),
+            Some(b'u') => (4, 16, 0x10FFFF, at + 1),
+            Some(b'U') => (8, 16, 0x10FFFF, at + 1),
+            None => {
+                self.error(at, "escape sequence not terminated");
+                return at;
+            }
+            Some(_) => {
+                // The offending character is read (and its encoding checked) by the caller.
+                self.error(at, "unknown escape sequence");
+                return at;
+            }
+        };
+        // Upstream's reader has already checked the encoding of the character after `\`.
+        if pos > at {
+            self.read_char(pos);
+        }
+        let mut value: u32 = 0;
+        for _ in 0..n {
+            let Some(b) = self.byte(pos) else {
+                self.error(at, "escape sequence not terminated");
+                return pos;
+            };
+            let digit = (b as char).to_digit(16).filter(|&d| d < base);
+            let Some(d) = digit.filter(|_| b.is_ascii()) else {
+                let c = decode_utf8(&self.src[pos as usize..]).map(|(c, _)| c).unwrap_or('\u{FFFD}');
+                self.error(at, format!("illegal character {} in escape sequence", go_sharp_u(c)));
+                return pos;
+            };
+            value = value.wrapping_mul(base).wrapping_add(d);
+            pos += 1;
+            if self.byte(pos).is_some() {
+                self.read_char(pos);
+            }
+        }
+        if value > max || (0xD800..0xE000).contains(&value) {
+            self.error(at, "escape sequence is invalid Unicode code point");
+        }
+        pos
+    }
+
+    /// A comment starting at `start` (`//` or `/*`).
+    fn comment(&mut self, start: u32) {
+        if self.insert_term && self.comment_reaches_line_end(start) {
+            // The statement ends here; the comment is scanned after the terminator.
+            self.insert_term = false;
+            self.push(TokenKind::Terminator, Span::at(start));
+        }
+        let block = self.byte(start + 1) == Some(b'*');
+        let mut at = start + 2;
+        let mut closed = !block;
+        if block {
+            while let Some(b) = self.byte(at) {
+                let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
+                at += w;
+                if b == b'*' && self.byte(at) == Some(b'/') {
+                    at += 1;
+                    closed = true;
+                    break;
+                }
+            }
+            if !closed {
+                self.error(start, "block comment not terminated");
+            }
+        } else {
+            while let Some(b) = self.byte(at) {
+                if b == b'\n' {
+                    break;
+                }
+                let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
+                at += w;
+            }
+        }
+        self.bump_to(at);
+        self.insert_term = false;
+        let raw = &self.src[start as usize..at as usize];
+        let text = comment_text(raw, block);
+        self.add_comment(Comment { span: Span::new(start, at), text });
+    }
+
+    fn add_comment(&mut self, comment: Comment) {
+        let start_line = self.lines.line(comment.span.start);
+        let index = self.comments.len() as u32;
+        if self.open_group.is_some() && start_line > self.group_end_line + 1 {
+            self.close_group();
+        }
+        if self.open_group.is_none() {
+            self.open_group = Some(index);
+        }
+        let newlines = comment.text.bytes().filter(|&b| b == b'\n').count() as u32;
+        self.group_end_line = start_line + newlines;
+        self.comments.push(comment);
+    }
+
+    /// Upstream's look-ahead: does this comment (and any block comments following it on the
+    /// same line) run to the end of the line?
+    fn comment_reaches_line_end(&mut self, start: u32) -> bool {
+        let mut at = start + 1;
+        while matches!(self.byte(at), Some(b'/' | b'*')) {
+            if self.byte(at) == Some(b'/') {
+                return true;
+            }
+            at += 1;
+            let mut finished = false;
+            while let Some(b) = self.byte(at) {
+                if b == b'\n' {
+                    return true;
+                }
+                let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
+                at += w;
+                if b == b'*' && self.byte(at) == Some(b'/') {
+                    at += 1;
+                    finished = true;
+                    break;
+                }
+            }
+            if !finished {
+                return true;
+            }
+            while matches!(self.byte(at), Some(b' ' | b'\t' | b'\r')) {
+                at += 1;
+            }
+            match self.byte(at) {
+                None | Some(b'\n') => return true,
+                Some(b'/') => at += 1,
+                Some(_) => return false,
+            }
+        }
+        false
+    }
+}
+
+/// The comment's text with carriage returns removed as upstream does.
+fn comment_text(raw: &[u8], block: bool) -> Box<str> {
+    let mut cr = raw.iter().filter(|&&b| b == b'\r').count();
+    let mut lit = raw;
+    if cr > 0 && lit.last() == Some(&b'\r') {
+        lit = &lit[..lit.len() - 1];
+        cr -= 1;
+    }
+    if cr == 0 {
+        return String::from_utf8_lossy(lit).into();
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(lit.len());
+    for (j, &b) in lit.iter().enumerate() {
+        let keep_cr = block && out.len() > 2 && out.last() == Some(&b'*') && lit.get(j + 1) == Some(&b'/');
+        if b != b'\r' || keep_cr {
+            out.push(b);
+        }
+    }
+    String::from_utf8_lossy(&out).into()
+}
+
+/// Decodes one UTF-8 character; `None` for an invalid sequence.
+fn decode_utf8(bytes: &[u8]) -> Option<(char, u32)> {
+    let len = match bytes.first()? {
+        0x00..=0x7F => 1,
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return None,
+    };
+    let s = std::str::from_utf8(bytes.get(..len)?).ok()?;
+    s.chars().next().map(|c| (c, len as u32))
+}
+
+/// Upstream's identifier letters: ASCII letters, `_`, and Unicode category L.
+pub fn is_letter(c: char) -> bool {
+    c.is_ascii_alphabetic()
+        || c == '_'
+        || (!c.is_ascii() && c.general_category_group() == GeneralCategoryGroup::Letter)
+}
+
+/// Unicode decimal digits (category Nd), as Go's `unicode.IsDigit`.
+pub fn is_unicode_digit(c: char) -> bool {
+    c.is_ascii_digit()
+        || (!c.is_ascii() && c.general_category() == unicode_properties::GeneralCategory::DecimalNumber)
+}
+
+/// Go's `%#U` format: `U+0041 'A'`, or just `U+0007` when not printable.
+pub fn go_sharp_u(c: char) -> String {
+    let code = format!("U+{:04X}", c as u32);
+    if crate::quote::is_go_printable(c) {
+        format!("{code} '{c}'")
+    } else {
+        code
+    }
+}
+
+/// Whether `s` is exactly one identifier token.
+pub fn is_valid_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if is_letter(c) => {}
+        _ => return false,
+    }
+    if !chars.all(|c| is_letter(c) || is_unicode_digit(c)) {
+        return false;
+    }
+    !matches!(s, "true" | "false" | "null")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<TokenKind> {
+        lex(src.as_bytes()).tokens.iter().map(|t| t.kind).collect()
+    }
+
+    fn errors(src: &str) -> Vec<(u32, String)> {
+        lex(src.as_bytes()).errors.into_iter().map(|e| (e.offset, e.message)).collect()
+    }
+
+    #[test]
+    fn terminators_follow_value_tokens() {
+        use TokenKind::*;
+        assert_eq!(kinds("a = 1\nb"), vec![Ident, Assign, Number, Terminator, Ident, Terminator, Eof]);
+        assert_eq!(kinds("a = 1 +\n2"), vec![Ident, Assign, Number, Add, Number, Terminator, Eof]);
+        assert_eq!(kinds("[\n1,\n]"), vec![LBrack, Number, Comma, RBrack, Terminator, Eof]);
+    }
+
+    #[test]
+    fn comment_lookahead_inserts_terminator_first() {
+        use TokenKind::*;
+        let lexed = lex(b"a = 1 // c\nb = 2");
+        assert_eq!(lexed.tokens[3].kind, Terminator);
+        assert_eq!(lexed.tokens[3].span.start, 6);
+        assert_eq!(lexed.comments.len(), 1);
+        assert_eq!(kinds("a /* x */ = 1"), vec![Ident, Assign, Number, Terminator, Eof]);
+        assert_eq!(kinds("a /* x */\n= 1"), vec![Ident, Terminator, Assign, Number, Terminator, Eof]);
+    }
+
+    #[test]
+    fn numbers() {
+        use TokenKind::*;
+        assert_eq!(kinds("1."), vec![Float, Terminator, Eof]);
+        assert_eq!(kinds(".5"), vec![Float, Terminator, Eof]);
+        assert_eq!(kinds("1..2"), vec![Float, Float, Terminator, Eof]);
+        assert_eq!(kinds("0x10"), vec![Number, Ident, Terminator, Eof]);
+        assert_eq!(kinds("1ex"), vec![Float, Ident, Terminator, Eof]);
+        assert_eq!(errors("a = 10E"), vec![(4, "exponent has no digits".into())]);
+    }
+
+    #[test]
+    fn identifiers_and_keywords() {
+        use TokenKind::*;
+        assert_eq!(kinds("ŝfoo a۰۱۸ true null"), vec![Ident, Ident, Bool, Null, Terminator, Eof]);
+        assert_eq!(errors("٣x"), vec![(0, "illegal character U+0663 '٣'".into())]);
+        assert!(is_valid_identifier("foo६४"));
+        assert!(!is_valid_identifier("true"));
+        assert!(!is_valid_identifier("a b"));
+    }
+
+    #[test]
+    fn string_errors() {
+        assert_eq!(errors(r#""\'""#), vec![(2, "unknown escape sequence".into())]);
+        assert_eq!(errors(r#""\xg1""#), vec![(2, "illegal character U+0067 'g' in escape sequence".into())]);
+        assert_eq!(errors(r#""\uD800""#), vec![(2, "escape sequence is invalid Unicode code point".into())]);
+        assert_eq!(errors("\"abc\nd"), vec![(0, "string literal not terminated".into())]);
+        assert_eq!(errors("'a'"), vec![(0, "illegal single-quoted string; use double quotes".into())]);
+        assert!(errors(r#""\a\b\f\n\r\t\v\\\" \101 \x41 \u0041 \U00000041""#).is_empty());
+    }
+
+    #[test]
+    fn operator_errors() {
+        assert_eq!(errors("a | b"), vec![(3, "missing second | in ||".into())]);
+        assert_eq!(errors("# x"), vec![(0, "illegal character U+0023 '#'".into())]);
+        assert_eq!(errors("/* x"), vec![(0, "block comment not terminated".into())]);
+        assert_eq!(
+            errors("\0"),
+            vec![(0, "illegal character NUL".into()), (0, "illegal character U+0000".into())]
+        );
+    }
+
+    #[test]
+    fn bom_is_skipped_only_at_start() {
+        assert!(errors("\u{FEFF}a = 1").is_empty());
+        assert_eq!(errors("a\u{FEFF}"), vec![(1, "illegal byte order mark".into())]);
+    }
+
+    #[test]
+    fn comment_groups_split_on_blank_lines_and_tokens() {
+        let lexed = lex(b"// a\n// b\n\n// c\nx = 1 // d\n// e");
+        assert_eq!(lexed.comment_groups, vec![0..2, 2..3, 3..5]);
+        let lexed = lex(b"a = 1\r\n// x\r\n");
+        assert_eq!(&*lexed.comments[0].text, "// x");
+    }
+}

@@ -1,0 +1,632 @@
+//! The parser: tokens to [`ast`](crate::ast), never failing.
+//!
+//! The expression grammar is built from chumsky combinators (a `foldl` per precedence level,
+//! `choice` over primaries). Statements, bodies and lists use `custom` parsers because upstream's
+//! recovery is procedural: it reports at the current token, drops a second error on the same
+//! line, and skips tokens by rules of its own (§3 of the syntax spec). Reproducing those rules is
+//! what makes our diagnostics match upstream's line for line.
+//!
+//! Errors are collected in the parser state rather than as chumsky errors: every parser here
+//! succeeds, so the AST is always complete (a bad primary becomes `null`).
+
+use chumsky::error::EmptyErr;
+use chumsky::extra;
+use chumsky::input::{Checkpoint, Cursor, InputRef};
+use chumsky::inspector::Inspector;
+use chumsky::prelude::*;
+use smol_str::SmolStr;
+
+use crate::ast::*;
+use crate::diagnostics::Diagnostic;
+use crate::lexer::{self, is_valid_identifier, Lexed};
+use crate::quote::go_quote_bytes;
+use crate::span::{LineIndex, Span};
+use crate::token::{Token, TokenKind as K};
+
+type Tokens<'a> = &'a [Token];
+type Extra<'a> = extra::Full<EmptyErr, State<'a>, ()>;
+type Inp<'a, 'p> = InputRef<'a, 'p, Tokens<'a>, Extra<'a>>;
+type PResult<T> = Result<T, EmptyErr>;
+type MapExtra<'a, 'b> = chumsky::input::MapExtra<'a, 'b, Tokens<'a>, Extra<'a>>;
+type BoxedP<'a, O> = chumsky::Boxed<'a, 'a, Tokens<'a>, O, Extra<'a>>;
+
+/// A diagnostic from the parser, with the index of the token that was current when it arose.
+struct Pending {
+    token_index: u32,
+    diagnostic: Diagnostic,
+}
+
+/// Parser state: the source (for token text) and the diagnostics found so far.
+pub(crate) struct State<'a> {
+    src: &'a [u8],
+    lines: &'a LineIndex,
+    diagnostics: Vec<Pending>,
+    /// Line of the last error reported through the suppressing path (0: none yet).
+    last_error_line: u32,
+}
+
+impl<'a> Inspector<'a, Tokens<'a>> for State<'a> {
+    type Checkpoint = (usize, u32);
+
+    fn on_token(&mut self, _: &Token) {}
+
+    fn on_save<'p>(&self, _: &Cursor<'a, 'p, Tokens<'a>>) -> Self::Checkpoint {
+        (self.diagnostics.len(), self.last_error_line)
+    }
+
+    fn on_rewind<'p>(&mut self, marker: &Checkpoint<'a, 'p, Tokens<'a>, Self::Checkpoint>) {
+        let (len, line) = *marker.inspector();
+        self.diagnostics.truncate(len);
+        self.last_error_line = line;
+    }
+}
+
+// ---- token-level helpers (upstream's `p.tok`, `p.next()`, `expect`, `advance`) ----
+
+fn current(inp: &mut Inp<'_, '_>) -> Token {
+    match inp.peek_ref() {
+        Some(t) => *t,
+        None => {
+            let end = inp.state().src.len() as u32;
+            Token { kind: K::Eof, span: Span::at(end) }
+        }
+    }
+}
+
+fn kind(inp: &mut Inp<'_, '_>) -> K {
+    current(inp).kind
+}
+
+/// Moves to the next token; the scanner keeps answering EOF at the end.
+fn bump(inp: &mut Inp<'_, '_>) {
+    if kind(inp) != K::Eof {
+        inp.skip();
+    }
+}
+
+fn token_index(inp: &mut Inp<'_, '_>) -> u32 {
+    *inp.cursor().inner() as u32
+}
+
+/// Reports at the current token unless the previous such error was on the same line.
+fn error_here(inp: &mut Inp<'_, '_>, message: String) {
+    let token = current(inp);
+    let index = token_index(inp);
+    let state = inp.state();
+    let line = state.lines.line(token.span.start);
+    if state.last_error_line == line {
+        return;
+    }
+    state.last_error_line = line;
+    state.diagnostics.push(Pending {
+        token_index: index,
+        diagnostic: Diagnostic::error(token.span, message).with_code("parse"),
+    });
+}
+
+/// Reports an error that is never suppressed (and does not count for suppression).
+fn error_at(inp: &mut Inp<'_, '_>, span: Span, message: &str) {
+    let index = token_index(inp);
+    inp.state().diagnostics.push(Pending {
+        token_index: index,
+        diagnostic: Diagnostic::error(span, message).with_code("parse"),
+    });
+}
+
+fn expect_token(inp: &mut Inp<'_, '_>, want: K) -> Token {
+    let token = current(inp);
+    if token.kind != want {
+        error_here(inp, format!("expected {want}, got {}", token.kind));
+    }
+    bump(inp);
+    token
+}
+
+/// Skips to the next `to` token (or EOF), not consuming it.
+fn advance_to(inp: &mut Inp<'_, '_>, to: K) {
+    loop {
+        let k = kind(inp);
+        if k == K::Eof || k == to {
+            return;
+        }
+        bump(inp);
+    }
+}
+
+/// Skips the rest of a statement: to a terminator outside any bracket pair.
+fn consume_statement(inp: &mut Inp<'_, '_>) {
+    let (mut curly, mut brack, mut paren) = (0i32, 0i32, 0i32);
+    loop {
+        match kind(inp) {
+            K::Eof => return,
+            K::LCurly => curly += 1,
+            K::RCurly => curly -= 1,
+            K::LBrack => brack += 1,
+            K::RBrack => brack -= 1,
+            K::LParen => paren += 1,
+            K::RParen => paren -= 1,
+            K::Terminator if curly <= 0 && brack <= 0 && paren <= 0 => return,
+            _ => {}
+        }
+        bump(inp);
+    }
+}
+
+fn text<'a>(src: &'a [u8], span: Span) -> std::borrow::Cow<'a, str> {
+    String::from_utf8_lossy(&src[span.range()])
+}
+
+fn token_text(inp: &mut Inp<'_, '_>, token: Token) -> SmolStr {
+    SmolStr::new(text(inp.state().src, token.span))
+}
+
+/// A parser accepting exactly one token of `want`.
+fn tok<'a>(want: K) -> impl Parser<'a, Tokens<'a>, Token, Extra<'a>> + Clone {
+    any().filter(move |t: &Token| t.kind == want)
+}
+
+/// upstream's `expect`: reports a mismatch and consumes the token either way.
+fn expect<'a>(want: K) -> impl Parser<'a, Tokens<'a>, Token, Extra<'a>> + Clone {
+    custom(move |inp| Ok(expect_token(inp, want)))
+}
+
+// ---- the grammar ----
+
+/// The parsers of one parse, tied together (expressions and bodies are mutually recursive
+/// because of the block-as-expression recovery).
+struct Grammar<'a> {
+    expr: BoxedP<'a, Expr>,
+    block_body: BoxedP<'a, Body>,
+}
+
+fn grammar<'a>() -> Grammar<'a> {
+    let mut expr = Recursive::declare();
+    let mut block_body = Recursive::declare();
+
+    let expr_list = |closer: K| {
+        let expr = expr.clone();
+        custom(move |inp| expression_list(inp, &expr, closer))
+    };
+
+    let ident = tok(K::Ident).map_with(|t: Token, e| {
+        Expr::Ident(Ident { name: SmolStr::new(text(e.state().src, t.span)), span: t.span })
+    });
+    let literal = any()
+        .filter(|t: &Token| matches!(t.kind, K::String | K::Number | K::Float | K::Bool | K::Null))
+        .map_with(|t: Token, e: &mut MapExtra<'a, '_>| {
+            let kind = match t.kind {
+                K::String => LiteralKind::String,
+                K::Number => LiteralKind::Number,
+                K::Float => LiteralKind::Float,
+                K::Bool => LiteralKind::Bool,
+                _ => LiteralKind::Null,
+            };
+            Expr::Literal(Literal { kind, text: SmolStr::new(text(e.state().src, t.span)), span: t.span })
+        });
+    let paren = tok(K::LParen).then(expr.clone()).then(expect(K::RParen)).map(|((l, inner), r)| {
+        Expr::Paren(Box::new(Paren { inner, lparen: l.span, rparen: r.span }))
+    });
+    let array = tok(K::LBrack).then(expr_list(K::RBrack)).then(expect(K::RBrack)).map(|((l, elements), r)| {
+        Expr::Array(Array { elements, lbrack: l.span, rbrack: r.span })
+    });
+    let object = {
+        let expr = expr.clone();
+        tok(K::LCurly)
+            .then(custom(move |inp| {
+                // Upstream compares against `]` here, so `{]` skips the field list.
+                if kind(inp) == K::RBrack {
+                    Ok(Vec::new())
+                } else {
+                    field_list(inp, &expr)
+                }
+            }))
+            .then(expect(K::RCurly))
+            .map(|((l, fields), r)| Expr::Object(Object { fields, lcurly: l.span, rcurly: r.span }))
+    };
+    let bad_primary = custom(|inp| {
+        let token = current(inp);
+        error_here(inp, format!("expected expression, got {}", token.kind));
+        loop {
+            match kind(inp) {
+                K::Eof | K::Terminator | K::RParen | K::RCurly | K::RBrack | K::Comma => break,
+                _ => bump(inp),
+            }
+        }
+        Ok(Expr::Literal(Literal { kind: LiteralKind::Null, text: SmolStr::new_static("null"), span: token.span }))
+    });
+    let primary = choice((ident, literal, paren, array, object, bad_primary)).boxed();
+
+    let postfix = {
+        let (expr, block_body) = (expr.clone(), block_body.clone());
+        let list = expr_list(K::RParen);
+        custom(move |inp| {
+            let primary = inp.parse(&primary)?;
+            postfix_chain(inp, primary, &expr, &list, &block_body)
+        })
+    };
+
+    let unary = recursive(|unary| {
+        any()
+            .filter(|t: &Token| matches!(t.kind, K::Not | K::Sub))
+            .then(unary)
+            .map(|(op, operand): (Token, Expr)| {
+                let op_kind = if op.kind == K::Not { UnaryOp::Not } else { UnaryOp::Neg };
+                Expr::Unary(Box::new(Unary { op: op_kind, op_span: op.span, operand }))
+            })
+            .or(postfix)
+            .boxed()
+    });
+
+    // `^` is right-associative: unary [ "^" pow ].
+    let pow = recursive(|pow| {
+        unary
+            .clone()
+            .then(tok(K::Pow).then(pow).or_not())
+            .map(|(left, rest)| match rest {
+                Some((op, right)) => binary(left, op, right),
+                None => left,
+            })
+            .boxed()
+    });
+
+    // Left-associative levels, tightest first.
+    let level = |operand: BoxedP<'a, Expr>, prec: u8| {
+        operand
+            .clone()
+            .foldl(
+                any().filter(move |t: &Token| t.kind.binary_precedence() == prec).then(operand).repeated(),
+                |left, (op, right)| binary(left, op, right),
+            )
+            .boxed()
+    };
+    let mul = level(pow.boxed(), 5);
+    let add = level(mul, 4);
+    let cmp = level(add, 3);
+    let and = level(cmp, 2);
+    let or = level(and, 1);
+    expr.define(or);
+
+    let statement_expr = expr.clone();
+    let inner_body = block_body.clone();
+    block_body.define(custom(move |inp| parse_body(inp, K::RCurly, &statement_expr, &inner_body)));
+
+    Grammar { expr: expr.boxed(), block_body: block_body.boxed() }
+}
+
+fn binary(left: Expr, op: Token, right: Expr) -> Expr {
+    let op_kind = BinaryOp::from_token(op.kind).unwrap_or(BinaryOp::Add);
+    Expr::Binary(Box::new(Binary { op: op_kind, op_span: op.span, left, right }))
+}
+
+/// `.name`, `[index]`, `(args)` after a primary, and the block-as-expression recovery.
+fn postfix_chain<'a>(
+    inp: &mut Inp<'a, '_>,
+    mut value: Expr,
+    expr: &impl Parser<'a, Tokens<'a>, Expr, Extra<'a>>,
+    args: &impl Parser<'a, Tokens<'a>, Vec<Expr>, Extra<'a>>,
+    block_body: &impl Parser<'a, Tokens<'a>, Body, Extra<'a>>,
+) -> PResult<Expr> {
+    loop {
+        match kind(inp) {
+            K::Dot => {
+                bump(inp);
+                let name = expect_token(inp, K::Ident);
+                let text = if matches!(name.kind, K::Ident | K::Bool | K::Null | K::Number | K::Float | K::String) {
+                    token_text(inp, name)
+                } else {
+                    SmolStr::default()
+                };
+                value = Expr::Access(Box::new(Access { value, field: Ident { name: text, span: name.span } }));
+            }
+            K::LBrack => {
+                let lbrack = expect_token(inp, K::LBrack);
+                let index = inp.parse(expr)?;
+                let rbrack = expect_token(inp, K::RBrack);
+                value = Expr::Index(Box::new(Index { value, index, lbrack: lbrack.span, rbrack: rbrack.span }));
+            }
+            K::LParen => {
+                let lparen = expect_token(inp, K::LParen);
+                let args = inp.parse(args)?;
+                let rparen = expect_token(inp, K::RParen);
+                value = Expr::Call(Box::new(Call { callee: value, args, lparen: lparen.span, rparen: rparen.span }));
+            }
+            K::String | K::LCurly => {
+                if kind(inp) == K::String {
+                    bump(inp);
+                }
+                if expect_token(inp, K::LCurly).kind != K::LCurly {
+                    consume_statement(inp);
+                    return Ok(value);
+                }
+                inp.parse(block_body)?;
+                let end = expect_token(inp, K::RCurly);
+                if end.kind != K::RCurly {
+                    consume_statement(inp);
+                    return Ok(value);
+                }
+                let span = Span::new(value.span().start, end.span.end);
+                error_at(inp, span, "cannot use a block as an expression");
+            }
+            _ => return Ok(value),
+        }
+    }
+}
+
+/// Expressions separated by commas up to `closer` (not consumed).
+fn expression_list<'a>(
+    inp: &mut Inp<'a, '_>,
+    expr: &impl Parser<'a, Tokens<'a>, Expr, Extra<'a>>,
+    closer: K,
+) -> PResult<Vec<Expr>> {
+    let mut items = Vec::new();
+    while !matches!(kind(inp), k if k == closer || k == K::Eof) {
+        items.push(inp.parse(expr)?);
+        if kind(inp) == closer {
+            break;
+        }
+        if kind(inp) != K::Comma {
+            error_here(inp, "missing ',' in expression list".to_string());
+        }
+        bump(inp);
+    }
+    Ok(items)
+}
+
+fn field_list<'a>(inp: &mut Inp<'a, '_>, expr: &impl Parser<'a, Tokens<'a>, Expr, Extra<'a>>) -> PResult<Vec<ObjectField>> {
+    let mut fields = Vec::new();
+    while !matches!(kind(inp), K::RCurly | K::Eof) {
+        fields.push(field(inp, expr)?);
+        if kind(inp) == K::RCurly {
+            break;
+        }
+        if kind(inp) != K::Comma {
+            error_here(inp, "missing ',' in field list".to_string());
+        }
+        bump(inp);
+    }
+    Ok(fields)
+}
+
+fn field<'a>(inp: &mut Inp<'a, '_>, expr: &impl Parser<'a, Tokens<'a>, Expr, Extra<'a>>) -> PResult<ObjectField> {
+    let token = current(inp);
+    let (key, quoted) = match token.kind {
+        K::Ident | K::String => {
+            bump(inp);
+            let raw = token_text(inp, token);
+            if token.kind == K::String && raw.len() > 2 {
+                (Ident { name: SmolStr::new(&raw[1..raw.len() - 1]), span: token.span }, true)
+            } else {
+                (Ident { name: raw, span: token.span }, false)
+            }
+        }
+        other => {
+            error_here(inp, format!("expected field name (string or identifier), got {other}"));
+            advance_to(inp, K::Assign);
+            (Ident { name: SmolStr::default(), span: Span::at(token.span.start) }, false)
+        }
+    };
+    expect_token(inp, K::Assign);
+    let value = inp.parse(expr)?;
+    Ok(ObjectField { key, quoted, value })
+}
+
+/// Statements up to `closer` (not consumed) or EOF.
+fn parse_body<'a>(
+    inp: &mut Inp<'a, '_>,
+    closer: K,
+    expr: &impl Parser<'a, Tokens<'a>, Expr, Extra<'a>>,
+    block_body: &impl Parser<'a, Tokens<'a>, Body, Extra<'a>>,
+) -> PResult<Body> {
+    let mut body = Vec::new();
+    while !matches!(kind(inp), k if k == closer || k == K::Eof) {
+        if let Some(stmt) = statement(inp, expr, block_body)? {
+            body.push(stmt);
+        }
+        let k = kind(inp);
+        if k == closer {
+            break;
+        }
+        if k != K::Terminator {
+            error_here(inp, format!("expected TERMINATOR, got {k}"));
+            consume_statement(inp);
+        }
+        bump(inp);
+    }
+    Ok(body)
+}
+
+/// A block name as read before deciding between attribute and block.
+struct BlockName {
+    fragments: usize,
+    name: SmolStr,
+    span: Span,
+    label: Option<Label>,
+}
+
+fn block_name(inp: &mut Inp<'_, '_>) -> Option<BlockName> {
+    let first = current(inp);
+    if first.kind != K::Ident {
+        error_here(inp, format!("expected identifier, got {}", first.kind));
+        return None;
+    }
+    let mut name = String::from(token_text(inp, first).as_str());
+    let mut span = first.span;
+    let mut fragments = 1;
+    bump(inp);
+    while kind(inp) == K::Dot {
+        bump(inp);
+        let fragment = current(inp);
+        if fragment.kind != K::Ident {
+            error_here(inp, format!("expected identifier, got {}", fragment.kind));
+        }
+        name.push('.');
+        if has_literal_text(fragment.kind) {
+            name.push_str(&token_text(inp, fragment));
+        }
+        span = span.cover(fragment.span);
+        fragments += 1;
+        bump(inp);
+    }
+    let mut label = None;
+    let next = current(inp);
+    if !matches!(next.kind, K::Assign | K::LCurly) {
+        if next.kind == K::String {
+            let raw = token_text(inp, next);
+            if !raw.starts_with('"') {
+                let quoted = go_quote_bytes(raw.as_bytes());
+                error_here(inp, format!("expected block label to be a double quoted string, but got {quoted}"));
+            }
+            let mut value = SmolStr::default();
+            if raw.len() > 2 {
+                value = SmolStr::new(&raw[1..raw.len() - 1]);
+                if !is_valid_identifier(&value) {
+                    let quoted = go_quote_bytes(value.as_bytes());
+                    error_here(inp, format!("expected block label to be a valid identifier, but got {quoted}"));
+                }
+            }
+            label = Some(Label { value, span: next.span });
+        } else {
+            error_here(inp, format!("expected block label, got {}", next.kind));
+        }
+        bump(inp);
+    }
+    Some(BlockName { fragments, name: SmolStr::new(name), span, label })
+}
+
+/// Tokens whose text upstream keeps as their literal (operators have none).
+fn has_literal_text(kind: K) -> bool {
+    matches!(kind, K::Ident | K::Number | K::Float | K::String | K::Bool | K::Null | K::Illegal | K::Comment)
+}
+
+fn statement<'a>(
+    inp: &mut Inp<'a, '_>,
+    expr: &impl Parser<'a, Tokens<'a>, Expr, Extra<'a>>,
+    block_body: &impl Parser<'a, Tokens<'a>, Body, Extra<'a>>,
+) -> PResult<Option<Stmt>> {
+    let Some(name) = block_name(inp) else {
+        advance_to(inp, K::Ident);
+        return Ok(None);
+    };
+    match kind(inp) {
+        K::Assign => {
+            bump(inp);
+            if name.fragments != 1 {
+                let end = name.span.start + name.name.len() as u32;
+                error_at(inp, Span::new(name.span.start, end), r#"attribute names may only consist of a single identifier with no ".""#);
+            } else if let Some(label) = &name.label {
+                let span = Span::new(label.span.start, label.span.start + label.value.len() as u32 + 2);
+                error_at(inp, span, "attribute names may not have labels");
+            }
+            let first_len = name.name.split('.').next().map_or(0, str::len) as u32;
+            let ident = Ident {
+                name: SmolStr::new(name.name.split('.').next().unwrap_or_default()),
+                span: Span::new(name.span.start, name.span.start + first_len),
+            };
+            let value = inp.parse(expr)?;
+            Ok(Some(Stmt::Attribute(Attribute { name: ident, value })))
+        }
+        K::LCurly => {
+            let lcurly = expect_token(inp, K::LCurly);
+            let body = inp.parse(block_body)?;
+            let rcurly = expect_token(inp, K::RCurly);
+            // An empty label is the same as no label.
+            let label = name.label.filter(|l| !l.value.is_empty());
+            Ok(Some(Stmt::Block(Block {
+                name: name.name,
+                name_span: name.span,
+                label,
+                body,
+                lcurly: lcurly.span,
+                rcurly: rcurly.span,
+            })))
+        }
+        other => {
+            if name.fragments == 1 && name.label.as_ref().is_none_or(|l| l.value.is_empty()) {
+                error_here(inp, format!("expected attribute assignment or block body, got {other}"));
+            } else {
+                error_here(inp, format!("expected block body, got {other}"));
+            }
+            advance_to(inp, K::Ident);
+            Ok(None)
+        }
+    }
+}
+
+// ---- entry points ----
+
+/// What a parse produced: the tree it could build and every diagnostic, in upstream's order.
+#[derive(Clone, Debug)]
+pub struct Parsed<T> {
+    pub tree: T,
+    pub diagnostics: Vec<Diagnostic>,
+    pub lines: LineIndex,
+}
+
+impl<T> Parsed<T> {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+fn run<'a, O>(
+    lexed: &'a Lexed,
+    src: &'a [u8],
+    parser: impl Parser<'a, Tokens<'a>, O, Extra<'a>>,
+) -> (Option<O>, Vec<Diagnostic>) {
+    let mut state = State { src, lines: &lexed.lines, diagnostics: Vec::new(), last_error_line: 0 };
+    let output = parser.parse_with_state(&lexed.tokens, &mut state).into_output();
+    (output, merge_diagnostics(&lexed.errors, state.diagnostics))
+}
+
+/// Interleaves scanner errors with parser errors as upstream's lazy scanner would have
+/// reported them: a scanner error comes before any parser error raised at or after its token.
+fn merge_diagnostics(scan: &[lexer::ScanError], parse: Vec<Pending>) -> Vec<Diagnostic> {
+    let mut out = Vec::with_capacity(scan.len() + parse.len());
+    let mut scan = scan.iter().peekable();
+    for p in parse {
+        while let Some(s) = scan.next_if(|s| s.token_index <= p.token_index) {
+            out.push(scan_diagnostic(s));
+        }
+        out.push(p.diagnostic);
+    }
+    out.extend(scan.map(scan_diagnostic));
+    out
+}
+
+fn scan_diagnostic(e: &lexer::ScanError) -> Diagnostic {
+    Diagnostic::error(Span::at(e.offset), e.message.clone()).with_code("scan")
+}
+
+/// Parses a whole file.
+pub fn parse_file(src: &[u8]) -> Parsed<File> {
+    let lexed = lexer::lex(src);
+    let (body, diagnostics) = {
+        let g = grammar();
+        let file_body = {
+            let expr = g.expr.clone();
+            let block_body = g.block_body.clone();
+            custom(move |inp| parse_body(inp, K::Eof, &expr, &block_body)).then_ignore(any().repeated())
+        };
+        run(&lexed, src, file_body)
+    };
+    let Lexed { comments, comment_groups, lines, .. } = lexed;
+    Parsed { tree: File { body: body.unwrap_or_default(), comments, comment_groups }, diagnostics, lines }
+}
+
+/// Parses one expression; like upstream, anything after the first terminator is ignored.
+pub fn parse_expression(src: &[u8]) -> Parsed<Expr> {
+    let lexed = lexer::lex(src);
+    let (expr, diagnostics) = {
+        let g = grammar();
+        let parser = g.expr.clone().then_ignore(expect(K::Terminator)).then_ignore(any().repeated());
+        run(&lexed, src, parser)
+    };
+    let fallback = || Expr::Literal(Literal { kind: LiteralKind::Null, text: "null".into(), span: Span::at(0) });
+    Parsed { tree: expr.unwrap_or_else(fallback), diagnostics, lines: lexed.lines }
+}
+
+/// Parses a sequence of statements (a block body without its braces).
+pub fn parse_body_text(src: &[u8]) -> Parsed<Body> {
+    let parsed = parse_file(src);
+    Parsed { tree: parsed.tree.body, diagnostics: parsed.diagnostics, lines: parsed.lines }
+}
