@@ -9,3 +9,8 @@ use crate::span::LineIndex;
 pub fn format_file(_file: &File, _lines: &LineIndex) -> String {
     unimplemented!("formatter not written yet")
 }
+
+/// Formats one expression as upstream's printer does (no comments), e.g. for error messages.
+pub fn format_expr(_expr: &crate::ast::Expr, _lines: &LineIndex) -> String {
+    unimplemented!("formatter not written yet")
+}
