@@ -1,0 +1,85 @@
+//! Conformance runner: checks the project against upstream's behaviour captured as data.
+//!
+//! Reads `$ALLOY_CONFORMANCE_DIR`, or `../shared/conformance` beside the repository when it
+//! exists, and otherwise says it skipped. Prints a table of suites with passed/total, and fails
+//! on any failing case not listed in `expected-failures.txt`, and on any listed case that now
+//! passes (so the list only shrinks).
+//!
+//! Each suite is a module with `pub fn run(dir: &Path) -> Vec<CaseResult>`.
+
+mod harness;
+mod syntax_suites;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use harness::{CaseResult, ExpectedFailures};
+
+/// The suites, in the order they are reported.
+const SUITES: &[(&str, fn(&std::path::Path) -> Vec<CaseResult>)] = &[
+    ("syntax/printer", syntax_suites::printer),
+    ("syntax/printer-extra", syntax_suites::printer_extra),
+    ("syntax/fmt-corpus", syntax_suites::fmt_corpus),
+    ("syntax/docs-snippets", syntax_suites::docs_snippets),
+    ("syntax/parser", syntax_suites::parser),
+];
+
+fn conformance_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("ALLOY_CONFORMANCE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
+    beside.is_dir().then_some(beside)
+}
+
+fn main() -> ExitCode {
+    let Some(dir) = conformance_dir() else {
+        println!("conformance: skipped (set ALLOY_CONFORMANCE_DIR or put shared/conformance beside the repository)");
+        return ExitCode::SUCCESS;
+    };
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let expected = ExpectedFailures::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/expected-failures.txt"));
+
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    let (mut total_passed, mut total_failed) = (0usize, 0usize);
+    for (suite, run) in SUITES {
+        if filter.as_deref().is_some_and(|f| !suite.contains(f)) {
+            continue;
+        }
+        let suite_dir = dir.join(suite);
+        if !suite_dir.is_dir() {
+            rows.push(format!("{suite:<28} (missing)"));
+            continue;
+        }
+        let results = run(&suite_dir);
+        let passed = results.iter().filter(|r| r.outcome.is_ok()).count();
+        let mut expected_fail = 0;
+        for r in &results {
+            let id = format!("{suite}/{}", r.name);
+            match (&r.outcome, expected.contains(&id)) {
+                (Ok(()), true) => problems.push(format!("{id}: passes now; remove it from expected-failures.txt")),
+                (Err(why), false) => problems.push(format!("{id}: {why}")),
+                (Err(_), true) => expected_fail += 1,
+                (Ok(()), false) => {}
+            }
+        }
+        total_passed += passed;
+        total_failed += results.len() - passed;
+        let note = if expected_fail > 0 { format!(" ({expected_fail} expected failures)") } else { String::new() };
+        rows.push(format!("{suite:<28} {passed:>5}/{:<5}{note}", results.len()));
+    }
+
+    println!("\nconformance suites ({})", dir.display());
+    for row in &rows {
+        println!("  {row}");
+    }
+    if !problems.is_empty() {
+        println!("\nunexpected results:");
+        for p in &problems {
+            println!("--- {p}");
+        }
+    }
+    println!("\nconformance: {total_passed} passed, {total_failed} failed");
+    if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
