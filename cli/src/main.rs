@@ -16,6 +16,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Format Alloy configuration files.
+    #[command(visible_alias = "format")]
     Fmt(commands::fmt::Args),
 }
 

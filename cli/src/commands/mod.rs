@@ -1,3 +1,4 @@
-//! One module per subcommand.
+//! One module per subcommand, plus shared output helpers.
 
 pub mod fmt;
+pub mod report;
