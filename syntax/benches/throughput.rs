@@ -1,1 +1,107 @@
-fn main() {}
+//! Throughput of lexing, parsing, and parsing + formatting a generated ~5 MB config, and peak
+//! heap memory while parsing (measured with a counting allocator).
+//!
+//! Run: `cargo bench -p alloy-syntax --bench throughput`
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+#[path = "../../fixtures/bench/corpus.rs"]
+mod corpus;
+
+/// Counts live heap bytes and remembers the peak.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every method forwards to `System`, which upholds the GlobalAlloc contract; the
+// counters are plain atomics and never affect the returned pointers.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            if new_size > layout.size() {
+                let live = LIVE.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size - layout.size();
+                PEAK.fetch_max(live, Ordering::Relaxed);
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const SIZE: usize = 5 * 1024 * 1024;
+
+/// Peak heap bytes used by `f` beyond what was live before it.
+fn peak_during<T>(f: impl FnOnce() -> T) -> usize {
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let out = f();
+    let peak = PEAK.load(Ordering::Relaxed) - base;
+    drop(out);
+    peak
+}
+
+fn report_memory(src: &str) {
+    let parse = peak_during(|| syntax::parse_file(src.as_bytes()));
+    let format = peak_during(|| {
+        let parsed = syntax::parse_file(src.as_bytes());
+        syntax::format::format_file(&parsed.tree, &parsed.lines)
+    });
+    let mb = |b: usize| b as f64 / (1024.0 * 1024.0);
+    println!(
+        "input {:.2} MB; peak heap: parse {:.2} MB ({:.2}x input), parse+format {:.2} MB ({:.2}x input)",
+        mb(src.len()),
+        mb(parse),
+        parse as f64 / src.len() as f64,
+        mb(format),
+        format as f64 / src.len() as f64
+    );
+}
+
+fn throughput(c: &mut Criterion) {
+    let (src, copies) = corpus::generate(SIZE);
+    println!("generated {} bytes from {copies} template copies", src.len());
+    report_memory(&src);
+
+    let mut group = c.benchmark_group("syntax");
+    group.throughput(Throughput::Bytes(src.len() as u64));
+    group.sample_size(20);
+    group.bench_with_input(BenchmarkId::new("lex", "5MB"), &src, |b, s| {
+        b.iter(|| syntax::lexer::lex(s.as_bytes()))
+    });
+    group.bench_with_input(BenchmarkId::new("parse", "5MB"), &src, |b, s| {
+        b.iter(|| syntax::parse_file(s.as_bytes()))
+    });
+    group.bench_with_input(BenchmarkId::new("parse+format", "5MB"), &src, |b, s| {
+        b.iter(|| {
+            let parsed = syntax::parse_file(s.as_bytes());
+            syntax::format::format_file(&parsed.tree, &parsed.lines)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, throughput);
+criterion_main!(benches);

