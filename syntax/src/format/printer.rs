@@ -1,0 +1,387 @@
+//! Printer state: the output buffer, the whitespace queue, the source-position estimate and
+//! comment injection (§7.2 of the syntax spec).
+//!
+//! Upstream decides where comments go by comparing *estimated* source positions with comment
+//! offsets, so the estimate is reproduced exactly, including its blind spots: tokens written
+//! without a position item inherit the end of the previous token.
+
+use std::ops::Range;
+
+use crate::lexer::Comment;
+use crate::span::{LineIndex, Span};
+
+use super::tabwriter::{TabWriter, ESC};
+use super::trim::Trimmer;
+
+/// A queued whitespace item. The byte values of the printing ones are what gets emitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Ws {
+    Ignore,
+    Blank,
+    VTab,
+    Newline,
+    Formfeed,
+    Indent,
+    Unindent,
+}
+
+impl Ws {
+    fn byte(self) -> Option<u8> {
+        match self {
+            Ws::Blank => Some(b' '),
+            Ws::VTab => Some(b'\x0b'),
+            Ws::Newline => Some(b'\n'),
+            Ws::Formfeed => Some(b'\x0c'),
+            Ws::Ignore | Ws::Indent | Ws::Unindent => None,
+        }
+    }
+}
+
+/// The kind of the last item written, as far as the printer cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Last {
+    /// Anything without a special rule (including "whitespace was queued").
+    Other,
+    Number,
+    Slash,
+}
+
+/// An estimated source position. Line 0 means "invalid" (nothing printed yet).
+#[derive(Clone, Copy, Debug)]
+struct Pos {
+    offset: u64,
+    line: u32,
+}
+
+const END: Pos = Pos { offset: u64::MAX, line: u32::MAX };
+
+/// Finds lines for offsets; consecutive lookups are usually close, so try the cached line and
+/// its successor before a binary search.
+struct LineCursor<'a> {
+    lines: &'a LineIndex,
+    line: u32,
+    start: u32,
+    end: u32,
+}
+
+impl<'a> LineCursor<'a> {
+    fn new(lines: &'a LineIndex) -> Self {
+        let mut c = LineCursor { lines, line: 1, start: 0, end: 0 };
+        c.seek(1);
+        c
+    }
+
+    fn seek(&mut self, line: u32) {
+        self.line = line;
+        self.start = self.lines.line_start(line);
+        self.end = if line < self.lines.line_count() { self.lines.line_start(line + 1) } else { u32::MAX };
+    }
+
+    fn line(&mut self, offset: u32) -> u32 {
+        if offset >= self.start && offset < self.end {
+            return self.line;
+        }
+        if offset >= self.end && self.line < self.lines.line_count() {
+            self.seek(self.line + 1);
+            if offset < self.end {
+                return self.line;
+            }
+        }
+        let line = self.lines.line(offset).max(1);
+        self.seek(line);
+        line
+    }
+}
+
+pub(super) struct Printer<'a> {
+    buf: Vec<u8>,
+    indent: i32,
+    last_tok: Last,
+    ws: Vec<Ws>,
+    comments: &'a [Comment],
+    groups: &'a [Range<u32>],
+    /// Index of the current comment group in `groups`.
+    group: usize,
+    /// Start offset of the current group's first comment.
+    cpos: Option<u32>,
+    pos: Pos,
+    /// Position right after the last token or comment written.
+    last: Pos,
+    /// Whether the output is at the start of a line (upstream's `outCol == 1`).
+    at_line_start: bool,
+    lines: LineCursor<'a>,
+    /// Spans of literals to print as `"(secret)"` (sorted by start).
+    secrets: &'a [Span],
+}
+
+impl<'a> Printer<'a> {
+    pub(super) fn new(lines: &'a LineIndex, size_hint: usize, secrets: &'a [Span]) -> Self {
+        Printer {
+            buf: Vec::with_capacity(size_hint + size_hint / 4),
+            indent: 0,
+            last_tok: Last::Other,
+            ws: Vec::with_capacity(16),
+            comments: &[],
+            groups: &[],
+            group: 0,
+            cpos: None,
+            pos: Pos { offset: 0, line: 1 },
+            last: Pos { offset: 0, line: 0 },
+            at_line_start: true,
+            lines: LineCursor::new(lines),
+            secrets,
+        }
+    }
+
+    pub(super) fn set_comments(&mut self, comments: &'a [Comment], groups: &'a [Range<u32>]) {
+        self.comments = comments;
+        self.groups = groups;
+        self.group = 0;
+        self.cpos = None;
+        self.seek_group(0);
+    }
+
+    /// Makes the first non-empty group at or after `g` current.
+    fn seek_group(&mut self, mut g: usize) {
+        while let Some(r) = self.groups.get(g) {
+            if r.start < r.end {
+                if let Some(c) = self.comments.get(r.start as usize) {
+                    self.group = g;
+                    self.cpos = Some(c.span.start);
+                    return;
+                }
+            }
+            g += 1;
+        }
+        self.group = g;
+        self.cpos = None;
+    }
+
+    /// Source line of a byte offset.
+    pub(super) fn line(&mut self, offset: u32) -> u32 {
+        self.lines.line(offset)
+    }
+
+    // ---- items ----
+
+    pub(super) fn ws(&mut self, w: Ws) {
+        if w != Ws::Ignore {
+            self.ws.push(w);
+        }
+        self.last_tok = Last::Other;
+    }
+
+    /// A position item: the next token starts at `offset` in the source.
+    pub(super) fn pos(&mut self, offset: u32) {
+        self.pos = Pos { offset: offset as u64, line: self.lines.line(offset) };
+    }
+
+    pub(super) fn ident(&mut self, text: &str) {
+        self.last_tok = Last::Other;
+        self.text(text.as_bytes());
+    }
+
+    /// A literal; `span` identifies it for secret redaction.
+    pub(super) fn lit(&mut self, text: &str, is_number: bool, span: Option<Span>) {
+        self.last_tok = if is_number { Last::Number } else { Last::Other };
+        let secret = span.is_some_and(|s| self.secrets.binary_search_by(|x| x.start.cmp(&s.start)).is_ok());
+        if secret {
+            self.text(b"\"(secret)\"");
+        } else {
+            self.text(text.as_bytes());
+        }
+    }
+
+    /// A punctuation or operator token.
+    pub(super) fn tok(&mut self, text: &'static str) {
+        // Keep `1 .x` and `/ *` from re-lexing differently.
+        if (self.last_tok == Last::Number && text.starts_with('.'))
+            || (self.last_tok == Last::Slash && text.starts_with('*'))
+        {
+            self.ws(Ws::Blank);
+        }
+        self.last_tok = if text == "/" { Last::Slash } else { Last::Other };
+        self.text(text.as_bytes());
+    }
+
+    fn text(&mut self, s: &[u8]) {
+        let next = self.pos;
+        self.flush(next, false);
+        self.emit_text(next, s, false);
+    }
+
+    /// Writes the comments left after the last token and produces the final text.
+    pub(super) fn finish(mut self) -> String {
+        self.flush(END, true);
+        let mut trimmer = Trimmer::with_capacity(self.buf.len());
+        TabWriter::new().run(&self.buf, &mut trimmer);
+        match String::from_utf8(trimmer.finish()) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
+    }
+
+    // ---- primitives ----
+
+    fn emit_indent(&mut self) {
+        let n = self.indent.max(0) as usize;
+        if n > 0 {
+            self.buf.extend(std::iter::repeat_n(b'\t', n));
+            self.pos.offset += n as u64;
+            self.at_line_start = false;
+        }
+    }
+
+    fn emit_ws_byte(&mut self, ch: u8, n: usize) {
+        if self.at_line_start {
+            self.emit_indent();
+        }
+        self.buf.extend(std::iter::repeat_n(ch, n));
+        self.pos.offset = self.pos.offset.saturating_add(n as u64);
+        if ch == b'\n' || ch == b'\x0c' {
+            self.pos.line = self.pos.line.saturating_add(n as u32);
+            self.at_line_start = true;
+        } else if n > 0 {
+            self.at_line_start = false;
+        }
+    }
+
+    fn emit_text(&mut self, p: Pos, s: &[u8], is_comment: bool) {
+        if self.at_line_start {
+            self.emit_indent();
+        }
+        self.pos = p;
+        if is_comment {
+            self.buf.push(ESC);
+            self.buf.extend_from_slice(s);
+            self.buf.push(ESC);
+        } else {
+            self.buf.extend_from_slice(s);
+        }
+        let mut breaks = 0u32;
+        let mut last_break = 0usize;
+        for (i, &b) in s.iter().enumerate() {
+            if b == b'\n' || b == b'\x0c' {
+                breaks += 1;
+                last_break = i;
+            }
+        }
+        self.pos.offset = self.pos.offset.saturating_add(s.len() as u64);
+        if breaks > 0 {
+            self.pos.line = self.pos.line.saturating_add(breaks);
+            self.at_line_start = last_break + 1 == s.len();
+        } else if !s.is_empty() {
+            self.at_line_start = false;
+        }
+        self.last = self.pos;
+    }
+
+    /// Applies the first `n` queued whitespace items.
+    fn apply_ws(&mut self, n: usize) {
+        for i in 0..n {
+            match self.ws[i] {
+                Ws::Ignore => {}
+                Ws::Indent => self.indent += 1,
+                Ws::Unindent => self.indent -= 1,
+                w => {
+                    if let Some(b) = w.byte() {
+                        self.emit_ws_byte(b, 1);
+                    }
+                }
+            }
+        }
+        self.ws.drain(..n);
+    }
+
+    // ---- comments ----
+
+    fn flush(&mut self, next: Pos, eof: bool) {
+        match self.cpos {
+            Some(c) if (c as u64) <= next.offset => self.inject_comments(next, eof),
+            _ => {
+                if !eof {
+                    self.apply_ws(self.ws.len());
+                }
+            }
+        }
+    }
+
+    fn inject_comments(&mut self, next: Pos, eof: bool) {
+        let comments = self.comments;
+        let mut last_comment: Option<&Comment> = None;
+        while let Some(cpos) = self.cpos {
+            if cpos as u64 > next.offset {
+                break;
+            }
+            let range = self.groups[self.group].clone();
+            for c in comments.get(range.start as usize..range.end as usize).unwrap_or(&[]) {
+                self.comment_prefix(next, c);
+                let p = Pos { offset: c.span.start as u64, line: self.lines.line(c.span.start) };
+                self.emit_text(p, c.text.as_bytes(), true);
+                last_comment = Some(c);
+            }
+            self.seek_group(self.group + 1);
+        }
+        self.comment_suffix(next, eof, last_comment);
+    }
+
+    fn comment_prefix(&mut self, next: Pos, c: &Comment) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let cl = self.lines.line(c.span.start);
+        if cl == self.last.line {
+            // The comment trails the last token: a space if the next token follows on the same
+            // line, else a tab so that trailing comments align.
+            self.emit_ws_byte(if cl == next.line { b' ' } else { b'\t' }, 1);
+            return;
+        }
+        // Apply leading (un)indents so the comment gets the right indentation; drop the first
+        // printing whitespace (line breaks are recomputed from the source below).
+        let mut k = 0;
+        for (i, w) in self.ws.iter_mut().enumerate() {
+            match w {
+                Ws::Indent | Ws::Unindent => continue,
+                Ws::Blank | Ws::VTab | Ws::Newline | Ws::Formfeed => *w = Ws::Ignore,
+                Ws::Ignore => {}
+            }
+            k = i;
+            break;
+        }
+        self.apply_ws(k);
+        let d = if self.last.line == 0 { 0 } else { cl as i64 - self.last.line as i64 };
+        if d > 0 {
+            self.emit_ws_byte(b'\x0c', d.min(2) as usize);
+        }
+    }
+
+    fn comment_suffix(&mut self, next: Pos, eof: bool, last_comment: Option<&Comment>) {
+        if eof {
+            return;
+        }
+        if let Some(c) = last_comment {
+            if c.is_block() {
+                let end = c.span.start + (c.text.len() as u32).saturating_sub(1);
+                if next.line == self.lines.line(end) {
+                    self.emit_ws_byte(b' ', 1);
+                }
+            }
+        }
+        let d = next.line as i64 - self.last.line as i64;
+        let mut dropped_ff = false;
+        for w in self.ws.iter_mut() {
+            match w {
+                Ws::Blank | Ws::VTab | Ws::Newline => *w = Ws::Ignore,
+                Ws::Formfeed => {
+                    *w = Ws::Ignore;
+                    dropped_ff = true;
+                }
+                Ws::Indent | Ws::Unindent | Ws::Ignore => {}
+            }
+        }
+        self.apply_ws(self.ws.len());
+        if d > 0 {
+            self.emit_ws_byte(if dropped_ff { b'\x0c' } else { b'\n' }, d.min(2) as usize);
+        }
+    }
+}

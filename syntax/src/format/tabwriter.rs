@@ -1,0 +1,286 @@
+//! The aligner: Go's `text/tabwriter` with the flags upstream's printer uses
+//! (minwidth 0, tabwidth 8, padding 1, pad char ' ', `DiscardEmptyColumns | TabIndent`).
+//!
+//! The whole printer buffer is available at once, so cells are byte ranges into it instead of
+//! copies. Output goes to a [`Sink`] in the same chunks Go's writer would hand its output
+//! writer (cell text, padding, newline), because the trimmer downstream is chunk-sensitive.
+
+/// Bytes between two `ESC` bytes are opaque text (comments).
+pub const ESC: u8 = 0xFF;
+
+const TAB_WIDTH: usize = 8;
+const PADDING: usize = 1;
+
+/// Where the aligner writes to.
+pub trait Sink {
+    fn write(&mut self, chunk: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn write(&mut self, chunk: &[u8]) {
+        self.extend_from_slice(chunk);
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Cell {
+    start: u32,
+    end: u32,
+    /// Code points, `ESC` bytes excluded.
+    width: u32,
+    /// Terminated by HT (hard) rather than VT (soft).
+    htab: bool,
+}
+
+/// Reusable aligner state: the buffered section's cells and the column widths in effect.
+#[derive(Default)]
+pub struct TabWriter {
+    cells: Vec<Cell>,
+    /// Index into `cells` where each buffered line starts; the current line is the last one.
+    line_starts: Vec<u32>,
+    widths: Vec<usize>,
+}
+
+const TABS: &[u8] = b"\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
+const SPACES: &[u8] = b"                                ";
+
+impl TabWriter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Aligns all of `input` into `out` (the equivalent of one `Write` followed by `Flush`).
+    pub fn run<S: Sink>(&mut self, input: &[u8], out: &mut S) {
+        self.reset();
+        let mut cell_start = 0usize;
+        // Code points of the current cell so far.
+        let mut width = 0u32;
+        let mut in_escape = false;
+        let mut i = 0usize;
+        while i < input.len() {
+            let ch = input[i];
+            if in_escape {
+                if ch == ESC {
+                    in_escape = false;
+                } else if !is_continuation(ch) {
+                    width += 1;
+                }
+                i += 1;
+                continue;
+            }
+            match ch {
+                b'\t' | b'\x0b' | b'\n' | b'\x0c' => {
+                    let ncells = self.terminate_cell(cell_start, i, width, ch == b'\t');
+                    cell_start = i + 1;
+                    width = 0;
+                    if ch == b'\n' || ch == b'\x0c' {
+                        self.line_starts.push(self.cells.len() as u32);
+                        // A line of one cell cannot influence later lines' alignment, and a
+                        // form feed always ends the section.
+                        if ch == b'\x0c' || ncells == 1 {
+                            self.flush(input, out);
+                        }
+                    }
+                }
+                ESC => in_escape = true,
+                _ => {
+                    if !is_continuation(ch) {
+                        width += 1;
+                    }
+                }
+            }
+            i += 1;
+        }
+        // Go's Flush: a non-empty current cell (even an unterminated escape) becomes a cell.
+        if cell_start < input.len() {
+            self.terminate_cell(cell_start, input.len(), width, false);
+        }
+        self.flush(input, out);
+    }
+
+    fn reset(&mut self) {
+        self.cells.clear();
+        self.line_starts.clear();
+        self.line_starts.push(0);
+        self.widths.clear();
+    }
+
+    /// Appends a cell to the current line; returns the line's cell count.
+    fn terminate_cell(&mut self, start: usize, end: usize, width: u32, htab: bool) -> usize {
+        self.cells.push(Cell { start: start as u32, end: end as u32, width, htab });
+        let line_start = self.line_starts.last().copied().unwrap_or(0) as usize;
+        self.cells.len() - line_start
+    }
+
+    fn line(&self, i: usize) -> &[Cell] {
+        let start = self.line_starts[i] as usize;
+        let end = self.line_starts.get(i + 1).map_or(self.cells.len(), |&e| e as usize);
+        &self.cells[start..end]
+    }
+
+    fn flush<S: Sink>(&mut self, input: &[u8], out: &mut S) {
+        let n = self.line_starts.len();
+        self.format(input, out, 0, n);
+        self.reset();
+    }
+
+    /// Go's `format`: finds blocks of consecutive lines sharing column `widths.len()`, fixes
+    /// that column's width and recurses to the columns on its right.
+    fn format<S: Sink>(&mut self, input: &[u8], out: &mut S, mut line0: usize, line1: usize) {
+        let column = self.widths.len();
+        let mut this = line0;
+        while this < line1 {
+            if column + 1 >= self.line(this).len() {
+                this += 1;
+                continue;
+            }
+            self.write_lines(input, out, line0, this);
+            line0 = this;
+
+            let mut width = 0usize;
+            let mut discardable = true;
+            while this < line1 {
+                let line = self.line(this);
+                if column + 1 >= line.len() {
+                    break;
+                }
+                let c = line[column];
+                width = width.max(c.width as usize + PADDING);
+                if c.width > 0 || c.htab {
+                    discardable = false;
+                }
+                this += 1;
+            }
+            if discardable {
+                width = 0;
+            }
+            self.widths.push(width);
+            self.format(input, out, line0, this);
+            self.widths.pop();
+            line0 = this;
+            // Go's loop increment skips the line that ended the block; it has no cell in
+            // this column, so skipping it changes nothing.
+            this += 1;
+        }
+        self.write_lines(input, out, line0, line1);
+    }
+
+    fn write_lines<S: Sink>(&self, input: &[u8], out: &mut S, line0: usize, line1: usize) {
+        let nlines = self.line_starts.len();
+        for i in line0..line1 {
+            let mut use_tabs = true;
+            for (j, c) in self.line(i).iter().enumerate() {
+                if c.start == c.end {
+                    if let Some(&w) = self.widths.get(j) {
+                        write_padding(out, c.width as usize, w, use_tabs);
+                    }
+                } else {
+                    use_tabs = false;
+                    out.write(&input[c.start as usize..c.end as usize]);
+                    if let Some(&w) = self.widths.get(j) {
+                        write_padding(out, c.width as usize, w, false);
+                    }
+                }
+            }
+            // The last buffered line is the unterminated one; its text (if any) was turned
+            // into a cell above, so there is nothing more to write for it.
+            if i + 1 != nlines {
+                out.write(b"\n");
+            }
+        }
+    }
+}
+
+fn write_padding<S: Sink>(out: &mut S, textw: usize, cellw: usize, use_tabs: bool) {
+    if use_tabs {
+        let cellw = cellw.div_ceil(TAB_WIDTH) * TAB_WIDTH;
+        let n = cellw.saturating_sub(textw);
+        write_n(out, TABS, n.div_ceil(TAB_WIDTH));
+    } else {
+        write_n(out, SPACES, cellw.saturating_sub(textw));
+    }
+}
+
+/// Writes `n` bytes of a repeated filler as one chunk when possible.
+fn write_n<S: Sink>(out: &mut S, filler: &[u8], mut n: usize) {
+    if n == 0 {
+        return;
+    }
+    if n <= filler.len() {
+        out.write(&filler[..n]);
+        return;
+    }
+    let mut chunk = Vec::with_capacity(n);
+    while n > 0 {
+        let k = n.min(filler.len());
+        chunk.extend_from_slice(&filler[..k]);
+        n -= k;
+    }
+    out.write(&chunk);
+}
+
+/// UTF-8 continuation bytes do not start a code point.
+fn is_continuation(b: u8) -> bool {
+    (0x80..0xC0).contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn align(input: &str) -> String {
+        let mut out = Vec::new();
+        TabWriter::new().run(input.as_bytes(), &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn aligns_soft_columns() {
+        assert_eq!(align("a\x0b= 1\nbbb\x0b= 2\nc"), "a   = 1\nbbb = 2\nc");
+    }
+
+    #[test]
+    fn trailing_cell_is_not_a_column() {
+        assert_eq!(align("a\x0bx\nbb\x0byyyyyy\n"), "a  x\nbb yyyyyy\n");
+    }
+
+    #[test]
+    fn leading_empty_hard_cells_become_tabs() {
+        assert_eq!(align("\ta\x0b= 1\n\tbb\x0b= 2\n"), "\ta  = 1\n\tbb = 2\n");
+    }
+
+    #[test]
+    fn form_feed_ends_section() {
+        assert_eq!(align("a\x0b= 1\x0cbbb\x0b= 2\n"), "a = 1\nbbb = 2\n");
+    }
+
+    #[test]
+    fn one_cell_line_ends_section() {
+        assert_eq!(align("a\x0b= 1\nplain\nbbb\x0b= 2\n"), "a = 1\nplain\nbbb = 2\n");
+    }
+
+    #[test]
+    fn empty_soft_columns_are_discarded() {
+        assert_eq!(align("\x0bx\n\x0by\n"), "x\ny\n");
+    }
+
+    #[test]
+    fn escaped_text_is_opaque_and_counts_code_points() {
+        // The tab inside the escape does not split the cell; ESC bytes have no width.
+        let input = b"\xff\xc3\xa9\t\xff\x0ba\nbb\x0bc\n";
+        let mut out = Vec::new();
+        TabWriter::new().run(input, &mut out);
+        assert_eq!(out, b"\xff\xc3\xa9\t\xff a\nbb c\n");
+    }
+
+    #[test]
+    fn wide_first_column_pads_leading_tab_cell_with_more_tabs() {
+        // The second line's leading empty hard cell shares column 0 with a 9-wide cell.
+        assert_eq!(align("bbbbbbbb\x0b= 2\n\ty\x0bz\n"), "bbbbbbbb = 2\n\t\ty z\n");
+    }
+
+    #[test]
+    fn nested_blocks_of_columns() {
+        assert_eq!(align("a\tb\tc\naa\tb\n"), "a  b c\naa b\n");
+    }
+}

@@ -1,0 +1,250 @@
+//! The walker: the items upstream's printer emits for each node (§7.3 of the syntax spec).
+//!
+//! Which tokens carry a position item and which do not is part of the observable behaviour
+//! (it decides where comments land), so it follows upstream exactly: `=`, `,`, `.` and the
+//! parentheses of calls and parenthesised expressions have none.
+
+use crate::ast::*;
+use crate::quote::go_quote;
+
+use super::printer::{Printer, Ws};
+
+/// Upstream's inclusive end position of an expression (`EndPos`).
+fn end_pos(e: &Expr) -> u32 {
+    e.span().last_byte()
+}
+
+fn start_pos(e: &Expr) -> u32 {
+    e.span().start
+}
+
+fn stmt_end(s: &Stmt) -> u32 {
+    match s {
+        Stmt::Attribute(a) => end_pos(&a.value),
+        Stmt::Block(b) => b.rcurly.start,
+    }
+}
+
+/// A key's end is computed from its unquoted text, so it is two bytes short for quoted keys.
+fn key_end(key: &Ident) -> u32 {
+    key.span.start + (key.name.len() as u32).saturating_sub(1)
+}
+
+impl Printer<'_> {
+    /// Number of source lines an expression spans.
+    fn expr_lines(&mut self, e: &Expr) -> u32 {
+        let span = e.span();
+        let end = self.line(span.last_byte());
+        end.saturating_sub(self.line(span.start)) + 1
+    }
+
+    pub(super) fn file(&mut self, file: &File) {
+        self.statements(&file.body);
+    }
+
+    fn statements(&mut self, body: &[Stmt]) {
+        let mut prev_end = 0;
+        for (i, s) in body.iter().enumerate() {
+            let start = s.span().start;
+            let start_line = self.line(start);
+            if i > 0 {
+                if matches!(s, Stmt::Block(_)) {
+                    // Every block after the first statement gets a blank line before it.
+                    self.ws(Ws::Formfeed);
+                } else if start_line.saturating_sub(self.line(prev_end)) > 1 {
+                    self.ws(Ws::Formfeed);
+                }
+            }
+            self.statement(s);
+            let end = stmt_end(s);
+            let multi_line = self.line(end) > start_line;
+            self.ws(if multi_line { Ws::Formfeed } else { Ws::Newline });
+            prev_end = end;
+        }
+    }
+
+    fn statement(&mut self, s: &Stmt) {
+        match s {
+            Stmt::Attribute(a) => {
+                self.pos(a.name.span.start);
+                self.ident(&a.name.name);
+                self.ws(Ws::VTab);
+                self.tok("=");
+                self.ws(Ws::Blank);
+                self.expr(&a.value);
+            }
+            Stmt::Block(b) => self.block(b),
+        }
+    }
+
+    fn block(&mut self, b: &Block) {
+        self.pos(b.name_span.start);
+        self.ident(&b.name);
+        if let Some(label) = b.label.as_ref().filter(|l| !l.value.is_empty()) {
+            self.ws(Ws::Blank);
+            self.pos(label.span.start);
+            self.lit(&go_quote(&label.value), false, None);
+        }
+        self.ws(Ws::Blank);
+        self.pos(b.lcurly.start);
+        self.tok("{");
+        self.ws(Ws::Indent);
+        if b.body.is_empty() {
+            self.ws(Ws::Blank);
+        } else {
+            self.ws(Ws::Formfeed);
+            self.statements(&b.body);
+        }
+        self.ws(Ws::Unindent);
+        self.pos(b.rcurly.start);
+        self.tok("}");
+    }
+
+    pub(super) fn expr(&mut self, e: &Expr) {
+        match e {
+            Expr::Literal(l) => {
+                self.pos(l.span.start);
+                self.lit(&l.text, l.kind == LiteralKind::Number, Some(l.span));
+            }
+            Expr::Ident(i) => {
+                self.pos(i.span.start);
+                self.ident(&i.name);
+            }
+            Expr::Access(a) => {
+                self.expr(&a.value);
+                self.tok(".");
+                self.ident(&a.field.name);
+            }
+            Expr::Index(ix) => {
+                self.expr(&ix.value);
+                self.pos(ix.lbrack.start);
+                self.tok("[");
+                self.expr(&ix.index);
+                self.pos(ix.rbrack.start);
+                self.tok("]");
+            }
+            Expr::Call(c) => self.call(c),
+            Expr::Unary(u) => {
+                self.pos(u.op_span.start);
+                self.tok(u.op.as_str());
+                self.expr(&u.operand);
+            }
+            Expr::Binary(b) => {
+                self.expr(&b.left);
+                self.ws(Ws::Blank);
+                self.pos(b.op_span.start);
+                self.tok(b.op.as_str());
+                self.ws(Ws::Blank);
+                self.expr(&b.right);
+            }
+            Expr::Paren(p) => {
+                self.tok("(");
+                self.expr(&p.inner);
+                self.tok(")");
+            }
+            Expr::Array(a) => self.array(a),
+            Expr::Object(o) => self.object(o),
+        }
+    }
+
+    fn array(&mut self, a: &Array) {
+        self.pos(a.lbrack.start);
+        self.tok("[");
+        let mut prev = a.lbrack.start;
+        let n = a.elements.len();
+        for (i, e) in a.elements.iter().enumerate() {
+            let mut nl = false;
+            if self.line(prev) != self.line(start_pos(e)) {
+                self.ws(Ws::Indent);
+                self.ws(Ws::Formfeed);
+                nl = true;
+            } else if i > 0 {
+                self.ws(Ws::Blank);
+            }
+            prev = end_pos(e);
+            self.expr(e);
+            if i + 1 < n {
+                self.tok(",");
+            }
+            if nl {
+                self.ws(Ws::Unindent);
+            }
+        }
+        if n > 0 && self.line(prev) != self.line(a.rbrack.start) {
+            self.tok(",");
+            self.ws(Ws::Indent);
+            self.ws(Ws::Formfeed);
+            self.ws(Ws::Unindent);
+        }
+        self.pos(a.rbrack.start);
+        self.tok("]");
+    }
+
+    fn object(&mut self, o: &Object) {
+        self.pos(o.lcurly.start);
+        self.tok("{");
+        self.ws(Ws::Indent);
+        let mut prev = o.lcurly.start;
+        let n = o.fields.len();
+        for (i, f) in o.fields.iter().enumerate() {
+            if self.line(prev) != self.line(f.key.span.start) {
+                // A multi-line value ends the alignment run of the fields before it.
+                let prev_single = i > 0 && self.expr_lines(&o.fields[i - 1].value) == 1;
+                self.ws(if prev_single { Ws::Newline } else { Ws::Formfeed });
+            } else if i > 0 {
+                self.ws(Ws::Blank);
+            }
+            prev = key_end(&f.key);
+            self.pos(f.key.span.start);
+            if f.quoted {
+                self.lit(&go_quote(&f.key.name), false, None);
+            } else {
+                self.ident(&f.key.name);
+            }
+            self.ws(Ws::VTab);
+            self.tok("=");
+            self.ws(Ws::Blank);
+            self.expr(&f.value);
+            if i + 1 < n {
+                self.tok(",");
+            }
+        }
+        if n > 0 && self.line(prev) != self.line(o.rcurly.start) {
+            self.tok(",");
+            self.ws(Ws::Formfeed);
+        }
+        self.ws(Ws::Unindent);
+        self.pos(o.rcurly.start);
+        self.tok("}");
+    }
+
+    fn call(&mut self, c: &Call) {
+        self.expr(&c.callee);
+        self.tok("(");
+        let mut prev = c.lparen.start;
+        let n = c.args.len();
+        for (i, a) in c.args.iter().enumerate() {
+            let mut nl = false;
+            if self.line(prev) != self.line(start_pos(a)) {
+                self.ws(Ws::Formfeed);
+                self.ws(Ws::Indent);
+                nl = true;
+            }
+            self.expr(a);
+            prev = end_pos(a);
+            if i + 1 < n {
+                self.tok(",");
+                self.ws(Ws::Blank);
+            }
+            if nl {
+                self.ws(Ws::Unindent);
+            }
+        }
+        // Upstream adds the comma even when there are no arguments.
+        if self.line(prev) != self.line(c.rparen.start) {
+            self.tok(",");
+            self.ws(Ws::Formfeed);
+        }
+        self.tok(")");
+    }
+}
