@@ -7,6 +7,7 @@
 //!
 //! Each suite is a module with `pub fn run(dir: &Path) -> Vec<CaseResult>`.
 
+mod eval;
 mod harness;
 mod syntax_suites;
 
@@ -22,6 +23,7 @@ const SUITES: &[(&str, fn(&std::path::Path) -> Vec<CaseResult>)] = &[
     ("syntax/fmt-corpus", syntax_suites::fmt_corpus),
     ("syntax/docs-snippets", syntax_suites::docs_snippets),
     ("syntax/parser", syntax_suites::parser),
+    ("eval", eval::run),
 ];
 
 fn conformance_dir() -> Option<PathBuf> {
