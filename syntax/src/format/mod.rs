@@ -99,6 +99,11 @@ mod tests {
     }
 
     #[test]
+    fn comments_keep_trailing_spaces() {
+        assert_eq!(fmt("a = 1   \n// c  \nb = 2 /* d */  \n// e   "), "a = 1\n// c  \nb = 2 /* d */\n// e   ");
+    }
+
+    #[test]
     fn call_with_empty_multiline_args_gets_a_comma() {
         assert_eq!(fmt("x = f(\n)"), "x = f(,\n)");
     }

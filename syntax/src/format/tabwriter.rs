@@ -42,7 +42,7 @@ pub struct TabWriter {
 }
 
 const TABS: &[u8] = b"\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
-const SPACES: &[u8] = b"                                ";
+const SPACES: &[u8] = &[b' '; 128];
 
 impl TabWriter {
     pub fn new() -> Self {
@@ -126,17 +126,41 @@ impl TabWriter {
 
     /// Go's `format`: finds blocks of consecutive lines sharing column `widths.len()`, fixes
     /// that column's width and recurses to the columns on its right.
-    fn format<S: Sink>(&mut self, input: &[u8], out: &mut S, mut line0: usize, line1: usize) {
-        let column = self.widths.len();
-        let mut this = line0;
-        while this < line1 {
-            if column + 1 >= self.line(this).len() {
+    ///
+    /// The recursion is run on an explicit stack: its depth is the number of columns, and a
+    /// line can have as many columns as it has tabs (a string literal full of tabs, say).
+    fn format<S: Sink>(&mut self, input: &[u8], out: &mut S, line0: usize, line1: usize) {
+        // One frame per column: lines not yet written start at `line0`; `this` is the next
+        // line to examine.
+        struct Frame {
+            line0: usize,
+            this: usize,
+            line1: usize,
+        }
+        let mut stack = vec![Frame { line0, this: line0, line1 }];
+        while let Some(f) = stack.last_mut() {
+            let column = self.widths.len();
+            let (mut this, line1) = (f.this, f.line1);
+            while this < line1 && column + 1 >= self.line(this).len() {
                 this += 1;
+            }
+            if this >= line1 {
+                let line0 = f.line0;
+                stack.pop();
+                self.write_lines(input, out, line0, line1);
+                if let Some(parent) = stack.last_mut() {
+                    self.widths.pop();
+                    // Go's loop increment skips the line that ended the block; it has no cell
+                    // in this column, so skipping it changes nothing.
+                    parent.line0 = parent.this;
+                    parent.this += 1;
+                }
                 continue;
             }
+            let line0 = f.line0;
             self.write_lines(input, out, line0, this);
-            line0 = this;
 
+            let block_start = this;
             let mut width = 0usize;
             let mut discardable = true;
             while this < line1 {
@@ -154,15 +178,13 @@ impl TabWriter {
             if discardable {
                 width = 0;
             }
+            if let Some(f) = stack.last_mut() {
+                f.line0 = block_start;
+                f.this = this;
+            }
             self.widths.push(width);
-            self.format(input, out, line0, this);
-            self.widths.pop();
-            line0 = this;
-            // Go's loop increment skips the line that ended the block; it has no cell in
-            // this column, so skipping it changes nothing.
-            this += 1;
+            stack.push(Frame { line0: block_start, this: block_start, line1: this });
         }
-        self.write_lines(input, out, line0, line1);
     }
 
     fn write_lines<S: Sink>(&self, input: &[u8], out: &mut S, line0: usize, line1: usize) {
@@ -201,22 +223,14 @@ fn write_padding<S: Sink>(out: &mut S, textw: usize, cellw: usize, use_tabs: boo
     }
 }
 
-/// Writes `n` bytes of a repeated filler as one chunk when possible.
+/// Writes `n` bytes of a repeated filler. Long runs go out in several chunks, which the trimmer
+/// cannot tell from one: a run of blanks is only ever held back.
 fn write_n<S: Sink>(out: &mut S, filler: &[u8], mut n: usize) {
-    if n == 0 {
-        return;
-    }
-    if n <= filler.len() {
-        out.write(&filler[..n]);
-        return;
-    }
-    let mut chunk = Vec::with_capacity(n);
     while n > 0 {
         let k = n.min(filler.len());
-        chunk.extend_from_slice(&filler[..k]);
+        out.write(&filler[..k]);
         n -= k;
     }
-    out.write(&chunk);
 }
 
 /// UTF-8 continuation bytes do not start a code point.
@@ -277,6 +291,14 @@ mod tests {
     fn wide_first_column_pads_leading_tab_cell_with_more_tabs() {
         // The second line's leading empty hard cell shares column 0 with a 9-wide cell.
         assert_eq!(align("bbbbbbbb\x0b= 2\n\ty\x0bz\n"), "bbbbbbbb = 2\n\t\ty z\n");
+    }
+
+    #[test]
+    fn many_columns_do_not_overflow_the_stack() {
+        let line = "x\t".repeat(200_000);
+        let out = align(&format!("{line}\n{line}\n"));
+        let spaced = line.replace('\t', " ");
+        assert_eq!(out, format!("{spaced}\n{spaced}\n"));
     }
 
     #[test]
