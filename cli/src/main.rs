@@ -18,12 +18,15 @@ enum Command {
     /// Format Alloy configuration files.
     #[command(visible_alias = "format")]
     Fmt(commands::fmt::Args),
+    /// Evaluate an expression with the standard library in scope.
+    Eval(commands::eval::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Fmt(args) => commands::fmt::run(args),
+        Command::Eval(args) => commands::eval::run(args),
     };
     match result {
         Ok(code) => code,

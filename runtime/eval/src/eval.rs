@@ -348,14 +348,9 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-/// The expression printed by the formatter (the source text of the node while the formatter
-/// cannot print it).
-pub fn expr_text(e: &Expr, src: &[u8], lines: &LineIndex) -> String {
-    let formatted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| syntax::format::format_expr(e, lines)));
-    match formatted {
-        Ok(s) => s,
-        Err(_) => String::from_utf8_lossy(src.get(e.span().range()).unwrap_or_default()).into_owned(),
-    }
+/// The expression as upstream's printer prints it.
+pub fn expr_text(e: &Expr, _src: &[u8], lines: &LineIndex) -> String {
+    syntax::format::format_expr(e, lines)
 }
 
 /// The sub-expression that directly produced the part of `expr`'s value reached by `path`.
