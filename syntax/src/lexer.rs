@@ -50,9 +50,8 @@ pub struct Lexed {
 
 #[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
 #[logos(utf8 = false)]
+#[logos(skip r"[ \t\r]+")]
 enum Raw {
-    #[regex(b"[ \t\r]+")]
-    Blank,
     #[token(b"\n")]
     Newline,
     #[regex(b"[A-Za-z_][A-Za-z0-9_]*")]
@@ -199,7 +198,6 @@ impl<'a> Scanner<'a> {
         use TokenKind as K;
         let simple = |k: K| Some(k);
         let kind = match raw {
-            Raw::Blank => None,
             Raw::Newline => {
                 if self.insert_term {
                     self.insert_term = false;
@@ -425,6 +423,8 @@ impl<'a> Scanner<'a> {
     fn scan_string(&mut self, start: u32, until: u8, escapes: bool, multiline: bool) -> u32 {
         let mut at = start + 1;
         loop {
+            // Plain ASCII runs need no per-character checks.
+            at = self.skip_plain(at, |b| b != until && b != b'\\' && b != b'\n');
             let Some(b) = self.byte(at) else {
                 self.error(start, "string literal not terminated");
                 break;
@@ -443,6 +443,19 @@ impl<'a> Scanner<'a> {
             }
         }
         self.bump_to(at);
+        at
+    }
+
+    /// Skips printable ASCII bytes (and tabs and CRs) for which `plain` holds; stops at
+    /// anything that needs a closer look (NUL, non-ASCII, or a byte `plain` rejects).
+    fn skip_plain(&self, mut at: u32, plain: impl Fn(u8) -> bool) -> u32 {
+        let bytes = &self.src[(at as usize).min(self.src.len())..];
+        for &b in bytes {
+            if b == 0 || b >= 0x80 || !plain(b) {
+                break;
+            }
+            at += 1;
+        }
         at
     }
 
@@ -504,7 +517,9 @@ impl<'a> Scanner<'a> {
         let mut at = start + 2;
         let mut closed = !block;
         if block {
-            while let Some(b) = self.byte(at) {
+            loop {
+                at = self.skip_plain(at, |b| b != b'*');
+                let Some(b) = self.byte(at) else { break };
                 let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
                 at += w;
                 if b == b'*' && self.byte(at) == Some(b'/') {
@@ -517,7 +532,9 @@ impl<'a> Scanner<'a> {
                 self.error(start, "block comment not terminated");
             }
         } else {
-            while let Some(b) = self.byte(at) {
+            loop {
+                at = self.skip_plain(at, |b| b != b'\n');
+                let Some(b) = self.byte(at) else { break };
                 if b == b'\n' {
                     break;
                 }

@@ -27,7 +27,6 @@ type Tokens<'a> = &'a [Token];
 type Extra<'a> = extra::Full<EmptyErr, State<'a>, ()>;
 type Inp<'a, 'p> = InputRef<'a, 'p, Tokens<'a>, Extra<'a>>;
 type PResult<T> = Result<T, EmptyErr>;
-type MapExtra<'a, 'b> = chumsky::input::MapExtra<'a, 'b, Tokens<'a>, Extra<'a>>;
 type BoxedP<'a, O> = chumsky::Boxed<'a, 'a, Tokens<'a>, O, Extra<'a>>;
 
 /// A diagnostic from the parser, with the index of the token that was current when it arose.
@@ -39,6 +38,8 @@ struct Pending {
 /// Parser state: the source (for token text) and the diagnostics found so far.
 pub(crate) struct State<'a> {
     src: &'a [u8],
+    /// The source as text when it is valid UTF-8 (checked once, not per token).
+    text: Option<&'a str>,
     lines: &'a LineIndex,
     diagnostics: Vec<Pending>,
     /// Line of the last error reported through the suppressing path (0: none yet).
@@ -152,12 +153,16 @@ fn consume_statement(inp: &mut Inp<'_, '_>) {
     }
 }
 
-fn text<'a>(src: &'a [u8], span: Span) -> std::borrow::Cow<'a, str> {
-    String::from_utf8_lossy(&src[span.range()])
+fn text<'a>(state: &State<'a>, span: Span) -> std::borrow::Cow<'a, str> {
+    match state.text.and_then(|t| t.get(span.range())) {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        // Only reachable when the scanner has already reported the bad encoding.
+        None => String::from_utf8_lossy(&state.src[span.range()]),
+    }
 }
 
 fn token_text(inp: &mut Inp<'_, '_>, token: Token) -> SmolStr {
-    SmolStr::new(text(inp.state().src, token.span))
+    SmolStr::new(text(inp.state(), token.span))
 }
 
 /// A parser accepting exactly one token of `want`.
@@ -188,21 +193,6 @@ fn grammar<'a>() -> Grammar<'a> {
         custom(move |inp| expression_list(inp, &expr, closer))
     };
 
-    let ident = tok(K::Ident).map_with(|t: Token, e| {
-        Expr::Ident(Ident { name: SmolStr::new(text(e.state().src, t.span)), span: t.span })
-    });
-    let literal = any()
-        .filter(|t: &Token| matches!(t.kind, K::String | K::Number | K::Float | K::Bool | K::Null))
-        .map_with(|t: Token, e: &mut MapExtra<'a, '_>| {
-            let kind = match t.kind {
-                K::String => LiteralKind::String,
-                K::Number => LiteralKind::Number,
-                K::Float => LiteralKind::Float,
-                K::Bool => LiteralKind::Bool,
-                _ => LiteralKind::Null,
-            };
-            Expr::Literal(Literal { kind, text: SmolStr::new(text(e.state().src, t.span)), span: t.span })
-        });
     let paren = tok(K::LParen).then(expr.clone()).then(expect(K::RParen)).map(|((l, inner), r)| {
         Expr::Paren(Box::new(Paren { inner, lparen: l.span, rparen: r.span }))
     });
@@ -223,74 +213,125 @@ fn grammar<'a>() -> Grammar<'a> {
             .then(expect(K::RCurly))
             .map(|((l, fields), r)| Expr::Object(Object { fields, lcurly: l.span, rcurly: r.span }))
     };
-    let bad_primary = custom(|inp| {
-        let token = current(inp);
-        error_here(inp, format!("expected expression, got {}", token.kind));
-        loop {
-            match kind(inp) {
-                K::Eof | K::Terminator | K::RParen | K::RCurly | K::RBrack | K::Comma => break,
-                _ => bump(inp),
-            }
-        }
-        Ok(Expr::Literal(Literal { kind: LiteralKind::Null, text: SmolStr::new_static("null"), span: token.span }))
-    });
-    let primary = choice((ident, literal, paren, array, object, bad_primary)).boxed();
-
-    let postfix = {
-        let (expr, block_body) = (expr.clone(), block_body.clone());
-        let list = expr_list(K::RParen);
-        custom(move |inp| {
-            let primary = inp.parse(&primary)?;
-            postfix_chain(inp, primary, &expr, &list, &block_body)
-        })
-    };
-
-    let unary = recursive(|unary| {
-        any()
-            .filter(|t: &Token| matches!(t.kind, K::Not | K::Sub))
-            .then(unary)
-            .map(|(op, operand): (Token, Expr)| {
-                let op_kind = if op.kind == K::Not { UnaryOp::Not } else { UnaryOp::Neg };
-                Expr::Unary(Box::new(Unary { op: op_kind, op_span: op.span, operand }))
-            })
-            .or(postfix)
-            .boxed()
-    });
-
-    // `^` is right-associative: unary [ "^" pow ].
-    let pow = recursive(|pow| {
-        unary
-            .clone()
-            .then(tok(K::Pow).then(pow).or_not())
-            .map(|(left, rest)| match rest {
-                Some((op, right)) => binary(left, op, right),
-                None => left,
-            })
-            .boxed()
-    });
-
-    // Left-associative levels, tightest first.
-    let level = |operand: BoxedP<'a, Expr>, prec: u8| {
-        operand
-            .clone()
-            .foldl(
-                any().filter(move |t: &Token| t.kind.binary_precedence() == prec).then(operand).repeated(),
-                |left, (op, right)| binary(left, op, right),
-            )
-            .boxed()
-    };
-    let mul = level(pow.boxed(), 5);
-    let add = level(mul, 4);
-    let cmp = level(add, 3);
-    let and = level(cmp, 2);
-    let or = level(and, 1);
-    expr.define(or);
+    // Operators: precedence climbing over `binary_precedence`, dispatching on the current token
+    // (trying one parser per precedence level would probe every level for every operand).
+    let bracketed = Bracketed { paren: paren.boxed(), array: array.boxed(), object: object.boxed() };
+    let postfix_args = expr_list(K::RParen).boxed();
+    let operand_expr = expr.clone();
+    let operand_body = block_body.clone();
+    expr.define(custom(move |inp| {
+        let parts = ExprParts { bracketed: &bracketed, expr: &operand_expr, args: &postfix_args, block_body: &operand_body };
+        binary_expr(inp, 1, &parts)
+    }));
 
     let statement_expr = expr.clone();
     let inner_body = block_body.clone();
     block_body.define(custom(move |inp| parse_body(inp, K::RCurly, &statement_expr, &inner_body)));
 
     Grammar { expr: expr.boxed(), block_body: block_body.boxed() }
+}
+
+/// The parsers an operand may need: bracketed forms are chumsky combinators, and the postfix
+/// chain recurses into expressions, argument lists and (for recovery) block bodies.
+#[derive(Clone)]
+struct Bracketed<'a> {
+    paren: BoxedP<'a, Expr>,
+    array: BoxedP<'a, Expr>,
+    object: BoxedP<'a, Expr>,
+}
+
+struct ExprParts<'g, 'a, E, A, B> {
+    bracketed: &'g Bracketed<'a>,
+    expr: &'g E,
+    args: &'g A,
+    block_body: &'g B,
+}
+
+/// upstream's `parseBinOp`: left-associative levels from `min_prec` up, `^` handled below.
+fn binary_expr<'a, E, A, B>(inp: &mut Inp<'a, '_>, min_prec: u8, parts: &ExprParts<'_, 'a, E, A, B>) -> PResult<Expr>
+where
+    E: Parser<'a, Tokens<'a>, Expr, Extra<'a>>,
+    A: Parser<'a, Tokens<'a>, Vec<Expr>, Extra<'a>>,
+    B: Parser<'a, Tokens<'a>, Body, Extra<'a>>,
+{
+    let mut left = pow_expr(inp, parts)?;
+    loop {
+        let op = current(inp);
+        let prec = op.kind.binary_precedence();
+        if prec == 0 || prec < min_prec {
+            return Ok(left);
+        }
+        bump(inp);
+        let right = binary_expr(inp, prec + 1, parts)?;
+        left = binary(left, op, right);
+    }
+}
+
+/// `unary [ "^" pow ]`: right-associative.
+fn pow_expr<'a, E, A, B>(inp: &mut Inp<'a, '_>, parts: &ExprParts<'_, 'a, E, A, B>) -> PResult<Expr>
+where
+    E: Parser<'a, Tokens<'a>, Expr, Extra<'a>>,
+    A: Parser<'a, Tokens<'a>, Vec<Expr>, Extra<'a>>,
+    B: Parser<'a, Tokens<'a>, Body, Extra<'a>>,
+{
+    let left = unary_expr(inp, parts)?;
+    let op = current(inp);
+    if op.kind != K::Pow {
+        return Ok(left);
+    }
+    bump(inp);
+    let right = pow_expr(inp, parts)?;
+    Ok(binary(left, op, right))
+}
+
+fn unary_expr<'a, E, A, B>(inp: &mut Inp<'a, '_>, parts: &ExprParts<'_, 'a, E, A, B>) -> PResult<Expr>
+where
+    E: Parser<'a, Tokens<'a>, Expr, Extra<'a>>,
+    A: Parser<'a, Tokens<'a>, Vec<Expr>, Extra<'a>>,
+    B: Parser<'a, Tokens<'a>, Body, Extra<'a>>,
+{
+    let op = current(inp);
+    let op_kind = match op.kind {
+        K::Not => UnaryOp::Not,
+        K::Sub => UnaryOp::Neg,
+        _ => {
+            let primary = primary_expr(inp, parts.bracketed)?;
+            return postfix_chain(inp, primary, parts.expr, parts.args, parts.block_body);
+        }
+    };
+    bump(inp);
+    let operand = unary_expr(inp, parts)?;
+    Ok(Expr::Unary(Box::new(Unary { op: op_kind, op_span: op.span, operand })))
+}
+
+fn primary_expr<'a>(inp: &mut Inp<'a, '_>, bracketed: &Bracketed<'a>) -> PResult<Expr> {
+    let token = current(inp);
+    let kind = match token.kind {
+        K::Ident => {
+            bump(inp);
+            return Ok(Expr::Ident(Ident { name: token_text(inp, token), span: token.span }));
+        }
+        K::LParen => return inp.parse(&bracketed.paren),
+        K::LBrack => return inp.parse(&bracketed.array),
+        K::LCurly => return inp.parse(&bracketed.object),
+        K::String => LiteralKind::String,
+        K::Number => LiteralKind::Number,
+        K::Float => LiteralKind::Float,
+        K::Bool => LiteralKind::Bool,
+        K::Null => LiteralKind::Null,
+        other => {
+            error_here(inp, format!("expected expression, got {other}"));
+            loop {
+                match kind(inp) {
+                    K::Eof | K::Terminator | K::RParen | K::RCurly | K::RBrack | K::Comma => break,
+                    _ => bump(inp),
+                }
+            }
+            return Ok(Expr::Literal(Literal { kind: LiteralKind::Null, text: SmolStr::new_static("null"), span: token.span }));
+        }
+    };
+    bump(inp);
+    Ok(Expr::Literal(Literal { kind, text: token_text(inp, token), span: token.span }))
 }
 
 fn binary(left: Expr, op: Token, right: Expr) -> Expr {
@@ -449,24 +490,37 @@ fn block_name(inp: &mut Inp<'_, '_>) -> Option<BlockName> {
         error_here(inp, format!("expected identifier, got {}", first.kind));
         return None;
     }
-    let mut name = String::from(token_text(inp, first).as_str());
+    // Names are almost always written without blanks around the dots: then the name is the
+    // source text itself and needs no building.
+    let mut built: Option<String> = None;
     let mut span = first.span;
     let mut fragments = 1;
     bump(inp);
     while kind(inp) == K::Dot {
+        let dot = current(inp);
         bump(inp);
         let fragment = current(inp);
         if fragment.kind != K::Ident {
             error_here(inp, format!("expected identifier, got {}", fragment.kind));
         }
-        name.push('.');
-        if has_literal_text(fragment.kind) {
-            name.push_str(&token_text(inp, fragment));
+        let adjacent = dot.span.start == span.end && fragment.span.start == dot.span.end && fragment.kind == K::Ident;
+        if built.is_none() && !adjacent {
+            built = Some(text(inp.state(), span).into_owned());
+        }
+        if let Some(name) = built.as_mut() {
+            name.push('.');
+            if has_literal_text(fragment.kind) {
+                name.push_str(&text(inp.state(), fragment.span));
+            }
         }
         span = span.cover(fragment.span);
         fragments += 1;
         bump(inp);
     }
+    let name = match built {
+        Some(name) => SmolStr::new(name),
+        None => SmolStr::new(text(inp.state(), span)),
+    };
     let mut label = None;
     let next = current(inp);
     if !matches!(next.kind, K::Assign | K::LCurly) {
@@ -490,7 +544,7 @@ fn block_name(inp: &mut Inp<'_, '_>) -> Option<BlockName> {
         }
         bump(inp);
     }
-    Some(BlockName { fragments, name: SmolStr::new(name), span, label })
+    Some(BlockName { fragments, name, span, label })
 }
 
 /// Tokens whose text upstream keeps as their literal (operators have none).
@@ -573,7 +627,8 @@ fn run<'a, O>(
     src: &'a [u8],
     parser: impl Parser<'a, Tokens<'a>, O, Extra<'a>>,
 ) -> (Option<O>, Vec<Diagnostic>) {
-    let mut state = State { src, lines: &lexed.lines, diagnostics: Vec::new(), last_error_line: 0 };
+    let text = std::str::from_utf8(src).ok();
+    let mut state = State { src, text, lines: &lexed.lines, diagnostics: Vec::new(), last_error_line: 0 };
     let output = parser.parse_with_state(&lexed.tokens, &mut state).into_output();
     (output, merge_diagnostics(&lexed.errors, state.diagnostics))
 }

@@ -96,7 +96,7 @@ impl LineIndex {
 }
 
 fn memchr_newlines(text: &[u8]) -> impl Iterator<Item = u32> + '_ {
-    text.iter().enumerate().filter(|(_, &b)| b == b'\n').map(|(i, _)| i as u32 + 1)
+    memchr::memchr_iter(b'\n', text).map(|i| i as u32 + 1)
 }
 
 #[cfg(test)]
