@@ -81,9 +81,16 @@ impl<'a> LineCursor<'a> {
         if offset >= self.start && offset < self.end {
             return self.line;
         }
+        // The walker alternates between a statement's start and the previous one's end, so
+        // the neighbouring lines are the usual misses.
         if offset >= self.end && self.line < self.lines.line_count() {
             self.seek(self.line + 1);
             if offset < self.end {
+                return self.line;
+            }
+        } else if offset < self.start && self.line > 1 {
+            self.seek(self.line - 1);
+            if offset >= self.start {
                 return self.line;
             }
         }
