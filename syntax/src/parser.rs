@@ -435,7 +435,7 @@ fn field<'a>(inp: &mut Inp<'a, '_>, expr: &impl Parser<'a, Tokens<'a>, Expr, Ext
             bump(inp);
             let raw = token_text(inp, token);
             if token.kind == K::String && raw.len() > 2 {
-                (Ident { name: SmolStr::new(&raw[1..raw.len() - 1]), span: token.span }, true)
+                (Ident { name: SmolStr::new(String::from_utf8_lossy(between_quotes(&raw))), span: token.span }, true)
             } else {
                 (Ident { name: raw, span: token.span }, false)
             }
@@ -532,9 +532,10 @@ fn block_name(inp: &mut Inp<'_, '_>) -> Option<BlockName> {
             }
             let mut value = SmolStr::default();
             if raw.len() > 2 {
-                value = SmolStr::new(&raw[1..raw.len() - 1]);
+                let inner = between_quotes(&raw);
+                value = SmolStr::new(String::from_utf8_lossy(inner));
                 if !is_valid_identifier(&value) {
-                    let quoted = go_quote_bytes(value.as_bytes());
+                    let quoted = go_quote_bytes(inner);
                     error_here(inp, format!("expected block label to be a valid identifier, but got {quoted}"));
                 }
             }
@@ -545,6 +546,14 @@ fn block_name(inp: &mut Inp<'_, '_>) -> Option<BlockName> {
         bump(inp);
     }
     Some(BlockName { fragments, name, span, label })
+}
+
+/// The text of a string token without its first and last byte, as upstream slices it. An
+/// unterminated string has no closing quote, so the cut may fall inside a character.
+fn between_quotes(raw: &str) -> &[u8] {
+    let bytes = raw.as_bytes();
+    let start = 1.min(bytes.len());
+    &bytes[start..bytes.len().saturating_sub(1).max(start)]
 }
 
 /// Tokens whose text upstream keeps as their literal (operators have none).
