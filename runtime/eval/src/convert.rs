@@ -31,8 +31,8 @@ pub fn parse_number_text(s: &[u8]) -> Option<Number> {
     if s.is_empty() {
         return None;
     }
-    if s.starts_with('-') {
-        if !s[1..].bytes().all(|c| c.is_ascii_digit()) || s.len() == 1 {
+    if let Some(digits) = s.strip_prefix('-') {
+        if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
             return None;
         }
         return s.parse::<i64>().ok().map(Number::Int);

@@ -176,7 +176,7 @@ impl<'a> Evaluator<'a> {
                 match (u.op, &v) {
                     (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
                     (UnaryOp::Not, _) => Err(self.value_error(Some(&u.operand), &v, ValueError::type_error(Type::Bool, v.ty()))),
-                    (UnaryOp::Neg, Value::Number(n)) => Ok(Value::Number(n.neg())),
+                    (UnaryOp::Neg, Value::Number(n)) => Ok(Value::Number(n.negate())),
                     (UnaryOp::Neg, _) => Err(self.value_error(Some(&u.operand), &v, ValueError::type_error(Type::Number, v.ty()))),
                 }
             }

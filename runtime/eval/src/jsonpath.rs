@@ -34,7 +34,7 @@ enum Operand {
 pub fn query(doc: &Value, path: &str) -> Result<Vec<Value>, String> {
     let mut p = P { s: path.as_bytes(), i: 0 };
     p.ws();
-    if p.eat(b'$') || p.eat(b'@') {}
+    let _root = p.eat(b'$') || p.eat(b'@');
     let segs = p.segments()?;
     p.ws();
     if p.i < p.s.len() {

@@ -116,7 +116,7 @@ impl Number {
     }
 
     /// Unary minus: ints and uints give `-(x as i64)` (wrapping), floats negate.
-    pub fn neg(self) -> Number {
+    pub fn negate(self) -> Number {
         match self {
             Number::Int(i) => Number::Int(i.wrapping_neg()),
             Number::Uint(u) => Number::Int((u as i64).wrapping_neg()),
@@ -147,7 +147,8 @@ pub enum Arith {
 
 /// Go's float64 → int64 conversion on amd64 gives MinInt64 for out-of-range values.
 fn float_to_i64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223_372_036_854_775_807e18 || f < -9.223_372_036_854_775_808e18 {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    if f.is_nan() || !(-LIMIT..LIMIT).contains(&f) {
         i64::MIN
     } else {
         f as i64

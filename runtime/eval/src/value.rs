@@ -358,6 +358,11 @@ impl Value {
         }
     }
 
+    /// Whether an array or object has no elements (other values: false).
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+
     /// Element `i` of an array (bytes give numbers).
     pub fn index(&self, i: usize) -> Option<Value> {
         match self {
