@@ -297,7 +297,11 @@ impl<'a> Printer<'a> {
                 }
             }
         }
-        self.ws.drain(..n);
+        if n == self.ws.len() {
+            self.ws.clear();
+        } else {
+            self.ws.drain(..n);
+        }
     }
 
     // ---- comments ----
@@ -306,7 +310,7 @@ impl<'a> Printer<'a> {
         match self.cpos {
             Some(c) if (c as u64) <= next.offset => self.inject_comments(next, eof),
             _ => {
-                if !eof {
+                if !eof && !self.ws.is_empty() {
                     self.apply_ws(self.ws.len());
                 }
             }

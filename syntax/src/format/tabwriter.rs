@@ -22,15 +22,45 @@ impl Sink for Vec<u8> {
     }
 }
 
+/// A cell: a byte range of the input, without its terminator. Its width is only needed for
+/// cells that belong to a column (most text is in line-final cells), so it is computed lazily.
 #[derive(Clone, Copy, Debug)]
 struct Cell {
     start: u32,
     end: u32,
-    /// Code points, `ESC` bytes excluded.
-    width: u32,
     /// Terminated by HT (hard) rather than VT (soft).
     htab: bool,
 }
+
+impl Cell {
+    fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+
+    /// Code points, `ESC` bytes excluded (Go counts runes and subtracts the two escapes).
+    fn width(self, input: &[u8]) -> usize {
+        input[self.start as usize..self.end as usize].iter().filter(|&&b| b != ESC && !is_continuation(b)).count()
+    }
+}
+
+/// One level of `format`'s recursion: lines not yet written start at `line0`; `this` is the
+/// next line to examine.
+struct Frame {
+    line0: usize,
+    this: usize,
+    line1: usize,
+}
+
+/// Byte classes for the scanner: 1 = cell terminator (HT VT LF FF), 2 = `ESC`.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'\t' as usize] = 1;
+    t[0x0b] = 1;
+    t[b'\n' as usize] = 1;
+    t[0x0c] = 1;
+    t[ESC as usize] = 2;
+    t
+};
 
 /// Reusable aligner state: the buffered section's cells and the column widths in effect.
 #[derive(Default)]
@@ -39,6 +69,7 @@ pub struct TabWriter {
     /// Index into `cells` where each buffered line starts; the current line is the last one.
     line_starts: Vec<u32>,
     widths: Vec<usize>,
+    stack: Vec<Frame>,
 }
 
 const TABS: &[u8] = b"\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
@@ -53,47 +84,41 @@ impl TabWriter {
     pub fn run<S: Sink>(&mut self, input: &[u8], out: &mut S) {
         self.reset();
         let mut cell_start = 0usize;
-        // Code points of the current cell so far.
-        let mut width = 0u32;
-        let mut in_escape = false;
         let mut i = 0usize;
-        while i < input.len() {
+        let n = input.len();
+        while i < n {
+            // Skip ordinary text.
+            while i < n && CLASS[input[i] as usize] == 0 {
+                i += 1;
+            }
+            if i >= n {
+                break;
+            }
             let ch = input[i];
-            if in_escape {
-                if ch == ESC {
-                    in_escape = false;
-                } else if !is_continuation(ch) {
-                    width += 1;
+            if ch == ESC {
+                // Escaped text is opaque: jump to the closing ESC (or the end).
+                i += 1;
+                while i < n && input[i] != ESC {
+                    i += 1;
                 }
                 i += 1;
                 continue;
             }
-            match ch {
-                b'\t' | b'\x0b' | b'\n' | b'\x0c' => {
-                    let ncells = self.terminate_cell(cell_start, i, width, ch == b'\t');
-                    cell_start = i + 1;
-                    width = 0;
-                    if ch == b'\n' || ch == b'\x0c' {
-                        self.line_starts.push(self.cells.len() as u32);
-                        // A line of one cell cannot influence later lines' alignment, and a
-                        // form feed always ends the section.
-                        if ch == b'\x0c' || ncells == 1 {
-                            self.flush(input, out);
-                        }
-                    }
-                }
-                ESC => in_escape = true,
-                _ => {
-                    if !is_continuation(ch) {
-                        width += 1;
-                    }
+            let ncells = self.terminate_cell(cell_start, i, ch == b'\t');
+            cell_start = i + 1;
+            if ch == b'\n' || ch == b'\x0c' {
+                self.line_starts.push(self.cells.len() as u32);
+                // A line of one cell cannot influence later lines' alignment, and a form feed
+                // always ends the section.
+                if ch == b'\x0c' || ncells == 1 {
+                    self.flush(input, out);
                 }
             }
             i += 1;
         }
         // Go's Flush: a non-empty current cell (even an unterminated escape) becomes a cell.
-        if cell_start < input.len() {
-            self.terminate_cell(cell_start, input.len(), width, false);
+        if cell_start < n {
+            self.terminate_cell(cell_start, n, false);
         }
         self.flush(input, out);
     }
@@ -106,8 +131,8 @@ impl TabWriter {
     }
 
     /// Appends a cell to the current line; returns the line's cell count.
-    fn terminate_cell(&mut self, start: usize, end: usize, width: u32, htab: bool) -> usize {
-        self.cells.push(Cell { start: start as u32, end: end as u32, width, htab });
+    fn terminate_cell(&mut self, start: usize, end: usize, htab: bool) -> usize {
+        self.cells.push(Cell { start: start as u32, end: end as u32, htab });
         let line_start = self.line_starts.last().copied().unwrap_or(0) as usize;
         self.cells.len() - line_start
     }
@@ -130,14 +155,9 @@ impl TabWriter {
     /// The recursion is run on an explicit stack: its depth is the number of columns, and a
     /// line can have as many columns as it has tabs (a string literal full of tabs, say).
     fn format<S: Sink>(&mut self, input: &[u8], out: &mut S, line0: usize, line1: usize) {
-        // One frame per column: lines not yet written start at `line0`; `this` is the next
-        // line to examine.
-        struct Frame {
-            line0: usize,
-            this: usize,
-            line1: usize,
-        }
-        let mut stack = vec![Frame { line0, this: line0, line1 }];
+        let mut stack = std::mem::take(&mut self.stack);
+        stack.clear();
+        stack.push(Frame { line0, this: line0, line1 });
         while let Some(f) = stack.last_mut() {
             let column = self.widths.len();
             let (mut this, line1) = (f.this, f.line1);
@@ -169,8 +189,9 @@ impl TabWriter {
                     break;
                 }
                 let c = line[column];
-                width = width.max(c.width as usize + PADDING);
-                if c.width > 0 || c.htab {
+                let w = c.width(input);
+                width = width.max(w + PADDING);
+                if w > 0 || c.htab {
                     discardable = false;
                 }
                 this += 1;
@@ -185,6 +206,7 @@ impl TabWriter {
             self.widths.push(width);
             stack.push(Frame { line0: block_start, this: block_start, line1: this });
         }
+        self.stack = stack;
     }
 
     fn write_lines<S: Sink>(&self, input: &[u8], out: &mut S, line0: usize, line1: usize) {
@@ -192,15 +214,15 @@ impl TabWriter {
         for i in line0..line1 {
             let mut use_tabs = true;
             for (j, c) in self.line(i).iter().enumerate() {
-                if c.start == c.end {
+                if c.is_empty() {
                     if let Some(&w) = self.widths.get(j) {
-                        write_padding(out, c.width as usize, w, use_tabs);
+                        write_padding(out, 0, w, use_tabs);
                     }
                 } else {
                     use_tabs = false;
                     out.write(&input[c.start as usize..c.end as usize]);
                     if let Some(&w) = self.widths.get(j) {
-                        write_padding(out, c.width as usize, w, false);
+                        write_padding(out, c.width(input), w, false);
                     }
                 }
             }

@@ -9,13 +9,40 @@ use crate::quote::go_quote;
 
 use super::printer::{Printer, Ws};
 
-/// Upstream's inclusive end position of an expression (`EndPos`).
-fn end_pos(e: &Expr) -> u32 {
-    e.span().last_byte()
+/// Upstream's `StartPos` of an expression (found without recursion: left operands nest deeply).
+fn start_pos(mut e: &Expr) -> u32 {
+    loop {
+        e = match e {
+            Expr::Access(a) => &a.value,
+            Expr::Index(i) => &i.value,
+            Expr::Call(c) => &c.callee,
+            Expr::Binary(b) => &b.left,
+            Expr::Literal(l) => return l.span.start,
+            Expr::Ident(i) => return i.span.start,
+            Expr::Array(a) => return a.lbrack.start,
+            Expr::Object(o) => return o.lcurly.start,
+            Expr::Unary(u) => return u.op_span.start,
+            Expr::Paren(p) => return p.lparen.start,
+        };
+    }
 }
 
-fn start_pos(e: &Expr) -> u32 {
-    e.span().start
+/// Upstream's inclusive `EndPos` of an expression.
+fn end_pos(mut e: &Expr) -> u32 {
+    loop {
+        e = match e {
+            Expr::Unary(u) => &u.operand,
+            Expr::Binary(b) => &b.right,
+            Expr::Literal(l) => return l.span.last_byte(),
+            Expr::Ident(i) => return i.span.last_byte(),
+            Expr::Access(a) => return a.field.span.last_byte(),
+            Expr::Array(a) => return a.rbrack.start,
+            Expr::Object(o) => return o.rcurly.start,
+            Expr::Index(i) => return i.rbrack.start,
+            Expr::Call(c) => return c.rparen.start,
+            Expr::Paren(p) => return p.rparen.start,
+        };
+    }
 }
 
 fn stmt_end(s: &Stmt) -> u32 {
@@ -33,9 +60,8 @@ fn key_end(key: &Ident) -> u32 {
 impl Printer<'_> {
     /// Number of source lines an expression spans.
     fn expr_lines(&mut self, e: &Expr) -> u32 {
-        let span = e.span();
-        let end = self.line(span.last_byte());
-        end.saturating_sub(self.line(span.start)) + 1
+        let end = self.line(end_pos(e));
+        end.saturating_sub(self.line(start_pos(e))) + 1
     }
 
     pub(super) fn file(&mut self, file: &File) {
@@ -45,7 +71,10 @@ impl Printer<'_> {
     fn statements(&mut self, body: &[Stmt]) {
         let mut prev_end = 0;
         for (i, s) in body.iter().enumerate() {
-            let start = s.span().start;
+            let start = match s {
+                Stmt::Attribute(a) => a.name.span.start,
+                Stmt::Block(b) => b.name_span.start,
+            };
             let start_line = self.line(start);
             if i > 0 {
                 if matches!(s, Stmt::Block(_)) {
