@@ -1,0 +1,158 @@
+//! Static analysis of Alloy configurations: the component catalogue, the program model
+//! (components, custom components, imports, references and the dependency graph), type
+//! checking through expressions, and diagnostics.
+//!
+//! Everything is computed by incremental queries ([`db`]) so that an editor can keep one
+//! [`Analysis`] alive and re-check after each edit; `alloy validate` uses the same queries
+//! once.
+//!
+//! ```
+//! let mut analysis = analyzer::Analysis::new(analyzer::Options::default());
+//! analysis.set_files(vec![("a.alloy".into(), "prometheus.scrape \"x\" {}".into())]);
+//! let report = analysis.diagnostics();
+//! assert!(report[0].diagnostics.iter().any(|d| d.message == "missing required attribute \"targets\""));
+//! ```
+
+pub mod catalog;
+pub mod check;
+pub mod db;
+pub mod graph;
+pub mod literal;
+pub mod model;
+pub mod suggest;
+pub mod types;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use salsa::Setter;
+use syntax::{Diagnostic, LineIndex};
+
+pub use catalog::{Catalog, Stability};
+pub use check::Options;
+
+/// The diagnostics of one file, with what is needed to render them.
+#[derive(Clone, Debug)]
+pub struct FileReport {
+    pub path: String,
+    pub text: String,
+    pub lines: LineIndex,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl FileReport {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// A long-lived analysis of one root module (one file or a directory of files).
+pub struct Analysis {
+    db: db::Database,
+    workspace: db::Workspace,
+}
+
+impl Analysis {
+    pub fn new(options: Options) -> Self {
+        let db = db::Database::default();
+        let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let workspace = db::Workspace::new(&db, Vec::new(), options, base);
+        Analysis { db, workspace }
+    }
+
+    /// Replaces the set of files (path, text), in the order they are loaded.
+    pub fn set_files(&mut self, files: Vec<(String, String)>) {
+        let inputs: Vec<db::SourceFile> = files.into_iter().map(|(p, t)| db::SourceFile::new(&self.db, p, t)).collect();
+        self.workspace.set_files(&mut self.db).to(inputs);
+    }
+
+    /// Changes the text of one file (by path); returns false if there is no such file.
+    pub fn set_file_text(&mut self, path: &str, text: String) -> bool {
+        let file = self.workspace.files(&self.db).iter().copied().find(|f| f.path(&self.db) == path);
+        match file {
+            Some(f) => {
+                f.set_text(&mut self.db).to(text);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn set_options(&mut self, options: Options) {
+        self.workspace.set_options(&mut self.db).to(options);
+    }
+
+    /// Diagnostics of every file, in file order; within a file, in source order.
+    pub fn diagnostics(&self) -> Vec<FileReport> {
+        let files = self.workspace.files(&self.db).clone();
+        files
+            .iter()
+            .map(|f| {
+                let mut diagnostics = db::file_diagnostics(&self.db, self.workspace, *f).clone();
+                diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+                FileReport {
+                    path: f.path(&self.db).clone(),
+                    text: f.text(&self.db).clone(),
+                    lines: db::parse(&self.db, *f).0.lines.clone(),
+                    diagnostics,
+                }
+            })
+            .collect()
+    }
+
+    /// The number of diagnostics of each file, without cloning texts (for benchmarks).
+    pub fn diagnostic_counts(&self) -> Vec<usize> {
+        let files = self.workspace.files(&self.db).clone();
+        files.iter().map(|f| db::file_diagnostics(&self.db, self.workspace, *f).len()).collect()
+    }
+}
+
+/// Why a configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("failed to read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: configuration is not valid UTF-8")]
+    Encoding { path: String },
+}
+
+/// Reads a configuration path as `alloy run` does: one file, or every regular `*.alloy` file
+/// directly inside a directory, in lexicographic order.
+pub fn load_path(path: &Path) -> Result<Vec<(String, String)>, LoadError> {
+    let read = |p: &Path| -> Result<(String, String), LoadError> {
+        let name = p.display().to_string();
+        let bytes = std::fs::read(p).map_err(|source| LoadError::Read { path: name.clone(), source })?;
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").map(<[u8]>::to_vec).unwrap_or(bytes);
+        let text = String::from_utf8(bytes).map_err(|_| LoadError::Encoding { path: name.clone() })?;
+        Ok((name, text))
+    };
+    if path.is_dir() {
+        let entries = std::fs::read_dir(path).map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "alloy"))
+            .collect();
+        files.sort();
+        files.iter().map(|p| read(p)).collect()
+    } else {
+        Ok(vec![read(path)?])
+    }
+}
+
+/// Checks one text on its own (a convenience for tests and tools).
+pub fn check_text(path: &str, text: &str, options: Options) -> FileReport {
+    let mut a = Analysis::new(options);
+    a.set_files(vec![(path.to_string(), text.to_string())]);
+    a.diagnostics().into_iter().next().unwrap_or_else(|| FileReport {
+        path: path.to_string(),
+        text: text.to_string(),
+        lines: LineIndex::new(text.as_bytes()),
+        diagnostics: Vec::new(),
+    })
+}
+
+/// A shared handle to a path string in related locations.
+pub fn related_file(path: &str) -> Arc<str> {
+    Arc::from(path)
+}

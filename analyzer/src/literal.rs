@@ -1,0 +1,182 @@
+//! Checks of literal strings against the host types that parse them: durations, byte sizes,
+//! URLs and regular expressions.
+
+/// Accepts Go durations (`"1h30m"`, `"1.5s"`, `"-2ms"`, `"0"`) and Prometheus durations
+/// (`"1d"`, `"2w"`, `"1y"`); both are in use across components.
+pub fn check_duration(s: &str) -> Result<(), String> {
+    if go_duration(s) || prometheus_duration(s) {
+        Ok(())
+    } else {
+        Err(format!("time: invalid duration {s:?}"))
+    }
+}
+
+fn go_duration(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if s == "0" {
+        return true;
+    }
+    if s.is_empty() {
+        return false;
+    }
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let int_digits = i - start;
+        let mut frac_digits = 0;
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            let f = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            frac_digits = i - f;
+        }
+        if int_digits == 0 && frac_digits == 0 {
+            return false;
+        }
+        let u = i;
+        while i < b.len() && !b[i].is_ascii_digit() && b[i] != b'.' {
+            i += 1;
+        }
+        match &s[u..i] {
+            "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h" => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+fn prometheus_duration(s: &str) -> bool {
+    if s == "0" {
+        return true;
+    }
+    let b = s.as_bytes();
+    let mut i = 0;
+    if b.is_empty() {
+        return false;
+    }
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+        let u = i;
+        while i < b.len() && b[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        match &s[u..i] {
+            "ms" | "s" | "m" | "h" | "d" | "w" | "y" => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Byte sizes as `units.Base2Bytes` parses them: a number followed by a unit such as `B`,
+/// `KB`, `KiB`, `MB`, `MiB`, `GB`, … (`MB` means MiB); several terms may follow each other.
+pub fn check_size(s: &str) -> Result<(), String> {
+    let err = || Err(format!("invalid byte size {s:?}"));
+    let b = s.as_bytes();
+    if b.is_empty() {
+        return err();
+    }
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+            i += 1;
+        }
+        if i == start {
+            return err();
+        }
+        let u = i;
+        while i < b.len() && b[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let unit = &s[u..i];
+        let ok = matches!(unit, "B" | "b" | "")
+            || ["K", "M", "G", "T", "P", "E", "k"].iter().any(|p| {
+                unit.strip_prefix(p).is_some_and(|rest| matches!(rest, "" | "B" | "iB" | "ib" | "b"))
+            });
+        if !ok {
+            return err();
+        }
+    }
+    Ok(())
+}
+
+/// A URL the components will dial: it needs a scheme (`http://…`) and no spaces.
+pub fn check_url(s: &str) -> Result<(), String> {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return Err(format!("URL {s:?} has no scheme (for example \"http://\")"));
+    };
+    let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok {
+        return Err(format!("URL {s:?} has an invalid scheme {scheme:?}"));
+    }
+    if rest.is_empty() {
+        return Err(format!("URL {s:?} has no host"));
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("URL {s:?} contains white space"));
+    }
+    Ok(())
+}
+
+/// A regular expression in Go's RE2 syntax (checked with a parser of the same family).
+pub fn check_regex(s: &str) -> Result<(), String> {
+    match regex_syntax::ParserBuilder::new().build().parse(s) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let text = e.to_string();
+            // The parser's message ends with its own one-line summary ("error: …").
+            let summary = text.lines().rev().find_map(|l| l.trim().strip_prefix("error: ")).unwrap_or("invalid syntax");
+            Err(format!("invalid regular expression {s:?}: {summary}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        for ok in ["1s", "1m30s", "1.5h", "-2ms", "0", "100us", "1d", "2w", "1y", "5m", "0s"] {
+            assert!(check_duration(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1", "5 minutes", "1x", "s", "1.5d"] {
+            assert!(check_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sizes() {
+        for ok in ["4MiB", "512KiB", "1MB", "10GB", "100B", "1KB512B"] {
+            assert!(check_size(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "big", "1XB"] {
+            assert!(check_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn urls_and_regexes() {
+        assert!(check_url("http://localhost:9090/api/v1/write").is_ok());
+        assert!(check_url("localhost:9090").is_err());
+        assert!(check_url("http://a b").is_err());
+        assert!(check_regex("(.*)").is_ok());
+        assert!(check_regex("__meta_(.+)").is_ok());
+        let e = check_regex("(unclosed").unwrap_err();
+        assert!(e.contains("unclosed"), "{e}");
+    }
+}

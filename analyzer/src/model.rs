@@ -1,0 +1,262 @@
+//! The program model: what the top-level names of a module (one file, a directory of files
+//! sharing one namespace, or a `declare` body) refer to.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use smol_str::SmolStr;
+use syntax::ast::{Block, Expr, LiteralKind, Stmt};
+
+use crate::catalog::{Catalog, Kind};
+
+/// The interface of a custom component: its arguments (name, required) and exports.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DeclareSig {
+    pub name: SmolStr,
+    pub args: Vec<(SmolStr, bool)>,
+    pub exports: Vec<SmolStr>,
+}
+
+/// Where an import's content comes from, when it is a literal the analyzer can follow.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ImportSource {
+    File(String),
+    Text(String),
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ImportSig {
+    pub namespace: SmolStr,
+    pub source: ImportSource,
+}
+
+/// The top-level names a file defines: no positions, so that editing a value inside a block
+/// leaves this unchanged (and everything computed from it is reused).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct FileSymbols {
+    /// `(block name, label)` of every top-level block, in order.
+    pub blocks: Vec<(SmolStr, Option<SmolStr>)>,
+    pub declares: Vec<DeclareSig>,
+    pub imports: Vec<ImportSig>,
+}
+
+/// What a top-level block is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NodeKind {
+    /// A builtin component (catalogue name).
+    Builtin(SmolStr),
+    /// An instance of a local `declare`.
+    Local(SmolStr),
+    /// An instance of `NAMESPACE.DECLARE` from an import.
+    Imported(SmolStr, SmolStr),
+    Declare,
+    Import,
+    Argument,
+    Export,
+    Foreach,
+    /// `logging`, `tracing`.
+    Config,
+    /// `http`, `remotecfg`, `livedebugging`, `labelstore`.
+    Service,
+    /// `cluster`, `ui`, `otel`: services without configuration.
+    Unconfigurable,
+    Unknown,
+}
+
+/// The declares an import provides, when known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportDecls {
+    Unknown,
+    Known(Vec<DeclareSig>),
+}
+
+/// The namespace of one module.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ModuleIndex {
+    /// Node ID -> kind (first definition wins).
+    pub ids: HashMap<String, NodeKind>,
+    /// Node IDs that are defined more than once.
+    pub duplicated: Vec<String>,
+    pub declares: HashMap<SmolStr, DeclareSig>,
+    pub imports: HashMap<SmolStr, ImportDecls>,
+}
+
+pub const SERVICES: &[&str] = &["http", "remotecfg", "livedebugging", "labelstore"];
+pub const UNCONFIGURABLE: &[&str] = &["cluster", "ui", "otel"];
+
+/// The ID a block has in its module's namespace.
+pub fn node_id(name: &str, label: Option<&str>) -> String {
+    match label {
+        Some(l) => format!("{name}.{l}"),
+        None => name.to_string(),
+    }
+}
+
+/// Collects a module body's top-level names.
+pub fn file_symbols(body: &[Stmt]) -> FileSymbols {
+    let mut s = FileSymbols::default();
+    for stmt in body {
+        let Stmt::Block(b) = stmt else { continue };
+        let label = b.label.as_ref().map(|l| l.value.clone());
+        s.blocks.push((b.name.clone(), label.clone()));
+        match b.name.as_str() {
+            "declare" => {
+                if let Some(l) = label {
+                    s.declares.push(declare_sig(l, &b.body));
+                }
+            }
+            "import.file" | "import.string" | "import.http" | "import.git" => {
+                if let Some(l) = label {
+                    s.imports.push(ImportSig { namespace: l, source: import_source(b) });
+                }
+            }
+            _ => {}
+        }
+    }
+    s
+}
+
+/// The arguments and exports a declare body defines.
+pub fn declare_sig(name: SmolStr, body: &[Stmt]) -> DeclareSig {
+    let mut args = Vec::new();
+    let mut exports = Vec::new();
+    for stmt in body {
+        let Stmt::Block(b) = stmt else { continue };
+        let Some(label) = &b.label else { continue };
+        match b.name.as_str() {
+            "argument" => {
+                let optional = b.body.iter().any(|s| match s {
+                    Stmt::Attribute(a) => a.name.name == "optional" && matches!(&a.value, Expr::Literal(l) if l.kind == LiteralKind::Bool && l.text == "true"),
+                    _ => false,
+                });
+                args.push((label.value.clone(), !optional));
+            }
+            "export" => exports.push(label.value.clone()),
+            _ => {}
+        }
+    }
+    DeclareSig { name, args, exports }
+}
+
+fn literal_string(body: &[Stmt], name: &str) -> Option<String> {
+    body.iter().find_map(|s| match s {
+        Stmt::Attribute(a) if a.name.name == name => match &a.value {
+            Expr::Literal(l) if l.kind == LiteralKind::String => eval::eval::unquote(&l.text).ok().and_then(|b| String::from_utf8(b).ok()),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+fn import_source(b: &Block) -> ImportSource {
+    match b.name.as_str() {
+        "import.file" => literal_string(&b.body, "filename").map(ImportSource::File).unwrap_or(ImportSource::Other),
+        "import.string" => literal_string(&b.body, "content").map(ImportSource::Text).unwrap_or(ImportSource::Other),
+        _ => ImportSource::Other,
+    }
+}
+
+/// Reads the declares an import provides, when its source is a literal file or string.
+/// Relative file names are resolved against `base` (the process's working directory for the
+/// root module, as upstream does).
+pub fn resolve_import(source: &ImportSource, base: &Path) -> ImportDecls {
+    let texts: Vec<String> = match source {
+        ImportSource::Text(t) => vec![t.clone()],
+        ImportSource::File(f) => {
+            let path = base.join(f);
+            if path.is_dir() {
+                let mut files: Vec<_> = std::fs::read_dir(&path)
+                    .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "alloy")).collect())
+                    .unwrap_or_default();
+                files.sort();
+                files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
+            } else {
+                match std::fs::read_to_string(&path) {
+                    Ok(t) => vec![t],
+                    Err(_) => return ImportDecls::Unknown,
+                }
+            }
+        }
+        ImportSource::Other => return ImportDecls::Unknown,
+    };
+    let mut decls = Vec::new();
+    for t in texts {
+        let parsed = syntax::parse_file(t.as_bytes());
+        decls.extend(file_symbols(&parsed.tree.body).declares);
+    }
+    ImportDecls::Known(decls)
+}
+
+/// Classifies a top-level block name given the module's declares and imports.
+pub fn classify(name: &str, declares: &HashMap<SmolStr, DeclareSig>, imports: &HashMap<SmolStr, ImportDecls>) -> NodeKind {
+    match name {
+        "declare" => return NodeKind::Declare,
+        "argument" => return NodeKind::Argument,
+        "export" => return NodeKind::Export,
+        "foreach" => return NodeKind::Foreach,
+        "logging" | "tracing" => return NodeKind::Config,
+        "import.file" | "import.string" | "import.http" | "import.git" => return NodeKind::Import,
+        _ => {}
+    }
+    if SERVICES.contains(&name) {
+        return NodeKind::Service;
+    }
+    if UNCONFIGURABLE.contains(&name) {
+        return NodeKind::Unconfigurable;
+    }
+    // An import namespace shadows builtin namespaces with the same first segment.
+    if let Some((first, rest)) = name.split_once('.') {
+        if imports.contains_key(first) {
+            return NodeKind::Imported(first.into(), rest.into());
+        }
+    }
+    if declares.contains_key(name) {
+        return NodeKind::Local(name.into());
+    }
+    match Catalog::get().lookup(name) {
+        Some(c) if c.kind == Kind::Component => NodeKind::Builtin(name.into()),
+        _ => NodeKind::Unknown,
+    }
+}
+
+/// Builds a module's namespace from the symbols of its files (in file order).
+pub fn build_index<'a>(files: impl IntoIterator<Item = &'a FileSymbols> + Clone, base: &Path) -> ModuleIndex {
+    let mut index = ModuleIndex::default();
+    for f in files.clone() {
+        for d in &f.declares {
+            index.declares.entry(d.name.clone()).or_insert_with(|| d.clone());
+        }
+        for i in &f.imports {
+            index.imports.entry(i.namespace.clone()).or_insert_with(|| resolve_import(&i.source, base));
+        }
+    }
+    for f in files {
+        for (name, label) in &f.blocks {
+            let id = node_id(name, label.as_deref());
+            if index.ids.contains_key(&id) {
+                index.duplicated.push(id);
+                continue;
+            }
+            let kind = classify(name, &index.declares, &index.imports);
+            index.ids.insert(id, kind);
+        }
+    }
+    index.duplicated.sort();
+    index.duplicated.dedup();
+    index
+}
+
+impl ModuleIndex {
+    /// The signature of the custom component a node instantiates, if known.
+    pub fn custom_sig(&self, kind: &NodeKind) -> Option<&DeclareSig> {
+        match kind {
+            NodeKind::Local(d) => self.declares.get(d),
+            NodeKind::Imported(ns, d) => match self.imports.get(ns) {
+                Some(ImportDecls::Known(decls)) => decls.iter().find(|s| s.name == *d),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
