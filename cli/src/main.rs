@@ -25,6 +25,8 @@ enum Command {
     Fmt(commands::fmt::Args),
     /// Evaluate an expression with the standard library in scope.
     Eval(commands::eval::Args),
+    /// Convert an OpenTelemetry Collector, Prometheus or Promtail configuration to Alloy.
+    Convert(commands::convert::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Fmt(args) => commands::fmt::run(args),
         Command::Eval(args) => commands::eval::run(args),
+        Command::Convert(args) => commands::convert::run(args),
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@
 //!
 //! Each suite is a module with `pub fn run(dir: &Path) -> Vec<CaseResult>`.
 
+mod convert;
 mod eval;
 mod harness;
 mod syntax_suites;
@@ -24,6 +25,9 @@ const SUITES: &[(&str, fn(&std::path::Path) -> Vec<CaseResult>)] = &[
     ("syntax/docs-snippets", syntax_suites::docs_snippets),
     ("syntax/parser", syntax_suites::parser),
     ("eval", eval::run),
+    ("convert/otelcol", convert::otelcol),
+    ("convert/prometheus", convert::prometheus),
+    ("convert/promtail", convert::promtail),
 ];
 
 fn conformance_dir() -> Option<PathBuf> {

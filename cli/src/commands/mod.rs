@@ -1,5 +1,6 @@
 //! One module per subcommand, plus shared output helpers.
 
+pub mod convert;
 pub mod eval;
 pub mod fmt;
 pub mod report;

@@ -1,0 +1,69 @@
+//! `alloy convert`: OpenTelemetry Collector, Prometheus and Promtail configurations to Alloy,
+//! with upstream's flags, report file, failure rule and exit codes (convert spec §1).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The format of the source file: "otelcol", "prometheus", "promtail", "static".
+    #[arg(short = 'f', long = "source-format", default_value = "")]
+    pub source_format: String,
+    /// The filepath and filename where the output is written (standard output when empty).
+    #[arg(short = 'o', long = "output", default_value = "")]
+    pub output: String,
+    /// The filepath and filename where the diagnostic report is written.
+    #[arg(short = 'r', long = "report", default_value = "")]
+    pub report: String,
+    /// Enable bypassing errors when converting.
+    #[arg(short = 'b', long = "bypass-errors")]
+    pub bypass_errors: bool,
+    /// A string of extra arguments of the source tool (only the static converter takes any).
+    #[arg(short = 'e', long = "extra-args", default_value = "", allow_hyphen_values = true)]
+    pub extra_args: String,
+    /// The file to convert; standard input when absent or `-`.
+    #[arg(num_args = 0..=1)]
+    pub file: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.source_format.is_empty() {
+        bail!("source-format is a required flag");
+    }
+    let input = match args.file.as_deref() {
+        None => read_stdin()?,
+        Some(p) if p.as_os_str() == "-" => read_stdin()?,
+        Some(p) => {
+            let meta = std::fs::metadata(p).with_context(|| format!("stat {}", p.display()))?;
+            if meta.is_dir() {
+                bail!("cannot convert a directory");
+            }
+            std::fs::read(p).with_context(|| format!("open {}", p.display()))?
+        }
+    };
+    let extra = convert::parse_extra_args(&args.extra_args)?;
+    let result = convert::convert(&input, &args.source_format, &extra);
+    let diags = &result.diagnostics;
+    if !args.report.is_empty() {
+        std::fs::write(&args.report, diags.report(args.bypass_errors)).with_context(|| format!("open {}", args.report))?;
+    }
+    if diags.is_failure(args.bypass_errors) {
+        bail!("{diags}");
+    }
+    let bytes = result.output.unwrap_or_default();
+    if args.output.is_empty() {
+        std::io::stdout().write_all(bytes.as_bytes()).context("writing the output")?;
+    } else {
+        std::fs::write(&args.output, bytes).with_context(|| format!("open {}", args.output))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_stdin() -> anyhow::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    std::io::stdin().read_to_end(&mut buf).context("reading standard input")?;
+    Ok(buf)
+}

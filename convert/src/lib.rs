@@ -1,0 +1,163 @@
+//! `alloy convert`: OpenTelemetry Collector, Prometheus and Promtail configurations to Alloy.
+//!
+//! Each converter reads its source YAML into a typed model (with the source tool's defaults and
+//! strict field checking), builds an Alloy tree ([`builder`]), and prints it with the project's
+//! formatter. Diagnostics follow upstream's model ([`diag`]): four severities, the
+//! `(Severity) summary` rendering and the report file.
+//!
+//! No input panics: keyword job names and similar inputs that crash upstream give a Critical.
+
+pub mod builder;
+pub mod diag;
+pub mod prometheus;
+pub mod values;
+pub mod yaml;
+
+mod defaults;
+mod http;
+
+pub use diag::{Diagnostic, Diagnostics, Severity};
+
+/// A source format `alloy convert` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Otelcol,
+    Prometheus,
+    Promtail,
+    Static,
+}
+
+impl Format {
+    /// The exact, case-sensitive names upstream accepts.
+    pub fn parse(s: &str) -> Option<Format> {
+        Some(match s {
+            "otelcol" => Format::Otelcol,
+            "prometheus" => Format::Prometheus,
+            "promtail" => Format::Promtail,
+            "static" => Format::Static,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Otelcol => "otelcol",
+            Format::Prometheus => "prometheus",
+            Format::Promtail => "promtail",
+            Format::Static => "static",
+        }
+    }
+}
+
+/// The result of a conversion: the Alloy text (absent on failure or when nothing was
+/// converted) and every diagnostic, in upstream's order.
+#[derive(Clone, Debug, Default)]
+pub struct Conversion {
+    pub output: Option<String>,
+    pub diagnostics: Diagnostics,
+}
+
+/// `--extra-args` split as upstream does (spec §1.3).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid flag found: {0}")]
+pub struct InvalidFlag(pub String);
+
+pub fn parse_extra_args(s: &str) -> Result<Vec<String>, InvalidFlag> {
+    let mut out = Vec::new();
+    for field in s.split_whitespace() {
+        if !field.starts_with('-') {
+            if field.contains('=') {
+                return Err(InvalidFlag(field.to_string()));
+            }
+            out.push(field.to_string());
+            continue;
+        }
+        match field.split_once('=') {
+            Some((k, v)) => {
+                out.push(k.to_string());
+                if !v.is_empty() {
+                    out.push(v.to_string());
+                }
+            }
+            None => out.push(field.to_string()),
+        }
+    }
+    Ok(out)
+}
+
+/// Converts `input` from the source format named `kind`.
+pub fn convert(input: &[u8], kind: &str, extra_args: &[String]) -> Conversion {
+    let mut diags = Diagnostics::new();
+    let Some(format) = Format::parse(kind) else {
+        diags.add(Severity::Critical, format!("unrecognized kind {kind:?} given to the config converter"));
+        return Conversion { output: None, diagnostics: diags };
+    };
+    if !extra_args.is_empty() && format != Format::Static {
+        diags.add(
+            Severity::Critical,
+            format!("extra arguments are not supported for the {} converter: [{}]", format.as_str(), extra_args.join(" ")),
+        );
+        return Conversion { output: None, diagnostics: diags };
+    }
+    match format {
+        Format::Prometheus => prometheus::convert(input),
+        Format::Otelcol | Format::Promtail | Format::Static => {
+            diags.add(Severity::Critical, format!("the {} converter is not implemented yet", format.as_str()));
+            Conversion { output: None, diagnostics: diags }
+        }
+    }
+}
+
+/// Converts without the otelcol converter's validation and environment-variable rewrite
+/// (upstream's `ConvertWithoutValidation`); other formats convert as usual.
+pub fn convert_without_validation(input: &[u8], kind: &str) -> Conversion {
+    convert(input, kind, &[])
+}
+
+/// Renders a finished file: duplicate-label Criticals, then the formatter's output (a print
+/// failure is an Error and leaves the raw text). Appends to `diags`.
+pub(crate) fn finish(file: &builder::File, diags: &mut Diagnostics) -> Option<String> {
+    let mut seen = std::collections::HashSet::new();
+    for b in &file.blocks {
+        let name = b.full_name();
+        if !seen.insert(name.clone()) {
+            diags.add(
+                Severity::Critical,
+                format!("duplicate label after conversion {name:?}. this is due to how valid Alloy labels are assembled and can be avoided by updating named properties in the source config."),
+            );
+        }
+    }
+    let raw = file.raw_text();
+    if raw.is_empty() {
+        return None;
+    }
+    match builder::pretty_print(&raw) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            diags.add(Severity::Error, e);
+            Some(raw)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_args_split() {
+        assert_eq!(parse_extra_args("-enable-features=integrations-next -config.expand-env").unwrap(), ["-enable-features", "integrations-next", "-config.expand-env"]);
+        assert_eq!(parse_extra_args("--key=\"foo=bar\"").unwrap(), ["--key", "\"foo=bar\""]);
+        assert_eq!(parse_extra_args("--key=").unwrap(), ["--key"]);
+        assert_eq!(parse_extra_args("key").unwrap(), ["key"]);
+        assert_eq!(parse_extra_args("key=value").unwrap_err().to_string(), "invalid flag found: key=value");
+    }
+
+    #[test]
+    fn unknown_format_and_extra_args_are_critical() {
+        let c = convert(b"", "alloy", &[]);
+        assert_eq!(c.diagnostics.to_string(), "(Critical) unrecognized kind \"alloy\" given to the config converter");
+        let c = convert(b"", "prometheus", &["a".into(), "b".into()]);
+        assert_eq!(c.diagnostics.to_string(), "(Critical) extra arguments are not supported for the prometheus converter: [a b]");
+    }
+}

@@ -1,0 +1,652 @@
+//! Prometheus → Alloy (spec §4): global settings, scrape configs with their service
+//! discovery, relabel and metric-relabel rules, and remote_write.
+
+mod sd;
+
+use crate::builder::{Block, Expr, File};
+use crate::defaults::{relabel as rd, remote_write as rwd, scrape as sc};
+use crate::diag::{Diagnostics, Severity};
+use crate::http::{self, HttpClient};
+use crate::values::{base2_bytes, parse_prom_duration, sanitize_identifier};
+use crate::yaml::{self, Errors, Fields, Node};
+use crate::Conversion;
+
+const GLOBAL_SCRAPE_INTERVAL: i64 = 60_000_000_000;
+const GLOBAL_SCRAPE_TIMEOUT: i64 = 10_000_000_000;
+const GLOBAL_EVALUATION_INTERVAL: i64 = 60_000_000_000;
+
+/// One relabel rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub source_labels: Vec<String>,
+    pub separator: String,
+    pub regex: String,
+    pub modulus: u64,
+    pub target_label: String,
+    pub replacement: String,
+    pub action: String,
+}
+
+pub fn read_rules(n: &Node, errs: &mut Errors) -> Vec<Rule> {
+    yaml::seq(n, "[]*relabel.Config", errs)
+        .iter()
+        .map(|item| {
+            let mut f = Fields::new(item, "relabel.plain", errs);
+            let mut s = |k: &str, d: &str, errs: &mut Errors| f.get(k).map(|n| yaml::string(n, errs)).unwrap_or_else(|| d.to_string());
+            let separator = s("separator", rd::SEPARATOR, errs);
+            let regex = s("regex", rd::REGEX, errs);
+            let target_label = s("target_label", "", errs);
+            let replacement = s("replacement", rd::REPLACEMENT, errs);
+            let action = s("action", rd::ACTION, errs).to_lowercase();
+            let source_labels = f.get("source_labels").map(|n| yaml::strings(n, errs)).unwrap_or_default();
+            let modulus = f.get("modulus").map(|n| yaml::uint(n, "uint64", errs)).unwrap_or(0);
+            f.finish(errs);
+            Rule { source_labels, separator, regex, modulus, target_label, replacement, action }
+        })
+        .collect()
+}
+
+pub fn rule_block(name: &str, r: &Rule) -> Block {
+    let mut b = Block::new(name, None);
+    b.opt_strings("source_labels", &r.source_labels)
+        .opt_str("separator", &r.separator, rd::SEPARATOR)
+        .opt_str("regex", &r.regex, rd::REGEX)
+        .opt_int("modulus", r.modulus as i64, 0)
+        .opt_str("target_label", &r.target_label, "")
+        .opt_str("replacement", &r.replacement, rd::REPLACEMENT)
+        .opt_str("action", &r.action, rd::ACTION);
+    b
+}
+
+fn unsupported(diags: &mut Diagnostics, what: &str) {
+    diags.add(Severity::Error, format!("The converter does not support converting the provided {what} config."));
+}
+
+fn dur(n: &Node, errs: &mut Errors) -> i64 {
+    let text = yaml::string(n, errs);
+    match parse_prom_duration(&text) {
+        Some(v) => v,
+        None => {
+            errs.hard(format!("not a valid duration string: {text:?}"));
+            0
+        }
+    }
+}
+
+/// Global settings scrape configs inherit.
+struct Global {
+    scrape_interval: i64,
+    scrape_timeout: i64,
+    scrape_protocols: Option<Vec<String>>,
+    limits: [u64; 5],
+    body_size_limit: u64,
+    external_labels: Vec<(String, String)>,
+}
+
+fn read_body_size(n: &Node, errs: &mut Errors) -> u64 {
+    let text = yaml::string(n, errs);
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let num: u64 = num.parse().unwrap_or(0);
+    let mult: u64 = match unit {
+        "" | "B" => 1,
+        "KB" | "KiB" | "K" => 1 << 10,
+        "MB" | "MiB" | "M" => 1 << 20,
+        "GB" | "GiB" | "G" => 1 << 30,
+        "TB" | "TiB" | "T" => 1 << 40,
+        _ => {
+            errs.hard(format!("units: unknown unit {unit} in {text}"));
+            1
+        }
+    };
+    num * mult
+}
+
+const LIMIT_KEYS: [&str; 5] = ["sample_limit", "target_limit", "label_limit", "label_name_length_limit", "label_value_length_limit"];
+
+struct Ctx {
+    diags: Diagnostics,
+    discovery: Vec<Block>,
+    discovery_relabel: Vec<Block>,
+    scrapes: Vec<Block>,
+    relabels: Vec<Block>,
+    infos: Vec<(String, String)>,
+}
+
+pub fn convert(input: &[u8]) -> Conversion {
+    let mut diags = Diagnostics::new();
+    let root = match yaml::parse(input) {
+        Ok(n) => n,
+        Err(e) => {
+            diags.add(Severity::Critical, format!("failed to parse Prometheus config: {e}"));
+            return Conversion { output: None, diagnostics: diags };
+        }
+    };
+    let mut errs = Errors::default();
+    let out = build(&root, &mut errs);
+    if let Some(msg) = errs.message() {
+        diags.add(Severity::Critical, format!("failed to parse Prometheus config: {msg}"));
+        return Conversion { output: None, diagnostics: diags };
+    }
+    let (file, d) = match out {
+        Ok(x) => x,
+        Err(msg) => {
+            diags.add(Severity::Critical, msg);
+            return Conversion { output: None, diagnostics: diags };
+        }
+    };
+    diags.extend(d);
+    let output = crate::finish(&file, &mut diags);
+    Conversion { output, diagnostics: diags }
+}
+
+fn build(root: &Node, errs: &mut Errors) -> Result<(File, Diagnostics), String> {
+    let mut top = Fields::new(root, "config.plain", errs);
+    let mut validation = Diagnostics::new();
+
+    // global
+    let mut g = Global {
+        scrape_interval: GLOBAL_SCRAPE_INTERVAL,
+        scrape_timeout: GLOBAL_SCRAPE_TIMEOUT,
+        scrape_protocols: None,
+        limits: [0; 5],
+        body_size_limit: 0,
+        external_labels: Vec::new(),
+    };
+    let mut evaluation_interval = GLOBAL_EVALUATION_INTERVAL;
+    let mut query_log_file = String::new();
+    if let Some(n) = top.get("global") {
+        let mut f = Fields::new(n, "config.plain", errs);
+        let mut timeout_set = false;
+        if let Some(v) = f.get("scrape_interval") {
+            g.scrape_interval = dur(v, errs);
+        }
+        if let Some(v) = f.get("scrape_timeout") {
+            g.scrape_timeout = dur(v, errs);
+            timeout_set = true;
+        }
+        if let Some(v) = f.get("evaluation_interval") {
+            evaluation_interval = dur(v, errs);
+        }
+        if let Some(v) = f.get("external_labels") {
+            g.external_labels = yaml::string_map(v, errs);
+        }
+        if let Some(v) = f.get("query_log_file") {
+            query_log_file = yaml::string(v, errs);
+        }
+        if let Some(v) = f.get("scrape_protocols") {
+            g.scrape_protocols = Some(yaml::strings(v, errs));
+        }
+        if let Some(v) = f.get("body_size_limit") {
+            g.body_size_limit = read_body_size(v, errs);
+        }
+        for (i, k) in LIMIT_KEYS.iter().enumerate() {
+            if let Some(v) = f.get(k) {
+                g.limits[i] = yaml::uint(v, "uint", errs);
+            }
+        }
+        for k in [
+            "rule_query_offset",
+            "keep_dropped_targets",
+            "metric_name_validation_scheme",
+            "metric_name_escaping_scheme",
+            "scrape_failure_log_file",
+            "always_scrape_classic_histograms",
+            "convert_classic_histograms_to_nhcb",
+            "extra_scrape_metrics",
+            "scrape_native_histograms",
+        ] {
+            f.ignore(k);
+        }
+        f.finish(errs);
+        if !timeout_set && g.scrape_timeout > g.scrape_interval {
+            g.scrape_timeout = g.scrape_interval;
+        }
+        if g.scrape_timeout > g.scrape_interval {
+            errs.hard("global scrape timeout greater than scrape interval");
+        }
+    }
+    if evaluation_interval != GLOBAL_EVALUATION_INTERVAL {
+        unsupported(&mut validation, "global evaluation_interval");
+    }
+    if !query_log_file.is_empty() {
+        unsupported(&mut validation, "global query_log_file");
+    }
+
+    // alerting, rule_files
+    if let Some(n) = top.get("alerting") {
+        let has = n.get("alertmanagers").is_some_and(|a| !yaml::seq(a, "", &mut Errors::default()).is_empty())
+            || n.get("alert_relabel_configs").is_some_and(|a| !yaml::seq(a, "", &mut Errors::default()).is_empty());
+        if has {
+            unsupported(&mut validation, "alerting");
+        }
+    }
+    if top.get("rule_files").is_some_and(|n| !yaml::strings(n, errs).is_empty()) {
+        unsupported(&mut validation, "rule_files");
+    }
+
+    let mut ctx = Ctx {
+        diags: Diagnostics::new(),
+        discovery: Vec::new(),
+        discovery_relabel: Vec::new(),
+        scrapes: Vec::new(),
+        relabels: Vec::new(),
+        infos: Vec::new(),
+    };
+    let remote_receiver = "prometheus.remote_write.default.receiver";
+    let mut job_names = std::collections::HashSet::new();
+    let mut scrape_validation = Diagnostics::new();
+    if let Some(n) = top.get("scrape_configs") {
+        for item in yaml::seq(n, "[]*config.ScrapeConfig", errs) {
+            scrape_config(item, &g, &mut ctx, &mut scrape_validation, &mut job_names, remote_receiver, errs)?;
+        }
+    }
+    validation.extend(scrape_validation);
+
+    if let Some(n) = top.get("storage") {
+        if has_content(n) {
+            unsupported(&mut validation, "storage");
+        }
+    }
+    if let Some(n) = top.get("tracing") {
+        if has_content(n) {
+            unsupported(&mut validation, "tracing");
+        }
+    }
+
+    // remote_write
+    let mut remote = None;
+    if let Some(n) = top.get("remote_write") {
+        let items = yaml::seq(n, "[]*config.RemoteWriteConfig", errs);
+        if !items.is_empty() {
+            let mut b = Block::new("prometheus.remote_write", Some("default"));
+            b.opt_map("external_labels", &g.external_labels);
+            let mut names = Vec::new();
+            for item in items {
+                let (endpoint, name, max_version) = remote_write(item, errs);
+                if max_version {
+                    unsupported(&mut validation, "HTTP Client max_version");
+                }
+                names.push(name);
+                b.block(endpoint);
+            }
+            remote = Some((b, names));
+        }
+    }
+    if top.get("remote_read").is_some_and(|n| !yaml::seq(n, "", &mut Errors::default()).is_empty()) {
+        unsupported(&mut validation, "remote_read");
+    }
+    for k in ["scrape_config_files", "runtime", "otlp"] {
+        top.ignore(k);
+    }
+    top.finish(errs);
+
+    let mut diags = validation;
+    diags.extend(ctx.diags);
+    let all_labels: Vec<String> =
+        ctx.discovery.iter().chain(&ctx.discovery_relabel).chain(&ctx.relabels).map(Block::full_name).collect();
+    for (job, label) in &ctx.infos {
+        let mut detail = format!("\tA prometheus.scrape.{label} component");
+        for full in &all_labels {
+            let lbl = full.rsplit('.').next().unwrap_or_default();
+            if lbl.starts_with(label.as_str()) {
+                detail.push_str(&format!("\n\tA {full} component"));
+            }
+        }
+        diags.add_with_detail(Severity::Info, format!("Converted scrape_configs job_name {job:?} into..."), detail);
+    }
+    let mut file = File::default();
+    file.blocks.extend(ctx.discovery);
+    file.blocks.extend(ctx.discovery_relabel);
+    file.blocks.extend(ctx.scrapes);
+    file.blocks.extend(ctx.relabels);
+    if let Some((b, names)) = remote {
+        diags.add_with_detail(
+            Severity::Info,
+            format!("Converted {} remote_write[s] {:?} into...", names.len(), names.join(",")),
+            "\tA prometheus.remote_write.default component",
+        );
+        file.blocks.push(b);
+    }
+    Ok((file, diags))
+}
+
+fn has_content(n: &Node) -> bool {
+    match &n.kind {
+        yaml::Kind::Map(e) => e.iter().any(|(_, v)| has_content(v)),
+        yaml::Kind::Seq(items) => !items.is_empty(),
+        yaml::Kind::Scalar { .. } => !n.is_null(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scrape_config(
+    item: &Node,
+    g: &Global,
+    ctx: &mut Ctx,
+    validation: &mut Diagnostics,
+    job_names: &mut std::collections::HashSet<String>,
+    remote_receiver: &str,
+    errs: &mut Errors,
+) -> Result<(), String> {
+    let mut f = Fields::new(item, "config.plain", errs);
+    let job = f.get("job_name").map(|n| yaml::string(n, errs)).unwrap_or_default();
+    if job.is_empty() {
+        errs.hard("job_name is empty");
+        return Ok(());
+    }
+    if !job_names.insert(job.clone()) {
+        errs.hard(format!("found multiple scrape configs with job name {job:?}"));
+    }
+    let label = sanitize_identifier(&job).map_err(|_| {
+        format!("failed to convert scrape config: the job_name {job:?} is an Alloy keyword and cannot be used as a component label; rename the job")
+    })?;
+
+    let b_get = |f: &mut Fields, k: &str, d: bool, errs: &mut Errors| f.get(k).map(|n| yaml::boolean(n, errs)).unwrap_or(d);
+    let honor_labels = b_get(&mut f, "honor_labels", false, errs);
+    let honor_timestamps = b_get(&mut f, "honor_timestamps", true, errs);
+    let track_staleness = b_get(&mut f, "track_timestamps_staleness", false, errs);
+    let mut params: Vec<(String, Vec<String>)> = Vec::new();
+    if let Some(n) = f.get("params") {
+        if let yaml::Kind::Map(entries) = &n.kind {
+            for (k, v) in entries {
+                params.push((yaml::string(k, errs), yaml::strings(v, errs)));
+            }
+        }
+    }
+    let interval = f.get("scrape_interval").map(|n| dur(n, errs)).unwrap_or(g.scrape_interval);
+    let timeout = match f.get("scrape_timeout") {
+        Some(n) => dur(n, errs),
+        None => {
+            if g.scrape_timeout > interval {
+                interval
+            } else {
+                g.scrape_timeout
+            }
+        }
+    };
+    if timeout > interval {
+        errs.hard(format!("scrape timeout greater than scrape interval for scrape config with job name {job:?}"));
+    }
+    let protocols = f.get("scrape_protocols").map(|n| yaml::strings(n, errs)).or_else(|| g.scrape_protocols.clone());
+    let failure_log = f.get("scrape_failure_log_file").map(|n| yaml::string(n, errs)).unwrap_or_default();
+    let metrics_path = f.get("metrics_path").map(|n| yaml::string(n, errs)).unwrap_or_else(|| "/metrics".into());
+    let scheme = f.get("scheme").map(|n| yaml::string(n, errs)).unwrap_or_else(|| "http".into());
+    let body_size = f.get("body_size_limit").map(|n| read_body_size(n, errs)).unwrap_or(g.body_size_limit);
+    let mut limits = g.limits;
+    for (i, k) in LIMIT_KEYS.iter().enumerate() {
+        if let Some(v) = f.get(k) {
+            limits[i] = yaml::uint(v, "uint", errs);
+        }
+    }
+    let keep_dropped = f.get("keep_dropped_targets").map(|n| yaml::uint(n, "uint", errs)).unwrap_or(0);
+    let classic = b_get(&mut f, "always_scrape_classic_histograms", false, errs);
+    let nhcb = b_get(&mut f, "convert_classic_histograms_to_nhcb", false, errs);
+    let compression = b_get(&mut f, "enable_compression", true, errs);
+    let bucket_limit = f.get("native_histogram_bucket_limit").map(|n| yaml::uint(n, "uint", errs)).unwrap_or(0);
+    let min_factor = f.get("native_histogram_min_bucket_factor").map(|n| yaml::float(n, errs)).unwrap_or(0.0);
+    let fallback = f.get("scrape_fallback_protocol").map(|n| yaml::string(n, errs)).unwrap_or_default();
+    let client: HttpClient = http::read_inline(&mut f, errs);
+    let relabel = f.get("relabel_configs").map(|n| read_rules(n, errs)).unwrap_or_default();
+    let metric_relabel = f.get("metric_relabel_configs").map(|n| read_rules(n, errs)).unwrap_or_default();
+    for k in ["metric_name_validation_scheme", "metric_name_escaping_scheme", "scrape_native_histograms", "extra_scrape_metrics", "honor_metadata"] {
+        f.ignore(k);
+    }
+
+    // Service discovery: keys sorted by name, static configs last.
+    let mut sd_blocks: Vec<Block> = Vec::new();
+    let mut targets: Vec<Expr> = Vec::new();
+    let mut sd_diags = Diagnostics::new();
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (kind, supported) in sd::KNOWN {
+        let key = format!("{kind}_sd_configs");
+        let Some(list) = f.get(&key) else { continue };
+        for cfg in yaml::seq(list, "discovery.Configs", errs) {
+            if !supported {
+                sd_diags.add(Severity::Error, format!("The converter does not support converting the provided {kind} service discovery."));
+                continue;
+            }
+            let count = counts.entry(kind).or_insert(0);
+            *count += 1;
+            let sd_label = if *count == 1 { label.clone() } else { format!("{label}_{count}") };
+            let out = sd::convert(kind, cfg, &sd_label, errs);
+            sd_diags.extend(out.diags);
+            if let Some(b) = out.block {
+                targets.push(Expr::raw(format!("{}.{}.targets", b.name, sd_label)));
+                sd_blocks.push(b);
+            }
+        }
+    }
+    if let Some(list) = f.get("static_configs") {
+        for group in yaml::seq(list, "[]*targetgroup.Group", errs) {
+            let mut sf = Fields::new(group, "targetgroup.plain", errs);
+            let addrs = sf.get("targets").map(|n| yaml::strings(n, errs)).unwrap_or_default();
+            let labels = sf.get("labels").map(|n| yaml::string_map(n, errs)).unwrap_or_default();
+            sf.finish(errs);
+            for a in addrs {
+                let mut entries = labels.clone();
+                entries.retain(|(k, _)| k != "__address__");
+                entries.push(("__address__".into(), a));
+                targets.push(Expr::Array(vec![Expr::string_map(&entries)]));
+            }
+        }
+    }
+    f.finish(errs);
+
+    // Validation (in upstream's order).
+    if track_staleness {
+        unsupported(validation, "scrape_configs track_timestamps_staleness");
+    }
+    if bucket_limit != 0 {
+        unsupported(validation, "scrape_configs native_histogram_bucket_limit");
+    }
+    if keep_dropped != 0 {
+        unsupported(validation, "scrape_configs keep_dropped_targets");
+    }
+    if !client.tls.max_version.is_empty() {
+        unsupported(validation, "HTTP Client max_version");
+    }
+    validation.extend(sd_diags);
+
+    let mut forward_to = remote_receiver.to_string();
+    if !metric_relabel.is_empty() {
+        let mut b = Block::new("prometheus.relabel", Some(&label));
+        b.attr("forward_to", Expr::Array(vec![Expr::raw(remote_receiver)]));
+        for r in &metric_relabel {
+            b.block(rule_block("rule", r));
+        }
+        ctx.relabels.push(b);
+        forward_to = format!("prometheus.relabel.{label}.receiver");
+    }
+    let mut targets_expr = match targets.len() {
+        0 => Expr::Array(Vec::new()),
+        1 => targets.pop().unwrap_or(Expr::Array(Vec::new())),
+        _ => Expr::Call("array.concat".into(), targets),
+    };
+    ctx.discovery.extend(sd_blocks);
+    if !relabel.is_empty() {
+        let mut b = Block::new("discovery.relabel", Some(&label));
+        b.attr("targets", targets_expr);
+        for r in &relabel {
+            b.block(rule_block("rule", r));
+        }
+        ctx.discovery_relabel.push(b);
+        targets_expr = Expr::raw(format!("discovery.relabel.{label}.output"));
+    }
+
+    let mut b = Block::new("prometheus.scrape", Some(&label));
+    b.attr("targets", targets_expr).attr("forward_to", Expr::Array(vec![Expr::raw(forward_to)])).opt_str("job_name", &job, "");
+    b.opt_bool("honor_labels", honor_labels, false)
+        .opt_bool("honor_timestamps", honor_timestamps, sc::HONOR_TIMESTAMPS)
+        .opt_bool("track_timestamps_staleness", track_staleness, false);
+    if !params.is_empty() {
+        let mut entries: Vec<(String, Expr)> = params.iter().map(|(k, v)| (k.clone(), Expr::strings(v))).collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        b.attr("params", Expr::Object(entries));
+    }
+    b.opt_bool("scrape_classic_histograms", classic, false)
+        .opt_str("scrape_failure_log_file", &failure_log, "")
+        .opt_duration("scrape_interval", interval, sc::SCRAPE_INTERVAL)
+        .opt_duration("scrape_timeout", timeout, sc::SCRAPE_TIMEOUT);
+    if let Some(p) = &protocols {
+        if p.iter().map(String::as_str).ne(sc::SCRAPE_PROTOCOLS) {
+            b.attr("scrape_protocols", Expr::strings(p));
+        }
+    }
+    b.opt_str("metrics_path", &metrics_path, sc::METRICS_PATH).opt_str("scheme", &scheme, sc::SCHEME);
+    if body_size != 0 {
+        b.attr("body_size_limit", Expr::Str(base2_bytes(body_size)));
+    }
+    for (i, k) in LIMIT_KEYS.iter().enumerate() {
+        b.opt_int(k, limits[i] as i64, 0);
+    }
+    http::write_all(&mut b, &client);
+    b.opt_str("scrape_fallback_protocol", if fallback.is_empty() { "PrometheusText0.0.4" } else { &fallback }, "PrometheusText0.0.4")
+        .opt_bool("convert_classic_histograms_to_nhcb", nhcb, false)
+        .opt_bool("enable_compression", compression, sc::ENABLE_COMPRESSION)
+        .opt_int("native_histogram_bucket_limit", bucket_limit as i64, 0)
+        .opt_float("native_histogram_min_bucket_factor", min_factor, 0.0);
+    ctx.scrapes.push(b);
+    ctx.infos.push((job, label));
+    Ok(())
+}
+
+/// One remote_write entry → an `endpoint` block; also its name and whether TLS max_version is
+/// set.
+fn remote_write(item: &Node, errs: &mut Errors) -> (Block, String, bool) {
+    let mut f = Fields::new(item, "config.plain", errs);
+    let s = |f: &mut Fields, k: &str, errs: &mut Errors| f.get(k).map(|n| yaml::string(n, errs)).unwrap_or_default();
+    let url = s(&mut f, "url", errs);
+    if url.is_empty() {
+        errs.hard("url for remote_write is empty");
+    }
+    let name = s(&mut f, "name", errs);
+    let timeout = f.get("remote_timeout").map(|n| dur(n, errs)).unwrap_or(rwd::REMOTE_TIMEOUT);
+    let headers = f.get("headers").map(|n| yaml::string_map(n, errs)).unwrap_or_default();
+    let send_exemplars = f.get("send_exemplars").map(|n| yaml::boolean(n, errs)).unwrap_or(true);
+    let send_native = f.get("send_native_histograms").map(|n| yaml::boolean(n, errs)).unwrap_or(false);
+    let protobuf = f.get("protobuf_message").map(|n| yaml::string(n, errs)).unwrap_or_else(|| rwd::PROTOBUF_MESSAGE.into());
+    let round_robin = f.get("round_robin_dns").map(|n| yaml::boolean(n, errs)).unwrap_or(false);
+    let client = http::read_inline(&mut f, errs);
+    let relabels = f.get("write_relabel_configs").map(|n| read_rules(n, errs)).unwrap_or_default();
+
+    let mut b = Block::new("endpoint", None);
+    b.opt_str("name", &name, "").attr("url", Expr::Str(url));
+    b.opt_duration("remote_timeout", timeout, rwd::REMOTE_TIMEOUT).opt_map("headers", &headers);
+    b.opt_bool("send_exemplars", send_exemplars, rwd::SEND_EXEMPLARS)
+        .opt_bool("send_native_histograms", send_native, false)
+        .opt_str("protobuf_message", &protobuf, rwd::PROTOBUF_MESSAGE);
+    http::write_all(&mut b, &client);
+
+    let mut q = Block::new("queue_config", None);
+    {
+        let mut g = Fields::new(f.get("queue_config").unwrap_or(&NULL), "config.plain", errs);
+        let mut int = |k: &str, d: i64, errs: &mut Errors| g.get(k).map(|n| yaml::int(n, "int", errs)).unwrap_or(d);
+        let capacity = int("capacity", rwd::CAPACITY, errs);
+        let max_shards = int("max_shards", rwd::MAX_SHARDS, errs);
+        let min_shards = int("min_shards", rwd::MIN_SHARDS, errs);
+        let max_samples = int("max_samples_per_send", rwd::MAX_SAMPLES_PER_SEND, errs);
+        q.opt_int("capacity", capacity, rwd::CAPACITY)
+            .opt_int("max_shards", max_shards, rwd::MAX_SHARDS)
+            .opt_int("min_shards", min_shards, rwd::MIN_SHARDS)
+            .opt_int("max_samples_per_send", max_samples, rwd::MAX_SAMPLES_PER_SEND);
+        let mut d = |k: &str, def: i64, errs: &mut Errors| g.get(k).map(|n| dur(n, errs)).unwrap_or(def);
+        let deadline = d("batch_send_deadline", rwd::BATCH_SEND_DEADLINE, errs);
+        let min_backoff = d("min_backoff", rwd::MIN_BACKOFF, errs);
+        let max_backoff = d("max_backoff", rwd::MAX_BACKOFF, errs);
+        let age = d("sample_age_limit", 0, errs);
+        let retry = g.get("retry_on_http_429").map(|n| yaml::boolean(n, errs)).unwrap_or(rwd::RETRY_ON_HTTP_429);
+        q.opt_duration("batch_send_deadline", deadline, rwd::BATCH_SEND_DEADLINE)
+            .opt_duration("min_backoff", min_backoff, rwd::MIN_BACKOFF)
+            .opt_duration("max_backoff", max_backoff, rwd::MAX_BACKOFF)
+            .opt_bool("retry_on_http_429", retry, rwd::RETRY_ON_HTTP_429)
+            .opt_duration("sample_age_limit", age, 0);
+        g.finish(errs);
+    }
+    b.block(q);
+    let mut m = Block::new("metadata_config", None);
+    {
+        let mut g = Fields::new(f.get("metadata_config").unwrap_or(&NULL), "config.plain", errs);
+        let send = g.get("send").map(|n| yaml::boolean(n, errs)).unwrap_or(rwd::METADATA_SEND);
+        let interval = g.get("send_interval").map(|n| dur(n, errs)).unwrap_or(rwd::METADATA_SEND_INTERVAL);
+        let max = g.get("max_samples_per_send").map(|n| yaml::int(n, "int", errs)).unwrap_or(rwd::METADATA_MAX_SAMPLES_PER_SEND);
+        g.finish(errs);
+        m.opt_bool("send", send, rwd::METADATA_SEND)
+            .opt_duration("send_interval", interval, rwd::METADATA_SEND_INTERVAL)
+            .opt_int("max_samples_per_send", max, rwd::METADATA_MAX_SAMPLES_PER_SEND);
+    }
+    b.block(m);
+    for r in &relabels {
+        b.block(rule_block("write_relabel_config", r));
+    }
+    if let Some(n) = f.get("sigv4") {
+        let mut g = Fields::new(n, "sigv4.SigV4Config", errs);
+        let mut sb = Block::new("sigv4", None);
+        for k in ["region", "access_key", "secret_key", "profile", "role_arn", "external_id"] {
+            let v = g.get(k).map(|n| yaml::string(n, errs)).unwrap_or_default();
+            sb.opt_str(k, &v, "");
+        }
+        let fips = g.get("use_fips_sts_endpoint").map(|n| yaml::boolean(n, errs)).unwrap_or(false);
+        sb.opt_bool("use_fips_sts_endpoint", fips, false);
+        let svc = g.get("service_name").map(|n| yaml::string(n, errs)).unwrap_or_default();
+        sb.opt_str("service_name", &svc, "");
+        g.finish(errs);
+        b.block(sb);
+    }
+    if let Some(n) = f.get("azuread") {
+        b.block(azuread(n, errs));
+    }
+    if let Some(n) = f.get("google_iam") {
+        let mut g = Fields::new(n, "googleiam.Config", errs);
+        let file = g.get("credentials_file").map(|n| yaml::string(n, errs)).unwrap_or_default();
+        g.finish(errs);
+        let mut gb = Block::new("google_iam", None);
+        gb.opt_str("credentials_file", &file, "");
+        b.block(gb);
+    }
+    b.opt_bool("round_robin_dns", round_robin, false);
+    f.finish(errs);
+    let max_version = !client.tls.max_version.is_empty();
+    (b, name, max_version)
+}
+
+static NULL: Node = Node { kind: yaml::Kind::Scalar { text: String::new(), quoted: false }, line: 0, col: 0 };
+
+fn azuread(n: &Node, errs: &mut Errors) -> Block {
+    let mut g = Fields::new(n, "azuread.AzureADConfig", errs);
+    let mut b = Block::new("azuread", None);
+    let sub = |g: &mut Fields, k: &str, keys: &[&str], errs: &mut Errors| -> Option<Block> {
+        let node = g.get(k)?;
+        let mut h = Fields::new(node, "azuread.plain", errs);
+        let mut blk = Block::new(k, None);
+        for key in keys {
+            let v = h.get(key).map(|n| yaml::string(n, errs)).unwrap_or_default();
+            if *key == "token_file_path" {
+                blk.opt_str(key, &v, "");
+            } else {
+                blk.attr(key, Expr::Str(v));
+            }
+        }
+        h.finish(errs);
+        Some(blk)
+    };
+    if let Some(x) = sub(&mut g, "managed_identity", &["client_id"], errs) {
+        b.block(x);
+    }
+    if let Some(x) = sub(&mut g, "workload_identity", &["client_id", "tenant_id", "token_file_path"], errs) {
+        b.block(x);
+    }
+    if let Some(x) = sub(&mut g, "oauth", &["client_id", "client_secret", "tenant_id"], errs) {
+        b.block(x);
+    }
+    if let Some(x) = sub(&mut g, "sdk", &["tenant_id"], errs) {
+        b.block(x);
+    }
+    let cloud = g.get("cloud").map(|n| yaml::string(n, errs)).unwrap_or_else(|| rwd::AZUREAD_CLOUD.into());
+    b.opt_str("cloud", &cloud, rwd::AZUREAD_CLOUD);
+    let scope = g.get("scope").map(|n| yaml::string(n, errs)).unwrap_or_default();
+    b.opt_str("scope", &scope, "");
+    g.finish(errs);
+    b
+}

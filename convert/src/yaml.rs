@@ -1,0 +1,394 @@
+//! YAML as a tree of nodes that remember their line and column, and strict, typed reading of
+//! that tree with go-yaml's error texts (`line N: field x not found in type T`).
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    /// A scalar's text; `quoted` for single- or double-quoted and block scalars.
+    Scalar { text: String, quoted: bool },
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+/// A YAML node with its 1-based line and column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub kind: Kind,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl Node {
+    pub fn null(line: usize, col: usize) -> Node {
+        Node { kind: Kind::Scalar { text: String::new(), quoted: false }, line, col }
+    }
+
+    /// `~`, `null`, or nothing at all.
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, Kind::Scalar { text, quoted: false } if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    pub fn scalar(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// go-yaml's tag for messages: `!!str`, `!!int`, `!!seq`, …
+    pub fn tag(&self) -> &'static str {
+        match &self.kind {
+            Kind::Seq(_) => "!!seq",
+            Kind::Map(_) => "!!map",
+            Kind::Scalar { text, quoted } => {
+                if *quoted {
+                    "!!str"
+                } else if self.is_null() {
+                    "!!null"
+                } else if matches!(text.as_str(), "true" | "false" | "True" | "False" | "TRUE" | "FALSE") {
+                    "!!bool"
+                } else if text.parse::<i64>().is_ok() {
+                    "!!int"
+                } else if text.parse::<f64>().is_ok() {
+                    "!!float"
+                } else {
+                    "!!str"
+                }
+            }
+        }
+    }
+
+    /// The mapping's value for `key`.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.kind {
+            Kind::Map(entries) => entries.iter().find(|(k, _)| k.scalar() == Some(key)).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+/// A YAML syntax error in go-yaml's words: `yaml: line N: problem`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("yaml: line {line}: {problem}")]
+pub struct SyntaxError {
+    pub line: usize,
+    pub col: usize,
+    pub problem: String,
+}
+
+enum Frame {
+    Seq(Vec<Node>, Marker),
+    Map(Vec<(Node, Node)>, Option<Node>, Marker),
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    docs: Vec<Node>,
+    anchors: std::collections::HashMap<usize, Node>,
+}
+
+fn at(kind: Kind, m: &Marker) -> Node {
+    Node { kind, line: m.line(), col: m.col() + 1 }
+}
+
+impl Builder {
+    fn push(&mut self, n: Node) {
+        match self.stack.last_mut() {
+            None => self.docs.push(n),
+            Some(Frame::Seq(items, _)) => items.push(n),
+            Some(Frame::Map(entries, key, _)) => match key.take() {
+                None => *key = Some(n),
+                Some(k) => entries.push((k, n)),
+            },
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        match ev {
+            Event::Scalar(text, style, anchor, _tag) => {
+                let quoted = !matches!(style, TScalarStyle::Plain);
+                let n = at(Kind::Scalar { text, quoted }, &mark);
+                if anchor > 0 {
+                    self.anchors.insert(anchor, n.clone());
+                }
+                self.push(n);
+            }
+            Event::Alias(id) => {
+                let n = self.anchors.get(&id).cloned().unwrap_or_else(|| Node::null(mark.line(), mark.col() + 1));
+                self.push(n);
+            }
+            Event::SequenceStart(_, _) => self.stack.push(Frame::Seq(Vec::new(), mark)),
+            Event::SequenceEnd => {
+                if let Some(Frame::Seq(items, m)) = self.stack.pop() {
+                    self.push(at(Kind::Seq(items), &m));
+                }
+            }
+            Event::MappingStart(_, _) => self.stack.push(Frame::Map(Vec::new(), None, mark)),
+            Event::MappingEnd => {
+                if let Some(Frame::Map(entries, _, m)) = self.stack.pop() {
+                    self.push(at(Kind::Map(entries), &m));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Parses the first document; an empty document is a null node.
+pub fn parse(src: &[u8]) -> Result<Node, SyntaxError> {
+    let text = String::from_utf8_lossy(src);
+    let mut b = Builder::default();
+    let mut parser = Parser::new_from_str(&text);
+    if let Err(e) = parser.load(&mut b, false) {
+        let m = e.marker();
+        let at_eof_without_newline = m.index() >= text.chars().count() && !text.ends_with('\n');
+        let line = if at_eof_without_newline && m.col() == 0 { m.line().saturating_sub(1) } else { m.line() };
+        let info = e.info();
+        let problem = match info.split_once(", ") {
+            Some((ctx, problem)) if ctx.starts_with("while ") => problem.to_string(),
+            _ => info.to_string(),
+        };
+        return Err(SyntaxError { line: line.max(1), col: m.col() + 1, problem });
+    }
+    Ok(b.docs.into_iter().next().unwrap_or_else(|| Node::null(1, 1)))
+}
+
+/// Errors met while reading a tree into typed values. Soft errors are collected as go-yaml
+/// collects its "unmarshal errors"; a hard error (a custom unmarshaller's) stops at once.
+#[derive(Clone, Debug, Default)]
+pub struct Errors {
+    pub soft: Vec<String>,
+    pub hard: Option<String>,
+}
+
+impl Errors {
+    pub fn soft(&mut self, line: usize, msg: impl std::fmt::Display) {
+        self.soft.push(format!("line {line}: {msg}"));
+    }
+
+    pub fn hard(&mut self, msg: impl Into<String>) {
+        if self.hard.is_none() {
+            self.hard = Some(msg.into());
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.soft.is_empty() && self.hard.is_none()
+    }
+
+    /// go-yaml's text: the hard error, or `yaml: unmarshal errors:` and one indented line each.
+    pub fn message(&self) -> Option<String> {
+        if let Some(h) = &self.hard {
+            return Some(h.clone());
+        }
+        if self.soft.is_empty() {
+            return None;
+        }
+        let mut s = String::from("yaml: unmarshal errors:");
+        for e in &self.soft {
+            s.push_str("\n  ");
+            s.push_str(e);
+        }
+        Some(s)
+    }
+}
+
+/// Strict reading of one mapping: every key must be asked for before [`Fields::finish`],
+/// which reports the others as `field K not found in type T`.
+pub struct Fields<'a> {
+    entries: &'a [(Node, Node)],
+    used: Vec<bool>,
+    ty: &'static str,
+}
+
+static EMPTY: [(Node, Node); 0] = [];
+
+impl<'a> Fields<'a> {
+    /// Reads `node` as a mapping of Go type `ty`; a null node is an empty mapping.
+    pub fn new(node: &'a Node, ty: &'static str, errs: &mut Errors) -> Fields<'a> {
+        let entries: &'a [(Node, Node)] = match &node.kind {
+            Kind::Map(e) => e,
+            _ => {
+                if !node.is_null() {
+                    errs.soft(node.line, format!("cannot unmarshal {} into {ty}", node.tag()));
+                }
+                &EMPTY
+            }
+        };
+        Fields { entries, used: vec![false; entries.len()], ty }
+    }
+
+    /// The value of `key` (null values count as absent).
+    pub fn get(&mut self, key: &str) -> Option<&'a Node> {
+        let mut found = None;
+        for (i, (k, v)) in self.entries.iter().enumerate() {
+            if k.scalar() == Some(key) {
+                self.used[i] = true;
+                found = Some(v);
+            }
+        }
+        found.filter(|v| !v.is_null())
+    }
+
+    /// Marks `key` as known without reading it.
+    pub fn ignore(&mut self, key: &str) {
+        let _ = self.get(key);
+    }
+
+    /// The keys not yet asked for, in order (for inline maps).
+    pub fn rest(&mut self) -> Vec<&'a (Node, Node)> {
+        let mut out = Vec::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            if !self.used[i] {
+                self.used[i] = true;
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    pub fn finish(self, errs: &mut Errors) {
+        for (i, (k, _)) in self.entries.iter().enumerate() {
+            if !self.used[i] {
+                errs.soft(k.line, format!("field {} not found in type {}", k.scalar().unwrap_or("?"), self.ty));
+            }
+        }
+    }
+}
+
+fn type_error(n: &Node, target: &str, errs: &mut Errors) {
+    let text = n.scalar().map(|t| format!(" `{t}`")).unwrap_or_default();
+    errs.soft(n.line, format!("cannot unmarshal {}{text} into {target}", n.tag()));
+}
+
+pub fn string(n: &Node, errs: &mut Errors) -> String {
+    match &n.kind {
+        Kind::Scalar { text, .. } => {
+            if n.is_null() {
+                String::new()
+            } else {
+                text.clone()
+            }
+        }
+        _ => {
+            type_error(n, "string", errs);
+            String::new()
+        }
+    }
+}
+
+pub fn boolean(n: &Node, errs: &mut Errors) -> bool {
+    match n.scalar() {
+        Some("true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y") if !is_quoted(n) => true,
+        Some("false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N") if !is_quoted(n) => false,
+        _ => {
+            type_error(n, "bool", errs);
+            false
+        }
+    }
+}
+
+fn is_quoted(n: &Node) -> bool {
+    matches!(n.kind, Kind::Scalar { quoted: true, .. })
+}
+
+pub fn int(n: &Node, target: &str, errs: &mut Errors) -> i64 {
+    let parsed = n.scalar().filter(|_| !is_quoted(n)).and_then(|t| {
+        let t = t.replace('_', "");
+        if let Some(h) = t.strip_prefix("0x") {
+            i64::from_str_radix(h, 16).ok()
+        } else {
+            t.parse::<i64>().ok()
+        }
+    });
+    match parsed {
+        Some(v) => v,
+        None => {
+            type_error(n, target, errs);
+            0
+        }
+    }
+}
+
+pub fn uint(n: &Node, target: &str, errs: &mut Errors) -> u64 {
+    let v = int(n, target, errs);
+    if v < 0 {
+        type_error(n, target, errs);
+        0
+    } else {
+        v as u64
+    }
+}
+
+pub fn float(n: &Node, errs: &mut Errors) -> f64 {
+    match n.scalar().filter(|_| !is_quoted(n)).and_then(|t| t.parse::<f64>().ok()) {
+        Some(v) => v,
+        None => {
+            type_error(n, "float64", errs);
+            0.0
+        }
+    }
+}
+
+pub fn strings(n: &Node, errs: &mut Errors) -> Vec<String> {
+    match &n.kind {
+        Kind::Seq(items) => items.iter().map(|i| string(i, errs)).collect(),
+        _ if n.is_null() => Vec::new(),
+        _ => {
+            type_error(n, "[]string", errs);
+            Vec::new()
+        }
+    }
+}
+
+pub fn seq<'a>(n: &'a Node, target: &str, errs: &mut Errors) -> &'a [Node] {
+    match &n.kind {
+        Kind::Seq(items) => items,
+        _ => {
+            if !n.is_null() {
+                type_error(n, target, errs);
+            }
+            &[]
+        }
+    }
+}
+
+/// A `map[string]string`, in YAML order.
+pub fn string_map(n: &Node, errs: &mut Errors) -> Vec<(String, String)> {
+    match &n.kind {
+        Kind::Map(entries) => entries.iter().map(|(k, v)| (string(k, errs), string(v, errs))).collect(),
+        _ => {
+            if !n.is_null() {
+                type_error(n, "map[string]string", errs);
+            }
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let e = parse(b"a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
+        assert!(e.line >= 2, "{e}");
+        assert!(e.to_string().starts_with("yaml: line "), "{e}");
+    }
+
+    #[test]
+    fn unknown_fields_are_reported_with_their_line() {
+        let n = parse(b"a: 1\n\nzzz: 2\n").unwrap();
+        let mut errs = Errors::default();
+        let mut f = Fields::new(&n, "config.plain", &mut errs);
+        let _ = f.get("a");
+        f.finish(&mut errs);
+        assert_eq!(errs.message().unwrap(), "yaml: unmarshal errors:\n  line 3: field zzz not found in type config.plain");
+    }
+}

@@ -1,0 +1,141 @@
+//! The `convert/{otelcol,prometheus,promtail}` suites: each `NAME.yaml` is converted and its
+//! output compared with `NAME.alloy` (trailing whitespace at the end aside) and its non-Info
+//! diagnostics with `NAME.diags` (convert spec §2.4). Messages quoting a YAML library's error
+//! match on severity, prefix and the line number they name.
+
+use std::path::Path;
+
+use crate::harness::{files_with_suffix, guarded, stem, CaseResult};
+
+/// The two telemetry warnings every otelcol conversion gives, ignored outside `otelcol_telemetry`.
+const OTELCOL_IGNORED: [&str; 2] = [
+    "(Warning) the service/telemetry/logs/sampling configuration is not supported",
+    "(Warning) the service/telemetry/metrics/readers configuration is not supported - to gather Alloy's own telemetry refer to: https://grafana.com/docs/alloy/latest/collect/metamonitoring/",
+];
+
+pub fn otelcol(dir: &Path) -> Vec<CaseResult> {
+    run(dir, "otelcol")
+}
+
+pub fn prometheus(dir: &Path) -> Vec<CaseResult> {
+    run(dir, "prometheus")
+}
+
+pub fn promtail(dir: &Path) -> Vec<CaseResult> {
+    run(dir, "promtail")
+}
+
+fn run(dir: &Path, format: &str) -> Vec<CaseResult> {
+    let mut dirs = Vec::new();
+    collect_dirs(dir, &mut dirs);
+    dirs.sort();
+    let mut results = Vec::new();
+    for d in dirs {
+        let rel_dir = d.strip_prefix(dir).unwrap_or(&d).to_string_lossy().replace('\\', "/");
+        let leaf = d.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        for input in files_with_suffix(&d, ".yaml") {
+            let name = stem(&input, ".yaml");
+            let id = format!("{rel_dir}/{name}");
+            let leaf = leaf.clone();
+            let format = format.to_string();
+            let outcome = guarded(move || check(&input, &format, &leaf));
+            results.push(CaseResult::new(id, outcome));
+        }
+    }
+    results
+}
+
+fn collect_dirs(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let mut has_yaml = false;
+    for e in rd.filter_map(Result::ok) {
+        let p = e.path();
+        if p.is_dir() {
+            collect_dirs(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yaml") {
+            has_yaml = true;
+        }
+    }
+    if has_yaml {
+        out.push(dir.to_path_buf());
+    }
+}
+
+fn check(input: &Path, format: &str, leaf: &str) -> Result<(), String> {
+    let src = std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let result = if leaf == "otelcol_without_validation" {
+        convert::convert_without_validation(&src, format)
+    } else {
+        convert::convert(&src, format, &[])
+    };
+    let ignored: &[&str] = if format == "otelcol" && leaf != "otelcol_telemetry" { &OTELCOL_IGNORED } else { &[] };
+    let mut actual = String::new();
+    for d in result.diagnostics.iter().filter(|d| d.severity != convert::Severity::Info) {
+        let text = d.to_string();
+        if ignored.contains(&text.as_str()) {
+            continue;
+        }
+        actual.push_str(&text);
+        actual.push('\n');
+    }
+    let diags_path = input.with_extension("diags");
+    let alloy_path = input.with_extension("alloy");
+    let expected = std::fs::read_to_string(&diags_path).unwrap_or_default().replace("\r\n", "\n");
+    let mut problems = Vec::new();
+    if !diags_match(&expected, &actual) {
+        problems.push(format!("diagnostics differ\n  expected:\n{}\n  actual:\n{}", indent(&expected), indent(&actual)));
+    }
+    if let Ok(want) = std::fs::read_to_string(&alloy_path) {
+        let want = want.replace("\r\n", "\n");
+        if !want.is_empty() {
+            let got = result.output.clone().unwrap_or_default();
+            if got.trim_end() != want.trim_end() {
+                problems.push(format!("output differs:\n{}", first_difference(&want, &got)));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// Exact, except that a line quoting a YAML library error (`yaml: line N: …`) matches on the
+/// text before `yaml:` and the line number.
+fn diags_match(expected: &str, actual: &str) -> bool {
+    if expected == actual {
+        return true;
+    }
+    let e: Vec<&str> = expected.lines().collect();
+    let a: Vec<&str> = actual.lines().collect();
+    e.len() == a.len()
+        && e.iter().zip(&a).all(|(x, y)| {
+            if x == y {
+                return true;
+            }
+            match (x.split_once("yaml: line "), y.split_once("yaml: line ")) {
+                (Some((px, rx)), Some((py, ry))) => {
+                    let num = |r: &str| r.split(':').next().unwrap_or_default().to_string();
+                    px == py && num(rx) == num(ry)
+                }
+                _ => false,
+            }
+        })
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+}
+
+fn first_difference(want: &str, got: &str) -> String {
+    let w: Vec<&str> = want.lines().collect();
+    let g: Vec<&str> = got.lines().collect();
+    for i in 0..w.len().max(g.len()) {
+        let (a, b) = (w.get(i).copied(), g.get(i).copied());
+        if a != b {
+            return format!("  line {}:\n    expected: {:?}\n    actual:   {:?}", i + 1, a.unwrap_or("<end>"), b.unwrap_or("<end>"));
+        }
+    }
+    "  (trailing whitespace only)".to_string()
+}
