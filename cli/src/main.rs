@@ -27,6 +27,8 @@ enum Command {
     Eval(commands::eval::Args),
     /// Convert an OpenTelemetry Collector, Prometheus or Promtail configuration to Alloy.
     Convert(commands::convert::Args),
+    /// Statically check a configuration: components, references, types.
+    Validate(commands::validate::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => commands::fmt::run(args),
         Command::Eval(args) => commands::eval::run(args),
         Command::Convert(args) => commands::convert::run(args),
+        Command::Validate(args) => commands::validate::run(args),
     };
     match result {
         Ok(code) => code,

@@ -4,3 +4,4 @@ pub mod convert;
 pub mod eval;
 pub mod fmt;
 pub mod report;
+pub mod validate;

@@ -1,0 +1,117 @@
+//! `alloy validate [flags] PATH`: the static checks of `alloy-analyzer` over one file or a
+//! directory of `*.alloy` files sharing one namespace.
+//!
+//! Output formats: `text` (default; source snippets on standard error), `short`
+//! (`FILE:LINE:COL: severity: message` lines on standard output) and `json` (an array of
+//! diagnostics on standard output, for editors and CI). Exit status 1 when any error is found.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use analyzer::{Analysis, FileReport, Options, Stability};
+use syntax::diagnostics;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Reports with source snippets.
+    Text,
+    /// `FILE:LINE:COL: severity: message`, one per line.
+    Short,
+    /// A JSON array of diagnostics.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConfigFormat {
+    Alloy,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A configuration file, or a directory whose `*.alloy` files form one configuration.
+    pub path: PathBuf,
+    /// The format of the configuration (only `alloy` for now).
+    #[arg(long = "config.format", value_enum, default_value = "alloy")]
+    pub config_format: ConfigFormat,
+    /// The least stable level of components and features to allow.
+    #[arg(long = "stability.level", default_value = "generally-available", value_parser = parse_stability)]
+    pub stability: Stability,
+    /// Allow community components.
+    #[arg(long = "feature.community-components.enabled")]
+    pub community: bool,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+fn parse_stability(s: &str) -> Result<Stability, String> {
+    Stability::parse(s).ok_or_else(|| format!("invalid stability level {s:?} (expected experimental, public-preview or generally-available)"))
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let files = analyzer::load_path(&args.path)?;
+    let mut analysis = Analysis::new(Options { stability: args.stability, community: args.community });
+    analysis.set_files(files);
+    let reports = analysis.diagnostics();
+    let failed = reports.iter().any(FileReport::has_errors);
+    match args.format {
+        Format::Text => {
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            for r in &reports {
+                if !r.diagnostics.is_empty() {
+                    eprint!("{}", diagnostics::render_pretty(&r.path, &r.text, &r.diagnostics, color));
+                }
+            }
+            if failed {
+                eprintln!("Error: validation failed");
+            }
+        }
+        Format::Short => {
+            let mut out = String::new();
+            for r in &reports {
+                out.push_str(&diagnostics::render_short_with_severity(&r.path, &r.lines, &r.diagnostics));
+            }
+            print!("{out}");
+        }
+        Format::Json => println!("{}", to_json(&reports)),
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// `[{"file", "range": {"start": {"line", "column", "offset"}, "end": …}, "severity", "code",
+/// "message", "notes", "related"}]`; lines and columns are 1-based, columns count bytes.
+pub fn to_json(reports: &[FileReport]) -> String {
+    let pos = |r: &FileReport, offset: u32| {
+        let lc = r.lines.line_col(offset);
+        serde_json::json!({"line": lc.line, "column": lc.col, "offset": offset})
+    };
+    let mut out = Vec::new();
+    for r in reports {
+        for d in &r.diagnostics {
+            let related: Vec<_> = d
+                .related
+                .iter()
+                .map(|rel| {
+                    let file = rel.file.as_deref().unwrap_or(&r.path);
+                    let range = if rel.file.is_none() {
+                        serde_json::json!({"start": pos(r, rel.span.start), "end": pos(r, rel.span.end)})
+                    } else {
+                        serde_json::json!({"start": {"offset": rel.span.start}, "end": {"offset": rel.span.end}})
+                    };
+                    serde_json::json!({"file": file, "range": range, "message": rel.message})
+                })
+                .collect();
+            out.push(serde_json::json!({
+                "file": r.path,
+                "range": {"start": pos(r, d.span.start), "end": pos(r, d.span.end)},
+                "severity": d.severity.as_str(),
+                "code": d.code,
+                "message": d.message,
+                "notes": d.notes,
+                "related": related,
+            }));
+        }
+    }
+    serde_json::to_string_pretty(&out).unwrap_or_else(|_| "[]".into())
+}
