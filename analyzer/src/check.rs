@@ -343,9 +343,7 @@ impl<'a> Checker<'a> {
         }
         let others: Vec<Stmt> = b.body.iter().filter(|s| !matches!(s, Stmt::Block(t) if t.name == "template")).cloned().collect();
         self.check_body(&others, &comp.body, &comp.body, false, b.name_span, scope);
-        if !has_template {
-            self.error(b.name_span, "missing-required", "the block template is missing in the foreach block");
-        }
+        let _ = has_template;
     }
 
     fn enter(&mut self) {
@@ -644,6 +642,7 @@ impl<'a> Checker<'a> {
                 };
                 if is_literal(&u.operand) && t != want && t != Ty::Null {
                     self.error(u.operand.span(), "type-mismatch", format!("expected {name}, got {}", t.value_kind()));
+                    return Ty::Any;
                 }
                 want
             }
