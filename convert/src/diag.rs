@@ -87,19 +87,20 @@ impl Diagnostics {
     /// The report file's text (spec §2.3): the kept diagnostics, then a footer; no trailing
     /// newline.
     pub fn report(&self, bypass: bool) -> String {
-        let (keep, footer): (Box<dyn Fn(&Diagnostic) -> bool>, &str) = if self.has(Severity::Critical) {
+        let (min, footer) = if self.has(Severity::Critical) {
             (
-                Box::new(|d: &Diagnostic| d.severity == Severity::Critical),
+                Severity::Critical,
                 "A configuration file was not generated due to critical issues. Refer to the critical messages for more information.",
             )
         } else if self.has(Severity::Error) && !bypass {
             (
-                Box::new(|d: &Diagnostic| d.severity >= Severity::Error),
+                Severity::Error,
                 "A configuration file was not generated due to errors. Refer to the error messages for more information.\n\nYou can bypass the errors by using the --bypass-errors flag. Bypassing errors isn't recommended for production environments.",
             )
         } else {
-            (Box::new(|_: &Diagnostic| true), "A configuration file was generated successfully.")
+            (Severity::Info, "A configuration file was generated successfully.")
         };
+        let keep = |d: &Diagnostic| d.severity >= min;
         let kept: Vec<String> = self.0.iter().filter(|d| keep(d)).map(ToString::to_string).collect();
         format!("{}\n\n{}", kept.join("\n"), footer)
     }

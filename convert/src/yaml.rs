@@ -71,7 +71,7 @@ impl Node {
 
 /// A YAML syntax error in go-yaml's words: `yaml: line N: problem`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("yaml: line {line}: {problem}")]
+#[error("yaml: line {line}: column {col}: {problem}")]
 pub struct SyntaxError {
     pub line: usize,
     pub col: usize,
@@ -162,13 +162,14 @@ pub fn parse(src: &[u8]) -> Result<Node, SyntaxError> {
 /// collects its "unmarshal errors"; a hard error (a custom unmarshaller's) stops at once.
 #[derive(Clone, Debug, Default)]
 pub struct Errors {
-    pub soft: Vec<String>,
+    /// (line, message): reported in document order, as go-yaml decodes.
+    pub soft: Vec<(usize, String)>,
     pub hard: Option<String>,
 }
 
 impl Errors {
     pub fn soft(&mut self, line: usize, msg: impl std::fmt::Display) {
-        self.soft.push(format!("line {line}: {msg}"));
+        self.soft.push((line, format!("line {line}: {msg}")));
     }
 
     pub fn hard(&mut self, msg: impl Into<String>) {
@@ -189,8 +190,10 @@ impl Errors {
         if self.soft.is_empty() {
             return None;
         }
+        let mut soft = self.soft.clone();
+        soft.sort_by_key(|(line, _)| *line);
         let mut s = String::from("yaml: unmarshal errors:");
-        for e in &self.soft {
+        for (_, e) in &soft {
             s.push_str("\n  ");
             s.push_str(e);
         }

@@ -67,3 +67,48 @@ fn read_stdin() -> anyhow::Result<Vec<u8>> {
     std::io::stdin().read_to_end(&mut buf).context("reading standard input")?;
     Ok(buf)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(file: &std::path::Path, out: &std::path::Path, report: &std::path::Path, bypass: bool) -> Args {
+        Args {
+            source_format: "prometheus".into(),
+            output: out.display().to_string(),
+            report: report.display().to_string(),
+            bypass_errors: bypass,
+            extra_args: String::new(),
+            file: Some(file.to_path_buf()),
+        }
+    }
+
+    #[test]
+    fn errors_fail_without_bypass_but_still_write_the_report() {
+        let dir = std::env::temp_dir().join(format!("alloy-convert-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok();
+        let input = dir.join("in.yaml");
+        let (out, report) = (dir.join("out.alloy"), dir.join("report.txt"));
+        std::fs::write(&input, "rule_files: [a]\nscrape_configs:\n  - job_name: x\n").ok();
+        let err = run(args(&input, &out, &report, false)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("(Error) The converter does not support converting the provided rule_files config."), "{err}");
+        assert!(!out.exists());
+        let text = std::fs::read_to_string(&report).unwrap_or_default();
+        assert!(text.ends_with("Bypassing errors isn't recommended for production environments."), "{text}");
+
+        assert!(run(args(&input, &out, &report, true)).is_ok());
+        assert!(std::fs::read_to_string(&out).unwrap_or_default().starts_with("prometheus.scrape \"x\" {"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn missing_format_and_directories_are_errors() {
+        let mut a = args(std::path::Path::new("."), std::path::Path::new(""), std::path::Path::new(""), false);
+        a.output.clear();
+        a.report.clear();
+        assert_eq!(run(a).err().map(|e| e.to_string()).as_deref(), Some("cannot convert a directory"));
+        let mut a = args(std::path::Path::new("."), std::path::Path::new(""), std::path::Path::new(""), false);
+        a.source_format.clear();
+        assert_eq!(run(a).err().map(|e| e.to_string()).as_deref(), Some("source-format is a required flag"));
+    }
+}

@@ -1,0 +1,107 @@
+//! Diagnostics for broken YAML, unknown and unsupported fields, upstream's crash cases, and a
+//! no-panic sweep over truncated and mutated inputs. Fixtures live in `fixtures/convert/`.
+
+use std::path::PathBuf;
+
+use convert::{convert, Severity};
+
+fn fixture(path: &str) -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/convert").join(path);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn non_info(c: &convert::Conversion) -> String {
+    c.diagnostics.iter().filter(|d| d.severity != Severity::Info).map(|d| format!("{d}\n")).collect()
+}
+
+#[test]
+fn broken_yaml_names_line_and_column() {
+    let c = convert(&fixture("prometheus/broken_yaml.yaml"), "prometheus", &[]);
+    assert!(c.output.is_none());
+    let text = non_info(&c);
+    assert!(text.starts_with("(Critical) failed to parse Prometheus config: yaml: line 8: column "), "{text}");
+    assert_eq!(c.diagnostics.len(), 1);
+}
+
+#[test]
+fn unknown_fields_name_their_lines() {
+    let c = convert(&fixture("prometheus/unknown_field.yaml"), "prometheus", &[]);
+    assert!(c.output.is_none());
+    assert_eq!(
+        non_info(&c),
+        "(Critical) failed to parse Prometheus config: yaml: unmarshal errors:\n  line 4: field not_a_thing not found in type config.plain\n  line 8: field scrape_intervall not found in type config.plain\n"
+    );
+}
+
+#[test]
+fn keyword_job_name_is_critical_not_a_panic() {
+    let c = convert(&fixture("prometheus/keyword_job.yaml"), "prometheus", &[]);
+    assert!(c.output.is_none());
+    let text = non_info(&c);
+    assert!(text.starts_with("(Critical) failed to convert scrape config: the job_name \"true\" is an Alloy keyword"), "{text}");
+}
+
+#[test]
+fn unsupported_features_are_errors_with_output() {
+    let c = convert(&fixture("prometheus/unsupported.yaml"), "prometheus", &[]);
+    assert_eq!(
+        non_info(&c),
+        "(Error) The converter does not support converting the provided global evaluation_interval config.\n\
+         (Error) The converter does not support converting the provided rule_files config.\n\
+         (Error) The converter does not support converting the provided scrape_configs keep_dropped_targets config.\n\
+         (Error) The converter does not support converting the provided nomad service discovery.\n\
+         (Error) The converter does not support converting the provided remote_read config.\n"
+    );
+    let expected = String::from_utf8(fixture("prometheus/unsupported.alloy")).unwrap_or_default();
+    assert_eq!(c.output.as_deref(), Some(expected.as_str()));
+    assert!(c.diagnostics.is_failure(false));
+    assert!(!c.diagnostics.is_failure(true));
+}
+
+#[test]
+fn sanitised_label_collisions_are_critical() {
+    let c = convert(&fixture("prometheus/duplicate_labels.yaml"), "prometheus", &[]);
+    assert_eq!(
+        non_info(&c),
+        "(Critical) duplicate label after conversion \"prometheus.scrape.a_b\". this is due to how valid Alloy labels are assembled and can be avoided by updating named properties in the source config.\n"
+    );
+}
+
+#[test]
+fn report_of_a_successful_conversion_lists_infos() {
+    let c = convert(b"scrape_configs:\n  - job_name: x\n    static_configs:\n      - targets: [a:1]\nremote_write:\n  - url: http://r\n    name: r1\n", "prometheus", &[]);
+    assert_eq!(
+        c.diagnostics.report(false),
+        "(Info) Converted scrape_configs job_name \"x\" into...\n\tA prometheus.scrape.x component\n(Info) Converted 1 remote_write[s] \"r1\" into...\n\tA prometheus.remote_write.default component\n\nA configuration file was generated successfully."
+    );
+}
+
+#[test]
+fn empty_input_gives_no_output_and_no_diagnostics() {
+    let c = convert(b"", "prometheus", &[]);
+    assert!(c.output.is_none());
+    assert!(c.diagnostics.is_empty());
+}
+
+#[test]
+fn no_input_panics() {
+    let seeds: Vec<Vec<u8>> = ["prometheus/unsupported.yaml", "prometheus/broken_yaml.yaml", "prometheus/keyword_job.yaml"]
+        .iter()
+        .map(|p| fixture(p))
+        .collect();
+    for seed in &seeds {
+        for cut in 0..seed.len() {
+            for kind in ["prometheus", "promtail", "otelcol"] {
+                let _ = convert(&seed[..cut], kind, &[]);
+            }
+        }
+        // Replace each byte by characters YAML cares about.
+        for i in 0..seed.len() {
+            for b in [b':', b'-', b'[', b'{', b'"', b' ', b'\n', b'&', b'*'] {
+                let mut m = seed.clone();
+                m[i] = b;
+                let _ = convert(&m, "prometheus", &[]);
+            }
+        }
+    }
+}
