@@ -38,8 +38,17 @@ impl Trimmer {
 }
 
 /// Bytes that need attention outside escapes: LF, VT, FF and `ESC`.
+static SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'\n' as usize] = true;
+    t[0x0b] = true;
+    t[0x0c] = true;
+    t[ESC as usize] = true;
+    t
+};
+
 fn is_special(b: u8) -> bool {
-    matches!(b, b'\n' | 0x0b | 0x0c | ESC)
+    SPECIAL[b as usize]
 }
 
 impl Sink for Trimmer {
