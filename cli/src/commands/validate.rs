@@ -115,3 +115,28 @@ pub fn to_json(reports: &[FileReport]) -> String {
     }
     serde_json::to_string_pretty(&out).unwrap_or_else(|_| "[]".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_has_file_range_severity_code_and_message() {
+        let r = analyzer::check_text("a.alloy", "prometheus.scrap \"x\" {}\n", Options::default());
+        let v: serde_json::Value = serde_json::from_str(&to_json(&[r])).expect("valid JSON");
+        let d = &v[0];
+        assert_eq!(d["file"], "a.alloy");
+        assert_eq!(d["severity"], "error");
+        assert_eq!(d["code"], "unknown-component");
+        assert_eq!(d["range"]["start"]["line"], 1);
+        assert_eq!(d["range"]["end"]["column"], 17);
+        assert_eq!(d["notes"][0], "did you mean \"prometheus.scrape\"?");
+    }
+
+    #[test]
+    fn short_lines_carry_the_severity() {
+        let r = analyzer::check_text("a.alloy", "local.file \"f\" {\n  filename = env(\"X\")\n}\n", Options::default());
+        let text = diagnostics::render_short_with_severity(&r.path, &r.lines, &r.diagnostics);
+        assert_eq!(text, "a.alloy:2:14: warning: function \"env\" is deprecated; use \"sys.env\" instead\n");
+    }
+}
