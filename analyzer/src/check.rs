@@ -560,7 +560,7 @@ impl<'a> Checker<'a> {
             return;
         }
         if let Some(members) = enums {
-            if !members.iter().any(|m| *m == text) {
+            if !members.contains(&text) {
                 let hint = suggest::did_you_mean(&text, members.iter().map(String::as_str));
                 let d = self.error(l.span, "invalid-value", format!("invalid value {text:?}: must be one of {}", list(members.iter().filter(|m| !m.is_empty()).map(String::as_str))));
                 if let Some(h) = hint {
@@ -911,13 +911,9 @@ fn traversal<'e>(e: &'e Expr, out: &mut Vec<&'e Ident>) -> bool {
             out.push(i);
             true
         }
-        Expr::Access(a) => {
-            if traversal(&a.value, out) {
-                out.push(&a.field);
-                true
-            } else {
-                false
-            }
+        Expr::Access(a) if traversal(&a.value, out) => {
+            out.push(&a.field);
+            true
         }
         _ => false,
     }

@@ -177,7 +177,7 @@ mod tests {
         let src = "a = 1\nb = ?";
         let lines = LineIndex::new(src.as_bytes());
         let d = Diagnostic::error(Span::new(10, 11), "illegal character U+003F '?'");
-        assert_eq!(render_short("f.alloy", &lines, &[d.clone()]), "f.alloy:2:5: illegal character U+003F '?'\n");
+        assert_eq!(render_short("f.alloy", &lines, std::slice::from_ref(&d)), "f.alloy:2:5: illegal character U+003F '?'\n");
         assert_eq!(render_short("", &lines, &[d]), "2:5: illegal character U+003F '?'\n");
     }
 

@@ -30,14 +30,10 @@ pub fn go_quote_bytes(bytes: &[u8]) -> String {
             }
             Err(e) => {
                 let (valid, bad) = rest.split_at(e.valid_up_to());
-                // SAFETY-free: `valid` is exactly the prefix from_utf8 validated.
                 push_quoted_str(&mut out, std::str::from_utf8(valid).unwrap_or_default());
-                let n = e.error_len().unwrap_or(bad.len()).max(1);
-                for b in &bad[..1] {
-                    out.push_str(&format!("\\x{b:02x}"));
-                }
+                // Go escapes each byte of an invalid sequence on its own.
+                out.push_str(&format!("\\x{:02x}", bad[0]));
                 rest = &bad[1..];
-                let _ = n;
             }
         }
     }
