@@ -143,6 +143,9 @@ struct Scanner<'a> {
     /// Line on which the last comment of the open group ends.
     group_end_line: u32,
     errors: Vec<ScanError>,
+    /// Encoding errors are reported once per character, as upstream's reader reads each
+    /// character once: characters before this offset have been checked already.
+    checked_upto: u32,
     lines: LineIndex,
 }
 
@@ -158,6 +161,7 @@ impl<'a> Scanner<'a> {
             open_group: None,
             group_end_line: 0,
             errors: Vec::new(),
+            checked_upto: 0,
             lines: LineIndex::new(src),
         }
     }
@@ -196,7 +200,6 @@ impl<'a> Scanner<'a> {
 
     fn raw_token(&mut self, raw: Raw, start: u32, end: u32) {
         use TokenKind as K;
-        let simple = |k: K| Some(k);
         let kind = match raw {
             Raw::Newline => {
                 if self.insert_term {
@@ -211,70 +214,58 @@ impl<'a> Scanner<'a> {
                 self.identifier(start, end);
                 return;
             }
-            Raw::Digit | Raw::DotDigit => {
-                self.number(start);
-                return;
-            }
-            Raw::DoubleQuote => {
-                let end = self.scan_string(start, b'"', true, false);
-                self.insert_term = true;
-                self.push(K::String, Span::new(start, end));
-                return;
-            }
-            Raw::Backtick => {
-                let end = self.scan_string(start, b'`', false, true);
-                self.insert_term = true;
-                self.push(K::String, Span::new(start, end));
-                return;
-            }
+            Raw::Digit | Raw::DotDigit => return self.number(start),
+            Raw::DoubleQuote => return self.string(start, b'"', K::String),
+            Raw::Backtick => return self.string(start, b'`', K::String),
             Raw::SingleQuote => {
                 self.error(start, "illegal single-quoted string; use double quotes");
-                let end = self.scan_string(start, b'\'', true, false);
-                self.insert_term = true;
-                self.push(K::Illegal, Span::new(start, end));
-                return;
+                return self.string(start, b'\'', K::Illegal);
             }
-            Raw::LineComment | Raw::BlockComment => {
-                self.comment(start);
-                return;
-            }
+            Raw::LineComment | Raw::BlockComment => return self.comment(start),
             Raw::Pipe => {
                 self.error(end, "missing second | in ||");
-                simple(K::Or)
+                K::Or
             }
             Raw::Amp => {
                 self.error(end, "missing second & in &&");
-                simple(K::And)
+                K::And
             }
-            Raw::Or => simple(K::Or),
-            Raw::And => simple(K::And),
-            Raw::Not => simple(K::Not),
-            Raw::Neq => simple(K::Neq),
-            Raw::Assign => simple(K::Assign),
-            Raw::Eq => simple(K::Eq),
-            Raw::Lt => simple(K::Lt),
-            Raw::Lte => simple(K::Lte),
-            Raw::Gt => simple(K::Gt),
-            Raw::Gte => simple(K::Gte),
-            Raw::Add => simple(K::Add),
-            Raw::Sub => simple(K::Sub),
-            Raw::Mul => simple(K::Mul),
-            Raw::Div => simple(K::Div),
-            Raw::Mod => simple(K::Mod),
-            Raw::Pow => simple(K::Pow),
-            Raw::LCurly => simple(K::LCurly),
-            Raw::RCurly => simple(K::RCurly),
-            Raw::LParen => simple(K::LParen),
-            Raw::RParen => simple(K::RParen),
-            Raw::LBrack => simple(K::LBrack),
-            Raw::RBrack => simple(K::RBrack),
-            Raw::Comma => simple(K::Comma),
-            Raw::Dot => simple(K::Dot),
+            Raw::Or => K::Or,
+            Raw::And => K::And,
+            Raw::Not => K::Not,
+            Raw::Neq => K::Neq,
+            Raw::Assign => K::Assign,
+            Raw::Eq => K::Eq,
+            Raw::Lt => K::Lt,
+            Raw::Lte => K::Lte,
+            Raw::Gt => K::Gt,
+            Raw::Gte => K::Gte,
+            Raw::Add => K::Add,
+            Raw::Sub => K::Sub,
+            Raw::Mul => K::Mul,
+            Raw::Div => K::Div,
+            Raw::Mod => K::Mod,
+            Raw::Pow => K::Pow,
+            Raw::LCurly => K::LCurly,
+            Raw::RCurly => K::RCurly,
+            Raw::LParen => K::LParen,
+            Raw::RParen => K::RParen,
+            Raw::LBrack => K::LBrack,
+            Raw::RBrack => K::RBrack,
+            Raw::Comma => K::Comma,
+            Raw::Dot => K::Dot,
         };
-        if let Some(kind) = kind {
-            self.insert_term = kind.inserts_terminator();
-            self.push(kind, Span::new(start, end));
-        }
+        self.insert_term = kind.inserts_terminator();
+        self.push(kind, Span::new(start, end));
+    }
+
+    /// A string opened by `quote` at `start`: double-quoted and single-quoted strings take
+    /// escapes and end at a newline; raw (backtick) strings do neither.
+    fn string(&mut self, start: u32, quote: u8, kind: TokenKind) {
+        let raw = quote == b'`';
+        let end = self.scan_string(start, quote, !raw, raw);
+        self.insert_term = true;
+        self.push(kind, Span::new(start, end));
     }
 
     /// Appends a token; a token other than a comment closes the open comment group.
@@ -295,29 +286,27 @@ impl<'a> Scanner<'a> {
     }
 
     /// Decodes the character at `offset`, reporting the encoding errors upstream's
-    /// character reader reports. Returns the character and its width; `None` at EOF.
+    /// character reader reports (once per character). Returns the character and its width;
+    /// `None` at EOF.
     fn read_char(&mut self, offset: u32) -> Option<(char, u32)> {
         let rest = self.src.get(offset as usize..)?;
         let &b = rest.first()?;
-        if b == 0 {
-            self.error(offset, "illegal character NUL");
-            return Some(('\0', 1));
-        }
-        if b < 0x80 {
-            return Some((b as char, 1));
-        }
-        match decode_utf8(rest) {
-            Some((c, w)) => {
-                if c == BOM && offset > 0 {
-                    self.error(offset, "illegal byte order mark");
-                }
-                Some((c, w))
-            }
-            None => {
-                self.error(offset, "illegal UTF-8 encoding");
-                Some((char::REPLACEMENT_CHARACTER, 1))
+        let (c, width, error) = match b {
+            0 => ('\0', 1, Some("illegal character NUL")),
+            0x01..=0x7F => (b as char, 1, None),
+            _ => match decode_utf8(rest) {
+                Some((c, w)) if c == BOM && offset > 0 => (c, w, Some("illegal byte order mark")),
+                Some((c, w)) => (c, w, None),
+                None => (char::REPLACEMENT_CHARACTER, 1, Some("illegal UTF-8 encoding")),
+            },
+        };
+        if offset >= self.checked_upto {
+            self.checked_upto = offset + width;
+            if let Some(message) = error {
+                self.error(offset, message);
             }
         }
+        Some((c, width))
     }
 
     /// Extends an identifier past non-ASCII letters and digits; returns its end.
@@ -478,7 +467,8 @@ impl<'a> Scanner<'a> {
                 return at;
             }
         };
-        // Upstream's reader has already checked the encoding of the character after `\`.
+        // Upstream reads each character as it consumes the previous one, so an encoding error
+        // in a digit position comes before the escape error.
         if pos > at {
             self.read_char(pos);
         }
@@ -508,7 +498,12 @@ impl<'a> Scanner<'a> {
 
     /// A comment starting at `start` (`//` or `/*`).
     fn comment(&mut self, start: u32) {
-        if self.insert_term && self.comment_reaches_line_end(start) {
+        // Upstream's look-ahead reads ahead and then rewinds its reader, so the characters it
+        // looked at are read (and their encoding errors reported) a second time.
+        let checked = self.checked_upto;
+        let reaches_end = self.insert_term && self.comment_reaches_line_end(start);
+        self.checked_upto = checked;
+        if reaches_end {
             // The statement ends here; the comment is scanned after the terminator.
             self.insert_term = false;
             self.push(TokenKind::Terminator, Span::at(start));
@@ -741,6 +736,23 @@ mod tests {
         assert_eq!(
             errors("\0"),
             vec![(0, "illegal character NUL".into()), (0, "illegal character U+0000".into())]
+        );
+    }
+
+    #[test]
+    fn encoding_errors_are_reported_once_per_character() {
+        assert_eq!(
+            errors("a = \"\\x41\u{FEFF}\""),
+            vec![(9, "illegal byte order mark".into())]
+        );
+        let messages = |src: &[u8]| -> Vec<(u32, String)> {
+            lex(src).errors.into_iter().map(|e| (e.offset, e.message)).collect()
+        };
+        assert_eq!(messages(b"a = \"\\x41\xff\""), vec![(9, "illegal UTF-8 encoding".into())]);
+        // Upstream's comment look-ahead rewinds and re-reads, reporting the character again.
+        assert_eq!(
+            messages(b"a /* \xff */\n"),
+            vec![(5, "illegal UTF-8 encoding".into()), (5, "illegal UTF-8 encoding".into())]
         );
     }
 
