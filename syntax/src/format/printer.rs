@@ -286,22 +286,18 @@ impl<'a> Printer<'a> {
     /// Applies the first `n` queued whitespace items.
     fn apply_ws(&mut self, n: usize) {
         for i in 0..n {
-            match self.ws[i] {
-                Ws::Ignore => {}
+            let w = self.ws[i];
+            match w {
                 Ws::Indent => self.indent += 1,
                 Ws::Unindent => self.indent -= 1,
-                w => {
+                _ => {
                     if let Some(b) = w.byte() {
                         self.emit_ws_byte(b, 1);
                     }
                 }
             }
         }
-        if n == self.ws.len() {
-            self.ws.clear();
-        } else {
-            self.ws.drain(..n);
-        }
+        self.ws.drain(..n);
     }
 
     // ---- comments ----
@@ -326,8 +322,8 @@ impl<'a> Printer<'a> {
             }
             let range = self.groups[self.group].clone();
             for c in comments.get(range.start as usize..range.end as usize).unwrap_or(&[]) {
-                self.comment_prefix(next, c);
                 let p = Pos { offset: c.span.start as u64, line: self.lines.line(c.span.start) };
+                self.comment_prefix(next, p.line);
                 self.emit_text(p, c.text.as_bytes(), true);
                 last_comment = Some(c);
             }
@@ -336,11 +332,11 @@ impl<'a> Printer<'a> {
         self.comment_suffix(next, eof, last_comment);
     }
 
-    fn comment_prefix(&mut self, next: Pos, c: &Comment) {
+    /// Whitespace before a comment starting on source line `cl`.
+    fn comment_prefix(&mut self, next: Pos, cl: u32) {
         if self.buf.is_empty() {
             return;
         }
-        let cl = self.lines.line(c.span.start);
         if cl == self.last.line {
             // The comment trails the last token: a space if the next token follows on the same
             // line, else a tab so that trailing comments align.

@@ -16,12 +16,6 @@ pub trait Sink {
     fn write(&mut self, chunk: &[u8]);
 }
 
-impl Sink for Vec<u8> {
-    fn write(&mut self, chunk: &[u8]) {
-        self.extend_from_slice(chunk);
-    }
-}
-
 /// A cell: a byte range of the input, without its terminator. Its width is only needed for
 /// cells that belong to a column (most text is in line-final cells), so it is computed lazily.
 #[derive(Clone, Copy, Debug)]
@@ -263,6 +257,12 @@ fn is_continuation(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Sink for Vec<u8> {
+        fn write(&mut self, chunk: &[u8]) {
+            self.extend_from_slice(chunk);
+        }
+    }
 
     fn align(input: &str) -> String {
         let mut out = Vec::new();

@@ -76,13 +76,10 @@ impl Printer<'_> {
                 Stmt::Block(b) => b.name_span.start,
             };
             let start_line = self.line(start);
-            if i > 0 {
-                if matches!(s, Stmt::Block(_)) {
-                    // Every block after the first statement gets a blank line before it.
-                    self.ws(Ws::Formfeed);
-                } else if start_line.saturating_sub(self.line(prev_end)) > 1 {
-                    self.ws(Ws::Formfeed);
-                }
+            // Every block after the first statement gets a blank line before it; an attribute
+            // keeps one blank line if the source had any.
+            if i > 0 && (matches!(s, Stmt::Block(_)) || start_line.saturating_sub(self.line(prev_end)) > 1) {
+                self.ws(Ws::Formfeed);
             }
             self.statement(s);
             let end = stmt_end(s);
@@ -255,6 +252,8 @@ impl Printer<'_> {
         for (i, a) in c.args.iter().enumerate() {
             let mut nl = false;
             if self.line(prev) != self.line(start_pos(a)) {
+                // Unlike array elements, upstream queues the indent *after* the line break, so a
+                // comment before an argument is not indented by it.
                 self.ws(Ws::Formfeed);
                 self.ws(Ws::Indent);
                 nl = true;
