@@ -14,7 +14,10 @@ use chumsky::extra;
 use chumsky::input::{Checkpoint, Cursor, InputRef};
 use chumsky::inspector::Inspector;
 use chumsky::prelude::*;
+use chumsky::recursive::Direct;
 use smol_str::SmolStr;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use crate::ast::*;
 use crate::diagnostics::Diagnostic;
@@ -177,84 +180,82 @@ fn expect<'a>(want: K) -> impl Parser<'a, Tokens<'a>, Token, Extra<'a>> + Clone 
 
 // ---- the grammar ----
 
-/// The parsers of one parse, tied together (expressions and bodies are mutually recursive
-/// because of the block-as-expression recovery).
+/// A recursive parser. Inside the grammar the handles are weak (chumsky's `recursive` hands
+/// out weak ones), so parsers that refer to each other form no reference cycle and a parse
+/// frees its grammar.
+type Handle<'a, O> = Recursive<Direct<'a, 'a, Tokens<'a>, O, Extra<'a>>>;
+
+/// The parsers an expression or a body may need. Bracketed forms are chumsky combinators; the
+/// rest is hand-written dispatch on the current token (probing one parser per precedence level
+/// for every operand would be slow).
+#[derive(Clone)]
 struct Grammar<'a> {
-    expr: BoxedP<'a, Expr>,
-    block_body: BoxedP<'a, Body>,
+    expr: Handle<'a, Expr>,
+    block_body: Handle<'a, Body>,
+    args: BoxedP<'a, Vec<Expr>>,
+    paren: BoxedP<'a, Expr>,
+    array: BoxedP<'a, Expr>,
+    object: BoxedP<'a, Expr>,
 }
 
-fn grammar<'a>() -> Grammar<'a> {
-    let mut expr = Recursive::declare();
-    let mut block_body = Recursive::declare();
+/// The grammar of one parse, with the strong handle that keeps its parsers alive.
+struct Root<'a> {
+    _expr: Handle<'a, Expr>,
+    grammar: Grammar<'a>,
+}
 
-    let expr_list = |closer: K| {
-        let expr = expr.clone();
-        custom(move |inp| expression_list(inp, &expr, closer))
-    };
-
-    let paren = tok(K::LParen).then(expr.clone()).then(expect(K::RParen)).map(|((l, inner), r)| {
-        Expr::Paren(Box::new(Paren { inner, lparen: l.span, rparen: r.span }))
-    });
-    let array = tok(K::LBrack).then(expr_list(K::RBrack)).then(expect(K::RBrack)).map(|((l, elements), r)| {
-        Expr::Array(Array { elements, lbrack: l.span, rbrack: r.span })
-    });
-    let object = {
-        let expr = expr.clone();
-        tok(K::LCurly)
-            .then(custom(move |inp| {
+fn grammar<'a>() -> Root<'a> {
+    let slot: Rc<RefCell<Option<Grammar<'a>>>> = Rc::default();
+    let inner_slot = Rc::clone(&slot);
+    let expr = recursive(move |expr: Handle<'a, Expr>| {
+        let expr_list = |closer: K| {
+            let expr = expr.clone();
+            custom(move |inp| expression_list(inp, &expr, closer)).boxed()
+        };
+        let block_body = {
+            let expr = expr.clone();
+            recursive(move |body: Handle<'a, Body>| custom(move |inp| parse_body(inp, K::RCurly, &expr, &body)))
+        };
+        let paren = tok(K::LParen).then(expr.clone()).then(expect(K::RParen)).map(|((l, inner), r)| {
+            Expr::Paren(Box::new(Paren { inner, lparen: l.span, rparen: r.span }))
+        });
+        let array = tok(K::LBrack).then(expr_list(K::RBrack)).then(expect(K::RBrack)).map(|((l, elements), r)| {
+            Expr::Array(Array { elements, lbrack: l.span, rbrack: r.span })
+        });
+        let fields = {
+            let expr = expr.clone();
+            custom(move |inp| {
                 // Upstream compares against `]` here, so `{]` skips the field list.
                 if kind(inp) == K::RBrack {
                     Ok(Vec::new())
                 } else {
                     field_list(inp, &expr)
                 }
-            }))
+            })
+        };
+        let object = tok(K::LCurly)
+            .then(fields)
             .then(expect(K::RCurly))
-            .map(|((l, fields), r)| Expr::Object(Object { fields, lcurly: l.span, rcurly: r.span }))
-    };
-    // Operators: precedence climbing over `binary_precedence`, dispatching on the current token
-    // (trying one parser per precedence level would probe every level for every operand).
-    let bracketed = Bracketed { paren: paren.boxed(), array: array.boxed(), object: object.boxed() };
-    let postfix_args = expr_list(K::RParen).boxed();
-    let operand_expr = expr.clone();
-    let operand_body = block_body.clone();
-    expr.define(custom(move |inp| {
-        let parts = ExprParts { bracketed: &bracketed, expr: &operand_expr, args: &postfix_args, block_body: &operand_body };
-        binary_expr(inp, 1, &parts)
-    }));
-
-    let statement_expr = expr.clone();
-    let inner_body = block_body.clone();
-    block_body.define(custom(move |inp| parse_body(inp, K::RCurly, &statement_expr, &inner_body)));
-
-    Grammar { expr: expr.boxed(), block_body: block_body.boxed() }
-}
-
-/// The parsers an operand may need: bracketed forms are chumsky combinators, and the postfix
-/// chain recurses into expressions, argument lists and (for recovery) block bodies.
-#[derive(Clone)]
-struct Bracketed<'a> {
-    paren: BoxedP<'a, Expr>,
-    array: BoxedP<'a, Expr>,
-    object: BoxedP<'a, Expr>,
-}
-
-struct ExprParts<'g, 'a, E, A, B> {
-    bracketed: &'g Bracketed<'a>,
-    expr: &'g E,
-    args: &'g A,
-    block_body: &'g B,
+            .map(|((l, fields), r)| Expr::Object(Object { fields, lcurly: l.span, rcurly: r.span }));
+        let args = expr_list(K::RParen);
+        let grammar = Grammar {
+            expr,
+            block_body,
+            args,
+            paren: paren.boxed(),
+            array: array.boxed(),
+            object: object.boxed(),
+        };
+        *inner_slot.borrow_mut() = Some(grammar.clone());
+        custom(move |inp| binary_expr(inp, 1, &grammar))
+    });
+    let grammar = slot.borrow_mut().take().expect("recursive() runs its closure before returning");
+    Root { _expr: expr, grammar }
 }
 
 /// upstream's `parseBinOp`: left-associative levels from `min_prec` up, `^` handled below.
-fn binary_expr<'a, E, A, B>(inp: &mut Inp<'a, '_>, min_prec: u8, parts: &ExprParts<'_, 'a, E, A, B>) -> PResult<Expr>
-where
-    E: Parser<'a, Tokens<'a>, Expr, Extra<'a>>,
-    A: Parser<'a, Tokens<'a>, Vec<Expr>, Extra<'a>>,
-    B: Parser<'a, Tokens<'a>, Body, Extra<'a>>,
-{
-    let mut left = pow_expr(inp, parts)?;
+fn binary_expr<'a>(inp: &mut Inp<'a, '_>, min_prec: u8, g: &Grammar<'a>) -> PResult<Expr> {
+    let mut left = pow_expr(inp, g)?;
     loop {
         let op = current(inp);
         let prec = op.kind.binary_precedence();
@@ -262,58 +263,48 @@ where
             return Ok(left);
         }
         bump(inp);
-        let right = binary_expr(inp, prec + 1, parts)?;
+        let right = binary_expr(inp, prec + 1, g)?;
         left = binary(left, op, right);
     }
 }
 
 /// `unary [ "^" pow ]`: right-associative.
-fn pow_expr<'a, E, A, B>(inp: &mut Inp<'a, '_>, parts: &ExprParts<'_, 'a, E, A, B>) -> PResult<Expr>
-where
-    E: Parser<'a, Tokens<'a>, Expr, Extra<'a>>,
-    A: Parser<'a, Tokens<'a>, Vec<Expr>, Extra<'a>>,
-    B: Parser<'a, Tokens<'a>, Body, Extra<'a>>,
-{
-    let left = unary_expr(inp, parts)?;
+fn pow_expr<'a>(inp: &mut Inp<'a, '_>, g: &Grammar<'a>) -> PResult<Expr> {
+    let left = unary_expr(inp, g)?;
     let op = current(inp);
     if op.kind != K::Pow {
         return Ok(left);
     }
     bump(inp);
-    let right = pow_expr(inp, parts)?;
+    let right = pow_expr(inp, g)?;
     Ok(binary(left, op, right))
 }
 
-fn unary_expr<'a, E, A, B>(inp: &mut Inp<'a, '_>, parts: &ExprParts<'_, 'a, E, A, B>) -> PResult<Expr>
-where
-    E: Parser<'a, Tokens<'a>, Expr, Extra<'a>>,
-    A: Parser<'a, Tokens<'a>, Vec<Expr>, Extra<'a>>,
-    B: Parser<'a, Tokens<'a>, Body, Extra<'a>>,
-{
+fn unary_expr<'a>(inp: &mut Inp<'a, '_>, g: &Grammar<'a>) -> PResult<Expr> {
     let op = current(inp);
     let op_kind = match op.kind {
         K::Not => UnaryOp::Not,
         K::Sub => UnaryOp::Neg,
         _ => {
-            let primary = primary_expr(inp, parts.bracketed)?;
-            return postfix_chain(inp, primary, parts.expr, parts.args, parts.block_body);
+            let primary = primary_expr(inp, g)?;
+            return postfix_chain(inp, primary, g);
         }
     };
     bump(inp);
-    let operand = unary_expr(inp, parts)?;
+    let operand = unary_expr(inp, g)?;
     Ok(Expr::Unary(Box::new(Unary { op: op_kind, op_span: op.span, operand })))
 }
 
-fn primary_expr<'a>(inp: &mut Inp<'a, '_>, bracketed: &Bracketed<'a>) -> PResult<Expr> {
+fn primary_expr<'a>(inp: &mut Inp<'a, '_>, g: &Grammar<'a>) -> PResult<Expr> {
     let token = current(inp);
     let kind = match token.kind {
         K::Ident => {
             bump(inp);
             return Ok(Expr::Ident(Ident { name: token_text(inp, token), span: token.span }));
         }
-        K::LParen => return inp.parse(&bracketed.paren),
-        K::LBrack => return inp.parse(&bracketed.array),
-        K::LCurly => return inp.parse(&bracketed.object),
+        K::LParen => return inp.parse(&g.paren),
+        K::LBrack => return inp.parse(&g.array),
+        K::LCurly => return inp.parse(&g.object),
         K::String => LiteralKind::String,
         K::Number => LiteralKind::Number,
         K::Float => LiteralKind::Float,
@@ -340,13 +331,7 @@ fn binary(left: Expr, op: Token, right: Expr) -> Expr {
 }
 
 /// `.name`, `[index]`, `(args)` after a primary, and the block-as-expression recovery.
-fn postfix_chain<'a>(
-    inp: &mut Inp<'a, '_>,
-    mut value: Expr,
-    expr: &impl Parser<'a, Tokens<'a>, Expr, Extra<'a>>,
-    args: &impl Parser<'a, Tokens<'a>, Vec<Expr>, Extra<'a>>,
-    block_body: &impl Parser<'a, Tokens<'a>, Body, Extra<'a>>,
-) -> PResult<Expr> {
+fn postfix_chain<'a>(inp: &mut Inp<'a, '_>, mut value: Expr, g: &Grammar<'a>) -> PResult<Expr> {
     loop {
         match kind(inp) {
             K::Dot => {
@@ -361,13 +346,13 @@ fn postfix_chain<'a>(
             }
             K::LBrack => {
                 let lbrack = expect_token(inp, K::LBrack);
-                let index = inp.parse(expr)?;
+                let index = inp.parse(&g.expr)?;
                 let rbrack = expect_token(inp, K::RBrack);
                 value = Expr::Index(Box::new(Index { value, index, lbrack: lbrack.span, rbrack: rbrack.span }));
             }
             K::LParen => {
                 let lparen = expect_token(inp, K::LParen);
-                let args = inp.parse(args)?;
+                let args = inp.parse(&g.args)?;
                 let rparen = expect_token(inp, K::RParen);
                 value = Expr::Call(Box::new(Call { callee: value, args, lparen: lparen.span, rparen: rparen.span }));
             }
@@ -379,7 +364,7 @@ fn postfix_chain<'a>(
                     consume_statement(inp);
                     return Ok(value);
                 }
-                inp.parse(block_body)?;
+                inp.parse(&g.block_body)?;
                 let end = expect_token(inp, K::RCurly);
                 if end.kind != K::RCurly {
                     consume_statement(inp);
@@ -394,11 +379,7 @@ fn postfix_chain<'a>(
 }
 
 /// Expressions separated by commas up to `closer` (not consumed).
-fn expression_list<'a>(
-    inp: &mut Inp<'a, '_>,
-    expr: &impl Parser<'a, Tokens<'a>, Expr, Extra<'a>>,
-    closer: K,
-) -> PResult<Vec<Expr>> {
+fn expression_list<'a>(inp: &mut Inp<'a, '_>, expr: &Handle<'a, Expr>, closer: K) -> PResult<Vec<Expr>> {
     let mut items = Vec::new();
     while !matches!(kind(inp), k if k == closer || k == K::Eof) {
         items.push(inp.parse(expr)?);
@@ -413,7 +394,7 @@ fn expression_list<'a>(
     Ok(items)
 }
 
-fn field_list<'a>(inp: &mut Inp<'a, '_>, expr: &impl Parser<'a, Tokens<'a>, Expr, Extra<'a>>) -> PResult<Vec<ObjectField>> {
+fn field_list<'a>(inp: &mut Inp<'a, '_>, expr: &Handle<'a, Expr>) -> PResult<Vec<ObjectField>> {
     let mut fields = Vec::new();
     while !matches!(kind(inp), K::RCurly | K::Eof) {
         fields.push(field(inp, expr)?);
@@ -428,7 +409,7 @@ fn field_list<'a>(inp: &mut Inp<'a, '_>, expr: &impl Parser<'a, Tokens<'a>, Expr
     Ok(fields)
 }
 
-fn field<'a>(inp: &mut Inp<'a, '_>, expr: &impl Parser<'a, Tokens<'a>, Expr, Extra<'a>>) -> PResult<ObjectField> {
+fn field<'a>(inp: &mut Inp<'a, '_>, expr: &Handle<'a, Expr>) -> PResult<ObjectField> {
     let token = current(inp);
     let (key, quoted) = match token.kind {
         K::Ident | K::String => {
@@ -452,12 +433,7 @@ fn field<'a>(inp: &mut Inp<'a, '_>, expr: &impl Parser<'a, Tokens<'a>, Expr, Ext
 }
 
 /// Statements up to `closer` (not consumed) or EOF.
-fn parse_body<'a>(
-    inp: &mut Inp<'a, '_>,
-    closer: K,
-    expr: &impl Parser<'a, Tokens<'a>, Expr, Extra<'a>>,
-    block_body: &impl Parser<'a, Tokens<'a>, Body, Extra<'a>>,
-) -> PResult<Body> {
+fn parse_body<'a>(inp: &mut Inp<'a, '_>, closer: K, expr: &Handle<'a, Expr>, block_body: &Handle<'a, Body>) -> PResult<Body> {
     let mut body = Vec::new();
     while !matches!(kind(inp), k if k == closer || k == K::Eof) {
         if let Some(stmt) = statement(inp, expr, block_body)? {
@@ -561,11 +537,7 @@ fn has_literal_text(kind: K) -> bool {
     matches!(kind, K::Ident | K::Number | K::Float | K::String | K::Bool | K::Null | K::Illegal | K::Comment)
 }
 
-fn statement<'a>(
-    inp: &mut Inp<'a, '_>,
-    expr: &impl Parser<'a, Tokens<'a>, Expr, Extra<'a>>,
-    block_body: &impl Parser<'a, Tokens<'a>, Body, Extra<'a>>,
-) -> PResult<Option<Stmt>> {
+fn statement<'a>(inp: &mut Inp<'a, '_>, expr: &Handle<'a, Expr>, block_body: &Handle<'a, Body>) -> PResult<Option<Stmt>> {
     let Some(name) = block_name(inp) else {
         advance_to(inp, K::Ident);
         return Ok(None);
@@ -580,10 +552,10 @@ fn statement<'a>(
                 let span = Span::new(label.span.start, label.span.start + label.value.len() as u32 + 2);
                 error_at(inp, span, "attribute names may not have labels");
             }
-            let first_len = name.name.split('.').next().map_or(0, str::len) as u32;
+            let first = name.name.split('.').next().unwrap_or_default();
             let ident = Ident {
-                name: SmolStr::new(name.name.split('.').next().unwrap_or_default()),
-                span: Span::new(name.span.start, name.span.start + first_len),
+                name: SmolStr::new(first),
+                span: Span::new(name.span.start, name.span.start + first.len() as u32),
             };
             let value = inp.parse(expr)?;
             Ok(Some(Stmt::Attribute(Attribute { name: ident, value })))
@@ -665,12 +637,9 @@ fn scan_diagnostic(e: &lexer::ScanError) -> Diagnostic {
 pub fn parse_file(src: &[u8]) -> Parsed<File> {
     let lexed = lexer::lex(src);
     let (body, diagnostics) = {
-        let g = grammar();
-        let file_body = {
-            let expr = g.expr.clone();
-            let block_body = g.block_body.clone();
-            custom(move |inp| parse_body(inp, K::Eof, &expr, &block_body)).then_ignore(any().repeated())
-        };
+        let root = grammar();
+        let g = &root.grammar;
+        let file_body = custom(|inp| parse_body(inp, K::Eof, &g.expr, &g.block_body)).then_ignore(any().repeated());
         run(&lexed, src, file_body)
     };
     let Lexed { comments, comment_groups, lines, .. } = lexed;
@@ -681,8 +650,8 @@ pub fn parse_file(src: &[u8]) -> Parsed<File> {
 pub fn parse_expression(src: &[u8]) -> Parsed<Expr> {
     let lexed = lexer::lex(src);
     let (expr, diagnostics) = {
-        let g = grammar();
-        let parser = g.expr.clone().then_ignore(expect(K::Terminator)).then_ignore(any().repeated());
+        let root = grammar();
+        let parser = root.grammar.expr.clone().then_ignore(expect(K::Terminator)).then_ignore(any().repeated());
         run(&lexed, src, parser)
     };
     let fallback = || Expr::Literal(Literal { kind: LiteralKind::Null, text: "null".into(), span: Span::at(0) });
