@@ -55,7 +55,7 @@ fn main() {
     let mut best = f64::MAX;
     for _ in 0..runs {
         let start = Instant::now();
-        let mut ev = Evaluator::new(src.as_bytes(), &parsed.lines, &scope);
+        let mut ev = Evaluator::new(&parsed.lines, &scope);
         let v = ev.eval(&parsed.tree).expect("evaluates");
         std::hint::black_box(v);
         best = best.min(start.elapsed().as_secs_f64());

@@ -1,6 +1,6 @@
 //! Conversions to typed targets (spec §4.5), used by builtin parameters and by [`crate::decode`].
 
-use crate::error::{PathSeg, ValueError, ValueErrorKind};
+use crate::error::{PathSeg, ValueError};
 use crate::function::Param;
 use crate::number::{go_parse_float, Number};
 use crate::value::{OptionalSecret, Secret, Str, Type, Value};
@@ -126,15 +126,4 @@ pub fn to_param(v: &Value, p: Param) -> Result<Value, ValueError> {
             Ok(Value::array(out))
         }
     }
-}
-
-/// Narrows a number to an integer width with wraparound (floats truncate toward zero).
-pub fn number_to_i64(n: Number) -> i64 {
-    n.as_i64()
-}
-
-/// Converts a value into an error-free message kind check helper: whether `e` is a
-/// secret-to-string refusal.
-pub fn is_secret_refusal(e: &ValueError) -> bool {
-    matches!(&e.kind, ValueErrorKind::Message(m) if m == SECRET_TO_STRING)
 }

@@ -8,7 +8,7 @@ use syntax::{Diagnostic, LineIndex, Span};
 
 use crate::error::{ErrorPos, EvalError, PathSeg, ValueError};
 use crate::function::CallError;
-use crate::number::{parse_float_literal, parse_number_literal, Arith};
+use crate::number::{parse_float_literal, parse_number_literal};
 use crate::stdlib;
 use crate::value::{values_equal, Object, Str, Type, Value};
 
@@ -40,15 +40,14 @@ impl Scope {
 
 /// Evaluates expressions of one source text.
 pub struct Evaluator<'a> {
-    src: &'a [u8],
     lines: &'a LineIndex,
     scope: &'a Scope,
     warnings: Vec<Diagnostic>,
 }
 
 impl<'a> Evaluator<'a> {
-    pub fn new(src: &'a [u8], lines: &'a LineIndex, scope: &'a Scope) -> Self {
-        Evaluator { src, lines, scope, warnings: Vec::new() }
+    pub fn new(lines: &'a LineIndex, scope: &'a Scope) -> Self {
+        Evaluator { lines, scope, warnings: Vec::new() }
     }
 
     /// Warnings met so far (uses of deprecated standard-library names).
@@ -68,18 +67,16 @@ impl<'a> Evaluator<'a> {
                 if let Some(v) = self.scope.get(&ident.name) {
                     return Ok(v.clone());
                 }
-                match stdlib::lookup(&ident.name) {
-                    Some(v) => {
-                        if let Some(new) = stdlib::deprecated_replacement(&ident.name) {
-                            self.warnings.push(
-                                Diagnostic::warning(ident.span, format!("this stdlib function is deprecated; please refer to the documentation for updated usage and alternatives ({} is replaced by {new})", ident.name))
-                                    .with_code("deprecated"),
-                            );
-                        }
-                        Ok(v)
-                    }
-                    None => Err(EvalError::at(ident.span, format!("identifier {} does not exist", quote(&ident.name)))),
+                let Some((v, replacement)) = stdlib::resolve(&ident.name) else {
+                    return Err(EvalError::at(ident.span, format!("identifier {} does not exist", quote(&ident.name))));
+                };
+                if let Some(new) = replacement {
+                    self.warnings.push(
+                        Diagnostic::warning(ident.span, format!("this stdlib function is deprecated; please refer to the documentation for updated usage and alternatives ({} is replaced by {new})", ident.name))
+                            .with_code("deprecated"),
+                    );
                 }
+                Ok(v.clone())
             }
             Expr::Array(arr) => {
                 let mut items = Vec::with_capacity(arr.elements.len());
@@ -188,17 +185,16 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// A binary operation on the evaluated operands; errors name the original operands.
     fn binary(&mut self, op: BinaryOp, lexpr: &Expr, lhs: Value, rexpr: &Expr, rhs: Value) -> Result<Value, EvalError> {
-        let (orig_l, orig_r) = (lhs.clone(), rhs.clone());
-        let (lhs, rhs, r_changed) = if lhs.ty() == Type::Capsule || rhs.ty() == Type::Capsule {
-            let (l, r, _lc, rc) = unwrap_capsules(lhs, rhs);
-            (l, r, rc)
-        } else {
-            (lhs, rhs, false)
+        let unwrapped = if lhs.ty() == Type::Capsule || rhs.ty() == Type::Capsule { unwrap_capsules(&lhs, &rhs) } else { None };
+        let (l, r, r_changed) = match &unwrapped {
+            Some((l, r, r_changed)) => (l, r, *r_changed),
+            None => (&lhs, &rhs, false),
         };
         match op {
-            BinaryOp::Eq => return Ok(Value::Bool(values_equal(&lhs, &rhs))),
-            BinaryOp::Neq => return Ok(Value::Bool(!values_equal(&lhs, &rhs))),
+            BinaryOp::Eq => return Ok(Value::Bool(values_equal(l, r))),
+            BinaryOp::Neq => return Ok(Value::Bool(!values_equal(l, r))),
             _ => {}
         }
         let allowed: &[Type] = match op {
@@ -207,84 +203,61 @@ impl<'a> Evaluator<'a> {
             BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod | BinaryOp::Pow => &[Type::Number],
             _ => &[Type::Number, Type::String],
         };
-        let list = || allowed.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(" ");
-        if !allowed.contains(&lhs.ty()) {
-            let msg = format!("should be one of [{}] for binop {}, got {}", list(), op.as_str(), lhs.ty());
-            return Err(self.value_error(Some(lexpr), &orig_l, ValueError::message(msg)));
-        }
-        if !allowed.contains(&rhs.ty()) {
-            let msg = format!("should be one of [{}] for binop {}, got {}", list(), op.as_str(), rhs.ty());
-            return Err(self.value_error(Some(rexpr), &orig_r, ValueError::message(msg)));
-        }
-        if lhs.ty() != rhs.ty() {
-            let node = if r_changed { None } else { Some(rexpr) };
-            return Err(self.value_error(node, &rhs, ValueError::type_error(lhs.ty(), rhs.ty())));
-        }
-        let arith = |a: Arith| -> Option<Arith> { Some(a) };
-        let a = match op {
-            BinaryOp::Or | BinaryOp::And => {
-                let (x, y) = (matches!(lhs, Value::Bool(true)), matches!(rhs, Value::Bool(true)));
-                return Ok(Value::Bool(if op == BinaryOp::Or { x || y } else { x && y }));
+        for (operand, node, orig) in [(l, lexpr, &lhs), (r, rexpr, &rhs)] {
+            if !allowed.contains(&operand.ty()) {
+                let list = allowed.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(" ");
+                let msg = format!("should be one of [{list}] for binop {}, got {}", op.as_str(), operand.ty());
+                return Err(self.value_error(Some(node), orig, ValueError::message(msg)));
             }
-            BinaryOp::Add => match (&lhs, &rhs) {
-                (Value::String(x), Value::String(y)) => {
-                    let mut s = Vec::with_capacity(x.len() + y.len());
-                    s.extend_from_slice(x.as_bytes());
-                    s.extend_from_slice(y.as_bytes());
-                    return Ok(Value::String(Str::from(s)));
-                }
-                (Value::OptionalSecret(x), _) => {
-                    let (ytext, yflag) = match &rhs {
-                        Value::OptionalSecret(y) => (y.expose().as_bytes().to_vec(), y.is_secret),
-                        _ => (Vec::new(), false),
-                    };
-                    let mut s = x.expose().as_bytes().to_vec();
-                    s.extend_from_slice(&ytext);
-                    return Ok(Value::optional_secret(s, x.is_secret || yflag));
-                }
-                (Value::Secret(x), _) => {
-                    let mut s = x.expose().as_bytes().to_vec();
-                    if let Value::Secret(y) = &rhs {
-                        s.extend_from_slice(y.expose().as_bytes());
-                    }
-                    return Ok(Value::secret(s));
-                }
-                (Value::Number(_), _) => arith(Arith::Add),
-                _ => {
-                    let msg = format!("could not perform binop + for unknown types lhs {} rhs {}", lhs.ty(), rhs.ty());
-                    return Err(self.value_error(Some(lexpr), &orig_l, ValueError::message(msg)));
-                }
-            },
-            BinaryOp::Sub => arith(Arith::Sub),
-            BinaryOp::Mul => arith(Arith::Mul),
-            BinaryOp::Div => arith(Arith::Div),
-            BinaryOp::Mod => arith(Arith::Mod),
-            BinaryOp::Pow => arith(Arith::Pow),
-            BinaryOp::Lt | BinaryOp::Lte | BinaryOp::Gt | BinaryOp::Gte => {
-                let ord = match (&lhs, &rhs) {
+        }
+        if l.ty() != r.ty() {
+            let node = if r_changed { None } else { Some(rexpr) };
+            return Err(self.value_error(node, r, ValueError::type_error(l.ty(), r.ty())));
+        }
+        match (op, l, r) {
+            (BinaryOp::Or, Value::Bool(x), Value::Bool(y)) => Ok(Value::Bool(*x || *y)),
+            (BinaryOp::And, Value::Bool(x), Value::Bool(y)) => Ok(Value::Bool(*x && *y)),
+            (BinaryOp::Lt | BinaryOp::Lte | BinaryOp::Gt | BinaryOp::Gte, _, _) => {
+                let ord = match (l, r) {
                     (Value::String(x), Value::String(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
                     (Value::Number(x), Value::Number(y)) => x.compare(*y),
                     _ => None,
                 };
-                use std::cmp::Ordering::*;
-                let r = match (op, ord) {
-                    (_, None) => false,
-                    (BinaryOp::Lt, Some(o)) => o == Less,
-                    (BinaryOp::Lte, Some(o)) => o != Greater,
-                    (BinaryOp::Gt, Some(o)) => o == Greater,
-                    (_, Some(o)) => o != Less,
-                };
-                return Ok(Value::Bool(r));
+                Ok(Value::Bool(ord.is_some_and(|o| match op {
+                    BinaryOp::Lt => o.is_lt(),
+                    BinaryOp::Lte => o.is_le(),
+                    BinaryOp::Gt => o.is_gt(),
+                    _ => o.is_ge(),
+                })))
             }
-            BinaryOp::Eq | BinaryOp::Neq => None,
-        };
-        let (Value::Number(x), Value::Number(y), Some(a)) = (&lhs, &rhs, a) else {
-            return Ok(Value::Null);
-        };
-        if matches!(a, Arith::Div | Arith::Mod) && y.is_zero() {
-            return Err(self.value_error(Some(rexpr), &orig_r, ValueError::message("divide by zero error")));
+            (BinaryOp::Add, Value::String(x), Value::String(y)) => Ok(Value::string(concat(x, y.as_bytes()))),
+            (BinaryOp::Add, Value::OptionalSecret(x), _) => {
+                let (ytext, yflag) = match r {
+                    Value::OptionalSecret(y) => (y.expose().as_bytes(), y.is_secret),
+                    _ => (&[][..], false),
+                };
+                Ok(Value::optional_secret(concat(x.expose(), ytext), x.is_secret || yflag))
+            }
+            (BinaryOp::Add, Value::Secret(x), _) => {
+                let ytext = match r {
+                    Value::Secret(y) => y.expose().as_bytes(),
+                    _ => &[],
+                };
+                Ok(Value::secret(concat(x.expose(), ytext)))
+            }
+            (BinaryOp::Add, Value::Number(_), _) | (BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod | BinaryOp::Pow, _, _) => {
+                let (Value::Number(x), Value::Number(y)) = (l, r) else { return Ok(Value::Null) };
+                if matches!(op, BinaryOp::Div | BinaryOp::Mod) && y.is_zero() {
+                    return Err(self.value_error(Some(rexpr), &rhs, ValueError::message("divide by zero error")));
+                }
+                Ok(x.arith(op, *y).map_or(Value::Null, Value::Number))
+            }
+            (BinaryOp::Add, _, _) => {
+                let msg = format!("could not perform binop + for unknown types lhs {} rhs {}", l.ty(), r.ty());
+                Err(self.value_error(Some(lexpr), &lhs, ValueError::message(msg)))
+            }
+            _ => Ok(Value::Null),
         }
-        Ok(Value::Number(x.arith(a, *y)))
     }
 
     /// Attributes an error about `value`, the result of `node`.
@@ -344,13 +317,8 @@ impl<'a> Evaluator<'a> {
 
     /// The expression as upstream's printer shows it.
     pub fn expr_text(&self, e: &Expr) -> String {
-        expr_text(e, self.src, self.lines)
+        syntax::format::format_expr(e, self.lines)
     }
-}
-
-/// The expression as upstream's printer prints it.
-pub fn expr_text(e: &Expr, _src: &[u8], lines: &LineIndex) -> String {
-    syntax::format::format_expr(e, lines)
 }
 
 /// The sub-expression that directly produced the part of `expr`'s value reached by `path`.
@@ -395,38 +363,28 @@ fn locate<'e>(expr: &'e Expr, path: &[PathSeg]) -> Option<&'e Expr> {
     }
 }
 
-/// Upstream's capsule pre-step for binary operators (§4.6). Returns the operands and whether
-/// each was replaced by a new value.
-fn unwrap_capsules(lhs: Value, rhs: Value) -> (Value, Value, bool, bool) {
-    match (&lhs, &rhs) {
-        (Value::OptionalSecret(x), Value::Secret(_)) => (Value::secret(x.expose().clone()), rhs, true, false),
-        (Value::OptionalSecret(x), Value::String(y)) => {
-            if x.is_secret {
-                let r = Value::optional_secret(y.clone(), true);
-                (lhs, r, false, true)
-            } else {
-                (Value::String(x.expose().clone()), rhs, true, true)
-            }
-        }
-        (Value::Secret(_), Value::OptionalSecret(y)) => {
-            let r = Value::secret(y.expose().clone());
-            (lhs, r, false, true)
-        }
-        (Value::Secret(_), Value::String(y)) => {
-            let r = Value::secret(y.clone());
-            (lhs, r, false, true)
-        }
-        (Value::String(x), Value::OptionalSecret(y)) => {
-            if y.is_secret {
-                (Value::optional_secret(x.clone(), true), rhs, true, false)
-            } else {
-                let r = Value::String(y.expose().clone());
-                (lhs, r, false, true)
-            }
-        }
-        (Value::String(x), Value::Secret(_)) => (Value::secret(x.clone()), rhs, true, false),
-        _ => (lhs, rhs, false, false),
-    }
+/// Upstream's capsule pre-step for binary operators (§4.6): the operands as replaced and
+/// whether the right one was, or `None` when neither changes.
+fn unwrap_capsules(lhs: &Value, rhs: &Value) -> Option<(Value, Value, bool)> {
+    Some(match (lhs, rhs) {
+        (Value::OptionalSecret(x), Value::Secret(_)) => (Value::secret(x.expose().clone()), rhs.clone(), false),
+        (Value::OptionalSecret(x), Value::String(y)) if x.is_secret => (lhs.clone(), Value::optional_secret(y.clone(), true), true),
+        (Value::OptionalSecret(x), Value::String(_)) => (Value::String(x.expose().clone()), rhs.clone(), true),
+        (Value::Secret(_), Value::OptionalSecret(y)) => (lhs.clone(), Value::secret(y.expose().clone()), true),
+        (Value::Secret(_), Value::String(y)) => (lhs.clone(), Value::secret(y.clone()), true),
+        (Value::String(x), Value::OptionalSecret(y)) if y.is_secret => (Value::optional_secret(x.clone(), true), rhs.clone(), false),
+        (Value::String(_), Value::OptionalSecret(y)) => (lhs.clone(), Value::String(y.expose().clone()), true),
+        (Value::String(x), Value::Secret(_)) => (Value::secret(x.clone()), rhs.clone(), false),
+        _ => return None,
+    })
+}
+
+/// The bytes of `x` followed by `y`.
+fn concat(x: &Str, y: &[u8]) -> Vec<u8> {
+    let mut s = Vec::with_capacity(x.len() + y.len());
+    s.extend_from_slice(x.as_bytes());
+    s.extend_from_slice(y);
+    s
 }
 
 fn quote(s: &str) -> String {
@@ -511,7 +469,7 @@ pub fn eval_source(src: &str, scope: &Scope) -> Result<(Value, Vec<Diagnostic>),
     if parsed.has_errors() {
         return Err(EvalFailure::Parse { diagnostics: parsed.diagnostics, lines: parsed.lines });
     }
-    let mut ev = Evaluator::new(src.as_bytes(), &parsed.lines, scope);
+    let mut ev = Evaluator::new(&parsed.lines, scope);
     match ev.eval(&parsed.tree) {
         Ok(v) => Ok((v, ev.take_warnings())),
         Err(error) => Err(EvalFailure::Eval { error, span: parsed.tree.span(), lines: parsed.lines }),

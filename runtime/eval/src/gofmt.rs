@@ -567,7 +567,8 @@ impl Printer {
     }
 }
 
-fn quote_rune(c: char) -> String {
+/// Go's `%q` of a rune: `'x'`.
+pub(crate) fn quote_rune(c: char) -> String {
     match c {
         '\'' => "'\\''".into(),
         '"' => "'\"'".into(),

@@ -31,15 +31,9 @@ struct Parser<'a> {
     fields: Vec<String>,
 }
 
+/// A byte as Go's JSON errors quote it (`'x'`).
 fn quote_char(c: u8) -> String {
-    match c {
-        b'\'' => "'\\''".into(),
-        b'"' => "'\"'".into(),
-        _ => {
-            let q = syntax::quote::go_quote(&char::from(c).to_string());
-            format!("'{}'", &q[1..q.len() - 1])
-        }
-    }
+    crate::gofmt::quote_rune(char::from(c))
 }
 
 impl Parser<'_> {
@@ -282,7 +276,7 @@ fn encode_go_into(v: &Value, out: &mut String) -> Result<(), String> {
         Value::String(s) => json_string(s.as_bytes(), out),
         Value::Bytes(b) => {
             out.push('"');
-            out.push_str(&base64_std(b));
+            out.push_str(&crate::stdlib::base64_encode(b, false));
             out.push('"');
         }
         Value::Array(items) => {
@@ -320,19 +314,6 @@ fn encode_go_into(v: &Value, out: &mut String) -> Result<(), String> {
         },
     }
     Ok(())
-}
-
-fn base64_std(b: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in b.chunks(3) {
-        let x = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (x[0] as u32) << 16 | (x[1] as u32) << 8 | x[2] as u32;
-        for i in 0..4 {
-            out.push(if i <= chunk.len() { A[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
-        }
-    }
-    out
 }
 
 /// Go's JSON float text: plain decimal for 1e-6 ≤ |x| < 1e21, else a minimal exponent.
@@ -415,11 +396,11 @@ fn value_json_into(v: &Value, opts: JsonOptions, out: &mut String) -> Result<(),
         Value::Array(_) | Value::Bytes(_) => {
             typed(out, "array");
             out.push('[');
-            for (i, it) in v.array_items().unwrap_or_default().iter().enumerate() {
+            for (i, it) in v.items().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                value_json_into(it, opts, out)?;
+                value_json_into(&it, opts, out)?;
             }
             out.push(']');
         }

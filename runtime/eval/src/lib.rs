@@ -40,7 +40,7 @@ pub fn eval_and_decode<T: Decode>(src: &str, scope: &Scope) -> Result<T, EvalFai
     if parsed.has_errors() {
         return Err(EvalFailure::Parse { diagnostics: parsed.diagnostics, lines: parsed.lines });
     }
-    let mut ev = Evaluator::new(src.as_bytes(), &parsed.lines, scope);
+    let mut ev = Evaluator::new(&parsed.lines, scope);
     let span = parsed.tree.span();
     let v = match ev.eval(&parsed.tree) {
         Ok(v) => v,

@@ -2,6 +2,8 @@
 
 use std::cmp::Ordering;
 
+use syntax::ast::BinaryOp;
+
 /// A number of one of three kinds. Arithmetic unifies kinds (uint < int < float) and wraps.
 #[derive(Clone, Copy, Debug)]
 pub enum Number {
@@ -76,43 +78,48 @@ impl Number {
         }
     }
 
-    /// `+ - * / % ^` on unified kinds; the caller has checked the divisor for zero.
-    pub fn arith(self, op: Arith, other: Number) -> Number {
-        match self.kind().max(other.kind()) {
+    /// `+ - * / % ^` on unified kinds (wrapping); `None` for the other operators. The caller
+    /// has checked the divisor for zero.
+    pub fn arith(self, op: BinaryOp, other: Number) -> Option<Number> {
+        use BinaryOp::*;
+        Some(match self.kind().max(other.kind()) {
             Kind::Uint => {
                 let (a, b) = (self.as_u64(), other.as_u64());
                 Number::Uint(match op {
-                    Arith::Add => a.wrapping_add(b),
-                    Arith::Sub => a.wrapping_sub(b),
-                    Arith::Mul => a.wrapping_mul(b),
-                    Arith::Div => a.checked_div(b).unwrap_or(0),
-                    Arith::Mod => a.checked_rem(b).unwrap_or(0),
-                    Arith::Pow => uint_pow(a, b),
+                    Add => a.wrapping_add(b),
+                    Sub => a.wrapping_sub(b),
+                    Mul => a.wrapping_mul(b),
+                    Div => a.checked_div(b).unwrap_or(0),
+                    Mod => a.checked_rem(b).unwrap_or(0),
+                    Pow => uint_pow(a, b),
+                    _ => return None,
                 })
             }
             Kind::Int => {
                 let (a, b) = (self.as_i64(), other.as_i64());
                 Number::Int(match op {
-                    Arith::Add => a.wrapping_add(b),
-                    Arith::Sub => a.wrapping_sub(b),
-                    Arith::Mul => a.wrapping_mul(b),
-                    Arith::Div => if b == 0 { 0 } else { a.wrapping_div(b) },
-                    Arith::Mod => if b == 0 { 0 } else { a.wrapping_rem(b) },
-                    Arith::Pow => int_pow(a, b),
+                    Add => a.wrapping_add(b),
+                    Sub => a.wrapping_sub(b),
+                    Mul => a.wrapping_mul(b),
+                    Div => if b == 0 { 0 } else { a.wrapping_div(b) },
+                    Mod => if b == 0 { 0 } else { a.wrapping_rem(b) },
+                    Pow => int_pow(a, b),
+                    _ => return None,
                 })
             }
             Kind::Float => {
                 let (a, b) = (self.as_f64(), other.as_f64());
                 Number::Float(match op {
-                    Arith::Add => a + b,
-                    Arith::Sub => a - b,
-                    Arith::Mul => a * b,
-                    Arith::Div => a / b,
-                    Arith::Mod => a % b,
-                    Arith::Pow => go_pow(a, b),
+                    Add => a + b,
+                    Sub => a - b,
+                    Mul => a * b,
+                    Div => a / b,
+                    Mod => a % b,
+                    Pow => go_pow(a, b),
+                    _ => return None,
                 })
             }
-        }
+        })
     }
 
     /// Unary minus: ints and uints give `-(x as i64)` (wrapping), floats negate.
@@ -133,16 +140,6 @@ impl Number {
             Number::Float(f) => format_float_plain(f),
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Arith {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Mod,
-    Pow,
 }
 
 /// Go's float64 → int64 conversion on amd64 gives MinInt64 for out-of-range values.
@@ -166,25 +163,13 @@ fn float_to_u64(f: f64) -> u64 {
 }
 
 /// Upstream's integer power: 1 for exponent 0, the base for exponents below 2, otherwise the
-/// base multiplied by itself `b - 1` times (wrapping).
+/// base multiplied by itself `b - 1` times (wrapping; two's complement makes this the
+/// unsigned product).
 fn int_pow(a: i64, b: i64) -> i64 {
-    if b == 0 {
-        return 1;
-    }
-    if b < 2 {
+    if b < 0 {
         return a;
     }
-    let mut result: i64 = 1;
-    let mut base = a;
-    let mut e = b as u64;
-    while e > 0 {
-        if e & 1 == 1 {
-            result = result.wrapping_mul(base);
-        }
-        base = base.wrapping_mul(base);
-        e >>= 1;
-    }
-    result
+    uint_pow(a as u64, b as u64) as i64
 }
 
 fn uint_pow(a: u64, b: u64) -> u64 {
@@ -194,9 +179,7 @@ fn uint_pow(a: u64, b: u64) -> u64 {
     if b < 2 {
         return a;
     }
-    let mut result: u64 = 1;
-    let mut base = a;
-    let mut e = b;
+    let (mut result, mut base, mut e) = (1u64, a, b);
     while e > 0 {
         if e & 1 == 1 {
             result = result.wrapping_mul(base);
@@ -256,7 +239,8 @@ fn base0(text: &str) -> (u32, &str) {
     }
 }
 
-fn parse_uint_base0(text: &str) -> Option<u64> {
+/// Go's `strconv.ParseUint(text, 0, 64)` without sign, underscores or errors.
+pub(crate) fn parse_uint_base0(text: &str) -> Option<u64> {
     let (radix, digits) = base0(text);
     if digits.is_empty() || !digits.bytes().all(|c| (c as char).is_digit(radix)) {
         return None;

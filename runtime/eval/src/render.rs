@@ -2,7 +2,6 @@
 //! (spec §8.3): objects always multi-line with sorted keys (map objects) and aligned `=`,
 //! arrays on one line unless an element spans lines, Go-style string quoting.
 
-use crate::number::format_float_plain;
 use crate::value::{Object, Value};
 
 /// Rendering options.
@@ -33,21 +32,9 @@ fn write_value(v: &Value, depth: usize, opts: RenderOptions, out: &mut String) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&match n {
-            crate::number::Number::Float(f) => format_float_plain(*f),
-            other => other.to_text(),
-        }),
+        Value::Number(n) => out.push_str(&n.to_text()),
         Value::String(s) => out.push_str(&syntax::quote::go_quote_bytes(s.as_bytes())),
-        Value::Array(_) | Value::Bytes(_) => {
-            out.push('[');
-            for (i, it) in v.array_items().unwrap_or_default().iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_value(it, depth, opts, out);
-            }
-            out.push(']');
-        }
+        Value::Array(_) | Value::Bytes(_) => write_list(v, out, |it, out| write_value(it, depth, opts, out)),
         Value::Object(o) => write_object(o, depth, opts, out),
         Value::Function(_) => out.push_str("function"),
         Value::Secret(s) => {
@@ -73,6 +60,18 @@ fn write_value(v: &Value, depth: usize, opts: RenderOptions, out: &mut String) {
             }
         },
     }
+}
+
+/// The elements of an array as `[a, b]`, each written by `item`.
+pub(crate) fn write_list(v: &Value, out: &mut String, mut item: impl FnMut(&Value, &mut String)) {
+    out.push('[');
+    for (i, it) in v.items().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        item(&it, out);
+    }
+    out.push(']');
 }
 
 /// An object key: bare when it is a valid identifier, Go-quoted otherwise.

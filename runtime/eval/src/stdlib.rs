@@ -6,7 +6,6 @@ use std::sync::OnceLock;
 
 use smol_str::SmolStr;
 
-use crate::convert::to_str;
 use crate::error::{PathSeg, ValueError};
 use crate::function::{CallError, Function, Param};
 use crate::number::Number;
@@ -16,7 +15,8 @@ use crate::{gofmt, json, jsonpath, yaml};
 const S: Param = Param::String;
 
 struct Stdlib {
-    idents: HashMap<&'static str, Value>,
+    /// Each top-level name's value and, for deprecated aliases, the name that replaces it.
+    idents: HashMap<&'static str, (Value, Option<&'static str>)>,
 }
 
 /// Deprecated top-level names and the names that replace them.
@@ -54,7 +54,12 @@ pub fn is_experimental(full_name: &str) -> bool {
 
 /// A standard-library identifier's value.
 pub fn lookup(name: &str) -> Option<Value> {
-    stdlib().idents.get(name).cloned()
+    resolve(name).map(|(v, _)| v.clone())
+}
+
+/// A standard-library identifier's value and, for a deprecated alias, its replacement.
+pub(crate) fn resolve(name: &str) -> Option<(&'static Value, Option<&'static str>)> {
+    stdlib().idents.get(name).map(|(v, replacement)| (v, *replacement))
 }
 
 /// Every top-level standard-library name.
@@ -65,14 +70,6 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 fn stdlib() -> &'static Stdlib {
     static STDLIB: OnceLock<Stdlib> = OnceLock::new();
     STDLIB.get_or_init(build)
-}
-
-fn ns(entries: &[(&str, &Function)]) -> Value {
-    let mut o = Object::new();
-    for (k, f) in entries {
-        o.insert(*k, Value::Function((*f).clone()));
-    }
-    Value::object(o)
 }
 
 fn build() -> Stdlib {
@@ -111,10 +108,9 @@ fn build() -> Stdlib {
         Ok(Value::string(gofmt::sprintf(a[0].as_bytes(), &a[1..])))
     });
     let join = Function::typed("string.join", "func([]string, string) string", &[Param::ListString, S], None, |a| {
-        let items = a[0].array_items().unwrap_or_default();
         let sep = a[1].as_bytes();
         let mut out = Vec::new();
-        for (i, it) in items.iter().enumerate() {
+        for (i, it) in a[0].items().enumerate() {
             if i > 0 {
                 out.extend_from_slice(sep);
             }
@@ -149,64 +145,30 @@ fn build() -> Stdlib {
     });
     let coalesce = Function::raw("coalesce", "value.RawFunction", coalesce);
 
-    let mut idents: HashMap<&'static str, Value> = HashMap::new();
-    idents.insert("constants", constants());
-    idents.insert("coalesce", Value::Function(coalesce));
-    idents.insert("json_path", Value::Function(json_path));
-    idents.insert("sys", ns(&[("env", &env)]));
-    idents.insert("convert", ns(&[("nonsensitive", &nonsensitive)]));
-    idents.insert("array", ns(&[("concat", &concat), ("combine_maps", &combine_maps), ("group_by", &group_by)]));
-    idents.insert(
-        "encoding",
-        ns(&[
-            ("from_json", &from_json),
-            ("from_yaml", &from_yaml),
-            ("from_base64", &from_b64),
-            ("from_URLbase64", &from_url_b64),
-            ("to_json", &to_json),
-            ("to_base64", &to_b64),
-            ("to_URLbase64", &to_url_b64),
-            ("url_encode", &url_encode),
-            ("url_decode", &url_decode),
-        ]),
-    );
-    idents.insert("file", ns(&[("path_join", &path_join)]));
-    idents.insert(
-        "string",
-        ns(&[
-            ("format", &format),
-            ("join", &join),
-            ("replace", &replace),
-            ("split", &split),
-            ("to_lower", &to_lower),
-            ("to_upper", &to_upper),
-            ("trim", &trim),
-            ("trim_prefix", &trim_prefix),
-            ("trim_suffix", &trim_suffix),
-            ("trim_space", &trim_space),
-        ]),
-    );
-    let aliases: [(&str, &Function); 16] = [
-        ("env", &env),
-        ("nonsensitive", &nonsensitive),
-        ("concat", &concat),
-        ("json_decode", &from_json),
-        ("yaml_decode", &from_yaml),
-        ("base64_decode", &from_b64),
-        ("format", &format),
-        ("join", &join),
-        ("replace", &replace),
-        ("split", &split),
-        ("to_lower", &to_lower),
-        ("to_upper", &to_upper),
-        ("trim", &trim),
-        ("trim_prefix", &trim_prefix),
-        ("trim_suffix", &trim_suffix),
-        ("trim_space", &trim_space),
+    // Namespaced functions go into the namespace object their canonical name starts with.
+    let namespaced = [
+        env, nonsensitive, concat, combine_maps, group_by, from_json, from_yaml, from_b64, from_url_b64, to_json, to_b64,
+        to_url_b64, url_encode, url_decode, path_join, format, join, replace, split, to_lower, to_upper, trim, trim_prefix,
+        trim_suffix, trim_space,
     ];
-    for (name, f) in aliases {
-        idents.insert(name, Value::Function(f.clone()));
+    let mut namespaces: HashMap<&'static str, Object> = HashMap::new();
+    for f in namespaced {
+        let (ns, key) = f.name().split_once('.').expect("namespaced function name");
+        namespaces.entry(ns).or_default().insert(key, Value::Function(f));
     }
+    let mut idents: HashMap<&'static str, (Value, Option<&'static str>)> = HashMap::new();
+    // Deprecated aliases are the functions they are replaced by.
+    for &(old, new) in DEPRECATED {
+        let (ns, key) = new.split_once('.').expect("namespaced replacement");
+        let f = namespaces.get(ns).and_then(|o| o.get(key)).expect("deprecated alias of a stdlib function");
+        idents.insert(old, (f.clone(), Some(new)));
+    }
+    for (ns, o) in namespaces {
+        idents.insert(ns, (Value::object(o), None));
+    }
+    idents.insert("constants", (constants(), None));
+    idents.insert("coalesce", (Value::Function(coalesce), None));
+    idents.insert("json_path", (Value::Function(json_path), None));
     Stdlib { idents }
 }
 
@@ -325,7 +287,7 @@ fn array_concat(args: &[Value]) -> Result<Value, CallError> {
     }
     let mut out = Vec::new();
     for a in args {
-        out.extend(a.array_items().unwrap_or_default());
+        out.extend(a.items());
     }
     Ok(Value::array(out))
 }
@@ -437,10 +399,10 @@ fn group_by(args: &[Value]) -> Result<Value, CallError> {
     let key = SmolStr::new(key.to_string_lossy());
     let mut order: Vec<Str> = Vec::new();
     let mut groups: HashMap<Str, Vec<Value>> = HashMap::new();
-    for (i, item) in args[0].array_items().unwrap_or_default().iter().enumerate() {
-        let obj = elem_object(item, 0, i)?;
+    for (i, item) in args[0].items().enumerate() {
+        let obj = elem_object(&item, 0, i)?;
         let item_val = match item {
-            Value::Object(_) => item.clone(),
+            Value::Object(_) => item,
             _ => Value::object(obj.clone()),
         };
         let group = match obj.get(&key) {
@@ -598,7 +560,8 @@ fn trim_func(s: &[u8], f: impl Fn(char) -> bool) -> Vec<u8> {
 const STD_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-fn base64_encode(s: &[u8], url: bool) -> String {
+/// Go's padded base64 encoding (standard or URL alphabet).
+pub(crate) fn base64_encode(s: &[u8], url: bool) -> String {
     let alpha = if url { URL_ALPHABET } else { STD_ALPHABET };
     let mut out = String::with_capacity(s.len().div_ceil(3) * 4);
     for chunk in s.chunks(3) {
@@ -771,11 +734,6 @@ fn clean_path(p: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Used by the decoder and tests: the text of a value when it converts to a string.
-pub fn text_of(v: &Value) -> Option<Str> {
-    to_str(v).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -803,6 +761,22 @@ mod tests {
         assert_eq!(query_unescape(b"%zz").unwrap_err(), "invalid URL escape \"%zz\"");
         assert_eq!(query_unescape(b"%4").unwrap_err(), "invalid URL escape \"%4\"");
         assert_eq!(query_unescape(b"a+b%20c").unwrap(), b"a b c");
+    }
+
+    #[test]
+    fn deprecated_aliases_are_their_replacements() {
+        for &(old, new) in DEPRECATED {
+            match resolve(old) {
+                Some((Value::Function(f), Some(replacement))) => {
+                    assert_eq!(f.name(), new);
+                    assert_eq!(replacement, new);
+                }
+                other => panic!("{old}: {other:?}"),
+            }
+        }
+        let (_, warnings) = crate::eval_source("to_upper(string.to_lower(\"x\"))", &crate::Scope::new()).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].message.ends_with("(to_upper is replaced by string.to_upper)"), "{}", warnings[0].message);
     }
 
     #[test]

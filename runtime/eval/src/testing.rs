@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::decode::Decode;
 use crate::error::ValueError;
-use crate::number::Number;
+use crate::number::{format_float_plain, Number};
 use crate::value::{OptionalSecret, Secret, Str, Value};
 use crate::{EvalFailure, Evaluator, Scope};
 
@@ -21,18 +21,13 @@ pub fn compact(v: &Value) -> String {
     out
 }
 
+/// Floats always with a `.` or as `NaN`, `+Inf`, `-Inf`.
 fn float_text(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
-    }
-    let s = format!("{f}");
-    if s.contains('.') {
-        s
-    } else {
+    let s = format_float_plain(f);
+    if f.is_finite() && !s.contains('.') {
         format!("{s}.0")
+    } else {
+        s
     }
 }
 
@@ -44,16 +39,7 @@ fn write(v: &Value, out: &mut String) {
         Value::Number(Number::Uint(u)) => out.push_str(&u.to_string()),
         Value::Number(Number::Float(f)) => out.push_str(&float_text(*f)),
         Value::String(s) => out.push_str(&syntax::quote::go_quote_bytes(s.as_bytes())),
-        Value::Array(_) | Value::Bytes(_) => {
-            out.push('[');
-            for (i, it) in v.array_items().unwrap_or_default().iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write(it, out);
-            }
-            out.push(']');
-        }
+        Value::Array(_) | Value::Bytes(_) => crate::render::write_list(v, out, write),
         Value::Object(o) => {
             out.push('{');
             let mut entries = o.entries();
@@ -162,7 +148,7 @@ pub fn run_case(src: &str, decode_as_ty: &str, scope: &Scope) -> Result<String, 
     if parsed.has_errors() {
         return Err(EvalFailure::Parse { diagnostics: parsed.diagnostics, lines: parsed.lines }.render(""));
     }
-    let mut ev = Evaluator::new(src.as_bytes(), &parsed.lines, scope);
+    let mut ev = Evaluator::new(&parsed.lines, scope);
     let v = ev.eval(&parsed.tree).map_err(|e| e.render("", &parsed.lines))?;
     decode_as(&v, decode_as_ty).map_err(|e| ev.attribute(Some(&parsed.tree), &v, e, false).render("", &parsed.lines))
 }

@@ -383,11 +383,18 @@ impl Value {
 
     /// Elements of an array value as owned values (bytes become numbers).
     pub fn array_items(&self) -> Option<Vec<Value>> {
-        match self {
-            Value::Array(a) => Some(a.to_vec()),
-            Value::Bytes(b) => Some(b.iter().map(|&x| Value::uint(x as u64)).collect()),
-            _ => None,
-        }
+        matches!(self, Value::Array(_) | Value::Bytes(_)).then(|| self.items().collect())
+    }
+
+    /// Elements of an array value one by one, without collecting them (bytes become
+    /// numbers); nothing for other values.
+    pub fn items(&self) -> impl Iterator<Item = Value> + '_ {
+        let (values, bytes): (&[Value], &[u8]) = match self {
+            Value::Array(a) => (a, &[]),
+            Value::Bytes(b) => (&[], b),
+            _ => (&[], &[]),
+        };
+        values.iter().cloned().chain(bytes.iter().map(|&x| Value::uint(x as u64)))
     }
 
     /// The sub-value reached by `path`, if any.

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use crate::number::parse_uint_base0;
 use crate::value::{Capsule, CapsuleValue, Object, Value};
 
 /// A YAML mapping with non-string keys: opaque in Alloy, as upstream's
@@ -257,24 +258,6 @@ fn parse_int_base0(s: &str) -> Option<i64> {
     } else {
         i64::try_from(u).ok()
     }
-}
-
-fn parse_uint_base0(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
-    let (radix, digits) = if b.len() > 1 && b[0] == b'0' {
-        match b[1] {
-            b'x' | b'X' => (16, &s[2..]),
-            b'o' | b'O' => (8, &s[2..]),
-            b'b' | b'B' => (2, &s[2..]),
-            _ => (8, &s[1..]),
-        }
-    } else {
-        (10, s)
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    u64::from_str_radix(digits, radix).ok()
 }
 
 /// YAML timestamps as RFC 3339 text (dates become midnight UTC).
