@@ -66,9 +66,16 @@ pub struct Checker<'a> {
     pub diagnostics: Vec<Diagnostic>,
     /// Edges between top-level nodes of the module being checked at the outermost level.
     pub edges: Vec<Edge>,
-    /// Per scope depth: the node whose body is being checked, and the edges it collects.
-    current: Vec<Option<String>>,
-    nested_edges: Vec<Vec<Edge>>,
+    /// One per module being checked (root, declare bodies, templates), innermost last.
+    frames: Vec<Frame>,
+}
+
+/// A module being checked: the top-level node whose body is being walked, and the edges
+/// collected between its nodes.
+#[derive(Default)]
+struct Frame {
+    node: Option<String>,
+    edges: Vec<Edge>,
 }
 
 impl<'a> Checker<'a> {
@@ -80,8 +87,7 @@ impl<'a> Checker<'a> {
             file,
             diagnostics: Vec::new(),
             edges: Vec::new(),
-            current: Vec::new(),
-            nested_edges: Vec::new(),
+            frames: Vec::new(),
         }
     }
 
@@ -98,12 +104,10 @@ impl<'a> Checker<'a> {
 
     /// Checks the root module (one file of it): `index` is the namespace of all its files.
     pub fn check_root(&mut self, body: &[Stmt], index: &ModuleIndex) {
-        self.current.push(None);
-        self.nested_edges.push(Vec::new());
         let scope = Scope { levels: vec![Level { index, locals: Vec::new() }] };
+        self.frames.push(Frame::default());
         self.check_module(body, &scope, ModuleKind::Root);
-        self.edges = self.nested_edges.pop().unwrap_or_default();
-        self.current.pop();
+        self.edges = self.frames.pop().unwrap_or_default().edges;
     }
 
     fn check_module(&mut self, body: &[Stmt], scope: &Scope<'_>, kind: ModuleKind) {
@@ -115,8 +119,7 @@ impl<'a> Checker<'a> {
                     self.infer(&a.value, scope);
                 }
                 Stmt::Block(b) => {
-                    let id = model::node_id(&b.name, b.label.as_ref().map(|l| l.value.as_str()));
-                    let span = b.label.as_ref().map_or(b.name_span, |l| b.name_span.cover(l.span));
+                    let (id, span) = model::block_id(b);
                     if let Some(&prev) = first.get(&id) {
                         let at = self.pos(prev);
                         self.error(span, "duplicate-id", format!("block ID already declared at {at}"))
@@ -124,8 +127,8 @@ impl<'a> Checker<'a> {
                     } else {
                         first.insert(id.clone(), span);
                     }
-                    if let Some(c) = self.current.last_mut() {
-                        *c = Some(id);
+                    if let Some(f) = self.frames.last_mut() {
+                        f.node = Some(id);
                     }
                     self.check_top_block(b, scope, kind);
                 }
@@ -283,29 +286,18 @@ impl<'a> Checker<'a> {
         // The body is a module of its own: it sees its own components and arguments, and the
         // declares and imports of the enclosing modules, but no enclosing components.
         let symbols = model::file_symbols(&b.body);
-        let mut index = model::build_index([&symbols], std::path::Path::new("."));
-        for level in &scope.levels {
-            for (k, v) in &level.index.declares {
-                index.declares.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-            for (k, v) in &level.index.imports {
-                index.imports.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
+        let mut index = nested_index(&symbols, scope.levels.iter().map(|l| l.index));
         // Reclassify now that the enclosing declares are visible.
-        let ids: Vec<String> = index.ids.keys().cloned().collect();
-        for id in ids {
-            if let Some(NodeKind::Unknown) = index.ids.get(&id) {
-                if let Some((name, _)) = symbols.blocks.iter().find(|(n, l)| model::node_id(n, l.as_deref()) == id) {
-                    let k = model::classify(name, &index.declares, &index.imports);
-                    index.ids.insert(id, k);
-                }
+        for (name, label) in &symbols.blocks {
+            if let Some(kind @ NodeKind::Unknown) = index.ids.get_mut(&model::node_id(name, label.as_deref())) {
+                *kind = model::classify(name, &index.declares, &index.imports);
             }
         }
         let inner = Scope { levels: vec![Level { index: &index, locals: Vec::new() }] };
-        self.enter();
+        self.frames.push(Frame::default());
         self.check_module(&b.body, &inner, ModuleKind::Declare);
-        self.leave_with_cycles();
+        let edges = self.frames.pop().unwrap_or_default().edges;
+        self.diagnostics.extend(graph::cycle_diagnostics(&edges));
     }
 
     fn check_foreach(&mut self, b: &Block, comp: &catalog::Component, scope: &Scope<'_>) {
@@ -316,46 +308,23 @@ impl<'a> Checker<'a> {
             },
             _ => None,
         });
-        let mut has_template = false;
         for stmt in &b.body {
-            match stmt {
-                Stmt::Block(t) if t.name == "template" => {
-                    has_template = true;
-                    let symbols = model::file_symbols(&t.body);
-                    let mut index = model::build_index([&symbols], std::path::Path::new("."));
-                    let outer = scope.innermost().index;
-                    for (k, v) in &outer.declares {
-                        index.declares.entry(k.clone()).or_insert_with(|| v.clone());
-                    }
-                    for (k, v) in &outer.imports {
-                        index.imports.entry(k.clone()).or_insert_with(|| v.clone());
-                    }
-                    let mut levels: Vec<Level<'_>> = scope.levels.iter().map(|l| Level { index: l.index, locals: l.locals.clone() }).collect();
-                    levels.push(Level { index: &index, locals: var.iter().map(SmolStr::from).collect() });
-                    let inner = Scope { levels };
-                    self.enter();
-                    self.check_module(&t.body, &inner, ModuleKind::Template);
-                    self.nested_edges.pop();
-                    self.current.pop();
-                }
-                _ => {}
+            let Stmt::Block(t) = stmt else { continue };
+            if t.name != "template" {
+                continue;
             }
+            let symbols = model::file_symbols(&t.body);
+            let index = nested_index(&symbols, [scope.innermost().index]);
+            let mut levels: Vec<Level<'_>> = scope.levels.iter().map(|l| Level { index: l.index, locals: l.locals.clone() }).collect();
+            levels.push(Level { index: &index, locals: var.iter().map(SmolStr::from).collect() });
+            let inner = Scope { levels };
+            // Cycles inside templates are not reported (see README, Limits).
+            self.frames.push(Frame::default());
+            self.check_module(&t.body, &inner, ModuleKind::Template);
+            self.frames.pop();
         }
         let others: Vec<Stmt> = b.body.iter().filter(|s| !matches!(s, Stmt::Block(t) if t.name == "template")).cloned().collect();
         self.check_body(&others, &comp.body, &comp.body, false, b.name_span, scope);
-        let _ = has_template;
-    }
-
-    fn enter(&mut self) {
-        self.current.push(None);
-        self.nested_edges.push(Vec::new());
-    }
-
-    fn leave_with_cycles(&mut self) {
-        let edges = self.nested_edges.pop().unwrap_or_default();
-        self.current.pop();
-        let diags = graph::cycle_diagnostics(&edges, |_| true);
-        self.diagnostics.extend(diags);
     }
 
     /// Checks a body against a schema (spec §9), recursing into nested blocks.
@@ -473,7 +442,7 @@ impl<'a> Checker<'a> {
                     }
                 }
                 _ => {
-                    self.mismatch(expr.span(), expected, &Ty::List(Box::new(Ty::Any)), "array", None);
+                    self.mismatch(expr.span(), expected, "array", None);
                     for e in &a.elements {
                         self.infer(e, scope);
                     }
@@ -491,7 +460,7 @@ impl<'a> Checker<'a> {
                     }
                 }
                 _ => {
-                    self.mismatch(expr.span(), expected, &Ty::Object, "object", None);
+                    self.mismatch(expr.span(), expected, "object", None);
                     for f in &o.fields {
                         self.infer(&f.value, scope);
                     }
@@ -500,22 +469,20 @@ impl<'a> Checker<'a> {
             _ => {
                 let found = self.infer(expr, scope);
                 if let Err(m) = assignable(&found, expected) {
-                    let what = expr_text(expr);
                     if m.secret {
                         self.error(expr.span(), "type-mismatch", format!("expected {expected}, got secret: secrets may not be converted into strings"));
                     } else {
-                        let kind = found.value_kind();
-                        let found_name = found.to_string();
-                        self.mismatch(expr.span(), expected, &found, &found_name, what.map(|w| (w, kind)));
+                        self.mismatch(expr.span(), expected, &found.to_string(), expr_text(expr));
                     }
                 }
             }
         }
     }
 
-    fn mismatch(&mut self, span: Span, expected: &Ty, _found: &Ty, found_name: &str, what: Option<(String, &str)>) {
+    /// `what` is the reference the value came from (`"a.b.c"`), if any.
+    fn mismatch(&mut self, span: Span, expected: &Ty, found_name: &str, what: Option<String>) {
         let d = self.error(span, "type-mismatch", format!("expected {expected}, got {found_name}"));
-        if let Some((w, _)) = what {
+        if let Some(w) = what {
             d.notes.push(format!("{w} is of type {found_name}"));
         }
     }
@@ -562,7 +529,7 @@ impl<'a> Checker<'a> {
         if let Some(members) = enums {
             if !members.contains(&text) {
                 let hint = suggest::did_you_mean(&text, members.iter().map(String::as_str));
-                let d = self.error(l.span, "invalid-value", format!("invalid value {text:?}: must be one of {}", list(members.iter().filter(|m| !m.is_empty()).map(String::as_str))));
+                let d = self.error(l.span, "invalid-value", format!("invalid value {}: must be one of {}", syntax::quote::go_quote(&text), list(members.iter().filter(|m| !m.is_empty()).map(String::as_str))));
                 if let Some(h) = hint {
                     d.notes.push(h);
                 }
@@ -582,7 +549,7 @@ impl<'a> Checker<'a> {
             Expr::Ident(_) | Expr::Access(_) => {
                 let mut parts = Vec::new();
                 if traversal(expr, &mut parts) {
-                    return self.resolve(&parts, expr.span(), scope, false).0;
+                    return self.resolve(&parts, expr.span(), scope).0;
                 }
                 let Expr::Access(a) = expr else { return Ty::Any };
                 let base = self.infer(&a.value, scope);
@@ -617,11 +584,10 @@ impl<'a> Checker<'a> {
             Expr::Call(c) => {
                 let mut parts = Vec::new();
                 let ret = if traversal(&c.callee, &mut parts) {
-                    let (_, function) = self.resolve(&parts, c.callee.span(), scope, true);
-                    match function {
-                        Some(name) => {
-                            self.check_arity(&name, c);
-                            return_type(&name)
+                    match self.resolve(&parts, c.callee.span(), scope).1 {
+                        Some(f) => {
+                            self.check_arity(&f, c);
+                            return_type(&f)
                         }
                         None => Ty::Any,
                     }
@@ -689,8 +655,9 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_arity(&mut self, name: &str, call: &ast::Call) {
-        let Some((min, variadic)) = arity(name) else { return };
+    fn check_arity(&mut self, f: &eval::Function, call: &ast::Call) {
+        let Some((min, variadic)) = arity(f.go_type()) else { return };
+        let name = f.name();
         let n = call.args.len();
         if variadic && n < min {
             self.error(call.callee.span().cover(call.rparen), "arity", format!("{name} expected at least {min} args, got {n}"));
@@ -701,8 +668,8 @@ impl<'a> Checker<'a> {
 
     /// Resolves a traversal `a.b.c…`: to a node of some enclosing module (recording an edge), a
     /// local variable, or the standard library. Returns its type and, for stdlib functions,
-    /// the function's canonical name.
-    fn resolve(&mut self, parts: &[&Ident], span: Span, scope: &Scope<'_>, call: bool) -> (Ty, Option<String>) {
+    /// the function.
+    fn resolve(&mut self, parts: &[&Ident], span: Span, scope: &Scope<'_>) -> (Ty, Option<eval::Function>) {
         let depth = scope.levels.len();
         for (li, level) in scope.levels.iter().enumerate().rev() {
             if level.locals.iter().any(|l| *l == parts[0].name) {
@@ -718,9 +685,9 @@ impl<'a> Checker<'a> {
                     let ref_span = parts[0].span.cover(p.span);
                     // Edges belong to the innermost module; references to outer levels are
                     // dependencies of the node at that level being checked.
-                    let edge_level = self.nested_edges.len() - (depth - li);
-                    if let (Some(Some(from)), Some(edges)) = (self.current.get(edge_level).cloned(), self.nested_edges.get_mut(edge_level)) {
-                        edges.push(Edge { from, to: id.clone(), span: ref_span });
+                    let edge_level = self.frames.len() - (depth - li);
+                    if let Some(Frame { node: Some(from), edges }) = self.frames.get_mut(edge_level) {
+                        edges.push(Edge { from: from.clone(), to: id.clone(), span: ref_span });
                     }
                     let ty = self.export_type(kind, &id, &parts[k + 1..], level.index);
                     return (ty, None);
@@ -732,7 +699,7 @@ impl<'a> Checker<'a> {
             return (Ty::String, None);
         }
         if let Some(value) = eval::stdlib::lookup(first) {
-            return self.resolve_stdlib(first, value, parts, span, call);
+            return self.resolve_stdlib(first, value, parts);
         }
         let full = parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".");
         let hint = self.nearest_name(parts, scope);
@@ -773,7 +740,7 @@ impl<'a> Checker<'a> {
         best.map(|(_, s)| s)
     }
 
-    fn resolve_stdlib(&mut self, first: &str, value: eval::Value, parts: &[&Ident], span: Span, call: bool) -> (Ty, Option<String>) {
+    fn resolve_stdlib(&mut self, first: &str, value: eval::Value, parts: &[&Ident]) -> (Ty, Option<eval::Function>) {
         let mut v = value;
         let mut name = first.to_string();
         for p in &parts[1..] {
@@ -802,7 +769,6 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let _ = span;
         match v {
             eval::Value::Function(f) => {
                 let span = parts[0].span.cover(parts[parts.len() - 1].span);
@@ -813,12 +779,11 @@ impl<'a> Checker<'a> {
                         );
                     }
                 }
-                let canonical = f.name().to_string();
-                if eval::stdlib::is_experimental(&canonical) && self.opts.stability > Stability::Experimental {
-                    self.error(span, "stability", stability_message("function", &canonical, Stability::Experimental, self.opts.stability));
+                let canonical = f.name();
+                if eval::stdlib::is_experimental(canonical) && self.opts.stability > Stability::Experimental {
+                    self.error(span, "stability", stability_message("function", canonical, Stability::Experimental, self.opts.stability));
                 }
-                let _ = call;
-                (Ty::Function, Some(canonical))
+                (Ty::Function, Some(f))
             }
             eval::Value::String(_) => (Ty::String, None),
             eval::Value::Object(_) => (Ty::Object, None),
@@ -892,6 +857,22 @@ pub fn stability_message(what: &str, name: &str, level: Stability, min: Stabilit
     )
 }
 
+/// The namespace of a nested module (a `declare` body or a `foreach` template): its own
+/// top-level names, plus the declares and imports of `outer` it does not define itself (the
+/// first of `outer` wins).
+fn nested_index<'i>(symbols: &model::FileSymbols, outer: impl IntoIterator<Item = &'i ModuleIndex>) -> ModuleIndex {
+    let mut index = model::build_index([symbols], std::path::Path::new("."));
+    for o in outer {
+        for (k, v) in &o.declares {
+            index.declares.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        for (k, v) in &o.imports {
+            index.imports.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    index
+}
+
 fn list<'x>(items: impl Iterator<Item = &'x str>) -> String {
     items.map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")
 }
@@ -924,12 +905,9 @@ fn expr_text(e: &Expr) -> Option<String> {
     traversal(e, &mut parts).then(|| format!("\"{}\"", parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".")))
 }
 
-/// Parameter count and whether the function is variadic, from the host signature.
-fn arity(name: &str) -> Option<(usize, bool)> {
-    let go = match stdlib_function(name) {
-        Some(f) => f.go_type(),
-        None => return None,
-    };
+/// Parameter count and whether the function is variadic, from its host signature
+/// (`func(string, ...interface {}) string`).
+fn arity(go: &str) -> Option<(usize, bool)> {
     let inner = go.strip_prefix("func(")?;
     let params = &inner[..inner.find(')')?];
     if params.is_empty() {
@@ -941,14 +919,13 @@ fn arity(name: &str) -> Option<(usize, bool)> {
 }
 
 /// The result type of a stdlib function, known without calling it.
-pub fn return_type(name: &str) -> Ty {
-    match name {
+fn return_type(f: &eval::Function) -> Ty {
+    match f.name() {
         "coalesce" => return Ty::Any,
         "array.concat" => return Ty::List(Box::new(Ty::Any)),
         "array.combine_maps" | "array.group_by" => return Ty::List(Box::new(Ty::Object)),
         _ => {}
     }
-    let Some(f) = stdlib_function(name) else { return Ty::Any };
     let go = f.go_type();
     let Some(close) = go.find(')') else { return Ty::Any };
     let ret = go[close + 1..].trim();
@@ -960,22 +937,5 @@ pub fn return_type(name: &str) -> Ty {
         "[]interface {}" => Ty::List(Box::new(Ty::Any)),
         "alloytypes.Secret" => Ty::Secret,
         _ => Ty::Any,
-    }
-}
-
-/// A stdlib function by its dotted name (`string.format`, `env`).
-fn stdlib_function(name: &str) -> Option<eval::Function> {
-    let mut segs = name.split('.');
-    let mut v = eval::stdlib::lookup(segs.next()?)?;
-    for s in segs {
-        let next = match &v {
-            eval::Value::Object(o) => o.get(s).cloned()?,
-            _ => return None,
-        };
-        v = next;
-    }
-    match v {
-        eval::Value::Function(f) => Some(f),
-        _ => None,
     }
 }

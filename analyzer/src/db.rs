@@ -111,14 +111,13 @@ pub fn file_diagnostics(db: &dyn salsa::Database, ws: Workspace, file: SourceFil
     if !index.duplicated.is_empty() {
         for stmt in &parsed.tree.body {
             let Stmt::Block(b) = stmt else { continue };
-            let id = model::node_id(&b.name, b.label.as_ref().map(|l| l.value.as_str()));
+            let (id, span) = model::block_id(b);
             if !index.duplicated.contains(&id) {
                 continue;
             }
             let Some((fi, other)) = files[..me].iter().enumerate().find_map(|(i, f)| first_block(db, *f, &id).map(|s| (i, s))) else { continue };
             let other_file = files[fi];
             let lines = &parse(db, other_file).0.lines;
-            let span = b.label.as_ref().map_or(b.name_span, |l| b.name_span.cover(l.span));
             let mut d = Diagnostic::error(span, format!("block ID already declared at {}:{}", other_file.path(db), lines.line_col(other.start)))
                 .with_code("duplicate-id");
             d.related.push(syntax::Related { file: Some(Arc::from(other_file.path(db).as_str())), span: other, message: format!("\"{id}\" first declared here") });
@@ -148,9 +147,7 @@ pub fn file_diagnostics(db: &dyn salsa::Database, ws: Workspace, file: SourceFil
 
 fn first_block(db: &dyn salsa::Database, file: SourceFile, id: &str) -> Option<syntax::Span> {
     parse(db, file).0.tree.body.iter().find_map(|s| match s {
-        Stmt::Block(b) if model::node_id(&b.name, b.label.as_ref().map(|l| l.value.as_str())) == id => {
-            Some(b.label.as_ref().map_or(b.name_span, |l| b.name_span.cover(l.span)))
-        }
+        Stmt::Block(b) => Some(model::block_id(b)).filter(|(i, _)| i == id).map(|(_, span)| span),
         _ => None,
     })
 }

@@ -141,7 +141,7 @@ pub fn cycle_diagnostic<'e>(
 }
 
 /// Cycle diagnostics of one module whose edges are all in one file.
-pub fn cycle_diagnostics(edges: &[Edge], _owns: impl Fn(&Edge) -> bool) -> Vec<Diagnostic> {
+pub fn cycle_diagnostics(edges: &[Edge]) -> Vec<Diagnostic> {
     let cycles = find_cycles(edges.iter().map(|e| (e.from.as_str(), e.to.as_str())));
     cycles.iter().filter_map(|c| cycle_diagnostic(c, edges.iter().map(|e| (0, e)), |_| std::sync::Arc::from(""))).map(|(_, d)| d).collect()
 }

@@ -23,8 +23,6 @@ pub mod suggest;
 pub mod types;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
 use salsa::Setter;
 use syntax::{Diagnostic, LineIndex};
 
@@ -144,15 +142,5 @@ pub fn load_path(path: &Path) -> Result<Vec<(String, String)>, LoadError> {
 pub fn check_text(path: &str, text: &str, options: Options) -> FileReport {
     let mut a = Analysis::new(options);
     a.set_files(vec![(path.to_string(), text.to_string())]);
-    a.diagnostics().into_iter().next().unwrap_or_else(|| FileReport {
-        path: path.to_string(),
-        text: text.to_string(),
-        lines: LineIndex::new(text.as_bytes()),
-        diagnostics: Vec::new(),
-    })
-}
-
-/// A shared handle to a path string in related locations.
-pub fn related_file(path: &str) -> Arc<str> {
-    Arc::from(path)
+    a.diagnostics().pop().expect("one report per file")
 }

@@ -1,54 +1,16 @@
 //! Checks of literal strings against the host types that parse them: durations, byte sizes,
-//! URLs and regular expressions.
+//! URLs and regular expressions. Messages quote values as Go does.
+
+use syntax::quote::go_quote;
 
 /// Accepts Go durations (`"1h30m"`, `"1.5s"`, `"-2ms"`, `"0"`) and Prometheus durations
 /// (`"1d"`, `"2w"`, `"1y"`); both are in use across components.
 pub fn check_duration(s: &str) -> Result<(), String> {
-    if go_duration(s) || prometheus_duration(s) {
+    if eval::decode::Duration::parse(s).is_ok() || prometheus_duration(s) {
         Ok(())
     } else {
-        Err(format!("time: invalid duration {s:?}"))
+        Err(format!("time: invalid duration {}", go_quote(s)))
     }
-}
-
-fn go_duration(s: &str) -> bool {
-    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if s == "0" {
-        return true;
-    }
-    if s.is_empty() {
-        return false;
-    }
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let int_digits = i - start;
-        let mut frac_digits = 0;
-        if i < b.len() && b[i] == b'.' {
-            i += 1;
-            let f = i;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
-            frac_digits = i - f;
-        }
-        if int_digits == 0 && frac_digits == 0 {
-            return false;
-        }
-        let u = i;
-        while i < b.len() && !b[i].is_ascii_digit() && b[i] != b'.' {
-            i += 1;
-        }
-        match &s[u..i] {
-            "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h" => {}
-            _ => return false,
-        }
-    }
-    true
 }
 
 fn prometheus_duration(s: &str) -> bool {
@@ -83,7 +45,7 @@ fn prometheus_duration(s: &str) -> bool {
 /// Byte sizes as `units.Base2Bytes` parses them: a number followed by a unit such as `B`,
 /// `KB`, `KiB`, `MB`, `MiB`, `GB`, … (`MB` means MiB); several terms may follow each other.
 pub fn check_size(s: &str) -> Result<(), String> {
-    let err = || Err(format!("invalid byte size {s:?}"));
+    let err = || Err(format!("invalid byte size {}", go_quote(s)));
     let b = s.as_bytes();
     if b.is_empty() {
         return err();
@@ -116,18 +78,18 @@ pub fn check_size(s: &str) -> Result<(), String> {
 /// A URL the components will dial: it needs a scheme (`http://…`) and no spaces.
 pub fn check_url(s: &str) -> Result<(), String> {
     let Some((scheme, rest)) = s.split_once("://") else {
-        return Err(format!("URL {s:?} has no scheme (for example \"http://\")"));
+        return Err(format!("URL {} has no scheme (for example \"http://\")", go_quote(s)));
     };
     let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     if !scheme_ok {
-        return Err(format!("URL {s:?} has an invalid scheme {scheme:?}"));
+        return Err(format!("URL {} has an invalid scheme {}", go_quote(s), go_quote(scheme)));
     }
     if rest.is_empty() {
-        return Err(format!("URL {s:?} has no host"));
+        return Err(format!("URL {} has no host", go_quote(s)));
     }
     if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("URL {s:?} contains white space"));
+        return Err(format!("URL {} contains white space", go_quote(s)));
     }
     Ok(())
 }
@@ -140,7 +102,7 @@ pub fn check_regex(s: &str) -> Result<(), String> {
             let text = e.to_string();
             // The parser's message ends with its own one-line summary ("error: …").
             let summary = text.lines().rev().find_map(|l| l.trim().strip_prefix("error: ")).unwrap_or("invalid syntax");
-            Err(format!("invalid regular expression {s:?}: {summary}"))
+            Err(format!("invalid regular expression {}: {summary}", go_quote(s)))
         }
     }
 }

@@ -93,6 +93,12 @@ pub fn node_id(name: &str, label: Option<&str>) -> String {
     }
 }
 
+/// A top-level block's ID and the span naming it (name and label).
+pub fn block_id(b: &Block) -> (String, syntax::Span) {
+    let id = node_id(&b.name, b.label.as_ref().map(|l| l.value.as_str()));
+    (id, b.label.as_ref().map_or(b.name_span, |l| b.name_span.cover(l.span)))
+}
+
 /// Collects a module body's top-level names.
 pub fn file_symbols(body: &[Stmt]) -> FileSymbols {
     let mut s = FileSymbols::default();
@@ -163,21 +169,11 @@ fn import_source(b: &Block) -> ImportSource {
 pub fn resolve_import(source: &ImportSource, base: &Path) -> ImportDecls {
     let texts: Vec<String> = match source {
         ImportSource::Text(t) => vec![t.clone()],
-        ImportSource::File(f) => {
-            let path = base.join(f);
-            if path.is_dir() {
-                let mut files: Vec<_> = std::fs::read_dir(&path)
-                    .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "alloy")).collect())
-                    .unwrap_or_default();
-                files.sort();
-                files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
-            } else {
-                match std::fs::read_to_string(&path) {
-                    Ok(t) => vec![t],
-                    Err(_) => return ImportDecls::Unknown,
-                }
-            }
-        }
+        // A file, or the `*.alloy` files of a directory, read as the root module is.
+        ImportSource::File(f) => match crate::load_path(&base.join(f)) {
+            Ok(files) => files.into_iter().map(|(_, text)| text).collect(),
+            Err(_) => return ImportDecls::Unknown,
+        },
         ImportSource::Other => return ImportDecls::Unknown,
     };
     let mut decls = Vec::new();
