@@ -40,7 +40,7 @@ SCALARS = {
     "capsule(otelcol.Handler)": "otelcol.Handler",
     "MetricsReceiver": "MetricsReceiver", "LogsReceiver": "LogsReceiver", "loki.LogsReceiver": "LogsReceiver",
     "ProfilesReceiver": "ProfilesReceiver", "pyroscope.Appendable": "ProfilesReceiver",
-    "RelabelRules": "RelabelRules", "[]relabel.Config": "RelabelRules",
+    "RelabelRules": "RelabelRules",
     "Target": "map(string)", "capsule(discovery.Target)": "map(string)", "discovery.Target": "map(string)",
 }
 
@@ -146,40 +146,35 @@ def body_of(entry):
     return root
 
 
+# One-line descriptions by namespace, for components without an entry in DOCS ("%s" is the
+# last name segment, underscores as spaces).
+NAMESPACE_DOCS = {
+    "discovery": "Finds targets from %s and exports them as a target list.",
+    "prometheus.exporter": "Runs an embedded Prometheus exporter for %s and exports its scrape target.",
+    "prometheus.operator": "Scrapes targets described by Prometheus Operator %s resources.",
+    "loki.source": "Reads log entries from %s and forwards them to Loki receivers.",
+    "otelcol.receiver": "Accepts %s telemetry and hands it to OpenTelemetry consumers.",
+    "otelcol.processor": "OpenTelemetry processor (%s) that transforms telemetry before passing it on.",
+    "otelcol.exporter": "Sends OpenTelemetry telemetry to %s.",
+    "otelcol.connector": "OpenTelemetry connector (%s) that derives new telemetry from what it receives.",
+    "otelcol.auth": "Provides %s authentication for OpenTelemetry receivers and exporters.",
+    "remote": "Fetches %s content and exports it.",
+    "remote.kubernetes": "Fetches %s content and exports it.",
+    "pyroscope": "Profiling component: %s.",
+    "database_observability": "Collects query and schema insight from %s databases.",
+    "mimir": "Syncs Kubernetes %s resources to Mimir.",
+    "mimir.rules": "Syncs Kubernetes %s resources to Mimir.",
+    "mimir.alerts": "Syncs Kubernetes %s resources to Mimir.",
+    "loki.rules": "Syncs Kubernetes %s rule resources to the Loki ruler.",
+}
+
+
 def describe(name, kind):
     if name in DOCS:
         return DOCS[name]
-    parts = name.split(".")
-    last = parts[-1].replace("_", " ")
-    ns = ".".join(parts[:-1])
-    if ns == "discovery":
-        return "Finds targets from %s and exports them as a target list." % last
-    if ns == "prometheus.exporter":
-        return "Runs an embedded Prometheus exporter for %s and exports its scrape target." % last
-    if ns == "prometheus.operator":
-        return "Scrapes targets described by Prometheus Operator %s resources." % last
-    if ns == "loki.source":
-        return "Reads log entries from %s and forwards them to Loki receivers." % last
-    if ns == "otelcol.receiver":
-        return "Accepts %s telemetry and hands it to OpenTelemetry consumers." % last
-    if ns == "otelcol.processor":
-        return "OpenTelemetry processor (%s) that transforms telemetry before passing it on." % last
-    if ns == "otelcol.exporter":
-        return "Sends OpenTelemetry telemetry to %s." % last
-    if ns == "otelcol.connector":
-        return "OpenTelemetry connector (%s) that derives new telemetry from what it receives." % last
-    if ns == "otelcol.auth":
-        return "Provides %s authentication for OpenTelemetry receivers and exporters." % last
-    if ns == "remote" or ns == "remote.kubernetes":
-        return "Fetches %s content and exports it." % last
-    if ns == "pyroscope":
-        return "Profiling component: %s." % last
-    if ns == "database_observability":
-        return "Collects query and schema insight from %s databases." % last
-    if ns == "mimir" or ns == "mimir.rules" or ns == "mimir.alerts":
-        return "Syncs Kubernetes %s resources to Mimir." % last
-    if ns == "loki.rules":
-        return "Syncs Kubernetes %s rule resources to the Loki ruler." % last
+    ns, _, last = name.rpartition(".")
+    if ns in NAMESPACE_DOCS:
+        return NAMESPACE_DOCS[ns] % last.replace("_", " ")
     return "The %s %s." % (name, "configuration block" if kind == "config" else "component")
 
 

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use ::analyzer::{Analysis, Options, Stability};
+use ::analyzer::{Options, Stability};
 
 use crate::harness::{files_with_suffix, guarded, stem, CaseResult};
 
@@ -23,12 +23,8 @@ pub fn run(dir: &Path) -> Vec<CaseResult> {
 
 fn check(path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut a = Analysis::new(Options { stability: Stability::Experimental, community: true });
-    a.set_files(vec![("config.alloy".into(), text)]);
-    let mut errors = String::new();
-    for r in a.diagnostics() {
-        let errs: Vec<_> = r.diagnostics.into_iter().filter(|d| d.is_error()).collect();
-        errors.push_str(&syntax::diagnostics::render_short(&r.path, &r.lines, &errs));
-    }
+    let r = ::analyzer::check_text("config.alloy", &text, Options { stability: Stability::Experimental, community: true });
+    let errs: Vec<_> = r.diagnostics.into_iter().filter(|d| d.is_error()).collect();
+    let errors = syntax::diagnostics::render_short(&r.path, &r.lines, &errs);
     if errors.is_empty() { Ok(()) } else { Err(format!("unexpected errors:\n{errors}")) }
 }
