@@ -101,6 +101,13 @@ fn write_and_test_together_and_write_with_stdin_are_refused() {
     let out = alloy(&["fmt", "-w"], Some("a = 1\n"));
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stderr), "Error: cannot use -w with standard input\n");
+    // Refused before any named file is rewritten.
+    let dir = scratch("write-stdin");
+    let messy = dir.join("messy.alloy");
+    write(&messy, UNFORMATTED);
+    let out = alloy(&["fmt", "-w", messy.to_str().unwrap(), "-"], Some("a = 1\n"));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), UNFORMATTED);
 }
 
 #[test]

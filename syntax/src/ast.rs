@@ -96,18 +96,6 @@ pub enum LiteralKind {
     Null,
 }
 
-impl LiteralKind {
-    pub fn token(self) -> TokenKind {
-        match self {
-            LiteralKind::String => TokenKind::String,
-            LiteralKind::Number => TokenKind::Number,
-            LiteralKind::Float => TokenKind::Float,
-            LiteralKind::Bool => TokenKind::Bool,
-            LiteralKind::Null => TokenKind::Null,
-        }
-    }
-}
-
 /// A literal exactly as written (strings keep their quotes and escapes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Literal {

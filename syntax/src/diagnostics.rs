@@ -111,6 +111,7 @@ pub fn render_short_with_severity(file: &str, lines: &LineIndex, diagnostics: &[
 /// ariadne reports with a snippet of the source under each diagnostic.
 pub fn render_pretty(file: &str, src: &str, diagnostics: &[Diagnostic], color: bool) -> String {
     use ariadne::{Config, IndexType, Label, Report, ReportKind, Source};
+    use std::io::Write as _;
 
     let mut out = Vec::new();
     let len = src.len();
@@ -141,12 +142,7 @@ pub fn render_pretty(file: &str, src: &str, diagnostics: &[Diagnostic], color: b
         }
         let _ = report.finish().write((file, Source::from(src)), &mut out);
         for r in d.related.iter().filter(|r| r.file.is_some()) {
-            let _ = writeln!(
-                &mut StringWriter(&mut out),
-                "   = related: {}: {}",
-                r.file.as_deref().unwrap_or(file),
-                r.message
-            );
+            let _ = writeln!(out, "   = related: {}: {}", r.file.as_deref().unwrap_or(file), r.message);
         }
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -156,15 +152,6 @@ fn label_text(d: &Diagnostic) -> String {
     match d.severity {
         Severity::Error => "here".to_string(),
         _ => String::new(),
-    }
-}
-
-struct StringWriter<'a>(&'a mut Vec<u8>);
-
-impl std::fmt::Write for StringWriter<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
     }
 }
 

@@ -91,11 +91,10 @@ fn check_format(src: &[u8], want: &str, golden: Golden) -> Result<(), String> {
 
 fn check_errors(src: &[u8], want: &str, errors: ErrorGolden) -> Result<(), String> {
     let parsed = parse_file(src);
-    let diags: Vec<&Diagnostic> = parsed.diagnostics.iter().filter(|d| d.is_error()).collect();
-    if diags.is_empty() {
+    let owned: Vec<Diagnostic> = parsed.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+    if owned.is_empty() {
         return Err("expected a parse error, got none".into());
     }
-    let owned: Vec<Diagnostic> = diags.into_iter().cloned().collect();
     match errors {
         ErrorGolden::Contains => {
             let first = &owned[0];

@@ -44,12 +44,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("cannot use -w/--write and -t/--test at the same time");
     }
     let inputs = collect_inputs(&args.paths)?;
+    // Refused before any file is rewritten.
+    if args.write && inputs.iter().any(|i| matches!(i, Input::Stdin)) {
+        bail!("cannot use -w with standard input");
+    }
     let mut failed = false;
     let mut errors = Vec::new();
     for input in &inputs {
-        if matches!(input, Input::Stdin) && args.write {
-            bail!("cannot use -w with standard input");
-        }
         match format_one(input, &args) {
             Ok(ok) => failed |= !ok,
             Err(e) => errors.push(e),
