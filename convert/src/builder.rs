@@ -3,6 +3,7 @@
 //! project's formatter (upstream prints its builder output the same way, so positions in the
 //! raw text decide which lists and objects span several lines).
 
+use syntax::lexer::is_valid_identifier;
 use syntax::quote::go_quote;
 
 /// An expression as the converters produce it.
@@ -81,56 +82,43 @@ impl Block {
         self
     }
 
-    /// A string attribute unless it equals `default`.
-    pub fn opt_str(&mut self, name: &str, value: &str, default: &str) -> &mut Self {
-        if value != default {
-            self.attr(name, Expr::str(value));
+    /// Appends `name = value()` when `keep`; the `opt_*` helpers below leave out defaults.
+    fn attr_if(&mut self, name: &str, keep: bool, value: impl FnOnce() -> Expr) -> &mut Self {
+        if keep {
+            self.attr(name, value());
         }
         self
+    }
+
+    /// A string attribute unless it equals `default`.
+    pub fn opt_str(&mut self, name: &str, value: &str, default: &str) -> &mut Self {
+        self.attr_if(name, value != default, || Expr::str(value))
     }
 
     pub fn opt_bool(&mut self, name: &str, value: bool, default: bool) -> &mut Self {
-        if value != default {
-            self.attr(name, Expr::Bool(value));
-        }
-        self
+        self.attr_if(name, value != default, || Expr::Bool(value))
     }
 
     pub fn opt_int(&mut self, name: &str, value: i64, default: i64) -> &mut Self {
-        if value != default {
-            self.attr(name, Expr::Int(value));
-        }
-        self
+        self.attr_if(name, value != default, || Expr::Int(value))
     }
 
     pub fn opt_float(&mut self, name: &str, value: f64, default: f64) -> &mut Self {
-        if value != default {
-            self.attr(name, Expr::Float(value));
-        }
-        self
+        self.attr_if(name, value != default, || Expr::Float(value))
     }
 
     /// A duration (nanoseconds) printed in Go's form, unless it equals `default`.
     pub fn opt_duration(&mut self, name: &str, nanos: i64, default: i64) -> &mut Self {
-        if nanos != default {
-            self.attr(name, Expr::Str(crate::values::go_duration(nanos)));
-        }
-        self
+        self.attr_if(name, nanos != default, || Expr::Str(crate::values::go_duration(nanos)))
     }
 
     pub fn opt_strings(&mut self, name: &str, value: &[String]) -> &mut Self {
-        if !value.is_empty() {
-            self.attr(name, Expr::strings(value));
-        }
-        self
+        self.attr_if(name, !value.is_empty(), || Expr::strings(value))
     }
 
     /// A sorted object of strings unless empty.
     pub fn opt_map(&mut self, name: &str, value: &[(String, String)]) -> &mut Self {
-        if !value.is_empty() {
-            self.attr(name, Expr::string_map(value));
-        }
-        self
+        self.attr_if(name, !value.is_empty(), || Expr::string_map(value))
     }
 
     /// Appends the block unless it has an empty body.
@@ -157,15 +145,6 @@ impl File {
         }
         out
     }
-}
-
-fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) if c == '_' || c.is_alphabetic() => {}
-        _ => return false,
-    }
-    chars.all(|c| c == '_' || c.is_alphanumeric()) && !matches!(s, "true" | "false" | "null")
 }
 
 fn write_block(out: &mut String, b: &Block) {
@@ -213,7 +192,7 @@ fn write_expr(out: &mut String, e: &Expr) {
             }
             out.push_str("{\n");
             for (k, v) in fields {
-                if is_identifier(k) {
+                if is_valid_identifier(k) {
                     out.push_str(k);
                 } else {
                     out.push_str(&go_quote(k));
@@ -239,14 +218,11 @@ fn write_expr(out: &mut String, e: &Expr) {
 /// Parses `raw` and prints it with the canonical formatter, ending with one newline. A parse
 /// failure is returned as the parser's first message.
 pub fn pretty_print(raw: &str) -> Result<String, String> {
-    let parsed = syntax::parse_file(raw.as_bytes());
-    if let Some(d) = parsed.diagnostics.iter().find(|d| d.is_error()) {
-        let pos = parsed.lines.line_col(d.span.start);
-        return Err(format!("{pos}: {}", d.message));
-    }
-    let mut text = syntax::format::format_file(&parsed.tree, &parsed.lines);
-    text.push('\n');
-    Ok(text)
+    syntax::format::format_source(raw.as_bytes()).map(|text| text + "\n").map_err(|diags| {
+        let lines = syntax::LineIndex::new(raw.as_bytes());
+        let d = diags.iter().find(|d| d.is_error());
+        d.map(|d| format!("{}: {}", lines.line_col(d.span.start), d.message)).unwrap_or_default()
+    })
 }
 
 #[cfg(test)]

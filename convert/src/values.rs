@@ -1,55 +1,11 @@
 //! Value formatting and parsing shared by the converters: Go durations, Prometheus durations,
 //! floats, byte sizes and label sanitising.
 
+use syntax::lexer::{is_letter, is_unicode_digit, is_valid_identifier};
+
 /// Go's `time.Duration.String()`: `"0s"`, `"1.5s"`, `"1m0s"`, `"100ms"`, `"2µs"`.
 pub fn go_duration(nanos: i64) -> String {
-    if nanos == 0 {
-        return "0s".to_string();
-    }
-    let neg = nanos < 0;
-    let u = nanos.unsigned_abs();
-    let mut out = String::new();
-    if u < 1_000_000_000 {
-        let (unit, scale) = if u < 1_000 {
-            ("ns", 1u64)
-        } else if u < 1_000_000 {
-            ("µs", 1_000)
-        } else {
-            ("ms", 1_000_000)
-        };
-        out.push_str(&fraction(u, scale));
-        out.push_str(unit);
-    } else {
-        let h = u / 3_600_000_000_000;
-        let rem = u % 3_600_000_000_000;
-        let m = rem / 60_000_000_000;
-        let s = rem % 60_000_000_000;
-        if h > 0 {
-            out.push_str(&format!("{h}h"));
-        }
-        if h > 0 || m > 0 {
-            out.push_str(&format!("{m}m"));
-        }
-        out.push_str(&fraction(s, 1_000_000_000));
-        out.push('s');
-    }
-    if neg {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
-/// `v / scale` with the fractional digits Go prints (trailing zeros dropped).
-fn fraction(v: u64, scale: u64) -> String {
-    let whole = v / scale;
-    let frac = v % scale;
-    if frac == 0 {
-        return whole.to_string();
-    }
-    let width = scale.to_string().len() - 1;
-    let digits = format!("{frac:0width$}");
-    format!("{whole}.{}", digits.trim_end_matches('0'))
+    eval::decode::Duration { nanos }.to_string()
 }
 
 /// Prometheus `model.Duration` text (`1d`, `1m30s`, `500ms`, `0`) to nanoseconds.
@@ -90,44 +46,6 @@ pub fn parse_prom_duration(s: &str) -> Option<i64> {
         total = total.checked_add(n.checked_mul(UNITS[idx].1)?)?;
     }
     Some(total)
-}
-
-/// Go's `time.ParseDuration`: `1h30m`, `1.5s`, `300ms`, `2us`, `0`.
-pub fn parse_go_duration(s: &str) -> Option<i64> {
-    let (neg, mut rest) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    if rest == "0" {
-        return Some(0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total: f64 = 0.0;
-    while !rest.is_empty() {
-        let num_len = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
-        if num_len == 0 {
-            return None;
-        }
-        let n: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest.char_indices().find(|(_, c)| c.is_ascii_digit() || *c == '.').map(|(i, _)| i).unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let scale: f64 = match unit {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        total += n * scale;
-    }
-    let v = total.round() as i64;
-    Some(if neg { -v } else { v })
 }
 
 /// Go's `strconv.FormatFloat(f, 'f', -1, 64)`-like shortest form without an exponent.
@@ -172,17 +90,14 @@ pub fn sanitize_identifier(s: &str) -> Result<String, KeywordLabel> {
     if matches!(s, "true" | "false" | "null") {
         return Err(KeywordLabel(s.to_string()));
     }
-    let valid = s.chars().next().is_some_and(|c| c == '_' || c.is_alphabetic()) && s.chars().all(|c| c == '_' || c.is_alphanumeric());
-    if valid {
+    if is_valid_identifier(s) {
         return Ok(s.to_string());
     }
     let mut out = String::with_capacity(s.len() + 1);
-    if s.chars().next().is_some_and(|c| c.is_numeric()) {
+    if s.chars().next().is_some_and(is_unicode_digit) {
         out.push('_');
     }
-    for c in s.chars() {
-        out.push(if c == '_' || c.is_alphanumeric() { c } else { '_' });
-    }
+    out.extend(s.chars().map(|c| if is_letter(c) || is_unicode_digit(c) { c } else { '_' }));
     Ok(out)
 }
 
@@ -203,7 +118,6 @@ mod tests {
         assert_eq!(parse_prom_duration("1d").map(go_duration).as_deref(), Some("24h0m0s"));
         assert_eq!(parse_prom_duration("1m30s"), Some(90_000_000_000));
         assert_eq!(parse_prom_duration("1x"), None);
-        assert_eq!(parse_go_duration("1.5s"), Some(1_500_000_000));
     }
 
     #[test]
