@@ -85,23 +85,19 @@ impl Default for HttpClient {
     }
 }
 
-fn s(f: &mut Fields, key: &str, errs: &mut Errors) -> String {
-    f.get(key).map(|n| yaml::string(n, errs)).unwrap_or_default()
-}
-
 pub fn read_tls(n: &Node, errs: &mut Errors) -> Tls {
     let mut f = Fields::new(n, "config.plain", errs);
     let t = Tls {
-        ca: s(&mut f, "ca", errs),
-        ca_file: s(&mut f, "ca_file", errs),
-        cert: s(&mut f, "cert", errs),
-        cert_file: s(&mut f, "cert_file", errs),
-        key: s(&mut f, "key", errs),
-        key_file: s(&mut f, "key_file", errs),
-        server_name: s(&mut f, "server_name", errs),
-        insecure_skip_verify: f.get("insecure_skip_verify").map(|n| yaml::boolean(n, errs)).unwrap_or(false),
-        min_version: s(&mut f, "min_version", errs),
-        max_version: s(&mut f, "max_version", errs),
+        ca: f.string("ca", errs),
+        ca_file: f.string("ca_file", errs),
+        cert: f.string("cert", errs),
+        cert_file: f.string("cert_file", errs),
+        key: f.string("key", errs),
+        key_file: f.string("key_file", errs),
+        server_name: f.string("server_name", errs),
+        insecure_skip_verify: f.boolean("insecure_skip_verify", false, errs),
+        min_version: f.string("min_version", errs),
+        max_version: f.string("max_version", errs),
     };
     for k in ["ca_ref", "cert_ref", "key_ref"] {
         f.ignore(k);
@@ -121,9 +117,9 @@ fn read_proxy(f: &mut Fields, errs: &mut Errors) -> Proxy {
         }
     }
     Proxy {
-        url: s(f, "proxy_url", errs),
-        no_proxy: s(f, "no_proxy", errs),
-        from_environment: f.get("proxy_from_environment").map(|n| yaml::boolean(n, errs)).unwrap_or(false),
+        url: f.string("proxy_url", errs),
+        no_proxy: f.string("no_proxy", errs),
+        from_environment: f.boolean("proxy_from_environment", false, errs),
         connect_header,
     }
 }
@@ -135,9 +131,9 @@ pub fn read_inline(f: &mut Fields, errs: &mut Errors) -> HttpClient {
     if let Some(n) = f.get("basic_auth") {
         let mut g = Fields::new(n, "config.BasicAuth", errs);
         c.basic_auth = Some(BasicAuth {
-            username: s(&mut g, "username", errs),
-            password: s(&mut g, "password", errs),
-            password_file: s(&mut g, "password_file", errs),
+            username: g.string("username", errs),
+            password: g.string("password", errs),
+            password_file: g.string("password_file", errs),
         });
         for k in ["username_file", "username_ref", "password_ref"] {
             g.ignore(k);
@@ -147,9 +143,9 @@ pub fn read_inline(f: &mut Fields, errs: &mut Errors) -> HttpClient {
     if let Some(n) = f.get("authorization") {
         let mut g = Fields::new(n, "config.Authorization", errs);
         c.authorization = Some(Authorization {
-            kind: s(&mut g, "type", errs),
-            credentials: s(&mut g, "credentials", errs),
-            credentials_file: s(&mut g, "credentials_file", errs),
+            kind: g.string("type", errs),
+            credentials: g.string("credentials", errs),
+            credentials_file: g.string("credentials_file", errs),
         });
         g.ignore("credentials_ref");
         g.finish(errs);
@@ -157,11 +153,11 @@ pub fn read_inline(f: &mut Fields, errs: &mut Errors) -> HttpClient {
     if let Some(n) = f.get("oauth2") {
         let mut g = Fields::new(n, "config.OAuth2", errs);
         let mut o = OAuth2 {
-            client_id: s(&mut g, "client_id", errs),
-            client_secret: s(&mut g, "client_secret", errs),
-            client_secret_file: s(&mut g, "client_secret_file", errs),
+            client_id: g.string("client_id", errs),
+            client_secret: g.string("client_secret", errs),
+            client_secret_file: g.string("client_secret_file", errs),
             scopes: g.get("scopes").map(|n| yaml::strings(n, errs)).unwrap_or_default(),
-            token_url: s(&mut g, "token_url", errs),
+            token_url: g.string("token_url", errs),
             endpoint_params: g.get("endpoint_params").map(|n| yaml::string_map(n, errs)).unwrap_or_default(),
             proxy: Proxy::default(),
             tls: Tls::default(),
@@ -174,8 +170,8 @@ pub fn read_inline(f: &mut Fields, errs: &mut Errors) -> HttpClient {
         g.finish(errs);
         c.oauth2 = Some(o);
     }
-    c.bearer_token = s(f, "bearer_token", errs);
-    c.bearer_token_file = s(f, "bearer_token_file", errs);
+    c.bearer_token = f.string("bearer_token", errs);
+    c.bearer_token_file = f.string("bearer_token_file", errs);
     c.proxy = read_proxy(f, errs);
     if let Some(n) = f.get("tls_config") {
         c.tls = read_tls(n, errs);

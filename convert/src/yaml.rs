@@ -178,10 +178,6 @@ impl Errors {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.soft.is_empty() && self.hard.is_none()
-    }
-
     /// go-yaml's text: the hard error, or `yaml: unmarshal errors:` and one indented line each.
     pub fn message(&self) -> Option<String> {
         if let Some(h) = &self.hard {
@@ -236,6 +232,21 @@ impl<'a> Fields<'a> {
             }
         }
         found.filter(|v| !v.is_null())
+    }
+
+    /// The string value of `key`, empty when absent.
+    pub fn string(&mut self, key: &str, errs: &mut Errors) -> String {
+        self.string_or(key, "", errs)
+    }
+
+    /// The string value of `key`, `default` when absent.
+    pub fn string_or(&mut self, key: &str, default: &str, errs: &mut Errors) -> String {
+        self.get(key).map_or_else(|| default.to_string(), |n| string(n, errs))
+    }
+
+    /// The boolean value of `key`, `default` when absent.
+    pub fn boolean(&mut self, key: &str, default: bool, errs: &mut Errors) -> bool {
+        self.get(key).map(|n| boolean(n, errs)).unwrap_or(default)
     }
 
     /// Marks `key` as known without reading it.

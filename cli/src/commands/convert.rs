@@ -33,9 +33,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.source_format.is_empty() {
         bail!("source-format is a required flag");
     }
-    let input = match args.file.as_deref() {
+    let input = match args.file.as_deref().filter(|p| p.as_os_str() != "-") {
         None => read_stdin()?,
-        Some(p) if p.as_os_str() == "-" => read_stdin()?,
         Some(p) => {
             let meta = std::fs::metadata(p).with_context(|| format!("stat {}", p.display()))?;
             if meta.is_dir() {

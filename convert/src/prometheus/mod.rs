@@ -32,12 +32,11 @@ pub fn read_rules(n: &Node, errs: &mut Errors) -> Vec<Rule> {
         .iter()
         .map(|item| {
             let mut f = Fields::new(item, "relabel.plain", errs);
-            let mut s = |k: &str, d: &str, errs: &mut Errors| f.get(k).map(|n| yaml::string(n, errs)).unwrap_or_else(|| d.to_string());
-            let separator = s("separator", rd::SEPARATOR, errs);
-            let regex = s("regex", rd::REGEX, errs);
-            let target_label = s("target_label", "", errs);
-            let replacement = s("replacement", rd::REPLACEMENT, errs);
-            let action = s("action", rd::ACTION, errs).to_lowercase();
+            let separator = f.string_or("separator", rd::SEPARATOR, errs);
+            let regex = f.string_or("regex", rd::REGEX, errs);
+            let target_label = f.string_or("target_label", "", errs);
+            let replacement = f.string_or("replacement", rd::REPLACEMENT, errs);
+            let action = f.string_or("action", rd::ACTION, errs).to_lowercase();
             let source_labels = f.get("source_labels").map(|n| yaml::strings(n, errs)).unwrap_or_default();
             let modulus = f.get("modulus").map(|n| yaml::uint(n, "uint64", errs)).unwrap_or(0);
             f.finish(errs);
@@ -62,6 +61,14 @@ fn unsupported(diags: &mut Diagnostics, what: &str) {
     diags.add(Severity::Error, format!("The converter does not support converting the provided {what} config."));
 }
 
+/// Alloy's HTTP client has no TLS `max_version`.
+fn check_max_version(client: &HttpClient, diags: &mut Diagnostics) {
+    if !client.tls.max_version.is_empty() {
+        unsupported(diags, "HTTP Client max_version");
+    }
+}
+
+/// A Prometheus duration in nanoseconds; an invalid one is a hard error.
 fn dur(n: &Node, errs: &mut Errors) -> i64 {
     let text = yaml::string(n, errs);
     match parse_prom_duration(&text) {
@@ -105,8 +112,14 @@ fn read_body_size(n: &Node, errs: &mut Errors) -> u64 {
 
 const LIMIT_KEYS: [&str; 5] = ["sample_limit", "target_limit", "label_limit", "label_name_length_limit", "label_value_length_limit"];
 
+/// Where scrape configs are forwarded when they have no metric relabel rules.
+const REMOTE_RECEIVER: &str = "prometheus.remote_write.default.receiver";
+
+/// What the scrape configs produce, gathered for the file's block order.
+#[derive(Default)]
 struct Ctx {
-    diags: Diagnostics,
+    validation: Diagnostics,
+    job_names: std::collections::HashSet<String>,
     discovery: Vec<Block>,
     discovery_relabel: Vec<Block>,
     scrapes: Vec<Block>,
@@ -226,23 +239,13 @@ fn build(root: &Node, errs: &mut Errors) -> Result<(File, Diagnostics), String> 
         unsupported(&mut validation, "rule_files");
     }
 
-    let mut ctx = Ctx {
-        diags: Diagnostics::new(),
-        discovery: Vec::new(),
-        discovery_relabel: Vec::new(),
-        scrapes: Vec::new(),
-        relabels: Vec::new(),
-        infos: Vec::new(),
-    };
-    let remote_receiver = "prometheus.remote_write.default.receiver";
-    let mut job_names = std::collections::HashSet::new();
-    let mut scrape_validation = Diagnostics::new();
+    let mut ctx = Ctx::default();
     if let Some(n) = top.get("scrape_configs") {
         for item in yaml::seq(n, "[]*config.ScrapeConfig", errs) {
-            scrape_config(item, &g, &mut ctx, &mut scrape_validation, &mut job_names, remote_receiver, errs)?;
+            scrape_config(item, &g, &mut ctx, errs)?;
         }
     }
-    validation.extend(scrape_validation);
+    validation.extend(std::mem::take(&mut ctx.validation));
 
     if let Some(n) = top.get("storage") {
         if has_content(n) {
@@ -264,10 +267,7 @@ fn build(root: &Node, errs: &mut Errors) -> Result<(File, Diagnostics), String> 
             b.opt_map("external_labels", &g.external_labels);
             let mut names = Vec::new();
             for item in items {
-                let (endpoint, name, max_version) = remote_write(item, errs);
-                if max_version {
-                    unsupported(&mut validation, "HTTP Client max_version");
-                }
+                let (endpoint, name) = remote_write(item, &mut validation, errs);
                 names.push(name);
                 b.block(endpoint);
             }
@@ -283,7 +283,6 @@ fn build(root: &Node, errs: &mut Errors) -> Result<(File, Diagnostics), String> 
     top.finish(errs);
 
     let mut diags = validation;
-    diags.extend(ctx.diags);
     let all_labels: Vec<String> =
         ctx.discovery.iter().chain(&ctx.discovery_relabel).chain(&ctx.relabels).map(Block::full_name).collect();
     for (job, label) in &ctx.infos {
@@ -320,33 +319,23 @@ fn has_content(n: &Node) -> bool {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn scrape_config(
-    item: &Node,
-    g: &Global,
-    ctx: &mut Ctx,
-    validation: &mut Diagnostics,
-    job_names: &mut std::collections::HashSet<String>,
-    remote_receiver: &str,
-    errs: &mut Errors,
-) -> Result<(), String> {
+fn scrape_config(item: &Node, g: &Global, ctx: &mut Ctx, errs: &mut Errors) -> Result<(), String> {
     let mut f = Fields::new(item, "config.plain", errs);
-    let job = f.get("job_name").map(|n| yaml::string(n, errs)).unwrap_or_default();
+    let job = f.string("job_name", errs);
     if job.is_empty() {
         errs.hard("job_name is empty");
         return Ok(());
     }
-    if !job_names.insert(job.clone()) {
+    if !ctx.job_names.insert(job.clone()) {
         errs.hard(format!("found multiple scrape configs with job name {job:?}"));
     }
     let label = sanitize_identifier(&job).map_err(|_| {
         format!("failed to convert scrape config: the job_name {job:?} is an Alloy keyword and cannot be used as a component label; rename the job")
     })?;
 
-    let b_get = |f: &mut Fields, k: &str, d: bool, errs: &mut Errors| f.get(k).map(|n| yaml::boolean(n, errs)).unwrap_or(d);
-    let honor_labels = b_get(&mut f, "honor_labels", false, errs);
-    let honor_timestamps = b_get(&mut f, "honor_timestamps", true, errs);
-    let track_staleness = b_get(&mut f, "track_timestamps_staleness", false, errs);
+    let honor_labels = f.boolean("honor_labels", false, errs);
+    let honor_timestamps = f.boolean("honor_timestamps", true, errs);
+    let track_staleness = f.boolean("track_timestamps_staleness", false, errs);
     let mut params: Vec<(String, Vec<String>)> = Vec::new();
     if let Some(n) = f.get("params") {
         if let yaml::Kind::Map(entries) = &n.kind {
@@ -356,23 +345,14 @@ fn scrape_config(
         }
     }
     let interval = f.get("scrape_interval").map(|n| dur(n, errs)).unwrap_or(g.scrape_interval);
-    let timeout = match f.get("scrape_timeout") {
-        Some(n) => dur(n, errs),
-        None => {
-            if g.scrape_timeout > interval {
-                interval
-            } else {
-                g.scrape_timeout
-            }
-        }
-    };
+    let timeout = f.get("scrape_timeout").map(|n| dur(n, errs)).unwrap_or(g.scrape_timeout.min(interval));
     if timeout > interval {
         errs.hard(format!("scrape timeout greater than scrape interval for scrape config with job name {job:?}"));
     }
     let protocols = f.get("scrape_protocols").map(|n| yaml::strings(n, errs)).or_else(|| g.scrape_protocols.clone());
-    let failure_log = f.get("scrape_failure_log_file").map(|n| yaml::string(n, errs)).unwrap_or_default();
-    let metrics_path = f.get("metrics_path").map(|n| yaml::string(n, errs)).unwrap_or_else(|| "/metrics".into());
-    let scheme = f.get("scheme").map(|n| yaml::string(n, errs)).unwrap_or_else(|| "http".into());
+    let failure_log = f.string("scrape_failure_log_file", errs);
+    let metrics_path = f.string_or("metrics_path", "/metrics", errs);
+    let scheme = f.string_or("scheme", "http", errs);
     let body_size = f.get("body_size_limit").map(|n| read_body_size(n, errs)).unwrap_or(g.body_size_limit);
     let mut limits = g.limits;
     for (i, k) in LIMIT_KEYS.iter().enumerate() {
@@ -381,12 +361,12 @@ fn scrape_config(
         }
     }
     let keep_dropped = f.get("keep_dropped_targets").map(|n| yaml::uint(n, "uint", errs)).unwrap_or(0);
-    let classic = b_get(&mut f, "always_scrape_classic_histograms", false, errs);
-    let nhcb = b_get(&mut f, "convert_classic_histograms_to_nhcb", false, errs);
-    let compression = b_get(&mut f, "enable_compression", true, errs);
+    let classic = f.boolean("always_scrape_classic_histograms", false, errs);
+    let nhcb = f.boolean("convert_classic_histograms_to_nhcb", false, errs);
+    let compression = f.boolean("enable_compression", true, errs);
     let bucket_limit = f.get("native_histogram_bucket_limit").map(|n| yaml::uint(n, "uint", errs)).unwrap_or(0);
     let min_factor = f.get("native_histogram_min_bucket_factor").map(|n| yaml::float(n, errs)).unwrap_or(0.0);
-    let fallback = f.get("scrape_fallback_protocol").map(|n| yaml::string(n, errs)).unwrap_or_default();
+    let fallback = f.string("scrape_fallback_protocol", errs);
     let client: HttpClient = http::read_inline(&mut f, errs);
     let relabel = f.get("relabel_configs").map(|n| read_rules(n, errs)).unwrap_or_default();
     let metric_relabel = f.get("metric_relabel_configs").map(|n| read_rules(n, errs)).unwrap_or_default();
@@ -398,24 +378,17 @@ fn scrape_config(
     let mut sd_blocks: Vec<Block> = Vec::new();
     let mut targets: Vec<Expr> = Vec::new();
     let mut sd_diags = Diagnostics::new();
-    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for (kind, supported) in sd::KNOWN {
-        let key = format!("{kind}_sd_configs");
-        let Some(list) = f.get(&key) else { continue };
-        for cfg in yaml::seq(list, "discovery.Configs", errs) {
-            if !supported {
+    for kind in sd::KINDS {
+        let Some(list) = f.get(&format!("{kind}_sd_configs")) else { continue };
+        for (i, cfg) in yaml::seq(list, "discovery.Configs", errs).iter().enumerate() {
+            let sd_label = if i == 0 { label.clone() } else { format!("{label}_{}", i + 1) };
+            let Some(out) = sd::convert(kind, cfg, &sd_label, errs) else {
                 sd_diags.add(Severity::Error, format!("The converter does not support converting the provided {kind} service discovery."));
                 continue;
-            }
-            let count = counts.entry(kind).or_insert(0);
-            *count += 1;
-            let sd_label = if *count == 1 { label.clone() } else { format!("{label}_{count}") };
-            let out = sd::convert(kind, cfg, &sd_label, errs);
+            };
             sd_diags.extend(out.diags);
-            if let Some(b) = out.block {
-                targets.push(Expr::raw(format!("{}.{}.targets", b.name, sd_label)));
-                sd_blocks.push(b);
-            }
+            targets.push(Expr::raw(format!("{}.{sd_label}.targets", out.block.name)));
+            sd_blocks.push(out.block);
         }
     }
     if let Some(list) = f.get("static_configs") {
@@ -435,6 +408,7 @@ fn scrape_config(
     f.finish(errs);
 
     // Validation (in upstream's order).
+    let validation = &mut ctx.validation;
     if track_staleness {
         unsupported(validation, "scrape_configs track_timestamps_staleness");
     }
@@ -444,15 +418,13 @@ fn scrape_config(
     if keep_dropped != 0 {
         unsupported(validation, "scrape_configs keep_dropped_targets");
     }
-    if !client.tls.max_version.is_empty() {
-        unsupported(validation, "HTTP Client max_version");
-    }
+    check_max_version(&client, validation);
     validation.extend(sd_diags);
 
-    let mut forward_to = remote_receiver.to_string();
+    let mut forward_to = REMOTE_RECEIVER.to_string();
     if !metric_relabel.is_empty() {
         let mut b = Block::new("prometheus.relabel", Some(&label));
-        b.attr("forward_to", Expr::Array(vec![Expr::raw(remote_receiver)]));
+        b.attr("forward_to", Expr::Array(vec![Expr::raw(REMOTE_RECEIVER)]));
         for r in &metric_relabel {
             b.block(rule_block("rule", r));
         }
@@ -512,22 +484,20 @@ fn scrape_config(
     Ok(())
 }
 
-/// One remote_write entry → an `endpoint` block; also its name and whether TLS max_version is
-/// set.
-fn remote_write(item: &Node, errs: &mut Errors) -> (Block, String, bool) {
+/// One remote_write entry → an `endpoint` block and its name.
+fn remote_write(item: &Node, validation: &mut Diagnostics, errs: &mut Errors) -> (Block, String) {
     let mut f = Fields::new(item, "config.plain", errs);
-    let s = |f: &mut Fields, k: &str, errs: &mut Errors| f.get(k).map(|n| yaml::string(n, errs)).unwrap_or_default();
-    let url = s(&mut f, "url", errs);
+    let url = f.string("url", errs);
     if url.is_empty() {
         errs.hard("url for remote_write is empty");
     }
-    let name = s(&mut f, "name", errs);
+    let name = f.string("name", errs);
     let timeout = f.get("remote_timeout").map(|n| dur(n, errs)).unwrap_or(rwd::REMOTE_TIMEOUT);
     let headers = f.get("headers").map(|n| yaml::string_map(n, errs)).unwrap_or_default();
-    let send_exemplars = f.get("send_exemplars").map(|n| yaml::boolean(n, errs)).unwrap_or(true);
-    let send_native = f.get("send_native_histograms").map(|n| yaml::boolean(n, errs)).unwrap_or(false);
-    let protobuf = f.get("protobuf_message").map(|n| yaml::string(n, errs)).unwrap_or_else(|| rwd::PROTOBUF_MESSAGE.into());
-    let round_robin = f.get("round_robin_dns").map(|n| yaml::boolean(n, errs)).unwrap_or(false);
+    let send_exemplars = f.boolean("send_exemplars", true, errs);
+    let send_native = f.boolean("send_native_histograms", false, errs);
+    let protobuf = f.string_or("protobuf_message", rwd::PROTOBUF_MESSAGE, errs);
+    let round_robin = f.boolean("round_robin_dns", false, errs);
     let client = http::read_inline(&mut f, errs);
     let relabels = f.get("write_relabel_configs").map(|n| read_rules(n, errs)).unwrap_or_default();
 
@@ -556,7 +526,7 @@ fn remote_write(item: &Node, errs: &mut Errors) -> (Block, String, bool) {
         let min_backoff = d("min_backoff", rwd::MIN_BACKOFF, errs);
         let max_backoff = d("max_backoff", rwd::MAX_BACKOFF, errs);
         let age = d("sample_age_limit", 0, errs);
-        let retry = g.get("retry_on_http_429").map(|n| yaml::boolean(n, errs)).unwrap_or(rwd::RETRY_ON_HTTP_429);
+        let retry = g.boolean("retry_on_http_429", rwd::RETRY_ON_HTTP_429, errs);
         q.opt_duration("batch_send_deadline", deadline, rwd::BATCH_SEND_DEADLINE)
             .opt_duration("min_backoff", min_backoff, rwd::MIN_BACKOFF)
             .opt_duration("max_backoff", max_backoff, rwd::MAX_BACKOFF)
@@ -568,7 +538,7 @@ fn remote_write(item: &Node, errs: &mut Errors) -> (Block, String, bool) {
     let mut m = Block::new("metadata_config", None);
     {
         let mut g = Fields::new(f.get("metadata_config").unwrap_or(&NULL), "config.plain", errs);
-        let send = g.get("send").map(|n| yaml::boolean(n, errs)).unwrap_or(rwd::METADATA_SEND);
+        let send = g.boolean("send", rwd::METADATA_SEND, errs);
         let interval = g.get("send_interval").map(|n| dur(n, errs)).unwrap_or(rwd::METADATA_SEND_INTERVAL);
         let max = g.get("max_samples_per_send").map(|n| yaml::int(n, "int", errs)).unwrap_or(rwd::METADATA_MAX_SAMPLES_PER_SEND);
         g.finish(errs);
@@ -584,12 +554,12 @@ fn remote_write(item: &Node, errs: &mut Errors) -> (Block, String, bool) {
         let mut g = Fields::new(n, "sigv4.SigV4Config", errs);
         let mut sb = Block::new("sigv4", None);
         for k in ["region", "access_key", "secret_key", "profile", "role_arn", "external_id"] {
-            let v = g.get(k).map(|n| yaml::string(n, errs)).unwrap_or_default();
+            let v = g.string(k, errs);
             sb.opt_str(k, &v, "");
         }
-        let fips = g.get("use_fips_sts_endpoint").map(|n| yaml::boolean(n, errs)).unwrap_or(false);
+        let fips = g.boolean("use_fips_sts_endpoint", false, errs);
         sb.opt_bool("use_fips_sts_endpoint", fips, false);
-        let svc = g.get("service_name").map(|n| yaml::string(n, errs)).unwrap_or_default();
+        let svc = g.string("service_name", errs);
         sb.opt_str("service_name", &svc, "");
         g.finish(errs);
         b.block(sb);
@@ -599,7 +569,7 @@ fn remote_write(item: &Node, errs: &mut Errors) -> (Block, String, bool) {
     }
     if let Some(n) = f.get("google_iam") {
         let mut g = Fields::new(n, "googleiam.Config", errs);
-        let file = g.get("credentials_file").map(|n| yaml::string(n, errs)).unwrap_or_default();
+        let file = g.string("credentials_file", errs);
         g.finish(errs);
         let mut gb = Block::new("google_iam", None);
         gb.opt_str("credentials_file", &file, "");
@@ -607,8 +577,8 @@ fn remote_write(item: &Node, errs: &mut Errors) -> (Block, String, bool) {
     }
     b.opt_bool("round_robin_dns", round_robin, false);
     f.finish(errs);
-    let max_version = !client.tls.max_version.is_empty();
-    (b, name, max_version)
+    check_max_version(&client, validation);
+    (b, name)
 }
 
 static NULL: Node = Node { kind: yaml::Kind::Scalar { text: String::new(), quoted: false }, line: 0, col: 0 };
@@ -621,7 +591,7 @@ fn azuread(n: &Node, errs: &mut Errors) -> Block {
         let mut h = Fields::new(node, "azuread.plain", errs);
         let mut blk = Block::new(k, None);
         for key in keys {
-            let v = h.get(key).map(|n| yaml::string(n, errs)).unwrap_or_default();
+            let v = h.string(key, errs);
             if *key == "token_file_path" {
                 blk.opt_str(key, &v, "");
             } else {
@@ -643,9 +613,9 @@ fn azuread(n: &Node, errs: &mut Errors) -> Block {
     if let Some(x) = sub(&mut g, "sdk", &["tenant_id"], errs) {
         b.block(x);
     }
-    let cloud = g.get("cloud").map(|n| yaml::string(n, errs)).unwrap_or_else(|| rwd::AZUREAD_CLOUD.into());
+    let cloud = g.string_or("cloud", rwd::AZUREAD_CLOUD, errs);
     b.opt_str("cloud", &cloud, rwd::AZUREAD_CLOUD);
-    let scope = g.get("scope").map(|n| yaml::string(n, errs)).unwrap_or_default();
+    let scope = g.string("scope", errs);
     b.opt_str("scope", &scope, "");
     g.finish(errs);
     b
