@@ -44,6 +44,14 @@ impl FileReport {
     }
 }
 
+/// One file of the root module with its syntax tree.
+#[derive(Clone, Debug)]
+pub struct ParsedSource {
+    pub path: String,
+    pub text: String,
+    pub parsed: std::sync::Arc<syntax::Parsed<syntax::ast::File>>,
+}
+
 /// A long-lived analysis of one root module (one file or a directory of files).
 pub struct Analysis {
     db: db::Database,
@@ -96,6 +104,26 @@ impl Analysis {
                 }
             })
             .collect()
+    }
+
+    /// Path, text and syntax tree of every file, in file order (shared, not re-parsed): what
+    /// the runtime lowers into its graph after the checks passed.
+    pub fn parsed_files(&self) -> Vec<ParsedSource> {
+        let files = self.workspace.files(&self.db).clone();
+        files
+            .iter()
+            .map(|f| ParsedSource { path: f.path(&self.db).clone(), text: f.text(&self.db).clone(), parsed: db::parse(&self.db, *f).0.clone() })
+            .collect()
+    }
+
+    /// The dependency edges between top-level nodes of the root module (`from` depends on
+    /// `to`), each once, sorted.
+    pub fn edges(&self) -> Vec<(String, String)> {
+        let files = self.workspace.files(&self.db).clone();
+        let mut edges: Vec<(String, String)> = files.iter().flat_map(|f| db::file_edges(&self.db, self.workspace, *f).iter().cloned()).collect();
+        edges.sort();
+        edges.dedup();
+        edges
     }
 
     /// The number of diagnostics of each file, without cloning texts (for benchmarks).

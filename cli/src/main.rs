@@ -29,6 +29,8 @@ enum Command {
     Convert(commands::convert::Args),
     /// Statically check a configuration: components, references, types.
     Validate(commands::validate::Args),
+    /// Run a configuration: its components, the HTTP API, reloads on SIGHUP.
+    Run(commands::run::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::eval::run(args),
         Command::Convert(args) => commands::convert::run(args),
         Command::Validate(args) => commands::validate::run(args),
+        Command::Run(args) => commands::run::run(args),
     };
     match result {
         Ok(code) => code,

@@ -4,4 +4,5 @@ pub mod convert;
 pub mod eval;
 pub mod fmt;
 pub mod report;
+pub mod run;
 pub mod validate;

@@ -14,3 +14,13 @@ pub fn diagnostics(file: &str, src: &str, lines: &LineIndex, diags: &[Diagnostic
         eprint!("{}", diagnostics::render_short(file, lines, diags));
     }
 }
+
+/// Prints the diagnostics of checked files to standard error with source snippets
+/// (`alloy validate`'s text output, `alloy run`'s load errors).
+pub fn file_reports(reports: &[analyzer::FileReport], color: bool) {
+    for r in reports {
+        if !r.diagnostics.is_empty() {
+            eprint!("{}", diagnostics::render_pretty(&r.path, &r.text, &r.diagnostics, color));
+        }
+    }
+}

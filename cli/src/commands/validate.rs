@@ -58,11 +58,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.format {
         Format::Text => {
             let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            for r in &reports {
-                if !r.diagnostics.is_empty() {
-                    eprint!("{}", diagnostics::render_pretty(&r.path, &r.text, &r.diagnostics, color));
-                }
-            }
+            super::report::file_reports(&reports, color);
             if failed {
                 eprintln!("Error: validation failed");
             }

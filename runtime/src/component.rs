@@ -1,0 +1,193 @@
+//! The component API: what a builtin component implements and what the controller hands it.
+//!
+//! A component is built from its (checked, defaulted) arguments by its [`Registration`],
+//! receives new arguments through [`Component::update`] only when they changed, and runs as
+//! one tokio task until its shutdown token is cancelled. It talks back to the controller
+//! through its [`Context`]: exports, health and self-metrics.
+//!
+//! Arguments are an [`eval::Value::Object`]: attributes by name; a block that may appear once
+//! is an object under its name, a repeatable block an array of objects in source order; every
+//! attribute the catalogue gives a default is present. Absent optional blocks are absent keys
+//! ([`Context::block_defaults`] gives their defaults).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::controller::node::NodeShared;
+use crate::metrics::{Counter, Gauge, Registry};
+
+pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
+
+/// Why a component could not be built, updated or run.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ComponentError(pub String);
+
+impl ComponentError {
+    pub fn new(message: impl Into<String>) -> Self {
+        ComponentError(message.into())
+    }
+}
+
+impl From<eval::ValueError> for ComponentError {
+    fn from(e: eval::ValueError) -> Self {
+        ComponentError(e.plain_text())
+    }
+}
+
+impl From<std::io::Error> for ComponentError {
+    fn from(e: std::io::Error) -> Self {
+        ComponentError(e.to_string())
+    }
+}
+
+impl From<String> for ComponentError {
+    fn from(e: String) -> Self {
+        ComponentError(e)
+    }
+}
+
+impl From<&str> for ComponentError {
+    fn from(e: &str) -> Self {
+        ComponentError(e.to_string())
+    }
+}
+
+/// Health as upstream reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HealthState {
+    Unknown,
+    Healthy,
+    Unhealthy,
+    Exited,
+}
+
+impl HealthState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthState::Unknown => "unknown",
+            HealthState::Healthy => "healthy",
+            HealthState::Unhealthy => "unhealthy",
+            HealthState::Exited => "exited",
+        }
+    }
+
+    /// How bad a state is when several sources are merged: exited > unhealthy > unknown >
+    /// healthy.
+    pub(crate) fn severity(self) -> u8 {
+        match self {
+            HealthState::Healthy => 0,
+            HealthState::Unknown => 1,
+            HealthState::Unhealthy => 2,
+            HealthState::Exited => 3,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Health {
+    pub state: HealthState,
+    pub message: String,
+    pub updated: SystemTime,
+}
+
+impl Health {
+    pub fn new(state: HealthState, message: impl Into<String>) -> Self {
+        Health { state, message: message.into(), updated: SystemTime::now() }
+    }
+}
+
+/// What the controller gives a component. Cheap to clone.
+#[derive(Clone)]
+pub struct Context {
+    pub(crate) inner: Arc<ContextInner>,
+}
+
+pub(crate) struct ContextInner {
+    pub id: String,
+    pub name: String,
+    pub data_path: PathBuf,
+    pub registry: Arc<Registry>,
+    pub node: Arc<NodeShared>,
+}
+
+impl Context {
+    /// The component's ID, e.g. `otelcol.receiver.otlp.default`.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// `<storage.path>/<id>`; created on first call.
+    pub fn data_path(&self) -> &Path {
+        // A directory that cannot be created shows up as an error where the component uses it.
+        let _ = std::fs::create_dir_all(&self.inner.data_path);
+        &self.inner.data_path
+    }
+
+    /// Publishes new exports (an object value). Dependants are re-evaluated only when the
+    /// value changed. Call it inside `build` for exports dependants need at load time.
+    pub fn set_exports(&self, exports: eval::Value) {
+        self.inner.node.set_exports(exports);
+    }
+
+    /// The component's own health, merged with the controller's view of the node.
+    pub fn set_health(&self, state: HealthState, message: impl Into<String>) {
+        self.inner.node.set_component_health(Health::new(state, message));
+    }
+
+    /// A counter in the process registry, labelled `component_id=<id>`, `component_path="/"`.
+    /// Exposed with a `_total` suffix when the name lacks one (Prometheus convention).
+    pub fn counter(&self, name: &str, help: &str, labels: &[(&str, &str)]) -> Counter {
+        self.inner.registry.counter(name, help, &self.labels(labels))
+    }
+
+    /// A gauge in the process registry, labelled like [`Context::counter`].
+    pub fn gauge(&self, name: &str, help: &str, labels: &[(&str, &str)]) -> Gauge {
+        self.inner.registry.gauge(name, help, &self.labels(labels))
+    }
+
+    fn labels(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut out = vec![("component_id".to_string(), self.inner.id.clone()), ("component_path".to_string(), "/".to_string())];
+        out.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        out
+    }
+
+    /// Catalogue defaults of a nested block (`["sending_queue"]`, `["grpc", "keepalive"]`),
+    /// for optional blocks absent from the configuration. An empty object when the block is
+    /// unknown.
+    pub fn block_defaults(&self, path: &[&str]) -> eval::Value {
+        crate::controller::args::block_defaults(&self.inner.name, path)
+    }
+}
+
+pub trait Component: Send + Sync + 'static {
+    /// New arguments; called only when they differ from the previous ones.
+    fn update(&self, args: eval::Value) -> Result<(), ComponentError>;
+
+    /// Runs until `shutdown` is cancelled, then flushes within a bounded time and returns.
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>>;
+
+    /// Extra state for `/api/v0/web/components/{id}` (`debugInfo`).
+    fn debug_info(&self) -> Option<eval::Value> {
+        None
+    }
+}
+
+pub type BuildFn = fn(ctx: Context, args: eval::Value) -> Result<Arc<dyn Component>, ComponentError>;
+
+/// How the runtime builds one builtin component.
+#[derive(Clone, Copy)]
+pub struct Registration {
+    /// The catalogue name, e.g. `otelcol.processor.batch`.
+    pub name: &'static str,
+    pub build: BuildFn,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration").field("name", &self.name).finish()
+    }
+}

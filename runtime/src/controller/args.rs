@@ -1,0 +1,194 @@
+//! Evaluating a block body into the arguments a component receives: attributes converted to
+//! their catalogue types (strings, numbers, bools, secrets), nested blocks as objects (arrays
+//! of objects when repeatable), catalogue defaults filled in.
+
+use std::sync::Arc;
+
+use analyzer::catalog::{Body, Catalog};
+use analyzer::types::Ty;
+use eval::convert;
+use eval::{EvalError, Evaluator, Object, PathSeg, Scope, Type, Value, ValueError};
+use syntax::ast::{Block, Stmt};
+use syntax::LineIndex;
+
+/// Evaluates the body of `block` (a component or config block named `name`) in `scope`.
+/// The first error stops the evaluation.
+pub fn evaluate_block(name: &str, block: &Block, lines: &LineIndex, scope: &Scope) -> Result<Value, EvalError> {
+    let mut ev = Evaluator::new(lines, scope);
+    let schema = Catalog::get().lookup(name).map(|c| &c.body);
+    let obj = evaluate_body(&mut ev, &block.body, schema)?;
+    Ok(Value::object(obj))
+}
+
+fn evaluate_body(ev: &mut Evaluator<'_>, body: &[Stmt], schema: Option<&Body>) -> Result<Object, EvalError> {
+    let mut attrs: Vec<(&str, Value)> = Vec::new();
+    let mut blocks: Vec<(&str, Value, bool)> = Vec::new();
+    for stmt in body {
+        match stmt {
+            Stmt::Attribute(a) => {
+                let v = ev.eval(&a.value)?;
+                let ty = schema.and_then(|s| s.attr(&a.name.name)).map(|a| &a.ty);
+                let v = match ty {
+                    Some(ty) => coerce(&v, ty).map_err(|e| ev.attribute(Some(&a.value), &v, e, false))?,
+                    None => v,
+                };
+                attrs.push((a.name.name.as_str(), v));
+            }
+            Stmt::Block(b) => {
+                let inner = schema.and_then(|s| s.block(&b.name));
+                let mut obj = evaluate_body(ev, &b.body, inner.map(|s| &s.body))?;
+                if let Some(l) = &b.label {
+                    obj.insert("label", Value::string(l.value.as_str()));
+                }
+                let repeatable = inner.is_some_and(|s| s.repeatable);
+                blocks.push((b.name.as_str(), Value::object(obj), repeatable));
+            }
+        }
+    }
+    // Keys in catalogue order (attributes, then blocks), unknown names after them.
+    let mut out = Object::ordered();
+    if let Some(s) = schema {
+        for a in &s.attrs {
+            if let Some((_, v)) = attrs.iter().find(|(n, _)| *n == a.name) {
+                out.insert(a.name.as_str(), v.clone());
+            } else if let Some(d) = default_value(&a.default, &a.ty) {
+                out.insert(a.name.as_str(), d);
+            }
+        }
+    }
+    for (n, v) in attrs {
+        if !out.contains_key(n) {
+            out.insert(n, v);
+        }
+    }
+    let mut names: Vec<&str> = schema.map(|s| s.blocks.iter().map(|b| b.name.as_str()).collect()).unwrap_or_default();
+    for (n, _, _) in &blocks {
+        if !names.contains(n) {
+            names.push(n);
+        }
+    }
+    for n in names {
+        let mut found = blocks.iter().filter(|(b, _, _)| *b == n).peekable();
+        let Some((_, first, repeatable)) = found.peek().cloned() else { continue };
+        if *repeatable {
+            out.insert(n, Value::array(found.map(|(_, v, _)| v.clone()).collect()));
+        } else {
+            out.insert(n, first.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// A catalogue default (an Alloy expression text) as a value; `None` for defaults that are
+/// prose (`"__See below__"`) rather than expressions.
+fn default_value(text: &Option<String>, ty: &Ty) -> Option<Value> {
+    let text = text.as_deref()?;
+    let (v, _) = eval::eval_source(text, &Scope::new()).ok()?;
+    coerce(&v, ty).ok()
+}
+
+/// The defaults of the nested block at `path` of component `name`, as an object.
+pub fn block_defaults(name: &str, path: &[&str]) -> Value {
+    let mut body = Catalog::get().lookup(name).map(|c| &c.body);
+    for p in path {
+        body = body.and_then(|b| b.block(p)).map(|b| &b.body);
+    }
+    let mut out = Object::ordered();
+    for a in body.map(|b| b.attrs.as_slice()).unwrap_or_default() {
+        if let Some(d) = default_value(&a.default, &a.ty) {
+            out.insert(a.name.as_str(), d);
+        }
+    }
+    Value::object(out)
+}
+
+/// Converts a value to a catalogue type, as upstream's decoder would before the component
+/// sees it. Types the runtime cannot check further pass through.
+pub fn coerce(v: &Value, ty: &Ty) -> Result<Value, ValueError> {
+    Ok(match ty {
+        Ty::Any | Ty::Null | Ty::Function => v.clone(),
+        _ if v.is_null() => v.clone(),
+        Ty::String | Ty::Duration | Ty::Size | Ty::Url | Ty::Regex => match v {
+            Value::String(_) => v.clone(),
+            _ => Value::String(convert::to_str(v)?),
+        },
+        Ty::Number => Value::Number(convert::to_number(v)?),
+        Ty::Bool => Value::Bool(convert::to_bool(v)?),
+        Ty::Secret => Value::Secret(convert::to_secret(v)?),
+        Ty::OptSecret => Value::OptionalSecret(convert::to_optional_secret(v)?),
+        Ty::Object | Ty::Map(_) => {
+            let Some(o) = v.as_object() else { return Err(ValueError::type_error(Type::Object, v.ty())) };
+            match ty {
+                Ty::Map(inner) => {
+                    let mut out = Object::new();
+                    for (k, x) in o.iter() {
+                        out.insert(k.clone(), coerce(x, inner).map_err(|e| e.inside(PathSeg::Field(k.clone())))?);
+                    }
+                    Value::object(out)
+                }
+                _ => v.clone(),
+            }
+        }
+        Ty::List(inner) => {
+            let items = convert::to_list(v)?;
+            let mut out = Vec::with_capacity(items.len());
+            for (i, x) in items.iter().enumerate() {
+                out.push(coerce(x, inner).map_err(|e| e.inside(PathSeg::Index(i)))?);
+            }
+            Value::Array(Arc::from(out))
+        }
+        Ty::Capsule(c) => match v {
+            Value::Capsule(cap) if cap.type_name() == c.as_str() || capsule_alias(cap.type_name(), c.as_str()) => v.clone(),
+            Value::Capsule(cap) => {
+                return Err(ValueError::message(format!(
+                    "expected capsule({}), got capsule({})",
+                    syntax::quote::go_quote(c.as_str()),
+                    syntax::quote::go_quote(cap.type_name())
+                )))
+            }
+            _ => return Err(ValueError::type_error(Type::Capsule, v.ty())),
+        },
+    })
+}
+
+/// Capsule host names the runtime may spell differently from the catalogue's short names.
+fn capsule_alias(host: &str, catalogue: &str) -> bool {
+    host.ends_with(catalogue) || catalogue.ends_with(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval_block(src: &str, scope: &Scope) -> Result<Value, String> {
+        let parsed = syntax::parse_file(src.as_bytes());
+        let Some(Stmt::Block(b)) = parsed.tree.body.first() else { panic!("no block") };
+        evaluate_block(&b.name, b, &parsed.lines, scope).map_err(|e| e.render("a.alloy", &parsed.lines))
+    }
+
+    #[test]
+    fn defaults_are_filled_and_secrets_converted() {
+        let v = eval_block("local.file \"x\" {\n  filename = \"/tmp/x\"\n  is_secret = true\n}\n", &Scope::new()).unwrap();
+        assert_eq!(
+            eval::render::render(&v),
+            "{\n\tfilename       = \"/tmp/x\",\n\tdetector       = \"fsnotify\",\n\tis_secret      = true,\n\tpoll_frequency = \"1m\",\n}"
+        );
+    }
+
+    #[test]
+    fn type_errors_name_the_expression() {
+        let mut scope = Scope::new();
+        scope.set("n", Value::array(vec![]));
+        let err = eval_block("local.file \"x\" {\n  filename = n\n}\n", &scope).unwrap_err();
+        assert_eq!(err, "a.alloy:2:14: n should be string, got array");
+    }
+
+    #[test]
+    fn repeatable_blocks_become_arrays() {
+        let v = eval_block("otelcol.processor.batch \"b\" {\n  output {\n    traces = []\n  }\n}\n", &Scope::new()).unwrap();
+        let o = v.as_object().unwrap();
+        assert!(matches!(o.get("output"), Some(Value::Object(_))), "output is a single block: {v:?}");
+        assert_eq!(eval::render::render(o.get("timeout").unwrap()), "\"200ms\"");
+        assert!(o.get("debug_metrics").is_none());
+    }
+}

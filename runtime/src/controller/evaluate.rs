@@ -1,0 +1,200 @@
+//! Installing a lowered graph over the running one and evaluating its nodes: scopes from
+//! dependencies' exports, build or update components, health and diagnostics.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use analyzer::FileReport;
+use eval::{Object, Scope, Value};
+use syntax::Diagnostic;
+
+use super::graph::{Kind, Lowered};
+use super::node::NodeShared;
+use super::{tasks, Node, Shared, State};
+use crate::component::{Context, ContextInner, Health, HealthState};
+
+/// Replaces the graph: nodes with an unchanged ID keep their component, arguments and
+/// exports; new IDs get fresh nodes. Returns the tasks of removed nodes (dependants first),
+/// for the caller to stop.
+pub(crate) fn install(shared: &Shared, st: &mut State, lowered: Lowered) -> Vec<(String, tasks::Task)> {
+    let mut old: HashMap<String, Node> = std::mem::take(&mut st.nodes).into_iter().map(|n| (n.spec.id.clone(), n)).collect();
+    let old_order: Vec<String> = st.index.iter().map(|(id, i)| (*i, id.clone())).collect::<BTreeMap<_, _>>().into_values().collect();
+    let mut nodes = Vec::with_capacity(lowered.nodes.len());
+    for spec in lowered.nodes {
+        match old.remove(&spec.id) {
+            Some(prev) => nodes.push(Node { spec, ..prev }),
+            None => {
+                let node_shared = NodeShared::new(&spec.id, shared.changed_tx.clone());
+                nodes.push(Node { spec, shared: node_shared, component: None, args: None });
+            }
+        }
+    }
+    let mut removed = Vec::new();
+    for id in old_order.iter().rev() {
+        if old.remove(id).is_some() {
+            shared.registry.remove_component(id);
+            if let Some(t) = st.tasks.remove(id) {
+                removed.push((id.clone(), t));
+            }
+        }
+    }
+    st.index = nodes.iter().enumerate().map(|(i, n)| (n.spec.id.clone(), i)).collect();
+    st.nodes = nodes;
+    st.dependants.clear();
+    for (from, tos) in &lowered.deps {
+        for to in tos {
+            st.dependants.entry(to.clone()).or_default().push(from.clone());
+        }
+    }
+    st.deps = lowered.deps;
+    removed
+}
+
+/// Evaluates every node in dependency order; failures do not stop the walk. Returns the
+/// failures as file reports.
+pub(crate) fn evaluate_all(shared: &Shared, st: &mut State) -> Vec<FileReport> {
+    let mut failures: Vec<(usize, Diagnostic)> = Vec::new();
+    let mut has_logging = false;
+    for i in 0..st.nodes.len() {
+        has_logging |= st.nodes[i].spec.kind == Kind::Logging;
+        if let Err(d) = evaluate_node(shared, st, i) {
+            failures.push((i, d));
+        }
+    }
+    if !has_logging {
+        // Removing the block restores the defaults.
+        crate::logging::apply(crate::logging::LogOptions::default());
+    }
+    let mut reports: Vec<FileReport> = Vec::new();
+    for (i, d) in failures {
+        let src = &st.nodes[i].spec.source;
+        match reports.iter_mut().find(|r| r.path == src.path) {
+            Some(r) => r.diagnostics.push(d),
+            None => reports.push(FileReport { path: src.path.clone(), text: src.text.clone(), lines: src.parsed.lines.clone(), diagnostics: vec![d] }),
+        }
+    }
+    reports
+}
+
+/// Re-evaluates the direct dependants of `changed`, in graph order.
+pub(crate) fn evaluate_dependants(shared: &Shared, changed: &[String]) {
+    let mut st = shared.lock();
+    let mut targets: HashSet<String> = HashSet::new();
+    for id in changed {
+        if let Some(ds) = st.dependants.get(id) {
+            targets.extend(ds.iter().cloned());
+        }
+    }
+    let order: Vec<usize> = (0..st.nodes.len()).filter(|&i| targets.contains(&st.nodes[i].spec.id)).collect();
+    for i in order {
+        let start = Instant::now();
+        if let Err(d) = evaluate_node(shared, &mut st, i) {
+            let src = &st.nodes[i].spec.source;
+            let at = src.parsed.lines.line_col(d.span.start);
+            tracing::error!(node_id = %st.nodes[i].spec.id, "failed to evaluate dependant: {}:{at}: {}", src.path, d.message);
+        }
+        shared.metrics.evaluation_seconds.observe(start.elapsed().as_secs_f64());
+    }
+}
+
+/// The scope of node `i`: `module_path` plus the exports of its dependencies, nested by ID
+/// parts (`local.file.x.content`).
+fn scope_for(st: &State, i: usize) -> Scope {
+    #[derive(Default)]
+    struct Tree {
+        leaf: Option<Value>,
+        children: BTreeMap<String, Tree>,
+    }
+    fn to_value(t: Tree) -> Value {
+        if let Some(v) = t.leaf {
+            return v;
+        }
+        let mut o = Object::new();
+        for (k, c) in t.children {
+            o.insert(k, to_value(c));
+        }
+        Value::object(o)
+    }
+    let mut root = Tree::default();
+    let id = &st.nodes[i].spec.id;
+    for dep in st.deps.get(id).map(Vec::as_slice).unwrap_or_default() {
+        let Some(&j) = st.index.get(dep) else { continue };
+        let exports = match st.nodes[j].shared.exports() {
+            Value::Null => Value::object(Object::new()),
+            v => v,
+        };
+        let mut t = &mut root;
+        for part in dep.split('.') {
+            t = t.children.entry(part.to_string()).or_default();
+        }
+        t.leaf = Some(exports);
+    }
+    let mut scope = Scope::new();
+    scope.set("module_path", Value::string(st.module_path.as_str()));
+    for (k, t) in root.children {
+        scope.set(k, to_value(t));
+    }
+    scope
+}
+
+/// Evaluates node `i`; the error is a positioned diagnostic.
+fn evaluate_node(shared: &Shared, st: &mut State, i: usize) -> Result<(), Diagnostic> {
+    let scope = scope_for(st, i);
+    let node = &mut st.nodes[i];
+    let spec = &node.spec;
+    let args = super::args::evaluate_block(&spec.name, &spec.block, &spec.source.parsed.lines, &scope);
+    let fallback = spec.block.name_span;
+    match spec.kind {
+        Kind::Logging => {
+            let applied = args
+                .map_err(|e| e.to_diagnostic(fallback))
+                .and_then(|v| crate::logging::LogOptions::decode(&v).map_err(|e| Diagnostic::error(fallback, format!("Failed to evaluate node for config block: {e}"))));
+            applied.map(crate::logging::apply)
+        }
+        Kind::Component => {
+            let result = match args {
+                Err(e) => Err(e.to_diagnostic(fallback)),
+                Ok(args) => build_or_update(shared, node, args).map_err(|m| Diagnostic::error(fallback, m)),
+            };
+            match &result {
+                Ok(()) => node.shared.set_eval_health(Health::new(HealthState::Healthy, "component evaluated")),
+                Err(d) => node.shared.set_eval_health(Health::new(HealthState::Unhealthy, format!("component evaluation failed: {}", d.message))),
+            }
+            result.map_err(|d| d.with_code("eval"))
+        }
+    }
+}
+
+/// Builds the component on its first successful evaluation, else updates it when the
+/// arguments changed.
+fn build_or_update(shared: &Shared, node: &mut Node, args: Value) -> Result<(), String> {
+    match &node.component {
+        None => {
+            let Some(reg) = shared.registrations.get(node.spec.name.as_str()) else {
+                return Err(format!("component \"{}\" is not supported by this runtime yet", node.spec.name));
+            };
+            let ctx = Context {
+                inner: Arc::new(ContextInner {
+                    id: node.spec.id.clone(),
+                    name: node.spec.name.clone(),
+                    data_path: shared.options.storage_path.join(&node.spec.id),
+                    registry: shared.registry.clone(),
+                    node: node.shared.clone(),
+                }),
+            };
+            let component = (reg.build)(ctx, args.clone()).map_err(|e| format!("Failed to build component: building component: {e}"))?;
+            node.component = Some(component);
+            node.args = Some(args);
+            Ok(())
+        }
+        Some(c) => {
+            if node.args.as_ref().is_some_and(|old| eval::value::values_equal(old, &args)) {
+                return Ok(());
+            }
+            c.update(args.clone()).map_err(|e| format!("Failed to build component: updating component: {e}"))?;
+            node.args = Some(args);
+            Ok(())
+        }
+    }
+}

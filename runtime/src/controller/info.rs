@@ -1,0 +1,74 @@
+//! What the HTTP API shows about components (spec §4.3), read from the running graph.
+
+use analyzer::catalog::Catalog;
+use analyzer::types::{Capsule, Ty};
+
+use super::graph::Kind;
+use super::{Shared, State};
+use crate::component::Health;
+
+#[derive(Clone, Debug)]
+pub struct ComponentInfo {
+    /// The component name (`local.file`).
+    pub name: String,
+    pub local_id: String,
+    pub label: Option<String>,
+    pub references_to: Vec<String>,
+    pub referenced_by: Vec<String>,
+    pub data_flow_edges_to: Vec<String>,
+    pub health: Health,
+    /// Present in detail responses.
+    pub arguments: Option<eval::Value>,
+    pub exports: Option<eval::Value>,
+    pub debug_info: Option<eval::Value>,
+}
+
+/// Whether data flows *into* component `name` through its exports (it exports a receiver).
+fn is_receiver(name: &str) -> bool {
+    Catalog::get().lookup(name).is_some_and(|c| {
+        c.exports.iter().any(|(_, t)| {
+            matches!(t, Ty::Capsule(Capsule::OtelConsumer | Capsule::MetricsReceiver | Capsule::LogsReceiver | Capsule::ProfilesReceiver))
+        })
+    })
+}
+
+fn info(st: &State, i: usize, detail: bool) -> ComponentInfo {
+    let node = &st.nodes[i];
+    let id = &node.spec.id;
+    let is_component = |x: &String| st.index.get(x).is_some_and(|&j| st.nodes[j].spec.kind == Kind::Component);
+    let mut references_to: Vec<String> = st.deps.get(id).into_iter().flatten().filter(|x| is_component(x)).cloned().collect();
+    let mut referenced_by: Vec<String> = st.dependants.get(id).into_iter().flatten().filter(|x| is_component(x)).cloned().collect();
+    references_to.sort();
+    referenced_by.sort();
+    let name_of = |x: &String| st.index.get(x).map(|&j| st.nodes[j].spec.name.as_str()).unwrap_or("");
+    // A reference A -> B carries data A -> B when B exports a receiver, else B -> A.
+    let mut data_flow: Vec<String> = references_to.iter().filter(|b| is_receiver(name_of(b))).cloned().collect();
+    if !is_receiver(&node.spec.name) {
+        data_flow.extend(referenced_by.iter().cloned());
+    }
+    data_flow.sort();
+    data_flow.dedup();
+    ComponentInfo {
+        name: node.spec.name.clone(),
+        local_id: id.clone(),
+        label: node.spec.label.clone(),
+        references_to,
+        referenced_by,
+        data_flow_edges_to: data_flow,
+        health: node.shared.health(),
+        arguments: if detail { node.args.clone() } else { None },
+        exports: if detail { Some(node.shared.exports()) } else { None },
+        debug_info: if detail { node.component.as_ref().and_then(|c| c.debug_info()) } else { None },
+    }
+}
+
+pub(crate) fn list(shared: &Shared) -> Vec<ComponentInfo> {
+    let st = shared.lock();
+    (0..st.nodes.len()).filter(|&i| st.nodes[i].spec.kind == Kind::Component).map(|i| info(&st, i, false)).collect()
+}
+
+pub(crate) fn detail(shared: &Shared, id: &str) -> Option<ComponentInfo> {
+    let st = shared.lock();
+    let &i = st.index.get(id)?;
+    (st.nodes[i].spec.kind == Kind::Component).then(|| info(&st, i, true))
+}

@@ -1,0 +1,277 @@
+//! The controller: loads a configuration into a graph of nodes, evaluates them in dependency
+//! order, builds and runs components, re-evaluates dependants when exports change, and
+//! applies reloads the way upstream does (spec §1).
+//!
+//! Load policy:
+//! * analysis or lowering errors (parse errors, unknown or unsupported components, bad
+//!   references, cycles) reject the configuration; the running graph is untouched;
+//! * evaluation errors abort the first load (nothing starts); on a reload the new graph is
+//!   installed anyway, failing nodes keep their last good arguments and turn unhealthy, and
+//!   the reload still reports the error;
+//! * nodes whose ID is unchanged keep running and get `update` only when their arguments
+//!   changed; removed nodes stop (dependants first), added nodes start (dependencies first).
+
+pub mod args;
+mod evaluate;
+pub mod graph;
+mod info;
+mod metrics;
+pub mod node;
+mod tasks;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use analyzer::{Analysis, FileReport, Stability};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio_util::sync::CancellationToken;
+
+use crate::component::{Component, Registration};
+use crate::metrics::Registry;
+use graph::NodeSpec;
+use node::NodeShared;
+
+pub use info::ComponentInfo;
+
+/// What the command line configures.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub stability: Stability,
+    pub community: bool,
+    /// `--storage.path`: components' data directories live below it.
+    pub storage_path: PathBuf,
+    /// How long shutdown and reloads wait for a stopping component.
+    pub shutdown_deadline: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            stability: Stability::GenerallyAvailable,
+            community: false,
+            storage_path: PathBuf::from("data-alloy"),
+            shutdown_deadline: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Reads the configuration's files (path, text) for a load or a reload.
+pub type SourceFn = Arc<dyn Fn() -> Result<Vec<(String, String)>, String> + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{0}")]
+    Read(String),
+    /// The configuration was rejected before anything changed.
+    #[error("{}", render_reports(.0))]
+    Rejected(Vec<FileReport>),
+    /// Some nodes failed to evaluate (on a reload the new graph is installed regardless).
+    #[error("{}", render_reports(.0))]
+    Evaluation(Vec<FileReport>),
+}
+
+impl LoadError {
+    /// The files with diagnostics, for rendering with source snippets.
+    pub fn reports(&self) -> &[FileReport] {
+        match self {
+            LoadError::Read(_) => &[],
+            LoadError::Rejected(r) | LoadError::Evaluation(r) => r,
+        }
+    }
+}
+
+fn render_reports(reports: &[FileReport]) -> String {
+    let mut out = String::new();
+    for r in reports {
+        out.push_str(&syntax::diagnostics::render_short(&r.path, &r.lines, &r.diagnostics));
+    }
+    out.trim_end().to_string()
+}
+
+/// A node of the running graph.
+pub(crate) struct Node {
+    pub spec: NodeSpec,
+    pub shared: Arc<NodeShared>,
+    pub component: Option<Arc<dyn Component>>,
+    /// The last arguments the component accepted.
+    pub args: Option<eval::Value>,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    /// Dependencies before dependants.
+    pub nodes: Vec<Node>,
+    pub index: HashMap<String, usize>,
+    pub deps: HashMap<String, Vec<String>>,
+    pub dependants: HashMap<String, Vec<String>>,
+    pub tasks: HashMap<String, tasks::Task>,
+    pub module_path: String,
+}
+
+pub(crate) struct Shared {
+    pub options: Options,
+    pub registrations: HashMap<&'static str, Registration>,
+    pub registry: Arc<Registry>,
+    source: SourceFn,
+    pub state: Mutex<State>,
+    pub changed_tx: UnboundedSender<String>,
+    ready: AtomicBool,
+    /// Stops the re-evaluation loop.
+    stop_loop: CancellationToken,
+    /// One load at a time.
+    load_lock: tokio::sync::Mutex<()>,
+    pub metrics: metrics::ControllerMetrics,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The root controller. Cheap to clone; must be created inside a tokio runtime.
+#[derive(Clone)]
+pub struct Controller {
+    shared: Arc<Shared>,
+}
+
+impl Controller {
+    pub fn new(options: Options, registrations: Vec<Registration>, registry: Arc<Registry>, source: SourceFn) -> Controller {
+        let (changed_tx, changed_rx) = unbounded_channel();
+        let metrics = metrics::ControllerMetrics::new(&registry);
+        let shared = Arc::new(Shared {
+            options,
+            registrations: registrations.into_iter().map(|r| (r.name, r)).collect(),
+            registry,
+            source,
+            state: Mutex::new(State::default()),
+            changed_tx,
+            ready: AtomicBool::new(false),
+            stop_loop: CancellationToken::new(),
+            load_lock: tokio::sync::Mutex::new(()),
+            metrics,
+        });
+        metrics::register_health_collector(&shared);
+        tokio::spawn(reevaluate_loop(shared.clone(), changed_rx));
+        Controller { shared }
+    }
+
+    /// True once a load succeeded (never goes back).
+    pub fn is_ready(&self) -> bool {
+        self.shared.ready.load(Ordering::Acquire)
+    }
+
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.shared.registry
+    }
+
+    /// Reads the configuration and applies it (the first load, `/-/reload`, SIGHUP).
+    pub async fn load(&self) -> Result<(), LoadError> {
+        let _one_at_a_time = self.shared.load_lock.lock().await;
+        let first = !self.is_ready();
+        let files = match (self.shared.source)() {
+            Ok(f) => f,
+            Err(e) => {
+                self.shared.metrics.load_failed();
+                return Err(LoadError::Read(e));
+            }
+        };
+        let hash = metrics::config_hash(&files);
+        let module_path = files.first().map(|(p, _)| module_path_of(p)).unwrap_or_default();
+        let mut analysis = Analysis::new(analyzer::Options { stability: self.shared.options.stability, community: self.shared.options.community });
+        analysis.set_files(files);
+        let reports: Vec<FileReport> = analysis.diagnostics().into_iter().filter(|r| !r.diagnostics.is_empty()).collect();
+        if reports.iter().any(FileReport::has_errors) {
+            self.shared.metrics.load_failed();
+            return Err(LoadError::Rejected(reports));
+        }
+        for r in &reports {
+            for d in &r.diagnostics {
+                tracing::warn!(file = %r.path, "{}", syntax::diagnostics::render_short(&r.path, &r.lines, std::slice::from_ref(d)).trim_end());
+            }
+        }
+        let lowered = match graph::lower(&analysis, &self.shared.registrations) {
+            Ok(l) => l,
+            Err(reports) => {
+                self.shared.metrics.load_failed();
+                return Err(LoadError::Rejected(reports));
+            }
+        };
+        self.shared.metrics.load_succeeded(&hash);
+
+        self.shared.metrics.evaluating.set(1.0);
+        let (removed, failures) = {
+            let mut st = self.shared.lock();
+            st.module_path = module_path;
+            let removed = evaluate::install(&self.shared, &mut st, lowered);
+            let failures = evaluate::evaluate_all(&self.shared, &mut st);
+            if first && !failures.is_empty() {
+                // Nothing starts after a failed first load.
+                *st = State::default();
+            }
+            (removed, failures)
+        };
+        self.shared.metrics.evaluating.set(0.0);
+        if first && !failures.is_empty() {
+            return Err(LoadError::Evaluation(failures));
+        }
+        tasks::stop(removed, self.shared.options.shutdown_deadline).await;
+        tasks::start_all(&self.shared);
+        self.shared.ready.store(true, Ordering::Release);
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(LoadError::Evaluation(failures))
+        }
+    }
+
+    /// Stops every component (dependants first) within the shutdown deadline.
+    pub async fn shutdown(&self) {
+        let _no_load = self.shared.load_lock.lock().await;
+        self.shared.stop_loop.cancel();
+        let all = {
+            let mut st = self.shared.lock();
+            let order: Vec<String> = st.nodes.iter().map(|n| n.spec.id.clone()).collect();
+            order.into_iter().rev().filter_map(|id| st.tasks.remove(&id).map(|t| (id, t))).collect::<Vec<_>>()
+        };
+        tasks::stop(all, self.shared.options.shutdown_deadline).await;
+    }
+
+    /// Root components in graph order, without arguments/exports.
+    pub fn components(&self) -> Vec<ComponentInfo> {
+        info::list(&self.shared)
+    }
+
+    /// One component with arguments, exports and debug info.
+    pub fn component(&self, id: &str) -> Option<ComponentInfo> {
+        info::detail(&self.shared, id)
+    }
+}
+
+/// `module_path`: the directory of the configuration file, or the directory itself.
+fn module_path_of(first_file: &str) -> String {
+    let p = std::path::Path::new(first_file);
+    p.parent().map(|d| d.display().to_string()).filter(|d| !d.is_empty()).unwrap_or_else(|| ".".into())
+}
+
+/// Re-evaluates the direct dependants of nodes whose exports changed, batch by batch.
+async fn reevaluate_loop(shared: Arc<Shared>, mut rx: UnboundedReceiver<String>) {
+    loop {
+        let first = tokio::select! {
+            _ = shared.stop_loop.cancelled() => return,
+            id = rx.recv() => match id { Some(id) => id, None => return },
+        };
+        let mut changed = vec![first];
+        while let Ok(id) = rx.try_recv() {
+            changed.push(id);
+        }
+        shared.metrics.queue_size.set(changed.len() as f64);
+        shared.metrics.evaluating.set(1.0);
+        evaluate::evaluate_dependants(&shared, &changed);
+        shared.metrics.evaluating.set(0.0);
+        shared.metrics.queue_size.set(0.0);
+    }
+}

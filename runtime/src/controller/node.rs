@@ -1,0 +1,115 @@
+//! State of one graph node shared between the controller, the component's [`Context`] and
+//! the HTTP API: current exports and the three health sources upstream merges.
+//!
+//! [`Context`]: crate::component::Context
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::component::{Health, HealthState};
+
+pub struct NodeShared {
+    pub id: String,
+    state: Mutex<State>,
+    /// Tells the controller that this node's exports changed.
+    changed: UnboundedSender<String>,
+}
+
+struct State {
+    exports: eval::Value,
+    eval_health: Health,
+    run_health: Health,
+    component_health: Option<Health>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl NodeShared {
+    pub fn new(id: &str, changed: UnboundedSender<String>) -> Arc<Self> {
+        let created = Health::new(HealthState::Unknown, "component created");
+        Arc::new(NodeShared {
+            id: id.to_string(),
+            state: Mutex::new(State {
+                exports: eval::Value::Null,
+                eval_health: created.clone(),
+                run_health: created,
+                component_health: None,
+            }),
+            changed,
+        })
+    }
+
+    pub fn exports(&self) -> eval::Value {
+        lock(&self.state).exports.clone()
+    }
+
+    /// Stores new exports; the controller is told only when they differ from the old ones.
+    pub fn set_exports(&self, exports: eval::Value) {
+        let mut st = lock(&self.state);
+        if eval::value::values_equal(&st.exports, &exports) {
+            return;
+        }
+        st.exports = exports;
+        drop(st);
+        // The receiver is gone only while the controller shuts down; nothing to notify then.
+        let _ = self.changed.send(self.id.clone());
+    }
+
+    pub fn set_eval_health(&self, h: Health) {
+        lock(&self.state).eval_health = h;
+    }
+
+    pub fn set_run_health(&self, h: Health) {
+        lock(&self.state).run_health = h;
+    }
+
+    pub fn set_component_health(&self, h: Health) {
+        lock(&self.state).component_health = Some(h);
+    }
+
+    /// The least healthy of the sources (exited > unhealthy > unknown > healthy); ties go to
+    /// the newest, then to the first.
+    pub fn health(&self) -> Health {
+        let st = lock(&self.state);
+        let mut best = &st.eval_health;
+        for h in [Some(&st.run_health), st.component_health.as_ref()].into_iter().flatten() {
+            let worse = h.state.severity() > best.state.severity();
+            let newer = h.state.severity() == best.state.severity() && h.updated > best.updated;
+            if worse || newer {
+                best = h;
+            }
+        }
+        best.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn least_healthy_source_wins() {
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let n = NodeShared::new("a.b", tx);
+        n.set_eval_health(Health::new(HealthState::Healthy, "component evaluated"));
+        n.set_run_health(Health::new(HealthState::Healthy, "started component"));
+        assert_eq!(n.health().message, "started component");
+        n.set_component_health(Health::new(HealthState::Unhealthy, "file gone"));
+        assert_eq!(n.health().state, HealthState::Unhealthy);
+        n.set_run_health(Health::new(HealthState::Exited, "component shut down cleanly"));
+        assert_eq!(n.health().message, "component shut down cleanly");
+    }
+
+    #[test]
+    fn unchanged_exports_do_not_notify() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let n = NodeShared::new("a.b", tx);
+        n.set_exports(eval::Value::string("x"));
+        n.set_exports(eval::Value::string("x"));
+        assert_eq!(rx.try_recv().ok().as_deref(), Some("a.b"));
+        assert!(rx.try_recv().is_err());
+    }
+}

@@ -1,0 +1,100 @@
+//! The HTTP server (spec §4): readiness, health, reload, metrics and the web API.
+//!
+//! Not served yet: the UI (unknown paths answer 404 instead of the SPA page), `/-/support`,
+//! pprof, component HTTP handlers, live debugging and clustering endpoints.
+
+mod api;
+
+use std::net::SocketAddr;
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::Router;
+use tokio_util::sync::CancellationToken;
+
+use crate::component::HealthState;
+use crate::controller::Controller;
+
+/// The router for one controller.
+pub fn router(controller: Controller) -> Router {
+    Router::new()
+        .route("/-/ready", any(ready))
+        .route("/-/healthy", any(healthy))
+        .route("/-/reload", get(reload).post(reload))
+        .route("/metrics", any(metrics))
+        .route("/api/v0/web/components", any(components))
+        .route("/api/v0/web/components/{*id}", any(component))
+        .with_state(controller)
+}
+
+/// Binds `addr` (an error when the address is taken) and serves until `shutdown`.
+pub async fn serve(addr: &str, controller: Controller, shutdown: CancellationToken) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let app = router(controller);
+    let handle = tokio::spawn(async move {
+        let result = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "HTTP server failed");
+        }
+    });
+    Ok((local, handle))
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body.into()).into_response()
+}
+
+async fn ready(State(c): State<Controller>) -> Response {
+    if c.is_ready() {
+        text(StatusCode::OK, "Alloy is ready.\n")
+    } else {
+        text(StatusCode::SERVICE_UNAVAILABLE, "Alloy is not ready.\n")
+    }
+}
+
+/// Lists component *names* whose health is unhealthy (exited and unknown do not count).
+async fn healthy(State(c): State<Controller>) -> Response {
+    let bad: Vec<String> = c.components().into_iter().filter(|i| i.health.state == HealthState::Unhealthy).map(|i| i.name).collect();
+    if bad.is_empty() {
+        text(StatusCode::OK, "All Alloy components are healthy.\n")
+    } else {
+        text(StatusCode::INTERNAL_SERVER_ERROR, format!("unhealthy components: {}\n", bad.join(", ")))
+    }
+}
+
+async fn reload(State(c): State<Controller>) -> Response {
+    tracing::info!("reload requested via /-/reload endpoint");
+    match c.load().await {
+        Ok(()) => {
+            tracing::info!("config reloaded");
+            text(StatusCode::OK, "config reloaded\n")
+        }
+        Err(e) => {
+            tracing::error!(err = %e, "failed to reload config");
+            text(StatusCode::BAD_REQUEST, format!("{e}\n"))
+        }
+    }
+}
+
+async fn metrics(State(c): State<Controller>) -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], c.registry().render()).into_response()
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn components(State(c): State<Controller>) -> Response {
+    let list: Vec<api::ComponentJson> = c.components().iter().map(api::ComponentJson::from_info).collect();
+    json(StatusCode::OK, serde_json::to_string(&list).unwrap_or_else(|_| "[]".into()))
+}
+
+async fn component(State(c): State<Controller>, Path(id): Path<String>) -> Response {
+    match c.component(&id) {
+        Some(info) => json(StatusCode::OK, serde_json::to_string(&api::ComponentJson::from_info(&info)).unwrap_or_else(|_| "{}".into())),
+        None => text(StatusCode::NOT_FOUND, "404 page not found\n"),
+    }
+}

@@ -1,0 +1,21 @@
+//! `alloy-runtime`: runs a checked Alloy configuration (`alloy run`).
+//!
+//! * [`controller`]: lowers the analyzer's program into a graph of nodes, evaluates them in
+//!   dependency order, builds components through the [`components`] registry, runs them as
+//!   tokio tasks, re-evaluates dependants when exports change, and applies reloads;
+//! * [`component`]: the API components implement and the [`component::Context`] they get;
+//! * [`metrics`]: the process registry served on `/metrics`; [`process`]: resource metrics;
+//! * [`http`]: the HTTP server (`/-/ready`, `/-/healthy`, `/-/reload`, `/metrics`, the web API);
+//! * [`logging`]: the `logging` block's logger.
+
+pub mod component;
+pub mod components;
+pub mod controller;
+pub mod http;
+pub mod logging;
+pub mod metrics;
+pub mod otelcol;
+pub mod process;
+
+pub use component::{BoxFuture, Component, ComponentError, Context, Health, HealthState, Registration};
+pub use controller::{Controller, LoadError, Options, SourceFn};

@@ -1,0 +1,217 @@
+//! The process logger behind the `logging` block: `tracing` events written to standard error
+//! as logfmt or JSON lines (`ts`, `level`, `msg`, then fields), filtered by level. The block
+//! can change level and format at any time (reloads); removing it restores the defaults.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::Layer;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Logfmt,
+    Json,
+}
+
+/// The `logging` block's options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogOptions {
+    pub level: Level,
+    pub format: Format,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        LogOptions { level: Level::INFO, format: Format::Logfmt }
+    }
+}
+
+impl LogOptions {
+    /// From the evaluated block (`level`, `format`; `destination` must be `stderr`).
+    pub fn decode(v: &eval::Value) -> Result<LogOptions, String> {
+        let text = |k: &str| -> Result<String, String> {
+            match v.as_object().and_then(|o| o.get(k).cloned()) {
+                None | Some(eval::Value::Null) => Ok(String::new()),
+                Some(x) => eval::convert::to_str(&x).map(|s| s.to_string_lossy().into_owned()).map_err(|e| format!("{k}: {e}")),
+            }
+        };
+        let level = match text("level")?.as_str() {
+            "" | "info" => Level::INFO,
+            "debug" => Level::DEBUG,
+            "warn" => Level::WARN,
+            "error" => Level::ERROR,
+            other => return Err(format!("unrecognized log level {other:?}")),
+        };
+        let format = match text("format")?.as_str() {
+            "" | "logfmt" => Format::Logfmt,
+            "json" => Format::Json,
+            other => return Err(format!("unrecognized log format {other:?}")),
+        };
+        match text("destination")?.as_str() {
+            "" | "stderr" => {}
+            other => return Err(format!("log destination {other:?} is not supported by this runtime (only \"stderr\")")),
+        }
+        if v.as_object().and_then(|o| o.get("write_to").and_then(|w| w.len())).unwrap_or(0) > 0 {
+            return Err("logging write_to is not supported by this runtime yet".into());
+        }
+        Ok(LogOptions { level, format })
+    }
+}
+
+static LEVEL: AtomicU8 = AtomicU8::new(2);
+static FORMAT: AtomicU8 = AtomicU8::new(0);
+
+fn level_rank(l: &Level) -> u8 {
+    match *l {
+        Level::ERROR => 0,
+        Level::WARN => 1,
+        Level::INFO => 2,
+        Level::DEBUG => 3,
+        Level::TRACE => 4,
+    }
+}
+
+/// Applies the options to every later log line.
+pub fn apply(o: LogOptions) {
+    LEVEL.store(level_rank(&o.level), Ordering::Relaxed);
+    FORMAT.store(if o.format == Format::Json { 1 } else { 0 }, Ordering::Relaxed);
+}
+
+/// Installs the logger as the global `tracing` subscriber (no-op if one is installed).
+pub fn init() {
+    let subscriber = tracing_subscriber::registry().with(AlloyLayer);
+    let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+struct AlloyLayer;
+
+impl<S: Subscriber> Layer<S> for AlloyLayer {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>, _: Context<'_, S>) -> bool {
+        // Only the runtime's and the binary's own events: libraries (salsa, hyper, …) log
+        // internals that are not the user's business.
+        let ours = metadata.target().starts_with("runtime") || metadata.target().starts_with("alloy");
+        ours && level_rank(metadata.level()) <= LEVEL.load(Ordering::Relaxed)
+    }
+
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let level = match *event.metadata().level() {
+            Level::ERROR => "error",
+            Level::WARN => "warn",
+            Level::INFO => "info",
+            _ => "debug",
+        };
+        let line = format_line(FORMAT.load(Ordering::Relaxed) == 1, &rfc3339_nanos(SystemTime::now()), level, &fields.message, &fields.pairs);
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+}
+
+#[derive(Default)]
+struct Fields {
+    message: String,
+    pairs: Vec<(String, String)>,
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message = value.to_string();
+        } else {
+            self.pairs.push((field.name().to_string(), value.to_string()));
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.record_str(field, &format!("{value:?}"));
+    }
+}
+
+/// One log line (with its newline).
+fn format_line(json: bool, ts: &str, level: &str, msg: &str, pairs: &[(String, String)]) -> String {
+    let mut out = String::new();
+    let all = [("ts", ts), ("level", level), ("msg", msg)].into_iter().chain(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    if json {
+        out.push('{');
+        for (i, (k, v)) in all.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(out, "{}:{}", serde_json::Value::from(k), serde_json::Value::from(v));
+        }
+        out.push('}');
+    } else {
+        for (i, (k, v)) in all.enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            let needs_quotes = v.is_empty() || v.chars().any(|c| c == ' ' || c == '"' || c == '=' || c.is_control());
+            if needs_quotes {
+                let _ = write!(out, "{k}={v:?}");
+            } else {
+                let _ = write!(out, "{k}={v}");
+            }
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// UTC RFC 3339 with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano).
+pub(crate) fn rfc3339_nanos(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let mut s = format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}", rem / 3600, (rem / 60) % 60, rem % 60);
+    let nanos = d.subsec_nanos();
+    if nanos > 0 {
+        let frac = format!("{nanos:09}");
+        s.push('.');
+        s.push_str(frac.trim_end_matches('0'));
+    }
+    s.push('Z');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps_are_rfc3339_nano_utc() {
+        let t = UNIX_EPOCH + Duration::new(1_763_721_000, 120_000_000);
+        assert_eq!(rfc3339_nanos(t), "2025-11-21T10:30:00.12Z");
+        assert_eq!(rfc3339_nanos(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn logfmt_and_json_lines() {
+        let pairs = vec![("node_id".to_string(), "local.file.a".to_string())];
+        assert_eq!(format_line(false, "T", "info", "config reloaded", &pairs), "ts=T level=info msg=\"config reloaded\" node_id=local.file.a\n");
+        assert_eq!(format_line(true, "T", "warn", "x", &[]), "{\"ts\":\"T\",\"level\":\"warn\",\"msg\":\"x\"}\n");
+    }
+
+    #[test]
+    fn block_options_are_checked() {
+        let v = eval::eval_source("{level = \"debug\", format = \"json\"}", &eval::Scope::new()).unwrap().0;
+        assert_eq!(LogOptions::decode(&v).unwrap(), LogOptions { level: Level::DEBUG, format: Format::Json });
+        let v = eval::eval_source("{level = \"loud\"}", &eval::Scope::new()).unwrap().0;
+        assert_eq!(LogOptions::decode(&v).unwrap_err(), "unrecognized log level \"loud\"");
+    }
+}

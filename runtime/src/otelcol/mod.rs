@@ -1,0 +1,3 @@
+pub fn registrations() -> Vec<crate::component::Registration> {
+    Vec::new()
+}
