@@ -242,7 +242,8 @@ pub fn write_auth(b: &mut Block, c: &HttpClient) {
             .opt_str("token_url", &o.token_url, "")
             .opt_map("endpoint_params", &o.endpoint_params);
         write_proxy(&mut blk, &o.proxy);
-        blk.opt_block(tls_block(&o.tls));
+        // Alloy's OAuth2 TLS settings are a pointer the converter always fills: `tls_config { }`.
+        blk.block(tls_block(&o.tls));
         b.block(blk);
     }
     b.opt_str("bearer_token", &c.bearer_token, "").opt_str("bearer_token_file", &c.bearer_token_file, "");

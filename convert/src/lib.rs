@@ -10,6 +10,7 @@
 pub mod builder;
 pub mod diag;
 pub mod prometheus;
+pub mod promtail;
 pub mod values;
 pub mod yaml;
 
@@ -101,7 +102,8 @@ pub fn convert(input: &[u8], kind: &str, extra_args: &[String]) -> Conversion {
     }
     match format {
         Format::Prometheus => prometheus::convert(input),
-        Format::Otelcol | Format::Promtail | Format::Static => {
+        Format::Promtail => promtail::convert(input),
+        Format::Otelcol | Format::Static => {
             diags.add(Severity::Critical, format!("the {} converter is not implemented yet", format.as_str()));
             Conversion { output: None, diagnostics: diags }
         }

@@ -1,7 +1,7 @@
 //! Prometheus → Alloy (spec §4): global settings, scrape configs with their service
 //! discovery, relabel and metric-relabel rules, and remote_write.
 
-mod sd;
+pub(crate) mod sd;
 
 use crate::builder::{Block, Expr, File};
 use crate::defaults::{relabel as rd, remote_write as rwd, scrape as sc};
@@ -69,7 +69,7 @@ fn check_max_version(client: &HttpClient, diags: &mut Diagnostics) {
 }
 
 /// A Prometheus duration in nanoseconds; an invalid one is a hard error.
-fn dur(n: &Node, errs: &mut Errors) -> i64 {
+pub(crate) fn dur(n: &Node, errs: &mut Errors) -> i64 {
     let text = yaml::string(n, errs);
     match parse_prom_duration(&text) {
         Some(v) => v,
@@ -392,16 +392,9 @@ fn scrape_config(item: &Node, g: &Global, ctx: &mut Ctx, errs: &mut Errors) -> R
         }
     }
     if let Some(list) = f.get("static_configs") {
-        for group in yaml::seq(list, "[]*targetgroup.Group", errs) {
-            let mut sf = Fields::new(group, "targetgroup.plain", errs);
-            let addrs = sf.get("targets").map(|n| yaml::strings(n, errs)).unwrap_or_default();
-            let labels = sf.get("labels").map(|n| yaml::string_map(n, errs)).unwrap_or_default();
-            sf.finish(errs);
-            for a in addrs {
-                let mut entries = labels.clone();
-                entries.retain(|(k, _)| k != "__address__");
-                entries.push(("__address__".into(), a));
-                targets.push(Expr::Array(vec![Expr::string_map(&entries)]));
+        for group in read_static_groups(list, errs) {
+            for t in group.targets() {
+                targets.push(Expr::Array(vec![Expr::string_map(&t)]));
             }
         }
     }
@@ -482,6 +475,40 @@ fn scrape_config(item: &Node, g: &Global, ctx: &mut Ctx, errs: &mut Errors) -> R
     ctx.scrapes.push(b);
     ctx.infos.push((job, label));
     Ok(())
+}
+
+/// One `static_configs` entry: target addresses and the labels they share.
+pub(crate) struct StaticGroup {
+    pub addresses: Vec<String>,
+    pub labels: Vec<(String, String)>,
+}
+
+impl StaticGroup {
+    /// Each target's label set: the group labels with its `__address__`.
+    pub fn targets(&self) -> Vec<Vec<(String, String)>> {
+        self.addresses
+            .iter()
+            .map(|a| {
+                let mut entries = self.labels.clone();
+                entries.retain(|(k, _)| k != "__address__");
+                entries.push(("__address__".into(), a.clone()));
+                entries
+            })
+            .collect()
+    }
+}
+
+pub(crate) fn read_static_groups(list: &Node, errs: &mut Errors) -> Vec<StaticGroup> {
+    yaml::seq(list, "[]*targetgroup.Group", errs)
+        .iter()
+        .map(|group| {
+            let mut sf = Fields::new(group, "targetgroup.plain", errs);
+            let addresses = sf.get("targets").map(|n| yaml::strings(n, errs)).unwrap_or_default();
+            let labels = sf.get("labels").map(|n| yaml::string_map(n, errs)).unwrap_or_default();
+            sf.finish(errs);
+            StaticGroup { addresses, labels }
+        })
+        .collect()
 }
 
 /// One remote_write entry → an `endpoint` block and its name.

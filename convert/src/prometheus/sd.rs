@@ -308,7 +308,13 @@ pub fn convert(kind: &str, node: &Node, label: &str, errs: &mut Errors) -> Optio
     let mut b = Block::new(name, Some(label));
     for field in fields {
         match field.kind {
-            k @ (K::Http | K::HttpNoAuth | K::HttpDigitalOcean) => write_http(&mut b, k, &http::read_inline(&mut f, errs), &mut diags),
+            k @ (K::Http | K::HttpNoAuth | K::HttpDigitalOcean) => {
+                let mut client = http::read_inline(&mut f, errs);
+                if kind == "consul" {
+                    consul_basic_auth(node, &mut client, errs);
+                }
+                write_http(&mut b, k, &client, &mut diags)
+            }
             K::Tls => {
                 if let Some(n) = f.get(field.key) {
                     b.opt_block(http::tls_block(&http::read_tls(n, errs)));
@@ -345,6 +351,20 @@ pub fn convert(kind: &str, node: &Node, label: &str, errs: &mut Errors) -> Optio
     }
     f.finish(errs);
     Some(Sd { block: b, diags })
+}
+
+/// Prometheus' consul loader turns `username`/`password` into the client's basic auth.
+fn consul_basic_auth(node: &Node, client: &mut HttpClient, errs: &mut Errors) {
+    let text = |k: &str| node.get(k).filter(|n| !n.is_null()).and_then(Node::scalar).unwrap_or_default().to_string();
+    let (username, password) = (text("username"), text("password"));
+    if username.is_empty() && password.is_empty() {
+        return;
+    }
+    if client.basic_auth.is_some() {
+        errs.hard("at most one of consul SD configuration username and password and basic auth can be configured");
+        return;
+    }
+    client.basic_auth = Some(http::BasicAuth { username, password, password_file: String::new() });
 }
 
 const REFRESH_AZURE: i64 = 5 * 60 * 1_000_000_000;
