@@ -105,3 +105,17 @@ fn no_input_panics() {
         }
     }
 }
+
+#[test]
+fn http_headers_are_reported_not_dropped() {
+    let src = b"scrape_configs:\n  - job_name: x\n    http_headers:\n      X-Scope-OrgID:\n        values: [a]\n    static_configs:\n      - targets: [a:1]\nremote_write:\n  - url: http://r\n    http_headers:\n      X-Token:\n        secrets: [s]\n";
+    let c = convert(src, "prometheus", &[]);
+    assert_eq!(
+        non_info(&c),
+        "(Error) The converter does not support converting the provided HTTP Client http_headers config.\n\
+         (Error) The converter does not support converting the provided HTTP Client http_headers config.\n"
+    );
+    let c = convert(b"clients:\n  - url: http://loki\n    http_headers:\n      X-A:\n        values: [b]\ntracing: {enabled: false}\nserver: {register_instrumentation: false}\n", "promtail", &[]);
+    assert_eq!(non_info(&c), "(Error) The converter does not support converting the provided HTTP Client http_headers config.\n");
+    assert!(c.output.is_some_and(|o| !o.contains("X-A")));
+}

@@ -94,10 +94,39 @@ fn check(input: &Path, format: &str, leaf: &str) -> Result<(), String> {
             }
         }
     }
+    if let Some(out) = &result.output {
+        if !result.diagnostics.has(convert::Severity::Error) && !result.diagnostics.has(convert::Severity::Critical) {
+            if let Err(why) = round_trip(out) {
+                problems.push(why);
+            }
+        }
+    }
     if problems.is_empty() {
         Ok(())
     } else {
         Err(problems.join("\n"))
+    }
+}
+
+/// A converted file must parse, be formatted already, and pass the analyzer (at the stability
+/// level and with the community components upstream's tests load it with).
+fn round_trip(out: &str) -> Result<(), String> {
+    let formatted = syntax::format::format_source(out.as_bytes()).map_err(|d| format!("converted output does not parse: {d:?}"))?;
+    if formatted.trim_end() != out.trim_end() {
+        return Err(format!("converted output is not formatted:\n{}", first_difference(out, &formatted)));
+    }
+    let options = analyzer::Options { stability: analyzer::Stability::Experimental, community: true };
+    let report = analyzer::check_text("converted.alloy", out, options);
+    let errors: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("    {}: {}", report.lines.line_col(d.span.start), d.message))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("the analyzer rejects the converted output:\n{}", errors.join("\n")))
     }
 }
 

@@ -61,10 +61,18 @@ fn unsupported(diags: &mut Diagnostics, what: &str) {
     diags.add(Severity::Error, format!("The converter does not support converting the provided {what} config."));
 }
 
-/// Alloy's HTTP client has no TLS `max_version`.
-fn check_max_version(client: &HttpClient, diags: &mut Diagnostics) {
+/// Alloy's HTTP client has no TLS `max_version`. Upstream drops `http_headers` without a word;
+/// we report them like the other unsupported client settings.
+pub(crate) fn check_max_version(client: &HttpClient, diags: &mut Diagnostics) {
     if !client.tls.max_version.is_empty() {
         unsupported(diags, "HTTP Client max_version");
+    }
+    check_http_headers(client, diags);
+}
+
+pub(crate) fn check_http_headers(client: &HttpClient, diags: &mut Diagnostics) {
+    if client.has_http_headers {
+        unsupported(diags, "HTTP Client http_headers");
     }
 }
 

@@ -403,6 +403,7 @@ fn docker(s: &mut Scrape, n: &Node, errs: &mut Errors) {
         }
         let client = http::read_inline(&mut f, errs);
         f.finish(errs);
+        crate::prometheus::check_http_headers(&client, s.diags);
 
         let mut d = Block::new("discovery.docker", Some(&label));
         d.attr("host", Expr::str(&host))

@@ -74,6 +74,7 @@ pub fn loki_write(c: &Client, label: &str, max_streams: i64, diags: &mut Diagnos
             format!("failed to parse BatchSize for client config {}: units: invalid size \"{}B\"", c.name, c.batch_size),
         );
     }
+    crate::prometheus::check_http_headers(&c.http, diags);
     let mut e = Block::new("endpoint", None);
     e.opt_str("name", &c.name, "").attr("url", Expr::str(&c.url));
     e.opt_duration("batch_wait", c.batch_wait, BATCH_WAIT);
