@@ -9,6 +9,7 @@
 
 pub mod builder;
 pub mod diag;
+pub mod otelcol;
 pub mod prometheus;
 pub mod promtail;
 pub mod values;
@@ -103,7 +104,8 @@ pub fn convert(input: &[u8], kind: &str, extra_args: &[String]) -> Conversion {
     match format {
         Format::Prometheus => prometheus::convert(input),
         Format::Promtail => promtail::convert(input),
-        Format::Otelcol | Format::Static => {
+        Format::Otelcol => otelcol::convert(input, true),
+        Format::Static => {
             diags.add(Severity::Critical, format!("the {} converter is not implemented yet", format.as_str()));
             Conversion { output: None, diagnostics: diags }
         }
@@ -113,12 +115,20 @@ pub fn convert(input: &[u8], kind: &str, extra_args: &[String]) -> Conversion {
 /// Converts without the otelcol converter's validation and environment-variable rewrite
 /// (upstream's `ConvertWithoutValidation`); other formats convert as usual.
 pub fn convert_without_validation(input: &[u8], kind: &str) -> Conversion {
+    if kind == "otelcol" {
+        return otelcol::convert(input, false);
+    }
     convert(input, kind, &[])
 }
 
 /// Renders a finished file: duplicate-label Criticals, then the formatter's output (a print
 /// failure is an Error and leaves the raw text). Appends to `diags`.
 pub(crate) fn finish(file: &builder::File, diags: &mut Diagnostics) -> Option<String> {
+    finish_with(file, diags, str::to_string)
+}
+
+/// [`finish`], with `rewrite` applied to the raw text before it is printed.
+pub(crate) fn finish_with(file: &builder::File, diags: &mut Diagnostics, rewrite: impl FnOnce(&str) -> String) -> Option<String> {
     let mut seen = std::collections::HashSet::new();
     for b in &file.blocks {
         let name = b.full_name();
@@ -133,6 +143,7 @@ pub(crate) fn finish(file: &builder::File, diags: &mut Diagnostics) -> Option<St
     if raw.is_empty() {
         return None;
     }
+    let raw = rewrite(&raw);
     match builder::pretty_print(&raw) {
         Ok(text) => Some(text),
         Err(e) => {

@@ -1,0 +1,356 @@
+//! Loading a collector config as upstream's confmap does: `${...}` references (only the `env`
+//! scheme, kept as text for the later rewrite), `$$` unescaping, strict top-level keys, known
+//! component types, and the collector's own `Validate` checks.
+
+use crate::yaml::{self, Kind, Node};
+
+use super::components::{self, CKind};
+
+/// One component definition: its ID (`type[/name]`) and its YAML (null when empty).
+#[derive(Clone, Debug)]
+pub struct Def {
+    pub id: String,
+    pub node: Node,
+}
+
+impl Def {
+    pub fn ty(&self) -> &str {
+        self.id.split_once('/').map_or(self.id.as_str(), |(t, _)| t)
+    }
+
+    pub fn name(&self) -> &str {
+        self.id.split_once('/').map_or("", |(_, n)| n)
+    }
+}
+
+/// One `service.pipelines` entry.
+#[derive(Clone, Debug, Default)]
+pub struct Pipeline {
+    pub signal: String,
+    pub name: String,
+    pub receivers: Vec<String>,
+    pub processors: Vec<String>,
+    pub exporters: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub receivers: Vec<Def>,
+    pub processors: Vec<Def>,
+    pub exporters: Vec<Def>,
+    pub connectors: Vec<Def>,
+    pub extensions: Vec<Def>,
+    pub service_extensions: Vec<String>,
+    pub pipelines: Vec<Pipeline>,
+    pub telemetry: Node,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            receivers: Vec::new(),
+            processors: Vec::new(),
+            exporters: Vec::new(),
+            connectors: Vec::new(),
+            extensions: Vec::new(),
+            service_extensions: Vec::new(),
+            pipelines: Vec::new(),
+            telemetry: Node::null(0, 0),
+        }
+    }
+}
+
+impl Config {
+    pub fn defs(&self, kind: CKind) -> &[Def] {
+        match kind {
+            CKind::Receiver => &self.receivers,
+            CKind::Processor => &self.processors,
+            CKind::Exporter => &self.exporters,
+            CKind::Connector => &self.connectors,
+            CKind::Extension => &self.extensions,
+        }
+    }
+
+    pub fn find(&self, kind: CKind, id: &str) -> Option<&Def> {
+        self.defs(kind).iter().find(|d| d.id == id)
+    }
+
+    pub fn is_connector(&self, id: &str) -> bool {
+        self.find(CKind::Connector, id).is_some()
+    }
+}
+
+const GET: &str = "failed to get otelcol config: ";
+const UNMARSHAL: &str = "decoding failed due to the following error(s):\n\n";
+
+/// Reads and checks `src`; an error is the Critical's full text.
+pub fn load(src: &[u8], validate: bool) -> Result<Config, String> {
+    let mut root = yaml::parse(src).map_err(|e| format!("{GET}cannot resolve the configuration: {e}"))?;
+    resolve_refs(&mut root).map_err(|e| format!("{GET}cannot resolve the configuration: {e}"))?;
+    let cfg = decode(&root).map_err(|e| format!("{GET}cannot unmarshal the configuration: {e}"))?;
+    if validate {
+        check(&cfg).map_err(|e| format!("failed to validate config: {e}"))?;
+    }
+    Ok(cfg)
+}
+
+/// Applies confmap's reference rules to every scalar value.
+fn resolve_refs(n: &mut Node) -> Result<(), String> {
+    match &mut n.kind {
+        Kind::Scalar { text, .. } => {
+            if text.contains('$') {
+                *text = resolve(text)?;
+            }
+        }
+        Kind::Seq(items) => {
+            for i in items {
+                resolve_refs(i)?;
+            }
+        }
+        Kind::Map(entries) => {
+            for (_, v) in entries {
+                resolve_refs(v)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_scheme(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.len() >= 2
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+}
+
+/// `$$` is a literal `$`; `${env:X}` and `${X}` stay as `${env:X}` text (upstream's env provider
+/// never reads the environment); any other scheme is an error.
+pub fn resolve(s: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        rest = &rest[pos..];
+        if let Some(after) = rest.strip_prefix("$$") {
+            out.push('$');
+            rest = after;
+            continue;
+        }
+        let Some(body_start) = rest.strip_prefix("${") else {
+            out.push('$');
+            rest = &rest[1..];
+            continue;
+        };
+        let mut depth = 1;
+        let mut end = None;
+        for (i, c) in body_start.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else {
+            out.push_str(rest);
+            rest = "";
+            break;
+        };
+        let inner = &body_start[..end];
+        let opaque = match inner.split_once(':') {
+            Some((scheme, value)) if is_scheme(scheme) && !value.starts_with('-') => {
+                if scheme != "env" {
+                    return Err(format!("scheme {scheme:?} is not supported for uri {inner:?}"));
+                }
+                value
+            }
+            _ => inner,
+        };
+        out.push_str("${env:");
+        out.push_str(opaque);
+        out.push('}');
+        rest = &body_start[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn entries(n: &Node) -> &[(Node, Node)] {
+    match &n.kind {
+        Kind::Map(e) => e,
+        _ => &[],
+    }
+}
+
+fn strings(n: Option<&Node>) -> Vec<String> {
+    match n.map(|n| &n.kind) {
+        Some(Kind::Seq(items)) => items.iter().map(super::schema::text).collect(),
+        Some(Kind::Scalar { .. }) => n.map(super::schema::text).filter(|s| !s.is_empty()).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn invalid_keys(ty: &str, bad: &mut [String]) -> String {
+    bad.sort();
+    format!("{UNMARSHAL}'{ty}' has invalid keys: {}", bad.join(", "))
+}
+
+fn decode(root: &Node) -> Result<Config, String> {
+    let mut cfg = Config::default();
+    let mut bad = Vec::new();
+    for (k, v) in entries(root) {
+        let key = super::schema::text(k);
+        let kind = match key.as_str() {
+            "receivers" => CKind::Receiver,
+            "processors" => CKind::Processor,
+            "exporters" => CKind::Exporter,
+            "connectors" => CKind::Connector,
+            "extensions" => CKind::Extension,
+            "service" => {
+                decode_service(v, &mut cfg)?;
+                continue;
+            }
+            _ => {
+                bad.push(key);
+                continue;
+            }
+        };
+        let defs = decode_defs(&key, kind, v)?;
+        match kind {
+            CKind::Receiver => cfg.receivers = defs,
+            CKind::Processor => cfg.processors = defs,
+            CKind::Exporter => cfg.exporters = defs,
+            CKind::Connector => cfg.connectors = defs,
+            CKind::Extension => cfg.extensions = defs,
+        }
+    }
+    if !bad.is_empty() {
+        return Err(invalid_keys("otelcol.configSettings", &mut bad));
+    }
+    Ok(cfg)
+}
+
+fn decode_defs(section: &str, kind: CKind, n: &Node) -> Result<Vec<Def>, String> {
+    let mut defs = Vec::new();
+    for (k, v) in entries(n) {
+        let id = super::schema::text(k);
+        let def = Def { id: id.clone(), node: v.clone() };
+        let ty = def.ty();
+        if ty.is_empty() || id.ends_with('/') {
+            return Err(format!("{UNMARSHAL}error decoding '{section}': the part of the ID before the '/' and the part after it must be non-empty: {id:?}"));
+        }
+        if components::lookup(kind, ty).is_none() {
+            if ty == "logging" {
+                return Err(format!("{UNMARSHAL}error decoding '{section}': the logging exporter has been deprecated, use the debug exporter instead"));
+            }
+            let valid = components::types(kind).join(" ");
+            return Err(format!("{UNMARSHAL}error decoding '{section}': unknown type: {ty:?} for id: {id:?} (valid values: [{valid}])"));
+        }
+        defs.push(def);
+    }
+    Ok(defs)
+}
+
+fn decode_service(n: &Node, cfg: &mut Config) -> Result<(), String> {
+    let mut bad = Vec::new();
+    for (k, v) in entries(n) {
+        match super::schema::text(k).as_str() {
+            "extensions" => cfg.service_extensions = strings(Some(v)),
+            "telemetry" => cfg.telemetry = v.clone(),
+            "pipelines" => {
+                for (pk, pv) in entries(v) {
+                    let id = super::schema::text(pk);
+                    let (signal, name) = id.split_once('/').map_or((id.as_str(), ""), |(s, n)| (s, n));
+                    let mut p = Pipeline { signal: signal.to_string(), name: name.to_string(), ..Pipeline::default() };
+                    let mut pbad = Vec::new();
+                    for (fk, fv) in entries(pv) {
+                        match super::schema::text(fk).as_str() {
+                            "receivers" => p.receivers = strings(Some(fv)),
+                            "processors" => p.processors = strings(Some(fv)),
+                            "exporters" => p.exporters = strings(Some(fv)),
+                            other => pbad.push(other.to_string()),
+                        }
+                    }
+                    if !pbad.is_empty() {
+                        return Err(invalid_keys("pipelines.PipelineConfig", &mut pbad));
+                    }
+                    cfg.pipelines.push(p);
+                }
+            }
+            other => bad.push(other.to_string()),
+        }
+    }
+    if !bad.is_empty() {
+        return Err(invalid_keys("service", &mut bad));
+    }
+    cfg.pipelines.sort_by(|a, b| (a.name.as_str(), a.signal.as_str()).cmp(&(b.name.as_str(), b.signal.as_str())));
+    Ok(())
+}
+
+/// The collector's top-level `Validate`.
+fn check(cfg: &Config) -> Result<(), String> {
+    if cfg.receivers.is_empty() && cfg.exporters.is_empty() && cfg.processors.is_empty() && cfg.connectors.is_empty() && cfg.extensions.is_empty() {
+        return Err("empty configuration file".into());
+    }
+    if cfg.receivers.is_empty() {
+        return Err("no receiver configuration specified in config".into());
+    }
+    if cfg.exporters.is_empty() {
+        return Err("no exporter configuration specified in config".into());
+    }
+    for c in &cfg.connectors {
+        for (kind, what) in [(CKind::Exporter, "exporter"), (CKind::Receiver, "receiver")] {
+            if cfg.find(kind, &c.id).is_some() {
+                return Err(format!(
+                    "connectors::{0}: ambiguous ID: Found both {0:?} {what} and {0:?} connector. Change one of the components' IDs to eliminate ambiguity (e.g. rename {0:?} connector to \"{0}/connector\")",
+                    c.id
+                ));
+            }
+        }
+    }
+    for e in &cfg.service_extensions {
+        if cfg.find(CKind::Extension, e).is_none() {
+            return Err(format!("service::extensions: references extension {e:?} which is not configured"));
+        }
+    }
+    for p in &cfg.pipelines {
+        let pid = if p.name.is_empty() { p.signal.clone() } else { format!("{}/{}", p.signal, p.name) };
+        for r in &p.receivers {
+            if cfg.find(CKind::Receiver, r).is_none() && !cfg.is_connector(r) {
+                return Err(format!("service::pipelines::{pid}: references receiver {r:?} which is not configured"));
+            }
+        }
+        for r in &p.processors {
+            if cfg.find(CKind::Processor, r).is_none() {
+                return Err(format!("service::pipelines::{pid}: references processor {r:?} which is not configured"));
+            }
+        }
+        for r in &p.exporters {
+            if cfg.find(CKind::Exporter, r).is_none() && !cfg.is_connector(r) {
+                return Err(format!("service::pipelines::{pid}: references exporter {r:?} which is not configured"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references() {
+        assert_eq!(resolve("${env:X}").unwrap(), "${env:X}");
+        assert_eq!(resolve("${X}").unwrap(), "${env:X}");
+        assert_eq!(resolve("pa$$word").unwrap(), "pa$word");
+        assert_eq!(resolve("$${env:X}").unwrap(), "${env:X}");
+        assert_eq!(resolve("${env:X:-a{b}}").unwrap(), "${env:X:-a{b}}");
+        assert_eq!(resolve("http://${env:H}:4317").unwrap(), "http://${env:H}:4317");
+        assert_eq!(resolve("${wow:X}").unwrap_err(), "scheme \"wow\" is not supported for uri \"wow:X\"");
+    }
+}

@@ -1,0 +1,221 @@
+//! Pipeline groups, emission order, labels and `output` wiring (spec §3.2–3.4).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::builder::{Block, Expr, File, Stmt};
+use crate::diag::{Diagnostics, Severity};
+use crate::values::sanitize_identifier;
+
+use super::components::{self, CKind, Output};
+use super::config::{Config, Def, Pipeline};
+use super::{schema, Ctx};
+
+const SIGNALS: [&str; 3] = ["metrics", "logs", "traces"];
+
+/// The pipelines sharing one name, by signal.
+#[derive(Default)]
+struct Group<'a> {
+    name: String,
+    by_signal: HashMap<&'a str, &'a Pipeline>,
+}
+
+impl<'a> Group<'a> {
+    fn pipeline(&self, signal: &str) -> Option<&'a Pipeline> {
+        self.by_signal.get(signal).copied()
+    }
+
+    /// The first-occurrence merge of one list over metrics, logs, traces.
+    fn merged(&self, list: impl Fn(&'a Pipeline) -> &'a [String]) -> Vec<&'a str> {
+        let mut out: Vec<&str> = Vec::new();
+        for s in SIGNALS {
+            if let Some(p) = self.pipeline(s) {
+                for id in list(p) {
+                    if !out.contains(&id.as_str()) {
+                        out.push(id);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A component's label from its group and ID name.
+pub fn label(group: &str, name: &str) -> String {
+    let raw = if group.is_empty() && name.is_empty() {
+        "default".to_string()
+    } else {
+        format!("{}_{}", if group.is_empty() { "default" } else { group }, if name.is_empty() { "default" } else { name })
+    };
+    // Labels built this way always contain `_` or are `default`, never a bare keyword.
+    sanitize_identifier(&raw).unwrap_or(raw)
+}
+
+fn groups(cfg: &Config) -> Result<Vec<Group<'_>>, String> {
+    let mut by_name: BTreeMap<&str, Group> = BTreeMap::new();
+    for p in &cfg.pipelines {
+        if !SIGNALS.contains(&p.signal.as_str()) {
+            return Err(format!("failed to interpret config: unknown pipeline type {:?}", p.signal));
+        }
+        let g = by_name.entry(&p.name).or_insert_with(|| Group { name: p.name.clone(), ..Group::default() });
+        g.by_signal.insert(&p.signal, p);
+    }
+    Ok(by_name.into_values().collect())
+}
+
+fn def_name(id: &str) -> &str {
+    id.split_once('/').map_or("", |(_, n)| n)
+}
+
+fn def_ty(id: &str) -> &str {
+    id.split_once('/').map_or(id, |(t, _)| t)
+}
+
+/// `<alloy name>.<label>.input` of an exporter or connector in `group`.
+fn input_of(cfg: &Config, group: &str, id: &str) -> Option<Expr> {
+    let kind = if cfg.is_connector(id) { CKind::Connector } else { CKind::Exporter };
+    let conv = components::lookup(kind, def_ty(id))?;
+    Some(Expr::raw(format!("{}.{}.input", conv.alloy, label(group, def_name(id)))))
+}
+
+/// Where a receiver, connector or processor sends `signal` in the group's pipeline.
+fn destinations(cfg: &Config, g: &Group, signal: &str, id: &str, as_processor: bool) -> Vec<Expr> {
+    let Some(p) = g.pipeline(signal) else { return Vec::new() };
+    let next_processor = if as_processor {
+        match p.processors.iter().position(|x| x == id) {
+            Some(i) => p.processors.get(i + 1),
+            None => return Vec::new(),
+        }
+    } else {
+        if !p.receivers.iter().any(|x| x == id) {
+            return Vec::new();
+        }
+        p.processors.first()
+    };
+    match next_processor {
+        Some(proc_id) => components::lookup(CKind::Processor, def_ty(proc_id))
+            .map(|c| vec![Expr::raw(format!("{}.{}.input", c.alloy, label(&g.name, def_name(proc_id))))])
+            .unwrap_or_default(),
+        None => p.exporters.iter().filter_map(|e| input_of(cfg, &g.name, e)).collect(),
+    }
+}
+
+fn output_block(dests: [Vec<Expr>; 3]) -> Block {
+    let mut out = Block::new("output", None);
+    for (signal, d) in SIGNALS.iter().zip(dests) {
+        if !d.is_empty() {
+            out.attr(signal, Expr::Array(d));
+        }
+    }
+    out
+}
+
+/// Emits every converted component in upstream's order into `file`.
+pub fn emit(cfg: &Config, file: &mut File, diags: &mut Diagnostics) -> Result<(), String> {
+    let groups = groups(cfg)?;
+
+    // Extensions, in `service.extensions` order, labelled without a group.
+    let mut extensions = HashMap::new();
+    for id in &cfg.service_extensions {
+        if let Some(conv) = components::lookup(CKind::Extension, def_ty(id)) {
+            extensions.insert(id.clone(), format!("{}.{}", conv.alloy, label("", def_name(id))));
+        }
+    }
+    for id in &cfg.service_extensions {
+        if let Some(def) = cfg.find(CKind::Extension, id) {
+            append(cfg, CKind::Extension, def, "", None, &extensions, file, diags);
+        }
+    }
+
+    // Receivers belong to the first group (and list) that mentions them.
+    let mut seen = HashSet::new();
+    let mut owned: Vec<Vec<&str>> = Vec::new();
+    for g in &groups {
+        let mut lists: HashMap<&str, Vec<&str>> = HashMap::new();
+        for s in ["metrics", "traces", "logs"] {
+            let mut kept = Vec::new();
+            if let Some(p) = g.pipeline(s) {
+                for r in &p.receivers {
+                    if cfg.is_connector(r) {
+                        continue;
+                    }
+                    if seen.insert(r.as_str()) {
+                        kept.push(r.as_str());
+                    }
+                }
+            }
+            lists.insert(s, kept);
+        }
+        let mut merged: Vec<&str> = Vec::new();
+        for s in SIGNALS {
+            for r in &lists[s] {
+                if !merged.contains(r) {
+                    merged.push(r);
+                }
+            }
+        }
+        owned.push(merged);
+    }
+
+    for (g, receivers) in groups.iter().zip(&owned) {
+        for id in receivers {
+            let Some(def) = cfg.find(CKind::Receiver, id) else { continue };
+            // A receiver's output gathers destinations from every group.
+            let dests = SIGNALS.map(|s| groups.iter().flat_map(|g2| destinations(cfg, g2, s, id, false)).collect());
+            append(cfg, CKind::Receiver, def, &g.name, Some(dests), &extensions, file, diags);
+        }
+        for id in g.merged(|p| &p.processors) {
+            let Some(def) = cfg.find(CKind::Processor, id) else { continue };
+            let dests = SIGNALS.map(|s| destinations(cfg, g, s, id, true));
+            append(cfg, CKind::Processor, def, &g.name, Some(dests), &extensions, file, diags);
+        }
+        for id in g.merged(|p| &p.exporters) {
+            if cfg.is_connector(id) {
+                continue;
+            }
+            let Some(def) = cfg.find(CKind::Exporter, id) else { continue };
+            append(cfg, CKind::Exporter, def, &g.name, None, &extensions, file, diags);
+        }
+        let mut connectors: Vec<&Def> = cfg.connectors.iter().collect();
+        connectors.sort_by(|a, b| a.id.cmp(&b.id));
+        for def in connectors {
+            let dests = SIGNALS.map(|s| destinations(cfg, g, s, &def.id, false));
+            append(cfg, CKind::Connector, def, &g.name, Some(dests), &extensions, file, diags);
+        }
+    }
+    Ok(())
+}
+
+/// Converts one component and appends it (and any blocks it needs before it).
+#[allow(clippy::too_many_arguments)]
+fn append(
+    _cfg: &Config,
+    kind: CKind,
+    def: &Def,
+    group: &str,
+    output: Option<[Vec<Expr>; 3]>,
+    extensions: &HashMap<String, String>,
+    file: &mut File,
+    diags: &mut Diagnostics,
+) {
+    let Some(conv) = components::lookup(kind, def.ty()) else { return };
+    let label = label(group, def.name());
+    let instance = format!("{}/{}", kind.as_str(), def.id);
+    let mut ctx = Ctx { extensions, instance: instance.clone(), diags: Diagnostics::new() };
+    if let Some(check) = conv.check {
+        check(&def.node, &mut ctx);
+    }
+    if let Some(before) = conv.before {
+        file.blocks.extend(before(&def.node, &label));
+    }
+    let mut block = Block::new(conv.alloy, Some(&label));
+    block.body = schema::render(&(conv.fields)(), &def.node, &mut ctx);
+    if let (Some(dests), Output::Wired) = (output, conv.output) {
+        let picked = conv.signals.map(|s| s.map(|i| dests[i].clone()).unwrap_or_default());
+        block.body.push(Stmt::Block(output_block(picked)));
+    }
+    let full = block.full_name();
+    file.blocks.push(block);
+    diags.extend(ctx.diags);
+    diags.add(Severity::Info, format!("Converted {instance} into {full}"));
+}

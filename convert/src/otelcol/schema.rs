@@ -1,0 +1,417 @@
+//! The table-driven part of the otelcol converter: a component's Alloy arguments described as
+//! fields in Alloy struct order, each with where its value comes from in the collector YAML,
+//! the collector's default (to compute the effective config) and Alloy's default (to leave the
+//! field out, as upstream's builder does when the value equals the default or both are zero).
+
+use crate::builder::{Block, Expr, Stmt};
+use crate::values::{base2_bytes, go_duration};
+use crate::yaml::{Kind, Node};
+
+use super::Ctx;
+
+/// How a field's value is read and printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ty {
+    Str,
+    Bool,
+    Int,
+    Float,
+    /// A Go duration (`5s`, or an integer of nanoseconds), printed as `"5s"`/`"1m0s"`.
+    Dur,
+    /// A byte count printed as `units.Base2Bytes` (`"512KiB"`).
+    Bytes,
+    /// A count of MiB printed as bytes (`max_recv_msg_size_mib: 4` → `"4MiB"`).
+    MiB,
+    Strs,
+    Ints,
+    Floats,
+    /// A map of strings, printed as an object with sorted keys.
+    StrMap,
+    /// Any YAML value, printed as the nearest Alloy value (maps sorted).
+    Any,
+    /// An extension reference: `name` becomes `<alloy>.<label>.handler`.
+    Handler,
+}
+
+/// A hook for parts the tables cannot describe: it gets the field's YAML node (null when
+/// absent) and appends statements.
+pub type Hook = fn(&Node, &mut Ctx, &mut Vec<Stmt>);
+
+#[derive(Clone, Debug)]
+pub enum Shape {
+    Attr(Ty),
+    /// A nested block, printed when any of its fields is.
+    Block(Vec<F>),
+    /// A block that exists when its YAML key is present (even empty), printed then even empty.
+    Present(Vec<F>),
+    /// A block printed even when all its fields are defaults.
+    Always(Vec<F>),
+    /// One block per element of a YAML sequence.
+    Blocks(Vec<F>),
+    /// One block per entry of a YAML map, sorted by key; the key goes to the named attribute.
+    KeyedBlocks(&'static str, Vec<F>),
+    /// The same YAML node read into the enclosing body (Go's `squash`).
+    Squash(Vec<F>),
+    Hook(Hook),
+}
+
+/// One Alloy field.
+#[derive(Clone, Debug)]
+pub struct F {
+    pub name: &'static str,
+    /// The YAML path, `.`-separated; empty means the node itself (for hooks and squash).
+    pub src: &'static str,
+    pub shape: Shape,
+    /// The collector's default as YAML text, used when the YAML has no value.
+    pub otel: Option<&'static str>,
+    /// Alloy's default as YAML text; `None` means the zero value.
+    pub alloy: Option<&'static str>,
+    pub required: bool,
+    /// An empty YAML list counts as absent (the converter substitutes the default).
+    pub nonempty: bool,
+}
+
+impl F {
+    pub fn nonempty(mut self) -> F {
+        self.nonempty = true;
+        self
+    }
+
+    /// The collector's default (when it differs from nothing).
+    pub fn otel(mut self, d: &'static str) -> F {
+        self.otel = Some(d);
+        self
+    }
+
+    /// Alloy's default.
+    pub fn alloy(mut self, d: &'static str) -> F {
+        self.alloy = Some(d);
+        self
+    }
+
+    /// The same default on both sides.
+    pub fn d(self, d: &'static str) -> F {
+        self.otel(d).alloy(d)
+    }
+
+    pub fn src(mut self, s: &'static str) -> F {
+        self.src = s;
+        self
+    }
+
+    pub fn req(mut self) -> F {
+        self.required = true;
+        self
+    }
+}
+
+fn field(name: &'static str, shape: Shape) -> F {
+    F { name, src: name, shape, otel: None, alloy: None, required: false, nonempty: false }
+}
+
+pub fn attr(name: &'static str, ty: Ty) -> F {
+    field(name, Shape::Attr(ty))
+}
+pub fn s(name: &'static str) -> F {
+    attr(name, Ty::Str)
+}
+pub fn b(name: &'static str) -> F {
+    attr(name, Ty::Bool)
+}
+pub fn i(name: &'static str) -> F {
+    attr(name, Ty::Int)
+}
+pub fn fl(name: &'static str) -> F {
+    attr(name, Ty::Float)
+}
+pub fn dur(name: &'static str) -> F {
+    attr(name, Ty::Dur)
+}
+pub fn strs(name: &'static str) -> F {
+    attr(name, Ty::Strs)
+}
+pub fn map(name: &'static str) -> F {
+    attr(name, Ty::StrMap)
+}
+pub fn block(name: &'static str, fields: Vec<F>) -> F {
+    field(name, Shape::Block(fields))
+}
+pub fn present(name: &'static str, fields: Vec<F>) -> F {
+    field(name, Shape::Present(fields))
+}
+pub fn always(name: &'static str, fields: Vec<F>) -> F {
+    field(name, Shape::Always(fields))
+}
+pub fn blocks(name: &'static str, fields: Vec<F>) -> F {
+    field(name, Shape::Blocks(fields))
+}
+pub fn keyed(name: &'static str, key: &'static str, fields: Vec<F>) -> F {
+    field(name, Shape::KeyedBlocks(key, fields))
+}
+pub fn squash(fields: Vec<F>) -> F {
+    F { name: "", src: "", shape: Shape::Squash(fields), otel: None, alloy: None, required: false, nonempty: false }
+}
+pub fn hook(name: &'static str, h: Hook) -> F {
+    field(name, Shape::Hook(h))
+}
+
+/// The node at a `.`-separated path (the node itself for an empty path).
+pub fn at<'a>(node: &'a Node, path: &str) -> Option<&'a Node> {
+    if path.is_empty() {
+        return Some(node);
+    }
+    let mut cur = node;
+    for key in path.split('.') {
+        cur = cur.get(key)?;
+    }
+    Some(cur)
+}
+
+/// `at`, with null values counted as absent.
+pub fn value<'a>(node: &'a Node, path: &str) -> Option<&'a Node> {
+    at(node, path).filter(|n| !n.is_null())
+}
+
+/// Parses a default written as YAML text.
+fn default_node(text: &str) -> Node {
+    crate::yaml::parse(text.as_bytes()).unwrap_or_else(|_| Node::null(0, 0))
+}
+
+/// A typed value, compared to defaults by value as Go's `reflect.DeepEqual` would.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Val {
+    Str(String),
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Dur(i64),
+    Bytes(u64),
+    List(Vec<Val>),
+    Map(Vec<(String, Val)>),
+    /// A raw expression (an extension handler).
+    Raw(String),
+}
+
+impl Val {
+    fn is_zero(&self) -> bool {
+        match self {
+            Val::Str(s) => s.is_empty(),
+            Val::Bool(b) => !b,
+            Val::Int(i) => *i == 0,
+            Val::Float(f) => *f == 0.0,
+            Val::Dur(d) => *d == 0,
+            Val::Bytes(b) => *b == 0,
+            Val::List(l) => l.is_empty(),
+            Val::Map(m) => m.is_empty(),
+            Val::Raw(r) => r.is_empty(),
+        }
+    }
+
+    pub fn expr(&self) -> Expr {
+        match self {
+            Val::Str(s) => Expr::Str(s.clone()),
+            Val::Bool(b) => Expr::Bool(*b),
+            Val::Int(i) => Expr::Int(*i),
+            Val::Float(f) => Expr::Float(*f),
+            Val::Dur(d) => Expr::Str(go_duration(*d)),
+            Val::Bytes(b) => Expr::Str(base2_bytes(*b)),
+            Val::List(l) => Expr::Array(l.iter().map(Val::expr).collect()),
+            Val::Map(m) => Expr::Object(m.iter().map(|(k, v)| (k.clone(), v.expr())).collect()),
+            Val::Raw(r) => Expr::Raw(r.clone()),
+        }
+    }
+}
+
+/// A scalar's text ("" for null and collections).
+pub fn text(n: &Node) -> String {
+    n.scalar().filter(|_| !n.is_null()).unwrap_or_default().to_string()
+}
+
+/// Parses a Go duration (`1m30s`) or a plain integer of nanoseconds.
+pub fn parse_dur(s: &str) -> Option<i64> {
+    if let Ok(n) = s.parse::<i64>() {
+        return Some(n);
+    }
+    eval::decode::Duration::parse(s).ok().map(|d| d.nanos)
+}
+
+fn parse_bool(s: &str) -> bool {
+    matches!(s, "true" | "True" | "TRUE")
+}
+
+/// Go's zero value of a field type.
+fn zero(ty: Ty) -> Val {
+    match ty {
+        Ty::Str | Ty::Handler => Val::Str(String::new()),
+        Ty::Bool => Val::Bool(false),
+        Ty::Int => Val::Int(0),
+        Ty::Float => Val::Float(0.0),
+        Ty::Dur => Val::Dur(0),
+        Ty::Bytes | Ty::MiB => Val::Bytes(0),
+        Ty::Strs | Ty::Ints | Ty::Floats => Val::List(Vec::new()),
+        Ty::StrMap | Ty::Any => Val::Map(Vec::new()),
+    }
+}
+
+/// Reads `n` as a value of type `ty`.
+pub fn typed(n: &Node, ty: Ty, ctx: &mut Ctx) -> Val {
+    let t = text(n);
+    match ty {
+        Ty::Str => Val::Str(t),
+        Ty::Bool => Val::Bool(parse_bool(&t)),
+        Ty::Int => Val::Int(t.parse::<i64>().ok().or_else(|| t.parse::<f64>().ok().map(|f| f as i64)).unwrap_or(0)),
+        Ty::Float => Val::Float(t.parse().unwrap_or(0.0)),
+        Ty::Dur => Val::Dur(parse_dur(&t).unwrap_or(0)),
+        Ty::Bytes => Val::Bytes(t.parse().ok().or_else(|| eval::decode::ByteSize::parse(&t).ok().map(|b| b.0)).unwrap_or(0)),
+        Ty::MiB => Val::Bytes(t.parse::<u64>().unwrap_or(0) << 20),
+        Ty::Strs => list(n, Ty::Str, ctx),
+        Ty::Ints => list(n, Ty::Int, ctx),
+        Ty::Floats => list(n, Ty::Float, ctx),
+        Ty::StrMap => match &n.kind {
+            Kind::Map(entries) => {
+                let mut m: Vec<(String, Val)> = entries.iter().map(|(k, v)| (text(k), Val::Str(text(v)))).collect();
+                m.sort_by(|a, b| a.0.cmp(&b.0));
+                Val::Map(m)
+            }
+            _ => Val::Map(Vec::new()),
+        },
+        Ty::Any => any(n),
+        Ty::Handler => Val::Raw(ctx.handler(&t)),
+    }
+}
+
+fn list(n: &Node, ty: Ty, ctx: &mut Ctx) -> Val {
+    match &n.kind {
+        Kind::Seq(items) => Val::List(items.iter().map(|i| typed(i, ty, ctx)).collect()),
+        _ if n.is_null() => Val::List(Vec::new()),
+        // A single scalar where a list is expected (mapstructure's weak decoding).
+        _ => Val::List(vec![typed(n, ty, ctx)]),
+    }
+}
+
+/// A YAML value as the nearest Alloy value: YAML 1.1 scalars by their plain form.
+pub fn any(n: &Node) -> Val {
+    match &n.kind {
+        Kind::Seq(items) => Val::List(items.iter().map(any).collect()),
+        Kind::Map(entries) => {
+            let mut m: Vec<(String, Val)> = entries.iter().map(|(k, v)| (text(k), any(v))).collect();
+            m.sort_by(|a, b| a.0.cmp(&b.0));
+            Val::Map(m)
+        }
+        Kind::Scalar { text, quoted } => {
+            if *quoted {
+                return Val::Str(text.clone());
+            }
+            match n.tag() {
+                "!!bool" => Val::Bool(parse_bool(text)),
+                "!!int" => Val::Int(text.parse().unwrap_or(0)),
+                "!!float" => Val::Float(text.parse().unwrap_or(0.0)),
+                _ => Val::Str(text.clone()),
+            }
+        }
+    }
+}
+
+/// The field's effective value: the YAML's, else the collector default, else none.
+fn effective(f: &F, node: &Node, ty: Ty, ctx: &mut Ctx) -> Option<Val> {
+    if let Some(n) = value(node, f.src) {
+        let empty_list = matches!(&n.kind, Kind::Seq(items) if items.is_empty());
+        if !(f.nonempty && empty_list) {
+            return Some(typed(n, ty, ctx));
+        }
+    }
+    // An explicitly empty list or map stays empty rather than taking the default.
+    f.otel.map(|d| typed(&default_node(d), ty, ctx))
+}
+
+/// Renders `fields` read from `node` into statements, in table order.
+pub fn render(fields: &[F], node: &Node, ctx: &mut Ctx) -> Vec<Stmt> {
+    render_body(fields, node, ctx).0
+}
+
+/// The statements, and whether any value differs from Alloy's default (a block whose fields
+/// are all defaults is left out, even when it has required attributes).
+fn render_body(fields: &[F], node: &Node, ctx: &mut Ctx) -> (Vec<Stmt>, bool) {
+    let mut out = Vec::new();
+    let mut changed = false;
+    for f in fields {
+        changed |= render_field(f, node, ctx, &mut out);
+    }
+    (out, changed)
+}
+
+fn push_block(out: &mut Vec<Stmt>, name: &str, body: Vec<Stmt>) {
+    out.push(Stmt::Block(Block { name: name.to_string(), label: None, body }));
+}
+
+fn render_field(f: &F, node: &Node, ctx: &mut Ctx, out: &mut Vec<Stmt>) -> bool {
+    let null = Node::null(0, 0);
+    match &f.shape {
+        Shape::Attr(ty) => {
+            // The effective value: the YAML's, else the collector default, else Go's zero.
+            let v = effective(f, node, *ty, ctx).unwrap_or_else(|| zero(*ty));
+            let default = f.alloy.map(|d| typed(&default_node(d), *ty, ctx));
+            let differs = match &default {
+                Some(d) => v != *d && !(v.is_zero() && d.is_zero()),
+                None => !v.is_zero(),
+            };
+            if differs || f.required {
+                out.push(Stmt::Attr(f.name.to_string(), v.expr()));
+            }
+            differs
+        }
+        Shape::Block(fields) | Shape::Always(fields) => {
+            let inner = at(node, f.src).unwrap_or(&null);
+            let (body, changed) = render_body(fields, inner, ctx);
+            if changed || matches!(f.shape, Shape::Always(_)) {
+                push_block(out, f.name, body);
+            }
+            changed
+        }
+        Shape::Present(fields) => match at(node, f.src) {
+            Some(inner) => {
+                let (body, _) = render_body(fields, inner, ctx);
+                push_block(out, f.name, body);
+                true
+            }
+            None => false,
+        },
+        Shape::Blocks(fields) => {
+            let mut any = false;
+            if let Some(Kind::Seq(items)) = at(node, f.src).map(|n| &n.kind) {
+                for item in items {
+                    let (body, _) = render_body(fields, item, ctx);
+                    push_block(out, f.name, body);
+                    any = true;
+                }
+            }
+            any
+        }
+        Shape::KeyedBlocks(key, fields) => {
+            let mut any = false;
+            if let Some(Kind::Map(entries)) = at(node, f.src).map(|n| &n.kind) {
+                let mut entries: Vec<&(Node, Node)> = entries.iter().collect();
+                entries.sort_by_key(|(k, _)| text(k));
+                for (k, v) in entries {
+                    let mut body = vec![Stmt::Attr(key.to_string(), Expr::Str(text(k)))];
+                    body.extend(render_body(fields, v, ctx).0);
+                    push_block(out, f.name, body);
+                    any = true;
+                }
+            }
+            any
+        }
+        Shape::Squash(fields) => {
+            let inner = at(node, f.src).unwrap_or(&null);
+            let (body, changed) = render_body(fields, inner, ctx);
+            out.extend(body);
+            changed
+        }
+        Shape::Hook(h) => {
+            let inner = at(node, f.src).unwrap_or(&null);
+            let before = out.len();
+            h(inner, ctx, out);
+            out.len() > before
+        }
+    }
+}
