@@ -50,8 +50,6 @@ pub enum Shape {
     Blocks(Vec<F>),
     /// One block per entry of a YAML map, sorted by key; the key goes to the named attribute.
     KeyedBlocks(&'static str, Vec<F>),
-    /// The same YAML node read into the enclosing body (Go's `squash`).
-    Squash(Vec<F>),
     Hook(Hook),
 }
 
@@ -148,9 +146,6 @@ pub fn blocks(name: &'static str, fields: Vec<F>) -> F {
 pub fn keyed(name: &'static str, key: &'static str, fields: Vec<F>) -> F {
     field(name, Shape::KeyedBlocks(key, fields))
 }
-pub fn squash(fields: Vec<F>) -> F {
-    F { name: "", src: "", shape: Shape::Squash(fields), otel: None, alloy: None, required: false, nonempty: false }
-}
 pub fn hook(name: &'static str, h: Hook) -> F {
     field(name, Shape::Hook(h))
 }
@@ -160,11 +155,20 @@ pub fn at<'a>(node: &'a Node, path: &str) -> Option<&'a Node> {
     if path.is_empty() {
         return Some(node);
     }
-    let mut cur = node;
-    for key in path.split('.') {
-        cur = cur.get(key)?;
+    // Keys may contain dots themselves (`file.atime`): the longest matching key wins.
+    if let Some(n) = node.get(path) {
+        return Some(n);
     }
-    Some(cur)
+    let mut split = path.len();
+    while let Some(dot) = path[..split].rfind('.') {
+        if let Some(n) = node.get(&path[..dot]) {
+            if let Some(found) = at(n, &path[dot + 1..]) {
+                return Some(found);
+            }
+        }
+        split = dot;
+    }
+    None
 }
 
 /// `at`, with null values counted as absent.
@@ -400,12 +404,6 @@ fn render_field(f: &F, node: &Node, ctx: &mut Ctx, out: &mut Vec<Stmt>) -> bool 
                 }
             }
             any
-        }
-        Shape::Squash(fields) => {
-            let inner = at(node, f.src).unwrap_or(&null);
-            let (body, changed) = render_body(fields, inner, ctx);
-            out.extend(body);
-            changed
         }
         Shape::Hook(h) => {
             let inner = at(node, f.src).unwrap_or(&null);

@@ -73,21 +73,21 @@ fn file_storage() -> Vec<F> {
     vec![
         s("directory").req(),
         dur("timeout").d("1s"),
-        block(
+        always(
             "compaction",
             vec![
-                strs("directory"),
+                s("directory"),
                 b("on_start"),
                 b("on_rebound"),
-                i("rebound_needed_threshold_mib").d("100"),
-                i("rebound_trigger_threshold_mib").d("10"),
-                i("max_transaction_size").d("65536"),
-                dur("check_interval").d("5s"),
+                i("rebound_needed_threshold_mib").otel("100"),
+                i("rebound_trigger_threshold_mib").otel("10"),
+                i("max_transaction_size").otel("65536"),
+                dur("check_interval").otel("5s"),
                 b("cleanup_on_start"),
             ],
         ),
         b("fsync"),
-        b("create_directory"),
+        b("create_directory").alloy("true"),
         s("directory_permissions").d("0750"),
         i("recreate"),
     ]
@@ -120,7 +120,23 @@ fn oauth2() -> Vec<F> {
         s("client_secret"),
         s("client_secret_file"),
         s("token_url"),
-        attr("endpoint_params", Ty::Any),
+        // `url.Values`: every parameter holds a list.
+        hook("endpoint_params", |n, _, out| {
+            if let crate::yaml::Kind::Map(entries) = &n.kind {
+                let mut fields: Vec<(String, Expr)> = entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let list = match any(v) {
+                            Val::List(items) => items,
+                            other => vec![other],
+                        };
+                        (text(k), Expr::Array(list.iter().map(Val::expr).collect()))
+                    })
+                    .collect();
+                fields.sort_by(|a, b| a.0.cmp(&b.0));
+                out.push(Stmt::Attr("endpoint_params".into(), Expr::Object(fields)));
+            }
+        }),
         strs("scopes"),
         tls_client(),
         dur("timeout"),

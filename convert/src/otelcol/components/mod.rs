@@ -118,15 +118,20 @@ pub fn types(kind: CKind) -> Vec<&'static str> {
     v
 }
 
-/// How many collector components have a converter (each counted once, aliases aside).
-pub fn count() -> usize {
-    all().len()
-}
-
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn every_upstream_converter_is_registered() {
-        assert_eq!(super::count(), 59);
+        assert_eq!(all().len(), 59);
+        for kind in [CKind::Receiver, CKind::Processor, CKind::Exporter, CKind::Connector, CKind::Extension] {
+            let mut names = types(kind);
+            let n = names.len();
+            names.dedup();
+            assert_eq!(names.len(), n, "a {} type is registered twice", kind.as_str());
+        }
+        assert_eq!(lookup(CKind::Exporter, "otlp_grpc").map(|c| c.alloy), Some("otelcol.exporter.otlp"));
+        assert_eq!(lookup(CKind::Connector, "service_graph").map(|c| c.alloy), Some("otelcol.connector.servicegraph"));
     }
 }

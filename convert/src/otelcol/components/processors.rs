@@ -20,7 +20,7 @@ pub fn list() -> Vec<Conv> {
         p(&["filter"], "otelcol.processor.filter", filter),
         p(&["groupbyattrs"], "otelcol.processor.groupbyattrs", || vec![strs("keys")]),
         p(&["interval"], "otelcol.processor.interval", || {
-            vec![dur("interval").d("60s"), block("passthrough", vec![b("gauge"), b("summary")])]
+            vec![dur("interval").d("60s"), block("passthrough", vec![b("gauge"), b("summary")]).src("pass_through")]
         }),
         p(&["k8sattributes", "k8s_attributes"], "otelcol.processor.k8sattributes", k8sattributes),
         p(&["memory_limiter"], "otelcol.processor.memory_limiter", || {
@@ -35,10 +35,10 @@ pub fn list() -> Vec<Conv> {
         p(&["metricstarttime", "metric_start_time"], "otelcol.processor.metric_start_time", || {
             vec![s("strategy").d("true_reset_point"), dur("gc_interval").d("10m"), s("start_time_metric_regex")]
         }),
-        p(&["probabilistic_sampler"], "otelcol.processor.probabilistic_sampler", probabilistic_sampler),
+        p(&["probabilistic_sampler"], "otelcol.processor.probabilistic_sampler", probabilistic_sampler).signals([None, Some(1), Some(2)]),
         p(&["redaction"], "otelcol.processor.redaction", redaction),
-        p(&["span"], "otelcol.processor.span", span),
-        p(&["tail_sampling"], "otelcol.processor.tail_sampling", tail_sampling),
+        p(&["span"], "otelcol.processor.span", span).signals([None, None, Some(2)]),
+        p(&["tail_sampling"], "otelcol.processor.tail_sampling", tail_sampling).signals([None, None, Some(2)]),
         p(&["transform"], "otelcol.processor.transform", transform),
     ]
 }

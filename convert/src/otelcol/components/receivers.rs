@@ -32,7 +32,7 @@ pub fn list() -> Vec<Conv> {
         r(&["splunk_hec"], "otelcol.receiver.splunkhec", splunkhec).signals([Some(1), Some(0), None]),
         r(&["syslog"], "otelcol.receiver.syslog", syslog).output(Output::Missing),
         r(&["tcplog"], "otelcol.receiver.tcplog", tcplog).output(Output::Missing),
-        r(&["vcenter"], "otelcol.receiver.vcenter", vcenter).signals([Some(0), None, None]),
+        r(&["vcenter"], "otelcol.receiver.vcenter", vcenter).signals([Some(0), None, Some(2)]),
         r(&["zipkin"], "otelcol.receiver.zipkin", zipkin).signals([None, None, Some(2)]),
     ]
 }
@@ -85,11 +85,11 @@ fn awss3() -> Vec<F> {
                 s("region").d("us-east-1"),
                 s("s3_bucket").req(),
                 s("s3_prefix").req(),
-                s("s3_partition_format").d("year=%Y/month=%m/day=%d/hour=%H/minute=%M"),
+                s("s3_partition_format"),
                 s("s3_partition_timezone"),
                 s("file_prefix"),
                 s("endpoint"),
-                s("endpoint_partition_id").d("aws"),
+                s("endpoint_partition_id"),
                 b("s3_force_path_style"),
             ],
         ),
@@ -152,7 +152,7 @@ fn filelog() -> Vec<F> {
         strs("include").req(),
         strs("exclude"),
         dur("exclude_older_than"),
-        present(
+        always(
             "ordering_criteria",
             vec![
                 s("regex"),
@@ -165,7 +165,7 @@ fn filelog() -> Vec<F> {
         i("max_concurrent_files").d("1024"),
         i("max_batches"),
         s("start_at").d("end"),
-        attr("fingerprint_size", Ty::Bytes).d("1024"),
+        attr("fingerprint_size", Ty::Bytes).otel("1000").alloy("1024"),
         attr("max_log_size", Ty::Bytes).d("1048576"),
         s("encoding").d("utf-8"),
         dur("force_flush_period").d("500ms"),
@@ -173,7 +173,7 @@ fn filelog() -> Vec<F> {
         b("include_file_record_number"),
         s("compression"),
         b("acquire_fs_lock"),
-        present("multiline", vec![s("line_start_pattern"), s("line_end_pattern"), b("omit_pattern")]),
+        always("multiline", vec![s("line_start_pattern"), s("line_end_pattern"), b("omit_pattern")]),
         b("preserve_leading_whitespaces"),
         b("preserve_trailing_whitespaces"),
         present("header", vec![s("pattern").req(), hook("metadata_operators", |_, _, out| {
