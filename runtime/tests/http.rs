@@ -1,0 +1,175 @@
+//! The HTTP API: status codes, bodies and JSON shapes (spec §4), /metrics names (§5).
+
+mod common;
+
+use std::net::SocketAddr;
+
+use common::{eventually, Config};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+/// A minimal HTTP/1.1 client: (status, body).
+async fn request(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    s.write_all(req.as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.expect("read");
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
+    (status, if chunked { dechunk(body) } else { body.to_string() })
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+async fn start(cfg: &Config) -> (runtime::Controller, SocketAddr, CancellationToken) {
+    let c = cfg.controller();
+    let stop = CancellationToken::new();
+    c.load().await.expect("loads");
+    let (addr, _) = runtime::http::serve("127.0.0.1:0", c.clone(), stop.clone()).await.expect("binds");
+    (c, addr, stop)
+}
+
+/// Replaces volatile values (timestamps, temporary paths) for snapshots.
+fn stable(json: &str, cfg: &Config) -> serde_json::Value {
+    let text = json.replace(&cfg.dir.path().display().to_string(), "$DIR");
+    let mut v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if m.contains_key("updatedTime") {
+                    m.insert("updatedTime".into(), "<time>".into());
+                }
+                m.values_mut().for_each(walk);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
+}
+
+#[tokio::test]
+async fn ready_healthy_and_reload() {
+    let cfg = Config::new("local.file \"h_file\" {\n  filename = \"$DIR/a.txt\"\n}\n");
+    std::fs::write(cfg.file("a.txt"), "x").unwrap();
+    let (c, addr, stop) = start(&cfg).await;
+    assert_eq!(request(addr, "GET", "/-/ready").await, (200, "Alloy is ready.\n".into()));
+    eventually("healthy", || c.component("local.file.h_file").is_some_and(|i| i.health.state == runtime::HealthState::Healthy)).await;
+    assert_eq!(request(addr, "GET", "/-/healthy").await, (200, "All Alloy components are healthy.\n".into()));
+
+    std::fs::remove_file(cfg.file("a.txt")).unwrap();
+    eventually("unhealthy", || c.component("local.file.h_file").is_some_and(|i| i.health.state == runtime::HealthState::Unhealthy)).await;
+    assert_eq!(request(addr, "GET", "/-/healthy").await, (500, "unhealthy components: local.file\n".into()));
+
+    std::fs::write(cfg.file("a.txt"), "x").unwrap();
+    assert_eq!(request(addr, "POST", "/-/reload").await, (200, "config reloaded\n".into()));
+    assert_eq!(request(addr, "GET", "/-/reload").await, (200, "config reloaded\n".into()));
+    cfg.write("local.file \"h_file\" {\n  filename = 1 +\n}\n");
+    let (status, body) = request(addr, "POST", "/-/reload").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("config.alloy:3:1: "), "{body}");
+    assert_eq!(request(addr, "PUT", "/-/reload").await.0, 405);
+    stop.cancel();
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn not_ready_before_the_first_load() {
+    let cfg = Config::new("local.file \"nr\" {\n  filename = \"$DIR/missing\"\n}\n");
+    let c = cfg.controller();
+    let stop = CancellationToken::new();
+    let (addr, _) = runtime::http::serve("127.0.0.1:0", c.clone(), stop.clone()).await.expect("binds");
+    assert!(c.load().await.is_err());
+    assert_eq!(request(addr, "GET", "/-/ready").await, (503, "Alloy is not ready.\n".into()));
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn component_list_and_detail_shapes() {
+    let cfg = Config::new(
+        r#"
+local.file "api_src" {
+  filename = "$DIR/path.txt"
+}
+
+local.file "api_secret" {
+  filename  = "$DIR/token.txt"
+  is_secret = true
+}
+
+remote.http "api_echo" {
+  url     = "http://example.com/" + local.file.api_src.content
+  method  = "GET"
+  body    = "payload"
+}
+"#,
+    );
+    std::fs::write(cfg.file("token.txt"), "t0ken").unwrap();
+    std::fs::write(cfg.file("path.txt"), "api").unwrap();
+    let (c, addr, stop) = start(&cfg).await;
+    let (status, list) = request(addr, "GET", "/api/v0/web/components").await;
+    assert_eq!(status, 200);
+    insta::assert_json_snapshot!("component_list", stable(&list, &cfg));
+
+    let (status, detail) = request(addr, "GET", "/api/v0/web/components/local.file.api_secret").await;
+    assert_eq!(status, 200);
+    insta::assert_json_snapshot!("component_detail_local_file", stable(&detail, &cfg));
+    assert!(!detail.contains("t0ken"), "secret leaked: {detail}");
+
+    let (status, detail) = request(addr, "GET", "/api/v0/web/components/remote.http.api_echo").await;
+    assert_eq!(status, 200);
+    // `method` equals its default and is omitted.
+    insta::assert_json_snapshot!("component_detail_echo", stable(&detail, &cfg));
+    assert!(!detail.contains("t0ken"), "secret leaked: {detail}");
+
+    assert_eq!(request(addr, "GET", "/api/v0/web/components/nope.x").await, (404, "404 page not found\n".into()));
+    stop.cancel();
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn metrics_exposes_controller_config_process_and_component_series() {
+    let cfg = Config::new("remote.http \"m_echo\" { url = \"http://x\" }\n");
+    let (c, addr, stop) = start(&cfg).await;
+    runtime::process::register(c.registry());
+    runtime::process::register_build_info(c.registry(), "v0.0.0-test");
+    eventually("the component to run", || common::stats("remote.http.m_echo").runs.load(std::sync::atomic::Ordering::SeqCst) == 1).await;
+    let (status, body) = request(addr, "GET", "/metrics").await;
+    assert_eq!(status, 200);
+    for line in [
+        "alloy_config_last_load_successful 1",
+        "alloy_config_load_failures_total 0",
+        "alloy_component_controller_evaluating{controller_id=\"\",controller_path=\"/\"} 0",
+        "alloy_component_controller_running_components{controller_id=\"\",controller_path=\"/\",health_type=\"healthy\"} 1",
+        "test_echo_runs_total{component_id=\"remote.http.m_echo\",component_path=\"/\"} 1",
+        "# TYPE alloy_component_evaluation_seconds histogram",
+        "# TYPE process_cpu_seconds_total counter",
+    ] {
+        assert!(body.lines().any(|l| l == line), "missing {line:?} in\n{body}");
+    }
+    for name in ["alloy_build_info{", "alloy_config_hash{cluster_name=\"\",sha256=\"", "process_resident_memory_bytes ", "process_start_time_seconds ", "process_open_fds ", "alloy_config_last_load_success_timestamp_seconds "] {
+        assert!(body.lines().any(|l| l.starts_with(name)), "missing {name:?} in\n{body}");
+    }
+    cfg.write("remote.http \"m_echo\" {\n");
+    assert!(c.load().await.is_err());
+    let (_, body) = request(addr, "GET", "/metrics").await;
+    assert!(body.lines().any(|l| l == "alloy_config_last_load_successful 0"), "{body}");
+    assert!(body.lines().any(|l| l == "alloy_config_load_failures_total 1"), "{body}");
+    stop.cancel();
+    c.shutdown().await;
+}
