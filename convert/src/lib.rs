@@ -121,6 +121,37 @@ pub fn convert_without_validation(input: &[u8], kind: &str) -> Conversion {
     convert(input, kind, &[])
 }
 
+/// Reads `input` as YAML and converts it with `build`, which reads the tree strictly into
+/// `errs`. A syntax or reading error is one Critical, `failed to parse <tool> config: …`; an
+/// `Err` from `build` is a Critical with its own text. Otherwise the file is rendered.
+pub(crate) fn convert_yaml(
+    input: &[u8],
+    tool: &str,
+    build: impl FnOnce(&yaml::Node, &mut yaml::Errors) -> Result<(builder::File, Diagnostics), String>,
+) -> Conversion {
+    let mut diags = Diagnostics::new();
+    let critical = |mut diags: Diagnostics, msg: String| {
+        diags.add(Severity::Critical, msg);
+        Conversion { output: None, diagnostics: diags }
+    };
+    let root = match yaml::parse(input) {
+        Ok(n) => n,
+        Err(e) => return critical(diags, format!("failed to parse {tool} config: {e}")),
+    };
+    let mut errs = yaml::Errors::default();
+    let out = build(&root, &mut errs);
+    if let Some(msg) = errs.message() {
+        return critical(diags, format!("failed to parse {tool} config: {msg}"));
+    }
+    let (file, d) = match out {
+        Ok(x) => x,
+        Err(msg) => return critical(diags, msg),
+    };
+    diags.extend(d);
+    let output = finish(&file, &mut diags);
+    Conversion { output, diagnostics: diags }
+}
+
 /// Renders a finished file: duplicate-label Criticals, then the formatter's output (a print
 /// failure is an Error and leaves the raw text). Appends to `diags`.
 pub(crate) fn finish(file: &builder::File, diags: &mut Diagnostics) -> Option<String> {

@@ -136,30 +136,7 @@ struct Ctx {
 }
 
 pub fn convert(input: &[u8]) -> Conversion {
-    let mut diags = Diagnostics::new();
-    let root = match yaml::parse(input) {
-        Ok(n) => n,
-        Err(e) => {
-            diags.add(Severity::Critical, format!("failed to parse Prometheus config: {e}"));
-            return Conversion { output: None, diagnostics: diags };
-        }
-    };
-    let mut errs = Errors::default();
-    let out = build(&root, &mut errs);
-    if let Some(msg) = errs.message() {
-        diags.add(Severity::Critical, format!("failed to parse Prometheus config: {msg}"));
-        return Conversion { output: None, diagnostics: diags };
-    }
-    let (file, d) = match out {
-        Ok(x) => x,
-        Err(msg) => {
-            diags.add(Severity::Critical, msg);
-            return Conversion { output: None, diagnostics: diags };
-        }
-    };
-    diags.extend(d);
-    let output = crate::finish(&file, &mut diags);
-    Conversion { output, diagnostics: diags }
+    crate::convert_yaml(input, "Prometheus", build)
 }
 
 fn build(root: &Node, errs: &mut Errors) -> Result<(File, Diagnostics), String> {

@@ -72,23 +72,7 @@ const DEFAULT_POLL_FREQUENCY: i64 = 250_000_000;
 const DEFAULT_SYNC_PERIOD: i64 = 10_000_000_000;
 
 pub fn convert(input: &[u8]) -> Conversion {
-    let mut diags = Diagnostics::new();
-    let root = match yaml::parse(input) {
-        Ok(n) => n,
-        Err(e) => {
-            diags.add(Severity::Critical, format!("failed to parse Promtail config: {e}"));
-            return Conversion { output: None, diagnostics: diags };
-        }
-    };
-    let mut errs = Errors::default();
-    let (file, d) = build(&root, &mut errs);
-    if let Some(msg) = errs.message() {
-        diags.add(Severity::Critical, format!("failed to parse Promtail config: {msg}"));
-        return Conversion { output: None, diagnostics: diags };
-    }
-    diags.extend(d);
-    let output = crate::finish(&file, &mut diags);
-    Conversion { output, diagnostics: diags }
+    crate::convert_yaml(input, "Promtail", |root, errs| Ok(build(root, errs)))
 }
 
 /// The top-level `server` settings the converter looks at.
