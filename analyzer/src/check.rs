@@ -860,7 +860,7 @@ pub fn stability_message(what: &str, name: &str, level: Stability, min: Stabilit
 /// The namespace of a nested module (a `declare` body or a `foreach` template): its own
 /// top-level names, plus the declares and imports of `outer` it does not define itself (the
 /// first of `outer` wins).
-fn nested_index<'i>(symbols: &model::FileSymbols, outer: impl IntoIterator<Item = &'i ModuleIndex>) -> ModuleIndex {
+pub(crate) fn nested_index<'i>(symbols: &model::FileSymbols, outer: impl IntoIterator<Item = &'i ModuleIndex>) -> ModuleIndex {
     let mut index = model::build_index([symbols], std::path::Path::new("."));
     for o in outer {
         for (k, v) in &o.declares {

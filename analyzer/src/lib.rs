@@ -17,6 +17,7 @@ pub mod catalog;
 pub mod check;
 pub mod db;
 pub mod graph;
+pub mod ide;
 pub mod literal;
 pub mod model;
 pub mod suggest;

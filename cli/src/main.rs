@@ -31,6 +31,8 @@ enum Command {
     Validate(commands::validate::Args),
     /// Run a configuration: its components, the HTTP API, reloads on SIGHUP.
     Run(commands::run::Args),
+    /// Run the language server over standard input and output.
+    Lsp(commands::lsp::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => commands::convert::run(args),
         Command::Validate(args) => commands::validate::run(args),
         Command::Run(args) => commands::run::run(args),
+        Command::Lsp(args) => commands::lsp::run(args),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 pub mod convert;
 pub mod eval;
 pub mod fmt;
+pub mod lsp;
 pub mod report;
 pub mod run;
 pub mod validate;

@@ -1,0 +1,134 @@
+//! Editor queries over an [`Analysis`]: hover, completion, navigation, rename, symbols,
+//! folding, semantic tokens and code actions.
+//!
+//! A [`Snapshot`] is a read-only view of the analysis at one revision. It can be moved to
+//! another thread; when the analysis is edited, queries running on older snapshots are
+//! cancelled (they unwind with [`salsa::Cancelled`], which [`Snapshot::run`] turns into
+//! `Err(Cancelled)`), so requests are always answered from the latest consistent state.
+//!
+//! Positions are byte offsets into a file's text, files are named by the paths given to
+//! [`Analysis::set_files`]; the language server converts both to the protocol's terms.
+
+mod actions;
+mod completion;
+mod context;
+mod hover;
+mod navigation;
+mod schema;
+mod symbols;
+mod tokens;
+mod walk;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use salsa::Setter;
+use syntax::ast::File;
+use syntax::{Diagnostic, LineIndex, Parsed, Span};
+
+use crate::db::{self, SourceFile};
+use crate::model::ModuleIndex;
+use crate::Analysis;
+
+pub use actions::{CodeAction, Edit};
+pub use completion::{CompletionItem, CompletionKind};
+pub use hover::Hover;
+pub use navigation::{Location, RenameError};
+pub use symbols::{Fold, FoldKind, Symbol, SymbolKind};
+pub use tokens::{SemanticToken, TokenType};
+
+/// A query was abandoned because the analysis changed underneath it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the analysis changed while the query ran")]
+pub struct Cancelled;
+
+impl Analysis {
+    /// A read-only view of the current state, for queries on another thread.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot { db: self.db.clone(), ws: self.workspace }
+    }
+
+    /// The directory `import.file` names are resolved against (the workspace directory).
+    pub fn set_base_dir(&mut self, dir: PathBuf) {
+        self.workspace.set_base_dir(&mut self.db).to(dir);
+    }
+
+    /// The paths of the files, in load order.
+    pub fn file_paths(&self) -> Vec<String> {
+        self.workspace.files(&self.db).iter().map(|f| f.path(&self.db).clone()).collect()
+    }
+}
+
+/// A read-only view of an [`Analysis`] at one revision.
+#[derive(Clone)]
+pub struct Snapshot {
+    db: db::Database,
+    ws: db::Workspace,
+}
+
+impl Snapshot {
+    /// Runs a query; `Err(Cancelled)` when the analysis was edited meanwhile.
+    pub fn run<T>(&self, query: impl FnOnce(&Snapshot) -> T) -> Result<T, Cancelled> {
+        salsa::Cancelled::catch(std::panic::AssertUnwindSafe(|| query(self))).map_err(|_| Cancelled)
+    }
+
+    fn source(&self, path: &str) -> Option<SourceFile> {
+        self.ws.files(&self.db).iter().copied().find(|f| f.path(&self.db) == path)
+    }
+
+    fn sources(&self) -> impl Iterator<Item = SourceFile> + '_ {
+        self.ws.files(&self.db).iter().copied()
+    }
+
+    /// The paths of the workspace's files, in load order.
+    pub fn files(&self) -> Vec<String> {
+        self.sources().map(|f| f.path(&self.db).clone()).collect()
+    }
+
+    pub fn text(&self, path: &str) -> Option<&str> {
+        self.source(path).map(|f| f.text(&self.db).as_str())
+    }
+
+    pub fn lines(&self, path: &str) -> Option<&LineIndex> {
+        self.source(path).map(|f| &db::parse(&self.db, f).0.lines)
+    }
+
+    fn parsed(&self, path: &str) -> Option<&Arc<Parsed<File>>> {
+        self.source(path).map(|f| &db::parse(&self.db, f).0)
+    }
+
+    fn index(&self) -> &ModuleIndex {
+        db::module_index(&self.db, self.ws)
+    }
+
+    /// Every diagnostic of one file (parser and analyzer), in source order.
+    pub fn diagnostics(&self, path: &str) -> Option<Vec<Diagnostic>> {
+        let f = self.source(path)?;
+        let mut out = db::file_diagnostics(&self.db, self.ws, f).clone();
+        out.sort_by_key(|d| (d.span.start, d.span.end));
+        Some(out)
+    }
+
+    /// The file formatted by the project's formatter, or `None` when it does not parse.
+    pub fn formatted(&self, path: &str) -> Option<String> {
+        let parsed = self.parsed(path)?;
+        if parsed.has_errors() {
+            return None;
+        }
+        let mut out = syntax::format::format_file(&parsed.tree, &parsed.lines);
+        out.push('\n');
+        Some(out)
+    }
+
+    /// Every file's parse tree with its path, in load order.
+    fn trees(&self) -> impl Iterator<Item = (&str, &Arc<Parsed<File>>)> + '_ {
+        self.sources().map(|f| (f.path(&self.db).as_str(), &db::parse(&self.db, f).0))
+    }
+}
+
+/// A span in a named file.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileSpan {
+    pub path: String,
+    pub span: Span,
+}

@@ -1,0 +1,59 @@
+//! Formatting results as minimal text edits: the formatter's output compared line by line with
+//! the document, so that the editor keeps cursors and folds in untouched lines.
+
+use similar::{DiffOp, TextDiff};
+use syntax::Span;
+
+/// Edits turning `old` into `new`, one per changed run of lines; with `lines` (0-based,
+/// inclusive), only those touching that range of `old`'s lines.
+pub fn line_edits(old: &str, new: &str, lines: Option<(u32, u32)>) -> Vec<(Span, String)> {
+    let starts: Vec<usize> = std::iter::once(0).chain(old.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let line_offset = |l: usize| *starts.get(l).unwrap_or(&old.len());
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    let diff = TextDiff::from_lines(old, new);
+    let mut out = Vec::new();
+    for op in diff.ops() {
+        let (old_range, new_range) = match *op {
+            DiffOp::Equal { .. } => continue,
+            DiffOp::Delete { old_index, old_len, new_index } => (old_index..old_index + old_len, new_index..new_index),
+            DiffOp::Insert { old_index, new_index, new_len } => (old_index..old_index, new_index..new_index + new_len),
+            DiffOp::Replace { old_index, old_len, new_index, new_len } => (old_index..old_index + old_len, new_index..new_index + new_len),
+        };
+        if let Some((first, last)) = lines {
+            let (a, b) = (old_range.start as u32, old_range.end as u32);
+            let touches = if a == b { first <= a && a <= last + 1 } else { a <= last && b > first };
+            if !touches {
+                continue;
+            }
+        }
+        let span = Span::new(line_offset(old_range.start) as u32, line_offset(old_range.end) as u32);
+        let text: String = new_lines.get(new_range).map(|l| l.concat()).unwrap_or_default();
+        out.push((span, text));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(old: &str, edits: &[(Span, String)]) -> String {
+        let mut s = old.to_string();
+        for (span, text) in edits.iter().rev() {
+            s.replace_range(span.range(), text);
+        }
+        s
+    }
+
+    #[test]
+    fn whole_and_ranged() {
+        let old = "a {\nx=1\n}\nb {\ny=2\n}\n";
+        let new = "a {\n\tx = 1\n}\nb {\n\ty = 2\n}\n";
+        let all = line_edits(old, new, None);
+        assert_eq!(apply(old, &all), new);
+        let first = line_edits(old, new, Some((0, 2)));
+        assert_eq!(apply(old, &first), "a {\n\tx = 1\n}\nb {\ny=2\n}\n");
+        // A document without a final newline gets one.
+        assert_eq!(apply("a {}", &line_edits("a {}", "a {}\n", None)), "a {}\n");
+    }
+}
