@@ -67,9 +67,18 @@ pub struct F {
     pub required: bool,
     /// An empty YAML list counts as absent (the converter substitutes the default).
     pub nonempty: bool,
+    /// For a block: its fields' Alloy defaults belong to the parent; once the block differs
+    /// from them it is printed against its own type's defaults, which are zero (upstream's
+    /// nested-block rule, spec §3.5).
+    pub zero_inner: bool,
 }
 
 impl F {
+    pub fn zero_inner(mut self) -> F {
+        self.zero_inner = true;
+        self
+    }
+
     pub fn nonempty(mut self) -> F {
         self.nonempty = true;
         self
@@ -104,7 +113,7 @@ impl F {
 }
 
 fn field(name: &'static str, shape: Shape) -> F {
-    F { name, src: name, shape, otel: None, alloy: None, required: false, nonempty: false }
+    F { name, src: name, shape, otel: None, alloy: None, required: false, nonempty: false, zero_inner: false }
 }
 
 pub fn attr(name: &'static str, ty: Ty) -> F {
@@ -366,7 +375,14 @@ fn render_field(f: &F, node: &Node, ctx: &mut Ctx, out: &mut Vec<Stmt>) -> bool 
         }
         Shape::Block(fields) | Shape::Always(fields) => {
             let inner = at(node, f.src).unwrap_or(&null);
-            let (body, changed) = render_body(fields, inner, ctx);
+            let (mut body, changed) = render_body(fields, inner, ctx);
+            if changed && f.zero_inner {
+                let zeroed: Vec<F> = fields.iter().cloned().map(|mut g| {
+                    g.alloy = None;
+                    g
+                }).collect();
+                body = render_body(&zeroed, inner, ctx).0;
+            }
             if changed || matches!(f.shape, Shape::Always(_)) {
                 push_block(out, f.name, body);
             }

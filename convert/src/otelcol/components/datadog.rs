@@ -44,50 +44,143 @@ pub fn exporter() -> Vec<F> {
 }
 
 pub fn googlecloud() -> Vec<F> {
-    vec![s("project"), s("destination_project_quota"), s("user_agent").d("opentelemetry-collector-contrib {{version}}"), dur("timeout").d("12s"), queue()]
+    let filters = || attr("resource_filters", Ty::Any);
+    vec![
+        queue(),
+        s("project"),
+        b("destination_project_quota"),
+        s("user_agent").d("opentelemetry-collector-contrib {{version}}"),
+        block("impersonate", vec![s("target_principal"), s("subject"), strs("delegates")]),
+        block(
+            "metric",
+            vec![
+                s("prefix").d("workload.googleapis.com"),
+                s("endpoint").d("monitoring.googleapis.com:443"),
+                s("compression"),
+                i("grpc_pool_size"),
+                b("use_insecure"),
+                strs("known_domains").d("[googleapis.com, kubernetes.io, istio.io, knative.dev]"),
+                b("skip_create_descriptor"),
+                b("instrumentation_library_labels").d("true"),
+                b("create_service_timeseries"),
+                i("create_metric_descriptor_buffer_size").d("10"),
+                b("service_resource_labels").d("true"),
+                filters(),
+                b("cumulative_normalization").d("true"),
+                b("sum_of_squared_deviation"),
+                present("experimental_wal", vec![s("directory"), dur("max_backoff")]).src("experimental_wal_config"),
+            ],
+        ),
+        block(
+            "trace",
+            vec![
+                s("endpoint").d("cloudtrace.googleapis.com:443"),
+                i("grpc_pool_size"),
+                b("use_insecure"),
+                attr("attribute_mappings", Ty::Any),
+            ],
+        ),
+        block(
+            "log",
+            vec![
+                s("endpoint").d("logging.googleapis.com:443"),
+                s("compression"),
+                i("grpc_pool_size"),
+                b("use_insecure"),
+                s("default_log_name"),
+                filters(),
+                b("service_resource_labels").d("true"),
+                b("error_reporting_type"),
+            ],
+        ),
+    ]
 }
 
 pub fn googlecloudpubsub() -> Vec<F> {
+    let retry: Vec<F> = retry_fields()
+        .into_iter()
+        .map(|f| if f.name == "randomization_factor" { f.otel("0") } else { f })
+        .collect();
     vec![
+        queue(),
+        block("retry_on_failure", retry),
         s("project"),
         s("user_agent").d("opentelemetry-collector-contrib {{version}}"),
-        s("endpoint"),
-        b("insecure"),
         s("topic").req(),
         s("compression"),
-        s("watermark_behavior").src("watermark.behavior").d("current"),
-        dur("watermark_allowed_drift").src("watermark.allowed_drift"),
+        block("watermark", vec![s("behavior"), dur("allowed_drift")]),
+        s("endpoint"),
+        s("universe_domain"),
+        b("insecure"),
+        block("ordering", vec![b("enabled"), s("from_resource_attribute"), b("remove_resource_attribute")]),
         dur("timeout").d("12s"),
-        queue(),
-        retry(),
     ]
 }
 
 pub fn splunkhec() -> Vec<F> {
     vec![
-        block("client", http_client()).src(""),
+        always(
+            "client",
+            vec![
+                s("endpoint").req(),
+                i("read_buffer_size"),
+                i("write_buffer_size"),
+                dur("timeout").d("15s"),
+                i("max_idle_conns").d("100"),
+                i("max_idle_conns_per_host").otel("100"),
+                i("max_conns_per_host"),
+                dur("idle_conn_timeout").otel("10s").alloy("90s"),
+                b("disable_keep_alives"),
+                b("insecure_skip_verify").src("tls.insecure"),
+                b("force_attempt_http2").d("true"),
+            ],
+        )
+        .src(""),
         queue(),
         retry(),
-        block(
+        always(
             "splunk",
             vec![
-                s("token").req(),
-                s("source"),
-                s("source_type").src("sourcetype"),
-                s("index"),
                 b("log_data_enabled").d("true"),
                 b("profiling_data_enabled").d("true"),
+                // A `configopaque` token prints as `[REDACTED]` in upstream's converter.
+                hook("token", |n, _, out| {
+                    let token = if value(n, "token").is_some() { "[REDACTED]" } else { "" };
+                    out.push(crate::builder::Stmt::Attr("token".into(), crate::builder::Expr::str(token)));
+                })
+                .src(""),
+                s("source"),
+                s("sourcetype"),
+                s("index"),
                 b("disable_compression"),
                 i("max_content_length_logs").d("2097152"),
                 i("max_content_length_metrics").d("2097152"),
                 i("max_content_length_traces").d("2097152"),
                 i("max_event_size").d("5242880"),
-                s("splunk_app_name").d("OpenTelemetry Collector Contrib"),
+                s("splunk_app_name").otel("OpenTelemetry Collector Contrib").alloy("Alloy"),
                 s("splunk_app_version"),
+                block(
+                    "otel_to_hec_fields",
+                    vec![s("severity_text").otel("otel.log.severity.text"), s("severity_number").otel("otel.log.severity.number")],
+                )
+                .src("otel_to_hec_fields"),
+                s("health_path").d("/services/collector/health"),
+                b("health_check_enabled"),
                 b("export_raw"),
-                b("use_multi_metrics_format"),
+                b("use_multi_metric_format"),
+                block("heartbeat", vec![dur("interval"), b("startup")]),
+                block("telemetry", vec![b("enabled"), map("override_metrics_names"), map("extra_attributes")]),
             ],
         )
         .src(""),
+        block(
+            "otel_attrs_to_hec_metadata",
+            vec![
+                s("source").d("com.splunk.source"),
+                s("sourcetype").d("com.splunk.sourcetype"),
+                s("index").d("com.splunk.index"),
+                s("host").d("host.name"),
+            ],
+        ),
     ]
 }

@@ -211,8 +211,11 @@ fn scraper(interval: &'static str) -> Vec<F> {
 }
 
 fn filestats() -> Vec<F> {
-    let metric = |name: &'static str, on: &'static str| block(name, vec![b("enabled").d(on)]);
-    let resource = |name: &'static str| block(name, vec![b("enabled").d("true")]);
+    let metric = |name: &'static str, on: &'static str| block(name, vec![b("enabled").d(on)]).zero_inner();
+    let filters = || vec![s("strict"), s("regexp")];
+    let resource = |name: &'static str| {
+        block(name, vec![b("enabled").d("true"), blocks("metrics_include", filters()), blocks("metrics_exclude", filters())]).zero_inner()
+    };
     let mut v = vec![s("include").req()];
     v.extend(scraper("1m"));
     v.push(block(
@@ -410,7 +413,13 @@ fn solace() -> Vec<F> {
 }
 
 fn splunkhec() -> Vec<F> {
-    let mut v = http_server_with("localhost:8088", "localhost:8088", None);
+    let mut v: Vec<F> = http_server_with("localhost:8088", "localhost:8088", None)
+        .into_iter()
+        .map(|f| match f.name {
+            "write_timeout" | "read_header_timeout" => f.otel("20s"),
+            _ => f,
+        })
+        .collect();
     v.extend([
         s("raw_path").d("/services/collector/raw"),
         s("health_path").d("/services/collector/health"),
