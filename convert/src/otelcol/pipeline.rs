@@ -176,7 +176,10 @@ pub fn emit(cfg: &Config, file: &mut File, diags: &mut Diagnostics) -> Result<()
             let Some(def) = cfg.find(CKind::Exporter, id) else { continue };
             append(cfg, CKind::Exporter, def, &g.name, None, &extensions, file, diags);
         }
-        let mut connectors: Vec<&Def> = cfg.connectors.iter().collect();
+        // Upstream emits every connector for every group, in map order; here only those the
+        // group's pipelines use, sorted by ID.
+        let used = |id: &str| SIGNALS.iter().filter_map(|s| g.pipeline(s)).any(|p| p.receivers.iter().chain(&p.exporters).any(|x| x == id));
+        let mut connectors: Vec<&Def> = cfg.connectors.iter().filter(|d| used(&d.id)).collect();
         connectors.sort_by(|a, b| a.id.cmp(&b.id));
         for def in connectors {
             let dests = SIGNALS.map(|s| destinations(cfg, g, s, &def.id, false));

@@ -124,7 +124,7 @@ fn cumulativetodelta() -> Vec<F> {
 fn filter() -> Vec<F> {
     let conditions = || vec![s("context").req(), strs("conditions"), s("error_mode")];
     vec![
-        s("error_mode").otel("propagate").alloy("ignore"),
+        s("error_mode").d("ignore"),
         block("traces", vec![strs("span"), strs("spanevent")]),
         block("metrics", vec![strs("metric"), strs("datapoint")]),
         block("logs", vec![strs("log_record")]),
@@ -281,7 +281,7 @@ fn tail_sampling() -> Vec<F> {
 fn transform() -> Vec<F> {
     let ctx = || vec![s("context").req(), strs("conditions"), strs("statements").req(), s("error_mode")];
     vec![
-        s("error_mode").otel("propagate").alloy("ignore"),
+        s("error_mode").d("ignore"),
         blocks("trace_statements", ctx()),
         blocks("metric_statements", ctx()),
         blocks("log_statements", ctx()),

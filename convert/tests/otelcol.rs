@@ -1,0 +1,112 @@
+//! OpenTelemetry Collector conversions of the project's own fixtures
+//! (`fixtures/convert/otelcol/*.yaml`), snapshotted with their diagnostics. Every output
+//! converted without Error or Critical diagnostics must parse, be formatted already, and pass
+//! the analyzer.
+
+mod support;
+
+use std::path::Path;
+
+use convert::{convert, convert_without_validation, Severity};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/convert/otelcol").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn criticals(c: &convert::Conversion) -> Vec<String> {
+    c.diagnostics.iter().filter(|d| d.severity == Severity::Critical).map(ToString::to_string).collect()
+}
+
+#[test]
+fn fixtures() {
+    support::snapshot_fixtures("otelcol");
+}
+
+#[test]
+fn the_default_telemetry_warns_and_says_how_it_converted_each_component() {
+    let c = convert(b"receivers: {otlp: {protocols: {grpc: }}}\nexporters: {debug: }\nservice: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}\n", "otelcol", &[]);
+    let all: Vec<String> = c.diagnostics.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        all,
+        [
+            "(Info) console log format is not supported, using default log format",
+            "(Warning) the service/telemetry/logs/sampling configuration is not supported",
+            "(Warning) the service/telemetry/metrics/readers configuration is not supported - to gather Alloy's own telemetry refer to: https://grafana.com/docs/alloy/latest/collect/metamonitoring/",
+            "(Info) Converted receiver/otlp into otelcol.receiver.otlp.default",
+            "(Info) Converted exporter/debug into otelcol.exporter.debug.default",
+        ]
+    );
+}
+
+#[test]
+fn unknown_top_level_keys_are_critical() {
+    let c = convert(b"receivers: {otlp: }\nbad-key: 1\nanother: 2\n", "otelcol", &[]);
+    assert!(c.output.is_none());
+    assert_eq!(
+        criticals(&c),
+        ["(Critical) failed to get otelcol config: cannot unmarshal the configuration: decoding failed due to the following error(s):\n\n'otelcol.configSettings' has invalid keys: another, bad-key"]
+    );
+}
+
+#[test]
+fn unknown_component_types_list_the_valid_ones() {
+    let c = convert(&fixture("unsupported_component.yaml"), "otelcol", &[]);
+    let text = criticals(&c).join("\n");
+    assert!(text.contains("error decoding 'receivers': unknown type: \"prometheus\" for id: \"prometheus\" (valid values: ["), "{text}");
+    assert!(text.contains(" otlp "), "{text}");
+    let c = convert(b"exporters: {logging: }\n", "otelcol", &[]);
+    assert!(criticals(&c)[0].ends_with("the logging exporter has been deprecated, use the debug exporter instead"));
+}
+
+#[test]
+fn broken_yaml_names_line_and_column() {
+    let c = convert(&fixture("broken_yaml.yaml"), "otelcol", &[]);
+    assert!(c.output.is_none());
+    let text = criticals(&c).join("\n");
+    assert!(text.starts_with("(Critical) failed to get otelcol config: cannot resolve the configuration: yaml: line "), "{text}");
+    assert!(text.contains("column "), "{text}");
+}
+
+#[test]
+fn other_reference_schemes_are_critical() {
+    let c = convert(b"receivers: {otlp: {protocols: {grpc: {endpoint: '${file:/x}'}}}}\n", "otelcol", &[]);
+    assert_eq!(
+        criticals(&c),
+        ["(Critical) failed to get otelcol config: cannot resolve the configuration: scheme \"file\" is not supported for uri \"file:/x\""]
+    );
+}
+
+#[test]
+fn the_collectors_validation_runs_unless_skipped() {
+    let src = fixture("undefined_reference.yaml");
+    let c = convert(&src, "otelcol", &[]);
+    assert_eq!(criticals(&c), ["(Critical) failed to validate config: service::pipelines::traces: references exporter \"otlp\" which is not configured"]);
+    // Without validation the dangling exporter is simply not emitted.
+    let c = convert_without_validation(&src, "otelcol");
+    assert!(criticals(&c).is_empty());
+    assert!(c.output.is_some_and(|o| o.contains("otelcol.receiver.otlp \"default\"")));
+}
+
+#[test]
+fn an_extension_missing_from_the_service_is_critical_not_a_panic() {
+    let c = convert(&fixture("missing_extension.yaml"), "otelcol", &[]);
+    assert!(c.output.is_none());
+    assert_eq!(
+        criticals(&c),
+        ["(Critical) exporter/otlp: extension \"basicauth\" is referenced but not enabled in service::extensions"]
+    );
+}
+
+#[test]
+fn unknown_pipeline_signals_are_critical() {
+    let c = convert(b"receivers: {otlp: }\nexporters: {debug: }\nservice: {pipelines: {profiles: {receivers: [otlp], exporters: [debug]}}}\n", "otelcol", &[]);
+    assert_eq!(criticals(&c), ["(Critical) failed to interpret config: unknown pipeline type \"profiles\""]);
+}
+
+#[test]
+fn no_input_panics() {
+    for name in ["pipelines.yaml", "extensions.yaml", "processors.yaml", "receivers.yaml", "env.yaml"] {
+        support::mutate_without_panics(&fixture(name), "otelcol");
+    }
+}

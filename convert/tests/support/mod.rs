@@ -1,0 +1,91 @@
+//! Helpers the converter's fixture tests share: a conversion rendered with its diagnostics for
+//! a snapshot, and the round trip every successful output must pass.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use convert::{convert, Severity};
+
+/// `--- diagnostics` (Info left out) and `--- output` of converting `path` from `format`;
+/// a successful output is also round-tripped.
+pub fn render(path: &Path, format: &str) -> String {
+    let src = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let c = convert(&src, format, &[]);
+    let mut out = String::from("--- diagnostics\n");
+    for d in c.diagnostics.iter().filter(|d| d.severity != Severity::Info) {
+        let _ = writeln!(out, "{d}");
+    }
+    out.push_str("--- output\n");
+    if let Some(text) = &c.output {
+        out.push_str(text);
+        if !c.diagnostics.is_failure(false) {
+            round_trip(path, text);
+        }
+    }
+    out
+}
+
+/// Upstream's known-bad otelcol output (README, differences): four receivers lack their
+/// required `output` block and filelog's `ordering_criteria` may lack `sort_by`.
+fn upstream_defect(line: &str, message: &str) -> bool {
+    const NO_OUTPUT: [&str; 4] =
+        ["otelcol.receiver.filelog ", "otelcol.receiver.fluentforward ", "otelcol.receiver.syslog ", "otelcol.receiver.tcplog "];
+    (message == "missing required block \"output\"" && NO_OUTPUT.iter().any(|c| line.starts_with(c)))
+        || (message == "missing required block \"sort_by\"" && line.trim() == "ordering_criteria { }")
+}
+
+/// The output parses, is formatted already and passes the analyzer.
+pub fn round_trip(path: &Path, text: &str) {
+    let formatted = syntax::format::format_source(text.as_bytes()).unwrap_or_else(|d| panic!("{}: output does not parse: {d:?}", path.display()));
+    assert_eq!(formatted.trim_end(), text.trim_end(), "{}: output is not formatted", path.display());
+    let options = analyzer::Options { stability: analyzer::Stability::Experimental, community: true };
+    let report = analyzer::check_text("converted.alloy", text, options);
+    let lines: Vec<&str> = text.lines().collect();
+    let errors: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .filter(|d| {
+            let line = report.lines.line_col(d.span.start).line as usize;
+            !upstream_defect(lines.get(line.saturating_sub(1)).copied().unwrap_or(""), &d.message)
+        })
+        .map(|d| format!("{}: {}", report.lines.line_col(d.span.start), d.message))
+        .collect();
+    assert!(errors.is_empty(), "{}: the analyzer rejects the output:\n{}\n{text}", path.display(), errors.join("\n"));
+}
+
+/// Snapshots `render` of every `*.yaml` in `fixtures/convert/<format>/`.
+pub fn snapshot_fixtures(format: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/convert").join(format);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(dir.join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    let mut inputs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty(), "no fixtures in {}", dir.display());
+    settings.bind(|| {
+        for path in &inputs {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            insta::assert_snapshot!(format!("fixtures@{name}"), render(path, format));
+        }
+    });
+}
+
+/// Converts truncations and byte mutations of `seed`; none may panic.
+pub fn mutate_without_panics(seed: &[u8], format: &str) {
+    for cut in (0..seed.len()).step_by(3) {
+        let _ = convert(&seed[..cut], format, &[]);
+    }
+    for i in (0..seed.len()).step_by(5) {
+        for b in [b':', b'-', b'[', b'{', b' ', b'\n', b'~', b'$'] {
+            let mut m = seed.to_vec();
+            m[i] = b;
+            let _ = convert(&m, format, &[]);
+        }
+    }
+}
