@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use smol_str::SmolStr;
 use syntax::ast::{self, Block, Expr, Ident, Literal, LiteralKind, Stmt, UnaryOp};
-use syntax::{Diagnostic, LineIndex, Span};
+use syntax::{Diagnostic, Span};
 
 use crate::catalog::{self, Catalog, Stability};
 use crate::graph;
@@ -58,12 +58,14 @@ impl<'s> Scope<'s> {
     }
 }
 
-pub struct Checker<'a> {
+pub struct Checker {
     opts: Options,
     catalog: &'static Catalog,
-    lines: &'a LineIndex,
-    file: &'a str,
     pub diagnostics: Vec<Diagnostic>,
+    /// `(i, offset)`: the message of `diagnostics[i]` ends with the position of `offset`,
+    /// written once the file and the offset's line are known (a checked chunk has neither, so
+    /// that its result stays equal when lines are added above it).
+    pub positions: Vec<(usize, u32)>,
     /// Edges between top-level nodes of the module being checked at the outermost level.
     pub edges: Vec<Edge>,
     /// One per module being checked (root, declare bodies, templates), innermost last.
@@ -78,14 +80,13 @@ struct Frame {
     edges: Vec<Edge>,
 }
 
-impl<'a> Checker<'a> {
-    pub fn new(opts: Options, file: &'a str, lines: &'a LineIndex) -> Self {
+impl Checker {
+    pub fn new(opts: Options) -> Self {
         Checker {
             opts,
             catalog: Catalog::get(),
-            lines,
-            file,
             diagnostics: Vec::new(),
+            positions: Vec::new(),
             edges: Vec::new(),
             frames: Vec::new(),
         }
@@ -97,12 +98,9 @@ impl<'a> Checker<'a> {
         &mut self.diagnostics[n - 1]
     }
 
-    fn pos(&self, span: Span) -> String {
-        let lc = self.lines.line_col(span.start);
-        if self.file.is_empty() { lc.to_string() } else { format!("{}:{lc}", self.file) }
-    }
-
-    /// Checks the root module (one file of it): `index` is the namespace of all its files.
+    /// Checks top-level statements of the root module (one file of it, or a chunk of one):
+    /// `index` is the namespace of all its files. IDs declared twice at the top level are the
+    /// caller's to report, since the two may be in different chunks or files.
     pub fn check_root(&mut self, body: &[Stmt], index: &ModuleIndex) {
         let scope = Scope { levels: vec![Level { index, locals: Vec::new() }] };
         self.frames.push(Frame::default());
@@ -120,12 +118,14 @@ impl<'a> Checker<'a> {
                 }
                 Stmt::Block(b) => {
                     let (id, span) = model::block_id(b);
-                    if let Some(&prev) = first.get(&id) {
-                        let at = self.pos(prev);
-                        self.error(span, "duplicate-id", format!("block ID already declared at {at}"))
-                            .with_related_mut(prev, format!("\"{id}\" first declared here"));
-                    } else {
-                        first.insert(id.clone(), span);
+                    if kind != ModuleKind::Root {
+                        if let Some(&prev) = first.get(&id) {
+                            self.error(span, "duplicate-id", "block ID already declared at ")
+                                .with_related_mut(prev, format!("\"{id}\" first declared here"));
+                            self.positions.push((self.diagnostics.len() - 1, prev.start));
+                        } else {
+                            first.insert(id.clone(), span);
+                        }
                     }
                     if let Some(f) = self.frames.last_mut() {
                         f.node = Some(id);

@@ -1,16 +1,21 @@
 //! The incremental engine: salsa inputs for file texts and tracked queries
-//! parse → symbols → module index → per-file check (diagnostics and references) → graph
-//! edges → cycles → diagnostics.
+//! layout (chunks) → chunk parse → symbols → module index → chunk check (diagnostics and
+//! references) → graph edges → cycles → file diagnostics.
 //!
-//! Queries are shaped so that an edit inside one block recomputes that file's parse and check
-//! only: the symbols of a file have no positions, so they compare equal after a value edit and
-//! everything built from them (the module index, the graph, other files' checks) is reused.
+//! A file is cut into chunks of whole top-level statements ([`crate::chunk`]), interned by
+//! their text. Everything computed from a chunk has positions relative to the chunk, so an
+//! edit changes one chunk: only that chunk is re-parsed and re-checked, and the other chunks'
+//! results (same interned text, same module index) are reused as they are, even when the edit
+//! moved them. The symbols and graph edges of a chunk have no positions at all, so after an
+//! edit inside a block they compare equal and salsa backdates them: the module index, the
+//! cycles and the other files' checks are not recomputed.
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use syntax::ast::{File, Stmt};
-use syntax::{Diagnostic, Parsed};
+use syntax::{Diagnostic, LineIndex, Parsed, Span};
 
 use crate::check::{Checker, Edge, Options};
 use crate::graph::{self, Cycle};
@@ -23,6 +28,10 @@ pub struct SourceFile {
     pub path: String,
     #[returns(ref)]
     pub text: String,
+    /// The chunk size to aim at; 0 for [`crate::chunk::DEFAULT_TARGET`] (tests use tiny ones).
+    #[default]
+    #[returns(copy)]
+    pub chunk_target: u32,
 }
 
 /// The files of the root module (one file, or every `*.alloy` of a directory) and the options.
@@ -45,46 +54,133 @@ pub struct Database {
 #[salsa::db]
 impl salsa::Database for Database {}
 
-/// The syntax tree, parse diagnostics and line index of a file.
+/// A syntax tree, its parse diagnostics and its line index.
 #[derive(Clone, Debug)]
 pub struct ParsedFile(pub Arc<Parsed<File>>);
 
+/// The whole file parsed at once, with absolute positions (for tools that want one tree; the
+/// checks themselves parse chunks).
 #[salsa::tracked(returns(ref), no_eq)]
 pub fn parse(db: &dyn salsa::Database, file: SourceFile) -> ParsedFile {
     ParsedFile(Arc::new(syntax::parse_file(file.text(db).as_bytes())))
 }
 
+/// Where each line of a file starts.
+#[salsa::tracked(returns(ref), no_eq)]
+pub fn line_index(db: &dyn salsa::Database, file: SourceFile) -> LineIndex {
+    LineIndex::new(file.text(db).as_bytes())
+}
+
+/// A run of whole top-level statements of some file; equal texts are one chunk.
+#[salsa::interned(debug)]
+pub struct Chunk<'db> {
+    #[returns(ref)]
+    pub text: String,
+}
+
+/// A chunk and the offset of its first byte in its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, salsa::SalsaValue)]
+pub struct Placed<'db> {
+    pub chunk: Chunk<'db>,
+    pub offset: u32,
+}
+
+/// The chunks of a file, in order, covering its text (see [`crate::chunk`] for why parsing
+/// them one by one is parsing the file).
+#[salsa::tracked(returns(ref))]
+pub fn layout<'db>(db: &'db dyn salsa::Database, file: SourceFile) -> Vec<Placed<'db>> {
+    let text = file.text(db);
+    let target = match file.chunk_target(db) {
+        0 => crate::chunk::DEFAULT_TARGET,
+        n => n as usize,
+    };
+    let ranges = crate::chunk::split(text, target);
+    let mut out = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        let chunk = Chunk::new(db, &text[r.clone()]);
+        let offset = r.start as u32;
+        if r.end < text.len() && !chunk_parse(db, chunk).0.diagnostics.is_empty() {
+            // Not a clean cut: the rest of the file is one chunk, parsed as a whole.
+            out.push(Placed { chunk: Chunk::new(db, &text[r.start..]), offset });
+            break;
+        }
+        out.push(Placed { chunk, offset });
+    }
+    out
+}
+
+/// A chunk's syntax tree, with positions relative to the chunk.
+#[salsa::tracked(returns(ref), no_eq)]
+pub fn chunk_parse<'db>(db: &'db dyn salsa::Database, chunk: Chunk<'db>) -> ParsedFile {
+    ParsedFile(Arc::new(syntax::parse_file(chunk.text(db).as_bytes())))
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn chunk_symbols<'db>(db: &'db dyn salsa::Database, chunk: Chunk<'db>) -> Arc<FileSymbols> {
+    Arc::new(model::file_symbols(&chunk_parse(db, chunk).0.tree.body))
+}
+
+/// The symbols of a file, chunk by chunk (equal after most edits, and cheap to compare:
+/// unchanged chunks share their `Arc`).
+#[salsa::tracked(returns(ref))]
+pub fn file_symbol_parts(db: &dyn salsa::Database, file: SourceFile) -> Vec<Arc<FileSymbols>> {
+    layout(db, file).iter().map(|p| chunk_symbols(db, p.chunk).clone()).collect()
+}
+
+/// The top-level names a file defines.
 #[salsa::tracked(returns(ref))]
 pub fn file_symbols(db: &dyn salsa::Database, file: SourceFile) -> FileSymbols {
-    model::file_symbols(&parse(db, file).0.tree.body)
+    let mut all = FileSymbols::default();
+    for part in file_symbol_parts(db, file) {
+        all.blocks.extend(part.blocks.iter().cloned());
+        all.declares.extend(part.declares.iter().cloned());
+        all.imports.extend(part.imports.iter().cloned());
+    }
+    all
 }
 
 #[salsa::tracked(returns(ref))]
 pub fn module_index(db: &dyn salsa::Database, ws: Workspace) -> ModuleIndex {
-    let symbols: Vec<&FileSymbols> = ws.files(db).iter().map(|f| file_symbols(db, *f)).collect();
-    model::build_index(symbols.iter().copied(), ws.base_dir(db))
+    let parts: Vec<&Arc<FileSymbols>> = ws.files(db).iter().flat_map(|f| file_symbol_parts(db, *f)).collect();
+    model::build_index(parts.iter().map(|p| &***p), ws.base_dir(db))
 }
 
-/// The checker's findings for one file of the root module.
-#[derive(Clone, Debug)]
-pub struct FileCheck {
+/// The checker's findings for one chunk of the root module, positions relative to the chunk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkCheck {
     pub diagnostics: Vec<Diagnostic>,
+    /// See [`Checker::positions`].
+    pub positions: Vec<(usize, u32)>,
     pub edges: Vec<Edge>,
 }
 
-#[salsa::tracked(returns(ref), no_eq)]
-pub fn file_check(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> FileCheck {
-    let parsed = &parse(db, file).0;
-    let index = module_index(db, ws);
-    let mut checker = Checker::new(*ws.options(db), file.path(db), &parsed.lines);
-    checker.check_root(&parsed.tree.body, index);
-    FileCheck { diagnostics: checker.diagnostics, edges: checker.edges }
+#[salsa::tracked(returns(ref))]
+pub fn chunk_check<'db>(db: &'db dyn salsa::Database, ws: Workspace, chunk: Chunk<'db>) -> Arc<ChunkCheck> {
+    let parsed = &chunk_parse(db, chunk).0;
+    let mut checker = Checker::new(*ws.options(db));
+    checker.check_root(&parsed.tree.body, module_index(db, ws));
+    Arc::new(ChunkCheck { diagnostics: checker.diagnostics, positions: checker.positions, edges: checker.edges })
 }
 
-/// The file's graph edges without positions (unchanged by most edits).
+/// A chunk's graph edges without positions, sorted, each once.
+#[salsa::tracked(returns(ref))]
+pub fn chunk_edges<'db>(db: &'db dyn salsa::Database, ws: Workspace, chunk: Chunk<'db>) -> Arc<Vec<(String, String)>> {
+    let mut edges: Vec<(String, String)> = chunk_check(db, ws, chunk).edges.iter().map(|e| (e.from.clone(), e.to.clone())).collect();
+    edges.sort();
+    edges.dedup();
+    Arc::new(edges)
+}
+
+/// A file's graph edges without positions, chunk by chunk (equal after most edits).
+#[salsa::tracked(returns(ref))]
+pub fn file_edge_parts(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> Vec<Arc<Vec<(String, String)>>> {
+    layout(db, file).iter().map(|p| chunk_edges(db, ws, p.chunk).clone()).collect()
+}
+
+/// The file's graph edges without positions, sorted, each once.
 #[salsa::tracked(returns(ref))]
 pub fn file_edges(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> Vec<(String, String)> {
-    let mut edges: Vec<(String, String)> = file_check(db, ws, file).edges.iter().map(|e| (e.from.clone(), e.to.clone())).collect();
+    let mut edges: Vec<(String, String)> = file_edge_parts(db, ws, file).iter().flat_map(|p| p.iter().cloned()).collect();
     edges.sort();
     edges.dedup();
     edges
@@ -93,49 +189,129 @@ pub fn file_edges(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> 
 /// Every cycle of the root module's dependency graph, each once.
 #[salsa::tracked(returns(ref))]
 pub fn cycles(db: &dyn salsa::Database, ws: Workspace) -> Vec<Cycle> {
-    let all: Vec<&Vec<(String, String)>> = ws.files(db).iter().map(|f| file_edges(db, ws, *f)).collect();
+    let all: Vec<&Arc<Vec<(String, String)>>> = ws.files(db).iter().flat_map(|f| file_edge_parts(db, ws, *f)).collect();
     graph::find_cycles(all.iter().flat_map(|v| v.iter().map(|(a, b)| (a.as_str(), b.as_str()))))
+}
+
+/// The checker's findings for one file of the root module, with absolute positions.
+#[derive(Clone, Debug)]
+pub struct FileCheck {
+    pub diagnostics: Vec<Diagnostic>,
+    pub edges: Vec<Edge>,
+}
+
+#[salsa::tracked(returns(ref), no_eq)]
+pub fn file_check(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> FileCheck {
+    FileCheck { diagnostics: checked(db, ws, file), edges: placed_edges(db, ws, file) }
+}
+
+/// The checker's diagnostics of a file, placed in the file.
+fn checked(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for p in layout(db, file) {
+        let check = chunk_check(db, ws, p.chunk);
+        let first = out.len();
+        out.extend(check.diagnostics.iter().map(|d| shifted(d, p.offset)));
+        for &(i, at) in &check.positions {
+            let at = position(file.path(db), line_index(db, file), at + p.offset);
+            out[first + i].message.push_str(&at);
+        }
+    }
+    out
+}
+
+/// The graph edges of a file with their positions in the file.
+fn placed_edges(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> Vec<Edge> {
+    let layout = layout(db, file);
+    let shift = |e: &Edge, by: u32| Edge { span: shift_span(e.span, by), ..e.clone() };
+    layout.iter().flat_map(|p| chunk_check(db, ws, p.chunk).edges.iter().map(move |e| shift(e, p.offset))).collect()
+}
+
+fn shift_span(s: Span, by: u32) -> Span {
+    Span::new(s.start + by, s.end + by)
+}
+
+/// `d` moved by `by` bytes (with its related spans in the same file).
+fn shifted(d: &Diagnostic, by: u32) -> Diagnostic {
+    let mut d = d.clone();
+    d.span = shift_span(d.span, by);
+    for r in d.related.iter_mut().filter(|r| r.file.is_none()) {
+        r.span = shift_span(r.span, by);
+    }
+    d
+}
+
+/// `PATH:LINE:COL` of an offset.
+fn position(path: &str, lines: &LineIndex, offset: u32) -> String {
+    format!("{path}:{}", lines.line_col(offset))
+}
+
+/// The ID and naming span of every top-level block of a file, in order.
+fn top_blocks(db: &dyn salsa::Database, file: SourceFile) -> Vec<(String, Span)> {
+    let mut out = Vec::new();
+    for p in layout(db, file) {
+        for stmt in &chunk_parse(db, p.chunk).0.tree.body {
+            if let Stmt::Block(b) = stmt {
+                let (id, span) = model::block_id(b);
+                out.push((id, shift_span(span, p.offset)));
+            }
+        }
+    }
+    out
 }
 
 /// Every diagnostic of one file: parse errors, checks, duplicates across files, cycles.
 #[salsa::tracked(returns(ref))]
 pub fn file_diagnostics(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
-    let parsed = &parse(db, file).0;
-    let mut out = parsed.diagnostics.clone();
-    out.extend(file_check(db, ws, file).diagnostics.iter().cloned());
+    let mut out: Vec<Diagnostic> = Vec::new();
+    for p in layout(db, file) {
+        out.extend(chunk_parse(db, p.chunk).0.diagnostics.iter().map(|d| shifted(d, p.offset)));
+    }
+    out.extend(checked(db, ws, file));
     let files = ws.files(db);
     let me = files.iter().position(|f| *f == file).unwrap_or(0);
 
-    // IDs first declared in an earlier file.
+    // Top-level IDs declared earlier in this file or in an earlier one.
     let index = module_index(db, ws);
     if !index.duplicated.is_empty() {
-        for stmt in &parsed.tree.body {
-            let Stmt::Block(b) = stmt else { continue };
-            let (id, span) = model::block_id(b);
-            if !index.duplicated.contains(&id) {
+        let duplicated: HashSet<&str> = index.duplicated.iter().map(String::as_str).collect();
+        let mut first: HashMap<String, (usize, Span)> = HashMap::new();
+        for (fi, f) in files[..me].iter().enumerate() {
+            for (id, span) in top_blocks(db, *f) {
+                if duplicated.contains(id.as_str()) {
+                    first.entry(id).or_insert((fi, span));
+                }
+            }
+        }
+        for (id, span) in top_blocks(db, file) {
+            if !duplicated.contains(id.as_str()) {
                 continue;
             }
-            let Some((fi, other)) = files[..me].iter().enumerate().find_map(|(i, f)| first_block(db, *f, &id).map(|s| (i, s))) else { continue };
+            let Some(&(fi, other)) = first.get(&id) else {
+                first.insert(id, (me, span));
+                continue;
+            };
             let other_file = files[fi];
-            let lines = &parse(db, other_file).0.lines;
-            let mut d = Diagnostic::error(span, format!("block ID already declared at {}:{}", other_file.path(db), lines.line_col(other.start)))
-                .with_code("duplicate-id");
-            d.related.push(syntax::Related { file: Some(Arc::from(other_file.path(db).as_str())), span: other, message: format!("\"{id}\" first declared here") });
+            let at = position(other_file.path(db), line_index(db, other_file), other.start);
+            let mut d = Diagnostic::error(span, format!("block ID already declared at {at}")).with_code("duplicate-id");
+            let related_file = (fi != me).then(|| Arc::from(other_file.path(db).as_str()));
+            d.related.push(syntax::Related { file: related_file, span: other, message: format!("\"{id}\" first declared here") });
             out.push(d);
         }
     }
 
     // Cycles are reported in the file holding their first edge.
     for cycle in cycles(db, ws) {
-        let edges: Vec<(usize, &Edge)> = files
+        let edges: Vec<(usize, Edge)> = files
             .iter()
             .enumerate()
             .filter(|(_, f)| {
-                let fe = file_edges(db, ws, **f);
-                cycle.nodes.iter().any(|n| fe.iter().any(|(a, _)| a == n))
+                let fe = file_edge_parts(db, ws, **f);
+                cycle.nodes.iter().any(|n| fe.iter().any(|part| part.iter().any(|(a, _)| a == n)))
             })
-            .flat_map(|(i, f)| file_check(db, ws, *f).edges.iter().map(move |e| (i, e)))
+            .flat_map(|(i, f)| placed_edges(db, ws, *f).into_iter().map(move |e| (i, e)))
             .collect();
+        let edges = edges.iter().map(|(i, e)| (*i, e));
         if let Some((owner, d)) = graph::cycle_diagnostic(cycle, edges, |i| Arc::from(files[i].path(db).as_str())) {
             if owner == me {
                 out.push(d);
@@ -145,9 +321,120 @@ pub fn file_diagnostics(db: &dyn salsa::Database, ws: Workspace, file: SourceFil
     out
 }
 
-fn first_block(db: &dyn salsa::Database, file: SourceFile, id: &str) -> Option<syntax::Span> {
-    parse(db, file).0.tree.body.iter().find_map(|s| match s {
-        Stmt::Block(b) => Some(model::block_id(b)).filter(|(i, _)| i == id).map(|(_, span)| span),
-        _ => None,
-    })
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use salsa::Setter;
+
+    use super::*;
+
+    /// A database that records which queries execute.
+    #[salsa::db]
+    #[derive(Clone)]
+    struct LoggingDb {
+        storage: salsa::Storage<Self>,
+        log: Arc<Mutex<Vec<String>>>,
+    }
+
+    #[salsa::db]
+    impl salsa::Database for LoggingDb {}
+
+    impl LoggingDb {
+        fn new() -> Self {
+            let log: Arc<Mutex<Vec<String>>> = Arc::default();
+            let sink = log.clone();
+            let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| {
+                if let salsa::EventKind::WillExecute { database_key } = event.kind {
+                    if let Ok(mut l) = sink.lock() {
+                        l.push(format!("{database_key:?}"));
+                    }
+                }
+            })));
+            LoggingDb { storage, log }
+        }
+
+        /// How many times `query` ran since the log was last cleared.
+        fn executed(&self, query: &str) -> usize {
+            self.log.lock().expect("log").iter().filter(|k| k.starts_with(&format!("{query}("))).count()
+        }
+
+        fn clear(&self) {
+            self.log.lock().expect("log").clear();
+        }
+    }
+
+    fn block(i: usize, interval: &str) -> String {
+        format!(
+            "prometheus.scrape \"s{i}\" {{\n  targets         = []\n  forward_to      = [prometheus.remote_write.w.receiver]\n  scrape_interval = \"{interval}\"\n}}\n\n"
+        )
+    }
+
+    fn config(blocks: usize, edited: Option<(usize, &str)>) -> String {
+        let mut text = String::from("prometheus.remote_write \"w\" {}\n\n");
+        for i in 0..blocks {
+            let interval = match edited {
+                Some((j, v)) if j == i => v,
+                _ => "30s",
+            };
+            text.push_str(&block(i, interval));
+        }
+        text
+    }
+
+    fn setup(text: String) -> (LoggingDb, Workspace, SourceFile) {
+        let db = LoggingDb::new();
+        let file = SourceFile::builder("a.alloy".to_string(), text).chunk_target(1).new(&db);
+        let ws = Workspace::new(&db, vec![file], Options::default(), PathBuf::from("."));
+        (db, ws, file)
+    }
+
+    #[test]
+    fn an_edit_inside_a_block_reparses_and_rechecks_that_block_only() {
+        let (mut db, ws, file) = setup(config(50, None));
+        assert_eq!(layout(&db, file).len(), 51);
+        assert!(file_diagnostics(&db, ws, file).is_empty());
+        db.clear();
+
+        // A longer value moves every later block: they are reused all the same.
+        file.set_text(&mut db).to(config(50, Some((20, "1m30s"))));
+        assert!(file_diagnostics(&db, ws, file).is_empty());
+        assert_eq!(db.executed("chunk_parse"), 1);
+        assert_eq!(db.executed("chunk_check"), 1);
+        assert_eq!(db.executed("module_index"), 0);
+        assert_eq!(db.executed("cycles"), 0);
+        db.clear();
+
+        // An invalid value: reported at its place in the file.
+        let bad = config(50, Some((30, "30 seconds")));
+        file.set_text(&mut db).to(bad.clone());
+        let d = file_diagnostics(&db, ws, file);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(&bad[d[0].span.range()], "\"30 seconds\"");
+        assert_eq!(db.executed("chunk_check"), 1);
+    }
+
+    #[test]
+    fn a_syntax_error_makes_the_rest_of_the_file_one_chunk_until_it_is_fixed() {
+        let (mut db, ws, file) = setup(config(10, None));
+        let broken = config(10, None).replace("\"s1\" {\n  targets         = []", "\"s1\" {\n  targets = [");
+        file.set_text(&mut db).to(broken.clone());
+        assert_eq!(layout(&db, file).len(), 2, "the first block, then the broken rest");
+        let whole = syntax::parse_file(broken.as_bytes()).diagnostics;
+        let chunked: Vec<Diagnostic> = file_diagnostics(&db, ws, file).iter().filter(|d| matches!(d.code, Some("parse" | "scan"))).cloned().collect();
+        assert_eq!(chunked, whole);
+        file.set_text(&mut db).to(config(10, None));
+        assert_eq!(layout(&db, file).len(), 11);
+        assert!(file_diagnostics(&db, ws, file).is_empty());
+    }
+
+    #[test]
+    fn duplicates_in_different_chunks_point_at_the_first() {
+        let text = format!("{}{}", config(3, None), block(1, "10s"));
+        let (db, ws, file) = setup(text.clone());
+        let d = file_diagnostics(&db, ws, file);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].message, "block ID already declared at a.alloy:9:1");
+        assert_eq!(&text[d[0].related[0].span.range()], "prometheus.scrape \"s1\"");
+    }
 }

@@ -15,6 +15,7 @@
 
 pub mod catalog;
 pub mod check;
+pub mod chunk;
 pub mod db;
 pub mod graph;
 pub mod ide;
@@ -57,6 +58,8 @@ pub struct ParsedSource {
 pub struct Analysis {
     db: db::Database,
     workspace: db::Workspace,
+    /// The chunk size files are cut at (0: the default).
+    chunk_target: u32,
 }
 
 impl Analysis {
@@ -64,13 +67,23 @@ impl Analysis {
         let db = db::Database::default();
         let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         let workspace = db::Workspace::new(&db, Vec::new(), options, base);
-        Analysis { db, workspace }
+        Analysis { db, workspace, chunk_target: 0 }
     }
 
     /// Replaces the set of files (path, text), in the order they are loaded.
     pub fn set_files(&mut self, files: Vec<(String, String)>) {
-        let inputs: Vec<db::SourceFile> = files.into_iter().map(|(p, t)| db::SourceFile::new(&self.db, p, t)).collect();
+        let inputs: Vec<db::SourceFile> =
+            files.into_iter().map(|(p, t)| db::SourceFile::builder(p, t).chunk_target(self.chunk_target).new(&self.db)).collect();
         self.workspace.set_files(&mut self.db).to(inputs);
+    }
+
+    /// Sets the size in bytes files are cut into chunks at (see [`chunk`]); 0 restores the
+    /// default. Results do not depend on it, only the cost of a re-check does.
+    pub fn set_chunk_target(&mut self, bytes: u32) {
+        self.chunk_target = bytes;
+        for f in self.workspace.files(&self.db).clone() {
+            f.set_chunk_target(&mut self.db).to(bytes);
+        }
     }
 
     /// Changes the text of one file (by path); returns false if there is no such file.
@@ -100,7 +113,7 @@ impl Analysis {
                 FileReport {
                     path: f.path(&self.db).clone(),
                     text: f.text(&self.db).clone(),
-                    lines: db::parse(&self.db, *f).0.lines.clone(),
+                    lines: db::line_index(&self.db, *f).clone(),
                     diagnostics,
                 }
             })

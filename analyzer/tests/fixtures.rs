@@ -6,10 +6,13 @@ use std::path::Path;
 
 use analyzer::{Analysis, Options};
 
-fn render(path: &Path) -> String {
+/// The diagnostics of a fixture, with the file cut into chunks of about `chunk_target` bytes
+/// (0: the default size, which keeps each fixture in one chunk).
+fn render(path: &Path, chunk_target: u32) -> String {
     let text = std::fs::read_to_string(path).expect("fixture is readable");
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
     let mut a = Analysis::new(Options::default());
+    a.set_chunk_target(chunk_target);
     a.set_files(vec![(name, text)]);
     let mut out = String::new();
     for r in a.diagnostics() {
@@ -39,11 +42,27 @@ fn fixtures() {
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
         insta::glob!(&dir, "*.alloy", |path| {
-            let out = render(path);
+            let out = render(path, 0);
             if path.ends_with("valid.alloy") {
                 assert_eq!(out, "", "valid.alloy must have no diagnostics");
             }
             insta::assert_snapshot!(out);
         });
     });
+}
+
+/// Checking a file chunk by chunk (here one top-level block a chunk) finds exactly what
+/// checking it whole finds.
+#[test]
+fn chunked_checks_equal_whole_file_checks() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/validate");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixture directory") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "alloy") {
+            assert_eq!(render(&path, 1), render(&path, 0), "{}", path.display());
+            seen += 1;
+        }
+    }
+    assert!(seen > 10);
 }
