@@ -11,7 +11,7 @@ use syntax::{Diagnostic, Span};
 use crate::catalog::{self, Catalog, Stability};
 use crate::graph;
 use crate::literal;
-use crate::model::{self, ModuleIndex, NodeKind};
+use crate::model::{self, ImportDecls, ImportResolver, ModuleIndex, NodeKind};
 use crate::suggest;
 use crate::types::{assignable, Ty};
 
@@ -58,8 +58,10 @@ impl<'s> Scope<'s> {
     }
 }
 
-pub struct Checker {
+pub struct Checker<'r> {
     opts: Options,
+    /// Reads the modules `import.file` and `import.string` blocks of nested modules name.
+    resolve: &'r ImportResolver<'r>,
     catalog: &'static Catalog,
     pub diagnostics: Vec<Diagnostic>,
     /// `(i, offset)`: the message of `diagnostics[i]` ends with the position of `offset`,
@@ -80,10 +82,11 @@ struct Frame {
     edges: Vec<Edge>,
 }
 
-impl Checker {
-    pub fn new(opts: Options) -> Self {
+impl<'r> Checker<'r> {
+    pub fn new(opts: Options, resolve: &'r ImportResolver<'r>) -> Self {
         Checker {
             opts,
+            resolve,
             catalog: Catalog::get(),
             diagnostics: Vec::new(),
             positions: Vec::new(),
@@ -204,6 +207,9 @@ impl Checker {
                 } else {
                     self.check_body(&b.body, &comp.body, &comp.body, false, b.name_span, scope);
                 }
+                if name == "import.file" {
+                    self.check_import_read(b, level.index);
+                }
             }
             NodeKind::Unconfigurable => {
                 self.error(b.name_span, "unknown-component", format!("service \"{name}\" does not support being configured"));
@@ -222,6 +228,17 @@ impl Checker {
                 self.walk_body(&b.body, scope);
             }
         }
+    }
+
+    /// An `import.file` whose file could not be read is an error at its `filename`.
+    fn check_import_read(&mut self, b: &Block, index: &ModuleIndex) {
+        let Some(label) = &b.label else { return };
+        let Some(ImportDecls::Unreadable(why)) = index.imports.get(&label.value) else { return };
+        let at = b.body.iter().find_map(|s| match s {
+            Stmt::Attribute(a) if a.name.name == "filename" => Some(a.value.span()),
+            _ => None,
+        });
+        self.error(at.unwrap_or(b.name_span), "import", why.clone());
     }
 
     /// Stability and community gates of a builtin component.
@@ -286,7 +303,7 @@ impl Checker {
         // The body is a module of its own: it sees its own components and arguments, and the
         // declares and imports of the enclosing modules, but no enclosing components.
         let symbols = model::file_symbols(&b.body);
-        let mut index = nested_index(&symbols, scope.levels.iter().map(|l| l.index));
+        let mut index = nested_index(&symbols, scope.levels.iter().map(|l| l.index), self.resolve);
         // Reclassify now that the enclosing declares are visible.
         for (name, label) in &symbols.blocks {
             if let Some(kind @ NodeKind::Unknown) = index.ids.get_mut(&model::node_id(name, label.as_deref())) {
@@ -314,7 +331,7 @@ impl Checker {
                 continue;
             }
             let symbols = model::file_symbols(&t.body);
-            let index = nested_index(&symbols, [scope.innermost().index]);
+            let index = nested_index(&symbols, [scope.innermost().index], self.resolve);
             let mut levels: Vec<Level<'_>> = scope.levels.iter().map(|l| Level { index: l.index, locals: l.locals.clone() }).collect();
             levels.push(Level { index: &index, locals: var.iter().map(SmolStr::from).collect() });
             let inner = Scope { levels };
@@ -858,10 +875,10 @@ pub fn stability_message(what: &str, name: &str, level: Stability, min: Stabilit
 }
 
 /// The namespace of a nested module (a `declare` body or a `foreach` template): its own
-/// top-level names, plus the declares and imports of `outer` it does not define itself (the
-/// first of `outer` wins).
-pub(crate) fn nested_index<'i>(symbols: &model::FileSymbols, outer: impl IntoIterator<Item = &'i ModuleIndex>) -> ModuleIndex {
-    let mut index = model::build_index([symbols], std::path::Path::new("."));
+/// top-level names (its imports read with `resolve`), plus the declares and imports of `outer`
+/// it does not define itself (the first of `outer` wins).
+pub(crate) fn nested_index<'i>(symbols: &model::FileSymbols, outer: impl IntoIterator<Item = &'i ModuleIndex>, resolve: &ImportResolver<'_>) -> ModuleIndex {
+    let mut index = model::build_index([symbols], resolve);
     for o in outer {
         for (k, v) in &o.declares {
             index.declares.entry(k.clone()).or_insert_with(|| v.clone());

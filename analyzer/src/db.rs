@@ -11,15 +11,17 @@
 //! cycles and the other files' checks are not recomputed.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use salsa::Setter;
 
 use syntax::ast::{File, Stmt};
 use syntax::{Diagnostic, LineIndex, Parsed, Span};
 
 use crate::check::{Checker, Edge, Options};
 use crate::graph::{self, Cycle};
-use crate::model::{self, FileSymbols, ModuleIndex};
+use crate::model::{self, FileSymbols, ImportDecls, ImportSource, ModuleIndex};
 
 /// One source file: its path (as shown in diagnostics) and its text.
 #[salsa::input(debug)]
@@ -45,14 +47,95 @@ pub struct Workspace {
     pub base_dir: PathBuf,
 }
 
+/// What a path named by `import.file` held when it was last read: the texts of the file (or
+/// of the `*.alloy` files of the directory), or why it could not be read.
+#[salsa::input(debug)]
+pub struct DiskModule {
+    #[returns(ref)]
+    pub path: PathBuf,
+    #[returns(ref)]
+    pub contents: Result<Vec<(String, String)>, String>,
+}
+
+/// The database the queries run on: salsa's storage, and the modules read from disk.
+#[salsa::db]
+pub trait Db: salsa::Database {
+    /// The input for `path`, read from disk the first time it is asked for.
+    fn disk_module(&self, path: &Path) -> DiskModule;
+}
+
+/// Every path read for an import, so that [`DiskModules::reload`] can read them again.
+#[derive(Clone, Default)]
+pub struct DiskModules(Arc<Mutex<HashMap<PathBuf, DiskModule>>>);
+
+impl DiskModules {
+    fn get(&self, db: &dyn salsa::Database, path: &Path) -> DiskModule {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *map.entry(path.to_path_buf()).or_insert_with(|| DiskModule::new(db, path.to_path_buf(), read_module(path)))
+    }
+
+    /// Reads every known path again and updates the inputs whose contents changed; returns
+    /// whether any did.
+    pub fn reload(&self, db: &mut dyn salsa::Database) -> bool {
+        let known: Vec<(PathBuf, DiskModule)> = self.0.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(p, m)| (p.clone(), *m)).collect();
+        let mut changed = false;
+        for (path, module) in known {
+            let now = read_module(&path);
+            if *module.contents(db) != now {
+                let _previous = module.set_contents(db).to(now);
+                changed = true;
+            }
+        }
+        changed
+    }
+}
+
+fn read_module(path: &Path) -> Result<Vec<(String, String)>, String> {
+    crate::load_path(path).map_err(|e| e.to_string())
+}
+
 #[salsa::db]
 #[derive(Clone, Default)]
 pub struct Database {
     storage: salsa::Storage<Self>,
+    disk: DiskModules,
 }
 
 #[salsa::db]
 impl salsa::Database for Database {}
+
+#[salsa::db]
+impl Db for Database {
+    fn disk_module(&self, path: &Path) -> DiskModule {
+        self.disk.get(self, path)
+    }
+}
+
+impl Database {
+    pub fn disk_modules(&self) -> DiskModules {
+        self.disk.clone()
+    }
+}
+
+/// The declares a module read from disk defines.
+#[salsa::tracked(returns(ref))]
+pub fn disk_module_decls(db: &dyn Db, module: DiskModule) -> ImportDecls {
+    match module.contents(db) {
+        Ok(files) => ImportDecls::Known(model::declares_of(files.iter().map(|(_, t)| t.as_str()))),
+        Err(why) => ImportDecls::Unreadable(why.clone()),
+    }
+}
+
+/// The declares an import's source defines: files are read relative to the workspace's base
+/// directory (upstream reads them relative to the process's working directory, at any depth of
+/// nesting).
+pub(crate) fn resolve_import(db: &dyn Db, ws: Workspace, source: &ImportSource) -> ImportDecls {
+    match source {
+        ImportSource::File(f) => disk_module_decls(db, db.disk_module(&ws.base_dir(db).join(f))).clone(),
+        ImportSource::Text(t) => ImportDecls::Known(model::declares_of([t.as_str()])),
+        ImportSource::Other => ImportDecls::Unknown,
+    }
+}
 
 /// A syntax tree, its parse diagnostics and its line index.
 #[derive(Clone, Debug)]
@@ -61,13 +144,13 @@ pub struct ParsedFile(pub Arc<Parsed<File>>);
 /// The whole file parsed at once, with absolute positions (for tools that want one tree; the
 /// checks themselves parse chunks).
 #[salsa::tracked(returns(ref), no_eq)]
-pub fn parse(db: &dyn salsa::Database, file: SourceFile) -> ParsedFile {
+pub fn parse(db: &dyn Db, file: SourceFile) -> ParsedFile {
     ParsedFile(Arc::new(syntax::parse_file(file.text(db).as_bytes())))
 }
 
 /// Where each line of a file starts.
 #[salsa::tracked(returns(ref), no_eq)]
-pub fn line_index(db: &dyn salsa::Database, file: SourceFile) -> LineIndex {
+pub fn line_index(db: &dyn Db, file: SourceFile) -> LineIndex {
     LineIndex::new(file.text(db).as_bytes())
 }
 
@@ -88,7 +171,7 @@ pub struct Placed<'db> {
 /// The chunks of a file, in order, covering its text (see [`crate::chunk`] for why parsing
 /// them one by one is parsing the file).
 #[salsa::tracked(returns(ref))]
-pub fn layout<'db>(db: &'db dyn salsa::Database, file: SourceFile) -> Vec<Placed<'db>> {
+pub fn layout<'db>(db: &'db dyn Db, file: SourceFile) -> Vec<Placed<'db>> {
     let text = file.text(db);
     let target = match file.chunk_target(db) {
         0 => crate::chunk::DEFAULT_TARGET,
@@ -111,25 +194,25 @@ pub fn layout<'db>(db: &'db dyn salsa::Database, file: SourceFile) -> Vec<Placed
 
 /// A chunk's syntax tree, with positions relative to the chunk.
 #[salsa::tracked(returns(ref), no_eq)]
-pub fn chunk_parse<'db>(db: &'db dyn salsa::Database, chunk: Chunk<'db>) -> ParsedFile {
+pub fn chunk_parse<'db>(db: &'db dyn Db, chunk: Chunk<'db>) -> ParsedFile {
     ParsedFile(Arc::new(syntax::parse_file(chunk.text(db).as_bytes())))
 }
 
 #[salsa::tracked(returns(ref))]
-pub fn chunk_symbols<'db>(db: &'db dyn salsa::Database, chunk: Chunk<'db>) -> Arc<FileSymbols> {
+pub fn chunk_symbols<'db>(db: &'db dyn Db, chunk: Chunk<'db>) -> Arc<FileSymbols> {
     Arc::new(model::file_symbols(&chunk_parse(db, chunk).0.tree.body))
 }
 
 /// The symbols of a file, chunk by chunk (equal after most edits, and cheap to compare:
 /// unchanged chunks share their `Arc`).
 #[salsa::tracked(returns(ref))]
-pub fn file_symbol_parts(db: &dyn salsa::Database, file: SourceFile) -> Vec<Arc<FileSymbols>> {
+pub fn file_symbol_parts(db: &dyn Db, file: SourceFile) -> Vec<Arc<FileSymbols>> {
     layout(db, file).iter().map(|p| chunk_symbols(db, p.chunk).clone()).collect()
 }
 
 /// The top-level names a file defines.
 #[salsa::tracked(returns(ref))]
-pub fn file_symbols(db: &dyn salsa::Database, file: SourceFile) -> FileSymbols {
+pub fn file_symbols(db: &dyn Db, file: SourceFile) -> FileSymbols {
     let mut all = FileSymbols::default();
     for part in file_symbol_parts(db, file) {
         all.blocks.extend(part.blocks.iter().cloned());
@@ -140,9 +223,9 @@ pub fn file_symbols(db: &dyn salsa::Database, file: SourceFile) -> FileSymbols {
 }
 
 #[salsa::tracked(returns(ref))]
-pub fn module_index(db: &dyn salsa::Database, ws: Workspace) -> ModuleIndex {
+pub fn module_index(db: &dyn Db, ws: Workspace) -> ModuleIndex {
     let parts: Vec<&Arc<FileSymbols>> = ws.files(db).iter().flat_map(|f| file_symbol_parts(db, *f)).collect();
-    model::build_index(parts.iter().map(|p| &***p), ws.base_dir(db))
+    model::build_index(parts.iter().map(|p| &***p), &|source| resolve_import(db, ws, source))
 }
 
 /// The checker's findings for one chunk of the root module, positions relative to the chunk.
@@ -155,16 +238,17 @@ pub struct ChunkCheck {
 }
 
 #[salsa::tracked(returns(ref))]
-pub fn chunk_check<'db>(db: &'db dyn salsa::Database, ws: Workspace, chunk: Chunk<'db>) -> Arc<ChunkCheck> {
+pub fn chunk_check<'db>(db: &'db dyn Db, ws: Workspace, chunk: Chunk<'db>) -> Arc<ChunkCheck> {
     let parsed = &chunk_parse(db, chunk).0;
-    let mut checker = Checker::new(*ws.options(db));
+    let resolve = |source: &ImportSource| resolve_import(db, ws, source);
+    let mut checker = Checker::new(*ws.options(db), &resolve);
     checker.check_root(&parsed.tree.body, module_index(db, ws));
     Arc::new(ChunkCheck { diagnostics: checker.diagnostics, positions: checker.positions, edges: checker.edges })
 }
 
 /// A chunk's graph edges without positions, sorted, each once.
 #[salsa::tracked(returns(ref))]
-pub fn chunk_edges<'db>(db: &'db dyn salsa::Database, ws: Workspace, chunk: Chunk<'db>) -> Arc<Vec<(String, String)>> {
+pub fn chunk_edges<'db>(db: &'db dyn Db, ws: Workspace, chunk: Chunk<'db>) -> Arc<Vec<(String, String)>> {
     let mut edges: Vec<(String, String)> = chunk_check(db, ws, chunk).edges.iter().map(|e| (e.from.clone(), e.to.clone())).collect();
     edges.sort();
     edges.dedup();
@@ -173,13 +257,13 @@ pub fn chunk_edges<'db>(db: &'db dyn salsa::Database, ws: Workspace, chunk: Chun
 
 /// A file's graph edges without positions, chunk by chunk (equal after most edits).
 #[salsa::tracked(returns(ref))]
-pub fn file_edge_parts(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> Vec<Arc<Vec<(String, String)>>> {
+pub fn file_edge_parts(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Arc<Vec<(String, String)>>> {
     layout(db, file).iter().map(|p| chunk_edges(db, ws, p.chunk).clone()).collect()
 }
 
 /// The file's graph edges without positions, sorted, each once.
 #[salsa::tracked(returns(ref))]
-pub fn file_edges(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> Vec<(String, String)> {
+pub fn file_edges(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<(String, String)> {
     let mut edges: Vec<(String, String)> = file_edge_parts(db, ws, file).iter().flat_map(|p| p.iter().cloned()).collect();
     edges.sort();
     edges.dedup();
@@ -188,7 +272,7 @@ pub fn file_edges(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> 
 
 /// Every cycle of the root module's dependency graph, each once.
 #[salsa::tracked(returns(ref))]
-pub fn cycles(db: &dyn salsa::Database, ws: Workspace) -> Vec<Cycle> {
+pub fn cycles(db: &dyn Db, ws: Workspace) -> Vec<Cycle> {
     let all: Vec<&Arc<Vec<(String, String)>>> = ws.files(db).iter().flat_map(|f| file_edge_parts(db, ws, *f)).collect();
     graph::find_cycles(all.iter().flat_map(|v| v.iter().map(|(a, b)| (a.as_str(), b.as_str()))))
 }
@@ -201,12 +285,12 @@ pub struct FileCheck {
 }
 
 #[salsa::tracked(returns(ref), no_eq)]
-pub fn file_check(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> FileCheck {
+pub fn file_check(db: &dyn Db, ws: Workspace, file: SourceFile) -> FileCheck {
     FileCheck { diagnostics: checked(db, ws, file), edges: placed_edges(db, ws, file) }
 }
 
 /// The checker's diagnostics of a file, placed in the file.
-fn checked(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
+fn checked(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for p in layout(db, file) {
         let check = chunk_check(db, ws, p.chunk);
@@ -221,7 +305,7 @@ fn checked(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> Vec<Dia
 }
 
 /// The graph edges of a file with their positions in the file.
-fn placed_edges(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> Vec<Edge> {
+fn placed_edges(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Edge> {
     let layout = layout(db, file);
     let shift = |e: &Edge, by: u32| Edge { span: shift_span(e.span, by), ..e.clone() };
     layout.iter().flat_map(|p| chunk_check(db, ws, p.chunk).edges.iter().map(move |e| shift(e, p.offset))).collect()
@@ -247,7 +331,7 @@ fn position(path: &str, lines: &LineIndex, offset: u32) -> String {
 }
 
 /// The ID and naming span of every top-level block of a file, in order.
-fn top_blocks(db: &dyn salsa::Database, file: SourceFile) -> Vec<(String, Span)> {
+fn top_blocks(db: &dyn Db, file: SourceFile) -> Vec<(String, Span)> {
     let mut out = Vec::new();
     for p in layout(db, file) {
         for stmt in &chunk_parse(db, p.chunk).0.tree.body {
@@ -262,7 +346,7 @@ fn top_blocks(db: &dyn salsa::Database, file: SourceFile) -> Vec<(String, Span)>
 
 /// Every diagnostic of one file: parse errors, checks, duplicates across files, cycles.
 #[salsa::tracked(returns(ref))]
-pub fn file_diagnostics(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
+pub fn file_diagnostics(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = Vec::new();
     for p in layout(db, file) {
         out.extend(chunk_parse(db, p.chunk).0.diagnostics.iter().map(|d| shifted(d, p.offset)));
@@ -323,10 +407,6 @@ pub fn file_diagnostics(db: &dyn salsa::Database, ws: Workspace, file: SourceFil
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
-    use salsa::Setter;
-
     use super::*;
 
     /// A database that records which queries execute.
@@ -335,10 +415,18 @@ mod tests {
     struct LoggingDb {
         storage: salsa::Storage<Self>,
         log: Arc<Mutex<Vec<String>>>,
+        disk: DiskModules,
     }
 
     #[salsa::db]
     impl salsa::Database for LoggingDb {}
+
+    #[salsa::db]
+    impl Db for LoggingDb {
+        fn disk_module(&self, path: &Path) -> DiskModule {
+            self.disk.get(self, path)
+        }
+    }
 
     impl LoggingDb {
         fn new() -> Self {
@@ -351,7 +439,7 @@ mod tests {
                     }
                 }
             })));
-            LoggingDb { storage, log }
+            LoggingDb { storage, log, disk: DiskModules::default() }
         }
 
         /// How many times `query` ran since the log was last cleared.

@@ -70,8 +70,10 @@ impl Analysis {
         Analysis { db, workspace, chunk_target: 0 }
     }
 
-    /// Replaces the set of files (path, text), in the order they are loaded.
+    /// Replaces the set of files (path, text), in the order they are loaded. Modules read for
+    /// `import.file` are read again.
     pub fn set_files(&mut self, files: Vec<(String, String)>) {
+        self.reload_imports();
         let inputs: Vec<db::SourceFile> =
             files.into_iter().map(|(p, t)| db::SourceFile::builder(p, t).chunk_target(self.chunk_target).new(&self.db)).collect();
         self.workspace.set_files(&mut self.db).to(inputs);
@@ -86,8 +88,10 @@ impl Analysis {
         }
     }
 
-    /// Changes the text of one file (by path); returns false if there is no such file.
+    /// Changes the text of one file (by path); returns false if there is no such file. Modules
+    /// read for `import.file` are read again.
     pub fn set_file_text(&mut self, path: &str, text: String) -> bool {
+        self.reload_imports();
         let file = self.workspace.files(&self.db).iter().copied().find(|f| f.path(&self.db) == path);
         match file {
             Some(f) => {
@@ -96,6 +100,12 @@ impl Analysis {
             }
             None => false,
         }
+    }
+
+    /// Reads every file and directory read for an `import.file` again, so that the next
+    /// diagnostics see their edits; returns whether any changed.
+    pub fn reload_imports(&mut self) -> bool {
+        self.db.disk_modules().reload(&mut self.db)
     }
 
     pub fn set_options(&mut self, options: Options) {

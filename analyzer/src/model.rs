@@ -2,7 +2,6 @@
 //! sharing one namespace, or a `declare` body) refer to.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use smol_str::SmolStr;
 use syntax::ast::{Block, Expr, LiteralKind, Stmt};
@@ -69,7 +68,12 @@ pub enum NodeKind {
 pub enum ImportDecls {
     Unknown,
     Known(Vec<DeclareSig>),
+    /// The imported file could not be read (the message says why).
+    Unreadable(String),
 }
+
+/// Finds the declares of an import's source (reading files through the database).
+pub type ImportResolver<'r> = dyn Fn(&ImportSource) -> ImportDecls + 'r;
 
 /// The namespace of one module.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -163,25 +167,9 @@ fn import_source(b: &Block) -> ImportSource {
     }
 }
 
-/// Reads the declares an import provides, when its source is a literal file or string.
-/// Relative file names are resolved against `base` (the process's working directory for the
-/// root module, as upstream does).
-pub fn resolve_import(source: &ImportSource, base: &Path) -> ImportDecls {
-    let texts: Vec<String> = match source {
-        ImportSource::Text(t) => vec![t.clone()],
-        // A file, or the `*.alloy` files of a directory, read as the root module is.
-        ImportSource::File(f) => match crate::load_path(&base.join(f)) {
-            Ok(files) => files.into_iter().map(|(_, text)| text).collect(),
-            Err(_) => return ImportDecls::Unknown,
-        },
-        ImportSource::Other => return ImportDecls::Unknown,
-    };
-    let mut decls = Vec::new();
-    for t in texts {
-        let parsed = syntax::parse_file(t.as_bytes());
-        decls.extend(file_symbols(&parsed.tree.body).declares);
-    }
-    ImportDecls::Known(decls)
+/// The declares the top level of some module texts defines.
+pub fn declares_of<'t>(texts: impl IntoIterator<Item = &'t str>) -> Vec<DeclareSig> {
+    texts.into_iter().flat_map(|t| file_symbols(&syntax::parse_file(t.as_bytes()).tree.body).declares).collect()
 }
 
 /// Classifies a top-level block name given the module's declares and imports.
@@ -217,14 +205,14 @@ pub fn classify(name: &str, declares: &HashMap<SmolStr, DeclareSig>, imports: &H
 }
 
 /// Builds a module's namespace from the symbols of its files (in file order).
-pub fn build_index<'a>(files: impl IntoIterator<Item = &'a FileSymbols> + Clone, base: &Path) -> ModuleIndex {
+pub fn build_index<'a>(files: impl IntoIterator<Item = &'a FileSymbols> + Clone, resolve: &ImportResolver<'_>) -> ModuleIndex {
     let mut index = ModuleIndex::default();
     for f in files.clone() {
         for d in &f.declares {
             index.declares.entry(d.name.clone()).or_insert_with(|| d.clone());
         }
         for i in &f.imports {
-            index.imports.entry(i.namespace.clone()).or_insert_with(|| resolve_import(&i.source, base));
+            index.imports.entry(i.namespace.clone()).or_insert_with(|| resolve(&i.source));
         }
     }
     for f in files {

@@ -75,3 +75,50 @@ fn broken_input_still_gets_checked() {
     assert!(msgs.iter().any(|m| m.contains("prometheus.scrap")), "{msgs:?}");
     assert!(report.diagnostics.iter().any(|d| matches!(d.code, Some("parse" | "scan"))), "{msgs:?}");
 }
+
+/// A fresh directory under the system's temporary directory.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("alloy-analyzer-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    dir
+}
+
+const LIB: &str = "declare \"greeter\" {\n  argument \"name\" {}\n  export \"out\" {\n    value = argument.name.value\n  }\n}\n";
+
+#[test]
+fn imported_files_are_read_again_after_they_change() {
+    let dir = temp_dir("import-edit");
+    std::fs::write(dir.join("lib.alloy"), LIB).expect("write");
+    let root = "import.file \"lib\" {\n  filename = \"lib.alloy\"\n}\n\nlib.greeter \"g\" {\n  name = \"x\"\n}\n";
+    let mut a = Analysis::new(Options::default());
+    a.set_base_dir(dir.clone());
+    a.set_files(vec![("main.alloy".into(), root.into())]);
+    assert!(messages(&a).is_empty(), "{:?}", messages(&a));
+
+    // The module now wants a second argument: the next check sees it.
+    std::fs::write(dir.join("lib.alloy"), LIB.replace("argument \"name\" {}", "argument \"name\" {}\n  argument \"greeting\" {}")).expect("write");
+    assert!(a.reload_imports());
+    assert_eq!(messages(&a), vec![("main.alloy".to_string(), "missing required attribute \"greeting\"".to_string())]);
+
+    // Gone: the import itself is the error.
+    std::fs::remove_file(dir.join("lib.alloy")).expect("remove");
+    a.set_file_text("main.alloy", root.to_string());
+    let m = messages(&a);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].1.starts_with("failed to read") && m[0].1.contains("lib.alloy"), "{m:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn imports_inside_declare_are_read_from_the_base_directory() {
+    let dir = temp_dir("import-declare");
+    std::fs::write(dir.join("lib.alloy"), LIB).expect("write");
+    let root = "declare \"outer\" {\n  import.file \"lib\" {\n    filename = \"lib.alloy\"\n  }\n\n  lib.greeter \"g\" {\n    nmae = \"x\"\n  }\n}\n";
+    let mut a = Analysis::new(Options::default());
+    a.set_base_dir(dir.clone());
+    a.set_files(vec![("main.alloy".into(), root.into())]);
+    let m: Vec<String> = messages(&a).into_iter().map(|(_, m)| m).collect();
+    assert_eq!(m, ["missing required attribute \"name\"", "unrecognized attribute name \"nmae\""]);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -27,7 +27,8 @@ impl Snapshot {
             None => (Scope { index: Cow::Borrowed(root), declare: None }, blocks),
             Some(i) => {
                 let decl = blocks[i];
-                let index = crate::check::nested_index(&model::file_symbols(&decl.body), [root]);
+                let resolve = |source: &model::ImportSource| crate::db::resolve_import(&self.db, self.ws, source);
+                let index = crate::check::nested_index(&model::file_symbols(&decl.body), [root], &resolve);
                 (Scope { index: Cow::Owned(index), declare: Some(decl) }, &blocks[i + 1..])
             }
         }
