@@ -48,7 +48,7 @@ pub enum Kind {
     Config,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Attr {
     pub name: String,
     pub ty: Ty,
@@ -57,7 +57,7 @@ pub struct Attr {
     pub enum_members: Option<Vec<String>>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct BlockSchema {
     pub name: String,
     pub required: bool,
@@ -68,7 +68,7 @@ pub struct BlockSchema {
     pub body: Body,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Body {
     pub attrs: Vec<Attr>,
     pub blocks: Vec<BlockSchema>,

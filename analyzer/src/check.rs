@@ -335,13 +335,22 @@ impl<'r> Checker<'r> {
             let mut levels: Vec<Level<'_>> = scope.levels.iter().map(|l| Level { index: l.index, locals: l.locals.clone() }).collect();
             levels.push(Level { index: &index, locals: var.iter().map(SmolStr::from).collect() });
             let inner = Scope { levels };
-            // Cycles inside templates are not reported (see README, Limits).
+            // References between the template's components form the template's own graph;
+            // references to outer components are edges of the foreach block (see `resolve`).
             self.frames.push(Frame::default());
             self.check_module(&t.body, &inner, ModuleKind::Template);
-            self.frames.pop();
+            let edges = self.frames.pop().unwrap_or_default().edges;
+            self.diagnostics.extend(graph::cycle_diagnostics(&edges));
         }
+        // The rest of the body against the schema, which then no longer asks for a template.
         let others: Vec<Stmt> = b.body.iter().filter(|s| !matches!(s, Stmt::Block(t) if t.name == "template")).cloned().collect();
-        self.check_body(&others, &comp.body, &comp.body, false, b.name_span, scope);
+        if others.len() == b.body.len() {
+            self.check_body(&others, &comp.body, &comp.body, false, b.name_span, scope);
+        } else {
+            let mut schema = comp.body.clone();
+            schema.blocks.retain(|x| x.name != "template");
+            self.check_body(&others, &schema, &schema, false, b.name_span, scope);
+        }
     }
 
     /// Checks a body against a schema (spec §9), recursing into nested blocks.
