@@ -827,7 +827,7 @@ impl<'r> Checker<'r> {
             },
             NodeKind::Argument => vec![("value".into(), Ty::Any)],
             NodeKind::Local(_) | NodeKind::Imported(..) => match index.custom_sig(kind) {
-                Some(sig) => sig.exports.iter().map(|e| (e.to_string(), Ty::Any)).collect(),
+                Some(sig) => sig.typed_exports().map(|(e, t)| (e.to_string(), t.clone())).collect(),
                 None => return Ty::Any,
             },
             _ => return Ty::Any,
@@ -861,6 +861,16 @@ impl<'r> Checker<'r> {
             }
         }
     }
+}
+
+/// The static type of an expression in a module whose namespace is `index` (nothing is
+/// reported: the module's own check does that).
+pub fn static_type(expr: &Expr, index: &ModuleIndex) -> Ty {
+    let resolve = |_: &model::ImportSource| ImportDecls::Unknown;
+    let mut checker = Checker::new(Options { stability: Stability::Experimental, community: true }, &resolve);
+    let scope = Scope { levels: vec![Level { index, locals: Vec::new() }] };
+    checker.frames.push(Frame::default());
+    checker.infer(expr, &scope)
 }
 
 trait DiagExt {

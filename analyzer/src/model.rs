@@ -7,6 +7,7 @@ use smol_str::SmolStr;
 use syntax::ast::{Block, Expr, LiteralKind, Stmt};
 
 use crate::catalog::{Catalog, Kind};
+use crate::types::Ty;
 
 /// The interface of a custom component: its arguments (name, required) and exports.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -14,6 +15,15 @@ pub struct DeclareSig {
     pub name: SmolStr,
     pub args: Vec<(SmolStr, bool)>,
     pub exports: Vec<SmolStr>,
+    /// The static type of each export's `value`, in the order of `exports`.
+    pub export_types: Vec<Ty>,
+}
+
+impl DeclareSig {
+    /// Each export with its type.
+    pub fn typed_exports(&self) -> impl Iterator<Item = (&str, &Ty)> {
+        self.exports.iter().map(SmolStr::as_str).zip(self.export_types.iter())
+    }
 }
 
 /// Where an import's content comes from, when it is a literal the analyzer can follow.
@@ -142,11 +152,22 @@ pub fn declare_sig(name: SmolStr, body: &[Stmt]) -> DeclareSig {
                 });
                 args.push((label.value.clone(), !optional));
             }
-            "export" => exports.push(label.value.clone()),
+            "export" => exports.push((label.value.clone(), b.body.iter().find_map(|s| match s {
+                Stmt::Attribute(a) if a.name.name == "value" => Some(&a.value),
+                _ => None,
+            }))),
             _ => {}
         }
     }
-    DeclareSig { name, args, exports }
+    // Export values are typed in the declare body's own namespace (its components and
+    // arguments; arguments are `any`).
+    let export_types = if exports.iter().any(|(_, v)| v.is_some()) {
+        let index = build_index([&file_symbols(body)], &|_| ImportDecls::Unknown);
+        exports.iter().map(|(_, v)| v.map_or(Ty::Any, |v| crate::check::static_type(v, &index))).collect()
+    } else {
+        vec![Ty::Any; exports.len()]
+    };
+    DeclareSig { name, args, exports: exports.into_iter().map(|(n, _)| n).collect(), export_types }
 }
 
 fn literal_string(body: &[Stmt], name: &str) -> Option<String> {
