@@ -1,6 +1,7 @@
 //! One module per subcommand, plus shared output helpers.
 
 pub mod convert;
+pub mod converted;
 pub mod eval;
 pub mod fmt;
 pub mod lsp;

@@ -1,5 +1,6 @@
 //! `alloy validate [flags] PATH`: the static checks of `alloy-analyzer` over one file or a
-//! directory of `*.alloy` files sharing one namespace.
+//! directory of `*.alloy` files sharing one namespace; with `--config.format=otelcol|
+//! prometheus|promtail|static`, a file of that format is converted first ([`super::converted`]).
 //!
 //! Output formats: `text` (default; source snippets on standard error), `short`
 //! (`FILE:LINE:COL: severity: message` lines on standard output) and `json` (an array of
@@ -25,15 +26,39 @@ pub enum Format {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ConfigFormat {
     Alloy,
+    Otelcol,
+    Prometheus,
+    Promtail,
+    Static,
+}
+
+impl ConfigFormat {
+    fn as_str(self) -> &'static str {
+        match self {
+            ConfigFormat::Alloy => "alloy",
+            ConfigFormat::Otelcol => "otelcol",
+            ConfigFormat::Prometheus => "prometheus",
+            ConfigFormat::Promtail => "promtail",
+            ConfigFormat::Static => "static",
+        }
+    }
 }
 
 #[derive(clap::Args)]
 pub struct Args {
     /// A configuration file, or a directory whose `*.alloy` files form one configuration.
     pub path: PathBuf,
-    /// The format of the configuration (only `alloy` for now).
+    /// The format of the configuration; other formats than `alloy` are converted to Alloy
+    /// first (a directory is always read as `*.alloy` files, as upstream does).
     #[arg(long = "config.format", value_enum, default_value = "alloy")]
     pub config_format: ConfigFormat,
+    /// Validate the converted configuration even when the converter reported errors (never
+    /// after a critical one).
+    #[arg(long = "config.bypass-conversion-errors")]
+    pub bypass_conversion_errors: bool,
+    /// Extra arguments of the source format's tool, for the converter.
+    #[arg(long = "config.extra-args", default_value = "", allow_hyphen_values = true)]
+    pub extra_args: String,
     /// The least stable level of components and features to allow.
     #[arg(long = "stability.level", default_value = "generally-available", value_parser = parse_stability)]
     pub stability: Stability,
@@ -50,10 +75,16 @@ fn parse_stability(s: &str) -> Result<Stability, String> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let files = analyzer::load_path(&args.path)?;
-    let mut analysis = Analysis::new(Options { stability: args.stability, community: args.community });
-    analysis.set_files(files);
-    let reports = analysis.diagnostics();
+    let options = Options { stability: args.stability, community: args.community };
+    let reports = if args.config_format == ConfigFormat::Alloy || args.path.is_dir() {
+        let mut analysis = Analysis::new(options);
+        analysis.set_files(analyzer::load_path(&args.path)?);
+        analysis.diagnostics()
+    } else {
+        let extra = convert::parse_extra_args(&args.extra_args)?;
+        let [(path, text)]: [(String, String); 1] = analyzer::load_path(&args.path)?.try_into().map_err(|_| anyhow::anyhow!("expected one file"))?;
+        check_converted(&path, &text, args.config_format.as_str(), args.bypass_conversion_errors, &extra, options)
+    };
     let failed = reports.iter().any(FileReport::has_errors);
     match args.format {
         Format::Text => {
@@ -73,6 +104,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Json => println!("{}", to_json(&reports)),
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Converts `text` from `format` and checks the Alloy it gives: the source file's report (the
+/// converter's diagnostics), then the converted configuration's (empty when nothing could be
+/// converted).
+pub fn check_converted(path: &str, text: &str, format: &str, bypass: bool, extra: &[String], options: Options) -> Vec<FileReport> {
+    let converted = super::converted::convert(path, text, format, bypass, extra);
+    let mut reports = vec![converted.source];
+    if let Some(alloy) = converted.alloy {
+        let mut analysis = Analysis::new(options);
+        analysis.set_files(vec![(path.to_string(), alloy)]);
+        for mut r in analysis.diagnostics() {
+            super::converted::mark_converted(&mut r, format);
+            reports.push(r);
+        }
+    }
+    reports
 }
 
 /// `[{"file", "range": {"start": {"line", "column", "offset"}, "end": …}, "severity", "code",
