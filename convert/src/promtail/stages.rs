@@ -60,6 +60,7 @@ fn convert(st: &Node, diags: &mut Diagnostics) -> Option<Block> {
         return None;
     }
     let (name, cfg) = (&entries[0].0, &entries[0].1);
+    warn_unknown_keys(name.scalar().unwrap_or_default(), cfg, diags);
     let result = match name.scalar().unwrap_or_default() {
         "json" => json(cfg),
         "logfmt" => logfmt(cfg),
@@ -96,6 +97,43 @@ fn convert(st: &Node, diags: &mut Diagnostics) -> Option<Block> {
         Err(e) => {
             diags.add(Severity::Error, format!("invalid pipeline stage config: {} - {e}", go_fmt(cfg)));
             None
+        }
+    }
+}
+
+/// The settings of the stages whose configuration is a struct (Promtail's mapstructure tags).
+const STAGE_KEYS: &[(&str, &[&str])] = &[
+    ("json", &["expressions", "source", "drop_malformed"]),
+    ("logfmt", &["mapping", "source"]),
+    ("regex", &["expression", "source"]),
+    ("replace", &["expression", "source", "replace"]),
+    ("timestamp", &["source", "format", "fallback_formats", "location", "action_on_failure"]),
+    ("output", &["source"]),
+    ("cri", &["max_partial_lines", "max_partial_line_size", "max_partial_line_size_truncate"]),
+    ("match", &["pipeline_name", "selector", "stages", "action", "drop_counter_reason"]),
+    ("template", &["source", "template"]),
+    ("tenant", &["label", "source", "value"]),
+    ("drop", &["drop_counter_reason", "source", "value", "separator", "expression", "older_than", "longer_than"]),
+    ("sampling", &["drop_counter_reason", "rate"]),
+    ("limit", &["rate", "burst", "drop", "by_label_name", "max_distinct_labels"]),
+    ("multiline", &["firstline", "max_lines", "max_wait_time"]),
+    ("pack", &["labels", "ingest_timestamp"]),
+    ("eventlogmessage", &["source", "drop_invalid_labels", "overwrite_existing"]),
+    ("geoip", &["db", "source", "db_type"]),
+];
+
+/// Upstream's decoding ignores keys a stage does not have; they are reported here so that
+/// nothing the user wrote disappears silently (a misspelt key changes what the stage does).
+fn warn_unknown_keys(stage: &str, cfg: &Node, diags: &mut Diagnostics) {
+    let Some((_, known)) = STAGE_KEYS.iter().find(|(s, _)| *s == stage) else { return };
+    let Kind::Map(entries) = &cfg.kind else { return };
+    for (k, _) in entries {
+        let key = go_fmt(k);
+        if !known.iter().any(|kn| kn.eq_ignore_ascii_case(&key)) {
+            diags.add(
+                Severity::Warning,
+                format!("pipeline_stages.{stage}: unknown setting {key:?} (line {}) is ignored; expected one of: {}", k.line, known.join(", ")),
+            );
         }
     }
 }
@@ -534,6 +572,18 @@ fn metrics(n: &Node, diags: &mut Diagnostics) -> Option<Block> {
     named.sort_by(|a, b| a.0.cmp(&b.0));
     let mut b = Block::new("stage.metrics", None);
     for (name, m) in named {
+        if let Kind::Map(keys) = &m.kind {
+            const METRIC_KEYS: [&str; 6] = ["type", "description", "source", "prefix", "max_idle_duration", "config"];
+            for (k, _) in keys {
+                let key = go_fmt(k);
+                if !METRIC_KEYS.iter().any(|kn| kn.eq_ignore_ascii_case(&key)) {
+                    diags.add(
+                        Severity::Warning,
+                        format!("pipeline_stages.metrics.{name}: unknown setting {key:?} (line {}) is ignored; expected one of: {}", k.line, METRIC_KEYS.join(", ")),
+                    );
+                }
+            }
+        }
         let parsed = (|| -> Result<_, String> {
             let c = Cfg::new(m, false)?;
             Ok((
@@ -679,6 +729,16 @@ mod tests {
                 "(Critical) each pipeline stage must contain exactly one key, got: map[a:1 b:2]",
             ]
         );
+    }
+
+    #[test]
+    fn unknown_stage_settings_are_warned_about() {
+        let (d, text) = stage("- regex:\n    expresion: x\n    source: z\n");
+        assert_eq!(d, ["(Warning) pipeline_stages.regex: unknown setting \"expresion\" (line 2) is ignored; expected one of: expression, source"]);
+        assert!(text.contains("source = \"z\""), "{text}");
+        let (d, _) = stage("- labels:\n    anything: x\n- metrics:\n    m:\n      type: counter\n      descripton: d\n      config: {action: inc}\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].starts_with("(Warning) pipeline_stages.metrics.m: unknown setting \"descripton\" (line 6)"), "{d:?}");
     }
 
     #[test]
