@@ -30,7 +30,7 @@ enum Command {
     /// Statically check a configuration: components, references, types.
     Validate(commands::validate::Args),
     /// Run a configuration: its components, the HTTP API, reloads on SIGHUP.
-    Run(commands::run::Args),
+    Run(Box<commands::run::Args>),
     /// Run the language server over standard input and output.
     Lsp(commands::lsp::Args),
 }
@@ -42,7 +42,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::eval::run(args),
         Command::Convert(args) => commands::convert::run(args),
         Command::Validate(args) => commands::validate::run(args),
-        Command::Run(args) => commands::run::run(args),
+        Command::Run(args) => commands::run::run(*args),
         Command::Lsp(args) => commands::lsp::run(args),
     };
     match result {
