@@ -266,6 +266,7 @@ async fn serve(args: Args, shutdown_deadline: Duration) -> anyhow::Result<ExitCo
 }
 
 /// Reloads on SIGHUP; returns on SIGINT or SIGTERM.
+#[cfg(unix)]
 async fn wait_for_signals(controller: &Controller) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
@@ -281,6 +282,12 @@ async fn wait_for_signals(controller: &Controller) -> anyhow::Result<()> {
             _ = int.recv() => return Ok(()),
         }
     }
+}
+
+/// Returns on Ctrl-C (no SIGHUP elsewhere: reload through `/-/reload`).
+#[cfg(not(unix))]
+async fn wait_for_signals(_: &Controller) -> anyhow::Result<()> {
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
 }
 
 fn print_reports(reports: &[analyzer::FileReport]) {
