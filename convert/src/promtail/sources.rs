@@ -453,6 +453,9 @@ pub fn consulagent(n: &Node, label: &str, diags: &mut Diagnostics, errs: &mut Er
     let node_meta = f.get("node_meta").map(|v| yaml::string_map(v, errs)).unwrap_or_default();
     let tls = tls_config(&mut f, "tls_config", errs);
     f.finish(errs);
+    if server.trim().is_empty() {
+        errs.hard("consulagent SD configuration requires a server address");
+    }
     if !node_meta.is_empty() {
         diags.add(Severity::Warning, "node_meta is not used by discovery.consulagent and will be ignored");
     }
