@@ -110,3 +110,18 @@ fn no_input_panics() {
         support::mutate_without_panics(&fixture(name), "otelcol");
     }
 }
+
+#[test]
+fn settings_no_converter_reads_are_warnings() {
+    let c = convert(&fixture("unconverted_settings.yaml"), "otelcol", &[]);
+    let warnings: Vec<String> =
+        c.diagnostics.iter().filter(|d| d.severity == Severity::Warning && d.summary.contains("is not converted")).map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "(Warning) receiver/otlp: the setting \"protocols.grpc.max_recv_msg_size_mb\" is not converted",
+            "(Warning) exporter/otlphttp: the setting \"traces_endpoint\" is not converted",
+        ]
+    );
+    assert!(c.output.is_some());
+}

@@ -205,14 +205,19 @@ fn append(
     let label = label(group, def.name());
     let instance = format!("{}/{}", kind.as_str(), def.id);
     let mut ctx = Ctx { extensions, instance: instance.clone(), diags: Diagnostics::new() };
-    if let Some(check) = conv.check {
-        check(&def.node, &mut ctx);
-    }
-    if let Some(before) = conv.before {
-        file.blocks.extend(before(&def.node, &label));
-    }
     let mut block = Block::new(conv.alloy, Some(&label));
-    block.body = schema::render(&(conv.fields)(), &def.node, &mut ctx);
+    let (before, unread) = schema::tracking(&def.node, || {
+        if let Some(check) = conv.check {
+            check(&def.node, &mut ctx);
+        }
+        block.body = schema::render(&(conv.fields)(), &def.node, &mut ctx);
+        conv.before.map(|before| before(&def.node, &label)).unwrap_or_default()
+    });
+    file.blocks.extend(before);
+    // Upstream drops settings its converters do not read without a word.
+    for path in unread {
+        ctx.warn(format!("{instance}: the setting {path:?} is not converted"));
+    }
     if let (Some(dests), Output::Wired) = (output, conv.output) {
         let picked = conv.signals.map(|s| s.map(|i| dests[i].clone()).unwrap_or_default());
         block.body.push(Stmt::Block(output_block(picked)));

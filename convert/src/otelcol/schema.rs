@@ -159,8 +159,22 @@ pub fn hook(name: &'static str, h: Hook) -> F {
     field(name, Shape::Hook(h))
 }
 
+/// A setting upstream's converter reads but does not carry over; listed so that it is not
+/// reported as unconverted, since upstream drops it without a word (and the goldens say so).
+pub fn dropped(src: &'static str) -> F {
+    hook("", |_, _, _| {}).src(src)
+}
+
 /// The node at a `.`-separated path (the node itself for an empty path).
 pub fn at<'a>(node: &'a Node, path: &str) -> Option<&'a Node> {
+    let found = lookup(node, path);
+    if let Some(n) = found {
+        note_read(n);
+    }
+    found
+}
+
+fn lookup<'a>(node: &'a Node, path: &str) -> Option<&'a Node> {
     if path.is_empty() {
         return Some(node);
     }
@@ -171,13 +185,76 @@ pub fn at<'a>(node: &'a Node, path: &str) -> Option<&'a Node> {
     let mut split = path.len();
     while let Some(dot) = path[..split].rfind('.') {
         if let Some(n) = node.get(&path[..dot]) {
-            if let Some(found) = at(n, &path[dot + 1..]) {
+            if let Some(found) = lookup(n, &path[dot + 1..]) {
+                note_read(n);
                 return Some(found);
             }
         }
         split = dot;
     }
     None
+}
+
+thread_local! {
+    /// The YAML nodes the tables and hooks looked up, while [`tracking`] runs.
+    static READ: std::cell::RefCell<Option<std::collections::HashSet<usize>>> = const { std::cell::RefCell::new(None) };
+}
+
+fn note_read(n: &Node) {
+    READ.with(|r| {
+        if let Some(set) = r.borrow_mut().as_mut() {
+            set.insert(n as *const Node as usize);
+        }
+    });
+}
+
+/// Runs `f`, then lists the settings under `root` that nothing looked up: `a.b` paths of
+/// mapping keys whose values (and everything below them) were never read.
+pub fn tracking<T>(root: &Node, f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    READ.with(|r| *r.borrow_mut() = Some(std::collections::HashSet::new()));
+    let out = f();
+    let read = READ.with(|r| r.borrow_mut().take()).unwrap_or_default();
+    let mut unread = Vec::new();
+    unread_below(root, "", &read, &mut unread);
+    (out, unread)
+}
+
+fn any_read(n: &Node, read: &std::collections::HashSet<usize>) -> bool {
+    read.contains(&(n as *const Node as usize))
+        || match &n.kind {
+            Kind::Map(entries) => entries.iter().any(|(_, v)| any_read(v, read)),
+            Kind::Seq(items) => items.iter().any(|i| any_read(i, read)),
+            Kind::Scalar { .. } => false,
+        }
+}
+
+fn unread_below(n: &Node, prefix: &str, read: &std::collections::HashSet<usize>, out: &mut Vec<String>) {
+    let below = |v: &Node| match &v.kind {
+        Kind::Map(entries) => entries.iter().any(|(_, c)| any_read(c, read)),
+        Kind::Seq(items) => items.iter().any(|i| any_read(i, read)),
+        Kind::Scalar { .. } => false,
+    };
+    match &n.kind {
+        Kind::Map(entries) => {
+            for (k, v) in entries {
+                let path = if prefix.is_empty() { text(k) } else { format!("{prefix}.{}", text(k)) };
+                if below(v) {
+                    // Read field by field: look for what was skipped inside.
+                    unread_below(v, &path, read, out);
+                } else if !read.contains(&(v as *const Node as usize)) {
+                    out.push(path);
+                }
+            }
+        }
+        Kind::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if below(item) {
+                    unread_below(item, &format!("{prefix}[{i}]"), read, out);
+                }
+            }
+        }
+        Kind::Scalar { .. } => {}
+    }
 }
 
 /// `at`, with null values counted as absent.

@@ -133,6 +133,8 @@ pub fn splunkhec() -> Vec<F> {
                 b("disable_keep_alives"),
                 b("insecure_skip_verify").src("tls.insecure"),
                 b("force_attempt_http2").d("true"),
+                // Upstream maps only `tls.insecure`; the rest of `tls` is lost.
+                dropped("tls"),
             ],
         )
         .src(""),

@@ -102,6 +102,7 @@ fn kafka() -> Vec<F> {
             vec![
                 i("max_message_bytes").d("1000000"),
                 i("max_broker_write_bytes").d("104857600"),
+                i("required_acks").d("1"),
                 s("compression").d("none"),
                 hook("compression_params", |n, _, out| {
                     if let Some(level) = value(n, "level").map(text).and_then(|l| l.parse::<i64>().ok()).filter(|l| *l != 0) {
@@ -114,7 +115,8 @@ fn kafka() -> Vec<F> {
                 b("allow_auto_topic_creation"),
                 dur("linger").d("10ms"),
             ],
-        ),
+        )
+        .zero_inner(),
         present("tls", tls_client_fields()),
     ]
 }

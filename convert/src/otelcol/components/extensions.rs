@@ -55,12 +55,14 @@ fn bearer() -> Vec<F> {
     vec![
         s("scheme").d("Bearer"),
         hook("token", |n, ctx, out| {
+            // With a file, the inline token is ignored (as upstream does).
+            let inline = value(n, "token").map(text).unwrap_or_default();
             let token = if has_file(n) {
                 let label = ctx.instance.rsplit_once('/').filter(|_| ctx.instance.matches('/').count() > 1).map(|(_, l)| l).unwrap_or("");
                 let label = crate::otelcol::pipeline_label("", label);
                 Expr::Raw(format!("local.file.{label}.content"))
             } else {
-                Expr::Str(value(n, "token").map(text).unwrap_or_default())
+                Expr::Str(inline)
             };
             out.push(Stmt::Attr("token".into(), token));
         })
