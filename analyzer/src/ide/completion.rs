@@ -293,25 +293,28 @@ fn value_items(index: &model::ModuleIndex, a: &AttrInfo<'_>, nesting: &[Nest], i
     };
     let mut ids: Vec<(&String, &NodeKind)> = index.ids.iter().collect();
     ids.sort_by(|a, b| a.0.cmp(b.0));
+    let any = [("value".to_string(), Ty::Any)];
     for (id, kind) in ids {
         if Some(id.as_str()) == own_id {
             continue;
         }
-        let exports: Vec<(String, Ty)> = match kind {
-            NodeKind::Builtin(n) => Catalog::get().lookup(n).map(|c| c.exports.clone()).unwrap_or_default(),
-            NodeKind::Argument => vec![("value".into(), Ty::Any)],
-            NodeKind::Local(_) | NodeKind::Imported(..) => index.custom_sig(kind).map(|s| s.exports.iter().map(|e| (e.to_string(), Ty::Any)).collect()).unwrap_or_default(),
-            _ => Vec::new(),
+        let custom: Vec<(String, Ty)>;
+        let exports: &[(String, Ty)] = match kind {
+            NodeKind::Builtin(n) => Catalog::get().lookup(n).map_or(&[], |c| c.exports.as_slice()),
+            NodeKind::Argument => &any,
+            NodeKind::Local(_) | NodeKind::Imported(..) => {
+                custom = index.custom_sig(kind).map(|s| s.exports.iter().map(|e| (e.to_string(), Ty::Any)).collect()).unwrap_or_default();
+                &custom
+            }
+            _ => &[],
         };
         for (e, t) in exports {
-            let reference = format!("{id}.{e}");
-            let insert = if wrap && fits(&t, &element) && !fits(&t, &expected) {
-                format!("[{reference}]")
-            } else if fits(&t, &expected) {
-                reference.clone()
-            } else {
+            let direct = fits(t, &expected);
+            if !direct && !(wrap && fits(t, &element)) {
                 continue;
-            };
+            }
+            let reference = format!("{id}.{e}");
+            let insert = if direct { reference.clone() } else { format!("[{reference}]") };
             out.push(item(&reference, CompletionKind::Reference, Some(t.to_string()), insert, false, "1", word));
         }
     }
