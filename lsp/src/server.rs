@@ -58,6 +58,15 @@ impl Server {
     }
 }
 
+/// The most completion items sent at once.
+const MAX_COMPLETIONS: usize = 200;
+
+/// Whether the characters of `typed` occur in `label` in order (the usual fuzzy match).
+fn is_subsequence(typed: &str, label: &str) -> bool {
+    let mut rest = label.chars();
+    typed.chars().all(|c| rest.any(|l| l == c))
+}
+
 fn position_params(p: &TextDocumentPositionParams) -> (Uri, Position) {
     (p.text_document.uri.clone(), p.position)
 }
@@ -166,8 +175,17 @@ impl LanguageServer for Server {
         let (uri, pos) = position_params(&params.text_document_position);
         self.query(&uri, move |s, path, enc| {
             let t = Text::of(s, path, enc)?;
-            let items: Vec<CompletionItem> = s.completions(path, t.offset(pos)).into_iter().map(|c| convert::completion(&t, c)).collect();
-            Some(CompletionResponse::List(CompletionList { is_incomplete: false, items }))
+            let mut items = s.completions(path, t.offset(pos));
+            // Long lists (references in a large workspace) are filtered by what is typed and
+            // cut; the client asks again as the user types.
+            let is_incomplete = items.len() > MAX_COMPLETIONS;
+            if is_incomplete {
+                let typed = items.first().and_then(|c| t.text.get(c.replace.range())).unwrap_or("").to_lowercase();
+                items.retain(|c| is_subsequence(&typed, &c.label.to_lowercase()));
+                items.truncate(MAX_COMPLETIONS);
+            }
+            let items: Vec<CompletionItem> = items.into_iter().map(|c| convert::completion(&t, c)).collect();
+            Some(CompletionResponse::List(CompletionList { is_incomplete, items }))
         })
         .await
     }
