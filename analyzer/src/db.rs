@@ -231,6 +231,8 @@ pub fn module_index(db: &dyn Db, ws: Workspace) -> ModuleIndex {
 /// The checker's findings for one chunk of the root module, positions relative to the chunk.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChunkCheck {
+    /// The chunk's parse diagnostics (here so that a file's diagnostics need one query a chunk).
+    pub syntax: Vec<Diagnostic>,
     pub diagnostics: Vec<Diagnostic>,
     /// See [`Checker::positions`].
     pub positions: Vec<(usize, u32)>,
@@ -243,7 +245,7 @@ pub fn chunk_check<'db>(db: &'db dyn Db, ws: Workspace, chunk: Chunk<'db>) -> Ar
     let resolve = |source: &ImportSource| resolve_import(db, ws, source);
     let mut checker = Checker::new(*ws.options(db), &resolve);
     checker.check_root(&parsed.tree.body, module_index(db, ws));
-    Arc::new(ChunkCheck { diagnostics: checker.diagnostics, positions: checker.positions, edges: checker.edges })
+    Arc::new(ChunkCheck { syntax: parsed.diagnostics.clone(), diagnostics: checker.diagnostics, positions: checker.positions, edges: checker.edges })
 }
 
 /// A chunk's graph edges without positions, sorted, each once.
@@ -286,14 +288,17 @@ pub struct FileCheck {
 
 #[salsa::tracked(returns(ref), no_eq)]
 pub fn file_check(db: &dyn Db, ws: Workspace, file: SourceFile) -> FileCheck {
-    FileCheck { diagnostics: checked(db, ws, file), edges: placed_edges(db, ws, file) }
+    FileCheck { diagnostics: checked(db, ws, file, false), edges: placed_edges(db, ws, file) }
 }
 
-/// The checker's diagnostics of a file, placed in the file.
-fn checked(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
+/// The checker's diagnostics of a file (after the parser's, with `syntax`), placed in the file.
+fn checked(db: &dyn Db, ws: Workspace, file: SourceFile, syntax: bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for p in layout(db, file) {
         let check = chunk_check(db, ws, p.chunk);
+        if syntax {
+            out.extend(check.syntax.iter().map(|d| shifted(d, p.offset)));
+        }
         let first = out.len();
         out.extend(check.diagnostics.iter().map(|d| shifted(d, p.offset)));
         for &(i, at) in &check.positions {
@@ -347,11 +352,7 @@ fn top_blocks(db: &dyn Db, file: SourceFile) -> Vec<(String, Span)> {
 /// Every diagnostic of one file: parse errors, checks, duplicates across files, cycles.
 #[salsa::tracked(returns(ref))]
 pub fn file_diagnostics(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
-    let mut out: Vec<Diagnostic> = Vec::new();
-    for p in layout(db, file) {
-        out.extend(chunk_parse(db, p.chunk).0.diagnostics.iter().map(|d| shifted(d, p.offset)));
-    }
-    out.extend(checked(db, ws, file));
+    let mut out = checked(db, ws, file, true);
     let files = ws.files(db);
     let me = files.iter().position(|f| *f == file).unwrap_or(0);
 
