@@ -177,6 +177,31 @@ mod tests {
         assert_eq!(d["notes"][0], "did you mean \"prometheus.scrape\"?");
     }
 
+    fn converting(file: &str, bypass: bool) -> Args {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/validate/convert").join(file);
+        Args {
+            path,
+            config_format: ConfigFormat::Prometheus,
+            bypass_conversion_errors: bypass,
+            extra_args: String::new(),
+            stability: Stability::GenerallyAvailable,
+            community: false,
+            format: Format::Json,
+        }
+    }
+
+    #[test]
+    fn converted_configs_pass_or_fail_on_both_stages() {
+        let code = |file, bypass| run(converting(file, bypass)).ok();
+        assert_eq!(code("prometheus_valid.yaml", false), Some(ExitCode::SUCCESS));
+        assert_eq!(code("prometheus_unsupported.yaml", false), Some(ExitCode::FAILURE));
+        // Bypassed, the conversion goes through, and the converted config has an error.
+        assert_eq!(code("prometheus_bypassed.yaml", true), Some(ExitCode::FAILURE));
+        let mut extra = converting("prometheus_valid.yaml", false);
+        extra.extra_args = "--enable-feature=x".into();
+        assert_eq!(run(extra).ok(), Some(ExitCode::FAILURE), "extra arguments are the converter's critical error");
+    }
+
     #[test]
     fn short_lines_carry_the_severity() {
         let r = analyzer::check_text("a.alloy", "local.file \"f\" {\n  filename = env(\"X\")\n}\n", Options::default());
