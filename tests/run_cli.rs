@@ -177,3 +177,26 @@ fn prometheus_configs_are_converted_before_loading() {
     assert!(err.contains("component \"prometheus.scrape\" is not supported by this runtime yet"), "{err}");
     assert!(err.contains("component \"prometheus.remote_write\" is not supported by this runtime yet"), "{err}");
 }
+
+#[test]
+fn the_logging_block_sets_format_and_level() {
+    let dir = scratch("logging");
+    let config = write_config(&dir, "logging {\n  level  = \"info\"\n  format = \"json\"\n}\n");
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = alloy(&["--server.http.listen-addr", &addr, "--storage.path", dir.join("data").to_str().unwrap(), config.to_str().unwrap()]).spawn().expect("starts");
+    wait_until("/-/ready", &mut child, || get(port, "/-/ready").is_some_and(|(s, _)| s == 200));
+    // Warnings only from now on: the reload's info lines disappear.
+    write_config(&dir, "logging {\n  level  = \"warn\"\n  format = \"json\"\n}\n");
+    assert_eq!(get(port, "/-/reload"), Some((200, "config reloaded\n".into())));
+    signal(&child, "-TERM");
+    let out = child.wait_with_output().expect("exits");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let lines: Vec<serde_json::Value> = err.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
+    let listening = lines.iter().find(|l| l["msg"] == "now listening for http traffic").expect("listening line");
+    assert_eq!(listening["level"], "info");
+    assert_eq!(listening["addr"], addr.as_str());
+    assert!(listening["ts"].as_str().is_some_and(|t| t.ends_with('Z')), "{listening}");
+    assert!(!lines.iter().any(|l| l["msg"] == "shutting down"), "info lines after the reload to level=warn: {err}");
+}

@@ -158,6 +158,7 @@ async fn metrics_exposes_controller_config_process_and_component_series() {
         "alloy_component_controller_running_components{controller_id=\"\",controller_path=\"/\",health_type=\"healthy\"} 1",
         "test_echo_runs_total{component_id=\"remote.http.m_echo\",component_path=\"/\"} 1",
         "# TYPE alloy_component_evaluation_seconds histogram",
+        "# TYPE alloy_component_dependencies_wait_seconds histogram",
         "# TYPE process_cpu_seconds_total counter",
     ] {
         assert!(body.lines().any(|l| l == line), "missing {line:?} in\n{body}");

@@ -1,7 +1,7 @@
 //! Installing a lowered graph over the running one and evaluating its nodes: scopes from
 //! dependencies' exports, build or update components, health and diagnostics.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -10,7 +10,7 @@ use eval::{Object, Scope, Value};
 use syntax::Diagnostic;
 
 use super::graph::{Kind, Lowered};
-use super::node::NodeShared;
+use super::node::{Change, NodeShared};
 use super::{tasks, Node, Shared, State};
 use crate::component::{Context, ContextInner, Health, HealthState};
 
@@ -78,17 +78,22 @@ pub(crate) fn evaluate_all(shared: &Shared, st: &mut State) -> Vec<FileReport> {
 }
 
 /// Re-evaluates the direct dependants of `changed`, in graph order.
-pub(crate) fn evaluate_dependants(shared: &Shared, changed: &[String]) {
+pub(crate) fn evaluate_dependants(shared: &Shared, changed: &[Change]) {
     let mut st = shared.lock();
-    let mut targets: HashSet<String> = HashSet::new();
-    for id in changed {
-        if let Some(ds) = st.dependants.get(id) {
-            targets.extend(ds.iter().cloned());
+    // Dependant -> when the earliest of its changed dependencies changed.
+    let mut targets: HashMap<String, Instant> = HashMap::new();
+    for (id, at) in changed {
+        for d in st.dependants.get(id).into_iter().flatten() {
+            let t = targets.entry(d.clone()).or_insert(*at);
+            *t = (*t).min(*at);
         }
     }
-    let order: Vec<usize> = (0..st.nodes.len()).filter(|&i| targets.contains(&st.nodes[i].spec.id)).collect();
+    let order: Vec<usize> = (0..st.nodes.len()).filter(|&i| targets.contains_key(&st.nodes[i].spec.id)).collect();
     for i in order {
         let start = Instant::now();
+        if let Some(at) = targets.get(&st.nodes[i].spec.id) {
+            shared.metrics.dependencies_wait_seconds.observe(start.duration_since(*at).as_secs_f64());
+        }
         if let Err(d) = evaluate_node(shared, &mut st, i) {
             let src = &st.nodes[i].spec.source;
             let at = src.parsed.lines.line_col(d.span.start);

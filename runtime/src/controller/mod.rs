@@ -117,7 +117,7 @@ pub(crate) struct Shared {
     pub registry: Arc<Registry>,
     source: SourceFn,
     pub state: Mutex<State>,
-    pub changed_tx: UnboundedSender<String>,
+    pub changed_tx: UnboundedSender<node::Change>,
     ready: AtomicBool,
     /// Stops the re-evaluation loop.
     stop_loop: CancellationToken,
@@ -258,7 +258,7 @@ fn module_path_of(first_file: &str) -> String {
 }
 
 /// Re-evaluates the direct dependants of nodes whose exports changed, batch by batch.
-async fn reevaluate_loop(shared: Arc<Shared>, mut rx: UnboundedReceiver<String>) {
+async fn reevaluate_loop(shared: Arc<Shared>, mut rx: UnboundedReceiver<node::Change>) {
     loop {
         let first = tokio::select! {
             _ = shared.stop_loop.cancelled() => return,

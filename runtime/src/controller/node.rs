@@ -4,16 +4,20 @@
 //! [`Context`]: crate::component::Context
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::component::{Health, HealthState};
 
+/// A node whose exports changed, and when (for `alloy_component_dependencies_wait_seconds`).
+pub type Change = (String, Instant);
+
 pub struct NodeShared {
     pub id: String,
     state: Mutex<State>,
-    /// Tells the controller that this node's exports changed.
-    changed: UnboundedSender<String>,
+    /// Tells the controller that this node's exports changed, and when.
+    changed: UnboundedSender<Change>,
 }
 
 struct State {
@@ -28,7 +32,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl NodeShared {
-    pub fn new(id: &str, changed: UnboundedSender<String>) -> Arc<Self> {
+    pub fn new(id: &str, changed: UnboundedSender<Change>) -> Arc<Self> {
         let created = Health::new(HealthState::Unknown, "component created");
         Arc::new(NodeShared {
             id: id.to_string(),
@@ -55,7 +59,7 @@ impl NodeShared {
         st.exports = exports;
         drop(st);
         // The receiver is gone only while the controller shuts down; nothing to notify then.
-        let _ = self.changed.send(self.id.clone());
+        let _ = self.changed.send((self.id.clone(), Instant::now()));
     }
 
     pub fn set_eval_health(&self, h: Health) {
@@ -109,7 +113,7 @@ mod tests {
         let n = NodeShared::new("a.b", tx);
         n.set_exports(eval::Value::string("x"));
         n.set_exports(eval::Value::string("x"));
-        assert_eq!(rx.try_recv().ok().as_deref(), Some("a.b"));
+        assert_eq!(rx.try_recv().ok().map(|c| c.0).as_deref(), Some("a.b"));
         assert!(rx.try_recv().is_err());
     }
 }
