@@ -16,7 +16,7 @@ struct Usage {
 fn read_usage() -> Option<Usage> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the command name, which is in parentheses and may contain spaces.
-    let rest = &stat[stat.rfind(')')? + 2..];
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
     let f: Vec<&str> = rest.split_whitespace().collect();
     let num = |i: usize| f.get(i).and_then(|s| s.parse::<f64>().ok());
     // Field numbers from proc(5), minus 3 (pid, comm and state precede `rest[0]` = state).
