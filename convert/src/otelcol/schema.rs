@@ -506,3 +506,68 @@ fn render_field(f: &F, node: &Node, ctx: &mut Ctx, out: &mut Vec<Stmt>) -> bool 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::File;
+    use std::collections::HashMap;
+
+    fn convert(fields: Vec<F>, yaml: &str) -> String {
+        let node = crate::yaml::parse(yaml.as_bytes()).expect("test YAML parses");
+        let extensions = HashMap::from([("basicauth".to_string(), "otelcol.auth.basic.default".to_string())]);
+        let mut ctx = Ctx { extensions: &extensions, instance: "receiver/x".into(), diags: Default::default() };
+        let mut b = Block::new("c", None);
+        b.body = render(&fields, &node, &mut ctx);
+        let raw = File { blocks: vec![b] }.raw_text();
+        raw.strip_prefix("c {\n").and_then(|r| r.strip_suffix("}\n")).unwrap_or(&raw).to_string()
+    }
+
+    #[test]
+    fn values_equal_to_alloys_defaults_are_left_out() {
+        let fields = || vec![s("endpoint").otel("localhost:1").alloy("0.0.0.0:1"), dur("timeout").d("5s"), i("n")];
+        // The collector's default differs from Alloy's, so it shows; the others do not.
+        assert_eq!(convert(fields(), "{}"), "endpoint = \"localhost:1\"\n");
+        assert_eq!(convert(fields(), "{endpoint: 0.0.0.0:1, timeout: 5000ms, n: 0}"), "");
+        assert_eq!(convert(fields(), "{timeout: 90s, n: 3}"), "endpoint = \"localhost:1\"\ntimeout = \"1m30s\"\nn = 3\n");
+    }
+
+    #[test]
+    fn a_zero_value_shows_when_alloys_default_is_not_zero() {
+        assert_eq!(convert(vec![dur("idle_timeout").alloy("1m")], "{}"), "idle_timeout = \"0s\"\n");
+        assert_eq!(convert(vec![s("x").req()], "{}"), "x = \"\"\n");
+    }
+
+    #[test]
+    fn blocks_show_when_something_in_them_differs() {
+        let fields = || vec![block("retry", vec![b("enabled").d("true"), i("max").d("3")]), present("tls", vec![b("insecure")])];
+        assert_eq!(convert(fields(), "{retry: {enabled: true}}"), "");
+        assert_eq!(convert(fields(), "{retry: {max: 4}, tls: }"), "retry {\nmax = 4\n}\ntls {\n}\n");
+    }
+
+    #[test]
+    fn nested_rule_prints_fields_against_the_blocks_own_zero_defaults() {
+        let fields = || vec![block("m", vec![b("enabled").d("true"), i("size").d("10")]).zero_inner()];
+        assert_eq!(convert(fields(), "{m: {enabled: true}}"), "");
+        assert_eq!(convert(fields(), "{m: {size: 5}}"), "m {\nenabled = true\nsize = 5\n}\n");
+    }
+
+    #[test]
+    fn dotted_keys_handlers_and_maps() {
+        let fields = vec![block("metrics", vec![b("file.size")]), attr("auth", Ty::Handler).src("auth.authenticator"), map("headers")];
+        assert_eq!(
+            convert(fields, "{metrics: {file.size: true}, auth: {authenticator: basicauth}, headers: {b: '2', a: '1'}}"),
+            "metrics {\nfile.size = true\n}\nauth = otelcol.auth.basic.default.handler\nheaders = {\na = \"1\",\nb = \"2\",\n}\n"
+        );
+    }
+
+    #[test]
+    fn unread_settings_are_listed_by_path() {
+        let node = crate::yaml::parse(b"{a: 1, b: {c: 2, d: 3}, e: [{f: 1}]}").expect("parses");
+        let ((), unread) = tracking(&node, || {
+            let _ = value(&node, "a");
+            let _ = value(&node, "b.c");
+        });
+        assert_eq!(unread, ["b.d", "e"]);
+    }
+}

@@ -1,5 +1,6 @@
 //! Blocks many components share: TLS, gRPC and HTTP clients and servers, sending queue, retry.
 
+use crate::builder::{Block, Expr, Stmt};
 use crate::otelcol::schema::*;
 
 /// Alloy's `TLSSetting` (squashed into the client and server TLS blocks).
@@ -102,34 +103,30 @@ pub fn queue_fields() -> Vec<F> {
 /// The exporter helper's sending queue, always present with the collector defaults.
 pub fn queue() -> F {
     hook("sending_queue", |n, ctx, out| {
-        let disabled = value(n, "enabled").is_some_and(|v| text(v) == "false");
-        let fields = if disabled {
-            vec![b("enabled").alloy("true").req(), i("num_consumers").req(), i("queue_size").req(), s("sizer").req()]
-        } else {
+        let body = if value(n, "enabled").is_some_and(|v| text(v) == "false") {
+            // A disabled queue converts to the zero struct, all of it unlike Alloy's defaults.
             vec![
-                b("enabled").d("true"),
-                i("num_consumers").d("10"),
-                i("queue_size").d("1000"),
-                b("block_on_overflow"),
-                s("sizer").d("requests"),
-                attr("storage", Ty::Handler),
-            ]
-        };
-        let null = crate::yaml::Node::null(0, 0);
-        let body = render(&fields, if disabled { &null } else { n }, ctx);
-        let body = if disabled {
-            // A disabled queue is the zero struct.
-            vec![
-                crate::builder::Stmt::Attr("enabled".into(), crate::builder::Expr::Bool(false)),
-                crate::builder::Stmt::Attr("num_consumers".into(), crate::builder::Expr::Int(0)),
-                crate::builder::Stmt::Attr("queue_size".into(), crate::builder::Expr::Int(0)),
-                crate::builder::Stmt::Attr("sizer".into(), crate::builder::Expr::str("")),
+                Stmt::Attr("enabled".into(), Expr::Bool(false)),
+                Stmt::Attr("num_consumers".into(), Expr::Int(0)),
+                Stmt::Attr("queue_size".into(), Expr::Int(0)),
+                Stmt::Attr("sizer".into(), Expr::str("")),
             ]
         } else {
-            body
+            render(&queue_fields(), n, ctx)
         };
         if !body.is_empty() {
-            out.push(crate::builder::Stmt::Block(crate::builder::Block { name: "sending_queue".into(), label: None, body }));
+            out.push(Stmt::Block(Block { name: "sending_queue".into(), label: None, body }));
+        }
+    })
+}
+
+/// `compression_params { level = N }`, only for a non-zero level.
+pub fn compression_params() -> F {
+    hook("compression_params", |n, _, out| {
+        if let Some(level) = value(n, "level").map(text).and_then(|l| l.parse::<i64>().ok()).filter(|l| *l != 0) {
+            let mut b = Block::new("compression_params", None);
+            b.attr("level", Expr::Int(level));
+            out.push(Stmt::Block(b));
         }
     })
 }

@@ -175,14 +175,19 @@ pub fn splunkhec() -> Vec<F> {
             ],
         )
         .src(""),
-        block(
-            "otel_attrs_to_hec_metadata",
-            vec![
-                s("source").d("com.splunk.source"),
-                s("sourcetype").d("com.splunk.sourcetype"),
-                s("index").d("com.splunk.index"),
-                s("host").d("host.name"),
-            ],
-        ),
+        hec_attributes("otel_attrs_to_hec_metadata"),
     ]
+}
+
+/// Splunk HEC metadata ↔ OTel attribute names (the receiver's and the exporter's block).
+pub fn hec_attributes(name: &'static str) -> F {
+    block(
+        name,
+        vec![
+            s("source").d("com.splunk.source"),
+            s("sourcetype").d("com.splunk.sourcetype"),
+            s("index").d("com.splunk.index"),
+            s("host").d("host.name"),
+        ],
+    )
 }

@@ -64,13 +64,7 @@ fn file() -> Vec<F> {
         s("format").d("json"),
         s("encoding"),
         s("compression"),
-        hook("compression_params", |n, _, out| {
-            if let Some(level) = value(n, "level").map(text).and_then(|l| l.parse::<i64>().ok()).filter(|l| *l != 0) {
-                let mut b = crate::builder::Block::new("compression_params", None);
-                b.attr("level", Expr::Int(level));
-                out.push(Stmt::Block(b));
-            }
-        }),
+        compression_params(),
         dur("flush_interval").d("1s"),
         present("group_by", vec![b("enabled"), s("resource_attribute").d("fileexporter.path_segment"), i("max_open_files").d("100")]),
     ]
@@ -104,13 +98,7 @@ fn kafka() -> Vec<F> {
                 i("max_broker_write_bytes").d("104857600"),
                 i("required_acks").d("1"),
                 s("compression").d("none"),
-                hook("compression_params", |n, _, out| {
-                    if let Some(level) = value(n, "level").map(text).and_then(|l| l.parse::<i64>().ok()).filter(|l| *l != 0) {
-                        let mut b = crate::builder::Block::new("compression_params", None);
-                        b.attr("level", Expr::Int(level));
-                        out.push(Stmt::Block(b));
-                    }
-                }),
+                compression_params(),
                 i("flush_max_messages"),
                 b("allow_auto_topic_creation"),
                 dur("linger").d("10ms"),

@@ -425,15 +425,7 @@ fn splunkhec() -> Vec<F> {
         s("health_path").d("/services/collector/health"),
         s("splitting").d("line"),
         b("access_token_passthrough").src("-"),
-        block(
-            "hec_metadata_to_otel_attrs",
-            vec![
-                s("source").d("com.splunk.source"),
-                s("sourcetype").d("com.splunk.sourcetype"),
-                s("index").d("com.splunk.index"),
-                s("host").d("host.name"),
-            ],
-        ),
+        super::datadog::hec_attributes("hec_metadata_to_otel_attrs"),
     ]);
     v
 }
