@@ -6,9 +6,11 @@
 //! keeps a cut only when every chunk before the last parses without a diagnostic: then each
 //! chunk ends in the lexer's default state, on a statement boundary and after a newline, so
 //! parsing the chunks one by one gives the statements a whole-file parse gives (positions
-//! shifted by the chunk's offset). Where a chunk does not parse cleanly (the guess cut a raw
-//! string, or the file has a syntax error), it and everything after it form one last chunk,
-//! which is then parsed exactly as the whole-file parser would parse that remainder.
+//! shifted by the chunk's offset). A chunk with a syntax error is kept when parsing it
+//! together with the next chunk gives both chunks' statements and diagnostics (the error stayed
+//! inside, as an unterminated string being typed does). Otherwise (the guess cut a raw string,
+//! or an unclosed `[` swallows what follows) it and everything after it form one last chunk,
+//! parsed exactly as the whole-file parser would parse that remainder.
 
 use std::ops::Range;
 

@@ -179,17 +179,35 @@ pub fn layout<'db>(db: &'db dyn Db, file: SourceFile) -> Vec<Placed<'db>> {
     };
     let ranges = crate::chunk::split(text, target);
     let mut out = Vec::with_capacity(ranges.len());
-    for r in ranges {
+    for (i, r) in ranges.iter().enumerate() {
         let chunk = Chunk::new(db, &text[r.clone()]);
         let offset = r.start as u32;
-        if r.end < text.len() && !chunk_parse(db, chunk).0.diagnostics.is_empty() {
-            // Not a clean cut: the rest of the file is one chunk, parsed as a whole.
-            out.push(Placed { chunk: Chunk::new(db, &text[r.start..]), offset });
-            break;
+        let clean = chunk_parse(db, chunk).0.diagnostics.is_empty();
+        if let (false, Some(next)) = (clean, ranges.get(i + 1)) {
+            let next = Chunk::new(db, &text[next.clone()]);
+            if !error_stays_inside(db, chunk, next) {
+                // Not a clean cut: the rest of the file is one chunk, parsed as a whole.
+                out.push(Placed { chunk: Chunk::new(db, &text[r.start..]), offset });
+                break;
+            }
         }
         out.push(Placed { chunk, offset });
     }
     out
+}
+
+/// Whether a chunk with a syntax error can still be parsed on its own: parsing it together
+/// with the chunk after it gives the two chunks' statements and diagnostics, so the parser was
+/// back at a statement boundary, and the lexer in its default state, where the next chunk
+/// starts (an edit in progress, like an unterminated string, usually stays inside its block).
+fn error_stays_inside<'db>(db: &'db dyn Db, chunk: Chunk<'db>, next: Chunk<'db>) -> bool {
+    let (a, b) = (&chunk_parse(db, chunk).0, &chunk_parse(db, next).0);
+    let both = Chunk::new(db, format!("{}{}", chunk.text(db), next.text(db)));
+    let both = &chunk_parse(db, both).0;
+    let by = chunk.text(db).len() as u32;
+    let statements = a.tree.body.iter().map(|s| s.span()).chain(b.tree.body.iter().map(|s| shift_span(s.span(), by)));
+    let diagnostics = a.diagnostics.iter().cloned().chain(b.diagnostics.iter().map(|d| shifted(d, by)));
+    both.tree.body.iter().map(|s| s.span()).eq(statements) && both.diagnostics.iter().cloned().eq(diagnostics)
 }
 
 /// A chunk's syntax tree, with positions relative to the chunk.
@@ -509,12 +527,27 @@ mod tests {
         let broken = config(10, None).replace("\"s1\" {\n  targets         = []", "\"s1\" {\n  targets = [");
         file.set_text(&mut db).to(broken.clone());
         assert_eq!(layout(&db, file).len(), 2, "the first block, then the broken rest");
-        let whole = syntax::parse_file(broken.as_bytes()).diagnostics;
-        let chunked: Vec<Diagnostic> = file_diagnostics(&db, ws, file).iter().filter(|d| matches!(d.code, Some("parse" | "scan"))).cloned().collect();
-        assert_eq!(chunked, whole);
+        assert_eq!(syntax_errors(&db, ws, file), syntax::parse_file(broken.as_bytes()).diagnostics);
         file.set_text(&mut db).to(config(10, None));
         assert_eq!(layout(&db, file).len(), 11);
         assert!(file_diagnostics(&db, ws, file).is_empty());
+    }
+
+    fn syntax_errors(db: &LoggingDb, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
+        file_diagnostics(db, ws, file).iter().filter(|d| matches!(d.code, Some("parse" | "scan"))).cloned().collect()
+    }
+
+    #[test]
+    fn an_error_that_stays_in_its_block_keeps_the_other_chunks() {
+        // Typing a string: it is not closed yet (inside an unclosed `[` it would not stay in
+        // its block, and the rest of the file would be one chunk).
+        let (mut db, ws, file) = setup(config(10, None));
+        let typing = config(10, Some((1, "1m"))).replace("\"1m\"", "\"1m");
+        file.set_text(&mut db).to(typing.clone());
+        assert_eq!(layout(&db, file).len(), 11);
+        let errors = syntax_errors(&db, ws, file);
+        assert!(!errors.is_empty());
+        assert_eq!(errors, syntax::parse_file(typing.as_bytes()).diagnostics);
     }
 
     #[test]
