@@ -310,7 +310,7 @@ fn value_items(index: &model::ModuleIndex, a: &AttrInfo<'_>, nesting: &[Nest], i
         };
         for (e, t) in exports {
             let direct = fits(t, &expected);
-            if !direct && !(wrap && fits(t, &element)) {
+            if !(direct || (wrap && fits(t, &element))) {
                 continue;
             }
             let reference = format!("{id}.{e}");

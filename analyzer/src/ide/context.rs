@@ -45,7 +45,7 @@ pub(crate) fn context_at(text: &str, start: usize, offset: usize) -> Option<(Con
         }
     };
     let word = Span::new(word_start as u32, offset as u32);
-    let lexed = syntax::lexer::lex(text[start..scan_end].as_bytes());
+    let lexed = syntax::lexer::lex(&text.as_bytes()[start..scan_end]);
 
     struct Frame {
         kind: FrameKind,
