@@ -1,3 +1,92 @@
-pub fn registrations() -> Vec<crate::component::Registration> {
-    Vec::new()
+//! The OpenTelemetry pipeline: `otelcol.*` components passing OTLP data to each other as
+//! encoded bytes (see [`pdata`]) through `otelcol.Consumer` capsules (see [`consumer`]).
+
+pub mod auth;
+pub mod consumer;
+pub mod exporter;
+pub mod grpc_codec;
+pub mod pdata;
+pub mod processor;
+pub mod receiver;
+
+use std::collections::HashMap;
+
+use crate::component::{Context, Registration};
+use crate::metrics::Counter;
+use pdata::Signal;
+
+pub fn registrations() -> Vec<Registration> {
+    vec![
+        Registration { name: "otelcol.receiver.otlp", build: receiver::otlp::build },
+        Registration { name: "otelcol.processor.batch", build: processor::batch::build },
+        Registration { name: "otelcol.processor.memory_limiter", build: processor::memory_limiter::build },
+        Registration { name: "otelcol.processor.attributes", build: processor::attributes::build },
+        Registration { name: "otelcol.exporter.otlp", build: exporter::otlp::build },
+        Registration { name: "otelcol.exporter.otlphttp", build: exporter::otlphttp::build },
+        Registration { name: "otelcol.exporter.debug", build: exporter::debug::build },
+        Registration { name: "otelcol.auth.basic", build: auth::build_basic },
+        Registration { name: "otelcol.auth.bearer", build: auth::build_bearer },
+    ]
+}
+
+/// One counter per signal, named as upstream does:
+/// `<prefix>_spans_total`, `<prefix>_metric_points_total`, `<prefix>_log_records_total`.
+#[derive(Clone, Debug)]
+pub struct SignalCounters {
+    by_signal: HashMap<Signal, Counter>,
+}
+
+impl SignalCounters {
+    pub fn new(ctx: &Context, prefix: &str, help: &str, labels: &[(&str, &str)]) -> Self {
+        let by_signal = Signal::ALL
+            .into_iter()
+            .map(|s| (s, ctx.counter(&format!("{prefix}_{}_total", s.item_metric()), &format!("{help} ({})", s.item_metric()), labels)))
+            .collect();
+        SignalCounters { by_signal }
+    }
+
+    pub fn add(&self, signal: Signal, n: usize) {
+        if let Some(c) = self.by_signal.get(&signal) {
+            c.add(n as u64);
+        }
+    }
+
+    pub fn get(&self, signal: Signal) -> u64 {
+        self.by_signal.get(&signal).map_or(0, Counter::get)
+    }
+}
+
+/// A log line from a component through the process logger.
+pub fn log(component_id: &str, level: tracing::Level, msg: &str) {
+    match level {
+        tracing::Level::ERROR => tracing::error!(component_id, "{msg}"),
+        tracing::Level::WARN => tracing::warn!(component_id, "{msg}"),
+        tracing::Level::INFO => tracing::info!(component_id, "{msg}"),
+        _ => tracing::debug!(component_id, "{msg}"),
+    }
+}
+
+/// An optional nested block of the arguments: its object, or `None` when absent.
+pub fn block<'a>(args: &'a eval::Value, name: &str) -> Option<&'a eval::Value> {
+    match args {
+        eval::Value::Object(o) => o.get(name).filter(|v| !v.is_null()),
+        _ => None,
+    }
+}
+
+/// A component context outside a controller, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_context(id: &str) -> Context {
+    use crate::component::ContextInner;
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let name = id.rsplit_once('.').map_or(id, |(n, _)| n).to_string();
+    Context {
+        inner: std::sync::Arc::new(ContextInner {
+            id: id.to_string(),
+            name,
+            data_path: std::env::temp_dir().join(id),
+            registry: crate::metrics::Registry::new(),
+            node: crate::controller::node::NodeShared::new(id, tx),
+        }),
+    }
 }

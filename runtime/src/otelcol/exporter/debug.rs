@@ -1,0 +1,237 @@
+//! `otelcol.exporter.debug`: writes what it receives to the process's standard error.
+//! `basic` logs counts; `normal` adds one line per item; `detailed` dumps every field in the
+//! collector's layout. Only this exporter decodes the payload.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::{Arc, RwLock};
+
+use eval::decode::StructDecoder;
+use eval::{Object, Value};
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::metrics::v1::metric;
+use tokio_util::sync::CancellationToken;
+
+use crate::component::{BoxFuture, Component, ComponentError, Context};
+use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
+use crate::otelcol::pdata::{Payload, Signal};
+use crate::otelcol::log;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verbosity {
+    Basic,
+    Normal,
+    Detailed,
+}
+
+impl Verbosity {
+    fn decode(args: &Value) -> Result<Verbosity, ComponentError> {
+        let mut d = StructDecoder::new(args)?;
+        match d.optional::<String>("verbosity")?.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("basic") => Ok(Verbosity::Basic),
+            Some("normal") => Ok(Verbosity::Normal),
+            Some("detailed") => Ok(Verbosity::Detailed),
+            Some(o) => Err(ComponentError(format!("unknown verbosity {o:?}: expected \"basic\", \"normal\" or \"detailed\""))),
+        }
+    }
+}
+
+pub fn any_value_text(v: &Option<AnyValue>) -> String {
+    match v.as_ref().and_then(|v| v.value.as_ref()) {
+        None => "Empty()".into(),
+        Some(any_value::Value::StringValue(s)) => format!("Str({s})"),
+        Some(any_value::Value::StringValueStrindex(i)) => format!("StrIndex({i})"),
+        Some(any_value::Value::BoolValue(b)) => format!("Bool({b})"),
+        Some(any_value::Value::IntValue(i)) => format!("Int({i})"),
+        Some(any_value::Value::DoubleValue(d)) => format!("Double({d})"),
+        Some(any_value::Value::BytesValue(b)) => format!("Bytes({})", hex(b)),
+        Some(any_value::Value::ArrayValue(a)) => format!("Slice([{}])", a.values.iter().map(|x| any_value_text(&Some(x.clone()))).collect::<Vec<_>>().join(", ")),
+        Some(any_value::Value::KvlistValue(kv)) => format!("Map({{{}}})", kv.values.iter().map(|x| format!("{}: {}", x.key, any_value_text(&x.value))).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn attributes(out: &mut String, title: &str, attrs: &[KeyValue]) {
+    if attrs.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{title}:");
+    for a in attrs {
+        let _ = writeln!(out, "     -> {}: {}", a.key, any_value_text(&a.value));
+    }
+}
+
+/// The text for `normal`/`detailed`, and the item count line for all verbosities.
+pub fn render(p: &Payload, verbosity: Verbosity) -> Result<(String, String), ConsumeError> {
+    let bad = |e: crate::otelcol::pdata::PdataError| ConsumeError::Permanent(e.to_string());
+    let mut out = String::new();
+    let detailed = verbosity == Verbosity::Detailed;
+    let summary = match p.signal() {
+        Signal::Traces => {
+            let req = p.decode_traces().map_err(bad)?;
+            for (i, rs) in req.resource_spans.iter().enumerate() {
+                let res_attrs = rs.resource.as_ref().map(|r| r.attributes.as_slice()).unwrap_or(&[]);
+                if detailed {
+                    let _ = writeln!(out, "ResourceSpans #{i}\nResource SchemaURL: {}", rs.schema_url);
+                    attributes(&mut out, "Resource attributes", res_attrs);
+                }
+                for (j, ss) in rs.scope_spans.iter().enumerate() {
+                    if detailed {
+                        let scope = ss.scope.as_ref();
+                        let _ = writeln!(out, "ScopeSpans #{j}\nScopeSpans SchemaURL: {}\nInstrumentationScope {} {}", ss.schema_url, scope.map_or("", |s| &s.name), scope.map_or("", |s| &s.version));
+                    }
+                    for (k, s) in ss.spans.iter().enumerate() {
+                        if detailed {
+                            let _ = writeln!(
+                                out,
+                                "Span #{k}\n    Trace ID       : {}\n    Parent ID      : {}\n    ID             : {}\n    Name           : {}\n    Kind           : {}\n    Start time     : {}\n    End time       : {}\n    Status code    : {}\n    Status message : {}",
+                                hex(&s.trace_id),
+                                hex(&s.parent_span_id),
+                                hex(&s.span_id),
+                                s.name,
+                                s.kind,
+                                s.start_time_unix_nano,
+                                s.end_time_unix_nano,
+                                s.status.as_ref().map_or(0, |x| x.code),
+                                s.status.as_ref().map_or("", |x| &x.message)
+                            );
+                            attributes(&mut out, "Attributes", &s.attributes);
+                        } else if verbosity == Verbosity::Normal {
+                            let attrs: Vec<String> = s.attributes.iter().map(|a| format!("{}={}", a.key, any_value_text(&a.value))).collect();
+                            let _ = writeln!(out, "{} {} {} {}", s.name, hex(&s.trace_id), hex(&s.span_id), attrs.join(" "));
+                        }
+                    }
+                }
+            }
+            format!("Traces resource spans={} spans={}", req.resource_spans.len(), p.items())
+        }
+        Signal::Metrics => {
+            let req = p.decode_metrics().map_err(bad)?;
+            let mut n_metrics = 0;
+            for (i, rm) in req.resource_metrics.iter().enumerate() {
+                if detailed {
+                    let _ = writeln!(out, "ResourceMetrics #{i}\nResource SchemaURL: {}", rm.schema_url);
+                    attributes(&mut out, "Resource attributes", rm.resource.as_ref().map(|r| r.attributes.as_slice()).unwrap_or(&[]));
+                }
+                for sm in &rm.scope_metrics {
+                    for (k, m) in sm.metrics.iter().enumerate() {
+                        n_metrics += 1;
+                        if verbosity == Verbosity::Basic {
+                            continue;
+                        }
+                        let kind = match &m.data {
+                            Some(metric::Data::Gauge(_)) => "Gauge",
+                            Some(metric::Data::Sum(_)) => "Sum",
+                            Some(metric::Data::Histogram(_)) => "Histogram",
+                            Some(metric::Data::ExponentialHistogram(_)) => "ExponentialHistogram",
+                            Some(metric::Data::Summary(_)) => "Summary",
+                            None => "Empty",
+                        };
+                        let _ = writeln!(out, "Metric #{k}\nDescriptor:\n     -> Name: {}\n     -> Description: {}\n     -> Unit: {}\n     -> DataType: {kind}", m.name, m.description, m.unit);
+                        let points: Vec<(&[KeyValue], String)> = match &m.data {
+                            Some(metric::Data::Gauge(g)) => g.data_points.iter().map(|p| (p.attributes.as_slice(), format!("{:?}", p.value))).collect(),
+                            Some(metric::Data::Sum(s)) => s.data_points.iter().map(|p| (p.attributes.as_slice(), format!("{:?}", p.value))).collect(),
+                            Some(metric::Data::Histogram(h)) => h.data_points.iter().map(|p| (p.attributes.as_slice(), format!("count={} sum={:?}", p.count, p.sum))).collect(),
+                            Some(metric::Data::ExponentialHistogram(h)) => h.data_points.iter().map(|p| (p.attributes.as_slice(), format!("count={}", p.count))).collect(),
+                            Some(metric::Data::Summary(s)) => s.data_points.iter().map(|p| (p.attributes.as_slice(), format!("count={} sum={}", p.count, p.sum))).collect(),
+                            None => Vec::new(),
+                        };
+                        for (n, (attrs, value)) in points.iter().enumerate() {
+                            let _ = writeln!(out, "DataPoint #{n}");
+                            attributes(&mut out, "Data point attributes", attrs);
+                            let _ = writeln!(out, "Value: {value}");
+                        }
+                    }
+                }
+            }
+            format!("Metrics resource metrics={} metrics={n_metrics} data points={}", req.resource_metrics.len(), p.items())
+        }
+        Signal::Logs => {
+            let req = p.decode_logs().map_err(bad)?;
+            for (i, rl) in req.resource_logs.iter().enumerate() {
+                if detailed {
+                    let _ = writeln!(out, "ResourceLog #{i}\nResource SchemaURL: {}", rl.schema_url);
+                    attributes(&mut out, "Resource attributes", rl.resource.as_ref().map(|r| r.attributes.as_slice()).unwrap_or(&[]));
+                }
+                for sl in &rl.scope_logs {
+                    for (k, r) in sl.log_records.iter().enumerate() {
+                        if detailed {
+                            let _ = writeln!(out, "LogRecord #{k}\nTimestamp: {}\nSeverityText: {}\nSeverityNumber: {}\nBody: {}", r.time_unix_nano, r.severity_text, r.severity_number, any_value_text(&r.body));
+                            attributes(&mut out, "Attributes", &r.attributes);
+                            let _ = writeln!(out, "Trace ID: {}\nSpan ID: {}", hex(&r.trace_id), hex(&r.span_id));
+                        } else if verbosity == Verbosity::Normal {
+                            let _ = writeln!(out, "{}", any_value_text(&r.body));
+                        }
+                    }
+                }
+            }
+            format!("Logs resource logs={} log records={}", req.resource_logs.len(), p.items())
+        }
+    };
+    Ok((summary, out))
+}
+
+struct DebugConsumer {
+    id: String,
+    verbosity: RwLock<Verbosity>,
+}
+
+impl Consumer for DebugConsumer {
+    fn consume(&self, data: Payload) -> ConsumeFuture<'_> {
+        Box::pin(async move {
+            let verbosity = *self.verbosity.read().unwrap_or_else(|e| e.into_inner());
+            let (summary, text) = render(&data, verbosity)?;
+            log(&self.id, tracing::Level::INFO, &summary);
+            if !text.is_empty() {
+                // One write per payload keeps concurrent dumps from interleaving.
+                let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            }
+            Ok(())
+        })
+    }
+}
+
+pub struct DebugExporter {
+    consumer: Arc<DebugConsumer>,
+}
+
+pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
+    let consumer = Arc::new(DebugConsumer { id: ctx.id().to_string(), verbosity: RwLock::new(Verbosity::decode(&args)?) });
+    let mut exports = Object::ordered();
+    exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
+    ctx.set_exports(Value::object(exports));
+    Ok(Arc::new(DebugExporter { consumer }))
+}
+
+impl Component for DebugExporter {
+    fn update(&self, args: Value) -> Result<(), ComponentError> {
+        *self.consumer.verbosity.write().unwrap_or_else(|e| e.into_inner()) = Verbosity::decode(&args)?;
+        Ok(())
+    }
+
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
+        Box::pin(async move {
+            shutdown.cancelled().await;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otelcol::pdata::tests::traces;
+
+    #[test]
+    fn detailed_output_shows_every_span_and_attribute() {
+        let (summary, text) = render(&Payload::from_traces(&traces(1, 2)), Verbosity::Detailed).unwrap();
+        assert_eq!(summary, "Traces resource spans=1 spans=2");
+        assert!(text.contains("     -> service.name: Str(svc0)"), "{text}");
+        assert!(text.contains("    Name           : r0s1"), "{text}");
+        let (_, basic) = render(&Payload::from_traces(&traces(1, 2)), Verbosity::Basic).unwrap();
+        assert!(basic.is_empty());
+    }
+}

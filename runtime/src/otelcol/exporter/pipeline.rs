@@ -1,0 +1,276 @@
+//! What every network exporter shares: the `input` consumer, the sending queue, its
+//! workers, retries, self-metrics and the bounded drain at shutdown. A protocol only
+//! provides a [`Sender`] that makes one attempt.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use eval::{Object, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::queue::{Queue, QueueConfig};
+use super::retry::{with_retry, RetryConfig, SendError};
+use crate::component::{BoxFuture, Component, ComponentError, Context};
+use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
+use crate::otelcol::pdata::Payload;
+use crate::otelcol::{block, log, SignalCounters};
+
+/// How long shutdown waits for queued data to be sent.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), SendError>> + Send + 'a>>;
+
+/// One protocol's single send attempt.
+pub trait Sender: Send + Sync + 'static {
+    fn send<'a>(&'a self, data: &'a Payload) -> SendFuture<'a>;
+}
+
+pub type MakeSender = fn(&Value) -> Result<Arc<dyn Sender>, ComponentError>;
+
+pub struct ExporterPipeline {
+    id: String,
+    sender: RwLock<Arc<dyn Sender>>,
+    retry: RwLock<RetryConfig>,
+    queue_config: QueueConfig,
+    queue: Option<Arc<Queue>>,
+    sent: SignalCounters,
+    send_failed: SignalCounters,
+    enqueue_failed: SignalCounters,
+    /// Cancelled at shutdown: pending retries give up and the queue drains with one attempt each.
+    stop_retries: CancellationToken,
+}
+
+impl ExporterPipeline {
+    pub fn new(ctx: &Context, sender: Arc<dyn Sender>, retry: RetryConfig, queue_config: QueueConfig) -> Self {
+        let labels = [("exporter", ctx.id())];
+        let queue = queue_config.enabled.then(|| {
+            ctx.gauge("otelcol_exporter_queue_capacity", "Fixed capacity of the retry queue", &labels).set(queue_config.queue_size as f64);
+            Arc::new(Queue::new(queue_config.queue_size, queue_config.sizer, ctx.gauge("otelcol_exporter_queue_size", "Current size of the retry queue", &labels)))
+        });
+        ExporterPipeline {
+            id: ctx.id().to_string(),
+            sender: RwLock::new(sender),
+            retry: RwLock::new(retry),
+            queue_config,
+            queue,
+            sent: SignalCounters::new(ctx, "otelcol_exporter_sent", "Number of items successfully sent to destination", &labels),
+            send_failed: SignalCounters::new(ctx, "otelcol_exporter_send_failed", "Number of items in failed attempts to send to destination", &labels),
+            enqueue_failed: SignalCounters::new(ctx, "otelcol_exporter_enqueue_failed", "Number of items failed to be added to the sending queue", &labels),
+            stop_retries: CancellationToken::new(),
+        }
+    }
+
+    pub fn set_sender(&self, sender: Arc<dyn Sender>, retry: RetryConfig) {
+        *self.sender.write().unwrap_or_else(|e| e.into_inner()) = sender;
+        *self.retry.write().unwrap_or_else(|e| e.into_inner()) = retry;
+    }
+
+    pub fn metrics(&self) -> (&SignalCounters, &SignalCounters, &SignalCounters) {
+        (&self.sent, &self.send_failed, &self.enqueue_failed)
+    }
+
+    /// Sends with retries and counts the outcome.
+    async fn send_counted(&self, data: &Payload) -> Result<(), SendError> {
+        let sender = self.sender.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let retry = self.retry.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let (signal, n) = (data.signal(), data.items());
+        let r = with_retry(&retry, &self.stop_retries, || sender.send(data)).await;
+        match &r {
+            Ok(()) => self.sent.add(signal, n),
+            Err(e) => {
+                self.send_failed.add(signal, n);
+                log(&self.id, tracing::Level::ERROR, &format!("exporting failed, dropping {n} {}: {e}", signal.item_metric()));
+            }
+        }
+        r
+    }
+
+    /// Workers that send queued data until the queue closes and empties.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        let Some(queue) = self.queue.clone() else {
+            shutdown.cancelled().await;
+            self.stop_retries.cancel();
+            return;
+        };
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..self.queue_config.num_consumers {
+            let (me, q) = (self.clone(), queue.clone());
+            workers.spawn(async move {
+                while let Some(p) = q.pop().await {
+                    let _ = me.send_counted(&p).await;
+                }
+            });
+        }
+        shutdown.cancelled().await;
+        self.stop_retries.cancel();
+        queue.close();
+        let drained = tokio::time::timeout(DRAIN_TIMEOUT, async { while workers.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            workers.abort_all();
+            for p in queue.take_all() {
+                self.send_failed.add(p.signal(), p.items());
+                log(&self.id, tracing::Level::ERROR, &format!("shutdown drain timed out, dropping {} queued {}", p.items(), p.signal().item_metric()));
+            }
+        }
+    }
+}
+
+impl Consumer for ExporterPipeline {
+    fn consume(&self, data: Payload) -> ConsumeFuture<'_> {
+        Box::pin(async move {
+            if data.items() == 0 {
+                return Ok(());
+            }
+            let Some(queue) = &self.queue else {
+                return self.send_counted(&data).await.map_err(|e| if e.retryable { ConsumeError::Unavailable(e.message) } else { ConsumeError::Permanent(e.message) });
+            };
+            let pushed = if self.queue_config.block_on_overflow { queue.push_blocking(data).await } else { queue.try_push(data) };
+            pushed.map_err(|p| {
+                self.enqueue_failed.add(p.signal(), p.items());
+                ConsumeError::Unavailable("sending queue is full".into())
+            })
+        })
+    }
+}
+
+/// An exporter component built around a [`Sender`] maker.
+pub struct NetworkExporter {
+    pipeline: Arc<ExporterPipeline>,
+    make: MakeSender,
+}
+
+impl NetworkExporter {
+    pub fn build(ctx: Context, args: &Value, make: MakeSender) -> Result<Arc<NetworkExporter>, ComponentError> {
+        let sender = make(args)?;
+        let retry = RetryConfig::decode(block(args, "retry_on_failure"))?;
+        let queue = QueueConfig::decode(block(args, "sending_queue"))?;
+        let pipeline = Arc::new(ExporterPipeline::new(&ctx, sender, retry, queue));
+        let mut exports = Object::ordered();
+        exports.insert("input", ConsumerHandle::new(ctx.id(), pipeline.clone()).to_value());
+        ctx.set_exports(Value::object(exports));
+        Ok(Arc::new(NetworkExporter { pipeline, make }))
+    }
+
+    pub fn pipeline(&self) -> &Arc<ExporterPipeline> {
+        &self.pipeline
+    }
+}
+
+impl Component for NetworkExporter {
+    /// A new endpoint, headers or retry policy apply to the next send; the queue's size and
+    /// workers are fixed for the component's lifetime.
+    fn update(&self, args: Value) -> Result<(), ComponentError> {
+        let sender = (self.make)(&args)?;
+        self.pipeline.set_sender(sender, RetryConfig::decode(block(&args, "retry_on_failure"))?);
+        Ok(())
+    }
+
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
+        Box::pin(async move {
+            self.pipeline.clone().run(shutdown).await;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otelcol::exporter::queue::Sizer;
+    use crate::otelcol::pdata::{tests::traces, Signal};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// Fails (retryably) while `down` is set; counts attempts.
+    #[derive(Default)]
+    struct Flaky {
+        down: AtomicBool,
+        attempts: AtomicUsize,
+        delivered: AtomicUsize,
+    }
+
+    impl Sender for Flaky {
+        fn send<'a>(&'a self, data: &'a Payload) -> SendFuture<'a> {
+            Box::pin(async move {
+                self.attempts.fetch_add(1, Ordering::SeqCst);
+                if self.down.load(Ordering::SeqCst) {
+                    return Err(SendError::retryable("connection refused"));
+                }
+                self.delivered.fetch_add(data.items(), Ordering::SeqCst);
+                Ok(())
+            })
+        }
+    }
+
+    fn fast_retry() -> RetryConfig {
+        RetryConfig { initial_interval: Duration::from_millis(5), max_interval: Duration::from_millis(10), max_elapsed_time: Duration::from_secs(60), ..RetryConfig::default() }
+    }
+
+    #[tokio::test]
+    async fn dead_downstream_retries_then_full_queue_refuses_and_counts_then_recovers() {
+        let ctx = crate::otelcol::test_context("otelcol.exporter.otlp.t");
+        let flaky = Arc::new(Flaky::default());
+        flaky.down.store(true, Ordering::SeqCst);
+        let qc = QueueConfig { num_consumers: 1, queue_size: 2, sizer: Sizer::Requests, ..QueueConfig::default() };
+        let p = Arc::new(ExporterPipeline::new(&ctx, flaky.clone(), fast_retry(), qc));
+        let stop = CancellationToken::new();
+        let run = tokio::spawn(p.clone().run(stop.clone()));
+        let data = Payload::from_traces(&traces(1, 3));
+        // One is taken by the worker (retrying), two fill the queue, the fourth is refused.
+        p.consume(data.clone()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        p.consume(data.clone()).await.unwrap();
+        p.consume(data.clone()).await.unwrap();
+        let refused = p.consume(data.clone()).await;
+        assert_eq!(refused, Err(ConsumeError::Unavailable("sending queue is full".into())));
+        assert_eq!(p.enqueue_failed.get(Signal::Traces), 3);
+        assert!(flaky.attempts.load(Ordering::SeqCst) >= 2, "the worker retries");
+        // Downstream comes back: everything queued is delivered, nothing lost.
+        flaky.down.store(false, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(flaky.delivered.load(Ordering::SeqCst), 9);
+        assert_eq!(p.sent.get(Signal::Traces), 9);
+        stop.cancel();
+        run.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn shutdown_drains_the_queue_and_counts_what_cannot_be_sent() {
+        let ctx = crate::otelcol::test_context("otelcol.exporter.otlp.d");
+        let flaky = Arc::new(Flaky::default());
+        let qc = QueueConfig { num_consumers: 2, queue_size: 100, ..QueueConfig::default() };
+        let p = Arc::new(ExporterPipeline::new(&ctx, flaky.clone(), fast_retry(), qc));
+        let stop = CancellationToken::new();
+        for _ in 0..10 {
+            p.consume(Payload::from_traces(&traces(1, 1))).await.unwrap();
+        }
+        // Workers start only now and shutdown is immediate: the drain still sends everything.
+        stop.cancel();
+        tokio::time::timeout(Duration::from_secs(2), p.clone().run(stop)).await.unwrap();
+        assert_eq!(flaky.delivered.load(Ordering::SeqCst), 10);
+
+        // A dead downstream at shutdown: one attempt each, then counted as failed.
+        let flaky = Arc::new(Flaky::default());
+        flaky.down.store(true, Ordering::SeqCst);
+        let p = Arc::new(ExporterPipeline::new(&ctx, flaky.clone(), fast_retry(), QueueConfig { num_consumers: 1, ..QueueConfig::default() }));
+        for _ in 0..3 {
+            p.consume(Payload::from_traces(&traces(1, 2))).await.unwrap();
+        }
+        let stop = CancellationToken::new();
+        stop.cancel();
+        tokio::time::timeout(Duration::from_secs(2), p.clone().run(stop)).await.unwrap();
+        assert_eq!(p.send_failed.get(Signal::Traces), 6);
+    }
+
+    #[tokio::test]
+    async fn without_a_queue_errors_reach_the_caller() {
+        let ctx = crate::otelcol::test_context("otelcol.exporter.otlp.n");
+        let flaky = Arc::new(Flaky::default());
+        flaky.down.store(true, Ordering::SeqCst);
+        let retry = RetryConfig { enabled: false, ..fast_retry() };
+        let p = ExporterPipeline::new(&ctx, flaky, retry, QueueConfig { enabled: false, ..QueueConfig::default() });
+        assert!(matches!(p.consume(Payload::from_traces(&traces(1, 1))).await, Err(ConsumeError::Unavailable(_))));
+        assert_eq!(p.send_failed.get(Signal::Traces), 1);
+    }
+}

@@ -1,0 +1,493 @@
+//! Telemetry data as it travels between components: the encoded OTLP export request.
+//!
+//! An `Export{Trace,Metrics,Logs}ServiceRequest` is nothing but a run of field-1 entries
+//! (`ResourceSpans` / `ResourceMetrics` / `ResourceLogs`), and protobuf concatenates repeated
+//! fields, so two requests merge by appending their bytes. A [`Payload`] keeps those bytes
+//! (reference counted, cloned for free on fan-out) plus the item count that batching and the
+//! self-metrics need. Counting and splitting walk the wire format only down to the items
+//! (spans, metric data points, log records); the prost types are decoded only by components
+//! that must look inside (attributes processor, debug exporter).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+
+/// The three OTLP signals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Signal {
+    Traces,
+    Metrics,
+    Logs,
+}
+
+impl Signal {
+    pub const ALL: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
+
+    /// The `output` block attribute and the word used in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Traces => "traces",
+            Signal::Metrics => "metrics",
+            Signal::Logs => "logs",
+        }
+    }
+
+    /// The item word of upstream's self-metric names (`otelcol_receiver_accepted_<item>`).
+    pub fn item_metric(self) -> &'static str {
+        match self {
+            Signal::Traces => "spans",
+            Signal::Metrics => "metric_points",
+            Signal::Logs => "log_records",
+        }
+    }
+
+    /// Field numbers to descend through, level by level, to reach the items. Each level
+    /// lists the child fields that hold the next level; the last level's children are items.
+    fn levels(self) -> &'static [&'static [u32]] {
+        match self {
+            // request → ResourceSpans(1) → ScopeSpans(2) → Span(2)
+            Signal::Traces | Signal::Logs => &[&[1], &[2], &[2]],
+            // request → ResourceMetrics(1) → ScopeMetrics(2) → Metric(2)
+            //   → gauge(5)/sum(7)/histogram(9)/exponential_histogram(10)/summary(11) → point(1)
+            Signal::Metrics => &[&[1], &[2], &[2], &[5, 7, 9, 10, 11], &[1]],
+        }
+    }
+}
+
+/// A malformed message: where the wire format broke.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PdataError {
+    #[error("proto: {0}")]
+    Wire(&'static str),
+    #[error("proto: {0}")]
+    Decode(String),
+    #[error("invalid JSON: {0}")]
+    Json(String),
+}
+
+/// Client metadata (gRPC metadata or HTTP headers, lower-case keys) when the receiver keeps it.
+pub type Metadata = Arc<BTreeMap<String, Vec<String>>>;
+
+/// Encoded telemetry of one signal, with its item count.
+#[derive(Clone, Debug)]
+pub struct Payload {
+    signal: Signal,
+    bytes: Bytes,
+    items: usize,
+    metadata: Metadata,
+}
+
+impl Payload {
+    /// Checks the wire format down to the items and counts them.
+    pub fn from_request(signal: Signal, bytes: Bytes) -> Result<Payload, PdataError> {
+        let items = count_items(signal, &bytes)?;
+        Ok(Payload { signal, bytes, items, metadata: Metadata::default() })
+    }
+
+    /// Parses an OTLP/JSON request body (hex ids, string-encoded 64-bit integers).
+    pub fn from_json(signal: Signal, body: &[u8]) -> Result<Payload, PdataError> {
+        let json = |e: serde_json::Error| PdataError::Json(e.to_string());
+        let encoded = match signal {
+            Signal::Traces => serde_json::from_slice::<ExportTraceServiceRequest>(body).map_err(json)?.encode_to_vec(),
+            Signal::Metrics => serde_json::from_slice::<ExportMetricsServiceRequest>(body).map_err(json)?.encode_to_vec(),
+            Signal::Logs => serde_json::from_slice::<ExportLogsServiceRequest>(body).map_err(json)?.encode_to_vec(),
+        };
+        Payload::from_request(signal, Bytes::from(encoded))
+    }
+
+    pub fn from_traces(req: &ExportTraceServiceRequest) -> Payload {
+        Payload::encoded(Signal::Traces, req.encode_to_vec())
+    }
+
+    pub fn from_metrics(req: &ExportMetricsServiceRequest) -> Payload {
+        Payload::encoded(Signal::Metrics, req.encode_to_vec())
+    }
+
+    pub fn from_logs(req: &ExportLogsServiceRequest) -> Payload {
+        Payload::encoded(Signal::Logs, req.encode_to_vec())
+    }
+
+    fn encoded(signal: Signal, bytes: Vec<u8>) -> Payload {
+        let bytes = Bytes::from(bytes);
+        // prost output is well formed, so counting cannot fail.
+        let items = count_items(signal, &bytes).unwrap_or(0);
+        Payload { signal, bytes, items, metadata: Metadata::default() }
+    }
+
+    pub fn with_metadata(mut self, metadata: Metadata) -> Payload {
+        self.metadata = metadata;
+        self
+    }
+
+    pub fn signal(&self) -> Signal {
+        self.signal
+    }
+
+    /// Spans, metric data points or log records.
+    pub fn items(&self) -> usize {
+        self.items
+    }
+
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    pub fn decode_traces(&self) -> Result<ExportTraceServiceRequest, PdataError> {
+        ExportTraceServiceRequest::decode(self.bytes.clone()).map_err(|e| PdataError::Decode(e.to_string()))
+    }
+
+    pub fn decode_metrics(&self) -> Result<ExportMetricsServiceRequest, PdataError> {
+        ExportMetricsServiceRequest::decode(self.bytes.clone()).map_err(|e| PdataError::Decode(e.to_string()))
+    }
+
+    pub fn decode_logs(&self) -> Result<ExportLogsServiceRequest, PdataError> {
+        ExportLogsServiceRequest::decode(self.bytes.clone()).map_err(|e| PdataError::Decode(e.to_string()))
+    }
+
+    /// Appends payloads of one signal by concatenating their bytes (no decoding). The
+    /// metadata of the first part is kept: callers merge only payloads that share it.
+    pub fn concat(parts: &[Payload]) -> Option<Payload> {
+        let first = parts.first()?;
+        if parts.len() == 1 {
+            return Some(first.clone());
+        }
+        let len = parts.iter().map(|p| p.bytes.len()).sum();
+        let mut out = BytesMut::with_capacity(len);
+        for p in parts {
+            out.extend_from_slice(&p.bytes);
+        }
+        Some(Payload {
+            signal: first.signal,
+            bytes: out.freeze(),
+            items: parts.iter().map(|p| p.items).sum(),
+            metadata: first.metadata.clone(),
+        })
+    }
+
+    /// Splits off the first `max_items` items (at least one), cutting inside resources,
+    /// scopes and metrics where needed; resource and scope fields are repeated on both sides.
+    /// Returns `(head, rest)`; `rest` is `None` when everything fit.
+    pub fn split(self, max_items: usize) -> (Payload, Option<Payload>) {
+        if max_items == 0 || self.items <= max_items {
+            return (self, None);
+        }
+        let levels = self.signal.levels();
+        match split_message(&self.bytes, levels, 0, max_items) {
+            Ok((head, tail, taken)) => {
+                let mk = |bytes: Vec<u8>, items| Payload { signal: self.signal, bytes: Bytes::from(bytes), items, metadata: self.metadata.clone() };
+                let rest = self.items - taken;
+                (mk(head, taken), (rest > 0 || !tail.is_empty()).then(|| mk(tail, rest)))
+            }
+            // Counted at construction, so the walk cannot fail; keep the data whole if it does.
+            Err(_) => (self, None),
+        }
+    }
+}
+
+/// One field of a message: its number, wire type and the raw bytes of the whole field (tag
+/// included) and of its value (for length-delimited fields, the bytes inside the length).
+struct Field<'a> {
+    number: u32,
+    wire_type: u8,
+    raw: &'a [u8],
+    value: &'a [u8],
+}
+
+fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, PdataError> {
+    let mut v: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let b = *buf.get(*pos).ok_or(PdataError::Wire("unexpected end of message in varint"))?;
+        *pos += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Ok(v);
+        }
+    }
+    Err(PdataError::Wire("varint overflows 64 bits"))
+}
+
+/// Iterates the fields of one message, checking the framing.
+struct Fields<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = Result<Field<'a>, PdataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos >= self.buf.len() {
+            return None;
+        }
+        Some(self.read_field())
+    }
+}
+
+impl<'a> Fields<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Fields { buf, pos: 0 }
+    }
+
+    fn read_field(&mut self) -> Result<Field<'a>, PdataError> {
+        let start = self.pos;
+        let tag = read_varint(self.buf, &mut self.pos)?;
+        let number = u32::try_from(tag >> 3).map_err(|_| PdataError::Wire("field number out of range"))?;
+        if number == 0 {
+            return Err(PdataError::Wire("illegal field number 0"));
+        }
+        let wire_type = (tag & 7) as u8;
+        let value_start;
+        match wire_type {
+            0 => {
+                value_start = self.pos;
+                read_varint(self.buf, &mut self.pos)?;
+            }
+            1 | 5 => {
+                value_start = self.pos;
+                let n = if wire_type == 1 { 8 } else { 4 };
+                if self.buf.len() - self.pos < n {
+                    return Err(PdataError::Wire("unexpected end of message in fixed-width field"));
+                }
+                self.pos += n;
+            }
+            2 => {
+                let len = read_varint(self.buf, &mut self.pos)?;
+                value_start = self.pos;
+                let len = usize::try_from(len).map_err(|_| PdataError::Wire("length out of range"))?;
+                if self.buf.len() - self.pos < len {
+                    return Err(PdataError::Wire("length-delimited field runs past the end of the message"));
+                }
+                self.pos += len;
+            }
+            _ => return Err(PdataError::Wire("unsupported wire type (groups are not valid in OTLP)")),
+        }
+        let raw = &self.buf[start..self.pos];
+        let value = &self.buf[value_start..self.pos];
+        Ok(Field { number, wire_type, raw, value })
+    }
+}
+
+fn count_items(signal: Signal, bytes: &[u8]) -> Result<usize, PdataError> {
+    count_in(bytes, signal.levels(), 0)
+}
+
+/// Items below a message at `depth`, checking every level's framing on the way.
+fn count_in(msg: &[u8], levels: &[&[u32]], depth: usize) -> Result<usize, PdataError> {
+    let Some(children) = levels.get(depth) else {
+        // An item: its own fields must be well framed.
+        for f in Fields::new(msg) {
+            f?;
+        }
+        return Ok(1);
+    };
+    let mut n = 0;
+    for f in Fields::new(msg) {
+        let f = f?;
+        if children.contains(&f.number) {
+            if f.wire_type != 2 {
+                return Err(PdataError::Wire("a nested message has the wrong wire type"));
+            }
+            n += count_in(f.value, levels, depth + 1)?;
+        }
+    }
+    Ok(n)
+}
+
+fn put_child(out: &mut Vec<u8>, number: u32, body: &[u8]) {
+    put_varint(out, (u64::from(number) << 3) | 2);
+    put_varint(out, body.len() as u64);
+    out.extend_from_slice(body);
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Splits a message at `depth` so that the head holds at most `budget` items. Non-child
+/// fields (resource, scope, metric name, ...) are copied to both halves.
+fn split_message(msg: &[u8], levels: &[&[u32]], depth: usize, budget: usize) -> Result<(Vec<u8>, Vec<u8>, usize), PdataError> {
+    let children = levels.get(depth).copied().unwrap_or(&[]);
+    let mut headers = Vec::new();
+    let mut head = Vec::new();
+    let mut tail = Vec::new();
+    let mut taken = 0;
+    for f in Fields::new(msg) {
+        let f = f?;
+        if !children.contains(&f.number) {
+            headers.extend_from_slice(f.raw);
+            continue;
+        }
+        let n = count_in(f.value, levels, depth + 1)?;
+        if taken >= budget {
+            tail.extend_from_slice(f.raw);
+        } else if taken + n <= budget {
+            head.extend_from_slice(f.raw);
+            taken += n;
+        } else {
+            let (h, t, k) = split_message(f.value, levels, depth + 1, budget - taken)?;
+            put_child(&mut head, f.number, &h);
+            put_child(&mut tail, f.number, &t);
+            taken += k;
+        }
+    }
+    if depth == 0 {
+        // The request itself has no fields worth repeating.
+        return Ok((head, tail, taken));
+    }
+    let mut h = headers.clone();
+    h.extend_from_slice(&head);
+    let mut t = headers;
+    t.extend_from_slice(&tail);
+    Ok((h, t, taken))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    use opentelemetry_proto::tonic::metrics::v1::{metric, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics};
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+    pub fn kv(k: &str, v: &str) -> KeyValue {
+        KeyValue { key: k.into(), value: Some(AnyValue { value: Some(any_value::Value::StringValue(v.into())) }), ..Default::default() }
+    }
+
+    /// `resources` resources, each with one scope of `spans` spans named `r<i>s<j>`.
+    pub fn traces(resources: usize, spans: usize) -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: (0..resources)
+                .map(|r| ResourceSpans {
+                    resource: Some(Resource { attributes: vec![kv("service.name", &format!("svc{r}"))], ..Default::default() }),
+                    scope_spans: vec![ScopeSpans {
+                        scope: Some(InstrumentationScope { name: "lib".into(), ..Default::default() }),
+                        spans: (0..spans)
+                            .map(|s| Span { name: format!("r{r}s{s}"), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() })
+                            .collect(),
+                        schema_url: String::new(),
+                    }],
+                    schema_url: "https://schema".into(),
+                })
+                .collect(),
+        }
+    }
+
+    fn span_names(p: &Payload) -> Vec<String> {
+        let req = p.decode_traces().unwrap();
+        req.resource_spans.iter().flat_map(|rs| rs.scope_spans.iter()).flat_map(|ss| ss.spans.iter().map(|s| s.name.clone())).collect()
+    }
+
+    #[test]
+    fn counts_items_of_each_signal() {
+        let t = Payload::from_traces(&traces(3, 4));
+        assert_eq!(t.items(), 12);
+        let m = ExportMetricsServiceRequest {
+            resource_metrics: vec![ResourceMetrics {
+                scope_metrics: vec![ScopeMetrics {
+                    metrics: vec![
+                        Metric { name: "a".into(), data: Some(metric::Data::Gauge(Gauge { data_points: vec![NumberDataPoint::default(); 3] })), ..Default::default() },
+                        Metric { name: "b".into(), data: Some(metric::Data::Gauge(Gauge { data_points: vec![NumberDataPoint::default(); 2] })), ..Default::default() },
+                    ],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        assert_eq!(Payload::from_metrics(&m).items(), 5);
+        let l = ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs { scope_logs: vec![ScopeLogs { log_records: vec![LogRecord::default(); 7], ..Default::default() }], ..Default::default() }],
+        };
+        assert_eq!(Payload::from_logs(&l).items(), 7);
+    }
+
+    #[test]
+    fn concat_merges_without_decoding_and_decodes_to_the_union() {
+        let a = Payload::from_traces(&traces(1, 2));
+        let b = Payload::from_traces(&traces(2, 1));
+        let m = Payload::concat(&[a, b]).unwrap();
+        assert_eq!(m.items(), 4);
+        assert_eq!(m.decode_traces().unwrap().resource_spans.len(), 3);
+        assert_eq!(span_names(&m), ["r0s0", "r0s1", "r0s0", "r1s0"]);
+    }
+
+    #[test]
+    fn split_cuts_inside_scopes_and_keeps_resources_on_both_sides() {
+        let p = Payload::from_traces(&traces(2, 3));
+        let (head, rest) = p.split(4);
+        let rest = rest.unwrap();
+        assert_eq!((head.items(), rest.items()), (4, 2));
+        assert_eq!(span_names(&head), ["r0s0", "r0s1", "r0s2", "r1s0"]);
+        assert_eq!(span_names(&rest), ["r1s1", "r1s2"]);
+        let req = rest.decode_traces().unwrap();
+        assert_eq!(req.resource_spans[0].resource.as_ref().unwrap().attributes[0], kv("service.name", "svc1"));
+        assert_eq!(req.resource_spans[0].schema_url, "https://schema");
+        assert_eq!(req.resource_spans[0].scope_spans[0].scope.as_ref().unwrap().name, "lib");
+    }
+
+    #[test]
+    fn split_of_metrics_cuts_inside_a_metric() {
+        let m = ExportMetricsServiceRequest {
+            resource_metrics: vec![ResourceMetrics {
+                scope_metrics: vec![ScopeMetrics {
+                    metrics: vec![Metric {
+                        name: "m".into(),
+                        data: Some(metric::Data::Gauge(Gauge { data_points: (0..5).map(|i| NumberDataPoint { time_unix_nano: i, ..Default::default() }).collect() })),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let (head, rest) = Payload::from_metrics(&m).split(2);
+        assert_eq!(head.items(), 2);
+        let rest = rest.unwrap();
+        assert_eq!(rest.items(), 3);
+        let r = rest.decode_metrics().unwrap();
+        let metric = &r.resource_metrics[0].scope_metrics[0].metrics[0];
+        assert_eq!(metric.name, "m");
+        let Some(metric::Data::Gauge(g)) = &metric.data else { panic!("gauge expected") };
+        assert_eq!(g.data_points.iter().map(|p| p.time_unix_nano).collect::<Vec<_>>(), [2, 3, 4]);
+    }
+
+    #[test]
+    fn malformed_bytes_are_rejected() {
+        assert!(Payload::from_request(Signal::Traces, Bytes::from_static(b"\x0a\x05ab")).is_err());
+        assert!(Payload::from_request(Signal::Traces, Bytes::from_static(b"\xff\xff\xff")).is_err());
+        // field 1 as a varint where a message is expected
+        assert!(Payload::from_request(Signal::Logs, Bytes::from_static(b"\x08\x01")).is_err());
+        assert_eq!(Payload::from_request(Signal::Traces, Bytes::new()).unwrap().items(), 0);
+    }
+
+    #[test]
+    fn json_requests_use_hex_ids_and_camel_case() {
+        let body = br#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"x"}}]},
+            "scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"op","kind":2,
+            "startTimeUnixNano":"1544712660000000000","endTimeUnixNano":"1544712661000000000",
+            "attributes":[{"key":"n","value":{"intValue":"42"}}]}]}]}]}"#;
+        let p = Payload::from_json(Signal::Traces, body).unwrap();
+        assert_eq!(p.items(), 1);
+        let span = &p.decode_traces().unwrap().resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(span.trace_id[0], 0x5b);
+        assert_eq!(span.start_time_unix_nano, 1544712660000000000);
+        assert!(Payload::from_json(Signal::Traces, b"{not json").is_err());
+    }
+}

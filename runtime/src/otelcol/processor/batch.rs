@@ -1,0 +1,333 @@
+//! `otelcol.processor.batch`: gathers data into batches by item count or age.
+//!
+//! Batches are kept per signal and, with `metadata_keys`, per distinct combination of those
+//! client-metadata values. A batch is sent once it holds `send_batch_size` items (in pieces
+//! of at most `send_batch_max_size`) or when its oldest data is `timeout` old. Merging is
+//! byte concatenation (see `pdata`). Data is owned by the processor once accepted: a send
+//! that fails downstream is logged and counted, and shutdown flushes everything.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use eval::decode::StructDecoder;
+use eval::{Object, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::component::{BoxFuture, Component, ComponentError, Context};
+use crate::metrics::Counter;
+use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout, Output};
+use crate::otelcol::pdata::{Payload, Signal};
+use crate::otelcol::{block, log, SignalCounters};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub send_batch_size: usize,
+    pub send_batch_max_size: usize,
+    pub timeout: Duration,
+    pub metadata_keys: Vec<String>,
+    pub metadata_cardinality_limit: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { send_batch_size: 2000, send_batch_max_size: 3000, timeout: Duration::from_millis(200), metadata_keys: Vec::new(), metadata_cardinality_limit: 1000 }
+    }
+}
+
+impl Config {
+    pub fn decode(args: &Value) -> Result<Config, ComponentError> {
+        let mut d = StructDecoder::new(args)?;
+        let def = Config::default();
+        let c = Config {
+            send_batch_size: d.optional("send_batch_size")?.unwrap_or(def.send_batch_size),
+            send_batch_max_size: d.optional("send_batch_max_size")?.unwrap_or(def.send_batch_max_size),
+            timeout: d.optional::<eval::decode::Duration>("timeout")?.and_then(|t| t.to_std()).unwrap_or(def.timeout),
+            metadata_keys: d.optional::<Vec<String>>("metadata_keys")?.unwrap_or_default().into_iter().map(|k| k.to_ascii_lowercase()).collect(),
+            metadata_cardinality_limit: d.optional("metadata_cardinality_limit")?.unwrap_or(def.metadata_cardinality_limit),
+        };
+        if c.send_batch_max_size > 0 && c.send_batch_max_size < c.send_batch_size {
+            return Err(ComponentError("send_batch_max_size must be greater or equal to send_batch_size".into()));
+        }
+        Ok(c)
+    }
+}
+
+/// Which batch a payload joins: its signal and the values of the metadata keys.
+type BatchKey = (Signal, Vec<Vec<String>>);
+
+struct Pending {
+    parts: Vec<Payload>,
+    items: usize,
+    since: Instant,
+}
+
+/// The batching state, separate from the component so it can be tested without timers.
+pub struct Batcher {
+    config: Mutex<Config>,
+    pending: Mutex<HashMap<BatchKey, Pending>>,
+}
+
+impl Batcher {
+    pub fn new(config: Config) -> Self {
+        Batcher { config: Mutex::new(config), pending: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn config(&self) -> Config {
+        self.config.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_config(&self, c: Config) {
+        *self.config.lock().unwrap_or_else(|e| e.into_inner()) = c;
+    }
+
+    /// Adds a payload; returns the batches that are now due by size.
+    pub fn add(&self, data: Payload) -> Result<Vec<Payload>, ConsumeError> {
+        let c = self.config();
+        let key: BatchKey = (data.signal(), c.metadata_keys.iter().map(|k| data.metadata().get(k).cloned().unwrap_or_default()).collect());
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if !pending.contains_key(&key) && !c.metadata_keys.is_empty() && pending.len() >= c.metadata_cardinality_limit {
+            return Err(ConsumeError::Unavailable("too many batcher metadata-value combinations".into()));
+        }
+        let p = pending.entry(key.clone()).or_insert_with(|| Pending { parts: Vec::new(), items: 0, since: Instant::now() });
+        p.items += data.items();
+        p.parts.push(data);
+        let mut out = Vec::new();
+        if c.send_batch_size > 0 && p.items >= c.send_batch_size {
+            let all = std::mem::take(&mut p.parts);
+            p.items = 0;
+            let mut rest = Payload::concat(&all);
+            // Full pieces go now; a remainder below the trigger size waits for more data.
+            while let Some(r) = rest.take() {
+                if r.items() < c.send_batch_size && !out.is_empty() {
+                    p.items = r.items();
+                    p.since = Instant::now();
+                    p.parts.push(r);
+                    break;
+                }
+                let (head, tail) = r.split(c.send_batch_max_size);
+                out.push(head);
+                rest = tail;
+            }
+            if p.parts.is_empty() {
+                pending.remove(&key);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Takes every batch whose oldest data is at least `age` old (all of them for zero).
+    pub fn take_older_than(&self, age: Duration) -> Vec<Payload> {
+        let max = self.config().send_batch_max_size;
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let due: Vec<BatchKey> = pending.iter().filter(|(_, p)| now.duration_since(p.since) >= age).map(|(k, _)| k.clone()).collect();
+        let mut out = Vec::new();
+        for k in due {
+            if let Some(p) = pending.remove(&k) {
+                let mut rest = Payload::concat(&p.parts);
+                while let Some(r) = rest.take() {
+                    let (head, tail) = r.split(max);
+                    out.push(head);
+                    rest = tail;
+                }
+            }
+        }
+        out
+    }
+
+    pub fn cardinality(&self) -> usize {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+struct BatchConsumer {
+    id: String,
+    batcher: Batcher,
+    next: Arc<Fanout>,
+    size_triggers: Counter,
+    timeout_triggers: Counter,
+    send_failed: SignalCounters,
+}
+
+impl BatchConsumer {
+    async fn send(&self, batches: Vec<Payload>) {
+        for b in batches {
+            let (signal, n) = (b.signal(), b.items());
+            if let Err(e) = self.next.consume(b).await {
+                self.send_failed.add(signal, n);
+                log(&self.id, tracing::Level::ERROR, &format!("failed to send a batch of {n} {}: {e}", signal.item_metric()));
+            }
+        }
+    }
+}
+
+impl Consumer for BatchConsumer {
+    fn consume(&self, data: Payload) -> ConsumeFuture<'_> {
+        Box::pin(async move {
+            if data.items() == 0 {
+                return Ok(());
+            }
+            let due = self.batcher.add(data)?;
+            if !due.is_empty() {
+                self.size_triggers.add(due.len() as u64);
+                self.send(due).await;
+            }
+            if self.batcher.config().timeout.is_zero() {
+                self.send(self.batcher.take_older_than(Duration::ZERO)).await;
+            }
+            Ok(())
+        })
+    }
+}
+
+pub struct BatchProcessor {
+    consumer: Arc<BatchConsumer>,
+}
+
+pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
+    Ok(BatchProcessor::new(ctx, &args)?)
+}
+
+impl BatchProcessor {
+    pub fn new(ctx: Context, args: &Value) -> Result<Arc<BatchProcessor>, ComponentError> {
+        let config = Config::decode(args)?;
+        let output = Output::decode(block(args, "output").unwrap_or(&Value::Null))?;
+        let consumer = Arc::new(BatchConsumer {
+            id: ctx.id().to_string(),
+            batcher: Batcher::new(config),
+            next: Arc::new(Fanout::new(output)),
+            size_triggers: ctx.counter("otelcol_processor_batch_batch_size_trigger_send_total", "Number of times the batch was sent due to a size trigger", &[("processor", ctx.id())]),
+            timeout_triggers: ctx.counter("otelcol_processor_batch_timeout_trigger_send_total", "Number of times the batch was sent due to a timeout trigger", &[("processor", ctx.id())]),
+            send_failed: SignalCounters::new(&ctx, "otelcol_processor_batch_send_failed", "Items in batches the next consumer refused", &[("processor", ctx.id())]),
+        });
+        let mut exports = Object::ordered();
+        exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
+        ctx.set_exports(Value::object(exports));
+        Ok(Arc::new(BatchProcessor { consumer }))
+    }
+
+    pub fn input(&self) -> ConsumerHandle {
+        ConsumerHandle::new(&self.consumer.id, self.consumer.clone())
+    }
+}
+
+impl Component for BatchProcessor {
+    fn update(&self, args: Value) -> Result<(), ComponentError> {
+        let config = Config::decode(&args)?;
+        let output = Output::decode(block(&args, "output").unwrap_or(&Value::Null))?;
+        self.consumer.batcher.set_config(config);
+        self.consumer.next.set(output);
+        Ok(())
+    }
+
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
+        Box::pin(async move {
+            let c = &self.consumer;
+            loop {
+                // Check at a quarter of the timeout so a batch is never much older than it.
+                let timeout = c.batcher.config().timeout;
+                let tick = (timeout / 4).max(Duration::from_millis(1));
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(tick) => {}
+                }
+                if !timeout.is_zero() {
+                    let due = c.batcher.take_older_than(timeout);
+                    if !due.is_empty() {
+                        c.timeout_triggers.add(due.len() as u64);
+                        c.send(due).await;
+                    }
+                }
+            }
+            // Shutdown: everything still pending goes out now.
+            c.send(c.batcher.take_older_than(Duration::ZERO)).await;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otelcol::consumer::tests::sink_handle;
+    use crate::otelcol::pdata::tests::traces;
+
+    fn cfg(size: usize, max: usize) -> Config {
+        Config { send_batch_size: size, send_batch_max_size: max, ..Config::default() }
+    }
+
+    #[test]
+    fn sends_when_the_trigger_size_is_reached_in_max_size_pieces() {
+        let b = Batcher::new(cfg(10, 15));
+        assert!(b.add(Payload::from_traces(&traces(1, 6))).unwrap().is_empty());
+        let out = b.add(Payload::from_traces(&traces(2, 12))).unwrap(); // 30 items now
+        assert_eq!(out.iter().map(Payload::items).collect::<Vec<_>>(), [15, 15]);
+        assert_eq!(b.cardinality(), 0);
+        // 25 items: one full piece of 15, and 10 ≥ trigger also goes.
+        let out = b.add(Payload::from_traces(&traces(1, 25))).unwrap();
+        assert_eq!(out.iter().map(Payload::items).collect::<Vec<_>>(), [15, 10]);
+        // 22 items with max 15: 15 goes, 7 (below the trigger) waits.
+        let out = b.add(Payload::from_traces(&traces(1, 22))).unwrap();
+        assert_eq!(out.iter().map(Payload::items).collect::<Vec<_>>(), [15]);
+        let rest = b.take_older_than(Duration::ZERO);
+        assert_eq!(rest.iter().map(Payload::items).collect::<Vec<_>>(), [7]);
+    }
+
+    #[test]
+    fn timeout_flush_takes_only_old_batches_and_keeps_signals_apart() {
+        let b = Batcher::new(cfg(100, 0));
+        b.add(Payload::from_traces(&traces(1, 3))).unwrap();
+        assert!(b.take_older_than(Duration::from_secs(60)).is_empty());
+        let l = opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest {
+            resource_logs: vec![opentelemetry_proto::tonic::logs::v1::ResourceLogs {
+                scope_logs: vec![opentelemetry_proto::tonic::logs::v1::ScopeLogs { log_records: vec![Default::default(); 2], ..Default::default() }],
+                ..Default::default()
+            }],
+        };
+        b.add(Payload::from_logs(&l)).unwrap();
+        let mut out = b.take_older_than(Duration::ZERO);
+        out.sort_by_key(|p| p.signal());
+        assert_eq!(out.iter().map(|p| (p.signal(), p.items())).collect::<Vec<_>>(), [(Signal::Traces, 3), (Signal::Logs, 2)]);
+    }
+
+    #[test]
+    fn metadata_keys_separate_batches_and_limit_cardinality() {
+        let b = Batcher::new(Config { metadata_keys: vec!["tenant".into()], metadata_cardinality_limit: 2, ..cfg(100, 0) });
+        let with = |t: &str| {
+            let m = std::collections::BTreeMap::from([("tenant".to_string(), vec![t.to_string()])]);
+            Payload::from_traces(&traces(1, 1)).with_metadata(Arc::new(m))
+        };
+        b.add(with("a")).unwrap();
+        b.add(with("b")).unwrap();
+        b.add(with("a")).unwrap();
+        assert_eq!(b.cardinality(), 2);
+        assert!(matches!(b.add(with("c")), Err(ConsumeError::Unavailable(_))));
+        let out = b.take_older_than(Duration::ZERO);
+        let mut sizes: Vec<_> = out.iter().map(|p| (p.metadata()["tenant"][0].clone(), p.items())).collect();
+        sizes.sort();
+        assert_eq!(sizes, [("a".to_string(), 2), ("b".to_string(), 1)]);
+    }
+
+    #[tokio::test]
+    async fn timeout_and_shutdown_flush_through_the_component() {
+        let (sink, handle) = sink_handle();
+        let mut out = Object::new();
+        out.insert("traces", Value::array(vec![handle.to_value()]));
+        let mut args = Object::new();
+        args.insert("timeout", Value::string("50ms"));
+        args.insert("send_batch_size", Value::int(1000));
+        args.insert("output", Value::object(out));
+        let p = BatchProcessor::new(crate::otelcol::test_context("otelcol.processor.batch.t"), &Value::object(args)).unwrap();
+        let stop = CancellationToken::new();
+        let run = tokio::spawn(p.clone().run(stop.clone()));
+        p.input().consume(Payload::from_traces(&traces(1, 5))).await.unwrap();
+        assert_eq!(sink.items(), 0);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(sink.items(), 5);
+        p.input().consume(Payload::from_traces(&traces(1, 2))).await.unwrap();
+        stop.cancel();
+        run.await.unwrap().unwrap();
+        assert_eq!(sink.items(), 7);
+    }
+}

@@ -1,0 +1,4 @@
+//! Processors: consumers that transform telemetry and pass it on to their `output`.
+pub mod attributes;
+pub mod batch;
+pub mod memory_limiter;

@@ -1,0 +1,2 @@
+//! Receivers: where telemetry enters the pipeline.
+pub mod otlp;

@@ -1,0 +1,171 @@
+//! The OTLP/HTTP server: POST protobuf or JSON to `/v1/traces`, `/v1/metrics`, `/v1/logs`
+//! (paths configurable), optionally gzip/deflate compressed. Errors answer with a
+//! `google.rpc.Status` in the request's encoding, as the OTLP spec asks.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{header, HeaderMap, StatusCode};
+use http_body_util::BodyExt;
+use tokio_util::sync::CancellationToken;
+
+use super::{metadata_of, parse_endpoint, HttpConfig, Ingest};
+use crate::component::{BoxFuture, ComponentError};
+use crate::otelcol::consumer::ConsumeError;
+use crate::otelcol::pdata::{Payload, Signal};
+
+struct State {
+    config: HttpConfig,
+    ingest: Arc<Ingest>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Protobuf,
+    Json,
+}
+
+impl Encoding {
+    fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Protobuf => "application/x-protobuf",
+            Encoding::Json => "application/json",
+        }
+    }
+}
+
+/// A failed request: HTTP status, gRPC code for the body, message.
+struct Failure(StatusCode, i32, String);
+
+impl Failure {
+    fn into_response(self, enc: Encoding) -> Response {
+        let Failure(status, code, message) = self;
+        let body = match enc {
+            Encoding::Json => serde_json::json!({ "code": code, "message": message }).to_string().into_bytes(),
+            Encoding::Protobuf => encode_status(code, &message),
+        };
+        (status, [(header::CONTENT_TYPE, enc.content_type())], body).into_response()
+    }
+}
+
+/// `google.rpc.Status { int32 code = 1; string message = 2; }`.
+fn encode_status(code: i32, message: &str) -> Vec<u8> {
+    use prost::encoding::{encode_key, encode_varint, WireType};
+    let mut out = Vec::with_capacity(message.len() + 8);
+    encode_key(1, WireType::Varint, &mut out);
+    encode_varint(code as u64, &mut out);
+    encode_key(2, WireType::LengthDelimited, &mut out);
+    encode_varint(message.len() as u64, &mut out);
+    out.extend_from_slice(message.as_bytes());
+    out
+}
+
+fn request_encoding(headers: &HeaderMap) -> Option<Encoding> {
+    let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    match ct.split(';').next().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+        Some("application/x-protobuf") | Some("application/protobuf") => Some(Encoding::Protobuf),
+        Some("application/json") => Some(Encoding::Json),
+        _ => None,
+    }
+}
+
+fn too_large(limit: usize) -> Failure {
+    Failure(StatusCode::PAYLOAD_TOO_LARGE, 8, format!("request body too large: the limit is {limit} bytes"))
+}
+
+/// Reads the body within the size limit and undoes its content encoding.
+async fn read_body(headers: &HeaderMap, body: axum::body::Body, limit: usize) -> Result<Bytes, Failure> {
+    if headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()).is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    let raw = http_body_util::Limited::new(body, limit).collect().await.map_err(|e| {
+        if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            too_large(limit)
+        } else {
+            Failure(StatusCode::BAD_REQUEST, 3, format!("failed to read the request body: {e}"))
+        }
+    })?;
+    let raw = raw.to_bytes();
+    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_ascii_lowercase();
+    let reader: Box<dyn Read> = match encoding.as_str() {
+        "" | "identity" => return Ok(raw),
+        "gzip" | "x-gzip" => Box::new(flate2::read::GzDecoder::new(std::io::Cursor::new(raw))),
+        "deflate" | "zlib" => Box::new(flate2::read::ZlibDecoder::new(std::io::Cursor::new(raw))),
+        other => return Err(Failure(StatusCode::BAD_REQUEST, 3, format!("unsupported Content-Encoding {other:?}"))),
+    };
+    // A small compressed body may expand a lot: the limit applies to the decompressed size.
+    let mut out = Vec::new();
+    reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Failure(StatusCode::BAD_REQUEST, 3, format!("failed to decompress the {encoding} request body: {e}")))?;
+    if out.len() > limit {
+        return Err(too_large(limit));
+    }
+    Ok(Bytes::from(out))
+}
+
+/// The HTTP status for a refused request, as the collector answers.
+fn failure_of(e: &ConsumeError) -> Failure {
+    match e {
+        ConsumeError::Permanent(m) => Failure(StatusCode::BAD_REQUEST, 3, m.clone()),
+        ConsumeError::Unavailable(m) => Failure(StatusCode::SERVICE_UNAVAILABLE, 14, m.clone()),
+    }
+}
+
+async fn handle(state: Arc<State>, signal: Signal, headers: HeaderMap, body: axum::body::Body) -> Response {
+    let Some(enc) = request_encoding(&headers) else {
+        let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        return Failure(StatusCode::UNSUPPORTED_MEDIA_TYPE, 3, format!("unsupported content type {ct:?}: use application/x-protobuf or application/json"))
+            .into_response(Encoding::Json);
+    };
+    if let Some(auth) = &state.config.auth {
+        if let Err(e) = auth.authenticate(&headers) {
+            return Failure(StatusCode::UNAUTHORIZED, 16, e.to_string()).into_response(enc);
+        }
+    }
+    let body = match read_body(&headers, body, state.config.max_request_body_size).await {
+        Ok(b) => b,
+        Err(f) => return f.into_response(enc),
+    };
+    let parsed = match enc {
+        Encoding::Protobuf => Payload::from_request(signal, body),
+        Encoding::Json => Payload::from_json(signal, &body),
+    };
+    let payload = match parsed {
+        Ok(p) => p,
+        Err(e) => return Failure(StatusCode::BAD_REQUEST, 3, format!("malformed {} request: {e}", signal.name())).into_response(enc),
+    };
+    let payload = if state.config.include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
+    if let Err(e) = state.ingest.deliver(payload).await {
+        return failure_of(&e).into_response(enc);
+    }
+    // An empty Export*ServiceResponse.
+    let body: &'static [u8] = match enc {
+        Encoding::Protobuf => b"",
+        Encoding::Json => b"{}",
+    };
+    (StatusCode::OK, [(header::CONTENT_TYPE, enc.content_type())], body).into_response()
+}
+
+/// Binds the listener and returns its address and the serving future.
+pub async fn serve(config: HttpConfig, ingest: Arc<Ingest>, stop: CancellationToken) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
+    if config.tls.is_some() {
+        return Err(ComponentError("TLS for the OTLP/HTTP server is not supported by this runtime yet; terminate TLS in front of it or use the grpc block".into()));
+    }
+    let addr = parse_endpoint(&config.endpoint)?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| ComponentError(format!("failed to listen on {addr} for OTLP/HTTP: {e}")))?;
+    let local = listener.local_addr()?;
+    let paths = [(Signal::Traces, config.traces_url_path.clone()), (Signal::Metrics, config.metrics_url_path.clone()), (Signal::Logs, config.logs_url_path.clone())];
+    let state = Arc::new(State { config, ingest });
+    let mut router = axum::Router::new();
+    for (signal, path) in paths {
+        let state = state.clone();
+        router = router.route(&path, axum::routing::post(move |headers: HeaderMap, body: axum::body::Body| handle(state.clone(), signal, headers, body)));
+    }
+    let server = axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned());
+    Ok((local, Box::pin(async move { server.await.map_err(|e| ComponentError(format!("OTLP/HTTP server failed: {e}"))) })))
+}

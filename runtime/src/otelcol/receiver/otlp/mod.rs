@@ -1,0 +1,261 @@
+//! `otelcol.receiver.otlp`: OTLP over gRPC ([`grpc`]) and HTTP ([`http`]).
+//!
+//! Each protocol runs only when its block is present, as upstream. Requests are checked
+//! (wire format down to the items), counted and handed to the `output` consumers as encoded
+//! bytes. A consumer's refusal becomes a status the client understands: invalid data →
+//! gRPC `InvalidArgument` / HTTP 400, anything retryable → gRPC `Unavailable` / HTTP 503.
+
+pub mod grpc;
+pub mod http;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use eval::decode::{ByteSize, StructDecoder};
+use eval::Value;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::component::{BoxFuture, Component, ComponentError, Context, HealthState};
+use crate::otelcol::auth::AuthHandler;
+use crate::otelcol::consumer::{ConsumeError, Fanout, Output};
+use crate::otelcol::pdata::{Metadata, Payload};
+use crate::otelcol::{block, SignalCounters};
+
+/// Where a request's data goes, with the receiver's self-metrics for one transport.
+pub struct Ingest {
+    pub component_id: String,
+    fanout: Arc<Fanout>,
+    accepted: SignalCounters,
+    refused: SignalCounters,
+}
+
+impl Ingest {
+    fn new(ctx: &Context, fanout: Arc<Fanout>, transport: &str) -> Self {
+        let labels = [("receiver", "otlp"), ("transport", transport)];
+        Ingest {
+            component_id: ctx.id().to_string(),
+            fanout,
+            accepted: SignalCounters::new(ctx, "otelcol_receiver_accepted", "Number of items successfully pushed into the pipeline", &labels),
+            refused: SignalCounters::new(ctx, "otelcol_receiver_refused", "Number of items that could not be pushed into the pipeline", &labels),
+        }
+    }
+
+    /// Sends one request's payload down the pipeline and counts the outcome.
+    pub async fn deliver(&self, payload: Payload) -> Result<(), ConsumeError> {
+        let (signal, n) = (payload.signal(), payload.items());
+        match self.fanout.consume(payload).await {
+            Ok(()) => {
+                self.accepted.add(signal, n);
+                Ok(())
+            }
+            Err(e) => {
+                self.refused.add(signal, n);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Server TLS material (PEM), when a `tls` block is present.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TlsServer {
+    pub cert_pem: String,
+    pub key_pem: String,
+    pub client_ca_pem: Option<String>,
+}
+
+impl TlsServer {
+    fn decode(v: &Value) -> Result<TlsServer, ComponentError> {
+        let mut d = StructDecoder::new(v)?;
+        let pem = |inline: Option<String>, file: Option<String>, what: &str| -> Result<String, ComponentError> {
+            match (inline.filter(|s| !s.is_empty()), file.filter(|s| !s.is_empty())) {
+                (Some(p), _) => Ok(p),
+                (None, Some(f)) => std::fs::read_to_string(&f).map_err(|e| ComponentError(format!("reading TLS {what} {f}: {e}"))),
+                (None, None) => Err(ComponentError(format!("TLS is configured but no {what} was given (set {what}_file or {what}_pem)"))),
+            }
+        };
+        let cert = pem(d.optional("cert_pem")?, d.optional("cert_file")?, "cert")?;
+        let key_pem: Option<eval::Secret> = d.optional("key_pem")?;
+        let key = pem(key_pem.map(|s| s.expose().to_string_lossy().into_owned()), d.optional("key_file")?, "key")?;
+        let client_ca_pem = match d.optional::<String>("client_ca_file")?.filter(|s| !s.is_empty()) {
+            Some(f) => Some(std::fs::read_to_string(&f).map_err(|e| ComponentError(format!("reading TLS client CA {f}: {e}")))?),
+            None => None,
+        };
+        Ok(TlsServer { cert_pem: cert, key_pem: key, client_ca_pem })
+    }
+}
+
+/// The `grpc` block.
+#[derive(Clone, Debug)]
+pub struct GrpcConfig {
+    pub endpoint: String,
+    pub max_recv_msg_size: usize,
+    pub include_metadata: bool,
+    pub auth: Option<AuthHandler>,
+    pub tls: Option<TlsServer>,
+}
+
+/// The `http` block.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    pub endpoint: String,
+    pub max_request_body_size: usize,
+    pub include_metadata: bool,
+    pub auth: Option<AuthHandler>,
+    pub tls: Option<TlsServer>,
+    pub traces_url_path: String,
+    pub metrics_url_path: String,
+    pub logs_url_path: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub grpc: Option<GrpcConfig>,
+    pub http: Option<HttpConfig>,
+}
+
+fn decode_grpc(v: &Value) -> Result<GrpcConfig, ComponentError> {
+    let mut d = StructDecoder::new(v)?;
+    let o = v.as_object();
+    Ok(GrpcConfig {
+        endpoint: d.optional("endpoint")?.unwrap_or_else(|| "0.0.0.0:4317".into()),
+        max_recv_msg_size: d.optional::<ByteSize>("max_recv_msg_size")?.map_or(4 << 20, |b| b.0 as usize),
+        include_metadata: d.optional("include_metadata")?.unwrap_or(false),
+        auth: AuthHandler::decode_optional(o.as_ref().and_then(|o| o.get("auth")))?,
+        tls: block(v, "tls").map(TlsServer::decode).transpose()?,
+    })
+}
+
+fn decode_http(v: &Value) -> Result<HttpConfig, ComponentError> {
+    let mut d = StructDecoder::new(v)?;
+    let o = v.as_object();
+    let path = |d: &mut StructDecoder, name: &'static str, default: &str| -> Result<String, ComponentError> {
+        let p: String = d.optional(name)?.unwrap_or_else(|| default.into());
+        Ok(if p.starts_with('/') { p } else { format!("/{p}") })
+    };
+    Ok(HttpConfig {
+        endpoint: d.optional("endpoint")?.unwrap_or_else(|| "0.0.0.0:4318".into()),
+        max_request_body_size: d.optional::<ByteSize>("max_request_body_size")?.map_or(20 << 20, |b| b.0 as usize),
+        include_metadata: d.optional("include_metadata")?.unwrap_or(false),
+        auth: AuthHandler::decode_optional(o.as_ref().and_then(|o| o.get("auth")))?,
+        tls: block(v, "tls").map(TlsServer::decode).transpose()?,
+        traces_url_path: path(&mut d, "traces_url_path", "/v1/traces")?,
+        metrics_url_path: path(&mut d, "metrics_url_path", "/v1/metrics")?,
+        logs_url_path: path(&mut d, "logs_url_path", "/v1/logs")?,
+    })
+}
+
+pub fn decode_args(args: &Value) -> Result<(Config, Output), ComponentError> {
+    let output = Output::decode(block(args, "output").unwrap_or(&Value::Null))?;
+    let config = Config { grpc: block(args, "grpc").map(decode_grpc).transpose()?, http: block(args, "http").map(decode_http).transpose()? };
+    Ok((config, output))
+}
+
+/// Keeps the client metadata of a request when `include_metadata` is set.
+pub fn metadata_of(headers: &::http::HeaderMap) -> Metadata {
+    let mut m = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for (k, v) in headers {
+        if let Ok(v) = v.to_str() {
+            m.entry(k.as_str().to_string()).or_default().push(v.to_string());
+        }
+    }
+    Arc::new(m)
+}
+
+pub fn parse_endpoint(endpoint: &str) -> Result<SocketAddr, ComponentError> {
+    use std::net::ToSocketAddrs;
+    endpoint
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| ComponentError(format!("invalid endpoint {endpoint:?}: expected host:port")))
+}
+
+pub struct OtlpReceiver {
+    ctx: Context,
+    fanout: Arc<Fanout>,
+    config: watch::Sender<Config>,
+    /// Bound addresses (for tests that listen on port 0).
+    pub bound: Mutex<(Option<SocketAddr>, Option<SocketAddr>)>,
+}
+
+pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
+    Ok(OtlpReceiver::new(ctx, &args)?)
+}
+
+impl OtlpReceiver {
+    pub fn new(ctx: Context, args: &Value) -> Result<Arc<OtlpReceiver>, ComponentError> {
+        let (config, output) = decode_args(args)?;
+        Ok(Arc::new(OtlpReceiver { ctx, fanout: Arc::new(Fanout::new(output)), config: watch::channel(config).0, bound: Mutex::new((None, None)) }))
+    }
+
+    /// Runs the servers of one configuration until it changes or shutdown.
+    async fn serve_config(&self, config: Config, stop: CancellationToken) -> Result<(), ComponentError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        if let Some(g) = config.grpc {
+            let ingest = Arc::new(Ingest::new(&self.ctx, self.fanout.clone(), "grpc"));
+            let (addr, fut) = grpc::serve(g, ingest, stop.clone()).await?;
+            self.bound.lock().unwrap_or_else(|e| e.into_inner()).0 = Some(addr);
+            tasks.spawn(fut);
+        }
+        if let Some(h) = config.http {
+            let ingest = Arc::new(Ingest::new(&self.ctx, self.fanout.clone(), "http"));
+            let (addr, fut) = http::serve(h, ingest, stop.clone()).await?;
+            self.bound.lock().unwrap_or_else(|e| e.into_inner()).1 = Some(addr);
+            tasks.spawn(fut);
+        }
+        self.ctx.set_health(HealthState::Healthy, "started");
+        while let Some(r) = tasks.join_next().await {
+            match r {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    stop.cancel();
+                    return Err(e);
+                }
+                Err(e) => return Err(ComponentError(format!("server task failed: {e}"))),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Component for OtlpReceiver {
+    fn update(&self, args: Value) -> Result<(), ComponentError> {
+        let (config, output) = decode_args(&args)?;
+        self.fanout.set(output);
+        self.config.send_replace(config);
+        Ok(())
+    }
+
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
+        Box::pin(async move {
+            let mut changes = self.config.subscribe();
+            loop {
+                let config = changes.borrow_and_update().clone();
+                let stop = shutdown.child_token();
+                let serving = self.serve_config(config, stop.clone());
+                tokio::pin!(serving);
+                tokio::select! {
+                    r = &mut serving => {
+                        if let Err(e) = &r {
+                            self.ctx.set_health(HealthState::Unhealthy, e.to_string());
+                        }
+                        // Servers end on shutdown or failure.
+                        return r;
+                    }
+                    changed = changes.changed() => {
+                        stop.cancel();
+                        let _ = serving.await;
+                        if changed.is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
