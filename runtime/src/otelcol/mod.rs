@@ -74,9 +74,9 @@ pub fn block<'a>(args: &'a eval::Value, name: &str) -> Option<&'a eval::Value> {
     }
 }
 
-/// A component context outside a controller, for unit tests.
-#[cfg(test)]
-pub(crate) fn test_context(id: &str) -> Context {
+/// A component context outside a controller (unit tests, benchmarks): metrics go to a
+/// private registry and exports are kept but notify nobody.
+pub fn detached_context(id: &str) -> Context {
     use crate::component::ContextInner;
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     let name = id.rsplit_once('.').map_or(id, |(n, _)| n).to_string();

@@ -165,7 +165,7 @@ pub fn endpoint_uri(endpoint: &str, tls: &TlsClient) -> String {
     }
 }
 
-fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
+pub fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
     let mut d = StructDecoder::new(args)?;
     let timeout = d.optional::<eval::decode::Duration>("timeout")?.and_then(|t| t.to_std()).unwrap_or(Duration::from_secs(5));
     let client = block(args, "client").ok_or_else(|| ComponentError("missing required block \"client\"".into()))?;

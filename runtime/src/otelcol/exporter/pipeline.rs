@@ -209,7 +209,7 @@ mod tests {
 
     #[tokio::test]
     async fn dead_downstream_retries_then_full_queue_refuses_and_counts_then_recovers() {
-        let ctx = crate::otelcol::test_context("otelcol.exporter.otlp.t");
+        let ctx = crate::otelcol::detached_context("otelcol.exporter.otlp.t");
         let flaky = Arc::new(Flaky::default());
         flaky.down.store(true, Ordering::SeqCst);
         let qc = QueueConfig { num_consumers: 1, queue_size: 2, sizer: Sizer::Requests, ..QueueConfig::default() };
@@ -237,7 +237,7 @@ mod tests {
 
     #[tokio::test]
     async fn shutdown_drains_the_queue_and_counts_what_cannot_be_sent() {
-        let ctx = crate::otelcol::test_context("otelcol.exporter.otlp.d");
+        let ctx = crate::otelcol::detached_context("otelcol.exporter.otlp.d");
         let flaky = Arc::new(Flaky::default());
         let qc = QueueConfig { num_consumers: 2, queue_size: 100, ..QueueConfig::default() };
         let p = Arc::new(ExporterPipeline::new(&ctx, flaky.clone(), fast_retry(), qc));
@@ -265,7 +265,7 @@ mod tests {
 
     #[tokio::test]
     async fn without_a_queue_errors_reach_the_caller() {
-        let ctx = crate::otelcol::test_context("otelcol.exporter.otlp.n");
+        let ctx = crate::otelcol::detached_context("otelcol.exporter.otlp.n");
         let flaky = Arc::new(Flaky::default());
         flaky.down.store(true, Ordering::SeqCst);
         let retry = RetryConfig { enabled: false, ..fast_retry() };

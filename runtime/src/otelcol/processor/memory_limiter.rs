@@ -195,7 +195,7 @@ mod tests {
         let mut out = Object::new();
         out.insert("traces", Value::array(vec![handle.to_value()]));
         let a = args(&[("check_interval", Value::string("1s")), ("limit", Value::string("100MiB")), ("output", Value::object(out))]);
-        let m = MemoryLimiter::new(crate::otelcol::test_context("otelcol.processor.memory_limiter.t"), &a).unwrap();
+        let m = MemoryLimiter::new(crate::otelcol::detached_context("otelcol.processor.memory_limiter.t"), &a).unwrap();
         let c = &m.consumer;
         assert!(!c.check(79 << 20));
         c.consume(Payload::from_traces(&traces(1, 2))).await.unwrap();

@@ -39,7 +39,7 @@ async fn start() -> Running {
         ("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("max_request_body_size", Value::string("64KiB"))])),
         ("output", obj(&[("traces", all.clone()), ("metrics", all.clone()), ("logs", all)])),
     ]);
-    let receiver = OtlpReceiver::new(crate::otelcol::test_context("otelcol.receiver.otlp.t"), &args).unwrap();
+    let receiver = OtlpReceiver::new(crate::otelcol::detached_context("otelcol.receiver.otlp.t"), &args).unwrap();
     let stop = CancellationToken::new();
     tokio::spawn(receiver.clone().run(stop.clone()));
     for _ in 0..200 {
