@@ -136,3 +136,38 @@ async fn http_accepts_protobuf_json_and_gzip_and_rejects_bad_input() {
     assert_eq!(accepted(&r, "http"), 6);
     r.stop.cancel();
 }
+
+#[tokio::test]
+async fn server_auth_rejects_requests_without_the_bearer_token() {
+    let (sink, handle) = sink_handle();
+    let bearer = crate::otelcol::auth::AuthHandler::new("otelcol.auth.bearer.t", Arc::new(crate::otelcol::auth::BearerAuth::from_args(&obj(&[("token", Value::secret("tok"))])).unwrap()));
+    let auth = Value::Capsule(eval::Capsule::new(bearer));
+    let args = obj(&[
+        ("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("auth", auth.clone())])),
+        ("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("auth", auth)])),
+        ("output", obj(&[("traces", Value::array(vec![handle.to_value()]))])),
+    ]);
+    let receiver = OtlpReceiver::new(crate::otelcol::detached_context("otelcol.receiver.otlp.auth"), &args).unwrap();
+    let stop = CancellationToken::new();
+    tokio::spawn(receiver.clone().run(stop.clone()));
+    let (grpc, http) = loop {
+        let bound = *receiver.bound.lock().unwrap();
+        if let (Some(g), Some(h)) = bound {
+            break (g, h);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(grpc_send(grpc, valid()).await.unwrap_err().code(), Code::Unauthenticated);
+    assert_eq!(http_post(http, "/v1/traces", "application/x-protobuf", None, valid().to_vec()).await.0, 401);
+    let ok = reqwest::Client::new()
+        .post(format!("http://{http}/v1/traces"))
+        .header("content-type", "application/x-protobuf")
+        .header("authorization", "Bearer tok")
+        .body(valid().to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    assert_eq!(sink.items(), 3);
+    stop.cancel();
+}
