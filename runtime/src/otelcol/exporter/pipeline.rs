@@ -203,6 +203,17 @@ mod tests {
         }
     }
 
+    /// Polls a condition for up to 10 s (no fixed sleeps: CI machines are slow).
+    async fn wait_for(cond: impl Fn() -> bool) {
+        for _ in 0..1000 {
+            if cond() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("condition not reached in time");
+    }
+
     fn fast_retry() -> RetryConfig {
         RetryConfig { initial_interval: Duration::from_millis(5), max_interval: Duration::from_millis(10), max_elapsed_time: Duration::from_secs(60), ..RetryConfig::default() }
     }
@@ -219,7 +230,7 @@ mod tests {
         let data = Payload::from_traces(&traces(1, 3));
         // One is taken by the worker (retrying), two fill the queue, the fourth is refused.
         p.consume(data.clone()).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(30)).await;
+        wait_for(|| flaky.attempts.load(Ordering::SeqCst) >= 1).await;
         p.consume(data.clone()).await.unwrap();
         p.consume(data.clone()).await.unwrap();
         let refused = p.consume(data.clone()).await;
@@ -228,7 +239,7 @@ mod tests {
         assert!(flaky.attempts.load(Ordering::SeqCst) >= 2, "the worker retries");
         // Downstream comes back: everything queued is delivered, nothing lost.
         flaky.down.store(false, Ordering::SeqCst);
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        wait_for(|| flaky.delivered.load(Ordering::SeqCst) >= 9).await;
         assert_eq!(flaky.delivered.load(Ordering::SeqCst), 9);
         assert_eq!(p.sent.get(Signal::Traces), 9);
         stop.cancel();

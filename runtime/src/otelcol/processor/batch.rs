@@ -323,8 +323,13 @@ mod tests {
         let run = tokio::spawn(p.clone().run(stop.clone()));
         p.input().consume(Payload::from_traces(&traces(1, 5))).await.unwrap();
         assert_eq!(sink.items(), 0);
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        assert_eq!(sink.items(), 5);
+        for _ in 0..500 {
+            if sink.items() == 5 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(sink.items(), 5, "the timeout flushes the batch");
         p.input().consume(Payload::from_traces(&traces(1, 2))).await.unwrap();
         stop.cancel();
         run.await.unwrap().unwrap();
