@@ -24,6 +24,7 @@ fn pytest_lsp_suite() {
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "."])
         .current_dir(&dir)
         .env("ALLOY_BIN", env!("CARGO_BIN_EXE_alloy"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .expect("python3 runs");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
