@@ -89,8 +89,10 @@ impl Snapshot {
         self.source(path).map(|f| f.text(&self.db).as_str())
     }
 
+    /// The file's line index, without parsing it (a whole-file parse of a large file would
+    /// cost every diagnostics round after an edit).
     pub fn lines(&self, path: &str) -> Option<&LineIndex> {
-        self.source(path).map(|f| &db::parse(&self.db, f).0.lines)
+        self.source(path).map(|f| db::line_index(&self.db, f))
     }
 
     fn parsed(&self, path: &str) -> Option<&Arc<Parsed<File>>> {
