@@ -922,7 +922,7 @@ fn is_literal(e: &Expr) -> bool {
 }
 
 /// `a.b.c` as a list of identifiers, if `e` is an identifier followed only by field accesses.
-fn traversal<'e>(e: &'e Expr, out: &mut Vec<&'e Ident>) -> bool {
+pub(crate) fn traversal<'e>(e: &'e Expr, out: &mut Vec<&'e Ident>) -> bool {
     match e {
         Expr::Ident(i) => {
             out.push(i);

@@ -168,7 +168,13 @@ pub trait Component: Send + Sync + 'static {
     fn update(&self, args: eval::Value) -> Result<(), ComponentError>;
 
     /// Runs until `shutdown` is cancelled, then flushes within a bounded time and returns.
-    fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>>;
+    /// By default a component has no work of its own (it acts when called) and just waits.
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
+        Box::pin(async move {
+            shutdown.cancelled().await;
+            Ok(())
+        })
+    }
 
     /// Extra state for `/api/v0/web/components/{id}` (`debugInfo`).
     fn debug_info(&self) -> Option<eval::Value> {

@@ -56,20 +56,7 @@ fn locate_in<'a>(body: &'a [Stmt], offset: u32, path: &mut Vec<&'a Block>) -> Op
     None
 }
 
-/// `a.b.c` as its identifiers, if `e` is an identifier followed only by field accesses.
-pub(crate) fn traversal<'e>(e: &'e Expr, out: &mut Vec<&'e Ident>) -> bool {
-    match e {
-        Expr::Ident(i) => {
-            out.push(i);
-            true
-        }
-        Expr::Access(a) if traversal(&a.value, out) => {
-            out.push(&a.field);
-            true
-        }
-        _ => false,
-    }
-}
+pub(crate) use crate::check::traversal;
 
 /// The traversal under the cursor inside an expression: its parts and the index of the part
 /// under the cursor.

@@ -10,7 +10,7 @@ use eval::decode::StructDecoder;
 use eval::{CapsuleValue, Object, Secret, Value};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::component::{BoxFuture, Component, ComponentError, Context};
+use crate::component::{Component, ComponentError, Context};
 
 pub const HANDLER_TYPE: &str = "otelcol.Handler";
 
@@ -226,12 +226,6 @@ impl Component for AuthComponent {
         self.publish(&args)
     }
 
-    fn run(self: Arc<Self>, shutdown: tokio_util::sync::CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
-        Box::pin(async move {
-            shutdown.cancelled().await;
-            Ok(())
-        })
-    }
 }
 
 fn build_auth(ctx: Context, args: Value, make: fn(&Value) -> Result<Arc<dyn Authenticator>, ComponentError>) -> Result<Arc<dyn Component>, ComponentError> {

@@ -10,9 +10,8 @@ use eval::decode::StructDecoder;
 use eval::{Object, Value};
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::metric;
-use tokio_util::sync::CancellationToken;
 
-use crate::component::{BoxFuture, Component, ComponentError, Context};
+use crate::component::{Component, ComponentError, Context};
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
 use crate::otelcol::pdata::{Payload, Signal};
 use crate::otelcol::log;
@@ -212,12 +211,6 @@ impl Component for DebugExporter {
         Ok(())
     }
 
-    fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
-        Box::pin(async move {
-            shutdown.cancelled().await;
-            Ok(())
-        })
-    }
 }
 
 #[cfg(test)]

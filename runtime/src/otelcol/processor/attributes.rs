@@ -14,9 +14,8 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use regex::Regex;
 use sha1::{Digest, Sha1};
-use tokio_util::sync::CancellationToken;
 
-use crate::component::{BoxFuture, Component, ComponentError, Context};
+use crate::component::{Component, ComponentError, Context};
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout, Output};
 use crate::otelcol::pdata::{Metadata, Payload, Signal};
 use crate::otelcol::{block, SignalCounters};
@@ -531,12 +530,6 @@ impl Component for AttributesProcessor {
         Ok(())
     }
 
-    fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
-        Box::pin(async move {
-            shutdown.cancelled().await;
-            Ok(())
-        })
-    }
 }
 
 #[cfg(test)]
