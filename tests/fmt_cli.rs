@@ -1,8 +1,11 @@
 //! End-to-end tests of `alloy fmt`: the binary, its flags, exit codes and messages.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+mod support;
+use support::*;
 
 const UNFORMATTED: &str = "logging {\nlevel = \"info\"\n  format=\"json\"\n}\n";
 const FORMATTED: &str = "logging {\n\tlevel  = \"info\"\n\tformat = \"json\"\n}\n";
@@ -25,14 +28,6 @@ fn alloy(args: &[&str], stdin: Option<&str>) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh directory under the target dir for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("fmt-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
 }
 
 fn write(path: &Path, content: &str) {
@@ -65,7 +60,7 @@ fn parse_errors_are_reported_with_positions_and_exit_1() {
 
 #[test]
 fn write_rewrites_only_changed_files() {
-    let dir = scratch("write");
+    let dir = scratch("fmt-write");
     let messy = dir.join("messy.alloy");
     let tidy = dir.join("tidy.alloy");
     write(&messy, UNFORMATTED);
@@ -82,7 +77,7 @@ fn write_rewrites_only_changed_files() {
 
 #[test]
 fn test_flag_names_the_unformatted_file() {
-    let dir = scratch("test");
+    let dir = scratch("fmt-test");
     let messy = dir.join("messy.alloy");
     write(&messy, UNFORMATTED);
     let out = alloy(&["fmt", "-t", messy.to_str().unwrap()], None);
@@ -102,7 +97,7 @@ fn write_and_test_together_and_write_with_stdin_are_refused() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stderr), "Error: cannot use -w with standard input\n");
     // Refused before any named file is rewritten.
-    let dir = scratch("write-stdin");
+    let dir = scratch("fmt-write-stdin");
     let messy = dir.join("messy.alloy");
     write(&messy, UNFORMATTED);
     let out = alloy(&["fmt", "-w", messy.to_str().unwrap(), "-"], Some("a = 1\n"));
@@ -112,7 +107,7 @@ fn write_and_test_together_and_write_with_stdin_are_refused() {
 
 #[test]
 fn directories_are_formatted_recursively() {
-    let dir = scratch("dir");
+    let dir = scratch("fmt-dir");
     write(&dir.join("a.alloy"), UNFORMATTED);
     write(&dir.join("nested/b.alloy"), "x=1\n");
     write(&dir.join("nested/ignored.txt"), "not alloy");
@@ -125,7 +120,7 @@ fn directories_are_formatted_recursively() {
 
 #[test]
 fn check_prints_a_unified_diff_and_fails_when_something_would_change() {
-    let dir = scratch("check");
+    let dir = scratch("fmt-check");
     let messy = dir.join("messy.alloy");
     write(&messy, UNFORMATTED);
     let out = alloy(&["fmt", "--check", messy.to_str().unwrap()], None);

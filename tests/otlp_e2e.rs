@@ -7,38 +7,18 @@
 //! under `CI=true`, where it fails.
 
 use std::fs::File;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod support;
+use support::*;
 
 fn sdk_available() -> bool {
     Command::new("python3")
         .args(["-c", "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc, opentelemetry.exporter.otlp.proto.http"])
         .output()
         .is_ok_and(|o| o.status.success())
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("otlp-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
-
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    let (head, body) = buf.split_once("\r\n\r\n")?;
-    Some((head.split_whitespace().nth(1)?.parse().ok()?, body.to_string()))
 }
 
 /// An `alloy run` child whose stderr goes to a file, killed on drop.
@@ -120,7 +100,7 @@ fn sdk_traffic_flows_through_two_alloy_processes() {
         eprintln!("\n!!!!!!!!!! SKIPPED otlp_e2e: {msg} !!!!!!!!!!\n");
         return;
     }
-    let dir = scratch("e2e");
+    let dir = scratch("otlp-e2e");
     let (sink_grpc, sink_http) = (free_port(), free_port());
     let sink_config = format!(
         "otelcol.receiver.otlp \"default\" {{\n  grpc {{\n    endpoint = \"127.0.0.1:{sink_grpc}\"\n  }}\n  http {{\n    endpoint = \"127.0.0.1:{sink_http}\"\n  }}\n{}}}\n\

@@ -1,22 +1,14 @@
 //! End-to-end tests of `alloy run`: the binary serving its API, reloading on SIGHUP, shutting
 //! down on SIGTERM within a bound, refusing bad configurations and unsupported flags.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("run-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
+mod support;
+use support::*;
 
 fn alloy(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_alloy"));
@@ -26,17 +18,6 @@ fn alloy(args: &[&str]) -> Command {
 
 fn run_to_end(args: &[&str]) -> Output {
     alloy(args).output().expect("alloy runs")
-}
-
-/// GET `path`; `None` while nothing listens.
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    let (head, body) = buf.split_once("\r\n\r\n")?;
-    Some((head.split_whitespace().nth(1)?.parse().ok()?, body.to_string()))
 }
 
 fn wait_until(what: &str, child: &mut Child, mut cond: impl FnMut() -> bool) {
@@ -69,7 +50,7 @@ fn write_config(dir: &Path, text: &str) -> PathBuf {
 
 #[test]
 fn serves_reloads_on_sighup_and_stops_on_sigterm_within_a_bound() {
-    let dir = scratch("lifecycle");
+    let dir = scratch("run-lifecycle");
     std::fs::write(dir.join("a.txt"), "hello").unwrap();
     let config = write_config(&dir, "local.file \"a\" {\n  filename = \"$DIR/a.txt\"\n}\n");
     let port = free_port();
@@ -113,7 +94,7 @@ fn serves_reloads_on_sighup_and_stops_on_sigterm_within_a_bound() {
 
 #[test]
 fn initial_load_errors_are_printed_with_positions_and_exit_1() {
-    let dir = scratch("bad");
+    let dir = scratch("run-bad");
     let config = write_config(&dir, "local.file \"a\" {\n  filename = 12 +\n}\n");
     let out = run_to_end(&["--server.http.listen-addr", "127.0.0.1:0", config.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -130,7 +111,7 @@ fn initial_load_errors_are_printed_with_positions_and_exit_1() {
 
 #[test]
 fn unsupported_and_gated_flags_are_refused() {
-    let dir = scratch("flags");
+    let dir = scratch("run-flags");
     let config = write_config(&dir, "");
     let cfg = config.to_str().unwrap();
     let cases: [(&[&str], &str); 5] = [
@@ -154,7 +135,7 @@ fn unsupported_and_gated_flags_are_refused() {
 
 #[test]
 fn a_taken_address_fails_with_exit_1() {
-    let dir = scratch("taken");
+    let dir = scratch("run-taken");
     let config = write_config(&dir, "");
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().unwrap().to_string();
@@ -166,7 +147,7 @@ fn a_taken_address_fails_with_exit_1() {
 
 #[test]
 fn prometheus_configs_are_converted_before_loading() {
-    let dir = scratch("convert");
+    let dir = scratch("run-convert");
     let config = dir.join("prometheus.yml");
     std::fs::write(&config, "scrape_configs:\n  - job_name: x\n    static_configs:\n      - targets: ['localhost:9090']\nremote_write:\n  - url: http://localhost:9009/api/v1/push\n").unwrap();
     let out = run_to_end(&["--config.format=prometheus", "--server.http.listen-addr", "127.0.0.1:0", config.to_str().unwrap()]);
@@ -180,7 +161,7 @@ fn prometheus_configs_are_converted_before_loading() {
 
 #[test]
 fn the_logging_block_sets_format_and_level() {
-    let dir = scratch("logging");
+    let dir = scratch("run-logging");
     let config = write_config(&dir, "logging {\n  level  = \"info\"\n  format = \"json\"\n}\n");
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");

@@ -13,6 +13,7 @@ pub mod otelcol;
 pub mod prometheus;
 pub mod promtail;
 pub mod values;
+pub mod verify;
 pub mod yaml;
 
 mod defaults;

@@ -108,31 +108,14 @@ fn check(input: &Path, format: &str, leaf: &str) -> Result<(), String> {
     }
 }
 
-/// A converted file must parse, be formatted already, and pass the analyzer (at the stability
-/// level and with the community components upstream's tests load it with).
+/// A converted file must parse, be formatted already, and pass the analyzer.
 fn round_trip(out: &str) -> Result<(), String> {
-    let formatted = syntax::format::format_source(out.as_bytes()).map_err(|d| format!("converted output does not parse: {d:?}"))?;
-    if formatted.trim_end() != out.trim_end() {
-        return Err(format!("converted output is not formatted:\n{}", first_difference(out, &formatted)));
-    }
-    let options = analyzer::Options { stability: analyzer::Stability::Experimental, community: true };
-    let report = analyzer::check_text("converted.alloy", out, options);
-    let lines: Vec<&str> = out.lines().collect();
-    let errors: Vec<String> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .filter(|d| {
-            let line = report.lines.line_col(d.span.start).line as usize;
-            !convert::otelcol::known_upstream_defect(lines.get(line.saturating_sub(1)).copied().unwrap_or(""), &d.message)
-        })
-        .map(|d| format!("    {}: {}", report.lines.line_col(d.span.start), d.message))
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("the analyzer rejects the converted output:\n{}", errors.join("\n")))
-    }
+    use convert::verify::OutputProblem;
+    convert::verify::verify_output(out).map_err(|p| match p {
+        OutputProblem::Unparsable(d) => format!("converted output does not parse: {d}"),
+        OutputProblem::Unformatted(formatted) => format!("converted output is not formatted:\n{}", first_difference(out, &formatted)),
+        OutputProblem::Rejected(errors) => format!("the analyzer rejects the converted output:\n    {}", errors.join("\n    ")),
+    })
 }
 
 /// Exact, except that a line quoting a YAML library error (`yaml: line N: …`) matches on the

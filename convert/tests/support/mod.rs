@@ -27,22 +27,13 @@ pub fn render(path: &Path, format: &str) -> String {
 
 /// The output parses, is formatted already and passes the analyzer.
 pub fn round_trip(path: &Path, text: &str) {
-    let formatted = syntax::format::format_source(text.as_bytes()).unwrap_or_else(|d| panic!("{}: output does not parse: {d:?}", path.display()));
-    assert_eq!(formatted.trim_end(), text.trim_end(), "{}: output is not formatted", path.display());
-    let options = analyzer::Options { stability: analyzer::Stability::Experimental, community: true };
-    let report = analyzer::check_text("converted.alloy", text, options);
-    let lines: Vec<&str> = text.lines().collect();
-    let errors: Vec<String> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .filter(|d| {
-            let line = report.lines.line_col(d.span.start).line as usize;
-            !convert::otelcol::known_upstream_defect(lines.get(line.saturating_sub(1)).copied().unwrap_or(""), &d.message)
-        })
-        .map(|d| format!("{}: {}", report.lines.line_col(d.span.start), d.message))
-        .collect();
-    assert!(errors.is_empty(), "{}: the analyzer rejects the output:\n{}\n{text}", path.display(), errors.join("\n"));
+    use convert::verify::OutputProblem;
+    match convert::verify::verify_output(text) {
+        Ok(()) => {}
+        Err(OutputProblem::Unparsable(d)) => panic!("{}: output does not parse: {d}", path.display()),
+        Err(OutputProblem::Unformatted(formatted)) => assert_eq!(formatted.trim_end(), text.trim_end(), "{}: output is not formatted", path.display()),
+        Err(OutputProblem::Rejected(errors)) => panic!("{}: the analyzer rejects the output:\n{}\n{text}", path.display(), errors.join("\n")),
+    }
 }
 
 /// Snapshots `render` of every `*.yaml` in `fixtures/convert/<format>/`.
