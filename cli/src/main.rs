@@ -1,6 +1,7 @@
 //! `alloy`: format, validate, convert and run Alloy configurations.
 
 mod commands;
+mod memory;
 
 use std::process::ExitCode;
 
