@@ -8,6 +8,7 @@ pub mod grpc_codec;
 pub mod pdata;
 pub mod processor;
 pub mod receiver;
+pub mod tls;
 
 use std::collections::HashMap;
 

@@ -88,6 +88,7 @@ pub async fn serve(config: GrpcConfig, ingest: Arc<Ingest>, stop: CancellationTo
     let local = listener.local_addr()?;
     let mut builder = tonic::transport::Server::builder();
     if let Some(t) = &config.tls {
+        crate::otelcol::tls::install_crypto_provider();
         builder = builder.tls_config(tls_config(t)).map_err(|e| ComponentError(format!("invalid gRPC TLS configuration: {e}")))?;
     }
     let state = Arc::new(State { config, ingest });

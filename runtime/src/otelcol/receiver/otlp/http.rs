@@ -1,6 +1,7 @@
 //! The OTLP/HTTP server: POST protobuf or JSON to `/v1/traces`, `/v1/metrics`, `/v1/logs`
 //! (paths configurable), optionally gzip/deflate compressed. Errors answer with a
-//! `google.rpc.Status` in the request's encoding, as the OTLP spec asks.
+//! `google.rpc.Status` in the request's encoding, as the OTLP spec asks. With a `tls` block the
+//! same routes are served over HTTPS (`otelcol/tls.rs`).
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -153,9 +154,7 @@ async fn handle(state: Arc<State>, signal: Signal, headers: HeaderMap, body: axu
 
 /// Binds the listener and returns its address and the serving future.
 pub async fn serve(config: HttpConfig, ingest: Arc<Ingest>, stop: CancellationToken) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
-    if config.tls.is_some() {
-        return Err(ComponentError("TLS for the OTLP/HTTP server is not supported by this runtime yet; terminate TLS in front of it or use the grpc block".into()));
-    }
+    let tls = config.tls.as_ref().map(crate::otelcol::tls::server_config).transpose()?;
     let addr = parse_endpoint(&config.endpoint)?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| ComponentError(format!("failed to listen on {addr} for OTLP/HTTP: {e}")))?;
     let local = listener.local_addr()?;
@@ -166,6 +165,13 @@ pub async fn serve(config: HttpConfig, ingest: Arc<Ingest>, stop: CancellationTo
         let state = state.clone();
         router = router.route(&path, axum::routing::post(move |headers: HeaderMap, body: axum::body::Body| handle(state.clone(), signal, headers, body)));
     }
-    let server = axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned());
-    Ok((local, Box::pin(async move { server.await.map_err(|e| ComponentError(format!("OTLP/HTTP server failed: {e}"))) })))
+    let failed = |e: std::io::Error| ComponentError(format!("OTLP/HTTP server failed: {e}"));
+    let server: BoxFuture<Result<(), ComponentError>> = match tls {
+        None => Box::pin(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed) }),
+        Some(tls) => {
+            let listener = crate::otelcol::tls::TlsListener::new(listener, tls)?;
+            Box::pin(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed) })
+        }
+    };
+    Ok((local, server))
 }

@@ -82,7 +82,10 @@ impl TlsServer {
             Some(f) => Some(std::fs::read_to_string(&f).map_err(|e| ComponentError(format!("reading TLS client CA {f}: {e}")))?),
             None => None,
         };
-        Ok(TlsServer { cert_pem: cert, key_pem: key, client_ca_pem })
+        let tls = TlsServer { cert_pem: cert, key_pem: key, client_ca_pem };
+        // Bad PEM fails the load (or the reload) here, not later when the server starts.
+        crate::otelcol::tls::server_config(&tls)?;
+        Ok(tls)
     }
 }
 

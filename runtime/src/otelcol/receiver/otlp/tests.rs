@@ -171,3 +171,124 @@ async fn server_auth_rejects_requests_without_the_bearer_token() {
     assert_eq!(sink.items(), 3);
     stop.cancel();
 }
+
+/// A CA, a server certificate for 127.0.0.1 and localhost, and a client certificate, all PEM.
+struct Pki {
+    ca: String,
+    server: (String, String),
+    client: (String, String),
+}
+
+fn pki() -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf = |names: Vec<String>| {
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(names).unwrap().signed_by(&key, &issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    };
+    Pki { ca: ca.pem(), server: leaf(vec!["127.0.0.1".into(), "localhost".into()]), client: leaf(vec!["client".into()]) }
+}
+
+fn tls_block(pki: &Pki, client_ca_file: Option<&std::path::Path>) -> Value {
+    let mut pairs = vec![("cert_pem", Value::string(pki.server.0.as_str())), ("key_pem", Value::secret(pki.server.1.as_str()))];
+    if let Some(f) = client_ca_file {
+        pairs.push(("client_ca_file", Value::string(f.to_string_lossy().as_ref())));
+    }
+    obj(&pairs)
+}
+
+async fn start_tls(tls: Value) -> Running {
+    let (sink, handle) = sink_handle();
+    let args = obj(&[
+        ("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("tls", tls.clone())])),
+        ("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("tls", tls)])),
+        ("output", obj(&[("traces", Value::array(vec![handle.to_value()]))])),
+    ]);
+    let receiver = OtlpReceiver::new(crate::otelcol::detached_context("otelcol.receiver.otlp.tls"), &args).unwrap();
+    let stop = CancellationToken::new();
+    tokio::spawn(receiver.clone().run(stop.clone()));
+    for _ in 0..200 {
+        let bound = *receiver.bound.lock().unwrap();
+        if let (Some(grpc), Some(http)) = bound {
+            return Running { receiver, sink, grpc, http, stop };
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("receiver did not start");
+}
+
+fn https_client(pki: &Pki, identity: bool) -> reqwest::Client {
+    let mut b = reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(pki.ca.as_bytes()).unwrap()]);
+    if identity {
+        b = b.identity(reqwest::Identity::from_pem(format!("{}{}", pki.client.0, pki.client.1).as_bytes()).unwrap());
+    }
+    b.build().unwrap()
+}
+
+async fn https_post(client: &reqwest::Client, addr: SocketAddr) -> Result<u16, reqwest::Error> {
+    let resp = client.post(format!("https://{addr}/v1/traces")).header("content-type", "application/x-protobuf").body(valid().to_vec()).send().await?;
+    Ok(resp.status().as_u16())
+}
+
+#[tokio::test]
+async fn tls_serves_https_and_grpc_with_the_configured_certificate() {
+    let pki = pki();
+    let r = start_tls(tls_block(&pki, None)).await;
+    assert_eq!(https_post(&https_client(&pki, false), r.http).await.unwrap(), 200);
+    // A plain-text client on the TLS port gets no answer from the handler, and the server lives on.
+    let plain = reqwest::Client::new().post(format!("http://{}/v1/traces", r.http)).header("content-type", "application/x-protobuf").body(valid().to_vec()).send().await;
+    assert!(plain.is_err() || plain.unwrap().status().as_u16() != 200);
+    // A client that does not trust the CA fails its handshake.
+    let stranger = reqwest::Client::builder().tls_certs_only(Vec::new()).build().unwrap();
+    assert!(https_post(&stranger, r.http).await.is_err());
+    assert_eq!(https_post(&https_client(&pki, false), r.http).await.unwrap(), 200);
+
+    let tls = tonic::transport::ClientTlsConfig::new().ca_certificate(tonic::transport::Certificate::from_pem(&pki.ca)).domain_name("localhost");
+    let channel = tonic::transport::Endpoint::from_shared(format!("https://{}", r.grpc)).unwrap().tls_config(tls).unwrap().connect().await.unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let path = ::http::uri::PathAndQuery::from_static(export_path(Signal::Traces));
+    grpc.unary::<Bytes, Bytes, _>(tonic::Request::new(valid()), path, RawCodec).await.unwrap();
+
+    assert_eq!(r.sink.items(), 9);
+    assert_eq!(accepted(&r, "http"), 6);
+    assert_eq!(accepted(&r, "grpc"), 3);
+    r.stop.cancel();
+}
+
+#[tokio::test]
+async fn tls_with_a_client_ca_requires_a_client_certificate() {
+    let pki = pki();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &pki.ca).unwrap();
+    let r = start_tls(tls_block(&pki, Some(&ca_file))).await;
+    assert!(https_post(&https_client(&pki, false), r.http).await.is_err(), "a client without a certificate was let in");
+    assert_eq!(https_post(&https_client(&pki, true), r.http).await.unwrap(), 200);
+    assert_eq!(r.sink.items(), 3);
+    r.stop.cancel();
+}
+
+#[test]
+fn bad_tls_material_fails_the_build_with_what_is_wrong() {
+    let pki = pki();
+    let (_sink, handle) = sink_handle();
+    let args = |tls: Value| {
+        obj(&[("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("tls", tls)])), ("output", obj(&[("traces", Value::array(vec![handle.to_value()]))]))])
+    };
+    let build = |tls| OtlpReceiver::new(crate::otelcol::detached_context("otelcol.receiver.otlp.badtls"), &args(tls)).err().map(|e| e.to_string());
+    let no_key = obj(&[("cert_pem", Value::string(pki.server.0.as_str())), ("key_pem", Value::secret("not a key"))]);
+    assert!(build(no_key).is_some_and(|e| e.contains("invalid TLS key")));
+    let no_cert = obj(&[("cert_pem", Value::string("garbage")), ("key_pem", Value::secret(pki.server.1.as_str()))]);
+    assert!(build(no_cert).is_some_and(|e| e.contains("invalid TLS cert")));
+    // A key that does not belong to the certificate.
+    let wrong_key = obj(&[("cert_pem", Value::string(pki.server.0.as_str())), ("key_pem", Value::secret(pki.client.1.as_str()))]);
+    assert!(build(wrong_key).is_some_and(|e| e.contains("invalid TLS cert or key")), "{:?}", build(obj(&[("cert_pem", Value::string(pki.server.0.as_str())), ("key_pem", Value::secret(pki.client.1.as_str()))])));
+    let missing = obj(&[("cert_file", Value::string("/nonexistent/cert.pem")), ("key_pem", Value::secret(pki.server.1.as_str()))]);
+    assert!(build(missing).is_some_and(|e| e.contains("/nonexistent/cert.pem")));
+}
