@@ -107,7 +107,12 @@ pub struct Context {
 }
 
 pub(crate) struct ContextInner {
+    /// The global ID (`MODULE/LOCAL` inside a module).
     pub id: String,
+    /// The ID inside its module, for the `component_id` label.
+    pub local_id: String,
+    /// `/` for the root, `/MODULE` inside a module.
+    pub component_path: String,
     pub name: String,
     pub data_path: PathBuf,
     pub registry: Arc<Registry>,
@@ -115,12 +120,13 @@ pub(crate) struct ContextInner {
 }
 
 impl Context {
-    /// The component's ID, e.g. `otelcol.receiver.otlp.default`.
+    /// The component's global ID, e.g. `otelcol.receiver.otlp.default`, or
+    /// `my_pipeline.a/otelcol.receiver.otlp.default` inside a custom component.
     pub fn id(&self) -> &str {
         &self.inner.id
     }
 
-    /// `<storage.path>/<id>`; created on first call.
+    /// `<storage.path>/<global id>`; created on first call.
     pub fn data_path(&self) -> &Path {
         // A directory that cannot be created shows up as an error where the component uses it.
         let _ = std::fs::create_dir_all(&self.inner.data_path);
@@ -138,7 +144,8 @@ impl Context {
         self.inner.node.set_component_health(Health::new(state, message));
     }
 
-    /// A counter in the process registry, labelled `component_id=<id>`, `component_path="/"`.
+    /// A counter in the process registry, labelled `component_id=<local id>`,
+    /// `component_path="/"` (or `"/MODULE"`).
     /// Exposed with a `_total` suffix when the name lacks one (Prometheus convention).
     pub fn counter(&self, name: &str, help: &str, labels: &[(&str, &str)]) -> Counter {
         self.inner.registry.counter(name, help, &self.labels(labels))
@@ -150,7 +157,7 @@ impl Context {
     }
 
     fn labels(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-        let mut out = vec![("component_id".to_string(), self.inner.id.clone()), ("component_path".to_string(), "/".to_string())];
+        let mut out = vec![("component_id".to_string(), self.inner.local_id.clone()), ("component_path".to_string(), self.inner.component_path.clone())];
         out.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         out
     }

@@ -186,11 +186,13 @@ impl Registry {
         s
     }
 
-    /// Drops every series labelled `component_id=<id>` (the component was removed).
-    pub fn remove_component(&self, id: &str) {
+    /// Drops every series labelled `component_id=<id>` and `component_path=<path>` (the
+    /// component was removed).
+    pub fn remove_component(&self, id: &str, path: &str) {
         let mut families = self.families.lock().unwrap_or_else(|e| e.into_inner());
+        let has = |labels: &[(String, String)], key: &str, value: &str| labels.iter().any(|(k, v)| k == key && v == value);
         for f in families.values_mut() {
-            f.series.retain(|(labels, _)| !labels.iter().any(|(k, v)| k == "component_id" && v == id));
+            f.series.retain(|(labels, _)| !(has(labels, "component_id", id) && has(labels, "component_path", path)));
         }
         families.retain(|_, f| !f.series.is_empty());
     }
@@ -309,11 +311,16 @@ mod tests {
     #[test]
     fn same_series_is_shared_and_removed_with_its_component() {
         let r = Registry::new();
-        let labels = vec![("component_id".to_string(), "x".to_string())];
-        r.counter("c", "h", &labels).inc();
-        r.counter("c", "h", &labels).inc();
-        assert_eq!(r.counter("c_total", "h", &labels).get(), 2);
-        r.remove_component("x");
+        let at = |path: &str| vec![("component_id".to_string(), "x".to_string()), ("component_path".to_string(), path.to_string())];
+        r.counter("c", "h", &at("/")).inc();
+        r.counter("c", "h", &at("/")).inc();
+        assert_eq!(r.counter("c_total", "h", &at("/")).get(), 2);
+        // The same local ID inside a module is another component.
+        r.counter("c", "h", &at("/m.a")).inc();
+        r.remove_component("x", "/");
+        assert!(!r.render().contains("component_path=\"/\""), "{}", r.render());
+        assert!(r.render().contains("component_path=\"/m.a\""), "{}", r.render());
+        r.remove_component("x", "/m.a");
         assert_eq!(r.render(), "");
     }
 

@@ -174,3 +174,53 @@ async fn metrics_exposes_controller_config_process_and_component_series() {
     stop.cancel();
     c.shutdown().await;
 }
+
+#[tokio::test]
+async fn custom_components_and_their_modules() {
+    let cfg = Config::new(
+        r#"
+declare "api_pipe" {
+  argument "base" { }
+
+  remote.http "inner" {
+    url = argument.base.value
+  }
+
+  export "url" {
+    value = remote.http.inner.content
+  }
+}
+
+api_pipe "m" {
+  base = "http://m"
+}
+
+remote.http "api_after" {
+  url = api_pipe.m.url
+}
+"#,
+    );
+    let (c, addr, stop) = start(&cfg).await;
+    let (status, list) = request(addr, "GET", "/api/v0/web/components").await;
+    assert_eq!(status, 200);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let ids: Vec<(&str, &str)> = list.as_array().unwrap().iter().map(|c| (c["localID"].as_str().unwrap(), c["moduleID"].as_str().unwrap())).collect();
+    assert_eq!(ids, [("api_pipe.m", ""), ("remote.http.api_after", "")]);
+
+    let (status, inner) = request(addr, "GET", "/api/v0/web/modules/api_pipe.m/components").await;
+    assert_eq!(status, 200);
+    let inner: serde_json::Value = serde_json::from_str(&inner).unwrap();
+    assert_eq!(inner.as_array().unwrap().len(), 1, "{inner}");
+    assert_eq!((inner[0]["localID"].as_str(), inner[0]["moduleID"].as_str()), (Some("remote.http.inner"), Some("api_pipe.m")));
+
+    let (status, detail) = request(addr, "GET", "/api/v0/web/components/api_pipe.m").await;
+    assert_eq!(status, 200);
+    insta::assert_json_snapshot!("custom_component_detail", stable(&detail, &cfg));
+    let (status, detail) = request(addr, "GET", "/api/v0/web/components/api_pipe.m/remote.http.inner").await;
+    assert_eq!(status, 200);
+    assert!(detail.contains("\"moduleID\":\"api_pipe.m\""), "{detail}");
+
+    assert_eq!(request(addr, "GET", "/api/v0/web/modules/nope.x/components").await, (500, "module not found\n".into()));
+    stop.cancel();
+    c.shutdown().await;
+}

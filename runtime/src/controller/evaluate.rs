@@ -32,8 +32,8 @@ pub(crate) fn install(shared: &Shared, st: &mut State, lowered: Lowered) -> Vec<
     }
     let mut removed = Vec::new();
     for id in old_order.iter().rev() {
-        if old.remove(id).is_some() {
-            shared.registry.remove_component(id);
+        if let Some(gone) = old.remove(id) {
+            shared.registry.remove_component(&gone.spec.local_id, &gone.spec.component_path());
             if let Some(t) = st.tasks.remove(id) {
                 removed.push((id.clone(), t));
             }
@@ -48,6 +48,7 @@ pub(crate) fn install(shared: &Shared, st: &mut State, lowered: Lowered) -> Vec<
         }
     }
     st.deps = lowered.deps;
+    super::module::forget_removed_exports(st);
     removed
 }
 
@@ -103,8 +104,8 @@ pub(crate) fn evaluate_dependants(shared: &Shared, changed: &[Change]) {
     }
 }
 
-/// The scope of node `i`: `module_path` plus the exports of its dependencies, nested by ID
-/// parts (`local.file.x.content`).
+/// The scope of node `i`: `module_path` plus the exports of its dependencies in the same
+/// module, nested by local ID parts (`local.file.x.content`, `argument.x.value`).
 fn scope_for(st: &State, i: usize) -> Scope {
     #[derive(Default)]
     struct Tree {
@@ -122,15 +123,20 @@ fn scope_for(st: &State, i: usize) -> Scope {
         Value::object(o)
     }
     let mut root = Tree::default();
-    let id = &st.nodes[i].spec.id;
-    for dep in st.deps.get(id).map(Vec::as_slice).unwrap_or_default() {
+    let spec = &st.nodes[i].spec;
+    for dep in st.deps.get(&spec.id).map(Vec::as_slice).unwrap_or_default() {
         let Some(&j) = st.index.get(dep) else { continue };
+        // A module sees only its own nodes; edges across modules only order the evaluation.
+        let dep_spec = &st.nodes[j].spec;
+        if dep_spec.module != spec.module {
+            continue;
+        }
         let exports = match st.nodes[j].shared.exports() {
             Value::Null => Value::object(Object::new()),
             v => v,
         };
         let mut t = &mut root;
-        for part in dep.split('.') {
+        for part in dep_spec.local_id.split('.') {
             t = t.children.entry(part.to_string()).or_default();
         }
         t.leaf = Some(exports);
@@ -146,29 +152,24 @@ fn scope_for(st: &State, i: usize) -> Scope {
 /// Evaluates node `i`; the error is a positioned diagnostic.
 fn evaluate_node(shared: &Shared, st: &mut State, i: usize) -> Result<(), Diagnostic> {
     let scope = scope_for(st, i);
-    let node = &mut st.nodes[i];
-    let spec = &node.spec;
-    let args = super::args::evaluate_block(&spec.name, &spec.block, &spec.source.parsed.lines, &scope);
+    let spec = &st.nodes[i].spec;
     let fallback = spec.block.name_span;
-    match spec.kind {
+    let evaluate_args = || super::args::evaluate_block(&spec.name, &spec.block, &spec.source.parsed.lines, &scope).map_err(|e| e.to_diagnostic(fallback));
+    let result = match spec.kind {
         Kind::Logging => {
-            let applied = args
-                .map_err(|e| e.to_diagnostic(fallback))
-                .and_then(|v| crate::logging::LogOptions::decode(&v).map_err(|e| Diagnostic::error(fallback, format!("Failed to evaluate node for config block: {e}"))));
-            applied.map(crate::logging::apply)
+            return evaluate_args()
+                .and_then(|v| crate::logging::LogOptions::decode(&v).map_err(|e| Diagnostic::error(fallback, format!("Failed to evaluate node for config block: {e}"))))
+                .map(crate::logging::apply);
         }
-        Kind::Component => {
-            let result = match args {
-                Err(e) => Err(e.to_diagnostic(fallback)),
-                Ok(args) => build_or_update(shared, node, args).map_err(|m| Diagnostic::error(fallback, m)),
-            };
-            match &result {
-                Ok(()) => node.shared.set_eval_health(Health::new(HealthState::Healthy, "component evaluated")),
-                Err(d) => node.shared.set_eval_health(Health::new(HealthState::Unhealthy, format!("component evaluation failed: {}", d.message))),
-            }
-            result.map_err(|d| d.with_code("eval"))
-        }
+        Kind::Instance | Kind::Argument | Kind::Export => super::module::evaluate(shared, st, i, &scope),
+        Kind::Component => evaluate_args().and_then(|args| build_or_update(shared, &mut st.nodes[i], args).map_err(|m| Diagnostic::error(fallback, m))),
+    };
+    let node = &st.nodes[i];
+    match &result {
+        Ok(()) => node.shared.set_eval_health(Health::new(HealthState::Healthy, "component evaluated")),
+        Err(d) => node.shared.set_eval_health(Health::new(HealthState::Unhealthy, format!("component evaluation failed: {}", d.message))),
     }
+    result.map_err(|d| d.with_code("eval"))
 }
 
 /// Builds the component on its first successful evaluation, else updates it when the
@@ -182,6 +183,8 @@ fn build_or_update(shared: &Shared, node: &mut Node, args: Value) -> Result<(), 
             let ctx = Context {
                 inner: Arc::new(ContextInner {
                     id: node.spec.id.clone(),
+                    local_id: node.spec.local_id.clone(),
+                    component_path: node.spec.component_path(),
                     name: node.spec.name.clone(),
                     data_path: shared.options.storage_path.join(&node.spec.id),
                     registry: shared.registry.clone(),

@@ -21,16 +21,90 @@ pub struct Source {
 pub enum Kind {
     Component,
     Logging,
+    /// An instance of a custom component (`declare`): evaluates its attributes into the
+    /// module's arguments; its exports are what the module's `export` blocks publish.
+    Instance,
+    /// `argument "X"` inside a module: exports `{value = …}` from its instance's arguments.
+    Argument,
+    /// `export "Y"` inside a module: writes `value` into its instance's exports.
+    Export,
 }
 
 /// A node of the new graph, before it is matched with the running one.
 pub struct NodeSpec {
+    /// The global ID: the local ID, prefixed by `MODULE/` inside a module.
     pub id: String,
+    /// The ID inside its module (`otelcol.processor.batch.b`).
+    pub local_id: String,
+    /// The module's ID: "" for the root, else the instance's global ID (`my_pipeline.a`).
+    pub module: String,
     pub name: String,
     pub label: Option<String>,
     pub kind: Kind,
     pub block: Block,
     pub source: Arc<Source>,
+    /// For instances: the declare they instantiate.
+    pub declare: Option<Arc<DeclareDef>>,
+}
+
+impl NodeSpec {
+    /// The metric label `component_path`: `/` for the root, `/MODULE` inside a module.
+    pub fn component_path(&self) -> String {
+        format!("/{}", self.module)
+    }
+}
+
+/// A `declare` block.
+pub struct DeclareDef {
+    pub name: String,
+    pub block: Block,
+    pub source: Arc<Source>,
+}
+
+impl DeclareDef {
+    /// The `argument` blocks of the body: (label, optional). `optional` counts only when it
+    /// is the literal `true`; anything else was already rejected or defaulted by the analyzer.
+    pub fn arguments(&self) -> Vec<(String, bool)> {
+        body_blocks(&self.block.body)
+            .filter(|b| b.name == "argument")
+            .filter_map(|b| {
+                let optional = b.body.iter().any(|s| {
+                    matches!(s, Stmt::Attribute(a) if a.name.name == "optional"
+                        && matches!(&a.value, syntax::ast::Expr::Literal(l) if l.kind == syntax::ast::LiteralKind::Bool && l.text == "true"))
+                });
+                b.label.as_ref().map(|l| (l.value.to_string(), optional))
+            })
+            .collect()
+    }
+}
+
+/// The declares of one body, by name.
+type Declares = HashMap<String, Arc<DeclareDef>>;
+
+fn declares_of<'b>(blocks: impl IntoIterator<Item = (&'b Block, Arc<Source>)>) -> Arc<Declares> {
+    let mut out = Declares::new();
+    for (b, source) in blocks {
+        if let (true, Some(label)) = (b.name == "declare", &b.label) {
+            out.insert(label.value.to_string(), Arc::new(DeclareDef { name: label.value.to_string(), block: b.clone(), source }));
+        }
+    }
+    Arc::new(out)
+}
+
+/// The declares visible in a body, innermost last: a declare sees its siblings and what its
+/// enclosing bodies see (spec §6.1).
+type Chain = Vec<Arc<Declares>>;
+
+/// The declare `name` and the chain depth that defines it.
+fn lookup(chain: &Chain, name: &str) -> Option<(Arc<DeclareDef>, usize)> {
+    chain.iter().enumerate().rev().find_map(|(depth, d)| d.get(name).map(|def| (def.clone(), depth)))
+}
+
+fn body_blocks(body: &[Stmt]) -> impl Iterator<Item = &Block> {
+    body.iter().filter_map(|s| match s {
+        Stmt::Block(b) => Some(b),
+        Stmt::Attribute(_) => None,
+    })
 }
 
 pub struct Lowered {
@@ -44,7 +118,6 @@ pub struct Lowered {
 /// Blocks the runtime does not run yet, with why.
 fn unsupported(name: &str) -> Option<&'static str> {
     Some(match name {
-        "declare" => "custom components (declare) are not supported by this runtime yet",
         "import.file" | "import.string" | "import.http" | "import.git" => "imports are not supported by this runtime yet",
         "foreach" => "foreach is not supported by this runtime yet",
         "tracing" => "the tracing block is not supported by this runtime yet",
@@ -53,62 +126,210 @@ fn unsupported(name: &str) -> Option<&'static str> {
     })
 }
 
-/// Lowers an analysis without errors. Blocks the runtime cannot run are errors positioned
-/// on the block's name.
-pub fn lower(analysis: &Analysis, registrations: &HashMap<&'static str, Registration>) -> Result<Lowered, Vec<FileReport>> {
-    let sources: Vec<Arc<Source>> =
-        analysis.parsed_files().into_iter().map(|p| Arc::new(Source { path: p.path, text: p.text, parsed: p.parsed })).collect();
-    let mut nodes = Vec::new();
-    let mut reports = Vec::new();
-    for src in &sources {
-        let mut diags = Vec::new();
-        for stmt in &src.parsed.tree.body {
-            let Stmt::Block(b) = stmt else { continue };
-            let (id, _) = analyzer::model::block_id(b);
+/// How deep custom components may nest; deeper is a recursive declare.
+const MAX_MODULE_DEPTH: usize = 32;
+
+struct Lowering<'r> {
+    registrations: &'r HashMap<&'static str, Registration>,
+    nodes: Vec<NodeSpec>,
+    diags: Vec<(Arc<Source>, Diagnostic)>,
+}
+
+impl Lowering<'_> {
+    /// Adds the nodes of one module body (the root's files, or a declare's body).
+    fn body(&mut self, blocks: Vec<(&Block, Arc<Source>)>, module: &str, chain: &Chain, depth: usize) {
+        let global = |local: &str| if module.is_empty() { local.to_string() } else { format!("{module}/{local}") };
+        for (b, src) in blocks {
+            let (local_id, _) = analyzer::model::block_id(b);
+            let mut declare = None;
             let kind = match b.name.as_str() {
-                "logging" => Kind::Logging,
+                "declare" => continue,
+                "logging" if module.is_empty() => Kind::Logging,
+                "argument" if !module.is_empty() => Kind::Argument,
+                "export" if !module.is_empty() => Kind::Export,
                 // Live debugging has no effect without the UI; accepted so configs keep loading.
                 "livedebugging" => {
                     tracing::warn!(block = %b.name, "live debugging is not supported by this runtime yet; the block is ignored");
                     continue;
                 }
                 name => {
-                    if let Some(why) = unsupported(name) {
-                        diags.push(Diagnostic::error(b.name_span, why).with_code("unsupported"));
+                    if let Some((def, defined_at)) = lookup(chain, name) {
+                        if depth >= MAX_MODULE_DEPTH {
+                            let why = format!("custom components nest deeper than {MAX_MODULE_DEPTH} levels here; is declare \"{name}\" recursive?");
+                            self.diags.push((src.clone(), Diagnostic::error(b.name_span, why).with_code("unsupported")));
+                            continue;
+                        }
+                        declare = Some((def, defined_at));
+                        Kind::Instance
+                    } else if let Some(why) = unsupported(name) {
+                        self.diags.push((src.clone(), Diagnostic::error(b.name_span, why).with_code("unsupported")));
                         continue;
-                    }
-                    if !registrations.contains_key(name) {
-                        diags.push(Diagnostic::error(b.name_span, format!("component \"{name}\" is not supported by this runtime yet")).with_code("unsupported"));
+                    } else if !self.registrations.contains_key(name) {
+                        let why = format!("component \"{name}\" is not supported by this runtime yet");
+                        self.diags.push((src.clone(), Diagnostic::error(b.name_span, why).with_code("unsupported")));
                         continue;
+                    } else {
+                        Kind::Component
                     }
-                    Kind::Component
                 }
             };
-            nodes.push(NodeSpec {
-                id,
+            let id = global(&local_id);
+            self.nodes.push(NodeSpec {
+                id: id.clone(),
+                local_id,
+                module: module.to_string(),
                 name: b.name.to_string(),
                 label: b.label.as_ref().map(|l| l.value.to_string()),
                 kind,
                 block: b.clone(),
                 source: src.clone(),
+                declare: declare.as_ref().map(|(d, _)| d.clone()),
             });
-        }
-        if !diags.is_empty() {
-            reports.push(FileReport { path: src.path.clone(), text: src.text.clone(), lines: src.parsed.lines.clone(), diagnostics: diags });
+            if let Some((def, defined_at)) = declare {
+                let inner: Vec<(&Block, Arc<Source>)> = body_blocks(&def.block.body).map(|x| (x, def.source.clone())).collect();
+                let mut inner_chain = chain[..=defined_at].to_vec();
+                inner_chain.push(declares_of(inner.iter().map(|(b, s)| (*b, s.clone()))));
+                self.body(inner, &id, &inner_chain, depth + 1);
+            }
         }
     }
-    if !reports.is_empty() {
+}
+
+/// Lowers an analysis without errors. Blocks the runtime cannot run are errors positioned
+/// on the block's name. Custom components are expanded in place: each instance's body
+/// becomes nodes with IDs prefixed by the instance's ID (spec §2.4).
+pub fn lower(analysis: &Analysis, registrations: &HashMap<&'static str, Registration>) -> Result<Lowered, Vec<FileReport>> {
+    let sources: Vec<Arc<Source>> =
+        analysis.parsed_files().into_iter().map(|p| Arc::new(Source { path: p.path, text: p.text, parsed: p.parsed })).collect();
+    let root_blocks: Vec<(&Block, Arc<Source>)> = sources.iter().flat_map(|src| body_blocks(&src.parsed.tree.body).map(|b| (b, src.clone()))).collect();
+    let chain = vec![declares_of(root_blocks.iter().map(|(b, s)| (*b, s.clone())))];
+    let mut lowering = Lowering { registrations, nodes: Vec::new(), diags: Vec::new() };
+    lowering.body(root_blocks, "", &chain, 0);
+    if !lowering.diags.is_empty() {
+        let mut reports: Vec<FileReport> = Vec::new();
+        for (src, d) in lowering.diags {
+            match reports.iter_mut().find(|r| r.path == src.path) {
+                Some(r) => r.diagnostics.push(d),
+                None => reports.push(FileReport { path: src.path.clone(), text: src.text.clone(), lines: src.parsed.lines.clone(), diagnostics: vec![d] }),
+            }
+        }
         return Err(reports);
     }
-    let ids: HashSet<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
+    let nodes = lowering.nodes;
+    let deps = dependencies(&nodes, analysis.edges());
+    let nodes = topological(nodes, &deps);
+    Ok(Lowered { nodes, deps, sources })
+}
+
+/// Node ID -> the IDs it depends on. The root's edges come from the analyzer; inside modules
+/// references are resolved against the module's own IDs. Arguments depend on their instance,
+/// and whatever references an instance also waits for the instance's `export` nodes, so it is
+/// evaluated after the module published its exports.
+fn dependencies(nodes: &[NodeSpec], root_edges: Vec<(String, String)>) -> HashMap<String, Vec<String>> {
+    let root_ids: HashSet<&str> = nodes.iter().filter(|n| n.module.is_empty()).map(|n| n.id.as_str()).collect();
+    let mut locals: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for n in nodes {
+        locals.entry(n.module.as_str()).or_default().insert(n.local_id.as_str());
+    }
     let mut deps: HashMap<String, Vec<String>> = HashMap::new();
-    for (from, to) in analysis.edges() {
-        if ids.contains(from.as_str()) && ids.contains(to.as_str()) && from != to {
+    for (from, to) in root_edges {
+        if root_ids.contains(from.as_str()) && root_ids.contains(to.as_str()) && from != to {
             deps.entry(from).or_default().push(to);
         }
     }
-    let nodes = topological(nodes, &deps);
-    Ok(Lowered { nodes, deps, sources })
+    let empty = HashSet::new();
+    for n in nodes.iter().filter(|n| !n.module.is_empty()) {
+        let ids = locals.get(n.module.as_str()).unwrap_or(&empty);
+        let mut refs = Vec::new();
+        references(&n.block.body, &mut refs);
+        let out = deps.entry(n.id.clone()).or_default();
+        for parts in refs {
+            let mut prefix = String::new();
+            for p in parts {
+                if !prefix.is_empty() {
+                    prefix.push('.');
+                }
+                prefix.push_str(p);
+                if ids.contains(prefix.as_str()) {
+                    if prefix != n.local_id {
+                        out.push(format!("{}/{prefix}", n.module));
+                    }
+                    break;
+                }
+            }
+        }
+        if n.kind == Kind::Argument {
+            out.push(n.module.clone());
+        }
+    }
+    let exports_of: HashMap<&str, Vec<&str>> = nodes.iter().filter(|n| n.kind == Kind::Export).fold(HashMap::new(), |mut m, n| {
+        m.entry(n.module.as_str()).or_default().push(n.id.as_str());
+        m
+    });
+    for (from, tos) in deps.iter_mut() {
+        let extra: Vec<String> = tos
+            .iter()
+            .filter(|to| !from.starts_with(&format!("{to}/")))
+            .flat_map(|to| exports_of.get(to.as_str()).into_iter().flatten().map(|e| e.to_string()))
+            .collect();
+        tos.extend(extra);
+        tos.sort();
+        tos.dedup();
+    }
+    deps.retain(|_, v| !v.is_empty());
+    deps
+}
+
+/// Every traversal `a.b.c` in a body (indexing and calls cut a chain; their parts are scanned
+/// on their own), as identifier lists.
+fn references<'b>(body: &'b [Stmt], out: &mut Vec<Vec<&'b str>>) {
+    use syntax::ast::Expr;
+    fn chain<'e>(e: &'e Expr, parts: &mut Vec<&'e str>) -> bool {
+        match e {
+            Expr::Ident(i) => {
+                parts.push(i.name.as_str());
+                true
+            }
+            Expr::Access(a) if chain(&a.value, parts) => {
+                parts.push(a.field.name.as_str());
+                true
+            }
+            _ => false,
+        }
+    }
+    fn expr<'e>(e: &'e Expr, out: &mut Vec<Vec<&'e str>>) {
+        let mut parts = Vec::new();
+        if chain(e, &mut parts) {
+            out.push(parts);
+            return;
+        }
+        match e {
+            Expr::Literal(_) | Expr::Ident(_) => {}
+            Expr::Array(a) => a.elements.iter().for_each(|x| expr(x, out)),
+            Expr::Object(o) => o.fields.iter().for_each(|f| expr(&f.value, out)),
+            Expr::Access(a) => expr(&a.value, out),
+            Expr::Index(i) => {
+                expr(&i.value, out);
+                expr(&i.index, out);
+            }
+            Expr::Call(c) => {
+                expr(&c.callee, out);
+                c.args.iter().for_each(|x| expr(x, out));
+            }
+            Expr::Unary(u) => expr(&u.operand, out),
+            Expr::Binary(b) => {
+                expr(&b.left, out);
+                expr(&b.right, out);
+            }
+            Expr::Paren(p) => expr(&p.inner, out),
+        }
+    }
+    for stmt in body {
+        match stmt {
+            Stmt::Attribute(a) => expr(&a.value, out),
+            Stmt::Block(b) => references(&b.body, out),
+        }
+    }
 }
 
 /// Kahn's walk from the leaves; independent nodes keep source order. The analyzer rejected

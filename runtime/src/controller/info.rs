@@ -12,6 +12,8 @@ pub struct ComponentInfo {
     /// The component name (`local.file`).
     pub name: String,
     pub local_id: String,
+    /// "" for the root, else the custom component instance's global ID.
+    pub module_id: String,
     pub label: Option<String>,
     pub references_to: Vec<String>,
     pub referenced_by: Vec<String>,
@@ -32,15 +34,27 @@ fn is_receiver(name: &str) -> bool {
     })
 }
 
+/// Nodes the API shows: components and custom component instances.
+fn shown(kind: Kind) -> bool {
+    matches!(kind, Kind::Component | Kind::Instance)
+}
+
 fn info(st: &State, i: usize, detail: bool) -> ComponentInfo {
     let node = &st.nodes[i];
     let id = &node.spec.id;
-    let is_component = |x: &String| st.index.get(x).is_some_and(|&j| st.nodes[j].spec.kind == Kind::Component);
-    let mut references_to: Vec<String> = st.deps.get(id).into_iter().flatten().filter(|x| is_component(x)).cloned().collect();
-    let mut referenced_by: Vec<String> = st.dependants.get(id).into_iter().flatten().filter(|x| is_component(x)).cloned().collect();
+    // Neighbours in the same module, by local ID.
+    let neighbour = |x: &String| {
+        st.index.get(x).map(|&j| &st.nodes[j].spec).filter(|s| shown(s.kind) && s.module == node.spec.module).map(|s| s.local_id.clone())
+    };
+    let mut references_to: Vec<String> = st.deps.get(id).into_iter().flatten().filter_map(neighbour).collect();
+    let mut referenced_by: Vec<String> = st.dependants.get(id).into_iter().flatten().filter_map(neighbour).collect();
     references_to.sort();
+    references_to.dedup();
     referenced_by.sort();
-    let name_of = |x: &String| st.index.get(x).map(|&j| st.nodes[j].spec.name.as_str()).unwrap_or("");
+    referenced_by.dedup();
+    let module_prefix = if node.spec.module.is_empty() { String::new() } else { format!("{}/", node.spec.module) };
+    let global = |local: &String| format!("{module_prefix}{local}");
+    let name_of = |x: &String| st.index.get(&global(x)).map(|&j| st.nodes[j].spec.name.as_str()).unwrap_or("");
     // A reference A -> B carries data A -> B when B exports a receiver, else B -> A.
     let mut data_flow: Vec<String> = references_to.iter().filter(|b| is_receiver(name_of(b))).cloned().collect();
     if !is_receiver(&node.spec.name) {
@@ -50,7 +64,8 @@ fn info(st: &State, i: usize, detail: bool) -> ComponentInfo {
     data_flow.dedup();
     ComponentInfo {
         name: node.spec.name.clone(),
-        local_id: id.clone(),
+        local_id: node.spec.local_id.clone(),
+        module_id: node.spec.module.clone(),
         label: node.spec.label.clone(),
         references_to,
         referenced_by,
@@ -62,13 +77,26 @@ fn info(st: &State, i: usize, detail: bool) -> ComponentInfo {
     }
 }
 
+/// The components of the root module.
 pub(crate) fn list(shared: &Shared) -> Vec<ComponentInfo> {
     let st = shared.lock();
-    (0..st.nodes.len()).filter(|&i| st.nodes[i].spec.kind == Kind::Component).map(|i| info(&st, i, false)).collect()
+    module(&st, "")
 }
 
+fn module(st: &State, module: &str) -> Vec<ComponentInfo> {
+    (0..st.nodes.len()).filter(|&i| shown(st.nodes[i].spec.kind) && st.nodes[i].spec.module == module).map(|i| info(st, i, false)).collect()
+}
+
+/// The components of the module a custom component instance runs; None for an unknown ID.
+pub(crate) fn module_list(shared: &Shared, module_id: &str) -> Option<Vec<ComponentInfo>> {
+    let st = shared.lock();
+    let &i = st.index.get(module_id)?;
+    (st.nodes[i].spec.kind == Kind::Instance).then(|| module(&st, module_id))
+}
+
+/// One component by global ID (`MODULE/LOCAL` inside a module).
 pub(crate) fn detail(shared: &Shared, id: &str) -> Option<ComponentInfo> {
     let st = shared.lock();
     let &i = st.index.get(id)?;
-    (st.nodes[i].spec.kind == Kind::Component).then(|| info(&st, i, true))
+    shown(st.nodes[i].spec.kind).then(|| info(&st, i, true))
 }

@@ -16,6 +16,7 @@ mod evaluate;
 pub mod graph;
 mod info;
 mod metrics;
+mod module;
 pub mod node;
 mod tasks;
 
@@ -243,6 +244,12 @@ impl Controller {
     /// Root components in graph order, without arguments/exports.
     pub fn components(&self) -> Vec<ComponentInfo> {
         info::list(&self.shared)
+    }
+
+    /// The components of a custom component's module (`/api/v0/web/modules/{id}/components`);
+    /// None when no instance has that ID.
+    pub fn module_components(&self, module_id: &str) -> Option<Vec<ComponentInfo>> {
+        info::module_list(&self.shared, module_id)
     }
 
     /// One component with arguments, exports and debug info.

@@ -47,7 +47,7 @@ impl ComponentJson {
             name: i.name.clone(),
             kind: "block",
             local_id: i.local_id.clone(),
-            module_id: String::new(),
+            module_id: i.module_id.clone(),
             label: i.label.clone().unwrap_or_default(),
             references_to: i.references_to.clone(),
             referenced_by: i.referenced_by.clone(),

@@ -1,7 +1,7 @@
 //! The HTTP server (spec §4): readiness, health, reload, metrics and the web API.
 //!
 //! Not served yet: the UI (unknown paths answer 404 instead of the SPA page), `/-/support`,
-//! pprof, component HTTP handlers, live debugging and clustering endpoints.
+//! pprof, component HTTP handlers, live debugging, remotecfg and clustering endpoints.
 
 mod api;
 
@@ -26,6 +26,7 @@ pub fn router(controller: Controller) -> Router {
         .route("/metrics", any(metrics))
         .route("/api/v0/web/components", any(components))
         .route("/api/v0/web/components/{*id}", any(component))
+        .route("/api/v0/web/modules/{*path}", any(module_components))
         .with_state(controller)
 }
 
@@ -90,6 +91,20 @@ fn json(status: StatusCode, body: String) -> Response {
 async fn components(State(c): State<Controller>) -> Response {
     let list: Vec<api::ComponentJson> = c.components().iter().map(api::ComponentJson::from_info).collect();
     json(StatusCode::OK, serde_json::to_string(&list).unwrap_or_else(|_| "[]".into()))
+}
+
+/// `/api/v0/web/modules/{moduleID}/components`; module IDs may contain `/`.
+async fn module_components(State(c): State<Controller>, Path(path): Path<String>) -> Response {
+    let Some(module) = path.strip_suffix("/components") else {
+        return text(StatusCode::NOT_FOUND, "404 page not found\n");
+    };
+    match c.module_components(module) {
+        Some(list) => {
+            let list: Vec<api::ComponentJson> = list.iter().map(api::ComponentJson::from_info).collect();
+            json(StatusCode::OK, serde_json::to_string(&list).unwrap_or_else(|_| "[]".into()))
+        }
+        None => text(StatusCode::INTERNAL_SERVER_ERROR, "module not found\n"),
+    }
 }
 
 async fn component(State(c): State<Controller>, Path(id): Path<String>) -> Response {

@@ -84,6 +84,8 @@ pub fn detached_context(id: &str) -> Context {
     Context {
         inner: std::sync::Arc::new(ContextInner {
             id: id.to_string(),
+            local_id: id.to_string(),
+            component_path: "/".to_string(),
             name,
             data_path: std::env::temp_dir().join(id),
             registry: crate::metrics::Registry::new(),
