@@ -175,3 +175,102 @@ broken "x" {
     let err = cfg.controller().load().await.expect_err("inner failure");
     assert_eq!(messages(&err), ["config.alloy:4:3: Failed to build component: building component: the url asks to fail"]);
 }
+
+#[tokio::test]
+async fn import_file_brings_declares_under_a_namespace_and_reloads_when_the_file_changes() {
+    let cfg = Config::new(
+        r#"import.file "lib" {
+  filename = "$DIR/lib/main.alloy"
+}
+
+lib.echo "x" {
+  path = "/first"
+}
+
+remote.http "imported_consumer" {
+  url = lib.echo.x.url
+}
+"#,
+    );
+    let lib = cfg.file("lib");
+    std::fs::create_dir_all(&lib).unwrap();
+    let module = |suffix: &str| {
+        format!(
+            r#"import.file "helpers" {{
+  filename = file.path_join(module_path, "helpers.alloy")
+}}
+
+declare "echo" {{
+  argument "path" {{ }}
+
+  helpers.join "j" {{
+    a = module_path
+    b = argument.path.value + "{suffix}"
+  }}
+
+  export "url" {{
+    value = helpers.join.j.out
+  }}
+}}
+"#
+        )
+    };
+    std::fs::write(lib.join("main.alloy"), module("")).unwrap();
+    std::fs::write(
+        lib.join("helpers.alloy"),
+        "declare \"join\" {\n  argument \"a\" { }\n\n  argument \"b\" { }\n\n  remote.http \"r\" {\n    url = argument.a.value + argument.b.value\n  }\n\n  export \"out\" {\n    value = remote.http.r.content\n  }\n}\n",
+    )
+    .unwrap();
+    let c = cfg.controller();
+    c.load().await.expect("loads");
+    let dir = lib.display().to_string();
+    assert_eq!(content(&c, "lib.echo.x/helpers.join.j/remote.http.r").as_deref(), Some(format!("{dir}/first").as_str()));
+    assert_eq!(content(&c, "remote.http.imported_consumer").as_deref(), Some(format!("{dir}/first").as_str()));
+
+    // Editing the module reloads without a signal.
+    std::fs::write(lib.join("main.alloy"), module("/edited")).unwrap();
+    let want = format!("{dir}/first/edited");
+    for _ in 0..100 {
+        if content(&c, "remote.http.imported_consumer").as_deref() == Some(want.as_str()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(content(&c, "remote.http.imported_consumer").as_deref(), Some(want.as_str()));
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn import_string_and_what_an_imported_module_may_hold() {
+    let cfg = Config::new(
+        r#"import.string "inline" {
+  content = "declare \"fixed\" {\n  remote.http \"r\" {\n    url = \"http://inline\"\n  }\n\n  export \"u\" {\n    value = remote.http.r.content\n  }\n}\n"
+}
+
+inline.fixed "f" { }
+
+remote.http "string_consumer" {
+  url = inline.fixed.f.u
+}
+"#,
+    );
+    let c = cfg.controller();
+    c.load().await.expect("loads");
+    assert_eq!(content(&c, "remote.http.string_consumer").as_deref(), Some("http://inline"));
+    c.shutdown().await;
+
+    let cfg = Config::new("import.string \"bad\" {\n  content = \"remote.http \\\"r\\\" {\\n  url = \\\"x\\\"\\n}\\n\"\n}\n");
+    let err = cfg.controller().load().await.expect_err("a component at the top of a module");
+    assert_eq!(messages(&err), ["config.alloy:import.string.bad:1:1: only declare and import blocks are allowed in a module, got remote.http"]);
+
+    let cfg = Config::new("local.file \"name\" {\n  filename = \"$DIR/config.alloy\"\n}\n\nimport.file \"dynamic\" {\n  filename = local.file.name.content\n}\n");
+    let err = cfg.controller().load().await.expect_err("an import that needs a component");
+    let m = messages(&err);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].starts_with("config.alloy:6:14: "), "{m:?}");
+    assert!(err.reports()[0].diagnostics[0].notes.iter().any(|n| n.contains("reads imports when it loads")), "{:?}", err.reports()[0].diagnostics);
+
+    let cfg = Config::new("import.file \"missing\" {\n  filename = \"$DIR/none.alloy\"\n}\n");
+    let err = cfg.controller().load().await.expect_err("missing module");
+    assert!(messages(&err)[0].contains("none.alloy"), "{:?}", messages(&err));
+}

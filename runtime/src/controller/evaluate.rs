@@ -142,7 +142,7 @@ fn scope_for(st: &State, i: usize) -> Scope {
         t.leaf = Some(exports);
     }
     let mut scope = Scope::new();
-    scope.set("module_path", Value::string(st.module_path.as_str()));
+    scope.set("module_path", Value::string(spec.module_path.as_str()));
     for (k, t) in root.children {
         scope.set(k, to_value(t));
     }

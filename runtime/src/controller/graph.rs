@@ -45,6 +45,8 @@ pub struct NodeSpec {
     pub source: Arc<Source>,
     /// For instances: the declare they instantiate.
     pub declare: Option<Arc<DeclareDef>>,
+    /// `module_path` in the node's scope: the root's, or that of the file a declare came from.
+    pub module_path: String,
 }
 
 impl NodeSpec {
@@ -59,6 +61,12 @@ pub struct DeclareDef {
     pub name: String,
     pub block: Block,
     pub source: Arc<Source>,
+    /// `module_path` inside its instances.
+    pub module_path: String,
+    /// For a declare reached through an import namespace: the imported module's chain (an
+    /// index into the lowering's chains), so that it sees that module's declares, not the
+    /// importer's.
+    origin: Option<usize>,
 }
 
 impl DeclareDef {
@@ -81,16 +89,6 @@ impl DeclareDef {
 /// The declares of one body, by name.
 type Declares = HashMap<String, Arc<DeclareDef>>;
 
-fn declares_of<'b>(blocks: impl IntoIterator<Item = (&'b Block, Arc<Source>)>) -> Arc<Declares> {
-    let mut out = Declares::new();
-    for (b, source) in blocks {
-        if let (true, Some(label)) = (b.name == "declare", &b.label) {
-            out.insert(label.value.to_string(), Arc::new(DeclareDef { name: label.value.to_string(), block: b.clone(), source }));
-        }
-    }
-    Arc::new(out)
-}
-
 /// The declares visible in a body, innermost last: a declare sees its siblings and what its
 /// enclosing bodies see (spec §6.1).
 type Chain = Vec<Arc<Declares>>;
@@ -112,13 +110,14 @@ pub struct Lowered {
     pub nodes: Vec<NodeSpec>,
     /// Node ID -> the node IDs it depends on.
     pub deps: HashMap<String, Vec<String>>,
-    pub sources: Vec<Arc<Source>>,
+    /// What `import.file` blocks read.
+    pub watched: Vec<super::imports::Watched>,
 }
 
 /// Blocks the runtime does not run yet, with why.
 fn unsupported(name: &str) -> Option<&'static str> {
     Some(match name {
-        "import.file" | "import.string" | "import.http" | "import.git" => "imports are not supported by this runtime yet",
+        "import.http" | "import.git" => "this kind of import is not supported by this runtime yet; use import.file or import.string",
         "foreach" => "foreach is not supported by this runtime yet",
         "tracing" => "the tracing block is not supported by this runtime yet",
         "http" | "remotecfg" | "labelstore" => "this service block is not supported by this runtime yet",
@@ -133,17 +132,82 @@ struct Lowering<'r> {
     registrations: &'r HashMap<&'static str, Registration>,
     nodes: Vec<NodeSpec>,
     diags: Vec<(Arc<Source>, Diagnostic)>,
+    /// The chains of imported modules, for declares reached through a namespace.
+    chains: Vec<Chain>,
+    /// The paths `import.file` read, for the watcher.
+    watched: Vec<super::imports::Watched>,
 }
 
 impl Lowering<'_> {
+    /// The declares one body defines: its `declare` blocks, and the declares of its imports
+    /// under `NAMESPACE.` (read now, spec §6.2).
+    fn level(&mut self, blocks: &[(&Block, Arc<Source>)], module_path: &str, import_depth: usize) -> Arc<Declares> {
+        let mut out = Declares::new();
+        for (b, source) in blocks {
+            let Some(label) = &b.label else { continue };
+            match b.name.as_str() {
+                "declare" => {
+                    let def = DeclareDef { name: label.value.to_string(), block: (*b).clone(), source: source.clone(), module_path: module_path.to_string(), origin: None };
+                    out.insert(label.value.to_string(), Arc::new(def));
+                }
+                "import.file" | "import.string" => {
+                    if import_depth >= MAX_MODULE_DEPTH {
+                        let why = format!("imports nest deeper than {MAX_MODULE_DEPTH} levels here; do the modules import each other?");
+                        self.diags.push((source.clone(), Diagnostic::error(b.name_span, why).with_code("import")));
+                        continue;
+                    }
+                    let module = match super::imports::read(b, source, module_path) {
+                        Ok(m) => m,
+                        Err(d) => {
+                            self.diags.push((source.clone(), d));
+                            continue;
+                        }
+                    };
+                    self.watched.extend(module.watched.clone());
+                    let mut blocks = Vec::new();
+                    for src in &module.sources {
+                        for d in src.parsed.diagnostics.iter().filter(|d| d.severity == syntax::Severity::Error) {
+                            self.diags.push((src.clone(), d.clone()));
+                        }
+                        for stmt in &src.parsed.tree.body {
+                            match stmt {
+                                Stmt::Block(inner) if matches!(inner.name.as_str(), "declare" | "import.file" | "import.string" | "import.http" | "import.git") => {
+                                    blocks.push((inner, src.clone()))
+                                }
+                                other => {
+                                    let got = match other {
+                                        Stmt::Block(x) => x.name.to_string(),
+                                        Stmt::Attribute(a) => a.name.name.to_string(),
+                                    };
+                                    let why = format!("only declare and import blocks are allowed in a module, got {got}");
+                                    self.diags.push((src.clone(), Diagnostic::error(other.span(), why).with_code("import")));
+                                }
+                            }
+                        }
+                    }
+                    let inner = self.level(&blocks, &module.module_path, import_depth + 1);
+                    self.chains.push(vec![inner.clone()]);
+                    let origin = self.chains.len() - 1;
+                    // Only the module's own declares: its imports' namespaces stay inside it.
+                    for (name, def) in inner.iter().filter(|(name, _)| !name.contains('.')) {
+                        let def = DeclareDef { name: def.name.clone(), block: def.block.clone(), source: def.source.clone(), module_path: def.module_path.clone(), origin: Some(origin) };
+                        out.insert(format!("{}.{name}", label.value), Arc::new(def));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Arc::new(out)
+    }
+
     /// Adds the nodes of one module body (the root's files, or a declare's body).
-    fn body(&mut self, blocks: Vec<(&Block, Arc<Source>)>, module: &str, chain: &Chain, depth: usize) {
+    fn body(&mut self, blocks: Vec<(&Block, Arc<Source>)>, module: &str, chain: &Chain, depth: usize, module_path: &str) {
         let global = |local: &str| if module.is_empty() { local.to_string() } else { format!("{module}/{local}") };
         for (b, src) in blocks {
             let (local_id, _) = analyzer::model::block_id(b);
             let mut declare = None;
             let kind = match b.name.as_str() {
-                "declare" => continue,
+                "declare" | "import.file" | "import.string" => continue,
                 "logging" if module.is_empty() => Kind::Logging,
                 "argument" if !module.is_empty() => Kind::Argument,
                 "export" if !module.is_empty() => Kind::Export,
@@ -184,12 +248,16 @@ impl Lowering<'_> {
                 block: b.clone(),
                 source: src.clone(),
                 declare: declare.as_ref().map(|(d, _)| d.clone()),
+                module_path: module_path.to_string(),
             });
             if let Some((def, defined_at)) = declare {
                 let inner: Vec<(&Block, Arc<Source>)> = body_blocks(&def.block.body).map(|x| (x, def.source.clone())).collect();
-                let mut inner_chain = chain[..=defined_at].to_vec();
-                inner_chain.push(declares_of(inner.iter().map(|(b, s)| (*b, s.clone()))));
-                self.body(inner, &id, &inner_chain, depth + 1);
+                let mut inner_chain = match def.origin {
+                    Some(k) => self.chains[k].clone(),
+                    None => chain[..=defined_at].to_vec(),
+                };
+                inner_chain.push(self.level(&inner, &def.module_path, 0));
+                self.body(inner, &id, &inner_chain, depth + 1, &def.module_path);
             }
         }
     }
@@ -198,13 +266,13 @@ impl Lowering<'_> {
 /// Lowers an analysis without errors. Blocks the runtime cannot run are errors positioned
 /// on the block's name. Custom components are expanded in place: each instance's body
 /// becomes nodes with IDs prefixed by the instance's ID (spec §2.4).
-pub fn lower(analysis: &Analysis, registrations: &HashMap<&'static str, Registration>) -> Result<Lowered, Vec<FileReport>> {
+pub fn lower(analysis: &Analysis, registrations: &HashMap<&'static str, Registration>, module_path: &str) -> Result<Lowered, Vec<FileReport>> {
     let sources: Vec<Arc<Source>> =
         analysis.parsed_files().into_iter().map(|p| Arc::new(Source { path: p.path, text: p.text, parsed: p.parsed })).collect();
     let root_blocks: Vec<(&Block, Arc<Source>)> = sources.iter().flat_map(|src| body_blocks(&src.parsed.tree.body).map(|b| (b, src.clone()))).collect();
-    let chain = vec![declares_of(root_blocks.iter().map(|(b, s)| (*b, s.clone())))];
-    let mut lowering = Lowering { registrations, nodes: Vec::new(), diags: Vec::new() };
-    lowering.body(root_blocks, "", &chain, 0);
+    let mut lowering = Lowering { registrations, nodes: Vec::new(), diags: Vec::new(), chains: Vec::new(), watched: Vec::new() };
+    let chain = vec![lowering.level(&root_blocks, module_path, 0)];
+    lowering.body(root_blocks, "", &chain, 0, module_path);
     if !lowering.diags.is_empty() {
         let mut reports: Vec<FileReport> = Vec::new();
         for (src, d) in lowering.diags {
@@ -218,7 +286,7 @@ pub fn lower(analysis: &Analysis, registrations: &HashMap<&'static str, Registra
     let nodes = lowering.nodes;
     let deps = dependencies(&nodes, analysis.edges());
     let nodes = topological(nodes, &deps);
-    Ok(Lowered { nodes, deps, sources })
+    Ok(Lowered { nodes, deps, watched: lowering.watched })
 }
 
 /// Node ID -> the IDs it depends on. The root's edges come from the analyzer; inside modules

@@ -14,6 +14,7 @@
 pub mod args;
 mod evaluate;
 pub mod graph;
+mod imports;
 mod info;
 mod metrics;
 mod module;
@@ -109,7 +110,8 @@ pub(crate) struct State {
     pub deps: HashMap<String, Vec<String>>,
     pub dependants: HashMap<String, Vec<String>>,
     pub tasks: HashMap<String, tasks::Task>,
-    pub module_path: String,
+    /// What `import.file` blocks read at the last load; a change reloads.
+    pub watched: Vec<imports::Watched>,
 }
 
 pub(crate) struct Shared {
@@ -157,6 +159,7 @@ impl Controller {
         });
         metrics::register_health_collector(&shared);
         tokio::spawn(reevaluate_loop(shared.clone(), changed_rx));
+        tokio::spawn(watch_imports(Arc::downgrade(&shared)));
         Controller { shared }
     }
 
@@ -194,7 +197,7 @@ impl Controller {
                 tracing::warn!(file = %r.path, "{}", syntax::diagnostics::render_short(&r.path, &r.lines, std::slice::from_ref(d)).trim_end());
             }
         }
-        let lowered = match graph::lower(&analysis, &self.shared.registrations) {
+        let lowered = match graph::lower(&analysis, &self.shared.registrations, &module_path) {
             Ok(l) => l,
             Err(reports) => {
                 self.shared.metrics.load_failed();
@@ -206,7 +209,7 @@ impl Controller {
         self.shared.metrics.evaluating.set(1.0);
         let (removed, failures) = {
             let mut st = self.shared.lock();
-            st.module_path = module_path;
+            st.watched = lowered.watched.clone();
             let removed = evaluate::install(&self.shared, &mut st, lowered);
             let failures = evaluate::evaluate_all(&self.shared, &mut st);
             if first && !failures.is_empty() {
@@ -262,6 +265,37 @@ impl Controller {
 fn module_path_of(first_file: &str) -> String {
     let p = std::path::Path::new(first_file);
     p.parent().map(|d| d.display().to_string()).filter(|d| !d.is_empty()).unwrap_or_else(|| ".".into())
+}
+
+/// How often imported files are compared with what the last load read.
+const IMPORT_POLL: Duration = Duration::from_secs(1);
+
+/// Reloads when a file or directory an `import.file` read has changed (upstream watches with
+/// fsnotify; a one-second poll is as prompt for people editing modules). A failed reload
+/// keeps the running pipeline, as any reload does.
+async fn watch_imports(shared: std::sync::Weak<Shared>) {
+    loop {
+        tokio::time::sleep(IMPORT_POLL).await;
+        let Some(shared) = shared.upgrade() else { return };
+        if shared.stop_loop.is_cancelled() {
+            return;
+        }
+        let watched = shared.lock().watched.clone();
+        if !watched.iter().any(imports::Watched::changed) {
+            continue;
+        }
+        tracing::info!("an imported module changed; reloading");
+        if let Err(e) = (Controller { shared: shared.clone() }).load().await {
+            tracing::error!(err = %e, "failed to reload config after an imported module changed");
+            // Wait for the next change instead of retrying the same content every second.
+            if matches!(e, LoadError::Rejected(_) | LoadError::Read(_)) {
+                let mut st = shared.lock();
+                for w in st.watched.iter_mut() {
+                    w.files = analyzer::load_path(&w.path).unwrap_or_default();
+                }
+            }
+        }
+    }
 }
 
 /// Re-evaluates the direct dependants of nodes whose exports changed, batch by batch.
