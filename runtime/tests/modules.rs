@@ -274,3 +274,134 @@ remote.http "string_consumer" {
     let err = cfg.controller().load().await.expect_err("missing module");
     assert!(messages(&err)[0].contains("none.alloy"), "{:?}", messages(&err));
 }
+
+fn experimental(cfg: &Config) -> runtime::Controller {
+    let p = cfg.path();
+    let source: runtime::SourceFn = std::sync::Arc::new(move || analyzer::load_path(&p).map_err(|e| e.to_string()));
+    let options = runtime::Options {
+        stability: analyzer::Stability::Experimental,
+        storage_path: cfg.dir.path().join("data"),
+        shutdown_deadline: std::time::Duration::from_secs(5),
+        ..runtime::Options::default()
+    };
+    runtime::Controller::new(options, common::registrations(), runtime::metrics::Registry::new(), source)
+}
+
+#[tokio::test]
+async fn foreach_runs_the_template_per_item_and_follows_the_collection() {
+    let cfg = Config::new(
+        r#"local.file "hosts" {
+  filename = "$DIR/hosts.txt"
+}
+
+remote.http "fe_proxy" {
+  url = "http://proxy"
+}
+
+foreach "each" {
+  collection = string.split(local.file.hosts.content, ",")
+  var        = "host"
+
+  template {
+    remote.http "r" {
+      url = remote.http.fe_proxy.content + "/" + host
+    }
+  }
+}
+"#,
+    );
+    std::fs::write(cfg.file("hosts.txt"), "a.example,b").unwrap();
+    let c = experimental(&cfg);
+    c.load().await.expect("loads");
+    assert_eq!(content(&c, "foreach.each/foreach_a_example_1/remote.http.r").as_deref(), Some("http://proxy/a.example"));
+    assert_eq!(content(&c, "foreach.each/foreach_b_1/remote.http.r").as_deref(), Some("http://proxy/b"));
+    let child = c.module_components("foreach.each/foreach_b_1").expect("child module");
+    assert_eq!(child.iter().map(|i| i.local_id.as_str()).collect::<Vec<_>>(), ["remote.http.r"]);
+    assert!(c.components().iter().any(|i| i.local_id == "foreach.each"));
+    let kept = stats("foreach.each/foreach_b_1/remote.http.r");
+    let dropped = stats("foreach.each/foreach_a_example_1/remote.http.r");
+    eventually("children to run", || kept.runs.load(Ordering::SeqCst) == 1 && dropped.runs.load(Ordering::SeqCst) == 1).await;
+
+    // The collection changes at run time (local.file re-reads): a child goes, one comes, the
+    // one that stays keeps running.
+    std::fs::write(cfg.file("hosts.txt"), "b,c").unwrap();
+    eventually("the new child", || content(&c, "foreach.each/foreach_c_1/remote.http.r").as_deref() == Some("http://proxy/c")).await;
+    eventually("the old child to stop", || dropped.stopped.load(Ordering::SeqCst)).await;
+    assert!(c.component("foreach.each/foreach_a_example_1/remote.http.r").is_none());
+    assert_eq!(kept.builds.load(Ordering::SeqCst), 1);
+    assert!(!kept.stopped.load(Ordering::SeqCst));
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn foreach_items_with_an_id_field_keep_their_child_when_other_fields_change() {
+    let cfg = Config::new(
+        r#"foreach "by_id" {
+  collection = [{name = "one", port = 1}, {name = "two", port = 2}, {name = "one", port = 3}]
+  var        = "t"
+  id         = "name"
+
+  template {
+    remote.http "r" {
+      url = "http://" + t.name + ":" + string.format("%d", t.port)
+    }
+  }
+}
+"#,
+    );
+    let c = experimental(&cfg);
+    c.load().await.expect("loads");
+    assert_eq!(content(&c, "foreach.by_id/foreach_one_1/remote.http.r").as_deref(), Some("http://one:1"));
+    assert_eq!(content(&c, "foreach.by_id/foreach_two_1/remote.http.r").as_deref(), Some("http://two:2"));
+    assert_eq!(content(&c, "foreach.by_id/foreach_one_2/remote.http.r").as_deref(), Some("http://one:3"));
+
+    cfg.write(&std::fs::read_to_string(cfg.path()).unwrap().replace("port = 2", "port = 22"));
+    c.load().await.expect("reloads");
+    assert_eq!(content(&c, "foreach.by_id/foreach_two_1/remote.http.r").as_deref(), Some("http://two:22"));
+    let two = stats("foreach.by_id/foreach_two_1/remote.http.r");
+    assert_eq!((two.builds.load(Ordering::SeqCst), two.updates.load(Ordering::SeqCst)), (1, 1));
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn foreach_templates_instantiate_custom_components_and_nest() {
+    let cfg = Config::new(
+        r#"declare "probe" {
+  argument "target" { }
+
+  remote.http "r" {
+    url = "http://" + argument.target.value
+  }
+
+  export "url" {
+    value = remote.http.r.content
+  }
+}
+
+foreach "outer" {
+  collection = ["x", "y"]
+  var        = "o"
+
+  template {
+    foreach "inner" {
+      collection = [1, 2]
+      var        = "i"
+
+      template {
+        probe "p" {
+          target = o + string.format("%d", i)
+        }
+      }
+    }
+  }
+}
+"#,
+    );
+    let c = experimental(&cfg);
+    c.load().await.expect("loads");
+    for (o, i) in [("x", 1), ("x", 2), ("y", 1), ("y", 2)] {
+        let id = format!("foreach.outer/foreach_{o}_1/foreach.inner/foreach_{i}_1/probe.p/remote.http.r");
+        assert_eq!(content(&c, &id).as_deref(), Some(format!("http://{o}{i}").as_str()), "{id}");
+    }
+    c.shutdown().await;
+}

@@ -48,6 +48,8 @@ pub(crate) fn install(shared: &Shared, st: &mut State, lowered: Lowered) -> Vec<
         }
     }
     st.deps = lowered.deps;
+    let index = &st.index;
+    st.foreach.retain(|id, _| index.contains_key(id));
     super::module::forget_removed_exports(st);
     removed
 }
@@ -126,9 +128,10 @@ fn scope_for(st: &State, i: usize) -> Scope {
     let spec = &st.nodes[i].spec;
     for dep in st.deps.get(&spec.id).map(Vec::as_slice).unwrap_or_default() {
         let Some(&j) = st.index.get(dep) else { continue };
-        // A module sees only its own nodes; edges across modules only order the evaluation.
+        // A module sees only the modules visible from it (a foreach child also sees its
+        // foreach's); other edges across modules only order the evaluation.
         let dep_spec = &st.nodes[j].spec;
-        if dep_spec.module != spec.module {
+        if !spec.visible.contains(&dep_spec.module) {
             continue;
         }
         let exports = match st.nodes[j].shared.exports() {
@@ -143,6 +146,9 @@ fn scope_for(st: &State, i: usize) -> Scope {
     }
     let mut scope = Scope::new();
     scope.set("module_path", Value::string(spec.module_path.as_str()));
+    for (name, item) in &spec.vars {
+        scope.set(name.as_str(), item.clone());
+    }
     for (k, t) in root.children {
         scope.set(k, to_value(t));
     }
@@ -162,6 +168,7 @@ fn evaluate_node(shared: &Shared, st: &mut State, i: usize) -> Result<(), Diagno
                 .map(crate::logging::apply);
         }
         Kind::Instance | Kind::Argument | Kind::Export => super::module::evaluate(shared, st, i, &scope),
+        Kind::Foreach => super::foreach::evaluate(shared, st, i, &scope),
         Kind::Component => evaluate_args().and_then(|args| build_or_update(shared, &mut st.nodes[i], args).map_err(|m| Diagnostic::error(fallback, m))),
     };
     let node = &st.nodes[i];

@@ -28,6 +28,8 @@ pub enum Kind {
     Argument,
     /// `export "Y"` inside a module: writes `value` into its instance's exports.
     Export,
+    /// `foreach "L"`: evaluates its collection; its children are modules under its ID.
+    Foreach,
 }
 
 /// A node of the new graph, before it is matched with the running one.
@@ -47,6 +49,11 @@ pub struct NodeSpec {
     pub declare: Option<Arc<DeclareDef>>,
     /// `module_path` in the node's scope: the root's, or that of the file a declare came from.
     pub module_path: String,
+    /// The modules whose nodes this node may reference, its own first: a custom component's
+    /// body sees only itself, a foreach child also what its foreach sees.
+    pub visible: Vec<String>,
+    /// The `foreach` variables bound around this node, outermost first.
+    pub vars: Vec<(String, eval::Value)>,
 }
 
 impl NodeSpec {
@@ -118,7 +125,6 @@ pub struct Lowered {
 fn unsupported(name: &str) -> Option<&'static str> {
     Some(match name {
         "import.http" | "import.git" => "this kind of import is not supported by this runtime yet; use import.file or import.string",
-        "foreach" => "foreach is not supported by this runtime yet",
         "tracing" => "the tracing block is not supported by this runtime yet",
         "http" | "remotecfg" | "labelstore" => "this service block is not supported by this runtime yet",
         _ => return None,
@@ -130,6 +136,7 @@ const MAX_MODULE_DEPTH: usize = 32;
 
 struct Lowering<'r> {
     registrations: &'r HashMap<&'static str, Registration>,
+    foreach: &'r HashMap<String, super::foreach::Items>,
     nodes: Vec<NodeSpec>,
     diags: Vec<(Arc<Source>, Diagnostic)>,
     /// The chains of imported modules, for declares reached through a namespace.
@@ -201,7 +208,8 @@ impl Lowering<'_> {
     }
 
     /// Adds the nodes of one module body (the root's files, or a declare's body).
-    fn body(&mut self, blocks: Vec<(&Block, Arc<Source>)>, module: &str, chain: &Chain, depth: usize, module_path: &str) {
+    fn body(&mut self, blocks: Vec<(&Block, Arc<Source>)>, at: &Place<'_>) {
+        let Place { module, chain, depth, module_path, visible, vars } = *at;
         let global = |local: &str| if module.is_empty() { local.to_string() } else { format!("{module}/{local}") };
         for (b, src) in blocks {
             let (local_id, _) = analyzer::model::block_id(b);
@@ -211,6 +219,7 @@ impl Lowering<'_> {
                 "logging" if module.is_empty() => Kind::Logging,
                 "argument" if !module.is_empty() => Kind::Argument,
                 "export" if !module.is_empty() => Kind::Export,
+                "foreach" => Kind::Foreach,
                 // Live debugging has no effect without the UI; accepted so configs keep loading.
                 "livedebugging" => {
                     tracing::warn!(block = %b.name, "live debugging is not supported by this runtime yet; the block is ignored");
@@ -249,7 +258,12 @@ impl Lowering<'_> {
                 source: src.clone(),
                 declare: declare.as_ref().map(|(d, _)| d.clone()),
                 module_path: module_path.to_string(),
+                visible: visible.to_vec(),
+                vars: vars.to_vec(),
             });
+            if kind == Kind::Foreach {
+                self.foreach_children(b, &src, &id, at);
+            }
             if let Some((def, defined_at)) = declare {
                 let inner: Vec<(&Block, Arc<Source>)> = body_blocks(&def.block.body).map(|x| (x, def.source.clone())).collect();
                 let mut inner_chain = match def.origin {
@@ -257,22 +271,61 @@ impl Lowering<'_> {
                     None => chain[..=defined_at].to_vec(),
                 };
                 inner_chain.push(self.level(&inner, &def.module_path, 0));
-                self.body(inner, &id, &inner_chain, depth + 1, &def.module_path);
+                let visible = [id.clone()];
+                let place = Place { module: &id, chain: &inner_chain, depth: depth + 1, module_path: &def.module_path, visible: &visible, vars: &[] };
+                self.body(inner, &place);
             }
         }
     }
+
+    /// The children of a foreach as last evaluated: the template once per item, as module
+    /// `FOREACH_ID/foreach_<fingerprint>_<n>` that also sees what the foreach sees.
+    fn foreach_children(&mut self, b: &Block, src: &Arc<Source>, id: &str, at: &Place<'_>) {
+        let Some(items) = self.foreach.get(id) else { return };
+        let Some(template) = body_blocks(&b.body).find(|t| t.name == "template") else { return };
+        if at.depth >= MAX_MODULE_DEPTH {
+            let why = format!("foreach templates nest deeper than {MAX_MODULE_DEPTH} levels here");
+            self.diags.push((src.clone(), Diagnostic::error(b.name_span, why).with_code("unsupported")));
+            return;
+        }
+        for (child, item) in items.children.clone() {
+            let module = format!("{id}/{child}");
+            let visible: Vec<String> = std::iter::once(module.clone()).chain(at.visible.iter().cloned()).collect();
+            let vars: Vec<(String, eval::Value)> = at.vars.iter().cloned().chain([(items.var.clone(), item)]).collect();
+            let blocks = body_blocks(&template.body).map(|t| (t, src.clone())).collect();
+            let place = Place { module: &module, chain: at.chain, depth: at.depth + 1, module_path: at.module_path, visible: &visible, vars: &vars };
+            self.body(blocks, &place);
+        }
+    }
+}
+
+/// Where a body's nodes go: their module, the declares and names they see, their nesting.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    module: &'a str,
+    chain: &'a Chain,
+    depth: usize,
+    module_path: &'a str,
+    visible: &'a [String],
+    vars: &'a [(String, eval::Value)],
 }
 
 /// Lowers an analysis without errors. Blocks the runtime cannot run are errors positioned
 /// on the block's name. Custom components are expanded in place: each instance's body
 /// becomes nodes with IDs prefixed by the instance's ID (spec §2.4).
-pub fn lower(analysis: &Analysis, registrations: &HashMap<&'static str, Registration>, module_path: &str) -> Result<Lowered, Vec<FileReport>> {
+pub fn lower(
+    analysis: &Analysis,
+    registrations: &HashMap<&'static str, Registration>,
+    module_path: &str,
+    foreach: &HashMap<String, super::foreach::Items>,
+) -> Result<Lowered, Vec<FileReport>> {
     let sources: Vec<Arc<Source>> =
         analysis.parsed_files().into_iter().map(|p| Arc::new(Source { path: p.path, text: p.text, parsed: p.parsed })).collect();
     let root_blocks: Vec<(&Block, Arc<Source>)> = sources.iter().flat_map(|src| body_blocks(&src.parsed.tree.body).map(|b| (b, src.clone()))).collect();
-    let mut lowering = Lowering { registrations, nodes: Vec::new(), diags: Vec::new(), chains: Vec::new(), watched: Vec::new() };
+    let mut lowering = Lowering { registrations, foreach, nodes: Vec::new(), diags: Vec::new(), chains: Vec::new(), watched: Vec::new() };
     let chain = vec![lowering.level(&root_blocks, module_path, 0)];
-    lowering.body(root_blocks, "", &chain, 0, module_path);
+    let root = [String::new()];
+    lowering.body(root_blocks, &Place { module: "", chain: &chain, depth: 0, module_path, visible: &root, vars: &[] });
     if !lowering.diags.is_empty() {
         let mut reports: Vec<FileReport> = Vec::new();
         for (src, d) in lowering.diags {
@@ -307,23 +360,33 @@ fn dependencies(nodes: &[NodeSpec], root_edges: Vec<(String, String)>) -> HashMa
     }
     let empty = HashSet::new();
     for n in nodes.iter().filter(|n| !n.module.is_empty()) {
-        let ids = locals.get(n.module.as_str()).unwrap_or(&empty);
         let mut refs = Vec::new();
-        references(&n.block.body, &mut refs);
+        // A foreach's template is its children's business.
+        if n.kind != Kind::Foreach {
+            references(&n.block.body, &mut refs);
+        } else {
+            for stmt in n.block.body.iter().filter(|s| matches!(s, Stmt::Attribute(_))) {
+                references(std::slice::from_ref(stmt), &mut refs);
+            }
+        }
         let out = deps.entry(n.id.clone()).or_default();
         for parts in refs {
-            let mut prefix = String::new();
-            for p in parts {
-                if !prefix.is_empty() {
-                    prefix.push('.');
-                }
-                prefix.push_str(p);
-                if ids.contains(prefix.as_str()) {
-                    if prefix != n.local_id {
-                        out.push(format!("{}/{prefix}", n.module));
+            let found = n.visible.iter().find_map(|module| {
+                let ids = locals.get(module.as_str()).unwrap_or(&empty);
+                let mut prefix = String::new();
+                for p in &parts {
+                    if !prefix.is_empty() {
+                        prefix.push('.');
                     }
-                    break;
+                    prefix.push_str(p);
+                    if ids.contains(prefix.as_str()) {
+                        return Some(if module.is_empty() { prefix } else { format!("{module}/{prefix}") });
+                    }
                 }
+                None
+            });
+            if let Some(dep) = found.filter(|d| *d != n.id) {
+                out.push(dep);
             }
         }
         if n.kind == Kind::Argument {

@@ -36,7 +36,7 @@ fn is_receiver(name: &str) -> bool {
 
 /// Nodes the API shows: components and custom component instances.
 fn shown(kind: Kind) -> bool {
-    matches!(kind, Kind::Component | Kind::Instance)
+    matches!(kind, Kind::Component | Kind::Instance | Kind::Foreach)
 }
 
 fn info(st: &State, i: usize, detail: bool) -> ComponentInfo {
@@ -87,11 +87,14 @@ fn module(st: &State, module: &str) -> Vec<ComponentInfo> {
     (0..st.nodes.len()).filter(|&i| shown(st.nodes[i].spec.kind) && st.nodes[i].spec.module == module).map(|i| info(st, i, false)).collect()
 }
 
-/// The components of the module a custom component instance runs; None for an unknown ID.
+/// The components of a module (a custom component instance's, or a foreach child's); None
+/// when no node lives in that module.
 pub(crate) fn module_list(shared: &Shared, module_id: &str) -> Option<Vec<ComponentInfo>> {
     let st = shared.lock();
-    let &i = st.index.get(module_id)?;
-    (st.nodes[i].spec.kind == Kind::Instance).then(|| module(&st, module_id))
+    if module_id.is_empty() || !st.nodes.iter().any(|n| n.spec.module == module_id) {
+        return None;
+    }
+    Some(module(&st, module_id))
 }
 
 /// One component by global ID (`MODULE/LOCAL` inside a module).

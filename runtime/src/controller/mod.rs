@@ -13,6 +13,7 @@
 
 pub mod args;
 mod evaluate;
+mod foreach;
 pub mod graph;
 mod imports;
 mod info;
@@ -112,6 +113,10 @@ pub(crate) struct State {
     pub tasks: HashMap<String, tasks::Task>,
     /// What `import.file` blocks read at the last load; a change reloads.
     pub watched: Vec<imports::Watched>,
+    /// The items of each `foreach` (by node ID) as last evaluated; lowering expands them.
+    pub foreach: HashMap<String, foreach::Items>,
+    /// The files of the running configuration.
+    pub files: Option<Vec<(String, String)>>,
 }
 
 pub(crate) struct Shared {
@@ -122,6 +127,8 @@ pub(crate) struct Shared {
     pub state: Mutex<State>,
     pub changed_tx: UnboundedSender<node::Change>,
     ready: AtomicBool,
+    /// Set when an evaluation changed a `foreach` collection: the graph must be lowered again.
+    pub foreach_changed: AtomicBool,
     /// Stops the re-evaluation loop.
     stop_loop: CancellationToken,
     /// One load at a time.
@@ -153,6 +160,7 @@ impl Controller {
             state: Mutex::new(State::default()),
             changed_tx,
             ready: AtomicBool::new(false),
+            foreach_changed: AtomicBool::new(false),
             stop_loop: CancellationToken::new(),
             load_lock: tokio::sync::Mutex::new(()),
             metrics,
@@ -175,7 +183,6 @@ impl Controller {
     /// Reads the configuration and applies it (the first load, `/-/reload`, SIGHUP).
     pub async fn load(&self) -> Result<(), LoadError> {
         let _one_at_a_time = self.shared.load_lock.lock().await;
-        let first = !self.is_ready();
         let files = match (self.shared.source)() {
             Ok(f) => f,
             Err(e) => {
@@ -183,43 +190,84 @@ impl Controller {
                 return Err(LoadError::Read(e));
             }
         };
+        self.apply(files, true).await
+    }
+
+    /// Applies the last loaded files again because a `foreach` collection changed, so that
+    /// the graph gains or loses the children (edits on disk wait for a real reload).
+    async fn relower(&self) {
+        let _one_at_a_time = self.shared.load_lock.lock().await;
+        let Some(files) = self.shared.lock().files.clone() else { return };
+        if let Err(e) = self.apply(files, false).await {
+            tracing::error!(err = %e, "failed to apply a changed foreach collection");
+        }
+    }
+
+    /// Checks, lowers, installs and evaluates `files`; `config_load` is false when the files
+    /// are the running ones applied again (no load metrics then). Lowering repeats while
+    /// evaluation changes a `foreach` collection, since children are nodes of the graph.
+    async fn apply(&self, files: Vec<(String, String)>, config_load: bool) -> Result<(), LoadError> {
+        let first = !self.is_ready();
         let hash = metrics::config_hash(&files);
         let module_path = files.first().map(|(p, _)| module_path_of(p)).unwrap_or_default();
         let mut analysis = Analysis::new(analyzer::Options { stability: self.shared.options.stability, community: self.shared.options.community });
-        analysis.set_files(files);
+        analysis.set_files(files.clone());
         let reports: Vec<FileReport> = analysis.diagnostics().into_iter().filter(|r| !r.diagnostics.is_empty()).collect();
         if reports.iter().any(FileReport::has_errors) {
-            self.shared.metrics.load_failed();
+            if config_load {
+                self.shared.metrics.load_failed();
+            }
             return Err(LoadError::Rejected(reports));
         }
-        for r in &reports {
-            for d in &r.diagnostics {
-                tracing::warn!(file = %r.path, "{}", syntax::diagnostics::render_short(&r.path, &r.lines, std::slice::from_ref(d)).trim_end());
+        if config_load {
+            for r in &reports {
+                for d in &r.diagnostics {
+                    tracing::warn!(file = %r.path, "{}", syntax::diagnostics::render_short(&r.path, &r.lines, std::slice::from_ref(d)).trim_end());
+                }
             }
         }
-        let lowered = match graph::lower(&analysis, &self.shared.registrations, &module_path) {
-            Ok(l) => l,
-            Err(reports) => {
-                self.shared.metrics.load_failed();
-                return Err(LoadError::Rejected(reports));
-            }
-        };
-        self.shared.metrics.load_succeeded(&hash);
-
         self.shared.metrics.evaluating.set(1.0);
-        let (removed, failures) = {
+        let mut removed = Vec::new();
+        let mut failures = Vec::new();
+        for round in 0..MAX_FOREACH_ROUNDS {
+            let foreach = self.shared.lock().foreach.clone();
+            let lowered = match graph::lower(&analysis, &self.shared.registrations, &module_path, &foreach) {
+                Ok(l) => l,
+                Err(reports) if round == 0 => {
+                    self.shared.metrics.evaluating.set(0.0);
+                    if config_load {
+                        self.shared.metrics.load_failed();
+                    }
+                    return Err(LoadError::Rejected(reports));
+                }
+                Err(reports) => {
+                    failures = reports;
+                    break;
+                }
+            };
+            if round == 0 && config_load {
+                self.shared.metrics.load_succeeded(&hash);
+            }
             let mut st = self.shared.lock();
             st.watched = lowered.watched.clone();
-            let removed = evaluate::install(&self.shared, &mut st, lowered);
-            let failures = evaluate::evaluate_all(&self.shared, &mut st);
-            if first && !failures.is_empty() {
+            removed.extend(evaluate::install(&self.shared, &mut st, lowered));
+            failures = evaluate::evaluate_all(&self.shared, &mut st);
+            if !self.shared.foreach_changed.swap(false, Ordering::AcqRel) {
+                break;
+            }
+        }
+        let failed_first = first && !failures.is_empty();
+        {
+            let mut st = self.shared.lock();
+            if failed_first {
                 // Nothing starts after a failed first load.
                 *st = State::default();
+            } else {
+                st.files = Some(files);
             }
-            (removed, failures)
-        };
+        }
         self.shared.metrics.evaluating.set(0.0);
-        if first && !failures.is_empty() {
+        if failed_first {
             return Err(LoadError::Evaluation(failures));
         }
         tasks::stop(removed, self.shared.options.shutdown_deadline).await;
@@ -267,6 +315,10 @@ fn module_path_of(first_file: &str) -> String {
     p.parent().map(|d| d.display().to_string()).filter(|d| !d.is_empty()).unwrap_or_else(|| ".".into())
 }
 
+/// How many times one load may lower the graph again because `foreach` collections changed
+/// (a `foreach` inside a `foreach` template needs one round per level).
+const MAX_FOREACH_ROUNDS: usize = 8;
+
 /// How often imported files are compared with what the last load read.
 const IMPORT_POLL: Duration = Duration::from_secs(1);
 
@@ -312,6 +364,10 @@ async fn reevaluate_loop(shared: Arc<Shared>, mut rx: UnboundedReceiver<node::Ch
         shared.metrics.queue_size.set(changed.len() as f64);
         shared.metrics.evaluating.set(1.0);
         evaluate::evaluate_dependants(&shared, &changed);
+        if shared.foreach_changed.swap(false, Ordering::AcqRel) {
+            let controller = Controller { shared: shared.clone() };
+            tokio::spawn(async move { controller.relower().await });
+        }
         shared.metrics.evaluating.set(0.0);
         shared.metrics.queue_size.set(0.0);
     }
