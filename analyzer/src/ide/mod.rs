@@ -19,6 +19,8 @@ mod symbols;
 mod tokens;
 mod walk;
 
+pub use walk::{module_traversals, visit_traversals};
+
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -83,7 +83,7 @@ fn reference_at(e: &Expr, offset: u32) -> Option<(Vec<&Ident>, usize)> {
 }
 
 /// Calls `f` with every traversal of an expression (callees of calls included).
-pub(crate) fn visit_traversals<'e>(e: &'e Expr, f: &mut impl FnMut(&[&'e Ident])) {
+pub fn visit_traversals<'e>(e: &'e Expr, f: &mut impl FnMut(&[&'e Ident])) {
     let mut parts = Vec::new();
     if traversal(e, &mut parts) {
         f(&parts);
@@ -118,7 +118,7 @@ pub(crate) fn visit_traversals<'e>(e: &'e Expr, f: &mut impl FnMut(&[&'e Ident])
 
 /// Every traversal of a module body, not descending into nested `declare` bodies (which are
 /// modules of their own).
-pub(crate) fn module_traversals<'e>(body: &'e [Stmt], f: &mut impl FnMut(&[&'e Ident])) {
+pub fn module_traversals<'e>(body: &'e [Stmt], f: &mut impl FnMut(&[&'e Ident])) {
     for stmt in body {
         match stmt {
             Stmt::Attribute(a) => visit_traversals(&a.value, f),

@@ -412,55 +412,9 @@ fn dependencies(nodes: &[NodeSpec], root_edges: Vec<(String, String)>) -> HashMa
 }
 
 /// Every traversal `a.b.c` in a body (indexing and calls cut a chain; their parts are scanned
-/// on their own), as identifier lists.
+/// on their own), as identifier lists: the analyzer's walk, so both agree on what references what.
 fn references<'b>(body: &'b [Stmt], out: &mut Vec<Vec<&'b str>>) {
-    use syntax::ast::Expr;
-    fn chain<'e>(e: &'e Expr, parts: &mut Vec<&'e str>) -> bool {
-        match e {
-            Expr::Ident(i) => {
-                parts.push(i.name.as_str());
-                true
-            }
-            Expr::Access(a) if chain(&a.value, parts) => {
-                parts.push(a.field.name.as_str());
-                true
-            }
-            _ => false,
-        }
-    }
-    fn expr<'e>(e: &'e Expr, out: &mut Vec<Vec<&'e str>>) {
-        let mut parts = Vec::new();
-        if chain(e, &mut parts) {
-            out.push(parts);
-            return;
-        }
-        match e {
-            Expr::Literal(_) | Expr::Ident(_) => {}
-            Expr::Array(a) => a.elements.iter().for_each(|x| expr(x, out)),
-            Expr::Object(o) => o.fields.iter().for_each(|f| expr(&f.value, out)),
-            Expr::Access(a) => expr(&a.value, out),
-            Expr::Index(i) => {
-                expr(&i.value, out);
-                expr(&i.index, out);
-            }
-            Expr::Call(c) => {
-                expr(&c.callee, out);
-                c.args.iter().for_each(|x| expr(x, out));
-            }
-            Expr::Unary(u) => expr(&u.operand, out),
-            Expr::Binary(b) => {
-                expr(&b.left, out);
-                expr(&b.right, out);
-            }
-            Expr::Paren(p) => expr(&p.inner, out),
-        }
-    }
-    for stmt in body {
-        match stmt {
-            Stmt::Attribute(a) => expr(&a.value, out),
-            Stmt::Block(b) => references(&b.body, out),
-        }
-    }
+    analyzer::ide::module_traversals(body, &mut |parts| out.push(parts.iter().map(|p| p.name.as_str()).collect()));
 }
 
 /// Kahn's walk from the leaves; independent nodes keep source order. The analyzer rejected

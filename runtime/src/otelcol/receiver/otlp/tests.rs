@@ -32,14 +32,22 @@ fn obj(pairs: &[(&str, Value)]) -> Value {
 }
 
 async fn start() -> Running {
+    start_with("otelcol.receiver.otlp.t", |all| {
+        vec![
+            ("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("max_recv_msg_size", Value::string("64KiB"))])),
+            ("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("max_request_body_size", Value::string("64KiB"))])),
+            ("output", obj(&[("traces", all.clone()), ("metrics", all.clone()), ("logs", all)])),
+        ]
+    })
+    .await
+}
+
+/// Starts a receiver with the arguments `args` builds around the sink's consumer list, and
+/// waits until both servers are bound.
+async fn start_with(id: &str, args: impl FnOnce(Value) -> Vec<(&'static str, Value)>) -> Running {
     let (sink, handle) = sink_handle();
-    let all = Value::array(vec![handle.to_value()]);
-    let args = obj(&[
-        ("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("max_recv_msg_size", Value::string("64KiB"))])),
-        ("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("max_request_body_size", Value::string("64KiB"))])),
-        ("output", obj(&[("traces", all.clone()), ("metrics", all.clone()), ("logs", all)])),
-    ]);
-    let receiver = OtlpReceiver::new(crate::otelcol::detached_context("otelcol.receiver.otlp.t"), &args).unwrap();
+    let args = obj(&args(Value::array(vec![handle.to_value()])));
+    let receiver = OtlpReceiver::new(crate::otelcol::detached_context(id), &args).unwrap();
     let stop = CancellationToken::new();
     tokio::spawn(receiver.clone().run(stop.clone()));
     for _ in 0..200 {
@@ -139,24 +147,16 @@ async fn http_accepts_protobuf_json_and_gzip_and_rejects_bad_input() {
 
 #[tokio::test]
 async fn server_auth_rejects_requests_without_the_bearer_token() {
-    let (sink, handle) = sink_handle();
     let bearer = crate::otelcol::auth::AuthHandler::new("otelcol.auth.bearer.t", Arc::new(crate::otelcol::auth::BearerAuth::from_args(&obj(&[("token", Value::secret("tok"))])).unwrap()));
     let auth = Value::Capsule(eval::Capsule::new(bearer));
-    let args = obj(&[
-        ("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("auth", auth.clone())])),
-        ("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("auth", auth)])),
-        ("output", obj(&[("traces", Value::array(vec![handle.to_value()]))])),
-    ]);
-    let receiver = OtlpReceiver::new(crate::otelcol::detached_context("otelcol.receiver.otlp.auth"), &args).unwrap();
-    let stop = CancellationToken::new();
-    tokio::spawn(receiver.clone().run(stop.clone()));
-    let (grpc, http) = loop {
-        let bound = *receiver.bound.lock().unwrap();
-        if let (Some(g), Some(h)) = bound {
-            break (g, h);
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let Running { sink, grpc, http, stop, .. } = start_with("otelcol.receiver.otlp.auth", |all| {
+        vec![
+            ("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("auth", auth.clone())])),
+            ("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("auth", auth)])),
+            ("output", obj(&[("traces", all)])),
+        ]
+    })
+    .await;
     assert_eq!(grpc_send(grpc, valid()).await.unwrap_err().code(), Code::Unauthenticated);
     assert_eq!(http_post(http, "/v1/traces", "application/x-protobuf", None, valid().to_vec()).await.0, 401);
     let ok = reqwest::Client::new()
@@ -203,23 +203,14 @@ fn tls_block(pki: &Pki, client_ca_file: Option<&std::path::Path>) -> Value {
 }
 
 async fn start_tls(tls: Value) -> Running {
-    let (sink, handle) = sink_handle();
-    let args = obj(&[
-        ("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("tls", tls.clone())])),
-        ("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("tls", tls)])),
-        ("output", obj(&[("traces", Value::array(vec![handle.to_value()]))])),
-    ]);
-    let receiver = OtlpReceiver::new(crate::otelcol::detached_context("otelcol.receiver.otlp.tls"), &args).unwrap();
-    let stop = CancellationToken::new();
-    tokio::spawn(receiver.clone().run(stop.clone()));
-    for _ in 0..200 {
-        let bound = *receiver.bound.lock().unwrap();
-        if let (Some(grpc), Some(http)) = bound {
-            return Running { receiver, sink, grpc, http, stop };
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("receiver did not start");
+    start_with("otelcol.receiver.otlp.tls", |all| {
+        vec![
+            ("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("tls", tls.clone())])),
+            ("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("tls", tls)])),
+            ("output", obj(&[("traces", all)])),
+        ]
+    })
+    .await
 }
 
 fn https_client(pki: &Pki, identity: bool) -> reqwest::Client {
