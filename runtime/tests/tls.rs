@@ -1,6 +1,7 @@
 //! TLS end to end inside one runtime: an OTLP/gRPC exporter and an OTLP/HTTP exporter that trust
 //! a private CA deliver to a receiver serving both transports over TLS with that CA's
-//! certificate, read from files as a user would configure them.
+//! certificate, read from files as a user would configure them. The exporters compress with
+//! zstd (gRPC) and snappy (HTTP), so the receiver's decoders are on the path too.
 
 mod common;
 
@@ -78,7 +79,8 @@ otelcol.receiver.otlp "front" {{
 
 otelcol.exporter.otlp "over_grpc" {{
   client {{
-    endpoint = "127.0.0.1:{grpc}"
+    endpoint    = "127.0.0.1:{grpc}"
+    compression = "zstd"
     tls {{
       ca_file = "$DIR/ca.pem"
     }}
@@ -87,7 +89,8 @@ otelcol.exporter.otlp "over_grpc" {{
 
 otelcol.exporter.otlphttp "over_https" {{
   client {{
-    endpoint = "https://127.0.0.1:{https}"
+    endpoint    = "https://127.0.0.1:{https}"
+    compression = "snappy"
     tls {{
       ca_file = "$DIR/ca.pem"
     }}

@@ -2,6 +2,7 @@
 //! encoded bytes (see [`pdata`]) through `otelcol.Consumer` capsules (see [`consumer`]).
 
 pub mod auth;
+pub mod compression;
 pub mod consumer;
 pub mod exporter;
 pub mod grpc_codec;

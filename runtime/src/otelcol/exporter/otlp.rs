@@ -103,7 +103,7 @@ impl ClientCommon {
 struct GrpcSender {
     channel: Channel,
     common: ClientCommon,
-    gzip: bool,
+    compression: Option<CompressionEncoding>,
     timeout: Duration,
 }
 
@@ -133,10 +133,10 @@ impl Sender for GrpcSender {
     fn send<'a>(&'a self, data: &'a Payload) -> SendFuture<'a> {
         Box::pin(async move {
             let mut grpc = tonic::client::Grpc::new(self.channel.clone());
-            if self.gzip {
-                grpc = grpc.send_compressed(CompressionEncoding::Gzip);
+            if let Some(c) = self.compression {
+                grpc = grpc.send_compressed(c);
             }
-            grpc = grpc.accept_compressed(CompressionEncoding::Gzip);
+            grpc = grpc.accept_compressed(CompressionEncoding::Gzip).accept_compressed(CompressionEncoding::Zstd);
             grpc.ready().await.map_err(|e| SendError::retryable(format!("connection not ready: {e}")))?;
             let mut req = tonic::Request::new(data.bytes().clone());
             req.set_timeout(self.timeout);
@@ -170,10 +170,11 @@ pub fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
     let timeout = d.optional::<eval::decode::Duration>("timeout")?.and_then(|t| t.to_std()).unwrap_or(Duration::from_secs(5));
     let client = block(args, "client").ok_or_else(|| ComponentError("missing required block \"client\"".into()))?;
     let common = ClientCommon::decode(client)?;
-    let gzip = match common.compression.as_str() {
-        "gzip" => true,
-        "" | "none" => false,
-        other => return Err(ComponentError(format!("compression {other:?} is not supported by this runtime's OTLP/gRPC exporter: use \"gzip\" or \"none\""))),
+    let compression = match common.compression.as_str() {
+        "gzip" => Some(CompressionEncoding::Gzip),
+        "zstd" => Some(CompressionEncoding::Zstd),
+        "" | "none" => None,
+        other => return Err(ComponentError(format!("compression {other:?} is not supported by this runtime's OTLP/gRPC exporter: use \"gzip\", \"zstd\" or \"none\""))),
     };
     let uri = endpoint_uri(&common.endpoint, &common.tls);
     let mut endpoint = Endpoint::from_shared(uri.clone()).map_err(|e| ComponentError(format!("invalid endpoint {:?}: {e}", common.endpoint)))?;
@@ -196,7 +197,7 @@ pub fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
     }
     // Lazy: a downstream that is down at start is retried, not a load error.
     let channel = endpoint.connect_timeout(timeout).connect_lazy();
-    Ok(Arc::new(GrpcSender { channel, common, gzip, timeout }))
+    Ok(Arc::new(GrpcSender { channel, common, compression, timeout }))
 }
 
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {

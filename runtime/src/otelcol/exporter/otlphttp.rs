@@ -1,6 +1,5 @@
 //! `otelcol.exporter.otlphttp`: OTLP/HTTP client (protobuf body as received, or JSON).
 
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +11,7 @@ use super::pipeline::{NetworkExporter, SendFuture, Sender};
 use super::retry::SendError;
 use crate::component::{Component, ComponentError, Context};
 use crate::otelcol::block;
+use crate::otelcol::compression::Compression;
 use crate::otelcol::pdata::{Payload, Signal};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -24,7 +24,7 @@ struct HttpSender {
     client: reqwest::Client,
     common: ClientCommon,
     urls: [String; 3],
-    gzip: bool,
+    compression: Option<Compression>,
     encoding: Encoding,
 }
 
@@ -61,10 +61,9 @@ impl Sender for HttpSender {
                 Encoding::Json => (json_body(data)?, "application/json"),
             };
             let mut req = self.client.post(&self.urls[url_index(data.signal())]).header(http::header::CONTENT_TYPE, content_type);
-            if self.gzip {
-                let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::fast());
-                body = enc.write_all(&body).and_then(|_| enc.finish()).map_err(|e| SendError::permanent(format!("gzip: {e}")))?;
-                req = req.header(http::header::CONTENT_ENCODING, "gzip");
+            if let Some(c) = self.compression {
+                body = c.compress(&body).map_err(|e| SendError::permanent(format!("{}: {e}", c.content_encoding())))?;
+                req = req.header(http::header::CONTENT_ENCODING, c.content_encoding());
             }
             for (k, v) in self.common.request_headers()? {
                 req = req.header(k, v);
@@ -97,11 +96,7 @@ fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
         Ok(given.filter(|u| !u.is_empty() && !u.contains("client.endpoint")).unwrap_or_else(|| format!("{base}{path}")))
     };
     let urls = [url("traces_endpoint", "/v1/traces")?, url("metrics_endpoint", "/v1/metrics")?, url("logs_endpoint", "/v1/logs")?];
-    let gzip = match common.compression.as_str() {
-        "gzip" => true,
-        "" | "none" => false,
-        other => return Err(ComponentError(format!("compression {other:?} is not supported by this runtime's OTLP/HTTP exporter: use \"gzip\" or \"none\""))),
-    };
+    let compression = Compression::parse(&common.compression).map_err(ComponentError)?;
     let mut cd = StructDecoder::new(client_args)?;
     let timeout = cd.optional::<eval::decode::Duration>("timeout")?.and_then(|t| t.to_std()).unwrap_or(Duration::from_secs(30));
     let mut builder = reqwest::Client::builder().timeout(timeout);
@@ -113,7 +108,7 @@ fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
         builder = builder.danger_accept_invalid_certs(true);
     }
     let client = builder.build().map_err(|e| ComponentError(format!("cannot build the HTTP client: {e}")))?;
-    Ok(Arc::new(HttpSender { client, common, urls, gzip, encoding }))
+    Ok(Arc::new(HttpSender { client, common, urls, compression, encoding }))
 }
 
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {

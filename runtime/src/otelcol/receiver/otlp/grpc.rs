@@ -59,7 +59,9 @@ async fn export(state: Arc<State>, signal: Signal, req: axum::extract::Request) 
     let limit = state.config.max_recv_msg_size;
     let mut grpc = tonic::server::Grpc::new(RawCodec)
         .accept_compressed(CompressionEncoding::Gzip)
+        .accept_compressed(CompressionEncoding::Zstd)
         .send_compressed(CompressionEncoding::Gzip)
+        .send_compressed(CompressionEncoding::Zstd)
         .max_decoding_message_size(limit);
     let mut res = grpc.unary(ExportMethod { state, signal }, req).await;
     // tonic reports an oversized message as OutOfRange; gRPC servers (and upstream) say

@@ -1,9 +1,8 @@
 //! The OTLP/HTTP server: POST protobuf or JSON to `/v1/traces`, `/v1/metrics`, `/v1/logs`
-//! (paths configurable), optionally gzip/deflate compressed. Errors answer with a
+//! (paths configurable), optionally compressed (gzip, zstd, snappy, deflate, lz4). Errors answer with a
 //! `google.rpc.Status` in the request's encoding, as the OTLP spec asks. With a `tls` block the
 //! same routes are served over HTTPS (`otelcol/tls.rs`).
 
-use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -15,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{metadata_of, parse_endpoint, HttpConfig, Ingest};
 use crate::component::{BoxFuture, ComponentError};
+use crate::otelcol::compression::DecodeError;
 use crate::otelcol::consumer::ConsumeError;
 use crate::otelcol::pdata::{Payload, Signal};
 
@@ -91,22 +91,14 @@ async fn read_body(headers: &HeaderMap, body: axum::body::Body, limit: usize) ->
     })?;
     let raw = raw.to_bytes();
     let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_ascii_lowercase();
-    let reader: Box<dyn Read> = match encoding.as_str() {
-        "" | "identity" => return Ok(raw),
-        "gzip" | "x-gzip" => Box::new(flate2::read::GzDecoder::new(std::io::Cursor::new(raw))),
-        "deflate" | "zlib" => Box::new(flate2::read::ZlibDecoder::new(std::io::Cursor::new(raw))),
-        other => return Err(Failure(StatusCode::BAD_REQUEST, 3, format!("unsupported Content-Encoding {other:?}"))),
-    };
-    // A small compressed body may expand a lot: the limit applies to the decompressed size.
-    let mut out = Vec::new();
-    reader
-        .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| Failure(StatusCode::BAD_REQUEST, 3, format!("failed to decompress the {encoding} request body: {e}")))?;
-    if out.len() > limit {
-        return Err(too_large(limit));
+    if encoding.is_empty() || encoding == "identity" {
+        return Ok(raw);
     }
-    Ok(Bytes::from(out))
+    match crate::otelcol::compression::decompress(&encoding, &raw, limit) {
+        Ok(body) => Ok(Bytes::from(body)),
+        Err(DecodeError::TooLarge) => Err(too_large(limit)),
+        Err(DecodeError::Unsupported(m) | DecodeError::Corrupt(m)) => Err(Failure(StatusCode::BAD_REQUEST, 3, m)),
+    }
 }
 
 /// The HTTP status for a refused request, as the collector answers.

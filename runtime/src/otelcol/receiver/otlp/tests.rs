@@ -124,7 +124,13 @@ async fn http_accepts_protobuf_json_and_gzip_and_rejects_bad_input() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&proto).unwrap();
     assert_eq!(http_post(r.http, "/v1/traces", "application/x-protobuf", Some("gzip"), gz.finish().unwrap()).await.0, 200);
-    assert_eq!(r.sink.items(), 5);
+    for c in ["zstd", "snappy", "lz4", "deflate"] {
+        let packed = crate::otelcol::compression::Compression::parse(c).unwrap().unwrap().compress(&proto).unwrap();
+        assert_eq!(http_post(r.http, "/v1/traces", "application/x-protobuf", Some(c), packed).await.0, 200, "{c}");
+    }
+    assert_eq!(http_post(r.http, "/v1/traces", "application/x-protobuf", Some("zstd"), b"not zstd".to_vec()).await.0, 400);
+    assert_eq!(http_post(r.http, "/v1/traces", "application/x-protobuf", Some("br"), proto.clone()).await.0, 400);
+    assert_eq!(r.sink.items(), 13);
 
     let (status, body) = http_post(r.http, "/v1/traces", "application/json", None, b"{\"resourceSpans\": [".to_vec()).await;
     assert_eq!(status, 400);
@@ -141,7 +147,7 @@ async fn http_accepts_protobuf_json_and_gzip_and_rejects_bad_input() {
     assert_eq!(http_post(r.http, "/v1/traces", "application/x-protobuf", None, proto.clone()).await.0, 503);
     *r.sink.refuse.lock().unwrap() = None;
     assert_eq!(http_post(r.http, "/v1/traces", "application/x-protobuf", None, proto).await.0, 200);
-    assert_eq!(accepted(&r, "http"), 6);
+    assert_eq!(accepted(&r, "http"), 14);
     r.stop.cancel();
 }
 
