@@ -11,6 +11,7 @@ use eval::{CapsuleValue, Object, Secret, Value};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::component::{Component, ComponentError, Context};
+use crate::otelcol::htpasswd::Entry;
 
 pub const HANDLER_TYPE: &str = "otelcol.Handler";
 
@@ -87,8 +88,8 @@ fn read_secret_file(path: &str) -> Result<String, ComponentError> {
 /// HTTP basic authentication.
 pub struct BasicAuth {
     client: Option<(String, String)>,
-    /// user → password, from htpasswd lines (plain-text passwords only).
-    users: HashMap<String, String>,
+    /// user → stored password, from htpasswd lines and `username`/`password`.
+    users: HashMap<String, Entry>,
 }
 
 impl BasicAuth {
@@ -131,18 +132,17 @@ impl BasicAuth {
             }
             lines.push_str(&d.optional::<String>("inline")?.unwrap_or_default());
         }
-        if !username.is_empty() {
-            lines.push_str(&format!("\n{username}:{password}"));
-        }
         let mut users = HashMap::new();
         for line in lines.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
             let Some((user, pass)) = line.split_once(':') else {
                 return Err(ComponentError(format!("htpasswd line for {:?} has no ':'", line)));
             };
-            if pass.starts_with("$2") || pass.starts_with("$apr1$") || pass.starts_with("{SHA}") || pass.starts_with("{SSHA}") {
-                return Err(ComponentError(format!("htpasswd entry for user {user:?} uses a hashed password; only plain-text entries are supported by this runtime")));
-            }
-            users.insert(user.to_string(), pass.to_string());
+            let entry = Entry::parse(pass).map_err(|e| ComponentError(format!("htpasswd entry for user {user:?}: {e}")))?;
+            users.insert(user.to_string(), entry);
+        }
+        if !username.is_empty() {
+            // `password` is the password itself, never a hash.
+            users.insert(username, Entry::Plain(password));
         }
         Ok(BasicAuth { client, users })
     }
@@ -157,7 +157,7 @@ impl Authenticator for BasicAuth {
         let text = String::from_utf8(decoded).map_err(|_| missing())?;
         let (user, pass) = text.split_once(':').ok_or_else(missing)?;
         match self.users.get(user) {
-            Some(p) if p == pass => Ok(()),
+            Some(entry) if entry.verify(pass) => Ok(()),
             _ => Err(AuthError("invalid basic auth credentials".into())),
         }
     }
@@ -268,7 +268,7 @@ mod tests {
     }
 
     #[test]
-    fn basic_round_trips_and_rejects_hashes() {
+    fn basic_round_trips_and_checks_hashed_htpasswd_entries() {
         let b = BasicAuth::from_args(&obj(&[("username", Value::string("u")), ("password", Value::secret("p"))])).unwrap();
         let mut headers = HeaderMap::new();
         for (k, v) in b.client_headers().unwrap() {
@@ -278,7 +278,17 @@ mod tests {
         headers.insert(http::header::AUTHORIZATION, HeaderValue::from_static("Basic dTp4")); // u:x
         assert!(b.authenticate(&headers).is_err());
         assert!(BasicAuth::from_args(&obj(&[])).is_err());
-        let hashed = obj(&[("htpasswd", obj(&[("inline", Value::string("u:$2y$05$abc"))]))]);
-        assert!(BasicAuth::from_args(&hashed).err().is_some_and(|e| e.0.contains("hashed")));
+        let hashed = BasicAuth::from_args(&obj(&[("htpasswd", obj(&[("inline", Value::string("# users\nann:$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/\nbob:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n"))]))])).unwrap();
+        let basic = |creds: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(http::header::AUTHORIZATION, header_value(&format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(creds))).unwrap());
+            h
+        };
+        assert!(hashed.authenticate(&basic("ann:secret")).is_ok());
+        assert!(hashed.authenticate(&basic("bob:secret")).is_ok());
+        assert!(hashed.authenticate(&basic("ann:wrong")).is_err());
+        assert!(hashed.authenticate(&basic("carl:secret")).is_err());
+        let unsupported = obj(&[("htpasswd", obj(&[("inline", Value::string("u:$6$salt$hash"))]))]);
+        assert!(BasicAuth::from_args(&unsupported).err().is_some_and(|e| e.0.contains("htpasswd entry for user \"u\"")));
     }
 }

@@ -6,6 +6,7 @@ pub mod compression;
 pub mod consumer;
 pub mod exporter;
 pub mod grpc_codec;
+pub mod htpasswd;
 pub mod pdata;
 pub mod processor;
 pub mod receiver;
