@@ -1,6 +1,7 @@
-//! `otelcol.exporter.debug`: writes what it receives to the process's standard error.
-//! `basic` logs counts; `normal` adds one line per item; `detailed` dumps every field in the
-//! collector's layout. Only this exporter decodes the payload.
+//! `otelcol.exporter.debug`: writes what it receives through the process log (sampled, dumps
+//! on standard error), or with `use_internal_logger = false` to `output_paths`. `basic` logs
+//! counts; `normal` adds one line per item; `detailed` dumps every field in the collector's
+//! layout. Only this exporter decodes the payload.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -173,20 +174,91 @@ pub fn render(p: &Payload, verbosity: Verbosity) -> Result<(String, String), Con
     Ok((summary, out))
 }
 
+/// The exporter's arguments.
+#[derive(Clone, Debug, PartialEq)]
+struct Settings {
+    verbosity: Verbosity,
+    /// Through the process log (sampled), or straight to `output_paths`.
+    use_internal_logger: bool,
+    output_paths: Vec<String>,
+    sampling_initial: u64,
+    sampling_thereafter: u64,
+}
+
+impl Settings {
+    fn decode(args: &Value) -> Result<Settings, ComponentError> {
+        let verbosity = Verbosity::decode(args)?;
+        let mut d = StructDecoder::new(args)?;
+        let output_paths: Vec<String> = d.optional("output_paths")?.unwrap_or_else(|| vec!["stdout".to_string()]);
+        let count = |v: Option<i64>, default: u64| v.map_or(default, |n| n.max(0) as u64);
+        Ok(Settings {
+            verbosity,
+            use_internal_logger: d.optional("use_internal_logger")?.unwrap_or(true),
+            output_paths,
+            sampling_initial: count(d.optional("sampling_initial")?, 2),
+            sampling_thereafter: count(d.optional("sampling_thereafter")?, 1),
+        })
+    }
+}
+
+/// The logger's sampling, per second: the first `initial` payloads are logged, then every
+/// `thereafter`-th (0: none more).
+#[derive(Default)]
+struct Sampler {
+    window: std::sync::Mutex<(u64, u64)>,
+}
+
+impl Sampler {
+    fn admit(&self, now_second: u64, initial: u64, thereafter: u64) -> bool {
+        let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
+        if w.0 != now_second {
+            *w = (now_second, 0);
+        }
+        w.1 += 1;
+        let n = w.1;
+        n <= initial || (thereafter > 0 && (n - initial) % thereafter == 0)
+    }
+}
+
 struct DebugConsumer {
     id: String,
-    verbosity: RwLock<Verbosity>,
+    settings: RwLock<Settings>,
+    sampler: Sampler,
+}
+
+impl DebugConsumer {
+    /// Writes `text` whole to each output path (`stdout`, `stderr`, or a file appended to).
+    fn write_outputs(&self, paths: &[String], text: &str) {
+        for path in paths {
+            let written = match path.as_str() {
+                "stdout" => std::io::stdout().lock().write_all(text.as_bytes()),
+                "stderr" => std::io::stderr().lock().write_all(text.as_bytes()),
+                file => std::fs::OpenOptions::new().create(true).append(true).open(file).and_then(|mut f| f.write_all(text.as_bytes())),
+            };
+            if let Err(e) = written {
+                log(&self.id, tracing::Level::ERROR, &format!("writing debug output to {path}: {e}"));
+            }
+        }
+    }
 }
 
 impl Consumer for DebugConsumer {
     fn consume(&self, data: Payload) -> ConsumeFuture<'_> {
         Box::pin(async move {
-            let verbosity = *self.verbosity.read().unwrap_or_else(|e| e.into_inner());
-            let (summary, text) = render(&data, verbosity)?;
-            log(&self.id, tracing::Level::INFO, &summary);
-            if !text.is_empty() {
-                // One write per payload keeps concurrent dumps from interleaving.
-                let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            let settings = self.settings.read().unwrap_or_else(|e| e.into_inner()).clone();
+            let (summary, text) = render(&data, settings.verbosity)?;
+            if settings.use_internal_logger {
+                let second = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                if !self.sampler.admit(second, settings.sampling_initial, settings.sampling_thereafter) {
+                    return Ok(());
+                }
+                log(&self.id, tracing::Level::INFO, &summary);
+                if !text.is_empty() {
+                    // One write per payload keeps concurrent dumps from interleaving.
+                    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+                }
+            } else {
+                self.write_outputs(&settings.output_paths, &format!("{summary}\n{text}"));
             }
             Ok(())
         })
@@ -198,7 +270,7 @@ pub struct DebugExporter {
 }
 
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
-    let consumer = Arc::new(DebugConsumer { id: ctx.id().to_string(), verbosity: RwLock::new(Verbosity::decode(&args)?) });
+    let consumer = Arc::new(DebugConsumer { id: ctx.id().to_string(), settings: RwLock::new(Settings::decode(&args)?), sampler: Sampler::default() });
     let mut exports = Object::ordered();
     exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
     ctx.set_exports(Value::object(exports));
@@ -207,10 +279,9 @@ pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentE
 
 impl Component for DebugExporter {
     fn update(&self, args: Value) -> Result<(), ComponentError> {
-        *self.consumer.verbosity.write().unwrap_or_else(|e| e.into_inner()) = Verbosity::decode(&args)?;
+        *self.consumer.settings.write().unwrap_or_else(|e| e.into_inner()) = Settings::decode(&args)?;
         Ok(())
     }
-
 }
 
 #[cfg(test)]
@@ -226,5 +297,32 @@ mod tests {
         assert!(text.contains("    Name           : r0s1"), "{text}");
         let (_, basic) = render(&Payload::from_traces(&traces(1, 2)), Verbosity::Basic).unwrap();
         assert!(basic.is_empty());
+    }
+
+    #[test]
+    fn sampling_logs_the_first_then_every_nth_per_second() {
+        let s = Sampler::default();
+        let admitted: Vec<bool> = (0..7).map(|_| s.admit(100, 1, 3)).collect();
+        assert_eq!(admitted, [true, false, false, true, false, false, true]);
+        assert!(s.admit(101, 1, 3), "a new second starts over");
+        let none_after = Sampler::default();
+        assert_eq!((0..4).map(|_| none_after.admit(5, 2, 0)).collect::<Vec<_>>(), [true, true, false, false]);
+    }
+
+    #[tokio::test]
+    async fn without_the_internal_logger_output_goes_to_the_output_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("debug.txt");
+        let mut args = Object::new();
+        args.insert("verbosity", Value::string("detailed"));
+        args.insert("use_internal_logger", Value::Bool(false));
+        args.insert("output_paths", Value::array(vec![Value::string(file.to_string_lossy().as_ref())]));
+        let consumer = DebugConsumer { id: "otelcol.exporter.debug.t".into(), settings: RwLock::new(Settings::decode(&Value::object(args)).unwrap()), sampler: Sampler::default() };
+        consumer.consume(Payload::from_traces(&traces(1, 2))).await.unwrap();
+        consumer.consume(Payload::from_traces(&traces(1, 1))).await.unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.starts_with("Traces resource spans=1 spans=2\n"), "{text}");
+        assert!(text.contains("\nTraces resource spans=1 spans=1\n"), "appended: {text}");
+        assert_eq!(text.matches("    Name           : r0s0").count(), 2, "{text}");
     }
 }
