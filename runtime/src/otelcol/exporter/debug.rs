@@ -216,7 +216,7 @@ impl Sampler {
         }
         w.1 += 1;
         let n = w.1;
-        n <= initial || (thereafter > 0 && (n - initial) % thereafter == 0)
+        n <= initial || (thereafter > 0 && (n - initial).is_multiple_of(thereafter))
     }
 }
 
