@@ -321,6 +321,9 @@ foreach "each" {
     let kept = stats("foreach.each/foreach_b_1/remote.http.r");
     let dropped = stats("foreach.each/foreach_a_example_1/remote.http.r");
     eventually("children to run", || kept.runs.load(Ordering::SeqCst) == 1 && dropped.runs.load(Ordering::SeqCst) == 1).await;
+    // Without `enable_metrics`, the children's metrics stay out of /metrics.
+    let text = c.registry().render();
+    assert!(!text.contains("component_path=\"/foreach.each/"), "{text}");
 
     // The collection changes at run time (local.file re-reads): a child goes, one comes, the
     // one that stays keeps running.
@@ -338,8 +341,9 @@ async fn foreach_items_with_an_id_field_keep_their_child_when_other_fields_chang
     let cfg = Config::new(
         r#"foreach "by_id" {
   collection = [{name = "one", port = 1}, {name = "two", port = 2}, {name = "one", port = 3}]
-  var        = "t"
-  id         = "name"
+  var            = "t"
+  id             = "name"
+  enable_metrics = true
 
   template {
     remote.http "r" {
@@ -360,6 +364,16 @@ async fn foreach_items_with_an_id_field_keep_their_child_when_other_fields_chang
     assert_eq!(content(&c, "foreach.by_id/foreach_two_1/remote.http.r").as_deref(), Some("http://two:22"));
     let two = stats("foreach.by_id/foreach_two_1/remote.http.r");
     assert_eq!((two.builds.load(Ordering::SeqCst), two.updates.load(Ordering::SeqCst)), (1, 1));
+    eventually("the child to run", || two.runs.load(Ordering::SeqCst) == 1).await;
+    let text = c.registry().render();
+    assert!(text.contains("test_echo_runs_total{component_id=\"remote.http.r\",component_path=\"/foreach.by_id/foreach_two_1\"} 1"), "{text}");
+
+    // Turning the metrics off recreates the children.
+    cfg.write(&std::fs::read_to_string(cfg.path()).unwrap().replace("enable_metrics = true", "enable_metrics = false"));
+    c.load().await.expect("reloads");
+    assert_eq!(two.builds.load(Ordering::SeqCst), 2);
+    assert!(two.stopped.load(Ordering::SeqCst));
+    assert!(!c.registry().render().contains("component_path=\"/foreach.by_id/"));
     c.shutdown().await;
 }
 

@@ -13,6 +13,7 @@ use super::graph::{Kind, Lowered};
 use super::node::{Change, NodeShared};
 use super::{tasks, Node, Shared, State};
 use crate::component::{Context, ContextInner, Health, HealthState};
+use crate::metrics::Registry;
 
 /// Replaces the graph: nodes with an unchanged ID keep their component, arguments and
 /// exports; new IDs get fresh nodes. Returns the tasks of removed nodes (dependants first),
@@ -23,8 +24,12 @@ pub(crate) fn install(shared: &Shared, st: &mut State, lowered: Lowered) -> Vec<
     let mut nodes = Vec::with_capacity(lowered.nodes.len());
     for spec in lowered.nodes {
         match old.remove(&spec.id) {
-            Some(prev) => nodes.push(Node { spec, ..prev }),
-            None => {
+            Some(prev) if prev.spec.expose_metrics == spec.expose_metrics => nodes.push(Node { spec, ..prev }),
+            replaced => {
+                // Toggling a foreach's `enable_metrics` recreates its children, as upstream does.
+                if let Some(prev) = replaced {
+                    old.insert(spec.id.clone(), prev);
+                }
                 let node_shared = NodeShared::new(&spec.id, shared.changed_tx.clone());
                 nodes.push(Node { spec, shared: node_shared, component: None, args: None });
             }
@@ -194,7 +199,7 @@ fn build_or_update(shared: &Shared, node: &mut Node, args: Value) -> Result<(), 
                     component_path: node.spec.component_path(),
                     name: node.spec.name.clone(),
                     data_path: shared.options.storage_path.join(&node.spec.id),
-                    registry: shared.registry.clone(),
+                    registry: if node.spec.expose_metrics { shared.registry.clone() } else { Registry::new() },
                     node: node.shared.clone(),
                 }),
             };

@@ -18,11 +18,14 @@ use super::State;
 pub struct Items {
     pub var: String,
     pub children: Vec<(String, Value)>,
+    /// `enable_metrics`: whether the children's components register their metrics.
+    pub enable_metrics: bool,
 }
 
 impl PartialEq for Items {
     fn eq(&self, other: &Self) -> bool {
         self.var == other.var
+            && self.enable_metrics == other.enable_metrics
             && self.children.len() == other.children.len()
             && self.children.iter().zip(&other.children).all(|((a, x), (b, y))| a == b && eval::value::values_equal(x, y))
     }
@@ -51,7 +54,8 @@ pub(crate) fn evaluate(shared: &super::Shared, st: &mut State, i: usize, scope: 
     };
     let id_field = text("id").filter(|s| !s.is_empty());
     let hash_strings = matches!(obj.get("hash_string_id"), Some(Value::Bool(true)));
-    let items = Items { var, children: children(&collection, id_field.as_deref(), hash_strings) };
+    let enable_metrics = matches!(obj.get("enable_metrics"), Some(Value::Bool(true)));
+    let items = Items { var, children: children(&collection, id_field.as_deref(), hash_strings), enable_metrics };
     let id = spec.id.clone();
     if st.foreach.get(&id) != Some(&items) {
         st.foreach.insert(id, items);

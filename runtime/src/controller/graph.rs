@@ -54,6 +54,9 @@ pub struct NodeSpec {
     pub visible: Vec<String>,
     /// The `foreach` variables bound around this node, outermost first.
     pub vars: Vec<(String, eval::Value)>,
+    /// False inside a `foreach` without `enable_metrics = true`: the component's metrics go
+    /// to a private registry instead of `/metrics`.
+    pub expose_metrics: bool,
 }
 
 impl NodeSpec {
@@ -209,7 +212,7 @@ impl Lowering<'_> {
 
     /// Adds the nodes of one module body (the root's files, or a declare's body).
     fn body(&mut self, blocks: Vec<(&Block, Arc<Source>)>, at: &Place<'_>) {
-        let Place { module, chain, depth, module_path, visible, vars } = *at;
+        let Place { module, chain, depth, module_path, visible, vars, metrics } = *at;
         let global = |local: &str| if module.is_empty() { local.to_string() } else { format!("{module}/{local}") };
         for (b, src) in blocks {
             let (local_id, _) = analyzer::model::block_id(b);
@@ -260,6 +263,7 @@ impl Lowering<'_> {
                 module_path: module_path.to_string(),
                 visible: visible.to_vec(),
                 vars: vars.to_vec(),
+                expose_metrics: metrics,
             });
             if kind == Kind::Foreach {
                 self.foreach_children(b, &src, &id, at);
@@ -272,7 +276,7 @@ impl Lowering<'_> {
                 };
                 inner_chain.push(self.level(&inner, &def.module_path, 0));
                 let visible = [id.clone()];
-                let place = Place { module: &id, chain: &inner_chain, depth: depth + 1, module_path: &def.module_path, visible: &visible, vars: &[] };
+                let place = Place { module: &id, chain: &inner_chain, depth: depth + 1, module_path: &def.module_path, visible: &visible, vars: &[], metrics };
                 self.body(inner, &place);
             }
         }
@@ -293,7 +297,8 @@ impl Lowering<'_> {
             let visible: Vec<String> = std::iter::once(module.clone()).chain(at.visible.iter().cloned()).collect();
             let vars: Vec<(String, eval::Value)> = at.vars.iter().cloned().chain([(items.var.clone(), item)]).collect();
             let blocks = body_blocks(&template.body).map(|t| (t, src.clone())).collect();
-            let place = Place { module: &module, chain: at.chain, depth: at.depth + 1, module_path: at.module_path, visible: &visible, vars: &vars };
+            let metrics = at.metrics && items.enable_metrics;
+            let place = Place { module: &module, chain: at.chain, depth: at.depth + 1, module_path: at.module_path, visible: &visible, vars: &vars, metrics };
             self.body(blocks, &place);
         }
     }
@@ -308,6 +313,7 @@ struct Place<'a> {
     module_path: &'a str,
     visible: &'a [String],
     vars: &'a [(String, eval::Value)],
+    metrics: bool,
 }
 
 /// Lowers an analysis without errors. Blocks the runtime cannot run are errors positioned
@@ -325,7 +331,7 @@ pub fn lower(
     let mut lowering = Lowering { registrations, foreach, nodes: Vec::new(), diags: Vec::new(), chains: Vec::new(), watched: Vec::new() };
     let chain = vec![lowering.level(&root_blocks, module_path, 0)];
     let root = [String::new()];
-    lowering.body(root_blocks, &Place { module: "", chain: &chain, depth: 0, module_path, visible: &root, vars: &[] });
+    lowering.body(root_blocks, &Place { module: "", chain: &chain, depth: 0, module_path, visible: &root, vars: &[], metrics: true });
     if !lowering.diags.is_empty() {
         let mut reports: Vec<FileReport> = Vec::new();
         for (src, d) in lowering.diags {
