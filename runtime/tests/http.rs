@@ -221,6 +221,19 @@ remote.http "api_after" {
     assert!(detail.contains("\"moduleID\":\"api_pipe.m\""), "{detail}");
 
     assert_eq!(request(addr, "GET", "/api/v0/web/modules/nope.x/components").await, (500, "module not found\n".into()));
+
+    // The UI: the list links every root component with its health; a custom component's page
+    // shows its arguments, exports and module.
+    let (status, index) = request(addr, "GET", "/").await;
+    assert_eq!(status, 200);
+    assert!(index.contains("<a href=\"/component/api_pipe.m\">api_pipe.m</a></td><td class=\"healthy\">healthy</td>"), "{index}");
+    assert!(index.contains("href=\"/component/remote.http.api_after\""), "{index}");
+    let (status, page) = request(addr, "GET", "/component/api_pipe.m").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h2>Module api_pipe.m</h2>"), "{page}");
+    assert!(page.contains("href=\"/component/api_pipe.m/remote.http.inner\""), "{page}");
+    assert!(page.contains("&quot;http://m&quot;"), "arguments, escaped: {page}");
+    assert_eq!(request(addr, "GET", "/component/nope.x").await.0, 404);
     stop.cancel();
     c.shutdown().await;
 }

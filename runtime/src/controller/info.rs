@@ -97,6 +97,19 @@ pub(crate) fn module_list(shared: &Shared, module_id: &str) -> Option<Vec<Compon
     Some(module(&st, module_id))
 }
 
+/// The modules directly under a `foreach` node: one per child.
+pub(crate) fn child_modules(shared: &Shared, id: &str) -> Vec<String> {
+    let st = shared.lock();
+    let prefix = format!("{id}/");
+    let mut seen = std::collections::HashSet::new();
+    st.nodes
+        .iter()
+        .filter(|n| n.spec.module.strip_prefix(&prefix).is_some_and(|rest| !rest.contains('/')))
+        .map(|n| n.spec.module.clone())
+        .filter(|m| seen.insert(m.clone()))
+        .collect()
+}
+
 /// One component by global ID (`MODULE/LOCAL` inside a module).
 pub(crate) fn detail(shared: &Shared, id: &str) -> Option<ComponentInfo> {
     let st = shared.lock();

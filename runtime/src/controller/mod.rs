@@ -303,6 +303,11 @@ impl Controller {
         info::module_list(&self.shared, module_id)
     }
 
+    /// The child modules of a `foreach` (`foreach.L/foreach_x_1`, …), in graph order.
+    pub fn child_modules(&self, id: &str) -> Vec<String> {
+        info::child_modules(&self.shared, id)
+    }
+
     /// One component with arguments, exports and debug info.
     pub fn component(&self, id: &str) -> Option<ComponentInfo> {
         info::detail(&self.shared, id)

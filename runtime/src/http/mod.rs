@@ -1,9 +1,11 @@
 //! The HTTP server (spec §4): readiness, health, reload, metrics and the web API.
 //!
-//! Not served yet: the UI (unknown paths answer 404 instead of the SPA page), `/-/support`,
+//! The UI is a small server-rendered one (`ui.rs`), not upstream's single-page app.
+//! Not served yet: `/-/support`,
 //! pprof, component HTTP handlers, live debugging, remotecfg and clustering endpoints.
 
 mod api;
+mod ui;
 
 use std::net::SocketAddr;
 
@@ -27,6 +29,8 @@ pub fn router(controller: Controller) -> Router {
         .route("/api/v0/web/components", any(components))
         .route("/api/v0/web/components/{*id}", any(component))
         .route("/api/v0/web/modules/{*path}", any(module_components))
+        .route("/", get(ui::index))
+        .route("/component/{*id}", get(ui::component))
         .with_state(controller)
 }
 
