@@ -16,6 +16,7 @@ pub mod logging;
 pub mod metrics;
 pub mod otelcol;
 pub mod process;
+pub mod tls;
 
 pub use component::{BoxFuture, Component, ComponentError, Context, Health, HealthState, Registration};
 pub use controller::{Controller, LoadError, Options, SourceFn};

@@ -237,3 +237,66 @@ remote.http "api_after" {
     stop.cancel();
     c.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_http_block_turns_on_tls_and_basic_auth_and_a_reload_turns_them_off() {
+    let cfg = Config::new(
+        r#"http {
+  tls {
+    cert_file = "$DIR/server.pem"
+    key_file  = "$DIR/server.key"
+  }
+
+  auth {
+    basic {
+      username = "admin"
+      password = "s3cret"
+    }
+
+    filter {
+      paths                       = ["/-/"]
+      authenticate_matching_paths = false
+    }
+  }
+}
+
+remote.http "svc_echo" {
+  url = "http://example.com"
+}
+"#,
+    );
+    let pki = common::pki();
+    pki.write_server(&cfg);
+    let (c, addr, stop) = start(&cfg).await;
+    let https = reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(pki.ca.as_bytes()).unwrap()]).build().unwrap();
+    let get = |path: &str, auth: bool| {
+        let mut req = https.get(format!("https://{addr}{path}"));
+        if auth {
+            req = req.basic_auth("admin", Some("s3cret"));
+        }
+        async move { req.send().await.map(|r| r.status().as_u16()) }
+    };
+    assert_eq!(get("/-/ready", false).await.unwrap(), 200, "filtered paths need no credentials");
+    assert_eq!(get("/metrics", false).await.unwrap(), 401);
+    assert_eq!(get("/metrics", true).await.unwrap(), 200);
+    let wrong = https.get(format!("https://{addr}/metrics")).basic_auth("admin", Some("nope")).send().await.unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    assert_eq!(wrong.headers().get("www-authenticate").and_then(|v| v.to_str().ok()), Some("Basic realm=\"Alloy\""));
+    // Plain HTTP gets no answer from a TLS port.
+    assert!(reqwest::get(format!("http://{addr}/-/ready")).await.map(|r| r.status().as_u16() != 200).unwrap_or(true));
+
+    // Without the block the same port serves plain HTTP, openly.
+    cfg.write("remote.http \"svc_echo\" {\n  url = \"http://example.com\"\n}\n");
+    c.load().await.expect("reloads");
+    assert_eq!(request(addr, "GET", "/metrics").await.0, 200);
+    stop.cancel();
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_bad_http_block_is_a_positioned_evaluation_error() {
+    let cfg = Config::new("http {\n  tls {\n    cert_pem = \"not a certificate\"\n    key_pem  = \"x\"\n  }\n}\n");
+    let err = cfg.controller().load().await.expect_err("bad certificate");
+    let text = err.to_string();
+    assert!(text.contains("config.alloy:1:1") && text.contains("Failed to evaluate service: invalid TLS"), "{text}");
+}

@@ -7,26 +7,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::Config;
+use common::{pki, Config};
 use tokio_util::sync::CancellationToken;
-
-struct Pki {
-    ca: String,
-    cert: String,
-    key: String,
-}
-
-fn pki() -> Pki {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().signed_by(&key, &issuer).unwrap();
-    Pki { ca: ca.pem(), cert: cert.pem(), key: key.serialize_pem() }
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -98,10 +80,7 @@ otelcol.exporter.otlphttp "over_https" {{
 }}
 "#
     ));
-    let pki = pki();
-    std::fs::write(cfg.file("ca.pem"), &pki.ca).unwrap();
-    std::fs::write(cfg.file("server.pem"), &pki.cert).unwrap();
-    std::fs::write(cfg.file("server.key"), &pki.key).unwrap();
+    pki().write_server(&cfg);
 
     let c = cfg.controller();
     c.load().await.expect("loads");

@@ -64,8 +64,10 @@ pub(crate) fn install(shared: &Shared, st: &mut State, lowered: Lowered) -> Vec<
 pub(crate) fn evaluate_all(shared: &Shared, st: &mut State) -> Vec<FileReport> {
     let mut failures: Vec<(usize, Diagnostic)> = Vec::new();
     let mut has_logging = false;
+    let mut has_http = false;
     for i in 0..st.nodes.len() {
         has_logging |= st.nodes[i].spec.kind == Kind::Logging;
+        has_http |= st.nodes[i].spec.kind == Kind::HttpService;
         if let Err(d) = evaluate_node(shared, st, i) {
             failures.push((i, d));
         }
@@ -73,6 +75,9 @@ pub(crate) fn evaluate_all(shared: &Shared, st: &mut State) -> Vec<FileReport> {
     if !has_logging {
         // Removing the block restores the defaults.
         crate::logging::apply(crate::logging::LogOptions::default());
+    }
+    if !has_http {
+        shared.set_http_service(crate::http::HttpService::default());
     }
     let mut reports: Vec<FileReport> = Vec::new();
     for (i, d) in failures {
@@ -174,6 +179,12 @@ fn evaluate_node(shared: &Shared, st: &mut State, i: usize) -> Result<(), Diagno
         }
         Kind::Instance | Kind::Argument | Kind::Export => super::module::evaluate(shared, st, i, &scope),
         Kind::Foreach => super::foreach::evaluate(shared, st, i, &scope),
+        Kind::HttpService => {
+            return evaluate_args()
+                .and_then(|v| crate::http::HttpService::decode(&v).map_err(|e| Diagnostic::error(fallback, format!("Failed to evaluate service: {e}"))))
+                .map(|s| shared.set_http_service(s))
+                .map_err(|d| d.with_code("eval"));
+        }
         Kind::Component => evaluate_args().and_then(|args| build_or_update(shared, &mut st.nodes[i], args).map_err(|m| Diagnostic::error(fallback, m))),
     };
     let node = &st.nodes[i];

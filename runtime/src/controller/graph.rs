@@ -30,6 +30,8 @@ pub enum Kind {
     Export,
     /// `foreach "L"`: evaluates its collection; its children are modules under its ID.
     Foreach,
+    /// The `http` service block: the HTTP server's TLS and authentication.
+    HttpService,
 }
 
 /// A node of the new graph, before it is matched with the running one.
@@ -129,7 +131,7 @@ fn unsupported(name: &str) -> Option<&'static str> {
     Some(match name {
         "import.http" | "import.git" => "this kind of import is not supported by this runtime yet; use import.file or import.string",
         "tracing" => "the tracing block is not supported by this runtime yet",
-        "http" | "remotecfg" | "labelstore" => "this service block is not supported by this runtime yet",
+        "remotecfg" | "labelstore" => "this service block is not supported by this runtime yet",
         _ => return None,
     })
 }
@@ -220,6 +222,7 @@ impl Lowering<'_> {
             let kind = match b.name.as_str() {
                 "declare" | "import.file" | "import.string" => continue,
                 "logging" if module.is_empty() => Kind::Logging,
+                "http" if module.is_empty() => Kind::HttpService,
                 "argument" if !module.is_empty() => Kind::Argument,
                 "export" if !module.is_empty() => Kind::Export,
                 "foreach" => Kind::Foreach,

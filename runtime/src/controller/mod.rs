@@ -129,6 +129,8 @@ pub(crate) struct Shared {
     ready: AtomicBool,
     /// Set when an evaluation changed a `foreach` collection: the graph must be lowered again.
     pub foreach_changed: AtomicBool,
+    /// The `http` block's settings, read by the server per connection and request.
+    http_service: std::sync::RwLock<Arc<crate::http::HttpService>>,
     /// Stops the re-evaluation loop.
     stop_loop: CancellationToken,
     /// One load at a time.
@@ -139,6 +141,10 @@ pub(crate) struct Shared {
 impl Shared {
     pub fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn set_http_service(&self, s: crate::http::HttpService) {
+        *self.http_service.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(s);
     }
 }
 
@@ -161,6 +167,7 @@ impl Controller {
             changed_tx,
             ready: AtomicBool::new(false),
             foreach_changed: AtomicBool::new(false),
+            http_service: Default::default(),
             stop_loop: CancellationToken::new(),
             load_lock: tokio::sync::Mutex::new(()),
             metrics,
@@ -301,6 +308,11 @@ impl Controller {
     /// None when no instance has that ID.
     pub fn module_components(&self, module_id: &str) -> Option<Vec<ComponentInfo>> {
         info::module_list(&self.shared, module_id)
+    }
+
+    /// The `http` block's current settings.
+    pub fn http_service(&self) -> Arc<crate::http::HttpService> {
+        self.shared.http_service.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The child modules of a `foreach` (`foreach.L/foreach_x_1`, …), in graph order.

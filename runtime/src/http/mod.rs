@@ -5,7 +5,10 @@
 //! pprof, component HTTP handlers, live debugging, remotecfg and clustering endpoints.
 
 mod api;
+mod service;
 mod ui;
+
+pub use service::HttpService;
 
 use std::net::SocketAddr;
 
@@ -31,13 +34,17 @@ pub fn router(controller: Controller) -> Router {
         .route("/api/v0/web/modules/{*path}", any(module_components))
         .route("/", get(ui::index))
         .route("/component/{*id}", get(ui::component))
+        .layer(axum::middleware::from_fn_with_state(controller.clone(), service::authenticate))
         .with_state(controller)
 }
 
 /// Binds `addr` (an error when the address is taken) and serves until `shutdown`.
 pub async fn serve(addr: &str, controller: Controller, shutdown: CancellationToken) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
+    let tcp = tokio::net::TcpListener::bind(addr).await?;
+    let local = tcp.local_addr()?;
+    // TLS follows the `http` block, asked again for every connection.
+    let source = controller.clone();
+    let listener = crate::tls::TlsListener::new(tcp, std::sync::Arc::new(move || source.http_service().tls.clone()))?;
     let app = router(controller);
     let handle = tokio::spawn(async move {
         let result = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;

@@ -10,7 +10,6 @@ pub mod htpasswd;
 pub mod pdata;
 pub mod processor;
 pub mod receiver;
-pub mod tls;
 
 use std::collections::HashMap;
 

@@ -158,3 +158,31 @@ pub fn content(c: &Controller, id: &str) -> Option<String> {
         _ => None,
     }
 }
+
+/// A private CA and a server certificate for 127.0.0.1 signed by it, PEM.
+pub struct Pki {
+    pub ca: String,
+    pub cert: String,
+    pub key: String,
+}
+
+impl Pki {
+    /// Writes `ca.pem`, `server.pem` and `server.key` into the configuration's directory.
+    pub fn write_server(&self, cfg: &Config) {
+        std::fs::write(cfg.file("ca.pem"), &self.ca).unwrap();
+        std::fs::write(cfg.file("server.pem"), &self.cert).unwrap();
+        std::fs::write(cfg.file("server.key"), &self.key).unwrap();
+    }
+}
+
+pub fn pki() -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().signed_by(&key, &issuer).unwrap();
+    Pki { ca: ca.pem(), cert: cert.pem(), key: key.serialize_pem() }
+}

@@ -182,7 +182,7 @@ pub fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
         if common.tls.insecure_skip_verify {
             return Err(ComponentError("tls.insecure_skip_verify is not supported by this runtime; give the server's CA with ca_file or ca_pem".into()));
         }
-        crate::otelcol::tls::install_crypto_provider();
+        crate::tls::install_crypto_provider();
         let mut tls = ClientTlsConfig::new().with_native_roots();
         if let Some(ca) = &common.tls.ca_pem {
             tls = tls.ca_certificate(Certificate::from_pem(ca));

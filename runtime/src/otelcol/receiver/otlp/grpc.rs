@@ -75,10 +75,10 @@ async fn export(state: Arc<State>, signal: Signal, req: axum::extract::Request) 
     res.map(axum::body::Body::new)
 }
 
-fn tls_config(t: &super::TlsServer) -> tonic::transport::ServerTlsConfig {
+fn tls_config(t: &crate::tls::TlsServer) -> tonic::transport::ServerTlsConfig {
     let mut c = tonic::transport::ServerTlsConfig::new().identity(tonic::transport::Identity::from_pem(&t.cert_pem, &t.key_pem));
-    if let Some(ca) = &t.client_ca_pem {
-        c = c.client_ca_root(tonic::transport::Certificate::from_pem(ca));
+    if let (Some(ca), Some(auth)) = (&t.client_ca_pem, t.client_auth) {
+        c = c.client_ca_root(tonic::transport::Certificate::from_pem(ca)).client_auth_optional(auth.optional());
     }
     c
 }
@@ -90,7 +90,10 @@ pub async fn serve(config: GrpcConfig, ingest: Arc<Ingest>, stop: CancellationTo
     let local = listener.local_addr()?;
     let mut builder = tonic::transport::Server::builder();
     if let Some(t) = &config.tls {
-        crate::otelcol::tls::install_crypto_provider();
+        if t.tls13_only {
+            return Err(ComponentError("min_version \"TLS13\" is not supported on this runtime's gRPC server (it offers TLS 1.2 and 1.3)".into()));
+        }
+        crate::tls::install_crypto_provider();
         builder = builder.tls_config(tls_config(t)).map_err(|e| ComponentError(format!("invalid gRPC TLS configuration: {e}")))?;
     }
     let state = Arc::new(State { config, ingest });

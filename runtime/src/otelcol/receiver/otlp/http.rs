@@ -1,7 +1,7 @@
 //! The OTLP/HTTP server: POST protobuf or JSON to `/v1/traces`, `/v1/metrics`, `/v1/logs`
 //! (paths configurable), optionally compressed (gzip, zstd, snappy, deflate, lz4). Errors answer with a
 //! `google.rpc.Status` in the request's encoding, as the OTLP spec asks. With a `tls` block the
-//! same routes are served over HTTPS (`otelcol/tls.rs`).
+//! same routes are served over HTTPS (`runtime/src/tls.rs`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -146,7 +146,7 @@ async fn handle(state: Arc<State>, signal: Signal, headers: HeaderMap, body: axu
 
 /// Binds the listener and returns its address and the serving future.
 pub async fn serve(config: HttpConfig, ingest: Arc<Ingest>, stop: CancellationToken) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
-    let tls = config.tls.as_ref().map(crate::otelcol::tls::server_config).transpose()?;
+    let tls = config.tls.as_ref().map(crate::tls::server_config).transpose()?;
     let addr = parse_endpoint(&config.endpoint)?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| ComponentError(format!("failed to listen on {addr} for OTLP/HTTP: {e}")))?;
     let local = listener.local_addr()?;
@@ -161,7 +161,7 @@ pub async fn serve(config: HttpConfig, ingest: Arc<Ingest>, stop: CancellationTo
     let server: BoxFuture<Result<(), ComponentError>> = match tls {
         None => Box::pin(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed) }),
         Some(tls) => {
-            let listener = crate::otelcol::tls::TlsListener::new(listener, tls)?;
+            let listener = crate::tls::TlsListener::fixed(listener, tls)?;
             Box::pin(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed) })
         }
     };

@@ -21,6 +21,7 @@ use crate::otelcol::auth::AuthHandler;
 use crate::otelcol::consumer::{ConsumeError, Fanout, Output};
 use crate::otelcol::pdata::{Metadata, Payload};
 use crate::otelcol::{block, SignalCounters};
+use crate::tls::{ClientAuth, TlsServer};
 
 /// Where a request's data goes, with the receiver's self-metrics for one transport.
 pub struct Ingest {
@@ -54,38 +55,6 @@ impl Ingest {
                 Err(e)
             }
         }
-    }
-}
-
-/// Server TLS material (PEM), when a `tls` block is present.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TlsServer {
-    pub cert_pem: String,
-    pub key_pem: String,
-    pub client_ca_pem: Option<String>,
-}
-
-impl TlsServer {
-    fn decode(v: &Value) -> Result<TlsServer, ComponentError> {
-        let mut d = StructDecoder::new(v)?;
-        let pem = |inline: Option<String>, file: Option<String>, what: &str| -> Result<String, ComponentError> {
-            match (inline.filter(|s| !s.is_empty()), file.filter(|s| !s.is_empty())) {
-                (Some(p), _) => Ok(p),
-                (None, Some(f)) => std::fs::read_to_string(&f).map_err(|e| ComponentError(format!("reading TLS {what} {f}: {e}"))),
-                (None, None) => Err(ComponentError(format!("TLS is configured but no {what} was given (set {what}_file or {what}_pem)"))),
-            }
-        };
-        let cert = pem(d.optional("cert_pem")?, d.optional("cert_file")?, "cert")?;
-        let key_pem: Option<eval::Secret> = d.optional("key_pem")?;
-        let key = pem(key_pem.map(|s| s.expose().to_string_lossy().into_owned()), d.optional("key_file")?, "key")?;
-        let client_ca_pem = match d.optional::<String>("client_ca_file")?.filter(|s| !s.is_empty()) {
-            Some(f) => Some(std::fs::read_to_string(&f).map_err(|e| ComponentError(format!("reading TLS client CA {f}: {e}")))?),
-            None => None,
-        };
-        let tls = TlsServer { cert_pem: cert, key_pem: key, client_ca_pem };
-        // Bad PEM fails the load (or the reload) here, not later when the server starts.
-        crate::otelcol::tls::server_config(&tls)?;
-        Ok(tls)
     }
 }
 
@@ -126,7 +95,7 @@ fn decode_grpc(v: &Value) -> Result<GrpcConfig, ComponentError> {
         max_recv_msg_size: d.optional::<ByteSize>("max_recv_msg_size")?.map_or(4 << 20, |b| b.0 as usize),
         include_metadata: d.optional("include_metadata")?.unwrap_or(false),
         auth: AuthHandler::decode_optional(o.as_ref().and_then(|o| o.get("auth")))?,
-        tls: block(v, "tls").map(TlsServer::decode).transpose()?,
+        tls: block(v, "tls").map(|t| TlsServer::decode(t, ClientAuth::RequireAndVerifyClientCert)).transpose()?,
     })
 }
 
@@ -142,7 +111,7 @@ fn decode_http(v: &Value) -> Result<HttpConfig, ComponentError> {
         max_request_body_size: d.optional::<ByteSize>("max_request_body_size")?.map_or(20 << 20, |b| b.0 as usize),
         include_metadata: d.optional("include_metadata")?.unwrap_or(false),
         auth: AuthHandler::decode_optional(o.as_ref().and_then(|o| o.get("auth")))?,
-        tls: block(v, "tls").map(TlsServer::decode).transpose()?,
+        tls: block(v, "tls").map(|t| TlsServer::decode(t, ClientAuth::RequireAndVerifyClientCert)).transpose()?,
         traces_url_path: path(&mut d, "traces_url_path", "/v1/traces")?,
         metrics_url_path: path(&mut d, "metrics_url_path", "/v1/metrics")?,
         logs_url_path: path(&mut d, "logs_url_path", "/v1/logs")?,
