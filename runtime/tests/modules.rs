@@ -317,7 +317,9 @@ foreach "each" {
     assert_eq!(content(&c, "foreach.each/foreach_b_1/remote.http.r").as_deref(), Some("http://proxy/b"));
     let child = c.module_components("foreach.each/foreach_b_1").expect("child module");
     assert_eq!(child.iter().map(|i| i.local_id.as_str()).collect::<Vec<_>>(), ["remote.http.r"]);
-    assert!(c.components().iter().any(|i| i.local_id == "foreach.each"));
+    let foreach = c.components().into_iter().find(|i| i.local_id == "foreach.each").expect("the foreach node is listed");
+    assert_eq!(foreach.health.state, runtime::HealthState::Healthy, "{:?}", foreach.health);
+    assert_eq!(c.child_modules("foreach.each"), ["foreach.each/foreach_a_example_1", "foreach.each/foreach_b_1"]);
     let kept = stats("foreach.each/foreach_b_1/remote.http.r");
     let dropped = stats("foreach.each/foreach_a_example_1/remote.http.r");
     eventually("children to run", || kept.runs.load(Ordering::SeqCst) == 1 && dropped.runs.load(Ordering::SeqCst) == 1).await;

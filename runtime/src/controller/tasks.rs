@@ -21,8 +21,14 @@ pub(crate) fn start_all(shared: &Shared) {
     let mut st = shared.lock();
     let st = &mut *st;
     for node in &st.nodes {
-        if node.spec.kind == Kind::Instance && node.component.is_none() && node.args.is_some() && node.shared.health().state == HealthState::Unknown {
-            // An instance runs through its module's components; it has no task of its own.
+        let runs_modules = match node.spec.kind {
+            Kind::Instance => node.args.is_some(),
+            Kind::Foreach => true,
+            _ => false,
+        };
+        if runs_modules && node.shared.health().state == HealthState::Unknown {
+            // Custom components and foreach run through their modules' components; they have
+            // no task of their own.
             node.shared.set_run_health(Health::new(HealthState::Healthy, "started custom component"));
         }
         if node.spec.kind != Kind::Component {
