@@ -421,3 +421,72 @@ foreach "outer" {
     }
     c.shutdown().await;
 }
+
+/// Serves `/lib.alloy` from `text` and counts requests.
+async fn module_server(text: std::sync::Arc<std::sync::Mutex<String>>) -> std::net::SocketAddr {
+    let app = axum::Router::new().route(
+        "/mods/lib.alloy",
+        axum::routing::get(move |headers: axum::http::HeaderMap| {
+            let text = text.clone();
+            async move {
+                if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer t0k") {
+                    return (axum::http::StatusCode::UNAUTHORIZED, String::new());
+                }
+                (axum::http::StatusCode::OK, text.lock().unwrap().clone())
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_http_fetches_the_module_and_follows_it_when_polled() {
+    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let module = |value: &str| format!("declare \"echo\" {{\n  remote.http \"r\" {{\n    url = \"http://{value}\" + \"/\" + module_path\n  }}\n\n  export \"out\" {{\n    value = remote.http.r.content\n  }}\n}}\n");
+    *text.lock().unwrap() = module("first");
+    let addr = module_server(text.clone()).await;
+    let cfg = Config::new(&format!(
+        r#"import.http "net" {{
+  url            = "http://{addr}/mods/lib.alloy"
+  poll_frequency = "100ms"
+
+  client {{
+    authorization {{
+      type        = "Bearer"
+      credentials = "t0k"
+    }}
+  }}
+}}
+
+net.echo "e" {{ }}
+
+remote.http "http_consumer" {{
+  url = net.echo.e.out
+}}
+"#
+    ));
+    let c = cfg.controller();
+    c.load().await.expect("loads");
+    let base = format!("http://{addr}/mods");
+    assert_eq!(content(&c, "remote.http.http_consumer").as_deref(), Some(format!("http://first/{base}").as_str()), "module_path is the URL's directory");
+
+    *text.lock().unwrap() = module("second");
+    let want = format!("http://second/{base}");
+    for _ in 0..100 {
+        if content(&c, "remote.http.http_consumer").as_deref() == Some(want.as_str()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(content(&c, "remote.http.http_consumer").as_deref(), Some(want.as_str()));
+    assert_eq!(stats("net.echo.e/remote.http.r").builds.load(Ordering::SeqCst), 1, "the inner component was updated, not rebuilt");
+    c.shutdown().await;
+
+    // Without the credentials the server refuses, and the load says why and where.
+    let cfg = Config::new(&format!("import.http \"net\" {{\n  url = \"http://{addr}/mods/lib.alloy\"\n}}\n"));
+    let err = cfg.controller().load().await.expect_err("401");
+    assert_eq!(messages(&err), [format!("config.alloy:2:9: failed to fetch http://{addr}/mods/lib.alloy: unexpected status code 401 Unauthorized")]);
+}

@@ -124,12 +124,16 @@ pub struct Lowered {
     pub deps: HashMap<String, Vec<String>>,
     /// What `import.file` blocks read.
     pub watched: Vec<super::imports::Watched>,
+    /// The HTTP modules this graph uses (for the watcher) and those still to fetch: when any
+    /// are, the graph is incomplete and is lowered again after fetching.
+    pub http_used: Vec<super::imports::HttpModule>,
+    pub to_fetch: Vec<super::imports::HttpModule>,
 }
 
 /// Blocks the runtime does not run yet, with why.
 fn unsupported(name: &str) -> Option<&'static str> {
     Some(match name {
-        "import.http" | "import.git" => "this kind of import is not supported by this runtime yet; use import.file or import.string",
+        "import.git" => "import.git is not supported by this runtime yet; use import.file, import.string or import.http",
         "tracing" => "the tracing block is not supported by this runtime yet",
         "remotecfg" | "labelstore" => "this service block is not supported by this runtime yet",
         _ => return None,
@@ -148,12 +152,16 @@ struct Lowering<'r> {
     chains: Vec<Chain>,
     /// The paths `import.file` read, for the watcher.
     watched: Vec<super::imports::Watched>,
+    /// HTTP modules fetched so far, the ones this lowering used, and the ones it still needs.
+    fetched: &'r super::imports::Fetched,
+    http_used: Vec<super::imports::HttpModule>,
+    to_fetch: Vec<super::imports::HttpModule>,
 }
 
 impl Lowering<'_> {
     /// The declares one body defines: its `declare` blocks, and the declares of its imports
     /// under `NAMESPACE.` (read now, spec §6.2).
-    fn level(&mut self, blocks: &[(&Block, Arc<Source>)], module_path: &str, import_depth: usize) -> Arc<Declares> {
+    fn level(&mut self, blocks: &[(&Block, Arc<Source>)], module_path: &str, import_depth: usize, over_http: bool) -> Arc<Declares> {
         let mut out = Declares::new();
         for (b, source) in blocks {
             let Some(label) = &b.label else { continue };
@@ -162,19 +170,30 @@ impl Lowering<'_> {
                     let def = DeclareDef { name: label.value.to_string(), block: (*b).clone(), source: source.clone(), module_path: module_path.to_string(), origin: None };
                     out.insert(label.value.to_string(), Arc::new(def));
                 }
-                "import.file" | "import.string" => {
+                "import.file" if over_http => {
+                    let why = "a module fetched over HTTP may not use import.file";
+                    self.diags.push((source.clone(), Diagnostic::error(b.name_span, why).with_code("import")));
+                }
+                "import.file" | "import.string" | "import.http" => {
                     if import_depth >= MAX_MODULE_DEPTH {
                         let why = format!("imports nest deeper than {MAX_MODULE_DEPTH} levels here; do the modules import each other?");
                         self.diags.push((source.clone(), Diagnostic::error(b.name_span, why).with_code("import")));
                         continue;
                     }
-                    let module = match super::imports::read(b, source, module_path) {
-                        Ok(m) => m,
+                    let module = match super::imports::read(b, source, module_path, self.fetched) {
+                        Ok(super::imports::Read::Module(m)) => m,
+                        Ok(super::imports::Read::Fetch(request)) => {
+                            // Its declares come in the next round, once fetched.
+                            self.to_fetch.push(request);
+                            continue;
+                        }
                         Err(d) => {
                             self.diags.push((source.clone(), d));
                             continue;
                         }
                     };
+                    let from_http = over_http || module.http.is_some();
+                    self.http_used.extend(module.http.clone());
                     self.watched.extend(module.watched.clone());
                     let mut blocks = Vec::new();
                     for src in &module.sources {
@@ -197,7 +216,7 @@ impl Lowering<'_> {
                             }
                         }
                     }
-                    let inner = self.level(&blocks, &module.module_path, import_depth + 1);
+                    let inner = self.level(&blocks, &module.module_path, import_depth + 1, from_http);
                     self.chains.push(vec![inner.clone()]);
                     let origin = self.chains.len() - 1;
                     // Only the module's own declares: its imports' namespaces stay inside it.
@@ -220,7 +239,7 @@ impl Lowering<'_> {
             let (local_id, _) = analyzer::model::block_id(b);
             let mut declare = None;
             let kind = match b.name.as_str() {
-                "declare" | "import.file" | "import.string" => continue,
+                "declare" | "import.file" | "import.string" | "import.http" => continue,
                 "logging" if module.is_empty() => Kind::Logging,
                 "http" if module.is_empty() => Kind::HttpService,
                 "argument" if !module.is_empty() => Kind::Argument,
@@ -277,7 +296,7 @@ impl Lowering<'_> {
                     Some(k) => self.chains[k].clone(),
                     None => chain[..=defined_at].to_vec(),
                 };
-                inner_chain.push(self.level(&inner, &def.module_path, 0));
+                inner_chain.push(self.level(&inner, &def.module_path, 0, false));
                 let visible = [id.clone()];
                 let place = Place { module: &id, chain: &inner_chain, depth: depth + 1, module_path: &def.module_path, visible: &visible, vars: &[], metrics };
                 self.body(inner, &place);
@@ -327,14 +346,29 @@ pub fn lower(
     registrations: &HashMap<&'static str, Registration>,
     module_path: &str,
     foreach: &HashMap<String, super::foreach::Items>,
+    fetched: &super::imports::Fetched,
 ) -> Result<Lowered, Vec<FileReport>> {
     let sources: Vec<Arc<Source>> =
         analysis.parsed_files().into_iter().map(|p| Arc::new(Source { path: p.path, text: p.text, parsed: p.parsed })).collect();
     let root_blocks: Vec<(&Block, Arc<Source>)> = sources.iter().flat_map(|src| body_blocks(&src.parsed.tree.body).map(|b| (b, src.clone()))).collect();
-    let mut lowering = Lowering { registrations, foreach, nodes: Vec::new(), diags: Vec::new(), chains: Vec::new(), watched: Vec::new() };
-    let chain = vec![lowering.level(&root_blocks, module_path, 0)];
+    let mut lowering = Lowering {
+        registrations,
+        foreach,
+        nodes: Vec::new(),
+        diags: Vec::new(),
+        chains: Vec::new(),
+        watched: Vec::new(),
+        fetched,
+        http_used: Vec::new(),
+        to_fetch: Vec::new(),
+    };
+    let chain = vec![lowering.level(&root_blocks, module_path, 0, false)];
     let root = [String::new()];
     lowering.body(root_blocks, &Place { module: "", chain: &chain, depth: 0, module_path, visible: &root, vars: &[], metrics: true });
+    if !lowering.to_fetch.is_empty() {
+        // Whatever else failed may be for want of these modules: fetch, then lower again.
+        return Ok(Lowered { nodes: Vec::new(), deps: HashMap::new(), watched: lowering.watched, http_used: lowering.http_used, to_fetch: lowering.to_fetch });
+    }
     if !lowering.diags.is_empty() {
         let mut reports: Vec<FileReport> = Vec::new();
         for (src, d) in lowering.diags {
@@ -348,7 +382,7 @@ pub fn lower(
     let nodes = lowering.nodes;
     let deps = dependencies(&nodes, analysis.edges());
     let nodes = topological(nodes, &deps);
-    Ok(Lowered { nodes, deps, watched: lowering.watched })
+    Ok(Lowered { nodes, deps, watched: lowering.watched, http_used: lowering.http_used, to_fetch: lowering.to_fetch })
 }
 
 /// Node ID -> the IDs it depends on. The root's edges come from the analyzer; inside modules

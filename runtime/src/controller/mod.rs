@@ -117,6 +117,10 @@ pub(crate) struct State {
     pub foreach: HashMap<String, foreach::Items>,
     /// The files of the running configuration.
     pub files: Option<Vec<(String, String)>>,
+    /// What `import.http` fetches returned; the HTTP modules the graph uses, with when each
+    /// was last fetched.
+    pub fetched: imports::Fetched,
+    pub http_used: HashMap<imports::HttpModule, std::time::Instant>,
 }
 
 pub(crate) struct Shared {
@@ -236,11 +240,19 @@ impl Controller {
         self.shared.metrics.evaluating.set(1.0);
         let mut removed = Vec::new();
         let mut failures = Vec::new();
-        for round in 0..MAX_FOREACH_ROUNDS {
-            let foreach = self.shared.lock().foreach.clone();
-            let lowered = match graph::lower(&analysis, &self.shared.registrations, &module_path, &foreach) {
+        if config_load {
+            // A load tries failed fetches again; modules that were fetched stay until polled.
+            self.shared.lock().fetched.retain(|_, r| r.is_ok());
+        }
+        let mut installed = false;
+        for _ in 0..MAX_LOWERING_ROUNDS {
+            let (foreach, fetched) = {
+                let st = self.shared.lock();
+                (st.foreach.clone(), st.fetched.clone())
+            };
+            let lowered = match graph::lower(&analysis, &self.shared.registrations, &module_path, &foreach, &fetched) {
                 Ok(l) => l,
-                Err(reports) if round == 0 => {
+                Err(reports) if !installed => {
                     self.shared.metrics.evaluating.set(0.0);
                     if config_load {
                         self.shared.metrics.load_failed();
@@ -252,16 +264,34 @@ impl Controller {
                     break;
                 }
             };
-            if round == 0 && config_load {
+            if !lowered.to_fetch.is_empty() {
+                for request in lowered.to_fetch {
+                    let result = request.fetch().await;
+                    let mut st = self.shared.lock();
+                    st.fetched.insert(request.clone(), result);
+                    st.http_used.insert(request, std::time::Instant::now());
+                }
+                continue;
+            }
+            if !installed && config_load {
                 self.shared.metrics.load_succeeded(&hash);
             }
+            installed = true;
             let mut st = self.shared.lock();
             st.watched = lowered.watched.clone();
+            let used: HashMap<imports::HttpModule, std::time::Instant> =
+                lowered.http_used.iter().map(|r| (r.clone(), st.http_used.get(r).copied().unwrap_or_else(std::time::Instant::now))).collect();
+            st.fetched.retain(|r, _| used.contains_key(r));
+            st.http_used = used;
             removed.extend(evaluate::install(&self.shared, &mut st, lowered));
             failures = evaluate::evaluate_all(&self.shared, &mut st);
             if !self.shared.foreach_changed.swap(false, Ordering::AcqRel) {
                 break;
             }
+        }
+        if !installed {
+            self.shared.metrics.evaluating.set(0.0);
+            return Err(LoadError::Read("imports did not settle: modules kept asking for more modules to fetch".into()));
         }
         let failed_first = first && !failures.is_empty();
         {
@@ -332,16 +362,19 @@ fn module_path_of(first_file: &str) -> String {
     p.parent().map(|d| d.display().to_string()).filter(|d| !d.is_empty()).unwrap_or_else(|| ".".into())
 }
 
-/// How many times one load may lower the graph again because `foreach` collections changed
-/// (a `foreach` inside a `foreach` template needs one round per level).
-const MAX_FOREACH_ROUNDS: usize = 8;
+/// How many times one load may lower the graph again: after fetching HTTP modules (one round
+/// per level of nested imports) or because `foreach` collections changed (one round per level
+/// of nested `foreach`).
+const MAX_LOWERING_ROUNDS: usize = 16;
 
 /// How often imported files are compared with what the last load read.
 const IMPORT_POLL: Duration = Duration::from_secs(1);
 
 /// Reloads when a file or directory an `import.file` read has changed (upstream watches with
-/// fsnotify; a one-second poll is as prompt for people editing modules). A failed reload
-/// keeps the running pipeline, as any reload does.
+/// fsnotify; a one-second poll is as prompt for people editing modules), and re-fetches each
+/// `import.http` module every `poll_frequency`, lowering the running files again when its text
+/// changed. A failed reload keeps the running pipeline, as any reload does; a failed fetch
+/// keeps the last text.
 async fn watch_imports(shared: std::sync::Weak<Shared>) {
     loop {
         tokio::time::sleep(IMPORT_POLL).await;
@@ -349,20 +382,41 @@ async fn watch_imports(shared: std::sync::Weak<Shared>) {
         if shared.stop_loop.is_cancelled() {
             return;
         }
-        let watched = shared.lock().watched.clone();
-        if !watched.iter().any(imports::Watched::changed) {
-            continue;
-        }
-        tracing::info!("an imported module changed; reloading");
-        if let Err(e) = (Controller { shared: shared.clone() }).load().await {
-            tracing::error!(err = %e, "failed to reload config after an imported module changed");
-            // Wait for the next change instead of retrying the same content every second.
-            if matches!(e, LoadError::Rejected(_) | LoadError::Read(_)) {
-                let mut st = shared.lock();
-                for w in st.watched.iter_mut() {
-                    w.files = analyzer::load_path(&w.path).unwrap_or_default();
+        let (watched, due) = {
+            let st = shared.lock();
+            let due: Vec<imports::HttpModule> = st.http_used.iter().filter(|(r, at)| at.elapsed() >= r.poll).map(|(r, _)| r.clone()).collect();
+            (st.watched.clone(), due)
+        };
+        if watched.iter().any(imports::Watched::changed) {
+            tracing::info!("an imported module changed; reloading");
+            if let Err(e) = (Controller { shared: shared.clone() }).load().await {
+                tracing::error!(err = %e, "failed to reload config after an imported module changed");
+                // Wait for the next change instead of retrying the same content every second.
+                if matches!(e, LoadError::Rejected(_) | LoadError::Read(_)) {
+                    let mut st = shared.lock();
+                    for w in st.watched.iter_mut() {
+                        w.files = analyzer::load_path(&w.path).unwrap_or_default();
+                    }
                 }
             }
+        }
+        let mut changed = false;
+        for request in due {
+            let result = request.fetch().await;
+            let mut st = shared.lock();
+            st.http_used.insert(request.clone(), std::time::Instant::now());
+            match result {
+                Ok(text) if st.fetched.get(&request).and_then(|r| r.as_ref().ok()) != Some(&text) => {
+                    st.fetched.insert(request, Ok(text));
+                    changed = true;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(url = %request.url, err = %e, "failed to fetch an imported module; keeping the last one"),
+            }
+        }
+        if changed {
+            tracing::info!("an imported HTTP module changed; applying it");
+            (Controller { shared: shared.clone() }).relower().await;
         }
     }
 }
