@@ -490,3 +490,56 @@ remote.http "http_consumer" {{
     let err = cfg.controller().load().await.expect_err("401");
     assert_eq!(messages(&err), [format!("config.alloy:2:9: failed to fetch http://{addr}/mods/lib.alloy: unexpected status code 401 Unauthorized")]);
 }
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_git_checks_out_the_revision_and_pulls_changes() {
+    let cfg = Config::new("");
+    let repo = cfg.file("upstream");
+    std::fs::create_dir_all(repo.join("modules")).unwrap();
+    git(&repo, &["init", "--quiet", "--initial-branch=main"]);
+    let module = |v: &str| format!("declare \"echo\" {{\n  remote.http \"r\" {{\n    url = \"http://{v}\"\n  }}\n\n  export \"out\" {{\n    value = remote.http.r.content\n  }}\n}}\n");
+    std::fs::write(repo.join("modules/lib.alloy"), module("v1")).unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "--quiet", "-m", "v1"]);
+    git(&repo, &["tag", "v1"]);
+    cfg.write(&format!(
+        "import.git \"g\" {{\n  repository     = \"{}\"\n  revision       = \"main\"\n  path           = \"modules/lib.alloy\"\n  pull_frequency = \"100ms\"\n}}\n\ng.echo \"e\" {{ }}\n\nremote.http \"git_consumer\" {{\n  url = g.echo.e.out\n}}\n",
+        repo.display()
+    ));
+    let c = cfg.controller();
+    c.load().await.expect("loads");
+    assert_eq!(content(&c, "remote.http.git_consumer").as_deref(), Some("http://v1"));
+
+    std::fs::write(repo.join("modules/lib.alloy"), module("v2")).unwrap();
+    git(&repo, &["commit", "--quiet", "-am", "v2"]);
+    for _ in 0..100 {
+        if content(&c, "remote.http.git_consumer").as_deref() == Some("http://v2") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(content(&c, "remote.http.git_consumer").as_deref(), Some("http://v2"), "the pulled revision");
+    c.shutdown().await;
+
+    // A tag pins the module; an unknown revision is a load error at the repository.
+    cfg.write(&std::fs::read_to_string(cfg.path()).unwrap().replace("revision       = \"main\"", "revision       = \"v1\""));
+    let c = cfg.controller();
+    c.load().await.expect("loads the tag");
+    assert_eq!(content(&c, "remote.http.git_consumer").as_deref(), Some("http://v1"));
+    c.shutdown().await;
+    cfg.write(&std::fs::read_to_string(cfg.path()).unwrap().replace("revision       = \"v1\"", "revision       = \"nope\""));
+    let err = cfg.controller().load().await.expect_err("unknown revision");
+    let m = messages(&err);
+    assert!(m.len() == 1 && m[0].starts_with("config.alloy:2:20: failed to get the module from git ") && m[0].ends_with(&format!("revision \"nope\" not found in {}", repo.display())), "{m:?}");
+}

@@ -126,14 +126,13 @@ pub struct Lowered {
     pub watched: Vec<super::imports::Watched>,
     /// The HTTP modules this graph uses (for the watcher) and those still to fetch: when any
     /// are, the graph is incomplete and is lowered again after fetching.
-    pub http_used: Vec<super::imports::HttpModule>,
-    pub to_fetch: Vec<super::imports::HttpModule>,
+    pub remote_used: Vec<super::imports::Remote>,
+    pub to_fetch: Vec<super::imports::Remote>,
 }
 
 /// Blocks the runtime does not run yet, with why.
 fn unsupported(name: &str) -> Option<&'static str> {
     Some(match name {
-        "import.git" => "import.git is not supported by this runtime yet; use import.file, import.string or import.http",
         "tracing" => "the tracing block is not supported by this runtime yet",
         "remotecfg" | "labelstore" => "this service block is not supported by this runtime yet",
         _ => return None,
@@ -152,10 +151,14 @@ struct Lowering<'r> {
     chains: Vec<Chain>,
     /// The paths `import.file` read, for the watcher.
     watched: Vec<super::imports::Watched>,
-    /// HTTP modules fetched so far, the ones this lowering used, and the ones it still needs.
+    /// Remote modules fetched so far, the ones this lowering used, and the ones it still needs.
     fetched: &'r super::imports::Fetched,
-    http_used: Vec<super::imports::HttpModule>,
-    to_fetch: Vec<super::imports::HttpModule>,
+    remote_used: Vec<super::imports::Remote>,
+    to_fetch: Vec<super::imports::Remote>,
+    /// `--storage.path`, where git clones live.
+    storage: &'r std::path::Path,
+    /// Namespaces of imports that failed: their instances are not reported again.
+    failed_imports: std::collections::HashSet<String>,
 }
 
 impl Lowering<'_> {
@@ -174,13 +177,13 @@ impl Lowering<'_> {
                     let why = "a module fetched over HTTP may not use import.file";
                     self.diags.push((source.clone(), Diagnostic::error(b.name_span, why).with_code("import")));
                 }
-                "import.file" | "import.string" | "import.http" => {
+                "import.file" | "import.string" | "import.http" | "import.git" => {
                     if import_depth >= MAX_MODULE_DEPTH {
                         let why = format!("imports nest deeper than {MAX_MODULE_DEPTH} levels here; do the modules import each other?");
                         self.diags.push((source.clone(), Diagnostic::error(b.name_span, why).with_code("import")));
                         continue;
                     }
-                    let module = match super::imports::read(b, source, module_path, self.fetched) {
+                    let module = match super::imports::read(b, source, module_path, self.fetched, self.storage) {
                         Ok(super::imports::Read::Module(m)) => m,
                         Ok(super::imports::Read::Fetch(request)) => {
                             // Its declares come in the next round, once fetched.
@@ -189,11 +192,12 @@ impl Lowering<'_> {
                         }
                         Err(d) => {
                             self.diags.push((source.clone(), d));
+                            self.failed_imports.insert(label.value.to_string());
                             continue;
                         }
                     };
-                    let from_http = over_http || module.http.is_some();
-                    self.http_used.extend(module.http.clone());
+                    let from_http = over_http || matches!(module.remote, Some(super::imports::Remote::Http(_)));
+                    self.remote_used.extend(module.remote.clone());
                     self.watched.extend(module.watched.clone());
                     let mut blocks = Vec::new();
                     for src in &module.sources {
@@ -239,7 +243,7 @@ impl Lowering<'_> {
             let (local_id, _) = analyzer::model::block_id(b);
             let mut declare = None;
             let kind = match b.name.as_str() {
-                "declare" | "import.file" | "import.string" | "import.http" => continue,
+                "declare" | "import.file" | "import.string" | "import.http" | "import.git" => continue,
                 "logging" if module.is_empty() => Kind::Logging,
                 "http" if module.is_empty() => Kind::HttpService,
                 "argument" if !module.is_empty() => Kind::Argument,
@@ -259,6 +263,9 @@ impl Lowering<'_> {
                         }
                         declare = Some((def, defined_at));
                         Kind::Instance
+                    } else if name.split_once('.').is_some_and(|(ns, _)| self.failed_imports.contains(ns)) {
+                        // The import's own error says what is wrong.
+                        continue;
                     } else if let Some(why) = unsupported(name) {
                         self.diags.push((src.clone(), Diagnostic::error(b.name_span, why).with_code("unsupported")));
                         continue;
@@ -347,6 +354,7 @@ pub fn lower(
     module_path: &str,
     foreach: &HashMap<String, super::foreach::Items>,
     fetched: &super::imports::Fetched,
+    storage: &std::path::Path,
 ) -> Result<Lowered, Vec<FileReport>> {
     let sources: Vec<Arc<Source>> =
         analysis.parsed_files().into_iter().map(|p| Arc::new(Source { path: p.path, text: p.text, parsed: p.parsed })).collect();
@@ -359,15 +367,17 @@ pub fn lower(
         chains: Vec::new(),
         watched: Vec::new(),
         fetched,
-        http_used: Vec::new(),
+        remote_used: Vec::new(),
         to_fetch: Vec::new(),
+        storage,
+        failed_imports: Default::default(),
     };
     let chain = vec![lowering.level(&root_blocks, module_path, 0, false)];
     let root = [String::new()];
     lowering.body(root_blocks, &Place { module: "", chain: &chain, depth: 0, module_path, visible: &root, vars: &[], metrics: true });
     if !lowering.to_fetch.is_empty() {
         // Whatever else failed may be for want of these modules: fetch, then lower again.
-        return Ok(Lowered { nodes: Vec::new(), deps: HashMap::new(), watched: lowering.watched, http_used: lowering.http_used, to_fetch: lowering.to_fetch });
+        return Ok(Lowered { nodes: Vec::new(), deps: HashMap::new(), watched: lowering.watched, remote_used: lowering.remote_used, to_fetch: lowering.to_fetch });
     }
     if !lowering.diags.is_empty() {
         let mut reports: Vec<FileReport> = Vec::new();
@@ -382,7 +392,7 @@ pub fn lower(
     let nodes = lowering.nodes;
     let deps = dependencies(&nodes, analysis.edges());
     let nodes = topological(nodes, &deps);
-    Ok(Lowered { nodes, deps, watched: lowering.watched, http_used: lowering.http_used, to_fetch: lowering.to_fetch })
+    Ok(Lowered { nodes, deps, watched: lowering.watched, remote_used: lowering.remote_used, to_fetch: lowering.to_fetch })
 }
 
 /// Node ID -> the IDs it depends on. The root's edges come from the analyzer; inside modules

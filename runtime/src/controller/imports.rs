@@ -1,12 +1,13 @@
-//! `import.file`, `import.string` and `import.http` (spec §6.2): the module text an import
+//! `import.file`, `import.string`, `import.http` and `import.git` (spec §6.2): the module text an import
 //! names, read when the configuration is loaded. The import's arguments are evaluated then, with
 //! `module_path` and the standard library in scope; an argument that needs another component's
 //! exports cannot be known at that point and is an error that says so.
 //!
-//! HTTP modules are fetched by the controller between lowering rounds (lowering itself does not
+//! Remote modules (HTTP, git) are fetched by the controller between lowering rounds (lowering itself does not
 //! wait on the network): a lowering that meets an unfetched URL asks for it, and the next round
-//! has its text. The controller's watcher re-reads imported files and re-fetches HTTP modules
-//! every `poll_frequency`; a change lowers the graph again, a failed fetch keeps the last text.
+//! has its text. The controller's watcher re-reads imported files and fetches remote modules
+//! again every `poll_frequency`/`pull_frequency`; a change lowers the graph again, a failed
+//! fetch keeps the last text. Git modules use the `git` command.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -30,8 +31,114 @@ pub struct HttpModule {
     pub poll: Duration,
 }
 
-/// What the fetches of HTTP modules returned, by request: the text, or why there is none.
-pub type Fetched = HashMap<HttpModule, Result<String, String>>;
+/// An `import.git` checkout, as evaluated.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct GitModule {
+    pub repository: String,
+    pub revision: String,
+    pub path: String,
+    /// `pull_frequency`; `None` pulls once.
+    pub poll: Option<Duration>,
+    /// Where the clone lives: `<storage.path>/import.git/<hash of the repository>/repo`.
+    pub dir: PathBuf,
+}
+
+/// A module that lives elsewhere and is fetched between lowering rounds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Remote {
+    Http(HttpModule),
+    Git(GitModule),
+}
+
+/// What fetching remote modules returned: the files (name, text), or why there are none.
+pub type Fetched = HashMap<Remote, Result<Vec<(String, String)>, String>>;
+
+impl Remote {
+    pub async fn fetch(&self) -> Result<Vec<(String, String)>, String> {
+        match self {
+            Remote::Http(h) => h.fetch().await.map(|text| vec![(h.url.clone(), text)]),
+            Remote::Git(g) => g.fetch().await,
+        }
+    }
+
+    /// How often to fetch again; `None` never.
+    pub fn poll(&self) -> Option<Duration> {
+        match self {
+            Remote::Http(h) => Some(h.poll),
+            Remote::Git(g) => g.poll,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Remote::Http(h) => &h.url,
+            Remote::Git(g) => &g.repository,
+        }
+    }
+}
+
+impl GitModule {
+    /// Clones on first use, then fetches and checks out `revision`; when updating fails but a
+    /// checkout exists, that checkout keeps serving. Uses the `git` command.
+    async fn fetch(&self) -> Result<Vec<(String, String)>, String> {
+        // Reaching the repository may fail for a while (the last checkout keeps serving); a
+        // revision it does not have is a mistake in the configuration.
+        let reached = self.sync().await;
+        let cloned = self.dir.join(".git").exists();
+        match reached {
+            Ok(()) => {}
+            Err(e) if cloned => tracing::warn!(repository = %self.repository, err = %e, "failed to update the git module; keeping the last checkout"),
+            Err(e) => return Err(e),
+        }
+        self.checkout().await?;
+        analyzer::load_path(&self.dir.join(&self.path)).map_err(|e| e.to_string())
+    }
+
+    /// Clones, or fetches into the existing clone.
+    async fn sync(&self) -> Result<(), String> {
+        if !self.dir.join(".git").exists() {
+            if let Some(parent) = self.dir.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+            }
+            let _ = std::fs::remove_dir_all(&self.dir);
+            git(None, &["clone", "--quiet", "--no-checkout", &self.repository, &self.dir.to_string_lossy()]).await?;
+        } else {
+            git(Some(&self.dir), &["fetch", "--quiet", "--tags", "--force", "origin"]).await?;
+        }
+        Ok(())
+    }
+
+    async fn checkout(&self) -> Result<(), String> {
+        // A branch is taken from the remote; tags and commits as they are. HEAD is the remote's
+        // default branch.
+        let wanted = if self.revision.is_empty() || self.revision == "HEAD" { "origin/HEAD".to_string() } else { self.revision.clone() };
+        let mut commit = None;
+        for candidate in [format!("origin/{wanted}^{{commit}}"), format!("{wanted}^{{commit}}")] {
+            if let Ok(sha) = git(Some(&self.dir), &["rev-parse", "--verify", "--quiet", &candidate]).await {
+                commit = Some(sha.trim().to_string());
+                break;
+            }
+        }
+        let commit = commit.ok_or_else(|| format!("revision {:?} not found in {}", self.revision, self.repository))?;
+        git(Some(&self.dir), &["checkout", "--quiet", "--force", "--detach", &commit]).await.map(|_| ())
+    }
+}
+
+/// Runs `git` and returns its standard output, or an error with its standard error.
+async fn git(dir: Option<&Path>, args: &[&str]) -> Result<String, String> {
+    let mut cmd = tokio::process::Command::new("git");
+    if let Some(d) = dir {
+        cmd.arg("-C").arg(d);
+    }
+    // Never stop to ask for credentials.
+    cmd.args(args).env("GIT_TERMINAL_PROMPT", "0").stdin(std::process::Stdio::null());
+    let out = cmd.output().await.map_err(|e| format!("running git: {e} (import.git needs the git command)"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!("git {}: {}", args.first().copied().unwrap_or(""), String::from_utf8_lossy(&out.stderr).trim()))
+    }
+}
 
 impl HttpModule {
     pub async fn fetch(&self) -> Result<String, String> {
@@ -52,10 +159,10 @@ impl HttpModule {
     }
 }
 
-/// What reading an import gave: a module, or a request to fetch first.
+/// What reading an import gave: a module, or a module to fetch first.
 pub(crate) enum Read {
     Module(Module),
-    Fetch(HttpModule),
+    Fetch(Remote),
 }
 
 /// What an import brought in.
@@ -65,8 +172,8 @@ pub(crate) struct Module {
     pub module_path: String,
     /// For `import.file`: the path read and what it held, for the watcher.
     pub watched: Option<Watched>,
-    /// For `import.http`: the request, for the watcher.
-    pub http: Option<HttpModule>,
+    /// For `import.http` and `import.git`: the remote, for the watcher.
+    pub remote: Option<Remote>,
 }
 
 /// An imported path and the files it held when read.
@@ -96,8 +203,9 @@ fn span_of(b: &Block, attr: &str) -> Span {
         .unwrap_or(b.name_span)
 }
 
-/// Reads the module an import block names; `fetched` holds the HTTP modules fetched so far.
-pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched) -> Result<Read, Diagnostic> {
+/// Reads the module an import block names; `fetched` holds the remote modules fetched so far,
+/// `storage` is `--storage.path` (git clones live below it).
+pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched, storage: &Path) -> Result<Read, Diagnostic> {
     let mut scope = Scope::new();
     scope.set("module_path", Value::string(module_path));
     let args = super::args::evaluate_block(&b.name, b, &src.parsed.lines, &scope).map_err(|e| {
@@ -123,7 +231,7 @@ pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched
             let files = analyzer::load_path(&path).map_err(|e| Diagnostic::error(span_of(b, "filename"), format!("failed to read file: {e}")).with_code("import"))?;
             let module_path = if path.is_dir() { filename.clone() } else { parent_dir(&path) };
             let sources = files.iter().map(|(p, t)| parsed(p.clone(), t.clone())).collect();
-            Ok(Read::Module(Module { sources, module_path, watched: Some(Watched { path, files }), http: None }))
+            Ok(Read::Module(Module { sources, module_path, watched: Some(Watched { path, files }), remote: None }))
         }
         "import.string" => {
             let Some(content) = arg("content") else {
@@ -131,7 +239,7 @@ pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched
             };
             // The module is named after the import in reports.
             let sources = vec![parsed(format!("{}:import.string.{label}", src.path), content)];
-            Ok(Read::Module(Module { sources, module_path: module_path.to_string(), watched: None, http: None }))
+            Ok(Read::Module(Module { sources, module_path: module_path.to_string(), watched: None, remote: None }))
         }
         "import.http" => {
             let Some(url) = arg("url") else {
@@ -155,17 +263,51 @@ pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched
                 timeout: duration("poll_timeout", Duration::from_secs(10)),
                 poll: duration("poll_frequency", Duration::from_secs(60)),
             };
-            match fetched.get(&request) {
-                None => Ok(Read::Fetch(request)),
-                Some(Err(e)) => Err(Diagnostic::error(span_of(b, "url"), format!("failed to fetch {url}: {e}")).with_code("import")),
-                Some(Ok(text)) => {
-                    // module_path is the URL without its last path element.
-                    let module_path = url.rsplit_once('/').map_or(url.as_str(), |(dir, _)| dir).to_string();
-                    Ok(Read::Module(Module { sources: vec![parsed(url.clone(), text.clone())], module_path, watched: None, http: Some(request.clone()) }))
-                }
+            // module_path is the URL without its last path element.
+            let module_path = url.rsplit_once('/').map_or(url.as_str(), |(dir, _)| dir).to_string();
+            from_remote(Remote::Http(request), fetched, module_path, span_of(b, "url"), "failed to fetch")
+        }
+        "import.git" => {
+            let Some(repository) = arg("repository") else {
+                return Err(Diagnostic::error(b.name_span, "missing required attribute \"repository\"").with_code("import"));
+            };
+            let revision = arg("revision").unwrap_or_default();
+            if matches!(revision.as_str(), "FETCH_HEAD" | "ORIG_HEAD" | "MERGE_HEAD" | "CHERRY_PICK_HEAD") {
+                return Err(Diagnostic::error(span_of(b, "revision"), format!("revision {revision:?} is not allowed: name a branch, tag or commit")).with_code("import"));
             }
+            if obj_has_block(&args, "basic_auth") || obj_has_block(&args, "ssh_key") {
+                return Err(Diagnostic::error(b.name_span, "basic_auth and ssh_key are not supported for import.git by this runtime; use a URL git can reach on its own (e.g. with a credential helper)").with_code("unsupported"));
+            }
+            let path = arg("path").unwrap_or_default();
+            let poll = match args.as_object().and_then(|o| o.get("pull_frequency").cloned()) {
+                Some(Value::String(s)) => eval::decode::Duration::parse(&s.to_string_lossy()).ok().and_then(|d| d.to_std()).filter(|d| !d.is_zero()),
+                _ => Some(Duration::from_secs(60)),
+            };
+            use sha2::Digest as _;
+            let key = format!("{:x}", sha2::Sha256::digest(repository.as_bytes()));
+            let dir = storage.join("import.git").join(&key[..16]).join("repo");
+            let target = dir.join(&path);
+            let module_path = if path.is_empty() || target.is_dir() { target.display().to_string() } else { parent_dir(&target) };
+            let request = GitModule { repository, revision, path, poll, dir };
+            from_remote(Remote::Git(request), fetched, module_path, span_of(b, "repository"), "failed to get the module from git")
         }
         other => Err(Diagnostic::error(b.name_span, format!("{other} is not supported by this runtime yet")).with_code("unsupported")),
+    }
+}
+
+fn obj_has_block(args: &Value, name: &str) -> bool {
+    args.as_object().and_then(|o| o.get(name).cloned()).is_some_and(|v| !matches!(v, Value::Null))
+}
+
+/// The module a fetched remote holds, or a request to fetch it, or why it failed.
+fn from_remote(remote: Remote, fetched: &Fetched, module_path: String, at: Span, failed: &str) -> Result<Read, Diagnostic> {
+    match fetched.get(&remote) {
+        None => Ok(Read::Fetch(remote)),
+        Some(Err(e)) => Err(Diagnostic::error(at, format!("{failed} {}: {e}", remote.name())).with_code("import")),
+        Some(Ok(files)) => {
+            let sources = files.iter().map(|(p, t)| parsed(p.clone(), t.clone())).collect();
+            Ok(Read::Module(Module { sources, module_path, watched: None, remote: Some(remote) }))
+        }
     }
 }
 

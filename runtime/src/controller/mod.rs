@@ -117,10 +117,10 @@ pub(crate) struct State {
     pub foreach: HashMap<String, foreach::Items>,
     /// The files of the running configuration.
     pub files: Option<Vec<(String, String)>>,
-    /// What `import.http` fetches returned; the HTTP modules the graph uses, with when each
-    /// was last fetched.
+    /// What fetching remote modules (`import.http`, `import.git`) returned; the ones the graph
+    /// uses, with when each was last fetched.
     pub fetched: imports::Fetched,
-    pub http_used: HashMap<imports::HttpModule, std::time::Instant>,
+    pub remote_used: HashMap<imports::Remote, std::time::Instant>,
 }
 
 pub(crate) struct Shared {
@@ -250,7 +250,7 @@ impl Controller {
                 let st = self.shared.lock();
                 (st.foreach.clone(), st.fetched.clone())
             };
-            let lowered = match graph::lower(&analysis, &self.shared.registrations, &module_path, &foreach, &fetched) {
+            let lowered = match graph::lower(&analysis, &self.shared.registrations, &module_path, &foreach, &fetched, &self.shared.options.storage_path) {
                 Ok(l) => l,
                 Err(reports) if !installed => {
                     self.shared.metrics.evaluating.set(0.0);
@@ -269,7 +269,7 @@ impl Controller {
                     let result = request.fetch().await;
                     let mut st = self.shared.lock();
                     st.fetched.insert(request.clone(), result);
-                    st.http_used.insert(request, std::time::Instant::now());
+                    st.remote_used.insert(request, std::time::Instant::now());
                 }
                 continue;
             }
@@ -279,10 +279,10 @@ impl Controller {
             installed = true;
             let mut st = self.shared.lock();
             st.watched = lowered.watched.clone();
-            let used: HashMap<imports::HttpModule, std::time::Instant> =
-                lowered.http_used.iter().map(|r| (r.clone(), st.http_used.get(r).copied().unwrap_or_else(std::time::Instant::now))).collect();
+            let used: HashMap<imports::Remote, std::time::Instant> =
+                lowered.remote_used.iter().map(|r| (r.clone(), st.remote_used.get(r).copied().unwrap_or_else(std::time::Instant::now))).collect();
             st.fetched.retain(|r, _| used.contains_key(r));
-            st.http_used = used;
+            st.remote_used = used;
             removed.extend(evaluate::install(&self.shared, &mut st, lowered));
             failures = evaluate::evaluate_all(&self.shared, &mut st);
             if !self.shared.foreach_changed.swap(false, Ordering::AcqRel) {
@@ -371,9 +371,9 @@ const MAX_LOWERING_ROUNDS: usize = 16;
 const IMPORT_POLL: Duration = Duration::from_secs(1);
 
 /// Reloads when a file or directory an `import.file` read has changed (upstream watches with
-/// fsnotify; a one-second poll is as prompt for people editing modules), and re-fetches each
-/// `import.http` module every `poll_frequency`, lowering the running files again when its text
-/// changed. A failed reload keeps the running pipeline, as any reload does; a failed fetch
+/// fsnotify; a one-second poll is as prompt for people editing modules), and fetches each
+/// remote module again every `poll_frequency` (`pull_frequency` for git), lowering the running
+/// files again when its text changed. A failed reload keeps the running pipeline, as any reload does; a failed fetch
 /// keeps the last text.
 async fn watch_imports(shared: std::sync::Weak<Shared>) {
     loop {
@@ -384,7 +384,7 @@ async fn watch_imports(shared: std::sync::Weak<Shared>) {
         }
         let (watched, due) = {
             let st = shared.lock();
-            let due: Vec<imports::HttpModule> = st.http_used.iter().filter(|(r, at)| at.elapsed() >= r.poll).map(|(r, _)| r.clone()).collect();
+            let due: Vec<imports::Remote> = st.remote_used.iter().filter(|(r, at)| r.poll().is_some_and(|p| at.elapsed() >= p)).map(|(r, _)| r.clone()).collect();
             (st.watched.clone(), due)
         };
         if watched.iter().any(imports::Watched::changed) {
@@ -404,18 +404,18 @@ async fn watch_imports(shared: std::sync::Weak<Shared>) {
         for request in due {
             let result = request.fetch().await;
             let mut st = shared.lock();
-            st.http_used.insert(request.clone(), std::time::Instant::now());
+            st.remote_used.insert(request.clone(), std::time::Instant::now());
             match result {
                 Ok(text) if st.fetched.get(&request).and_then(|r| r.as_ref().ok()) != Some(&text) => {
                     st.fetched.insert(request, Ok(text));
                     changed = true;
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(url = %request.url, err = %e, "failed to fetch an imported module; keeping the last one"),
+                Err(e) => tracing::warn!(module = %request.name(), err = %e, "failed to fetch an imported module; keeping the last one"),
             }
         }
         if changed {
-            tracing::info!("an imported HTTP module changed; applying it");
+            tracing::info!("an imported remote module changed; applying it");
             (Controller { shared: shared.clone() }).relower().await;
         }
     }
