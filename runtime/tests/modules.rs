@@ -9,6 +9,17 @@ use std::sync::atomic::Ordering;
 use common::{content, eventually, stats, Config};
 use runtime::LoadError;
 
+/// Waits up to 5 s for component `id` to export `content = want`, then insists.
+async fn wait_for_content(c: &runtime::Controller, id: &str, want: &str) {
+    for _ in 0..100 {
+        if content(c, id).as_deref() == Some(want) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(content(c, id).as_deref(), Some(want), "{id}");
+}
+
 fn messages(e: &LoadError) -> Vec<String> {
     e.reports().iter().flat_map(|r| r.diagnostics.iter().map(move |d| format!("{}:{}: {}", r.path.rsplit('/').next().unwrap_or(""), r.lines.line_col(d.span.start), d.message))).collect()
 }
@@ -230,13 +241,7 @@ declare "echo" {{
     // Editing the module reloads without a signal.
     std::fs::write(lib.join("main.alloy"), module("/edited")).unwrap();
     let want = format!("{dir}/first/edited");
-    for _ in 0..100 {
-        if content(&c, "remote.http.imported_consumer").as_deref() == Some(want.as_str()) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(content(&c, "remote.http.imported_consumer").as_deref(), Some(want.as_str()));
+    wait_for_content(&c, "remote.http.imported_consumer", &want).await;
     c.shutdown().await;
 }
 
@@ -475,13 +480,7 @@ remote.http "http_consumer" {{
 
     *text.lock().unwrap() = module("second");
     let want = format!("http://second/{base}");
-    for _ in 0..100 {
-        if content(&c, "remote.http.http_consumer").as_deref() == Some(want.as_str()) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(content(&c, "remote.http.http_consumer").as_deref(), Some(want.as_str()));
+    wait_for_content(&c, "remote.http.http_consumer", &want).await;
     assert_eq!(stats("net.echo.e/remote.http.r").builds.load(Ordering::SeqCst), 1, "the inner component was updated, not rebuilt");
     c.shutdown().await;
 
@@ -523,13 +522,7 @@ async fn import_git_checks_out_the_revision_and_pulls_changes() {
 
     std::fs::write(repo.join("modules/lib.alloy"), module("v2")).unwrap();
     git(&repo, &["commit", "--quiet", "-am", "v2"]);
-    for _ in 0..100 {
-        if content(&c, "remote.http.git_consumer").as_deref() == Some("http://v2") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(content(&c, "remote.http.git_consumer").as_deref(), Some("http://v2"), "the pulled revision");
+    wait_for_content(&c, "remote.http.git_consumer", "http://v2").await;
     c.shutdown().await;
 
     // A tag pins the module; an unknown revision is a load error at the repository.
