@@ -2,10 +2,13 @@
 //!
 //! * [`controller`]: lowers the analyzer's program into a graph of nodes, evaluates them in
 //!   dependency order, builds components through the [`components`] registry, runs them as
-//!   tokio tasks, re-evaluates dependants when exports change, and applies reloads;
+//!   tokio tasks, re-evaluates dependants when exports change, and applies reloads; custom
+//!   components (`module.rs`), imports (`imports.rs`) and `foreach` (`foreach.rs`) are expanded
+//!   into the same graph;
 //! * [`component`]: the API components implement and the [`component::Context`] they get;
 //! * [`metrics`]: the process registry served on `/metrics`; [`process`]: resource metrics;
-//! * [`http`]: the HTTP server (`/-/ready`, `/-/healthy`, `/-/reload`, `/metrics`, the web API);
+//! * [`http`]: the HTTP server (`/-/ready`, `/-/healthy`, `/-/reload`, `/metrics`, the web API,
+//!   a small UI) and the `http` block; [`tls`]: TLS settings and the listener servers share;
 //! * [`logging`]: the `logging` block's logger.
 
 pub mod component;
