@@ -128,13 +128,22 @@ pub fn disk_module_decls(db: &dyn Db, module: DiskModule) -> ImportDecls {
 
 /// The declares an import's source defines: files are read relative to the workspace's base
 /// directory (upstream reads them relative to the process's working directory, at any depth of
-/// nesting).
+/// nesting); `module_path` is the directory of the configuration.
 pub(crate) fn resolve_import(db: &dyn Db, ws: Workspace, source: &ImportSource) -> ImportDecls {
     match source {
-        ImportSource::File(f) => disk_module_decls(db, db.disk_module(&ws.base_dir(db).join(f))).clone(),
+        ImportSource::File(f) => {
+            let f = if f.contains(model::MODULE_PATH_MARK) { f.replace(model::MODULE_PATH_MARK, &module_path(db, ws)) } else { f.clone() };
+            disk_module_decls(db, db.disk_module(&ws.base_dir(db).join(f))).clone()
+        }
         ImportSource::Text(t) => ImportDecls::Known(model::declares_of([t.as_str()])),
         ImportSource::Other => ImportDecls::Unknown,
     }
+}
+
+/// `module_path` of the root module: the directory of its first file (as `alloy run` sets it).
+fn module_path(db: &dyn Db, ws: Workspace) -> String {
+    let first = ws.files(db).first().map(|f| f.path(db).clone()).unwrap_or_default();
+    std::path::Path::new(&first).parent().map(|d| d.display().to_string()).filter(|d| !d.is_empty()).unwrap_or_else(|| ".".into())
 }
 
 /// A syntax tree, its parse diagnostics and its line index.

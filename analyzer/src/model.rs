@@ -180,10 +180,33 @@ fn literal_string(body: &[Stmt], name: &str) -> Option<String> {
     })
 }
 
+/// Stands for `module_path` while an import's argument is evaluated without knowing where the
+/// configuration lives; resolving the import puts the directory in.
+pub const MODULE_PATH_MARK: &str = "\u{1}module_path\u{1}";
+
+/// A string attribute whose value is known without the graph: a literal, or an expression of
+/// constants, `module_path` and the standard library (`file.path_join(module_path, "x")`).
+fn constant_string(body: &[Stmt], name: &str) -> Option<String> {
+    literal_string(body, name).or_else(|| {
+        let expr = body.iter().find_map(|s| match s {
+            Stmt::Attribute(a) if a.name.name == name => Some(&a.value),
+            _ => None,
+        })?;
+        let mut scope = eval::Scope::new();
+        scope.set("module_path", eval::Value::string(MODULE_PATH_MARK));
+        // Positions only matter for errors, which are dropped here.
+        let lines = syntax::LineIndex::new(b"");
+        match eval::Evaluator::new(&lines, &scope).eval(expr).ok()? {
+            eval::Value::String(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        }
+    })
+}
+
 fn import_source(b: &Block) -> ImportSource {
     match b.name.as_str() {
-        "import.file" => literal_string(&b.body, "filename").map(ImportSource::File).unwrap_or(ImportSource::Other),
-        "import.string" => literal_string(&b.body, "content").map(ImportSource::Text).unwrap_or(ImportSource::Other),
+        "import.file" => constant_string(&b.body, "filename").map(ImportSource::File).unwrap_or(ImportSource::Other),
+        "import.string" => constant_string(&b.body, "content").filter(|t| !t.contains(MODULE_PATH_MARK)).map(ImportSource::Text).unwrap_or(ImportSource::Other),
         _ => ImportSource::Other,
     }
 }

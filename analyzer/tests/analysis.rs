@@ -122,3 +122,21 @@ fn imports_inside_declare_are_read_from_the_base_directory() {
     assert_eq!(m, ["missing required attribute \"name\"", "unrecognized attribute name \"nmae\""]);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn import_paths_built_from_module_path_are_read_too() {
+    let dir = temp_dir("import-path-join");
+    std::fs::write(dir.join("lib.alloy"), LIB).expect("write");
+    let root = "import.file \"lib\" {\n  filename = file.path_join(module_path, \"lib.alloy\")\n}\n\nlib.greeter \"g\" {\n  nmae = \"x\"\n}\n";
+    let mut a = Analysis::new(Options::default());
+    // module_path is the configuration's directory, not the base directory.
+    a.set_files(vec![(dir.join("main.alloy").display().to_string(), root.into())]);
+    let m: Vec<String> = messages(&a).into_iter().map(|(_, m)| m).collect();
+    assert_eq!(m, ["missing required attribute \"name\"", "unrecognized attribute name \"nmae\""]);
+
+    // A filename that needs another component stays unchecked rather than wrong.
+    let dynamic = "local.file \"f\" {\n  filename = \"x\"\n}\n\nimport.file \"lib\" {\n  filename = local.file.f.content\n}\n\nlib.greeter \"g\" {\n  nmae = \"x\"\n}\n";
+    a.set_files(vec![(dir.join("main.alloy").display().to_string(), dynamic.into())]);
+    assert!(messages(&a).is_empty(), "{:?}", messages(&a));
+    std::fs::remove_dir_all(&dir).ok();
+}
