@@ -39,6 +39,24 @@ pub fn install_crypto_provider() {
     });
 }
 
+/// PEM material given inline in `inline` (a string or a secret) or read from the file named
+/// by `file`; inline wins. `None` when neither is set.
+pub(crate) fn pem_or_file(d: &mut StructDecoder, inline: &'static str, file: &'static str) -> Result<Option<String>, ComponentError> {
+    let inline: Option<Value> = d.optional(inline)?;
+    let inline = match inline {
+        Some(Value::Secret(s)) => Some(s.expose().to_string_lossy().into_owned()),
+        Some(v) => eval::decode::Decode::decode(&v).map_err(ComponentError::from)?,
+        None => None,
+    };
+    if let Some(p) = inline.filter(|s: &String| !s.is_empty()) {
+        return Ok(Some(p));
+    }
+    match d.optional::<String>(file)?.filter(|s| !s.is_empty()) {
+        Some(f) => std::fs::read_to_string(&f).map(Some).map_err(|e| ComponentError(format!("reading {file} {f}: {e}"))),
+        None => Ok(None),
+    }
+}
+
 /// Go's `tls.ClientAuthType`, by its upstream name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientAuth {
@@ -100,19 +118,10 @@ impl TlsServer {
     /// Bad PEM fails here, so a load or reload fails rather than the server later.
     pub fn decode(v: &Value, default_client_auth: ClientAuth) -> Result<TlsServer, ComponentError> {
         let mut d = StructDecoder::new(v)?;
-        let read = |file: &str, what: &str| std::fs::read_to_string(file).map_err(|e| ComponentError(format!("reading TLS {what} {file}: {e}")));
-        let pem = |inline: Option<String>, file: Option<String>, what: &str| -> Result<Option<String>, ComponentError> {
-            match (inline.filter(|s| !s.is_empty()), file.filter(|s| !s.is_empty())) {
-                (Some(p), _) => Ok(Some(p)),
-                (None, Some(f)) => read(&f, what).map(Some),
-                (None, None) => Ok(None),
-            }
-        };
         let needed = |p: Option<String>, what: &str| p.ok_or_else(|| ComponentError(format!("TLS is configured but no {what} was given (set {what}_file or {what}_pem)")));
-        let cert = needed(pem(d.optional("cert_pem")?, d.optional("cert_file")?, "cert")?, "cert")?;
-        let key_pem: Option<eval::Secret> = d.optional("key_pem")?;
-        let key = needed(pem(key_pem.map(|s| s.expose().to_string_lossy().into_owned()), d.optional("key_file")?, "key")?, "key")?;
-        let client_ca_pem = pem(d.optional("client_ca_pem")?, d.optional("client_ca_file")?, "client CA")?;
+        let cert = needed(pem_or_file(&mut d, "cert_pem", "cert_file")?, "cert")?;
+        let key = needed(pem_or_file(&mut d, "key_pem", "key_file")?, "key")?;
+        let client_ca_pem = pem_or_file(&mut d, "client_ca_pem", "client_ca_file")?;
         let client_auth = match d.optional::<String>("client_auth_type")?.filter(|s| !s.is_empty()) {
             Some(name) => Some(ClientAuth::parse(&name)?),
             None => None,

@@ -300,3 +300,30 @@ async fn a_bad_http_block_is_a_positioned_evaluation_error() {
     let text = err.to_string();
     assert!(text.contains("config.alloy:1:1") && text.contains("Failed to evaluate service: invalid TLS"), "{text}");
 }
+
+#[tokio::test]
+async fn ui_links_inside_a_module_point_at_the_module_components() {
+    let cfg = Config::new(
+        r#"
+declare "ui_pipe" {
+  remote.http "first" {
+    url = "http://a"
+  }
+
+  remote.http "second" {
+    url = remote.http.first.content
+  }
+}
+
+ui_pipe "p" { }
+"#,
+    );
+    let (c, addr, stop) = start(&cfg).await;
+    let (status, page) = request(addr, "GET", "/component/ui_pipe.p/remote.http.second").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<a href=\"/component/ui_pipe.p/remote.http.first\">remote.http.first</a>"), "{page}");
+    let (status, _) = request(addr, "GET", "/component/ui_pipe.p/remote.http.first").await;
+    assert_eq!(status, 200);
+    stop.cancel();
+    c.shutdown().await;
+}

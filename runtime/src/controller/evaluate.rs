@@ -19,8 +19,9 @@ use crate::metrics::Registry;
 /// exports; new IDs get fresh nodes. Returns the tasks of removed nodes (dependants first),
 /// for the caller to stop.
 pub(crate) fn install(shared: &Shared, st: &mut State, lowered: Lowered) -> Vec<(String, tasks::Task)> {
+    // The running nodes are in graph order already.
+    let old_order: Vec<String> = st.nodes.iter().map(|n| n.spec.id.clone()).collect();
     let mut old: HashMap<String, Node> = std::mem::take(&mut st.nodes).into_iter().map(|n| (n.spec.id.clone(), n)).collect();
-    let old_order: Vec<String> = st.index.iter().map(|(id, i)| (*i, id.clone())).collect::<BTreeMap<_, _>>().into_values().collect();
     let mut nodes = Vec::with_capacity(lowered.nodes.len());
     for spec in lowered.nodes {
         match old.remove(&spec.id) {
@@ -79,15 +80,7 @@ pub(crate) fn evaluate_all(shared: &Shared, st: &mut State) -> Vec<FileReport> {
     if !has_http {
         shared.set_http_service(crate::http::HttpService::default());
     }
-    let mut reports: Vec<FileReport> = Vec::new();
-    for (i, d) in failures {
-        let src = &st.nodes[i].spec.source;
-        match reports.iter_mut().find(|r| r.path == src.path) {
-            Some(r) => r.diagnostics.push(d),
-            None => reports.push(FileReport { path: src.path.clone(), text: src.text.clone(), lines: src.parsed.lines.clone(), diagnostics: vec![d] }),
-        }
-    }
-    reports
+    super::graph::reports(failures.into_iter().map(|(i, d)| (&*st.nodes[i].spec.source, d)))
 }
 
 /// Re-evaluates the direct dependants of `changed`, in graph order.

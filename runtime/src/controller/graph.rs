@@ -380,14 +380,7 @@ pub fn lower(
         return Ok(Lowered { nodes: Vec::new(), deps: HashMap::new(), watched: lowering.watched, remote_used: lowering.remote_used, to_fetch: lowering.to_fetch });
     }
     if !lowering.diags.is_empty() {
-        let mut reports: Vec<FileReport> = Vec::new();
-        for (src, d) in lowering.diags {
-            match reports.iter_mut().find(|r| r.path == src.path) {
-                Some(r) => r.diagnostics.push(d),
-                None => reports.push(FileReport { path: src.path.clone(), text: src.text.clone(), lines: src.parsed.lines.clone(), diagnostics: vec![d] }),
-            }
-        }
-        return Err(reports);
+        return Err(reports(lowering.diags.iter().map(|(src, d)| (&**src, d.clone()))));
     }
     let nodes = lowering.nodes;
     let deps = dependencies(&nodes, analysis.edges());
@@ -468,6 +461,18 @@ fn dependencies(nodes: &[NodeSpec], root_edges: Vec<(String, String)>) -> HashMa
 /// on their own), as identifier lists: the analyzer's walk, so both agree on what references what.
 fn references<'b>(body: &'b [Stmt], out: &mut Vec<Vec<&'b str>>) {
     analyzer::ide::module_traversals(body, &mut |parts| out.push(parts.iter().map(|p| p.name.as_str()).collect()));
+}
+
+/// Diagnostics grouped into one report per file, files in order of their first diagnostic.
+pub(crate) fn reports<'s>(diagnostics: impl IntoIterator<Item = (&'s Source, Diagnostic)>) -> Vec<FileReport> {
+    let mut out: Vec<FileReport> = Vec::new();
+    for (src, d) in diagnostics {
+        match out.iter_mut().find(|r| r.path == src.path) {
+            Some(r) => r.diagnostics.push(d),
+            None => out.push(FileReport { path: src.path.clone(), text: src.text.clone(), lines: src.parsed.lines.clone(), diagnostics: vec![d] }),
+        }
+    }
+    out
 }
 
 /// Kahn's walk from the leaves; independent nodes keep source order. The analyzer rejected

@@ -213,14 +213,7 @@ pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched
         d.notes.push(LOAD_TIME_NOTE.into());
         d
     })?;
-    let arg = |name: &str| -> Option<String> {
-        match args.as_object()?.get(name)? {
-            Value::String(s) => Some(s.to_string_lossy().into_owned()),
-            Value::Secret(s) => Some(s.expose().to_string_lossy().into_owned()),
-            Value::OptionalSecret(s) => Some(s.expose().to_string_lossy().into_owned()),
-            _ => None,
-        }
-    };
+    let arg = |name: &str| args.as_object().and_then(|o| o.get(name).and_then(text_of));
     let label = b.label.as_ref().map(|l| l.value.to_string()).unwrap_or_default();
     match b.name.as_str() {
         "import.file" => {
@@ -246,12 +239,9 @@ pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched
                 return Err(Diagnostic::error(b.name_span, "missing required attribute \"url\"").with_code("import"));
             };
             let obj = args.as_object().map(|o| o.into_owned()).unwrap_or_default();
-            let duration = |name: &str, default: Duration| match obj.get(name) {
-                Some(Value::String(s)) => eval::decode::Duration::parse(&s.to_string_lossy()).ok().and_then(|d| d.to_std()).unwrap_or(default),
-                _ => default,
-            };
+            let duration = |name: &str, default: Duration| duration_of(obj.get(name)).unwrap_or(default);
             let mut headers: Vec<(String, String)> = match obj.get("headers").and_then(|h| h.as_object().map(|o| o.into_owned())) {
-                Some(h) => h.iter().map(|(k, v)| (k.to_string(), text_of(v))).collect(),
+                Some(h) => h.iter().map(|(k, v)| (k.to_string(), text_of(v).unwrap_or_default())).collect(),
                 None => Vec::new(),
             };
             headers.extend(client_headers(obj.get("client")).map_err(|m| Diagnostic::error(b.name_span, m).with_code("import"))?);
@@ -279,9 +269,10 @@ pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched
                 return Err(Diagnostic::error(b.name_span, "basic_auth and ssh_key are not supported for import.git by this runtime; use a URL git can reach on its own (e.g. with a credential helper)").with_code("unsupported"));
             }
             let path = arg("path").unwrap_or_default();
+            // Zero pulls once.
             let poll = match args.as_object().and_then(|o| o.get("pull_frequency").cloned()) {
-                Some(Value::String(s)) => eval::decode::Duration::parse(&s.to_string_lossy()).ok().and_then(|d| d.to_std()).filter(|d| !d.is_zero()),
-                _ => Some(Duration::from_secs(60)),
+                Some(v) => duration_of(Some(&v)).filter(|d| !d.is_zero()),
+                None => Some(Duration::from_secs(60)),
             };
             use sha2::Digest as _;
             let key = format!("{:x}", sha2::Sha256::digest(repository.as_bytes()));
@@ -311,46 +302,49 @@ fn from_remote(remote: Remote, fetched: &Fetched, module_path: String, at: Span,
     }
 }
 
-fn text_of(v: &Value) -> String {
+/// The text of a string, secret or optional secret.
+fn text_of(v: &Value) -> Option<String> {
     match v {
-        Value::String(s) => s.to_string_lossy().into_owned(),
-        Value::Secret(s) => s.expose().to_string_lossy().into_owned(),
-        Value::OptionalSecret(s) => s.expose().to_string_lossy().into_owned(),
-        other => format!("{other:?}"),
+        Value::String(s) => Some(s.to_string_lossy().into_owned()),
+        Value::Secret(s) => Some(s.expose().to_string_lossy().into_owned()),
+        Value::OptionalSecret(s) => Some(s.expose().to_string_lossy().into_owned()),
+        _ => None,
     }
+}
+
+/// A duration argument (`"1m"`), when present and valid.
+fn duration_of(v: Option<&Value>) -> Option<Duration> {
+    eval::decode::Duration::parse(&text_of(v?)?).ok()?.to_std()
 }
 
 /// The `client` block's credentials as headers: `basic_auth` and `authorization`. Other
 /// client settings are refused rather than ignored.
 fn client_headers(client: Option<&Value>) -> Result<Vec<(String, String)>, String> {
-    use base64::Engine as _;
     let Some(client) = client.and_then(|c| c.as_object().map(|o| o.into_owned())) else { return Ok(Vec::new()) };
     let mut out = Vec::new();
     for (name, v) in client.iter() {
         let Some(block) = v.as_object() else { continue };
-        let get = |k: &str| block.get(k).map(text_of).filter(|s| !s.is_empty());
+        let get = |k: &str| block.get(k).and_then(text_of).filter(|s| !s.is_empty());
         match name.as_str() {
             "basic_auth" => {
                 let user = get("username").unwrap_or_default();
                 let pass = get("password").or_else(|| get("password_file").and_then(|f| std::fs::read_to_string(f).ok()).map(|p| p.trim().to_string())).unwrap_or_default();
-                let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-                out.push(("Authorization".to_string(), format!("Basic {token}")));
+                out.push(("Authorization".to_string(), crate::otelcol::auth::basic_header(&user, &pass)));
             }
             "authorization" => {
                 let kind = get("type").unwrap_or_else(|| "Bearer".into());
                 let creds = get("credentials").or_else(|| get("credentials_file").and_then(|f| std::fs::read_to_string(f).ok()).map(|c| c.trim().to_string())).unwrap_or_default();
                 out.push(("Authorization".to_string(), format!("{kind} {creds}")));
             }
-            other if block.is_empty() => {
-                let _ = other;
-            }
+            _ if block.is_empty() => {}
             other => return Err(format!("client.{other} is not supported for import.http by this runtime (basic_auth and authorization are)")),
         }
     }
     Ok(out)
 }
 
-fn parent_dir(path: &Path) -> String {
+/// The directory of a file as `module_path` names it (`.` for a bare name).
+pub(crate) fn parent_dir(path: &Path) -> String {
     path.parent().map(|d| d.display().to_string()).filter(|d| !d.is_empty()).unwrap_or_else(|| ".".into())
 }
 

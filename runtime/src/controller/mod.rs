@@ -358,8 +358,7 @@ impl Controller {
 
 /// `module_path`: the directory of the configuration file, or the directory itself.
 fn module_path_of(first_file: &str) -> String {
-    let p = std::path::Path::new(first_file);
-    p.parent().map(|d| d.display().to_string()).filter(|d| !d.is_empty()).unwrap_or_else(|| ".".into())
+    imports::parent_dir(std::path::Path::new(first_file))
 }
 
 /// How many times one load may lower the graph again: after fetching HTTP modules (one round

@@ -8,11 +8,12 @@ use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use eval::decode::StructDecoder;
 use eval::Value;
 
 use crate::component::ComponentError;
+use crate::otelcol::auth::decode_basic;
+use crate::otelcol::htpasswd::constant_time_eq;
 use crate::controller::Controller;
 use crate::tls::{ClientAuth, TlsServer};
 
@@ -44,11 +45,9 @@ impl BasicAuth {
     }
 
     fn accepts(&self, authorization: Option<&str>) -> bool {
-        let Some(encoded) = authorization.and_then(|v| v.strip_prefix("Basic ")) else { return false };
-        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else { return false };
-        let expected = format!("{}:{}", self.username, self.password);
-        // Compare without an early exit.
-        decoded.len() == expected.len() && decoded.iter().zip(expected.as_bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        let Some((user, pass)) = authorization.and_then(decode_basic) else { return false };
+        // Both compared in full, so timing does not tell which was wrong.
+        constant_time_eq(user.as_bytes(), self.username.as_bytes()) & constant_time_eq(pass.as_bytes(), self.password.as_bytes())
     }
 }
 

@@ -8,7 +8,6 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::api::ComponentJson;
-use crate::component::HealthState;
 use crate::controller::{ComponentInfo, Controller};
 
 /// Escapes text for HTML element content and attribute values.
@@ -40,16 +39,12 @@ fn page(title: &str, body: &str) -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
-fn state_class(s: HealthState) -> &'static str {
-    s.as_str()
-}
-
-/// The global ID of a component shown in a list (`MODULE/LOCAL` inside a module).
-fn global_id(i: &ComponentInfo) -> String {
-    if i.module_id.is_empty() {
-        i.local_id.clone()
+/// The global ID of a component of module `module` (`MODULE/LOCAL` inside a module).
+fn global_id(module: &str, local: &str) -> String {
+    if module.is_empty() {
+        local.to_string()
     } else {
-        format!("{}/{}", i.module_id, i.local_id)
+        format!("{module}/{local}")
     }
 }
 
@@ -58,9 +53,9 @@ fn table(list: &[ComponentInfo]) -> String {
     for i in list {
         rows.push_str(&format!(
             "<tr><td><a href=\"/component/{}\">{}</a></td><td class=\"{}\">{}</td><td>{}</td></tr>\n",
-            esc(&global_id(i)),
+            esc(&global_id(&i.module_id, &i.local_id)),
             esc(&i.local_id),
-            state_class(i.health.state),
+            i.health.state.as_str(),
             i.health.state.as_str(),
             esc(&i.health.message)
         ));
@@ -76,7 +71,7 @@ pub async fn index(State(c): State<Controller>) -> Response {
 
 pub async fn component(State(c): State<Controller>, Path(id): Path<String>) -> Response {
     let Some(info) = c.component(&id) else {
-        return (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "404 page not found\n").into_response();
+        return super::text(StatusCode::NOT_FOUND, "404 page not found\n");
     };
     let json = serde_json::to_value(ComponentJson::from_info(&info)).unwrap_or_default();
     let section = |name: &str, key: &str| match json.get(key) {
@@ -85,11 +80,14 @@ pub async fn component(State(c): State<Controller>, Path(id): Path<String>) -> R
         }
         _ => String::new(),
     };
-    let links = |ids: &[String]| ids.iter().map(|x| format!("<a href=\"/component/{0}\">{0}</a>", esc(x))).collect::<Vec<_>>().join(", ");
+    // References are local IDs of the same module.
+    let links = |ids: &[String]| {
+        ids.iter().map(|x| format!("<a href=\"/component/{}\">{}</a>", esc(&global_id(&info.module_id, x)), esc(x))).collect::<Vec<_>>().join(", ")
+    };
     let mut body = format!(
         "<p><a href=\"/\">← components</a></p>\n<h1>{}</h1>\n<p>health: <span class=\"{}\">{}</span> — {}</p>\n",
         esc(&id),
-        state_class(info.health.state),
+        info.health.state.as_str(),
         info.health.state.as_str(),
         esc(&info.health.message)
     );

@@ -148,16 +148,25 @@ impl BasicAuth {
     }
 }
 
+/// The `Authorization` value for HTTP basic authentication.
+pub(crate) fn basic_header(user: &str, pass: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")))
+}
+
+/// The (user, password) of a basic `Authorization` value.
+pub(crate) fn decode_basic(value: &str) -> Option<(String, String)> {
+    let decoded = base64::engine::general_purpose::STANDARD.decode(value.strip_prefix("Basic ")?.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, pass) = text.split_once(':')?;
+    Some((user.to_string(), pass.to_string()))
+}
+
 impl Authenticator for BasicAuth {
     fn authenticate(&self, headers: &HeaderMap) -> Result<(), AuthError> {
-        let missing = || AuthError("missing or invalid basic auth credentials".into());
-        let value = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(missing)?;
-        let encoded = value.strip_prefix("Basic ").ok_or_else(missing)?;
-        let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| missing())?;
-        let text = String::from_utf8(decoded).map_err(|_| missing())?;
-        let (user, pass) = text.split_once(':').ok_or_else(missing)?;
-        match self.users.get(user) {
-            Some(entry) if entry.verify(pass) => Ok(()),
+        let value = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let (user, pass) = value.and_then(decode_basic).ok_or_else(|| AuthError("missing or invalid basic auth credentials".into()))?;
+        match self.users.get(&user) {
+            Some(entry) if entry.verify(&pass) => Ok(()),
             _ => Err(AuthError("invalid basic auth credentials".into())),
         }
     }
@@ -166,8 +175,7 @@ impl Authenticator for BasicAuth {
         let Some((user, pass)) = &self.client else {
             return Err(AuthError("otelcol.auth.basic has no client credentials (set client_auth)".into()));
         };
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-        Ok(vec![(http::header::AUTHORIZATION, header_value(&format!("Basic {token}"))?)])
+        Ok(vec![(http::header::AUTHORIZATION, header_value(&basic_header(user, pass))?)])
     }
 }
 

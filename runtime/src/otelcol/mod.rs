@@ -94,3 +94,12 @@ pub fn detached_context(id: &str) -> Context {
         }),
     }
 }
+
+/// Lower-case hex, as the collector prints IDs and bytes.
+pub(crate) fn hex(b: &[u8]) -> String {
+    use std::fmt::Write as _;
+    b.iter().fold(String::with_capacity(b.len() * 2), |mut out, x| {
+        let _ = write!(out, "{x:02x}");
+        out
+    })
+}

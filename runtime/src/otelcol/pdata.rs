@@ -334,10 +334,14 @@ fn split_message(msg: &[u8], levels: &[&[u32]], depth: usize, budget: usize) -> 
             headers.extend_from_slice(f.raw);
             continue;
         }
-        let n = count_in(f.value, levels, depth + 1)?;
         if taken >= budget {
+            // Everything after the budget goes to the tail as it is: no need to count it (the
+            // framing was checked when the payload was made).
             tail.extend_from_slice(f.raw);
-        } else if taken + n <= budget {
+            continue;
+        }
+        let n = count_in(f.value, levels, depth + 1)?;
+        if taken + n <= budget {
             head.extend_from_slice(f.raw);
             taken += n;
         } else {

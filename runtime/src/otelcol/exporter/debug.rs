@@ -15,7 +15,7 @@ use opentelemetry_proto::tonic::metrics::v1::metric;
 use crate::component::{Component, ComponentError, Context};
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
 use crate::otelcol::pdata::{Payload, Signal};
-use crate::otelcol::log;
+use crate::otelcol::{hex, log};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verbosity {
@@ -50,9 +50,6 @@ pub fn any_value_text(v: &Option<AnyValue>) -> String {
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 fn attributes(out: &mut String, title: &str, attrs: &[KeyValue]) {
     if attrs.is_empty() {

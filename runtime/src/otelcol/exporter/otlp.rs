@@ -20,6 +20,7 @@ use crate::otelcol::auth::AuthHandler;
 use crate::otelcol::block;
 use crate::otelcol::grpc_codec::{export_path, RawCodec};
 use crate::otelcol::pdata::Payload;
+use crate::tls::pem_or_file;
 
 /// The client `tls` block (PEM material read at build).
 #[derive(Clone, Debug, Default)]
@@ -32,22 +33,6 @@ pub struct TlsClient {
     pub server_name: Option<String>,
 }
 
-fn pem(d: &mut StructDecoder, inline: &'static str, file: &'static str) -> Result<Option<String>, ComponentError> {
-    let inline: Option<Value> = d.optional(inline)?;
-    let inline = match inline {
-        Some(Value::Secret(s)) => Some(s.expose().to_string_lossy().into_owned()),
-        Some(v) => eval::decode::Decode::decode(&v).map_err(ComponentError::from)?,
-        None => None,
-    };
-    if let Some(p) = inline.filter(|s: &String| !s.is_empty()) {
-        return Ok(Some(p));
-    }
-    match d.optional::<String>(file)?.filter(|s| !s.is_empty()) {
-        Some(f) => std::fs::read_to_string(&f).map(Some).map_err(|e| ComponentError(format!("reading {file} {f}: {e}"))),
-        None => Ok(None),
-    }
-}
-
 impl TlsClient {
     pub fn decode(v: Option<&Value>) -> Result<TlsClient, ComponentError> {
         let Some(v) = v else { return Ok(TlsClient::default()) };
@@ -55,9 +40,9 @@ impl TlsClient {
         Ok(TlsClient {
             insecure: d.optional("insecure")?.unwrap_or(false),
             insecure_skip_verify: d.optional("insecure_skip_verify")?.unwrap_or(false),
-            ca_pem: pem(&mut d, "ca_pem", "ca_file")?,
-            cert_pem: pem(&mut d, "cert_pem", "cert_file")?,
-            key_pem: pem(&mut d, "key_pem", "key_file")?,
+            ca_pem: pem_or_file(&mut d, "ca_pem", "ca_file")?,
+            cert_pem: pem_or_file(&mut d, "cert_pem", "cert_file")?,
+            key_pem: pem_or_file(&mut d, "key_pem", "key_file")?,
             server_name: d.optional::<String>("server_name")?.filter(|s| !s.is_empty()),
         })
     }

@@ -56,13 +56,14 @@ fn status_error(status: reqwest::StatusCode, retry_after: Option<Duration>, body
 impl Sender for HttpSender {
     fn send<'a>(&'a self, data: &'a Payload) -> SendFuture<'a> {
         Box::pin(async move {
+            // The encoded payload is shared, not copied, when it goes out as it is.
             let (mut body, content_type) = match self.encoding {
-                Encoding::Proto => (data.bytes().to_vec(), "application/x-protobuf"),
-                Encoding::Json => (json_body(data)?, "application/json"),
+                Encoding::Proto => (data.bytes().clone(), "application/x-protobuf"),
+                Encoding::Json => (bytes::Bytes::from(json_body(data)?), "application/json"),
             };
             let mut req = self.client.post(&self.urls[url_index(data.signal())]).header(http::header::CONTENT_TYPE, content_type);
             if let Some(c) = self.compression {
-                body = c.compress(&body).map_err(|e| SendError::permanent(format!("{}: {e}", c.content_encoding())))?;
+                body = c.compress(&body).map(bytes::Bytes::from).map_err(|e| SendError::permanent(format!("{}: {e}", c.content_encoding())))?;
                 req = req.header(http::header::CONTENT_ENCODING, c.content_encoding());
             }
             for (k, v) in self.common.request_headers()? {
@@ -107,6 +108,17 @@ fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
     if common.tls.insecure_skip_verify {
         builder = builder.danger_accept_invalid_certs(true);
     }
+    match (&common.tls.cert_pem, &common.tls.key_pem) {
+        (Some(cert), Some(key)) => {
+            let identity = reqwest::Identity::from_pem(format!("{cert}\n{key}").as_bytes()).map_err(|e| ComponentError(format!("invalid client certificate or key: {e}")))?;
+            builder = builder.identity(identity);
+        }
+        (None, None) => {}
+        _ => return Err(ComponentError("a client certificate needs both cert (cert_pem or cert_file) and key (key_pem or key_file)".into())),
+    }
+    if common.tls.server_name.as_deref().is_some_and(|n| !n.is_empty()) {
+        return Err(ComponentError("tls.server_name is not supported by this runtime's OTLP/HTTP exporter; use the server's name in the endpoint".into()));
+    }
     let client = builder.build().map_err(|e| ComponentError(format!("cannot build the HTTP client: {e}")))?;
     Ok(Arc::new(HttpSender { client, common, urls, compression, encoding }))
 }
@@ -125,5 +137,27 @@ mod tests {
         assert!(status_error(reqwest::StatusCode::TOO_MANY_REQUESTS, Some(Duration::from_secs(3)), "").retryable);
         assert!(!status_error(reqwest::StatusCode::BAD_REQUEST, None, "bad").retryable);
         assert!(!status_error(reqwest::StatusCode::INTERNAL_SERVER_ERROR, None, "").retryable);
+    }
+
+    fn client_args(tls: &[(&str, &str)]) -> Value {
+        let mut t = eval::Object::new();
+        for (k, v) in tls {
+            t.insert(*k, Value::string(*v));
+        }
+        let mut client = eval::Object::new();
+        client.insert("endpoint", Value::string("https://127.0.0.1:9"));
+        client.insert("tls", Value::object(t));
+        let mut args = eval::Object::new();
+        args.insert("client", Value::object(client));
+        Value::object(args)
+    }
+
+    #[test]
+    fn tls_settings_it_cannot_honour_are_errors_not_ignored() {
+        let err = |tls: &[(&str, &str)]| make_sender(&client_args(tls)).err().map(|e| e.0);
+        assert!(err(&[("cert_pem", "x")]).is_some_and(|e| e.contains("needs both cert")));
+        assert!(err(&[("cert_pem", "not pem"), ("key_pem", "not pem")]).is_some_and(|e| e.contains("invalid client certificate or key")));
+        assert!(err(&[("server_name", "example.com")]).is_some_and(|e| e.contains("server_name is not supported")));
+        assert_eq!(err(&[]), None);
     }
 }

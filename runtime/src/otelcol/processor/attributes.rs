@@ -85,7 +85,7 @@ pub fn value_text(v: &AnyValue) -> String {
         Some(V::BoolValue(b)) => b.to_string(),
         Some(V::IntValue(i)) => i.to_string(),
         Some(V::DoubleValue(d)) => d.to_string(),
-        Some(V::BytesValue(b)) => b.iter().map(|x| format!("{x:02x}")).collect(),
+        Some(V::BytesValue(b)) => crate::otelcol::hex(b),
         Some(other) => crate::otelcol::exporter::debug::any_value_text(&Some(AnyValue { value: Some(other.clone()) })),
     }
 }
@@ -184,7 +184,7 @@ fn hash(v: &AnyValue) -> AnyValue {
         Some(V::BoolValue(b)) => vec![u8::from(*b)],
         _ => value_text(v).into_bytes(),
     };
-    string_value(Sha1::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+    string_value(crate::otelcol::hex(&Sha1::digest(&bytes)))
 }
 
 fn convert(v: &AnyValue, to: ConvertTo) -> Option<AnyValue> {

@@ -42,11 +42,12 @@ impl tonic::server::UnaryService<Bytes> for ExportMethod {
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
         let (state, signal) = (self.state.clone(), self.signal);
         Box::pin(async move {
-            let headers = request.metadata().clone().into_headers();
+            let (metadata, _, body) = request.into_parts();
+            let headers = metadata.into_headers();
             if let Some(auth) = &state.config.auth {
                 auth.authenticate(&headers).map_err(|e| Status::unauthenticated(e.to_string()))?;
             }
-            let payload = Payload::from_request(signal, request.into_inner()).map_err(|e| Status::invalid_argument(format!("malformed {} request: {e}", signal.name())))?;
+            let payload = Payload::from_request(signal, body).map_err(|e| Status::invalid_argument(format!("malformed {} request: {e}", signal.name())))?;
             let payload = if state.config.include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
             state.ingest.deliver(payload).await.map_err(|e| status_of(&e))?;
             // An empty Export*ServiceResponse: no partial success to report.
@@ -67,7 +68,7 @@ async fn export(state: Arc<State>, signal: Signal, req: axum::extract::Request) 
     // tonic reports an oversized message as OutOfRange; gRPC servers (and upstream) say
     // ResourceExhausted, which clients treat as "too big", not as a bug.
     let headers = res.headers_mut();
-    if headers.get("grpc-status").and_then(|v| v.to_str().ok()) == Some(&(Code::OutOfRange as i32).to_string())
+    if headers.get("grpc-status").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i32>().ok()) == Some(Code::OutOfRange as i32)
         && headers.get("grpc-message").and_then(|v| v.to_str().ok()).is_some_and(|m| m.contains("too%20large") || m.contains("too large"))
     {
         headers.insert("grpc-status", (Code::ResourceExhausted as i32).into());
