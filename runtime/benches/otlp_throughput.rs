@@ -77,12 +77,7 @@ async fn start_receiver(id: &str, output: &ConsumerHandle, stop: &CancellationTo
     let args = obj(&[("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("max_recv_msg_size", Value::string("64MiB"))])), ("output", traces_output(output))]);
     let r = receiver::otlp::OtlpReceiver::new(detached_context(id), &args).expect("receiver");
     tokio::spawn(r.clone().run(stop.clone()));
-    loop {
-        if let Some(a) = r.bound.lock().unwrap_or_else(|e| e.into_inner()).0 {
-            return a;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    r.wait_bound(|(grpc, _)| grpc.is_some()).await.and_then(|(grpc, _)| grpc).expect("the receiver did not bind within 5 s")
 }
 
 async fn client(addr: SocketAddr) -> tonic::client::Grpc<tonic::transport::Channel> {
@@ -134,13 +129,9 @@ async fn start_pipeline(sink: SocketAddr, stop: &CancellationToken) -> SocketAdd
     start_receiver("otelcol.receiver.otlp.bench", &batch.input(), stop).await
 }
 
-/// Process CPU time (user + system) from /proc/self/stat, in seconds.
+/// Process CPU time (user + system), in seconds.
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = after.split_whitespace().filter_map(|x| x.parse().ok()).collect();
-    // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name.
-    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
+    runtime::process::cpu_seconds().unwrap_or(0.0)
 }
 
 /// Drives `target` for `seconds` and returns (spans/s at the sink, spans per CPU-second).

@@ -13,20 +13,38 @@ struct Usage {
     max_fds: Option<f64>,
 }
 
-fn read_usage() -> Option<Usage> {
+/// USER_HZ is 100 on every Linux platform Rust supports.
+const TICKS: f64 = 100.0;
+const PAGE: f64 = 4096.0;
+
+/// The numeric fields of /proc/self/stat after the command name (which is in parentheses and
+/// may contain spaces): index = field number from proc(5) minus 3.
+fn stat_fields() -> Option<Vec<f64>> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name, which is in parentheses and may contain spaces.
     let rest = stat.get(stat.rfind(')')? + 2..)?;
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let num = |i: usize| f.get(i).and_then(|s| s.parse::<f64>().ok());
-    // Field numbers from proc(5), minus 3 (pid, comm and state precede `rest[0]` = state).
-    let ticks = 100.0; // USER_HZ is 100 on every Linux platform Rust supports.
+    Some(rest.split_whitespace().map(|s| s.parse::<f64>().unwrap_or(f64::NAN)).collect())
+}
+
+/// User plus system CPU time of this process, in seconds.
+pub fn cpu_seconds() -> Option<f64> {
+    let f = stat_fields()?;
+    Some((f.get(11)? + f.get(12)?) / TICKS)
+}
+
+/// Resident memory of this process, in bytes.
+pub fn resident_bytes() -> Option<u64> {
+    Some((stat_fields()?.get(21)? * PAGE) as u64)
+}
+
+fn read_usage() -> Option<Usage> {
+    let f = stat_fields()?;
+    let num = |i: usize| f.get(i).copied().filter(|v| !v.is_nan());
+    let (ticks, page) = (TICKS, PAGE);
     let utime = num(11)?;
     let stime = num(12)?;
     let starttime = num(19)?;
     let vsize = num(20)?;
     let rss_pages = num(21)?;
-    let page = 4096.0;
     let uptime: f64 = std::fs::read_to_string("/proc/uptime").ok()?.split_whitespace().next()?.parse().ok()?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
     let boot = now - uptime;
@@ -88,12 +106,14 @@ pub fn register_build_info(registry: &Registry, version: &str) {
 #[cfg(test)]
 mod tests {
     #[test]
+    #[cfg(target_os = "linux")]
     fn reads_this_process() {
-        if let Some(u) = super::read_usage() {
-            assert!(u.resident_bytes > 0.0);
-            assert!(u.open_fds > 0.0);
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
-            assert!(u.start_time_seconds <= now + 1.0 && u.start_time_seconds > now - 86_400.0 * 365.0);
-        }
+        let u = super::read_usage().expect("reads /proc/self");
+        assert!(u.resident_bytes > 0.0);
+        assert!(u.open_fds > 0.0);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+        assert!(u.start_time_seconds <= now + 1.0 && u.start_time_seconds > now - 86_400.0 * 365.0);
+        assert!(super::resident_bytes().is_some_and(|b| b > 0));
+        assert!(super::cpu_seconds().is_some_and(|s| s >= 0.0));
     }
 }

@@ -53,10 +53,6 @@ impl ConsumerHandle {
         ConsumerHandle { component_id: component_id.into(), consumer }
     }
 
-    pub fn component_id(&self) -> &str {
-        &self.component_id
-    }
-
     pub fn consume(&self, data: Payload) -> ConsumeFuture<'_> {
         self.consumer.consume(data)
     }
@@ -144,11 +140,6 @@ impl Fanout {
 
     pub fn current(&self) -> Arc<Output> {
         self.output.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Whether anything listens for `signal`.
-    pub fn wants(&self, signal: Signal) -> bool {
-        !self.current().for_signal(signal).is_empty()
     }
 
     /// Delivers to all consumers of the payload's signal. With no consumer the data has

@@ -141,10 +141,6 @@ impl Payload {
         &self.metadata
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
-
     pub fn decode_traces(&self) -> Result<ExportTraceServiceRequest, PdataError> {
         ExportTraceServiceRequest::decode(self.bytes.clone()).map_err(|e| PdataError::Decode(e.to_string()))
     }

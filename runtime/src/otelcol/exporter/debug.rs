@@ -243,12 +243,15 @@ impl Consumer for DebugConsumer {
     fn consume(&self, data: Payload) -> ConsumeFuture<'_> {
         Box::pin(async move {
             let settings = self.settings.read().unwrap_or_else(|e| e.into_inner()).clone();
-            let (summary, text) = render(&data, settings.verbosity)?;
             if settings.use_internal_logger {
+                // Sampled-out payloads are not decoded at all.
                 let second = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
                 if !self.sampler.admit(second, settings.sampling_initial, settings.sampling_thereafter) {
                     return Ok(());
                 }
+            }
+            let (summary, text) = render(&data, settings.verbosity)?;
+            if settings.use_internal_logger {
                 log(&self.id, tracing::Level::INFO, &summary);
                 if !text.is_empty() {
                     // One write per payload keeps concurrent dumps from interleaving.

@@ -67,10 +67,6 @@ impl ExporterPipeline {
         *self.retry.write().unwrap_or_else(|e| e.into_inner()) = retry;
     }
 
-    pub fn metrics(&self) -> (&SignalCounters, &SignalCounters, &SignalCounters) {
-        (&self.sent, &self.send_failed, &self.enqueue_failed)
-    }
-
     /// Sends with retries and counts the outcome.
     async fn send_counted(&self, data: &Payload) -> Result<(), SendError> {
         let sender = self.sender.read().unwrap_or_else(|e| e.into_inner()).clone();

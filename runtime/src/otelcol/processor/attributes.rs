@@ -381,8 +381,8 @@ impl MatchProperties {
 
     pub fn matches(&self, it: &Item) -> bool {
         let res_attrs = it.resource.map(|r| r.attributes.as_slice()).unwrap_or(&[]);
-        let service = position(res_attrs, "service.name").and_then(|i| res_attrs[i].value.as_ref()).map(value_text);
-        any_of(&self.services, service.as_deref())
+        // The service name is only rendered when something asks for it.
+        (self.services.is_empty() || any_of(&self.services, position(res_attrs, "service.name").and_then(|i| res_attrs[i].value.as_ref()).map(value_text).as_deref()))
             && any_of(&self.span_names, it.span_kind.and(it.name))
             && any_of(&self.span_kinds, it.span_kind)
             && any_of(&self.metric_names, if it.span_kind.is_none() && it.log_body.is_none() { it.name } else { None })
@@ -446,7 +446,8 @@ impl Config {
                 for rl in &mut req.resource_logs {
                     for sl in &mut rl.scope_logs {
                         for r in &mut sl.log_records {
-                            let body = r.body.as_ref().map(value_text).unwrap_or_default();
+                            // The body is rendered only for matchers; without them every record is selected.
+                            let body = if self.include.is_some() || self.exclude.is_some() { r.body.as_ref().map(value_text).unwrap_or_default() } else { String::new() };
                             let it = Item { resource: rl.resource.as_ref(), scope: sl.scope.as_ref(), attributes: &r.attributes, name: None, span_kind: None, log_body: Some(body), severity_text: Some(&r.severity_text) };
                             if self.selects(&it) {
                                 apply(&self.actions, &mut r.attributes, &md);

@@ -64,21 +64,22 @@ struct Pending {
 
 /// The batching state, separate from the component so it can be tested without timers.
 pub struct Batcher {
-    config: Mutex<Config>,
+    /// Shared, so reading it per payload costs a reference count, not a copy.
+    config: Mutex<Arc<Config>>,
     pending: Mutex<HashMap<BatchKey, Pending>>,
 }
 
 impl Batcher {
     pub fn new(config: Config) -> Self {
-        Batcher { config: Mutex::new(config), pending: Mutex::new(HashMap::new()) }
+        Batcher { config: Mutex::new(Arc::new(config)), pending: Mutex::new(HashMap::new()) }
     }
 
-    pub fn config(&self) -> Config {
+    pub fn config(&self) -> Arc<Config> {
         self.config.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn set_config(&self, c: Config) {
-        *self.config.lock().unwrap_or_else(|e| e.into_inner()) = c;
+        *self.config.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(c);
     }
 
     /// Adds a payload; returns the batches that are now due by size.

@@ -61,13 +61,6 @@ impl Limits {
     }
 }
 
-/// Resident set size of this process (Linux `/proc/self/statm`).
-pub fn process_rss() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
-
 /// Memory available to the process: the cgroup v2 limit if set, else total RAM.
 pub fn total_memory() -> Option<u64> {
     if let Some(v) = std::fs::read_to_string("/sys/fs/cgroup/memory.max").ok().and_then(|s| s.trim().parse::<u64>().ok()) {
@@ -150,7 +143,7 @@ impl Component for MemoryLimiter {
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
         Box::pin(async move {
             loop {
-                if let Some(rss) = process_rss() {
+                if let Some(rss) = crate::process::resident_bytes() {
                     self.consumer.check(rss);
                 }
                 let interval = *self.interval.lock().unwrap_or_else(|e| e.into_inner());

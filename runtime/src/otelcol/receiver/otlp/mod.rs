@@ -162,6 +162,19 @@ impl OtlpReceiver {
         Ok(Arc::new(OtlpReceiver { ctx, fanout: Arc::new(Fanout::new(output)), config: watch::channel(config).0, bound: Mutex::new((None, None)) }))
     }
 
+    /// Waits up to 5 s for the bound addresses (gRPC, HTTP) to satisfy `ready`, for tests and
+    /// benchmarks that listen on port 0.
+    pub async fn wait_bound(&self, ready: impl Fn(&(Option<SocketAddr>, Option<SocketAddr>)) -> bool) -> Option<(Option<SocketAddr>, Option<SocketAddr>)> {
+        for _ in 0..500 {
+            let bound = *self.bound.lock().unwrap_or_else(|e| e.into_inner());
+            if ready(&bound) {
+                return Some(bound);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        None
+    }
+
     /// Runs the servers of one configuration until it changes or shutdown.
     async fn serve_config(&self, config: Config, stop: CancellationToken) -> Result<(), ComponentError> {
         let mut tasks = tokio::task::JoinSet::new();

@@ -2,7 +2,6 @@
 //! receiver keeps serving.
 
 use std::io::Write as _;
-use std::time::Duration;
 
 use bytes::Bytes;
 use eval::Object;
@@ -50,14 +49,10 @@ async fn start_with(id: &str, args: impl FnOnce(Value) -> Vec<(&'static str, Val
     let receiver = OtlpReceiver::new(crate::otelcol::detached_context(id), &args).unwrap();
     let stop = CancellationToken::new();
     tokio::spawn(receiver.clone().run(stop.clone()));
-    for _ in 0..200 {
-        let bound = *receiver.bound.lock().unwrap();
-        if let (Some(grpc), Some(http)) = bound {
-            return Running { receiver, sink, grpc, http, stop };
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    match receiver.wait_bound(|b| b.0.is_some() && b.1.is_some()).await {
+        Some((Some(grpc), Some(http))) => Running { receiver, sink, grpc, http, stop },
+        _ => panic!("receiver did not start"),
     }
-    panic!("receiver did not start");
 }
 
 async fn grpc_send(addr: SocketAddr, body: Bytes) -> Result<(), tonic::Status> {
