@@ -4,12 +4,9 @@ mod common;
 
 use std::sync::atomic::Ordering;
 
-use common::{content, eventually, stats, Config};
+use common::{content, eventually, messages, stats, Config};
 use runtime::{HealthState, LoadError};
 
-fn messages(e: &LoadError) -> Vec<String> {
-    e.reports().iter().flat_map(|r| r.diagnostics.iter().map(move |d| format!("{}:{}: {}", r.path.rsplit('/').next().unwrap_or(""), r.lines.line_col(d.span.start), d.message))).collect()
-}
 
 #[tokio::test]
 async fn evaluates_in_dependency_order_and_propagates_file_changes() {

@@ -6,22 +6,11 @@ mod common;
 
 use std::sync::atomic::Ordering;
 
-use common::{content, eventually, stats, Config};
-use runtime::LoadError;
+use common::{content, eventually, messages, stats, Config};
 
-/// Waits up to 5 s for component `id` to export `content = want`, then insists.
+/// Waits for component `id` to export `content = want`.
 async fn wait_for_content(c: &runtime::Controller, id: &str, want: &str) {
-    for _ in 0..100 {
-        if content(c, id).as_deref() == Some(want) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(content(c, id).as_deref(), Some(want), "{id}");
-}
-
-fn messages(e: &LoadError) -> Vec<String> {
-    e.reports().iter().flat_map(|r| r.diagnostics.iter().map(move |d| format!("{}:{}: {}", r.path.rsplit('/').next().unwrap_or(""), r.lines.line_col(d.span.start), d.message))).collect()
+    eventually(&format!("{id} to export {want:?}"), || content(c, id).as_deref() == Some(want)).await;
 }
 
 const PIPELINE: &str = r#"
@@ -280,17 +269,6 @@ remote.http "string_consumer" {
     assert!(messages(&err)[0].contains("none.alloy"), "{:?}", messages(&err));
 }
 
-fn experimental(cfg: &Config) -> runtime::Controller {
-    let p = cfg.path();
-    let source: runtime::SourceFn = std::sync::Arc::new(move || analyzer::load_path(&p).map_err(|e| e.to_string()));
-    let options = runtime::Options {
-        stability: analyzer::Stability::Experimental,
-        storage_path: cfg.dir.path().join("data"),
-        shutdown_deadline: std::time::Duration::from_secs(5),
-        ..runtime::Options::default()
-    };
-    runtime::Controller::new(options, common::registrations(), runtime::metrics::Registry::new(), source)
-}
 
 #[tokio::test]
 async fn foreach_runs_the_template_per_item_and_follows_the_collection() {
@@ -316,7 +294,7 @@ foreach "each" {
 "#,
     );
     std::fs::write(cfg.file("hosts.txt"), "a.example,b").unwrap();
-    let c = experimental(&cfg);
+    let c = cfg.experimental_controller();
     c.load().await.expect("loads");
     assert_eq!(content(&c, "foreach.each/foreach_a_example_1/remote.http.r").as_deref(), Some("http://proxy/a.example"));
     assert_eq!(content(&c, "foreach.each/foreach_b_1/remote.http.r").as_deref(), Some("http://proxy/b"));
@@ -360,7 +338,7 @@ async fn foreach_items_with_an_id_field_keep_their_child_when_other_fields_chang
 }
 "#,
     );
-    let c = experimental(&cfg);
+    let c = cfg.experimental_controller();
     c.load().await.expect("loads");
     assert_eq!(content(&c, "foreach.by_id/foreach_one_1/remote.http.r").as_deref(), Some("http://one:1"));
     assert_eq!(content(&c, "foreach.by_id/foreach_two_1/remote.http.r").as_deref(), Some("http://two:2"));
@@ -418,7 +396,7 @@ foreach "outer" {
 }
 "#,
     );
-    let c = experimental(&cfg);
+    let c = cfg.experimental_controller();
     c.load().await.expect("loads");
     for (o, i) in [("x", 1), ("x", 2), ("y", 1), ("y", 2)] {
         let id = format!("foreach.outer/foreach_{o}_1/foreach.inner/foreach_{i}_1/probe.p/remote.http.r");

@@ -5,6 +5,11 @@ use std::io::IsTerminal;
 
 use syntax::{diagnostics, Diagnostic, LineIndex};
 
+/// `--stability.level` (shared by `run` and `validate`).
+pub fn parse_stability(s: &str) -> Result<analyzer::Stability, String> {
+    analyzer::Stability::parse(s).ok_or_else(|| format!("invalid stability level {s:?} (expected experimental, public-preview or generally-available)"))
+}
+
 /// Prints `diags` of `file` to standard error.
 pub fn diagnostics(file: &str, src: &str, lines: &LineIndex, diags: &[Diagnostic]) {
     let stderr = std::io::stderr();
@@ -16,8 +21,10 @@ pub fn diagnostics(file: &str, src: &str, lines: &LineIndex, diags: &[Diagnostic
 }
 
 /// Prints the diagnostics of checked files to standard error with source snippets
-/// (`alloy validate`'s text output, `alloy run`'s load errors).
-pub fn file_reports(reports: &[analyzer::FileReport], color: bool) {
+/// (`alloy validate`'s text output, `alloy run`'s load errors), in colour at a terminal
+/// unless `NO_COLOR` is set.
+pub fn file_reports(reports: &[analyzer::FileReport]) {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     for r in reports {
         if !r.diagnostics.is_empty() {
             eprint!("{}", diagnostics::render_pretty(&r.path, &r.text, &r.diagnostics, color));

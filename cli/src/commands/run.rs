@@ -5,7 +5,6 @@
 //! in-memory listener, pprof, GraphQL, a UI prefix) are refused with a clear error when they
 //! ask for that feature, never silently ignored.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -47,7 +46,7 @@ pub struct Args {
     pub storage_path: PathBuf,
     /// Minimum stability level of features to enable: "experimental", "public-preview" or
     /// "generally-available".
-    #[arg(long = "stability.level", default_value = "generally-available", value_parser = parse_stability)]
+    #[arg(long = "stability.level", default_value = "generally-available", value_parser = super::report::parse_stability)]
     pub stability: Stability,
     /// The format of the configuration: alloy, otelcol, prometheus, promtail, static.
     #[arg(long = "config.format", default_value = "alloy")]
@@ -147,10 +146,6 @@ impl ClusterFlags {
     }
 }
 
-fn parse_stability(s: &str) -> Result<Stability, String> {
-    Stability::parse(s).ok_or_else(|| format!("invalid stability level {s:?} (expected experimental, public-preview or generally-available)"))
-}
-
 fn not_supported(flag: &str, what: &str) -> anyhow::Error {
     anyhow::anyhow!("{flag}: {what} is not supported by this runtime yet")
 }
@@ -240,7 +235,7 @@ async fn serve(args: Args, shutdown_deadline: Duration) -> anyhow::Result<ExitCo
         if let LoadError::Read(msg) = &e {
             bail!("{msg}");
         }
-        print_reports(e.reports());
+        super::report::file_reports(e.reports());
         eprintln!();
         bail!("could not perform the initial load successfully");
     }
@@ -288,9 +283,4 @@ async fn wait_for_signals(controller: &Controller) -> anyhow::Result<()> {
 #[cfg(not(unix))]
 async fn wait_for_signals(_: &Controller) -> anyhow::Result<()> {
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
-}
-
-fn print_reports(reports: &[analyzer::FileReport]) {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    super::report::file_reports(reports, color);
 }

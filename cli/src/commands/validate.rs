@@ -6,7 +6,6 @@
 //! (`FILE:LINE:COL: severity: message` lines on standard output) and `json` (an array of
 //! diagnostics on standard output, for editors and CI). Exit status 1 when any error is found.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -60,7 +59,7 @@ pub struct Args {
     #[arg(long = "config.extra-args", default_value = "", allow_hyphen_values = true)]
     pub extra_args: String,
     /// The least stable level of components and features to allow.
-    #[arg(long = "stability.level", default_value = "generally-available", value_parser = parse_stability)]
+    #[arg(long = "stability.level", default_value = "generally-available", value_parser = super::report::parse_stability)]
     pub stability: Stability,
     /// Allow community components.
     #[arg(long = "feature.community-components.enabled")]
@@ -68,10 +67,6 @@ pub struct Args {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-}
-
-fn parse_stability(s: &str) -> Result<Stability, String> {
-    Stability::parse(s).ok_or_else(|| format!("invalid stability level {s:?} (expected experimental, public-preview or generally-available)"))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -88,8 +83,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let failed = reports.iter().any(FileReport::has_errors);
     match args.format {
         Format::Text => {
-            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            super::report::file_reports(&reports, color);
+            super::report::file_reports(&reports);
             if failed {
                 eprintln!("Error: validation failed");
             }

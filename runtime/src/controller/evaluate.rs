@@ -32,7 +32,7 @@ pub(crate) fn install(shared: &Shared, st: &mut State, lowered: Lowered) -> Vec<
                     old.insert(spec.id.clone(), prev);
                 }
                 let node_shared = NodeShared::new(&spec.id, shared.changed_tx.clone());
-                nodes.push(Node { spec, shared: node_shared, component: None, args: None });
+                nodes.push(Node { spec, shared: node_shared, component: None, args: None, evaluated_at: None });
             }
         }
     }
@@ -94,7 +94,10 @@ pub(crate) fn evaluate_dependants(shared: &Shared, changed: &[Change]) {
             *t = (*t).min(*at);
         }
     }
-    let order: Vec<usize> = (0..st.nodes.len()).filter(|&i| targets.contains_key(&st.nodes[i].spec.id)).collect();
+    // A dependant evaluated after the change (in the load that caused it, say) already saw it.
+    let order: Vec<usize> = (0..st.nodes.len())
+        .filter(|&i| targets.get(&st.nodes[i].spec.id).is_some_and(|at| st.nodes[i].evaluated_at.is_none_or(|e| e <= *at)))
+        .collect();
     for i in order {
         let start = Instant::now();
         if let Some(at) = targets.get(&st.nodes[i].spec.id) {
@@ -160,6 +163,7 @@ fn scope_for(st: &State, i: usize) -> Scope {
 
 /// Evaluates node `i`; the error is a positioned diagnostic.
 fn evaluate_node(shared: &Shared, st: &mut State, i: usize) -> Result<(), Diagnostic> {
+    st.nodes[i].evaluated_at = Some(Instant::now());
     let scope = scope_for(st, i);
     let spec = &st.nodes[i].spec;
     let fallback = spec.block.name_span;

@@ -70,7 +70,6 @@ impl NodeSpec {
 
 /// A `declare` block.
 pub struct DeclareDef {
-    pub name: String,
     pub block: Block,
     pub source: Arc<Source>,
     /// `module_path` inside its instances.
@@ -170,7 +169,7 @@ impl Lowering<'_> {
             let Some(label) = &b.label else { continue };
             match b.name.as_str() {
                 "declare" => {
-                    let def = DeclareDef { name: label.value.to_string(), block: (*b).clone(), source: source.clone(), module_path: module_path.to_string(), origin: None };
+                    let def = DeclareDef { block: (*b).clone(), source: source.clone(), module_path: module_path.to_string(), origin: None };
                     out.insert(label.value.to_string(), Arc::new(def));
                 }
                 "import.file" if over_http => {
@@ -225,7 +224,7 @@ impl Lowering<'_> {
                     let origin = self.chains.len() - 1;
                     // Only the module's own declares: its imports' namespaces stay inside it.
                     for (name, def) in inner.iter().filter(|(name, _)| !name.contains('.')) {
-                        let def = DeclareDef { name: def.name.clone(), block: def.block.clone(), source: def.source.clone(), module_path: def.module_path.clone(), origin: Some(origin) };
+                        let def = DeclareDef { block: def.block.clone(), source: def.source.clone(), module_path: def.module_path.clone(), origin: Some(origin) };
                         out.insert(format!("{}.{name}", label.value), Arc::new(def));
                     }
                 }

@@ -101,6 +101,8 @@ pub(crate) struct Node {
     pub component: Option<Arc<dyn Component>>,
     /// The last arguments the component accepted.
     pub args: Option<eval::Value>,
+    /// When the node was last evaluated: a change older than that is already in its arguments.
+    pub evaluated_at: Option<std::time::Instant>,
 }
 
 #[derive(Default)]
@@ -112,7 +114,7 @@ pub(crate) struct State {
     pub dependants: HashMap<String, Vec<String>>,
     pub tasks: HashMap<String, tasks::Task>,
     /// What `import.file` blocks read at the last load; a change reloads.
-    pub watched: Vec<imports::Watched>,
+    pub watched: Arc<Vec<imports::Watched>>,
     /// The items of each `foreach` (by node ID) as last evaluated; lowering expands them.
     pub foreach: HashMap<String, foreach::Items>,
     /// The files of the running configuration.
@@ -250,7 +252,7 @@ impl Controller {
                 let st = self.shared.lock();
                 (st.foreach.clone(), st.fetched.clone())
             };
-            let lowered = match graph::lower(&analysis, &self.shared.registrations, &module_path, &foreach, &fetched, &self.shared.options.storage_path) {
+            let mut lowered = match graph::lower(&analysis, &self.shared.registrations, &module_path, &foreach, &fetched, &self.shared.options.storage_path) {
                 Ok(l) => l,
                 Err(reports) if !installed => {
                     self.shared.metrics.evaluating.set(0.0);
@@ -278,7 +280,7 @@ impl Controller {
             }
             installed = true;
             let mut st = self.shared.lock();
-            st.watched = lowered.watched.clone();
+            st.watched = Arc::new(std::mem::take(&mut lowered.watched));
             let used: HashMap<imports::Remote, std::time::Instant> =
                 lowered.remote_used.iter().map(|r| (r.clone(), st.remote_used.get(r).copied().unwrap_or_else(std::time::Instant::now))).collect();
             st.fetched.retain(|r, _| used.contains_key(r));
@@ -393,7 +395,7 @@ async fn watch_imports(shared: std::sync::Weak<Shared>) {
                 // Wait for the next change instead of retrying the same content every second.
                 if matches!(e, LoadError::Rejected(_) | LoadError::Read(_)) {
                     let mut st = shared.lock();
-                    for w in st.watched.iter_mut() {
+                    for w in Arc::make_mut(&mut st.watched).iter_mut() {
                         w.files = analyzer::load_path(&w.path).unwrap_or_default();
                     }
                 }

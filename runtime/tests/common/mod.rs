@@ -129,13 +129,27 @@ impl Config {
     pub fn controller(&self) -> Controller {
         controller_for(&self.path(), self.dir.path())
     }
+
+    /// A controller that also accepts experimental blocks (`foreach`).
+    pub fn experimental_controller(&self) -> Controller {
+        controller_with(&self.path(), self.dir.path(), analyzer::Stability::Experimental)
+    }
 }
 
 pub fn controller_for(path: &Path, data: &Path) -> Controller {
+    controller_with(path, data, analyzer::Stability::GenerallyAvailable)
+}
+
+fn controller_with(path: &Path, data: &Path, stability: analyzer::Stability) -> Controller {
     let p = path.to_path_buf();
     let source: SourceFn = Arc::new(move || analyzer::load_path(&p).map_err(|e| e.to_string()));
-    let options = Options { storage_path: data.join("data"), shutdown_deadline: Duration::from_secs(5), ..Options::default() };
+    let options = Options { stability, storage_path: data.join("data"), shutdown_deadline: Duration::from_secs(5), ..Options::default() };
     Controller::new(options, registrations(), Registry::new(), source)
+}
+
+/// A load error's diagnostics as `FILE:LINE:COL: message`, the file by its last path element.
+pub fn messages(e: &runtime::LoadError) -> Vec<String> {
+    e.reports().iter().flat_map(|r| r.diagnostics.iter().map(move |d| format!("{}:{}: {}", r.path.rsplit('/').next().unwrap_or(""), r.lines.line_col(d.span.start), d.message))).collect()
 }
 
 /// Polls `cond` every 20 ms for up to 5 s.
