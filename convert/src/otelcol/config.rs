@@ -15,12 +15,22 @@ pub struct Def {
 
 impl Def {
     pub fn ty(&self) -> &str {
-        self.id.split_once('/').map_or(self.id.as_str(), |(t, _)| t)
+        id_ty(&self.id)
     }
 
     pub fn name(&self) -> &str {
-        self.id.split_once('/').map_or("", |(_, n)| n)
+        id_name(&self.id)
     }
+}
+
+/// The type of a component ID (`type[/name]`).
+pub fn id_ty(id: &str) -> &str {
+    id.split_once('/').map_or(id, |(t, _)| t)
+}
+
+/// The name of a component ID (`type[/name]`), empty when it has none.
+pub fn id_name(id: &str) -> &str {
+    id.split_once('/').map_or("", |(_, n)| n)
 }
 
 /// One `service.pipelines` entry.

@@ -7,7 +7,7 @@ use crate::diag::{Diagnostics, Severity};
 use crate::values::sanitize_identifier;
 
 use super::components::{self, CKind, Output};
-use super::config::{Config, Def, Pipeline};
+use super::config::{id_name, id_ty, Config, Def, Pipeline};
 use super::{schema, Ctx};
 
 const SIGNALS: [&str; 3] = ["metrics", "logs", "traces"];
@@ -63,19 +63,11 @@ fn groups(cfg: &Config) -> Result<Vec<Group<'_>>, String> {
     Ok(by_name.into_values().collect())
 }
 
-fn def_name(id: &str) -> &str {
-    id.split_once('/').map_or("", |(_, n)| n)
-}
-
-fn def_ty(id: &str) -> &str {
-    id.split_once('/').map_or(id, |(t, _)| t)
-}
-
 /// `<alloy name>.<label>.input` of an exporter or connector in `group`.
 fn input_of(cfg: &Config, group: &str, id: &str) -> Option<Expr> {
     let kind = if cfg.is_connector(id) { CKind::Connector } else { CKind::Exporter };
-    let conv = components::lookup(kind, def_ty(id))?;
-    Some(Expr::raw(format!("{}.{}.input", conv.alloy, label(group, def_name(id)))))
+    let conv = components::lookup(kind, id_ty(id))?;
+    Some(Expr::raw(format!("{}.{}.input", conv.alloy, label(group, id_name(id)))))
 }
 
 /// Where a receiver, connector or processor sends `signal` in the group's pipeline.
@@ -93,8 +85,8 @@ fn destinations(cfg: &Config, g: &Group, signal: &str, id: &str, as_processor: b
         p.processors.first()
     };
     match next_processor {
-        Some(proc_id) => components::lookup(CKind::Processor, def_ty(proc_id))
-            .map(|c| vec![Expr::raw(format!("{}.{}.input", c.alloy, label(&g.name, def_name(proc_id))))])
+        Some(proc_id) => components::lookup(CKind::Processor, id_ty(proc_id))
+            .map(|c| vec![Expr::raw(format!("{}.{}.input", c.alloy, label(&g.name, id_name(proc_id))))])
             .unwrap_or_default(),
         None => p.exporters.iter().filter_map(|e| input_of(cfg, &g.name, e)).collect(),
     }
@@ -117,13 +109,13 @@ pub fn emit(cfg: &Config, file: &mut File, diags: &mut Diagnostics) -> Result<()
     // Extensions, in `service.extensions` order, labelled without a group.
     let mut extensions = HashMap::new();
     for id in &cfg.service_extensions {
-        if let Some(conv) = components::lookup(CKind::Extension, def_ty(id)) {
-            extensions.insert(id.clone(), format!("{}.{}", conv.alloy, label("", def_name(id))));
+        if let Some(conv) = components::lookup(CKind::Extension, id_ty(id)) {
+            extensions.insert(id.clone(), format!("{}.{}", conv.alloy, label("", id_name(id))));
         }
     }
     for id in &cfg.service_extensions {
         if let Some(def) = cfg.find(CKind::Extension, id) {
-            append(cfg, CKind::Extension, def, "", None, &extensions, file, diags);
+            append(CKind::Extension, def, "", None, &extensions, file, diags);
         }
     }
 
@@ -162,19 +154,19 @@ pub fn emit(cfg: &Config, file: &mut File, diags: &mut Diagnostics) -> Result<()
             let Some(def) = cfg.find(CKind::Receiver, id) else { continue };
             // A receiver's output gathers destinations from every group.
             let dests = SIGNALS.map(|s| groups.iter().flat_map(|g2| destinations(cfg, g2, s, id, false)).collect());
-            append(cfg, CKind::Receiver, def, &g.name, Some(dests), &extensions, file, diags);
+            append(CKind::Receiver, def, &g.name, Some(dests), &extensions, file, diags);
         }
         for id in g.merged(|p| &p.processors) {
             let Some(def) = cfg.find(CKind::Processor, id) else { continue };
             let dests = SIGNALS.map(|s| destinations(cfg, g, s, id, true));
-            append(cfg, CKind::Processor, def, &g.name, Some(dests), &extensions, file, diags);
+            append(CKind::Processor, def, &g.name, Some(dests), &extensions, file, diags);
         }
         for id in g.merged(|p| &p.exporters) {
             if cfg.is_connector(id) {
                 continue;
             }
             let Some(def) = cfg.find(CKind::Exporter, id) else { continue };
-            append(cfg, CKind::Exporter, def, &g.name, None, &extensions, file, diags);
+            append(CKind::Exporter, def, &g.name, None, &extensions, file, diags);
         }
         // Upstream emits every connector for every group, in map order; here only those the
         // group's pipelines use, sorted by ID.
@@ -183,16 +175,14 @@ pub fn emit(cfg: &Config, file: &mut File, diags: &mut Diagnostics) -> Result<()
         connectors.sort_by(|a, b| a.id.cmp(&b.id));
         for def in connectors {
             let dests = SIGNALS.map(|s| destinations(cfg, g, s, &def.id, false));
-            append(cfg, CKind::Connector, def, &g.name, Some(dests), &extensions, file, diags);
+            append(CKind::Connector, def, &g.name, Some(dests), &extensions, file, diags);
         }
     }
     Ok(())
 }
 
 /// Converts one component and appends it (and any blocks it needs before it).
-#[allow(clippy::too_many_arguments)]
 fn append(
-    _cfg: &Config,
     kind: CKind,
     def: &Def,
     group: &str,
