@@ -87,6 +87,13 @@ impl Default for HttpClient {
 
 pub fn read_tls(n: &Node, errs: &mut Errors) -> Tls {
     let mut f = Fields::new(n, "config.plain", errs);
+    let t = read_tls_fields(&mut f, errs);
+    f.finish(errs);
+    t
+}
+
+/// Reads the TLS keys of `f` (also where they are inlined in their parent).
+pub fn read_tls_fields(f: &mut Fields, errs: &mut Errors) -> Tls {
     let t = Tls {
         ca: f.string("ca", errs),
         ca_file: f.string("ca_file", errs),
@@ -102,7 +109,6 @@ pub fn read_tls(n: &Node, errs: &mut Errors) -> Tls {
     for k in ["ca_ref", "cert_ref", "key_ref"] {
         f.ignore(k);
     }
-    f.finish(errs);
     t
 }
 

@@ -249,21 +249,7 @@ fn kafka(s: &mut Scrape, n: &Node, errs: &mut Errors) {
             password = h.string("password", errs);
             use_tls = h.boolean("use_tls", false, errs);
             // The SASL TLS settings are inlined in Promtail's YAML.
-            sasl_tls = http::Tls {
-                ca: h.string("ca", errs),
-                ca_file: h.string("ca_file", errs),
-                cert: h.string("cert", errs),
-                cert_file: h.string("cert_file", errs),
-                key: h.string("key", errs),
-                key_file: h.string("key_file", errs),
-                server_name: h.string("server_name", errs),
-                insecure_skip_verify: h.boolean("insecure_skip_verify", false, errs),
-                min_version: h.string("min_version", errs),
-                max_version: h.string("max_version", errs),
-            };
-            for k in ["ca_ref", "cert_ref", "key_ref"] {
-                h.ignore(k);
-            }
+            sasl_tls = http::read_tls_fields(&mut h, errs);
             h.finish(errs);
         }
         g.finish(errs);
