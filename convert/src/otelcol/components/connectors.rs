@@ -91,8 +91,12 @@ fn signaltometrics() -> Vec<F> {
     ]
 }
 
+/// The spanmetrics `dimension` blocks from `dimensions`.
+fn dimension() -> F {
+    blocks("dimension", vec![s("name"), s("default"), s("glob")]).src("dimensions")
+}
+
 fn spanmetrics() -> Vec<F> {
-    let dimension = || blocks("dimension", vec![s("name"), s("default"), s("glob")]).src("dimensions");
     vec![
         dimension(),
         b("exclude_dimensions").src("-"),
@@ -119,7 +123,7 @@ fn spanmetrics() -> Vec<F> {
             if enabled {
                 body.push(Stmt::Attr("enabled".into(), Expr::Bool(true)));
             }
-            body.extend(render(&[blocks("dimension", vec![s("name"), s("default"), s("glob")]).src("dimensions")], n, ctx));
+            body.extend(render(&[dimension()], n, ctx));
             if !body.is_empty() {
                 out.push(Stmt::Block(Block { name: "events".into(), label: None, body }));
             }

@@ -1,6 +1,7 @@
 //! Receivers (spec §3.8, 21 of them).
 
 use super::common::*;
+use super::stanza::{consumer_retry, multiline, trim};
 use super::{CKind, Conv, Output};
 use crate::otelcol::schema::*;
 use crate::otelcol::Ctx;
@@ -116,12 +117,7 @@ fn cloudflare() -> Vec<F> {
         s("timestamp_format").src("logs.timestamp_format").d("unix"),
         s("separator").src("logs.separator").d("."),
         map("attributes").src("logs.attributes"),
-        present("tls", {
-            let mut v = tls_setting();
-            v.push(s("client_ca_file"));
-            v
-        })
-        .src("logs.tls"),
+        tls_server().src("logs.tls"),
     ]
 }
 
@@ -148,7 +144,7 @@ fn datadog() -> Vec<F> {
 }
 
 fn filelog() -> Vec<F> {
-    vec![
+    let mut v = vec![
         strs("include").req(),
         strs("exclude"),
         dur("exclude_older_than"),
@@ -173,9 +169,10 @@ fn filelog() -> Vec<F> {
         b("include_file_record_number"),
         s("compression"),
         b("acquire_fs_lock"),
-        always("multiline", vec![s("line_start_pattern"), s("line_end_pattern"), b("omit_pattern")]),
-        b("preserve_leading_whitespaces"),
-        b("preserve_trailing_whitespaces"),
+        multiline(),
+    ];
+    v.extend(trim());
+    v.extend([
         present("header", vec![s("pattern").req(), hook("metadata_operators", |_, _, out| {
             out.push(crate::builder::Stmt::Attr("metadata_operators".into(), crate::builder::Expr::Array(Vec::new())))
         })]),
@@ -188,12 +185,10 @@ fn filelog() -> Vec<F> {
         b("include_file_permissions"),
         map("attributes"),
         map("resource"),
-        block(
-            "retry_on_failure",
-            vec![b("enabled"), dur("initial_interval").d("1s"), dur("max_interval").d("30s"), dur("max_elapsed_time").d("5m")],
-        ),
+        consumer_retry(),
         attr("storage", Ty::Handler),
-    ]
+    ]);
+    v
 }
 
 fn filelog_check(n: &Node, ctx: &mut Ctx) {

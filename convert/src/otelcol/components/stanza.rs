@@ -4,15 +4,18 @@ use super::common::*;
 use crate::builder::{Block, Expr, Stmt};
 use crate::otelcol::schema::*;
 
-fn multiline() -> F {
+/// The `multiline` split settings, always rendered.
+pub fn multiline() -> F {
     always("multiline", vec![s("line_start_pattern"), s("line_end_pattern"), b("omit_pattern")])
 }
 
-fn trim() -> Vec<F> {
+/// The whitespace trim settings (squashed into their parent).
+pub fn trim() -> Vec<F> {
     vec![b("preserve_leading_whitespaces"), b("preserve_trailing_whitespaces")]
 }
 
-fn consumer_retry() -> F {
+/// The consumer's `retry_on_failure`, with stanza's defaults.
+pub fn consumer_retry() -> F {
     block(
         "retry_on_failure",
         vec![b("enabled"), dur("initial_interval").d("1s"), dur("max_interval").d("30s"), dur("max_elapsed_time").d("5m")],
