@@ -430,7 +430,8 @@ fn render_body(fields: &[F], node: &Node, ctx: &mut Ctx) -> (Vec<Stmt>, bool) {
     (out, changed)
 }
 
-fn push_block(out: &mut Vec<Stmt>, name: &str, body: Vec<Stmt>) {
+/// Appends the unlabelled block `name { body }`.
+pub fn push_block(out: &mut Vec<Stmt>, name: &str, body: Vec<Stmt>) {
     out.push(Stmt::Block(Block { name: name.to_string(), label: None, body }));
 }
 

@@ -115,7 +115,7 @@ pub fn queue() -> F {
             render(&queue_fields(), n, ctx)
         };
         if !body.is_empty() {
-            out.push(Stmt::Block(Block { name: "sending_queue".into(), label: None, body }));
+            push_block(out, "sending_queue", body);
         }
     })
 }

@@ -33,7 +33,7 @@ fn count_kind(n: &Node, ctx: &mut Ctx, out: &mut Vec<Stmt>, kind: &str, default_
             for (k, v) in entries {
                 let mut body = vec![Stmt::Attr("name".into(), Expr::Str(text(k)))];
                 body.extend(render(&fields, v, ctx));
-                out.push(Stmt::Block(Block { name: kind.into(), label: None, body }));
+                push_block(out, kind, body);
             }
         }
         _ => {
@@ -106,12 +106,12 @@ fn spanmetrics() -> Vec<F> {
         hook("histogram", |n, ctx, out| {
             let mut body = render(&[b("disable"), s("unit").d("ms")], n, ctx);
             if let Some(exp) = at(n, "exponential") {
-                body.push(Stmt::Block(Block { name: "exponential".into(), label: None, body: render(&[i("max_size").d("160")], exp, ctx) }));
+                push_block(&mut body, "exponential", render(&[i("max_size").d("160")], exp, ctx));
             } else {
                 let explicit = at(n, "explicit").cloned().unwrap_or_else(|| Node::null(0, 0));
-                body.push(Stmt::Block(Block { name: "explicit".into(), label: None, body: render(&[strs("buckets")], &explicit, ctx) }));
+                push_block(&mut body, "explicit", render(&[strs("buckets")], &explicit, ctx));
             }
-            out.push(Stmt::Block(Block { name: "histogram".into(), label: None, body }));
+            push_block(out, "histogram", body);
         }),
         dur("metrics_flush_interval").d("60s"),
         s("namespace").d("traces.span.metrics"),
@@ -125,7 +125,7 @@ fn spanmetrics() -> Vec<F> {
             }
             body.extend(render(&[dimension()], n, ctx));
             if !body.is_empty() {
-                out.push(Stmt::Block(Block { name: "events".into(), label: None, body }));
+                push_block(out, "events", body);
             }
         })
         .src(""),

@@ -161,7 +161,7 @@ fn k8sattributes() -> Vec<F> {
             // The collector's default excludes equal Alloy's; only a YAML list can differ.
             if let Some(pods) = value(n, "pods") {
                 let body = render(&[blocks("pod", vec![s("name").req()]).src("")], pods, ctx);
-                out.push(Stmt::Block(Block { name: "exclude".into(), label: None, body }));
+                push_block(out, "exclude", body);
             }
         }),
         b("wait_for_metadata"),
@@ -239,13 +239,13 @@ fn mirror(n: &Node, out: &mut Vec<Stmt>) {
             Kind::Map(_) => {
                 let mut body = Vec::new();
                 mirror(v, &mut body);
-                out.push(Stmt::Block(Block { name: key, label: None, body }));
+                push_block(out, &key, body);
             }
             Kind::Seq(items) if items.first().is_some_and(|i| matches!(i.kind, Kind::Map(_))) => {
                 for item in items {
                     let mut body = Vec::new();
                     mirror(item, &mut body);
-                    out.push(Stmt::Block(Block { name: key.clone(), label: None, body }));
+                    push_block(out, &key, body);
                 }
             }
             _ if v.is_null() => {}
@@ -261,7 +261,7 @@ fn tail_sampling() -> Vec<F> {
                 for item in items {
                     let mut body = Vec::new();
                     mirror(item, &mut body);
-                    out.push(Stmt::Block(Block { name: "policy".into(), label: None, body }));
+                    push_block(out, "policy", body);
                 }
             }
         })
