@@ -60,8 +60,11 @@ fn convert(st: &Node, diags: &mut Diagnostics) -> Option<Block> {
         return None;
     }
     let (name, cfg) = (&entries[0].0, &entries[0].1);
-    warn_unknown_keys(name.scalar().unwrap_or_default(), cfg, diags);
-    let result = match name.scalar().unwrap_or_default() {
+    let stage = name.scalar().unwrap_or_default();
+    if let Some((_, known)) = STAGE_KEYS.iter().find(|(s, _)| *s == stage) {
+        warn_unknown(&format!("pipeline_stages.{stage}"), known, cfg, diags);
+    }
+    let result = match stage {
         "json" => json(cfg),
         "logfmt" => logfmt(cfg),
         "regex" => regex(cfg),
@@ -122,17 +125,17 @@ const STAGE_KEYS: &[(&str, &[&str])] = &[
     ("geoip", &["db", "source", "db_type"]),
 ];
 
-/// Upstream's decoding ignores keys a stage does not have; they are reported here so that
-/// nothing the user wrote disappears silently (a misspelt key changes what the stage does).
-fn warn_unknown_keys(stage: &str, cfg: &Node, diags: &mut Diagnostics) {
-    let Some((_, known)) = STAGE_KEYS.iter().find(|(s, _)| *s == stage) else { return };
+/// Upstream's decoding ignores keys a stage (or metric) does not have; they are reported here,
+/// under `path`, so that nothing the user wrote disappears silently (a misspelt key changes
+/// what the stage does).
+fn warn_unknown(path: &str, known: &[&str], cfg: &Node, diags: &mut Diagnostics) {
     let Kind::Map(entries) = &cfg.kind else { return };
     for (k, _) in entries {
         let key = go_fmt(k);
         if !known.iter().any(|kn| kn.eq_ignore_ascii_case(&key)) {
             diags.add(
                 Severity::Warning,
-                format!("pipeline_stages.{stage}: unknown setting {key:?} (line {}) is ignored; expected one of: {}", k.line, known.join(", ")),
+                format!("{path}: unknown setting {key:?} (line {}) is ignored; expected one of: {}", k.line, known.join(", ")),
             );
         }
     }
@@ -572,18 +575,8 @@ fn metrics(n: &Node, diags: &mut Diagnostics) -> Option<Block> {
     named.sort_by(|a, b| a.0.cmp(&b.0));
     let mut b = Block::new("stage.metrics", None);
     for (name, m) in named {
-        if let Kind::Map(keys) = &m.kind {
-            const METRIC_KEYS: [&str; 6] = ["type", "description", "source", "prefix", "max_idle_duration", "config"];
-            for (k, _) in keys {
-                let key = go_fmt(k);
-                if !METRIC_KEYS.iter().any(|kn| kn.eq_ignore_ascii_case(&key)) {
-                    diags.add(
-                        Severity::Warning,
-                        format!("pipeline_stages.metrics.{name}: unknown setting {key:?} (line {}) is ignored; expected one of: {}", k.line, METRIC_KEYS.join(", ")),
-                    );
-                }
-            }
-        }
+        const METRIC_KEYS: [&str; 6] = ["type", "description", "source", "prefix", "max_idle_duration", "config"];
+        warn_unknown(&format!("pipeline_stages.metrics.{name}"), &METRIC_KEYS, m, diags);
         let parsed = (|| -> Result<_, String> {
             let c = Cfg::new(m, false)?;
             Ok((
