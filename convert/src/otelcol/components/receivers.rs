@@ -192,12 +192,13 @@ fn filelog() -> Vec<F> {
 }
 
 fn filelog_check(n: &Node, ctx: &mut Ctx) {
-    let id = ctx.instance.trim_start_matches("receiver/").to_string();
     if value(n, "operators").is_some_and(|o| matches!(&o.kind, crate::yaml::Kind::Seq(items) if !items.is_empty())) {
-        ctx.warn(format!("operators cannot currently be translated for receiver/{id}"));
+        let msg = format!("operators cannot currently be translated for {}", ctx.instance);
+        ctx.warn(msg);
     }
     if value(n, "header").is_some() {
-        ctx.warn(format!("header metadata_operators cannot currently be translated for receiver/{id}"));
+        let msg = format!("header metadata_operators cannot currently be translated for {}", ctx.instance);
+        ctx.warn(msg);
     }
 }
 
