@@ -12,7 +12,7 @@ fn flag(n: &Node, path: &str) -> bool {
     value(n, path).is_some_and(|v| text(v) == "true")
 }
 
-/// A list setting that differs from the default `[stderr]`; `absent_ok` when absent.
+/// A list setting that differs from the default `[stderr]` (false when absent or not a list).
 fn not_stderr(n: &Node, path: &str) -> bool {
     match at(n, path).map(|v| &v.kind) {
         Some(Kind::Seq(items)) => !(items.len() == 1 && text(&items[0]) == "stderr"),

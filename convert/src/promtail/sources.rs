@@ -337,7 +337,8 @@ fn cloudflare(s: &mut Scrape, n: &Node, errs: &mut Errors) {
     let workers = f.get("workers").map(|v| yaml::int(v, "int", errs)).unwrap_or(0);
     let pull_range = f.get("pull_range").map(|v| prom_dur(v, errs)).unwrap_or(0);
     let fields_type = f.string("fields_type", errs);
-    let additional = f.get("additional_fields").map(|v| yaml::strings(v, errs));
+    // Upstream does not convert additional_fields; they are only read (for type errors).
+    let _ = f.get("additional_fields").map(|v| yaml::strings(v, errs));
     f.finish(errs);
     let forward_to = s.loki_relabel_forward();
     let mut b = Block::new("loki.source.cloudflare", Some(&s.label));
@@ -347,8 +348,6 @@ fn cloudflare(s: &mut Scrape, n: &Node, errs: &mut Errors) {
         .opt_int("workers", workers, 3)
         .opt_duration("pull_range", pull_range, 60 * SEC)
         .opt_str("fields_type", &fields_type, "default");
-    // Upstream does not convert additional_fields.
-    let _ = additional;
     b.attr("forward_to", forward_to);
     s.file.blocks.push(b);
 }

@@ -87,7 +87,7 @@ fn kafka() -> Vec<F> {
         block("logs", topic("otlp_logs")),
         block("metrics", topic("otlp_metrics")),
         block("traces", topic("otlp_spans")),
-        super::receivers::kafka_shared_auth(),
+        super::receivers::kafka_auth(),
         super::receivers::kafka_metadata(),
         retry(),
         queue(),

@@ -1,7 +1,7 @@
 //! Receivers (spec §3.8, 21 of them).
 
 use super::common::*;
-use super::stanza::{consumer_retry, multiline, trim};
+use super::stanza::{consumer_retry, multiline, syslog, tcplog, trim, vcenter};
 use super::{CKind, Conv, Output};
 use crate::otelcol::schema::*;
 use crate::otelcol::Ctx;
@@ -275,7 +275,8 @@ fn jaeger() -> Vec<F> {
     )]
 }
 
-fn kafka_auth() -> F {
+/// Kafka `auth` (shared with the kafka exporter).
+pub fn kafka_auth() -> F {
     block(
         "authentication",
         vec![
@@ -301,10 +302,6 @@ fn kafka_auth() -> F {
         ],
     )
     .src("auth")
-}
-
-pub fn kafka_shared_auth() -> F {
-    kafka_auth()
 }
 
 pub fn kafka_metadata() -> F {
@@ -424,18 +421,6 @@ fn splunkhec() -> Vec<F> {
         super::datadog::hec_attributes("hec_metadata_to_otel_attrs"),
     ]);
     v
-}
-
-fn syslog() -> Vec<F> {
-    crate::otelcol::components::stanza::syslog()
-}
-
-fn tcplog() -> Vec<F> {
-    crate::otelcol::components::stanza::tcplog()
-}
-
-fn vcenter() -> Vec<F> {
-    crate::otelcol::components::stanza::vcenter()
 }
 
 fn zipkin() -> Vec<F> {
