@@ -131,11 +131,11 @@ impl<'a> Scrape<'a> {
         }
     }
 
+    /// Appends the SDs of `sds`, which lists each kind once, in `SD_ORDER`.
     fn append_sds(&mut self, sds: &[(&str, &'a Node)], errs: &mut Errors) {
         let mut literals: Vec<Expr> = Vec::new();
         let mut validation = Diagnostics::new();
-        for kind in SD_ORDER {
-            let Some(&(_, list)) = sds.iter().find(|(k, _)| *k == kind) else { continue };
+        for &(kind, list) in sds {
             if kind == "static" {
                 for group in prometheus::read_static_groups(list, errs) {
                     let mut group = group;
