@@ -5,14 +5,7 @@
 
 mod support;
 
-use std::path::Path;
-
 use convert::{convert, convert_without_validation, Severity};
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/convert/otelcol").join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn criticals(c: &convert::Conversion) -> Vec<String> {
     c.diagnostics.iter().filter(|d| d.severity == Severity::Critical).map(ToString::to_string).collect()
@@ -51,7 +44,7 @@ fn unknown_top_level_keys_are_critical() {
 
 #[test]
 fn unknown_component_types_list_the_valid_ones() {
-    let c = convert(&fixture("unsupported_component.yaml"), "otelcol", &[]);
+    let c = convert(&support::fixture("otelcol", "unsupported_component.yaml"), "otelcol", &[]);
     let text = criticals(&c).join("\n");
     assert!(text.contains("error decoding 'receivers': unknown type: \"prometheus\" for id: \"prometheus\" (valid values: ["), "{text}");
     assert!(text.contains(" otlp "), "{text}");
@@ -61,7 +54,7 @@ fn unknown_component_types_list_the_valid_ones() {
 
 #[test]
 fn broken_yaml_names_line_and_column() {
-    let c = convert(&fixture("broken_yaml.yaml"), "otelcol", &[]);
+    let c = convert(&support::fixture("otelcol", "broken_yaml.yaml"), "otelcol", &[]);
     assert!(c.output.is_none());
     let text = criticals(&c).join("\n");
     assert!(text.starts_with("(Critical) failed to get otelcol config: cannot resolve the configuration: yaml: line "), "{text}");
@@ -79,7 +72,7 @@ fn other_reference_schemes_are_critical() {
 
 #[test]
 fn the_collectors_validation_runs_unless_skipped() {
-    let src = fixture("undefined_reference.yaml");
+    let src = support::fixture("otelcol", "undefined_reference.yaml");
     let c = convert(&src, "otelcol", &[]);
     assert_eq!(criticals(&c), ["(Critical) failed to validate config: service::pipelines::traces: references exporter \"otlp\" which is not configured"]);
     // Without validation the dangling exporter is simply not emitted.
@@ -90,7 +83,7 @@ fn the_collectors_validation_runs_unless_skipped() {
 
 #[test]
 fn an_extension_missing_from_the_service_is_critical_not_a_panic() {
-    let c = convert(&fixture("missing_extension.yaml"), "otelcol", &[]);
+    let c = convert(&support::fixture("otelcol", "missing_extension.yaml"), "otelcol", &[]);
     assert!(c.output.is_none());
     assert_eq!(
         criticals(&c),
@@ -107,13 +100,13 @@ fn unknown_pipeline_signals_are_critical() {
 #[test]
 fn no_input_panics() {
     for name in ["pipelines.yaml", "extensions.yaml", "processors.yaml", "receivers.yaml", "env.yaml"] {
-        support::mutate_without_panics(&fixture(name), "otelcol");
+        support::mutate_without_panics(&support::fixture("otelcol", name), "otelcol");
     }
 }
 
 #[test]
 fn settings_no_converter_reads_are_warnings() {
-    let c = convert(&fixture("unconverted_settings.yaml"), "otelcol", &[]);
+    let c = convert(&support::fixture("otelcol", "unconverted_settings.yaml"), "otelcol", &[]);
     let warnings: Vec<String> =
         c.diagnostics.iter().filter(|d| d.severity == Severity::Warning && d.summary.contains("is not converted")).map(ToString::to_string).collect();
     assert_eq!(

@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::path::Path;
-
 use convert::convert;
 
 #[test]
@@ -44,7 +42,6 @@ fn defaults_warn_about_metrics_and_tracing() {
 #[test]
 fn no_input_panics() {
     for name in ["sources.yaml", "stages.yaml", "limits.yaml", "push_server_unsupported.yaml"] {
-        let seed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/convert/promtail").join(name)).unwrap_or_default();
-        support::mutate_without_panics(&seed, "promtail");
+        support::mutate_without_panics(&support::fixture("promtail", name), "promtail");
     }
 }

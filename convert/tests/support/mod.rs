@@ -2,7 +2,7 @@
 //! a snapshot, and the round trip every successful output must pass.
 
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use convert::{convert, Severity};
 
@@ -36,9 +36,21 @@ pub fn round_trip(path: &Path, text: &str) {
     }
 }
 
+/// `fixtures/convert/<format>/`.
+fn fixture_dir(format: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/convert").join(format)
+}
+
+/// The bytes of `fixtures/convert/<format>/<name>`; a missing fixture fails the test rather
+/// than leaving it nothing to check.
+pub fn fixture(format: &str, name: &str) -> Vec<u8> {
+    let path = fixture_dir(format).join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// Snapshots `render` of every `*.yaml` in `fixtures/convert/<format>/`.
 pub fn snapshot_fixtures(format: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/convert").join(format);
+    let dir = fixture_dir(format);
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(dir.join("snapshots"));
     settings.set_prepend_module_to_snapshot(false);
