@@ -82,9 +82,20 @@ fn evaluate_body(ev: &mut Evaluator<'_>, body: &[Stmt], schema: Option<&Body>) -
 /// A catalogue default (an Alloy expression text) as a value; `None` for defaults that are
 /// prose (`"__See below__"`) rather than expressions.
 fn default_value(text: &Option<String>, ty: &Ty) -> Option<Value> {
-    let text = text.as_deref()?;
-    let (v, _) = eval::eval_source(text, &Scope::new()).ok()?;
-    coerce(&v, ty).ok()
+    coerce(&catalogue_default(text.as_deref()?)?, ty).ok()
+}
+
+/// The value of a catalogue default's text (a constant expression), evaluated once per
+/// process: blocks are evaluated on every load and dependant update, the API on every request.
+pub fn catalogue_default(text: &str) -> Option<Value> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, Option<Value>>>> = std::sync::OnceLock::new();
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(v) = cache.get(text) {
+        return v.clone();
+    }
+    let v = eval::eval_source(text, &Scope::new()).ok().map(|(v, _)| v);
+    cache.insert(text.to_string(), v.clone());
+    v
 }
 
 /// The defaults of the nested block at `path` of component `name`, as an object.
