@@ -89,9 +89,9 @@ impl Analysis {
     }
 
     /// Changes the text of one file (by path); returns false if there is no such file. Modules
-    /// read for `import.file` are read again.
+    /// read for `import.file` are not read again (that is disk I/O an editor should not do on
+    /// every keystroke): call [`Analysis::reload_imports`] for that.
     pub fn set_file_text(&mut self, path: &str, text: String) -> bool {
-        self.reload_imports();
         let file = self.workspace.files(&self.db).iter().copied().find(|f| f.path(&self.db) == path);
         match file {
             Some(f) => {

@@ -104,6 +104,7 @@ fn imported_files_are_read_again_after_they_change() {
     // Gone: the import itself is the error.
     std::fs::remove_file(dir.join("lib.alloy")).expect("remove");
     a.set_file_text("main.alloy", root.to_string());
+    a.reload_imports();
     let m = messages(&a);
     assert_eq!(m.len(), 1, "{m:?}");
     assert!(m[0].1.starts_with("failed to read") && m[0].1.contains("lib.alloy"), "{m:?}");

@@ -356,7 +356,12 @@ async fn diagnostics_task(client: Client, state: Arc<Mutex<State>>, encoding: Ar
             let job = {
                 let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
                 let versions: HashMap<String, i32> = st.docs.iter().map(|(p, d)| (p.clone(), d.version)).collect();
-                st.workspaces.get_mut(&dir).map(|ws| (ws.analysis.snapshot(), std::mem::take(&mut ws.dirty), ws.published.clone(), versions))
+                st.workspaces.get_mut(&dir).map(|ws| {
+                    // Modules read for `import.file` are read again once per burst of edits,
+                    // not on every keystroke.
+                    ws.analysis.reload_imports();
+                    (ws.analysis.snapshot(), std::mem::take(&mut ws.dirty), ws.published.clone(), versions)
+                })
             };
             let Some((snap, dirty, published, versions)) = job else { continue };
             let computed = tokio::task::spawn_blocking(move || {
