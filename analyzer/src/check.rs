@@ -820,18 +820,7 @@ impl<'r> Checker<'r> {
     /// The type of `rest` applied to node `id` (an export path).
     fn export_type(&mut self, kind: &NodeKind, id: &str, rest: &[&Ident], index: &ModuleIndex) -> Ty {
         let Some(first) = rest.first() else { return Ty::Object };
-        let exports: Vec<(String, Ty)> = match kind {
-            NodeKind::Builtin(n) => match self.catalog.lookup(n) {
-                Some(c) => c.exports.iter().map(|(n, t)| (n.clone(), t.clone())).collect(),
-                None => return Ty::Any,
-            },
-            NodeKind::Argument => vec![("value".into(), Ty::Any)],
-            NodeKind::Local(_) | NodeKind::Imported(..) => match index.custom_sig(kind) {
-                Some(sig) => sig.typed_exports().map(|(e, t)| (e.to_string(), t.clone())).collect(),
-                None => return Ty::Any,
-            },
-            _ => return Ty::Any,
-        };
+        let Some(exports) = index.node_exports(kind) else { return Ty::Any };
         match exports.iter().find(|(n, _)| *n == first.name) {
             Some((_, t)) => {
                 let mut t = t.clone();

@@ -1,6 +1,7 @@
 //! The program model: what the top-level names of a module (one file, a directory of files
 //! sharing one namespace, or a `declare` body) refer to.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use smol_str::SmolStr;
@@ -284,6 +285,21 @@ impl ModuleIndex {
                 Some(ImportDecls::Known(decls)) => decls.iter().find(|s| s.name == *d),
                 _ => None,
             },
+            _ => None,
+        }
+    }
+
+    /// The exports of a node of kind `kind`, with their types: a builtin component's from the
+    /// catalogue, a custom component's typed exports, a module argument's `value`. `None`
+    /// when the node has no known exports (an unknown component or declare, or a kind of
+    /// block that exports nothing).
+    pub fn node_exports(&self, kind: &NodeKind) -> Option<Cow<'_, [(String, Ty)]>> {
+        match kind {
+            NodeKind::Builtin(n) => Catalog::get().lookup(n).map(|c| Cow::Borrowed(c.exports.as_slice())),
+            NodeKind::Argument => Some(Cow::Owned(vec![("value".into(), Ty::Any)])),
+            NodeKind::Local(_) | NodeKind::Imported(..) => {
+                self.custom_sig(kind).map(|sig| Cow::Owned(sig.typed_exports().map(|(e, t)| (e.to_string(), t.clone())).collect()))
+            }
             _ => None,
         }
     }

@@ -293,22 +293,12 @@ fn value_items(index: &model::ModuleIndex, a: &AttrInfo<'_>, nesting: &[Nest], i
     };
     let mut ids: Vec<(&String, &NodeKind)> = index.ids.iter().collect();
     ids.sort_by(|a, b| a.0.cmp(b.0));
-    let any = [("value".to_string(), Ty::Any)];
     for (id, kind) in ids {
         if Some(id.as_str()) == own_id {
             continue;
         }
-        let custom: Vec<(String, Ty)>;
-        let exports: &[(String, Ty)] = match kind {
-            NodeKind::Builtin(n) => Catalog::get().lookup(n).map_or(&[], |c| c.exports.as_slice()),
-            NodeKind::Argument => &any,
-            NodeKind::Local(_) | NodeKind::Imported(..) => {
-                custom = index.custom_sig(kind).map(|s| s.exports.iter().map(|e| (e.to_string(), Ty::Any)).collect()).unwrap_or_default();
-                &custom
-            }
-            _ => &[],
-        };
-        for (e, t) in exports {
+        let Some(exports) = index.node_exports(kind) else { continue };
+        for (e, t) in exports.iter() {
             let direct = fits(t, &expected);
             if !(direct || (wrap && fits(t, &element))) {
                 continue;

@@ -10,7 +10,6 @@ use super::walk::{self, Hit};
 use super::Snapshot;
 use crate::catalog::{BlockSchema, Catalog, Component, Kind, Stability};
 use crate::model::{DeclareSig, NodeKind};
-use crate::types::Ty;
 
 /// Markdown text about the item at a position, and the span it describes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,17 +69,13 @@ impl Snapshot {
         let kind = scope.index.ids.get(id).cloned().unwrap_or(NodeKind::Unknown);
         let node = super::navigation::NodeRef { id: id.to_string(), scope: super::schema::Scope { index: std::borrow::Cow::Borrowed(&scope.index), declare: scope.declare }, file };
         let mut md = String::new();
-        let (exports, what): (Vec<(String, Ty)>, String) = match &kind {
-            NodeKind::Builtin(n) => match Catalog::get().lookup(n) {
-                Some(c) => (c.exports.clone(), format!("a `{n}` component")),
-                None => (Vec::new(), String::new()),
-            },
-            NodeKind::Local(_) | NodeKind::Imported(..) => {
-                let sig = scope.index.custom_sig(&kind);
-                (sig.map(|s| s.exports.iter().map(|e| (e.to_string(), Ty::Any)).collect()).unwrap_or_default(), "a custom component".into())
-            }
-            NodeKind::Argument => (vec![("value".into(), Ty::Any)], "a module argument".into()),
-            _ => (Vec::new(), "a block".into()),
+        let exports = scope.index.node_exports(&kind).unwrap_or_default();
+        let what = match &kind {
+            NodeKind::Builtin(n) if Catalog::get().lookup(n).is_some() => format!("a `{n}` component"),
+            NodeKind::Builtin(_) => String::new(),
+            NodeKind::Local(_) | NodeKind::Imported(..) => "a custom component".into(),
+            NodeKind::Argument => "a module argument".into(),
+            _ => "a block".into(),
         };
         let _ = write!(md, "`{id}`: {what}");
         if let Some((f, b)) = self.node_block(&node) {
@@ -99,7 +94,7 @@ impl Snapshot {
             }
         } else if !exports.is_empty() {
             md.push_str("\n\n**Exports**\n");
-            for (n, t) in &exports {
+            for (n, t) in exports.iter() {
                 let _ = writeln!(md, "- `{n}`: {t}");
             }
         }
