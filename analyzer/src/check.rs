@@ -63,11 +63,10 @@ pub struct Checker<'r> {
     /// Reads the modules `import.file` and `import.string` blocks of nested modules name.
     resolve: &'r ImportResolver<'r>,
     catalog: &'static Catalog,
+    /// A `duplicate-id` diagnostic's message ends with "declared at ": the position of its
+    /// first related span is written there once the file and its line are known (a checked
+    /// chunk has neither, so that its result stays equal when lines are added above it).
     pub diagnostics: Vec<Diagnostic>,
-    /// `(i, offset)`: the message of `diagnostics[i]` ends with the position of `offset`,
-    /// written once the file and the offset's line are known (a checked chunk has neither, so
-    /// that its result stays equal when lines are added above it).
-    pub positions: Vec<(usize, u32)>,
     /// Edges between top-level nodes of the module being checked at the outermost level.
     pub edges: Vec<Edge>,
     /// One per module being checked (root, declare bodies, templates), innermost last.
@@ -89,7 +88,6 @@ impl<'r> Checker<'r> {
             resolve,
             catalog: Catalog::get(),
             diagnostics: Vec::new(),
-            positions: Vec::new(),
             edges: Vec::new(),
             frames: Vec::new(),
         }
@@ -125,7 +123,6 @@ impl<'r> Checker<'r> {
                         if let Some(&prev) = first.get(&id) {
                             self.error(span, "duplicate-id", "block ID already declared at ")
                                 .with_related_mut(prev, format!("\"{id}\" first declared here"));
-                            self.positions.push((self.diagnostics.len() - 1, prev.start));
                         } else {
                             first.insert(id.clone(), span);
                         }

@@ -260,9 +260,8 @@ pub fn module_index(db: &dyn Db, ws: Workspace) -> ModuleIndex {
 pub struct ChunkCheck {
     /// The chunk's parse diagnostics (here so that a file's diagnostics need one query a chunk).
     pub syntax: Vec<Diagnostic>,
+    /// See [`Checker::diagnostics`] for what is left to fill in.
     pub diagnostics: Vec<Diagnostic>,
-    /// See [`Checker::positions`].
-    pub positions: Vec<(usize, u32)>,
     pub edges: Vec<Edge>,
 }
 
@@ -272,7 +271,7 @@ pub fn chunk_check<'db>(db: &'db dyn Db, ws: Workspace, chunk: Chunk<'db>) -> Ar
     let resolve = |source: &ImportSource| resolve_import(db, ws, source);
     let mut checker = Checker::new(*ws.options(db), &resolve);
     checker.check_root(&parsed.tree.body, module_index(db, ws));
-    Arc::new(ChunkCheck { syntax: parsed.diagnostics.clone(), diagnostics: checker.diagnostics, positions: checker.positions, edges: checker.edges })
+    Arc::new(ChunkCheck { syntax: parsed.diagnostics.clone(), diagnostics: checker.diagnostics, edges: checker.edges })
 }
 
 /// A chunk's graph edges without positions, sorted, each once.
@@ -326,12 +325,17 @@ fn checked(db: &dyn Db, ws: Workspace, file: SourceFile, syntax: bool) -> Vec<Di
         if syntax {
             out.extend(check.syntax.iter().map(|d| shifted(d, p.offset)));
         }
-        let first = out.len();
-        out.extend(check.diagnostics.iter().map(|d| shifted(d, p.offset)));
-        for &(i, at) in &check.positions {
-            let at = position(file.path(db), line_index(db, file), at + p.offset);
-            out[first + i].message.push_str(&at);
-        }
+        out.extend(check.diagnostics.iter().map(|d| {
+            let mut d = shifted(d, p.offset);
+            // A duplicate ID inside a module body: the message ends with where the first is.
+            if d.code == Some("duplicate-id") {
+                if let Some(first) = d.related.first() {
+                    let at = position(file.path(db), line_index(db, file), first.span.start);
+                    d.message.push_str(&at);
+                }
+            }
+            d
+        }));
     }
     out
 }
