@@ -237,18 +237,6 @@ pub fn file_symbol_parts(db: &dyn Db, file: SourceFile) -> Vec<Arc<FileSymbols>>
     layout(db, file).iter().map(|p| chunk_symbols(db, p.chunk).clone()).collect()
 }
 
-/// The top-level names a file defines.
-#[salsa::tracked(returns(ref))]
-pub fn file_symbols(db: &dyn Db, file: SourceFile) -> FileSymbols {
-    let mut all = FileSymbols::default();
-    for part in file_symbol_parts(db, file) {
-        all.blocks.extend(part.blocks.iter().cloned());
-        all.declares.extend(part.declares.iter().cloned());
-        all.imports.extend(part.imports.iter().cloned());
-    }
-    all
-}
-
 #[salsa::tracked(returns(ref))]
 pub fn module_index(db: &dyn Db, ws: Workspace) -> ModuleIndex {
     let parts: Vec<&Arc<FileSymbols>> = ws.files(db).iter().flat_map(|f| file_symbol_parts(db, *f)).collect();
@@ -305,26 +293,12 @@ pub fn cycles(db: &dyn Db, ws: Workspace) -> Vec<Cycle> {
     graph::find_cycles(all.iter().flat_map(|v| v.iter().map(|(a, b)| (a.as_str(), b.as_str()))))
 }
 
-/// The checker's findings for one file of the root module, with absolute positions.
-#[derive(Clone, Debug)]
-pub struct FileCheck {
-    pub diagnostics: Vec<Diagnostic>,
-    pub edges: Vec<Edge>,
-}
-
-#[salsa::tracked(returns(ref), no_eq)]
-pub fn file_check(db: &dyn Db, ws: Workspace, file: SourceFile) -> FileCheck {
-    FileCheck { diagnostics: checked(db, ws, file, false), edges: placed_edges(db, ws, file) }
-}
-
-/// The checker's diagnostics of a file (after the parser's, with `syntax`), placed in the file.
-fn checked(db: &dyn Db, ws: Workspace, file: SourceFile, syntax: bool) -> Vec<Diagnostic> {
+/// The parser's and the checker's diagnostics of a file, chunk by chunk, placed in the file.
+fn checked(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for p in layout(db, file) {
         let check = chunk_check(db, ws, p.chunk);
-        if syntax {
-            out.extend(check.syntax.iter().map(|d| shifted(d, p.offset)));
-        }
+        out.extend(check.syntax.iter().map(|d| shifted(d, p.offset)));
         out.extend(check.diagnostics.iter().map(|d| {
             let mut d = shifted(d, p.offset);
             // A duplicate ID inside a module body: the message ends with where the first is.
@@ -383,7 +357,7 @@ fn top_blocks(db: &dyn Db, file: SourceFile) -> Vec<(String, Span)> {
 /// Every diagnostic of one file: parse errors, checks, duplicates across files, cycles.
 #[salsa::tracked(returns(ref))]
 pub fn file_diagnostics(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
-    let mut out = checked(db, ws, file, true);
+    let mut out = checked(db, ws, file);
     let files = ws.files(db);
     let me = files.iter().position(|f| *f == file).unwrap_or(0);
 

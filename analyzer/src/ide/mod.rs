@@ -19,7 +19,7 @@ mod symbols;
 mod tokens;
 mod walk;
 
-pub use walk::{module_traversals, visit_traversals};
+pub use walk::module_traversals;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,11 +53,6 @@ impl Analysis {
     /// The directory `import.file` names are resolved against (the workspace directory).
     pub fn set_base_dir(&mut self, dir: PathBuf) {
         self.workspace.set_base_dir(&mut self.db).to(dir);
-    }
-
-    /// The paths of the files, in load order.
-    pub fn file_paths(&self) -> Vec<String> {
-        self.workspace.files(&self.db).iter().map(|f| f.path(&self.db).clone()).collect()
     }
 }
 

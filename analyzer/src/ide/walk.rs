@@ -83,7 +83,7 @@ fn reference_at(e: &Expr, offset: u32) -> Option<(Vec<&Ident>, usize)> {
 }
 
 /// Calls `f` with every traversal of an expression (callees of calls included).
-pub fn visit_traversals<'e>(e: &'e Expr, f: &mut impl FnMut(&[&'e Ident])) {
+pub(crate) fn visit_traversals<'e>(e: &'e Expr, f: &mut impl FnMut(&[&'e Ident])) {
     let mut parts = Vec::new();
     if traversal(e, &mut parts) {
         f(&parts);
