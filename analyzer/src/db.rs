@@ -314,7 +314,9 @@ fn checked(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
     out
 }
 
-/// The graph edges of a file with their positions in the file.
+/// The graph edges of a file with their positions in the file (for cycle diagnostics: a
+/// query, so that it is computed once a revision, not for every cycle of every file).
+#[salsa::tracked(returns(ref))]
 fn placed_edges(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Edge> {
     let layout = layout(db, file);
     let shift = |e: &Edge, by: u32| Edge { span: shift_span(e.span, by), ..e.clone() };
@@ -392,16 +394,14 @@ pub fn file_diagnostics(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Dia
 
     // Cycles are reported in the file holding their first edge.
     for cycle in cycles(db, ws) {
-        let edges: Vec<(usize, Edge)> = files
+        let edges = files
             .iter()
             .enumerate()
             .filter(|(_, f)| {
                 let fe = file_edge_parts(db, ws, **f);
                 cycle.nodes.iter().any(|n| fe.iter().any(|part| part.iter().any(|(a, _)| a == n)))
             })
-            .flat_map(|(i, f)| placed_edges(db, ws, *f).into_iter().map(move |e| (i, e)))
-            .collect();
-        let edges = edges.iter().map(|(i, e)| (*i, e));
+            .flat_map(|(i, f)| placed_edges(db, ws, *f).iter().map(move |e| (i, e)));
         if let Some((owner, d)) = graph::cycle_diagnostic(cycle, edges, |i| Arc::from(files[i].path(db).as_str())) {
             if owner == me {
                 out.push(d);
