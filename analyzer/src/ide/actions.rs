@@ -1,10 +1,11 @@
 //! Code actions derived from the file's diagnostics: apply a did-you-mean, add the missing
 //! required arguments of a block, replace a deprecated stdlib name.
 
-use syntax::ast::{Block, Stmt};
+use syntax::ast::Stmt;
 use syntax::{Diagnostic, Span};
 
 use super::schema;
+use super::walk::{self, Hit};
 use super::Snapshot;
 use crate::types::Ty;
 
@@ -56,10 +57,14 @@ impl Snapshot {
     /// closing brace.
     fn add_required(&self, path: &str, text: &str, d: &Diagnostic) -> Option<CodeAction> {
         let parsed = self.parsed(path)?;
-        let chain = block_chain(&parsed.tree.body, d.span)?;
-        let (scope, inner) = self.scope_of(&chain);
-        let schema = schema::body_schema(&scope.index, inner)?;
+        // The blocks (outermost first) down to the one whose name the diagnostic is on.
+        let Some(Hit::BlockName { path: chain }) = walk::locate(&parsed.tree.body, d.span.start) else { return None };
         let block = *chain.last()?;
+        if block.name_span != d.span {
+            return None;
+        }
+        let (scope, inner) = self.scope_of(&chain);
+        let schema = schema::body_schema(&scope.index, inner.iter().map(|b| b.name.as_str()))?;
         let present: Vec<&str> = block.body.iter().filter_map(|s| if let Stmt::Attribute(a) = s { Some(a.name.name.as_str()) } else { None }).collect();
         let missing: Vec<(String, Ty)> = schema.attrs().iter().filter(|a| a.required && !present.contains(&a.name)).map(|a| (a.name.to_string(), a.ty.clone())).collect();
         if missing.is_empty() {
@@ -104,22 +109,6 @@ fn did_you_mean(text: &str, d: &Diagnostic) -> Option<CodeAction> {
     let old = text.get(d.span.range())?;
     let new = if old.starts_with('"') { syntax::quote::go_quote(note) } else { note.to_string() };
     Some(CodeAction { title: format!("Change to {}", if old.starts_with('"') { new.clone() } else { format!("\"{new}\"") }), edits: vec![Edit { span: d.span, text: new }], fixes: d.clone(), preferred: true })
-}
-
-/// The blocks (outermost first) down to the one whose name is at `span`.
-fn block_chain(body: &[Stmt], span: Span) -> Option<Vec<&Block>> {
-    for s in body {
-        let Stmt::Block(b) = s else { continue };
-        if b.name_span == span {
-            return Some(vec![b]);
-        }
-        if b.span().start <= span.start && span.end <= b.span().end {
-            let mut rest = block_chain(&b.body, span)?;
-            rest.insert(0, b);
-            return Some(rest);
-        }
-    }
-    None
 }
 
 fn line_indent(text: &str, offset: u32) -> String {

@@ -60,11 +60,11 @@ impl Snapshot {
         let mut out = match ctx {
             Context::Statement { .. } if inner_names.is_empty() => top_level_items(&scope.index, text, word, scope.declare.is_some()),
             Context::Statement { .. } => {
-                let Some(schema) = schema_for(&scope.index, inner_names) else { return Vec::new() };
+                let Some(schema) = schema::body_schema(&scope.index, inner_names.iter().map(String::as_str)) else { return Vec::new() };
                 body_items(&schema, inner_tree.map(|b| b.body.as_slice()).unwrap_or(&[]), offset, word)
             }
             Context::Value { attr, nesting, in_string, .. } => {
-                let Some(schema) = schema_for(&scope.index, inner_names) else { return stdlib_items(word) };
+                let Some(schema) = schema::body_schema(&scope.index, inner_names.iter().map(String::as_str)) else { return stdlib_items(word) };
                 let Some(a) = schema.attr(&attr) else { return Vec::new() };
                 // The node being edited may not refer to itself.
                 let own_id = tree.first().filter(|_| scope.declare.is_none()).map(|b| model::block_id(b).0);
@@ -74,17 +74,6 @@ impl Snapshot {
         out.sort_by(|a, b| (&a.sort, &a.label).cmp(&(&b.sort, &b.label)));
         out
     }
-}
-
-fn schema_for(index: &model::ModuleIndex, names: &[String]) -> Option<BodySchema> {
-    let (top, inner) = names.split_first()?;
-    let mut schema = schema::top_schema(index, top)?;
-    for n in inner {
-        let bs = schema.block(n)?;
-        let BodySchema::Catalog { comp, .. } = schema else { return None };
-        schema = BodySchema::Catalog { comp, body: &bs.body, inherit: bs.inherit };
-    }
-    Some(schema)
 }
 
 /// The blocks whose braces enclose `offset`, outermost first.
@@ -241,7 +230,7 @@ pub(crate) fn body_items(schema: &BodySchema, present: &[Stmt], offset: u32, wor
         if !b.repeatable && has_block(&b.name) {
             continue;
         }
-        let required: Vec<String> = b.body.attrs.iter().filter(|a| a.required).map(|a| format!("{} = {}", a.name, placeholder(&attr_info(a), 1))).collect();
+        let required: Vec<String> = b.body.attrs.iter().filter(|a| a.required).map(|a| format!("{} = {}", a.name, placeholder(&schema::attr_info(a), 1))).collect();
         out.push(CompletionItem {
             label: b.name.clone(),
             kind: CompletionKind::Block,
@@ -254,10 +243,6 @@ pub(crate) fn body_items(schema: &BodySchema, present: &[Stmt], offset: u32, wor
         });
     }
     out
-}
-
-fn attr_info(a: &crate::catalog::Attr) -> AttrInfo<'_> {
-    AttrInfo { name: &a.name, ty: a.ty.clone(), required: a.required, default: a.default.as_deref(), enums: a.enum_members.as_deref() }
 }
 
 /// Values for an attribute: enum members, booleans, references to exports of the expected

@@ -33,14 +33,14 @@ impl Snapshot {
                     };
                     return Some(Hover { markdown, span });
                 }
-                let parent = schema::body_schema(&scope.index, inner)?;
+                let parent = schema::body_schema(&scope.index, inner.iter().map(|b| b.name.as_str()))?;
                 let bs = parent.block(&b.name)?;
                 let BodySchema::Catalog { comp, .. } = parent else { return None };
                 Some(Hover { markdown: block_markdown(comp, bs), span: b.name_span })
             }
             Hit::AttrName { path: blocks, attr } => {
                 let (scope, inner) = self.scope_of(&blocks);
-                let schema = schema::body_schema(&scope.index, inner)?;
+                let schema = schema::body_schema(&scope.index, inner.iter().map(|b| b.name.as_str()))?;
                 let a = schema.attr(&attr.name.name)?;
                 let mut md = format!("```alloy\n{} = {}\n```\n", a.name, a.ty);
                 md.push_str(if a.required { "\nrequired" } else { "\noptional" });

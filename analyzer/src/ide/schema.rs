@@ -85,7 +85,7 @@ impl BodySchema {
     }
 }
 
-fn attr_info(a: &Attr) -> AttrInfo<'_> {
+pub(crate) fn attr_info(a: &Attr) -> AttrInfo<'_> {
     AttrInfo { name: &a.name, ty: a.ty.clone(), required: a.required, default: a.default.as_deref(), enums: a.enum_members.as_deref() }
 }
 
@@ -102,13 +102,13 @@ pub(crate) fn top_schema(index: &ModuleIndex, name: &str) -> Option<BodySchema> 
     }
 }
 
-/// The schema of the innermost of `blocks` (a top-level block of a module and the blocks
-/// nested in it, outermost first).
-pub(crate) fn body_schema(index: &ModuleIndex, blocks: &[&Block]) -> Option<BodySchema> {
-    let (top, inner) = blocks.split_first()?;
-    let mut schema = top_schema(index, &top.name)?;
-    for b in inner {
-        let bs = schema.block(&b.name)?;
+/// The schema of the innermost of a chain of blocks named by `names` (a top-level block of a
+/// module and the blocks nested in it, outermost first).
+pub(crate) fn body_schema<'n>(index: &ModuleIndex, names: impl IntoIterator<Item = &'n str>) -> Option<BodySchema> {
+    let mut names = names.into_iter();
+    let mut schema = top_schema(index, names.next()?)?;
+    for n in names {
+        let bs = schema.block(n)?;
         let BodySchema::Catalog { comp, .. } = schema else { return None };
         schema = BodySchema::Catalog { comp, body: &bs.body, inherit: bs.inherit };
     }
