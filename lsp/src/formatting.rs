@@ -2,13 +2,13 @@
 //! the document, so that the editor keeps cursors and folds in untouched lines.
 
 use similar::{DiffOp, TextDiff};
-use syntax::Span;
+use syntax::{LineIndex, Span};
 
-/// Edits turning `old` into `new`, one per changed run of lines; with `lines` (0-based,
-/// inclusive), only those touching that range of `old`'s lines.
-pub fn line_edits(old: &str, new: &str, lines: Option<(u32, u32)>) -> Vec<(Span, String)> {
-    let starts: Vec<usize> = std::iter::once(0).chain(old.match_indices('\n').map(|(i, _)| i + 1)).collect();
-    let line_offset = |l: usize| *starts.get(l).unwrap_or(&old.len());
+/// Edits turning `old` (whose line index is `old_lines`) into `new`, one per changed run of
+/// lines; with `lines` (0-based, inclusive), only those touching that range of `old`'s lines.
+pub fn line_edits(old: &str, old_lines: &LineIndex, new: &str, lines: Option<(u32, u32)>) -> Vec<(Span, String)> {
+    // The offset of 0-based line `l` (the end of the text past the last line).
+    let line_offset = |l: usize| old_lines.line_start(l as u32 + 1);
     let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
     let diff = TextDiff::from_lines(old, new);
     let mut out = Vec::new();
@@ -26,7 +26,7 @@ pub fn line_edits(old: &str, new: &str, lines: Option<(u32, u32)>) -> Vec<(Span,
                 continue;
             }
         }
-        let span = Span::new(line_offset(old_range.start) as u32, line_offset(old_range.end) as u32);
+        let span = Span::new(line_offset(old_range.start), line_offset(old_range.end));
         let text: String = new_lines.get(new_range).map(|l| l.concat()).unwrap_or_default();
         out.push((span, text));
     }
@@ -36,6 +36,11 @@ pub fn line_edits(old: &str, new: &str, lines: Option<(u32, u32)>) -> Vec<(Span,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`super::line_edits`] with the line index built here.
+    fn line_edits(old: &str, new: &str, lines: Option<(u32, u32)>) -> Vec<(Span, String)> {
+        super::line_edits(old, &LineIndex::new(old.as_bytes()), new, lines)
+    }
 
     fn apply(old: &str, edits: &[(Span, String)]) -> String {
         let mut s = old.to_string();

@@ -334,7 +334,7 @@ impl Server {
         self.query(uri, move |s, path, enc| {
             let t = Text::of(s, path, enc)?;
             let formatted = s.formatted(path)?;
-            Some(formatting::line_edits(t.text, &formatted, lines).into_iter().map(|(span, new_text)| TextEdit { range: t.range(span), new_text }).collect())
+            Some(formatting::line_edits(t.text, t.lines, &formatted, lines).into_iter().map(|(span, new_text)| TextEdit { range: t.range(span), new_text }).collect())
         })
         .await
     }
