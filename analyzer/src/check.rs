@@ -3,6 +3,7 @@
 //! edges of the dependency graph.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use smol_str::SmolStr;
 use syntax::ast::{self, Block, Expr, Ident, Literal, LiteralKind, Stmt, UnaryOp};
@@ -344,9 +345,14 @@ impl<'r> Checker<'r> {
         if others.len() == b.body.len() {
             self.check_body(&others, &comp.body, &comp.body, false, b.name_span, scope);
         } else {
-            let mut schema = comp.body.clone();
-            schema.blocks.retain(|x| x.name != "template");
-            self.check_body(&others, &schema, &schema, false, b.name_span, scope);
+            // `comp` is the catalogue's `foreach`: its schema without `template`, built once.
+            static WITHOUT_TEMPLATE: OnceLock<catalog::Body> = OnceLock::new();
+            let schema = WITHOUT_TEMPLATE.get_or_init(|| {
+                let mut schema = comp.body.clone();
+                schema.blocks.retain(|x| x.name != "template");
+                schema
+            });
+            self.check_body(&others, schema, schema, false, b.name_span, scope);
         }
     }
 
