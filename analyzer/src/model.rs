@@ -110,8 +110,12 @@ pub fn node_id(name: &str, label: Option<&str>) -> String {
 
 /// A top-level block's ID and the span naming it (name and label).
 pub fn block_id(b: &Block) -> (String, syntax::Span) {
-    let id = node_id(&b.name, b.label.as_ref().map(|l| l.value.as_str()));
-    (id, b.label.as_ref().map_or(b.name_span, |l| b.name_span.cover(l.span)))
+    (node_id(&b.name, b.label.as_ref().map(|l| l.value.as_str())), block_id_span(b))
+}
+
+/// The span naming a top-level block: its name and label.
+pub fn block_id_span(b: &Block) -> syntax::Span {
+    b.label.as_ref().map_or(b.name_span, |l| b.name_span.cover(l.span))
 }
 
 /// Collects a module body's top-level names.

@@ -9,7 +9,7 @@ use super::schema::{self, BodySchema};
 use super::walk::{self, Hit};
 use super::Snapshot;
 use crate::catalog::{BlockSchema, Catalog, Component, Kind, Stability};
-use crate::model::{DeclareSig, NodeKind};
+use crate::model::{self, DeclareSig, NodeKind};
 
 /// Markdown text about the item at a position, and the span it describes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +24,7 @@ impl Snapshot {
         match walk::locate(&parsed.tree.body, offset)? {
             Hit::BlockName { path: blocks } | Hit::Label { path: blocks } => {
                 let (b, outer) = blocks.split_last()?;
-                let span = walk::block_id_span(b);
+                let span = model::block_id_span(b);
                 let (scope, inner) = self.scope_of(outer);
                 if inner.is_empty() {
                     let markdown = match schema::top_schema(&scope.index, &b.name)? {

@@ -104,7 +104,7 @@ impl Snapshot {
                 let (file, body) = self.declare_body(&decl)?;
                 return body.iter().find_map(|s| match s {
                     Stmt::Block(b) if b.name == "argument" && b.label.as_ref().is_some_and(|l| l.value == attr.name.name) => {
-                        Some(FileSpan { path: file.to_string(), span: walk::block_id_span(b) })
+                        Some(FileSpan { path: file.to_string(), span: model::block_id_span(b) })
                     }
                     _ => None,
                 });
@@ -113,35 +113,35 @@ impl Snapshot {
         }
         let node = self.node_at(path, offset)?;
         let (file, b) = self.node_block(&node)?;
-        Some(FileSpan { path: file.to_string(), span: walk::block_id_span(b) })
+        Some(FileSpan { path: file.to_string(), span: model::block_id_span(b) })
     }
 
     /// Where the custom component `name` is declared: a local `declare`, or the import
     /// providing its namespace.
     fn custom_definition(&self, scope: &Scope<'_>, file: &str, name: &str) -> Option<Location> {
         let kind = model::classify(name, &scope.index.declares, &scope.index.imports);
-        let wanted: Box<dyn Fn(&Block) -> bool> = match &kind {
-            NodeKind::Local(d) => {
-                let d = d.clone();
-                Box::new(move |b: &Block| b.name == "declare" && b.label.as_ref().is_some_and(|l| l.value == d))
-            }
-            NodeKind::Imported(ns, _) => {
-                let ns = ns.clone();
-                Box::new(move |b: &Block| b.name.starts_with("import.") && b.label.as_ref().is_some_and(|l| l.value == ns))
-            }
+        // A `declare` labelled with the component's name, or an import labelled with its
+        // namespace.
+        let (label, is_import) = match &kind {
+            NodeKind::Local(d) => (d, false),
+            NodeKind::Imported(ns, _) => (ns, true),
             _ => return None,
+        };
+        let wanted = |b: &Block| {
+            let defines = if is_import { b.name.starts_with("import.") } else { b.name == "declare" };
+            defines && b.label.as_ref().is_some_and(|l| l.value == *label)
         };
         if let Some(d) = scope.declare {
             if let Some(b) = d.body.iter().find_map(|s| match s {
                 Stmt::Block(b) if wanted(b) => Some(b),
                 _ => None,
             }) {
-                return Some(FileSpan { path: file.to_string(), span: walk::block_id_span(b) });
+                return Some(FileSpan { path: file.to_string(), span: model::block_id_span(b) });
             }
         }
         self.trees().find_map(|(p, t)| {
             t.tree.body.iter().find_map(|s| match s {
-                Stmt::Block(b) if wanted(b) => Some(FileSpan { path: p.to_string(), span: walk::block_id_span(b) }),
+                Stmt::Block(b) if wanted(b) => Some(FileSpan { path: p.to_string(), span: model::block_id_span(b) }),
                 _ => None,
             })
         })
@@ -152,7 +152,7 @@ impl Snapshot {
         let (file, tree) = self.trees().find(|(p, _)| *p == loc.path)?;
         fn find(body: &[Stmt], span: Span) -> Option<&[Stmt]> {
             body.iter().find_map(|s| match s {
-                Stmt::Block(b) if b.name == "declare" && walk::block_id_span(b) == span => Some(b.body.as_slice()),
+                Stmt::Block(b) if b.name == "declare" && model::block_id_span(b) == span => Some(b.body.as_slice()),
                 Stmt::Block(b) if b.name == "declare" => find(&b.body, span),
                 _ => None,
             })
@@ -167,7 +167,7 @@ impl Snapshot {
         let mut out = Vec::new();
         if include_declaration {
             if let Some((file, b)) = self.node_block(&node) {
-                out.push(FileSpan { path: file.to_string(), span: walk::block_id_span(b) });
+                out.push(FileSpan { path: file.to_string(), span: model::block_id_span(b) });
             }
         }
         self.each_reference(&node, |file, parts| {

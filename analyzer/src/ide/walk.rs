@@ -127,8 +127,3 @@ pub fn module_traversals<'e>(body: &'e [Stmt], f: &mut impl FnMut(&[&'e Ident]))
         }
     }
 }
-
-/// The span naming a top-level block: its name and label.
-pub(crate) fn block_id_span(b: &Block) -> Span {
-    crate::model::block_id(b).1
-}
