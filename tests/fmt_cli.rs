@@ -52,10 +52,7 @@ fn parse_errors_are_reported_with_positions_and_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let err = text(&out.stderr);
-    assert_eq!(
-        err,
-        "<stdin>:2:5: illegal character U+0023 '#'\n<stdin>:2:5: expected expression, got ILLEGAL\nError: encountered errors during formatting\n"
-    );
+    assert_eq!(err, "<stdin>:2:5: illegal character U+0023 '#'\n<stdin>:2:5: expected expression, got ILLEGAL\nError: encountered errors during formatting\n");
 }
 
 #[test]

@@ -128,7 +128,13 @@ fn sdk_traffic_flows_through_two_alloy_processes() {
         .env("OTLP_HTTP", format!("http://127.0.0.1:{http}"))
         .output()
         .expect("python3 runs");
-    assert!(out.status.success(), "the SDK script failed:\n{}{}\nfront stderr:\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr), front.stderr());
+    assert!(
+        out.status.success(),
+        "the SDK script failed:\n{}{}\nfront stderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        front.stderr()
+    );
     let sent: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the script prints JSON");
 
     let mut expected = Vec::new();

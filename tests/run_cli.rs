@@ -70,7 +70,10 @@ fn serves_reloads_on_sighup_and_stops_on_sigterm_within_a_bound() {
     let (_, body) = get(port, "/api/v0/web/components").expect("components");
     assert!(!body.contains("local.file.b"), "{body}");
 
-    write_config(&dir, "local.file \"a\" {\n  filename = \"$DIR/a.txt\"\n}\n\nlocal.file \"b\" {\n  filename = \"$DIR/\" + local.file.a.content + \".txt\"\n}\n");
+    write_config(
+        &dir,
+        "local.file \"a\" {\n  filename = \"$DIR/a.txt\"\n}\n\nlocal.file \"b\" {\n  filename = \"$DIR/\" + local.file.a.content + \".txt\"\n}\n",
+    );
     std::fs::write(dir.join("hello.txt"), "world").unwrap();
     signal(&child, "-HUP");
     wait_until("the reloaded component", &mut child, || get(port, "/api/v0/web/components/local.file.b").is_some_and(|(s, _)| s == 200));
@@ -165,7 +168,8 @@ fn the_logging_block_sets_format_and_level() {
     let config = write_config(&dir, "logging {\n  level  = \"info\"\n  format = \"json\"\n}\n");
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
-    let mut child = alloy(&["--server.http.listen-addr", &addr, "--storage.path", dir.join("data").to_str().unwrap(), config.to_str().unwrap()]).spawn().expect("starts");
+    let mut child =
+        alloy(&["--server.http.listen-addr", &addr, "--storage.path", dir.join("data").to_str().unwrap(), config.to_str().unwrap()]).spawn().expect("starts");
     wait_until("/-/ready", &mut child, || get(port, "/-/ready").is_some_and(|(s, _)| s == 200));
     // Warnings only from now on: the reload's info lines disappear.
     write_config(&dir, "logging {\n  level  = \"warn\"\n  format = \"json\"\n}\n");

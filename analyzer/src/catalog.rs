@@ -180,14 +180,7 @@ fn convert_body(raw: RawBody, comp: &str) -> Result<Body, CatalogError> {
     }
     let mut blocks = Vec::with_capacity(raw.blocks.len());
     for b in raw.blocks {
-        blocks.push(BlockSchema {
-            body: convert_body(b.body, comp)?,
-            name: b.n,
-            required: b.r,
-            repeatable: b.m,
-            label: b.l,
-            inherit: b.inherit,
-        });
+        blocks.push(BlockSchema { body: convert_body(b.body, comp)?, name: b.n, required: b.r, repeatable: b.m, label: b.l, inherit: b.inherit });
     }
     Ok(Body { attrs, blocks, open: raw.open })
 }

@@ -84,14 +84,7 @@ struct Frame {
 
 impl<'r> Checker<'r> {
     pub fn new(opts: Options, resolve: &'r ImportResolver<'r>) -> Self {
-        Checker {
-            opts,
-            resolve,
-            catalog: Catalog::get(),
-            diagnostics: Vec::new(),
-            edges: Vec::new(),
-            frames: Vec::new(),
-        }
+        Checker { opts, resolve, catalog: Catalog::get(), diagnostics: Vec::new(), edges: Vec::new(), frames: Vec::new() }
     }
 
     fn error(&mut self, span: Span, code: &'static str, message: impl Into<String>) -> &mut Diagnostic {
@@ -122,8 +115,7 @@ impl<'r> Checker<'r> {
                     let (id, span) = model::block_id(b);
                     if kind != ModuleKind::Root {
                         if let Some(&prev) = first.get(&id) {
-                            self.error(span, "duplicate-id", "block ID already declared at ")
-                                .with_related_mut(prev, format!("\"{id}\" first declared here"));
+                            self.error(span, "duplicate-id", "block ID already declared at ").with_related_mut(prev, format!("\"{id}\" first declared here"));
                         } else {
                             first.insert(id.clone(), span);
                         }
@@ -558,7 +550,15 @@ impl<'r> Checker<'r> {
         if let Some(members) = enums {
             if !members.contains(&text) {
                 let hint = suggest::did_you_mean(&text, members.iter().map(String::as_str));
-                let d = self.error(l.span, "invalid-value", format!("invalid value {}: must be one of {}", syntax::quote::go_quote(&text), list(members.iter().filter(|m| !m.is_empty()).map(String::as_str))));
+                let d = self.error(
+                    l.span,
+                    "invalid-value",
+                    format!(
+                        "invalid value {}: must be one of {}",
+                        syntax::quote::go_quote(&text),
+                        list(members.iter().filter(|m| !m.is_empty()).map(String::as_str))
+                    ),
+                );
                 if let Some(h) = hint {
                     d.notes.push(h);
                 }
@@ -803,9 +803,8 @@ impl<'r> Checker<'r> {
                 let span = parts[0].span.cover(parts[parts.len() - 1].span);
                 if parts.len() == 1 {
                     if let Some(new) = eval::stdlib::deprecated_replacement(first) {
-                        self.diagnostics.push(
-                            Diagnostic::warning(span, format!("function \"{first}\" is deprecated; use \"{new}\" instead")).with_code("deprecated"),
-                        );
+                        self.diagnostics
+                            .push(Diagnostic::warning(span, format!("function \"{first}\" is deprecated; use \"{new}\" instead")).with_code("deprecated"));
                     }
                 }
                 let canonical = f.name();

@@ -131,11 +131,7 @@ pub fn cycle_diagnostic<'e>(
     d.notes.push(format!("\"{}\" depends on \"{}\" here", first.from, first.to));
     for &(f, e) in &inside[1..] {
         let file = if f == file { None } else { Some(f) };
-        d.related.push(syntax::Related {
-            file: file.map(&file_name),
-            span: e.span,
-            message: format!("\"{}\" depends on \"{}\" here", e.from, e.to),
-        });
+        d.related.push(syntax::Related { file: file.map(&file_name), span: e.span, message: format!("\"{}\" depends on \"{}\" here", e.from, e.to) });
     }
     Some((file, d))
 }

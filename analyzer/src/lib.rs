@@ -24,8 +24,8 @@ pub mod model;
 pub mod suggest;
 pub mod types;
 
-use std::path::{Path, PathBuf};
 use salsa::Setter;
+use std::path::{Path, PathBuf};
 use syntax::{Diagnostic, LineIndex};
 
 pub use catalog::{Catalog, Stability};
@@ -74,8 +74,7 @@ impl Analysis {
     /// `import.file` are read again.
     pub fn set_files(&mut self, files: Vec<(String, String)>) {
         self.reload_imports();
-        let inputs: Vec<db::SourceFile> =
-            files.into_iter().map(|(p, t)| db::SourceFile::builder(p, t).chunk_target(self.chunk_target).new(&self.db)).collect();
+        let inputs: Vec<db::SourceFile> = files.into_iter().map(|(p, t)| db::SourceFile::builder(p, t).chunk_target(self.chunk_target).new(&self.db)).collect();
         self.workspace.set_files(&mut self.db).to(inputs);
     }
 
@@ -120,12 +119,7 @@ impl Analysis {
             .map(|f| {
                 let mut diagnostics = db::file_diagnostics(&self.db, self.workspace, *f).clone();
                 diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
-                FileReport {
-                    path: f.path(&self.db).clone(),
-                    text: f.text(&self.db).clone(),
-                    lines: db::line_index(&self.db, *f).clone(),
-                    diagnostics,
-                }
+                FileReport { path: f.path(&self.db).clone(), text: f.text(&self.db).clone(), lines: db::line_index(&self.db, *f).clone(), diagnostics }
             })
             .collect()
     }
@@ -178,11 +172,8 @@ pub fn load_path(path: &Path) -> Result<Vec<(String, String)>, LoadError> {
     };
     if path.is_dir() {
         let entries = std::fs::read_dir(path).map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "alloy"))
-            .collect();
+        let mut files: Vec<PathBuf> =
+            entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "alloy")).collect();
         files.sort();
         files.iter().map(|p| read(p)).collect()
     } else {

@@ -65,9 +65,7 @@ pub fn check_size(s: &str) -> Result<(), String> {
         }
         let unit = &s[u..i];
         let ok = matches!(unit, "B" | "b" | "")
-            || ["K", "M", "G", "T", "P", "E", "k"].iter().any(|p| {
-                unit.strip_prefix(p).is_some_and(|rest| matches!(rest, "" | "B" | "iB" | "ib" | "b"))
-            });
+            || ["K", "M", "G", "T", "P", "E", "k"].iter().any(|p| unit.strip_prefix(p).is_some_and(|rest| matches!(rest, "" | "B" | "iB" | "ib" | "b")));
         if !ok {
             return err();
         }
@@ -80,8 +78,8 @@ pub fn check_url(s: &str) -> Result<(), String> {
     let Some((scheme, rest)) = s.split_once("://") else {
         return Err(format!("URL {} has no scheme (for example \"http://\")", go_quote(s)));
     };
-    let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    let scheme_ok =
+        scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     if !scheme_ok {
         return Err(format!("URL {} has an invalid scheme {}", go_quote(s), go_quote(scheme)));
     }

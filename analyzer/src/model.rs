@@ -157,10 +157,13 @@ pub fn declare_sig(name: SmolStr, body: &[Stmt]) -> DeclareSig {
                 });
                 args.push((label.value.clone(), !optional));
             }
-            "export" => exports.push((label.value.clone(), b.body.iter().find_map(|s| match s {
-                Stmt::Attribute(a) if a.name.name == "value" => Some(&a.value),
-                _ => None,
-            }))),
+            "export" => exports.push((
+                label.value.clone(),
+                b.body.iter().find_map(|s| match s {
+                    Stmt::Attribute(a) if a.name.name == "value" => Some(&a.value),
+                    _ => None,
+                }),
+            )),
             _ => {}
         }
     }

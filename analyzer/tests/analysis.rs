@@ -46,7 +46,8 @@ fn cycles_across_files_are_reported_once() {
 
 #[test]
 fn edits_are_rechecked() {
-    let ok = "prometheus.remote_write \"default\" {}\nprometheus.scrape \"s\" {\n  targets = []\n  forward_to = [prometheus.remote_write.default.receiver]\n}\n";
+    let ok =
+        "prometheus.remote_write \"default\" {}\nprometheus.scrape \"s\" {\n  targets = []\n  forward_to = [prometheus.remote_write.default.receiver]\n}\n";
     let mut a = analysis(&[("a.alloy", ok)]);
     assert!(messages(&a).is_empty());
     a.set_file_text("a.alloy", ok.replace("default.receiver", "defualt.receiver"));
@@ -136,7 +137,8 @@ fn import_paths_built_from_module_path_are_read_too() {
     assert_eq!(m, ["missing required attribute \"name\"", "unrecognized attribute name \"nmae\""]);
 
     // A filename that needs another component stays unchecked rather than wrong.
-    let dynamic = "local.file \"f\" {\n  filename = \"x\"\n}\n\nimport.file \"lib\" {\n  filename = local.file.f.content\n}\n\nlib.greeter \"g\" {\n  nmae = \"x\"\n}\n";
+    let dynamic =
+        "local.file \"f\" {\n  filename = \"x\"\n}\n\nimport.file \"lib\" {\n  filename = local.file.f.content\n}\n\nlib.greeter \"g\" {\n  nmae = \"x\"\n}\n";
     a.set_files(vec![(dir.join("main.alloy").display().to_string(), dynamic.into())]);
     assert!(messages(&a).is_empty(), "{:?}", messages(&a));
     std::fs::remove_dir_all(&dir).ok();

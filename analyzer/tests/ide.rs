@@ -82,7 +82,11 @@ fn render(path: &Path) -> String {
                     c.kind,
                     c.sort,
                     c.detail.as_deref().unwrap_or("").chars().take(60).collect::<String>(),
-                    if c.insert != c.label { format!("\n    insert: {:?} replacing {:?}", c.insert, snap.text(&file).and_then(|t| t.get(c.replace.range())).unwrap_or("")) } else { String::new() }
+                    if c.insert != c.label {
+                        format!("\n    insert: {:?} replacing {:?}", c.insert, snap.text(&file).and_then(|t| t.get(c.replace.range())).unwrap_or(""))
+                    } else {
+                        String::new()
+                    }
                 );
             }
         }
@@ -112,7 +116,15 @@ fn render(path: &Path) -> String {
         "symbols" => {
             fn tree(snap: &Snapshot, file: &str, syms: &[analyzer::ide::Symbol], depth: usize, out: &mut String) {
                 for s in syms {
-                    let _ = writeln!(out, "{}{} {:?} {} {}", "  ".repeat(depth), s.name, s.kind, s.detail.as_deref().unwrap_or("-"), pos(snap, file, s.selection.start));
+                    let _ = writeln!(
+                        out,
+                        "{}{} {:?} {} {}",
+                        "  ".repeat(depth),
+                        s.name,
+                        s.kind,
+                        s.detail.as_deref().unwrap_or("-"),
+                        pos(snap, file, s.selection.start)
+                    );
                     tree(snap, file, &s.children, depth + 1, out);
                 }
             }

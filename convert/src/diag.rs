@@ -88,10 +88,7 @@ impl Diagnostics {
     /// newline.
     pub fn report(&self, bypass: bool) -> String {
         let (min, footer) = if self.has(Severity::Critical) {
-            (
-                Severity::Critical,
-                "A configuration file was not generated due to critical issues. Refer to the critical messages for more information.",
-            )
+            (Severity::Critical, "A configuration file was not generated due to critical issues. Refer to the critical messages for more information.")
         } else if self.has(Severity::Error) && !bypass {
             (
                 Severity::Error,

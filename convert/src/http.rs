@@ -136,11 +136,8 @@ pub fn read_inline(f: &mut Fields, errs: &mut Errors) -> HttpClient {
     let mut c = HttpClient::default();
     if let Some(n) = f.get("basic_auth") {
         let mut g = Fields::new(n, "config.BasicAuth", errs);
-        c.basic_auth = Some(BasicAuth {
-            username: g.string("username", errs),
-            password: g.string("password", errs),
-            password_file: g.string("password_file", errs),
-        });
+        c.basic_auth =
+            Some(BasicAuth { username: g.string("username", errs), password: g.string("password", errs), password_file: g.string("password_file", errs) });
         for k in ["username_file", "username_ref", "password_ref"] {
             g.ignore(k);
         }
@@ -193,8 +190,7 @@ pub fn read_inline(f: &mut Fields, errs: &mut Errors) -> HttpClient {
     if !c.bearer_token.is_empty() {
         c.authorization = Some(Authorization { kind: "Bearer".into(), credentials: std::mem::take(&mut c.bearer_token), ..Default::default() });
     } else if !c.bearer_token_file.is_empty() {
-        c.authorization =
-            Some(Authorization { kind: "Bearer".into(), credentials_file: std::mem::take(&mut c.bearer_token_file), ..Default::default() });
+        c.authorization = Some(Authorization { kind: "Bearer".into(), credentials_file: std::mem::take(&mut c.bearer_token_file), ..Default::default() });
     }
     if let Some(a) = &mut c.authorization {
         if a.kind.is_empty() {

@@ -96,10 +96,7 @@ pub fn convert(input: &[u8], kind: &str, extra_args: &[String]) -> Conversion {
         return Conversion { output: None, diagnostics: diags };
     };
     if !extra_args.is_empty() && format != Format::Static {
-        diags.add(
-            Severity::Critical,
-            format!("extra arguments are not supported for the {} converter: [{}]", format.as_str(), extra_args.join(" ")),
-        );
+        diags.add(Severity::Critical, format!("extra arguments are not supported for the {} converter: [{}]", format.as_str(), extra_args.join(" ")));
         return Conversion { output: None, diagnostics: diags };
     }
     match format {
@@ -191,7 +188,10 @@ mod tests {
 
     #[test]
     fn extra_args_split() {
-        assert_eq!(parse_extra_args("-enable-features=integrations-next -config.expand-env").unwrap(), ["-enable-features", "integrations-next", "-config.expand-env"]);
+        assert_eq!(
+            parse_extra_args("-enable-features=integrations-next -config.expand-env").unwrap(),
+            ["-enable-features", "integrations-next", "-config.expand-env"]
+        );
         assert_eq!(parse_extra_args("--key=\"foo=bar\"").unwrap(), ["--key", "\"foo=bar\""]);
         assert_eq!(parse_extra_args("--key=").unwrap(), ["--key"]);
         assert_eq!(parse_extra_args("key").unwrap(), ["key"]);

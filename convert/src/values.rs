@@ -66,8 +66,7 @@ pub fn base2_bytes(mut v: u64) -> String {
     if v == 0 {
         return "0B".to_string();
     }
-    const UNITS: [(&str, u64); 7] =
-        [("EiB", 1 << 60), ("PiB", 1 << 50), ("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)];
+    const UNITS: [(&str, u64); 7] = [("EiB", 1 << 60), ("PiB", 1 << 50), ("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)];
     let mut out = String::new();
     for (name, size) in UNITS {
         if v >= size {

@@ -7,7 +7,10 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
     /// A scalar's text; `quoted` for single- or double-quoted and block scalars.
-    Scalar { text: String, quoted: bool },
+    Scalar {
+        text: String,
+        quoted: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }

@@ -69,7 +69,11 @@ fn sanitised_label_collisions_are_critical() {
 
 #[test]
 fn report_of_a_successful_conversion_lists_infos() {
-    let c = convert(b"scrape_configs:\n  - job_name: x\n    static_configs:\n      - targets: [a:1]\nremote_write:\n  - url: http://r\n    name: r1\n", "prometheus", &[]);
+    let c = convert(
+        b"scrape_configs:\n  - job_name: x\n    static_configs:\n      - targets: [a:1]\nremote_write:\n  - url: http://r\n    name: r1\n",
+        "prometheus",
+        &[],
+    );
     assert_eq!(
         c.diagnostics.report(false),
         "(Info) Converted scrape_configs job_name \"x\" into...\n\tA prometheus.scrape.x component\n(Info) Converted 1 remote_write[s] \"r1\" into...\n\tA prometheus.remote_write.default component\n\nA configuration file was generated successfully."
@@ -85,10 +89,8 @@ fn empty_input_gives_no_output_and_no_diagnostics() {
 
 #[test]
 fn no_input_panics() {
-    let seeds: Vec<Vec<u8>> = ["prometheus/unsupported.yaml", "prometheus/broken_yaml.yaml", "prometheus/keyword_job.yaml"]
-        .iter()
-        .map(|p| fixture(p))
-        .collect();
+    let seeds: Vec<Vec<u8>> =
+        ["prometheus/unsupported.yaml", "prometheus/broken_yaml.yaml", "prometheus/keyword_job.yaml"].iter().map(|p| fixture(p)).collect();
     for seed in &seeds {
         for cut in 0..seed.len() {
             for kind in ["prometheus", "promtail", "otelcol"] {

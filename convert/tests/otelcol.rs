@@ -18,7 +18,11 @@ fn fixtures() {
 
 #[test]
 fn the_default_telemetry_warns_and_says_how_it_converted_each_component() {
-    let c = convert(b"receivers: {otlp: {protocols: {grpc: }}}\nexporters: {debug: }\nservice: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}\n", "otelcol", &[]);
+    let c = convert(
+        b"receivers: {otlp: {protocols: {grpc: }}}\nexporters: {debug: }\nservice: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}\n",
+        "otelcol",
+        &[],
+    );
     let all: Vec<String> = c.diagnostics.iter().map(ToString::to_string).collect();
     assert_eq!(
         all,
@@ -85,10 +89,7 @@ fn the_collectors_validation_runs_unless_skipped() {
 fn an_extension_missing_from_the_service_is_critical_not_a_panic() {
     let c = convert(&support::fixture("otelcol", "missing_extension.yaml"), "otelcol", &[]);
     assert!(c.output.is_none());
-    assert_eq!(
-        criticals(&c),
-        ["(Critical) exporter/otlp: extension \"basicauth\" is referenced but not enabled in service::extensions"]
-    );
+    assert_eq!(criticals(&c), ["(Critical) exporter/otlp: extension \"basicauth\" is referenced but not enabled in service::extensions"]);
 }
 
 #[test]

@@ -30,7 +30,8 @@ struct Client {
 
 impl Client {
     fn start(binary: &str) -> Client {
-        let mut child = Command::new(binary).arg("lsp").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start the server");
+        let mut child =
+            Command::new(binary).arg("lsp").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start the server");
         let stdin = child.stdin.take().expect("stdin");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
         let (tx, incoming) = channel();
@@ -102,7 +103,13 @@ fn percentile(samples: &mut [Duration], p: f64) -> Duration {
 
 fn report(name: &str, samples: &mut [Duration]) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("{name:<28} p50 {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms   (n = {})", ms(percentile(samples, 0.5)), ms(percentile(samples, 0.95)), ms(percentile(samples, 1.0)), samples.len());
+    println!(
+        "{name:<28} p50 {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms   (n = {})",
+        ms(percentile(samples, 0.5)),
+        ms(percentile(samples, 0.95)),
+        ms(percentile(samples, 1.0)),
+        samples.len()
+    );
 }
 
 /// The corpus split at top-level statements into `n` texts of similar size.
@@ -132,7 +139,12 @@ fn position(text: &str, offset: usize) -> Value {
 
 fn rss(pid: u32) -> String {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status.lines().filter(|l| l.starts_with("VmRSS") || l.starts_with("VmHWM")).map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join(", ")
+    status
+        .lines()
+        .filter(|l| l.starts_with("VmRSS") || l.starts_with("VmHWM"))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn main() {

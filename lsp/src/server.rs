@@ -80,10 +80,7 @@ pub fn capabilities(encoding: Encoding) -> ServerCapabilities {
             ..Default::default()
         })),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
-        completion_provider: Some(CompletionOptions {
-            trigger_characters: Some(vec![".".into(), "\"".into(), "[".into()]),
-            ..Default::default()
-        }),
+        completion_provider: Some(CompletionOptions { trigger_characters: Some(vec![".".into(), "\"".into(), "[".into()]), ..Default::default() }),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
         rename_provider: Some(OneOf::Left(true)),
@@ -111,12 +108,7 @@ pub fn capabilities(encoding: Encoding) -> ServerCapabilities {
 
 impl LanguageServer for Server {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
-        let utf8 = params
-            .capabilities
-            .general
-            .as_ref()
-            .and_then(|g| g.position_encodings.as_ref())
-            .is_some_and(|e| e.contains(&PositionEncodingKind::UTF8));
+        let utf8 = params.capabilities.general.as_ref().and_then(|g| g.position_encodings.as_ref()).is_some_and(|e| e.contains(&PositionEncodingKind::UTF8));
         let encoding = if utf8 { Encoding::Utf8 } else { Encoding::Utf16 };
         *self.encoding.lock().unwrap_or_else(|e| e.into_inner()) = encoding;
         Ok(InitializeResult {
@@ -254,7 +246,14 @@ impl LanguageServer for Server {
                         .into_iter()
                         .filter_map(|(loc, sym)| {
                             #[allow(deprecated)] // `deprecated` is a required field of the protocol's struct
-                            Some(SymbolInformation { name: sym.name, kind: convert::symbol_kind(sym.kind), tags: None, deprecated: None, location: convert::location(s, &loc, encoding)?, container_name: None })
+                            Some(SymbolInformation {
+                                name: sym.name,
+                                kind: convert::symbol_kind(sym.kind),
+                                tags: None,
+                                deprecated: None,
+                                location: convert::location(s, &loc, encoding)?,
+                                container_name: None,
+                            })
                         })
                         .collect::<Vec<_>>()
                 });
@@ -334,7 +333,12 @@ impl Server {
         self.query(uri, move |s, path, enc| {
             let t = Text::of(s, path, enc)?;
             let formatted = s.formatted(path)?;
-            Some(formatting::line_edits(t.text, t.lines, &formatted, lines).into_iter().map(|(span, new_text)| TextEdit { range: t.range(span), new_text }).collect())
+            Some(
+                formatting::line_edits(t.text, t.lines, &formatted, lines)
+                    .into_iter()
+                    .map(|(span, new_text)| TextEdit { range: t.range(span), new_text })
+                    .collect(),
+            )
         })
         .await
     }

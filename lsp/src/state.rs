@@ -104,10 +104,13 @@ impl State {
 
 fn file_texts(analysis: &Analysis) -> Vec<(String, String)> {
     let snap = analysis.snapshot();
-    snap.files().into_iter().map(|p| {
-        let t = snap.text(&p).unwrap_or_default().to_string();
-        (p, t)
-    }).collect()
+    snap.files()
+        .into_iter()
+        .map(|p| {
+            let t = snap.text(&p).unwrap_or_default().to_string();
+            (p, t)
+        })
+        .collect()
 }
 
 /// Reads a directory's `*.alloy` files; open documents replace their file's text.

@@ -28,7 +28,8 @@ use tokio_util::sync::CancellationToken;
 const SPANS_PER_REQUEST: usize = 100;
 
 fn request() -> Bytes {
-    let attr = |k: &str, v: &str| KeyValue { key: k.into(), value: Some(AnyValue { value: Some(any_value::Value::StringValue(v.into())) }), ..Default::default() };
+    let attr =
+        |k: &str, v: &str| KeyValue { key: k.into(), value: Some(AnyValue { value: Some(any_value::Value::StringValue(v.into())) }), ..Default::default() };
     let spans = (0..SPANS_PER_REQUEST)
         .map(|i| Span {
             trace_id: (0..16).map(|b| (b * 7 + i) as u8).collect(),
@@ -37,14 +38,24 @@ fn request() -> Bytes {
             kind: 2,
             start_time_unix_nano: 1_700_000_000_000_000_000 + i as u64,
             end_time_unix_nano: 1_700_000_000_100_000_000 + i as u64,
-            attributes: vec![attr("http.method", "GET"), attr("http.route", "/api/v1/items/{id}"), attr("http.status_code", "200"), attr("net.peer.name", "10.0.0.1"), attr("user_agent.original", "bench/1.0")],
+            attributes: vec![
+                attr("http.method", "GET"),
+                attr("http.route", "/api/v1/items/{id}"),
+                attr("http.status_code", "200"),
+                attr("net.peer.name", "10.0.0.1"),
+                attr("user_agent.original", "bench/1.0"),
+            ],
             ..Default::default()
         })
         .collect();
     let req = ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(Resource { attributes: vec![attr("service.name", "bench"), attr("host.name", "bench-host")], ..Default::default() }),
-            scope_spans: vec![ScopeSpans { scope: Some(InstrumentationScope { name: "bench".into(), ..Default::default() }), spans, schema_url: String::new() }],
+            scope_spans: vec![ScopeSpans {
+                scope: Some(InstrumentationScope { name: "bench".into(), ..Default::default() }),
+                spans,
+                schema_url: String::new(),
+            }],
             schema_url: String::new(),
         }],
     };
@@ -74,7 +85,8 @@ impl Consumer for Counter {
 }
 
 async fn start_receiver(id: &str, output: &ConsumerHandle, stop: &CancellationToken) -> SocketAddr {
-    let args = obj(&[("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("max_recv_msg_size", Value::string("64MiB"))])), ("output", traces_output(output))]);
+    let args =
+        obj(&[("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("max_recv_msg_size", Value::string("64MiB"))])), ("output", traces_output(output))]);
     let r = receiver::otlp::OtlpReceiver::new(detached_context(id), &args).expect("receiver");
     tokio::spawn(r.clone().run(stop.clone()));
     r.wait_bound(|(grpc, _)| grpc.is_some()).await.and_then(|(grpc, _)| grpc).expect("the receiver did not bind within 5 s")
@@ -112,18 +124,33 @@ async fn start_forwarder(sink: SocketAddr, stop: &CancellationToken) -> SocketAd
         }),
     );
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-    let server = tonic::transport::Server::builder().add_routes(tonic::service::Routes::from(router)).serve_with_incoming_shutdown(incoming, stop.clone().cancelled_owned());
+    let server = tonic::transport::Server::builder()
+        .add_routes(tonic::service::Routes::from(router))
+        .serve_with_incoming_shutdown(incoming, stop.clone().cancelled_owned());
     tokio::spawn(server);
     addr
 }
 
 /// The pipeline under test, returning the receiver's address.
 async fn start_pipeline(sink: SocketAddr, stop: &CancellationToken) -> SocketAddr {
-    let exporter_args = obj(&[("client", obj(&[("endpoint", Value::string(format!("127.0.0.1:{}", sink.port()))), ("compression", Value::string("none")), ("tls", obj(&[("insecure", Value::Bool(true))]))]))]);
-    let exp = exporter::pipeline::NetworkExporter::build(detached_context("otelcol.exporter.otlp.bench"), &exporter_args, exporter::otlp::make_sender).expect("exporter");
+    let exporter_args = obj(&[(
+        "client",
+        obj(&[
+            ("endpoint", Value::string(format!("127.0.0.1:{}", sink.port()))),
+            ("compression", Value::string("none")),
+            ("tls", obj(&[("insecure", Value::Bool(true))])),
+        ]),
+    )]);
+    let exp = exporter::pipeline::NetworkExporter::build(detached_context("otelcol.exporter.otlp.bench"), &exporter_args, exporter::otlp::make_sender)
+        .expect("exporter");
     tokio::spawn(exp.clone().run(stop.clone()));
     let exp_input = ConsumerHandle::new("otelcol.exporter.otlp.bench", exp.pipeline().clone());
-    let batch_args = obj(&[("send_batch_size", Value::int(8192)), ("send_batch_max_size", Value::int(0)), ("timeout", Value::string("200ms")), ("output", traces_output(&exp_input))]);
+    let batch_args = obj(&[
+        ("send_batch_size", Value::int(8192)),
+        ("send_batch_max_size", Value::int(0)),
+        ("timeout", Value::string("200ms")),
+        ("output", traces_output(&exp_input)),
+    ]);
     let batch = processor::batch::BatchProcessor::new(detached_context("otelcol.processor.batch.bench"), &batch_args).expect("batch");
     tokio::spawn(batch.clone().run(stop.clone()));
     start_receiver("otelcol.receiver.otlp.bench", &batch.input(), stop).await
@@ -180,7 +207,11 @@ fn main() {
         let sink = start_receiver("otelcol.receiver.otlp.sink", &ConsumerHandle::new("sink", counter.clone()), &stop).await;
         let forwarder = start_forwarder(sink, &stop).await;
         let pipeline = start_pipeline(sink, &stop).await;
-        println!("{} cores, {SPANS_PER_REQUEST} spans/request ({} bytes), {concurrency} concurrent streams, {seconds} s per run", std::thread::available_parallelism().map_or(0, |n| n.get()), request().len());
+        println!(
+            "{} cores, {SPANS_PER_REQUEST} spans/request ({} bytes), {concurrency} concurrent streams, {seconds} s per run",
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
+            request().len()
+        );
         let (base, _) = measure("baseline", forwarder, &counter, seconds, concurrency).await;
         let (pipe, _) = measure("pipeline", pipeline, &counter, seconds, concurrency).await;
         println!("pipeline / baseline = {:.0}%", 100.0 * pipe / base);

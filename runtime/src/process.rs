@@ -49,9 +49,9 @@ fn read_usage() -> Option<Usage> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
     let boot = now - uptime;
     let open_fds = std::fs::read_dir("/proc/self/fd").map(|d| d.count() as f64).unwrap_or(0.0);
-    let max_fds = std::fs::read_to_string("/proc/self/limits").ok().and_then(|l| {
-        l.lines().find(|x| x.starts_with("Max open files")).and_then(|x| x.split_whitespace().nth(3)).and_then(|v| v.parse().ok())
-    });
+    let max_fds = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| l.lines().find(|x| x.starts_with("Max open files")).and_then(|x| x.split_whitespace().nth(3)).and_then(|v| v.parse().ok()));
     Some(Usage {
         cpu_seconds: (utime + stime) / ticks,
         resident_bytes: rss_pages * page,

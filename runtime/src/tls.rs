@@ -118,7 +118,9 @@ impl TlsServer {
     /// Bad PEM fails here, so a load or reload fails rather than the server later.
     pub fn decode(v: &Value, default_client_auth: ClientAuth) -> Result<TlsServer, ComponentError> {
         let mut d = StructDecoder::new(v)?;
-        let needed = |p: Option<String>, what: &str| p.ok_or_else(|| ComponentError(format!("TLS is configured but no {what} was given (set {what}_file or {what}_pem)")));
+        let needed = |p: Option<String>, what: &str| {
+            p.ok_or_else(|| ComponentError(format!("TLS is configured but no {what} was given (set {what}_file or {what}_pem)")))
+        };
         let cert = needed(pem_or_file(&mut d, "cert_pem", "cert_file")?, "cert")?;
         let key = needed(pem_or_file(&mut d, "key_pem", "key_file")?, "key")?;
         let client_ca_pem = pem_or_file(&mut d, "client_ca_pem", "client_ca_file")?;
@@ -130,7 +132,9 @@ impl TlsServer {
             (Some(ClientAuth::NoClientCert), _) => None,
             (Some(a), Some(_)) => Some(a),
             (Some(a), None) => {
-                return Err(ComponentError(format!("client_auth_type {a:?} needs the CA to verify client certificates with (client_ca_file or client_ca_pem)")));
+                return Err(ComponentError(format!(
+                    "client_auth_type {a:?} needs the CA to verify client certificates with (client_ca_file or client_ca_pem)"
+                )));
             }
             (None, Some(_)) => Some(default_client_auth).filter(|a| *a != ClientAuth::NoClientCert),
             (None, None) => None,

@@ -7,7 +7,6 @@ use std::sync::atomic::Ordering;
 use common::{content, eventually, messages, stats, Config};
 use runtime::{HealthState, LoadError};
 
-
 #[tokio::test]
 async fn evaluates_in_dependency_order_and_propagates_file_changes() {
     let cfg = Config::new(
@@ -82,7 +81,8 @@ remote.http "gone" { url = "http://gone" }
     );
     let c = cfg.controller();
     c.load().await.expect("loads");
-    eventually("both running", || stats("remote.http.keep").runs.load(Ordering::SeqCst) == 1 && stats("remote.http.gone").runs.load(Ordering::SeqCst) == 1).await;
+    eventually("both running", || stats("remote.http.keep").runs.load(Ordering::SeqCst) == 1 && stats("remote.http.gone").runs.load(Ordering::SeqCst) == 1)
+        .await;
 
     cfg.write(
         r#"

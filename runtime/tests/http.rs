@@ -163,7 +163,14 @@ async fn metrics_exposes_controller_config_process_and_component_series() {
     ] {
         assert!(body.lines().any(|l| l == line), "missing {line:?} in\n{body}");
     }
-    for name in ["alloy_build_info{", "alloy_config_hash{cluster_name=\"\",sha256=\"", "process_resident_memory_bytes ", "process_start_time_seconds ", "process_open_fds ", "alloy_config_last_load_success_timestamp_seconds "] {
+    for name in [
+        "alloy_build_info{",
+        "alloy_config_hash{cluster_name=\"\",sha256=\"",
+        "process_resident_memory_bytes ",
+        "process_start_time_seconds ",
+        "process_open_fds ",
+        "alloy_config_last_load_success_timestamp_seconds ",
+    ] {
         assert!(body.lines().any(|l| l.starts_with(name)), "missing {name:?} in\n{body}");
     }
     cfg.write("remote.http \"m_echo\" {\n");

@@ -81,7 +81,8 @@ async fn a_changed_argument_updates_the_running_inner_component_and_flows_out() 
 
     cfg.write(&PIPELINE.replace("\"a\"", "\"u\"").replace("pipe.a", "pipe.u").replace("http://a", "http://changed"));
     c.load().await.expect("reloads");
-    eventually("the new value to reach the consumer", || content(&c, "remote.http.consumer").as_deref() == Some("http://changed/default?from=http://b/given")).await;
+    eventually("the new value to reach the consumer", || content(&c, "remote.http.consumer").as_deref() == Some("http://changed/default?from=http://b/given"))
+        .await;
     assert_eq!(content(&c, "pipe.u/remote.http.inner").as_deref(), Some("http://changed/default"));
     assert_eq!(inner.builds.load(Ordering::SeqCst), 1, "kept running");
     assert_eq!(inner.updates.load(Ordering::SeqCst), 1);
@@ -257,7 +258,8 @@ remote.http "string_consumer" {
     let err = cfg.controller().load().await.expect_err("a component at the top of a module");
     assert_eq!(messages(&err), ["config.alloy:import.string.bad:1:1: only declare and import blocks are allowed in a module, got remote.http"]);
 
-    let cfg = Config::new("local.file \"name\" {\n  filename = \"$DIR/config.alloy\"\n}\n\nimport.file \"dynamic\" {\n  filename = local.file.name.content\n}\n");
+    let cfg =
+        Config::new("local.file \"name\" {\n  filename = \"$DIR/config.alloy\"\n}\n\nimport.file \"dynamic\" {\n  filename = local.file.name.content\n}\n");
     let err = cfg.controller().load().await.expect_err("an import that needs a component");
     let m = messages(&err);
     assert_eq!(m.len(), 1, "{m:?}");
@@ -268,7 +270,6 @@ remote.http "string_consumer" {
     let err = cfg.controller().load().await.expect_err("missing module");
     assert!(messages(&err)[0].contains("none.alloy"), "{:?}", messages(&err));
 }
-
 
 #[tokio::test]
 async fn foreach_runs_the_template_per_item_and_follows_the_collection() {
@@ -428,7 +429,9 @@ async fn module_server(text: std::sync::Arc<std::sync::Mutex<String>>) -> std::n
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_http_fetches_the_module_and_follows_it_when_polled() {
     let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let module = |value: &str| format!("declare \"echo\" {{\n  remote.http \"r\" {{\n    url = \"http://{value}\" + \"/\" + module_path\n  }}\n\n  export \"out\" {{\n    value = remote.http.r.content\n  }}\n}}\n");
+    let module = |value: &str| {
+        format!("declare \"echo\" {{\n  remote.http \"r\" {{\n    url = \"http://{value}\" + \"/\" + module_path\n  }}\n\n  export \"out\" {{\n    value = remote.http.r.content\n  }}\n}}\n")
+    };
     *text.lock().unwrap() = module("first");
     let addr = module_server(text.clone()).await;
     let cfg = Config::new(&format!(
@@ -485,7 +488,11 @@ async fn import_git_checks_out_the_revision_and_pulls_changes() {
     let repo = cfg.file("upstream");
     std::fs::create_dir_all(repo.join("modules")).unwrap();
     git(&repo, &["init", "--quiet", "--initial-branch=main"]);
-    let module = |v: &str| format!("declare \"echo\" {{\n  remote.http \"r\" {{\n    url = \"http://{v}\"\n  }}\n\n  export \"out\" {{\n    value = remote.http.r.content\n  }}\n}}\n");
+    let module = |v: &str| {
+        format!(
+            "declare \"echo\" {{\n  remote.http \"r\" {{\n    url = \"http://{v}\"\n  }}\n\n  export \"out\" {{\n    value = remote.http.r.content\n  }}\n}}\n"
+        )
+    };
     std::fs::write(repo.join("modules/lib.alloy"), module("v1")).unwrap();
     git(&repo, &["add", "."]);
     git(&repo, &["commit", "--quiet", "-m", "v1"]);
@@ -512,5 +519,10 @@ async fn import_git_checks_out_the_revision_and_pulls_changes() {
     cfg.write(&std::fs::read_to_string(cfg.path()).unwrap().replace("revision       = \"v1\"", "revision       = \"nope\""));
     let err = cfg.controller().load().await.expect_err("unknown revision");
     let m = messages(&err);
-    assert!(m.len() == 1 && m[0].starts_with("config.alloy:2:20: failed to get the module from git ") && m[0].ends_with(&format!("revision \"nope\" not found in {}", repo.display())), "{m:?}");
+    assert!(
+        m.len() == 1
+            && m[0].starts_with("config.alloy:2:20: failed to get the module from git ")
+            && m[0].ends_with(&format!("revision \"nope\" not found in {}", repo.display())),
+        "{m:?}"
+    );
 }

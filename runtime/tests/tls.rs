@@ -106,7 +106,8 @@ otelcol.exporter.otlphttp "over_https" {{
     let mut metrics = String::new();
     for _ in 0..250 {
         metrics = http.get(format!("http://{api}/metrics")).send().await.unwrap().text().await.unwrap();
-        let sink = |transport: &str| sample(&metrics, "otelcol_receiver_accepted_spans_total", &["otelcol.receiver.otlp.sink", &format!("transport=\"{transport}\"")]);
+        let sink =
+            |transport: &str| sample(&metrics, "otelcol_receiver_accepted_spans_total", &["otelcol.receiver.otlp.sink", &format!("transport=\"{transport}\"")]);
         if sink("grpc") == Some(2.0) && sink("http") == Some(2.0) {
             break;
         }

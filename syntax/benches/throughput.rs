@@ -91,12 +91,8 @@ fn throughput(c: &mut Criterion) {
     let mut group = c.benchmark_group("syntax");
     group.throughput(Throughput::Bytes(src.len() as u64));
     group.sample_size(20);
-    group.bench_with_input(BenchmarkId::new("lex", "5MB"), &src, |b, s| {
-        b.iter(|| syntax::lexer::lex(s.as_bytes()))
-    });
-    group.bench_with_input(BenchmarkId::new("parse", "5MB"), &src, |b, s| {
-        b.iter(|| syntax::parse_file(s.as_bytes()))
-    });
+    group.bench_with_input(BenchmarkId::new("lex", "5MB"), &src, |b, s| b.iter(|| syntax::lexer::lex(s.as_bytes())));
+    group.bench_with_input(BenchmarkId::new("parse", "5MB"), &src, |b, s| b.iter(|| syntax::parse_file(s.as_bytes())));
     group.bench_with_input(BenchmarkId::new("parse+format", "5MB"), &src, |b, s| {
         b.iter(|| {
             let parsed = syntax::parse_file(s.as_bytes());

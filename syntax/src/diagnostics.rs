@@ -49,14 +49,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(span: Span, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Error,
-            span,
-            message: message.into(),
-            code: None,
-            notes: Vec::new(),
-            related: Vec::new(),
-        }
+        Diagnostic { severity: Severity::Error, span, message: message.into(), code: None, notes: Vec::new(), related: Vec::new() }
     }
 
     pub fn warning(span: Span, message: impl Into<String>) -> Self {

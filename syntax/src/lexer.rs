@@ -189,13 +189,7 @@ impl<'a> Scanner<'a> {
             }
         }
         self.close_group();
-        Lexed {
-            tokens: self.tokens,
-            comments: self.comments,
-            comment_groups: self.comment_groups,
-            errors: self.errors,
-            lines: self.lines,
-        }
+        Lexed { tokens: self.tokens, comments: self.comments, comment_groups: self.comment_groups, errors: self.errors, lines: self.lines }
     }
 
     fn raw_token(&mut self, raw: Raw, start: u32, end: u32) {
@@ -632,15 +626,12 @@ fn decode_utf8(bytes: &[u8]) -> Option<(char, u32)> {
 
 /// Upstream's identifier letters: ASCII letters, `_`, and Unicode category L.
 pub fn is_letter(c: char) -> bool {
-    c.is_ascii_alphabetic()
-        || c == '_'
-        || (!c.is_ascii() && c.general_category_group() == GeneralCategoryGroup::Letter)
+    c.is_ascii_alphabetic() || c == '_' || (!c.is_ascii() && c.general_category_group() == GeneralCategoryGroup::Letter)
 }
 
 /// Unicode decimal digits (category Nd), as Go's `unicode.IsDigit`.
 pub fn is_unicode_digit(c: char) -> bool {
-    c.is_ascii_digit()
-        || (!c.is_ascii() && c.general_category() == unicode_properties::GeneralCategory::DecimalNumber)
+    c.is_ascii_digit() || (!c.is_ascii() && c.general_category() == unicode_properties::GeneralCategory::DecimalNumber)
 }
 
 /// Go's `%#U` format: `U+0041 'A'`, or just `U+0007` when not printable.
@@ -733,27 +724,16 @@ mod tests {
         assert_eq!(errors("a | b"), vec![(3, "missing second | in ||".into())]);
         assert_eq!(errors("# x"), vec![(0, "illegal character U+0023 '#'".into())]);
         assert_eq!(errors("/* x"), vec![(0, "block comment not terminated".into())]);
-        assert_eq!(
-            errors("\0"),
-            vec![(0, "illegal character NUL".into()), (0, "illegal character U+0000".into())]
-        );
+        assert_eq!(errors("\0"), vec![(0, "illegal character NUL".into()), (0, "illegal character U+0000".into())]);
     }
 
     #[test]
     fn encoding_errors_are_reported_once_per_character() {
-        assert_eq!(
-            errors("a = \"\\x41\u{FEFF}\""),
-            vec![(9, "illegal byte order mark".into())]
-        );
-        let messages = |src: &[u8]| -> Vec<(u32, String)> {
-            lex(src).errors.into_iter().map(|e| (e.offset, e.message)).collect()
-        };
+        assert_eq!(errors("a = \"\\x41\u{FEFF}\""), vec![(9, "illegal byte order mark".into())]);
+        let messages = |src: &[u8]| -> Vec<(u32, String)> { lex(src).errors.into_iter().map(|e| (e.offset, e.message)).collect() };
         assert_eq!(messages(b"a = \"\\x41\xff\""), vec![(9, "illegal UTF-8 encoding".into())]);
         // Upstream's comment look-ahead rewinds and re-reads, reporting the character again.
-        assert_eq!(
-            messages(b"a /* \xff */\n"),
-            vec![(5, "illegal UTF-8 encoding".into()), (5, "illegal UTF-8 encoding".into())]
-        );
+        assert_eq!(messages(b"a /* \xff */\n"), vec![(5, "illegal UTF-8 encoding".into()), (5, "illegal UTF-8 encoding".into())]);
     }
 
     #[test]

@@ -102,19 +102,13 @@ fn error_here(inp: &mut Inp<'_, '_>, message: String) {
         return;
     }
     state.last_error_line = line;
-    state.diagnostics.push(Pending {
-        token_index: index,
-        diagnostic: Diagnostic::error(token.span, message).with_code("parse"),
-    });
+    state.diagnostics.push(Pending { token_index: index, diagnostic: Diagnostic::error(token.span, message).with_code("parse") });
 }
 
 /// Reports an error that is never suppressed (and does not count for suppression).
 fn error_at(inp: &mut Inp<'_, '_>, span: Span, message: &str) {
     let index = token_index(inp);
-    inp.state().diagnostics.push(Pending {
-        token_index: index,
-        diagnostic: Diagnostic::error(span, message).with_code("parse"),
-    });
+    inp.state().diagnostics.push(Pending { token_index: index, diagnostic: Diagnostic::error(span, message).with_code("parse") });
 }
 
 fn expect_token(inp: &mut Inp<'_, '_>, want: K) -> Token {
@@ -216,12 +210,14 @@ fn grammar<'a>() -> Root<'a> {
             let expr = expr.clone();
             recursive(move |body: Handle<'a, Body>| custom(move |inp| parse_body(inp, K::RCurly, &expr, &body)))
         };
-        let paren = tok(K::LParen).then(expr.clone()).then(expect(K::RParen)).map(|((l, inner), r)| {
-            Expr::Paren(Box::new(Paren { inner, lparen: l.span, rparen: r.span }))
-        });
-        let array = tok(K::LBrack).then(expr_list(K::RBrack)).then(expect(K::RBrack)).map(|((l, elements), r)| {
-            Expr::Array(Array { elements, lbrack: l.span, rbrack: r.span })
-        });
+        let paren = tok(K::LParen)
+            .then(expr.clone())
+            .then(expect(K::RParen))
+            .map(|((l, inner), r)| Expr::Paren(Box::new(Paren { inner, lparen: l.span, rparen: r.span })));
+        let array = tok(K::LBrack)
+            .then(expr_list(K::RBrack))
+            .then(expect(K::RBrack))
+            .map(|((l, elements), r)| Expr::Array(Array { elements, lbrack: l.span, rbrack: r.span }));
         let fields = {
             let expr = expr.clone();
             custom(move |inp| {
@@ -233,19 +229,10 @@ fn grammar<'a>() -> Root<'a> {
                 }
             })
         };
-        let object = tok(K::LCurly)
-            .then(fields)
-            .then(expect(K::RCurly))
-            .map(|((l, fields), r)| Expr::Object(Object { fields, lcurly: l.span, rcurly: r.span }));
+        let object =
+            tok(K::LCurly).then(fields).then(expect(K::RCurly)).map(|((l, fields), r)| Expr::Object(Object { fields, lcurly: l.span, rcurly: r.span }));
         let args = expr_list(K::RParen);
-        let grammar = Grammar {
-            expr,
-            block_body,
-            args,
-            paren: paren.boxed(),
-            array: array.boxed(),
-            object: object.boxed(),
-        };
+        let grammar = Grammar { expr, block_body, args, paren: paren.boxed(), array: array.boxed(), object: object.boxed() };
         *inner_slot.borrow_mut() = Some(grammar.clone());
         custom(move |inp| binary_expr(inp, 1, &grammar))
     });
@@ -553,10 +540,7 @@ fn statement<'a>(inp: &mut Inp<'a, '_>, expr: &Handle<'a, Expr>, block_body: &Ha
                 error_at(inp, span, "attribute names may not have labels");
             }
             let first = name.name.split('.').next().unwrap_or_default();
-            let ident = Ident {
-                name: SmolStr::new(first),
-                span: Span::new(name.span.start, name.span.start + first.len() as u32),
-            };
+            let ident = Ident { name: SmolStr::new(first), span: Span::new(name.span.start, name.span.start + first.len() as u32) };
             let value = inp.parse(expr)?;
             Ok(Some(Stmt::Attribute(Attribute { name: ident, value })))
         }
@@ -566,14 +550,7 @@ fn statement<'a>(inp: &mut Inp<'a, '_>, expr: &Handle<'a, Expr>, block_body: &Ha
             let rcurly = expect_token(inp, K::RCurly);
             // An empty label is the same as no label.
             let label = name.label.filter(|l| !l.value.is_empty());
-            Ok(Some(Stmt::Block(Block {
-                name: name.name,
-                name_span: name.span,
-                label,
-                body,
-                lcurly: lcurly.span,
-                rcurly: rcurly.span,
-            })))
+            Ok(Some(Stmt::Block(Block { name: name.name, name_span: name.span, label, body, lcurly: lcurly.span, rcurly: rcurly.span })))
         }
         other => {
             if name.fragments == 1 && name.label.as_ref().is_none_or(|l| l.value.is_empty()) {
@@ -603,11 +580,7 @@ impl<T> Parsed<T> {
     }
 }
 
-fn run<'a, O>(
-    lexed: &'a Lexed,
-    src: &'a [u8],
-    parser: impl Parser<'a, Tokens<'a>, O, Extra<'a>>,
-) -> (Option<O>, Vec<Diagnostic>) {
+fn run<'a, O>(lexed: &'a Lexed, src: &'a [u8], parser: impl Parser<'a, Tokens<'a>, O, Extra<'a>>) -> (Option<O>, Vec<Diagnostic>) {
     let text = std::str::from_utf8(src).ok();
     let mut state = State { src, text, lines: &lexed.lines, diagnostics: Vec::new(), last_error_line: 0 };
     let output = parser.parse_with_state(&lexed.tokens, &mut state).into_output();

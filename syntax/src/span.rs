@@ -38,7 +38,11 @@ impl Span {
 
     /// Offset of the last byte (upstream's inclusive `EndPos`); the start for empty spans.
     pub fn last_byte(self) -> u32 {
-        if self.end > self.start { self.end - 1 } else { self.start }
+        if self.end > self.start {
+            self.end - 1
+        } else {
+            self.start
+        }
     }
 }
 

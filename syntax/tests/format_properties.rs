@@ -46,15 +46,25 @@ fn expr() -> impl Strategy<Value = Gen> {
     let leaf = prop_oneof![literal().prop_map(Gen::Lit), ident().prop_map(Gen::Ident)];
     leaf.prop_recursive(4, 24, 4, |inner| {
         let binop = prop_oneof![
-            Just("+"), Just("-"), Just("*"), Just("/"), Just("%"), Just("^"), Just("=="), Just("!="),
-            Just("<"), Just("<="), Just(">"), Just(">="), Just("&&"), Just("||")
+            Just("+"),
+            Just("-"),
+            Just("*"),
+            Just("/"),
+            Just("%"),
+            Just("^"),
+            Just("=="),
+            Just("!="),
+            Just("<"),
+            Just("<="),
+            Just(">"),
+            Just(">="),
+            Just("&&"),
+            Just("||")
         ];
         prop_oneof![
             (prop::collection::vec(inner.clone(), 0..4), any::<bool>()).prop_map(|(v, ml)| Gen::Array(v, ml)),
-            (prop::collection::vec((ident(), any::<bool>(), inner.clone()), 0..4), any::<bool>())
-                .prop_map(|(v, ml)| Gen::Object(v, ml)),
-            (ident(), prop::collection::vec(inner.clone(), 1..3), any::<bool>())
-                .prop_map(|(f, args, ml)| Gen::Call(f, args, ml)),
+            (prop::collection::vec((ident(), any::<bool>(), inner.clone()), 0..4), any::<bool>()).prop_map(|(v, ml)| Gen::Object(v, ml)),
+            (ident(), prop::collection::vec(inner.clone(), 1..3), any::<bool>()).prop_map(|(f, args, ml)| Gen::Call(f, args, ml)),
             (inner.clone(), ident()).prop_map(|(v, f)| Gen::Access(Box::new(v), f)),
             (inner.clone(), inner.clone()).prop_map(|(v, i)| Gen::Index(Box::new(v), Box::new(i))),
             (prop_oneof![Just("!"), Just("-")], inner.clone()).prop_map(|(op, v)| Gen::Unary(op, Box::new(v))),
@@ -169,11 +179,7 @@ enum StmtGen {
 fn stmt() -> impl Strategy<Value = StmtGen> {
     let attr = (ident(), expr(), any::<bool>()).prop_map(|(n, e, c)| StmtGen::Attr(n, e, c));
     attr.prop_recursive(3, 12, 4, |inner| {
-        (
-            prop::collection::vec(ident(), 1..3),
-            prop::option::of(ident()),
-            prop::collection::vec(inner, 0..4),
-        )
+        (prop::collection::vec(ident(), 1..3), prop::option::of(ident()), prop::collection::vec(inner, 0..4))
             .prop_map(|(name, label, body)| StmtGen::Block(name.join("."), label, body))
     })
 }
@@ -236,10 +242,7 @@ fn shape(e: &Expr) -> String {
         Expr::Literal(l) => format!("{:?}:{}", l.kind, l.text),
         Expr::Ident(i) => i.name.to_string(),
         Expr::Array(a) => format!("[{}]", list(&a.elements)),
-        Expr::Object(o) => format!(
-            "{{{}}}",
-            o.fields.iter().map(|f| format!("{}{}={}", f.quoted, f.key.name, shape(&f.value))).collect::<Vec<_>>().join(",")
-        ),
+        Expr::Object(o) => format!("{{{}}}", o.fields.iter().map(|f| format!("{}{}={}", f.quoted, f.key.name, shape(&f.value))).collect::<Vec<_>>().join(",")),
         Expr::Access(a) => format!("{}.{}", shape(&a.value), a.field.name),
         Expr::Index(i) => format!("{}[{}]", shape(&i.value), shape(&i.index)),
         Expr::Call(c) => format!("{}({})", shape(&c.callee), list(&c.args)),

@@ -25,10 +25,7 @@ fn parser_fixtures() {
         }
         let _ = writeln!(out, "--- comments");
         for group in &parsed.tree.comment_groups {
-            let texts: Vec<&str> = parsed.tree.comments[group.start as usize..group.end as usize]
-                .iter()
-                .map(|c| &*c.text)
-                .collect();
+            let texts: Vec<&str> = parsed.tree.comments[group.start as usize..group.end as usize].iter().map(|c| &*c.text).collect();
             let _ = writeln!(out, "{texts:?}");
         }
         insta::assert_snapshot!(out);
@@ -58,11 +55,7 @@ fn dump_expr(e: &Expr) -> String {
         Expr::Array(a) => format!("[{}]", a.elements.iter().map(dump_expr).collect::<Vec<_>>().join(", ")),
         Expr::Object(o) => format!(
             "{{{}}}",
-            o.fields
-                .iter()
-                .map(|f| format!("{}{} = {}", if f.quoted { "q:" } else { "" }, f.key.name, dump_expr(&f.value)))
-                .collect::<Vec<_>>()
-                .join(", ")
+            o.fields.iter().map(|f| format!("{}{} = {}", if f.quoted { "q:" } else { "" }, f.key.name, dump_expr(&f.value))).collect::<Vec<_>>().join(", ")
         ),
         Expr::Access(a) => format!("{}.{}", dump_expr(&a.value), a.field.name),
         Expr::Index(i) => format!("{}[{}]", dump_expr(&i.value), dump_expr(&i.index)),

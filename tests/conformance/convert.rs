@@ -63,11 +63,7 @@ fn collect_dirs(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 fn check(input: &Path, format: &str, leaf: &str) -> Result<(), String> {
     let src = std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let result = if leaf == "otelcol_without_validation" {
-        convert::convert_without_validation(&src, format)
-    } else {
-        convert::convert(&src, format, &[])
-    };
+    let result = if leaf == "otelcol_without_validation" { convert::convert_without_validation(&src, format) } else { convert::convert(&src, format, &[]) };
     let ignored: &[&str] = if format == "otelcol" && leaf != "otelcol_telemetry" { &OTELCOL_IGNORED } else { &[] };
     let mut actual = String::new();
     for d in result.diagnostics.iter().filter(|d| d.severity != convert::Severity::Info) {

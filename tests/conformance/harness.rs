@@ -38,9 +38,7 @@ impl ExpectedFailures {
 
 /// Files directly in `dir` whose name ends with `suffix`, sorted.
 pub fn files_with_suffix(dir: &Path, suffix: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
     files.retain(|p| p.is_file() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(suffix)));
     files.sort();
     files
@@ -57,11 +55,7 @@ pub fn guarded(f: impl FnOnce() -> Result<(), String> + std::panic::UnwindSafe) 
     match std::panic::catch_unwind(f) {
         Ok(r) => r,
         Err(e) => {
-            let msg = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
+            let msg = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
             Err(format!("panicked: {msg}"))
         }
     }

@@ -92,5 +92,9 @@ fn main() -> ExitCode {
     }
     // Cases listed in expected-failures.txt are reported as skipped: known, reasoned gaps.
     println!("\nconformance: {total_passed} passed, {total_failed} failed, {total_known} skipped");
-    if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -26,5 +26,9 @@ fn check(path: &Path) -> Result<(), String> {
     let r = ::analyzer::check_text("config.alloy", &text, Options { stability: Stability::Experimental, community: true });
     let errs: Vec<_> = r.diagnostics.into_iter().filter(|d| d.is_error()).collect();
     let errors = syntax::diagnostics::render_short(&r.path, &r.lines, &errs);
-    if errors.is_empty() { Ok(()) } else { Err(format!("unexpected errors:\n{errors}")) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("unexpected errors:\n{errors}"))
+    }
 }

@@ -38,7 +38,12 @@ impl Snapshot {
             if d.code == Some("deprecated") {
                 let old = text.get(d.span.range()).unwrap_or_default();
                 if let Some(new) = eval::stdlib::deprecated_replacement(old) {
-                    out.push(CodeAction { title: format!("Replace with \"{new}\""), edits: vec![Edit { span: d.span, text: new.to_string() }], fixes: d.clone(), preferred: true });
+                    out.push(CodeAction {
+                        title: format!("Replace with \"{new}\""),
+                        edits: vec![Edit { span: d.span, text: new.to_string() }],
+                        fixes: d.clone(),
+                        preferred: true,
+                    });
                 }
             }
             if d.code == Some("missing-required") {
@@ -66,7 +71,8 @@ impl Snapshot {
         let (scope, inner) = self.scope_of(&chain);
         let schema = schema::body_schema(&scope.index, inner.iter().map(|b| b.name.as_str()))?;
         let present: Vec<&str> = block.body.iter().filter_map(|s| if let Stmt::Attribute(a) = s { Some(a.name.name.as_str()) } else { None }).collect();
-        let missing: Vec<(String, Ty)> = schema.attrs().iter().filter(|a| a.required && !present.contains(&a.name)).map(|a| (a.name.to_string(), a.ty.clone())).collect();
+        let missing: Vec<(String, Ty)> =
+            schema.attrs().iter().filter(|a| a.required && !present.contains(&a.name)).map(|a| (a.name.to_string(), a.ty.clone())).collect();
         if missing.is_empty() {
             return None;
         }
@@ -108,7 +114,12 @@ fn did_you_mean(text: &str, d: &Diagnostic) -> Option<CodeAction> {
     let note = d.notes.iter().find_map(|n| n.strip_prefix("did you mean \"")?.strip_suffix("\"?"))?;
     let old = text.get(d.span.range())?;
     let new = if old.starts_with('"') { syntax::quote::go_quote(note) } else { note.to_string() };
-    Some(CodeAction { title: format!("Change to {}", if old.starts_with('"') { new.clone() } else { format!("\"{new}\"") }), edits: vec![Edit { span: d.span, text: new }], fixes: d.clone(), preferred: true })
+    Some(CodeAction {
+        title: format!("Change to {}", if old.starts_with('"') { new.clone() } else { format!("\"{new}\"") }),
+        edits: vec![Edit { span: d.span, text: new }],
+        fixes: d.clone(),
+        preferred: true,
+    })
 }
 
 fn line_indent(text: &str, offset: u32) -> String {

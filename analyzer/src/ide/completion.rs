@@ -230,7 +230,8 @@ pub(crate) fn body_items(schema: &BodySchema, present: &[Stmt], offset: u32, wor
         if !b.repeatable && has_block(&b.name) {
             continue;
         }
-        let required: Vec<String> = b.body.attrs.iter().filter(|a| a.required).map(|a| format!("{} = {}", a.name, placeholder(&schema::attr_info(a), 1))).collect();
+        let required: Vec<String> =
+            b.body.attrs.iter().filter(|a| a.required).map(|a| format!("{} = {}", a.name, placeholder(&schema::attr_info(a), 1))).collect();
         out.push(CompletionItem {
             label: b.name.clone(),
             kind: CompletionKind::Block,

@@ -67,7 +67,11 @@ impl Snapshot {
 
     fn reference_markdown(&self, scope: &schema::Scope<'_>, file: &str, id: &str, rest: &[&Ident]) -> String {
         let kind = scope.index.ids.get(id).cloned().unwrap_or(NodeKind::Unknown);
-        let node = super::navigation::NodeRef { id: id.to_string(), scope: super::schema::Scope { index: std::borrow::Cow::Borrowed(&scope.index), declare: scope.declare }, file };
+        let node = super::navigation::NodeRef {
+            id: id.to_string(),
+            scope: super::schema::Scope { index: std::borrow::Cow::Borrowed(&scope.index), declare: scope.declare },
+            file,
+        };
         let mut md = String::new();
         let exports = scope.index.node_exports(&kind).unwrap_or_default();
         let what = match &kind {
@@ -272,4 +276,3 @@ pub(crate) fn stdlib_functions() -> Vec<(String, eval::Function)> {
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
-

@@ -54,11 +54,9 @@ impl BodySchema {
     pub fn attrs(&self) -> Vec<AttrInfo<'_>> {
         match self {
             BodySchema::Catalog { body, .. } => body.attrs.iter().map(attr_info).collect(),
-            BodySchema::Custom(sig) => sig
-                .args
-                .iter()
-                .map(|(n, required)| AttrInfo { name: n.as_str(), ty: Ty::Any, required: *required, default: None, enums: None })
-                .collect(),
+            BodySchema::Custom(sig) => {
+                sig.args.iter().map(|(n, required)| AttrInfo { name: n.as_str(), ty: Ty::Any, required: *required, default: None, enums: None }).collect()
+            }
         }
     }
 

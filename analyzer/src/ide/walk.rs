@@ -7,11 +7,22 @@ use syntax::Span;
 /// (for a block's own name it ends with that block).
 #[derive(Debug)]
 pub(crate) enum Hit<'a> {
-    BlockName { path: Vec<&'a Block> },
-    Label { path: Vec<&'a Block> },
-    AttrName { path: Vec<&'a Block>, attr: &'a Attribute },
+    BlockName {
+        path: Vec<&'a Block>,
+    },
+    Label {
+        path: Vec<&'a Block>,
+    },
+    AttrName {
+        path: Vec<&'a Block>,
+        attr: &'a Attribute,
+    },
     /// A traversal `a.b.c`; `part` is the index of the identifier under the cursor.
-    Reference { path: Vec<&'a Block>, parts: Vec<&'a Ident>, part: usize },
+    Reference {
+        path: Vec<&'a Block>,
+        parts: Vec<&'a Ident>,
+        part: usize,
+    },
 }
 
 /// Whether `offset` touches `span` (a cursor right after a name is still on it).

@@ -111,9 +111,36 @@ fn line_span(text: &str, lines: &LineIndex, line: u32, col: Option<u32>) -> Span
 /// The first YAML key (`key:` at the start of a line or a list item) that the message names:
 /// quoted names first, then other words.
 fn key_named(message: &str, text: &str, lines: &LineIndex) -> Option<Span> {
-    const COMMON: &[&str] = &["the", "converter", "does", "support", "supported", "converting", "provided", "config", "configuration", "field", "found", "type", "failed", "parse", "yaml", "line", "column", "with", "will", "been", "have", "this", "that", "value", "values"];
+    const COMMON: &[&str] = &[
+        "the",
+        "converter",
+        "does",
+        "support",
+        "supported",
+        "converting",
+        "provided",
+        "config",
+        "configuration",
+        "field",
+        "found",
+        "type",
+        "failed",
+        "parse",
+        "yaml",
+        "line",
+        "column",
+        "with",
+        "will",
+        "been",
+        "have",
+        "this",
+        "that",
+        "value",
+        "values",
+    ];
     let quoted = message.split('"').skip(1).step_by(2);
-    let words = message.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.len() >= 4 && !COMMON.contains(&w.to_ascii_lowercase().as_str()));
+    let words =
+        message.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.len() >= 4 && !COMMON.contains(&w.to_ascii_lowercase().as_str()));
     for word in quoted.chain(words).filter(|w| !w.is_empty()) {
         for line in 1..=lines.line_count() {
             let start = lines.line_start(line) as usize;

@@ -128,9 +128,7 @@ fn resolve_refs(n: &mut Node) -> Result<(), String> {
 
 fn is_scheme(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && s.len() >= 2
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && s.len() >= 2 && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
 }
 
 /// `$$` is a literal `$`; `${env:X}` and `${X}` stay as `${env:X}` text (upstream's env provider

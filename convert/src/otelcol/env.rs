@@ -39,10 +39,7 @@ fn reference(s: &str) -> Option<(&str, &str, usize)> {
     let body = &s[3..];
     let body = body.strip_prefix("env:").unwrap_or(body);
     let start = s.len() - body.len();
-    let name_len = body
-        .char_indices()
-        .take_while(|(i, c)| c.is_ascii_alphabetic() || *c == '_' || (*i > 0 && c.is_ascii_digit()))
-        .count();
+    let name_len = body.char_indices().take_while(|(i, c)| c.is_ascii_alphabetic() || *c == '_' || (*i > 0 && c.is_ascii_digit())).count();
     if name_len == 0 {
         return None;
     }

@@ -36,10 +36,7 @@ impl Ctx<'_> {
         match self.extensions.get(id) {
             Some(full) => format!("{full}.handler"),
             None => {
-                self.diags.add(
-                    Severity::Critical,
-                    format!("{}: extension {id:?} is referenced but not enabled in service::extensions", self.instance),
-                );
+                self.diags.add(Severity::Critical, format!("{}: extension {id:?} is referenced but not enabled in service::extensions", self.instance));
                 String::new()
             }
         }
@@ -55,8 +52,7 @@ impl Ctx<'_> {
 /// and tcplog receivers never get their required `output` block, and filelog always has an
 /// `ordering_criteria` block, without `sort_by` when the YAML has none.
 pub fn known_upstream_defect(line: &str, message: &str) -> bool {
-    const NO_OUTPUT: [&str; 4] =
-        ["otelcol.receiver.filelog ", "otelcol.receiver.fluentforward ", "otelcol.receiver.syslog ", "otelcol.receiver.tcplog "];
+    const NO_OUTPUT: [&str; 4] = ["otelcol.receiver.filelog ", "otelcol.receiver.fluentforward ", "otelcol.receiver.syslog ", "otelcol.receiver.tcplog "];
     (message == "missing required block \"output\"" && NO_OUTPUT.iter().any(|c| line.starts_with(c)))
         || (message == "missing required block \"sort_by\"" && line.trim() == "ordering_criteria { }")
 }

@@ -182,15 +182,7 @@ pub fn emit(cfg: &Config, file: &mut File, diags: &mut Diagnostics) -> Result<()
 }
 
 /// Converts one component and appends it (and any blocks it needs before it).
-fn append(
-    kind: CKind,
-    def: &Def,
-    group: &str,
-    output: Option<[Vec<Expr>; 3]>,
-    extensions: &HashMap<String, String>,
-    file: &mut File,
-    diags: &mut Diagnostics,
-) {
+fn append(kind: CKind, def: &Def, group: &str, output: Option<[Vec<Expr>; 3]>, extensions: &HashMap<String, String>, file: &mut File, diags: &mut Diagnostics) {
     let Some(conv) = components::lookup(kind, def.ty()) else { return };
     let label = label(group, def.name());
     let instance = format!("{}/{}", kind.as_str(), def.id);

@@ -455,10 +455,14 @@ fn render_field(f: &F, node: &Node, ctx: &mut Ctx, out: &mut Vec<Stmt>) -> bool 
             let inner = at(node, f.src).unwrap_or(&null);
             let (mut body, changed) = render_body(fields, inner, ctx);
             if changed && f.zero_inner {
-                let zeroed: Vec<F> = fields.iter().cloned().map(|mut g| {
-                    g.alloy = None;
-                    g
-                }).collect();
+                let zeroed: Vec<F> = fields
+                    .iter()
+                    .cloned()
+                    .map(|mut g| {
+                        g.alloy = None;
+                        g
+                    })
+                    .collect();
                 body = render_body(&zeroed, inner, ctx).0;
             }
             if changed || matches!(f.shape, Shape::Always(_)) {

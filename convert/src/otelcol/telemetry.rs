@@ -74,8 +74,8 @@ pub fn convert(t: &Node, file: &mut File, diags: &mut Diagnostics) {
         critical(diags, "logs/processors");
     }
     // A metrics reader is configured by default; an explicit empty list removes it.
-    let readers_cleared = matches!(at(t, "metrics.readers").map(|n| &n.kind), Some(Kind::Seq(items)) if items.is_empty())
-        || at(t, "metrics.readers").is_some_and(Node::is_null);
+    let readers_cleared =
+        matches!(at(t, "metrics.readers").map(|n| &n.kind), Some(Kind::Seq(items)) if items.is_empty()) || at(t, "metrics.readers").is_some_and(Node::is_null);
     if !readers_cleared {
         diags.add(
             Severity::Warning,

@@ -268,8 +268,7 @@ fn build(root: &Node, errs: &mut Errors) -> Result<(File, Diagnostics), String> 
     top.finish(errs);
 
     let mut diags = validation;
-    let all_labels: Vec<String> =
-        ctx.discovery.iter().chain(&ctx.discovery_relabel).chain(&ctx.relabels).map(Block::full_name).collect();
+    let all_labels: Vec<String> = ctx.discovery.iter().chain(&ctx.discovery_relabel).chain(&ctx.relabels).map(Block::full_name).collect();
     for (job, label) in &ctx.infos {
         let mut detail = format!("\tA prometheus.scrape.{label} component");
         for full in &all_labels {
@@ -427,9 +426,11 @@ fn scrape_config(item: &Node, g: &Global, ctx: &mut Ctx, errs: &mut Errors) -> R
 
     let mut b = Block::new("prometheus.scrape", Some(&label));
     b.attr("targets", targets_expr).attr("forward_to", Expr::Array(vec![Expr::raw(forward_to)])).opt_str("job_name", &job, "");
-    b.opt_bool("honor_labels", honor_labels, false)
-        .opt_bool("honor_timestamps", honor_timestamps, sc::HONOR_TIMESTAMPS)
-        .opt_bool("track_timestamps_staleness", track_staleness, false);
+    b.opt_bool("honor_labels", honor_labels, false).opt_bool("honor_timestamps", honor_timestamps, sc::HONOR_TIMESTAMPS).opt_bool(
+        "track_timestamps_staleness",
+        track_staleness,
+        false,
+    );
     if !params.is_empty() {
         let mut entries: Vec<(String, Expr)> = params.iter().map(|(k, v)| (k.clone(), Expr::strings(v))).collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -516,9 +517,11 @@ fn remote_write(item: &Node, validation: &mut Diagnostics, errs: &mut Errors) ->
     let mut b = Block::new("endpoint", None);
     b.opt_str("name", &name, "").attr("url", Expr::Str(url));
     b.opt_duration("remote_timeout", timeout, rwd::REMOTE_TIMEOUT).opt_map("headers", &headers);
-    b.opt_bool("send_exemplars", send_exemplars, rwd::SEND_EXEMPLARS)
-        .opt_bool("send_native_histograms", send_native, false)
-        .opt_str("protobuf_message", &protobuf, rwd::PROTOBUF_MESSAGE);
+    b.opt_bool("send_exemplars", send_exemplars, rwd::SEND_EXEMPLARS).opt_bool("send_native_histograms", send_native, false).opt_str(
+        "protobuf_message",
+        &protobuf,
+        rwd::PROTOBUF_MESSAGE,
+    );
     http::write_all(&mut b, &client);
 
     let mut q = Block::new("queue_config", None);
@@ -554,9 +557,11 @@ fn remote_write(item: &Node, validation: &mut Diagnostics, errs: &mut Errors) ->
         let interval = g.get("send_interval").map(|n| dur(n, errs)).unwrap_or(rwd::METADATA_SEND_INTERVAL);
         let max = g.get("max_samples_per_send").map(|n| yaml::int(n, "int", errs)).unwrap_or(rwd::METADATA_MAX_SAMPLES_PER_SEND);
         g.finish(errs);
-        m.opt_bool("send", send, rwd::METADATA_SEND)
-            .opt_duration("send_interval", interval, rwd::METADATA_SEND_INTERVAL)
-            .opt_int("max_samples_per_send", max, rwd::METADATA_MAX_SAMPLES_PER_SEND);
+        m.opt_bool("send", send, rwd::METADATA_SEND).opt_duration("send_interval", interval, rwd::METADATA_SEND_INTERVAL).opt_int(
+            "max_samples_per_send",
+            max,
+            rwd::METADATA_MAX_SAMPLES_PER_SEND,
+        );
     }
     b.block(m);
     for r in &relabels {

@@ -73,7 +73,8 @@ const TLS: F = opt("tls_config", K::Tls, "");
 const TABLE: &[(&str, &str, &[F])] = {
     use K::*;
     &[
-        ("consul",
+        (
+            "consul",
             "discovery.consul",
             &[
                 opt("server", Str, "localhost:8500"),
@@ -93,42 +94,35 @@ const TABLE: &[(&str, &str, &[F])] = {
                 HTTP,
             ],
         ),
-        ("digitalocean","discovery.digitalocean", &[refresh("1m"), PORT_80, inline(HttpDigitalOcean)]),
-        ("dns","discovery.dns", &[req("names", Strs), refresh("30s"), opt("type", Str, "SRV"), opt("port", Int, "0")]),
-        ("docker",
+        ("digitalocean", "discovery.digitalocean", &[refresh("1m"), PORT_80, inline(HttpDigitalOcean)]),
+        ("dns", "discovery.dns", &[req("names", Strs), refresh("30s"), opt("type", Str, "SRV"), opt("port", Int, "0")]),
+        (
+            "docker",
             "discovery.docker",
-            &[
-                req("host", Str),
-                PORT_80,
-                opt("host_networking_host", Str, "localhost"),
-                refresh("1m"),
-                opt("match_first_network", Bool, "true"),
-                FILTERS,
-                HTTP,
-            ],
+            &[req("host", Str), PORT_80, opt("host_networking_host", Str, "localhost"), refresh("1m"), opt("match_first_network", Bool, "true"), FILTERS, HTTP],
         ),
-        ("dockerswarm","discovery.dockerswarm", &[req("host", Str), req("role", Str), PORT_80, FILTERS, refresh("1m"), HTTP]),
-        ("ec2",
+        ("dockerswarm", "discovery.dockerswarm", &[req("host", Str), req("role", Str), PORT_80, FILTERS, refresh("1m"), HTTP]),
+        (
+            "ec2",
             "discovery.ec2",
             &[s("endpoint"), s("region"), s("access_key"), s("secret_key"), s("profile"), s("role_arn"), refresh("1m"), PORT_80, FILTERS, HTTP],
         ),
-        ("lightsail",
+        (
+            "lightsail",
             "discovery.lightsail",
             &[s("endpoint"), s("region"), s("access_key"), s("secret_key"), s("profile"), s("role_arn"), refresh("1m"), PORT_80, HTTP],
         ),
-        ("file","discovery.file", &[req("files", Strs), refresh("5m")]),
-        ("gce",
-            "discovery.gce",
-            &[req("project", Str), req("zone", Str), s("filter"), refresh("1m"), PORT_80, TAG_SEPARATOR],
-        ),
-        ("http","discovery.http", &[HTTP, refresh("1m"), req("url", Str)]),
-        ("ionos","discovery.ionos", &[req("datacenter_id", Str), HTTP, refresh("1m"), PORT_80]),
-        ("kuma","discovery.kuma", &[req("server", Str), refresh("30s"), opt("fetch_timeout", Dur, "2m"), HTTP]),
-        ("linode","discovery.linode", &[refresh("1m"), PORT_80, TAG_SEPARATOR, s("region"), HTTP]),
-        ("marathon","discovery.marathon", &[req("servers", Strs), refresh("30s"), s("auth_token"), s("auth_token_file"), HTTP]),
-        ("nerve","discovery.nerve", &[req("servers", Strs), req("paths", Strs), opt("timeout", Dur, "10s")]),
-        ("serverset","discovery.serverset", &[req("servers", Strs), req("paths", Strs), opt("timeout", Dur, "10s")]),
-        ("openstack",
+        ("file", "discovery.file", &[req("files", Strs), refresh("5m")]),
+        ("gce", "discovery.gce", &[req("project", Str), req("zone", Str), s("filter"), refresh("1m"), PORT_80, TAG_SEPARATOR]),
+        ("http", "discovery.http", &[HTTP, refresh("1m"), req("url", Str)]),
+        ("ionos", "discovery.ionos", &[req("datacenter_id", Str), HTTP, refresh("1m"), PORT_80]),
+        ("kuma", "discovery.kuma", &[req("server", Str), refresh("30s"), opt("fetch_timeout", Dur, "2m"), HTTP]),
+        ("linode", "discovery.linode", &[refresh("1m"), PORT_80, TAG_SEPARATOR, s("region"), HTTP]),
+        ("marathon", "discovery.marathon", &[req("servers", Strs), refresh("30s"), s("auth_token"), s("auth_token_file"), HTTP]),
+        ("nerve", "discovery.nerve", &[req("servers", Strs), req("paths", Strs), opt("timeout", Dur, "10s")]),
+        ("serverset", "discovery.serverset", &[req("servers", Strs), req("paths", Strs), opt("timeout", Dur, "10s")]),
+        (
+            "openstack",
             "discovery.openstack",
             &[
                 s("identity_endpoint"),
@@ -151,7 +145,8 @@ const TABLE: &[(&str, &str, &[F])] = {
                 opt("availability", Str, "public"),
             ],
         ),
-        ("ovhcloud",
+        (
+            "ovhcloud",
             "discovery.ovhcloud",
             &[
                 opt("endpoint", Str, "ovh-eu"),
@@ -162,7 +157,8 @@ const TABLE: &[(&str, &str, &[F])] = {
                 req("service", Str),
             ],
         ),
-        ("scaleway",
+        (
+            "scaleway",
             "discovery.scaleway",
             &[
                 req("project_id", Str),
@@ -179,7 +175,8 @@ const TABLE: &[(&str, &str, &[F])] = {
                 inline(HttpNoAuth),
             ],
         ),
-        ("triton",
+        (
+            "triton",
             "discovery.triton",
             &[
                 req("account", Str),
@@ -384,9 +381,7 @@ fn azure(node: &Node, label: &str, errs: &mut Errors) -> Sd {
     let c = http::read_inline(&mut f, errs);
     f.finish(errs);
     if !matches!(method.as_str(), "OAuth" | "ManagedIdentity" | "SDK" | "WorkloadIdentity") {
-        errs.hard(format!(
-            "unknown authentication_method {method:?}. Supported methods are \"OAuth\", \"ManagedIdentity\", \"SDK\" or \"WorkloadIdentity\""
-        ));
+        errs.hard(format!("unknown authentication_method {method:?}. Supported methods are \"OAuth\", \"ManagedIdentity\", \"SDK\" or \"WorkloadIdentity\""));
     }
     check_max_version(&c, &mut diags);
     let mut b = Block::new("discovery.azure", Some(label));

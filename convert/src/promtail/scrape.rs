@@ -13,8 +13,23 @@ use crate::values::sanitize_identifier;
 use crate::yaml::{self, Errors, Fields, Node};
 
 /// SD kinds in the order upstream appends them; `static` marks where static targets are read.
-const SD_ORDER: [&str; 15] =
-    ["azure", "consul", "digitalocean", "dockerswarm", "dns", "ec2", "file", "gce", "kubernetes", "marathon", "nerve", "openstack", "serverset", "static", "triton"];
+const SD_ORDER: [&str; 15] = [
+    "azure",
+    "consul",
+    "digitalocean",
+    "dockerswarm",
+    "dns",
+    "ec2",
+    "file",
+    "gce",
+    "kubernetes",
+    "marathon",
+    "nerve",
+    "openstack",
+    "serverset",
+    "static",
+    "triton",
+];
 
 /// Push and pull sources, in the order upstream appends them (docker SD comes last).
 const SOURCES: [&str; 11] =
@@ -210,13 +225,8 @@ impl<'a> Scrape<'a> {
 /// Promtail reads only the pods of its own node: an extra field selector on `role: pod`.
 fn add_node_selector(b: &mut Block) {
     let mut sel = Block::new("selectors", None);
-    sel.attr("role", Expr::str("pod"))
-        .attr("field", Expr::raw(r#""spec.nodeName=" + coalesce(sys.env("HOSTNAME"), constants.hostname)"#));
-    let at = b
-        .body
-        .iter()
-        .position(|s| matches!(s, crate::builder::Stmt::Block(x) if x.name == "attach_metadata"))
-        .unwrap_or(b.body.len());
+    sel.attr("role", Expr::str("pod")).attr("field", Expr::raw(r#""spec.nodeName=" + coalesce(sys.env("HOSTNAME"), constants.hostname)"#));
+    let at = b.body.iter().position(|s| matches!(s, crate::builder::Stmt::Block(x) if x.name == "attach_metadata")).unwrap_or(b.body.len());
     b.body.insert(at, crate::builder::Stmt::Block(sel));
 }
 
@@ -254,18 +264,8 @@ pub fn append(file: &mut File, node: &Node, global: &Global, job_names: &mut Has
             return;
         }
     };
-    let mut s = Scrape {
-        file,
-        diags,
-        global,
-        label,
-        stages: stages_node,
-        relabel,
-        targets: Vec::new(),
-        process_receivers: None,
-        relabeled: None,
-        loki_relabel: None,
-    };
+    let mut s =
+        Scrape { file, diags, global, label, stages: stages_node, relabel, targets: Vec::new(), process_receivers: None, relabeled: None, loki_relabel: None };
     s.append_sds(&sds, errs);
     // Prometheus' azure loader words this error differently in Promtail's vendored copy.
     if let Some(h) = &mut errs.hard {

@@ -178,10 +178,11 @@ fn gcplog(s: &mut Scrape, n: &Node, errs: &mut Errors) {
             server::validate(&srv, s.diags);
             let mut p = Block::new("push", None);
             server::write(&mut p, &srv);
-            p.opt_duration("push_timeout", push_timeout, 0)
-                .attr("labels", labels)
-                .opt_bool("use_incoming_timestamp", incoming, false)
-                .opt_bool("use_full_line", full_line, false);
+            p.opt_duration("push_timeout", push_timeout, 0).attr("labels", labels).opt_bool("use_incoming_timestamp", incoming, false).opt_bool(
+                "use_full_line",
+                full_line,
+                false,
+            );
             target = Some(p);
         }
         _ => s.diags.add(Severity::Error, "gcplog.subscription_type must be one of 'pull' or 'push'"),

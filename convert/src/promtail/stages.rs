@@ -48,10 +48,7 @@ fn convert(st: &Node, diags: &mut Diagnostics) -> Option<Block> {
     let Kind::Map(entries) = &st.kind else {
         diags.add(
             Severity::Critical,
-            format!(
-                "invalid input YAML config, make sure each stage of your pipeline is a YAML object (must end with a `:`), check stage `- {}`",
-                go_fmt(st)
-            ),
+            format!("invalid input YAML config, make sure each stage of your pipeline is a YAML object (must end with a `:`), check stage `- {}`", go_fmt(st)),
         );
         return None;
     };
@@ -133,10 +130,7 @@ fn warn_unknown(path: &str, known: &[&str], cfg: &Node, diags: &mut Diagnostics)
     for (k, _) in entries {
         let key = go_fmt(k);
         if !known.iter().any(|kn| kn.eq_ignore_ascii_case(&key)) {
-            diags.add(
-                Severity::Warning,
-                format!("{path}: unknown setting {key:?} (line {}) is ignored; expected one of: {}", k.line, known.join(", ")),
-            );
+            diags.add(Severity::Warning, format!("{path}: unknown setting {key:?} (line {}) is ignored; expected one of: {}", k.line, known.join(", ")));
         }
     }
 }
@@ -301,9 +295,11 @@ fn regex(n: &Node) -> Result<Block, String> {
 fn replace(n: &Node) -> Result<Block, String> {
     let c = Cfg::new(n, false)?;
     let mut b = Block::new("stage.replace", None);
-    b.attr("expression", Expr::Str(c.str_or_empty("expression")?))
-        .opt_str("source", &c.str_or_empty("source")?, "")
-        .opt_str("replace", &c.str_or_empty("replace")?, "");
+    b.attr("expression", Expr::Str(c.str_or_empty("expression")?)).opt_str("source", &c.str_or_empty("source")?, "").opt_str(
+        "replace",
+        &c.str_or_empty("replace")?,
+        "",
+    );
     Ok(b)
 }
 
@@ -367,22 +363,18 @@ fn cri(n: &Node) -> Result<Block, String> {
         },
     };
     let mut b = Block::new("stage.cri", None);
-    b.opt_int("max_partial_lines", lines, 100)
-        .opt_int("max_partial_line_size", size as i64, 0)
-        .opt_bool("max_partial_line_size_truncate", c.boolean("max_partial_line_size_truncate")?.unwrap_or(false), false);
+    b.opt_int("max_partial_lines", lines, 100).opt_int("max_partial_line_size", size as i64, 0).opt_bool(
+        "max_partial_line_size_truncate",
+        c.boolean("max_partial_line_size_truncate")?.unwrap_or(false),
+        false,
+    );
     Ok(b)
 }
 
 fn match_stage(n: &Node, diags: &mut Diagnostics) -> Option<Block> {
     let parsed = (|| -> Result<_, String> {
         let c = Cfg::new(n, false)?;
-        Ok((
-            c.string("pipeline_name")?,
-            c.str_or_empty("selector")?,
-            c.get("stages"),
-            c.str_or_empty("action")?,
-            c.string("drop_counter_reason")?,
-        ))
+        Ok((c.string("pipeline_name")?, c.str_or_empty("selector")?, c.get("stages"), c.str_or_empty("action")?, c.string("drop_counter_reason")?))
     })();
     let (pipeline_name, selector, stages, action, drop_reason) = match parsed {
         Ok(x) => x,
@@ -398,9 +390,11 @@ fn match_stage(n: &Node, diags: &mut Diagnostics) -> Option<Block> {
             b.block(sub);
         }
     }
-    b.opt_str("action", &action, "")
-        .opt_str("pipeline_name", &pipeline_name.unwrap_or_default(), "")
-        .opt_str("drop_counter_reason", &drop_reason.unwrap_or_default(), "");
+    b.opt_str("action", &action, "").opt_str("pipeline_name", &pipeline_name.unwrap_or_default(), "").opt_str(
+        "drop_counter_reason",
+        &drop_reason.unwrap_or_default(),
+        "",
+    );
     Some(b)
 }
 
@@ -414,9 +408,7 @@ fn template(n: &Node) -> Result<Block, String> {
 fn tenant(n: &Node) -> Result<Block, String> {
     let c = Cfg::new(n, false)?;
     let mut b = Block::new("stage.tenant", None);
-    b.opt_str("label", &c.str_or_empty("label")?, "")
-        .opt_str("source", &c.str_or_empty("source")?, "")
-        .opt_str("value", &c.str_or_empty("value")?, "");
+    b.opt_str("label", &c.str_or_empty("label")?, "").opt_str("source", &c.str_or_empty("source")?, "").opt_str("value", &c.str_or_empty("value")?, "");
     Ok(b)
 }
 
@@ -536,8 +528,11 @@ fn multiline(n: &Node, diags: &mut Diagnostics) -> Option<Block> {
 fn pack(n: &Node) -> Result<Block, String> {
     let c = Cfg::new(n, true)?;
     let mut b = Block::new("stage.pack", None);
-    b.attr("labels", Expr::strings(&c.strings("labels")?.unwrap_or_default()))
-        .opt_bool("ingest_timestamp", c.boolean("ingest_timestamp")?.unwrap_or(false), true);
+    b.attr("labels", Expr::strings(&c.strings("labels")?.unwrap_or_default())).opt_bool(
+        "ingest_timestamp",
+        c.boolean("ingest_timestamp")?.unwrap_or(false),
+        true,
+    );
     Ok(b)
 }
 
@@ -545,9 +540,11 @@ fn eventlogmessage(n: &Node) -> Result<Block, String> {
     let c = Cfg::new(n, false)?;
     let mut b = Block::new("stage.eventlogmessage", None);
     let source = c.string("source")?.unwrap_or_else(|| "message".into());
-    b.opt_str("source", &source, "message")
-        .opt_bool("drop_invalid_labels", c.boolean("drop_invalid_labels")?.unwrap_or(false), false)
-        .opt_bool("overwrite_existing", c.boolean("overwrite_existing")?.unwrap_or(false), false);
+    b.opt_str("source", &source, "message").opt_bool("drop_invalid_labels", c.boolean("drop_invalid_labels")?.unwrap_or(false), false).opt_bool(
+        "overwrite_existing",
+        c.boolean("overwrite_existing")?.unwrap_or(false),
+        false,
+    );
     Ok(b)
 }
 
@@ -607,11 +604,11 @@ fn metrics(n: &Node, diags: &mut Diagnostics) -> Option<Block> {
             continue;
         }
         let mut mb = Block::new(format!("metric.{kind}"), None);
-        mb.attr("name", Expr::Str(name))
-            .opt_str("description", &description, "")
-            .opt_str("source", &source, "")
-            .opt_str("prefix", &prefix, "")
-            .opt_duration("max_idle_duration", max_idle, 5 * 60 * SEC);
+        mb.attr("name", Expr::Str(name)).opt_str("description", &description, "").opt_str("source", &source, "").opt_str("prefix", &prefix, "").opt_duration(
+            "max_idle_duration",
+            max_idle,
+            5 * 60 * SEC,
+        );
         let result = match kind.as_str() {
             "counter" => counter(config, &mut mb),
             "gauge" => gauge(config, &mut mb),
@@ -654,10 +651,11 @@ fn counter(config: Option<&Node>, mb: &mut Block) -> Result<(), String> {
     if count_bytes == Some(true) && action != "add" {
         return Err("`count_entry_bytes: true` can only be used with `action: add`".into());
     }
-    mb.opt_str("value", &value.unwrap_or_default(), "")
-        .attr("action", Expr::Str(action))
-        .opt_bool("match_all", match_all.unwrap_or(false), false)
-        .opt_bool("count_entry_bytes", count_bytes.unwrap_or(false), false);
+    mb.opt_str("value", &value.unwrap_or_default(), "").attr("action", Expr::Str(action)).opt_bool("match_all", match_all.unwrap_or(false), false).opt_bool(
+        "count_entry_bytes",
+        count_bytes.unwrap_or(false),
+        false,
+    );
     Ok(())
 }
 
@@ -704,10 +702,15 @@ mod tests {
         let n = crate::yaml::parse(src.as_bytes()).unwrap();
         let mut diags = Diagnostics::new();
         let blocks = convert_all(&n, &mut diags);
-        let file = crate::builder::File { blocks: blocks.into_iter().map(|mut b| {
-            b.label = None;
-            b
-        }).collect() };
+        let file = crate::builder::File {
+            blocks: blocks
+                .into_iter()
+                .map(|mut b| {
+                    b.label = None;
+                    b
+                })
+                .collect(),
+        };
         (diags.iter().map(ToString::to_string).collect(), file.raw_text())
     }
 

@@ -44,9 +44,7 @@ fn go_float_literal(t: &str) -> Option<f64> {
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Some(f64::INFINITY),
         "-.inf" | "-.Inf" | "-.INF" => Some(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => Some(f64::NAN),
-        _ if t.chars().any(|c| c.is_ascii_digit()) && !t.contains(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E') => {
-            t.parse::<f64>().ok()
-        }
+        _ if t.chars().any(|c| c.is_ascii_digit()) && !t.contains(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E') => t.parse::<f64>().ok(),
         _ => None,
     }
 }

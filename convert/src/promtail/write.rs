@@ -69,10 +69,7 @@ pub fn read_client(n: &Node, errs: &mut Errors) -> Client {
 /// `loki.write "<label>"` for one client.
 pub fn loki_write(c: &Client, label: &str, max_streams: i64, diags: &mut Diagnostics) -> Block {
     if c.batch_size < 0 {
-        diags.add(
-            Severity::Error,
-            format!("failed to parse BatchSize for client config {}: units: invalid size \"{}B\"", c.name, c.batch_size),
-        );
+        diags.add(Severity::Error, format!("failed to parse BatchSize for client config {}: units: invalid size \"{}B\"", c.name, c.batch_size));
     }
     crate::prometheus::check_http_headers(&c.http, diags);
     let mut e = Block::new("endpoint", None);

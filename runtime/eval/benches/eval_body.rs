@@ -49,7 +49,10 @@ fn main() {
     labels.insert("job", Value::string("integrations/node"));
     labels.insert("le", Value::string("0.5"));
     scope.set("labels", Value::object(labels));
-    scope.set("targets", eval::eval_source(r#"[{__address__ = "a:1"}, {__address__ = "b:2"}, {__address__ = "c:3"}]"#, &Scope::new()).map(|r| r.0).unwrap_or_default());
+    scope.set(
+        "targets",
+        eval::eval_source(r#"[{__address__ = "a:1"}, {__address__ = "b:2"}, {__address__ = "c:3"}]"#, &Scope::new()).map(|r| r.0).unwrap_or_default(),
+    );
 
     let runs = 20;
     let mut best = f64::MAX;
@@ -60,10 +63,5 @@ fn main() {
         std::hint::black_box(v);
         best = best.min(start.elapsed().as_secs_f64());
     }
-    println!(
-        "eval_body: {} objects, {nodes} nodes, best of {runs}: {:.2} ms, {:.1} ns/node",
-        10_000,
-        best * 1e3,
-        best * 1e9 / nodes as f64
-    );
+    println!("eval_body: {} objects, {nodes} nodes, best of {runs}: {:.2} ms, {:.1} ns/node", 10_000, best * 1e3, best * 1e9 / nodes as f64);
 }

@@ -56,9 +56,7 @@ pub fn to_number(v: &Value) -> Result<Number, ValueError> {
         Value::Number(n) => Ok(*n),
         Value::Null => Ok(Number::Int(0)),
         Value::String(s) => parse_number_text(s.as_bytes()).ok_or_else(|| type_error(Type::Number, v)),
-        Value::OptionalSecret(os) if !os.is_secret => {
-            parse_number_text(os.expose().as_bytes()).ok_or_else(|| type_error(Type::Number, v))
-        }
+        Value::OptionalSecret(os) if !os.is_secret => parse_number_text(os.expose().as_bytes()).ok_or_else(|| type_error(Type::Number, v)),
         _ => Err(type_error(Type::Number, v)),
     }
 }

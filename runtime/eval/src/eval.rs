@@ -102,16 +102,17 @@ impl<'a> Evaluator<'a> {
                     Value::Object(o) => o.get(name).cloned().ok_or_else(missing),
                     Value::Capsule(_) | Value::Secret(_) | Value::OptionalSecret(_) => match v.as_object() {
                         Some(o) => o.get(name).cloned().ok_or_else(missing),
-                        None => Err(self.value_error(Some(&acc.value), &v, ValueError::message(format!(
-                            "expected object or array or a capsule convertible to an object, got {}",
-                            v.ty()
-                        )))),
+                        None => Err(self.value_error(
+                            Some(&acc.value),
+                            &v,
+                            ValueError::message(format!("expected object or array or a capsule convertible to an object, got {}", v.ty())),
+                        )),
                     },
-                    _ => Err(self.value_error(Some(&acc.value), &v, ValueError::message(format!(
-                        "cannot access field {} on value of type {}",
-                        quote(name),
-                        v.ty()
-                    )))),
+                    _ => Err(self.value_error(
+                        Some(&acc.value),
+                        &v,
+                        ValueError::message(format!("cannot access field {} on value of type {}", quote(name), v.ty())),
+                    )),
                 }
             }
             Expr::Index(ix) => {
@@ -125,18 +126,21 @@ impl<'a> Evaluator<'a> {
                         let i = n.as_i64();
                         let len = v.len().unwrap_or(0);
                         if i < 0 || i as u64 >= len as u64 {
-                            return Err(self.value_error(Some(&ix.index), &idx, ValueError::message(format!(
-                                "index {i} is out of range of array with length {len}"
-                            ))));
+                            return Err(self.value_error(
+                                Some(&ix.index),
+                                &idx,
+                                ValueError::message(format!("index {i} is out of range of array with length {len}")),
+                            ));
                         }
                         Ok(v.index(i as usize).unwrap_or_default())
                     }
                     Value::Object(_) | Value::Capsule(_) | Value::Secret(_) | Value::OptionalSecret(_) => {
                         let Some(o) = v.as_object() else {
-                            return Err(self.value_error(Some(&ix.value), &v, ValueError::message(format!(
-                                "expected object or array or a capsule convertible to an object, got {}",
-                                v.ty()
-                            ))));
+                            return Err(self.value_error(
+                                Some(&ix.value),
+                                &v,
+                                ValueError::message(format!("expected object or array or a capsule convertible to an object, got {}", v.ty())),
+                            ));
                         };
                         let Value::String(key) = &idx else {
                             return Err(self.value_error(Some(&ix.index), &idx, ValueError::type_error(Type::String, idx.ty())));
@@ -144,10 +148,7 @@ impl<'a> Evaluator<'a> {
                         let key = String::from_utf8_lossy(key.as_bytes());
                         Ok(o.get(&key).cloned().unwrap_or_default())
                     }
-                    _ => Err(self.value_error(Some(&ix.value), &v, ValueError::message(format!(
-                        "expected object or array, got {}",
-                        v.ty()
-                    )))),
+                    _ => Err(self.value_error(Some(&ix.value), &v, ValueError::message(format!("expected object or array, got {}", v.ty())))),
                 }
             }
             Expr::Call(call) => {
@@ -307,10 +308,7 @@ impl<'a> Evaluator<'a> {
         }
         let detail = err.kind.detail();
         match node {
-            Some(n) => EvalError {
-                pos: ErrorPos::Span(n.span()),
-                message: format!("{}{expr_path} {detail}", self.expr_text(n)),
-            },
+            Some(n) => EvalError { pos: ErrorPos::Span(n.span()), message: format!("{}{expr_path} {detail}", self.expr_text(n)) },
             None => EvalError { pos: ErrorPos::Unknown, message: format!("{expr_path} {detail}") },
         }
     }

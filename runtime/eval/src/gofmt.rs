@@ -584,7 +584,9 @@ fn float_b(x: f64) -> String {
     let neg = bits >> 63 != 0;
     let exp = ((bits >> 52) & 0x7ff) as i64;
     let mut mant = bits & ((1u64 << 52) - 1);
-    let e = if exp == 0 { -1074 } else {
+    let e = if exp == 0 {
+        -1074
+    } else {
         mant |= 1u64 << 52;
         exp - 1075
     };

@@ -243,11 +243,7 @@ impl Parser<'_> {
         let f: f64 = text.parse().unwrap_or(f64::INFINITY);
         if f.is_infinite() {
             if self.range_error.is_none() {
-                let target = if self.fields.is_empty() {
-                    "Go value".to_string()
-                } else {
-                    format!("Go struct field .{}", self.fields.join("."))
-                };
+                let target = if self.fields.is_empty() { "Go value".to_string() } else { format!("Go struct field .{}", self.fields.join(".")) };
                 self.range_error = Some(format!("json: cannot unmarshal number {text} into {target} of type float64"));
             }
             return Ok(Value::Null);
@@ -319,7 +315,13 @@ fn encode_go_into(v: &Value, out: &mut String) -> Result<(), String> {
 /// Go's JSON float text: plain decimal for 1e-6 ≤ |x| < 1e21, else a minimal exponent.
 pub fn json_float(f: f64) -> Result<String, String> {
     if f.is_nan() || f.is_infinite() {
-        let s = if f.is_nan() { "NaN" } else if f > 0.0 { "+Inf" } else { "-Inf" };
+        let s = if f.is_nan() {
+            "NaN"
+        } else if f > 0.0 {
+            "+Inf"
+        } else {
+            "-Inf"
+        };
         return Err(format!("json: unsupported value: {s}"));
     }
     let abs = f.abs();
@@ -467,10 +469,7 @@ mod tests {
         assert_eq!(decode(b"{", false).unwrap_err(), "unexpected end of JSON input");
         assert_eq!(decode(b"1 2", false).unwrap_err(), "invalid character '2' after top-level value");
         assert_eq!(decode(b"x", false).unwrap_err(), "invalid character 'x' looking for beginning of value");
-        assert_eq!(
-            decode(br#"{"a":1e400}"#, false).unwrap_err(),
-            "json: cannot unmarshal number 1e400 into Go struct field .a of type float64"
-        );
+        assert_eq!(decode(br#"{"a":1e400}"#, false).unwrap_err(), "json: cannot unmarshal number 1e400 into Go struct field .a of type float64");
     }
 
     #[test]

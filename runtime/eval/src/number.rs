@@ -101,8 +101,20 @@ impl Number {
                     Add => a.wrapping_add(b),
                     Sub => a.wrapping_sub(b),
                     Mul => a.wrapping_mul(b),
-                    Div => if b == 0 { 0 } else { a.wrapping_div(b) },
-                    Mod => if b == 0 { 0 } else { a.wrapping_rem(b) },
+                    Div => {
+                        if b == 0 {
+                            0
+                        } else {
+                            a.wrapping_div(b)
+                        }
+                    }
+                    Mod => {
+                        if b == 0 {
+                            0
+                        } else {
+                            a.wrapping_rem(b)
+                        }
+                    }
                     Pow => int_pow(a, b),
                     _ => return None,
                 })

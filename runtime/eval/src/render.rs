@@ -133,10 +133,7 @@ mod tests {
     #[test]
     fn spec_example() {
         let (v, _) = crate::eval_source(r#"{a = 1, bb = {c = [1, {d = "x"}]}, "my key" = null}"#, &crate::Scope::new()).unwrap();
-        assert_eq!(
-            render(&v),
-            "{\n\ta  = 1,\n\tbb = {\n\t\tc = [1, {\n\t\t\td = \"x\",\n\t\t}],\n\t},\n\t\"my key\" = null,\n}"
-        );
+        assert_eq!(render(&v), "{\n\ta  = 1,\n\tbb = {\n\t\tc = [1, {\n\t\t\td = \"x\",\n\t\t}],\n\t},\n\t\"my key\" = null,\n}");
         assert_eq!(render(&Value::secret("hunter2")), "(secret)");
     }
 }

@@ -73,7 +73,9 @@ fn stdlib() -> &'static Stdlib {
 }
 
 fn build() -> Stdlib {
-    let env = Function::typed("sys.env", "func(string) string", &[S], None, |a| Ok(Value::string(std::env::var_os(a[0].as_text()).map(|v| v.to_string_lossy().into_owned()).unwrap_or_default())));
+    let env = Function::typed("sys.env", "func(string) string", &[S], None, |a| {
+        Ok(Value::string(std::env::var_os(a[0].as_text()).map(|v| v.to_string_lossy().into_owned()).unwrap_or_default()))
+    });
     let nonsensitive = Function::typed("convert.nonsensitive", "func(alloytypes.Secret) string", &[Param::Secret], None, |a| match &a[0] {
         Value::Secret(s) => Ok(Value::String(s.expose().clone())),
         _ => Ok(Value::string("")),
@@ -89,8 +91,10 @@ fn build() -> Stdlib {
     let from_url_b64 = Function::typed("encoding.from_URLbase64", "func(string) ([]uint8, error)", &[S], None, |a| {
         base64_decode(a[0].as_bytes(), true).map(|b| Value::Bytes(b.into()))
     });
-    let to_b64 = Function::typed("encoding.to_base64", "func(string) (string, error)", &[S], None, |a| Ok(Value::string(base64_encode(a[0].as_bytes(), false))));
-    let to_url_b64 = Function::typed("encoding.to_URLbase64", "func(string) (string, error)", &[S], None, |a| Ok(Value::string(base64_encode(a[0].as_bytes(), true))));
+    let to_b64 =
+        Function::typed("encoding.to_base64", "func(string) (string, error)", &[S], None, |a| Ok(Value::string(base64_encode(a[0].as_bytes(), false))));
+    let to_url_b64 =
+        Function::typed("encoding.to_URLbase64", "func(string) (string, error)", &[S], None, |a| Ok(Value::string(base64_encode(a[0].as_bytes(), true))));
     let url_encode = Function::typed("encoding.url_encode", "func(string) (string, error)", &[S], None, |a| Ok(Value::string(query_escape(a[0].as_bytes()))));
     let url_decode = Function::typed("encoding.url_decode", "func(string) (string, error)", &[S], None, |a| query_unescape(a[0].as_bytes()).map(Value::string));
     let to_json = Function::typed("encoding.to_json", "func(interface {}) (string, error)", &[Param::Any], None, |a| {
@@ -147,9 +151,31 @@ fn build() -> Stdlib {
 
     // Namespaced functions go into the namespace object their canonical name starts with.
     let namespaced = [
-        env, nonsensitive, concat, combine_maps, group_by, from_json, from_yaml, from_b64, from_url_b64, to_json, to_b64,
-        to_url_b64, url_encode, url_decode, path_join, format, join, replace, split, to_lower, to_upper, trim, trim_prefix,
-        trim_suffix, trim_space,
+        env,
+        nonsensitive,
+        concat,
+        combine_maps,
+        group_by,
+        from_json,
+        from_yaml,
+        from_b64,
+        from_url_b64,
+        to_json,
+        to_b64,
+        to_url_b64,
+        url_encode,
+        url_decode,
+        path_join,
+        format,
+        join,
+        replace,
+        split,
+        to_lower,
+        to_upper,
+        trim,
+        trim_prefix,
+        trim_suffix,
+        trim_space,
     ];
     let mut namespaces: HashMap<&'static str, Object> = HashMap::new();
     for f in namespaced {
@@ -295,11 +321,7 @@ fn array_concat(args: &[Value]) -> Result<Value, CallError> {
 fn elem_object(v: &Value, arg: usize, i: usize) -> Result<Object, CallError> {
     match v.as_object() {
         Some(o) => Ok(o.into_owned()),
-        None => Err(CallError::Arg {
-            index: arg,
-            error: ValueError::type_error(Type::Object, v.ty()).inside(PathSeg::Index(i)).direct(),
-            converting: false,
-        }),
+        None => Err(CallError::Arg { index: arg, error: ValueError::type_error(Type::Object, v.ty()).inside(PathSeg::Index(i)).direct(), converting: false }),
     }
 }
 
@@ -375,9 +397,7 @@ fn strict_equal(a: &Value, b: &Value) -> bool {
             _ => false,
         },
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| strict_equal(a, b)),
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| strict_equal(v, w)))
-        }
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| strict_equal(v, w))),
         (Value::Function(_), _) => false,
         _ => a.ty() == b.ty() && crate::value::values_equal(a, b),
     }
@@ -412,10 +432,7 @@ fn group_by(args: &[Value]) -> Result<Value, CallError> {
             Some(other) => {
                 return Err(CallError::Arg {
                     index: 0,
-                    error: ValueError::type_error(Type::String, other.ty())
-                        .inside(PathSeg::Field(key.clone()))
-                        .inside(PathSeg::Index(i))
-                        .direct(),
+                    error: ValueError::type_error(Type::String, other.ty()).inside(PathSeg::Field(key.clone())).inside(PathSeg::Index(i)).direct(),
                     converting: false,
                 })
             }

@@ -131,9 +131,7 @@ pub fn decode_as(v: &Value, decode_as: &str) -> Result<String, ValueError> {
         }
         "[]map[string]any" => {
             let items = Vec::<BTreeMap<String, Value>>::decode(v)?;
-            compact(&Value::array(
-                items.into_iter().map(|m| Value::object(m.into_iter().map(|(k, v)| (k.into(), v)).collect())).collect(),
-            ))
+            compact(&Value::array(items.into_iter().map(|m| Value::object(m.into_iter().map(|(k, v)| (k.into(), v)).collect())).collect()))
         }
         "alloytypes.Secret" => compact(&Value::Secret(Secret::decode(v)?)),
         "alloytypes.OptionalSecret" => compact(&Value::OptionalSecret(OptionalSecret::decode(v)?)),

@@ -448,10 +448,7 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
                     _ => false,
                 })
         }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
-        }
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w))),
         (Value::Function(_), Value::Function(_)) => false,
         (Value::Secret(x), Value::Secret(y)) => x == y,
         (Value::OptionalSecret(x), Value::OptionalSecret(y)) => x == y,

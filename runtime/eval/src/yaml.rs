@@ -20,8 +20,7 @@ impl CapsuleValue for YamlMap {
     }
     fn equals(&self, other: &dyn CapsuleValue) -> bool {
         other.as_any().downcast_ref::<YamlMap>().is_some_and(|o| {
-            o.0.len() == self.0.len()
-                && o.0.iter().zip(&self.0).all(|(a, b)| crate::value::values_equal(&a.0, &b.0) && crate::value::values_equal(&a.1, &b.1))
+            o.0.len() == self.0.len() && o.0.iter().zip(&self.0).all(|(a, b)| crate::value::values_equal(&a.0, &b.0) && crate::value::values_equal(&a.1, &b.1))
         })
     }
     fn is_zero(&self) -> bool {

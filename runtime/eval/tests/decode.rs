@@ -60,16 +60,10 @@ fn decodes_text_forms() {
 
 #[test]
 fn errors_name_the_attribute_path() {
-    assert_eq!(
-        decode(r#"{endpoints = [{url = "a"}, {url = true}]}"#).unwrap_err(),
-        "1:35: true should be string, got bool"
-    );
+    assert_eq!(decode(r#"{endpoints = [{url = "a"}, {url = true}]}"#).unwrap_err(), "1:35: true should be string, got bool");
     let mut scope = Scope::new();
     scope.set("cfg", eval::testing::parse_binding(r#"{endpoints = [{url = "a", timeout = "soon"}]}"#).unwrap());
-    assert_eq!(
-        eval_and_decode::<Args>("cfg", &scope).unwrap_err().render(""),
-        r#"1:1: cfg.endpoints[0].timeout time: invalid duration "soon""#
-    );
+    assert_eq!(eval_and_decode::<Args>("cfg", &scope).unwrap_err().render(""), r#"1:1: cfg.endpoints[0].timeout time: invalid duration "soon""#);
     assert_eq!(
         eval_and_decode::<Args>("cfg.endpoints[0]", &scope).map(|_| ()).unwrap_err().render(""),
         r#"1:1: cfg.endpoints[0] missing required attribute "endpoints""#

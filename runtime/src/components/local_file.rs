@@ -46,7 +46,11 @@ impl Args {
     }
 
     fn interval(&self) -> Duration {
-        if self.poll { self.poll_frequency } else { FSNOTIFY_POLL }
+        if self.poll {
+            self.poll_frequency
+        } else {
+            FSNOTIFY_POLL
+        }
     }
 }
 

@@ -95,9 +95,8 @@ pub(crate) fn evaluate_dependants(shared: &Shared, changed: &[Change]) {
         }
     }
     // A dependant evaluated after the change (in the load that caused it, say) already saw it.
-    let order: Vec<usize> = (0..st.nodes.len())
-        .filter(|&i| targets.get(&st.nodes[i].spec.id).is_some_and(|at| st.nodes[i].evaluated_at.is_none_or(|e| e <= *at)))
-        .collect();
+    let order: Vec<usize> =
+        (0..st.nodes.len()).filter(|&i| targets.get(&st.nodes[i].spec.id).is_some_and(|at| st.nodes[i].evaluated_at.is_none_or(|e| e <= *at))).collect();
     for i in order {
         let start = Instant::now();
         if let Some(at) = targets.get(&st.nodes[i].spec.id) {
@@ -171,7 +170,9 @@ fn evaluate_node(shared: &Shared, st: &mut State, i: usize) -> Result<(), Diagno
     let result = match spec.kind {
         Kind::Logging => {
             return evaluate_args()
-                .and_then(|v| crate::logging::LogOptions::decode(&v).map_err(|e| Diagnostic::error(fallback, format!("Failed to evaluate node for config block: {e}"))))
+                .and_then(|v| {
+                    crate::logging::LogOptions::decode(&v).map_err(|e| Diagnostic::error(fallback, format!("Failed to evaluate node for config block: {e}")))
+                })
                 .map(crate::logging::apply);
         }
         Kind::Instance | Kind::Argument | Kind::Export => super::module::evaluate(shared, st, i, &scope),

@@ -205,7 +205,9 @@ impl Lowering<'_> {
                         }
                         for stmt in &src.parsed.tree.body {
                             match stmt {
-                                Stmt::Block(inner) if matches!(inner.name.as_str(), "declare" | "import.file" | "import.string" | "import.http" | "import.git") => {
+                                Stmt::Block(inner)
+                                    if matches!(inner.name.as_str(), "declare" | "import.file" | "import.string" | "import.http" | "import.git") =>
+                                {
                                     blocks.push((inner, src.clone()))
                                 }
                                 other => {
@@ -224,7 +226,8 @@ impl Lowering<'_> {
                     let origin = self.chains.len() - 1;
                     // Only the module's own declares: its imports' namespaces stay inside it.
                     for (name, def) in inner.iter().filter(|(name, _)| !name.contains('.')) {
-                        let def = DeclareDef { block: def.block.clone(), source: def.source.clone(), module_path: def.module_path.clone(), origin: Some(origin) };
+                        let def =
+                            DeclareDef { block: def.block.clone(), source: def.source.clone(), module_path: def.module_path.clone(), origin: Some(origin) };
                         out.insert(format!("{}.{name}", label.value), Arc::new(def));
                     }
                 }
@@ -355,8 +358,7 @@ pub fn lower(
     fetched: &super::imports::Fetched,
     storage: &std::path::Path,
 ) -> Result<Lowered, Vec<FileReport>> {
-    let sources: Vec<Arc<Source>> =
-        analysis.parsed_files().into_iter().map(|p| Arc::new(Source { path: p.path, text: p.text, parsed: p.parsed })).collect();
+    let sources: Vec<Arc<Source>> = analysis.parsed_files().into_iter().map(|p| Arc::new(Source { path: p.path, text: p.text, parsed: p.parsed })).collect();
     let root_blocks: Vec<(&Block, Arc<Source>)> = sources.iter().flat_map(|src| body_blocks(&src.parsed.tree.body).map(|b| (b, src.clone()))).collect();
     let mut lowering = Lowering {
         registrations,
@@ -376,7 +378,13 @@ pub fn lower(
     lowering.body(root_blocks, &Place { module: "", chain: &chain, depth: 0, module_path, visible: &root, vars: &[], metrics: true });
     if !lowering.to_fetch.is_empty() {
         // Whatever else failed may be for want of these modules: fetch, then lower again.
-        return Ok(Lowered { nodes: Vec::new(), deps: HashMap::new(), watched: lowering.watched, remote_used: lowering.remote_used, to_fetch: lowering.to_fetch });
+        return Ok(Lowered {
+            nodes: Vec::new(),
+            deps: HashMap::new(),
+            watched: lowering.watched,
+            remote_used: lowering.remote_used,
+            to_fetch: lowering.to_fetch,
+        });
     }
     if !lowering.diags.is_empty() {
         return Err(reports(lowering.diags.iter().map(|(src, d)| (&**src, d.clone()))));

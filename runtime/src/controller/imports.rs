@@ -221,7 +221,8 @@ pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched
                 return Err(Diagnostic::error(b.name_span, "missing required attribute \"filename\"").with_code("import"));
             };
             let path = PathBuf::from(&filename);
-            let files = analyzer::load_path(&path).map_err(|e| Diagnostic::error(span_of(b, "filename"), format!("failed to read file: {e}")).with_code("import"))?;
+            let files =
+                analyzer::load_path(&path).map_err(|e| Diagnostic::error(span_of(b, "filename"), format!("failed to read file: {e}")).with_code("import"))?;
             let module_path = if path.is_dir() { filename.clone() } else { parent_dir(&path) };
             let sources = files.iter().map(|(p, t)| parsed(p.clone(), t.clone())).collect();
             Ok(Read::Module(Module { sources, module_path, watched: Some(Watched { path, files }), remote: None }))
@@ -263,7 +264,8 @@ pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched
             };
             let revision = arg("revision").unwrap_or_default();
             if matches!(revision.as_str(), "FETCH_HEAD" | "ORIG_HEAD" | "MERGE_HEAD" | "CHERRY_PICK_HEAD") {
-                return Err(Diagnostic::error(span_of(b, "revision"), format!("revision {revision:?} is not allowed: name a branch, tag or commit")).with_code("import"));
+                return Err(Diagnostic::error(span_of(b, "revision"), format!("revision {revision:?} is not allowed: name a branch, tag or commit"))
+                    .with_code("import"));
             }
             if obj_has_block(&args, "basic_auth") || obj_has_block(&args, "ssh_key") {
                 return Err(Diagnostic::error(b.name_span, "basic_auth and ssh_key are not supported for import.git by this runtime; use a URL git can reach on its own (e.g. with a credential helper)").with_code("unsupported"));
@@ -328,12 +330,16 @@ fn client_headers(client: Option<&Value>) -> Result<Vec<(String, String)>, Strin
         match name.as_str() {
             "basic_auth" => {
                 let user = get("username").unwrap_or_default();
-                let pass = get("password").or_else(|| get("password_file").and_then(|f| std::fs::read_to_string(f).ok()).map(|p| p.trim().to_string())).unwrap_or_default();
+                let pass = get("password")
+                    .or_else(|| get("password_file").and_then(|f| std::fs::read_to_string(f).ok()).map(|p| p.trim().to_string()))
+                    .unwrap_or_default();
                 out.push(("Authorization".to_string(), crate::otelcol::auth::basic_header(&user, &pass)));
             }
             "authorization" => {
                 let kind = get("type").unwrap_or_else(|| "Bearer".into());
-                let creds = get("credentials").or_else(|| get("credentials_file").and_then(|f| std::fs::read_to_string(f).ok()).map(|c| c.trim().to_string())).unwrap_or_default();
+                let creds = get("credentials")
+                    .or_else(|| get("credentials_file").and_then(|f| std::fs::read_to_string(f).ok()).map(|c| c.trim().to_string()))
+                    .unwrap_or_default();
                 out.push(("Authorization".to_string(), format!("{kind} {creds}")));
             }
             _ if block.is_empty() => {}

@@ -28,9 +28,9 @@ pub struct ComponentInfo {
 /// Whether data flows *into* component `name` through its exports (it exports a receiver).
 fn is_receiver(name: &str) -> bool {
     Catalog::get().lookup(name).is_some_and(|c| {
-        c.exports.iter().any(|(_, t)| {
-            matches!(t, Ty::Capsule(Capsule::OtelConsumer | Capsule::MetricsReceiver | Capsule::LogsReceiver | Capsule::ProfilesReceiver))
-        })
+        c.exports
+            .iter()
+            .any(|(_, t)| matches!(t, Ty::Capsule(Capsule::OtelConsumer | Capsule::MetricsReceiver | Capsule::LogsReceiver | Capsule::ProfilesReceiver)))
     })
 }
 
@@ -43,9 +43,8 @@ fn info(st: &State, i: usize, detail: bool) -> ComponentInfo {
     let node = &st.nodes[i];
     let id = &node.spec.id;
     // Neighbours in the same module, by local ID.
-    let neighbour = |x: &String| {
-        st.index.get(x).map(|&j| &st.nodes[j].spec).filter(|s| shown(s.kind) && s.module == node.spec.module).map(|s| s.local_id.clone())
-    };
+    let neighbour =
+        |x: &String| st.index.get(x).map(|&j| &st.nodes[j].spec).filter(|s| shown(s.kind) && s.module == node.spec.module).map(|s| s.local_id.clone());
     let mut references_to: Vec<String> = st.deps.get(id).into_iter().flatten().filter_map(neighbour).collect();
     let mut referenced_by: Vec<String> = st.dependants.get(id).into_iter().flatten().filter_map(neighbour).collect();
     references_to.sort();

@@ -31,8 +31,16 @@ impl ControllerMetrics {
     pub fn new(registry: &Arc<Registry>) -> Self {
         let l = controller_labels();
         ControllerMetrics {
-            evaluating: registry.gauge("alloy_component_controller_evaluating", "Tracks if the controller is currently in the middle of a graph evaluation", &l),
-            queue_size: registry.gauge("alloy_component_evaluation_queue_size", "Tracks the number of components waiting to be evaluated in the worker pool", &l),
+            evaluating: registry.gauge(
+                "alloy_component_controller_evaluating",
+                "Tracks if the controller is currently in the middle of a graph evaluation",
+                &l,
+            ),
+            queue_size: registry.gauge(
+                "alloy_component_evaluation_queue_size",
+                "Tracks the number of components waiting to be evaluated in the worker pool",
+                &l,
+            ),
             evaluation_seconds: registry.histogram("alloy_component_evaluation_seconds", "Time spent performing component evaluation", &l, EVAL_BUCKETS),
             dependencies_wait_seconds: registry.histogram(
                 "alloy_component_dependencies_wait_seconds",
@@ -41,7 +49,11 @@ impl ControllerMetrics {
                 EVAL_BUCKETS,
             ),
             last_load_successful: registry.gauge("alloy_config_last_load_successful", "Config loaded successfully.", &[]),
-            last_success_timestamp: registry.gauge("alloy_config_last_load_success_timestamp_seconds", "Timestamp of the last successful configuration load.", &[]),
+            last_success_timestamp: registry.gauge(
+                "alloy_config_last_load_success_timestamp_seconds",
+                "Timestamp of the last successful configuration load.",
+                &[],
+            ),
             load_failures: registry.counter("alloy_config_load_failures_total", "Configuration load failures.", &[]),
             registry: registry.clone(),
         }
@@ -59,7 +71,11 @@ impl ControllerMetrics {
         // One series: the hash of the configuration in force.
         self.registry.remove_family("alloy_config_hash");
         self.registry
-            .gauge("alloy_config_hash", "Hash of the currently active config file.", &[("cluster_name".into(), String::new()), ("sha256".into(), hash.to_string())])
+            .gauge(
+                "alloy_config_hash",
+                "Hash of the currently active config file.",
+                &[("cluster_name".into(), String::new()), ("sha256".into(), hash.to_string())],
+            )
             .set(1.0);
     }
 }

@@ -385,7 +385,8 @@ async fn watch_imports(shared: std::sync::Weak<Shared>) {
         }
         let (watched, due) = {
             let st = shared.lock();
-            let due: Vec<imports::Remote> = st.remote_used.iter().filter(|(r, at)| r.poll().is_some_and(|p| at.elapsed() >= p)).map(|(r, _)| r.clone()).collect();
+            let due: Vec<imports::Remote> =
+                st.remote_used.iter().filter(|(r, at)| r.poll().is_some_and(|p| at.elapsed() >= p)).map(|(r, _)| r.clone()).collect();
             (st.watched.clone(), due)
         };
         if watched.iter().any(imports::Watched::changed) {

@@ -74,7 +74,8 @@ fn argument(st: &mut State, i: usize, scope: &Scope) -> Result<(), Diagnostic> {
         Some(v) => v,
         None => {
             let spec = &node.spec;
-            let block = super::args::evaluate_block("argument", &spec.block, &spec.source.parsed.lines, scope).map_err(|e| e.to_diagnostic(spec.block.name_span))?;
+            let block =
+                super::args::evaluate_block("argument", &spec.block, &spec.source.parsed.lines, scope).map_err(|e| e.to_diagnostic(spec.block.name_span))?;
             block.as_object().and_then(|o| o.get("default").cloned()).unwrap_or(Value::Null)
         }
     };

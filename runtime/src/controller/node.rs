@@ -36,12 +36,7 @@ impl NodeShared {
         let created = Health::new(HealthState::Unknown, "component created");
         Arc::new(NodeShared {
             id: id.to_string(),
-            state: Mutex::new(State {
-                exports: eval::Value::Null,
-                eval_health: created.clone(),
-                run_health: created,
-                component_health: None,
-            }),
+            state: Mutex::new(State { exports: eval::Value::Null, eval_health: created.clone(), run_health: created, component_health: None }),
             changed,
         })
     }

@@ -75,4 +75,3 @@ pub(crate) async fn stop(tasks: Vec<(String, Task)>, deadline: Duration) {
         }
     }
 }
-

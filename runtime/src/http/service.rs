@@ -12,9 +12,9 @@ use eval::decode::StructDecoder;
 use eval::Value;
 
 use crate::component::ComponentError;
+use crate::controller::Controller;
 use crate::otelcol::auth::decode_basic;
 use crate::otelcol::htpasswd::constant_time_eq;
-use crate::controller::Controller;
 use crate::tls::{ClientAuth, TlsServer};
 
 /// What the `http` block asks of the server; the default (no block) is plain and open.

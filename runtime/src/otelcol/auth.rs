@@ -233,7 +233,6 @@ impl Component for AuthComponent {
     fn update(&self, args: Value) -> Result<(), ComponentError> {
         self.publish(&args)
     }
-
 }
 
 fn build_auth(ctx: Context, args: Value, make: fn(&Value) -> Result<Arc<dyn Authenticator>, ComponentError>) -> Result<Arc<dyn Component>, ComponentError> {
@@ -264,7 +263,9 @@ mod tests {
 
     #[test]
     fn bearer_adds_and_checks_the_header() {
-        let b = BearerAuth::from_args(&obj(&[("token", Value::secret("t0k")), ("scheme", Value::string("Bearer")), ("header", Value::string("Authorization"))])).unwrap();
+        let b =
+            BearerAuth::from_args(&obj(&[("token", Value::secret("t0k")), ("scheme", Value::string("Bearer")), ("header", Value::string("Authorization"))]))
+                .unwrap();
         let h = b.client_headers().unwrap();
         assert_eq!(h[0].1, "Bearer t0k");
         let mut headers = HeaderMap::new();
@@ -286,7 +287,11 @@ mod tests {
         headers.insert(http::header::AUTHORIZATION, HeaderValue::from_static("Basic dTp4")); // u:x
         assert!(b.authenticate(&headers).is_err());
         assert!(BasicAuth::from_args(&obj(&[])).is_err());
-        let hashed = BasicAuth::from_args(&obj(&[("htpasswd", obj(&[("inline", Value::string("# users\nann:$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/\nbob:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n"))]))])).unwrap();
+        let hashed = BasicAuth::from_args(&obj(&[(
+            "htpasswd",
+            obj(&[("inline", Value::string("# users\nann:$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/\nbob:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n"))]),
+        )]))
+        .unwrap();
         let basic = |creds: &str| {
             let mut h = HeaderMap::new();
             h.insert(http::header::AUTHORIZATION, header_value(&format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(creds))).unwrap());

@@ -12,9 +12,16 @@ pub enum Entry {
     Plain(String),
     Bcrypt(String),
     /// `$apr1$` or `$1$`: the magic, the salt and the whole stored text.
-    Md5Crypt { magic: &'static str, salt: String, stored: String },
+    Md5Crypt {
+        magic: &'static str,
+        salt: String,
+        stored: String,
+    },
     Sha(Vec<u8>),
-    Ssha { digest: Vec<u8>, salt: Vec<u8> },
+    Ssha {
+        digest: Vec<u8>,
+        salt: Vec<u8>,
+    },
 }
 
 impl Entry {

@@ -165,12 +165,7 @@ impl Payload {
         for p in parts {
             out.extend_from_slice(&p.bytes);
         }
-        Some(Payload {
-            signal: first.signal,
-            bytes: out.freeze(),
-            items: parts.iter().map(|p| p.items).sum(),
-            metadata: first.metadata.clone(),
-        })
+        Some(Payload { signal: first.signal, bytes: out.freeze(), items: parts.iter().map(|p| p.items).sum(), metadata: first.metadata.clone() })
     }
 
     /// Splits off the first `max_items` items (at least one), cutting inside resources,
@@ -403,8 +398,16 @@ pub(crate) mod tests {
             resource_metrics: vec![ResourceMetrics {
                 scope_metrics: vec![ScopeMetrics {
                     metrics: vec![
-                        Metric { name: "a".into(), data: Some(metric::Data::Gauge(Gauge { data_points: vec![NumberDataPoint::default(); 3] })), ..Default::default() },
-                        Metric { name: "b".into(), data: Some(metric::Data::Gauge(Gauge { data_points: vec![NumberDataPoint::default(); 2] })), ..Default::default() },
+                        Metric {
+                            name: "a".into(),
+                            data: Some(metric::Data::Gauge(Gauge { data_points: vec![NumberDataPoint::default(); 3] })),
+                            ..Default::default()
+                        },
+                        Metric {
+                            name: "b".into(),
+                            data: Some(metric::Data::Gauge(Gauge { data_points: vec![NumberDataPoint::default(); 2] })),
+                            ..Default::default()
+                        },
                     ],
                     ..Default::default()
                 }],
@@ -413,7 +416,10 @@ pub(crate) mod tests {
         };
         assert_eq!(Payload::from_metrics(&m).items(), 5);
         let l = ExportLogsServiceRequest {
-            resource_logs: vec![ResourceLogs { scope_logs: vec![ScopeLogs { log_records: vec![LogRecord::default(); 7], ..Default::default() }], ..Default::default() }],
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs { log_records: vec![LogRecord::default(); 7], ..Default::default() }],
+                ..Default::default()
+            }],
         };
         assert_eq!(Payload::from_logs(&l).items(), 7);
     }
@@ -449,7 +455,9 @@ pub(crate) mod tests {
                 scope_metrics: vec![ScopeMetrics {
                     metrics: vec![Metric {
                         name: "m".into(),
-                        data: Some(metric::Data::Gauge(Gauge { data_points: (0..5).map(|i| NumberDataPoint { time_unix_nano: i, ..Default::default() }).collect() })),
+                        data: Some(metric::Data::Gauge(Gauge {
+                            data_points: (0..5).map(|i| NumberDataPoint { time_unix_nano: i, ..Default::default() }).collect(),
+                        })),
                         ..Default::default()
                     }],
                     ..Default::default()

@@ -149,7 +149,12 @@ fn controller_with(path: &Path, data: &Path, stability: analyzer::Stability) -> 
 
 /// A load error's diagnostics as `FILE:LINE:COL: message`, the file by its last path element.
 pub fn messages(e: &runtime::LoadError) -> Vec<String> {
-    e.reports().iter().flat_map(|r| r.diagnostics.iter().map(move |d| format!("{}:{}: {}", r.path.rsplit('/').next().unwrap_or(""), r.lines.line_col(d.span.start), d.message))).collect()
+    e.reports()
+        .iter()
+        .flat_map(|r| {
+            r.diagnostics.iter().map(move |d| format!("{}:{}: {}", r.path.rsplit('/').next().unwrap_or(""), r.lines.line_col(d.span.start), d.message))
+        })
+        .collect()
 }
 
 /// Polls `cond` every 20 ms for up to 5 s.

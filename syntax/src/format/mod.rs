@@ -125,9 +125,6 @@ mod tests {
         let parsed = crate::parse_file(src.as_bytes());
         let crate::ast::Stmt::Attribute(a) = &parsed.tree.body[0] else { panic!("not an attribute") };
         let config = Config { redact_secrets: true, secret_literals: vec![a.value.span()] };
-        assert_eq!(
-            format_file_with(&parsed.tree, &parsed.lines, &config),
-            "password = \"(secret)\"\nstring   = \"normal string\""
-        );
+        assert_eq!(format_file_with(&parsed.tree, &parsed.lines, &config), "password = \"(secret)\"\nstring   = \"normal string\"");
     }
 }

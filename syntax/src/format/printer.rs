@@ -202,9 +202,7 @@ impl<'a> Printer<'a> {
     /// A punctuation or operator token.
     pub(super) fn tok(&mut self, text: &'static str) {
         // Keep `1 .x` and `/ *` from re-lexing differently.
-        if (self.last_tok == Last::Number && text.starts_with('.'))
-            || (self.last_tok == Last::Slash && text.starts_with('*'))
-        {
+        if (self.last_tok == Last::Number && text.starts_with('.')) || (self.last_tok == Last::Slash && text.starts_with('*')) {
             self.ws(Ws::Blank);
         }
         self.last_tok = if text == "/" { Last::Slash } else { Last::Other };

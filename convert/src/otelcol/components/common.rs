@@ -161,13 +161,7 @@ pub fn grpc_server(otel_endpoint: &'static str, alloy_endpoint: &'static str) ->
             vec![
                 present(
                     "server_parameters",
-                    vec![
-                        dur("max_connection_idle"),
-                        dur("max_connection_age"),
-                        dur("max_connection_age_grace"),
-                        dur("time"),
-                        dur("timeout"),
-                    ],
+                    vec![dur("max_connection_idle"), dur("max_connection_age"), dur("max_connection_age_grace"), dur("time"), dur("timeout")],
                 ),
                 present("enforcement_policy", vec![dur("min_time"), b("permit_without_stream")]),
             ],

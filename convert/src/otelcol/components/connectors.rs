@@ -21,11 +21,7 @@ pub fn list() -> Vec<Conv> {
 
 /// One `count` metric kind: the YAML's metrics (or the collector's default one), by name.
 fn count_kind(n: &Node, ctx: &mut Ctx, out: &mut Vec<Stmt>, kind: &str, default_name: &str, default_desc: &str) {
-    let fields = [
-        s("description"),
-        strs("conditions"),
-        blocks("attributes", vec![s("key").req(), s("default_value")]),
-    ];
+    let fields = [s("description"), strs("conditions"), blocks("attributes", vec![s("key").req(), s("default_value")])];
     match &n.kind {
         Kind::Map(entries) if !entries.is_empty() => {
             let mut entries: Vec<&(Node, Node)> = entries.iter().collect();
@@ -82,13 +78,7 @@ fn signaltometrics() -> Vec<F> {
             present("exponential_histogram", vec![i("max_size").d("160"), s("count"), s("value").req()]),
         ]
     };
-    vec![
-        blocks("spans", metric()),
-        blocks("datapoints", metric()),
-        blocks("logs", metric()),
-        blocks("profiles", metric()),
-        s("error_mode").d("propagate"),
-    ]
+    vec![blocks("spans", metric()), blocks("datapoints", metric()), blocks("logs", metric()), blocks("profiles", metric()), s("error_mode").d("propagate")]
 }
 
 /// The spanmetrics `dimension` blocks from `dimensions`.

@@ -5,8 +5,16 @@ use crate::otelcol::schema::*;
 
 pub fn exporter() -> Vec<F> {
     vec![
-        block("client", vec![dur("timeout").otel("15s").alloy("15s"), i("read_buffer_size"), i("write_buffer_size"), b("insecure_skip_verify").src("tls.insecure_skip_verify")])
-            .src(""),
+        block(
+            "client",
+            vec![
+                dur("timeout").otel("15s").alloy("15s"),
+                i("read_buffer_size"),
+                i("write_buffer_size"),
+                b("insecure_skip_verify").src("tls.insecure_skip_verify"),
+            ],
+        )
+        .src(""),
         queue(),
         retry(),
         block("api", vec![s("api_key").src("key"), s("site").d("datadoghq.com"), b("fail_on_invalid_key")]),
@@ -26,11 +34,7 @@ pub fn exporter() -> Vec<F> {
             vec![
                 i("delta_ttl").d("3600"),
                 s("endpoint").otel("https://api.datadoghq.com"),
-                block(
-                    "exporter",
-                    vec![b("resource_attributes_as_tags"), b("instrumentation_scope_metadata_as_tags").d("true")],
-                )
-                .src(""),
+                block("exporter", vec![b("resource_attributes_as_tags"), b("instrumentation_scope_metadata_as_tags").d("true")]).src(""),
                 block("histograms", vec![s("mode").d("distributions"), b("send_aggregation_metrics")]),
                 block("sums", vec![s("cumulative_monotonic_mode").d("to_delta"), s("initial_cumulative_monotonic_value").d("auto")]),
                 block("summaries", vec![s("mode").d("gauges")]),
@@ -38,7 +42,12 @@ pub fn exporter() -> Vec<F> {
         ),
         block(
             "logs",
-            vec![s("endpoint").otel("https://http-intake.logs.datadoghq.com"), b("use_compression").d("true"), i("compression_level").d("6"), i("batch_wait").d("5")],
+            vec![
+                s("endpoint").otel("https://http-intake.logs.datadoghq.com"),
+                b("use_compression").d("true"),
+                i("compression_level").d("6"),
+                i("batch_wait").d("5"),
+            ],
         ),
     ]
 }
@@ -71,15 +80,7 @@ pub fn googlecloud() -> Vec<F> {
                 present("experimental_wal", vec![s("directory"), dur("max_backoff")]).src("experimental_wal_config"),
             ],
         ),
-        block(
-            "trace",
-            vec![
-                s("endpoint").d("cloudtrace.googleapis.com:443"),
-                i("grpc_pool_size"),
-                b("use_insecure"),
-                attr("attribute_mappings", Ty::Any),
-            ],
-        ),
+        block("trace", vec![s("endpoint").d("cloudtrace.googleapis.com:443"), i("grpc_pool_size"), b("use_insecure"), attr("attribute_mappings", Ty::Any)]),
         block(
             "log",
             vec![
@@ -97,10 +98,7 @@ pub fn googlecloud() -> Vec<F> {
 }
 
 pub fn googlecloudpubsub() -> Vec<F> {
-    let retry: Vec<F> = retry_fields()
-        .into_iter()
-        .map(|f| if f.name == "randomization_factor" { f.otel("0") } else { f })
-        .collect();
+    let retry: Vec<F> = retry_fields().into_iter().map(|f| if f.name == "randomization_factor" { f.otel("0") } else { f }).collect();
     vec![
         queue(),
         block("retry_on_failure", retry),
@@ -161,11 +159,8 @@ pub fn splunkhec() -> Vec<F> {
                 i("max_event_size").d("5242880"),
                 s("splunk_app_name").otel("OpenTelemetry Collector Contrib").alloy("Alloy"),
                 s("splunk_app_version"),
-                block(
-                    "otel_to_hec_fields",
-                    vec![s("severity_text").otel("otel.log.severity.text"), s("severity_number").otel("otel.log.severity.number")],
-                )
-                .src("otel_to_hec_fields"),
+                block("otel_to_hec_fields", vec![s("severity_text").otel("otel.log.severity.text"), s("severity_number").otel("otel.log.severity.number")])
+                    .src("otel_to_hec_fields"),
                 s("health_path").d("/services/collector/health"),
                 b("health_check_enabled"),
                 b("export_raw"),
@@ -183,11 +178,6 @@ pub fn splunkhec() -> Vec<F> {
 pub fn hec_attributes(name: &'static str) -> F {
     block(
         name,
-        vec![
-            s("source").d("com.splunk.source"),
-            s("sourcetype").d("com.splunk.sourcetype"),
-            s("index").d("com.splunk.index"),
-            s("host").d("host.name"),
-        ],
+        vec![s("source").d("com.splunk.source"), s("sourcetype").d("com.splunk.sourcetype"), s("index").d("com.splunk.index"), s("host").d("host.name")],
     )
 }

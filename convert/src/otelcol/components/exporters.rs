@@ -31,12 +31,7 @@ fn otlp() -> Vec<F> {
 }
 
 fn otlphttp() -> Vec<F> {
-    vec![
-        always("client", http_client()).src(""),
-        queue(),
-        retry(),
-        s("encoding").d("proto"),
-    ]
+    vec![always("client", http_client()).src(""), queue(), retry(), s("encoding").d("proto")]
 }
 
 fn debug() -> Vec<F> {
@@ -130,21 +125,10 @@ fn loadbalancing() -> Vec<F> {
             vec![
                 present("static", vec![strs("hostnames").req()]),
                 present("dns", vec![s("hostname").req(), s("port").d("4317"), dur("interval").d("5s"), dur("timeout").d("1s")]),
-                present(
-                    "kubernetes",
-                    vec![s("service").req(), attr("ports", Ty::Ints), dur("timeout").d("1s"), b("return_hostnames")],
-                )
-                .src("k8s"),
+                present("kubernetes", vec![s("service").req(), attr("ports", Ty::Ints), dur("timeout").d("1s"), b("return_hostnames")]).src("k8s"),
                 present(
                     "aws_cloud_map",
-                    vec![
-                        s("namespace").req(),
-                        s("service_name").req(),
-                        s("health_status"),
-                        dur("interval").d("30s"),
-                        dur("timeout").d("5s"),
-                        i("port"),
-                    ],
+                    vec![s("namespace").req(), s("service_name").req(), s("health_status"), dur("interval").d("30s"), dur("timeout").d("5s"), i("port")],
                 ),
             ],
         ),

@@ -12,27 +12,15 @@ fn x(types: &'static [&'static str], alloy: &'static str, fields: fn() -> Vec<F>
 
 pub fn list() -> Vec<Conv> {
     vec![
-        x(&["basicauth"], "otelcol.auth.basic", || {
-            vec![s("username").src("client_auth.username"), s("password").src("client_auth.password")]
-        }),
+        x(&["basicauth"], "otelcol.auth.basic", || vec![s("username").src("client_auth.username"), s("password").src("client_auth.password")]),
         x(&["bearertokenauth"], "otelcol.auth.bearer", bearer).before(bearer_file),
         x(&["file_storage"], "otelcol.storage.file", file_storage),
         x(&["headers_setter"], "otelcol.auth.headers", || {
-            vec![blocks(
-                "header",
-                vec![s("key").req(), s("value"), s("from_context"), s("from_attribute"), s("action").d("upsert")],
-            )
-            .src("headers")]
+            vec![blocks("header", vec![s("key").req(), s("value"), s("from_context"), s("from_attribute"), s("action").d("upsert")]).src("headers")]
         }),
         x(&["jaegerremotesampling"], "otelcol.extension.jaeger_remote_sampling", jaeger_remote_sampling),
         x(&["oauth2client"], "otelcol.auth.oauth2", oauth2),
-        x(&["sigv4auth"], "otelcol.auth.sigv4", || {
-            vec![
-                s("region"),
-                s("service"),
-                block("assume_role", vec![s("arn"), s("session_name"), s("sts_region")]),
-            ]
-        }),
+        x(&["sigv4auth"], "otelcol.auth.sigv4", || vec![s("region"), s("service"), block("assume_role", vec![s("arn"), s("session_name"), s("sts_region")])]),
     ]
 }
 
@@ -103,15 +91,7 @@ fn jaeger_remote_sampling() -> Vec<F> {
     vec![
         present("grpc", grpc),
         present("http", http),
-        always(
-            "source",
-            vec![
-                present("remote", grpc_client()),
-                s("file"),
-                dur("reload_interval"),
-                s("content").src("-"),
-            ],
-        ),
+        always("source", vec![present("remote", grpc_client()), s("file"), dur("reload_interval"), s("content").src("-")]),
     ]
 }
 

@@ -2,8 +2,8 @@
 //! names the collector type(s), the Alloy component and the field table.
 
 mod common;
-mod datadog;
 mod connectors;
+mod datadog;
 mod exporters;
 mod extensions;
 mod processors;

@@ -90,19 +90,10 @@ fn match_config() -> Vec<F> {
 
 fn attributes() -> Vec<F> {
     let mut v = match_config();
-    v.push(blocks(
-        "action",
-        vec![
-            s("key"),
-            attr("value", Ty::Any),
-            s("pattern"),
-            s("from_attribute"),
-            s("from_context"),
-            s("converted_type"),
-            s("action").req(),
-        ],
-    )
-    .src("actions"));
+    v.push(
+        blocks("action", vec![s("key"), attr("value", Ty::Any), s("pattern"), s("from_attribute"), s("from_context"), s("converted_type"), s("action").req()])
+            .src("actions"),
+    );
     v
 }
 
@@ -201,16 +192,7 @@ fn redaction() -> Vec<F> {
         present("url_sanitizer", vec![b("enabled"), strs("attributes"), attr("sanitize_span_name", Ty::Bool)]),
         present(
             "db_sanitizer",
-            vec![
-                attr("sanitize_span_name", Ty::Bool),
-                db("sql"),
-                db("redis"),
-                db("valkey"),
-                db("memcached"),
-                db("mongo"),
-                db("opensearch"),
-                db("es"),
-            ],
+            vec![attr("sanitize_span_name", Ty::Bool), db("sql"), db("redis"), db("valkey"), db("memcached"), db("mongo"), db("opensearch"), db("es")],
         ),
     ]
 }
@@ -219,11 +201,7 @@ fn span() -> Vec<F> {
     let mut v = match_config();
     v.push(block(
         "name",
-        vec![
-            strs("from_attributes"),
-            s("separator"),
-            present("to_attributes", vec![strs("rules").req(), b("break_after_match"), b("keep_original_name")]),
-        ],
+        vec![strs("from_attributes"), s("separator"), present("to_attributes", vec![strs("rules").req(), b("break_after_match"), b("keep_original_name")])],
     ));
     v.push(present("status", vec![s("code").req(), s("description")]));
     v
@@ -280,10 +258,5 @@ fn tail_sampling() -> Vec<F> {
 
 fn transform() -> Vec<F> {
     let ctx = || vec![s("context").req(), strs("conditions"), strs("statements").req(), s("error_mode")];
-    vec![
-        s("error_mode").d("ignore"),
-        blocks("trace_statements", ctx()),
-        blocks("metric_statements", ctx()),
-        blocks("log_statements", ctx()),
-    ]
+    vec![s("error_mode").d("ignore"), blocks("trace_statements", ctx()), blocks("metric_statements", ctx()), blocks("log_statements", ctx())]
 }

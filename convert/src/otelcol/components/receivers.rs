@@ -15,8 +15,7 @@ pub fn list() -> Vec<Conv> {
     vec![
         r(&["otlp"], "otelcol.receiver.otlp", otlp),
         r(&["awscloudwatch"], "otelcol.receiver.awscloudwatch", awscloudwatch).signals([None, Some(1), None]),
-        r(&["awsecscontainermetrics"], "otelcol.receiver.awsecscontainermetrics", || vec![dur("collection_interval").d("20s")])
-            .signals([Some(0), None, None]),
+        r(&["awsecscontainermetrics"], "otelcol.receiver.awsecscontainermetrics", || vec![dur("collection_interval").d("20s")]).signals([Some(0), None, None]),
         r(&["awss3"], "otelcol.receiver.awss3", awss3).check(awss3_check),
         r(&["cloudflare"], "otelcol.receiver.cloudflare", cloudflare).signals([None, Some(1), None]),
         r(&["datadog"], "otelcol.receiver.datadog", datadog).signals([Some(0), None, Some(2)]),
@@ -63,10 +62,7 @@ fn awscloudwatch() -> Vec<F> {
                 i("max_events_per_request").d("1000"),
                 block(
                     "groups",
-                    vec![
-                        present("autodiscover", vec![s("prefix"), i("limit").d("50"), block("streams", streams())]),
-                        keyed("named", "group_name", streams()),
-                    ],
+                    vec![present("autodiscover", vec![s("prefix"), i("limit").d("50"), block("streams", streams())]), keyed("named", "group_name", streams())],
                 ),
                 s("start_from"),
                 dur("initial_lookback"),
@@ -150,12 +146,7 @@ fn filelog() -> Vec<F> {
         dur("exclude_older_than"),
         always(
             "ordering_criteria",
-            vec![
-                s("regex"),
-                i("top_n"),
-                blocks("sort_by", vec![s("sort_type"), s("regex_key"), b("ascending"), s("layout"), s("location")]),
-                s("group_by"),
-            ],
+            vec![s("regex"), i("top_n"), blocks("sort_by", vec![s("sort_type"), s("regex_key"), b("ascending"), s("layout"), s("location")]), s("group_by")],
         ),
         dur("poll_interval").d("200ms"),
         i("max_concurrent_files").d("1024"),
@@ -173,9 +164,15 @@ fn filelog() -> Vec<F> {
     ];
     v.extend(trim());
     v.extend([
-        present("header", vec![s("pattern").req(), hook("metadata_operators", |_, _, out| {
-            out.push(crate::builder::Stmt::Attr("metadata_operators".into(), crate::builder::Expr::Array(Vec::new())))
-        })]),
+        present(
+            "header",
+            vec![
+                s("pattern").req(),
+                hook("metadata_operators", |_, _, out| {
+                    out.push(crate::builder::Stmt::Attr("metadata_operators".into(), crate::builder::Expr::Array(Vec::new())))
+                }),
+            ],
+        ),
         b("include_file_name").d("true"),
         b("include_file_path"),
         b("include_file_name_resolved"),
@@ -209,9 +206,8 @@ fn scraper(interval: &'static str) -> Vec<F> {
 fn filestats() -> Vec<F> {
     let metric = |name: &'static str, on: &'static str| block(name, vec![b("enabled").d(on)]).zero_inner();
     let filters = || vec![s("strict"), s("regexp")];
-    let resource = |name: &'static str| {
-        block(name, vec![b("enabled").d("true"), blocks("metrics_include", filters()), blocks("metrics_exclude", filters())]).zero_inner()
-    };
+    let resource =
+        |name: &'static str| block(name, vec![b("enabled").d("true"), blocks("metrics_include", filters()), blocks("metrics_exclude", filters())]).zero_inner();
     let mut v = vec![s("include").req()];
     v.extend(scraper("1m"));
     v.push(block(
@@ -243,12 +239,7 @@ fn googlecloudpubsub() -> Vec<F> {
         dur("timeout").d("12s"),
         block(
             "flow_control",
-            vec![
-                dur("trigger_ack_batch_duration").d("10s"),
-                dur("stream_ack_deadline").d("60s"),
-                i("max_outstanding_messages"),
-                i("max_outstanding_bytes"),
-            ],
+            vec![dur("trigger_ack_batch_duration").d("10s"), dur("stream_ack_deadline").d("60s"), i("max_outstanding_messages"), i("max_outstanding_bytes")],
         ),
     ]
 }
@@ -281,10 +272,7 @@ pub fn kafka_auth() -> F {
         "authentication",
         vec![
             present("plaintext", vec![s("username").req(), s("password").req()]).src("plain_text"),
-            present(
-                "sasl",
-                vec![s("username").req(), s("password").req(), s("mechanism").req(), i("version"), block("aws_msk", vec![s("region").req()])],
-            ),
+            present("sasl", vec![s("username").req(), s("password").req(), s("mechanism").req(), i("version"), block("aws_msk", vec![s("region").req()])]),
             present("tls", tls_client_fields()),
             present(
                 "kerberos",
@@ -307,18 +295,12 @@ pub fn kafka_auth() -> F {
 pub fn kafka_metadata() -> F {
     block(
         "metadata",
-        vec![
-            b("full").d("true"),
-            dur("refresh_interval").d("10m"),
-            block("retry", vec![i("max_retries").src("max").d("3"), dur("backoff").d("250ms")]),
-        ],
+        vec![b("full").d("true"), dur("refresh_interval").d("10m"), block("retry", vec![i("max_retries").src("max").d("3"), dur("backoff").d("250ms")])],
     )
 }
 
 fn kafka() -> Vec<F> {
-    let topics = |t: &'static str| {
-        vec![attr("topics", Ty::Strs).d(t), s("encoding").d("otlp_proto"), strs("exclude_topics")]
-    };
+    let topics = |t: &'static str| vec![attr("topics", Ty::Strs).d(t), s("encoding").d("otlp_proto"), strs("exclude_topics")];
     vec![
         strs("brokers").d("[localhost:9092]").req(),
         s("protocol_version").req(),
@@ -358,14 +340,7 @@ fn kafka() -> Vec<F> {
         dur("conn_idle_timeout").d("9m"),
         block(
             "error_backoff",
-            vec![
-                b("enabled"),
-                dur("initial_interval"),
-                fl("randomization_factor"),
-                fl("multiplier"),
-                dur("max_interval"),
-                dur("max_elapsed_time"),
-            ],
+            vec![b("enabled"), dur("initial_interval"), fl("randomization_factor"), fl("multiplier"), dur("max_interval"), dur("max_elapsed_time")],
         ),
     ]
 }

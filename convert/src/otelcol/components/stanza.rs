@@ -16,10 +16,7 @@ pub fn trim() -> Vec<F> {
 
 /// The consumer's `retry_on_failure`, with stanza's defaults.
 pub fn consumer_retry() -> F {
-    block(
-        "retry_on_failure",
-        vec![b("enabled"), dur("initial_interval").d("1s"), dur("max_interval").d("30s"), dur("max_elapsed_time").d("5m")],
-    )
+    block("retry_on_failure", vec![b("enabled"), dur("initial_interval").d("1s"), dur("max_interval").d("30s"), dur("max_elapsed_time").d("5m")])
 }
 
 pub fn syslog() -> Vec<F> {

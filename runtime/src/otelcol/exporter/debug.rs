@@ -45,11 +45,14 @@ pub fn any_value_text(v: &Option<AnyValue>) -> String {
         Some(any_value::Value::IntValue(i)) => format!("Int({i})"),
         Some(any_value::Value::DoubleValue(d)) => format!("Double({d})"),
         Some(any_value::Value::BytesValue(b)) => format!("Bytes({})", hex(b)),
-        Some(any_value::Value::ArrayValue(a)) => format!("Slice([{}])", a.values.iter().map(|x| any_value_text(&Some(x.clone()))).collect::<Vec<_>>().join(", ")),
-        Some(any_value::Value::KvlistValue(kv)) => format!("Map({{{}}})", kv.values.iter().map(|x| format!("{}: {}", x.key, any_value_text(&x.value))).collect::<Vec<_>>().join(", ")),
+        Some(any_value::Value::ArrayValue(a)) => {
+            format!("Slice([{}])", a.values.iter().map(|x| any_value_text(&Some(x.clone()))).collect::<Vec<_>>().join(", "))
+        }
+        Some(any_value::Value::KvlistValue(kv)) => {
+            format!("Map({{{}}})", kv.values.iter().map(|x| format!("{}: {}", x.key, any_value_text(&x.value))).collect::<Vec<_>>().join(", "))
+        }
     }
 }
-
 
 fn attributes(out: &mut String, title: &str, attrs: &[KeyValue]) {
     if attrs.is_empty() {
@@ -78,7 +81,13 @@ pub fn render(p: &Payload, verbosity: Verbosity) -> Result<(String, String), Con
                 for (j, ss) in rs.scope_spans.iter().enumerate() {
                     if detailed {
                         let scope = ss.scope.as_ref();
-                        let _ = writeln!(out, "ScopeSpans #{j}\nScopeSpans SchemaURL: {}\nInstrumentationScope {} {}", ss.schema_url, scope.map_or("", |s| &s.name), scope.map_or("", |s| &s.version));
+                        let _ = writeln!(
+                            out,
+                            "ScopeSpans #{j}\nScopeSpans SchemaURL: {}\nInstrumentationScope {} {}",
+                            ss.schema_url,
+                            scope.map_or("", |s| &s.name),
+                            scope.map_or("", |s| &s.version)
+                        );
                     }
                     for (k, s) in ss.spans.iter().enumerate() {
                         if detailed {
@@ -127,13 +136,23 @@ pub fn render(p: &Payload, verbosity: Verbosity) -> Result<(String, String), Con
                             Some(metric::Data::Summary(_)) => "Summary",
                             None => "Empty",
                         };
-                        let _ = writeln!(out, "Metric #{k}\nDescriptor:\n     -> Name: {}\n     -> Description: {}\n     -> Unit: {}\n     -> DataType: {kind}", m.name, m.description, m.unit);
+                        let _ = writeln!(
+                            out,
+                            "Metric #{k}\nDescriptor:\n     -> Name: {}\n     -> Description: {}\n     -> Unit: {}\n     -> DataType: {kind}",
+                            m.name, m.description, m.unit
+                        );
                         let points: Vec<(&[KeyValue], String)> = match &m.data {
                             Some(metric::Data::Gauge(g)) => g.data_points.iter().map(|p| (p.attributes.as_slice(), format!("{:?}", p.value))).collect(),
                             Some(metric::Data::Sum(s)) => s.data_points.iter().map(|p| (p.attributes.as_slice(), format!("{:?}", p.value))).collect(),
-                            Some(metric::Data::Histogram(h)) => h.data_points.iter().map(|p| (p.attributes.as_slice(), format!("count={} sum={:?}", p.count, p.sum))).collect(),
-                            Some(metric::Data::ExponentialHistogram(h)) => h.data_points.iter().map(|p| (p.attributes.as_slice(), format!("count={}", p.count))).collect(),
-                            Some(metric::Data::Summary(s)) => s.data_points.iter().map(|p| (p.attributes.as_slice(), format!("count={} sum={}", p.count, p.sum))).collect(),
+                            Some(metric::Data::Histogram(h)) => {
+                                h.data_points.iter().map(|p| (p.attributes.as_slice(), format!("count={} sum={:?}", p.count, p.sum))).collect()
+                            }
+                            Some(metric::Data::ExponentialHistogram(h)) => {
+                                h.data_points.iter().map(|p| (p.attributes.as_slice(), format!("count={}", p.count))).collect()
+                            }
+                            Some(metric::Data::Summary(s)) => {
+                                s.data_points.iter().map(|p| (p.attributes.as_slice(), format!("count={} sum={}", p.count, p.sum))).collect()
+                            }
                             None => Vec::new(),
                         };
                         for (n, (attrs, value)) in points.iter().enumerate() {
@@ -156,7 +175,14 @@ pub fn render(p: &Payload, verbosity: Verbosity) -> Result<(String, String), Con
                 for sl in &rl.scope_logs {
                     for (k, r) in sl.log_records.iter().enumerate() {
                         if detailed {
-                            let _ = writeln!(out, "LogRecord #{k}\nTimestamp: {}\nSeverityText: {}\nSeverityNumber: {}\nBody: {}", r.time_unix_nano, r.severity_text, r.severity_number, any_value_text(&r.body));
+                            let _ = writeln!(
+                                out,
+                                "LogRecord #{k}\nTimestamp: {}\nSeverityText: {}\nSeverityNumber: {}\nBody: {}",
+                                r.time_unix_nano,
+                                r.severity_text,
+                                r.severity_number,
+                                any_value_text(&r.body)
+                            );
                             attributes(&mut out, "Attributes", &r.attributes);
                             let _ = writeln!(out, "Trace ID: {}\nSpan ID: {}", hex(&r.trace_id), hex(&r.span_id));
                         } else if verbosity == Verbosity::Normal {
@@ -317,7 +343,11 @@ mod tests {
         args.insert("verbosity", Value::string("detailed"));
         args.insert("use_internal_logger", Value::Bool(false));
         args.insert("output_paths", Value::array(vec![Value::string(file.to_string_lossy().as_ref())]));
-        let consumer = DebugConsumer { id: "otelcol.exporter.debug.t".into(), settings: RwLock::new(Settings::decode(&Value::object(args)).unwrap()), sampler: Sampler::default() };
+        let consumer = DebugConsumer {
+            id: "otelcol.exporter.debug.t".into(),
+            settings: RwLock::new(Settings::decode(&Value::object(args)).unwrap()),
+            sampler: Sampler::default(),
+        };
         consumer.consume(Payload::from_traces(&traces(1, 2))).await.unwrap();
         consumer.consume(Payload::from_traces(&traces(1, 1))).await.unwrap();
         let text = std::fs::read_to_string(&file).unwrap();

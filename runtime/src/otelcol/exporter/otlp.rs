@@ -107,9 +107,15 @@ fn send_error(status: &Status) -> SendError {
 fn partial_rejections(signal: crate::otelcol::pdata::Signal, body: &Bytes) -> Option<(i64, String)> {
     use opentelemetry_proto::tonic::collector::{logs::v1 as l, metrics::v1 as m, trace::v1 as t};
     match signal {
-        crate::otelcol::pdata::Signal::Traces => t::ExportTraceServiceResponse::decode(body.clone()).ok()?.partial_success.map(|p| (p.rejected_spans, p.error_message)),
-        crate::otelcol::pdata::Signal::Metrics => m::ExportMetricsServiceResponse::decode(body.clone()).ok()?.partial_success.map(|p| (p.rejected_data_points, p.error_message)),
-        crate::otelcol::pdata::Signal::Logs => l::ExportLogsServiceResponse::decode(body.clone()).ok()?.partial_success.map(|p| (p.rejected_log_records, p.error_message)),
+        crate::otelcol::pdata::Signal::Traces => {
+            t::ExportTraceServiceResponse::decode(body.clone()).ok()?.partial_success.map(|p| (p.rejected_spans, p.error_message))
+        }
+        crate::otelcol::pdata::Signal::Metrics => {
+            m::ExportMetricsServiceResponse::decode(body.clone()).ok()?.partial_success.map(|p| (p.rejected_data_points, p.error_message))
+        }
+        crate::otelcol::pdata::Signal::Logs => {
+            l::ExportLogsServiceResponse::decode(body.clone()).ok()?.partial_success.map(|p| (p.rejected_log_records, p.error_message))
+        }
     }
     .filter(|(n, _)| *n > 0)
 }
@@ -159,7 +165,11 @@ pub fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
         "gzip" => Some(CompressionEncoding::Gzip),
         "zstd" => Some(CompressionEncoding::Zstd),
         "" | "none" => None,
-        other => return Err(ComponentError(format!("compression {other:?} is not supported by this runtime's OTLP/gRPC exporter: use \"gzip\", \"zstd\" or \"none\""))),
+        other => {
+            return Err(ComponentError(format!(
+                "compression {other:?} is not supported by this runtime's OTLP/gRPC exporter: use \"gzip\", \"zstd\" or \"none\""
+            )))
+        }
     };
     let uri = endpoint_uri(&common.endpoint, &common.tls);
     let mut endpoint = Endpoint::from_shared(uri.clone()).map_err(|e| ComponentError(format!("invalid endpoint {:?}: {e}", common.endpoint)))?;

@@ -74,7 +74,8 @@ impl Sender for HttpSender {
             if status.is_success() {
                 return Ok(());
             }
-            let retry_after = resp.headers().get(http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs);
+            let retry_after =
+                resp.headers().get(http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs);
             let text = resp.text().await.unwrap_or_default();
             Err(status_error(status, retry_after, &text))
         })
@@ -110,7 +111,8 @@ fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
     }
     match (&common.tls.cert_pem, &common.tls.key_pem) {
         (Some(cert), Some(key)) => {
-            let identity = reqwest::Identity::from_pem(format!("{cert}\n{key}").as_bytes()).map_err(|e| ComponentError(format!("invalid client certificate or key: {e}")))?;
+            let identity = reqwest::Identity::from_pem(format!("{cert}\n{key}").as_bytes())
+                .map_err(|e| ComponentError(format!("invalid client certificate or key: {e}")))?;
             builder = builder.identity(identity);
         }
         (None, None) => {}

@@ -47,7 +47,11 @@ impl ExporterPipeline {
         let labels = [("exporter", ctx.id())];
         let queue = queue_config.enabled.then(|| {
             ctx.gauge("otelcol_exporter_queue_capacity", "Fixed capacity of the retry queue", &labels).set(queue_config.queue_size as f64);
-            Arc::new(Queue::new(queue_config.queue_size, queue_config.sizer, ctx.gauge("otelcol_exporter_queue_size", "Current size of the retry queue", &labels)))
+            Arc::new(Queue::new(
+                queue_config.queue_size,
+                queue_config.sizer,
+                ctx.gauge("otelcol_exporter_queue_size", "Current size of the retry queue", &labels),
+            ))
         });
         ExporterPipeline {
             id: ctx.id().to_string(),
@@ -120,7 +124,13 @@ impl Consumer for ExporterPipeline {
                 return Ok(());
             }
             let Some(queue) = &self.queue else {
-                return self.send_counted(&data).await.map_err(|e| if e.retryable { ConsumeError::Unavailable(e.message) } else { ConsumeError::Permanent(e.message) });
+                return self.send_counted(&data).await.map_err(|e| {
+                    if e.retryable {
+                        ConsumeError::Unavailable(e.message)
+                    } else {
+                        ConsumeError::Permanent(e.message)
+                    }
+                });
             };
             let pushed = if self.queue_config.block_on_overflow { queue.push_blocking(data).await } else { queue.try_push(data) };
             pushed.map_err(|p| {
@@ -211,7 +221,12 @@ mod tests {
     }
 
     fn fast_retry() -> RetryConfig {
-        RetryConfig { initial_interval: Duration::from_millis(5), max_interval: Duration::from_millis(10), max_elapsed_time: Duration::from_secs(60), ..RetryConfig::default() }
+        RetryConfig {
+            initial_interval: Duration::from_millis(5),
+            max_interval: Duration::from_millis(10),
+            max_elapsed_time: Duration::from_secs(60),
+            ..RetryConfig::default()
+        }
     }
 
     #[tokio::test]

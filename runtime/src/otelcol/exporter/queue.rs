@@ -95,7 +95,14 @@ pub struct Queue {
 
 impl Queue {
     pub fn new(capacity: usize, sizer: Sizer, size_gauge: Gauge) -> Self {
-        Queue { capacity, sizer, state: Mutex::new(State { items: VecDeque::new(), used: 0, closed: false }), readable: Notify::new(), writable: Notify::new(), size_gauge }
+        Queue {
+            capacity,
+            sizer,
+            state: Mutex::new(State { items: VecDeque::new(), used: 0, closed: false }),
+            readable: Notify::new(),
+            writable: Notify::new(),
+            size_gauge,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

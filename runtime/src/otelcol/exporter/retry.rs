@@ -143,7 +143,14 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn fast(max_elapsed: Duration) -> RetryConfig {
-        RetryConfig { initial_interval: Duration::from_millis(1), max_interval: Duration::from_millis(4), max_elapsed_time: max_elapsed, multiplier: 2.0, randomization_factor: 0.5, enabled: true }
+        RetryConfig {
+            initial_interval: Duration::from_millis(1),
+            max_interval: Duration::from_millis(4),
+            max_elapsed_time: max_elapsed,
+            multiplier: 2.0,
+            randomization_factor: 0.5,
+            enabled: true,
+        }
     }
 
     #[test]
@@ -161,7 +168,13 @@ mod tests {
         let stop = CancellationToken::new();
         let r = with_retry(&fast(Duration::from_secs(5)), &stop, || {
             let n = calls.fetch_add(1, Ordering::SeqCst);
-            async move { if n < 3 { Err(SendError::retryable("down")) } else { Ok(()) } }
+            async move {
+                if n < 3 {
+                    Err(SendError::retryable("down"))
+                } else {
+                    Ok(())
+                }
+            }
         })
         .await;
         assert!(r.is_ok());

@@ -69,7 +69,9 @@ pub fn any_value(v: &Value) -> AnyValue {
         Value::String(s) => Some(V::StringValue(s.to_string_lossy().into_owned())),
         Value::Array(items) => Some(V::ArrayValue(ArrayValue { values: items.iter().map(any_value).collect() })),
         other => match other.as_object() {
-            Some(o) => Some(V::KvlistValue(KeyValueList { values: o.entries().into_iter().map(|(k, v)| KeyValue { key: k.to_string(), value: Some(any_value(v)), ..Default::default() }).collect() })),
+            Some(o) => Some(V::KvlistValue(KeyValueList {
+                values: o.entries().into_iter().map(|(k, v)| KeyValue { key: k.to_string(), value: Some(any_value(v)), ..Default::default() }).collect(),
+            })),
             None => Some(V::StringValue(eval::render::render(other))),
         },
     };
@@ -110,12 +112,15 @@ impl Action {
             other => return Err(ComponentError(format!("error creating AttrProc due to unsupported action {other:?} at the action with key {key:?}"))),
         };
         let value: Option<Value> = d.optional("value")?;
-        let text = |d: &mut StructDecoder, n: &'static str| -> Result<Option<String>, ComponentError> { Ok(d.optional::<String>(n)?.filter(|s| !s.is_empty())) };
+        let text =
+            |d: &mut StructDecoder, n: &'static str| -> Result<Option<String>, ComponentError> { Ok(d.optional::<String>(n)?.filter(|s| !s.is_empty())) };
         let from_attribute = text(&mut d, "from_attribute")?;
         let from_context = text(&mut d, "from_context")?;
         let pattern = text(&mut d, "pattern")?;
         let converted_type = text(&mut d, "converted_type")?;
-        let pattern = pattern.map(|p| Regex::new(&p).map_err(|e| ComponentError(format!("error creating AttrProc: invalid pattern for key {key:?}: {e}")))).transpose()?;
+        let pattern = pattern
+            .map(|p| Regex::new(&p).map_err(|e| ComponentError(format!("error creating AttrProc: invalid pattern for key {key:?}: {e}"))))
+            .transpose()?;
         let value = value.filter(|v| !v.is_null());
         let sources = [value.is_some(), from_attribute.is_some(), from_context.is_some()].iter().filter(|x| **x).count();
         let mut a = Action { key: key.clone(), kind, source: None, pattern: None, convert_to: None };
@@ -142,7 +147,9 @@ impl Action {
             }
             Kind::Extract => {
                 let Some(p) = pattern else {
-                    return Err(ComponentError(format!("error creating AttrProc due to missing required field \"pattern\" for action \"extract\" at the action with key {key:?}")));
+                    return Err(ComponentError(format!(
+                        "error creating AttrProc due to missing required field \"pattern\" for action \"extract\" at the action with key {key:?}"
+                    )));
                 };
                 if key.is_empty() {
                     return Err(ComponentError("error creating AttrProc due to missing required field \"key\" for action \"extract\"".into()));
@@ -157,7 +164,12 @@ impl Action {
                     Some("int") => ConvertTo::Int,
                     Some("double") => ConvertTo::Double,
                     Some("string") => ConvertTo::String,
-                    other => return Err(ComponentError(format!("error creating AttrProc due to invalid converted_type {:?}: expected int, double or string", other.unwrap_or("")))),
+                    other => {
+                        return Err(ComponentError(format!(
+                            "error creating AttrProc due to invalid converted_type {:?}: expected int, double or string",
+                            other.unwrap_or("")
+                        )))
+                    }
                 });
             }
         }
@@ -354,7 +366,8 @@ impl MatchProperties {
                     let value = match value {
                         None => None,
                         Some(v) if regexp => {
-                            let text = eval::convert::to_str(&v).map_err(|_| ComponentError(format!("the value of attribute {key:?} must be a string with match_type \"regexp\"")))?;
+                            let text = eval::convert::to_str(&v)
+                                .map_err(|_| ComponentError(format!("the value of attribute {key:?} must be a string with match_type \"regexp\"")))?;
                             let re = Regex::new(&text.to_string_lossy()).map_err(|e| ComponentError(format!("invalid regexp for attribute {key:?}: {e}")))?;
                             Some((any_value(&v), Some(re)))
                         }
@@ -382,7 +395,8 @@ impl MatchProperties {
     pub fn matches(&self, it: &Item) -> bool {
         let res_attrs = it.resource.map(|r| r.attributes.as_slice()).unwrap_or(&[]);
         // The service name is only rendered when something asks for it.
-        (self.services.is_empty() || any_of(&self.services, position(res_attrs, "service.name").and_then(|i| res_attrs[i].value.as_ref()).map(value_text).as_deref()))
+        (self.services.is_empty()
+            || any_of(&self.services, position(res_attrs, "service.name").and_then(|i| res_attrs[i].value.as_ref()).map(value_text).as_deref()))
             && any_of(&self.span_names, it.span_kind.and(it.name))
             && any_of(&self.span_kinds, it.span_kind)
             && any_of(&self.metric_names, if it.span_kind.is_none() && it.log_body.is_none() { it.name } else { None })
@@ -432,7 +446,15 @@ impl Config {
                     for ss in &mut rs.scope_spans {
                         for s in &mut ss.spans {
                             let kind = SpanKind::try_from(s.kind).unwrap_or(SpanKind::Unspecified).as_str_name();
-                            let it = Item { resource: rs.resource.as_ref(), scope: ss.scope.as_ref(), attributes: &s.attributes, name: Some(&s.name), span_kind: Some(kind), log_body: None, severity_text: None };
+                            let it = Item {
+                                resource: rs.resource.as_ref(),
+                                scope: ss.scope.as_ref(),
+                                attributes: &s.attributes,
+                                name: Some(&s.name),
+                                span_kind: Some(kind),
+                                log_body: None,
+                                severity_text: None,
+                            };
                             if self.selects(&it) {
                                 apply(&self.actions, &mut s.attributes, &md);
                             }
@@ -447,8 +469,20 @@ impl Config {
                     for sl in &mut rl.scope_logs {
                         for r in &mut sl.log_records {
                             // The body is rendered only for matchers; without them every record is selected.
-                            let body = if self.include.is_some() || self.exclude.is_some() { r.body.as_ref().map(value_text).unwrap_or_default() } else { String::new() };
-                            let it = Item { resource: rl.resource.as_ref(), scope: sl.scope.as_ref(), attributes: &r.attributes, name: None, span_kind: None, log_body: Some(body), severity_text: Some(&r.severity_text) };
+                            let body = if self.include.is_some() || self.exclude.is_some() {
+                                r.body.as_ref().map(value_text).unwrap_or_default()
+                            } else {
+                                String::new()
+                            };
+                            let it = Item {
+                                resource: rl.resource.as_ref(),
+                                scope: sl.scope.as_ref(),
+                                attributes: &r.attributes,
+                                name: None,
+                                span_kind: None,
+                                log_body: Some(body),
+                                severity_text: Some(&r.severity_text),
+                            };
                             if self.selects(&it) {
                                 apply(&self.actions, &mut r.attributes, &md);
                             }
@@ -464,7 +498,15 @@ impl Config {
                         for m in &mut sm.metrics {
                             let name = m.name.as_str();
                             for attrs in point_attributes(m.data.as_mut()) {
-                                let it = Item { resource: rm.resource.as_ref(), scope: sm.scope.as_ref(), attributes: attrs, name: Some(name), span_kind: None, log_body: None, severity_text: None };
+                                let it = Item {
+                                    resource: rm.resource.as_ref(),
+                                    scope: sm.scope.as_ref(),
+                                    attributes: attrs,
+                                    name: Some(name),
+                                    span_kind: None,
+                                    log_body: None,
+                                    severity_text: None,
+                                };
                                 if self.selects(&it) {
                                     apply(&self.actions, attrs, &md);
                                 }
@@ -515,7 +557,12 @@ pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentE
     let consumer = Arc::new(AttributesConsumer {
         config: RwLock::new(Arc::new(Config::decode(&args)?)),
         next: Fanout::new(Output::decode(block(&args, "output").unwrap_or(&Value::Null))?),
-        dropped: SignalCounters::new(&ctx, "otelcol_processor_attributes_invalid", "Items refused because their payload did not decode", &[("processor", ctx.id())]),
+        dropped: SignalCounters::new(
+            &ctx,
+            "otelcol_processor_attributes_invalid",
+            "Items refused because their payload did not decode",
+            &[("processor", ctx.id())],
+        ),
     });
     let mut exports = Object::ordered();
     exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
@@ -530,7 +577,6 @@ impl Component for AttributesProcessor {
         *self.consumer.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
         Ok(())
     }
-
 }
 
 #[cfg(test)]

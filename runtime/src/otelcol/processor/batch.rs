@@ -31,7 +31,13 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { send_batch_size: 2000, send_batch_max_size: 3000, timeout: Duration::from_millis(200), metadata_keys: Vec::new(), metadata_cardinality_limit: 1000 }
+        Config {
+            send_batch_size: 2000,
+            send_batch_max_size: 3000,
+            timeout: Duration::from_millis(200),
+            metadata_keys: Vec::new(),
+            metadata_cardinality_limit: 1000,
+        }
     }
 }
 
@@ -198,9 +204,22 @@ impl BatchProcessor {
             id: ctx.id().to_string(),
             batcher: Batcher::new(config),
             next: Arc::new(Fanout::new(output)),
-            size_triggers: ctx.counter("otelcol_processor_batch_batch_size_trigger_send_total", "Number of times the batch was sent due to a size trigger", &[("processor", ctx.id())]),
-            timeout_triggers: ctx.counter("otelcol_processor_batch_timeout_trigger_send_total", "Number of times the batch was sent due to a timeout trigger", &[("processor", ctx.id())]),
-            send_failed: SignalCounters::new(&ctx, "otelcol_processor_batch_send_failed", "Items in batches the next consumer refused", &[("processor", ctx.id())]),
+            size_triggers: ctx.counter(
+                "otelcol_processor_batch_batch_size_trigger_send_total",
+                "Number of times the batch was sent due to a size trigger",
+                &[("processor", ctx.id())],
+            ),
+            timeout_triggers: ctx.counter(
+                "otelcol_processor_batch_timeout_trigger_send_total",
+                "Number of times the batch was sent due to a timeout trigger",
+                &[("processor", ctx.id())],
+            ),
+            send_failed: SignalCounters::new(
+                &ctx,
+                "otelcol_processor_batch_send_failed",
+                "Items in batches the next consumer refused",
+                &[("processor", ctx.id())],
+            ),
         });
         let mut exports = Object::ordered();
         exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());

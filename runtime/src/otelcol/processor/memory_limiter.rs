@@ -174,7 +174,11 @@ mod tests {
     fn limits_validate_and_default_the_spike_to_a_fifth() {
         let l = Limits::decode(&args(&[("check_interval", Value::string("1s")), ("limit", Value::string("100MiB"))]), || None).unwrap();
         assert_eq!((l.limit, l.spike, l.soft_limit()), (100 << 20, 20 << 20, 80 << 20));
-        let p = Limits::decode(&args(&[("check_interval", Value::string("1s")), ("limit_percentage", Value::int(50)), ("spike_limit_percentage", Value::int(10))]), || Some(1000)).unwrap();
+        let p = Limits::decode(
+            &args(&[("check_interval", Value::string("1s")), ("limit_percentage", Value::int(50)), ("spike_limit_percentage", Value::int(10))]),
+            || Some(1000),
+        )
+        .unwrap();
         assert_eq!((p.limit, p.spike), (500, 100));
         assert!(Limits::decode(&args(&[("limit", Value::string("1MiB"))]), || None).unwrap_err().0.contains("check_interval"));
         assert!(Limits::decode(&args(&[("check_interval", Value::string("1s"))]), || None).unwrap_err().0.contains("limit_percentage"));

@@ -85,7 +85,11 @@ fn tls_config(t: &crate::tls::TlsServer) -> tonic::transport::ServerTlsConfig {
 }
 
 /// Binds the listener and returns its address and the serving future.
-pub async fn serve(config: GrpcConfig, ingest: Arc<Ingest>, stop: CancellationToken) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
+pub async fn serve(
+    config: GrpcConfig,
+    ingest: Arc<Ingest>,
+    stop: CancellationToken,
+) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
     let addr = parse_endpoint(&config.endpoint)?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| ComponentError(format!("failed to listen on {addr} for OTLP/gRPC: {e}")))?;
     let local = listener.local_addr()?;

@@ -145,12 +145,17 @@ async fn handle(state: Arc<State>, signal: Signal, headers: HeaderMap, body: axu
 }
 
 /// Binds the listener and returns its address and the serving future.
-pub async fn serve(config: HttpConfig, ingest: Arc<Ingest>, stop: CancellationToken) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
+pub async fn serve(
+    config: HttpConfig,
+    ingest: Arc<Ingest>,
+    stop: CancellationToken,
+) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
     let tls = config.tls.as_ref().map(crate::tls::server_config).transpose()?;
     let addr = parse_endpoint(&config.endpoint)?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| ComponentError(format!("failed to listen on {addr} for OTLP/HTTP: {e}")))?;
     let local = listener.local_addr()?;
-    let paths = [(Signal::Traces, config.traces_url_path.clone()), (Signal::Metrics, config.metrics_url_path.clone()), (Signal::Logs, config.logs_url_path.clone())];
+    let paths =
+        [(Signal::Traces, config.traces_url_path.clone()), (Signal::Metrics, config.metrics_url_path.clone()), (Signal::Logs, config.logs_url_path.clone())];
     let state = Arc::new(State { config, ingest });
     let mut router = axum::Router::new();
     for (signal, path) in paths {

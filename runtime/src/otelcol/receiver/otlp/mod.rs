@@ -137,11 +137,7 @@ pub fn metadata_of(headers: &::http::HeaderMap) -> Metadata {
 
 pub fn parse_endpoint(endpoint: &str) -> Result<SocketAddr, ComponentError> {
     use std::net::ToSocketAddrs;
-    endpoint
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .ok_or_else(|| ComponentError(format!("invalid endpoint {endpoint:?}: expected host:port")))
+    endpoint.to_socket_addrs().ok().and_then(|mut a| a.next()).ok_or_else(|| ComponentError(format!("invalid endpoint {endpoint:?}: expected host:port")))
 }
 
 pub struct OtlpReceiver {

@@ -148,7 +148,10 @@ async fn http_accepts_protobuf_json_and_gzip_and_rejects_bad_input() {
 
 #[tokio::test]
 async fn server_auth_rejects_requests_without_the_bearer_token() {
-    let bearer = crate::otelcol::auth::AuthHandler::new("otelcol.auth.bearer.t", Arc::new(crate::otelcol::auth::BearerAuth::from_args(&obj(&[("token", Value::secret("tok"))])).unwrap()));
+    let bearer = crate::otelcol::auth::AuthHandler::new(
+        "otelcol.auth.bearer.t",
+        Arc::new(crate::otelcol::auth::BearerAuth::from_args(&obj(&[("token", Value::secret("tok"))])).unwrap()),
+    );
     let auth = Value::Capsule(eval::Capsule::new(bearer));
     let Running { sink, grpc, http, stop, .. } = start_with("otelcol.receiver.otlp.auth", |all| {
         vec![
@@ -233,7 +236,12 @@ async fn tls_serves_https_and_grpc_with_the_configured_certificate() {
     let r = start_tls(tls_block(&pki, None)).await;
     assert_eq!(https_post(&https_client(&pki, false), r.http).await.unwrap(), 200);
     // A plain-text client on the TLS port gets no answer from the handler, and the server lives on.
-    let plain = reqwest::Client::new().post(format!("http://{}/v1/traces", r.http)).header("content-type", "application/x-protobuf").body(valid().to_vec()).send().await;
+    let plain = reqwest::Client::new()
+        .post(format!("http://{}/v1/traces", r.http))
+        .header("content-type", "application/x-protobuf")
+        .body(valid().to_vec())
+        .send()
+        .await;
     assert!(plain.is_err() || plain.unwrap().status().as_u16() != 200);
     // A client that does not trust the CA fails its handshake.
     let stranger = reqwest::Client::builder().tls_certs_only(Vec::new()).build().unwrap();
@@ -271,7 +279,10 @@ fn bad_tls_material_fails_the_build_with_what_is_wrong() {
     let pki = pki();
     let (_sink, handle) = sink_handle();
     let args = |tls: Value| {
-        obj(&[("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("tls", tls)])), ("output", obj(&[("traces", Value::array(vec![handle.to_value()]))]))])
+        obj(&[
+            ("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("tls", tls)])),
+            ("output", obj(&[("traces", Value::array(vec![handle.to_value()]))])),
+        ])
     };
     let build = |tls| OtlpReceiver::new(crate::otelcol::detached_context("otelcol.receiver.otlp.badtls"), &args(tls)).err().map(|e| e.to_string());
     let no_key = obj(&[("cert_pem", Value::string(pki.server.0.as_str())), ("key_pem", Value::secret("not a key"))]);
@@ -280,7 +291,11 @@ fn bad_tls_material_fails_the_build_with_what_is_wrong() {
     assert!(build(no_cert).is_some_and(|e| e.contains("invalid TLS cert")));
     // A key that does not belong to the certificate.
     let wrong_key = obj(&[("cert_pem", Value::string(pki.server.0.as_str())), ("key_pem", Value::secret(pki.client.1.as_str()))]);
-    assert!(build(wrong_key).is_some_and(|e| e.contains("invalid TLS cert or key")), "{:?}", build(obj(&[("cert_pem", Value::string(pki.server.0.as_str())), ("key_pem", Value::secret(pki.client.1.as_str()))])));
+    assert!(
+        build(wrong_key).is_some_and(|e| e.contains("invalid TLS cert or key")),
+        "{:?}",
+        build(obj(&[("cert_pem", Value::string(pki.server.0.as_str())), ("key_pem", Value::secret(pki.client.1.as_str()))]))
+    );
     let missing = obj(&[("cert_file", Value::string("/nonexistent/cert.pem")), ("key_pem", Value::secret(pki.server.1.as_str()))]);
     assert!(build(missing).is_some_and(|e| e.contains("/nonexistent/cert.pem")));
 }
