@@ -13,6 +13,7 @@
 //! assert!(report[0].diagnostics.iter().any(|d| d.message == "missing required attribute \"targets\""));
 //! ```
 
+pub mod args;
 pub mod catalog;
 pub mod check;
 pub mod chunk;
@@ -21,6 +22,7 @@ pub mod graph;
 pub mod ide;
 pub mod literal;
 pub mod model;
+pub mod rules;
 pub mod suggest;
 pub mod types;
 
@@ -60,6 +62,8 @@ pub struct Analysis {
     workspace: db::Workspace,
     /// The chunk size files are cut at (0: the default).
     chunk_target: u32,
+    /// The components' own argument rules, when the binary provides them.
+    rules: rules::SharedRules,
 }
 
 impl Analysis {
@@ -67,7 +71,7 @@ impl Analysis {
         let db = db::Database::default();
         let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         let workspace = db::Workspace::new(&db, Vec::new(), options, base);
-        Analysis { db, workspace, chunk_target: 0 }
+        Analysis { db, workspace, chunk_target: 0, rules: None }
     }
 
     /// Replaces the set of files (path, text), in the order they are loaded. Modules read for
@@ -111,6 +115,11 @@ impl Analysis {
         self.workspace.set_options(&mut self.db).to(options);
     }
 
+    /// Checks components' arguments with `rules` from now on (see [`rules`]).
+    pub fn set_rules(&mut self, rules: std::sync::Arc<dyn rules::ArgumentRules>) {
+        self.rules = Some(rules);
+    }
+
     /// Diagnostics of every file, in file order; within a file, in source order.
     pub fn diagnostics(&self) -> Vec<FileReport> {
         let files = self.workspace.files(&self.db).clone();
@@ -118,6 +127,11 @@ impl Analysis {
             .iter()
             .map(|f| {
                 let mut diagnostics = db::file_diagnostics(&self.db, self.workspace, *f).clone();
+                if let Some(r) = &self.rules {
+                    let parsed = &db::parse(&self.db, *f).0;
+                    let extra = rules::check_file(r.as_ref(), &parsed.tree.body, &parsed.lines, &diagnostics);
+                    diagnostics.extend(extra);
+                }
                 diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
                 FileReport { path: f.path(&self.db).clone(), text: f.text(&self.db).clone(), lines: db::line_index(&self.db, *f).clone(), diagnostics }
             })

@@ -27,8 +27,8 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn new(client: Client, debounce: Duration) -> Server {
-        let state = Arc::new(Mutex::new(State::default()));
+    pub fn new(client: Client, debounce: Duration, rules: analyzer::rules::SharedRules) -> Server {
+        let state = Arc::new(Mutex::new(State { rules, ..State::default() }));
         let encoding = Arc::new(Mutex::new(Encoding::Utf16));
         let wake = Arc::new(Notify::new());
         tokio::spawn(diagnostics_task(client.clone(), state.clone(), encoding.clone(), wake.clone(), debounce));

@@ -29,6 +29,8 @@ pub struct Workspace {
 pub struct State {
     pub docs: HashMap<String, Document>,
     pub workspaces: HashMap<PathBuf, Workspace>,
+    /// The components' argument rules the binary provides (see `analyzer::rules`).
+    pub rules: analyzer::rules::SharedRules,
 }
 
 /// The directory a document's workspace is; documents that are not files are alone.
@@ -44,8 +46,8 @@ impl State {
     /// Opens a document, creating its workspace on first use.
     pub fn open(&mut self, path: String, text: String, version: i32) {
         let dir = workspace_dir(&path);
-        let docs = &self.docs;
-        let ws = self.workspaces.entry(dir.clone()).or_insert_with(|| load_workspace(&dir, docs));
+        let (docs, rules) = (&self.docs, &self.rules);
+        let ws = self.workspaces.entry(dir.clone()).or_insert_with(|| load_workspace(&dir, docs, rules));
         let mut files = file_texts(&ws.analysis);
         match files.iter_mut().find(|(p, _)| *p == path) {
             Some((_, t)) => {
@@ -114,7 +116,7 @@ fn file_texts(analysis: &Analysis) -> Vec<(String, String)> {
 }
 
 /// Reads a directory's `*.alloy` files; open documents replace their file's text.
-fn load_workspace(dir: &Path, docs: &HashMap<String, Document>) -> Workspace {
+fn load_workspace(dir: &Path, docs: &HashMap<String, Document>, rules: &analyzer::rules::SharedRules) -> Workspace {
     let mut files = if dir.is_dir() { analyzer::load_path(dir).unwrap_or_default() } else { Vec::new() };
     for (path, text) in &mut files {
         if let Some(d) = docs.get(path.as_str()) {
@@ -122,6 +124,9 @@ fn load_workspace(dir: &Path, docs: &HashMap<String, Document>) -> Workspace {
         }
     }
     let mut analysis = Analysis::new(Options::default());
+    if let Some(r) = rules {
+        analysis.set_rules(r.clone());
+    }
     analysis.set_base_dir(dir.to_path_buf());
     analysis.set_files(files);
     Workspace { analysis, published: HashMap::new(), dirty: HashSet::new() }

@@ -11,12 +11,14 @@
 //!   a small UI) and the `http` block; [`tls`]: TLS settings and the listener servers share;
 //! * [`logging`]: the `logging` block's logger.
 
+mod basic_auth;
 pub mod component;
 pub mod components;
 pub mod controller;
 pub mod http;
 pub mod logging;
 pub mod metrics;
+#[cfg(feature = "otelcol")]
 pub mod otelcol;
 pub mod process;
 pub mod tls;

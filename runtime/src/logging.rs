@@ -31,6 +31,15 @@ impl Default for LogOptions {
     }
 }
 
+crate::whole_arguments!(
+    LoggingArgs,
+    LogOptions,
+    |v: &eval::Value| LogOptions::decode(v).map_err(crate::component::ComponentError),
+    ["level", "format", "destination", "write_to"]
+);
+
+pub const REGISTRATION: crate::component::Registration = crate::component::Registration::config::<LoggingArgs>("logging");
+
 impl LogOptions {
     /// From the evaluated block (`level`, `format`; `destination` must be `stderr`).
     pub fn decode(v: &eval::Value) -> Result<LogOptions, String> {

@@ -16,6 +16,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let _ = args.stdio;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(lsp::run_stdio(Duration::from_millis(args.debounce_ms)));
+    let rules: std::sync::Arc<dyn analyzer::rules::ArgumentRules> = runtime::components::registry();
+    runtime.block_on(lsp::run_stdio(Duration::from_millis(args.debounce_ms), Some(rules)));
     Ok(ExitCode::SUCCESS)
 }

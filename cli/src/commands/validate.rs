@@ -72,7 +72,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let options = Options { stability: args.stability, community: args.community };
     let reports = if args.config_format == ConfigFormat::Alloy || args.path.is_dir() {
-        let mut analysis = Analysis::new(options);
+        let mut analysis = analysis(options);
         analysis.set_files(analyzer::load_path(&args.path)?);
         analysis.diagnostics()
     } else {
@@ -100,6 +100,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
+/// An analysis with the components' own argument rules, the ones `alloy run` applies at load.
+fn analysis(options: Options) -> Analysis {
+    let mut a = Analysis::new(options);
+    a.set_rules(runtime::components::registry());
+    a
+}
+
 /// Converts `text` from `format` and checks the Alloy it gives: the source file's report (the
 /// converter's diagnostics), then the converted configuration's (empty when nothing could be
 /// converted).
@@ -107,7 +114,7 @@ pub fn check_converted(path: &str, text: &str, format: &str, bypass: bool, extra
     let converted = super::converted::convert(path, text, format, bypass, extra);
     let mut reports = vec![converted.source];
     if let Some(alloy) = converted.alloy {
-        let mut analysis = Analysis::new(options);
+        let mut analysis = analysis(options);
         analysis.set_files(vec![(path.to_string(), alloy)]);
         for mut r in analysis.diagnostics() {
             super::converted::mark_converted(&mut r, format);

@@ -9,18 +9,19 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use eval::decode::{Duration as GoDuration, StructDecoder};
 use eval::{Object, Value};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::component::{BoxFuture, Component, ComponentError, Context, HealthState, Registration};
+use crate::component::args::{decode_checked, types::Dur};
+use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, HealthState, Reader, Registration};
 
-pub const REGISTRATION: Registration = Registration { name: "local.file", build };
+const NAME: &str = "local.file";
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["content"], build);
 
 const FSNOTIFY_POLL: Duration = Duration::from_millis(250);
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct Args {
     filename: String,
     poll: bool,
@@ -28,23 +29,20 @@ struct Args {
     poll_frequency: Duration,
 }
 
-impl Args {
-    fn decode(v: &Value) -> Result<Args, ComponentError> {
-        let mut d = StructDecoder::new(v)?;
-        let filename: String = d.required("filename")?;
-        let detector: String = d.optional("detector")?.unwrap_or_else(|| "fsnotify".into());
-        let is_secret = d.optional("is_secret")?.unwrap_or(false);
-        let freq: GoDuration = d.optional("poll_frequency")?.unwrap_or(GoDuration { nanos: 60_000_000_000 });
-        d.finish()?;
-        let poll = match detector.as_str() {
-            "poll" => true,
-            "fsnotify" => false,
-            other => return Err(ComponentError(format!("unknown detector {other:?}, expected \"fsnotify\" or \"poll\""))),
-        };
-        let poll_frequency = freq.to_std().filter(|d| !d.is_zero()).ok_or_else(|| ComponentError("poll_frequency must be greater than 0".into()))?;
-        Ok(Args { filename, poll, is_secret, poll_frequency })
+impl Arguments for Args {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let detector: String = r.get("detector");
+        Args { filename: r.get("filename"), poll: detector == "poll", is_secret: r.get("is_secret"), poll_frequency: r.get::<Dur>("poll_frequency").0 }
     }
 
+    fn validate(&self, r: &mut Reader<'_>) {
+        let detector: String = r.get("detector");
+        r.check(matches!(detector.as_str(), "poll" | "fsnotify"), &["detector"], format!("unknown detector {detector:?}, expected \"fsnotify\" or \"poll\""));
+        r.check(!self.poll_frequency.is_zero(), &["poll_frequency"], "poll_frequency must be greater than 0");
+    }
+}
+
+impl Args {
     fn interval(&self) -> Duration {
         if self.poll {
             self.poll_frequency
@@ -62,7 +60,7 @@ struct LocalFile {
 }
 
 fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
-    let args = Args::decode(&args)?;
+    let args: Args = decode_checked(NAME, &args)?;
     let c = LocalFile { ctx, args: Mutex::new(args), updated: Notify::new() };
     // Dependants need the content at load time: a file that cannot be read fails the build.
     c.read().map_err(|e| ComponentError(format!("failed to read file: {e}")))?;
@@ -95,7 +93,7 @@ impl LocalFile {
 
 impl Component for LocalFile {
     fn update(&self, args: Value) -> Result<(), ComponentError> {
-        let new = Args::decode(&args)?;
+        let new = decode_checked::<Args>(NAME, &args)?;
         *self.args.lock().unwrap_or_else(|e| e.into_inner()) = new;
         self.read().map_err(|e| ComponentError(format!("failed to read file: {e}")))?;
         self.updated.notify_one();

@@ -2,12 +2,22 @@
 
 pub mod local_file;
 
-use crate::component::Registration;
+use std::sync::Arc;
+
+use crate::component::{Registration, Registrations};
 
 /// Every component this runtime can build. A component the catalogue knows but this list
 /// lacks fails the load with `component "X" is not supported by this runtime yet`.
 pub fn registrations() -> Vec<Registration> {
-    let mut all = crate::otelcol::registrations();
-    all.push(local_file::REGISTRATION);
+    let mut all = vec![local_file::REGISTRATION];
+    #[cfg(feature = "otelcol")]
+    all.extend(crate::otelcol::registrations());
+    all.push(crate::logging::REGISTRATION);
+    all.push(crate::http::service::REGISTRATION);
     all
+}
+
+/// [`registrations`] by name: what the controller and `alloy validate` are given.
+pub fn registry() -> Arc<Registrations> {
+    Arc::new(Registrations::new(registrations()))
 }

@@ -166,10 +166,11 @@ fn evaluate_node(shared: &Shared, st: &mut State, i: usize) -> Result<(), Diagno
     let scope = scope_for(st, i);
     let spec = &st.nodes[i].spec;
     let fallback = spec.block.name_span;
-    let evaluate_args = || super::args::evaluate_block(&spec.name, &spec.block, &spec.source.parsed.lines, &scope).map_err(|e| e.to_diagnostic(fallback));
+    let evaluate_args = || analyzer::args::evaluate_block(&spec.name, &spec.block, &spec.source.parsed.lines, &scope).map_err(|e| e.to_diagnostic(fallback));
     let result = match spec.kind {
         Kind::Logging => {
             return evaluate_args()
+                .and_then(|v| check_args(shared, spec, &v).map(|()| v))
                 .and_then(|v| {
                     crate::logging::LogOptions::decode(&v).map_err(|e| Diagnostic::error(fallback, format!("Failed to evaluate node for config block: {e}")))
                 })
@@ -179,11 +180,18 @@ fn evaluate_node(shared: &Shared, st: &mut State, i: usize) -> Result<(), Diagno
         Kind::Foreach => super::foreach::evaluate(shared, st, i, &scope),
         Kind::HttpService => {
             return evaluate_args()
+                .and_then(|v| check_args(shared, spec, &v).map(|()| v))
                 .and_then(|v| crate::http::HttpService::decode(&v).map_err(|e| Diagnostic::error(fallback, format!("Failed to evaluate service: {e}"))))
                 .map(|s| shared.set_http_service(s))
                 .map_err(|d| d.with_code("eval"));
         }
-        Kind::Component => evaluate_args().and_then(|args| build_or_update(shared, &mut st.nodes[i], args).map_err(|m| Diagnostic::error(fallback, m))),
+        Kind::Component => match evaluate_args() {
+            Err(d) => Err(d),
+            Ok(args) => match check_args(shared, &st.nodes[i].spec, &args) {
+                Err(d) => Err(d),
+                Ok(()) => build_or_update(shared, &mut st.nodes[i], args).map_err(|m| Diagnostic::error(fallback, m)),
+            },
+        },
     };
     let node = &st.nodes[i];
     match &result {
@@ -193,12 +201,22 @@ fn evaluate_node(shared: &Shared, st: &mut State, i: usize) -> Result<(), Diagno
     result.map_err(|d| d.with_code("eval"))
 }
 
+/// The component's own argument rules, as `alloy validate` runs them (`analyzer::rules`):
+/// the first problem, placed where the value is written.
+fn check_args(shared: &Shared, spec: &super::graph::NodeSpec, args: &Value) -> Result<(), Diagnostic> {
+    let Some(reg) = shared.registrations.get(&spec.name) else { return Ok(()) };
+    match (reg.check)(&spec.name, args).first() {
+        None => Ok(()),
+        Some(e) => Err(e.to_diagnostic(&spec.block)),
+    }
+}
+
 /// Builds the component on its first successful evaluation, else updates it when the
 /// arguments changed.
 fn build_or_update(shared: &Shared, node: &mut Node, args: Value) -> Result<(), String> {
     match &node.component {
         None => {
-            let Some(reg) = shared.registrations.get(node.spec.name.as_str()) else {
+            let Some(build) = shared.registrations.get(node.spec.name.as_str()).and_then(|r| r.build) else {
                 return Err(format!("component \"{}\" is not supported by this runtime yet", node.spec.name));
             };
             let ctx = Context {
@@ -212,7 +230,7 @@ fn build_or_update(shared: &Shared, node: &mut Node, args: Value) -> Result<(), 
                     node: node.shared.clone(),
                 }),
             };
-            let component = (reg.build)(ctx, args.clone()).map_err(|e| format!("Failed to build component: building component: {e}"))?;
+            let component = build(ctx, args.clone()).map_err(|e| format!("Failed to build component: building component: {e}"))?;
             node.component = Some(component);
             node.args = Some(args);
             Ok(())

@@ -39,7 +39,7 @@ pub(crate) fn evaluate(shared: &super::Shared, st: &mut State, i: usize, scope: 
     }
     // The template is evaluated in the children, with the variable bound.
     let attributes = Block { body: spec.block.body.iter().filter(|s| matches!(s, Stmt::Attribute(_))).cloned().collect(), ..spec.block.clone() };
-    let args = super::args::evaluate_block("foreach", &attributes, &spec.source.parsed.lines, scope).map_err(|e| e.to_diagnostic(spec.block.name_span))?;
+    let args = analyzer::args::evaluate_block("foreach", &attributes, &spec.source.parsed.lines, scope).map_err(|e| e.to_diagnostic(spec.block.name_span))?;
     let obj = args.as_object().map(|o| o.into_owned()).unwrap_or_default();
     let text = |name: &str| match obj.get(name) {
         Some(Value::String(s)) => Some(s.to_string_lossy().into_owned()),

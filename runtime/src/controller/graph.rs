@@ -8,7 +8,7 @@ use analyzer::{Analysis, FileReport};
 use syntax::ast::{Block, File, Stmt};
 use syntax::{Diagnostic, Parsed};
 
-use crate::component::Registration;
+use crate::component::Registrations;
 
 /// One source file of the configuration.
 pub struct Source {
@@ -142,7 +142,7 @@ fn unsupported(name: &str) -> Option<&'static str> {
 const MAX_MODULE_DEPTH: usize = 32;
 
 struct Lowering<'r> {
-    registrations: &'r HashMap<&'static str, Registration>,
+    registrations: &'r Registrations,
     foreach: &'r HashMap<String, super::foreach::Items>,
     nodes: Vec<NodeSpec>,
     diags: Vec<(Arc<Source>, Diagnostic)>,
@@ -271,7 +271,7 @@ impl Lowering<'_> {
                     } else if let Some(why) = unsupported(name) {
                         self.diags.push((src.clone(), Diagnostic::error(b.name_span, why).with_code("unsupported")));
                         continue;
-                    } else if !self.registrations.contains_key(name) {
+                    } else if !self.registrations.contains(name) {
                         let why = format!("component \"{name}\" is not supported by this runtime yet");
                         self.diags.push((src.clone(), Diagnostic::error(b.name_span, why).with_code("unsupported")));
                         continue;
@@ -352,7 +352,7 @@ struct Place<'a> {
 /// becomes nodes with IDs prefixed by the instance's ID (spec §2.4).
 pub fn lower(
     analysis: &Analysis,
-    registrations: &HashMap<&'static str, Registration>,
+    registrations: &Registrations,
     module_path: &str,
     foreach: &HashMap<String, super::foreach::Items>,
     fetched: &super::imports::Fetched,

@@ -208,7 +208,7 @@ fn span_of(b: &Block, attr: &str) -> Span {
 pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched, storage: &Path) -> Result<Read, Diagnostic> {
     let mut scope = Scope::new();
     scope.set("module_path", Value::string(module_path));
-    let args = super::args::evaluate_block(&b.name, b, &src.parsed.lines, &scope).map_err(|e| {
+    let args = analyzer::args::evaluate_block(&b.name, b, &src.parsed.lines, &scope).map_err(|e| {
         let mut d = e.to_diagnostic(b.name_span).with_code("import");
         d.notes.push(LOAD_TIME_NOTE.into());
         d
@@ -333,7 +333,7 @@ fn client_headers(client: Option<&Value>) -> Result<Vec<(String, String)>, Strin
                 let pass = get("password")
                     .or_else(|| get("password_file").and_then(|f| std::fs::read_to_string(f).ok()).map(|p| p.trim().to_string()))
                     .unwrap_or_default();
-                out.push(("Authorization".to_string(), crate::otelcol::auth::basic_header(&user, &pass)));
+                out.push(("Authorization".to_string(), crate::basic_auth::header(&user, &pass)));
             }
             "authorization" => {
                 let kind = get("type").unwrap_or_else(|| "Bearer".into());

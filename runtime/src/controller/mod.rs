@@ -11,7 +11,6 @@
 //! * nodes whose ID is unchanged keep running and get `update` only when their arguments
 //!   changed; removed nodes stop (dependants first), added nodes start (dependencies first).
 
-pub mod args;
 mod evaluate;
 mod foreach;
 pub mod graph;
@@ -32,7 +31,7 @@ use analyzer::{Analysis, FileReport, Stability};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
-use crate::component::{Component, Registration};
+use crate::component::{Component, Registrations};
 use crate::metrics::Registry;
 use graph::NodeSpec;
 use node::NodeShared;
@@ -127,7 +126,7 @@ pub(crate) struct State {
 
 pub(crate) struct Shared {
     pub options: Options,
-    pub registrations: HashMap<&'static str, Registration>,
+    pub registrations: Arc<Registrations>,
     pub registry: Arc<Registry>,
     source: SourceFn,
     pub state: Mutex<State>,
@@ -161,12 +160,12 @@ pub struct Controller {
 }
 
 impl Controller {
-    pub fn new(options: Options, registrations: Vec<Registration>, registry: Arc<Registry>, source: SourceFn) -> Controller {
+    pub fn new(options: Options, registrations: Arc<Registrations>, registry: Arc<Registry>, source: SourceFn) -> Controller {
         let (changed_tx, changed_rx) = unbounded_channel();
         let metrics = metrics::ControllerMetrics::new(&registry);
         let shared = Arc::new(Shared {
             options,
-            registrations: registrations.into_iter().map(|r| (r.name, r)).collect(),
+            registrations,
             registry,
             source,
             state: Mutex::new(State::default()),
@@ -224,6 +223,7 @@ impl Controller {
         let hash = metrics::config_hash(&files);
         let module_path = files.first().map(|(p, _)| module_path_of(p)).unwrap_or_default();
         let mut analysis = Analysis::new(analyzer::Options { stability: self.shared.options.stability, community: self.shared.options.community });
+        analysis.set_rules(self.shared.registrations.clone());
         analysis.set_files(files.clone());
         let reports: Vec<FileReport> = analysis.diagnostics().into_iter().filter(|r| !r.diagnostics.is_empty()).collect();
         if reports.iter().any(FileReport::has_errors) {

@@ -47,7 +47,7 @@ fn instance(shared: &Shared, st: &mut State, i: usize, scope: &Scope) -> Result<
             return Err(Diagnostic::error(span, format!("Provided argument \"{name}\" is not defined in the module")));
         }
     }
-    let args = super::args::evaluate_block(&spec.name, &spec.block, &spec.source.parsed.lines, scope).map_err(|e| e.to_diagnostic(spec.block.name_span))?;
+    let args = analyzer::args::evaluate_block(&spec.name, &spec.block, &spec.source.parsed.lines, scope).map_err(|e| e.to_diagnostic(spec.block.name_span))?;
     let provided = args.as_object().map(|o| o.keys().map(|k| k.to_string()).collect::<HashSet<_>>()).unwrap_or_default();
     if let Some((missing, _)) = declared.iter().find(|(name, optional)| !optional && !provided.contains(name)) {
         return Err(Diagnostic::error(spec.block.name_span, format!("missing required argument \"{missing}\" to module")));
@@ -75,7 +75,7 @@ fn argument(st: &mut State, i: usize, scope: &Scope) -> Result<(), Diagnostic> {
         None => {
             let spec = &node.spec;
             let block =
-                super::args::evaluate_block("argument", &spec.block, &spec.source.parsed.lines, scope).map_err(|e| e.to_diagnostic(spec.block.name_span))?;
+                analyzer::args::evaluate_block("argument", &spec.block, &spec.source.parsed.lines, scope).map_err(|e| e.to_diagnostic(spec.block.name_span))?;
             block.as_object().and_then(|o| o.get("default").cloned()).unwrap_or(Value::Null)
         }
     };
@@ -88,7 +88,7 @@ fn argument(st: &mut State, i: usize, scope: &Scope) -> Result<(), Diagnostic> {
 fn export(st: &mut State, i: usize, scope: &Scope) -> Result<(), Diagnostic> {
     let spec = &st.nodes[i].spec;
     let label = spec.label.clone().unwrap_or_default();
-    let block = super::args::evaluate_block("export", &spec.block, &spec.source.parsed.lines, scope).map_err(|e| e.to_diagnostic(spec.block.name_span))?;
+    let block = analyzer::args::evaluate_block("export", &spec.block, &spec.source.parsed.lines, scope).map_err(|e| e.to_diagnostic(spec.block.name_span))?;
     let value = block.as_object().and_then(|o| o.get("value").cloned()).unwrap_or(Value::Null);
     let Some(j) = instance_of(st, i) else { return Ok(()) };
     let instance = &st.nodes[j].shared;

@@ -101,7 +101,7 @@ fn body_of(obj: &Object, schema: Option<&Body>) -> Vec<Json> {
             continue;
         };
         if let Some(a) = schema.attr(k) {
-            let default = a.default.as_deref().and_then(crate::controller::args::catalogue_default);
+            let default = a.default.as_deref().and_then(analyzer::args::catalogue_default);
             let equals_default = default.as_ref().is_some_and(|d| eval::value::values_equal(d, v) || render_equal(d, v));
             let both_zero = default.as_ref().is_none_or(is_zero) && is_zero(v);
             if !a.required && (equals_default || both_zero) {

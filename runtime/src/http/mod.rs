@@ -5,7 +5,7 @@
 //! pprof, component HTTP handlers, live debugging, remotecfg and clustering endpoints.
 
 mod api;
-mod service;
+pub mod service;
 mod ui;
 
 pub use service::HttpService;

@@ -11,10 +11,9 @@ use axum::response::{IntoResponse, Response};
 use eval::decode::StructDecoder;
 use eval::Value;
 
+use crate::basic_auth::{constant_time_eq, decode as decode_basic};
 use crate::component::ComponentError;
 use crate::controller::Controller;
-use crate::otelcol::auth::decode_basic;
-use crate::otelcol::htpasswd::constant_time_eq;
 use crate::tls::{ClientAuth, TlsServer};
 
 /// What the `http` block asks of the server; the default (no block) is plain and open.
@@ -50,6 +49,32 @@ impl BasicAuth {
         constant_time_eq(user.as_bytes(), self.username.as_bytes()) & constant_time_eq(pass.as_bytes(), self.password.as_bytes())
     }
 }
+
+crate::whole_arguments!(
+    HttpArgs,
+    HttpService,
+    HttpService::decode,
+    [
+        "tls.cert_file",
+        "tls.cert_pem",
+        "tls.key_file",
+        "tls.key_pem",
+        "tls.cipher_suites",
+        "tls.client_auth_type",
+        "tls.client_ca_file",
+        "tls.client_ca_pem",
+        "tls.curve_preferences",
+        "tls.max_version",
+        "tls.min_version",
+        "auth.basic.username",
+        "auth.basic.password",
+        "auth.filter.paths",
+        "auth.filter.authenticate_matching_paths"
+    ],
+    unsupported["tls.windows_certificate_filter"]
+);
+
+pub const REGISTRATION: crate::component::Registration = crate::component::Registration::config::<HttpArgs>("http");
 
 impl HttpService {
     pub fn decode(v: &Value) -> Result<HttpService, ComponentError> {

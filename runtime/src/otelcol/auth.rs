@@ -10,7 +10,7 @@ use eval::decode::StructDecoder;
 use eval::{CapsuleValue, Object, Secret, Value};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::component::{Component, ComponentError, Context};
+use crate::component::{Component, ComponentError, Context, Registration};
 use crate::otelcol::htpasswd::Entry;
 
 pub const HANDLER_TYPE: &str = "otelcol.Handler";
@@ -148,23 +148,10 @@ impl BasicAuth {
     }
 }
 
-/// The `Authorization` value for HTTP basic authentication.
-pub(crate) fn basic_header(user: &str, pass: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")))
-}
-
-/// The (user, password) of a basic `Authorization` value.
-pub(crate) fn decode_basic(value: &str) -> Option<(String, String)> {
-    let decoded = base64::engine::general_purpose::STANDARD.decode(value.strip_prefix("Basic ")?.trim()).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, pass) = text.split_once(':')?;
-    Some((user.to_string(), pass.to_string()))
-}
-
 impl Authenticator for BasicAuth {
     fn authenticate(&self, headers: &HeaderMap) -> Result<(), AuthError> {
         let value = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let (user, pass) = value.and_then(decode_basic).ok_or_else(|| AuthError("missing or invalid basic auth credentials".into()))?;
+        let (user, pass) = value.and_then(crate::basic_auth::decode).ok_or_else(|| AuthError("missing or invalid basic auth credentials".into()))?;
         match self.users.get(&user) {
             Some(entry) if entry.verify(&pass) => Ok(()),
             _ => Err(AuthError("invalid basic auth credentials".into())),
@@ -175,7 +162,7 @@ impl Authenticator for BasicAuth {
         let Some((user, pass)) = &self.client else {
             return Err(AuthError("otelcol.auth.basic has no client credentials (set client_auth)".into()));
         };
-        Ok(vec![(http::header::AUTHORIZATION, header_value(&basic_header(user, pass))?)])
+        Ok(vec![(http::header::AUTHORIZATION, header_value(&crate::basic_auth::header(user, pass))?)])
     }
 }
 
@@ -212,6 +199,27 @@ impl Authenticator for BearerAuth {
     }
 }
 
+crate::whole_arguments!(
+    BasicArgs,
+    BasicAuth,
+    BasicAuth::from_args,
+    [
+        "username",
+        "password",
+        "client_auth.username",
+        "client_auth.password",
+        "client_auth.username_file",
+        "client_auth.password_file",
+        "htpasswd.file",
+        "htpasswd.inline"
+    ],
+    unsupported["debug_metrics"]
+);
+crate::whole_arguments!(BearerArgs, BearerAuth, BearerAuth::from_args, ["token", "header", "scheme"], unsupported["debug_metrics"]);
+
+pub const BASIC: Registration = Registration::component::<BasicArgs>("otelcol.auth.basic", &["handler"], build_basic);
+pub const BEARER: Registration = Registration::component::<BearerArgs>("otelcol.auth.bearer", &["handler"], build_bearer);
+
 /// An auth component: exports `handler` and then only waits; arguments are fixed at build
 /// (a changed argument rebuilds the handler and republishes it).
 struct AuthComponent {
@@ -241,11 +249,11 @@ fn build_auth(ctx: Context, args: Value, make: fn(&Value) -> Result<Arc<dyn Auth
     Ok(Arc::new(c))
 }
 
-pub fn build_basic(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
+fn build_basic(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     build_auth(ctx, args, |a| Ok(Arc::new(BasicAuth::from_args(a)?)))
 }
 
-pub fn build_bearer(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
+fn build_bearer(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     build_auth(ctx, args, |a| Ok(Arc::new(BearerAuth::from_args(a)?)))
 }
 

@@ -93,27 +93,6 @@ pub struct Output {
 
 impl Output {
     /// Decodes `output { traces = [...] metrics = [...] logs = [...] }`.
-    pub fn decode(v: &Value) -> Result<Output, eval::ValueError> {
-        let mut d = eval::decode::StructDecoder::new(v)?;
-        let mut list = |name: &'static str| -> Result<Vec<ConsumerHandle>, eval::ValueError> {
-            let items: Option<Vec<Value>> = d.optional(name)?;
-            items
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-                .map(|(i, it)| {
-                    eval::decode::decode_capsule::<ConsumerHandle>(it, CONSUMER_TYPE)
-                        .map_err(|e| e.inside(eval::PathSeg::Index(i)).inside(eval::PathSeg::Field(name.into())))
-                })
-                .collect()
-        };
-        let traces = list("traces")?;
-        let metrics = list("metrics")?;
-        let logs = list("logs")?;
-        d.finish()?;
-        Ok(Output { traces, metrics, logs })
-    }
-
     pub fn for_signal(&self, signal: Signal) -> &[ConsumerHandle] {
         match signal {
             Signal::Traces => &self.traces,
@@ -165,6 +144,19 @@ impl Fanout {
     }
 }
 
+impl eval::Decode for ConsumerHandle {
+    fn decode(v: &Value) -> Result<Self, eval::ValueError> {
+        eval::decode::decode_capsule::<ConsumerHandle>(v, CONSUMER_TYPE)
+    }
+}
+
+/// The `output` block: where a component sends each signal.
+impl crate::component::Arguments for Output {
+    fn decode(r: &mut crate::component::Reader<'_>) -> Self {
+        Output { traces: r.get("traces"), metrics: r.get("metrics"), logs: r.get("logs") }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -206,7 +198,7 @@ pub(crate) mod tests {
         let (_, b) = sink_handle();
         let mut o = eval::Object::new();
         o.insert("traces", Value::array(vec![a.to_value(), b.to_value()]));
-        let out = Output::decode(&Value::object(o)).unwrap();
+        let out = crate::component::args::decode_value::<Output>(&Value::object(o)).unwrap();
         assert_eq!(out.traces.len(), 2);
         assert!(out.metrics.is_empty());
         assert!(a.equals(&out.traces[0]));
@@ -214,7 +206,7 @@ pub(crate) mod tests {
 
         let mut bad = eval::Object::new();
         bad.insert("logs", Value::array(vec![Value::string("x")]));
-        assert!(Output::decode(&Value::object(bad)).is_err());
+        assert!(crate::component::args::decode_value::<Output>(&Value::object(bad)).is_err());
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 //! Apache's MD5 (`$apr1$`) and MD5-crypt (`$1$`), `{SHA}` and `{SSHA}` — the formats
 //! `htpasswd` writes and the collector's basicauth extension reads.
 
+use crate::basic_auth::constant_time_eq;
 use base64::Engine as _;
 use md5::Md5;
 use sha1::{Digest, Sha1};
@@ -68,11 +69,6 @@ impl Entry {
             }
         }
     }
-}
-
-/// Compares without an early exit, so timing does not tell how much of a guess was right.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Poul-Henning Kamp's MD5-crypt, which Apache's `$apr1$` uses with another magic string.

@@ -19,15 +19,15 @@ use pdata::Signal;
 
 pub fn registrations() -> Vec<Registration> {
     vec![
-        Registration { name: "otelcol.receiver.otlp", build: receiver::otlp::build },
-        Registration { name: "otelcol.processor.batch", build: processor::batch::build },
-        Registration { name: "otelcol.processor.memory_limiter", build: processor::memory_limiter::build },
-        Registration { name: "otelcol.processor.attributes", build: processor::attributes::build },
-        Registration { name: "otelcol.exporter.otlp", build: exporter::otlp::build },
-        Registration { name: "otelcol.exporter.otlphttp", build: exporter::otlphttp::build },
-        Registration { name: "otelcol.exporter.debug", build: exporter::debug::build },
-        Registration { name: "otelcol.auth.basic", build: auth::build_basic },
-        Registration { name: "otelcol.auth.bearer", build: auth::build_bearer },
+        receiver::otlp::REGISTRATION,
+        processor::batch::REGISTRATION,
+        processor::memory_limiter::REGISTRATION,
+        processor::attributes::REGISTRATION,
+        exporter::otlp::REGISTRATION,
+        exporter::otlphttp::REGISTRATION,
+        exporter::debug::REGISTRATION,
+        auth::BASIC,
+        auth::BEARER,
     ]
 }
 

@@ -35,6 +35,19 @@ pub fn stats(id: &str) -> Arc<Stats> {
     stats_table().lock().unwrap().entry(id.to_string()).or_default().clone()
 }
 
+/// The echo reads only `url`; other settings left at their defaults are fine, set ones are
+/// refused like any component's.
+#[derive(Default)]
+struct EchoArgs;
+
+impl runtime::component::Arguments for EchoArgs {
+    fn decode(r: &mut runtime::component::Reader<'_>) -> Self {
+        // What a request would carry; the echo answers with the url alone.
+        let _: (String, String, String) = (r.get("url"), r.get("method"), r.get("body"));
+        EchoArgs
+    }
+}
+
 /// `remote.http "x" { url = … }` exporting `content = url`; a url ending in `/fail` fails
 /// build and update.
 struct Echo {
@@ -97,7 +110,7 @@ impl Component for Echo {
 
 pub fn registrations() -> Vec<Registration> {
     let mut r = runtime::components::registrations();
-    r.push(Registration { name: "remote.http", build: build_echo });
+    r.push(Registration::component::<EchoArgs>("remote.http", &["content"], build_echo));
     r
 }
 
@@ -144,7 +157,7 @@ fn controller_with(path: &Path, data: &Path, stability: analyzer::Stability) -> 
     let p = path.to_path_buf();
     let source: SourceFn = Arc::new(move || analyzer::load_path(&p).map_err(|e| e.to_string()));
     let options = Options { stability, storage_path: data.join("data"), shutdown_deadline: Duration::from_secs(5), ..Options::default() };
-    Controller::new(options, registrations(), Registry::new(), source)
+    Controller::new(options, std::sync::Arc::new(runtime::component::Registrations::new(registrations())), Registry::new(), source)
 }
 
 /// A load error's diagnostics as `FILE:LINE:COL: message`, the file by its last path element.

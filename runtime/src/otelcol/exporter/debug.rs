@@ -12,13 +12,15 @@ use eval::{Object, Value};
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::metric;
 
-use crate::component::{Component, ComponentError, Context};
+use crate::component::args::decode_checked;
+use crate::component::{Arguments, Component, ComponentError, Context, Reader, Registration};
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
 use crate::otelcol::pdata::{Payload, Signal};
 use crate::otelcol::{hex, log};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Verbosity {
+    #[default]
     Basic,
     Normal,
     Detailed,
@@ -198,7 +200,7 @@ pub fn render(p: &Payload, verbosity: Verbosity) -> Result<(String, String), Con
 }
 
 /// The exporter's arguments.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct Settings {
     verbosity: Verbosity,
     /// Through the process log (sampled), or straight to `output_paths`.
@@ -209,7 +211,7 @@ struct Settings {
 }
 
 impl Settings {
-    fn decode(args: &Value) -> Result<Settings, ComponentError> {
+    fn from_value(args: &Value) -> Result<Settings, ComponentError> {
         let verbosity = Verbosity::decode(args)?;
         let mut d = StructDecoder::new(args)?;
         let output_paths: Vec<String> = d.optional("output_paths")?.unwrap_or_else(|| vec!["stdout".to_string()]);
@@ -223,6 +225,16 @@ impl Settings {
         })
     }
 }
+
+impl Arguments for Settings {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&["debug_metrics"]);
+        r.whole(&["verbosity", "use_internal_logger", "output_paths", "sampling_initial", "sampling_thereafter"], Settings::from_value)
+    }
+}
+
+const NAME: &str = "otelcol.exporter.debug";
+pub const REGISTRATION: Registration = Registration::component::<Settings>(NAME, &["input"], build);
 
 /// The logger's sampling, per second: the first `initial` payloads are logged, then every
 /// `thereafter`-th (0: none more).
@@ -296,7 +308,8 @@ pub struct DebugExporter {
 }
 
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
-    let consumer = Arc::new(DebugConsumer { id: ctx.id().to_string(), settings: RwLock::new(Settings::decode(&args)?), sampler: Sampler::default() });
+    let consumer =
+        Arc::new(DebugConsumer { id: ctx.id().to_string(), settings: RwLock::new(decode_checked::<Settings>(NAME, &args)?), sampler: Sampler::default() });
     let mut exports = Object::ordered();
     exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
     ctx.set_exports(Value::object(exports));
@@ -305,7 +318,7 @@ pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentE
 
 impl Component for DebugExporter {
     fn update(&self, args: Value) -> Result<(), ComponentError> {
-        *self.consumer.settings.write().unwrap_or_else(|e| e.into_inner()) = Settings::decode(&args)?;
+        *self.consumer.settings.write().unwrap_or_else(|e| e.into_inner()) = decode_checked::<Settings>(NAME, &args)?;
         Ok(())
     }
 }
@@ -345,7 +358,7 @@ mod tests {
         args.insert("output_paths", Value::array(vec![Value::string(file.to_string_lossy().as_ref())]));
         let consumer = DebugConsumer {
             id: "otelcol.exporter.debug.t".into(),
-            settings: RwLock::new(Settings::decode(&Value::object(args)).unwrap()),
+            settings: RwLock::new(Settings::from_value(&Value::object(args)).unwrap()),
             sampler: Sampler::default(),
         };
         consumer.consume(Payload::from_traces(&traces(1, 2))).await.unwrap();

@@ -15,7 +15,7 @@ use tonic::{Code, Status};
 
 use super::pipeline::{NetworkExporter, SendFuture, Sender};
 use super::retry::SendError;
-use crate::component::{Component, ComponentError, Context};
+use crate::component::{Component, ComponentError, Context, Registration};
 use crate::otelcol::auth::AuthHandler;
 use crate::otelcol::block;
 use crate::otelcol::grpc_codec::{export_path, RawCodec};
@@ -156,7 +156,23 @@ pub fn endpoint_uri(endpoint: &str, tls: &TlsClient) -> String {
     }
 }
 
+/// Everything `make_sender` decides from the arguments, without connecting (`alloy
+/// validate` runs this too).
+struct Prepared {
+    endpoint: Endpoint,
+    common: ClientCommon,
+    compression: Option<CompressionEncoding>,
+    timeout: Duration,
+}
+
 pub fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
+    let Prepared { endpoint, common, compression, timeout } = prepare(args)?;
+    // Lazy: a downstream that is down at start is retried, not a load error.
+    let channel = endpoint.connect_timeout(timeout).connect_lazy();
+    Ok(Arc::new(GrpcSender { channel, common, compression, timeout }))
+}
+
+fn prepare(args: &Value) -> Result<Prepared, ComponentError> {
     let mut d = StructDecoder::new(args)?;
     let timeout = d.optional::<eval::decode::Duration>("timeout")?.and_then(|t| t.to_std()).unwrap_or(Duration::from_secs(5));
     let client = block(args, "client").ok_or_else(|| ComponentError("missing required block \"client\"".into()))?;
@@ -190,10 +206,42 @@ pub fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
         }
         endpoint = endpoint.tls_config(tls).map_err(|e| ComponentError(format!("invalid TLS configuration: {e}")))?;
     }
-    // Lazy: a downstream that is down at start is retried, not a load error.
-    let channel = endpoint.connect_timeout(timeout).connect_lazy();
-    Ok(Arc::new(GrpcSender { channel, common, compression, timeout }))
+    Ok(Prepared { endpoint, common, compression, timeout })
 }
+
+/// Checks everything the exporter reads, as a build would, without connecting.
+fn check(args: &Value) -> Result<(), ComponentError> {
+    prepare(args)?;
+    super::pipeline::check_args(args)
+}
+
+crate::whole_arguments!(
+    Args,
+    (),
+    check,
+    [
+        "timeout",
+        "client.endpoint",
+        "client.compression",
+        "client.headers",
+        "client.auth",
+        "client.tls.insecure", "client.tls.insecure_skip_verify", "client.tls.ca_pem", "client.tls.ca_file", "client.tls.cert_pem", "client.tls.cert_file", "client.tls.key_pem", "client.tls.key_file", "client.tls.server_name",
+        "sending_queue",
+        "retry_on_failure"
+    ],
+    unsupported [
+        "client.authority",
+        "client.balancer_name",
+        "client.keepalive",
+        "client.read_buffer_size",
+        "client.wait_for_ready",
+        "client.write_buffer_size",
+        "client.tls.cipher_suites", "client.tls.curve_preferences", "client.tls.include_insecure_cipher_suites", "client.tls.include_system_ca_certs_pool", "client.tls.max_version", "client.tls.min_version", "client.tls.reload_interval", "client.tls.tpm",
+        "debug_metrics"
+    ]
+);
+
+pub const REGISTRATION: Registration = Registration::component::<Args>("otelcol.exporter.otlp", &["input"], build);
 
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     Ok(NetworkExporter::build(ctx, &args, make_sender)?)

@@ -9,7 +9,7 @@ use eval::Value;
 use super::otlp::ClientCommon;
 use super::pipeline::{NetworkExporter, SendFuture, Sender};
 use super::retry::SendError;
-use crate::component::{Component, ComponentError, Context};
+use crate::component::{Component, ComponentError, Context, Registration};
 use crate::otelcol::block;
 use crate::otelcol::compression::Compression;
 use crate::otelcol::pdata::{Payload, Signal};
@@ -82,6 +82,52 @@ impl Sender for HttpSender {
     }
 }
 
+/// Checks everything the exporter reads, as a build would (the HTTP client is built, which
+/// connects to nothing).
+fn check(args: &Value) -> Result<(), ComponentError> {
+    make_sender(args)?;
+    super::pipeline::check_args(args)
+}
+
+crate::whole_arguments!(
+    Args,
+    (),
+    check,
+    [
+        "encoding",
+        "traces_endpoint",
+        "metrics_endpoint",
+        "logs_endpoint",
+        "client.endpoint",
+        "client.compression",
+        "client.headers",
+        "client.auth",
+        "client.tls.insecure", "client.tls.insecure_skip_verify", "client.tls.ca_pem", "client.tls.ca_file", "client.tls.cert_pem", "client.tls.cert_file", "client.tls.key_pem", "client.tls.key_file", "client.tls.server_name",
+        "client.timeout",
+        "client.http2_ping_timeout",
+        "client.http2_read_idle_timeout",
+        "sending_queue",
+        "retry_on_failure"
+    ],
+    unsupported [
+        "client.compression_params",
+        "client.cookies",
+        "client.disable_keep_alives",
+        "client.force_attempt_http2",
+        "client.idle_conn_timeout",
+        "client.max_conns_per_host",
+        "client.max_idle_conns",
+        "client.max_idle_conns_per_host",
+        "client.proxy_url",
+        "client.read_buffer_size",
+        "client.write_buffer_size",
+        "client.tls.cipher_suites", "client.tls.curve_preferences", "client.tls.include_insecure_cipher_suites", "client.tls.include_system_ca_certs_pool", "client.tls.max_version", "client.tls.min_version", "client.tls.reload_interval", "client.tls.tpm",
+        "debug_metrics"
+    ]
+);
+
+pub const REGISTRATION: Registration = Registration::component::<Args>("otelcol.exporter.otlphttp", &["input"], build);
+
 fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
     let client_args = block(args, "client").ok_or_else(|| ComponentError("missing required block \"client\"".into()))?;
     let common = ClientCommon::decode(client_args)?;
@@ -102,6 +148,16 @@ fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
     let mut cd = StructDecoder::new(client_args)?;
     let timeout = cd.optional::<eval::decode::Duration>("timeout")?.and_then(|t| t.to_std()).unwrap_or(Duration::from_secs(30));
     let mut builder = reqwest::Client::builder().timeout(timeout);
+    // HTTP/2 health pings after a quiet `http2_read_idle_timeout`, answered within
+    // `http2_ping_timeout` (zero idle time: no pings, as the collector does).
+    let idle = cd.optional::<eval::decode::Duration>("http2_read_idle_timeout")?.and_then(|t| t.to_std()).unwrap_or_default();
+    let ping = cd.optional::<eval::decode::Duration>("http2_ping_timeout")?.and_then(|t| t.to_std()).unwrap_or_default();
+    if !idle.is_zero() {
+        builder = builder.http2_keep_alive_interval(idle).http2_keep_alive_while_idle(true);
+        if !ping.is_zero() {
+            builder = builder.http2_keep_alive_timeout(ping);
+        }
+    }
     if let Some(ca) = &common.tls.ca_pem {
         let cert = reqwest::Certificate::from_pem(ca.as_bytes()).map_err(|e| ComponentError(format!("invalid CA certificate: {e}")))?;
         builder = builder.add_root_certificate(cert);

@@ -141,6 +141,13 @@ impl Consumer for ExporterPipeline {
     }
 }
 
+/// Checks the `retry_on_failure` and `sending_queue` blocks, as a build would.
+pub fn check_args(args: &Value) -> Result<(), ComponentError> {
+    RetryConfig::decode(block(args, "retry_on_failure"))?;
+    QueueConfig::decode(block(args, "sending_queue"))?;
+    Ok(())
+}
+
 /// An exporter component built around a [`Sender`] maker.
 pub struct NetworkExporter {
     pipeline: Arc<ExporterPipeline>,

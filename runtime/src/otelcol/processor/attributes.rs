@@ -15,13 +15,15 @@ use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use regex::Regex;
 use sha1::{Digest, Sha1};
 
-use crate::component::{Component, ComponentError, Context};
+use crate::component::args::decode_checked;
+use crate::component::{Arguments, Component, ComponentError, Context, Reader, Registration};
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout, Output};
 use crate::otelcol::pdata::{Metadata, Payload, Signal};
-use crate::otelcol::{block, SignalCounters};
+use crate::otelcol::SignalCounters;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Kind {
+    #[default]
     Insert,
     Update,
     Upsert,
@@ -47,7 +49,7 @@ enum Source {
     Context(String),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Action {
     key: String,
     kind: Kind,
@@ -97,7 +99,7 @@ fn string_value(s: String) -> AnyValue {
 }
 
 impl Action {
-    fn decode(v: &Value) -> Result<Action, ComponentError> {
+    fn from_value(v: &Value) -> Result<Action, ComponentError> {
         let mut d = StructDecoder::new(v)?;
         let key: String = d.optional("key")?.unwrap_or_default();
         let kind_text: String = d.required("action")?;
@@ -331,7 +333,7 @@ fn any_of(patterns: &[Pattern], s: Option<&str>) -> bool {
 }
 
 impl MatchProperties {
-    fn decode(v: &Value) -> Result<MatchProperties, ComponentError> {
+    fn from_value(v: &Value) -> Result<MatchProperties, ComponentError> {
         let mut d = StructDecoder::new(v)?;
         let match_type: String = d.optional("match_type")?.unwrap_or_default();
         let regexp = match match_type.as_str() {
@@ -416,15 +418,58 @@ pub struct Config {
     exclude: Option<MatchProperties>,
 }
 
+impl Arguments for Action {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.whole(&["key", "action", "value", "pattern", "from_attribute", "from_context", "converted_type"], Action::from_value)
+    }
+}
+
+impl Arguments for MatchProperties {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&["log_severity", "regexp"]);
+        r.whole(
+            &[
+                "match_type",
+                "services",
+                "span_names",
+                "span_kinds",
+                "log_bodies",
+                "log_severity_texts",
+                "metric_names",
+                "attribute.key",
+                "attribute.value",
+                "resource.key",
+                "resource.value",
+                "library.name",
+                "library.version",
+            ],
+            MatchProperties::from_value,
+        )
+    }
+}
+
+/// The component's arguments.
+#[derive(Default)]
+pub struct Args {
+    config: Config,
+    output: Output,
+}
+
+impl Arguments for Args {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&["debug_metrics"]);
+        let config = Config { actions: r.blocks("action"), include: r.block("include"), exclude: r.block("exclude") };
+        Args { config, output: r.block_or_default("output") }
+    }
+}
+
+const NAME: &str = "otelcol.processor.attributes";
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], build);
+
 impl Config {
+    #[cfg(test)]
     pub fn decode(args: &Value) -> Result<Config, ComponentError> {
-        let mut d = StructDecoder::new(args)?;
-        let actions: Vec<Value> = d.optional("action")?.unwrap_or_default();
-        Ok(Config {
-            actions: actions.iter().map(Action::decode).collect::<Result<_, _>>()?,
-            include: block(args, "include").map(MatchProperties::decode).transpose()?,
-            exclude: block(args, "exclude").map(MatchProperties::decode).transpose()?,
-        })
+        crate::component::args::decode_checked::<Args>(NAME, args).map(|a| a.config)
     }
 
     fn selects(&self, it: &Item) -> bool {
@@ -554,9 +599,10 @@ pub struct AttributesProcessor {
 }
 
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
+    let Args { config, output } = decode_checked(NAME, &args)?;
     let consumer = Arc::new(AttributesConsumer {
-        config: RwLock::new(Arc::new(Config::decode(&args)?)),
-        next: Fanout::new(Output::decode(block(&args, "output").unwrap_or(&Value::Null))?),
+        config: RwLock::new(Arc::new(config)),
+        next: Fanout::new(output),
         dropped: SignalCounters::new(
             &ctx,
             "otelcol_processor_attributes_invalid",
@@ -572,8 +618,8 @@ pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentE
 
 impl Component for AttributesProcessor {
     fn update(&self, args: Value) -> Result<(), ComponentError> {
-        let config = Config::decode(&args)?;
-        self.consumer.next.set(Output::decode(block(&args, "output").unwrap_or(&Value::Null))?);
+        let Args { config, output } = decode_checked(NAME, &args)?;
+        self.consumer.next.set(output);
         *self.consumer.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
         Ok(())
     }

@@ -10,17 +10,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use eval::decode::StructDecoder;
 use eval::{Object, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::component::{BoxFuture, Component, ComponentError, Context};
+use crate::component::args::{decode_checked, types::Dur};
+use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, Reader, Registration};
 use crate::metrics::Counter;
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout, Output};
 use crate::otelcol::pdata::{Payload, Signal};
-use crate::otelcol::{block, log, SignalCounters};
+use crate::otelcol::{log, SignalCounters};
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Config {
     pub send_batch_size: usize,
     pub send_batch_max_size: usize,
@@ -29,35 +29,47 @@ pub struct Config {
     pub metadata_cardinality_limit: usize,
 }
 
-impl Default for Config {
-    fn default() -> Self {
+impl Arguments for Config {
+    fn decode(r: &mut Reader<'_>) -> Self {
         Config {
-            send_batch_size: 2000,
-            send_batch_max_size: 3000,
-            timeout: Duration::from_millis(200),
-            metadata_keys: Vec::new(),
-            metadata_cardinality_limit: 1000,
+            send_batch_size: r.get("send_batch_size"),
+            send_batch_max_size: r.get("send_batch_max_size"),
+            timeout: r.get::<Dur>("timeout").0,
+            metadata_keys: r.get::<Vec<String>>("metadata_keys").into_iter().map(|k| k.to_ascii_lowercase()).collect(),
+            metadata_cardinality_limit: r.get("metadata_cardinality_limit"),
         }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        r.check(
+            self.send_batch_max_size == 0 || self.send_batch_max_size >= self.send_batch_size,
+            &["send_batch_max_size", "send_batch_size"],
+            "send_batch_max_size must be greater or equal to send_batch_size",
+        );
     }
 }
 
-impl Config {
-    pub fn decode(args: &Value) -> Result<Config, ComponentError> {
-        let mut d = StructDecoder::new(args)?;
-        let def = Config::default();
-        let c = Config {
-            send_batch_size: d.optional("send_batch_size")?.unwrap_or(def.send_batch_size),
-            send_batch_max_size: d.optional("send_batch_max_size")?.unwrap_or(def.send_batch_max_size),
-            timeout: d.optional::<eval::decode::Duration>("timeout")?.and_then(|t| t.to_std()).unwrap_or(def.timeout),
-            metadata_keys: d.optional::<Vec<String>>("metadata_keys")?.unwrap_or_default().into_iter().map(|k| k.to_ascii_lowercase()).collect(),
-            metadata_cardinality_limit: d.optional("metadata_cardinality_limit")?.unwrap_or(def.metadata_cardinality_limit),
-        };
-        if c.send_batch_max_size > 0 && c.send_batch_max_size < c.send_batch_size {
-            return Err(ComponentError("send_batch_max_size must be greater or equal to send_batch_size".into()));
-        }
-        Ok(c)
+/// The component's arguments.
+#[derive(Default)]
+pub struct Args {
+    pub config: Config,
+    pub output: Output,
+}
+
+impl Arguments for Args {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        // Our self-metrics have one level; upstream's detail switches are not implemented.
+        r.unsupported(&["debug_metrics"]);
+        Args { config: Config::decode(r), output: r.block_or_default("output") }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        self.config.validate(r);
     }
 }
+
+const NAME: &str = "otelcol.processor.batch";
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], build);
 
 /// Which batch a payload joins: its signal and the values of the metadata keys.
 type BatchKey = (Signal, Vec<Vec<String>>);
@@ -198,8 +210,7 @@ pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentE
 
 impl BatchProcessor {
     pub fn new(ctx: Context, args: &Value) -> Result<Arc<BatchProcessor>, ComponentError> {
-        let config = Config::decode(args)?;
-        let output = Output::decode(block(args, "output").unwrap_or(&Value::Null))?;
+        let Args { config, output } = decode_checked(NAME, args)?;
         let consumer = Arc::new(BatchConsumer {
             id: ctx.id().to_string(),
             batcher: Batcher::new(config),
@@ -234,8 +245,7 @@ impl BatchProcessor {
 
 impl Component for BatchProcessor {
     fn update(&self, args: Value) -> Result<(), ComponentError> {
-        let config = Config::decode(&args)?;
-        let output = Output::decode(block(&args, "output").unwrap_or(&Value::Null))?;
+        let Args { config, output } = decode_checked(NAME, &args)?;
         self.consumer.batcher.set_config(config);
         self.consumer.next.set(output);
         Ok(())
@@ -274,7 +284,7 @@ mod tests {
     use crate::otelcol::pdata::tests::traces;
 
     fn cfg(size: usize, max: usize) -> Config {
-        Config { send_batch_size: size, send_batch_max_size: max, ..Config::default() }
+        Config { send_batch_size: size, send_batch_max_size: max, ..crate::component::args::defaults::<Args>(NAME).unwrap().config }
     }
 
     #[test]

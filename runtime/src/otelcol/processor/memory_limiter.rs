@@ -9,14 +9,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use eval::decode::{ByteSize, StructDecoder};
 use eval::{Object, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::component::{BoxFuture, Component, ComponentError, Context};
+use crate::component::args::decode_checked;
+use crate::component::args::types::{Bytes, Dur};
+use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, Reader, Registration};
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout, Output};
 use crate::otelcol::pdata::Payload;
-use crate::otelcol::{block, log, SignalCounters};
+use crate::otelcol::{log, SignalCounters};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Limits {
@@ -34,32 +35,73 @@ impl Limits {
 
     /// Decodes and validates the arguments; `total_memory` resolves percentages.
     pub fn decode(args: &Value, total_memory: impl Fn() -> Option<u64>) -> Result<Limits, ComponentError> {
-        let mut d = StructDecoder::new(args)?;
-        let check_interval = d.optional::<eval::decode::Duration>("check_interval")?.and_then(|x| x.to_std()).unwrap_or_default();
-        if check_interval.is_zero() {
-            return Err(ComponentError("check_interval must be greater than zero".into()));
-        }
-        let limit = d.optional::<ByteSize>("limit")?.map_or(0, |b| b.0);
-        let limit_pct: u64 = d.optional("limit_percentage")?.unwrap_or(0);
-        let spike = d.optional::<ByteSize>("spike_limit")?.map(|b| b.0);
-        let spike_pct: u64 = d.optional("spike_limit_percentage")?.unwrap_or(0);
-        let (limit, spike) = if limit > 0 {
-            (limit, spike.filter(|s| *s > 0).unwrap_or(limit / 5))
-        } else if limit_pct > 0 {
-            if limit_pct > 100 || spike_pct > 100 {
-                return Err(ComponentError("limit_percentage and spike_limit_percentage must be at most 100".into()));
-            }
-            let total = total_memory().ok_or_else(|| ComponentError("cannot read the total memory to apply limit_percentage".into()))?;
-            (total * limit_pct / 100, total * spike_pct / 100)
+        let a: Args = crate::component::args::decode_checked(NAME, args)?;
+        Limits::resolve(&a, total_memory)
+    }
+
+    /// The limits in bytes: percentages of `total_memory`; an absolute spike limit of zero
+    /// means a fifth of the limit.
+    pub fn resolve(a: &Args, total_memory: impl Fn() -> Option<u64>) -> Result<Limits, ComponentError> {
+        let (limit, spike) = if a.limit > 0 {
+            (a.limit, if a.spike > 0 { a.spike } else { a.limit / 5 })
         } else {
-            return Err(ComponentError("either limit or limit_percentage must be greater than zero".into()));
+            let total = total_memory().ok_or_else(|| ComponentError("cannot read the total memory to apply limit_percentage".into()))?;
+            (total * a.limit_percentage / 100, total * a.spike_limit_percentage / 100)
         };
         if spike >= limit {
             return Err(ComponentError(format!("spike_limit ({spike} bytes) must be smaller than limit ({limit} bytes)")));
         }
-        Ok(Limits { check_interval, limit, spike })
+        Ok(Limits { check_interval: a.check_interval, limit, spike })
     }
 }
+
+/// The component's arguments.
+#[derive(Default)]
+pub struct Args {
+    pub check_interval: Duration,
+    pub limit: u64,
+    pub spike: u64,
+    pub limit_percentage: u64,
+    pub spike_limit_percentage: u64,
+    pub output: Output,
+}
+
+impl Arguments for Args {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&["debug_metrics"]);
+        Args {
+            check_interval: r.get::<Dur>("check_interval").0,
+            limit: r.get::<Bytes>("limit").0,
+            spike: r.get::<Bytes>("spike_limit").0,
+            limit_percentage: r.get("limit_percentage"),
+            spike_limit_percentage: r.get("spike_limit_percentage"),
+            output: r.block_or_default("output"),
+        }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        r.check(!self.check_interval.is_zero(), &["check_interval"], "check_interval must be greater than zero");
+        r.check(self.limit > 0 || self.limit_percentage > 0, &["limit", "limit_percentage"], "either limit or limit_percentage must be greater than zero");
+        if self.limit > 0 {
+            let spike = if self.spike > 0 { self.spike } else { self.limit / 5 };
+            r.check(spike < self.limit, &["spike_limit", "limit"], format!("spike_limit ({spike} bytes) must be smaller than limit ({} bytes)", self.limit));
+        } else if self.limit_percentage > 0 {
+            r.check(
+                self.limit_percentage <= 100 && self.spike_limit_percentage <= 100,
+                &["limit_percentage", "spike_limit_percentage"],
+                "limit_percentage and spike_limit_percentage must be at most 100",
+            );
+            r.check(
+                self.spike_limit_percentage < self.limit_percentage,
+                &["spike_limit_percentage", "limit_percentage"],
+                "spike_limit_percentage must be smaller than limit_percentage",
+            );
+        }
+    }
+}
+
+const NAME: &str = "otelcol.processor.memory_limiter";
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], build);
 
 /// Memory available to the process: the cgroup v2 limit if set, else total RAM.
 pub fn total_memory() -> Option<u64> {
@@ -115,8 +157,9 @@ pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentE
 
 impl MemoryLimiter {
     pub fn new(ctx: Context, args: &Value) -> Result<Arc<MemoryLimiter>, ComponentError> {
-        let limits = Limits::decode(args, total_memory)?;
-        let output = Output::decode(block(args, "output").unwrap_or(&Value::Null))?;
+        let args: Args = decode_checked(NAME, args)?;
+        let limits = Limits::resolve(&args, total_memory)?;
+        let output = args.output;
         let consumer = Arc::new(LimiterConsumer {
             id: ctx.id().to_string(),
             next: Fanout::new(output),
@@ -133,8 +176,9 @@ impl MemoryLimiter {
 
 impl Component for MemoryLimiter {
     fn update(&self, args: Value) -> Result<(), ComponentError> {
-        let limits = Limits::decode(&args, total_memory)?;
-        self.consumer.next.set(Output::decode(block(&args, "output").unwrap_or(&Value::Null))?);
+        let args: Args = decode_checked(NAME, &args)?;
+        let limits = Limits::resolve(&args, total_memory)?;
+        self.consumer.next.set(args.output);
         self.consumer.soft_limit.store(limits.soft_limit(), Ordering::Relaxed);
         *self.interval.lock().unwrap_or_else(|e| e.into_inner()) = limits.check_interval;
         Ok(())

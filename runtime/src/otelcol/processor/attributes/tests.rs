@@ -10,7 +10,7 @@ fn obj(pairs: &[(&str, Value)]) -> Value {
 }
 
 fn action(pairs: &[(&str, Value)]) -> Action {
-    Action::decode(&obj(pairs)).unwrap()
+    Action::from_value(&obj(pairs)).unwrap()
 }
 
 fn s(x: &str) -> Value {
@@ -72,7 +72,7 @@ fn invalid_actions_are_rejected_at_build() {
         obj(&[("key", s("a")), ("action", s("frobnicate"))]),
     ];
     for b in bad {
-        assert!(Action::decode(&b).is_err(), "{b:?}");
+        assert!(Action::from_value(&b).is_err(), "{b:?}");
     }
 }
 

@@ -16,7 +16,7 @@ use eval::Value;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::component::{BoxFuture, Component, ComponentError, Context, HealthState};
+use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, HealthState, Reader, Registration};
 use crate::otelcol::auth::AuthHandler;
 use crate::otelcol::consumer::{ConsumeError, Fanout, Output};
 use crate::otelcol::pdata::{Metadata, Payload};
@@ -59,7 +59,7 @@ impl Ingest {
 }
 
 /// The `grpc` block.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct GrpcConfig {
     pub endpoint: String,
     pub max_recv_msg_size: usize,
@@ -69,7 +69,7 @@ pub struct GrpcConfig {
 }
 
 /// The `http` block.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct HttpConfig {
     pub endpoint: String,
     pub max_request_body_size: usize,
@@ -118,10 +118,103 @@ fn decode_http(v: &Value) -> Result<HttpConfig, ComponentError> {
     })
 }
 
+impl Arguments for GrpcConfig {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&[
+            "keepalive",
+            "max_concurrent_streams",
+            "read_buffer_size",
+            "write_buffer_size",
+            "transport",
+            "tls.ca_file",
+            "tls.ca_pem",
+            "tls.include_insecure_cipher_suites",
+            "tls.include_system_ca_certs_pool",
+            "tls.reload_interval",
+            "tls.tpm",
+        ]);
+        r.whole(
+            &[
+                "endpoint",
+                "max_recv_msg_size",
+                "include_metadata",
+                "auth",
+                "tls.cert_pem",
+                "tls.cert_file",
+                "tls.key_pem",
+                "tls.key_file",
+                "tls.client_ca_file",
+                "tls.min_version",
+                "tls.max_version",
+                "tls.cipher_suites",
+                "tls.curve_preferences",
+            ],
+            decode_grpc,
+        )
+    }
+}
+
+impl Arguments for HttpConfig {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&[
+            "compression_algorithms",
+            "cors",
+            "idle_timeout",
+            "keep_alives_enabled",
+            "read_header_timeout",
+            "read_timeout",
+            "write_timeout",
+            "tls.ca_file",
+            "tls.ca_pem",
+            "tls.include_insecure_cipher_suites",
+            "tls.include_system_ca_certs_pool",
+            "tls.reload_interval",
+            "tls.tpm",
+        ]);
+        r.whole(
+            &[
+                "endpoint",
+                "max_request_body_size",
+                "include_metadata",
+                "auth",
+                "tls.cert_pem",
+                "tls.cert_file",
+                "tls.key_pem",
+                "tls.key_file",
+                "tls.client_ca_file",
+                "tls.min_version",
+                "tls.max_version",
+                "tls.cipher_suites",
+                "tls.curve_preferences",
+                "traces_url_path",
+                "metrics_url_path",
+                "logs_url_path",
+            ],
+            decode_http,
+        )
+    }
+}
+
+/// The component's arguments.
+#[derive(Default)]
+pub struct Args {
+    config: Config,
+    output: Output,
+}
+
+impl Arguments for Args {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&["debug_metrics"]);
+        Args { config: Config { grpc: r.block("grpc"), http: r.block("http") }, output: r.block_or_default("output") }
+    }
+}
+
+const NAME: &str = "otelcol.receiver.otlp";
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &[], build);
+
 pub fn decode_args(args: &Value) -> Result<(Config, Output), ComponentError> {
-    let output = Output::decode(block(args, "output").unwrap_or(&Value::Null))?;
-    let config = Config { grpc: block(args, "grpc").map(decode_grpc).transpose()?, http: block(args, "http").map(decode_http).transpose()? };
-    Ok((config, output))
+    let a: Args = crate::component::args::decode_checked(NAME, args)?;
+    Ok((a.config, a.output))
 }
 
 /// Keeps the client metadata of a request when `include_metadata` is set.

@@ -10,6 +10,12 @@
 //! attribute the catalogue gives a default is present. Absent optional blocks are absent keys
 //! ([`Context::block_defaults`] gives their defaults).
 
+pub mod args;
+pub mod registry;
+
+pub use args::{Arguments, Reader};
+pub use registry::{BuildFn, Registration, Registrations};
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -166,7 +172,7 @@ impl Context {
     /// for optional blocks absent from the configuration. An empty object when the block is
     /// unknown.
     pub fn block_defaults(&self, path: &[&str]) -> eval::Value {
-        crate::controller::args::block_defaults(&self.inner.name, path)
+        analyzer::args::block_defaults(&self.inner.name, path)
     }
 }
 
@@ -186,21 +192,5 @@ pub trait Component: Send + Sync + 'static {
     /// Extra state for `/api/v0/web/components/{id}` (`debugInfo`).
     fn debug_info(&self) -> Option<eval::Value> {
         None
-    }
-}
-
-pub type BuildFn = fn(ctx: Context, args: eval::Value) -> Result<Arc<dyn Component>, ComponentError>;
-
-/// How the runtime builds one builtin component.
-#[derive(Clone, Copy)]
-pub struct Registration {
-    /// The catalogue name, e.g. `otelcol.processor.batch`.
-    pub name: &'static str,
-    pub build: BuildFn,
-}
-
-impl std::fmt::Debug for Registration {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registration").field("name", &self.name).finish()
     }
 }

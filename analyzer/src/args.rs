@@ -1,32 +1,82 @@
 //! Evaluating a block body into the arguments a component receives: attributes converted to
 //! their catalogue types (strings, numbers, bools, secrets), nested blocks as objects (arrays
 //! of objects when repeatable), catalogue defaults filled in.
+//!
+//! `alloy run` evaluates with the exports of the block's dependencies in scope
+//! ([`evaluate_block`]); `alloy validate` and the language server evaluate what is known
+//! without running anything ([`evaluate_block_lenient`]): an attribute that reads another
+//! component's exports (or a declare's arguments, a foreach's item) is [`unknown`]. Both then
+//! hand the value to the same component rules (see [`crate::rules`]), so a configuration
+//! `run` refuses for its arguments is refused by `validate` with the same message, placed
+//! by [`span_of`] at the same position.
 
 use std::sync::Arc;
 
-use analyzer::catalog::{Body, Catalog};
-use analyzer::types::Ty;
+use crate::catalog::{Body, Catalog};
+use crate::types::Ty;
 use eval::convert;
 use eval::{EvalError, Evaluator, Object, PathSeg, Scope, Type, Value, ValueError};
 use syntax::ast::{Block, Stmt};
-use syntax::LineIndex;
+use syntax::{LineIndex, Span};
 
 /// Evaluates the body of `block` (a component or config block named `name`) in `scope`.
 /// The first error stops the evaluation.
 pub fn evaluate_block(name: &str, block: &Block, lines: &LineIndex, scope: &Scope) -> Result<Value, EvalError> {
     let mut ev = Evaluator::new(lines, scope);
     let schema = Catalog::get().lookup(name).map(|c| &c.body);
-    let obj = evaluate_body(&mut ev, &block.body, schema)?;
+    let obj = evaluate_body(&mut ev, &block.body, schema, false)?;
     Ok(Value::object(obj))
 }
 
-fn evaluate_body(ev: &mut Evaluator<'_>, body: &[Stmt], schema: Option<&Body>) -> Result<Object, EvalError> {
+/// Like [`evaluate_block`], but an attribute whose expression cannot be evaluated in `scope`
+/// (it reads something only known at run time) becomes [`unknown`] instead of an error. A
+/// known value that does not convert to its catalogue type is still an error.
+pub fn evaluate_block_lenient(name: &str, block: &Block, lines: &LineIndex, scope: &Scope) -> Result<Value, EvalError> {
+    let mut ev = Evaluator::new(lines, scope);
+    let schema = Catalog::get().lookup(name).map(|c| &c.body);
+    let obj = evaluate_body(&mut ev, &block.body, schema, true)?;
+    Ok(Value::object(obj))
+}
+
+/// The stand-in for a value only known at run time.
+#[derive(Debug)]
+struct Unknown;
+
+impl eval::CapsuleValue for Unknown {
+    fn type_name(&self) -> &str {
+        "unknown"
+    }
+    fn equals(&self, _: &dyn eval::CapsuleValue) -> bool {
+        false
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A value only known at run time (see [`evaluate_block_lenient`]).
+pub fn unknown() -> Value {
+    Value::Capsule(eval::Capsule::new(Unknown))
+}
+
+pub fn is_unknown(v: &Value) -> bool {
+    matches!(v, Value::Capsule(c) if c.downcast_ref::<Unknown>().is_some())
+}
+
+fn evaluate_body(ev: &mut Evaluator<'_>, body: &[Stmt], schema: Option<&Body>, lenient: bool) -> Result<Object, EvalError> {
     let mut attrs: Vec<(&str, Value)> = Vec::new();
     let mut blocks: Vec<(&str, Value, bool)> = Vec::new();
     for stmt in body {
         match stmt {
             Stmt::Attribute(a) => {
-                let v = ev.eval(&a.value)?;
+                let v = match ev.eval(&a.value) {
+                    Ok(v) => v,
+                    Err(_) if lenient => {
+                        attrs.push((a.name.name.as_str(), unknown()));
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 let ty = schema.and_then(|s| s.attr(&a.name.name)).map(|a| &a.ty);
                 let v = match ty {
                     Some(ty) => coerce(&v, ty).map_err(|e| ev.attribute(Some(&a.value), &v, e, false))?,
@@ -36,7 +86,7 @@ fn evaluate_body(ev: &mut Evaluator<'_>, body: &[Stmt], schema: Option<&Body>) -
             }
             Stmt::Block(b) => {
                 let inner = schema.and_then(|s| s.block(&b.name));
-                let mut obj = evaluate_body(ev, &b.body, inner.map(|s| &s.body))?;
+                let mut obj = evaluate_body(ev, &b.body, inner.map(|s| &s.body), lenient)?;
                 if let Some(l) = &b.label {
                     obj.insert("label", Value::string(l.value.as_str()));
                 }
@@ -81,7 +131,7 @@ fn evaluate_body(ev: &mut Evaluator<'_>, body: &[Stmt], schema: Option<&Body>) -
 
 /// A catalogue default (an Alloy expression text) as a value; `None` for defaults that are
 /// prose (`"__See below__"`) rather than expressions.
-fn default_value(text: &Option<String>, ty: &Ty) -> Option<Value> {
+pub fn default_value(text: &Option<String>, ty: &Ty) -> Option<Value> {
     coerce(&catalogue_default(text.as_deref()?)?, ty).ok()
 }
 
@@ -104,6 +154,11 @@ pub fn block_defaults(name: &str, path: &[&str]) -> Value {
     for p in path {
         body = body.and_then(|b| b.block(p)).map(|b| &b.body);
     }
+    body_defaults(body)
+}
+
+/// The attribute defaults of a block body, as an object (what an absent block decodes from).
+pub fn body_defaults(body: Option<&Body>) -> Value {
     let mut out = Object::ordered();
     for a in body.map(|b| b.attrs.as_slice()).unwrap_or_default() {
         if let Some(d) = default_value(&a.default, &a.ty) {
@@ -111,6 +166,58 @@ pub fn block_defaults(name: &str, path: &[&str]) -> Value {
         }
     }
     Value::object(out)
+}
+
+/// Where an argument path (`.client.tls.ca_file`, `.rule[1].regex`) is written in `block`:
+/// the attribute's value, or the nested block's name; an item that is not written (a default)
+/// falls back to the innermost block that is.
+pub fn span_of(block: &Block, path: &[PathSeg]) -> Span {
+    locate(block, path).0
+}
+
+/// Where `path` is written in `block`; `None` when it is not (a default).
+pub fn written_span(block: &Block, path: &[PathSeg]) -> Option<Span> {
+    match locate(block, path) {
+        (span, true) => Some(span),
+        _ => None,
+    }
+}
+
+/// The span for `path`, and whether all of it is written.
+fn locate(block: &Block, path: &[PathSeg]) -> (Span, bool) {
+    let mut body: &[Stmt] = &block.body;
+    let mut at = block.name_span;
+    let mut i = 0;
+    while i < path.len() {
+        let PathSeg::Field(name) = &path[i] else { return (at, false) };
+        let index = match path.get(i + 1) {
+            Some(PathSeg::Index(n)) => {
+                i += 1;
+                *n
+            }
+            _ => 0,
+        };
+        i += 1;
+        let attr = body.iter().find_map(|s| match s {
+            Stmt::Attribute(a) if a.name.name == *name => Some(a),
+            _ => None,
+        });
+        if let Some(a) = attr {
+            return (a.value.span(), i == path.len());
+        }
+        let nested = body.iter().filter_map(|s| match s {
+            Stmt::Block(b) if b.name == *name => Some(b),
+            _ => None,
+        });
+        match nested.clone().nth(index).or_else(|| nested.clone().next_back()) {
+            Some(b) => {
+                at = b.name_span;
+                body = &b.body;
+            }
+            None => return (at, false),
+        }
+    }
+    (at, true)
 }
 
 /// Converts a value to a catalogue type, as upstream's decoder would before the component
@@ -170,6 +277,32 @@ fn capsule_alias(host: &str, catalogue: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lenient_evaluation_keeps_what_is_known() {
+        let parsed = syntax::parse_file(b"otelcol.processor.batch \"b\" {\n  timeout = \"1s\"\n  send_batch_size = local.file.x.content\n}\n");
+        let Some(Stmt::Block(b)) = parsed.tree.body.first() else { panic!("no block") };
+        let v = evaluate_block_lenient(&b.name, b, &parsed.lines, &Scope::new()).unwrap();
+        let o = v.as_object().unwrap();
+        assert!(is_unknown(o.get("send_batch_size").unwrap()));
+        assert_eq!(eval::render::render(o.get("timeout").unwrap()), "\"1s\"");
+        assert!(evaluate_block(&b.name, b, &parsed.lines, &Scope::new()).is_err());
+    }
+
+    #[test]
+    fn paths_are_placed_on_what_is_written() {
+        let src = "c \"x\" {\n  a = 1\n  b { x = 2 }\n  b { x = 3 }\n}\n";
+        let parsed = syntax::parse_file(src.as_bytes());
+        let Some(Stmt::Block(b)) = parsed.tree.body.first() else { panic!("no block") };
+        let text = |p: &[PathSeg]| {
+            let s = span_of(b, p);
+            src[s.start as usize..s.end as usize].to_string()
+        };
+        assert_eq!(text(&[PathSeg::Field("a".into())]), "1");
+        assert_eq!(text(&[PathSeg::Field("b".into()), PathSeg::Index(1), PathSeg::Field("x".into())]), "3");
+        assert_eq!(text(&[PathSeg::Field("b".into()), PathSeg::Field("y".into())]), "b");
+        assert_eq!(text(&[PathSeg::Field("z".into())]), "c");
+    }
 
     fn eval_block(src: &str, scope: &Scope) -> Result<Value, String> {
         let parsed = syntax::parse_file(src.as_bytes());

@@ -1,0 +1,430 @@
+//! Typed arguments: how a component reads the checked, defaulted value the controller
+//! evaluated (see `analyzer/src/args.rs`) into its own struct, and states its rules.
+//!
+//! ```ignore
+//! #[derive(Default)]
+//! struct Args { size: usize, max: usize, keepalive: Option<Keepalive> }
+//! impl Arguments for Args {
+//!     fn decode(r: &mut Reader<'_>) -> Self {
+//!         r.unsupported(&["compression"]);            // refused by name when set
+//!         Args { size: r.get("size"), max: r.get("max"), keepalive: r.block("keepalive") }
+//!     }
+//!     fn validate(&self, r: &mut Reader<'_>) {
+//!         r.check(self.max >= self.size, &["max", "size"], "max must be at least size");
+//!     }
+//! }
+//! ```
+//!
+//! The reader never stops at the first problem: every field is read (a bad one decodes to
+//! its `Default` and the error is recorded), so `alloy validate` reports all of them and the
+//! catalogue test sees every name a component reads. Defaults come from the catalogue only:
+//! an attribute with a catalogue default is always present; one without decodes to the
+//! type's zero value, as upstream's decoder leaves Go fields. A key the component did not
+//! read and that differs from its default is refused as not supported, so nothing a user
+//! writes is ignored.
+
+use std::collections::BTreeSet;
+
+use analyzer::catalog::{Body, Catalog};
+use analyzer::rules::ArgError;
+use eval::{Decode, Object, PathSeg, Value};
+
+use crate::component::ComponentError;
+
+/// A component's (or nested block's) typed arguments.
+pub trait Arguments: Default {
+    /// Reads every field through `r`; problems are recorded in `r`, not returned.
+    fn decode(r: &mut Reader<'_>) -> Self;
+
+    /// Cross-field rules, run when decoding this block found no problem.
+    fn validate(&self, _r: &mut Reader<'_>) {}
+}
+
+/// What one decoding collects.
+#[derive(Default)]
+struct State {
+    errors: Vec<ArgError>,
+    /// Paths whose value is only known at run time (`alloy validate`).
+    unknown: Vec<Vec<PathSeg>>,
+    /// Dotted names read or declared unsupported (the catalogue test).
+    seen: Option<BTreeSet<String>>,
+}
+
+/// Reads one object of arguments (the component's body or a nested block).
+pub struct Reader<'s> {
+    obj: Object,
+    schema: Option<&'static Body>,
+    path: Vec<PathSeg>,
+    st: &'s mut State,
+    read: Vec<&'static str>,
+    errors_before: usize,
+}
+
+fn field(path: &[PathSeg], name: &str) -> Vec<PathSeg> {
+    let mut p = path.to_vec();
+    p.push(PathSeg::Field(name.into()));
+    p
+}
+
+impl<'s> Reader<'s> {
+    fn new(v: &Value, schema: Option<&'static Body>, path: Vec<PathSeg>, st: &'s mut State) -> Self {
+        let obj = match v {
+            Value::Object(o) => (**o).clone(),
+            _ => Object::new(),
+        };
+        let errors_before = st.errors.len();
+        Reader { obj, schema, path, st, read: Vec::new(), errors_before }
+    }
+
+    fn mark(&mut self, name: &'static str) {
+        self.read.push(name);
+        if let Some(seen) = &mut self.st.seen {
+            let mut dotted: Vec<&str> = self
+                .path
+                .iter()
+                .filter_map(|p| match p {
+                    PathSeg::Field(f) => Some(f.as_str()),
+                    PathSeg::Index(_) => None,
+                })
+                .collect();
+            dotted.push(name);
+            seen.insert(dotted.join("."));
+        }
+    }
+
+    /// Marks a dotted name (`client.tls.ca_file`) as read, and its first part at this level.
+    fn mark_dotted(&mut self, name: &'static str) {
+        self.mark(name);
+        let first = name.split('.').next().unwrap_or(name);
+        if !self.read.contains(&first) {
+            self.read.push(first);
+        }
+    }
+
+    fn value(&mut self, name: &'static str) -> Option<Value> {
+        self.mark(name);
+        let v = self.obj.get(name).filter(|v| !v.is_null()).cloned()?;
+        if analyzer::args::is_unknown(&v) {
+            self.st.unknown.push(field(&self.path, name));
+            return None;
+        }
+        Some(v)
+    }
+
+    /// An attribute; its catalogue default when not written, else the type's zero value.
+    pub fn get<T: Decode + Default>(&mut self, name: &'static str) -> T {
+        self.opt(name).unwrap_or_default()
+    }
+
+    /// An attribute that may be absent (no catalogue default and not written, or null).
+    pub fn opt<T: Decode>(&mut self, name: &'static str) -> Option<T> {
+        let v = self.value(name)?;
+        match T::decode(&v) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                let mut path = field(&self.path, name);
+                path.extend(e.path.iter().cloned());
+                let message = eval::ValueError { path: Vec::new(), ..e }.plain_text();
+                self.st.errors.push(ArgError::new(path, message));
+                None
+            }
+        }
+    }
+
+    /// Whether the user wrote attribute or block `name` with something other than its default.
+    pub fn is_set(&self, name: &str) -> bool {
+        let Some(v) = self.obj.get(name) else { return false };
+        if let Some(body) = self.block_schema(name) {
+            // A block written with only default values changes nothing.
+            return match v {
+                Value::Array(items) => !items.is_empty(),
+                Value::Object(_) => !eval::value::values_equal(v, &analyzer::args::body_defaults(Some(body))),
+                _ => false,
+            };
+        }
+        let default = self.schema.and_then(|s| s.attr(name)).and_then(|a| analyzer::args::default_value(&a.default, &a.ty));
+        match default {
+            Some(d) => !eval::value::values_equal(v, &d),
+            None => !v.is_null(),
+        }
+    }
+
+    /// Whether attribute `name` has a value known now (false for values only known at run time).
+    pub fn known(&self, name: &str) -> bool {
+        !self.obj.get(name).is_some_and(analyzer::args::is_unknown)
+    }
+
+    fn nested<T: Arguments>(&mut self, v: &Value, schema: Option<&'static Body>, path: Vec<PathSeg>) -> T {
+        let mut r = Reader::new(v, schema, path, self.st);
+        let t = T::decode(&mut r);
+        if r.st.errors.len() == r.errors_before {
+            t.validate(&mut r);
+        }
+        r.finish();
+        t
+    }
+
+    fn block_schema(&self, name: &str) -> Option<&'static Body> {
+        self.schema.and_then(|s| s.block(name)).map(|b| &b.body)
+    }
+
+    /// An optional block that means something by being there (`grpc`, `tls`): `None` when absent.
+    pub fn block<T: Arguments>(&mut self, name: &'static str) -> Option<T> {
+        self.mark(name);
+        let v = self.obj.get(name).filter(|v| !v.is_null())?.clone();
+        let v = match v {
+            // A repeatable block read as one: the first.
+            Value::Array(items) => items.first().cloned()?,
+            v => v,
+        };
+        let schema = self.block_schema(name);
+        Some(self.nested(&v, schema, field(&self.path, name)))
+    }
+
+    /// An optional block whose absence means its catalogue defaults (`sending_queue`).
+    pub fn block_or_default<T: Arguments>(&mut self, name: &'static str) -> T {
+        let schema = self.block_schema(name);
+        match self.block(name) {
+            Some(t) => t,
+            None => {
+                let defaults = analyzer::args::body_defaults(schema);
+                self.nested(&defaults, schema, field(&self.path, name))
+            }
+        }
+    }
+
+    /// A repeatable block, in source order.
+    pub fn blocks<T: Arguments>(&mut self, name: &'static str) -> Vec<T> {
+        self.mark(name);
+        let items: Vec<Value> = match self.obj.get(name) {
+            Some(Value::Array(items)) => items.to_vec(),
+            Some(Value::Object(o)) => vec![Value::Object(o.clone())],
+            _ => Vec::new(),
+        };
+        let schema = self.block_schema(name);
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let mut path = field(&self.path, name);
+                path.push(PathSeg::Index(i));
+                self.nested(v, schema, path)
+            })
+            .collect()
+    }
+
+    /// This whole object decoded at once by `f`, for rules that read several fields together
+    /// (an error is placed on the block). `names` are the fields `f` reads; dotted names
+    /// (`attribute.key`) name the fields of nested blocks it reads.
+    pub fn whole<T: Default>(&mut self, names: &[&'static str], f: impl FnOnce(&Value) -> Result<T, ComponentError>) -> T {
+        for &n in names {
+            self.mark_dotted(n);
+        }
+        if self.obj.iter().any(|(_, v)| analyzer::args::is_unknown(v)) {
+            // Decoded again at run time, when every value is known.
+            return T::default();
+        }
+        match f(&Value::object(self.obj.clone())) {
+            Ok(t) => t,
+            Err(e) => {
+                self.st.errors.push(ArgError::new(self.path.clone(), e.0));
+                T::default()
+            }
+        }
+    }
+
+    /// The block's label (`""` when it has none).
+    pub fn label(&mut self) -> String {
+        self.get("label")
+    }
+
+    /// Arguments and blocks the runtime does not implement yet: refused by name when set.
+    /// Dotted names (`client.keepalive`) reach into nested blocks.
+    pub fn unsupported(&mut self, names: &[&'static str]) {
+        for &name in names {
+            self.mark_dotted(name);
+            let (first, rest) = name.split_once('.').unwrap_or((name, ""));
+            // Walk down to the block holding the leaf: the first written block at each step.
+            let mut obj = self.obj.clone();
+            let mut schema = self.schema;
+            let mut path = self.path.clone();
+            let mut leaf = first;
+            let mut rest = rest;
+            while !rest.is_empty() {
+                let v = match obj.get(leaf) {
+                    Some(Value::Array(items)) => items.first().cloned(),
+                    Some(v @ Value::Object(_)) => Some(v.clone()),
+                    _ => None,
+                };
+                let Some(Value::Object(o)) = v else { break };
+                path.push(PathSeg::Field(leaf.into()));
+                schema = schema.and_then(|s| s.block(leaf)).map(|b| &b.body);
+                obj = (*o).clone();
+                let (f, r) = rest.split_once('.').unwrap_or((rest, ""));
+                leaf = f;
+                rest = r;
+            }
+            if !rest.is_empty() {
+                continue;
+            }
+            let probe = Reader { obj, schema, path: path.clone(), st: &mut State::default(), read: Vec::new(), errors_before: 0 };
+            if probe.is_set(leaf) {
+                let kind = if probe.block_schema(leaf).is_some() { "block" } else { "argument" };
+                let msg = format!("{kind} {} is not supported by this runtime yet", syntax::quote::go_quote(leaf));
+                self.st.errors.push(ArgError::new(field(&path, leaf), msg));
+            }
+        }
+    }
+
+    /// A problem with field `name` of this block.
+    pub fn error(&mut self, name: &str, message: impl Into<String>) {
+        self.st.errors.push(ArgError::new(field(&self.path, name), message));
+    }
+
+    /// A rule over `fields` (the first is where a failure is shown): skipped when one of them
+    /// is only known at run time.
+    pub fn check(&mut self, ok: bool, fields: &[&str], message: impl Into<String>) {
+        if ok || !fields.iter().all(|f| self.known(f)) {
+            return;
+        }
+        let at = fields.first().copied().unwrap_or_default();
+        let mut e = ArgError::new(if at.is_empty() { self.path.clone() } else { field(&self.path, at) }, message);
+        e.also = fields.iter().skip(1).map(|f| field(&self.path, f)).collect();
+        self.st.errors.push(e);
+    }
+
+    /// Refuses keys nobody read whose value differs from the default.
+    fn finish(self) {
+        // `label` is the block's label (see `analyzer::args`) unless the schema has such an attribute.
+        let label_is_attr = self.schema.is_some_and(|s| s.attr("label").is_some());
+        let unread: Vec<String> =
+            self.obj.keys().filter(|k| !self.read.contains(&k.as_str()) && (label_is_attr || k.as_str() != "label")).map(|k| k.to_string()).collect();
+        for k in unread {
+            if self.is_set(&k) {
+                let kind = if self.block_schema(&k).is_some() { "block" } else { "argument" };
+                let msg = format!("{kind} {} is not supported by this runtime yet", syntax::quote::go_quote(&k));
+                self.st.errors.push(ArgError::new(field(&self.path, &k), msg));
+            }
+        }
+    }
+}
+
+fn run<A: Arguments>(name: &str, args: &Value, st: &mut State) -> A {
+    let schema = Catalog::get().lookup(name).map(|c| &c.body);
+    let mut r = Reader::new(args, schema, Vec::new(), st);
+    let a = A::decode(&mut r);
+    if r.st.errors.len() == r.errors_before {
+        a.validate(&mut r);
+    }
+    r.finish();
+    a
+}
+
+/// Decodes and checks the arguments of component `name`; every problem, in reading order.
+pub fn decode<A: Arguments>(name: &str, args: &Value) -> Result<A, Vec<ArgError>> {
+    let mut st = State::default();
+    let a = run::<A>(name, args, &mut st);
+    if st.errors.is_empty() {
+        Ok(a)
+    } else {
+        Err(st.errors)
+    }
+}
+
+/// Decodes a value that is no component's whole arguments (a nested block in a test).
+pub fn decode_value<A: Arguments>(v: &Value) -> Result<A, Vec<ArgError>> {
+    let mut st = State::default();
+    let mut r = Reader::new(v, None, Vec::new(), &mut st);
+    let a = A::decode(&mut r);
+    if r.st.errors.len() == r.errors_before {
+        a.validate(&mut r);
+    }
+    r.finish();
+    if st.errors.is_empty() {
+        Ok(a)
+    } else {
+        Err(st.errors)
+    }
+}
+
+/// [`decode`] for a component's `build`/`update`: the controller checked the arguments
+/// already, so an error here is a bug; it still fails cleanly.
+pub fn decode_checked<A: Arguments>(name: &str, args: &Value) -> Result<A, ComponentError> {
+    decode(name, args).map_err(|errs| ComponentError::new(errs.iter().map(describe).collect::<Vec<_>>().join("; ")))
+}
+
+/// `.a.b: message` for logs and errors that have no source position.
+pub fn describe(e: &ArgError) -> String {
+    let path: String = e.path.iter().map(|p| p.to_string()).collect();
+    if path.is_empty() {
+        e.message.clone()
+    } else {
+        format!("{}: {}", path.trim_start_matches('.'), e.message)
+    }
+}
+
+/// The arguments of a component with nothing written: the catalogue's defaults (tests,
+/// benchmarks; a component with required arguments fails).
+pub fn defaults<A: Arguments>(name: &str) -> Result<A, Vec<ArgError>> {
+    decode(name, &analyzer::args::body_defaults(Catalog::get().lookup(name).map(|c| &c.body)))
+}
+
+/// The problems [`decode`] finds (used by `alloy validate` through the registry).
+pub fn check<A: Arguments>(name: &str, args: &Value) -> Vec<ArgError> {
+    let mut st = State::default();
+    run::<A>(name, args, &mut st);
+    st.errors
+}
+
+/// The dotted names decoding reads or declares unsupported, for the catalogue test.
+pub fn coverage<A: Arguments>(name: &str, args: &Value) -> BTreeSet<String> {
+    let mut st = State { seen: Some(BTreeSet::new()), ..State::default() };
+    run::<A>(name, args, &mut st);
+    st.seen.unwrap_or_default()
+}
+
+/// Decoders for the value types components share.
+pub mod types {
+    use std::time::Duration;
+
+    use eval::{Decode, Value, ValueError};
+
+    /// A duration written as `"1m30s"`: `std::time::Duration`; negative is an error.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct Dur(pub Duration);
+
+    impl Decode for Dur {
+        fn decode(v: &Value) -> Result<Self, ValueError> {
+            let d = eval::decode::Duration::decode(v)?;
+            d.to_std().map(Dur).ok_or_else(|| ValueError::message(format!("duration must not be negative, got {d}")))
+        }
+    }
+
+    /// A size written as `"4MiB"` or a number of bytes.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct Bytes(pub u64);
+
+    impl Decode for Bytes {
+        fn decode(v: &Value) -> Result<Self, ValueError> {
+            Ok(Bytes(eval::decode::ByteSize::decode(v)?.0))
+        }
+    }
+}
+
+/// Arguments that a component's existing decoder (`fn(&Value) -> Result<T, ComponentError>`)
+/// reads whole, with the names it reads (see [`Reader::whole`]): `$args(Some(T))` once
+/// decoded. Unsupported names are listed after `unsupported`.
+#[macro_export]
+macro_rules! whole_arguments {
+    ($args:ident, $t:ty, $decode:expr, [$($name:literal),* $(,)?] $(, unsupported [$($un:literal),* $(,)?])?) => {
+        #[derive(Default)]
+        pub struct $args(pub Option<$t>);
+
+        impl $crate::component::Arguments for $args {
+            fn decode(r: &mut $crate::component::Reader<'_>) -> Self {
+                $(r.unsupported(&[$($un),*]);)?
+                $args(r.whole(&[$($name),*], |v| ($decode)(v).map(Some)))
+            }
+        }
+    };
+}
