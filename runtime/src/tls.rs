@@ -28,14 +28,16 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Accepted connections waiting for the server to take them.
 const PENDING_CONNECTIONS: usize = 64;
 
-/// Makes ring the process's rustls provider. Both ring (tonic) and aws-lc-rs (reqwest) are
-/// linked, and with two candidates rustls cannot pick one itself: tonic's TLS, which asks for
-/// the process default, would panic. Call before any TLS set-up; later calls do nothing.
+/// Makes aws-lc-rs the process's rustls provider explicitly. It is the only provider linked
+/// (reqwest's rustls feature brings it, so tonic, tokio-rustls and rustls use it too; a test
+/// of `runtime/tests/tls.rs` fails if ring comes back), so rustls would pick it by itself;
+/// installing it up front keeps that true should a dependency ever add a second one. Call
+/// before any TLS set-up; later calls do nothing.
 pub fn install_crypto_provider() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // Err means another provider was installed first, which serves as well.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     });
 }
 
@@ -166,7 +168,7 @@ pub fn server_config(tls: &TlsServer) -> Result<Arc<rustls::ServerConfig>, Compo
         return Err(ComponentError("invalid TLS cert: no PEM certificate found".into()));
     }
     let key = PrivateKeyDer::from_pem_slice(tls.key_pem.as_bytes()).map_err(|e| bad("key", &e))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let versions: &[&rustls::SupportedProtocolVersion] = if tls.tls13_only { &[&rustls::version::TLS13] } else { rustls::DEFAULT_VERSIONS };
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone()).with_protocol_versions(versions).map_err(|e| bad("configuration", &e))?;
     let builder = match (&tls.client_ca_pem, tls.client_auth) {

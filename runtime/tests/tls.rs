@@ -124,3 +124,17 @@ otelcol.exporter.otlphttp "over_https" {{
     stop.cancel();
     c.shutdown().await;
 }
+
+/// One crypto provider: aws-lc-rs (reqwest's rustls feature brings it). A second one (ring)
+/// makes rustls unable to pick a default and doubles the TLS code in the binary.
+#[test]
+fn ring_is_not_in_the_dependency_tree() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["tree", "--offline", "--locked", "-i", "ring", "-e", "normal,build,dev", "--target", "all"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "ring is back in the dependency tree:\n{}", String::from_utf8_lossy(&out.stdout));
+}

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use base64::Engine;
 use eval::decode::StructDecoder;
 use eval::{CapsuleValue, Object, Secret, Value};
 use http::{HeaderMap, HeaderName, HeaderValue};
