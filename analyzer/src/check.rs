@@ -348,7 +348,7 @@ impl<'r> Checker<'r> {
         }
     }
 
-    /// Checks a body against a schema (spec §9), recursing into nested blocks.
+    /// Checks a body against a schema, recursing into nested blocks.
     fn check_body(&mut self, body: &[Stmt], schema: &catalog::Body, root: &catalog::Body, inherit: bool, owner: Span, scope: &Scope<'_>) {
         let mut seen_attrs: HashMap<&str, Span> = HashMap::new();
         let mut seen_blocks: HashMap<&str, Span> = HashMap::new();

@@ -156,7 +156,7 @@ pub struct Mismatch {
 }
 
 /// Whether a value statically known to have type `found` can be assigned to `expected`
-/// (§4.5 conversions). Only certain failures are reported: anything that might convert at
+/// (the language's conversions). Only certain failures are reported: anything that might convert at
 /// run time passes.
 pub fn assignable(found: &Ty, expected: &Ty) -> Result<(), Mismatch> {
     let fail = || Err(Mismatch { expected: expected.clone(), found: found.clone(), secret: false });

@@ -1,5 +1,5 @@
 //! The converter's diagnostics: upstream's four severities, its `(Severity) summary` rendering
-//! and its report file format (spec §2).
+//! and its report file format.
 
 use std::fmt;
 
@@ -84,7 +84,7 @@ impl Diagnostics {
         self.has(Severity::Critical) || (!bypass && self.has(Severity::Error))
     }
 
-    /// The report file's text (spec §2.3): the kept diagnostics, then a footer; no trailing
+    /// The report file's text: the kept diagnostics, then a footer; no trailing
     /// newline.
     pub fn report(&self, bypass: bool) -> String {
         let (min, footer) = if self.has(Severity::Critical) {

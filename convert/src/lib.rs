@@ -60,7 +60,7 @@ pub struct Conversion {
     pub diagnostics: Diagnostics,
 }
 
-/// `--extra-args` split as upstream does (spec §1.3).
+/// `--extra-args` split as upstream does.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("invalid flag found: {0}")]
 pub struct InvalidFlag(pub String);

@@ -1,4 +1,4 @@
-//! The HTTP API: status codes, bodies and JSON shapes (spec §4), /metrics names (§5).
+//! The HTTP API: status codes, bodies and JSON shapes, /metrics names.
 
 mod common;
 

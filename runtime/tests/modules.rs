@@ -1,5 +1,5 @@
 //! Custom components (`declare`) at run time: arguments in, exports out, IDs and metrics under
-//! the instance, reloads that keep unchanged inner components running (spec §1.7, §2.4, §6.1).
+//! the instance, reloads that keep unchanged inner components running.
 //! The recording `remote.http` test component exports `content = url`.
 
 mod common;

@@ -42,7 +42,7 @@ pub struct Lexed {
     /// Every non-comment token, ending with exactly one `Eof`.
     pub tokens: Vec<Token>,
     pub comments: Vec<Comment>,
-    /// Comment groups as index ranges into `comments` (§2.6).
+    /// Comment groups as index ranges into `comments`.
     pub comment_groups: Vec<std::ops::Range<u32>>,
     pub errors: Vec<ScanError>,
     pub lines: LineIndex,

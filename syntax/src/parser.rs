@@ -3,7 +3,7 @@
 //! The expression grammar is built from chumsky combinators (a `foldl` per precedence level,
 //! `choice` over primaries). Statements, bodies and lists use `custom` parsers because upstream's
 //! recovery is procedural: it reports at the current token, drops a second error on the same
-//! line, and skips tokens by rules of its own (§3 of the syntax spec). Reproducing those rules is
+//! line, and skips tokens by rules of its own. Reproducing those rules is
 //! what makes our diagnostics match upstream's line for line.
 //!
 //! Errors are collected in the parser state rather than as chumsky errors: every parser here

@@ -83,7 +83,7 @@ impl TokenKind {
         }
     }
 
-    /// Whether a newline after this token ends the statement (§1.8).
+    /// Whether a newline after this token ends the statement.
     pub fn inserts_terminator(self) -> bool {
         use TokenKind::*;
         matches!(self, Ident | Bool | Null | Number | Float | String | RParen | RBrack | RCurly)

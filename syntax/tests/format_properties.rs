@@ -2,7 +2,7 @@
 //! change what the file means (`parse(format(x))` equals `parse(x)` modulo spans).
 //!
 //! The generator avoids the inputs for which upstream's formatter itself breaks these laws
-//! (syntax spec §7.8): tabs inside strings, raw strings with trailing blanks, quoted object keys
+//!: tabs inside strings, raw strings with trailing blanks, quoted object keys
 //! containing escapes, a call with no arguments whose `)` is on a later line, and a trailing
 //! comment after a multi-line call's `)` (that `)` has no source position, so upstream places the
 //! comment by the estimated line of the last argument and moves it to a line of its own, adding

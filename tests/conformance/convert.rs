@@ -1,6 +1,6 @@
 //! The `convert/{otelcol,prometheus,promtail}` suites: each `NAME.yaml` is converted and its
 //! output compared with `NAME.alloy` (trailing whitespace at the end aside) and its non-Info
-//! diagnostics with `NAME.diags` (convert spec §2.4). Messages quoting a YAML library's error
+//! diagnostics with `NAME.diags`. Messages quoting a YAML library's error
 //! match on severity, prefix and the line number they name.
 
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! The `eval` suite: every row of `eval/vm-cases.tsv` (spec §10.3). Each row's expression is
+//! The `eval` suite: every row of `eval/vm-cases.tsv`. Each row's expression is
 //! evaluated with its scope bound, decoded into the row's Go type, and compared with the
 //! expected compact rendering or error text. Rows marked UNORDERED compare as multisets.
 

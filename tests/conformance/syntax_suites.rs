@@ -165,7 +165,7 @@ pub fn parser(dir: &Path) -> Vec<CaseResult> {
     results
 }
 
-/// Compares diagnostics with `/* ERROR "regexp" */` annotations (syntax spec §3.4).
+/// Compares diagnostics with `/* ERROR "regexp" */` annotations.
 fn check_annotations(src: &[u8]) -> Result<(), String> {
     let annotation = Regex::new(r#"^/\* *ERROR *(HERE)? *"([^"]*)" *\*/$"#).map_err(|e| e.to_string())?;
     let lexed = lex(src);

@@ -1,5 +1,5 @@
 //! `alloy convert`: OpenTelemetry Collector, Prometheus and Promtail configurations to Alloy,
-//! with upstream's flags, report file, failure rule and exit codes (convert spec §1).
+//! with upstream's flags, report file, failure rule and exit codes.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;

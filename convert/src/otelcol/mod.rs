@@ -1,4 +1,4 @@
-//! OpenTelemetry Collector → Alloy (spec §3): load the collector config as confmap does,
+//! OpenTelemetry Collector → Alloy: load the collector config as confmap does,
 //! convert `service.telemetry`, then emit the listed extensions and, per pipeline group, the
 //! receivers, processors, exporters and connectors with their `output` wiring.
 //!

@@ -1,4 +1,4 @@
-//! Pipeline groups, emission order, labels and `output` wiring (spec §3.2–3.4).
+//! Pipeline groups, emission order, labels and `output` wiring.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -69,7 +69,7 @@ pub struct F {
     pub nonempty: bool,
     /// For a block: its fields' Alloy defaults belong to the parent; once the block differs
     /// from them it is printed against its own type's defaults, which are zero (upstream's
-    /// nested-block rule, spec §3.5).
+    /// nested-block rule).
     pub zero_inner: bool,
 }
 

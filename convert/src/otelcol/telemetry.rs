@@ -1,5 +1,5 @@
 //! `service.telemetry` → the `logging` block and the diagnostics for what Alloy has no
-//! equivalent of (spec §3.7). The collector's defaults sample logs and configure a metrics
+//! equivalent of. The collector's defaults sample logs and configure a metrics
 //! reader, so those two warnings appear unless the YAML clears them.
 
 use crate::builder::{Block, File};

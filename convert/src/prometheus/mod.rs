@@ -1,4 +1,4 @@
-//! Prometheus → Alloy (spec §4): global settings, scrape configs with their service
+//! Prometheus → Alloy: global settings, scrape configs with their service
 //! discovery, relabel and metric-relabel rules, and remote_write.
 
 pub(crate) mod sd;

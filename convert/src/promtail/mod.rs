@@ -1,4 +1,4 @@
-//! Promtail → Alloy (spec §5.1): clients become `loki.write`, each scrape config becomes its
+//! Promtail → Alloy: clients become `loki.write`, each scrape config becomes its
 //! discovery, `loki.process` (pipeline stages), relabelling and `loki.source.*` components, in
 //! upstream's lazy creation order.
 //!

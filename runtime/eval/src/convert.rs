@@ -1,4 +1,4 @@
-//! Conversions to typed targets (spec §4.5), used by builtin parameters and by [`crate::decode`].
+//! Conversions to typed targets, used by builtin parameters and by [`crate::decode`].
 
 use crate::error::{PathSeg, ValueError};
 use crate::function::Param;
@@ -25,7 +25,7 @@ pub fn to_str(v: &Value) -> Result<Str, ValueError> {
     }
 }
 
-/// Converts a string to a number with upstream's rules (§4.5).
+/// Converts a string to a number with upstream's rules.
 pub fn parse_number_text(s: &[u8]) -> Option<Number> {
     let s = std::str::from_utf8(s).ok()?;
     if s.is_empty() {
@@ -99,7 +99,7 @@ pub fn to_list(v: &Value) -> Result<Vec<Value>, ValueError> {
     }
 }
 
-/// "Decode to any" (§4.5): uint numbers that fit become ints; everything else is unchanged.
+/// "Decode to any": uint numbers that fit become ints; everything else is unchanged.
 pub fn to_any(v: &Value) -> Value {
     match v {
         Value::Number(Number::Uint(u)) if *u <= i64::MAX as u64 => Value::int(*u as i64),

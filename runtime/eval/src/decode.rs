@@ -1,4 +1,4 @@
-//! Decoding checked values into typed Rust targets (spec §4.5, §5.5): how runtime components
+//! Decoding checked values into typed Rust targets: how runtime components
 //! receive their arguments. Errors are [`ValueError`]s whose path names the attribute
 //! (`.endpoint[1].url should be string, got number`).
 

@@ -1,5 +1,5 @@
 //! Errors: value-level errors (before attribution to source) and evaluation errors (the
-//! `L:C: <expr><path> <detail>` texts of spec §4.9).
+//! `L:C: <expr><path> <detail>` texts upstream prints, attributed by `Evaluator::attribute`).
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! The expression evaluator (spec §5) and the attribution of value errors to source (§4.9).
+//! The expression evaluator and the attribution of value errors to source.
 
 use std::collections::HashMap;
 
@@ -12,7 +12,7 @@ use crate::number::{parse_float_literal, parse_number_literal};
 use crate::stdlib;
 use crate::value::{values_equal, Object, Str, Type, Value};
 
-/// Variables available to an expression: one flat map (spec §5.2). Names not found here fall
+/// Variables available to an expression: one flat map. Names not found here fall
 /// back to the standard library.
 #[derive(Clone, Debug, Default)]
 pub struct Scope {
@@ -266,7 +266,7 @@ impl<'a> Evaluator<'a> {
         self.attribute(node, value, err, false)
     }
 
-    /// Upstream's walk over nested value errors (spec §4.9): each level may find the node that
+    /// Upstream's walk over nested value errors: each level may find the node that
     /// produced its value; the path printed is the part below the last node found.
     pub fn attribute(&self, root: Option<&Expr>, root_val: &Value, err: ValueError, arg_level: bool) -> EvalError {
         let path = &err.path;
@@ -361,7 +361,7 @@ fn locate<'e>(expr: &'e Expr, path: &[PathSeg]) -> Option<&'e Expr> {
     }
 }
 
-/// Upstream's capsule pre-step for binary operators (§4.6): the operands as replaced and
+/// Upstream's capsule pre-step for binary operators: the operands as replaced and
 /// whether the right one was, or `None` when neither changes.
 fn unwrap_capsules(lhs: &Value, rhs: &Value) -> Option<(Value, Value, bool)> {
     Some(match (lhs, rhs) {
@@ -389,7 +389,7 @@ fn quote(s: &str) -> String {
     syntax::quote::go_quote(s)
 }
 
-/// The value of a literal (§4.2, §1.7).
+/// The value of a literal.
 pub fn literal_value(lit: &Literal) -> Result<Value, EvalError> {
     match lit.kind {
         LiteralKind::Null => Ok(Value::Null),

@@ -1,4 +1,5 @@
-//! Function values and the calling convention of spec §6.1.
+//! Function values and the calling convention: the arity is checked, each argument is
+//! converted to its parameter's type, then the body runs (`Function::call`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use crate::convert;
 use crate::error::ValueError;
 use crate::value::Value;
 
-/// The type of a typed builtin's parameter; arguments are converted to it (§4.5).
+/// The type of a typed builtin's parameter; arguments are converted to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Param {
     /// A string (numbers and byte arrays convert; `null` gives `""`).

@@ -1,5 +1,5 @@
 //! JSON: a decoder with Go's `encoding/json` error texts, Go's `json.Marshal` output (for
-//! `encoding.to_json`), and the value JSON of spec §8.1 used by the HTTP API.
+//! `encoding.to_json`), and the value JSON (`{"type": T, "value": V}`, see `value_json`) used by the HTTP API.
 
 use crate::gofmt::{format_float, FloatFmt};
 use crate::number::Number;
@@ -358,7 +358,7 @@ pub fn json_string(b: &[u8], out: &mut String) {
     out.push('"');
 }
 
-// ---- value JSON (§8.1) ----
+// ---- value JSON ----
 
 /// Options for [`value_json`].
 #[derive(Clone, Copy, Debug, Default)]
@@ -367,7 +367,7 @@ pub struct JsonOptions {
     pub unredact_secrets: bool,
 }
 
-/// The `{"type": T, "value": V}` encoding of spec §8.1.
+/// The `{"type": T, "value": V}` encoding the HTTP API uses for arguments and exports.
 pub fn value_json(v: &Value, opts: JsonOptions) -> Result<String, String> {
     let mut out = String::new();
     value_json_into(v, opts, &mut out)?;

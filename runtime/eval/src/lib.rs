@@ -1,5 +1,5 @@
 //! Alloy values, expression evaluation, the standard library, decoding into typed targets and
-//! value rendering (syntax spec §4–§6, §8).
+//! value rendering.
 //!
 //! ```
 //! let scope = eval::Scope::new();

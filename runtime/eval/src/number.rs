@@ -1,4 +1,4 @@
-//! Numbers: upstream's three kinds and their arithmetic (spec §4.2).
+//! Numbers: upstream's three kinds and their arithmetic.
 
 use std::cmp::Ordering;
 

@@ -1,5 +1,5 @@
 //! Values printed in Alloy syntax as upstream's value renderer and formatter print them
-//! (spec §8.3): objects always multi-line with sorted keys (map objects) and aligned `=`,
+//!: objects always multi-line with sorted keys (map objects) and aligned `=`,
 //! arrays on one line unless an element spans lines, Go-style string quoting.
 
 use crate::value::{Object, Value};

@@ -1,4 +1,4 @@
-//! The standard library (spec §6): namespaces are objects of functions, plus `constants`,
+//! The standard library: namespaces are objects of functions, plus `constants`,
 //! `coalesce`, `json_path` and the deprecated top-level aliases.
 
 use std::collections::HashMap;

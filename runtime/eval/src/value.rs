@@ -1,4 +1,4 @@
-//! The value model (syntax spec §4): numbers with upstream's int / uint / float kinds,
+//! The value model: numbers with upstream's int / uint / float kinds,
 //! byte strings, bools, null, arrays, objects, functions, capsules and the two secret types.
 
 use std::any::Any;
@@ -428,7 +428,7 @@ impl From<bool> for Value {
     }
 }
 
-/// Upstream's equality (§4.7): different types are unequal, numbers compare after kind
+/// Upstream's equality: different types are unequal, numbers compare after kind
 /// unification, functions are never equal, capsules compare deeply.
 pub fn values_equal(a: &Value, b: &Value) -> bool {
     if a.ty() != b.ty() {

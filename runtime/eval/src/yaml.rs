@@ -1,5 +1,5 @@
 //! `encoding.from_yaml`: YAML parsed into events by `yaml-rust2`, then resolved with the
-//! YAML 1.2 core rules as upstream's go-yaml v3 applies them (spec §6.3).
+//! YAML 1.2 core rules as upstream's go-yaml v3 applies them.
 
 use std::collections::HashMap;
 

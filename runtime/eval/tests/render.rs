@@ -1,4 +1,4 @@
-//! Rendering in Alloy syntax (§8.3) and the value JSON (§8.1), snapshot-tested.
+//! Rendering in Alloy syntax and the value JSON, snapshot-tested.
 
 use eval::json::{value_json, JsonOptions};
 use eval::render::render;

@@ -1,4 +1,4 @@
-//! `foreach` (spec §6.3): one child module per item of `collection`, each running the
+//! `foreach`: one child module per item of `collection`, each running the
 //! `template` with the item bound to `var`. The foreach node evaluates its attributes into
 //! [`Items`]; when they differ from what the graph was lowered with, the controller lowers
 //! again, so children are ordinary nodes under `foreach.L/foreach_<fingerprint>_<n>/`, and

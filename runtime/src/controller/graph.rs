@@ -101,7 +101,7 @@ impl DeclareDef {
 type Declares = HashMap<String, Arc<DeclareDef>>;
 
 /// The declares visible in a body, innermost last: a declare sees its siblings and what its
-/// enclosing bodies see (spec §6.1).
+/// enclosing bodies see.
 type Chain = Vec<Arc<Declares>>;
 
 /// The declare `name` and the chain depth that defines it.
@@ -162,7 +162,7 @@ struct Lowering<'r> {
 
 impl Lowering<'_> {
     /// The declares one body defines: its `declare` blocks, and the declares of its imports
-    /// under `NAMESPACE.` (read now, spec §6.2).
+    /// under `NAMESPACE.` (read now).
     fn level(&mut self, blocks: &[(&Block, Arc<Source>)], module_path: &str, import_depth: usize, over_http: bool) -> Arc<Declares> {
         let mut out = Declares::new();
         for (b, source) in blocks {
@@ -349,7 +349,7 @@ struct Place<'a> {
 
 /// Lowers an analysis without errors. Blocks the runtime cannot run are errors positioned
 /// on the block's name. Custom components are expanded in place: each instance's body
-/// becomes nodes with IDs prefixed by the instance's ID (spec §2.4).
+/// becomes nodes with IDs prefixed by the instance's ID.
 pub fn lower(
     analysis: &Analysis,
     registrations: &Registrations,

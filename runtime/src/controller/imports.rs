@@ -1,4 +1,4 @@
-//! `import.file`, `import.string`, `import.http` and `import.git` (spec §6.2): the module text an import
+//! `import.file`, `import.string`, `import.http` and `import.git`: the module text an import
 //! names, read when the configuration is loaded. The import's arguments are evaluated then, with
 //! `module_path` and the standard library in scope; an argument that needs another component's
 //! exports cannot be known at that point and is an error that says so.

@@ -1,4 +1,4 @@
-//! What the HTTP API shows about components (spec §4.3), read from the running graph.
+//! What the HTTP API shows about components, read from the running graph.
 
 use analyzer::catalog::Catalog;
 use analyzer::types::{Capsule, Ty};

@@ -1,4 +1,4 @@
-//! The controller's self-metrics (spec §5.1): evaluation state, components by health, and
+//! The controller's self-metrics: evaluation state, components by health, and
 //! the configuration load status.
 
 use std::sync::{Arc, Weak};

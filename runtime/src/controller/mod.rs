@@ -1,6 +1,6 @@
 //! The controller: loads a configuration into a graph of nodes, evaluates them in dependency
 //! order, builds and runs components, re-evaluates dependants when exports change, and
-//! applies reloads the way upstream does (spec §1).
+//! applies reloads the way upstream does.
 //!
 //! Load policy:
 //! * analysis or lowering errors (parse errors, unknown or unsupported components, bad

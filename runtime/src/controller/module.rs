@@ -1,5 +1,5 @@
 //! Custom components (`declare`) at run time. The lowering expands each instance in place, so
-//! a module's nodes live in the one graph with IDs under the instance's (spec §2.4). What is
+//! a module's nodes live in the one graph with IDs under the instance's. What is
 //! left here is the plumbing between an instance and its module:
 //! * the instance node evaluates its attributes (in the enclosing module's scope) into the
 //!   module's arguments, checked against the declare's `argument` blocks;

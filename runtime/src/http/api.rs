@@ -1,4 +1,4 @@
-//! The web API's JSON (spec §4.3): components, health, and bodies in the alloy-json encoding
+//! The web API's JSON: components, health, and bodies in the alloy-json encoding
 //! (`{"name","type":"attr","value":V}` / `{"name","type":"block","label"?,"body":[…]}`),
 //! with optional attributes equal to their default (or zero) omitted and secrets redacted.
 

@@ -1,4 +1,4 @@
-//! The HTTP server (spec §4): readiness, health, reload, metrics and the web API.
+//! The HTTP server: readiness, health, reload, metrics and the web API.
 //!
 //! The UI is a small server-rendered one (`ui.rs`), not upstream's single-page app.
 //! Not served yet: `/-/support`,

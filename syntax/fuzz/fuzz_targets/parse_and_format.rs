@@ -1,6 +1,6 @@
 //! Parses arbitrary bytes; when they parse cleanly, formats them, checks the output parses,
 //! and that formatting reaches a fixpoint by the second pass (the formatter's laws).
-//! Inputs that hit upstream's documented formatter quirks (§7.8 of the syntax spec) are exempt
+//! Inputs that hit upstream's documented formatter quirks are exempt
 //! from the laws but must still not crash.
 
 #![no_main]

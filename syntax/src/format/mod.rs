@@ -1,6 +1,6 @@
 //! The formatter: reproduces upstream `alloy fmt` byte for byte.
 //!
-//! The pipeline is upstream's (§7 of the syntax spec): the [walker](walker) turns the tree into
+//! The pipeline is upstream's: the [walker](walker) turns the tree into
 //! items, the [printer](printer) turns items into bytes (with whitespace control characters
 //! and escaped comments) while injecting comments by estimated source position, the
 //! [aligner](tabwriter) applies elastic tabstops, and the [trimmer](trim) strips escapes and

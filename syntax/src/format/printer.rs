@@ -1,5 +1,5 @@
 //! Printer state: the output buffer, the whitespace queue, the source-position estimate and
-//! comment injection (§7.2 of the syntax spec).
+//! comment injection.
 //!
 //! Upstream decides where comments go by comparing *estimated* source positions with comment
 //! offsets, so the estimate is reproduced exactly, including its blind spots: tokens written

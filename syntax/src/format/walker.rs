@@ -1,4 +1,4 @@
-//! The walker: the items upstream's printer emits for each node (§7.3 of the syntax spec).
+//! The walker: the items upstream's printer emits for each node.
 //!
 //! Which tokens carry a position item and which do not is part of the observable behaviour
 //! (it decides where comments land), so it follows upstream exactly: `=`, `,`, `.` and the

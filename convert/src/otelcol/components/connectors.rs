@@ -1,4 +1,4 @@
-//! Connectors (spec §3.8, 4 of them).
+//! Connectors (4 of them).
 
 use super::{CKind, Conv};
 use crate::builder::{Block, Expr, Stmt};

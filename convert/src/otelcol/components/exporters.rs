@@ -1,4 +1,4 @@
-//! Exporters (spec §3.8, 12 of them).
+//! Exporters (12 of them).
 
 use super::common::*;
 use super::{CKind, Conv};

@@ -1,4 +1,4 @@
-//! Extensions (spec §3.8, 7 of them): emitted only when listed in `service.extensions`.
+//! Extensions (7 of them): emitted only when listed in `service.extensions`.
 
 use super::common::*;
 use super::{CKind, Conv};

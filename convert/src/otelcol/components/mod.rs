@@ -1,4 +1,4 @@
-//! Every collector component upstream converts (spec §3.8), one module per family. Each entry
+//! Every collector component upstream converts, one module per family. Each entry
 //! names the collector type(s), the Alloy component and the field table.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Processors (spec §3.8, 15 of them).
+//! Processors (15 of them).
 
 use super::{CKind, Conv};
 use crate::builder::{Block, Expr, Stmt};

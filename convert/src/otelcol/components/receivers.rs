@@ -1,4 +1,4 @@
-//! Receivers (spec §3.8, 21 of them).
+//! Receivers (21 of them).
 
 use super::common::*;
 use super::stanza::{consumer_retry, multiline, syslog, tcplog, trim, vcenter};
