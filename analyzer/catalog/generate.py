@@ -11,7 +11,8 @@ written `a > b`). The output is this project's own compact schema:
              "community"?: true, "removed"?: true, "label": "required"|"forbidden",
              "doc": one line of our own, "body": BODY, "exports": [[name, type]...]}
     BODY  = {"attrs": [ATTR...], "blocks": [BLOCK...], "open"?: true}
-    ATTR  = {"n": name, "t": type, "r"?: true (required), "d"?: default as written, "e"?: [enum members]}
+    ATTR  = {"n": name, "t": type, "r"?: true (required), "d"?: default (an Alloy expression),
+             "c"?: a default the component computes (the documentation's words), "e"?: [enum members]}
     BLOCK = {"n": name, "r"?: true, "m"?: true (repeatable), "l"?: true (takes a label),
              "inherit"?: true (also accepts the component's top-level blocks), "body": BODY}
 
@@ -92,6 +93,51 @@ URLS = {
 }
 
 
+# Defaults the documentation writes as prose or loosely: the expression they mean, or None for
+# a default the component computes (kept as "c" with the documentation's words).
+DEFAULT_FIXUPS = {
+    "4MB": "4194304",
+    "0 (disabled)": "0",
+    "0 (no limit)": "0",
+    '"PLAIN""': '"PLAIN"',
+    '"" (no compression)': '""',
+    '"PT5M" (5 minutes)': '"PT5M"',
+    '"PT1M" (1 minute)': '"PT1M"',
+    "[local_address, local_port, remote_address, remote_port, proto, local_mark]":
+        '["local_address", "local_port", "remote_address", "remote_port", "proto", "local_mark"]',
+    "(unset)": None,
+    "inf": None,
+}
+# Types whose defaults the documentation may write without quotes.
+TEXT_TYPES = {"string", "regex", "duration", "size", "url", "secret", "optsecret"}
+LITERAL = re.compile(r'^(-?\d+(\.\d+)?|true|false|null|"([^"\\]|\\.)*"|\[.*\]|\{.*\})$')
+
+
+def default_of(text, ty):
+    """("d", expression) for a usable default, ("c", prose) for one the component computes.
+    The analyzer's tests evaluate every "d" and convert it to its type."""
+    text = text.strip()
+    # Empty collections written with the wrong brackets, or as an empty string.
+    if ty.startswith("list(") and text in ("{}", '""'):
+        return "d", "[]"
+    if ty.startswith("map(") and text == '""':
+        return "d", "{}"
+    # An "empty" default of a capsule, or one of another type than the attribute's: the
+    # component decides what absence means.
+    capsule = ty[:1].isupper() or ("." in ty and not ty.startswith(("list(", "map(")))
+    if capsule or (ty in ("number", "bool") and text.startswith(('"', "[", "{"))) or \
+            (ty in TEXT_TYPES and text.startswith(("[", "{"))):
+        return "c", text
+    if text in DEFAULT_FIXUPS:
+        fixed = DEFAULT_FIXUPS[text]
+        return ("c", text) if fixed is None else ("d", fixed)
+    if LITERAL.match(text):
+        return "d", text
+    if ty in TEXT_TYPES and " " not in text and not text.startswith("_") and "see below" not in text.lower():
+        return "d", json.dumps(text)
+    return "c", text
+
+
 def attr(a, component, block_path):
     t = norm_type(a["type"], component)
     leaf = block_path.split(" > ")[-1] if block_path else ""
@@ -102,7 +148,8 @@ def attr(a, component, block_path):
     if a.get("required") and a.get("in_go", True) is not False:
         out["r"] = True
     if a.get("default") not in (None, ""):
-        out["d"] = a["default"]
+        kind, text = default_of(a["default"], out["t"])
+        out[kind] = text
     enum = ENUMS.get((component, block_path, a["name"]))
     if enum is None and leaf in ("rule", "write_relabel_config") and a["name"] == "action" and \
             (component.endswith(".relabel") or component.startswith("prometheus.") or component.startswith("discovery.")):

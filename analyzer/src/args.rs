@@ -157,6 +157,34 @@ pub fn block_defaults(name: &str, path: &[&str]) -> Value {
     body_defaults(body)
 }
 
+/// A value built by host code (tests, benchmarks) completed as [`evaluate_block`] would have
+/// left it: catalogue defaults for the attributes of component `name` and of every block
+/// present, recursively.
+pub fn with_defaults(name: &str, v: &Value) -> Value {
+    fill(Catalog::get().lookup(name).map(|c| &c.body), v)
+}
+
+fn fill(body: Option<&Body>, v: &Value) -> Value {
+    let (Some(body), Some(obj)) = (body, v.as_object()) else { return v.clone() };
+    let mut out = (*obj).clone();
+    for a in &body.attrs {
+        if !out.contains_key(&a.name) {
+            if let Some(d) = default_value(&a.default, &a.ty) {
+                out.insert(a.name.as_str(), d);
+            }
+        }
+    }
+    for b in &body.blocks {
+        let filled = match out.get(&b.name) {
+            Some(Value::Array(items)) => Value::array(items.iter().map(|i| fill(Some(&b.body), i)).collect()),
+            Some(inner @ Value::Object(_)) => fill(Some(&b.body), inner),
+            _ => continue,
+        };
+        out.insert(b.name.as_str(), filled);
+    }
+    Value::object(out)
+}
+
 /// The attribute defaults of a block body, as an object (what an absent block decodes from).
 pub fn body_defaults(body: Option<&Body>) -> Value {
     let mut out = Object::ordered();
@@ -277,6 +305,30 @@ fn capsule_alias(host: &str, catalogue: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every catalogue default is an expression that evaluates and converts to its type; one
+    /// that cannot (prose) must be marked computed instead, never dropped silently.
+    #[test]
+    fn every_catalogue_default_is_a_usable_value() {
+        fn walk(name: &str, path: &str, body: &Body, bad: &mut Vec<String>) {
+            for a in &body.attrs {
+                if let Some(text) = &a.default {
+                    let ok = catalogue_default(text).is_some_and(|v| coerce(&v, &a.ty).is_ok());
+                    if !ok {
+                        bad.push(format!("{name} {path}{}: {text:?} as {}", a.name, a.ty));
+                    }
+                }
+            }
+            for b in &body.blocks {
+                walk(name, &format!("{path}{}.", b.name), &b.body, bad);
+            }
+        }
+        let mut bad = Vec::new();
+        for c in &Catalog::get().components {
+            walk(&c.name, "", &c.body, &mut bad);
+        }
+        assert!(bad.is_empty(), "defaults that are not values:\n{}", bad.join("\n"));
+    }
 
     #[test]
     fn lenient_evaluation_keeps_what_is_known() {

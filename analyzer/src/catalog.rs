@@ -53,7 +53,11 @@ pub struct Attr {
     pub name: String,
     pub ty: Ty,
     pub required: bool,
+    /// The default as an Alloy expression (a test evaluates every one of them).
     pub default: Option<String>,
+    /// A default the component computes, in the documentation's words (`"20% of limit"`);
+    /// the runtime's components read such attributes with `Reader::computed`.
+    pub computed: Option<String>,
     pub enum_members: Option<Vec<String>>,
 }
 
@@ -176,7 +180,7 @@ fn convert_body(raw: RawBody, comp: &str) -> Result<Body, CatalogError> {
     let mut attrs = Vec::with_capacity(raw.attrs.len());
     for a in raw.attrs {
         let ty = Ty::parse(&a.t).ok_or_else(|| CatalogError::Type(format!("{comp}: {}: {}", a.n, a.t)))?;
-        attrs.push(Attr { name: a.n, ty, required: a.r, default: a.d, enum_members: a.e });
+        attrs.push(Attr { name: a.n, ty, required: a.r, default: a.d, computed: a.c, enum_members: a.e });
     }
     let mut blocks = Vec::with_capacity(raw.blocks.len());
     for b in raw.blocks {
@@ -221,6 +225,8 @@ struct RawAttr {
     r: bool,
     #[serde(default)]
     d: Option<String>,
+    #[serde(default)]
+    c: Option<String>,
     #[serde(default)]
     e: Option<Vec<String>>,
 }

@@ -87,6 +87,7 @@ impl Consumer for Counter {
 async fn start_receiver(id: &str, output: &ConsumerHandle, stop: &CancellationToken) -> SocketAddr {
     let args =
         obj(&[("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("max_recv_msg_size", Value::string("64MiB"))])), ("output", traces_output(output))]);
+    let args = analyzer::args::with_defaults("otelcol.receiver.otlp", &args);
     let r = receiver::otlp::OtlpReceiver::new(detached_context(id), &args).expect("receiver");
     tokio::spawn(r.clone().run(stop.clone()));
     r.wait_bound(|(grpc, _)| grpc.is_some()).await.and_then(|(grpc, _)| grpc).expect("the receiver did not bind within 5 s")
@@ -141,6 +142,7 @@ async fn start_pipeline(sink: SocketAddr, stop: &CancellationToken) -> SocketAdd
             ("tls", obj(&[("insecure", Value::Bool(true))])),
         ]),
     )]);
+    let exporter_args = analyzer::args::with_defaults("otelcol.exporter.otlp", &exporter_args);
     let exp = exporter::pipeline::NetworkExporter::build(detached_context("otelcol.exporter.otlp.bench"), &exporter_args, exporter::otlp::make_sender)
         .expect("exporter");
     tokio::spawn(exp.clone().run(stop.clone()));
@@ -151,6 +153,7 @@ async fn start_pipeline(sink: SocketAddr, stop: &CancellationToken) -> SocketAdd
         ("timeout", Value::string("200ms")),
         ("output", traces_output(&exp_input)),
     ]);
+    let batch_args = analyzer::args::with_defaults("otelcol.processor.batch", &batch_args);
     let batch = processor::batch::BatchProcessor::new(detached_context("otelcol.processor.batch.bench"), &batch_args).expect("batch");
     tokio::spawn(batch.clone().run(stop.clone()));
     start_receiver("otelcol.receiver.otlp.bench", &batch.input(), stop).await

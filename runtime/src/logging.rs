@@ -12,13 +12,16 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
+use crate::component::{Arguments, Reader, Registration};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Logfmt,
     Json,
 }
 
-/// The `logging` block's options.
+/// The `logging` block's options. `Default` is the catalogue's defaults (a test compares
+/// them), also what removing the block restores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LogOptions {
     pub level: Level,
@@ -31,44 +34,37 @@ impl Default for LogOptions {
     }
 }
 
-crate::whole_arguments!(
-    LoggingArgs,
-    LogOptions,
-    |v: &eval::Value| LogOptions::decode(v).map_err(crate::component::ComponentError),
-    ["level", "format", "destination", "write_to"]
-);
+impl Arguments for LogOptions {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        // Sending the agent's own logs to Loki components needs the loki family.
+        r.unsupported(&["write_to"]);
+        let mut o = LogOptions::default();
+        match r.get::<String>("level").as_str() {
+            "info" => o.level = Level::INFO,
+            "debug" => o.level = Level::DEBUG,
+            "warn" => o.level = Level::WARN,
+            "error" => o.level = Level::ERROR,
+            other => r.error("level", format!("unrecognized log level {other:?}")),
+        }
+        match r.get::<String>("format").as_str() {
+            "logfmt" => o.format = Format::Logfmt,
+            "json" => o.format = Format::Json,
+            other => r.error("format", format!("unrecognized log format {other:?}")),
+        }
+        // Upstream's default destination is standard error, the only one this runtime has.
+        if let Some(d) = r.computed::<String>("destination").filter(|d| !d.is_empty() && d != "stderr") {
+            r.error("destination", format!("log destination {d:?} is not supported by this runtime (only \"stderr\")"));
+        }
+        o
+    }
+}
 
-pub const REGISTRATION: crate::component::Registration = crate::component::Registration::config::<LoggingArgs>("logging");
+pub const REGISTRATION: Registration = Registration::config::<LogOptions>("logging");
 
 impl LogOptions {
-    /// From the evaluated block (`level`, `format`; `destination` must be `stderr`).
+    /// From the evaluated block; its problems as one text.
     pub fn decode(v: &eval::Value) -> Result<LogOptions, String> {
-        let text = |k: &str| -> Result<String, String> {
-            match v.as_object().and_then(|o| o.get(k).cloned()) {
-                None | Some(eval::Value::Null) => Ok(String::new()),
-                Some(x) => eval::convert::to_str(&x).map(|s| s.to_string_lossy().into_owned()).map_err(|e| format!("{k}: {e}")),
-            }
-        };
-        let level = match text("level")?.as_str() {
-            "" | "info" => Level::INFO,
-            "debug" => Level::DEBUG,
-            "warn" => Level::WARN,
-            "error" => Level::ERROR,
-            other => return Err(format!("unrecognized log level {other:?}")),
-        };
-        let format = match text("format")?.as_str() {
-            "" | "logfmt" => Format::Logfmt,
-            "json" => Format::Json,
-            other => return Err(format!("unrecognized log format {other:?}")),
-        };
-        match text("destination")?.as_str() {
-            "" | "stderr" => {}
-            other => return Err(format!("log destination {other:?} is not supported by this runtime (only \"stderr\")")),
-        }
-        if v.as_object().and_then(|o| o.get("write_to").and_then(|w| w.len())).unwrap_or(0) > 0 {
-            return Err("logging write_to is not supported by this runtime yet".into());
-        }
-        Ok(LogOptions { level, format })
+        crate::component::args::decode_checked("logging", v).map_err(|e| e.0)
     }
 }
 
@@ -218,9 +214,14 @@ mod tests {
 
     #[test]
     fn block_options_are_checked() {
-        let v = eval::eval_source("{level = \"debug\", format = \"json\"}", &eval::Scope::new()).unwrap().0;
+        let v = crate::component::args::evaluated("logging {\n  level = \"debug\"\n  format = \"json\"\n}\n").unwrap();
         assert_eq!(LogOptions::decode(&v).unwrap(), LogOptions { level: Level::DEBUG, format: Format::Json });
-        let v = eval::eval_source("{level = \"loud\"}", &eval::Scope::new()).unwrap().0;
-        assert_eq!(LogOptions::decode(&v).unwrap_err(), "unrecognized log level \"loud\"");
+        let v = crate::component::args::evaluated("logging {\n  level = \"loud\"\n}\n").unwrap();
+        assert_eq!(LogOptions::decode(&v).unwrap_err(), "level: unrecognized log level \"loud\"");
+    }
+
+    #[test]
+    fn default_options_are_the_catalogue_defaults() {
+        assert_eq!(crate::component::args::defaults::<LogOptions>("logging").unwrap(), LogOptions::default());
     }
 }

@@ -10,8 +10,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
-use eval::decode::StructDecoder;
-use eval::Value;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
@@ -20,7 +18,8 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::either::Either;
 
-use crate::component::ComponentError;
+use crate::component::args::types::SecretText;
+use crate::component::{Arguments, ComponentError, Reader};
 
 /// How long a client may take to finish the handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -41,21 +40,21 @@ pub fn install_crypto_provider() {
     });
 }
 
-/// PEM material given inline in `inline` (a string or a secret) or read from the file named
-/// by `file`; inline wins. `None` when neither is set.
-pub(crate) fn pem_or_file(d: &mut StructDecoder, inline: &'static str, file: &'static str) -> Result<Option<String>, ComponentError> {
-    let inline: Option<Value> = d.optional(inline)?;
-    let inline = match inline {
-        Some(Value::Secret(s)) => Some(s.expose().to_string_lossy().into_owned()),
-        Some(v) => eval::decode::Decode::decode(&v).map_err(ComponentError::from)?,
-        None => None,
-    };
-    if let Some(p) = inline.filter(|s: &String| !s.is_empty()) {
-        return Ok(Some(p));
+/// PEM material given inline in `inline` or read from the file named by `file`; inline
+/// wins. `None` when neither is set (or the block has no such attributes). A file that
+/// cannot be read is an error at `file`.
+pub(crate) fn read_pem(r: &mut Reader<'_>, inline: &'static str, file: &'static str) -> Option<String> {
+    let text = if r.has(inline) { r.opt::<SecretText>(inline).map(|t| t.0).filter(|t| !t.is_empty()) } else { None };
+    let path = if r.has(file) { r.get::<String>(file) } else { String::new() };
+    if text.is_some() || path.is_empty() {
+        return text;
     }
-    match d.optional::<String>(file)?.filter(|s| !s.is_empty()) {
-        Some(f) => std::fs::read_to_string(&f).map(Some).map_err(|e| ComponentError(format!("reading {file} {f}: {e}"))),
-        None => Ok(None),
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            r.error(file, format!("reading {file} {path}: {e}"));
+            None
+        }
     }
 }
 
@@ -70,16 +69,16 @@ pub enum ClientAuth {
 }
 
 impl ClientAuth {
-    fn parse(name: &str) -> Result<ClientAuth, ComponentError> {
+    fn parse(name: &str) -> Result<ClientAuth, String> {
         Ok(match name {
             "NoClientCert" => ClientAuth::NoClientCert,
             "RequestClientCert" => ClientAuth::RequestClientCert,
             "RequireAnyClientCert" => ClientAuth::RequireAnyClientCert,
             "VerifyClientCertIfGiven" => ClientAuth::VerifyClientCertIfGiven,
             "RequireAndVerifyClientCert" => ClientAuth::RequireAndVerifyClientCert,
-            other => return Err(ComponentError(format!(
+            other => return Err(format!(
                 "unknown client_auth_type {other:?}: expected NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert"
-            ))),
+            )),
         })
     }
 
@@ -103,60 +102,155 @@ pub struct TlsServer {
 
 /// A protocol version as upstream spells it (`TLS12` in the `http` block, `1.2` in the
 /// collector's, `TLS 1.2` in catalogue defaults): 2 for TLS 1.2, 3 for TLS 1.3.
-fn version(name: &str, which: &str) -> Result<Option<u8>, ComponentError> {
+fn version(name: &str, which: &str) -> Result<Option<u8>, String> {
     let digits: String = name.trim_start_matches("TLS").chars().filter(|c| c.is_ascii_digit()).collect();
     Ok(match digits.as_str() {
         "" if name.trim().is_empty() => None,
         "12" => Some(2),
         "13" => Some(3),
-        "10" | "11" => return Err(ComponentError(format!("{which} {name:?} is not supported: this runtime speaks TLS 1.2 and 1.3"))),
-        _ => return Err(ComponentError(format!("unknown {which} {name:?}: expected \"TLS12\" or \"TLS13\""))),
+        "10" | "11" => return Err(format!("{which} {name:?} is not supported: this runtime speaks TLS 1.2 and 1.3")),
+        _ => return Err(format!("unknown {which} {name:?}: expected \"TLS12\" or \"TLS13\"")),
     })
 }
 
-impl TlsServer {
-    /// Decodes a `tls` block. `default_client_auth` applies when a client CA is given without
-    /// `client_auth_type` (the collector's receivers then require and verify certificates).
-    /// Bad PEM fails here, so a load or reload fails rather than the server later.
-    pub fn decode(v: &Value, default_client_auth: ClientAuth) -> Result<TlsServer, ComponentError> {
-        let mut d = StructDecoder::new(v)?;
-        let needed = |p: Option<String>, what: &str| {
-            p.ok_or_else(|| ComponentError(format!("TLS is configured but no {what} was given (set {what}_file or {what}_pem)")))
+/// A server's `tls` block as written (the OTLP receiver's and the `http` block's share it;
+/// attributes one of them lacks are not read).
+#[derive(Clone, Debug, Default)]
+pub struct TlsServerArgs {
+    cert_pem: Option<String>,
+    key_pem: Option<String>,
+    client_ca_pem: Option<String>,
+    client_auth: Option<ClientAuth>,
+    min: Option<u8>,
+    max: Option<u8>,
+}
+
+impl Arguments for TlsServerArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&[
+            "ca_file",
+            "ca_pem",
+            "include_insecure_cipher_suites",
+            "include_system_ca_certs_pool",
+            "reload_interval",
+            "tpm",
+            "windows_certificate_filter",
+        ]);
+        let text = |r: &mut Reader<'_>, name: &'static str| if r.has(name) { r.get::<String>(name) } else { String::new() };
+        let client_auth = text(r, "client_auth_type");
+        let min_version = text(r, "min_version");
+        let max_version = text(r, "max_version");
+        let mut a = TlsServerArgs {
+            cert_pem: read_pem(r, "cert_pem", "cert_file"),
+            key_pem: read_pem(r, "key_pem", "key_file"),
+            client_ca_pem: read_pem(r, "client_ca_pem", "client_ca_file"),
+            ..TlsServerArgs::default()
         };
-        let cert = needed(pem_or_file(&mut d, "cert_pem", "cert_file")?, "cert")?;
-        let key = needed(pem_or_file(&mut d, "key_pem", "key_file")?, "key")?;
-        let client_ca_pem = pem_or_file(&mut d, "client_ca_pem", "client_ca_file")?;
-        let client_auth = match d.optional::<String>("client_auth_type")?.filter(|s| !s.is_empty()) {
-            Some(name) => Some(ClientAuth::parse(&name)?),
-            None => None,
+        let parsed = |r: &mut Reader<'_>, name: &'static str, v: Result<Option<u8>, String>| {
+            v.unwrap_or_else(|e| {
+                r.error(name, e);
+                None
+            })
         };
-        let client_auth = match (client_auth, &client_ca_pem) {
-            (Some(ClientAuth::NoClientCert), _) => None,
-            (Some(a), Some(_)) => Some(a),
-            (Some(a), None) => {
-                return Err(ComponentError(format!(
-                    "client_auth_type {a:?} needs the CA to verify client certificates with (client_ca_file or client_ca_pem)"
-                )));
+        a.min = parsed(r, "min_version", version(&min_version, "min_version"));
+        a.max = parsed(r, "max_version", version(&max_version, "max_version"));
+        if !client_auth.is_empty() {
+            match ClientAuth::parse(&client_auth) {
+                Ok(c) => a.client_auth = Some(c),
+                Err(e) => r.error("client_auth_type", e),
             }
-            (None, Some(_)) => Some(default_client_auth).filter(|a| *a != ClientAuth::NoClientCert),
-            (None, None) => None,
-        };
-        let min = version(&d.optional::<String>("min_version")?.unwrap_or_default(), "min_version")?;
-        let max = version(&d.optional::<String>("max_version")?.unwrap_or_default(), "max_version")?;
-        if min.zip(max).is_some_and(|(a, b)| a > b) {
-            return Err(ComponentError("min_version is above max_version".into()));
-        }
-        if max == Some(2) {
-            return Err(ComponentError("max_version \"TLS12\" is not supported: this runtime always offers TLS 1.3".into()));
         }
         for list in ["cipher_suites", "curve_preferences"] {
-            if d.optional::<Vec<String>>(list)?.is_some_and(|l| !l.is_empty()) {
-                return Err(ComponentError(format!("{list} is not supported by this runtime: it offers rustls's safe defaults")));
+            if r.has(list) && !r.get::<Vec<String>>(list).is_empty() {
+                r.error(list, format!("{list} is not supported by this runtime: it offers rustls's safe defaults"));
             }
         }
-        let tls = TlsServer { cert_pem: cert, key_pem: key, client_ca_pem, client_auth, tls13_only: min == Some(3) };
-        server_config(&tls)?;
-        Ok(tls)
+        a
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        for (what, pem) in [("cert", &self.cert_pem), ("key", &self.key_pem)] {
+            let (inline, file) = if what == "cert" { ("cert_pem", "cert_file") } else { ("key_pem", "key_file") };
+            r.check(pem.is_some(), &[file, inline], format!("TLS is configured but no {what} was given (set {what}_file or {what}_pem)"));
+        }
+        if let Some(a) = self.client_auth.filter(|a| *a != ClientAuth::NoClientCert) {
+            r.check(
+                self.client_ca_pem.is_some(),
+                &["client_auth_type"],
+                format!("client_auth_type {a:?} needs the CA to verify client certificates with (client_ca_file or client_ca_pem)"),
+            );
+        }
+        r.check(self.min.zip(self.max).is_none_or(|(a, b)| a <= b), &["min_version", "max_version"], "min_version is above max_version");
+        r.check(self.max != Some(2), &["max_version"], "max_version \"TLS12\" is not supported: this runtime always offers TLS 1.3");
+        if let Some(tls) = self.resolve(ClientAuth::NoClientCert) {
+            if let Err(e) = server_config(&tls) {
+                let at = if e.0.contains("key") { ["key_pem", "key_file"] } else { ["cert_pem", "cert_file"] };
+                r.check(false, &at, e.0);
+            }
+        }
+    }
+}
+
+impl TlsServerArgs {
+    /// The settings a server uses. `default_client_auth` applies when a client CA is given
+    /// without `client_auth_type` (the collector's receivers then require and verify
+    /// certificates). `None` without a certificate and key (refused by `validate`).
+    pub fn resolve(&self, default_client_auth: ClientAuth) -> Option<TlsServer> {
+        let client_auth = match (self.client_auth, &self.client_ca_pem) {
+            (Some(ClientAuth::NoClientCert), _) | (_, None) => None,
+            (Some(a), Some(_)) => Some(a),
+            (None, Some(_)) => Some(default_client_auth).filter(|a| *a != ClientAuth::NoClientCert),
+        };
+        Some(TlsServer {
+            cert_pem: self.cert_pem.clone()?,
+            key_pem: self.key_pem.clone()?,
+            client_ca_pem: self.client_ca_pem.clone(),
+            client_auth,
+            tls13_only: self.min == Some(3),
+        })
+    }
+}
+
+/// A client's `tls` block (PEM material read when decoded).
+#[derive(Clone, Debug, Default)]
+pub struct TlsClient {
+    pub insecure: bool,
+    pub insecure_skip_verify: bool,
+    pub ca_pem: Option<String>,
+    pub cert_pem: Option<String>,
+    pub key_pem: Option<String>,
+    pub server_name: Option<String>,
+}
+
+impl Arguments for TlsClient {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        // rustls offers its own safe suites and versions; certificates are read once.
+        r.unsupported(&[
+            "cipher_suites",
+            "curve_preferences",
+            "include_insecure_cipher_suites",
+            "include_system_ca_certs_pool",
+            "max_version",
+            "min_version",
+            "reload_interval",
+            "tpm",
+        ]);
+        TlsClient {
+            insecure: r.get("insecure"),
+            insecure_skip_verify: r.get("insecure_skip_verify"),
+            ca_pem: read_pem(r, "ca_pem", "ca_file"),
+            cert_pem: read_pem(r, "cert_pem", "cert_file"),
+            key_pem: read_pem(r, "key_pem", "key_file"),
+            server_name: r.opt::<String>("server_name").filter(|s| !s.is_empty()),
+        }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        r.check(
+            self.cert_pem.is_some() == self.key_pem.is_some(),
+            &["cert_file", "cert_pem", "key_file", "key_pem"],
+            "a client certificate needs both cert (cert_pem or cert_file) and key (key_pem or key_file)",
+        );
     }
 }
 

@@ -96,7 +96,11 @@ fn every_registration_matches_the_catalogue() {
         if exports != registered {
             problems.push(format!("{}: exports {registered:?}, the catalogue says {exports:?}", r.name));
         }
-        let seen = (r.coverage)(r.name, &full(&entry.body));
+        let coverage = (r.coverage)(r.name, &full(&entry.body));
+        if !coverage.misread.is_empty() {
+            problems.push(format!("{}: computed defaults read as plain values (use Reader::computed): {:?}", r.name, coverage.misread));
+        }
+        let seen = coverage.seen;
         let mut all = BTreeSet::new();
         names(&entry.body, "", &mut all);
         let missing: Vec<&String> = all.iter().filter(|n| !handled(n, &seen)).collect();

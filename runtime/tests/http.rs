@@ -305,7 +305,7 @@ async fn a_bad_http_block_is_refused_at_load_where_validate_refuses_it() {
     let cfg = Config::new("http {\n  tls {\n    cert_pem = \"not a certificate\"\n    key_pem  = \"x\"\n  }\n}\n");
     let err = cfg.controller().load().await.expect_err("bad certificate");
     let text = err.to_string();
-    assert!(text.contains("config.alloy:1:1: invalid TLS cert: no PEM certificate found"), "{text}");
+    assert!(text.contains("config.alloy:3:16: invalid TLS cert: no PEM certificate found"), "{text}");
 }
 
 #[tokio::test]

@@ -84,7 +84,13 @@ impl BodySchema {
 }
 
 pub(crate) fn attr_info(a: &Attr) -> AttrInfo<'_> {
-    AttrInfo { name: &a.name, ty: a.ty.clone(), required: a.required, default: a.default.as_deref(), enums: a.enum_members.as_deref() }
+    AttrInfo {
+        name: &a.name,
+        ty: a.ty.clone(),
+        required: a.required,
+        default: a.default.as_deref().or(a.computed.as_deref()),
+        enums: a.enum_members.as_deref(),
+    }
 }
 
 /// The catalogue entry or custom signature a top-level block instantiates.

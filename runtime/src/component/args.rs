@@ -48,6 +48,9 @@ struct State {
     unknown: Vec<Vec<PathSeg>>,
     /// Dotted names read or declared unsupported (the catalogue test).
     seen: Option<BTreeSet<String>>,
+    /// Attributes with a computed default read as plain values (their absence would decode
+    /// to a zero value, not to what the default says); the catalogue test refuses them.
+    misread: BTreeSet<String>,
 }
 
 /// Reads one object of arguments (the component's body or a nested block).
@@ -60,9 +63,10 @@ pub struct Reader<'s> {
     errors_before: usize,
 }
 
+/// `path` followed by `name`; a dotted name (`tls.server_name`) is a path of its own.
 fn field(path: &[PathSeg], name: &str) -> Vec<PathSeg> {
     let mut p = path.to_vec();
-    p.push(PathSeg::Field(name.into()));
+    p.extend(name.split('.').map(|n| PathSeg::Field(n.into())));
     p
 }
 
@@ -76,19 +80,26 @@ impl<'s> Reader<'s> {
         Reader { obj, schema, path, st, read: Vec::new(), errors_before }
     }
 
+    /// This block's path as names (indices left out).
+    fn dotted(&self) -> Vec<&str> {
+        self.path
+            .iter()
+            .filter_map(|p| match p {
+                PathSeg::Field(f) => Some(f.as_str()),
+                PathSeg::Index(_) => None,
+            })
+            .collect()
+    }
+
     fn mark(&mut self, name: &'static str) {
         self.read.push(name);
-        if let Some(seen) = &mut self.st.seen {
-            let mut dotted: Vec<&str> = self
-                .path
-                .iter()
-                .filter_map(|p| match p {
-                    PathSeg::Field(f) => Some(f.as_str()),
-                    PathSeg::Index(_) => None,
-                })
-                .collect();
+        if self.st.seen.is_some() {
+            let mut dotted = self.dotted();
             dotted.push(name);
-            seen.insert(dotted.join("."));
+            let joined = dotted.join(".");
+            if let Some(seen) = &mut self.st.seen {
+                seen.insert(joined);
+            }
         }
     }
 
@@ -118,6 +129,21 @@ impl<'s> Reader<'s> {
 
     /// An attribute that may be absent (no catalogue default and not written, or null).
     pub fn opt<T: Decode>(&mut self, name: &'static str) -> Option<T> {
+        if self.schema.and_then(|s| s.attr(name)).is_some_and(|a| a.computed.is_some()) && self.st.seen.is_some() {
+            let mut dotted = self.dotted();
+            dotted.push(name);
+            self.st.misread.insert(dotted.join("."));
+        }
+        self.read_value(name)
+    }
+
+    /// An attribute whose default the component computes (the catalogue's `computed`, such as
+    /// `"20% of limit"`): `None` when it is not written, and the caller computes it.
+    pub fn computed<T: Decode>(&mut self, name: &'static str) -> Option<T> {
+        self.read_value(name)
+    }
+
+    fn read_value<T: Decode>(&mut self, name: &'static str) -> Option<T> {
         let v = self.value(name)?;
         match T::decode(&v) {
             Ok(t) => Some(t),
@@ -147,6 +173,12 @@ impl<'s> Reader<'s> {
             Some(d) => !eval::value::values_equal(v, &d),
             None => !v.is_null(),
         }
+    }
+
+    /// Whether this block's schema has attribute or block `name` (shared block types read only
+    /// what the block they decode has).
+    pub fn has(&self, name: &str) -> bool {
+        self.schema.is_none_or(|s| s.attr(name).is_some() || s.block(name).is_some())
     }
 
     /// Whether attribute `name` has a value known now (false for values only known at run time).
@@ -242,6 +274,9 @@ impl<'s> Reader<'s> {
     /// Dotted names (`client.keepalive`) reach into nested blocks.
     pub fn unsupported(&mut self, names: &[&'static str]) {
         for &name in names {
+            if !self.has(name.split('.').next().unwrap_or(name)) {
+                continue;
+            }
             self.mark_dotted(name);
             let (first, rest) = name.split_once('.').unwrap_or((name, ""));
             // Walk down to the block holding the leaf: the first written block at each step.
@@ -333,8 +368,21 @@ pub fn decode<A: Arguments>(name: &str, args: &Value) -> Result<A, Vec<ArgError>
 
 /// Decodes a value that is no component's whole arguments (a nested block in a test).
 pub fn decode_value<A: Arguments>(v: &Value) -> Result<A, Vec<ArgError>> {
+    decode_nested(v, None)
+}
+
+/// The catalogue defaults of the block at `path` of `component`, decoded (tests).
+pub fn block_defaults<A: Arguments>(component: &str, path: &[&str]) -> Result<A, Vec<ArgError>> {
+    let mut body = Catalog::get().lookup(component).map(|c| &c.body);
+    for p in path {
+        body = body.and_then(|b| b.block(p)).map(|b| &b.body);
+    }
+    decode_nested(&analyzer::args::body_defaults(body), body)
+}
+
+fn decode_nested<A: Arguments>(v: &Value, schema: Option<&'static Body>) -> Result<A, Vec<ArgError>> {
     let mut st = State::default();
-    let mut r = Reader::new(v, None, Vec::new(), &mut st);
+    let mut r = Reader::new(v, schema, Vec::new(), &mut st);
     let a = A::decode(&mut r);
     if r.st.errors.len() == r.errors_before {
         a.validate(&mut r);
@@ -369,6 +417,14 @@ pub fn defaults<A: Arguments>(name: &str) -> Result<A, Vec<ArgError>> {
     decode(name, &analyzer::args::body_defaults(Catalog::get().lookup(name).map(|c| &c.body)))
 }
 
+/// The arguments of the first block of an Alloy text, evaluated as the controller does with
+/// nothing in scope (tests and benchmarks).
+pub fn evaluated(src: &str) -> Result<Value, String> {
+    let parsed = syntax::parse_file(src.as_bytes());
+    let Some(syntax::ast::Stmt::Block(b)) = parsed.tree.body.first() else { return Err("no block".into()) };
+    analyzer::args::evaluate_block(&b.name, b, &parsed.lines, &eval::Scope::new()).map_err(|e| e.render("test.alloy", &parsed.lines))
+}
+
 /// The problems [`decode`] finds (used by `alloy validate` through the registry).
 pub fn check<A: Arguments>(name: &str, args: &Value) -> Vec<ArgError> {
     let mut st = State::default();
@@ -376,11 +432,18 @@ pub fn check<A: Arguments>(name: &str, args: &Value) -> Vec<ArgError> {
     st.errors
 }
 
-/// The dotted names decoding reads or declares unsupported, for the catalogue test.
-pub fn coverage<A: Arguments>(name: &str, args: &Value) -> BTreeSet<String> {
+/// What the catalogue test looks at: the dotted names decoding reads or declares
+/// unsupported, and the attributes with computed defaults it read as plain values.
+#[derive(Debug, Default)]
+pub struct Coverage {
+    pub seen: BTreeSet<String>,
+    pub misread: BTreeSet<String>,
+}
+
+pub fn coverage<A: Arguments>(name: &str, args: &Value) -> Coverage {
     let mut st = State { seen: Some(BTreeSet::new()), ..State::default() };
     run::<A>(name, args, &mut st);
-    st.seen.unwrap_or_default()
+    Coverage { seen: st.seen.unwrap_or_default(), misread: st.misread }
 }
 
 /// Decoders for the value types components share.
@@ -397,6 +460,20 @@ pub mod types {
         fn decode(v: &Value) -> Result<Self, ValueError> {
             let d = eval::decode::Duration::decode(v)?;
             d.to_std().map(Dur).ok_or_else(|| ValueError::message(format!("duration must not be negative, got {d}")))
+        }
+    }
+
+    /// The text of a secret (or of a plain string where a secret is accepted).
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct SecretText(pub String);
+
+    impl Decode for SecretText {
+        fn decode(v: &Value) -> Result<Self, ValueError> {
+            Ok(SecretText(match v {
+                Value::Secret(s) => s.expose().to_string_lossy().into_owned(),
+                Value::OptionalSecret(s) => s.expose().to_string_lossy().into_owned(),
+                v => String::decode(v)?,
+            }))
         }
     }
 

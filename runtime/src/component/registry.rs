@@ -3,7 +3,7 @@
 //! component's typed [`Arguments`], so the rules `alloy validate` runs are the decoder `alloy
 //! run` runs. `tests/catalogue.rs` checks every registration against the catalogue.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use analyzer::rules::{ArgError, ArgumentRules};
@@ -26,7 +26,7 @@ pub struct Registration {
     /// Decodes the arguments and runs the component's rules: every problem found.
     pub check: fn(&str, &Value) -> Vec<ArgError>,
     /// The dotted argument names the decoder reads or refuses (the catalogue test).
-    pub coverage: fn(&str, &Value) -> BTreeSet<String>,
+    pub coverage: fn(&str, &Value) -> args::Coverage,
 }
 
 impl Registration {

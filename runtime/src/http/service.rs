@@ -8,13 +8,13 @@ use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use eval::decode::StructDecoder;
 use eval::Value;
 
 use crate::basic_auth::{constant_time_eq, decode as decode_basic};
-use crate::component::ComponentError;
+use crate::component::args::types::SecretText;
+use crate::component::{Arguments, ComponentError, Reader};
 use crate::controller::Controller;
-use crate::tls::{ClientAuth, TlsServer};
+use crate::tls::{ClientAuth, TlsServer, TlsServerArgs};
 
 /// What the `http` block asks of the server; the default (no block) is plain and open.
 #[derive(Clone, Default)]
@@ -50,63 +50,68 @@ impl BasicAuth {
     }
 }
 
-crate::whole_arguments!(
-    HttpArgs,
-    HttpService,
-    HttpService::decode,
-    [
-        "tls.cert_file",
-        "tls.cert_pem",
-        "tls.key_file",
-        "tls.key_pem",
-        "tls.cipher_suites",
-        "tls.client_auth_type",
-        "tls.client_ca_file",
-        "tls.client_ca_pem",
-        "tls.curve_preferences",
-        "tls.max_version",
-        "tls.min_version",
-        "auth.basic.username",
-        "auth.basic.password",
-        "auth.filter.paths",
-        "auth.filter.authenticate_matching_paths"
-    ],
-    unsupported["tls.windows_certificate_filter"]
-);
+/// `auth { basic { … } }`.
+#[derive(Default)]
+struct Basic {
+    username: String,
+    password: String,
+}
+
+impl Arguments for Basic {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        Basic { username: r.get("username"), password: r.get::<SecretText>("password").0 }
+    }
+}
+
+/// `auth { filter { … } }`.
+#[derive(Default)]
+struct Filter {
+    paths: Vec<String>,
+    authenticate_matching_paths: bool,
+}
+
+impl Arguments for Filter {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        Filter { paths: r.get("paths"), authenticate_matching_paths: r.get("authenticate_matching_paths") }
+    }
+}
+
+/// The `auth` block: basic authentication, on the paths the filter selects.
+#[derive(Default)]
+struct Auth(Option<BasicAuth>);
+
+impl Arguments for Auth {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let filter = r.block::<Filter>("filter");
+        let Some(basic) = r.block::<Basic>("basic") else { return Auth(None) };
+        let (paths, authenticate_matching_paths) = filter.map_or((Vec::new(), true), |f| (f.paths, f.authenticate_matching_paths));
+        Auth(Some(BasicAuth { username: basic.username, password: basic.password, paths, authenticate_matching_paths }))
+    }
+}
+
+/// The block's arguments: what [`HttpService`] is made of.
+#[derive(Default)]
+pub struct HttpArgs {
+    tls: Option<TlsServer>,
+    auth: Option<BasicAuth>,
+}
+
+impl Arguments for HttpArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let tls = r.block::<TlsServerArgs>("tls").and_then(|t| t.resolve(ClientAuth::NoClientCert));
+        HttpArgs { tls, auth: r.block::<Auth>("auth").and_then(|a| a.0) }
+    }
+}
 
 pub const REGISTRATION: crate::component::Registration = crate::component::Registration::config::<HttpArgs>("http");
 
 impl HttpService {
+    /// The service the evaluated block asks for (its TLS material was checked by the rules).
     pub fn decode(v: &Value) -> Result<HttpService, ComponentError> {
-        let obj = v.as_object();
-        let block = |name: &str| obj.as_ref().and_then(|o| o.get(name).cloned()).filter(|b| !matches!(b, Value::Null));
-        let tls = match block("tls") {
-            Some(t) => Some(crate::tls::server_config(&TlsServer::decode(&t, ClientAuth::NoClientCert)?)?),
-            None => None,
-        };
-        let auth = match block("auth") {
-            Some(a) => decode_auth(&a)?,
-            None => None,
-        };
-        Ok(HttpService { tls, auth })
+        let args: HttpArgs = crate::component::args::decode_checked("http", v)?;
+        let tls = args.tls.as_ref().map(crate::tls::server_config).transpose()?;
+        Ok(HttpService { tls, auth: args.auth })
     }
-}
-
-fn decode_auth(v: &Value) -> Result<Option<BasicAuth>, ComponentError> {
-    let o = v.as_object();
-    let get = |name: &str| o.as_ref().and_then(|o| o.get(name).cloned()).filter(|b| !matches!(b, Value::Null));
-    let Some(basic) = get("basic") else { return Ok(None) };
-    let mut d = StructDecoder::new(&basic)?;
-    let username: String = d.required("username")?;
-    let password: eval::Secret = d.required("password")?;
-    let (paths, authenticate_matching_paths) = match get("filter") {
-        Some(f) => {
-            let mut d = StructDecoder::new(&f)?;
-            (d.optional::<Vec<String>>("paths")?.unwrap_or_default(), d.optional("authenticate_matching_paths")?.unwrap_or(true))
-        }
-        None => (Vec::new(), true),
-    };
-    Ok(Some(BasicAuth { username, password: password.expose().to_string_lossy().into_owned(), paths, authenticate_matching_paths }))
 }
 
 /// Middleware: asks for credentials where the `http` block's `auth` applies.

@@ -47,12 +47,18 @@ impl AuthHandler {
         self.inner.client_headers()
     }
 
-    /// Decodes an optional `auth` argument.
+    /// Decodes an optional `auth` argument (a value that is not a handler is an error).
     pub fn decode_optional(v: Option<&Value>) -> Result<Option<AuthHandler>, eval::ValueError> {
         match v {
             None | Some(Value::Null) => Ok(None),
             Some(v) => eval::decode::decode_capsule::<AuthHandler>(v, HANDLER_TYPE).map(Some).map_err(|e| e.inside(eval::PathSeg::Field("auth".into()))),
         }
+    }
+}
+
+impl eval::Decode for AuthHandler {
+    fn decode(v: &Value) -> Result<Self, eval::ValueError> {
+        eval::decode::decode_capsule::<AuthHandler>(v, HANDLER_TYPE)
     }
 }
 
@@ -259,6 +265,7 @@ fn build_bearer(ctx: Context, args: Value) -> Result<Arc<dyn Component>, Compone
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
         let mut o = Object::new();

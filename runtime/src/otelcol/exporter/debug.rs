@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::{Arc, RwLock};
 
-use eval::decode::StructDecoder;
 use eval::{Object, Value};
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::metric;
@@ -26,14 +25,13 @@ pub enum Verbosity {
     Detailed,
 }
 
-impl Verbosity {
-    fn decode(args: &Value) -> Result<Verbosity, ComponentError> {
-        let mut d = StructDecoder::new(args)?;
-        match d.optional::<String>("verbosity")?.as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None | Some("basic") => Ok(Verbosity::Basic),
-            Some("normal") => Ok(Verbosity::Normal),
-            Some("detailed") => Ok(Verbosity::Detailed),
-            Some(o) => Err(ComponentError(format!("unknown verbosity {o:?}: expected \"basic\", \"normal\" or \"detailed\""))),
+impl eval::Decode for Verbosity {
+    fn decode(v: &Value) -> Result<Verbosity, eval::ValueError> {
+        match String::decode(v)?.to_ascii_lowercase().as_str() {
+            "basic" => Ok(Verbosity::Basic),
+            "normal" => Ok(Verbosity::Normal),
+            "detailed" => Ok(Verbosity::Detailed),
+            o => Err(eval::ValueError::message(format!("unknown verbosity {o:?}: expected \"basic\", \"normal\" or \"detailed\""))),
         }
     }
 }
@@ -210,26 +208,18 @@ struct Settings {
     sampling_thereafter: u64,
 }
 
-impl Settings {
-    fn from_value(args: &Value) -> Result<Settings, ComponentError> {
-        let verbosity = Verbosity::decode(args)?;
-        let mut d = StructDecoder::new(args)?;
-        let output_paths: Vec<String> = d.optional("output_paths")?.unwrap_or_else(|| vec!["stdout".to_string()]);
-        let count = |v: Option<i64>, default: u64| v.map_or(default, |n| n.max(0) as u64);
-        Ok(Settings {
-            verbosity,
-            use_internal_logger: d.optional("use_internal_logger")?.unwrap_or(true),
-            output_paths,
-            sampling_initial: count(d.optional("sampling_initial")?, 2),
-            sampling_thereafter: count(d.optional("sampling_thereafter")?, 1),
-        })
-    }
-}
-
 impl Arguments for Settings {
     fn decode(r: &mut Reader<'_>) -> Self {
         r.unsupported(&["debug_metrics"]);
-        r.whole(&["verbosity", "use_internal_logger", "output_paths", "sampling_initial", "sampling_thereafter"], Settings::from_value)
+        // Negative sampling counts mean none, as the collector's logger treats them.
+        let count = |n: i64| n.max(0) as u64;
+        Settings {
+            verbosity: r.get("verbosity"),
+            use_internal_logger: r.get("use_internal_logger"),
+            output_paths: r.get("output_paths"),
+            sampling_initial: count(r.get("sampling_initial")),
+            sampling_thereafter: count(r.get("sampling_thereafter")),
+        }
     }
 }
 
@@ -352,13 +342,12 @@ mod tests {
     async fn without_the_internal_logger_output_goes_to_the_output_paths() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("debug.txt");
-        let mut args = Object::new();
-        args.insert("verbosity", Value::string("detailed"));
-        args.insert("use_internal_logger", Value::Bool(false));
-        args.insert("output_paths", Value::array(vec![Value::string(file.to_string_lossy().as_ref())]));
+        let src =
+            format!("{NAME} \"t\" {{\n  verbosity = \"detailed\"\n  use_internal_logger = false\n  output_paths = [{:?}]\n}}\n", file.display().to_string());
+        let args = crate::component::args::evaluated(&src).unwrap();
         let consumer = DebugConsumer {
             id: "otelcol.exporter.debug.t".into(),
-            settings: RwLock::new(Settings::from_value(&Value::object(args)).unwrap()),
+            settings: RwLock::new(decode_checked::<Settings>(NAME, &args).unwrap()),
             sampler: Sampler::default(),
         };
         consumer.consume(Payload::from_traces(&traces(1, 2))).await.unwrap();

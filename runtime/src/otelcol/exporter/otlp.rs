@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use eval::decode::StructDecoder;
 use eval::Value;
 use http::uri::PathAndQuery;
 use prost::Message;
@@ -13,42 +12,18 @@ use tonic::codec::CompressionEncoding;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Status};
 
-use super::pipeline::{NetworkExporter, SendFuture, Sender};
-use super::retry::SendError;
-use crate::component::{Component, ComponentError, Context, Registration};
+use super::pipeline::{ExporterParts, NetworkExporter, SendFuture, Sender};
+use super::queue::QueueConfig;
+use super::retry::{RetryConfig, SendError};
+use crate::component::args::{decode_checked, types::Dur};
+use crate::component::{Arguments, Component, ComponentError, Context, Reader, Registration};
 use crate::otelcol::auth::AuthHandler;
-use crate::otelcol::block;
 use crate::otelcol::grpc_codec::{export_path, RawCodec};
 use crate::otelcol::pdata::Payload;
-use crate::tls::pem_or_file;
+use crate::tls::TlsClient;
 
-/// The client `tls` block (PEM material read at build).
-#[derive(Clone, Debug, Default)]
-pub struct TlsClient {
-    pub insecure: bool,
-    pub insecure_skip_verify: bool,
-    pub ca_pem: Option<String>,
-    pub cert_pem: Option<String>,
-    pub key_pem: Option<String>,
-    pub server_name: Option<String>,
-}
-
-impl TlsClient {
-    pub fn decode(v: Option<&Value>) -> Result<TlsClient, ComponentError> {
-        let Some(v) = v else { return Ok(TlsClient::default()) };
-        let mut d = StructDecoder::new(v)?;
-        Ok(TlsClient {
-            insecure: d.optional("insecure")?.unwrap_or(false),
-            insecure_skip_verify: d.optional("insecure_skip_verify")?.unwrap_or(false),
-            ca_pem: pem_or_file(&mut d, "ca_pem", "ca_file")?,
-            cert_pem: pem_or_file(&mut d, "cert_pem", "cert_file")?,
-            key_pem: pem_or_file(&mut d, "key_pem", "key_file")?,
-            server_name: d.optional::<String>("server_name")?.filter(|s| !s.is_empty()),
-        })
-    }
-}
-
-/// Client settings shared by both OTLP exporters.
+/// Client settings shared by both OTLP exporters (read from their `client` block).
+#[derive(Default)]
 pub struct ClientCommon {
     pub endpoint: String,
     pub compression: String,
@@ -58,21 +33,18 @@ pub struct ClientCommon {
 }
 
 impl ClientCommon {
-    pub fn decode(client: &Value) -> Result<ClientCommon, ComponentError> {
-        let mut d = StructDecoder::new(client)?;
-        let endpoint: String = d.required("endpoint")?;
-        let compression: String = d.optional("compression")?.unwrap_or_else(|| "gzip".into());
-        let headers: std::collections::BTreeMap<String, String> = d.optional("headers")?.unwrap_or_default();
-        let headers = headers
-            .into_iter()
-            .map(|(k, v)| {
-                let name = http::HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).map_err(|_| ComponentError(format!("invalid header name {k:?}")))?;
-                let value = http::HeaderValue::from_str(&v).map_err(|_| ComponentError(format!("invalid value for header {k:?}")))?;
-                Ok((name, value))
-            })
-            .collect::<Result<Vec<_>, ComponentError>>()?;
-        let auth = AuthHandler::decode_optional(client.as_object().as_ref().and_then(|o| o.get("auth")))?;
-        Ok(ClientCommon { endpoint, compression, headers, auth, tls: TlsClient::decode(block(client, "tls"))? })
+    /// Reads the fields both exporters' `client` blocks have.
+    pub fn read(r: &mut Reader<'_>) -> ClientCommon {
+        let headers: std::collections::BTreeMap<String, String> = r.get("headers");
+        let mut parsed = Vec::with_capacity(headers.len());
+        for (k, v) in headers {
+            match (http::HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()), http::HeaderValue::from_str(&v)) {
+                (Ok(name), Ok(value)) => parsed.push((name, value)),
+                (Err(_), _) => r.error("headers", format!("invalid header name {k:?}")),
+                (_, Err(_)) => r.error("headers", format!("invalid value for header {k:?}")),
+            }
+        }
+        ClientCommon { endpoint: r.get("endpoint"), compression: r.get("compression"), headers: parsed, auth: r.opt("auth"), tls: r.block_or_default("tls") }
     }
 
     /// Static headers plus the auth extension's.
@@ -156,92 +128,99 @@ pub fn endpoint_uri(endpoint: &str, tls: &TlsClient) -> String {
     }
 }
 
-/// Everything `make_sender` decides from the arguments, without connecting (`alloy
-/// validate` runs this too).
-struct Prepared {
-    endpoint: Endpoint,
+/// The `client` block.
+#[derive(Default)]
+pub struct GrpcClient {
     common: ClientCommon,
-    compression: Option<CompressionEncoding>,
-    timeout: Duration,
 }
 
-pub fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
-    let Prepared { endpoint, common, compression, timeout } = prepare(args)?;
-    // Lazy: a downstream that is down at start is retried, not a load error.
-    let channel = endpoint.connect_timeout(timeout).connect_lazy();
-    Ok(Arc::new(GrpcSender { channel, common, compression, timeout }))
-}
-
-fn prepare(args: &Value) -> Result<Prepared, ComponentError> {
-    let mut d = StructDecoder::new(args)?;
-    let timeout = d.optional::<eval::decode::Duration>("timeout")?.and_then(|t| t.to_std()).unwrap_or(Duration::from_secs(5));
-    let client = block(args, "client").ok_or_else(|| ComponentError("missing required block \"client\"".into()))?;
-    let common = ClientCommon::decode(client)?;
-    let compression = match common.compression.as_str() {
-        "gzip" => Some(CompressionEncoding::Gzip),
-        "zstd" => Some(CompressionEncoding::Zstd),
-        "" | "none" => None,
-        other => {
-            return Err(ComponentError(format!(
-                "compression {other:?} is not supported by this runtime's OTLP/gRPC exporter: use \"gzip\", \"zstd\" or \"none\""
-            )))
+impl GrpcClient {
+    fn compression(&self) -> Result<Option<CompressionEncoding>, String> {
+        match self.common.compression.as_str() {
+            "gzip" => Ok(Some(CompressionEncoding::Gzip)),
+            "zstd" => Ok(Some(CompressionEncoding::Zstd)),
+            "" | "none" => Ok(None),
+            other => Err(format!("compression {other:?} is not supported by this runtime's OTLP/gRPC exporter: use \"gzip\", \"zstd\" or \"none\"")),
         }
-    };
-    let uri = endpoint_uri(&common.endpoint, &common.tls);
-    let mut endpoint = Endpoint::from_shared(uri.clone()).map_err(|e| ComponentError(format!("invalid endpoint {:?}: {e}", common.endpoint)))?;
-    if uri.starts_with("https://") {
-        if common.tls.insecure_skip_verify {
-            return Err(ComponentError("tls.insecure_skip_verify is not supported by this runtime; give the server's CA with ca_file or ca_pem".into()));
-        }
-        crate::tls::install_crypto_provider();
-        let mut tls = ClientTlsConfig::new().with_native_roots();
-        if let Some(ca) = &common.tls.ca_pem {
-            tls = tls.ca_certificate(Certificate::from_pem(ca));
-        }
-        if let (Some(c), Some(k)) = (&common.tls.cert_pem, &common.tls.key_pem) {
-            tls = tls.identity(Identity::from_pem(c, k));
-        }
-        if let Some(n) = &common.tls.server_name {
-            tls = tls.domain_name(n.clone());
-        }
-        endpoint = endpoint.tls_config(tls).map_err(|e| ComponentError(format!("invalid TLS configuration: {e}")))?;
     }
-    Ok(Prepared { endpoint, common, compression, timeout })
+
+    /// The channel's endpoint with its TLS settings, not connected. The error names the
+    /// field at fault.
+    fn endpoint(&self, timeout: Duration) -> Result<Endpoint, (&'static str, String)> {
+        let c = &self.common;
+        let uri = endpoint_uri(&c.endpoint, &c.tls);
+        let mut endpoint = Endpoint::from_shared(uri.clone()).map_err(|e| ("endpoint", format!("invalid endpoint {:?}: {e}", c.endpoint)))?;
+        if uri.starts_with("https://") {
+            if c.tls.insecure_skip_verify {
+                let msg = "tls.insecure_skip_verify is not supported by this runtime; give the server's CA with ca_file or ca_pem";
+                return Err(("tls.insecure_skip_verify", msg.into()));
+            }
+            crate::tls::install_crypto_provider();
+            let mut tls = ClientTlsConfig::new().with_native_roots();
+            if let Some(ca) = &c.tls.ca_pem {
+                tls = tls.ca_certificate(Certificate::from_pem(ca));
+            }
+            if let (Some(cert), Some(key)) = (&c.tls.cert_pem, &c.tls.key_pem) {
+                tls = tls.identity(Identity::from_pem(cert, key));
+            }
+            if let Some(n) = &c.tls.server_name {
+                tls = tls.domain_name(n.clone());
+            }
+            endpoint = endpoint.tls_config(tls).map_err(|e| ("tls", format!("invalid TLS configuration: {e}")))?;
+        }
+        Ok(endpoint.connect_timeout(timeout))
+    }
 }
 
-/// Checks everything the exporter reads, as a build would, without connecting.
-fn check(args: &Value) -> Result<(), ComponentError> {
-    prepare(args)?;
-    super::pipeline::check_args(args)
+impl Arguments for GrpcClient {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&["authority", "balancer_name", "keepalive", "read_buffer_size", "wait_for_ready", "write_buffer_size"]);
+        GrpcClient { common: ClientCommon::read(r) }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        if let Err(e) = self.compression() {
+            r.check(false, &["compression"], e);
+        }
+        if let Err((at, e)) = self.endpoint(Duration::ZERO) {
+            r.check(false, &[at], e);
+        }
+    }
 }
 
-crate::whole_arguments!(
-    Args,
-    (),
-    check,
-    [
-        "timeout",
-        "client.endpoint",
-        "client.compression",
-        "client.headers",
-        "client.auth",
-        "client.tls.insecure", "client.tls.insecure_skip_verify", "client.tls.ca_pem", "client.tls.ca_file", "client.tls.cert_pem", "client.tls.cert_file", "client.tls.key_pem", "client.tls.key_file", "client.tls.server_name",
-        "sending_queue",
-        "retry_on_failure"
-    ],
-    unsupported [
-        "client.authority",
-        "client.balancer_name",
-        "client.keepalive",
-        "client.read_buffer_size",
-        "client.wait_for_ready",
-        "client.write_buffer_size",
-        "client.tls.cipher_suites", "client.tls.curve_preferences", "client.tls.include_insecure_cipher_suites", "client.tls.include_system_ca_certs_pool", "client.tls.max_version", "client.tls.min_version", "client.tls.reload_interval", "client.tls.tpm",
-        "debug_metrics"
-    ]
-);
+/// The component's arguments.
+#[derive(Default)]
+pub struct Args {
+    timeout: Duration,
+    client: GrpcClient,
+    queue: QueueConfig,
+    retry: RetryConfig,
+}
 
-pub const REGISTRATION: Registration = Registration::component::<Args>("otelcol.exporter.otlp", &["input"], build);
+impl Arguments for Args {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&["debug_metrics"]);
+        Args {
+            timeout: r.get::<Dur>("timeout").0,
+            client: r.block_or_default("client"),
+            queue: r.block_or_default("sending_queue"),
+            retry: r.block_or_default("retry_on_failure"),
+        }
+    }
+}
+
+const NAME: &str = "otelcol.exporter.otlp";
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], build);
+
+pub fn make_sender(args: &Value) -> Result<ExporterParts, ComponentError> {
+    let Args { timeout, client, queue, retry } = decode_checked(NAME, args)?;
+    let compression = client.compression().map_err(ComponentError)?;
+    let endpoint = client.endpoint(timeout).map_err(|(_, e)| ComponentError(e))?;
+    // Lazy: a downstream that is down at start is retried, not a load error.
+    let channel = endpoint.connect_lazy();
+    let sender = Arc::new(GrpcSender { channel, common: client.common, compression, timeout });
+    Ok(ExporterParts { sender, retry, queue })
+}
 
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     Ok(NetworkExporter::build(ctx, &args, make_sender)?)

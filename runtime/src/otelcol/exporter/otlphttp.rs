@@ -3,19 +3,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use eval::decode::StructDecoder;
 use eval::Value;
 
 use super::otlp::ClientCommon;
-use super::pipeline::{NetworkExporter, SendFuture, Sender};
-use super::retry::SendError;
-use crate::component::{Component, ComponentError, Context, Registration};
-use crate::otelcol::block;
+use super::pipeline::{ExporterParts, NetworkExporter, SendFuture, Sender};
+use super::queue::QueueConfig;
+use super::retry::{RetryConfig, SendError};
+use crate::component::args::{decode_checked, types::Dur};
+use crate::component::{Arguments, Component, ComponentError, Context, Reader, Registration};
 use crate::otelcol::compression::Compression;
 use crate::otelcol::pdata::{Payload, Signal};
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 enum Encoding {
+    #[default]
     Proto,
     Json,
 }
@@ -82,103 +83,135 @@ impl Sender for HttpSender {
     }
 }
 
-/// Checks everything the exporter reads, as a build would (the HTTP client is built, which
-/// connects to nothing).
-fn check(args: &Value) -> Result<(), ComponentError> {
-    make_sender(args)?;
-    super::pipeline::check_args(args)
+/// The `client` block.
+#[derive(Default)]
+pub struct HttpClient {
+    common: ClientCommon,
+    timeout: Duration,
+    http2_read_idle_timeout: Duration,
+    http2_ping_timeout: Duration,
 }
 
-crate::whole_arguments!(
-    Args,
-    (),
-    check,
-    [
-        "encoding",
-        "traces_endpoint",
-        "metrics_endpoint",
-        "logs_endpoint",
-        "client.endpoint",
-        "client.compression",
-        "client.headers",
-        "client.auth",
-        "client.tls.insecure", "client.tls.insecure_skip_verify", "client.tls.ca_pem", "client.tls.ca_file", "client.tls.cert_pem", "client.tls.cert_file", "client.tls.key_pem", "client.tls.key_file", "client.tls.server_name",
-        "client.timeout",
-        "client.http2_ping_timeout",
-        "client.http2_read_idle_timeout",
-        "sending_queue",
-        "retry_on_failure"
-    ],
-    unsupported [
-        "client.compression_params",
-        "client.cookies",
-        "client.disable_keep_alives",
-        "client.force_attempt_http2",
-        "client.idle_conn_timeout",
-        "client.max_conns_per_host",
-        "client.max_idle_conns",
-        "client.max_idle_conns_per_host",
-        "client.proxy_url",
-        "client.read_buffer_size",
-        "client.write_buffer_size",
-        "client.tls.cipher_suites", "client.tls.curve_preferences", "client.tls.include_insecure_cipher_suites", "client.tls.include_system_ca_certs_pool", "client.tls.max_version", "client.tls.min_version", "client.tls.reload_interval", "client.tls.tpm",
-        "debug_metrics"
-    ]
-);
-
-pub const REGISTRATION: Registration = Registration::component::<Args>("otelcol.exporter.otlphttp", &["input"], build);
-
-fn make_sender(args: &Value) -> Result<Arc<dyn Sender>, ComponentError> {
-    let client_args = block(args, "client").ok_or_else(|| ComponentError("missing required block \"client\"".into()))?;
-    let common = ClientCommon::decode(client_args)?;
-    let mut d = StructDecoder::new(args)?;
-    let encoding = match d.optional::<String>("encoding")?.as_deref() {
-        None | Some("proto") => Encoding::Proto,
-        Some("json") => Encoding::Json,
-        Some(o) => return Err(ComponentError(format!("invalid encoding {o:?}: expected \"proto\" or \"json\""))),
-    };
-    let base = common.endpoint.trim_end_matches('/').to_string();
-    // The catalogue's default is the expression text `client.endpoint + "/v1/traces"`.
-    let mut url = |name: &'static str, path: &str| -> Result<String, ComponentError> {
-        let given: Option<String> = d.optional(name)?;
-        Ok(given.filter(|u| !u.is_empty() && !u.contains("client.endpoint")).unwrap_or_else(|| format!("{base}{path}")))
-    };
-    let urls = [url("traces_endpoint", "/v1/traces")?, url("metrics_endpoint", "/v1/metrics")?, url("logs_endpoint", "/v1/logs")?];
-    let compression = Compression::parse(&common.compression).map_err(ComponentError)?;
-    let mut cd = StructDecoder::new(client_args)?;
-    let timeout = cd.optional::<eval::decode::Duration>("timeout")?.and_then(|t| t.to_std()).unwrap_or(Duration::from_secs(30));
-    let mut builder = reqwest::Client::builder().timeout(timeout);
-    // HTTP/2 health pings after a quiet `http2_read_idle_timeout`, answered within
-    // `http2_ping_timeout` (zero idle time: no pings, as the collector does).
-    let idle = cd.optional::<eval::decode::Duration>("http2_read_idle_timeout")?.and_then(|t| t.to_std()).unwrap_or_default();
-    let ping = cd.optional::<eval::decode::Duration>("http2_ping_timeout")?.and_then(|t| t.to_std()).unwrap_or_default();
-    if !idle.is_zero() {
-        builder = builder.http2_keep_alive_interval(idle).http2_keep_alive_while_idle(true);
-        if !ping.is_zero() {
-            builder = builder.http2_keep_alive_timeout(ping);
+impl HttpClient {
+    /// The reqwest client these settings describe (it connects to nothing yet). The error
+    /// names the field at fault.
+    fn client(&self) -> Result<reqwest::Client, (&'static str, String)> {
+        let tls = &self.common.tls;
+        let mut builder = reqwest::Client::builder().timeout(self.timeout);
+        // HTTP/2 health pings after a quiet `http2_read_idle_timeout`, answered within
+        // `http2_ping_timeout` (zero idle time: no pings, as the collector does).
+        if !self.http2_read_idle_timeout.is_zero() {
+            builder = builder.http2_keep_alive_interval(self.http2_read_idle_timeout).http2_keep_alive_while_idle(true);
+            if !self.http2_ping_timeout.is_zero() {
+                builder = builder.http2_keep_alive_timeout(self.http2_ping_timeout);
+            }
         }
-    }
-    if let Some(ca) = &common.tls.ca_pem {
-        let cert = reqwest::Certificate::from_pem(ca.as_bytes()).map_err(|e| ComponentError(format!("invalid CA certificate: {e}")))?;
-        builder = builder.add_root_certificate(cert);
-    }
-    if common.tls.insecure_skip_verify {
-        builder = builder.danger_accept_invalid_certs(true);
-    }
-    match (&common.tls.cert_pem, &common.tls.key_pem) {
-        (Some(cert), Some(key)) => {
+        if let Some(ca) = &tls.ca_pem {
+            let cert = reqwest::Certificate::from_pem(ca.as_bytes()).map_err(|e| ("tls.ca_pem", format!("invalid CA certificate: {e}")))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        if tls.insecure_skip_verify {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        if let (Some(cert), Some(key)) = (&tls.cert_pem, &tls.key_pem) {
             let identity = reqwest::Identity::from_pem(format!("{cert}\n{key}").as_bytes())
-                .map_err(|e| ComponentError(format!("invalid client certificate or key: {e}")))?;
+                .map_err(|e| ("tls.cert_pem", format!("invalid client certificate or key: {e}")))?;
             builder = builder.identity(identity);
         }
-        (None, None) => {}
-        _ => return Err(ComponentError("a client certificate needs both cert (cert_pem or cert_file) and key (key_pem or key_file)".into())),
+        builder.build().map_err(|e| ("", format!("cannot build the HTTP client: {e}")))
     }
-    if common.tls.server_name.as_deref().is_some_and(|n| !n.is_empty()) {
-        return Err(ComponentError("tls.server_name is not supported by this runtime's OTLP/HTTP exporter; use the server's name in the endpoint".into()));
+}
+
+impl Arguments for HttpClient {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&[
+            "compression_params",
+            "cookies",
+            "disable_keep_alives",
+            "force_attempt_http2",
+            "idle_conn_timeout",
+            "max_conns_per_host",
+            "max_idle_conns",
+            "max_idle_conns_per_host",
+            "proxy_url",
+            "read_buffer_size",
+            "write_buffer_size",
+        ]);
+        HttpClient {
+            common: ClientCommon::read(r),
+            timeout: r.get::<Dur>("timeout").0,
+            http2_read_idle_timeout: r.get::<Dur>("http2_read_idle_timeout").0,
+            http2_ping_timeout: r.get::<Dur>("http2_ping_timeout").0,
+        }
     }
-    let client = builder.build().map_err(|e| ComponentError(format!("cannot build the HTTP client: {e}")))?;
-    Ok(Arc::new(HttpSender { client, common, urls, compression, encoding }))
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        if let Err(e) = Compression::parse(&self.common.compression) {
+            r.check(false, &["compression"], e);
+        }
+        r.check(
+            self.common.tls.server_name.is_none(),
+            &["tls.server_name"],
+            "tls.server_name is not supported by this runtime's OTLP/HTTP exporter; use the server's name in the endpoint",
+        );
+        if let Err((at, e)) = self.client() {
+            r.check(false, &[at], e);
+        }
+    }
+}
+
+impl eval::Decode for Encoding {
+    fn decode(v: &Value) -> Result<Self, eval::ValueError> {
+        match String::decode(v)?.as_str() {
+            "proto" => Ok(Encoding::Proto),
+            "json" => Ok(Encoding::Json),
+            o => Err(eval::ValueError::message(format!("invalid encoding {o:?}: expected \"proto\" or \"json\""))),
+        }
+    }
+}
+
+/// The component's arguments.
+#[derive(Default)]
+pub struct Args {
+    encoding: Encoding,
+    /// Per signal; `None` means the catalogue's computed default, `client.endpoint + "/v1/…"`.
+    endpoints: [Option<String>; 3],
+    client: HttpClient,
+    queue: QueueConfig,
+    retry: RetryConfig,
+}
+
+impl Arguments for Args {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&["debug_metrics"]);
+        let mut signal = |name: &'static str| r.computed::<String>(name).filter(|u| !u.is_empty());
+        let endpoints = [signal("traces_endpoint"), signal("metrics_endpoint"), signal("logs_endpoint")];
+        Args {
+            encoding: r.get("encoding"),
+            endpoints,
+            client: r.block_or_default("client"),
+            queue: r.block_or_default("sending_queue"),
+            retry: r.block_or_default("retry_on_failure"),
+        }
+    }
+}
+
+const NAME: &str = "otelcol.exporter.otlphttp";
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], build);
+
+fn make_sender(args: &Value) -> Result<ExporterParts, ComponentError> {
+    let Args { encoding, endpoints, client, queue, retry } = decode_checked(NAME, args)?;
+    let http = client.client().map_err(|(_, e)| ComponentError(e))?;
+    let compression = Compression::parse(&client.common.compression).map_err(ComponentError)?;
+    let base = client.common.endpoint.trim_end_matches('/').to_string();
+    let [traces, metrics, logs] = endpoints;
+    let urls = [
+        traces.unwrap_or_else(|| format!("{base}/v1/traces")),
+        metrics.unwrap_or_else(|| format!("{base}/v1/metrics")),
+        logs.unwrap_or_else(|| format!("{base}/v1/logs")),
+    ];
+    let sender = Arc::new(HttpSender { client: http, common: client.common, urls, compression, encoding });
+    Ok(ExporterParts { sender, retry, queue })
 }
 
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
@@ -198,16 +231,9 @@ mod tests {
     }
 
     fn client_args(tls: &[(&str, &str)]) -> Value {
-        let mut t = eval::Object::new();
-        for (k, v) in tls {
-            t.insert(*k, Value::string(*v));
-        }
-        let mut client = eval::Object::new();
-        client.insert("endpoint", Value::string("https://127.0.0.1:9"));
-        client.insert("tls", Value::object(t));
-        let mut args = eval::Object::new();
-        args.insert("client", Value::object(client));
-        Value::object(args)
+        let tls: String = tls.iter().map(|(k, v)| format!("      {k} = {v:?}\n")).collect();
+        let src = format!("{NAME} \"t\" {{\n  client {{\n    endpoint = \"https://127.0.0.1:9\"\n    tls {{\n{tls}    }}\n  }}\n}}\n");
+        crate::component::args::evaluated(&src).unwrap()
     }
 
     #[test]

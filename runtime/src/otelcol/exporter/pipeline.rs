@@ -15,7 +15,7 @@ use super::retry::{with_retry, RetryConfig, SendError};
 use crate::component::{BoxFuture, Component, ComponentError, Context};
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
 use crate::otelcol::pdata::Payload;
-use crate::otelcol::{block, log, SignalCounters};
+use crate::otelcol::{log, SignalCounters};
 
 /// How long shutdown waits for queued data to be sent.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -27,7 +27,15 @@ pub trait Sender: Send + Sync + 'static {
     fn send<'a>(&'a self, data: &'a Payload) -> SendFuture<'a>;
 }
 
-pub type MakeSender = fn(&Value) -> Result<Arc<dyn Sender>, ComponentError>;
+/// What an exporter's arguments give the shared pipeline.
+pub struct ExporterParts {
+    pub sender: Arc<dyn Sender>,
+    pub retry: RetryConfig,
+    pub queue: QueueConfig,
+}
+
+/// Decodes an exporter's arguments into its parts (the sender not yet connected).
+pub type MakeSender = fn(&Value) -> Result<ExporterParts, ComponentError>;
 
 pub struct ExporterPipeline {
     id: String,
@@ -141,13 +149,6 @@ impl Consumer for ExporterPipeline {
     }
 }
 
-/// Checks the `retry_on_failure` and `sending_queue` blocks, as a build would.
-pub fn check_args(args: &Value) -> Result<(), ComponentError> {
-    RetryConfig::decode(block(args, "retry_on_failure"))?;
-    QueueConfig::decode(block(args, "sending_queue"))?;
-    Ok(())
-}
-
 /// An exporter component built around a [`Sender`] maker.
 pub struct NetworkExporter {
     pipeline: Arc<ExporterPipeline>,
@@ -156,9 +157,7 @@ pub struct NetworkExporter {
 
 impl NetworkExporter {
     pub fn build(ctx: Context, args: &Value, make: MakeSender) -> Result<Arc<NetworkExporter>, ComponentError> {
-        let sender = make(args)?;
-        let retry = RetryConfig::decode(block(args, "retry_on_failure"))?;
-        let queue = QueueConfig::decode(block(args, "sending_queue"))?;
+        let ExporterParts { sender, retry, queue } = make(args)?;
         let pipeline = Arc::new(ExporterPipeline::new(&ctx, sender, retry, queue));
         let mut exports = Object::ordered();
         exports.insert("input", ConsumerHandle::new(ctx.id(), pipeline.clone()).to_value());
@@ -175,8 +174,8 @@ impl Component for NetworkExporter {
     /// A new endpoint, headers or retry policy apply to the next send; the queue's size and
     /// workers are fixed for the component's lifetime.
     fn update(&self, args: Value) -> Result<(), ComponentError> {
-        let sender = (self.make)(&args)?;
-        self.pipeline.set_sender(sender, RetryConfig::decode(block(&args, "retry_on_failure"))?);
+        let ExporterParts { sender, retry, .. } = (self.make)(&args)?;
+        self.pipeline.set_sender(sender, retry);
         Ok(())
     }
 
@@ -232,7 +231,7 @@ mod tests {
             initial_interval: Duration::from_millis(5),
             max_interval: Duration::from_millis(10),
             max_elapsed_time: Duration::from_secs(60),
-            ..RetryConfig::default()
+            ..crate::otelcol::exporter::retry::tests::defaults()
         }
     }
 
@@ -241,7 +240,7 @@ mod tests {
         let ctx = crate::otelcol::detached_context("otelcol.exporter.otlp.t");
         let flaky = Arc::new(Flaky::default());
         flaky.down.store(true, Ordering::SeqCst);
-        let qc = QueueConfig { num_consumers: 1, queue_size: 2, sizer: Sizer::Requests, ..QueueConfig::default() };
+        let qc = QueueConfig { num_consumers: 1, queue_size: 2, sizer: Sizer::Requests, ..crate::otelcol::exporter::queue::tests::defaults() };
         let p = Arc::new(ExporterPipeline::new(&ctx, flaky.clone(), fast_retry(), qc));
         let stop = CancellationToken::new();
         let run = tokio::spawn(p.clone().run(stop.clone()));
@@ -268,7 +267,7 @@ mod tests {
     async fn shutdown_drains_the_queue_and_counts_what_cannot_be_sent() {
         let ctx = crate::otelcol::detached_context("otelcol.exporter.otlp.d");
         let flaky = Arc::new(Flaky::default());
-        let qc = QueueConfig { num_consumers: 2, queue_size: 100, ..QueueConfig::default() };
+        let qc = QueueConfig { num_consumers: 2, queue_size: 100, ..crate::otelcol::exporter::queue::tests::defaults() };
         let p = Arc::new(ExporterPipeline::new(&ctx, flaky.clone(), fast_retry(), qc));
         let stop = CancellationToken::new();
         for _ in 0..10 {
@@ -282,7 +281,12 @@ mod tests {
         // A dead downstream at shutdown: one attempt each, then counted as failed.
         let flaky = Arc::new(Flaky::default());
         flaky.down.store(true, Ordering::SeqCst);
-        let p = Arc::new(ExporterPipeline::new(&ctx, flaky.clone(), fast_retry(), QueueConfig { num_consumers: 1, ..QueueConfig::default() }));
+        let p = Arc::new(ExporterPipeline::new(
+            &ctx,
+            flaky.clone(),
+            fast_retry(),
+            QueueConfig { num_consumers: 1, ..crate::otelcol::exporter::queue::tests::defaults() },
+        ));
         for _ in 0..3 {
             p.consume(Payload::from_traces(&traces(1, 2))).await.unwrap();
         }
@@ -298,7 +302,7 @@ mod tests {
         let flaky = Arc::new(Flaky::default());
         flaky.down.store(true, Ordering::SeqCst);
         let retry = RetryConfig { enabled: false, ..fast_retry() };
-        let p = ExporterPipeline::new(&ctx, flaky, retry, QueueConfig { enabled: false, ..QueueConfig::default() });
+        let p = ExporterPipeline::new(&ctx, flaky, retry, QueueConfig { enabled: false, ..crate::otelcol::exporter::queue::tests::defaults() });
         assert!(matches!(p.consume(Payload::from_traces(&traces(1, 1))).await, Err(ConsumeError::Unavailable(_))));
         assert_eq!(p.send_failed.get(Signal::Traces), 1);
     }

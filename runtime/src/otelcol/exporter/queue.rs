@@ -6,17 +6,17 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use eval::decode::StructDecoder;
 use eval::Value;
 use tokio::sync::Notify;
 
-use crate::component::ComponentError;
+use crate::component::{Arguments, Reader};
 use crate::metrics::Gauge;
 use crate::otelcol::pdata::Payload;
 
 /// What the queue's capacity counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Sizer {
+    #[default]
     Requests,
     Items,
     Bytes,
@@ -32,7 +32,7 @@ impl Sizer {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueConfig {
     pub enabled: bool,
     pub num_consumers: usize,
@@ -41,38 +41,34 @@ pub struct QueueConfig {
     pub block_on_overflow: bool,
 }
 
-impl Default for QueueConfig {
-    fn default() -> Self {
-        QueueConfig { enabled: true, num_consumers: 10, queue_size: 1000, sizer: Sizer::Requests, block_on_overflow: false }
+impl eval::Decode for Sizer {
+    fn decode(v: &Value) -> Result<Self, eval::ValueError> {
+        match String::decode(v)?.as_str() {
+            "requests" => Ok(Sizer::Requests),
+            "items" => Ok(Sizer::Items),
+            "bytes" => Ok(Sizer::Bytes),
+            other => Err(eval::ValueError::message(format!("invalid sizer {other:?}: expected \"requests\", \"items\" or \"bytes\""))),
+        }
     }
 }
 
-impl QueueConfig {
-    /// Decodes the block; absent means the defaults (queue on).
-    pub fn decode(v: Option<&Value>) -> Result<QueueConfig, ComponentError> {
-        let def = QueueConfig::default();
-        let Some(v) = v else { return Ok(def) };
-        let mut d = StructDecoder::new(v)?;
-        let sizer = match d.optional::<String>("sizer")?.as_deref() {
-            None | Some("requests") => Sizer::Requests,
-            Some("items") => Sizer::Items,
-            Some("bytes") => Sizer::Bytes,
-            Some(other) => return Err(ComponentError(format!("invalid sending_queue sizer {other:?}: expected \"requests\", \"items\" or \"bytes\""))),
-        };
-        let c = QueueConfig {
-            enabled: d.optional("enabled")?.unwrap_or(def.enabled),
-            num_consumers: d.optional("num_consumers")?.unwrap_or(def.num_consumers),
-            queue_size: d.optional("queue_size")?.unwrap_or(def.queue_size),
-            sizer,
-            block_on_overflow: d.optional("block_on_overflow")?.unwrap_or(def.block_on_overflow),
-        };
-        if c.enabled && c.queue_size == 0 {
-            return Err(ComponentError("sending_queue: queue_size must be positive".into()));
+/// The `sending_queue` block.
+impl Arguments for QueueConfig {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        // A persistent queue needs `otelcol.storage.file`; batching in the queue is not built.
+        r.unsupported(&["storage", "wait_for_result", "batch"]);
+        QueueConfig {
+            enabled: r.get("enabled"),
+            num_consumers: r.get("num_consumers"),
+            queue_size: r.get("queue_size"),
+            sizer: r.get("sizer"),
+            block_on_overflow: r.get("block_on_overflow"),
         }
-        if c.enabled && c.num_consumers == 0 {
-            return Err(ComponentError("sending_queue: num_consumers must be positive".into()));
-        }
-        Ok(c)
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        r.check(!self.enabled || self.queue_size > 0, &["queue_size"], "queue_size must be positive");
+        r.check(!self.enabled || self.num_consumers > 0, &["num_consumers"], "num_consumers must be positive");
     }
 }
 
@@ -180,9 +176,14 @@ impl Queue {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::otelcol::pdata::tests::traces;
+
+    /// The block's catalogue defaults.
+    pub(crate) fn defaults() -> QueueConfig {
+        crate::component::args::block_defaults("otelcol.exporter.otlp", &["sending_queue"]).unwrap()
+    }
 
     #[tokio::test]
     async fn refuses_when_full_and_drains_after_close() {

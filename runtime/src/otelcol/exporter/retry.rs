@@ -2,13 +2,12 @@
 
 use std::time::{Duration, Instant};
 
-use eval::decode::StructDecoder;
-use eval::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::component::ComponentError;
+use crate::component::args::types::Dur;
+use crate::component::{Arguments, Reader};
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetryConfig {
     pub enabled: bool,
     pub initial_interval: Duration,
@@ -19,36 +18,22 @@ pub struct RetryConfig {
     pub randomization_factor: f64,
 }
 
-impl Default for RetryConfig {
-    fn default() -> Self {
+/// The `retry_on_failure` block.
+impl Arguments for RetryConfig {
+    fn decode(r: &mut Reader<'_>) -> Self {
         RetryConfig {
-            enabled: true,
-            initial_interval: Duration::from_secs(5),
-            max_interval: Duration::from_secs(30),
-            max_elapsed_time: Duration::from_secs(300),
-            multiplier: 1.5,
-            randomization_factor: 0.5,
+            enabled: r.get("enabled"),
+            initial_interval: r.get::<Dur>("initial_interval").0,
+            max_interval: r.get::<Dur>("max_interval").0,
+            max_elapsed_time: r.get::<Dur>("max_elapsed_time").0,
+            multiplier: r.get("multiplier"),
+            randomization_factor: r.get("randomization_factor"),
         }
     }
-}
 
-impl RetryConfig {
-    /// Decodes the block; an absent block means the defaults (retries on).
-    pub fn decode(v: Option<&Value>) -> Result<RetryConfig, ComponentError> {
-        let def = RetryConfig::default();
-        let Some(v) = v else { return Ok(def) };
-        let mut d = StructDecoder::new(v)?;
-        let dur = |d: &mut StructDecoder, name: &'static str, default: Duration| -> Result<Duration, ComponentError> {
-            Ok(d.optional::<eval::decode::Duration>(name)?.and_then(|x| x.to_std()).unwrap_or(default))
-        };
-        Ok(RetryConfig {
-            enabled: d.optional("enabled")?.unwrap_or(def.enabled),
-            initial_interval: dur(&mut d, "initial_interval", def.initial_interval)?,
-            max_interval: dur(&mut d, "max_interval", def.max_interval)?,
-            max_elapsed_time: dur(&mut d, "max_elapsed_time", def.max_elapsed_time)?,
-            multiplier: d.optional("multiplier")?.unwrap_or(def.multiplier),
-            randomization_factor: d.optional("randomization_factor")?.unwrap_or(def.randomization_factor),
-        })
+    fn validate(&self, r: &mut Reader<'_>) {
+        r.check(!self.enabled || self.multiplier >= 1.0, &["multiplier"], "multiplier must be at least 1");
+        r.check((0.0..=1.0).contains(&self.randomization_factor), &["randomization_factor"], "randomization_factor must be between 0 and 1");
     }
 }
 
@@ -138,9 +123,14 @@ where
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The block's catalogue defaults.
+    pub(crate) fn defaults() -> RetryConfig {
+        crate::component::args::block_defaults("otelcol.exporter.otlp", &["retry_on_failure"]).unwrap()
+    }
 
     fn fast(max_elapsed: Duration) -> RetryConfig {
         RetryConfig {
@@ -155,7 +145,7 @@ mod tests {
 
     #[test]
     fn delays_grow_to_the_maximum_within_the_jitter() {
-        let mut b = Backoff::new(RetryConfig { max_elapsed_time: Duration::ZERO, ..RetryConfig::default() });
+        let mut b = Backoff::new(RetryConfig { max_elapsed_time: Duration::ZERO, ..defaults() });
         let d: Vec<_> = (0..6).map(|_| b.next_delay().unwrap().as_secs_f64()).collect();
         assert!((2.5..=7.5).contains(&d[0]), "{d:?}");
         assert!((3.75..=11.25).contains(&d[1]), "{d:?}");

@@ -348,7 +348,8 @@ mod tests {
         args.insert("timeout", Value::string("50ms"));
         args.insert("send_batch_size", Value::int(1000));
         args.insert("output", Value::object(out));
-        let p = BatchProcessor::new(crate::otelcol::detached_context("otelcol.processor.batch.t"), &Value::object(args)).unwrap();
+        let p = BatchProcessor::new(crate::otelcol::detached_context("otelcol.processor.batch.t"), &analyzer::args::with_defaults(NAME, &Value::object(args)))
+            .unwrap();
         let stop = CancellationToken::new();
         let run = tokio::spawn(p.clone().run(stop.clone()));
         p.input().consume(Payload::from_traces(&traces(1, 5))).await.unwrap();

@@ -72,7 +72,8 @@ impl Arguments for Args {
         Args {
             check_interval: r.get::<Dur>("check_interval").0,
             limit: r.get::<Bytes>("limit").0,
-            spike: r.get::<Bytes>("spike_limit").0,
+            // The catalogue's computed default, "20% of limit": zero here, a fifth in `resolve`.
+            spike: r.computed::<Bytes>("spike_limit").map_or(0, |b| b.0),
             limit_percentage: r.get("limit_percentage"),
             spike_limit_percentage: r.get("spike_limit_percentage"),
             output: r.block_or_default("output"),
@@ -211,7 +212,7 @@ mod tests {
         for (k, v) in pairs {
             o.insert(*k, v.clone());
         }
-        Value::object(o)
+        analyzer::args::with_defaults(NAME, &Value::object(o))
     }
 
     #[test]

@@ -11,17 +11,17 @@ pub mod http;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use eval::decode::{ByteSize, StructDecoder};
 use eval::Value;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::component::args::types::Bytes;
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, HealthState, Reader, Registration};
 use crate::otelcol::auth::AuthHandler;
 use crate::otelcol::consumer::{ConsumeError, Fanout, Output};
 use crate::otelcol::pdata::{Metadata, Payload};
-use crate::otelcol::{block, SignalCounters};
-use crate::tls::{ClientAuth, TlsServer};
+use crate::otelcol::SignalCounters;
+use crate::tls::{ClientAuth, TlsServer, TlsServerArgs};
 
 /// Where a request's data goes, with the receiver's self-metrics for one transport.
 pub struct Ingest {
@@ -87,111 +87,47 @@ pub struct Config {
     pub http: Option<HttpConfig>,
 }
 
-fn decode_grpc(v: &Value) -> Result<GrpcConfig, ComponentError> {
-    let mut d = StructDecoder::new(v)?;
-    let o = v.as_object();
-    Ok(GrpcConfig {
-        endpoint: d.optional("endpoint")?.unwrap_or_else(|| "0.0.0.0:4317".into()),
-        max_recv_msg_size: d.optional::<ByteSize>("max_recv_msg_size")?.map_or(4 << 20, |b| b.0 as usize),
-        include_metadata: d.optional("include_metadata")?.unwrap_or(false),
-        auth: AuthHandler::decode_optional(o.as_ref().and_then(|o| o.get("auth")))?,
-        tls: block(v, "tls").map(|t| TlsServer::decode(t, ClientAuth::RequireAndVerifyClientCert)).transpose()?,
-    })
+/// `/v1/traces`, also when written without the leading slash.
+fn url_path(p: String) -> String {
+    if p.starts_with('/') {
+        p
+    } else {
+        format!("/{p}")
+    }
 }
 
-fn decode_http(v: &Value) -> Result<HttpConfig, ComponentError> {
-    let mut d = StructDecoder::new(v)?;
-    let o = v.as_object();
-    let path = |d: &mut StructDecoder, name: &'static str, default: &str| -> Result<String, ComponentError> {
-        let p: String = d.optional(name)?.unwrap_or_else(|| default.into());
-        Ok(if p.starts_with('/') { p } else { format!("/{p}") })
-    };
-    Ok(HttpConfig {
-        endpoint: d.optional("endpoint")?.unwrap_or_else(|| "0.0.0.0:4318".into()),
-        max_request_body_size: d.optional::<ByteSize>("max_request_body_size")?.map_or(20 << 20, |b| b.0 as usize),
-        include_metadata: d.optional("include_metadata")?.unwrap_or(false),
-        auth: AuthHandler::decode_optional(o.as_ref().and_then(|o| o.get("auth")))?,
-        tls: block(v, "tls").map(|t| TlsServer::decode(t, ClientAuth::RequireAndVerifyClientCert)).transpose()?,
-        traces_url_path: path(&mut d, "traces_url_path", "/v1/traces")?,
-        metrics_url_path: path(&mut d, "metrics_url_path", "/v1/metrics")?,
-        logs_url_path: path(&mut d, "logs_url_path", "/v1/logs")?,
-    })
+/// The receiver's TLS: a client CA alone means client certificates are required, as in the
+/// collector.
+fn server_tls(r: &mut Reader<'_>) -> Option<TlsServer> {
+    r.block::<TlsServerArgs>("tls").and_then(|t| t.resolve(ClientAuth::RequireAndVerifyClientCert))
 }
 
 impl Arguments for GrpcConfig {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&[
-            "keepalive",
-            "max_concurrent_streams",
-            "read_buffer_size",
-            "write_buffer_size",
-            "transport",
-            "tls.ca_file",
-            "tls.ca_pem",
-            "tls.include_insecure_cipher_suites",
-            "tls.include_system_ca_certs_pool",
-            "tls.reload_interval",
-            "tls.tpm",
-        ]);
-        r.whole(
-            &[
-                "endpoint",
-                "max_recv_msg_size",
-                "include_metadata",
-                "auth",
-                "tls.cert_pem",
-                "tls.cert_file",
-                "tls.key_pem",
-                "tls.key_file",
-                "tls.client_ca_file",
-                "tls.min_version",
-                "tls.max_version",
-                "tls.cipher_suites",
-                "tls.curve_preferences",
-            ],
-            decode_grpc,
-        )
+        r.unsupported(&["keepalive", "max_concurrent_streams", "read_buffer_size", "write_buffer_size", "transport"]);
+        GrpcConfig {
+            endpoint: r.get("endpoint"),
+            max_recv_msg_size: r.get::<Bytes>("max_recv_msg_size").0 as usize,
+            include_metadata: r.get("include_metadata"),
+            auth: r.opt("auth"),
+            tls: server_tls(r),
+        }
     }
 }
 
 impl Arguments for HttpConfig {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&[
-            "compression_algorithms",
-            "cors",
-            "idle_timeout",
-            "keep_alives_enabled",
-            "read_header_timeout",
-            "read_timeout",
-            "write_timeout",
-            "tls.ca_file",
-            "tls.ca_pem",
-            "tls.include_insecure_cipher_suites",
-            "tls.include_system_ca_certs_pool",
-            "tls.reload_interval",
-            "tls.tpm",
-        ]);
-        r.whole(
-            &[
-                "endpoint",
-                "max_request_body_size",
-                "include_metadata",
-                "auth",
-                "tls.cert_pem",
-                "tls.cert_file",
-                "tls.key_pem",
-                "tls.key_file",
-                "tls.client_ca_file",
-                "tls.min_version",
-                "tls.max_version",
-                "tls.cipher_suites",
-                "tls.curve_preferences",
-                "traces_url_path",
-                "metrics_url_path",
-                "logs_url_path",
-            ],
-            decode_http,
-        )
+        r.unsupported(&["compression_algorithms", "cors", "idle_timeout", "keep_alives_enabled", "read_header_timeout", "read_timeout", "write_timeout"]);
+        HttpConfig {
+            endpoint: r.get("endpoint"),
+            max_request_body_size: r.get::<Bytes>("max_request_body_size").0 as usize,
+            include_metadata: r.get("include_metadata"),
+            auth: r.opt("auth"),
+            tls: server_tls(r),
+            traces_url_path: url_path(r.get("traces_url_path")),
+            metrics_url_path: url_path(r.get("metrics_url_path")),
+            logs_url_path: url_path(r.get("logs_url_path")),
+        }
     }
 }
 

@@ -45,7 +45,7 @@ async fn start() -> Running {
 /// waits until both servers are bound.
 async fn start_with(id: &str, args: impl FnOnce(Value) -> Vec<(&'static str, Value)>) -> Running {
     let (sink, handle) = sink_handle();
-    let args = obj(&args(Value::array(vec![handle.to_value()])));
+    let args = analyzer::args::with_defaults("otelcol.receiver.otlp", &obj(&args(Value::array(vec![handle.to_value()]))));
     let receiver = OtlpReceiver::new(crate::otelcol::detached_context(id), &args).unwrap();
     let stop = CancellationToken::new();
     tokio::spawn(receiver.clone().run(stop.clone()));
