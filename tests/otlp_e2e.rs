@@ -166,7 +166,11 @@ fn sdk_traffic_flows_through_two_alloy_processes() {
     // Both processes counted what they accepted, per transport; the first one's exporter
     // sent everything.
     let recv = "otelcol_receiver_accepted_spans_total";
-    front.wait_for("the exporter's counters", |f| metric(&f.metrics(), "otelcol_exporter_sent_spans_total", &[]) == Some(10.0));
+    // A counter moves when the sink answers, which may be after the sink printed the data.
+    front.wait_for("the exporter's counters", |f| {
+        let m = f.metrics();
+        metric(&m, "otelcol_exporter_sent_spans_total", &[]) == Some(10.0) && metric(&m, "otelcol_exporter_sent_log_records_total", &[]) == Some(6.0)
+    });
     let fm = front.metrics();
     assert_eq!(metric(&fm, recv, &["transport=\"grpc\""]), Some(5.0), "{fm}");
     assert_eq!(metric(&fm, recv, &["transport=\"http\""]), Some(5.0), "{fm}");

@@ -9,18 +9,18 @@
 //! * [`metrics`]: the process registry served on `/metrics`; [`process`]: resource metrics;
 //! * [`http`]: the HTTP server (`/-/ready`, `/-/healthy`, `/-/reload`, `/metrics`, the web API,
 //!   a small UI) and the `http` block; [`tls`]: TLS settings and the listener servers share;
-//! * [`logging`]: the `logging` block's logger.
+//! * [`services`]: config blocks (`logging`, the `http` block) applied by the controller.
 
 mod basic_auth;
 pub mod component;
 pub mod components;
 pub mod controller;
 pub mod http;
-pub mod logging;
 pub mod metrics;
 #[cfg(feature = "otelcol")]
 pub mod otelcol;
 pub mod process;
+pub mod services;
 pub mod tls;
 
 pub use component::{BoxFuture, Component, ComponentError, Context, Health, HealthState, Registration};

@@ -222,7 +222,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(args: Args, shutdown_deadline: Duration) -> anyhow::Result<ExitCode> {
-    runtime::logging::init();
+    runtime::services::logging::init();
     let registry = runtime::metrics::Registry::new();
     runtime::process::register(&registry);
     runtime::process::register_build_info(&registry, env!("CARGO_PKG_VERSION"));

@@ -12,9 +12,11 @@
 
 pub mod args;
 pub mod registry;
+pub mod services;
 
 pub use args::{Arguments, Reader};
-pub use registry::{BuildFn, Registration, Registrations};
+pub use registry::{ApplyFn, BuildFn, Registration, Registrations};
+pub use services::Services;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,7 +24,6 @@ use std::time::SystemTime;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::controller::node::NodeShared;
 use crate::metrics::{Counter, Gauge, Registry};
 
 pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
@@ -106,13 +107,23 @@ impl Health {
     }
 }
 
+/// Where a component's exports and own health go: the controller's graph node, or a
+/// [`detached_context`]'s recorder. The component API depends on this trait only, so it
+/// knows nothing of the controller.
+pub trait Host: Send + Sync + 'static {
+    /// New exports; the host tells dependants only when they differ from the last ones.
+    fn set_exports(&self, exports: eval::Value);
+    /// The component's own health, merged by the host with its other sources.
+    fn set_health(&self, health: Health);
+}
+
 /// What the controller gives a component. Cheap to clone.
 #[derive(Clone)]
 pub struct Context {
     pub(crate) inner: Arc<ContextInner>,
 }
 
-pub(crate) struct ContextInner {
+pub struct ContextInner {
     /// The global ID (`MODULE/LOCAL` inside a module).
     pub id: String,
     /// The ID inside its module, for the `component_id` label.
@@ -122,7 +133,7 @@ pub(crate) struct ContextInner {
     pub name: String,
     pub data_path: PathBuf,
     pub registry: Arc<Registry>,
-    pub node: Arc<NodeShared>,
+    pub host: Arc<dyn Host>,
 }
 
 impl Context {
@@ -142,12 +153,12 @@ impl Context {
     /// Publishes new exports (an object value). Dependants are re-evaluated only when the
     /// value changed. Call it inside `build` for exports dependants need at load time.
     pub fn set_exports(&self, exports: eval::Value) {
-        self.inner.node.set_exports(exports);
+        self.inner.host.set_exports(exports);
     }
 
     /// The component's own health, merged with the controller's view of the node.
     pub fn set_health(&self, state: HealthState, message: impl Into<String>) {
-        self.inner.node.set_component_health(Health::new(state, message));
+        self.inner.host.set_health(Health::new(state, message));
     }
 
     /// A counter in the process registry, labelled `component_id=<local id>`,
@@ -192,5 +203,36 @@ pub trait Component: Send + Sync + 'static {
     /// Extra state for `/api/v0/web/components/{id}` (`debugInfo`).
     fn debug_info(&self) -> Option<eval::Value> {
         None
+    }
+}
+
+/// A host outside a controller: keeps the last exports, tells nobody.
+#[derive(Default)]
+struct Recorder {
+    exports: std::sync::Mutex<eval::Value>,
+}
+
+impl Host for Recorder {
+    fn set_exports(&self, exports: eval::Value) {
+        *self.exports.lock().unwrap_or_else(|e| e.into_inner()) = exports;
+    }
+
+    fn set_health(&self, _health: Health) {}
+}
+
+/// A component context outside a controller (unit tests, benchmarks): metrics go to a
+/// private registry and exports are kept but notify nobody.
+pub fn detached_context(id: &str) -> Context {
+    let name = id.rsplit_once('.').map_or(id, |(n, _)| n).to_string();
+    Context {
+        inner: Arc::new(ContextInner {
+            id: id.to_string(),
+            local_id: id.to_string(),
+            component_path: "/".to_string(),
+            name,
+            data_path: std::env::temp_dir().join(id),
+            registry: Registry::new(),
+            host: Arc::new(Recorder::default()),
+        }),
     }
 }

@@ -10,9 +10,13 @@ use analyzer::rules::{ArgError, ArgumentRules};
 use eval::Value;
 
 use super::args::{self, Arguments};
-use super::{Component, ComponentError, Context};
+use super::{Component, ComponentError, Context, Services};
 
 pub type BuildFn = fn(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError>;
+
+/// How a config block takes effect: its checked arguments, or `None` when the configuration
+/// no longer has the block (its defaults apply again).
+pub type ApplyFn = fn(services: &Services, args: Option<&Value>) -> Result<(), ComponentError>;
 
 /// One builtin component or config block.
 #[derive(Clone, Copy)]
@@ -21,8 +25,10 @@ pub struct Registration {
     pub name: &'static str,
     /// The names of the exports the component publishes (the catalogue's, checked by a test).
     pub exports: &'static [&'static str],
-    /// `None` for config blocks, which the controller applies itself (`logging`, `http`).
+    /// `None` for config blocks.
     pub build: Option<BuildFn>,
+    /// `Some` for config blocks (`logging`, `http`), which take effect instead of running.
+    pub apply: Option<ApplyFn>,
     /// Decodes the arguments and runs the component's rules: every problem found.
     pub check: fn(&str, &Value) -> Vec<ArgError>,
     /// The dotted argument names the decoder reads or refuses (the catalogue test).
@@ -32,12 +38,12 @@ pub struct Registration {
 impl Registration {
     /// A component built by `build` from arguments of type `A`.
     pub const fn component<A: Arguments>(name: &'static str, exports: &'static [&'static str], build: BuildFn) -> Self {
-        Registration { name, exports, build: Some(build), check: args::check::<A>, coverage: args::coverage::<A> }
+        Registration { name, exports, build: Some(build), apply: None, check: args::check::<A>, coverage: args::coverage::<A> }
     }
 
-    /// A config block whose arguments are of type `A`.
-    pub const fn config<A: Arguments>(name: &'static str) -> Self {
-        Registration { name, exports: &[], build: None, check: args::check::<A>, coverage: args::coverage::<A> }
+    /// A config block whose arguments are of type `A`, applied by `apply`.
+    pub const fn config<A: Arguments>(name: &'static str, apply: ApplyFn) -> Self {
+        Registration { name, exports: &[], build: None, apply: Some(apply), check: args::check::<A>, coverage: args::coverage::<A> }
     }
 }
 
@@ -75,6 +81,11 @@ impl Registrations {
 
     pub fn get(&self, name: &str) -> Option<&Registration> {
         self.by_name.get(name)
+    }
+
+    /// The config blocks, for the controller to apply or reset.
+    pub fn configs(&self) -> impl Iterator<Item = &Registration> {
+        self.by_name.values().filter(|r| r.apply.is_some())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Registration> {

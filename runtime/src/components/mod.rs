@@ -12,8 +12,8 @@ pub fn registrations() -> Vec<Registration> {
     let mut all = vec![local_file::REGISTRATION];
     #[cfg(feature = "otelcol")]
     all.extend(crate::otelcol::registrations());
-    all.push(crate::logging::REGISTRATION);
-    all.push(crate::http::service::REGISTRATION);
+    all.push(crate::services::logging::REGISTRATION);
+    all.push(crate::services::http::REGISTRATION);
     all
 }
 

@@ -64,21 +64,20 @@ pub(crate) fn install(shared: &Shared, st: &mut State, lowered: Lowered) -> Vec<
 /// failures as file reports.
 pub(crate) fn evaluate_all(shared: &Shared, st: &mut State) -> Vec<FileReport> {
     let mut failures: Vec<(usize, Diagnostic)> = Vec::new();
-    let mut has_logging = false;
-    let mut has_http = false;
+    let mut configs = std::collections::HashSet::new();
     for i in 0..st.nodes.len() {
-        has_logging |= st.nodes[i].spec.kind == Kind::Logging;
-        has_http |= st.nodes[i].spec.kind == Kind::HttpService;
+        if st.nodes[i].spec.kind == Kind::Config {
+            configs.insert(st.nodes[i].spec.name.clone());
+        }
         if let Err(d) = evaluate_node(shared, st, i) {
             failures.push((i, d));
         }
     }
-    if !has_logging {
-        // Removing the block restores the defaults.
-        crate::logging::apply(crate::logging::LogOptions::default());
-    }
-    if !has_http {
-        shared.set_http_service(crate::http::HttpService::default());
+    // A config block the configuration no longer has: its defaults apply again.
+    for reg in shared.registrations.configs().filter(|r| !configs.contains(r.name)) {
+        if let Some(Err(e)) = reg.apply.map(|apply| apply(&shared.services, None)) {
+            tracing::error!(block = reg.name, "failed to restore the defaults: {e}");
+        }
     }
     super::graph::reports(failures.into_iter().map(|(i, d)| (&*st.nodes[i].spec.source, d)))
 }
@@ -168,23 +167,20 @@ fn evaluate_node(shared: &Shared, st: &mut State, i: usize) -> Result<(), Diagno
     let fallback = spec.block.name_span;
     let evaluate_args = || analyzer::args::evaluate_block(&spec.name, &spec.block, &spec.source.parsed.lines, &scope).map_err(|e| e.to_diagnostic(fallback));
     let result = match spec.kind {
-        Kind::Logging => {
+        Kind::Config => {
+            let apply = shared.registrations.get(&spec.name).and_then(|r| r.apply);
             return evaluate_args()
                 .and_then(|v| check_args(shared, spec, &v).map(|()| v))
-                .and_then(|v| {
-                    crate::logging::LogOptions::decode(&v).map_err(|e| Diagnostic::error(fallback, format!("Failed to evaluate node for config block: {e}")))
+                .and_then(|v| match apply {
+                    Some(apply) => {
+                        apply(&shared.services, Some(&v)).map_err(|e| Diagnostic::error(fallback, format!("Failed to evaluate node for config block: {e}")))
+                    }
+                    None => Ok(()),
                 })
-                .map(crate::logging::apply);
+                .map_err(|d| d.with_code("eval"));
         }
         Kind::Instance | Kind::Argument | Kind::Export => super::module::evaluate(shared, st, i, &scope),
         Kind::Foreach => super::foreach::evaluate(shared, st, i, &scope),
-        Kind::HttpService => {
-            return evaluate_args()
-                .and_then(|v| check_args(shared, spec, &v).map(|()| v))
-                .and_then(|v| crate::http::HttpService::decode(&v).map_err(|e| Diagnostic::error(fallback, format!("Failed to evaluate service: {e}"))))
-                .map(|s| shared.set_http_service(s))
-                .map_err(|d| d.with_code("eval"));
-        }
         Kind::Component => match evaluate_args() {
             Err(d) => Err(d),
             Ok(args) => match check_args(shared, &st.nodes[i].spec, &args) {
@@ -227,7 +223,7 @@ fn build_or_update(shared: &Shared, node: &mut Node, args: Value) -> Result<(), 
                     name: node.spec.name.clone(),
                     data_path: shared.options.storage_path.join(&node.spec.id),
                     registry: if node.spec.expose_metrics { shared.registry.clone() } else { Registry::new() },
-                    node: node.shared.clone(),
+                    host: node.shared.clone(),
                 }),
             };
             let component = build(ctx, args.clone()).map_err(|e| format!("Failed to build component: building component: {e}"))?;

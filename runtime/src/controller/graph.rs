@@ -20,7 +20,7 @@ pub struct Source {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Component,
-    Logging,
+    /// A config block (`logging`, `http`) at the root: applied through its registration.
     /// An instance of a custom component (`declare`): evaluates its attributes into the
     /// module's arguments; its exports are what the module's `export` blocks publish.
     Instance,
@@ -30,8 +30,7 @@ pub enum Kind {
     Export,
     /// `foreach "L"`: evaluates its collection; its children are modules under its ID.
     Foreach,
-    /// The `http` service block: the HTTP server's TLS and authentication.
-    HttpService,
+    Config,
 }
 
 /// A node of the new graph, before it is matched with the running one.
@@ -246,8 +245,7 @@ impl Lowering<'_> {
             let mut declare = None;
             let kind = match b.name.as_str() {
                 "declare" | "import.file" | "import.string" | "import.http" | "import.git" => continue,
-                "logging" if module.is_empty() => Kind::Logging,
-                "http" if module.is_empty() => Kind::HttpService,
+                name if module.is_empty() && self.registrations.get(name).is_some_and(|r| r.apply.is_some()) => Kind::Config,
                 "argument" if !module.is_empty() => Kind::Argument,
                 "export" if !module.is_empty() => Kind::Export,
                 "foreach" => Kind::Foreach,

@@ -135,7 +135,8 @@ pub(crate) struct Shared {
     /// Set when an evaluation changed a `foreach` collection: the graph must be lowered again.
     pub foreach_changed: AtomicBool,
     /// The `http` block's settings, read by the server per connection and request.
-    http_service: std::sync::RwLock<Arc<crate::http::HttpService>>,
+    /// What config blocks applied (`runtime/src/services`).
+    pub services: crate::component::Services,
     /// Stops the re-evaluation loop.
     stop_loop: CancellationToken,
     /// One load at a time.
@@ -146,10 +147,6 @@ pub(crate) struct Shared {
 impl Shared {
     pub fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub fn set_http_service(&self, s: crate::http::HttpService) {
-        *self.http_service.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(s);
     }
 }
 
@@ -172,7 +169,7 @@ impl Controller {
             changed_tx,
             ready: AtomicBool::new(false),
             foreach_changed: AtomicBool::new(false),
-            http_service: Default::default(),
+            services: Default::default(),
             stop_loop: CancellationToken::new(),
             load_lock: tokio::sync::Mutex::new(()),
             metrics,
@@ -343,8 +340,9 @@ impl Controller {
     }
 
     /// The `http` block's current settings.
-    pub fn http_service(&self) -> Arc<crate::http::HttpService> {
-        self.shared.http_service.read().unwrap_or_else(|e| e.into_inner()).clone()
+    /// What the configuration's config blocks applied (the `http` block's settings, …).
+    pub fn services(&self) -> &crate::component::Services {
+        &self.shared.services
     }
 
     /// The child modules of a `foreach` (`foreach.L/foreach_x_1`, …), in graph order.

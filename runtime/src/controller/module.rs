@@ -27,7 +27,7 @@ pub(crate) fn evaluate(shared: &Shared, st: &mut State, i: usize, scope: &Scope)
         Kind::Instance => instance(shared, st, i, scope),
         Kind::Argument => argument(st, i, scope),
         Kind::Export => export(st, i, scope),
-        Kind::Component | Kind::Logging | Kind::Foreach | Kind::HttpService => Ok(()),
+        Kind::Component | Kind::Config | Kind::Foreach => Ok(()),
     }
 }
 

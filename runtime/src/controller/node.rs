@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::component::{Health, HealthState};
+use crate::component::{Health, HealthState, Host};
 
 /// A node whose exports changed, and when (for `alloy_component_dependencies_wait_seconds`).
 pub type Change = (String, Instant);
@@ -82,6 +82,16 @@ impl NodeShared {
             }
         }
         best.clone()
+    }
+}
+
+impl Host for NodeShared {
+    fn set_exports(&self, exports: eval::Value) {
+        NodeShared::set_exports(self, exports);
+    }
+
+    fn set_health(&self, health: Health) {
+        self.set_component_health(health);
     }
 }
 

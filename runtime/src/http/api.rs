@@ -55,7 +55,7 @@ impl ComponentJson {
             health: HealthJson {
                 state: i.health.state.as_str(),
                 message: i.health.message.clone(),
-                updated_time: crate::logging::rfc3339_nanos(i.health.updated),
+                updated_time: crate::services::logging::rfc3339_nanos(i.health.updated),
             },
             original: String::new(),
             arguments: i.arguments.as_ref().map(|a| body(a, schema)).unwrap_or_default(),

@@ -5,10 +5,10 @@
 //! pprof, component HTTP handlers, live debugging, remotecfg and clustering endpoints.
 
 mod api;
-pub mod service;
+mod auth;
 mod ui;
 
-pub use service::HttpService;
+pub use crate::services::http::HttpService;
 
 use std::net::SocketAddr;
 
@@ -34,7 +34,7 @@ pub fn router(controller: Controller) -> Router {
         .route("/api/v0/web/modules/{*path}", any(module_components))
         .route("/", get(ui::index))
         .route("/component/{*id}", get(ui::component))
-        .layer(axum::middleware::from_fn_with_state(controller.clone(), service::authenticate))
+        .layer(axum::middleware::from_fn_with_state(controller.clone(), auth::authenticate))
         .with_state(controller)
 }
 
@@ -44,7 +44,7 @@ pub async fn serve(addr: &str, controller: Controller, shutdown: CancellationTok
     let local = tcp.local_addr()?;
     // TLS follows the `http` block, asked again for every connection.
     let source = controller.clone();
-    let listener = crate::tls::TlsListener::new(tcp, std::sync::Arc::new(move || source.http_service().tls.clone()))?;
+    let listener = crate::tls::TlsListener::new(tcp, std::sync::Arc::new(move || source.services().get::<HttpService>().tls.clone()))?;
     let app = router(controller);
     let handle = tokio::spawn(async move {
         let result = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;

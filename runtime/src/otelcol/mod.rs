@@ -76,24 +76,7 @@ pub fn block<'a>(args: &'a eval::Value, name: &str) -> Option<&'a eval::Value> {
     }
 }
 
-/// A component context outside a controller (unit tests, benchmarks): metrics go to a
-/// private registry and exports are kept but notify nobody.
-pub fn detached_context(id: &str) -> Context {
-    use crate::component::ContextInner;
-    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    let name = id.rsplit_once('.').map_or(id, |(n, _)| n).to_string();
-    Context {
-        inner: std::sync::Arc::new(ContextInner {
-            id: id.to_string(),
-            local_id: id.to_string(),
-            component_path: "/".to_string(),
-            name,
-            data_path: std::env::temp_dir().join(id),
-            registry: crate::metrics::Registry::new(),
-            node: crate::controller::node::NodeShared::new(id, tx),
-        }),
-    }
-}
+pub use crate::component::detached_context;
 
 /// Lower-case hex, as the collector prints IDs and bytes.
 pub(crate) fn hex(b: &[u8]) -> String {

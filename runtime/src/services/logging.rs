@@ -12,7 +12,7 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
-use crate::component::{Arguments, Reader, Registration};
+use crate::component::{Arguments, ComponentError, Reader, Registration, Services};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -59,7 +59,14 @@ impl Arguments for LogOptions {
     }
 }
 
-pub const REGISTRATION: Registration = Registration::config::<LogOptions>("logging");
+pub const REGISTRATION: Registration = Registration::config::<LogOptions>("logging", apply_block);
+
+/// Applies the block's options, or the defaults when the configuration has no `logging`
+/// block (the logger is the process's, not the controller's).
+fn apply_block(_: &Services, args: Option<&eval::Value>) -> Result<(), ComponentError> {
+    apply(args.map(LogOptions::decode).transpose().map_err(ComponentError)?.unwrap_or_default());
+    Ok(())
+}
 
 impl LogOptions {
     /// From the evaluated block; its problems as one text.

@@ -1,19 +1,15 @@
-//! The `http` service block: TLS for the server and basic authentication in front of it.
-//! The block is evaluated with the graph; the server reads the current settings for every
-//! new connection (TLS) and every request (auth), so a reload applies them without a restart.
+//! The `http` config block: TLS for the HTTP server and basic authentication in front of it.
+//! Applying the block stores an [`HttpService`] in the controller's [`Services`]; the server
+//! (`runtime/src/http`) reads it for every new connection (TLS) and every request (auth), so
+//! a reload applies it without a restart.
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use eval::Value;
 
 use crate::basic_auth::{constant_time_eq, decode as decode_basic};
 use crate::component::args::types::SecretText;
-use crate::component::{Arguments, ComponentError, Reader};
-use crate::controller::Controller;
+use crate::component::{Arguments, ComponentError, Reader, Registration, Services};
 use crate::tls::{ClientAuth, TlsServer, TlsServerArgs};
 
 /// What the `http` block asks of the server; the default (no block) is plain and open.
@@ -35,7 +31,8 @@ pub struct BasicAuth {
 }
 
 impl BasicAuth {
-    fn applies_to(&self, path: &str) -> bool {
+    /// Whether requests for `path` need credentials.
+    pub(crate) fn applies_to(&self, path: &str) -> bool {
         if self.paths.is_empty() {
             return true;
         }
@@ -43,7 +40,8 @@ impl BasicAuth {
         matches == self.authenticate_matching_paths
     }
 
-    fn accepts(&self, authorization: Option<&str>) -> bool {
+    /// Whether an `Authorization` value carries the configured credentials.
+    pub(crate) fn accepts(&self, authorization: Option<&str>) -> bool {
         let Some((user, pass)) = authorization.and_then(decode_basic) else { return false };
         // Both compared in full, so timing does not tell which was wrong.
         constant_time_eq(user.as_bytes(), self.username.as_bytes()) & constant_time_eq(pass.as_bytes(), self.password.as_bytes())
@@ -103,7 +101,14 @@ impl Arguments for HttpArgs {
     }
 }
 
-pub const REGISTRATION: crate::component::Registration = crate::component::Registration::config::<HttpArgs>("http");
+pub const REGISTRATION: Registration = Registration::config::<HttpArgs>("http", apply);
+
+/// Stores the block's settings for the server, or the defaults (plain HTTP, no
+/// authentication) when the configuration has no `http` block.
+fn apply(services: &Services, args: Option<&Value>) -> Result<(), ComponentError> {
+    services.set(args.map(HttpService::decode).transpose()?.unwrap_or_default());
+    Ok(())
+}
 
 impl HttpService {
     /// The service the evaluated block asks for (its TLS material was checked by the rules).
@@ -112,17 +117,6 @@ impl HttpService {
         let tls = args.tls.as_ref().map(crate::tls::server_config).transpose()?;
         Ok(HttpService { tls, auth: args.auth })
     }
-}
-
-/// Middleware: asks for credentials where the `http` block's `auth` applies.
-pub async fn authenticate(State(c): State<Controller>, req: Request, next: Next) -> Response {
-    let service = c.http_service();
-    if let Some(auth) = &service.auth {
-        if auth.applies_to(req.uri().path()) && !auth.accepts(req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())) {
-            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Basic realm=\"Alloy\"")], "Unauthorized\n").into_response();
-        }
-    }
-    next.run(req).await
 }
 
 #[cfg(test)]
