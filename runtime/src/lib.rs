@@ -15,6 +15,7 @@ mod basic_auth;
 pub mod component;
 pub mod components;
 pub mod controller;
+pub mod delivery;
 pub mod http;
 pub mod metrics;
 #[cfg(feature = "otelcol")]

@@ -2,7 +2,6 @@
 //! encoded bytes (see [`pdata`]) through `otelcol.Consumer` capsules (see [`consumer`]).
 
 pub mod auth;
-pub mod compression;
 pub mod consumer;
 pub mod exporter;
 pub mod grpc_codec;

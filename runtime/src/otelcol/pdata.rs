@@ -353,6 +353,16 @@ fn split_message(msg: &[u8], levels: &[&[u32]], depth: usize, budget: usize) -> 
     Ok((h, t, taken))
 }
 
+impl crate::delivery::queue::QueueItem for Payload {
+    fn items(&self) -> usize {
+        Payload::items(self)
+    }
+
+    fn bytes(&self) -> usize {
+        Payload::bytes(self).len()
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

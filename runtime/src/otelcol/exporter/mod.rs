@@ -3,5 +3,3 @@ pub mod debug;
 pub mod otlp;
 pub mod otlphttp;
 pub mod pipeline;
-pub mod queue;
-pub mod retry;

@@ -13,10 +13,10 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity
 use tonic::{Code, Status};
 
 use super::pipeline::{ExporterParts, NetworkExporter, SendFuture, Sender};
-use super::queue::QueueConfig;
-use super::retry::{RetryConfig, SendError};
 use crate::component::args::{decode_checked, types::Dur};
 use crate::component::{Arguments, Component, ComponentError, Context, Reader, Registration};
+use crate::delivery::queue::QueueConfig;
+use crate::delivery::retry::{RetryConfig, SendError};
 use crate::otelcol::auth::AuthHandler;
 use crate::otelcol::grpc_codec::{export_path, RawCodec};
 use crate::otelcol::pdata::Payload;

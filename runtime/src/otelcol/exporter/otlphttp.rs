@@ -7,11 +7,11 @@ use eval::Value;
 
 use super::otlp::ClientCommon;
 use super::pipeline::{ExporterParts, NetworkExporter, SendFuture, Sender};
-use super::queue::QueueConfig;
-use super::retry::{RetryConfig, SendError};
 use crate::component::args::{decode_checked, types::Dur};
 use crate::component::{Arguments, Component, ComponentError, Context, Reader, Registration};
-use crate::otelcol::compression::Compression;
+use crate::delivery::compression::Compression;
+use crate::delivery::queue::QueueConfig;
+use crate::delivery::retry::{RetryConfig, SendError};
 use crate::otelcol::pdata::{Payload, Signal};
 
 #[derive(Clone, Copy, Default, PartialEq, Eq)]

@@ -10,9 +10,9 @@ use std::time::Duration;
 use eval::{Object, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::queue::{Queue, QueueConfig};
-use super::retry::{with_retry, RetryConfig, SendError};
 use crate::component::{BoxFuture, Component, ComponentError, Context};
+use crate::delivery::queue::{Queue, QueueConfig};
+use crate::delivery::retry::{with_retry, RetryConfig, SendError};
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
 use crate::otelcol::pdata::Payload;
 use crate::otelcol::{log, SignalCounters};
@@ -42,7 +42,7 @@ pub struct ExporterPipeline {
     sender: RwLock<Arc<dyn Sender>>,
     retry: RwLock<RetryConfig>,
     queue_config: QueueConfig,
-    queue: Option<Arc<Queue>>,
+    queue: Option<Arc<Queue<Payload>>>,
     sent: SignalCounters,
     send_failed: SignalCounters,
     enqueue_failed: SignalCounters,
@@ -190,7 +190,7 @@ impl Component for NetworkExporter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::otelcol::exporter::queue::Sizer;
+    use crate::delivery::queue::Sizer;
     use crate::otelcol::pdata::{tests::traces, Signal};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -231,7 +231,7 @@ mod tests {
             initial_interval: Duration::from_millis(5),
             max_interval: Duration::from_millis(10),
             max_elapsed_time: Duration::from_secs(60),
-            ..crate::otelcol::exporter::retry::tests::defaults()
+            ..crate::delivery::retry::tests::defaults()
         }
     }
 
@@ -240,7 +240,7 @@ mod tests {
         let ctx = crate::otelcol::detached_context("otelcol.exporter.otlp.t");
         let flaky = Arc::new(Flaky::default());
         flaky.down.store(true, Ordering::SeqCst);
-        let qc = QueueConfig { num_consumers: 1, queue_size: 2, sizer: Sizer::Requests, ..crate::otelcol::exporter::queue::tests::defaults() };
+        let qc = QueueConfig { num_consumers: 1, queue_size: 2, sizer: Sizer::Requests, ..crate::delivery::queue::tests::defaults() };
         let p = Arc::new(ExporterPipeline::new(&ctx, flaky.clone(), fast_retry(), qc));
         let stop = CancellationToken::new();
         let run = tokio::spawn(p.clone().run(stop.clone()));
@@ -267,7 +267,7 @@ mod tests {
     async fn shutdown_drains_the_queue_and_counts_what_cannot_be_sent() {
         let ctx = crate::otelcol::detached_context("otelcol.exporter.otlp.d");
         let flaky = Arc::new(Flaky::default());
-        let qc = QueueConfig { num_consumers: 2, queue_size: 100, ..crate::otelcol::exporter::queue::tests::defaults() };
+        let qc = QueueConfig { num_consumers: 2, queue_size: 100, ..crate::delivery::queue::tests::defaults() };
         let p = Arc::new(ExporterPipeline::new(&ctx, flaky.clone(), fast_retry(), qc));
         let stop = CancellationToken::new();
         for _ in 0..10 {
@@ -281,12 +281,8 @@ mod tests {
         // A dead downstream at shutdown: one attempt each, then counted as failed.
         let flaky = Arc::new(Flaky::default());
         flaky.down.store(true, Ordering::SeqCst);
-        let p = Arc::new(ExporterPipeline::new(
-            &ctx,
-            flaky.clone(),
-            fast_retry(),
-            QueueConfig { num_consumers: 1, ..crate::otelcol::exporter::queue::tests::defaults() },
-        ));
+        let p =
+            Arc::new(ExporterPipeline::new(&ctx, flaky.clone(), fast_retry(), QueueConfig { num_consumers: 1, ..crate::delivery::queue::tests::defaults() }));
         for _ in 0..3 {
             p.consume(Payload::from_traces(&traces(1, 2))).await.unwrap();
         }
@@ -302,7 +298,7 @@ mod tests {
         let flaky = Arc::new(Flaky::default());
         flaky.down.store(true, Ordering::SeqCst);
         let retry = RetryConfig { enabled: false, ..fast_retry() };
-        let p = ExporterPipeline::new(&ctx, flaky, retry, QueueConfig { enabled: false, ..crate::otelcol::exporter::queue::tests::defaults() });
+        let p = ExporterPipeline::new(&ctx, flaky, retry, QueueConfig { enabled: false, ..crate::delivery::queue::tests::defaults() });
         assert!(matches!(p.consume(Payload::from_traces(&traces(1, 1))).await, Err(ConsumeError::Unavailable(_))));
         assert_eq!(p.send_failed.get(Signal::Traces), 1);
     }

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{metadata_of, parse_endpoint, HttpConfig, Ingest};
 use crate::component::{BoxFuture, ComponentError};
-use crate::otelcol::compression::DecodeError;
+use crate::delivery::compression::DecodeError;
 use crate::otelcol::consumer::ConsumeError;
 use crate::otelcol::pdata::{Payload, Signal};
 
@@ -94,7 +94,7 @@ async fn read_body(headers: &HeaderMap, body: axum::body::Body, limit: usize) ->
     if encoding.is_empty() || encoding == "identity" {
         return Ok(raw);
     }
-    match crate::otelcol::compression::decompress(&encoding, &raw, limit) {
+    match crate::delivery::compression::decompress(&encoding, &raw, limit) {
         Ok(body) => Ok(Bytes::from(body)),
         Err(DecodeError::TooLarge) => Err(too_large(limit)),
         Err(DecodeError::Unsupported(m) | DecodeError::Corrupt(m)) => Err(Failure(StatusCode::BAD_REQUEST, 3, m)),

@@ -120,7 +120,7 @@ async fn http_accepts_protobuf_json_and_gzip_and_rejects_bad_input() {
     gz.write_all(&proto).unwrap();
     assert_eq!(http_post(r.http, "/v1/traces", "application/x-protobuf", Some("gzip"), gz.finish().unwrap()).await.0, 200);
     for c in ["zstd", "snappy", "lz4", "deflate"] {
-        let packed = crate::otelcol::compression::Compression::parse(c).unwrap().unwrap().compress(&proto).unwrap();
+        let packed = crate::delivery::compression::Compression::parse(c).unwrap().unwrap().compress(&proto).unwrap();
         assert_eq!(http_post(r.http, "/v1/traces", "application/x-protobuf", Some(c), packed).await.0, 200, "{c}");
     }
     assert_eq!(http_post(r.http, "/v1/traces", "application/x-protobuf", Some("zstd"), b"not zstd".to_vec()).await.0, 400);

@@ -1,4 +1,5 @@
-//! `sending_queue`: a bounded in-memory queue between the pipeline and the senders.
+//! `sending_queue`: a bounded in-memory queue between a pipeline and its senders, for any
+//! request type that counts its items and bytes ([`QueueItem`]).
 //!
 //! A full queue refuses new data (the caller gets a retryable error and the refusal is
 //! counted as `otelcol_exporter_enqueue_failed_*`); nothing already queued is evicted.
@@ -11,7 +12,6 @@ use tokio::sync::Notify;
 
 use crate::component::{Arguments, Reader};
 use crate::metrics::Gauge;
-use crate::otelcol::pdata::Payload;
 
 /// What the queue's capacity counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -22,12 +22,18 @@ pub enum Sizer {
     Bytes,
 }
 
+/// What a queue holds: a request that knows how many items and bytes it carries.
+pub trait QueueItem: Send + 'static {
+    fn items(&self) -> usize;
+    fn bytes(&self) -> usize;
+}
+
 impl Sizer {
-    fn size_of(self, p: &Payload) -> usize {
+    fn size_of<T: QueueItem>(self, p: &T) -> usize {
         match self {
             Sizer::Requests => 1,
             Sizer::Items => p.items(),
-            Sizer::Bytes => p.bytes().len(),
+            Sizer::Bytes => p.bytes(),
         }
     }
 }
@@ -72,16 +78,16 @@ impl Arguments for QueueConfig {
     }
 }
 
-struct State {
-    items: VecDeque<Payload>,
+struct State<T> {
+    items: VecDeque<T>,
     used: usize,
     closed: bool,
 }
 
-pub struct Queue {
+pub struct Queue<T> {
     capacity: usize,
     sizer: Sizer,
-    state: Mutex<State>,
+    state: Mutex<State<T>>,
     /// Wakes consumers when data arrives or the queue closes.
     readable: Notify,
     /// Wakes blocked producers when room frees up.
@@ -89,7 +95,7 @@ pub struct Queue {
     size_gauge: Gauge,
 }
 
-impl Queue {
+impl<T: QueueItem> Queue<T> {
     pub fn new(capacity: usize, sizer: Sizer, size_gauge: Gauge) -> Self {
         Queue {
             capacity,
@@ -101,12 +107,12 @@ impl Queue {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State<T>> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Queues the payload, or hands it back when there is no room (or the queue closed).
-    pub fn try_push(&self, p: Payload) -> Result<(), Payload> {
+    pub fn try_push(&self, p: T) -> Result<(), T> {
         let size = self.sizer.size_of(&p);
         let mut st = self.lock();
         // One oversized element may enter an empty queue, or it could never be sent.
@@ -122,7 +128,7 @@ impl Queue {
     }
 
     /// Waits for room (block_on_overflow), handing the payload back if the queue closes.
-    pub async fn push_blocking(&self, mut p: Payload) -> Result<(), Payload> {
+    pub async fn push_blocking(&self, mut p: T) -> Result<(), T> {
         loop {
             let notified = self.writable.notified();
             tokio::pin!(notified);
@@ -137,7 +143,7 @@ impl Queue {
     }
 
     /// The next payload; `None` once the queue is closed and empty.
-    pub async fn pop(&self) -> Option<Payload> {
+    pub async fn pop(&self) -> Option<T> {
         loop {
             let notified = self.readable.notified();
             tokio::pin!(notified);
@@ -167,7 +173,7 @@ impl Queue {
     }
 
     /// Removes everything still queued (after the drain deadline).
-    pub fn take_all(&self) -> Vec<Payload> {
+    pub fn take_all(&self) -> Vec<T> {
         let mut st = self.lock();
         st.used = 0;
         self.size_gauge.set(0.0);
@@ -178,7 +184,20 @@ impl Queue {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::otelcol::pdata::tests::traces;
+
+    /// A request of `.0` items.
+    #[derive(Clone, Debug)]
+    struct Req(usize);
+
+    impl QueueItem for Req {
+        fn items(&self) -> usize {
+            self.0
+        }
+
+        fn bytes(&self) -> usize {
+            self.0 * 10
+        }
+    }
 
     /// The block's catalogue defaults.
     pub(crate) fn defaults() -> QueueConfig {
@@ -189,7 +208,7 @@ pub(crate) mod tests {
     async fn refuses_when_full_and_drains_after_close() {
         let g = Gauge::default();
         let q = Queue::new(2, Sizer::Requests, g.clone());
-        let p = Payload::from_traces(&traces(1, 1));
+        let p = Req(1);
         q.try_push(p.clone()).unwrap();
         q.try_push(p.clone()).unwrap();
         assert!(q.try_push(p.clone()).is_err());
@@ -205,9 +224,12 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn item_sizer_counts_items_and_admits_one_oversized_payload() {
+    fn sizers_count_items_or_bytes_and_admit_one_oversized_request() {
         let q = Queue::new(5, Sizer::Items, Gauge::default());
-        q.try_push(Payload::from_traces(&traces(1, 8))).unwrap();
-        assert!(q.try_push(Payload::from_traces(&traces(1, 1))).is_err());
+        q.try_push(Req(8)).unwrap();
+        assert!(q.try_push(Req(1)).is_err());
+        let by_bytes = Queue::new(25, Sizer::Bytes, Gauge::default());
+        by_bytes.try_push(Req(2)).unwrap();
+        assert!(by_bytes.try_push(Req(1)).is_err(), "20 + 10 bytes exceed 25");
     }
 }
