@@ -31,7 +31,8 @@ fn component_dirs() -> Vec<PathBuf> {
 }
 
 fn cases(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).expect("dir").flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "alloy")).collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(dir).expect("dir").flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "alloy")).collect();
     files.sort();
     files
 }

@@ -274,6 +274,19 @@ impl<'s> Reader<'s> {
     /// Dotted names (`client.keepalive`) reach into nested blocks.
     pub fn unsupported(&mut self, names: &[&'static str]) {
         for &name in names {
+            // Some blocks have dots in their own names (`stage.json`): those are not paths.
+            let whole = self.schema.is_some_and(|s| s.attr(name).is_some() || s.block(name).is_some());
+            if whole {
+                self.mark(name);
+                if self.is_set(name) {
+                    let kind = if self.block_schema(name).is_some() { "block" } else { "argument" };
+                    let msg = format!("{kind} {} is not supported by this runtime yet", syntax::quote::go_quote(name));
+                    let mut path = self.path.clone();
+                    path.push(PathSeg::Field(name.into()));
+                    self.st.errors.push(ArgError::new(path, msg));
+                }
+                continue;
+            }
             if !self.has(name.split('.').next().unwrap_or(name)) {
                 continue;
             }
@@ -504,4 +517,73 @@ macro_rules! whole_arguments {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads `timeout` of `otelcol.processor.batch` and nothing else.
+    #[derive(Default)]
+    struct TimeoutOnly(std::time::Duration);
+
+    impl Arguments for TimeoutOnly {
+        fn decode(r: &mut Reader<'_>) -> Self {
+            r.unsupported(&["metadata_keys"]);
+            TimeoutOnly(r.get::<types::Dur>("timeout").0)
+        }
+
+        fn validate(&self, r: &mut Reader<'_>) {
+            r.check(self.0.as_millis() >= 100, &["timeout"], "timeout too short");
+        }
+    }
+
+    fn batch(src: &str) -> Value {
+        evaluated(&format!("otelcol.processor.batch \"b\" {{\n{src}\n  output {{}}\n}}\n")).unwrap()
+    }
+
+    fn messages(errs: Vec<ArgError>) -> Vec<String> {
+        errs.iter().map(describe).collect()
+    }
+
+    #[test]
+    fn what_nobody_reads_is_refused_unless_it_is_the_default() {
+        let ok = decode::<TimeoutOnly>("otelcol.processor.batch", &batch("send_batch_size = 2000"));
+        assert!(ok.is_ok(), "the default value changes nothing");
+        let err = decode::<TimeoutOnly>("otelcol.processor.batch", &batch("send_batch_size = 10")).err().unwrap();
+        assert_eq!(messages(err), ["send_batch_size: argument \"send_batch_size\" is not supported by this runtime yet"]);
+        let err = decode::<TimeoutOnly>("otelcol.processor.batch", &batch("metadata_keys = [\"a\"]")).err().unwrap();
+        assert_eq!(messages(err), ["metadata_keys: argument \"metadata_keys\" is not supported by this runtime yet"]);
+    }
+
+    #[test]
+    fn rules_run_on_decoded_values_and_skip_unknown_ones() {
+        let err = decode::<TimeoutOnly>("otelcol.processor.batch", &batch("timeout = \"10ms\"")).err().unwrap();
+        assert_eq!(messages(err), ["timeout: timeout too short"]);
+        let mut v = batch("");
+        if let Value::Object(o) = &mut v {
+            std::sync::Arc::make_mut(o).insert("timeout", analyzer::args::unknown());
+        }
+        assert!(check::<TimeoutOnly>("otelcol.processor.batch", &v).is_empty(), "a run-time value is not judged early");
+    }
+
+    /// Refuses `stage.json`, a block whose name has a dot.
+    #[derive(Default)]
+    struct NoJson;
+
+    impl Arguments for NoJson {
+        fn decode(r: &mut Reader<'_>) -> Self {
+            r.unsupported(&["stage.json"]);
+            let _: Vec<Value> = r.get("forward_to");
+            NoJson
+        }
+    }
+
+    #[test]
+    fn block_names_with_dots_are_names_not_paths() {
+        let v = evaluated("loki.process \"p\" {\n  forward_to = []\n  stage.json {\n    expressions = {}\n  }\n}\n").unwrap();
+        let err = decode::<NoJson>("loki.process", &v).err().unwrap();
+        assert_eq!(err[0].path, vec![PathSeg::Field("stage.json".into())]);
+        assert_eq!(err[0].message, "block \"stage.json\" is not supported by this runtime yet");
+    }
 }
