@@ -196,3 +196,16 @@ async fn a_missing_file_fails_the_first_load() {
     let m = messages(&err);
     assert!(m[0].starts_with("config.alloy:1:1: Failed to build component: building component: failed to read file: "), "{m:?}");
 }
+
+#[tokio::test]
+async fn a_failed_component_causes_no_follow_on_errors_at_its_references() {
+    let cfg = Config::new(
+        "local.file \"gone\" {\n  filename = \"$DIR/missing.txt\"\n}\n\nremote.http \"uses_gone\" {\n  url = \"http://x/\" + local.file.gone.content\n}\n",
+    );
+    let c = cfg.controller();
+    let err = c.load().await.expect_err("the file is missing");
+    let m = messages(&err);
+    assert_eq!(m.len(), 1, "one error, at the component that failed: {m:?}");
+    assert!(m[0].starts_with("config.alloy:1:1: Failed to build component: building component: failed to read file"), "{m:?}");
+    c.shutdown().await;
+}

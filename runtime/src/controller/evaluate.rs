@@ -65,11 +65,24 @@ pub(crate) fn install(shared: &Shared, st: &mut State, lowered: Lowered) -> Vec<
 pub(crate) fn evaluate_all(shared: &Shared, st: &mut State) -> Vec<FileReport> {
     let mut failures: Vec<(usize, Diagnostic)> = Vec::new();
     let mut configs = std::collections::HashSet::new();
+    // Nodes that failed in this pass without exports to show: their dependants would only
+    // repeat the failure as "field does not exist" at every reference.
+    let mut broken: std::collections::HashSet<String> = std::collections::HashSet::new();
     for i in 0..st.nodes.len() {
         if st.nodes[i].spec.kind == Kind::Config {
             configs.insert(st.nodes[i].spec.name.clone());
         }
+        let failed_dep = st.deps.get(&st.nodes[i].spec.id).into_iter().flatten().find(|d| broken.contains(*d)).cloned();
+        if let Some(dep) = failed_dep {
+            let node = &st.nodes[i];
+            node.shared.set_eval_health(Health::new(HealthState::Unhealthy, format!("not evaluated: its dependency {dep} failed to evaluate")));
+            broken.insert(node.spec.id.clone());
+            continue;
+        }
         if let Err(d) = evaluate_node(shared, st, i) {
+            if st.nodes[i].shared.exports().is_null() {
+                broken.insert(st.nodes[i].spec.id.clone());
+            }
             failures.push((i, d));
         }
     }
