@@ -241,14 +241,13 @@ async fn serve(args: Args, shutdown_deadline: Duration) -> anyhow::Result<ExitCo
     }
 
     let stop_server = CancellationToken::new();
-    let (addr, server) = match runtime::http::serve(&args.listen_addr, controller.clone(), stop_server.clone()).await {
+    let (_, server) = match runtime::http::serve(&args.listen_addr, controller.clone(), stop_server.clone()).await {
         Ok(s) => s,
         Err(e) => {
             controller.shutdown().await;
             bail!("failed to listen on {}: {e}", args.listen_addr);
         }
     };
-    tracing::info!(addr = %addr, "now listening for http traffic");
     tracing::info!("{{^_^}} Alloy is running");
 
     wait_for_signals(&controller).await?;

@@ -41,6 +41,11 @@ impl Registration {
         Registration { name, exports, build: Some(build), apply: None, check: args::check::<A>, coverage: args::coverage::<A> }
     }
 
+    /// A block the controller reads itself (`import.*`): only its argument rules.
+    pub const fn checked<A: Arguments>(name: &'static str) -> Self {
+        Registration { name, exports: &[], build: None, apply: None, check: args::check::<A>, coverage: args::coverage::<A> }
+    }
+
     /// A config block whose arguments are of type `A`, applied by `apply`.
     pub const fn config<A: Arguments>(name: &'static str, apply: ApplyFn) -> Self {
         Registration { name, exports: &[], build: None, apply: Some(apply), check: args::check::<A>, coverage: args::coverage::<A> }

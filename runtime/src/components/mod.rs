@@ -14,6 +14,7 @@ pub fn registrations() -> Vec<Registration> {
     all.extend(crate::otelcol::registrations());
     all.push(crate::services::logging::REGISTRATION);
     all.push(crate::services::http::REGISTRATION);
+    all.extend(crate::controller::imports::REGISTRATIONS);
     all
 }
 

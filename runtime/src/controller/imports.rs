@@ -19,6 +19,8 @@ use syntax::ast::{Block, Stmt};
 use syntax::{Diagnostic, Span};
 
 use super::graph::Source;
+use crate::component::args::types::{Dur, SecretText};
+use crate::component::{Arguments, Reader, Registration};
 
 /// An `import.http` request, as evaluated.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -213,13 +215,13 @@ pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched
         d.notes.push(LOAD_TIME_NOTE.into());
         d
     })?;
-    let arg = |name: &str| args.as_object().and_then(|o| o.get(name).and_then(text_of));
+    fn typed<A: Arguments>(b: &Block, args: &Value) -> Result<A, Diagnostic> {
+        crate::component::args::decode::<A>(&b.name, args).map_err(|errs| errs[0].to_diagnostic(b))
+    }
     let label = b.label.as_ref().map(|l| l.value.to_string()).unwrap_or_default();
     match b.name.as_str() {
         "import.file" => {
-            let Some(filename) = arg("filename") else {
-                return Err(Diagnostic::error(b.name_span, "missing required attribute \"filename\"").with_code("import"));
-            };
+            let FileArgs { filename } = typed(b, &args)?;
             let path = PathBuf::from(&filename);
             let files =
                 analyzer::load_path(&path).map_err(|e| Diagnostic::error(span_of(b, "filename"), format!("failed to read file: {e}")).with_code("import"))?;
@@ -228,54 +230,24 @@ pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched
             Ok(Read::Module(Module { sources, module_path, watched: Some(Watched { path, files }), remote: None }))
         }
         "import.string" => {
-            let Some(content) = arg("content") else {
-                return Err(Diagnostic::error(b.name_span, "missing required attribute \"content\"").with_code("import"));
-            };
+            let StringArgs { content } = typed(b, &args)?;
             // The module is named after the import in reports.
             let sources = vec![parsed(format!("{}:import.string.{label}", src.path), content)];
             Ok(Read::Module(Module { sources, module_path: module_path.to_string(), watched: None, remote: None }))
         }
         "import.http" => {
-            let Some(url) = arg("url") else {
-                return Err(Diagnostic::error(b.name_span, "missing required attribute \"url\"").with_code("import"));
-            };
-            let obj = args.as_object().map(|o| o.into_owned()).unwrap_or_default();
-            let duration = |name: &str, default: Duration| duration_of(obj.get(name)).unwrap_or(default);
-            let mut headers: Vec<(String, String)> = match obj.get("headers").and_then(|h| h.as_object().map(|o| o.into_owned())) {
-                Some(h) => h.iter().map(|(k, v)| (k.to_string(), text_of(v).unwrap_or_default())).collect(),
-                None => Vec::new(),
-            };
-            headers.extend(client_headers(obj.get("client")).map_err(|m| Diagnostic::error(b.name_span, m).with_code("import"))?);
-            let request = HttpModule {
-                url: url.clone(),
-                method: arg("method").filter(|m| !m.is_empty()).unwrap_or_else(|| "GET".into()),
-                headers,
-                body: arg("body"),
-                timeout: duration("poll_timeout", Duration::from_secs(10)),
-                poll: duration("poll_frequency", Duration::from_secs(60)),
-            };
+            let a: HttpArgs = typed(b, &args)?;
+            let mut headers: Vec<(String, String)> = a.headers.into_iter().collect();
+            headers.extend(a.client.authorization.map(|v| ("Authorization".to_string(), v)));
+            let request = HttpModule { url: a.url.clone(), method: a.method, headers, body: a.body, timeout: a.poll_timeout, poll: a.poll_frequency };
             // module_path is the URL without its last path element.
-            let module_path = url.rsplit_once('/').map_or(url.as_str(), |(dir, _)| dir).to_string();
+            let module_path = a.url.rsplit_once('/').map_or(a.url.as_str(), |(dir, _)| dir).to_string();
             from_remote(Remote::Http(request), fetched, module_path, span_of(b, "url"), "failed to fetch")
         }
         "import.git" => {
-            let Some(repository) = arg("repository") else {
-                return Err(Diagnostic::error(b.name_span, "missing required attribute \"repository\"").with_code("import"));
-            };
-            let revision = arg("revision").unwrap_or_default();
-            if matches!(revision.as_str(), "FETCH_HEAD" | "ORIG_HEAD" | "MERGE_HEAD" | "CHERRY_PICK_HEAD") {
-                return Err(Diagnostic::error(span_of(b, "revision"), format!("revision {revision:?} is not allowed: name a branch, tag or commit"))
-                    .with_code("import"));
-            }
-            if obj_has_block(&args, "basic_auth") || obj_has_block(&args, "ssh_key") {
-                return Err(Diagnostic::error(b.name_span, "basic_auth and ssh_key are not supported for import.git by this runtime; use a URL git can reach on its own (e.g. with a credential helper)").with_code("unsupported"));
-            }
-            let path = arg("path").unwrap_or_default();
+            let GitArgs { repository, revision, path, pull_frequency } = typed(b, &args)?;
             // Zero pulls once.
-            let poll = match args.as_object().and_then(|o| o.get("pull_frequency").cloned()) {
-                Some(v) => duration_of(Some(&v)).filter(|d| !d.is_zero()),
-                None => Some(Duration::from_secs(60)),
-            };
+            let poll = Some(pull_frequency).filter(|d| !d.is_zero());
             use sha2::Digest as _;
             let key = format!("{:x}", sha2::Sha256::digest(repository.as_bytes()));
             let dir = storage.join("import.git").join(&key[..16]).join("repo");
@@ -286,10 +258,6 @@ pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched
         }
         other => Err(Diagnostic::error(b.name_span, format!("{other} is not supported by this runtime yet")).with_code("unsupported")),
     }
-}
-
-fn obj_has_block(args: &Value, name: &str) -> bool {
-    args.as_object().and_then(|o| o.get(name).cloned()).is_some_and(|v| !matches!(v, Value::Null))
 }
 
 /// The module a fetched remote holds, or a request to fetch it, or why it failed.
@@ -304,51 +272,6 @@ fn from_remote(remote: Remote, fetched: &Fetched, module_path: String, at: Span,
     }
 }
 
-/// The text of a string, secret or optional secret.
-fn text_of(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.to_string_lossy().into_owned()),
-        Value::Secret(s) => Some(s.expose().to_string_lossy().into_owned()),
-        Value::OptionalSecret(s) => Some(s.expose().to_string_lossy().into_owned()),
-        _ => None,
-    }
-}
-
-/// A duration argument (`"1m"`), when present and valid.
-fn duration_of(v: Option<&Value>) -> Option<Duration> {
-    eval::decode::Duration::parse(&text_of(v?)?).ok()?.to_std()
-}
-
-/// The `client` block's credentials as headers: `basic_auth` and `authorization`. Other
-/// client settings are refused rather than ignored.
-fn client_headers(client: Option<&Value>) -> Result<Vec<(String, String)>, String> {
-    let Some(client) = client.and_then(|c| c.as_object().map(|o| o.into_owned())) else { return Ok(Vec::new()) };
-    let mut out = Vec::new();
-    for (name, v) in client.iter() {
-        let Some(block) = v.as_object() else { continue };
-        let get = |k: &str| block.get(k).and_then(text_of).filter(|s| !s.is_empty());
-        match name.as_str() {
-            "basic_auth" => {
-                let user = get("username").unwrap_or_default();
-                let pass = get("password")
-                    .or_else(|| get("password_file").and_then(|f| std::fs::read_to_string(f).ok()).map(|p| p.trim().to_string()))
-                    .unwrap_or_default();
-                out.push(("Authorization".to_string(), crate::basic_auth::header(&user, &pass)));
-            }
-            "authorization" => {
-                let kind = get("type").unwrap_or_else(|| "Bearer".into());
-                let creds = get("credentials")
-                    .or_else(|| get("credentials_file").and_then(|f| std::fs::read_to_string(f).ok()).map(|c| c.trim().to_string()))
-                    .unwrap_or_default();
-                out.push(("Authorization".to_string(), format!("{kind} {creds}")));
-            }
-            _ if block.is_empty() => {}
-            other => return Err(format!("client.{other} is not supported for import.http by this runtime (basic_auth and authorization are)")),
-        }
-    }
-    Ok(out)
-}
-
 /// The directory of a file as `module_path` names it (`.` for a bare name).
 pub(crate) fn parent_dir(path: &Path) -> String {
     path.parent().map(|d| d.display().to_string()).filter(|d| !d.is_empty()).unwrap_or_else(|| ".".into())
@@ -358,3 +281,169 @@ fn parsed(path: String, text: String) -> Arc<Source> {
     let parsed = Arc::new(syntax::parse_file(text.as_bytes()));
     Arc::new(Source { path, text, parsed })
 }
+
+/// `import.file`'s arguments. Files are polled every second whatever `detector` and
+/// `poll_frequency` say (at least as often as asked).
+#[derive(Default)]
+struct FileArgs {
+    filename: String,
+}
+
+impl Arguments for FileArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let _: Dur = r.get("poll_frequency");
+        FileArgs { filename: r.get("filename") }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        let detector: String = r.get("detector");
+        r.check(matches!(detector.as_str(), "fsnotify" | "poll"), &["detector"], format!("unknown detector {detector:?}, expected \"fsnotify\" or \"poll\""));
+    }
+}
+
+/// `import.string`'s arguments.
+#[derive(Default)]
+struct StringArgs {
+    content: String,
+}
+
+impl Arguments for StringArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        StringArgs { content: r.get::<SecretText>("content").0 }
+    }
+}
+
+/// A secret written inline or read from a file (trimmed), as the client block's
+/// `X`/`X_file` pairs give it.
+fn secret_or_file(r: &mut Reader<'_>, inline: &'static str, file: &'static str) -> Option<String> {
+    let text = r.get::<SecretText>(inline).0;
+    let path: String = r.get(file);
+    if !text.is_empty() {
+        return Some(text);
+    }
+    if path.is_empty() {
+        return None;
+    }
+    match std::fs::read_to_string(&path) {
+        Ok(t) => Some(t.trim().to_string()),
+        Err(e) => {
+            r.error(file, format!("reading {file} {path}: {e}"));
+            None
+        }
+    }
+}
+
+/// `client { basic_auth { … } }`.
+#[derive(Default)]
+struct BasicAuthArgs(String);
+
+impl Arguments for BasicAuthArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let user: String = r.get("username");
+        let pass = secret_or_file(r, "password", "password_file").unwrap_or_default();
+        BasicAuthArgs(crate::basic_auth::header(&user, &pass))
+    }
+}
+
+/// `client { authorization { … } }`.
+#[derive(Default)]
+struct AuthorizationArgs(String);
+
+impl Arguments for AuthorizationArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let kind = r.opt::<String>("type").filter(|t| !t.is_empty()).unwrap_or_else(|| "Bearer".into());
+        let creds = secret_or_file(r, "credentials", "credentials_file").unwrap_or_default();
+        AuthorizationArgs(format!("{kind} {creds}"))
+    }
+}
+
+/// `import.http`'s `client` block: its credentials become an `Authorization` header; the
+/// transport settings are not implemented (the module is fetched with the defaults).
+#[derive(Default)]
+struct HttpClientArgs {
+    authorization: Option<String>,
+}
+
+impl Arguments for HttpClientArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&[
+            "oauth2",
+            "tls_config",
+            "proxy_url",
+            "no_proxy",
+            "proxy_from_environment",
+            "proxy_connect_header",
+            "http_headers",
+            "enable_http2",
+            "follow_redirects",
+        ]);
+        let bearer = secret_or_file(r, "bearer_token", "bearer_token_file").map(|t| format!("Bearer {t}"));
+        let basic = r.block::<BasicAuthArgs>("basic_auth").map(|b| b.0);
+        let authorization = r.block::<AuthorizationArgs>("authorization").map(|a| a.0);
+        let given = [&bearer, &basic, &authorization].iter().filter(|x| x.is_some()).count();
+        if given > 1 {
+            r.error("", "at most one of bearer_token, bearer_token_file, basic_auth and authorization may be set");
+        }
+        HttpClientArgs { authorization: bearer.or(basic).or(authorization) }
+    }
+}
+
+/// `import.http`'s arguments.
+#[derive(Default)]
+struct HttpArgs {
+    url: String,
+    method: String,
+    headers: std::collections::BTreeMap<String, String>,
+    body: Option<String>,
+    poll_frequency: Duration,
+    poll_timeout: Duration,
+    client: HttpClientArgs,
+}
+
+impl Arguments for HttpArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        HttpArgs {
+            url: r.get("url"),
+            method: r.get("method"),
+            headers: r.get("headers"),
+            body: r.opt("body"),
+            poll_frequency: r.get::<Dur>("poll_frequency").0,
+            poll_timeout: r.get::<Dur>("poll_timeout").0,
+            client: r.block_or_default("client"),
+        }
+    }
+}
+
+/// `import.git`'s arguments.
+#[derive(Default)]
+struct GitArgs {
+    repository: String,
+    revision: String,
+    path: String,
+    pull_frequency: Duration,
+}
+
+impl Arguments for GitArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        // git's own credential helpers and SSH configuration apply instead.
+        r.unsupported(&["basic_auth", "ssh_key"]);
+        GitArgs { repository: r.get("repository"), revision: r.get("revision"), path: r.get("path"), pull_frequency: r.get::<Dur>("pull_frequency").0 }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        r.check(
+            !matches!(self.revision.as_str(), "FETCH_HEAD" | "ORIG_HEAD" | "MERGE_HEAD" | "CHERRY_PICK_HEAD"),
+            &["revision"],
+            format!("revision {:?} is not allowed: name a branch, tag or commit", self.revision),
+        );
+    }
+}
+
+/// The import blocks' argument rules, for `alloy validate` and the load (the controller
+/// reads imports itself, so they have no build or apply).
+pub const REGISTRATIONS: [Registration; 4] = [
+    Registration::checked::<FileArgs>("import.file"),
+    Registration::checked::<StringArgs>("import.string"),
+    Registration::checked::<HttpArgs>("import.http"),
+    Registration::checked::<GitArgs>("import.git"),
+];

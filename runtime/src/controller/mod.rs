@@ -14,7 +14,7 @@
 mod evaluate;
 mod foreach;
 pub mod graph;
-mod imports;
+pub mod imports;
 mod info;
 mod metrics;
 mod module;

@@ -42,6 +42,8 @@ pub fn router(controller: Controller) -> Router {
 pub async fn serve(addr: &str, controller: Controller, shutdown: CancellationToken) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let tcp = tokio::net::TcpListener::bind(addr).await?;
     let local = tcp.local_addr()?;
+    // Logged before any request is served: a reload that lowers the level cannot come first.
+    tracing::info!(addr = %local, "now listening for http traffic");
     // TLS follows the `http` block, asked again for every connection.
     let source = controller.clone();
     let listener = crate::tls::TlsListener::new(tcp, std::sync::Arc::new(move || source.services().get::<HttpService>().tls.clone()))?;
