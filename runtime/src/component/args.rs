@@ -249,6 +249,11 @@ impl<'s> Reader<'s> {
     /// (an error is placed on the block). `names` are the fields `f` reads; dotted names
     /// (`attribute.key`) name the fields of nested blocks it reads.
     pub fn whole<T: Default>(&mut self, names: &[&'static str], f: impl FnOnce(&Value) -> Result<T, ComponentError>) -> T {
+        self.whole_at(names, |v| f(v).map_err(|e| ("", e)))
+    }
+
+    /// [`Reader::whole`] whose decoder names the field at fault (`""`: the block).
+    pub fn whole_at<T: Default>(&mut self, names: &[&'static str], f: impl FnOnce(&Value) -> Result<T, (&'static str, ComponentError)>) -> T {
         for &n in names {
             self.mark_dotted(n);
         }
@@ -258,8 +263,9 @@ impl<'s> Reader<'s> {
         }
         match f(&Value::object(self.obj.clone())) {
             Ok(t) => t,
-            Err(e) => {
-                self.st.errors.push(ArgError::new(self.path.clone(), e.0));
+            Err((at, e)) => {
+                let path = if at.is_empty() { self.path.clone() } else { field(&self.path, at) };
+                self.st.errors.push(ArgError::new(path, e.0));
                 T::default()
             }
         }

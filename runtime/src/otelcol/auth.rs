@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use eval::decode::StructDecoder;
-use eval::{CapsuleValue, Object, Secret, Value};
+use eval::{CapsuleValue, Object, Value};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::component::{Component, ComponentError, Context, Registration};
+use crate::component::args::types::SecretText;
+use crate::component::{Arguments, Component, ComponentError, Context, Reader, Registration};
 use crate::otelcol::htpasswd::Entry;
 
 pub const HANDLER_TYPE: &str = "otelcol.Handler";
@@ -91,6 +91,7 @@ fn read_secret_file(path: &str) -> Result<String, ComponentError> {
 }
 
 /// HTTP basic authentication.
+#[derive(Default)]
 pub struct BasicAuth {
     client: Option<(String, String)>,
     /// user → stored password, from htpasswd lines and `username`/`password`.
@@ -98,58 +99,93 @@ pub struct BasicAuth {
 }
 
 impl BasicAuth {
+    /// From the component's argument value (tests; the component decodes through its registration).
     pub fn from_args(args: &Value) -> Result<BasicAuth, ComponentError> {
-        let mut d = StructDecoder::new(args)?;
-        let username: Option<String> = d.optional("username")?;
-        let password: Option<Secret> = d.optional("password")?;
-        let client_auth: Option<Value> = d.optional("client_auth")?;
-        let htpasswd: Option<Value> = d.optional("htpasswd")?;
-        let username = username.unwrap_or_default();
-        let password = password.map(|p| p.expose().to_string_lossy().into_owned()).unwrap_or_default();
-        if username.is_empty() && password.is_empty() && htpasswd.is_none() && client_auth.is_none() {
-            return Err(ComponentError("no credential source provided".into()));
-        }
-        if !username.is_empty() && password.is_empty() {
-            return Err(ComponentError("no password provided".into()));
-        }
-        let client = match &client_auth {
-            Some(ca) => {
-                let mut d = StructDecoder::new(ca)?;
-                let mut user: String = d.optional("username")?.unwrap_or_default();
-                let mut pass: String = d.optional::<Secret>("password")?.map(|p| p.expose().to_string_lossy().into_owned()).unwrap_or_default();
-                if let Some(f) = d.optional::<String>("username_file")?.filter(|f| !f.is_empty()) {
-                    user = read_secret_file(&f)?;
+        let name = "otelcol.auth.basic";
+        crate::component::args::decode_checked::<BasicArgs>(name, &analyzer::args::with_defaults(name, args)).map(|a| a.0)
+    }
+}
+
+/// `client_auth { … }`: the credentials the component sends, inline or from files.
+#[derive(Default)]
+struct ClientAuthArgs(String, String);
+
+impl Arguments for ClientAuthArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let mut user: String = r.get("username");
+        let mut pass = r.get::<SecretText>("password").0;
+        for (name, target) in [("username_file", &mut user), ("password_file", &mut pass)] {
+            let file: String = r.get(name);
+            if !file.is_empty() {
+                match read_secret_file(&file) {
+                    Ok(text) => *target = text,
+                    Err(e) => r.error(name, e.0),
                 }
-                if let Some(f) = d.optional::<String>("password_file")?.filter(|f| !f.is_empty()) {
-                    pass = read_secret_file(&f)?;
-                }
-                Some((user, pass))
             }
+        }
+        ClientAuthArgs(user, pass)
+    }
+}
+
+/// `htpasswd { … }`: users and their hashed passwords.
+#[derive(Default)]
+struct HtpasswdArgs(HashMap<String, Entry>);
+
+impl Arguments for HtpasswdArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let mut users = HashMap::new();
+        let file: String = r.get("file");
+        let mut sources = Vec::new();
+        if !file.is_empty() {
+            match std::fs::read_to_string(&file) {
+                Ok(text) => sources.push(("file", text)),
+                Err(e) => r.error("file", format!("reading htpasswd file {file}: {e}")),
+            }
+        }
+        sources.push(("inline", r.get::<String>("inline")));
+        for (at, text) in sources {
+            for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+                let Some((user, pass)) = line.split_once(':') else {
+                    r.error(at, format!("htpasswd line for {line:?} has no ':'"));
+                    continue;
+                };
+                match Entry::parse(pass) {
+                    Ok(entry) => {
+                        users.insert(user.to_string(), entry);
+                    }
+                    Err(e) => r.error(at, format!("htpasswd entry for user {user:?}: {e}")),
+                }
+            }
+        }
+        HtpasswdArgs(users)
+    }
+}
+
+/// `otelcol.auth.basic`'s arguments: the authenticator they make.
+#[derive(Default)]
+pub struct BasicArgs(BasicAuth);
+
+impl Arguments for BasicArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&["debug_metrics"]);
+        let username: String = r.get("username");
+        let password = r.get::<SecretText>("password").0;
+        let client_auth = r.block::<ClientAuthArgs>("client_auth");
+        let htpasswd = r.block::<HtpasswdArgs>("htpasswd");
+        let sources = !username.is_empty() || !password.is_empty() || client_auth.is_some() || htpasswd.is_some();
+        r.check(sources, &[], "no credential source provided");
+        r.check(username.is_empty() || !password.is_empty(), &["password", "username"], "no password provided");
+        let client = match client_auth {
+            Some(ClientAuthArgs(user, pass)) => Some((user, pass)),
             None if !username.is_empty() => Some((username.clone(), password.clone())),
             None => None,
         };
-        let mut lines = String::new();
-        if let Some(h) = &htpasswd {
-            let mut d = StructDecoder::new(h)?;
-            if let Some(f) = d.optional::<String>("file")?.filter(|f| !f.is_empty()) {
-                lines.push_str(&std::fs::read_to_string(&f).map_err(|e| ComponentError(format!("reading htpasswd file {f}: {e}")))?);
-                lines.push('\n');
-            }
-            lines.push_str(&d.optional::<String>("inline")?.unwrap_or_default());
-        }
-        let mut users = HashMap::new();
-        for line in lines.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-            let Some((user, pass)) = line.split_once(':') else {
-                return Err(ComponentError(format!("htpasswd line for {:?} has no ':'", line)));
-            };
-            let entry = Entry::parse(pass).map_err(|e| ComponentError(format!("htpasswd entry for user {user:?}: {e}")))?;
-            users.insert(user.to_string(), entry);
-        }
+        let mut users = htpasswd.map(|h| h.0).unwrap_or_default();
         if !username.is_empty() {
             // `password` is the password itself, never a hash.
             users.insert(username, Entry::Plain(password));
         }
-        Ok(BasicAuth { client, users })
+        BasicArgs(BasicAuth { client, users })
     }
 }
 
@@ -178,15 +214,33 @@ pub struct BearerAuth {
 }
 
 impl BearerAuth {
+    /// From the component's argument value (tests; the component decodes through its registration).
     pub fn from_args(args: &Value) -> Result<BearerAuth, ComponentError> {
-        let mut d = StructDecoder::new(args)?;
-        let token: Secret = d.required("token")?;
-        let header: String = d.optional("header")?.unwrap_or_else(|| "Authorization".into());
-        let scheme: String = d.optional("scheme")?.unwrap_or_else(|| "Bearer".into());
-        let token = token.expose().to_string_lossy().into_owned();
+        let name = "otelcol.auth.bearer";
+        crate::component::args::decode_checked::<BearerArgs>(name, &analyzer::args::with_defaults(name, args))?
+            .0
+            .ok_or_else(|| ComponentError("no bearer token".into()))
+    }
+}
+
+/// `otelcol.auth.bearer`'s arguments: the authenticator they make.
+#[derive(Default)]
+pub struct BearerArgs(Option<BearerAuth>);
+
+impl Arguments for BearerArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&["debug_metrics"]);
+        let token = r.get::<SecretText>("token").0;
+        let header: String = r.get("header");
+        let scheme: String = r.get("scheme");
         let value = if scheme.is_empty() { token } else { format!("{scheme} {token}") };
-        let header = HeaderName::from_bytes(header.to_ascii_lowercase().as_bytes()).map_err(|_| ComponentError(format!("invalid header name {header:?}")))?;
-        Ok(BearerAuth { header, value })
+        match HeaderName::from_bytes(header.to_ascii_lowercase().as_bytes()) {
+            Ok(header) => BearerArgs(Some(BearerAuth { header, value })),
+            Err(_) => {
+                r.error("header", format!("invalid header name {header:?}"));
+                BearerArgs(None)
+            }
+        }
     }
 }
 
@@ -203,24 +257,6 @@ impl Authenticator for BearerAuth {
         Ok(vec![(self.header.clone(), header_value(&self.value)?)])
     }
 }
-
-crate::whole_arguments!(
-    BasicArgs,
-    BasicAuth,
-    BasicAuth::from_args,
-    [
-        "username",
-        "password",
-        "client_auth.username",
-        "client_auth.password",
-        "client_auth.username_file",
-        "client_auth.password_file",
-        "htpasswd.file",
-        "htpasswd.inline"
-    ],
-    unsupported["debug_metrics"]
-);
-crate::whole_arguments!(BearerArgs, BearerAuth, BearerAuth::from_args, ["token", "header", "scheme"], unsupported["debug_metrics"]);
 
 pub const BASIC: Registration = Registration::component::<BasicArgs>("otelcol.auth.basic", &["handler"], build_basic);
 pub const BEARER: Registration = Registration::component::<BearerArgs>("otelcol.auth.bearer", &["handler"], build_bearer);

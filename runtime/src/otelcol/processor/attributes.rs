@@ -99,10 +99,12 @@ fn string_value(s: String) -> AnyValue {
 }
 
 impl Action {
-    fn from_value(v: &Value) -> Result<Action, ComponentError> {
-        let mut d = StructDecoder::new(v)?;
-        let key: String = d.optional("key")?.unwrap_or_default();
-        let kind_text: String = d.required("action")?;
+    /// The action, or the field at fault and why.
+    fn from_value(v: &Value) -> Result<Action, (&'static str, ComponentError)> {
+        let plain = |e: eval::ValueError| ("", ComponentError::from(e));
+        let mut d = StructDecoder::new(v).map_err(plain)?;
+        let key: String = d.optional("key").map_err(plain)?.unwrap_or_default();
+        let kind_text: String = d.required("action").map_err(plain)?;
         let kind = match kind_text.to_ascii_lowercase().as_str() {
             "insert" => Kind::Insert,
             "update" => Kind::Update,
@@ -111,17 +113,18 @@ impl Action {
             "hash" => Kind::Hash,
             "extract" => Kind::Extract,
             "convert" => Kind::Convert,
-            other => return Err(ComponentError(format!("error creating AttrProc due to unsupported action {other:?} at the action with key {key:?}"))),
+            other => {
+                return Err(("action", ComponentError(format!("error creating AttrProc due to unsupported action {other:?} at the action with key {key:?}"))))
+            }
         };
-        let value: Option<Value> = d.optional("value")?;
-        let text =
-            |d: &mut StructDecoder, n: &'static str| -> Result<Option<String>, ComponentError> { Ok(d.optional::<String>(n)?.filter(|s| !s.is_empty())) };
+        let value: Option<Value> = d.optional("value").map_err(plain)?;
+        let text = |d: &mut StructDecoder, n: &'static str| d.optional::<String>(n).map(|t| t.filter(|s| !s.is_empty())).map_err(plain);
         let from_attribute = text(&mut d, "from_attribute")?;
         let from_context = text(&mut d, "from_context")?;
         let pattern = text(&mut d, "pattern")?;
         let converted_type = text(&mut d, "converted_type")?;
         let pattern = pattern
-            .map(|p| Regex::new(&p).map_err(|e| ComponentError(format!("error creating AttrProc: invalid pattern for key {key:?}: {e}"))))
+            .map(|p| Regex::new(&p).map_err(|e| ("pattern", ComponentError(format!("error creating AttrProc: invalid pattern for key {key:?}: {e}")))))
             .transpose()?;
         let value = value.filter(|v| !v.is_null());
         let sources = [value.is_some(), from_attribute.is_some(), from_context.is_some()].iter().filter(|x| **x).count();
@@ -129,10 +132,11 @@ impl Action {
         match kind {
             Kind::Insert | Kind::Update | Kind::Upsert => {
                 if key.is_empty() {
-                    return Err(ComponentError(format!("error creating AttrProc due to missing required field \"key\" for action {kind_text:?}")));
+                    return Err(("action", ComponentError(format!("error creating AttrProc due to missing required field \"key\" for action {kind_text:?}"))));
                 }
                 if sources != 1 {
-                    return Err(ComponentError(format!("error creating AttrProc due to missing value source (exactly one of \"value\", \"from_attribute\" or \"from_context\") for action {kind_text:?} with key {key:?}")));
+                    let msg = format!("error creating AttrProc due to missing value source (exactly one of \"value\", \"from_attribute\" or \"from_context\") for action {kind_text:?} with key {key:?}");
+                    return Err((if sources == 0 { "key" } else { "value" }, ComponentError(msg)));
                 }
                 a.source = Some(match (value, from_attribute, from_context) {
                     (Some(v), _, _) => Source::Value(any_value(&v)),
@@ -143,21 +147,24 @@ impl Action {
             }
             Kind::Delete | Kind::Hash => {
                 if key.is_empty() && pattern.is_none() {
-                    return Err(ComponentError(format!("error creating AttrProc: action {kind_text:?} needs \"key\" or \"pattern\"")));
+                    return Err(("action", ComponentError(format!("error creating AttrProc: action {kind_text:?} needs \"key\" or \"pattern\""))));
                 }
                 a.pattern = pattern;
             }
             Kind::Extract => {
                 let Some(p) = pattern else {
-                    return Err(ComponentError(format!(
-                        "error creating AttrProc due to missing required field \"pattern\" for action \"extract\" at the action with key {key:?}"
-                    )));
+                    return Err((
+                        "action",
+                        ComponentError(format!(
+                            "error creating AttrProc due to missing required field \"pattern\" for action \"extract\" at the action with key {key:?}"
+                        )),
+                    ));
                 };
                 if key.is_empty() {
-                    return Err(ComponentError("error creating AttrProc due to missing required field \"key\" for action \"extract\"".into()));
+                    return Err(("action", ComponentError("error creating AttrProc due to missing required field \"key\" for action \"extract\"".into())));
                 }
                 if p.capture_names().flatten().next().is_none() {
-                    return Err(ComponentError(format!("error creating AttrProc: pattern for key {key:?} has no named subexpressions")));
+                    return Err(("pattern", ComponentError(format!("error creating AttrProc: pattern for key {key:?} has no named subexpressions"))));
                 }
                 a.pattern = Some(p);
             }
@@ -167,10 +174,8 @@ impl Action {
                     Some("double") => ConvertTo::Double,
                     Some("string") => ConvertTo::String,
                     other => {
-                        return Err(ComponentError(format!(
-                            "error creating AttrProc due to invalid converted_type {:?}: expected int, double or string",
-                            other.unwrap_or("")
-                        )))
+                        let msg = format!("error creating AttrProc due to invalid converted_type {:?}: expected int, double or string", other.unwrap_or(""));
+                        return Err((if other.is_some() { "converted_type" } else { "action" }, ComponentError(msg)));
                     }
                 });
             }
@@ -420,14 +425,14 @@ pub struct Config {
 
 impl Arguments for Action {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.whole(&["key", "action", "value", "pattern", "from_attribute", "from_context", "converted_type"], Action::from_value)
+        r.whole_at(&["key", "action", "value", "pattern", "from_attribute", "from_context", "converted_type"], Action::from_value)
     }
 }
 
 impl Arguments for MatchProperties {
     fn decode(r: &mut Reader<'_>) -> Self {
         r.unsupported(&["log_severity", "regexp"]);
-        r.whole(
+        r.whole_at(
             &[
                 "match_type",
                 "services",
@@ -443,7 +448,7 @@ impl Arguments for MatchProperties {
                 "library.name",
                 "library.version",
             ],
-            MatchProperties::from_value,
+            |v| MatchProperties::from_value(v).map_err(|e| (if e.0.starts_with("match_type") { "match_type" } else { "" }, e)),
         )
     }
 }
