@@ -1,15 +1,22 @@
 //! `alloy-runtime`: runs a checked Alloy configuration (`alloy run`).
 //!
-//! * [`controller`]: lowers the analyzer's program into a graph of nodes, evaluates them in
-//!   dependency order, builds components through the [`components`] registry, runs them as
-//!   tokio tasks, re-evaluates dependants when exports change, and applies reloads; custom
-//!   components (`module.rs`), imports (`imports.rs`) and `foreach` (`foreach.rs`) are expanded
-//!   into the same graph;
-//! * [`component`]: the API components implement and the [`component::Context`] they get;
+//! Layers, lowest first (`tests/layers.rs` keeps them free of cycles):
+//!
 //! * [`metrics`]: the process registry served on `/metrics`; [`process`]: resource metrics;
+//! * [`component`]: the component API: typed arguments (`args`), registration (`registry`),
+//!   the [`component::Context`] components get and the `Host` behind it, per-controller
+//!   `Services`; it knows no controller, server or family;
+//! * shared building blocks: [`tls`] (server and client `tls` blocks, the TLS listener),
+//!   [`delivery`] (sending queue, retry, compression);
+//! * families ([`otelcol`], behind its cargo feature), [`services`] (the `logging` and `http`
+//!   config blocks) and [`components`], the list a binary registers;
+//! * [`controller`]: lowers the analyzer's program into a graph of nodes, evaluates them in
+//!   dependency order (arguments checked by the same rules as `alloy validate`), builds
+//!   components through their registrations, runs them as tokio tasks, re-evaluates dependants
+//!   when exports change, and applies reloads; custom components (`module.rs`), imports
+//!   (`imports.rs`) and `foreach` (`foreach.rs`) are expanded into the same graph;
 //! * [`http`]: the HTTP server (`/-/ready`, `/-/healthy`, `/-/reload`, `/metrics`, the web API,
-//!   a small UI) and the `http` block; [`tls`]: TLS settings and the listener servers share;
-//! * [`services`]: config blocks (`logging`, the `http` block) applied by the controller.
+//!   a small UI), which reads the `http` block's settings from the controller's services.
 
 mod basic_auth;
 pub mod component;
