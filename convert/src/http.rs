@@ -256,5 +256,5 @@ pub fn write_all(b: &mut Block, c: &HttpClient) {
     write_auth(b, c);
     write_proxy(b, &c.proxy);
     b.opt_block(tls_block(&c.tls));
-    b.opt_bool("follow_redirects", c.follow_redirects, d::FOLLOW_REDIRECTS).opt_bool("enable_http2", c.enable_http2, d::ENABLE_HTTP2);
+    b.opt_bool("follow_redirects", c.follow_redirects, d::follow_redirects()).opt_bool("enable_http2", c.enable_http2, d::enable_http2());
 }

@@ -32,11 +32,11 @@ pub fn read_rules(n: &Node, errs: &mut Errors) -> Vec<Rule> {
         .iter()
         .map(|item| {
             let mut f = Fields::new(item, "relabel.plain", errs);
-            let separator = f.string_or("separator", rd::SEPARATOR, errs);
-            let regex = f.string_or("regex", rd::REGEX, errs);
+            let separator = f.string_or("separator", &rd::separator(), errs);
+            let regex = f.string_or("regex", &rd::regex(), errs);
             let target_label = f.string_or("target_label", "", errs);
-            let replacement = f.string_or("replacement", rd::REPLACEMENT, errs);
-            let action = f.string_or("action", rd::ACTION, errs).to_lowercase();
+            let replacement = f.string_or("replacement", &rd::replacement(), errs);
+            let action = f.string_or("action", &rd::action(), errs).to_lowercase();
             let source_labels = f.get("source_labels").map(|n| yaml::strings(n, errs)).unwrap_or_default();
             let modulus = f.get("modulus").map(|n| yaml::uint(n, "uint64", errs)).unwrap_or(0);
             f.finish(errs);
@@ -48,12 +48,12 @@ pub fn read_rules(n: &Node, errs: &mut Errors) -> Vec<Rule> {
 pub fn rule_block(name: &str, r: &Rule) -> Block {
     let mut b = Block::new(name, None);
     b.opt_strings("source_labels", &r.source_labels)
-        .opt_str("separator", &r.separator, rd::SEPARATOR)
-        .opt_str("regex", &r.regex, rd::REGEX)
+        .opt_str("separator", &r.separator, &rd::separator())
+        .opt_str("regex", &r.regex, &rd::regex())
         .opt_int("modulus", r.modulus as i64, 0)
         .opt_str("target_label", &r.target_label, "")
-        .opt_str("replacement", &r.replacement, rd::REPLACEMENT)
-        .opt_str("action", &r.action, rd::ACTION);
+        .opt_str("replacement", &r.replacement, &rd::replacement())
+        .opt_str("action", &r.action, &rd::action());
     b
 }
 
@@ -426,7 +426,7 @@ fn scrape_config(item: &Node, g: &Global, ctx: &mut Ctx, errs: &mut Errors) -> R
 
     let mut b = Block::new("prometheus.scrape", Some(&label));
     b.attr("targets", targets_expr).attr("forward_to", Expr::Array(vec![Expr::raw(forward_to)])).opt_str("job_name", &job, "");
-    b.opt_bool("honor_labels", honor_labels, false).opt_bool("honor_timestamps", honor_timestamps, sc::HONOR_TIMESTAMPS).opt_bool(
+    b.opt_bool("honor_labels", honor_labels, false).opt_bool("honor_timestamps", honor_timestamps, sc::honor_timestamps()).opt_bool(
         "track_timestamps_staleness",
         track_staleness,
         false,
@@ -438,14 +438,14 @@ fn scrape_config(item: &Node, g: &Global, ctx: &mut Ctx, errs: &mut Errors) -> R
     }
     b.opt_bool("scrape_classic_histograms", classic, false)
         .opt_str("scrape_failure_log_file", &failure_log, "")
-        .opt_duration("scrape_interval", interval, sc::SCRAPE_INTERVAL)
-        .opt_duration("scrape_timeout", timeout, sc::SCRAPE_TIMEOUT);
+        .opt_duration("scrape_interval", interval, sc::scrape_interval())
+        .opt_duration("scrape_timeout", timeout, sc::scrape_timeout());
     if let Some(p) = &protocols {
-        if p.iter().map(String::as_str).ne(sc::SCRAPE_PROTOCOLS) {
+        if p.iter().map(String::as_str).ne(sc::scrape_protocols().iter().map(String::as_str)) {
             b.attr("scrape_protocols", Expr::strings(p));
         }
     }
-    b.opt_str("metrics_path", &metrics_path, sc::METRICS_PATH).opt_str("scheme", &scheme, sc::SCHEME);
+    b.opt_str("metrics_path", &metrics_path, &sc::metrics_path()).opt_str("scheme", &scheme, sc::SCHEME);
     if body_size != 0 {
         b.attr("body_size_limit", Expr::Str(base2_bytes(body_size)));
     }
@@ -455,7 +455,7 @@ fn scrape_config(item: &Node, g: &Global, ctx: &mut Ctx, errs: &mut Errors) -> R
     http::write_all(&mut b, &client);
     b.opt_str("scrape_fallback_protocol", if fallback.is_empty() { "PrometheusText0.0.4" } else { &fallback }, "PrometheusText0.0.4")
         .opt_bool("convert_classic_histograms_to_nhcb", nhcb, false)
-        .opt_bool("enable_compression", compression, sc::ENABLE_COMPRESSION)
+        .opt_bool("enable_compression", compression, sc::enable_compression())
         .opt_int("native_histogram_bucket_limit", bucket_limit as i64, 0)
         .opt_float("native_histogram_min_bucket_factor", min_factor, 0.0);
     ctx.scrapes.push(b);
@@ -505,22 +505,22 @@ fn remote_write(item: &Node, validation: &mut Diagnostics, errs: &mut Errors) ->
         errs.hard("url for remote_write is empty");
     }
     let name = f.string("name", errs);
-    let timeout = f.get("remote_timeout").map(|n| dur(n, errs)).unwrap_or(rwd::REMOTE_TIMEOUT);
+    let timeout = f.get("remote_timeout").map(|n| dur(n, errs)).unwrap_or(rwd::remote_timeout());
     let headers = f.get("headers").map(|n| yaml::string_map(n, errs)).unwrap_or_default();
     let send_exemplars = f.boolean("send_exemplars", true, errs);
     let send_native = f.boolean("send_native_histograms", false, errs);
-    let protobuf = f.string_or("protobuf_message", rwd::PROTOBUF_MESSAGE, errs);
+    let protobuf = f.string_or("protobuf_message", &rwd::protobuf_message(), errs);
     let round_robin = f.boolean("round_robin_dns", false, errs);
     let client = http::read_inline(&mut f, errs);
     let relabels = f.get("write_relabel_configs").map(|n| read_rules(n, errs)).unwrap_or_default();
 
     let mut b = Block::new("endpoint", None);
     b.opt_str("name", &name, "").attr("url", Expr::Str(url));
-    b.opt_duration("remote_timeout", timeout, rwd::REMOTE_TIMEOUT).opt_map("headers", &headers);
-    b.opt_bool("send_exemplars", send_exemplars, rwd::SEND_EXEMPLARS).opt_bool("send_native_histograms", send_native, false).opt_str(
+    b.opt_duration("remote_timeout", timeout, rwd::remote_timeout()).opt_map("headers", &headers);
+    b.opt_bool("send_exemplars", send_exemplars, rwd::send_exemplars()).opt_bool("send_native_histograms", send_native, false).opt_str(
         "protobuf_message",
         &protobuf,
-        rwd::PROTOBUF_MESSAGE,
+        &rwd::protobuf_message(),
     );
     http::write_all(&mut b, &client);
 
@@ -528,24 +528,24 @@ fn remote_write(item: &Node, validation: &mut Diagnostics, errs: &mut Errors) ->
     {
         let mut g = Fields::new(f.get("queue_config").unwrap_or(&NULL), "config.plain", errs);
         let mut int = |k: &str, d: i64, errs: &mut Errors| g.get(k).map(|n| yaml::int(n, "int", errs)).unwrap_or(d);
-        let capacity = int("capacity", rwd::CAPACITY, errs);
-        let max_shards = int("max_shards", rwd::MAX_SHARDS, errs);
-        let min_shards = int("min_shards", rwd::MIN_SHARDS, errs);
-        let max_samples = int("max_samples_per_send", rwd::MAX_SAMPLES_PER_SEND, errs);
-        q.opt_int("capacity", capacity, rwd::CAPACITY)
-            .opt_int("max_shards", max_shards, rwd::MAX_SHARDS)
-            .opt_int("min_shards", min_shards, rwd::MIN_SHARDS)
-            .opt_int("max_samples_per_send", max_samples, rwd::MAX_SAMPLES_PER_SEND);
+        let capacity = int("capacity", rwd::capacity(), errs);
+        let max_shards = int("max_shards", rwd::max_shards(), errs);
+        let min_shards = int("min_shards", rwd::min_shards(), errs);
+        let max_samples = int("max_samples_per_send", rwd::max_samples_per_send(), errs);
+        q.opt_int("capacity", capacity, rwd::capacity())
+            .opt_int("max_shards", max_shards, rwd::max_shards())
+            .opt_int("min_shards", min_shards, rwd::min_shards())
+            .opt_int("max_samples_per_send", max_samples, rwd::max_samples_per_send());
         let mut d = |k: &str, def: i64, errs: &mut Errors| g.get(k).map(|n| dur(n, errs)).unwrap_or(def);
-        let deadline = d("batch_send_deadline", rwd::BATCH_SEND_DEADLINE, errs);
-        let min_backoff = d("min_backoff", rwd::MIN_BACKOFF, errs);
-        let max_backoff = d("max_backoff", rwd::MAX_BACKOFF, errs);
+        let deadline = d("batch_send_deadline", rwd::batch_send_deadline(), errs);
+        let min_backoff = d("min_backoff", rwd::min_backoff(), errs);
+        let max_backoff = d("max_backoff", rwd::max_backoff(), errs);
         let age = d("sample_age_limit", 0, errs);
-        let retry = g.boolean("retry_on_http_429", rwd::RETRY_ON_HTTP_429, errs);
-        q.opt_duration("batch_send_deadline", deadline, rwd::BATCH_SEND_DEADLINE)
-            .opt_duration("min_backoff", min_backoff, rwd::MIN_BACKOFF)
-            .opt_duration("max_backoff", max_backoff, rwd::MAX_BACKOFF)
-            .opt_bool("retry_on_http_429", retry, rwd::RETRY_ON_HTTP_429)
+        let retry = g.boolean("retry_on_http_429", rwd::retry_on_http_429(), errs);
+        q.opt_duration("batch_send_deadline", deadline, rwd::batch_send_deadline())
+            .opt_duration("min_backoff", min_backoff, rwd::min_backoff())
+            .opt_duration("max_backoff", max_backoff, rwd::max_backoff())
+            .opt_bool("retry_on_http_429", retry, rwd::retry_on_http_429())
             .opt_duration("sample_age_limit", age, 0);
         g.finish(errs);
     }
@@ -553,14 +553,14 @@ fn remote_write(item: &Node, validation: &mut Diagnostics, errs: &mut Errors) ->
     let mut m = Block::new("metadata_config", None);
     {
         let mut g = Fields::new(f.get("metadata_config").unwrap_or(&NULL), "config.plain", errs);
-        let send = g.boolean("send", rwd::METADATA_SEND, errs);
-        let interval = g.get("send_interval").map(|n| dur(n, errs)).unwrap_or(rwd::METADATA_SEND_INTERVAL);
-        let max = g.get("max_samples_per_send").map(|n| yaml::int(n, "int", errs)).unwrap_or(rwd::METADATA_MAX_SAMPLES_PER_SEND);
+        let send = g.boolean("send", rwd::metadata_send(), errs);
+        let interval = g.get("send_interval").map(|n| dur(n, errs)).unwrap_or(rwd::metadata_send_interval());
+        let max = g.get("max_samples_per_send").map(|n| yaml::int(n, "int", errs)).unwrap_or(rwd::metadata_max_samples_per_send());
         g.finish(errs);
-        m.opt_bool("send", send, rwd::METADATA_SEND).opt_duration("send_interval", interval, rwd::METADATA_SEND_INTERVAL).opt_int(
+        m.opt_bool("send", send, rwd::metadata_send()).opt_duration("send_interval", interval, rwd::metadata_send_interval()).opt_int(
             "max_samples_per_send",
             max,
-            rwd::METADATA_MAX_SAMPLES_PER_SEND,
+            rwd::metadata_max_samples_per_send(),
         );
     }
     b.block(m);
@@ -630,8 +630,8 @@ fn azuread(n: &Node, errs: &mut Errors) -> Block {
     if let Some(x) = sub(&mut g, "sdk", &["tenant_id"], errs) {
         b.block(x);
     }
-    let cloud = g.string_or("cloud", rwd::AZUREAD_CLOUD, errs);
-    b.opt_str("cloud", &cloud, rwd::AZUREAD_CLOUD);
+    let cloud = g.string_or("cloud", &rwd::azuread_cloud(), errs);
+    b.opt_str("cloud", &cloud, &rwd::azuread_cloud());
     let scope = g.string("scope", errs);
     b.opt_str("scope", &scope, "");
     g.finish(errs);
