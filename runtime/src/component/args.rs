@@ -245,14 +245,9 @@ impl<'s> Reader<'s> {
             .collect()
     }
 
-    /// This whole object decoded at once by `f`, for rules that read several fields together
-    /// (an error is placed on the block). `names` are the fields `f` reads; dotted names
-    /// (`attribute.key`) name the fields of nested blocks it reads.
-    pub fn whole<T: Default>(&mut self, names: &[&'static str], f: impl FnOnce(&Value) -> Result<T, ComponentError>) -> T {
-        self.whole_at(names, |v| f(v).map_err(|e| ("", e)))
-    }
-
-    /// [`Reader::whole`] whose decoder names the field at fault (`""`: the block).
+    /// This whole object decoded at once by `f`, for rules that read several fields together.
+    /// `names` are the fields `f` reads; dotted names (`attribute.key`) name the fields of
+    /// nested blocks it reads. `f`'s error names the field at fault (`""`: the block).
     pub fn whole_at<T: Default>(&mut self, names: &[&'static str], f: impl FnOnce(&Value) -> Result<T, (&'static str, ComponentError)>) -> T {
         for &n in names {
             self.mark_dotted(n);
@@ -505,24 +500,6 @@ pub mod types {
             Ok(Bytes(eval::decode::ByteSize::decode(v)?.0))
         }
     }
-}
-
-/// Arguments that a component's existing decoder (`fn(&Value) -> Result<T, ComponentError>`)
-/// reads whole, with the names it reads (see [`Reader::whole`]): `$args(Some(T))` once
-/// decoded. Unsupported names are listed after `unsupported`.
-#[macro_export]
-macro_rules! whole_arguments {
-    ($args:ident, $t:ty, $decode:expr, [$($name:literal),* $(,)?] $(, unsupported [$($un:literal),* $(,)?])?) => {
-        #[derive(Default)]
-        pub struct $args(pub Option<$t>);
-
-        impl $crate::component::Arguments for $args {
-            fn decode(r: &mut $crate::component::Reader<'_>) -> Self {
-                $(r.unsupported(&[$($un),*]);)?
-                $args(r.whole(&[$($name),*], |v| ($decode)(v).map(Some)))
-            }
-        }
-    };
 }
 
 #[cfg(test)]
