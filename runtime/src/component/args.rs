@@ -266,11 +266,6 @@ impl<'s> Reader<'s> {
         }
     }
 
-    /// The block's label (`""` when it has none).
-    pub fn label(&mut self) -> String {
-        self.get("label")
-    }
-
     /// Arguments and blocks the runtime does not implement yet: refused by name when set.
     /// Dotted names (`client.keepalive`) reach into nested blocks.
     pub fn unsupported(&mut self, names: &[&'static str]) {

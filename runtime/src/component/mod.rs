@@ -7,8 +7,8 @@
 //!
 //! Arguments are an [`eval::Value::Object`]: attributes by name; a block that may appear once
 //! is an object under its name, a repeatable block an array of objects in source order; every
-//! attribute the catalogue gives a default is present. Absent optional blocks are absent keys
-//! ([`Context::block_defaults`] gives their defaults).
+//! attribute the catalogue gives a default is present. Components read them into their typed
+//! [`Arguments`] (`args.rs`), which give absent optional blocks their catalogue defaults.
 
 pub mod args;
 pub mod registry;
@@ -123,14 +123,13 @@ pub struct Context {
     pub(crate) inner: Arc<ContextInner>,
 }
 
-pub struct ContextInner {
+pub(crate) struct ContextInner {
     /// The global ID (`MODULE/LOCAL` inside a module).
     pub id: String,
     /// The ID inside its module, for the `component_id` label.
     pub local_id: String,
     /// `/` for the root, `/MODULE` inside a module.
     pub component_path: String,
-    pub name: String,
     pub data_path: PathBuf,
     pub registry: Arc<Registry>,
     pub host: Arc<dyn Host>,
@@ -178,13 +177,6 @@ impl Context {
         out.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         out
     }
-
-    /// Catalogue defaults of a nested block (`["sending_queue"]`, `["grpc", "keepalive"]`),
-    /// for optional blocks absent from the configuration. An empty object when the block is
-    /// unknown.
-    pub fn block_defaults(&self, path: &[&str]) -> eval::Value {
-        analyzer::args::block_defaults(&self.inner.name, path)
-    }
 }
 
 pub trait Component: Send + Sync + 'static {
@@ -223,13 +215,11 @@ impl Host for Recorder {
 /// A component context outside a controller (unit tests, benchmarks): metrics go to a
 /// private registry and exports are kept but notify nobody.
 pub fn detached_context(id: &str) -> Context {
-    let name = id.rsplit_once('.').map_or(id, |(n, _)| n).to_string();
     Context {
         inner: Arc::new(ContextInner {
             id: id.to_string(),
             local_id: id.to_string(),
             component_path: "/".to_string(),
-            name,
             data_path: std::env::temp_dir().join(id),
             registry: Registry::new(),
             host: Arc::new(Recorder::default()),

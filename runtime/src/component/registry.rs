@@ -92,10 +92,6 @@ impl Registrations {
     pub fn configs(&self) -> impl Iterator<Item = &Registration> {
         self.by_name.values().filter(|r| r.apply.is_some())
     }
-
-    pub fn iter(&self) -> impl Iterator<Item = &Registration> {
-        self.by_name.values()
-    }
 }
 
 impl ArgumentRules for Registrations {

@@ -46,14 +46,6 @@ impl AuthHandler {
     pub fn client_headers(&self) -> Result<Vec<(HeaderName, HeaderValue)>, AuthError> {
         self.inner.client_headers()
     }
-
-    /// Decodes an optional `auth` argument (a value that is not a handler is an error).
-    pub fn decode_optional(v: Option<&Value>) -> Result<Option<AuthHandler>, eval::ValueError> {
-        match v {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => eval::decode::decode_capsule::<AuthHandler>(v, HANDLER_TYPE).map(Some).map_err(|e| e.inside(eval::PathSeg::Field("auth".into()))),
-        }
-    }
 }
 
 impl eval::Decode for AuthHandler {

@@ -67,14 +67,6 @@ pub fn log(component_id: &str, level: tracing::Level, msg: &str) {
     }
 }
 
-/// An optional nested block of the arguments: its object, or `None` when absent.
-pub fn block<'a>(args: &'a eval::Value, name: &str) -> Option<&'a eval::Value> {
-    match args {
-        eval::Value::Object(o) => o.get(name).filter(|v| !v.is_null()),
-        _ => None,
-    }
-}
-
 pub use crate::component::detached_context;
 
 /// Lower-case hex, as the collector prints IDs and bytes.
