@@ -24,6 +24,7 @@
 //! writes is ignored.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use analyzer::catalog::{Body, Catalog};
 use analyzer::rules::ArgError;
@@ -55,7 +56,8 @@ struct State {
 
 /// Reads one object of arguments (the component's body or a nested block).
 pub struct Reader<'s> {
-    obj: Object,
+    /// Shared with the argument value: readers at every level borrow, never copy, it.
+    obj: Arc<Object>,
     schema: Option<&'static Body>,
     path: Vec<PathSeg>,
     st: &'s mut State,
@@ -73,8 +75,8 @@ fn field(path: &[PathSeg], name: &str) -> Vec<PathSeg> {
 impl<'s> Reader<'s> {
     fn new(v: &Value, schema: Option<&'static Body>, path: Vec<PathSeg>, st: &'s mut State) -> Self {
         let obj = match v {
-            Value::Object(o) => (**o).clone(),
-            _ => Object::new(),
+            Value::Object(o) => o.clone(),
+            _ => Arc::new(Object::new()),
         };
         let errors_before = st.errors.len();
         Reader { obj, schema, path, st, read: Vec::new(), errors_before }
@@ -256,7 +258,7 @@ impl<'s> Reader<'s> {
             // Decoded again at run time, when every value is known.
             return T::default();
         }
-        match f(&Value::object(self.obj.clone())) {
+        match f(&Value::Object(self.obj.clone())) {
             Ok(t) => t,
             Err((at, e)) => {
                 let path = if at.is_empty() { self.path.clone() } else { field(&self.path, at) };
@@ -303,7 +305,7 @@ impl<'s> Reader<'s> {
                 let Some(Value::Object(o)) = v else { break };
                 path.push(PathSeg::Field(leaf.into()));
                 schema = schema.and_then(|s| s.block(leaf)).map(|b| &b.body);
-                obj = (*o).clone();
+                obj = o;
                 let (f, r) = rest.split_once('.').unwrap_or((rest, ""));
                 leaf = f;
                 rest = r;

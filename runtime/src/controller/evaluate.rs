@@ -196,6 +196,8 @@ fn evaluate_node(shared: &Shared, st: &mut State, i: usize) -> Result<(), Diagno
         Kind::Foreach => super::foreach::evaluate(shared, st, i, &scope),
         Kind::Component => match evaluate_args() {
             Err(d) => Err(d),
+            // Arguments a running component already has were checked when they arrived.
+            Ok(args) if st.nodes[i].component.is_some() && st.nodes[i].args.as_ref().is_some_and(|old| eval::value::values_equal(old, &args)) => Ok(()),
             Ok(args) => match check_args(shared, &st.nodes[i].spec, &args) {
                 Err(d) => Err(d),
                 Ok(()) => build_or_update(shared, &mut st.nodes[i], args).map_err(|m| Diagnostic::error(fallback, m)),
@@ -220,8 +222,8 @@ fn check_args(shared: &Shared, spec: &super::graph::NodeSpec, args: &Value) -> R
     }
 }
 
-/// Builds the component on its first successful evaluation, else updates it when the
-/// arguments changed.
+/// Builds the component on its first successful evaluation, else updates it (the caller
+/// skips arguments that did not change).
 fn build_or_update(shared: &Shared, node: &mut Node, args: Value) -> Result<(), String> {
     match &node.component {
         None => {
@@ -244,9 +246,6 @@ fn build_or_update(shared: &Shared, node: &mut Node, args: Value) -> Result<(), 
             Ok(())
         }
         Some(c) => {
-            if node.args.as_ref().is_some_and(|old| eval::value::values_equal(old, &args)) {
-                return Ok(());
-            }
             c.update(args.clone()).map_err(|e| format!("Failed to build component: updating component: {e}"))?;
             node.args = Some(args);
             Ok(())

@@ -338,13 +338,15 @@ fn any_of(patterns: &[Pattern], s: Option<&str>) -> bool {
 }
 
 impl MatchProperties {
-    fn from_value(v: &Value) -> Result<MatchProperties, ComponentError> {
-        let mut d = StructDecoder::new(v)?;
-        let match_type: String = d.optional("match_type")?.unwrap_or_default();
+    /// The properties, or the field at fault and why.
+    fn from_value(v: &Value) -> Result<MatchProperties, (&'static str, ComponentError)> {
+        let at = |field: &'static str| move |e: ComponentError| (field, e);
+        let mut d = StructDecoder::new(v).map_err(|e| ("", e.into()))?;
+        let match_type: String = d.optional("match_type").map_err(|e| ("match_type", e.into()))?.unwrap_or_default();
         let regexp = match match_type.as_str() {
             "strict" => false,
             "regexp" => true,
-            other => return Err(ComponentError(format!("match_type {other:?} is not supported: expected \"strict\" or \"regexp\""))),
+            other => return Err(("match_type", ComponentError(format!("match_type {other:?} is not supported: expected \"strict\" or \"regexp\"")))),
         };
         let pattern = |s: String| -> Result<Pattern, ComponentError> {
             if regexp {
@@ -356,12 +358,12 @@ impl MatchProperties {
         let list = |d: &mut StructDecoder, name: &'static str| -> Result<Vec<Pattern>, ComponentError> {
             d.optional::<Vec<String>>(name)?.unwrap_or_default().into_iter().map(pattern).collect()
         };
-        let services = list(&mut d, "services")?;
-        let span_names = list(&mut d, "span_names")?;
-        let span_kinds = list(&mut d, "span_kinds")?;
-        let log_bodies = list(&mut d, "log_bodies")?;
-        let log_severity_texts = list(&mut d, "log_severity_texts")?;
-        let metric_names = list(&mut d, "metric_names")?;
+        let services = list(&mut d, "services").map_err(at("services"))?;
+        let span_names = list(&mut d, "span_names").map_err(at("span_names"))?;
+        let span_kinds = list(&mut d, "span_kinds").map_err(at("span_kinds"))?;
+        let log_bodies = list(&mut d, "log_bodies").map_err(at("log_bodies"))?;
+        let log_severity_texts = list(&mut d, "log_severity_texts").map_err(at("log_severity_texts"))?;
+        let metric_names = list(&mut d, "metric_names").map_err(at("metric_names"))?;
         let conds = |d: &mut StructDecoder, name: &'static str| -> Result<Vec<AttrCond>, ComponentError> {
             let items: Vec<Value> = d.optional(name)?.unwrap_or_default();
             items
@@ -384,9 +386,9 @@ impl MatchProperties {
                 })
                 .collect()
         };
-        let attributes = conds(&mut d, "attribute")?;
-        let resources = conds(&mut d, "resource")?;
-        let libs: Vec<Value> = d.optional("library")?.unwrap_or_default();
+        let attributes = conds(&mut d, "attribute").map_err(at("attribute"))?;
+        let resources = conds(&mut d, "resource").map_err(at("resource"))?;
+        let libs: Vec<Value> = d.optional("library").map_err(|e| ("library", e.into()))?.unwrap_or_default();
         let libraries = libs
             .iter()
             .map(|l| {
@@ -395,7 +397,8 @@ impl MatchProperties {
                 let version = d.optional::<String>("version")?.map(pattern).transpose()?;
                 Ok((name, version))
             })
-            .collect::<Result<Vec<_>, ComponentError>>()?;
+            .collect::<Result<Vec<_>, ComponentError>>()
+            .map_err(at("library"))?;
         Ok(MatchProperties { services, span_names, span_kinds, log_bodies, log_severity_texts, metric_names, attributes, resources, libraries })
     }
 
@@ -448,7 +451,7 @@ impl Arguments for MatchProperties {
                 "library.name",
                 "library.version",
             ],
-            |v| MatchProperties::from_value(v).map_err(|e| (if e.0.starts_with("match_type") { "match_type" } else { "" }, e)),
+            MatchProperties::from_value,
         )
     }
 }
