@@ -43,28 +43,32 @@ fn nanos(name: &str, path: &str) -> i64 {
     eval::decode::Duration::parse(&text(name, path)).map(|d| d.nanos).unwrap_or(0)
 }
 
+/// `fn name() -> T` for each default, read with `super::kind(component, path)`.
+macro_rules! defaults {
+    ($component:literal { $($name:ident: $ty:ty = $read:ident($path:literal)),* $(,)? }) => {
+        $(
+            pub fn $name() -> $ty {
+                super::$read($component, $path)
+            }
+        )*
+    };
+}
+
 /// `prometheus.scrape` defaults.
 pub mod scrape {
-    const C: &str = "prometheus.scrape";
-    pub fn honor_timestamps() -> bool {
-        super::boolean(C, "honor_timestamps")
-    }
-    pub fn scrape_interval() -> i64 {
-        super::nanos(C, "scrape_interval")
-    }
-    pub fn scrape_timeout() -> i64 {
-        super::nanos(C, "scrape_timeout")
-    }
-    pub fn metrics_path() -> String {
-        super::text(C, "metrics_path")
-    }
+    defaults!("prometheus.scrape" {
+        honor_timestamps: bool = boolean("honor_timestamps"),
+        scrape_interval: i64 = nanos("scrape_interval"),
+        scrape_timeout: i64 = nanos("scrape_timeout"),
+        metrics_path: String = text("metrics_path"),
+        enable_compression: bool = boolean("enable_compression"),
+    });
+
     /// The catalogue gives `scheme` no default; upstream's is Prometheus' `http`.
     pub const SCHEME: &str = "http";
-    pub fn enable_compression() -> bool {
-        super::boolean(C, "enable_compression")
-    }
+
     pub fn scrape_protocols() -> Vec<String> {
-        match super::default(C, "scrape_protocols") {
+        match super::default("prometheus.scrape", "scrape_protocols") {
             eval::Value::Array(items) => items
                 .iter()
                 .filter_map(|v| match v {
@@ -79,79 +83,41 @@ pub mod scrape {
 
 /// The shared HTTP client block (as `prometheus.scrape` has it).
 pub mod http_client {
-    pub fn follow_redirects() -> bool {
-        super::boolean("prometheus.scrape", "follow_redirects")
-    }
-    pub fn enable_http2() -> bool {
-        super::boolean("prometheus.scrape", "enable_http2")
-    }
+    defaults!("prometheus.scrape" {
+        follow_redirects: bool = boolean("follow_redirects"),
+        enable_http2: bool = boolean("enable_http2"),
+    });
 }
 
 /// `prometheus.remote_write` endpoint defaults.
 pub mod remote_write {
-    const C: &str = "prometheus.remote_write";
-    pub fn remote_timeout() -> i64 {
-        super::nanos(C, "endpoint.remote_timeout")
-    }
-    pub fn send_exemplars() -> bool {
-        super::boolean(C, "endpoint.send_exemplars")
-    }
-    pub fn protobuf_message() -> String {
-        super::text(C, "endpoint.protobuf_message")
-    }
-    pub fn capacity() -> i64 {
-        super::int(C, "endpoint.queue_config.capacity")
-    }
-    pub fn max_shards() -> i64 {
-        super::int(C, "endpoint.queue_config.max_shards")
-    }
-    pub fn min_shards() -> i64 {
-        super::int(C, "endpoint.queue_config.min_shards")
-    }
-    pub fn max_samples_per_send() -> i64 {
-        super::int(C, "endpoint.queue_config.max_samples_per_send")
-    }
-    pub fn batch_send_deadline() -> i64 {
-        super::nanos(C, "endpoint.queue_config.batch_send_deadline")
-    }
-    pub fn min_backoff() -> i64 {
-        super::nanos(C, "endpoint.queue_config.min_backoff")
-    }
-    pub fn max_backoff() -> i64 {
-        super::nanos(C, "endpoint.queue_config.max_backoff")
-    }
-    pub fn retry_on_http_429() -> bool {
-        super::boolean(C, "endpoint.queue_config.retry_on_http_429")
-    }
-    pub fn metadata_send() -> bool {
-        super::boolean(C, "endpoint.metadata_config.send")
-    }
-    pub fn metadata_send_interval() -> i64 {
-        super::nanos(C, "endpoint.metadata_config.send_interval")
-    }
-    pub fn metadata_max_samples_per_send() -> i64 {
-        super::int(C, "endpoint.metadata_config.max_samples_per_send")
-    }
-    pub fn azuread_cloud() -> String {
-        super::text(C, "endpoint.azuread.cloud")
-    }
+    defaults!("prometheus.remote_write" {
+        remote_timeout: i64 = nanos("endpoint.remote_timeout"),
+        send_exemplars: bool = boolean("endpoint.send_exemplars"),
+        protobuf_message: String = text("endpoint.protobuf_message"),
+        capacity: i64 = int("endpoint.queue_config.capacity"),
+        max_shards: i64 = int("endpoint.queue_config.max_shards"),
+        min_shards: i64 = int("endpoint.queue_config.min_shards"),
+        max_samples_per_send: i64 = int("endpoint.queue_config.max_samples_per_send"),
+        batch_send_deadline: i64 = nanos("endpoint.queue_config.batch_send_deadline"),
+        min_backoff: i64 = nanos("endpoint.queue_config.min_backoff"),
+        max_backoff: i64 = nanos("endpoint.queue_config.max_backoff"),
+        retry_on_http_429: bool = boolean("endpoint.queue_config.retry_on_http_429"),
+        metadata_send: bool = boolean("endpoint.metadata_config.send"),
+        metadata_send_interval: i64 = nanos("endpoint.metadata_config.send_interval"),
+        metadata_max_samples_per_send: i64 = int("endpoint.metadata_config.max_samples_per_send"),
+        azuread_cloud: String = text("endpoint.azuread.cloud"),
+    });
 }
 
 /// Relabel rule defaults (`rule` blocks).
 pub mod relabel {
-    const C: &str = "discovery.relabel";
-    pub fn separator() -> String {
-        super::text(C, "rule.separator")
-    }
-    pub fn regex() -> String {
-        super::text(C, "rule.regex")
-    }
-    pub fn replacement() -> String {
-        super::text(C, "rule.replacement")
-    }
-    pub fn action() -> String {
-        super::text(C, "rule.action")
-    }
+    defaults!("discovery.relabel" {
+        separator: String = text("rule.separator"),
+        regex: String = text("rule.regex"),
+        replacement: String = text("rule.replacement"),
+        action: String = text("rule.action"),
+    });
 }
 
 #[cfg(test)]

@@ -12,11 +12,10 @@ use tonic::codec::CompressionEncoding;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Status};
 
-use super::pipeline::{ExporterParts, NetworkExporter, SendFuture, Sender};
+use super::pipeline::{Delivery, ExporterParts, NetworkExporter, SendFuture, Sender};
 use crate::component::args::{decode_checked, types::Dur};
 use crate::component::{Arguments, Component, ComponentError, Context, Reader, Registration};
-use crate::delivery::queue::QueueConfig;
-use crate::delivery::retry::{RetryConfig, SendError};
+use crate::delivery::retry::SendError;
 use crate::otelcol::auth::AuthHandler;
 use crate::otelcol::grpc_codec::{export_path, RawCodec};
 use crate::otelcol::pdata::Payload;
@@ -193,19 +192,12 @@ impl Arguments for GrpcClient {
 pub struct Args {
     timeout: Duration,
     client: GrpcClient,
-    queue: QueueConfig,
-    retry: RetryConfig,
+    delivery: Delivery,
 }
 
 impl Arguments for Args {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&["debug_metrics"]);
-        Args {
-            timeout: r.get::<Dur>("timeout").0,
-            client: r.block_or_default("client"),
-            queue: r.block_or_default("sending_queue"),
-            retry: r.block_or_default("retry_on_failure"),
-        }
+        Args { timeout: r.get::<Dur>("timeout").0, client: r.block_or_default("client"), delivery: Delivery::read(r) }
     }
 }
 
@@ -213,13 +205,13 @@ const NAME: &str = "otelcol.exporter.otlp";
 pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], build);
 
 pub fn make_sender(args: &Value) -> Result<ExporterParts, ComponentError> {
-    let Args { timeout, client, queue, retry } = decode_checked(NAME, args)?;
+    let Args { timeout, client, delivery } = decode_checked(NAME, args)?;
     let compression = client.compression().map_err(ComponentError)?;
     let endpoint = client.endpoint(timeout).map_err(|(_, e)| ComponentError(e))?;
     // Lazy: a downstream that is down at start is retried, not a load error.
     let channel = endpoint.connect_lazy();
     let sender = Arc::new(GrpcSender { channel, common: client.common, compression, timeout });
-    Ok(ExporterParts { sender, retry, queue })
+    Ok(ExporterParts { sender, delivery })
 }
 
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {

@@ -6,12 +6,11 @@ use std::time::Duration;
 use eval::Value;
 
 use super::otlp::ClientCommon;
-use super::pipeline::{ExporterParts, NetworkExporter, SendFuture, Sender};
+use super::pipeline::{Delivery, ExporterParts, NetworkExporter, SendFuture, Sender};
 use crate::component::args::{decode_checked, types::Dur};
 use crate::component::{Arguments, Component, ComponentError, Context, Reader, Registration};
 use crate::delivery::compression::Compression;
-use crate::delivery::queue::QueueConfig;
-use crate::delivery::retry::{RetryConfig, SendError};
+use crate::delivery::retry::SendError;
 use crate::otelcol::pdata::{Payload, Signal};
 
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
@@ -177,22 +176,14 @@ pub struct Args {
     /// Per signal; `None` means the catalogue's computed default, `client.endpoint + "/v1/…"`.
     endpoints: [Option<String>; 3],
     client: HttpClient,
-    queue: QueueConfig,
-    retry: RetryConfig,
+    delivery: Delivery,
 }
 
 impl Arguments for Args {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&["debug_metrics"]);
         let mut signal = |name: &'static str| r.computed::<String>(name).filter(|u| !u.is_empty());
         let endpoints = [signal("traces_endpoint"), signal("metrics_endpoint"), signal("logs_endpoint")];
-        Args {
-            encoding: r.get("encoding"),
-            endpoints,
-            client: r.block_or_default("client"),
-            queue: r.block_or_default("sending_queue"),
-            retry: r.block_or_default("retry_on_failure"),
-        }
+        Args { encoding: r.get("encoding"), endpoints, client: r.block_or_default("client"), delivery: Delivery::read(r) }
     }
 }
 
@@ -200,7 +191,7 @@ const NAME: &str = "otelcol.exporter.otlphttp";
 pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], build);
 
 fn make_sender(args: &Value) -> Result<ExporterParts, ComponentError> {
-    let Args { encoding, endpoints, client, queue, retry } = decode_checked(NAME, args)?;
+    let Args { encoding, endpoints, client, delivery } = decode_checked(NAME, args)?;
     let http = client.client().map_err(|(_, e)| ComponentError(e))?;
     let compression = Compression::parse(&client.common.compression).map_err(ComponentError)?;
     let base = client.common.endpoint.trim_end_matches('/').to_string();
@@ -211,7 +202,7 @@ fn make_sender(args: &Value) -> Result<ExporterParts, ComponentError> {
         logs.unwrap_or_else(|| format!("{base}/v1/logs")),
     ];
     let sender = Arc::new(HttpSender { client: http, common: client.common, urls, compression, encoding });
-    Ok(ExporterParts { sender, retry, queue })
+    Ok(ExporterParts { sender, delivery })
 }
 
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use eval::{Object, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::component::{BoxFuture, Component, ComponentError, Context};
+use crate::component::{BoxFuture, Component, ComponentError, Context, Reader};
 use crate::delivery::queue::{Queue, QueueConfig};
 use crate::delivery::retry::{with_retry, RetryConfig, SendError};
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
@@ -27,11 +27,26 @@ pub trait Sender: Send + Sync + 'static {
     fn send<'a>(&'a self, data: &'a Payload) -> SendFuture<'a>;
 }
 
+/// The arguments every network exporter has besides its protocol's: `sending_queue` and
+/// `retry_on_failure` (their catalogue defaults when absent); `debug_metrics` is refused.
+#[derive(Default)]
+pub struct Delivery {
+    pub queue: QueueConfig,
+    pub retry: RetryConfig,
+}
+
+impl Delivery {
+    pub fn read(r: &mut Reader<'_>) -> Self {
+        // Our self-metrics have one level; upstream's detail switches are not implemented.
+        r.unsupported(&["debug_metrics"]);
+        Delivery { queue: r.block_or_default("sending_queue"), retry: r.block_or_default("retry_on_failure") }
+    }
+}
+
 /// What an exporter's arguments give the shared pipeline.
 pub struct ExporterParts {
     pub sender: Arc<dyn Sender>,
-    pub retry: RetryConfig,
-    pub queue: QueueConfig,
+    pub delivery: Delivery,
 }
 
 /// Decodes an exporter's arguments into its parts (the sender not yet connected).
@@ -157,8 +172,8 @@ pub struct NetworkExporter {
 
 impl NetworkExporter {
     pub fn build(ctx: Context, args: &Value, make: MakeSender) -> Result<Arc<NetworkExporter>, ComponentError> {
-        let ExporterParts { sender, retry, queue } = make(args)?;
-        let pipeline = Arc::new(ExporterPipeline::new(&ctx, sender, retry, queue));
+        let ExporterParts { sender, delivery } = make(args)?;
+        let pipeline = Arc::new(ExporterPipeline::new(&ctx, sender, delivery.retry, delivery.queue));
         let mut exports = Object::ordered();
         exports.insert("input", ConsumerHandle::new(ctx.id(), pipeline.clone()).to_value());
         ctx.set_exports(Value::object(exports));
@@ -174,8 +189,8 @@ impl Component for NetworkExporter {
     /// A new endpoint, headers or retry policy apply to the next send; the queue's size and
     /// workers are fixed for the component's lifetime.
     fn update(&self, args: Value) -> Result<(), ComponentError> {
-        let ExporterParts { sender, retry, .. } = (self.make)(&args)?;
-        self.pipeline.set_sender(sender, retry);
+        let ExporterParts { sender, delivery } = (self.make)(&args)?;
+        self.pipeline.set_sender(sender, delivery.retry);
         Ok(())
     }
 
