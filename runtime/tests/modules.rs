@@ -526,3 +526,20 @@ async fn import_git_checks_out_the_revision_and_pulls_changes() {
         "{m:?}"
     );
 }
+
+#[tokio::test]
+async fn import_file_with_the_poll_detector_looks_every_poll_frequency() {
+    let cfg = Config::new(
+        "import.file \"lib\" {\n  filename       = \"$DIR/lib.alloy\"\n  detector       = \"poll\"\n  poll_frequency = \"1h\"\n}\n\nlib.echo \"x\" {}\n\nremote.http \"polled\" {\n  url = lib.echo.x.url\n}\n",
+    );
+    let module = |url: &str| format!("declare \"echo\" {{\n  export \"url\" {{\n    value = \"{url}\"\n  }}\n}}\n");
+    std::fs::write(cfg.file("lib.alloy"), module("http://first")).unwrap();
+    let c = cfg.controller();
+    c.load().await.expect("loads");
+    assert_eq!(content(&c, "remote.http.polled").as_deref(), Some("http://first"));
+    std::fs::write(cfg.file("lib.alloy"), module("http://second")).unwrap();
+    // The default detector would have reloaded within a second or two; this one waits an hour.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(content(&c, "remote.http.polled").as_deref(), Some("http://first"));
+    c.shutdown().await;
+}

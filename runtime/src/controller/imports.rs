@@ -183,6 +183,9 @@ pub(crate) struct Module {
 pub struct Watched {
     pub path: PathBuf,
     pub files: Vec<(String, String)>,
+    /// How often to look: `poll_frequency` with `detector = "poll"`; with the default
+    /// `fsnotify`, at the controller's own pace (every second), standing in for file events.
+    pub every: Option<Duration>,
 }
 
 impl Watched {
@@ -221,13 +224,13 @@ pub(crate) fn read(b: &Block, src: &Source, module_path: &str, fetched: &Fetched
     let label = b.label.as_ref().map(|l| l.value.to_string()).unwrap_or_default();
     match b.name.as_str() {
         "import.file" => {
-            let FileArgs { filename } = typed(b, &args)?;
+            let FileArgs { filename, every } = typed(b, &args)?;
             let path = PathBuf::from(&filename);
             let files =
                 analyzer::load_path(&path).map_err(|e| Diagnostic::error(span_of(b, "filename"), format!("failed to read file: {e}")).with_code("import"))?;
             let module_path = if path.is_dir() { filename.clone() } else { parent_dir(&path) };
             let sources = files.iter().map(|(p, t)| parsed(p.clone(), t.clone())).collect();
-            Ok(Read::Module(Module { sources, module_path, watched: Some(Watched { path, files }), remote: None }))
+            Ok(Read::Module(Module { sources, module_path, watched: Some(Watched { path, files, every }), remote: None }))
         }
         "import.string" => {
             let StringArgs { content } = typed(b, &args)?;
@@ -282,22 +285,25 @@ fn parsed(path: String, text: String) -> Arc<Source> {
     Arc::new(Source { path, text, parsed })
 }
 
-/// `import.file`'s arguments. Files are polled every second whatever `detector` and
-/// `poll_frequency` say (at least as often as asked).
+/// `import.file`'s arguments.
 #[derive(Default)]
 struct FileArgs {
     filename: String,
+    /// `poll_frequency` when `detector = "poll"`.
+    every: Option<Duration>,
 }
 
 impl Arguments for FileArgs {
     fn decode(r: &mut Reader<'_>) -> Self {
-        let _: Dur = r.get("poll_frequency");
-        FileArgs { filename: r.get("filename") }
+        let poll = r.get::<String>("detector") == "poll";
+        let frequency = r.get::<Dur>("poll_frequency").0;
+        FileArgs { filename: r.get("filename"), every: poll.then_some(frequency) }
     }
 
     fn validate(&self, r: &mut Reader<'_>) {
         let detector: String = r.get("detector");
         r.check(matches!(detector.as_str(), "fsnotify" | "poll"), &["detector"], format!("unknown detector {detector:?}, expected \"fsnotify\" or \"poll\""));
+        r.check(self.every.is_none_or(|d| !d.is_zero()), &["poll_frequency"], "poll_frequency must be greater than 0");
     }
 }
 

@@ -370,11 +370,14 @@ const MAX_LOWERING_ROUNDS: usize = 16;
 const IMPORT_POLL: Duration = Duration::from_secs(1);
 
 /// Reloads when a file or directory an `import.file` read has changed (upstream watches with
-/// fsnotify; a one-second poll is as prompt for people editing modules), and fetches each
+/// fsnotify; a one-second poll is as prompt for people editing modules; with
+/// `detector = "poll"` every `poll_frequency`), and fetches each
 /// remote module again every `poll_frequency` (`pull_frequency` for git), lowering the running
 /// files again when its text changed. A failed reload keeps the running pipeline, as any reload does; a failed fetch
 /// keeps the last text.
 async fn watch_imports(shared: std::sync::Weak<Shared>) {
+    // When each polled path was last compared.
+    let mut looked: HashMap<PathBuf, std::time::Instant> = HashMap::new();
     loop {
         tokio::time::sleep(IMPORT_POLL).await;
         let Some(shared) = shared.upgrade() else { return };
@@ -387,7 +390,20 @@ async fn watch_imports(shared: std::sync::Weak<Shared>) {
                 st.remote_used.iter().filter(|(r, at)| r.poll().is_some_and(|p| at.elapsed() >= p)).map(|(r, _)| r.clone()).collect();
             (st.watched.clone(), due)
         };
-        if watched.iter().any(imports::Watched::changed) {
+        let now = std::time::Instant::now();
+        let mut any_changed = false;
+        for w in watched.iter() {
+            if let Some(every) = w.every {
+                // A path seen for the first time was just read by the load.
+                let at = looked.entry(w.path.clone()).or_insert(now);
+                if now.duration_since(*at) < every {
+                    continue;
+                }
+                *at = now;
+            }
+            any_changed |= w.changed();
+        }
+        if any_changed {
             tracing::info!("an imported module changed; reloading");
             if let Err(e) = (Controller { shared: shared.clone() }).load().await {
                 tracing::error!(err = %e, "failed to reload config after an imported module changed");
