@@ -62,6 +62,12 @@ pub struct DiskModule {
 pub trait Db: salsa::Database {
     /// The input for `path`, read from disk the first time it is asked for.
     fn disk_module(&self, path: &Path) -> DiskModule;
+
+    /// The components' argument rules the binary provides: fixed for the database's life
+    /// (set at construction, so memoized results never depend on a change of them).
+    fn rules(&self) -> Option<&dyn crate::rules::ArgumentRules> {
+        None
+    }
 }
 
 /// Every path read for an import, so that [`DiskModules::reload`] can read them again.
@@ -99,6 +105,7 @@ fn read_module(path: &Path) -> Result<Vec<(String, String)>, String> {
 pub struct Database {
     storage: salsa::Storage<Self>,
     disk: DiskModules,
+    rules: crate::rules::SharedRules,
 }
 
 #[salsa::db]
@@ -109,9 +116,18 @@ impl Db for Database {
     fn disk_module(&self, path: &Path) -> DiskModule {
         self.disk.get(self, path)
     }
+
+    fn rules(&self) -> Option<&dyn crate::rules::ArgumentRules> {
+        self.rules.as_deref()
+    }
 }
 
 impl Database {
+    /// A database whose diagnostics include `rules`' (see [`chunk_rules`]).
+    pub fn with_rules(rules: Arc<dyn crate::rules::ArgumentRules>) -> Self {
+        Database { rules: Some(rules), ..Database::default() }
+    }
+
     pub fn disk_modules(&self) -> DiskModules {
         self.disk.clone()
     }
@@ -223,6 +239,14 @@ fn error_stays_inside<'db>(db: &'db dyn Db, chunk: Chunk<'db>, next: Chunk<'db>)
 #[salsa::tracked(returns(ref), no_eq)]
 pub fn chunk_parse<'db>(db: &'db dyn Db, chunk: Chunk<'db>) -> ParsedFile {
     ParsedFile(Arc::new(syntax::parse_file(chunk.text(db).as_bytes())))
+}
+
+/// The argument rules' diagnostics of a chunk, per block (positions relative to the chunk):
+/// an edit evaluates only the blocks of the chunk it touched.
+#[salsa::tracked(returns(ref), no_eq)]
+pub fn chunk_rules<'db>(db: &'db dyn Db, chunk: Chunk<'db>) -> Arc<Vec<(Span, Vec<Diagnostic>)>> {
+    let parsed = &chunk_parse(db, chunk).0;
+    Arc::new(db.rules().map(|r| crate::rules::check_blocks(r, &parsed.tree.body, &parsed.lines)).unwrap_or_default())
 }
 
 #[salsa::tracked(returns(ref))]
@@ -408,6 +432,15 @@ pub fn file_diagnostics(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Dia
             }
         }
     }
+
+    // The components' own argument rules, for blocks the checks above found nothing wrong in.
+    if db.rules().is_some() {
+        let mut extra = Vec::new();
+        for placed in layout(db, file) {
+            extra.extend(crate::rules::unless_erroneous(chunk_rules(db, placed.chunk), placed.offset, &out));
+        }
+        out.extend(extra);
+    }
     out
 }
 
@@ -422,6 +455,7 @@ mod tests {
         storage: salsa::Storage<Self>,
         log: Arc<Mutex<Vec<String>>>,
         disk: DiskModules,
+        rules: crate::rules::SharedRules,
     }
 
     #[salsa::db]
@@ -431,6 +465,10 @@ mod tests {
     impl Db for LoggingDb {
         fn disk_module(&self, path: &Path) -> DiskModule {
             self.disk.get(self, path)
+        }
+
+        fn rules(&self) -> Option<&dyn crate::rules::ArgumentRules> {
+            self.rules.as_deref()
         }
     }
 
@@ -445,7 +483,7 @@ mod tests {
                     }
                 }
             })));
-            LoggingDb { storage, log, disk: DiskModules::default() }
+            LoggingDb { storage, log, disk: DiskModules::default(), rules: None }
         }
 
         /// How many times `query` ran since the log was last cleared.
@@ -506,6 +544,35 @@ mod tests {
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(&bad[d[0].span.range()], "\"30 seconds\"");
         assert_eq!(db.executed("chunk_check"), 1);
+    }
+
+    /// Refuses a `scrape_interval` of `1m30s`.
+    struct NoNinety;
+
+    impl crate::rules::ArgumentRules for NoNinety {
+        fn covers(&self, name: &str) -> bool {
+            name == "prometheus.scrape"
+        }
+
+        fn check(&self, _: &str, args: &eval::Value) -> Option<Vec<crate::rules::ArgError>> {
+            let ninety = args.as_object()?.get("scrape_interval").is_some_and(|v| eval::render::render(v) == "\"1m30s\"");
+            let at = vec![eval::PathSeg::Field("scrape_interval".into())];
+            Some(if ninety { vec![crate::rules::ArgError::new(at, "not ninety seconds")] } else { Vec::new() })
+        }
+    }
+
+    #[test]
+    fn an_edit_re_runs_the_argument_rules_of_its_chunk_only() {
+        let (mut db, ws, file) = setup(config(50, None));
+        db.rules = Some(Arc::new(NoNinety));
+        assert!(file_diagnostics(&db, ws, file).is_empty());
+        db.clear();
+        let edited = config(50, Some((20, "1m30s")));
+        file.set_text(&mut db).to(edited.clone());
+        let d = file_diagnostics(&db, ws, file);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((&edited[d[0].span.range()], d[0].message.as_str()), ("\"1m30s\"", "not ninety seconds"));
+        assert_eq!(db.executed("chunk_rules"), 1);
     }
 
     #[test]

@@ -62,16 +62,22 @@ pub struct Analysis {
     workspace: db::Workspace,
     /// The chunk size files are cut at (0: the default).
     chunk_target: u32,
-    /// The components' own argument rules, when the binary provides them.
-    rules: rules::SharedRules,
 }
 
 impl Analysis {
     pub fn new(options: Options) -> Self {
-        let db = db::Database::default();
+        Analysis::on(db::Database::default(), options)
+    }
+
+    /// An analysis that also checks components' arguments with `rules` (see [`rules`]).
+    pub fn with_rules(options: Options, rules: std::sync::Arc<dyn rules::ArgumentRules>) -> Self {
+        Analysis::on(db::Database::with_rules(rules), options)
+    }
+
+    fn on(db: db::Database, options: Options) -> Self {
         let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         let workspace = db::Workspace::new(&db, Vec::new(), options, base);
-        Analysis { db, workspace, chunk_target: 0, rules: None }
+        Analysis { db, workspace, chunk_target: 0 }
     }
 
     /// Replaces the set of files (path, text), in the order they are loaded. Modules read for
@@ -115,11 +121,6 @@ impl Analysis {
         self.workspace.set_options(&mut self.db).to(options);
     }
 
-    /// Checks components' arguments with `rules` from now on (see [`rules`]).
-    pub fn set_rules(&mut self, rules: std::sync::Arc<dyn rules::ArgumentRules>) {
-        self.rules = Some(rules);
-    }
-
     /// Diagnostics of every file, in file order; within a file, in source order.
     pub fn diagnostics(&self) -> Vec<FileReport> {
         let files = self.workspace.files(&self.db).clone();
@@ -127,11 +128,6 @@ impl Analysis {
             .iter()
             .map(|f| {
                 let mut diagnostics = db::file_diagnostics(&self.db, self.workspace, *f).clone();
-                if let Some(r) = &self.rules {
-                    let parsed = &db::parse(&self.db, *f).0;
-                    let extra = rules::check_file(r.as_ref(), &parsed.tree.body, &parsed.lines, &diagnostics);
-                    diagnostics.extend(extra);
-                }
                 diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
                 FileReport { path: f.path(&self.db).clone(), text: f.text(&self.db).clone(), lines: db::line_index(&self.db, *f).clone(), diagnostics }
             })

@@ -4,7 +4,7 @@
 //! evaluated arguments.
 //!
 //! The rules belong to the components, which live in the runtime; the analyzer only knows
-//! them through [`ArgumentRules`], which the binary hands it (`Analysis::set_rules`). That
+//! them through [`ArgumentRules`], which the binary hands it (`Analysis::with_rules`). That
 //! keeps the dependency pointing down (runtime → analyzer) while both sides run one
 //! implementation: the runtime's registry (`runtime/src/component/registry.rs`).
 
@@ -45,6 +45,9 @@ impl ArgError {
 
 /// The rules of the builtin components and config blocks the binary runs.
 pub trait ArgumentRules: Send + Sync {
+    /// Whether there are rules for `name` at all (blocks without are not evaluated).
+    fn covers(&self, name: &str) -> bool;
+
     /// Checks the arguments of the component or config block `name`: an object as
     /// [`crate::args::evaluate_block`] builds it, where values only known at run time are
     /// [`crate::args::unknown`] (a rule that needs one of them is skipped). `None` when the
@@ -52,59 +55,71 @@ pub trait ArgumentRules: Send + Sync {
     fn check(&self, name: &str, args: &eval::Value) -> Option<Vec<ArgError>>;
 }
 
-/// The rules' diagnostics for one parsed file: every builtin component and config block,
-/// including those inside `declare` bodies and `foreach` templates, evaluated leniently.
-/// Blocks that already have an error in `existing` are skipped, so a type error is not
-/// followed by a rule error about the same value.
-pub fn check_file(rules: &dyn ArgumentRules, body: &[Stmt], lines: &LineIndex, existing: &[Diagnostic]) -> Vec<Diagnostic> {
+/// The rules' diagnostics for one parsed body (a file or a chunk of one): every builtin
+/// component and config block the rules cover, including those inside `declare` bodies and
+/// `foreach` templates, evaluated leniently; each block's span with its diagnostics.
+pub fn check_blocks(rules: &dyn ArgumentRules, body: &[Stmt], lines: &LineIndex) -> Vec<(Span, Vec<Diagnostic>)> {
     let mut out = Vec::new();
+    walk(rules, body, lines, &mut out, 0);
+    out
+}
+
+/// The diagnostics of [`check_blocks`], shifted by `offset`, for the blocks in which
+/// `existing` has no error (a type error is not followed by a rule error about the same value).
+pub fn unless_erroneous(blocks: &[(Span, Vec<Diagnostic>)], offset: u32, existing: &[Diagnostic]) -> Vec<Diagnostic> {
     let errors: Vec<Span> = existing.iter().filter(|d| d.is_error()).map(|d| d.span).collect();
-    walk(rules, body, lines, &errors, &mut out, 0);
+    let mut out = Vec::new();
+    for (span, diags) in blocks {
+        let (start, end) = (span.start + offset, span.end + offset);
+        if errors.iter().any(|e| e.start >= start && e.end <= end) {
+            continue;
+        }
+        out.extend(diags.iter().map(|d| {
+            let mut d = d.clone();
+            d.span = Span { start: d.span.start + offset, end: d.span.end + offset };
+            d
+        }));
+    }
     out
 }
 
 /// `declare` bodies and `foreach` templates nest; deeper than this is left to the checker.
 const MAX_DEPTH: usize = 32;
 
-fn walk(rules: &dyn ArgumentRules, body: &[Stmt], lines: &LineIndex, errors: &[Span], out: &mut Vec<Diagnostic>, depth: usize) {
+fn walk(rules: &dyn ArgumentRules, body: &[Stmt], lines: &LineIndex, out: &mut Vec<(Span, Vec<Diagnostic>)>, depth: usize) {
     if depth > MAX_DEPTH {
         return;
     }
     for stmt in body {
         let Stmt::Block(b) = stmt else { continue };
         match b.name.as_str() {
-            "declare" => walk(rules, &b.body, lines, errors, out, depth + 1),
+            "declare" => walk(rules, &b.body, lines, out, depth + 1),
             "foreach" => {
                 for t in b.body.iter().filter_map(|s| match s {
                     Stmt::Block(t) if t.name == "template" => Some(t),
                     _ => None,
                 }) {
-                    walk(rules, &t.body, lines, errors, out, depth + 1);
+                    walk(rules, &t.body, lines, out, depth + 1);
                 }
             }
-            _ => check_block(rules, b, lines, errors, out),
+            _ => {
+                let diags = check_block(rules, b, lines);
+                if !diags.is_empty() {
+                    out.push((b.span(), diags));
+                }
+            }
         }
     }
 }
 
-fn check_block(rules: &dyn ArgumentRules, b: &Block, lines: &LineIndex, errors: &[Span], out: &mut Vec<Diagnostic>) {
-    let Some(entry) = Catalog::get().lookup(&b.name) else { return };
-    if !matches!(entry.kind, Kind::Component | Kind::Config) || entry.removed {
-        return;
+fn check_block(rules: &dyn ArgumentRules, b: &Block, lines: &LineIndex) -> Vec<Diagnostic> {
+    let Some(entry) = Catalog::get().lookup(&b.name) else { return Vec::new() };
+    if !matches!(entry.kind, Kind::Component | Kind::Config) || entry.removed || !rules.covers(&b.name) {
+        return Vec::new();
     }
-    let span = b.span();
-    if errors.iter().any(|e| e.start >= span.start && e.end <= span.end) {
-        return;
-    }
-    let args = match crate::args::evaluate_block_lenient(&b.name, b, lines, &Scope::new()) {
-        Ok(v) => v,
-        Err(e) => {
-            out.push(e.to_diagnostic(b.name_span).with_code("invalid-argument"));
-            return;
-        }
-    };
-    for e in rules.check(&b.name, &args).unwrap_or_default() {
-        out.push(e.to_diagnostic(b));
+    match crate::args::evaluate_block_lenient(&b.name, b, lines, &Scope::new()) {
+        Ok(args) => rules.check(&b.name, &args).unwrap_or_default().iter().map(|e| e.to_diagnostic(b)).collect(),
+        Err(e) => vec![e.to_diagnostic(b.name_span).with_code("invalid-argument")],
     }
 }
 

@@ -1,4 +1,4 @@
-//! The rules a binary hands the analyzer (`Analysis::set_rules`): run on every builtin block
+//! The rules a binary hands the analyzer (`Analysis::with_rules`): run on every builtin block
 //! with what is known statically, reported by `diagnostics()` and by the editor's snapshots,
 //! placed on the value at fault, and skipped for blocks that already have an error.
 
@@ -13,6 +13,10 @@ use eval::{PathSeg, Value};
 struct NoTmp;
 
 impl ArgumentRules for NoTmp {
+    fn covers(&self, name: &str) -> bool {
+        name == "local.file"
+    }
+
     fn check(&self, name: &str, args: &Value) -> Option<Vec<ArgError>> {
         if name != "local.file" {
             return None;
@@ -27,8 +31,7 @@ impl ArgumentRules for NoTmp {
 }
 
 fn analysis(text: &str) -> Analysis {
-    let mut a = Analysis::new(Options::default());
-    a.set_rules(Arc::new(NoTmp));
+    let mut a = Analysis::with_rules(Options::default(), Arc::new(NoTmp));
     a.set_files(vec![("a.alloy".into(), text.into())]);
     a
 }

@@ -123,10 +123,10 @@ fn load_workspace(dir: &Path, docs: &HashMap<String, Document>, rules: &analyzer
             *text = d.text.clone();
         }
     }
-    let mut analysis = Analysis::new(Options::default());
-    if let Some(r) = rules {
-        analysis.set_rules(r.clone());
-    }
+    let mut analysis = match rules {
+        Some(r) => Analysis::with_rules(Options::default(), r.clone()),
+        None => Analysis::new(Options::default()),
+    };
     analysis.set_base_dir(dir.to_path_buf());
     analysis.set_files(files);
     Workspace { analysis, published: HashMap::new(), dirty: HashSet::new() }

@@ -27,8 +27,7 @@ fn lines_of(text: &str, diags: &[syntax::Diagnostic]) -> Vec<String> {
 }
 
 fn validate(text: &str) -> Vec<String> {
-    let mut a = Analysis::new(Options { stability: Stability::Experimental, community: false });
-    a.set_rules(runtime::components::registry());
+    let mut a = Analysis::with_rules(Options { stability: Stability::Experimental, community: false }, runtime::components::registry());
     a.set_files(vec![("config.alloy".into(), text.into())]);
     let report = a.diagnostics().pop().expect("one report");
     lines_of(text, &report.diagnostics)

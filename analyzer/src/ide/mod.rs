@@ -47,7 +47,7 @@ pub struct Cancelled;
 impl Analysis {
     /// A read-only view of the current state, for queries on another thread.
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot { db: self.db.clone(), ws: self.workspace, rules: self.rules.clone() }
+        Snapshot { db: self.db.clone(), ws: self.workspace }
     }
 
     /// The directory `import.file` names are resolved against (the workspace directory).
@@ -61,7 +61,6 @@ impl Analysis {
 pub struct Snapshot {
     db: db::Database,
     ws: db::Workspace,
-    rules: crate::rules::SharedRules,
 }
 
 impl Snapshot {
@@ -105,11 +104,6 @@ impl Snapshot {
     pub fn diagnostics(&self, path: &str) -> Option<Vec<Diagnostic>> {
         let f = self.source(path)?;
         let mut out = db::file_diagnostics(&self.db, self.ws, f).clone();
-        if let Some(r) = &self.rules {
-            let parsed = &db::parse(&self.db, f).0;
-            let extra = crate::rules::check_file(r.as_ref(), &parsed.tree.body, &parsed.lines, &out);
-            out.extend(extra);
-        }
         out.sort_by_key(|d| (d.span.start, d.span.end));
         Some(out)
     }

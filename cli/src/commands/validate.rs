@@ -102,9 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// An analysis with the components' own argument rules, the ones `alloy run` applies at load.
 fn analysis(options: Options) -> Analysis {
-    let mut a = Analysis::new(options);
-    a.set_rules(runtime::components::registry());
-    a
+    Analysis::with_rules(options, runtime::components::registry())
 }
 
 /// Converts `text` from `format` and checks the Alloy it gives: the source file's report (the

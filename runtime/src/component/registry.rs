@@ -95,6 +95,10 @@ impl Registrations {
 }
 
 impl ArgumentRules for Registrations {
+    fn covers(&self, name: &str) -> bool {
+        self.contains(name)
+    }
+
     fn check(&self, name: &str, args: &Value) -> Option<Vec<ArgError>> {
         self.get(name).map(|r| (r.check)(name, args))
     }

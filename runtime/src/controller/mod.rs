@@ -219,8 +219,8 @@ impl Controller {
         let first = !self.is_ready();
         let hash = metrics::config_hash(&files);
         let module_path = files.first().map(|(p, _)| module_path_of(p)).unwrap_or_default();
-        let mut analysis = Analysis::new(analyzer::Options { stability: self.shared.options.stability, community: self.shared.options.community });
-        analysis.set_rules(self.shared.registrations.clone());
+        let options = analyzer::Options { stability: self.shared.options.stability, community: self.shared.options.community };
+        let mut analysis = Analysis::with_rules(options, self.shared.registrations.clone());
         analysis.set_files(files.clone());
         let reports: Vec<FileReport> = analysis.diagnostics().into_iter().filter(|r| !r.diagnostics.is_empty()).collect();
         if reports.iter().any(FileReport::has_errors) {

@@ -91,11 +91,32 @@ pub struct HttpClient {
     http2_ping_timeout: Duration,
 }
 
+/// A CA to trust and a client identity, parsed from the `tls` block.
+type TlsMaterial = (Option<reqwest::Certificate>, Option<reqwest::Identity>);
+
 impl HttpClient {
-    /// The reqwest client these settings describe (it connects to nothing yet). The error
-    /// names the field at fault.
-    fn client(&self) -> Result<reqwest::Client, (&'static str, String)> {
+    /// The `tls` block's PEM material, parsed. The error names the field at fault. Cheap, so
+    /// `validate` runs it; building the client itself loads the system's roots, which only
+    /// a build needs.
+    fn tls_material(&self) -> Result<TlsMaterial, (&'static str, String)> {
         let tls = &self.common.tls;
+        let ca = match &tls.ca_pem {
+            Some(ca) => Some(reqwest::Certificate::from_pem(ca.as_bytes()).map_err(|e| ("tls.ca_pem", format!("invalid CA certificate: {e}")))?),
+            None => None,
+        };
+        let identity = match (&tls.cert_pem, &tls.key_pem) {
+            (Some(cert), Some(key)) => Some(
+                reqwest::Identity::from_pem(format!("{cert}\n{key}").as_bytes())
+                    .map_err(|e| ("tls.cert_pem", format!("invalid client certificate or key: {e}")))?,
+            ),
+            _ => None,
+        };
+        Ok((ca, identity))
+    }
+
+    /// The reqwest client these settings describe (it connects to nothing yet).
+    fn client(&self) -> Result<reqwest::Client, (&'static str, String)> {
+        let (ca, identity) = self.tls_material()?;
         let mut builder = reqwest::Client::builder().timeout(self.timeout);
         // HTTP/2 health pings after a quiet `http2_read_idle_timeout`, answered within
         // `http2_ping_timeout` (zero idle time: no pings, as the collector does).
@@ -105,16 +126,13 @@ impl HttpClient {
                 builder = builder.http2_keep_alive_timeout(self.http2_ping_timeout);
             }
         }
-        if let Some(ca) = &tls.ca_pem {
-            let cert = reqwest::Certificate::from_pem(ca.as_bytes()).map_err(|e| ("tls.ca_pem", format!("invalid CA certificate: {e}")))?;
+        if let Some(cert) = ca {
             builder = builder.add_root_certificate(cert);
         }
-        if tls.insecure_skip_verify {
+        if self.common.tls.insecure_skip_verify {
             builder = builder.danger_accept_invalid_certs(true);
         }
-        if let (Some(cert), Some(key)) = (&tls.cert_pem, &tls.key_pem) {
-            let identity = reqwest::Identity::from_pem(format!("{cert}\n{key}").as_bytes())
-                .map_err(|e| ("tls.cert_pem", format!("invalid client certificate or key: {e}")))?;
+        if let Some(identity) = identity {
             builder = builder.identity(identity);
         }
         builder.build().map_err(|e| ("", format!("cannot build the HTTP client: {e}")))
@@ -153,7 +171,7 @@ impl Arguments for HttpClient {
             &["tls.server_name"],
             "tls.server_name is not supported by this runtime's OTLP/HTTP exporter; use the server's name in the endpoint",
         );
-        if let Err((at, e)) = self.client() {
+        if let Err((at, e)) = self.tls_material() {
             r.check(false, &[at], e);
         }
     }
