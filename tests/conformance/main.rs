@@ -10,6 +10,8 @@
 mod convert;
 mod eval;
 mod harness;
+mod pipelines_exposition;
+mod pipelines_relabel;
 mod syntax_suites;
 mod validate;
 
@@ -30,6 +32,8 @@ const SUITES: &[(&str, fn(&std::path::Path) -> Vec<CaseResult>)] = &[
     ("convert/prometheus", convert::prometheus),
     ("convert/promtail", convert::promtail),
     ("validate", validate::run),
+    ("pipelines/relabel", pipelines_relabel::run),
+    ("pipelines/exposition", pipelines_exposition::run),
 ];
 
 fn conformance_dir() -> Option<PathBuf> {

@@ -1,0 +1,1 @@
+//! In-process Prometheus exporters (being written).
