@@ -23,11 +23,16 @@ pub mod component;
 pub mod components;
 pub mod controller;
 pub mod delivery;
+#[cfg(feature = "prometheus")]
+pub mod discovery;
 pub mod http;
+pub mod http_client;
 pub mod metrics;
 #[cfg(feature = "otelcol")]
 pub mod otelcol;
 pub mod process;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 pub mod services;
 pub mod tls;
 

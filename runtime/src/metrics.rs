@@ -151,7 +151,13 @@ impl Registry {
     /// A counter; `_total` is appended to names that lack it.
     pub fn counter(&self, name: &str, help: &str, labels: &[(String, String)]) -> Counter {
         let name = if name.ends_with("_total") { name.to_string() } else { format!("{name}_total") };
-        match self.series(&name, help, Kind::Counter, labels, || Series::Counter(Counter::default())) {
+        self.counter_exact(&name, help, labels)
+    }
+
+    /// A counter exposed under exactly `name` (upstream's Prometheus components register
+    /// some counters without the `_total` suffix, and dashboards use those names).
+    pub fn counter_exact(&self, name: &str, help: &str, labels: &[(String, String)]) -> Counter {
+        match self.series(name, help, Kind::Counter, labels, || Series::Counter(Counter::default())) {
             Series::Counter(c) => c,
             // The name is registered with another type: a detached handle keeps the caller working.
             _ => Counter::default(),

@@ -43,7 +43,7 @@ pub fn install_crypto_provider() {
 /// PEM material given inline in `inline` or read from the file named by `file`; inline
 /// wins. `None` when neither is set (or the block has no such attributes). A file that
 /// cannot be read is an error at `file`.
-pub(crate) fn read_pem(r: &mut Reader<'_>, inline: &'static str, file: &'static str) -> Option<String> {
+pub fn read_pem(r: &mut Reader<'_>, inline: &'static str, file: &'static str) -> Option<String> {
     let text = if r.has(inline) { r.opt::<SecretText>(inline).map(|t| t.0).filter(|t| !t.is_empty()) } else { None };
     let path = if r.has(file) { r.get::<String>(file) } else { String::new() };
     if text.is_some() || path.is_empty() {

@@ -156,10 +156,11 @@ async fn first_load_evaluation_error_starts_nothing_and_is_positioned() {
 
 #[tokio::test]
 async fn components_the_runtime_lacks_fail_the_load_with_their_name() {
-    let cfg = Config::new("local.file \"f\" {\n  filename = \"$DIR/config.alloy\"\n}\n\nprometheus.exporter.self \"s\" {}\n");
+    let cfg =
+        Config::new("local.file \"f\" {\n  filename = \"$DIR/config.alloy\"\n}\n\nprometheus.exporter.redis \"s\" {\n  redis_addr = \"localhost:6379\"\n}\n");
     let c = cfg.controller();
     let err = c.load().await.expect_err("unsupported");
-    assert_eq!(messages(&err), ["config.alloy:5:1: component \"prometheus.exporter.self\" is not supported by this runtime yet"]);
+    assert_eq!(messages(&err), ["config.alloy:5:1: component \"prometheus.exporter.redis\" is not supported by this runtime yet"]);
 
     cfg.write("local.fil \"f\" {\n  filename = \"x\"\n}\n");
     let err = c.load().await.expect_err("unknown");

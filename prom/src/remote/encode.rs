@@ -38,7 +38,7 @@ fn varint(out: &mut Vec<u8>, mut v: u64) {
 }
 
 fn varint_len(v: u64) -> usize {
-    ((64 - (v | 1).leading_zeros() as usize) + 6) / 7
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 fn zigzag32(v: i32) -> u64 {
@@ -218,7 +218,9 @@ pub fn encode_v1(out: &mut Vec<u8>, series: &[SeriesBatch], external: &Labels, m
     for s in series {
         merged(&s.labels, external, &mut labels);
         let histograms: Vec<Vec<u8>> = s.histograms.iter().map(|(t, h)| histogram_bytes(*t, h)).collect();
-        let exemplar_len = |e: &Exemplar| e.labels.iter().map(|(n, v)| 1 + varint_len(label_len(n, v) as u64) + label_len(n, v)).sum::<usize>() + double_len(e.value) + int_len(e.t as u64);
+        let exemplar_len = |e: &Exemplar| {
+            e.labels.iter().map(|(n, v)| 1 + varint_len(label_len(n, v) as u64) + label_len(n, v)).sum::<usize>() + double_len(e.value) + int_len(e.t as u64)
+        };
         let size = labels.iter().map(|(n, v)| 1 + varint_len(label_len(n, v) as u64) + label_len(n, v)).sum::<usize>()
             + s.samples.iter().map(|(t, v)| 1 + varint_len(sample_len(*t, *v) as u64) + sample_len(*t, *v)).sum::<usize>()
             + s.exemplars.iter().map(|e| 1 + varint_len(exemplar_len(e) as u64) + exemplar_len(e)).sum::<usize>()

@@ -7,7 +7,9 @@ use prost::Message as _;
 
 use super::DecodeError;
 use crate::labels::{Labels, LabelsBuilder};
-use crate::sample::{Batch, BucketSpan, Exemplar, ExemplarSample, Histogram, HistogramSample, Metadata, MetadataUpdate, MetricType, ResetHint, Sample, SeriesRef};
+use crate::sample::{
+    Batch, BucketSpan, Exemplar, ExemplarSample, Histogram, HistogramSample, Metadata, MetadataUpdate, MetricType, ResetHint, Sample, SeriesRef,
+};
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct WriteRequest {
@@ -245,7 +247,11 @@ pub fn decode_v1(body: &[u8]) -> Result<Batch, DecodeError> {
         }
         for e in ts.exemplars {
             let el = labels_of(e.labels.into_iter().map(|l| (l.name, l.value)))?;
-            batch.exemplars.push(ExemplarSample { series: SeriesRef(0), labels: labels.clone(), exemplar: Exemplar { labels: el, value: e.value, t: e.timestamp } });
+            batch.exemplars.push(ExemplarSample {
+                series: SeriesRef(0),
+                labels: labels.clone(),
+                exemplar: Exemplar { labels: el, value: e.value, t: e.timestamp },
+            });
         }
     }
     for m in req.metadata {
@@ -260,7 +266,7 @@ pub fn decode_v2(body: &[u8]) -> Result<Batch, DecodeError> {
     let req = RequestV2::decode(body).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
     let sym = |i: u32| req.symbols.get(i as usize).cloned().ok_or_else(|| DecodeError::Invalid(format!("symbol reference {i} out of range")));
     let pairs = |refs: &[u32]| -> Result<Labels, DecodeError> {
-        if refs.len() % 2 != 0 {
+        if !refs.len().is_multiple_of(2) {
             return Err(DecodeError::Invalid("odd number of label references".into()));
         }
         let mut v = Vec::with_capacity(refs.len() / 2);

@@ -95,7 +95,7 @@ fn histogram(i: usize) -> Histogram {
         positive: vec![1.0, 2.0, 3.0],
         negative_spans: vec![BucketSpan { offset: 0, length: 1 }],
         negative: vec![4.0],
-        is_float: i % 2 == 0,
+        is_float: i.is_multiple_of(2),
         reset_hint: [ResetHint::Unknown, ResetHint::Yes, ResetHint::No, ResetHint::Gauge][i % 4],
         custom_values: if i == 3 { vec![0.5, 1.0, f64::INFINITY] } else { vec![] },
     }

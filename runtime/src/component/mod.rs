@@ -160,11 +160,21 @@ impl Context {
         self.inner.host.set_health(Health::new(state, message));
     }
 
+    /// The process registry (what `/metrics` serves).
+    pub fn registry(&self) -> Arc<Registry> {
+        self.inner.registry.clone()
+    }
+
     /// A counter in the process registry, labelled `component_id=<local id>`,
     /// `component_path="/"` (or `"/MODULE"`).
     /// Exposed with a `_total` suffix when the name lacks one (Prometheus convention).
     pub fn counter(&self, name: &str, help: &str, labels: &[(&str, &str)]) -> Counter {
         self.inner.registry.counter(name, help, &self.labels(labels))
+    }
+
+    /// A counter under exactly `name`, labelled like [`Context::counter`].
+    pub fn counter_exact(&self, name: &str, help: &str, labels: &[(&str, &str)]) -> Counter {
+        self.inner.registry.counter_exact(name, help, &self.labels(labels))
     }
 
     /// A gauge in the process registry, labelled like [`Context::counter`].

@@ -12,6 +12,10 @@ pub fn registrations() -> Vec<Registration> {
     let mut all = vec![local_file::REGISTRATION];
     #[cfg(feature = "otelcol")]
     all.extend(crate::otelcol::registrations());
+    #[cfg(feature = "prometheus")]
+    all.extend(crate::prometheus::registrations());
+    #[cfg(feature = "prometheus")]
+    all.extend(crate::discovery::registrations());
     all.push(crate::services::logging::REGISTRATION);
     all.push(crate::services::http::REGISTRATION);
     all.extend(crate::controller::imports::REGISTRATIONS);

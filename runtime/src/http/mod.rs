@@ -24,7 +24,11 @@ use crate::controller::Controller;
 
 /// The router for one controller.
 pub fn router(controller: Controller) -> Router {
-    Router::new()
+    let router = Router::new();
+    // Exporters' metrics, as upstream serves them (scrapes inside the process skip HTTP).
+    #[cfg(feature = "prometheus")]
+    let router = router.route("/api/v0/component/{*rest}", get(component_http));
+    router
         .route("/-/ready", any(ready))
         .route("/-/healthy", any(healthy))
         .route("/-/reload", get(reload).post(reload))
@@ -55,6 +59,23 @@ pub async fn serve(addr: &str, controller: Controller, shutdown: CancellationTok
         }
     });
     Ok((local, handle))
+}
+
+/// `/api/v0/component/{id}/metrics` of a `prometheus.exporter.*` component.
+#[cfg(feature = "prometheus")]
+async fn component_http(Path(rest): Path<String>, axum::extract::RawQuery(query): axum::extract::RawQuery) -> Response {
+    let path = format!("/api/v0/component/{rest}");
+    let Some(handler) = crate::prometheus::exporter::lookup(&path) else {
+        return text(StatusCode::NOT_FOUND, "404 page not found\n");
+    };
+    let params: Vec<(String, String)> = reqwest::Url::parse(&format!("http://x/?{}", query.unwrap_or_default()))
+        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .unwrap_or_default();
+    // Collectors read /proc and /sys: off the async workers.
+    match tokio::task::spawn_blocking(move || handler(&params)).await {
+        Ok((content_type, body)) => (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response(),
+        Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+    }
 }
 
 fn text(status: StatusCode, body: impl Into<String>) -> Response {

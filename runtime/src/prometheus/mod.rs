@@ -1,0 +1,97 @@
+//! The Prometheus metrics pipeline: `prometheus.*` components passing [`prom::Batch`]es to
+//! each other through `MetricsReceiver` capsules ([`receiver`]), and `discovery.relabel`.
+//! The data model, relabelling, exposition parsers, wire formats and WAL live in the `prom`
+//! crate; this module is the components around them.
+
+pub mod discovery_relabel;
+pub mod exporter;
+pub mod receive_http;
+pub mod receiver;
+pub mod relabel;
+pub mod remote_write;
+pub mod rules;
+pub mod scrape;
+
+use std::sync::LazyLock;
+use std::time::{Duration, SystemTime};
+
+use prom::labels::Store;
+
+use crate::component::Registration;
+
+pub fn registrations() -> Vec<Registration> {
+    vec![
+        discovery_relabel::REGISTRATION,
+        scrape::REGISTRATION,
+        relabel::REGISTRATION,
+        remote_write::REGISTRATION,
+        exporter::self_exporter::REGISTRATION,
+        exporter::unix::REGISTRATION,
+        receive_http::REGISTRATION,
+    ]
+}
+
+/// The process' interned series: every component holding a series shares its labels and
+/// refers to it by the same ref. Sets nobody holds are forgotten every few minutes.
+pub fn series_store() -> &'static Store {
+    static STORE: LazyLock<&'static Store> = LazyLock::new(|| {
+        let store: &'static Store = Box::leak(Box::default());
+        let _ = std::thread::Builder::new().name("series-gc".into()).spawn(move || loop {
+            std::thread::sleep(Duration::from_secs(300));
+            store.collect_garbage();
+        });
+        store
+    });
+    &STORE
+}
+
+/// The `User-Agent` of scrapes and remote writes.
+pub fn user_agent() -> String {
+    format!("Alloy/v{} ({}; binary)", env!("CARGO_PKG_VERSION"), std::env::consts::OS)
+}
+
+/// A log line from a component through the process logger.
+pub fn log(component_id: &str, level: tracing::Level, msg: &str) {
+    match level {
+        tracing::Level::ERROR => tracing::error!(component_id, "{msg}"),
+        tracing::Level::WARN => tracing::warn!(component_id, "{msg}"),
+        tracing::Level::INFO => tracing::info!(component_id, "{msg}"),
+        _ => tracing::debug!(component_id, "{msg}"),
+    }
+}
+
+/// RFC 3339 UTC with nanoseconds trimmed to what is set, as Go prints `time.Time` in JSON.
+pub fn rfc3339(t: SystemTime) -> String {
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, dd) = civil_from_days(days);
+    let nanos = d.subsec_nanos();
+    let frac = if nanos == 0 { String::new() } else { format!(".{nanos:09}").trim_end_matches('0').to_string() };
+    format!("{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}{frac}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_prints_like_go() {
+        let t = SystemTime::UNIX_EPOCH + Duration::new(1_700_000_000, 120_000_000);
+        assert_eq!(rfc3339(t), "2023-11-14T22:13:20.12Z");
+        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+    }
+}

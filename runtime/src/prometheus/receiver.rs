@@ -1,0 +1,143 @@
+//! The `MetricsReceiver` capsule: how metrics components hand batches to each other.
+//!
+//! `prometheus.relabel`, `prometheus.remote_write` (and later bridges) export `receiver`, an
+//! [`ReceiverHandle`]; producers list handles in `forward_to` and send through a [`Fanout`],
+//! which gives every batch to every receiver in order. An append is synchronous and takes the
+//! whole batch or refuses it whole (upstream's appender commit).
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use eval::{CapsuleValue, Value};
+use prom::sample::Batch;
+
+/// Why a receiver refused a batch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AppendError(pub String);
+
+/// Something that takes metrics.
+pub trait Appendable: Send + Sync + 'static {
+    fn append(&self, batch: &Batch) -> Result<(), AppendError>;
+}
+
+/// The capsule value: a shared receiver plus the ID of the component that owns it.
+#[derive(Clone)]
+pub struct ReceiverHandle {
+    component_id: Arc<str>,
+    receiver: Arc<dyn Appendable>,
+}
+
+pub const RECEIVER_TYPE: &str = "MetricsReceiver";
+
+impl ReceiverHandle {
+    pub fn new(component_id: &str, receiver: Arc<dyn Appendable>) -> Self {
+        ReceiverHandle { component_id: component_id.into(), receiver }
+    }
+
+    pub fn append(&self, batch: &Batch) -> Result<(), AppendError> {
+        self.receiver.append(batch)
+    }
+
+    pub fn component_id(&self) -> &str {
+        &self.component_id
+    }
+
+    pub fn to_value(&self) -> Value {
+        Value::Capsule(eval::Capsule::new(self.clone()))
+    }
+}
+
+impl fmt::Debug for ReceiverHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MetricsReceiver({})", self.component_id)
+    }
+}
+
+impl CapsuleValue for ReceiverHandle {
+    fn type_name(&self) -> &str {
+        RECEIVER_TYPE
+    }
+
+    /// The same receiver object: a re-evaluation that rebuilds nothing is no change.
+    fn equals(&self, other: &dyn CapsuleValue) -> bool {
+        other.as_any().downcast_ref::<ReceiverHandle>().is_some_and(|o| Arc::ptr_eq(&self.receiver, &o.receiver))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl eval::Decode for ReceiverHandle {
+    fn decode(v: &Value) -> Result<Self, eval::ValueError> {
+        eval::decode::decode_capsule::<ReceiverHandle>(v, RECEIVER_TYPE)
+    }
+}
+
+/// A `forward_to` list, replaceable when the component's arguments change.
+#[derive(Default)]
+pub struct Fanout {
+    receivers: RwLock<Arc<Vec<ReceiverHandle>>>,
+}
+
+impl Fanout {
+    pub fn new(receivers: Vec<ReceiverHandle>) -> Self {
+        Fanout { receivers: RwLock::new(Arc::new(receivers)) }
+    }
+
+    pub fn set(&self, receivers: Vec<ReceiverHandle>) {
+        *self.receivers.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(receivers);
+    }
+
+    pub fn current(&self) -> Arc<Vec<ReceiverHandle>> {
+        self.receivers.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Gives the batch to every receiver, in order; every receiver gets it even when one
+    /// refuses, and the first refusal is returned.
+    pub fn append(&self, batch: &Batch) -> Result<(), AppendError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut first = Ok(());
+        for r in self.current().iter() {
+            if let Err(e) = r.append(batch) {
+                if first.is_ok() {
+                    first = Err(AppendError(format!("{}: {}", r.component_id(), e.0)));
+                }
+            }
+        }
+        first
+    }
+}
+
+impl Appendable for Fanout {
+    fn append(&self, batch: &Batch) -> Result<(), AppendError> {
+        Fanout::append(self, batch)
+    }
+}
+
+/// A receiver that keeps what it is given (tests and benchmarks).
+#[derive(Default)]
+pub struct Collect {
+    pub batches: std::sync::Mutex<Vec<Batch>>,
+}
+
+impl Collect {
+    pub fn handle() -> (Arc<Collect>, ReceiverHandle) {
+        let c = Arc::new(Collect::default());
+        (c.clone(), ReceiverHandle::new("test.collect", c))
+    }
+
+    pub fn take(&self) -> Vec<Batch> {
+        std::mem::take(&mut *self.batches.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl Appendable for Collect {
+    fn append(&self, batch: &Batch) -> Result<(), AppendError> {
+        self.batches.lock().unwrap_or_else(|e| e.into_inner()).push(batch.clone());
+        Ok(())
+    }
+}
