@@ -492,15 +492,21 @@ fn large_exposition(series: usize) -> String {
 #[test]
 #[ignore]
 fn throughput() {
-    let body = large_exposition(1_000_000);
-    let modes = [("series text + value", false), ("with label sets", true)];
+    let text_body = large_exposition(1_000_000);
+    let om_body = format!("{text_body}# EOF\n");
+    let modes = [
+        ("text", Format::PrometheusText, "series text + value", false),
+        ("text", Format::PrometheusText, "with label sets", true),
+        ("openmetrics", Format::OpenMetrics, "series text + value", false),
+    ];
     let hot_only = std::env::var_os("EXPO_BENCH_HOT").is_some();
-    for (what, with_labels) in modes.into_iter().filter(|m| !(hot_only && m.1)) {
+    for (name, format, what, with_labels) in modes.into_iter().filter(|m| !(hot_only && m.3)) {
+        let body = if format == Format::OpenMetrics { &om_body } else { &text_body };
         let mut b = LabelsBuilder::default();
         let start = std::time::Instant::now();
         let mut count = 0usize;
         let mut checksum = 0.0;
-        let mut p = Parser::new(Format::PrometheusText, body.as_bytes());
+        let mut p = Parser::new(format, body.as_bytes());
         while let Some(e) = p.next() {
             if let Ok(Entry::Series(s)) = e {
                 count += 1;
@@ -513,7 +519,7 @@ fn throughput() {
         }
         let secs = start.elapsed().as_secs_f64();
         println!(
-            "text {what}: {count} series in {secs:.3}s = {:.1}M series/s ({:.0} MB/s) [{checksum}]",
+            "{name} {what}: {count} series in {secs:.3}s = {:.1}M series/s ({:.0} MB/s) [{checksum}]",
             count as f64 / secs / 1e6,
             body.len() as f64 / secs / 1e6
         );
