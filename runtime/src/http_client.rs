@@ -253,3 +253,18 @@ impl HttpClientConfig {
         b.default_headers(headers).build().map_err(|e| format!("cannot build the HTTP client: {e}"))
     }
 }
+
+/// A request error with its causes, as Go prints wrapped errors; a timeout reads as Go's
+/// `context deadline exceeded`.
+pub fn describe_error(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "context deadline exceeded".into();
+    }
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg = format!("{msg}: {s}");
+        src = s.source();
+    }
+    msg
+}

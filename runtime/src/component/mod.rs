@@ -189,6 +189,16 @@ impl Context {
     }
 }
 
+/// A log line from a component through the process logger.
+pub fn log(component_id: &str, level: tracing::Level, msg: &str) {
+    match level {
+        tracing::Level::ERROR => tracing::error!(component_id, "{msg}"),
+        tracing::Level::WARN => tracing::warn!(component_id, "{msg}"),
+        tracing::Level::INFO => tracing::info!(component_id, "{msg}"),
+        _ => tracing::debug!(component_id, "{msg}"),
+    }
+}
+
 pub trait Component: Send + Sync + 'static {
     /// New arguments; called only when they differ from the previous ones.
     fn update(&self, args: eval::Value) -> Result<(), ComponentError>;

@@ -57,15 +57,7 @@ impl SignalCounters {
     }
 }
 
-/// A log line from a component through the process logger.
-pub fn log(component_id: &str, level: tracing::Level, msg: &str) {
-    match level {
-        tracing::Level::ERROR => tracing::error!(component_id, "{msg}"),
-        tracing::Level::WARN => tracing::warn!(component_id, "{msg}"),
-        tracing::Level::INFO => tracing::info!(component_id, "{msg}"),
-        _ => tracing::debug!(component_id, "{msg}"),
-    }
-}
+pub use crate::component::log;
 
 pub use crate::component::detached_context;
 

@@ -50,15 +50,7 @@ pub fn user_agent() -> String {
     format!("Alloy/v{} ({}; binary)", env!("CARGO_PKG_VERSION"), std::env::consts::OS)
 }
 
-/// A log line from a component through the process logger.
-pub fn log(component_id: &str, level: tracing::Level, msg: &str) {
-    match level {
-        tracing::Level::ERROR => tracing::error!(component_id, "{msg}"),
-        tracing::Level::WARN => tracing::warn!(component_id, "{msg}"),
-        tracing::Level::INFO => tracing::info!(component_id, "{msg}"),
-        _ => tracing::debug!(component_id, "{msg}"),
-    }
-}
+pub use crate::component::log;
 
 /// RFC 3339 UTC with nanoseconds trimmed to what is set, as Go prints `time.Time` in JSON.
 pub fn rfc3339(t: SystemTime) -> String {

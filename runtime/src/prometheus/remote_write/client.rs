@@ -39,7 +39,7 @@ impl Client {
         }
         let resp = match req.send().await {
             Ok(r) => r,
-            Err(err) => return Err(SendError::retryable(format!("Post {:?}: {}", e.url, describe(&err)))),
+            Err(err) => return Err(SendError::retryable(format!("Post {:?}: {}", e.url, crate::http_client::describe_error(&err)))),
         };
         let status = resp.status();
         if status.is_success() {
@@ -52,14 +52,4 @@ impl Client {
         let retryable = status.is_server_error() || (status.as_u16() == 429 && e.queue.retry_on_http_429);
         Err(SendError { message, retryable, retry_after })
     }
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg = format!("{msg}: {s}");
-        src = s.source();
-    }
-    msg
 }

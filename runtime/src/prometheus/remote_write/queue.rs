@@ -152,17 +152,16 @@ impl Queue {
         };
         let progress = self.progress();
         let start = progress.load().ok().flatten().unwrap_or(self.fresh_start);
-        let factory = ShardFactory {
+        let common = ShardCommon {
             endpoint: self.endpoint.clone(),
             external: self.external.clone(),
             client,
             metrics: self.metrics.clone(),
             watermarks: Arc::new(Mutex::new(Vec::new())),
             component_id: self.component_id.clone(),
-            stop: stop.clone(),
-            runtime: tokio::runtime::Handle::current(),
             stats: Arc::new(SendStats::default()),
         };
+        let factory = ShardFactory { common: Arc::new(common), stop: stop.clone(), runtime: tokio::runtime::Handle::current() };
         let reading_stopped = Arc::new(AtomicBool::new(false));
         let reader = {
             let q = ReaderThread {
@@ -194,17 +193,22 @@ struct SendStats {
     nanos: std::sync::atomic::AtomicU64,
 }
 
-/// Starts and stops shard sets; the reader thread owns it.
-struct ShardFactory {
+/// What every shard of an endpoint shares.
+struct ShardCommon {
     endpoint: Arc<Endpoint>,
     external: Labels,
     client: Arc<Client>,
     metrics: QueueMetrics,
     watermarks: Watermarks,
     component_id: String,
+    stats: Arc<SendStats>,
+}
+
+/// Starts and stops shard sets; the reader thread owns it.
+struct ShardFactory {
+    common: Arc<ShardCommon>,
     stop: CancellationToken,
     runtime: tokio::runtime::Handle,
-    stats: Arc<SendStats>,
 }
 
 /// The running shards: where the reader sends, and their tasks.
@@ -215,23 +219,15 @@ struct ShardSet {
 
 impl ShardFactory {
     fn start(&self, n: usize) -> ShardSet {
-        *self.watermarks.lock().unwrap_or_else(|e| e.into_inner()) = vec![VecDeque::new(); n];
-        self.metrics.shards.set(n as f64);
-        let per_shard = (self.endpoint.queue.capacity / n).max(self.endpoint.queue.max_samples_per_send);
+        let c = &self.common;
+        *c.watermarks.lock().unwrap_or_else(|e| e.into_inner()) = vec![VecDeque::new(); n];
+        c.metrics.shards.set(n as f64);
+        let per_shard = (c.endpoint.queue.capacity / n).max(c.endpoint.queue.max_samples_per_send);
         let mut set = ShardSet { senders: Vec::with_capacity(n), tasks: Vec::with_capacity(n) };
         for index in 0..n {
             let (tx, rx) = mpsc::channel::<Element>(per_shard);
             set.senders.push(tx);
-            let shard = Shard {
-                index,
-                endpoint: self.endpoint.clone(),
-                external: self.external.clone(),
-                client: self.client.clone(),
-                metrics: self.metrics.clone(),
-                watermarks: self.watermarks.clone(),
-                component_id: self.component_id.clone(),
-                stats: self.stats.clone(),
-            };
+            let shard = Shard { index, common: c.clone() };
             set.tasks.push(self.runtime.spawn(shard.run(rx, self.stop.clone())));
         }
         set
@@ -312,8 +308,8 @@ impl ReaderThread {
         while !self.stop.load(Ordering::SeqCst) {
             if last_check.elapsed() >= Duration::from_secs(10) {
                 let dt = last_check.elapsed().as_secs_f64();
-                let sent = self.shards.stats.samples.load(Ordering::Relaxed);
-                let nanos = self.shards.stats.nanos.load(Ordering::Relaxed);
+                let sent = self.shards.common.stats.samples.load(Ordering::Relaxed);
+                let nanos = self.shards.common.stats.nanos.load(Ordering::Relaxed);
                 let per_sample = if sent > sent_before { (nanos - nanos_before) as f64 / 1e9 / (sent - sent_before) as f64 } else { 0.0 };
                 let in_rate = (dispatched - dispatched_before) as f64 / dt;
                 let pending = self.metrics.pending.get().max(0.0);
@@ -401,7 +397,7 @@ impl ReaderThread {
                 for (shard, _) in &routed {
                     counts[*shard] += 1;
                 }
-                let mut w = self.shards.watermarks.lock().unwrap_or_else(|e| e.into_inner());
+                let mut w = self.shards.common.watermarks.lock().unwrap_or_else(|e| e.into_inner());
                 for (shard, n) in counts.into_iter().enumerate().filter(|(_, n)| *n > 0) {
                     w[shard].push_back((before, n));
                 }
@@ -426,7 +422,7 @@ impl ReaderThread {
         if !force && last.0.elapsed() < Duration::from_secs(1) {
             return;
         }
-        let held = self.shards.watermarks.lock().unwrap_or_else(|e| e.into_inner()).iter().filter_map(|w| w.front().map(|f| f.0)).min();
+        let held = self.shards.common.watermarks.lock().unwrap_or_else(|e| e.into_inner()).iter().filter_map(|w| w.front().map(|f| f.0)).min();
         let safe = held.map_or(reader.position(), |h| h.min(reader.position()));
         if last.1 != Some(safe) {
             if let Err(e) = self.progress.save(safe) {
@@ -468,13 +464,15 @@ impl ReaderThread {
 
 struct Shard {
     index: usize,
-    endpoint: Arc<Endpoint>,
-    external: Labels,
-    client: Arc<Client>,
-    metrics: QueueMetrics,
-    watermarks: Watermarks,
-    component_id: String,
-    stats: Arc<SendStats>,
+    common: Arc<ShardCommon>,
+}
+
+impl std::ops::Deref for Shard {
+    type Target = ShardCommon;
+
+    fn deref(&self) -> &ShardCommon {
+        &self.common
+    }
 }
 
 impl Shard {

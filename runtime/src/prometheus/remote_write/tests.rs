@@ -200,3 +200,23 @@ fn accepted(r: &Receiver) -> Vec<i64> {
     values.dedup();
     values
 }
+
+#[tokio::test]
+async fn a_corrupt_wal_segment_is_skipped_with_a_warning_and_the_component_starts() {
+    let id = fresh("rw-corrupt");
+    let wal = std::env::temp_dir().join(&id).join("wal");
+    std::fs::create_dir_all(&wal).expect("wal dir");
+    std::fs::write(wal.join("00000000"), b"\x07garbage that is no record at all").expect("segment");
+    let r = receiver(vec![204]).await;
+    let rw = component(&id, r.port, "");
+    let metrics = rw.ctx.registry().render();
+    let corrupt = metrics.lines().find(|l| l.starts_with("prometheus_tsdb_wal_corruptions_total{")).unwrap_or_default().to_string();
+    assert!(corrupt.ends_with(" 1"), "{corrupt}");
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(rw.clone().run(stop.clone()));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    rw.writer.append(&batch("after_repair", 1.0)).expect("appends");
+    wait_until("the sample written after the repair", || !r.samples().is_empty()).await;
+    stop.cancel();
+    let _ = task.await;
+}

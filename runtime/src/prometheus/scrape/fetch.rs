@@ -63,7 +63,7 @@ pub async fn fetch(client: &reqwest::Client, config: &HttpClientConfig, req: &Re
     if let Some(auth) = config.authorization_header().map_err(other)? {
         r = r.header("Authorization", auth);
     }
-    let mut resp = r.send().await.map_err(|e| other(describe(&e)))?;
+    let mut resp = r.send().await.map_err(|e| other(crate::http_client::describe_error(&e)))?;
     let status = resp.status();
     if status != reqwest::StatusCode::OK {
         return Err(other(format!("server returned HTTP status {}", status_text(status))));
@@ -72,7 +72,7 @@ pub async fn fetch(client: &reqwest::Client, config: &HttpClientConfig, req: &Re
     let gzipped = resp.headers().get("content-encoding").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
     let limit = if req.body_size_limit == 0 { u64::MAX } else { req.body_size_limit };
     let mut raw = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| other(describe(&e)))? {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| other(crate::http_client::describe_error(&e)))? {
         raw.extend_from_slice(&chunk);
         if !gzipped && raw.len() as u64 > limit {
             return Err(FetchError::BodySizeLimit);
@@ -95,19 +95,6 @@ fn gunzip(raw: &[u8], limit: u64) -> Result<Vec<u8>, FetchError> {
 /// `404 Not Found`, as Go's `resp.Status` prints it.
 pub fn status_text(s: reqwest::StatusCode) -> String {
     format!("{} {}", s.as_u16(), s.canonical_reason().unwrap_or(""))
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        return "context deadline exceeded".into();
-    }
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg = format!("{msg}: {s}");
-        src = s.source();
-    }
-    msg
 }
 
 #[cfg(test)]

@@ -34,21 +34,10 @@ pub struct Args {
     pub targets: Vec<BTreeMap<String, String>>,
     pub forward_to: Vec<ReceiverHandle>,
     pub job_name: Option<String>,
-    pub defaults: TargetDefaultsArgs,
+    /// The job is filled in from the component's ID when `job_name` is not set.
+    pub defaults: TargetDefaults,
     pub settings: Settings,
     pub target_limit: u64,
-}
-
-/// The target-shaping settings as read (the job name is filled in from the component ID).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct TargetDefaultsArgs {
-    pub interval: Duration,
-    pub timeout: Duration,
-    pub metrics_path: String,
-    pub scheme: String,
-    pub params: BTreeMap<String, Vec<String>>,
-    pub scrape_native_histograms: bool,
-    pub scrape_classic_histograms: bool,
 }
 
 /// What every loop of the component shares.
@@ -119,7 +108,8 @@ impl Arguments for Args {
             targets: r.get("targets"),
             forward_to: r.get("forward_to"),
             job_name: r.computed::<String>("job_name").filter(|s| !s.is_empty()),
-            defaults: TargetDefaultsArgs {
+            defaults: TargetDefaults {
+                job: String::new(),
                 interval,
                 timeout,
                 metrics_path: r.get("metrics_path"),
@@ -127,6 +117,7 @@ impl Arguments for Args {
                 params: r.get("params"),
                 scrape_native_histograms: native || negotiation,
                 scrape_classic_histograms: r.get("scrape_classic_histograms"),
+                convert_classic_histograms_to_nhcb: false,
             },
             settings: Settings {
                 accept,
@@ -232,18 +223,7 @@ impl Scrape {
     }
 
     fn targets(&self, args: &Args) -> Vec<Target> {
-        let d = &args.defaults;
-        let defaults = TargetDefaults {
-            job: self.job(args),
-            interval: d.interval,
-            timeout: d.timeout,
-            metrics_path: d.metrics_path.clone(),
-            scheme: d.scheme.clone(),
-            params: d.params.clone(),
-            scrape_native_histograms: d.scrape_native_histograms,
-            scrape_classic_histograms: d.scrape_classic_histograms,
-            convert_classic_histograms_to_nhcb: false,
-        };
+        let defaults = TargetDefaults { job: self.job(args), ..args.defaults.clone() };
         let mut dropped = Vec::new();
         let mut out: Vec<Target> = Vec::new();
         for t in &args.targets {

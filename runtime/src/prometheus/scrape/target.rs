@@ -11,7 +11,7 @@ use prom::labels::{Labels, LabelsBuilder};
 use super::duration::{format_duration, parse_duration};
 
 /// The settings that shape target labels.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetDefaults {
     pub job: String,
     pub interval: Duration,
