@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::args::Endpoint;
 use super::client::Client;
 use crate::component::Context;
+use crate::prometheus::scrape::cache::FxMap;
 use crate::delivery::retry::{with_retry, RetryConfig, SendError};
 use crate::metrics::{Counter, Gauge};
 
@@ -293,7 +294,9 @@ impl ReaderThread {
                 return;
             }
         };
-        let mut relabelled: HashMap<SeriesRef, Option<Labels>> = HashMap::new();
+        // Per WAL series: its labels after write_relabel_config (None: dropped) and its shard
+        // hash, computed once.
+        let mut resolved: FxMap<SeriesRef, Option<(Labels, u64)>> = FxMap::default();
         let mut metadata: HashMap<String, Arc<Metadata>> = HashMap::new();
         // Nothing saved yet: the first save writes the start itself, so a restart before
         // anything was sent resumes there rather than at the log's end.
@@ -340,19 +343,30 @@ impl ReaderThread {
                 generation = self.appended.wait(generation, Duration::from_secs(1));
                 continue;
             };
-            let mut relabel = |r: SeriesRef, l: &Labels| -> Option<Labels> {
-                if self.endpoint.write_relabel.is_empty() {
-                    return Some(l.clone());
-                }
-                relabelled.entry(r).or_insert_with(|| process_labels(&self.endpoint.write_relabel, l, NameValidation::Legacy).filter(|l| !l.is_empty())).clone()
+            if resolved.len() > 2 * reader.series_count() + 1024 {
+                // Series truncated from the WAL: start the cache afresh.
+                resolved.clear();
+            }
+            let rules = &self.endpoint.write_relabel;
+            let mut relabel = |r: SeriesRef, l: &Labels| -> Option<(Labels, u64)> {
+                resolved
+                    .entry(r)
+                    .or_insert_with(|| {
+                        let out = if rules.is_empty() { Some(l.clone()) } else { process_labels(rules, l, NameValidation::Legacy).filter(|l| !l.is_empty()) };
+                        out.map(|l| {
+                            let h = l.stable_hash();
+                            (l, h)
+                        })
+                    })
+                    .clone()
             };
             let mut out: Vec<(u64, Element)> = Vec::new();
             match item.data {
                 ReadData::Samples(samples) => {
                     for s in samples {
                         match relabel(s.series, &s.labels) {
-                            Some(l) => out.push((
-                                l.stable_hash(),
+                            Some((l, hash)) => out.push((
+                                hash,
                                 Element { metadata: v2.then(|| family_metadata(&metadata, &l)).flatten(), data: Data::Sample(l, s.t, s.v) },
                             )),
                             None => self.metrics.dropped.inc(),
@@ -364,9 +378,9 @@ impl ReaderThread {
                         if !self.endpoint.send_native_histograms {
                             continue;
                         }
-                        if let Some(l) = relabel(h.series, &h.labels) {
+                        if let Some((l, hash)) = relabel(h.series, &h.labels) {
                             out.push((
-                                l.stable_hash(),
+                                hash,
                                 Element { metadata: v2.then(|| family_metadata(&metadata, &l)).flatten(), data: Data::Histogram(l, h.t, h.histogram) },
                             ));
                         }
@@ -377,8 +391,8 @@ impl ReaderThread {
                         if !self.endpoint.send_exemplars {
                             continue;
                         }
-                        if let Some(l) = relabel(e.series, &e.labels) {
-                            out.push((l.stable_hash(), Element { metadata: None, data: Data::Exemplar(l, e.exemplar) }));
+                        if let Some((l, hash)) = relabel(e.series, &e.labels) {
+                            out.push((hash, Element { metadata: None, data: Data::Exemplar(l, e.exemplar) }));
                         }
                     }
                 }

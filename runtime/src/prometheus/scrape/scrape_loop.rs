@@ -268,24 +268,24 @@ impl Loop {
                 Entry::Series(series) => {
                     let explicit = series.timestamp_ms();
                     let ex = series.exemplar().map(|e| e.to_exemplar(explicit.filter(|_| s.honor_timestamps).unwrap_or(t)));
-                    let key_owned = series.series().to_vec();
-                    if !self.cache_has(&key_owned) {
+                    let key = series.series();
+                    if !self.cache_has(key) {
                         self.builder.clear();
                         series.labels(&mut self.builder);
                     }
-                    (key_owned, series.value(), explicit, None, ex)
+                    (key, series.value(), explicit, None, ex)
                 }
                 Entry::Histogram(h) => {
                     if !s.scrape_native_histograms {
                         continue;
                     }
                     let explicit = h.timestamp_ms();
-                    let key_owned = h.series().to_vec();
-                    if !self.cache_has(&key_owned) {
+                    let key = h.series();
+                    if !self.cache_has(key) {
                         self.builder.clear();
                         h.labels(&mut self.builder);
                     }
-                    (key_owned, 0.0, explicit, Some(h.histogram().clone()), None)
+                    (key, 0.0, explicit, Some(h.histogram().clone()), None)
                 }
             };
             out.scraped += 1;
@@ -293,7 +293,7 @@ impl Loop {
                 Some(et) if s.honor_timestamps => et,
                 _ => t,
             };
-            let (series, labels, new) = match self.cache.get_mut(&key) {
+            let (series, labels, new) = match self.cache.get_mut(key) {
                 Some(e) => {
                     let duplicate = e.seen == iteration;
                     e.seen = iteration;
@@ -318,7 +318,7 @@ impl Loop {
                     };
                     let series = resolved.map(|l| series_store().intern(l));
                     self.cache.insert(
-                        &key,
+                        key,
                         CacheEntry {
                             series: series.clone(),
                             seen: iteration,
