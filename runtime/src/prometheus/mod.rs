@@ -27,6 +27,7 @@ pub fn registrations() -> Vec<Registration> {
         remote_write::REGISTRATION,
         exporter::self_exporter::REGISTRATION,
         exporter::unix::REGISTRATION,
+        exporter::blackbox::REGISTRATION,
         receive_http::REGISTRATION,
     ]
 }

@@ -2,6 +2,7 @@
 //! whose `__address__` is the in-memory address; `prometheus.scrape` answers such targets by
 //! calling the handler registered here for the target's metrics path, without a socket.
 
+pub mod blackbox;
 pub mod self_exporter;
 pub mod unix;
 
