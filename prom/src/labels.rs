@@ -251,14 +251,58 @@ impl Fnv64 {
 
 /// Interns label sets: equal sets become one shared allocation with one [`SeriesRef`] for
 /// as long as anybody holds them. Refs are never reused within a process.
+///
+/// Every scraped and relabelled series passes through here, so a set is hashed once (FxHash)
+/// and that hash both picks the shard and indexes the shard's table.
 pub struct Store {
     shards: Vec<Mutex<Shard>>,
     next: std::sync::atomic::AtomicU64,
 }
 
+/// A set with its hash, which is all the table hashes.
+struct Hashed {
+    hash: u64,
+    labels: Labels,
+}
+
+impl std::hash::Hash for Hashed {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl PartialEq for Hashed {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.labels == other.labels
+    }
+}
+
+impl Eq for Hashed {}
+
+/// Passes a [`Hashed`]'s precomputed hash through.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl std::hash::Hasher for PassThrough {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is called (see `Hashed`); fold anything else in regardless.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 #[derive(Default)]
 struct Shard {
-    refs: HashMap<Labels, SeriesRef>,
+    refs: HashMap<Hashed, SeriesRef, std::hash::BuildHasherDefault<PassThrough>>,
 }
 
 const SHARDS: usize = 16;
@@ -269,26 +313,38 @@ impl Default for Store {
     }
 }
 
+fn fx_hash(labels: &Labels) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    labels.hash(&mut h);
+    h.finish()
+}
+
 impl Store {
-    fn shard(&self, labels: &Labels) -> std::sync::MutexGuard<'_, Shard> {
-        let i = (labels.stable_hash() as usize) % SHARDS;
+    fn shard(&self, hash: u64) -> std::sync::MutexGuard<'_, Shard> {
+        // The table indexes by the low bits and tags by the top seven: pick shards by others.
+        let i = ((hash >> 32) as usize) % SHARDS;
         self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The shared copy of `labels` and its ref.
     pub fn intern(&self, labels: Labels) -> (SeriesRef, Labels) {
-        let mut shard = self.shard(&labels);
-        if let Some((k, r)) = shard.refs.get_key_value(&labels) {
-            return (*r, k.clone());
+        let hash = fx_hash(&labels);
+        let mut shard = self.shard(hash);
+        let key = Hashed { hash, labels };
+        if let Some((k, r)) = shard.refs.get_key_value(&key) {
+            return (*r, k.labels.clone());
         }
         let r = SeriesRef(self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-        shard.refs.insert(labels.clone(), r);
+        let labels = key.labels.clone();
+        shard.refs.insert(key, r);
         (r, labels)
     }
 
     /// The ref of `labels` if interned.
     pub fn get(&self, labels: &Labels) -> Option<SeriesRef> {
-        self.shard(labels).refs.get(labels).copied()
+        let hash = fx_hash(labels);
+        self.shard(hash).refs.get(&Hashed { hash, labels: labels.clone() }).copied()
     }
 
     /// Forgets the sets only the store still holds; returns how many were forgotten.
@@ -301,7 +357,7 @@ impl Store {
             // is the last holder.
             let old = std::mem::take(&mut shard.refs);
             for (mut k, r) in old {
-                if !Labels::is_unique(&mut k) {
+                if !Labels::is_unique(&mut k.labels) {
                     shard.refs.insert(k, r);
                 }
             }

@@ -77,14 +77,14 @@ impl Progress {
         parse(&text).map(Some).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("{}: not a WAL progress file", self.path.display())))
     }
 
-    /// Saves atomically (temp file, fsync, rename): after a crash the file holds this
-    /// position or the previous one, never a mix. Costs an fsync: save after sends, not per
-    /// item.
+    /// Saves atomically (temp file, rename): after the process dies the file holds this
+    /// position or the previous one, never a mix. Not fsynced: after a power loss the file may
+    /// be empty, which [`Progress::load`] reports as `InvalidData` and the sender resends from
+    /// the oldest data, so a lost save costs duplicates, never samples.
     pub fn save(&self, pos: Position) -> io::Result<()> {
         fs::create_dir_all(&self.dir)?;
         let mut f = File::create(&self.tmp)?;
         f.write_all(format!("{MAGIC} {} {}\n", pos.segment, pos.offset).as_bytes())?;
-        f.sync_data()?;
         drop(f);
         fs::rename(&self.tmp, &self.path)
     }

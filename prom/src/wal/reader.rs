@@ -9,7 +9,7 @@ use super::hash::FxMap;
 use super::record::*;
 use super::segment::{self, checkpoint_path, segment_path, Frame, Listing, Next, SegmentReader, Unframer};
 use super::{Corruption, Position, Warning};
-use crate::labels::Labels;
+use crate::labels::{Labels, Store};
 use crate::sample::{Batch, ExemplarSample, HistogramSample, MetadataUpdate, Sample, SeriesRef};
 
 /// The data of one record. `series` of each element is the WAL ref of its series (stable
@@ -73,6 +73,8 @@ pub struct WalReader {
     /// WAL ref → labels and the segment its series record was read from (the checkpoint's
     /// index for series read from one).
     series: FxMap<u64, (Labels, u32)>,
+    /// Where decoded label sets are interned, so the reader shares the writer's copies.
+    store: Option<&'static Store>,
     checkpoint: Option<u32>,
     cur: Option<SegmentReader>,
     /// The current segment has a successor, so its end is final (a partial record there is
@@ -106,9 +108,16 @@ impl WalReader {
     /// past the end or not at a record boundary is moved (to resend rather than lose) with a
     /// warning.
     pub fn open(dir: impl AsRef<Path>, start: Position) -> io::Result<WalReader> {
+        Self::open_interning(dir, start, None)
+    }
+
+    /// [`WalReader::open`], interning the label sets it decodes in `store` (the writer's), so
+    /// a series' labels are held once in the process rather than once more per reader.
+    pub fn open_interning(dir: impl AsRef<Path>, start: Position, store: Option<&'static Store>) -> io::Result<WalReader> {
         let mut rd = WalReader {
             dir: dir.as_ref().to_path_buf(),
             series: FxMap::default(),
+            store,
             checkpoint: None,
             cur: None,
             cur_final: false,
@@ -184,7 +193,7 @@ impl WalReader {
                 Next::Frame(f) => {
                     self.stalled = None;
                     let end = Position::new(index, f.end);
-                    let data = decode(cur, &f, &mut self.series, &mut self.unframer, &mut self.warnings);
+                    let data = decode(cur, &f, &mut self.series, self.store, &mut self.unframer, &mut self.warnings);
                     self.pos = end;
                     if let Some(data) = data {
                         return Ok(Some(ReadItem { data, end }));
@@ -327,7 +336,7 @@ impl WalReader {
         let index = r.index;
         let res = match self.unframer.body(f.ty, r.stored_body(f)) {
             Ok((_, body)) => decode_series(body, |wal_ref, labels| {
-                self.series.insert(wal_ref, (labels, index));
+                self.series.insert(wal_ref, (intern(self.store, labels), index));
             }),
             Err(reason) => Err(reason),
         };
@@ -393,7 +402,14 @@ impl Unknown {
 
 /// A record's data with refs resolved; `None` for series and bookkeeping records (taken into
 /// `series`) and for records that yield nothing.
-fn decode(r: &SegmentReader, f: &Frame, series: &mut FxMap<u64, (Labels, u32)>, unframer: &mut Unframer, warnings: &mut Vec<Warning>) -> Option<ReadData> {
+fn intern(store: Option<&'static Store>, labels: Labels) -> Labels {
+    match store {
+        Some(s) => s.intern(labels).1,
+        None => labels,
+    }
+}
+
+fn decode(r: &SegmentReader, f: &Frame, series: &mut FxMap<u64, (Labels, u32)>, store: Option<&'static Store>, unframer: &mut Unframer, warnings: &mut Vec<Warning>) -> Option<ReadData> {
     let index = r.index;
     let (ty, body) = match unframer.body(f.ty, r.stored_body(f)) {
         Ok(x) => x,
@@ -412,7 +428,7 @@ fn decode(r: &SegmentReader, f: &Frame, series: &mut FxMap<u64, (Labels, u32)>, 
     };
     let res = match ty {
         TYPE_SERIES => decode_series(body, |wal_ref, l| {
-            series.insert(wal_ref, (l, index));
+            series.insert(wal_ref, (intern(store, l), index));
         })
         .map(|()| None),
         TYPE_SAMPLES => {

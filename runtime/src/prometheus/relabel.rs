@@ -1,5 +1,5 @@
 //! `prometheus.relabel`: relabels every series it receives with its `rule` blocks and
-//! forwards the survivors. Each series is relabelled once and the result cached (bounded LRU
+//! forwards the survivors. Each series is relabelled once and the result cached (bounded
 //! by `max_cache_size`, or by age with `cache_ttl`); a stale marker forgets its series after
 //! being forwarded, and new rules clear the cache.
 
@@ -74,14 +74,19 @@ fn go_duration(d: Duration) -> String {
 
 struct CacheEntry {
     result: Option<(SeriesRef, Labels)>,
-    used: u64,
     inserted: Instant,
 }
 
-#[derive(Default)]
 struct Cache {
     entries: FxMap<SeriesRef, CacheEntry>,
-    clock: u64,
+    /// xorshift state for picking what to evict.
+    rng: u64,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache { entries: FxMap::default(), rng: 0x9e37_79b9_7f4a_7c15 }
+    }
 }
 
 struct State {
@@ -169,12 +174,9 @@ impl Component for Shared {
 impl State {
     /// The relabelled series for `series`, from the cache or computed now.
     fn relabel(&mut self, series: SeriesRef, labels: &Labels, m: &Metrics) -> Option<(SeriesRef, Labels)> {
-        self.cache.clock += 1;
-        let clock = self.cache.clock;
         let key = if series.0 == 0 { series_store().intern(labels.clone()).0 } else { series };
-        if let Some(e) = self.cache.entries.get_mut(&key) {
+        if let Some(e) = self.cache.entries.get(&key) {
             if self.ttl.is_zero() || e.inserted.elapsed() < self.ttl {
-                e.used = clock;
                 m.hits.inc();
                 return e.result.clone();
             }
@@ -182,7 +184,7 @@ impl State {
         }
         m.misses.inc();
         let result = process_labels(&self.rules, labels, NameValidation::Legacy).filter(|l| !l.is_empty()).map(|l| series_store().intern(l));
-        self.cache.entries.insert(key, CacheEntry { result: result.clone(), used: clock, inserted: Instant::now() });
+        self.cache.entries.insert(key, CacheEntry { result: result.clone(), inserted: Instant::now() });
         self.evict();
         result
     }
@@ -193,23 +195,34 @@ impl State {
         }
     }
 
-    /// Keeps the LRU cache within its size: drops the least recently used tenth at once.
+    /// Keeps the cache within its size by dropping a random tenth of it at once. Random rather
+    /// than least recently used: when more series cycle through than fit (every scrape visits
+    /// its series in the same order), LRU evicts each entry just before it is asked for and
+    /// never hits, while random eviction keeps a share of them.
     fn evict(&mut self) {
         if self.max_size == 0 || self.cache.entries.len() <= self.max_size {
             return;
         }
-        let mut uses: Vec<u64> = self.cache.entries.values().map(|e| e.used).collect();
-        let cut = (self.cache.entries.len() - self.max_size).max(self.max_size / 10).min(uses.len() - 1);
-        uses.select_nth_unstable(cut);
-        let threshold = uses[cut];
-        self.cache.entries.retain(|_, e| e.used > threshold);
+        while self.cache.entries.len() > self.max_size {
+            let len = self.cache.entries.len();
+            let target = (len - self.max_size).max(self.max_size / 10).max(1);
+            // Keep each entry with probability 1 - target/len (in 1/65536ths).
+            let threshold = ((target as u64) << 16) / len as u64;
+            let rng = &mut self.cache.rng;
+            self.cache.entries.retain(|_, _| {
+                *rng ^= *rng << 13;
+                *rng ^= *rng >> 7;
+                *rng ^= *rng << 17;
+                (*rng & 0xffff) >= threshold
+            });
+        }
     }
 }
 
 impl Appendable for Relabel {
     fn append(&self, batch: &Batch) -> Result<(), AppendError> {
         let m = &self.metrics;
-        let mut out = Batch::default();
+        let mut out = Batch { samples: Vec::with_capacity(batch.samples.len()), ..Batch::default() };
         {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             for s in &batch.samples {
@@ -292,7 +305,7 @@ mod tests {
     }
 
     #[test]
-    fn the_lru_cache_stays_within_its_size() {
+    fn the_cache_stays_within_its_size() {
         let (r, _) = relabel("  max_cache_size = 10");
         for i in 0..100 {
             r.append(&Batch { samples: vec![sample(&[("__name__", "x"), ("i", &i.to_string())], 1.0)], ..Batch::default() }).expect("appends");

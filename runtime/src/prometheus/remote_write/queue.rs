@@ -152,7 +152,15 @@ impl Queue {
             }
         };
         let progress = self.progress();
-        let start = progress.load().ok().flatten().unwrap_or(self.fresh_start);
+        let start = match progress.load() {
+            Ok(saved) => saved.unwrap_or(self.fresh_start),
+            Err(e) => {
+                // Unreadable (a save cut short by a power loss): resend everything on disk
+                // rather than lose what was not yet sent.
+                crate::prometheus::log(&self.component_id, tracing::Level::WARN, &format!("reading remote_write progress: {e}; sending the whole WAL again"));
+                Position::default()
+            }
+        };
         let common = ShardCommon {
             endpoint: self.endpoint.clone(),
             external: self.external.clone(),
@@ -287,7 +295,7 @@ impl ReaderThread {
     }
 
     fn run(self) {
-        let mut reader = match WalReader::open(&self.dir, self.start) {
+        let mut reader = match WalReader::open_interning(&self.dir, self.start, Some(crate::prometheus::series_store())) {
             Ok(r) => r,
             Err(e) => {
                 self.log(tracing::Level::ERROR, &format!("cannot read the WAL for endpoint {}: {e}", self.endpoint.name));
@@ -506,9 +514,11 @@ impl Shard {
             }
             let deadline = tokio::time::Instant::now() + q.batch_send_deadline;
             while pending.len() < q.max_samples_per_send {
-                match tokio::time::timeout_at(deadline, rx.recv()).await {
-                    Ok(Some(el)) => pending.push(el),
-                    Ok(None) | Err(_) => break,
+                // Takes whatever is queued at once, not element by element.
+                let room = q.max_samples_per_send - pending.len();
+                match tokio::time::timeout_at(deadline, rx.recv_many(&mut pending, room)).await {
+                    Ok(n) if n > 0 => {}
+                    Ok(_) | Err(_) => break,
                 }
             }
             let batch = std::mem::take(&mut pending);
@@ -533,8 +543,9 @@ impl Shard {
         let now_ms = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         let age_limit = e.queue.sample_age_limit;
         let too_old = |t: i64| !age_limit.is_zero() && t < now_ms - age_limit.as_millis() as i64;
-        let mut series: Vec<SeriesBatch> = Vec::new();
-        let mut index: HashMap<Labels, usize> = HashMap::new();
+        // A series appears once per scrape, so a batch rarely holds two samples of one series:
+        // only neighbours are merged, which needs no index.
+        let mut series: Vec<SeriesBatch> = Vec::with_capacity(batch.len());
         let (mut samples, mut histograms, mut exemplars, mut highest) = (0u64, 0u64, 0u64, i64::MIN);
         for el in batch {
             let (labels, t) = match &el.data {
@@ -545,10 +556,10 @@ impl Shard {
                 self.metrics.dropped.inc();
                 continue;
             }
-            let i = *index.entry(labels.clone()).or_insert_with(|| {
+            if series.last().is_none_or(|last| last.labels != *labels) {
                 series.push(SeriesBatch { labels: labels.clone(), metadata: el.metadata.clone(), ..SeriesBatch::default() });
-                series.len() - 1
-            });
+            }
+            let i = series.len() - 1;
             match &el.data {
                 Data::Sample(_, t, v) => {
                     series[i].samples.push((*t, *v));

@@ -236,6 +236,8 @@ impl Loop {
         let iteration = self.cache.begin();
         let now = now_ms(SystemTime::now());
         let mut family: Option<(String, MetricType, String, String)> = None;
+        // Set when the family's metadata changed: its next sample compares it with what was sent.
+        let mut family_fresh = false;
         let mut parser = Parser::new(format, &resp.body);
         while let Some(entry) = parser.next() {
             let entry = match entry {
@@ -248,6 +250,7 @@ impl Loop {
             let (key, value, explicit_t, histogram, exemplar) = match entry {
                 Entry::Type { metric, metric_type } => {
                     family = Some((metric.to_string(), metric_type, String::new(), String::new()));
+                    family_fresh = true;
                     continue;
                 }
                 Entry::Help { metric, text } => {
@@ -255,6 +258,7 @@ impl Loop {
                         Some(f) if f.0 == metric.as_ref() => f.2 = text.to_string(),
                         _ => family = Some((metric.to_string(), MetricType::Unknown, text.to_string(), String::new())),
                     }
+                    family_fresh = true;
                     continue;
                 }
                 Entry::Unit { metric, unit } => {
@@ -262,6 +266,7 @@ impl Loop {
                         Some(f) if f.0 == metric.as_ref() => f.3 = unit.to_string(),
                         _ => family = Some((metric.to_string(), MetricType::Unknown, String::new(), unit.to_string())),
                     }
+                    family_fresh = true;
                     continue;
                 }
                 Entry::Comment(_) => continue,
@@ -346,10 +351,11 @@ impl Loop {
                 out.error = Some("sample limit exceeded".into());
                 return out;
             }
-            if let Some((name, typ, help, unit)) = &family {
-                if labels.metric_name().is_some_and(|m| m.starts_with(name.as_str()))
-                    && self.metadata_sent.get(name).is_none_or(|m| m.metric_type != *typ || m.help != *help || m.unit != *unit)
-                {
+            if let Some((name, typ, help, unit)) = family.as_ref().filter(|_| family_fresh) {
+                if labels.metric_name().is_some_and(|m| m.starts_with(name.as_str())) {
+                    family_fresh = false;
+                }
+                if !family_fresh && self.metadata_sent.get(name).is_none_or(|m| m.metric_type != *typ || m.help != *help || m.unit != *unit) {
                     let meta = Arc::new(Metadata { metric_family: name.clone(), metric_type: *typ, help: help.clone(), unit: unit.clone() });
                     self.metadata_sent.insert(name.clone(), meta.clone());
                     out.batch.metadata.push(MetadataUpdate { series, labels: labels.clone(), metadata: meta });
