@@ -103,32 +103,24 @@ fn put_message_header(out: &mut Vec<u8>, field: u32, len: usize) {
 /// The series' labels with the external labels it lacks, sorted by name.
 fn merged<'a>(labels: &'a Labels, external: &'a Labels, into: &mut Vec<(&'a str, &'a str)>) {
     into.clear();
-    let (mut a, mut b) = (labels.iter().peekable(), external.iter().peekable());
-    loop {
-        match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) if x.0 == y.0 => {
-                into.push(*x);
-                a.next();
-                b.next();
+    let mut ext = external.iter();
+    let mut next_ext = ext.next();
+    for (n, v) in labels.iter() {
+        // External labels sort in; on a name both have, the series' own label wins.
+        while let Some((en, ev)) = next_ext {
+            if en > n {
+                break;
             }
-            (Some(x), Some(y)) if x.0 < y.0 => {
-                into.push(*x);
-                a.next();
+            if en < n {
+                into.push((en, ev));
             }
-            (Some(_), Some(y)) => {
-                into.push(*y);
-                b.next();
-            }
-            (Some(x), None) => {
-                into.push(*x);
-                a.next();
-            }
-            (None, Some(y)) => {
-                into.push(*y);
-                b.next();
-            }
-            (None, None) => return,
+            next_ext = ext.next();
         }
+        into.push((n, v));
+    }
+    while let Some(e) = next_ext {
+        into.push(e);
+        next_ext = ext.next();
     }
 }
 
@@ -361,6 +353,23 @@ mod tests {
     use super::*;
     use crate::remote::proto::{decode_v1, decode_v2};
     use crate::sample::{is_stale, BucketSpan, MetricType, STALE_NAN};
+
+    proptest::proptest! {
+        /// External labels sort in among a series' own; on a shared name the series wins.
+        #[test]
+        fn external_labels_merge_like_a_map(
+            own in proptest::collection::btree_map("[a-e]{1,2}", "[x-z]{1,3}", 0..6),
+            ext in proptest::collection::btree_map("[a-e]{1,2}", "[0-2]{1,3}", 0..4),
+        ) {
+            let mut want = ext.clone();
+            want.extend(own.clone());
+            let (l, e) = (Labels::new(own), Labels::new(ext));
+            let mut got = Vec::new();
+            merged(&l, &e, &mut got);
+            let want: Vec<(&str, &str)> = want.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
 
     fn series() -> Vec<SeriesBatch> {
         vec![

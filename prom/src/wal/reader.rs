@@ -409,7 +409,14 @@ fn intern(store: Option<&'static Store>, labels: Labels) -> Labels {
     }
 }
 
-fn decode(r: &SegmentReader, f: &Frame, series: &mut FxMap<u64, (Labels, u32)>, store: Option<&'static Store>, unframer: &mut Unframer, warnings: &mut Vec<Warning>) -> Option<ReadData> {
+fn decode(
+    r: &SegmentReader,
+    f: &Frame,
+    series: &mut FxMap<u64, (Labels, u32)>,
+    store: Option<&'static Store>,
+    unframer: &mut Unframer,
+    warnings: &mut Vec<Warning>,
+) -> Option<ReadData> {
     let index = r.index;
     let (ty, body) = match unframer.body(f.ty, r.stored_body(f)) {
         Ok(x) => x,
@@ -432,6 +439,15 @@ fn decode(r: &SegmentReader, f: &Frame, series: &mut FxMap<u64, (Labels, u32)>, 
         })
         .map(|()| None),
         TYPE_SAMPLES => {
+            // A first pass loads every sample's series (map slot and labels) at once, so the
+            // clones below do not each wait for memory.
+            let mut acc = 0u8;
+            let _ = decode_samples(body, |r, _, _| {
+                if let Some((l, _)) = series.get(&r) {
+                    acc ^= l.touch();
+                }
+            });
+            std::hint::black_box(acc);
             let mut v = Vec::with_capacity(body.len() / 10);
             decode_samples(body, |r, t, val| {
                 if let Some(labels) = labels(r, &mut unknown, series) {

@@ -144,7 +144,7 @@ impl Entry {
 
 /// Equal label sets; interned ones (the usual case) are told equal by address alone.
 fn same_labels(a: &Labels, b: &Labels) -> bool {
-    std::ptr::eq(a.as_slice(), b.as_slice()) || a == b
+    Labels::ptr_eq(a, b) || a == b
 }
 
 /// The series the log holds a record of. Slots keep the per-sample work of an append to

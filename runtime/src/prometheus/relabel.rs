@@ -225,6 +225,8 @@ impl Appendable for Relabel {
         let mut out = Batch { samples: Vec::with_capacity(batch.samples.len()), ..Batch::default() };
         {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            // Load the cached results all at once first (see `prom::labels::warm`).
+            prom::labels::warm(batch.samples.iter().filter_map(|s| st.cache.entries.get(&s.series)).filter_map(|e| e.result.as_ref().map(|(_, l)| l)));
             for s in &batch.samples {
                 m.processed.inc();
                 if let Some((r, l)) = st.relabel(s.series, &s.labels, m) {

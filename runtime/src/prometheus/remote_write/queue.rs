@@ -22,9 +22,9 @@ use tokio_util::sync::CancellationToken;
 use super::args::Endpoint;
 use super::client::Client;
 use crate::component::Context;
-use crate::prometheus::scrape::cache::FxMap;
 use crate::delivery::retry::{with_retry, RetryConfig, SendError};
 use crate::metrics::{Counter, Gauge};
+use crate::prometheus::scrape::cache::FxMap;
 
 /// Wakes readers when the WAL has grown.
 #[derive(Default)]
@@ -56,6 +56,13 @@ enum Data {
     Sample(Labels, i64, f64),
     Histogram(Labels, i64, Arc<Histogram>),
     Exemplar(Labels, Exemplar),
+}
+
+/// An element's data without its labels (moved into the request's series).
+enum Payload {
+    Sample(i64, f64),
+    Histogram(i64, Arc<Histogram>),
+    Exemplar(Exemplar),
 }
 
 struct Element {
@@ -222,7 +229,8 @@ struct ShardFactory {
 
 /// The running shards: where the reader sends, and their tasks.
 struct ShardSet {
-    senders: Vec<mpsc::Sender<Element>>,
+    /// Elements go in chunks of at most `max_samples_per_send`, in WAL order.
+    senders: Vec<mpsc::Sender<Vec<Element>>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -234,7 +242,9 @@ impl ShardFactory {
         let per_shard = (c.endpoint.queue.capacity / n).max(c.endpoint.queue.max_samples_per_send);
         let mut set = ShardSet { senders: Vec::with_capacity(n), tasks: Vec::with_capacity(n) };
         for index in 0..n {
-            let (tx, rx) = mpsc::channel::<Element>(per_shard);
+            // The queue holds about `per_shard` elements, in chunks of up to a request's worth.
+            let chunks = (per_shard / c.endpoint.queue.max_samples_per_send.max(1)).max(2);
+            let (tx, rx) = mpsc::channel::<Vec<Element>>(chunks);
             set.senders.push(tx);
             let shard = Shard { index, common: c.clone() };
             set.tasks.push(self.runtime.spawn(shard.run(rx, self.stop.clone())));
@@ -346,7 +356,8 @@ impl ReaderThread {
                 self.log(tracing::Level::WARN, &w.to_string());
             }
             let Some(item) = item else {
-                self.save_progress(&reader, &mut last_saved, true);
+                // Caught up (after every append): still at most one save a second.
+                self.save_progress(&reader, &mut last_saved, false);
                 self.send_metadata(&mut metadata, &mut last_metadata);
                 generation = self.appended.wait(generation, Duration::from_secs(1));
                 continue;
@@ -356,27 +367,29 @@ impl ReaderThread {
                 resolved.clear();
             }
             let rules = &self.endpoint.write_relabel;
-            let mut relabel = |r: SeriesRef, l: &Labels| -> Option<(Labels, u64)> {
-                resolved
+            // Takes the read series' labels; without write_relabel_config they are the cached
+            // ones (both interned), which saves a clone and a drop per sample.
+            let mut relabel = |r: SeriesRef, l: Labels| -> Option<(Labels, u64)> {
+                let (out, hash) = resolved
                     .entry(r)
                     .or_insert_with(|| {
-                        let out = if rules.is_empty() { Some(l.clone()) } else { process_labels(rules, l, NameValidation::Legacy).filter(|l| !l.is_empty()) };
+                        let out = if rules.is_empty() { Some(l.clone()) } else { process_labels(rules, &l, NameValidation::Legacy).filter(|l| !l.is_empty()) };
                         out.map(|l| {
                             let h = l.stable_hash();
                             (l, h)
                         })
                     })
-                    .clone()
+                    .as_ref()?;
+                Some((if Labels::ptr_eq(out, &l) { l } else { out.clone() }, *hash))
             };
             let mut out: Vec<(u64, Element)> = Vec::new();
             match item.data {
                 ReadData::Samples(samples) => {
                     for s in samples {
-                        match relabel(s.series, &s.labels) {
-                            Some((l, hash)) => out.push((
-                                hash,
-                                Element { metadata: v2.then(|| family_metadata(&metadata, &l)).flatten(), data: Data::Sample(l, s.t, s.v) },
-                            )),
+                        match relabel(s.series, s.labels) {
+                            Some((l, hash)) => {
+                                out.push((hash, Element { metadata: v2.then(|| family_metadata(&metadata, &l)).flatten(), data: Data::Sample(l, s.t, s.v) }))
+                            }
                             None => self.metrics.dropped.inc(),
                         }
                     }
@@ -386,7 +399,7 @@ impl ReaderThread {
                         if !self.endpoint.send_native_histograms {
                             continue;
                         }
-                        if let Some((l, hash)) = relabel(h.series, &h.labels) {
+                        if let Some((l, hash)) = relabel(h.series, h.labels) {
                             out.push((
                                 hash,
                                 Element { metadata: v2.then(|| family_metadata(&metadata, &l)).flatten(), data: Data::Histogram(l, h.t, h.histogram) },
@@ -399,7 +412,7 @@ impl ReaderThread {
                         if !self.endpoint.send_exemplars {
                             continue;
                         }
-                        if let Some((l, hash)) = relabel(e.series, &e.labels) {
+                        if let Some((l, hash)) = relabel(e.series, e.labels) {
                             out.push((hash, Element { metadata: None, data: Data::Exemplar(l, e.exemplar) }));
                         }
                     }
@@ -425,10 +438,19 @@ impl ReaderThread {
                 }
             }
             self.metrics.pending.add(routed.len() as f64);
+            let chunk = self.endpoint.queue.max_samples_per_send.max(1);
+            let mut per_shard: Vec<Vec<Element>> = (0..shards).map(|_| Vec::new()).collect();
             for (shard, el) in routed {
-                // Blocks while the shard's queue is full: the WAL holds the rest.
-                if set.senders[shard].blocking_send(el).is_err() {
-                    return;
+                per_shard[shard].push(el);
+            }
+            for (shard, mut els) in per_shard.into_iter().enumerate() {
+                while !els.is_empty() {
+                    let rest = if els.len() > chunk { els.split_off(chunk) } else { Vec::new() };
+                    // Blocks while the shard's queue is full: the WAL holds the rest.
+                    if set.senders[shard].blocking_send(els).is_err() {
+                        return;
+                    }
+                    els = rest;
                 }
             }
             self.save_progress(&reader, &mut last_saved, false);
@@ -498,39 +520,44 @@ impl std::ops::Deref for Shard {
 }
 
 impl Shard {
-    async fn run(self, mut rx: mpsc::Receiver<Element>, stop: CancellationToken) {
+    async fn run(self, mut rx: mpsc::Receiver<Vec<Element>>, stop: CancellationToken) {
         let q = &self.endpoint.queue;
-        let mut pending: Vec<Element> = Vec::with_capacity(q.max_samples_per_send);
+        let max = q.max_samples_per_send.max(1);
+        let mut pending: Vec<Element> = Vec::with_capacity(max);
+        let mut closed = false;
         loop {
             // The first element of a batch starts its deadline.
             if pending.is_empty() {
+                if closed {
+                    return;
+                }
                 tokio::select! {
-                    el = rx.recv() => match el {
-                        Some(el) => pending.push(el),
+                    chunk = rx.recv() => match chunk {
+                        Some(chunk) => pending.extend(chunk),
                         None => return,
                     },
                     _ = stop.cancelled() => return,
                 }
             }
             let deadline = tokio::time::Instant::now() + q.batch_send_deadline;
-            while pending.len() < q.max_samples_per_send {
-                // Takes whatever is queued at once, not element by element.
-                let room = q.max_samples_per_send - pending.len();
-                match tokio::time::timeout_at(deadline, rx.recv_many(&mut pending, room)).await {
-                    Ok(n) if n > 0 => {}
-                    Ok(_) | Err(_) => break,
+            while pending.len() < max && !closed {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(chunk)) => pending.extend(chunk),
+                    Ok(None) => closed = true,
+                    Err(_) => break,
                 }
             }
-            let batch = std::mem::take(&mut pending);
+            let batch: Vec<Element> = if pending.len() > max { pending.drain(..max).collect() } else { std::mem::take(&mut pending) };
             let started = Instant::now();
-            if !self.send(&batch, &stop).await {
+            let n = batch.len();
+            if !self.send(batch, &stop).await {
                 // Interrupted by shutdown: the batch stays in the WAL for the next start.
                 return;
             }
-            self.stats.samples.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            self.stats.samples.fetch_add(n as u64, Ordering::Relaxed);
             self.stats.nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            release(&mut self.watermarks.lock().unwrap_or_else(|e| e.into_inner())[self.index], batch.len());
-            self.metrics.pending.add(-(batch.len() as f64));
+            release(&mut self.watermarks.lock().unwrap_or_else(|e| e.into_inner())[self.index], n);
+            self.metrics.pending.add(-(n as f64));
             if stop.is_cancelled() {
                 return;
             }
@@ -538,7 +565,7 @@ impl Shard {
     }
 
     /// Sends a batch; false when shutdown interrupted it before it was delivered or given up.
-    async fn send(&self, batch: &[Element], stop: &CancellationToken) -> bool {
+    async fn send(&self, batch: Vec<Element>, stop: &CancellationToken) -> bool {
         let e = &self.endpoint;
         let now_ms = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         let age_limit = e.queue.sample_age_limit;
@@ -546,33 +573,41 @@ impl Shard {
         // A series appears once per scrape, so a batch rarely holds two samples of one series:
         // only neighbours are merged, which needs no index.
         let mut series: Vec<SeriesBatch> = Vec::with_capacity(batch.len());
+        prom::labels::warm(batch.iter().map(|el| match &el.data {
+            Data::Sample(l, ..) | Data::Histogram(l, ..) | Data::Exemplar(l, _) => l,
+        }));
         let (mut samples, mut histograms, mut exemplars, mut highest) = (0u64, 0u64, 0u64, i64::MIN);
         for el in batch {
-            let (labels, t) = match &el.data {
-                Data::Sample(l, t, _) | Data::Histogram(l, t, _) => (l, *t),
-                Data::Exemplar(l, ex) => (l, ex.t),
+            let t = match &el.data {
+                Data::Sample(_, t, _) | Data::Histogram(_, t, _) => *t,
+                Data::Exemplar(_, ex) => ex.t,
             };
             if too_old(t) {
                 self.metrics.dropped.inc();
                 continue;
             }
-            if series.last().is_none_or(|last| last.labels != *labels) {
-                series.push(SeriesBatch { labels: labels.clone(), metadata: el.metadata.clone(), ..SeriesBatch::default() });
+            let (labels, data) = match el.data {
+                Data::Sample(l, t, v) => (l, Payload::Sample(t, v)),
+                Data::Histogram(l, t, h) => (l, Payload::Histogram(t, h)),
+                Data::Exemplar(l, ex) => (l, Payload::Exemplar(ex)),
+            };
+            if series.last().is_none_or(|last| last.labels != labels) {
+                series.push(SeriesBatch { labels, metadata: el.metadata, ..SeriesBatch::default() });
             }
-            let i = series.len() - 1;
-            match &el.data {
-                Data::Sample(_, t, v) => {
-                    series[i].samples.push((*t, *v));
+            let Some(last) = series.last_mut() else { continue };
+            match data {
+                Payload::Sample(t, v) => {
+                    last.samples.push((t, v));
                     samples += 1;
-                    highest = highest.max(*t);
+                    highest = highest.max(t);
                 }
-                Data::Histogram(_, t, h) => {
-                    series[i].histograms.push((*t, h.clone()));
+                Payload::Histogram(t, h) => {
+                    last.histograms.push((t, h));
                     histograms += 1;
-                    highest = highest.max(*t);
+                    highest = highest.max(t);
                 }
-                Data::Exemplar(_, ex) => {
-                    series[i].exemplars.push(ex.clone());
+                Payload::Exemplar(ex) => {
+                    last.exemplars.push(ex);
                     exemplars += 1;
                 }
             }
@@ -580,7 +615,7 @@ impl Shard {
         if series.is_empty() {
             return true;
         }
-        let mut body = Vec::with_capacity(64 * batch.len());
+        let mut body = Vec::with_capacity(64 * series.len());
         match e.message {
             Message::V1 => encode_v1(&mut body, &series, &self.external, &[]),
             Message::V2 => encode_v2(&mut body, &series, &self.external),

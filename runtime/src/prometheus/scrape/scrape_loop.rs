@@ -91,6 +91,17 @@ struct Outcome {
     error: Option<String>,
 }
 
+/// What the series cache knew of a scraped series.
+enum Touch {
+    /// Not in the cache: its labels are to be built.
+    New,
+    /// Already seen in this scrape without a timestamp of its own.
+    Duplicate,
+    /// Dropped by the limits or relabelling when first seen.
+    Dropped,
+    Known(SeriesRef, Labels),
+}
+
 impl Loop {
     pub fn new(target: Target, settings: Arc<Settings>, fanout: Arc<Fanout>) -> Self {
         Loop {
@@ -225,7 +236,8 @@ impl Loop {
     /// Parses the body into a batch; on error the batch is to be dropped.
     fn build(&mut self, resp: &Response, t: i64) -> Outcome {
         let s = self.settings.clone();
-        let mut out = Outcome { batch: Batch::default(), scraped: 0, post_relabel: 0, added: 0, body_size: 0, error: None };
+        let batch = Batch { samples: Vec::with_capacity(self.cache.len() + 8), ..Batch::default() };
+        let mut out = Outcome { batch, scraped: 0, post_relabel: 0, added: 0, body_size: 0, error: None };
         let format = match select_format(&resp.content_type, s.fallback) {
             Ok(f) => f,
             Err(e) => {
@@ -234,6 +246,7 @@ impl Loop {
             }
         };
         let iteration = self.cache.begin();
+        self.cache.warm();
         let now = now_ms(SystemTime::now());
         let mut family: Option<(String, MetricType, String, String)> = None;
         // Set when the family's metadata changed: its next sample compares it with what was sent.
@@ -247,7 +260,7 @@ impl Loop {
                     return out;
                 }
             };
-            let (key, value, explicit_t, histogram, exemplar) = match entry {
+            let (key, seen, value, explicit_t, histogram, exemplar) = match entry {
                 Entry::Type { metric, metric_type } => {
                     family = Some((metric.to_string(), metric_type, String::new(), String::new()));
                     family_fresh = true;
@@ -274,11 +287,12 @@ impl Loop {
                     let explicit = series.timestamp_ms();
                     let ex = series.exemplar().map(|e| e.to_exemplar(explicit.filter(|_| s.honor_timestamps).unwrap_or(t)));
                     let key = series.series();
-                    if !self.cache_has(key) {
+                    let seen = self.touch(key, iteration, explicit, s.honor_timestamps);
+                    if matches!(seen, Touch::New) {
                         self.builder.clear();
                         series.labels(&mut self.builder);
                     }
-                    (key, series.value(), explicit, None, ex)
+                    (key, seen, series.value(), explicit, None, ex)
                 }
                 Entry::Histogram(h) => {
                     if !s.scrape_native_histograms {
@@ -286,11 +300,12 @@ impl Loop {
                     }
                     let explicit = h.timestamp_ms();
                     let key = h.series();
-                    if !self.cache_has(key) {
+                    let seen = self.touch(key, iteration, explicit, s.honor_timestamps);
+                    if matches!(seen, Touch::New) {
                         self.builder.clear();
                         h.labels(&mut self.builder);
                     }
-                    (key, 0.0, explicit, Some(h.histogram().clone()), None)
+                    (key, seen, 0.0, explicit, Some(h.histogram().clone()), None)
                 }
             };
             out.scraped += 1;
@@ -298,22 +313,15 @@ impl Loop {
                 Some(et) if s.honor_timestamps => et,
                 _ => t,
             };
-            let (series, labels, new) = match self.cache.get_mut(key) {
-                Some(e) => {
-                    let duplicate = e.seen == iteration;
-                    e.seen = iteration;
-                    e.explicit_timestamp = explicit_t.is_some() && s.honor_timestamps;
-                    if duplicate && explicit_t.is_none() {
-                        // The same series twice in one scrape: the second sample is refused.
-                        self.metrics.duplicate_timestamp.inc();
-                        continue;
-                    }
-                    match &e.series {
-                        Some((r, l)) => (*r, l.clone(), false),
-                        None => continue,
-                    }
+            let (series, labels, new) = match seen {
+                Touch::Duplicate => {
+                    // The same series twice in one scrape: the second sample is refused.
+                    self.metrics.duplicate_timestamp.inc();
+                    continue;
                 }
-                None => {
+                Touch::Dropped => continue,
+                Touch::Known(r, l) => (r, l, false),
+                Touch::New => {
                     let resolved = match self.sample_labels() {
                         Ok(l) => l,
                         Err(e) => {
@@ -374,8 +382,19 @@ impl Loop {
         out
     }
 
-    fn cache_has(&mut self, key: &[u8]) -> bool {
-        self.cache.get_mut(key).is_some()
+    /// Marks a scraped series seen in this scrape's cache pass (one lookup for a known series).
+    fn touch(&mut self, key: &[u8], iteration: u64, explicit_t: Option<i64>, honor_timestamps: bool) -> Touch {
+        let Some(e) = self.cache.get_mut(key) else { return Touch::New };
+        let duplicate = e.seen == iteration;
+        e.seen = iteration;
+        e.explicit_timestamp = explicit_t.is_some() && honor_timestamps;
+        if duplicate && explicit_t.is_none() {
+            return Touch::Duplicate;
+        }
+        match &e.series {
+            Some((r, l)) => Touch::Known(*r, l.clone()),
+            None => Touch::Dropped,
+        }
     }
 
     /// The labels of a new series from the parsed ones in `self.builder` and the target's
