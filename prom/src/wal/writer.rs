@@ -198,6 +198,18 @@ impl SeriesTable {
         self.live -= 1;
     }
 
+    /// Loads the slots of known series ahead of resolving them one by one, so the lookups'
+    /// cache misses overlap (see `crate::labels::warm`).
+    fn warm(&self, procs: impl Iterator<Item = SeriesRef>) {
+        let mut acc = 0u64;
+        for p in procs {
+            if let Some(e) = self.by_proc.get(&p.0).and_then(|&slot| self.get(slot)) {
+                acc ^= e.wal_ref;
+            }
+        }
+        std::hint::black_box(acc);
+    }
+
     /// The slot and WAL ref of a series, adding it (and noting it in `new`) if unknown.
     fn resolve(&mut self, proc: SeriesRef, labels: &Labels, seg: u32, next_ref: &mut u64, new: &mut Vec<u32>) -> (u32, u64) {
         if proc.0 != 0 {
@@ -435,6 +447,7 @@ impl Wal {
         self.slots.clear();
         self.refs.clear();
         self.new_slots.clear();
+        self.series.warm(batch.samples.iter().map(|s| s.series));
         let (series, next_ref, new, seg) = (&mut self.series, &mut self.next_ref, &mut self.new_slots, self.seg);
         let all = batch.samples.iter().map(|s| (s.series, &s.labels));
         let all = all.chain(batch.histograms.iter().map(|h| (h.series, &h.labels)));

@@ -367,20 +367,24 @@ impl ReaderThread {
                 resolved.clear();
             }
             let rules = &self.endpoint.write_relabel;
-            // Takes the read series' labels; without write_relabel_config they are the cached
-            // ones (both interned), which saves a clone and a drop per sample.
+            // Without write_relabel_config a series goes out as read and its shard follows
+            // from its WAL ref (as Prometheus shards): no per-series state. With rules, the
+            // result and the shard (by the output labels, so series the rules merge stay in
+            // one shard) are computed once per series.
             let mut relabel = |r: SeriesRef, l: Labels| -> Option<(Labels, u64)> {
+                if rules.is_empty() {
+                    return Some((l, r.0.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 16));
+                }
                 let (out, hash) = resolved
                     .entry(r)
                     .or_insert_with(|| {
-                        let out = if rules.is_empty() { Some(l.clone()) } else { process_labels(rules, &l, NameValidation::Legacy).filter(|l| !l.is_empty()) };
-                        out.map(|l| {
+                        process_labels(rules, &l, NameValidation::Legacy).filter(|l| !l.is_empty()).map(|l| {
                             let h = l.stable_hash();
                             (l, h)
                         })
                     })
                     .as_ref()?;
-                Some((if Labels::ptr_eq(out, &l) { l } else { out.clone() }, *hash))
+                Some((out.clone(), *hash))
             };
             let mut out: Vec<(u64, Element)> = Vec::new();
             match item.data {
@@ -524,6 +528,7 @@ impl Shard {
         let q = &self.endpoint.queue;
         let max = q.max_samples_per_send.max(1);
         let mut pending: Vec<Element> = Vec::with_capacity(max);
+        let mut scratch: Vec<SeriesBatch> = Vec::new();
         let mut closed = false;
         loop {
             // The first element of a batch starts its deadline.
@@ -550,7 +555,7 @@ impl Shard {
             let batch: Vec<Element> = if pending.len() > max { pending.drain(..max).collect() } else { std::mem::take(&mut pending) };
             let started = Instant::now();
             let n = batch.len();
-            if !self.send(batch, &stop).await {
+            if !self.send(batch, &mut scratch, &stop).await {
                 // Interrupted by shutdown: the batch stays in the WAL for the next start.
                 return;
             }
@@ -565,14 +570,15 @@ impl Shard {
     }
 
     /// Sends a batch; false when shutdown interrupted it before it was delivered or given up.
-    async fn send(&self, batch: Vec<Element>, stop: &CancellationToken) -> bool {
+    async fn send(&self, batch: Vec<Element>, series: &mut Vec<SeriesBatch>, stop: &CancellationToken) -> bool {
         let e = &self.endpoint;
         let now_ms = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         let age_limit = e.queue.sample_age_limit;
         let too_old = |t: i64| !age_limit.is_zero() && t < now_ms - age_limit.as_millis() as i64;
         // A series appears once per scrape, so a batch rarely holds two samples of one series:
         // only neighbours are merged, which needs no index.
-        let mut series: Vec<SeriesBatch> = Vec::with_capacity(batch.len());
+        // Reused from the last request (its vectors keep their allocations); `used` are this one's.
+        let mut used = 0usize;
         prom::labels::warm(batch.iter().map(|el| match &el.data {
             Data::Sample(l, ..) | Data::Histogram(l, ..) | Data::Exemplar(l, _) => l,
         }));
@@ -591,10 +597,18 @@ impl Shard {
                 Data::Histogram(l, t, h) => (l, Payload::Histogram(t, h)),
                 Data::Exemplar(l, ex) => (l, Payload::Exemplar(ex)),
             };
-            if series.last().is_none_or(|last| last.labels != labels) {
-                series.push(SeriesBatch { labels, metadata: el.metadata, ..SeriesBatch::default() });
+            if used == 0 || series[used - 1].labels != labels {
+                if used == series.len() {
+                    series.push(SeriesBatch::default());
+                }
+                let s = &mut series[used];
+                (s.labels, s.metadata) = (labels, el.metadata);
+                s.samples.clear();
+                s.histograms.clear();
+                s.exemplars.clear();
+                used += 1;
             }
-            let Some(last) = series.last_mut() else { continue };
+            let last = &mut series[used - 1];
             match data {
                 Payload::Sample(t, v) => {
                     last.samples.push((t, v));
@@ -612,13 +626,14 @@ impl Shard {
                 }
             }
         }
-        if series.is_empty() {
+        if used == 0 {
             return true;
         }
+        let series = &series[..used];
         let mut body = Vec::with_capacity(64 * series.len());
         match e.message {
-            Message::V1 => encode_v1(&mut body, &series, &self.external, &[]),
-            Message::V2 => encode_v2(&mut body, &series, &self.external),
+            Message::V1 => encode_v1(&mut body, series, &self.external, &[]),
+            Message::V2 => encode_v2(&mut body, series, &self.external),
         }
         let body = compress(&body);
         let bytes = body.len() as u64;
