@@ -41,7 +41,7 @@ impl Arguments for Args {
         let failure: Option<(&[&str], String)> = if self.max_cache_size < 0 {
             Some((&["max_cache_size"], format!("max_cache_size must be >= 0; got {}", self.max_cache_size)))
         } else if size && ttl_set {
-            let msg = "max_cache_size and cache_ttl are mutually exclusive: set max_cache_size = 0 to use cache_ttl, or unset cache_ttl to keep the bounded LRU cache";
+            let msg = "max_cache_size and cache_ttl are mutually exclusive: set max_cache_size = 0 to use cache_ttl, or unset cache_ttl to keep the cache bounded by size";
             Some((&["max_cache_size", "cache_ttl"], msg.to_string()))
         } else if !size && !ttl_set {
             Some((&["max_cache_size", "cache_ttl"], "one of max_cache_size or cache_ttl must be set".to_string()))
@@ -324,7 +324,7 @@ mod tests {
         assert_eq!(check("  max_cache_size = 0"), ["one of max_cache_size or cache_ttl must be set"]);
         assert_eq!(
             check("  cache_ttl = \"30s\""),
-            ["max_cache_size and cache_ttl are mutually exclusive: set max_cache_size = 0 to use cache_ttl, or unset cache_ttl to keep the bounded LRU cache"]
+            ["max_cache_size and cache_ttl are mutually exclusive: set max_cache_size = 0 to use cache_ttl, or unset cache_ttl to keep the cache bounded by size"]
         );
         assert_eq!(check("  max_cache_size = 0\n  cache_ttl = \"30s\""), ["cache_ttl must be at least 1m0s when set; got 30s"]);
         assert_eq!(check("  max_cache_size = -1"), ["max_cache_size must be >= 0; got -1"]);
