@@ -27,6 +27,8 @@ pub mod delivery;
 pub mod discovery;
 pub mod http;
 pub mod http_client;
+#[cfg(feature = "loki")]
+pub mod loki;
 pub mod metrics;
 #[cfg(feature = "otelcol")]
 pub mod otelcol;

@@ -16,6 +16,8 @@ pub fn registrations() -> Vec<Registration> {
     all.extend(crate::prometheus::registrations());
     #[cfg(feature = "prometheus")]
     all.extend(crate::discovery::registrations());
+    #[cfg(feature = "loki")]
+    all.extend(crate::loki::registrations());
     all.push(crate::services::logging::REGISTRATION);
     all.push(crate::services::http::REGISTRATION);
     all.extend(crate::controller::imports::REGISTRATIONS);

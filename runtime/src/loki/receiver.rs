@@ -1,0 +1,180 @@
+//! The `LogsReceiver` capsule: how log components hand entries to each other.
+//!
+//! A consumer (`loki.process`, `loki.relabel`, `loki.write`, `loki.echo`) makes a [`channel`]
+//! when it is built, exports the [`LogsReceiver`] half as `receiver` and drains the other half
+//! in a task for as long as it runs; it keeps the same channel across updates, since
+//! dependants hold the handle. Producers list handles in `forward_to` and send through a
+//! [`Fanout`], which gives every batch to every receiver in order and waits while a receiver's
+//! queue is full: a slow consumer slows its producers (upstream's unbuffered channels), and
+//! nothing is dropped on the way.
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use eval::{CapsuleValue, Value};
+use loki::Entry;
+use tokio::sync::mpsc;
+
+pub const RECEIVER_TYPE: &str = "LogsReceiver";
+
+/// Batches a receiver's queue holds before its producers wait.
+pub const DEFAULT_CAPACITY: usize = 64;
+
+/// Entries from one producer, in order.
+pub type Entries = Vec<Entry>;
+
+/// The capsule value: the sending half of a consumer's queue and the consumer's ID.
+#[derive(Clone)]
+pub struct LogsReceiver {
+    component_id: Arc<str>,
+    tx: mpsc::Sender<Entries>,
+}
+
+/// A consumer's queue: the handle to export and the end to drain.
+pub fn channel(component_id: &str, capacity: usize) -> (LogsReceiver, mpsc::Receiver<Entries>) {
+    let (tx, rx) = mpsc::channel(capacity.max(1));
+    (LogsReceiver { component_id: component_id.into(), tx }, rx)
+}
+
+/// Why entries could not be handed over.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{component}: the component stopped receiving logs")]
+pub struct Closed {
+    pub component: String,
+}
+
+impl LogsReceiver {
+    /// Hands entries over, waiting while the queue is full.
+    pub async fn send(&self, entries: Entries) -> Result<(), Closed> {
+        self.tx.send(entries).await.map_err(|_| Closed { component: self.component_id.to_string() })
+    }
+
+    pub fn component_id(&self) -> &str {
+        &self.component_id
+    }
+
+    pub fn to_value(&self) -> Value {
+        Value::Capsule(eval::Capsule::new(self.clone()))
+    }
+}
+
+impl fmt::Debug for LogsReceiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LogsReceiver({})", self.component_id)
+    }
+}
+
+impl CapsuleValue for LogsReceiver {
+    fn type_name(&self) -> &str {
+        RECEIVER_TYPE
+    }
+
+    /// The same queue: a re-evaluation that rebuilds nothing is no change.
+    fn equals(&self, other: &dyn CapsuleValue) -> bool {
+        other.as_any().downcast_ref::<LogsReceiver>().is_some_and(|o| self.tx.same_channel(&o.tx))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl eval::Decode for LogsReceiver {
+    fn decode(v: &Value) -> Result<Self, eval::ValueError> {
+        eval::decode::decode_capsule::<LogsReceiver>(v, RECEIVER_TYPE)
+    }
+}
+
+/// A `forward_to` list, replaceable when the producer's arguments change.
+#[derive(Default)]
+pub struct Fanout {
+    receivers: RwLock<Arc<Vec<LogsReceiver>>>,
+}
+
+impl Fanout {
+    pub fn new(receivers: Vec<LogsReceiver>) -> Self {
+        Fanout { receivers: RwLock::new(Arc::new(receivers)) }
+    }
+
+    pub fn set(&self, receivers: Vec<LogsReceiver>) {
+        *self.receivers.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(receivers);
+    }
+
+    pub fn current(&self) -> Arc<Vec<LogsReceiver>> {
+        self.receivers.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Gives the entries to every receiver in order, waiting on each; every open receiver gets
+    /// them even when another has stopped, and the first stopped one is returned.
+    pub async fn send(&self, entries: Entries) -> Result<(), Closed> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let receivers = self.current();
+        let mut first = Ok(());
+        let mut entries = Some(entries);
+        let last = receivers.len().saturating_sub(1);
+        for (i, r) in receivers.iter().enumerate() {
+            // The last receiver takes the batch itself; the others a copy.
+            let batch = if i == last { entries.take().unwrap_or_default() } else { entries.clone().unwrap_or_default() };
+            if let Err(e) = r.send(batch).await {
+                if first.is_ok() {
+                    first = Err(e);
+                }
+            }
+        }
+        first
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use prom::Labels;
+
+    use super::*;
+
+    fn entry(line: &str) -> Entry {
+        Entry::new(Labels::new([("job", "t")]), 1, line)
+    }
+
+    #[tokio::test]
+    async fn every_receiver_gets_every_batch_in_order() {
+        let (a, mut ra) = channel("loki.echo.a", 4);
+        let (b, mut rb) = channel("loki.echo.b", 4);
+        let fan = Fanout::new(vec![a, b]);
+        fan.send(vec![entry("1")]).await.expect("sent");
+        fan.send(vec![entry("2"), entry("3")]).await.expect("sent");
+        for rx in [&mut ra, &mut rb] {
+            let lines: Vec<String> = [rx.recv().await, rx.recv().await].into_iter().flatten().flatten().map(|e| e.line).collect();
+            assert_eq!(lines, ["1", "2", "3"]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_makes_the_producer_wait_and_loses_nothing() {
+        let (a, mut ra) = channel("loki.write.slow", 1);
+        let fan = Arc::new(Fanout::new(vec![a]));
+        fan.send(vec![entry("1")]).await.expect("sent");
+        let producer = {
+            let fan = fan.clone();
+            tokio::spawn(async move { fan.send(vec![entry("2")]).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!producer.is_finished(), "the second batch waits for room");
+        assert_eq!(ra.recv().await.map(|b| b[0].line.clone()).as_deref(), Some("1"));
+        producer.await.expect("joins").expect("sent");
+        assert_eq!(ra.recv().await.map(|b| b[0].line.clone()).as_deref(), Some("2"));
+    }
+
+    #[tokio::test]
+    async fn a_stopped_receiver_is_reported_and_the_others_still_get_the_entries() {
+        let (a, ra) = channel("loki.process.gone", 1);
+        let (b, mut rb) = channel("loki.echo.b", 1);
+        drop(ra);
+        let err = Fanout::new(vec![a, b]).send(vec![entry("x")]).await.expect_err("one receiver stopped");
+        assert_eq!(err.to_string(), "loki.process.gone: the component stopped receiving logs");
+        assert_eq!(rb.recv().await.map(|b| b.len()), Some(1));
+    }
+}
