@@ -24,7 +24,7 @@ use syntax::{LineIndex, Span};
 pub fn evaluate_block(name: &str, block: &Block, lines: &LineIndex, scope: &Scope) -> Result<Value, EvalError> {
     let mut ev = Evaluator::new(lines, scope);
     let schema = Catalog::get().lookup(name).map(|c| &c.body);
-    let obj = evaluate_body(&mut ev, &block.body, schema, false)?;
+    let obj = evaluate_body(&mut ev, &block.body, Nest { schema, root: schema, inherit: false }, false)?;
     Ok(Value::object(obj))
 }
 
@@ -34,7 +34,7 @@ pub fn evaluate_block(name: &str, block: &Block, lines: &LineIndex, scope: &Scop
 pub fn evaluate_block_lenient(name: &str, block: &Block, lines: &LineIndex, scope: &Scope) -> Result<Value, EvalError> {
     let mut ev = Evaluator::new(lines, scope);
     let schema = Catalog::get().lookup(name).map(|c| &c.body);
-    let obj = evaluate_body(&mut ev, &block.body, schema, true)?;
+    let obj = evaluate_body(&mut ev, &block.body, Nest { schema, root: schema, inherit: false }, true)?;
     Ok(Value::object(obj))
 }
 
@@ -63,7 +63,24 @@ pub fn is_unknown(v: &Value) -> bool {
     matches!(v, Value::Capsule(c) if c.downcast_ref::<Unknown>().is_some())
 }
 
-fn evaluate_body(ev: &mut Evaluator<'_>, body: &[Stmt], schema: Option<&Body>, lenient: bool) -> Result<Object, EvalError> {
+/// The key under which a body whose blocks run in sequence (one with an inheriting block, such
+/// as `loki.process` and its `stage.match`) lists its block names in source order: blocks of
+/// different names are separate keys, and their interleaving would otherwise be lost. `#` can
+/// start no written name.
+pub const BLOCK_ORDER: &str = "#order";
+
+/// Where a body sits in its component's schema.
+#[derive(Clone, Copy)]
+struct Nest<'a> {
+    schema: Option<&'a Body>,
+    /// The component's top-level body: what an inheriting block also accepts.
+    root: Option<&'a Body>,
+    /// This body is an inheriting block's (`stage.match`).
+    inherit: bool,
+}
+
+fn evaluate_body(ev: &mut Evaluator<'_>, body: &[Stmt], nest: Nest<'_>, lenient: bool) -> Result<Object, EvalError> {
+    let schema = nest.schema;
     let mut attrs: Vec<(&str, Value)> = Vec::new();
     let mut blocks: Vec<(&str, Value, bool)> = Vec::new();
     for stmt in body {
@@ -85,8 +102,9 @@ fn evaluate_body(ev: &mut Evaluator<'_>, body: &[Stmt], schema: Option<&Body>, l
                 attrs.push((a.name.name.as_str(), v));
             }
             Stmt::Block(b) => {
-                let inner = schema.and_then(|s| s.block(&b.name));
-                let mut obj = evaluate_body(ev, &b.body, inner.map(|s| &s.body), lenient)?;
+                let inner = schema.and_then(|s| s.block(&b.name)).or_else(|| if nest.inherit { nest.root.and_then(|r| r.block(&b.name)) } else { None });
+                let inner_nest = Nest { schema: inner.map(|s| &s.body), root: nest.root, inherit: inner.is_some_and(|s| s.inherit) };
+                let mut obj = evaluate_body(ev, &b.body, inner_nest, lenient)?;
                 if let Some(l) = &b.label {
                     obj.insert("label", Value::string(l.value.as_str()));
                 }
@@ -116,6 +134,9 @@ fn evaluate_body(ev: &mut Evaluator<'_>, body: &[Stmt], schema: Option<&Body>, l
         if !names.contains(n) {
             names.push(n);
         }
+    }
+    if nest.inherit || schema.is_some_and(|s| s.blocks.iter().any(|b| b.inherit)) {
+        out.insert(BLOCK_ORDER, Value::array(blocks.iter().map(|(n, _, _)| Value::string(*n)).collect()));
     }
     for n in names {
         let mut found = blocks.iter().filter(|(b, _, _)| *b == n).peekable();

@@ -5,3 +5,4 @@
 pub mod entry;
 
 pub use entry::Entry;
+pub mod process;

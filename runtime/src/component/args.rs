@@ -59,6 +59,9 @@ pub struct Reader<'s> {
     /// Shared with the argument value: readers at every level borrow, never copy, it.
     obj: Arc<Object>,
     schema: Option<&'static Body>,
+    /// The component's top-level body, which an inheriting block (`stage.match`) also accepts.
+    root: Option<&'static Body>,
+    inherit: bool,
     path: Vec<PathSeg>,
     st: &'s mut State,
     read: Vec<&'static str>,
@@ -79,7 +82,7 @@ impl<'s> Reader<'s> {
             _ => Arc::new(Object::new()),
         };
         let errors_before = st.errors.len();
-        Reader { obj, schema, path, st, read: Vec::new(), errors_before }
+        Reader { obj, schema, root: schema, inherit: false, path, st, read: Vec::new(), errors_before }
     }
 
     /// This block's path as names (indices left out).
@@ -189,7 +192,15 @@ impl<'s> Reader<'s> {
     }
 
     fn nested<T: Arguments>(&mut self, v: &Value, schema: Option<&'static Body>, path: Vec<PathSeg>) -> T {
+        let inherit = path.iter().rev().find_map(|p| match p {
+            PathSeg::Field(f) => Some(f.as_str()),
+            PathSeg::Index(_) => None,
+        });
+        let inherit = inherit.and_then(|n| self.block_entry(n)).is_some_and(|b| b.inherit);
+        let root = self.root;
         let mut r = Reader::new(v, schema, path, self.st);
+        r.root = root;
+        r.inherit = inherit;
         let t = T::decode(&mut r);
         if r.st.errors.len() == r.errors_before {
             t.validate(&mut r);
@@ -198,8 +209,32 @@ impl<'s> Reader<'s> {
         t
     }
 
+    fn block_entry(&self, name: &str) -> Option<&'static analyzer::catalog::BlockSchema> {
+        let own = self.schema.and_then(|s| s.block(name));
+        own.or_else(|| if self.inherit { self.root.and_then(|r| r.block(name)) } else { None })
+    }
+
     fn block_schema(&self, name: &str) -> Option<&'static Body> {
-        self.schema.and_then(|s| s.block(name)).map(|b| &b.body)
+        self.block_entry(name).map(|b| &b.body)
+    }
+
+    /// The blocks of a body whose blocks run in sequence (see `analyzer::args::BLOCK_ORDER`), in
+    /// source order: each block's name and its index among the blocks of that name.
+    pub fn block_order(&self) -> Vec<(String, usize)> {
+        let Some(Value::Array(names)) = self.obj.get(analyzer::args::BLOCK_ORDER) else { return Vec::new() };
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        names
+            .iter()
+            .filter_map(|n| match n {
+                Value::String(s) => Some(s.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .map(|n| {
+                let i = seen.iter().filter(|(s, _)| *s == n).count();
+                seen.push((n.clone(), i));
+                (n, i)
+            })
+            .collect()
     }
 
     /// An optional block that means something by being there (`grpc`, `tls`): `None` when absent.
@@ -273,7 +308,7 @@ impl<'s> Reader<'s> {
     pub fn unsupported(&mut self, names: &[&'static str]) {
         for &name in names {
             // Some blocks have dots in their own names (`stage.json`): those are not paths.
-            let whole = self.schema.is_some_and(|s| s.attr(name).is_some() || s.block(name).is_some());
+            let whole = self.schema.is_some_and(|s| s.attr(name).is_some()) || self.block_entry(name).is_some();
             if whole {
                 self.mark(name);
                 if self.is_set(name) {
@@ -313,7 +348,8 @@ impl<'s> Reader<'s> {
             if !rest.is_empty() {
                 continue;
             }
-            let probe = Reader { obj, schema, path: path.clone(), st: &mut State::default(), read: Vec::new(), errors_before: 0 };
+            let probe =
+                Reader { obj, schema, root: self.root, inherit: false, path: path.clone(), st: &mut State::default(), read: Vec::new(), errors_before: 0 };
             if probe.is_set(leaf) {
                 let kind = if probe.block_schema(leaf).is_some() { "block" } else { "argument" };
                 let msg = format!("{kind} {} is not supported by this runtime yet", syntax::quote::go_quote(leaf));
@@ -343,8 +379,12 @@ impl<'s> Reader<'s> {
     fn finish(self) {
         // `label` is the block's label (see `analyzer::args`) unless the schema has such an attribute.
         let label_is_attr = self.schema.is_some_and(|s| s.attr("label").is_some());
-        let unread: Vec<String> =
-            self.obj.keys().filter(|k| !self.read.contains(&k.as_str()) && (label_is_attr || k.as_str() != "label")).map(|k| k.to_string()).collect();
+        let unread: Vec<String> = self
+            .obj
+            .keys()
+            .filter(|k| !self.read.contains(&k.as_str()) && (label_is_attr || k.as_str() != "label") && k.as_str() != analyzer::args::BLOCK_ORDER)
+            .map(|k| k.to_string())
+            .collect();
         for k in unread {
             if self.is_set(&k) {
                 let kind = if self.block_schema(&k).is_some() { "block" } else { "argument" };

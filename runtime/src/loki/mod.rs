@@ -2,11 +2,12 @@
 //! ([`loki::Entry`]) and hand them to each other through `LogsReceiver` capsules
 //! ([`receiver`]).
 
+pub mod process;
 pub mod receiver;
 
 use crate::component::Registration;
 
 /// The family's components, for `components::registrations`.
 pub fn registrations() -> Vec<Registration> {
-    vec![]
+    vec![process::REGISTRATION]
 }

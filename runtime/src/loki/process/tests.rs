@@ -1,0 +1,47 @@
+use std::sync::Arc;
+
+use loki::process::{Extracted, Item, NoObserver};
+use loki::Entry;
+use prom::Labels;
+
+use super::*;
+
+fn args(body: &str) -> Result<Args, Vec<String>> {
+    let v = crate::component::args::evaluated(&format!("loki.process \"p\" {{\n  forward_to = []\n{body}\n}}\n")).expect("evaluates");
+    crate::component::args::decode::<Args>(NAME, &v).map_err(|errs| errs.iter().map(crate::component::args::describe).collect())
+}
+
+fn run(body: &str, lines: &[&str]) -> Vec<Entry> {
+    let a = args(body).expect("valid");
+    let mut p = pipeline(&a.stages, Arc::new(NoObserver)).expect("builds");
+    let items = lines.iter().map(|l| Item::new(Entry::new(Labels::new([("job", "t")]), 1, *l), Extracted::new())).collect();
+    let mut out = p.run(items);
+    out.extend(p.flush());
+    out.into_iter().map(Item::into_entry).collect()
+}
+
+#[test]
+fn stages_run_in_written_order_across_kinds() {
+    let body = "  stage.json {\n    expressions = { level = \"\" }\n  }\n  stage.labels {\n    values = { level = \"\" }\n  }\n  stage.json {\n    expressions = { msg = \"\" }\n  }\n  stage.output {\n    source = \"msg\"\n  }";
+    let out = run(body, &[r#"{"level":"warn","msg":"hello"}"#]);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].line, "hello");
+    assert_eq!(out[0].labels.get("level"), Some("warn"));
+}
+
+#[test]
+fn nested_match_stages_get_their_defaults() {
+    let body = "  stage.match {\n    selector = \"{job=\\\"t\\\"}\"\n    stage.drop {\n      source = \"a,b\"\n      value = \"1;2\"\n    }\n  }";
+    let out = run(&format!("  stage.regex {{\n    expression = \"a=(?P<a>\\\\d) b=(?P<b>\\\\d)\"\n  }}\n{body}"), &["a=1 b=2", "a=1 b=3"]);
+    assert_eq!(out.iter().map(|e| e.line.as_str()).collect::<Vec<_>>(), ["a=1 b=3"], "the default separator `;` joins the sources");
+}
+
+#[test]
+fn stage_errors_are_reported_at_their_block() {
+    let errs = args("  stage.drop {\n    value = \"b\"\n  }").err().expect("refused");
+    assert_eq!(errs, ["stage.drop[0]: drop stage config must contain `source` if `value` is specified"]);
+    let errs = args("  stage.match {\n    selector = \"{a=\\\"b\\\"}\"\n    stage.json {\n      source = \"x\"\n    }\n  }").err().expect("refused");
+    assert_eq!(errs, ["stage.match[0].stage.json[0]: JMES expressions or regex is required"]);
+    let errs = args("  stage.metrics {\n  }").err().expect("refused");
+    assert!(errs[0].contains("block \"stage.metrics\" is not supported by this runtime yet"), "{errs:?}");
+}
