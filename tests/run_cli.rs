@@ -105,11 +105,12 @@ fn initial_load_errors_are_printed_with_positions_and_exit_1() {
     assert!(err.contains("config.alloy:3:1"), "{err}");
     assert!(err.ends_with("Error: could not perform the initial load successfully\n"), "{err}");
 
-    let config = write_config(&dir, "prometheus.exporter.self \"s\" {}\n");
+    // A component the catalogue knows and this runtime does not run.
+    let config = write_config(&dir, "beyla.ebpf \"s\" {}\n");
     let out = run_to_end(&["--server.http.listen-addr", "127.0.0.1:0", config.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(err.contains("component \"prometheus.exporter.self\" is not supported by this runtime yet"), "{err}");
+    assert!(err.contains("component \"beyla.ebpf\" is not supported by this runtime yet"), "{err}");
 }
 
 #[test]
@@ -153,13 +154,22 @@ fn prometheus_configs_are_converted_before_loading() {
     let dir = scratch("run-convert");
     let config = dir.join("prometheus.yml");
     std::fs::write(&config, "scrape_configs:\n  - job_name: x\n    static_configs:\n      - targets: ['localhost:9090']\nremote_write:\n  - url: http://localhost:9009/api/v1/push\n").unwrap();
-    let out = run_to_end(&["--config.format=prometheus", "--server.http.listen-addr", "127.0.0.1:0", config.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    // The converted pipeline needs prometheus.* components, which this runtime does not run
-    // yet: the error names them, positioned in the converted text.
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("component \"prometheus.scrape\" is not supported by this runtime yet"), "{err}");
-    assert!(err.contains("component \"prometheus.remote_write\" is not supported by this runtime yet"), "{err}");
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let data = dir.join("data");
+    let mut child = alloy(&["--config.format=prometheus", "--server.http.listen-addr", &addr, "--storage.path", data.to_str().unwrap(), config.to_str().unwrap()])
+        .spawn()
+        .expect("starts");
+    wait_until("/-/ready", &mut child, || get(port, "/-/ready").is_some_and(|(s, _)| s == 200));
+    // The converted pipeline runs: its components are those the converter names.
+    let (status, body) = get(port, "/api/v0/web/components").expect("components");
+    signal(&child, "-TERM");
+    let out = child.wait_with_output().expect("exits");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(status, 200);
+    let components: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let names: Vec<&str> = components.as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).collect();
+    assert!(names.contains(&"prometheus.scrape") && names.contains(&"prometheus.remote_write"), "{names:?}");
 }
 
 #[test]
