@@ -157,9 +157,10 @@ fn prometheus_configs_are_converted_before_loading() {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let data = dir.join("data");
-    let mut child = alloy(&["--config.format=prometheus", "--server.http.listen-addr", &addr, "--storage.path", data.to_str().unwrap(), config.to_str().unwrap()])
-        .spawn()
-        .expect("starts");
+    let mut child =
+        alloy(&["--config.format=prometheus", "--server.http.listen-addr", &addr, "--storage.path", data.to_str().unwrap(), config.to_str().unwrap()])
+            .spawn()
+            .expect("starts");
     wait_until("/-/ready", &mut child, || get(port, "/-/ready").is_some_and(|(s, _)| s == 200));
     // The converted pipeline runs: its components are those the converter names.
     let (status, body) = get(port, "/api/v0/web/components").expect("components");
