@@ -6,3 +6,4 @@ pub mod entry;
 
 pub use entry::Entry;
 pub mod process;
+pub mod push;
