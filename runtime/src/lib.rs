@@ -19,6 +19,8 @@
 //!   a small UI), which reads the `http` block's settings from the controller's services.
 
 mod basic_auth;
+#[cfg(any(feature = "prometheus", feature = "loki"))]
+pub mod bounded_cache;
 pub mod component;
 pub mod components;
 pub mod controller;
@@ -35,6 +37,8 @@ pub mod otelcol;
 pub mod process;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+#[cfg(any(feature = "prometheus", feature = "loki"))]
+pub mod relabel_rules;
 pub mod services;
 pub mod tls;
 

@@ -2,12 +2,14 @@
 //! ([`loki::Entry`]) and hand them to each other through `LogsReceiver` capsules
 //! ([`receiver`]).
 
+pub mod echo;
 pub mod process;
 pub mod receiver;
+pub mod relabel;
 
 use crate::component::Registration;
 
 /// The family's components, for `components::registrations`.
 pub fn registrations() -> Vec<Registration> {
-    vec![process::REGISTRATION]
+    vec![echo::REGISTRATION, process::REGISTRATION, relabel::REGISTRATION]
 }

@@ -9,11 +9,13 @@
 //! nothing is dropped on the way.
 
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::future::Future;
+use std::sync::{Arc, Mutex, RwLock};
 
 use eval::{CapsuleValue, Value};
 use loki::Entry;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 pub const RECEIVER_TYPE: &str = "LogsReceiver";
 
@@ -82,6 +84,46 @@ impl CapsuleValue for LogsReceiver {
 impl eval::Decode for LogsReceiver {
     fn decode(v: &Value) -> Result<Self, eval::ValueError> {
         eval::decode::decode_capsule::<LogsReceiver>(v, RECEIVER_TYPE)
+    }
+}
+
+/// What a consuming component keeps: the handle it exports (the same across updates) and the
+/// queue it drains while it runs.
+pub struct Inbox {
+    receiver: LogsReceiver,
+    queue: Mutex<Option<mpsc::Receiver<Entries>>>,
+}
+
+impl Inbox {
+    pub fn new(component_id: &str) -> Self {
+        let (receiver, queue) = channel(component_id, DEFAULT_CAPACITY);
+        Inbox { receiver, queue: Mutex::new(Some(queue)) }
+    }
+
+    pub fn receiver(&self) -> &LogsReceiver {
+        &self.receiver
+    }
+
+    /// Hands every batch to `handle`, in order, until `shutdown`; then what is still queued.
+    /// The queue is drained by one run only: a second call returns at once.
+    pub async fn serve<F, Fut>(&self, shutdown: CancellationToken, mut handle: F)
+    where
+        F: FnMut(Entries) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let Some(mut queue) = self.queue.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                batch = queue.recv() => match batch {
+                    Some(entries) => handle(entries).await,
+                    None => break,
+                },
+            }
+        }
+        while let Ok(entries) = queue.try_recv() {
+            handle(entries).await;
+        }
     }
 }
 

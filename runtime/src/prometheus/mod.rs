@@ -9,7 +9,8 @@ pub mod receive_http;
 pub mod receiver;
 pub mod relabel;
 pub mod remote_write;
-pub mod rules;
+/// The `rule` blocks and the `RelabelRules` capsule, shared with the Loki family.
+pub use crate::relabel_rules as rules;
 pub mod scrape;
 
 use std::sync::LazyLock;

@@ -13,8 +13,8 @@ use prom::sample::{Batch, SeriesRef};
 
 use super::receiver::{AppendError, Appendable, Fanout, ReceiverHandle};
 use super::rules::{read_rules, RulesHandle};
-use super::scrape::cache::FxMap;
 use super::series_store;
+use crate::bounded_cache::BoundedCache;
 use crate::component::args::{decode_checked, types::Dur};
 use crate::component::{Arguments, Component, ComponentError, Context, Reader, Registration};
 use crate::metrics::{Counter, Gauge};
@@ -41,7 +41,7 @@ impl Arguments for Args {
         let failure: Option<(&[&str], String)> = if self.max_cache_size < 0 {
             Some((&["max_cache_size"], format!("max_cache_size must be >= 0; got {}", self.max_cache_size)))
         } else if size && ttl_set {
-            let msg = "max_cache_size and cache_ttl are mutually exclusive: set max_cache_size = 0 to use cache_ttl, or unset cache_ttl to keep the cache bounded by size";
+            let msg = "max_cache_size and cache_ttl are mutually exclusive: set max_cache_size = 0 to use cache_ttl, or unset cache_ttl to keep the bounded LRU cache";
             Some((&["max_cache_size", "cache_ttl"], msg.to_string()))
         } else if !size && !ttl_set {
             Some((&["max_cache_size", "cache_ttl"], "one of max_cache_size or cache_ttl must be set".to_string()))
@@ -77,17 +77,7 @@ struct CacheEntry {
     inserted: Instant,
 }
 
-struct Cache {
-    entries: FxMap<SeriesRef, CacheEntry>,
-    /// xorshift state for picking what to evict.
-    rng: u64,
-}
-
-impl Default for Cache {
-    fn default() -> Self {
-        Cache { entries: FxMap::default(), rng: 0x9e37_79b9_7f4a_7c15 }
-    }
-}
+type Cache = BoundedCache<SeriesRef, CacheEntry>;
 
 struct State {
     rules: Arc<Vec<Rule>>,
@@ -175,7 +165,7 @@ impl State {
     /// The relabelled series for `series`, from the cache or computed now.
     fn relabel(&mut self, series: SeriesRef, labels: &Labels, m: &Metrics) -> Option<(SeriesRef, Labels)> {
         let key = if series.0 == 0 { series_store().intern(labels.clone()).0 } else { series };
-        if let Some(e) = self.cache.entries.get(&key) {
+        if let Some(e) = self.cache.get(&key) {
             if self.ttl.is_zero() || e.inserted.elapsed() < self.ttl {
                 m.hits.inc();
                 return e.result.clone();
@@ -184,37 +174,13 @@ impl State {
         }
         m.misses.inc();
         let result = process_labels(&self.rules, labels, NameValidation::Legacy).filter(|l| !l.is_empty()).map(|l| series_store().intern(l));
-        self.cache.entries.insert(key, CacheEntry { result: result.clone(), inserted: Instant::now() });
-        self.evict();
+        self.cache.insert(key, CacheEntry { result: result.clone(), inserted: Instant::now() }, self.max_size);
         result
     }
 
     fn forget(&mut self, series: SeriesRef, m: &Metrics) {
-        if self.cache.entries.remove(&series).is_some() {
+        if self.cache.remove(&series).is_some() {
             m.deletes.inc();
-        }
-    }
-
-    /// Keeps the cache within its size by dropping a random tenth of it at once. Random rather
-    /// than least recently used: when more series cycle through than fit (every scrape visits
-    /// its series in the same order), LRU evicts each entry just before it is asked for and
-    /// never hits, while random eviction keeps a share of them.
-    fn evict(&mut self) {
-        if self.max_size == 0 || self.cache.entries.len() <= self.max_size {
-            return;
-        }
-        while self.cache.entries.len() > self.max_size {
-            let len = self.cache.entries.len();
-            let target = (len - self.max_size).max(self.max_size / 10).max(1);
-            // Keep each entry with probability 1 - target/len (in 1/65536ths).
-            let threshold = ((target as u64) << 16) / len as u64;
-            let rng = &mut self.cache.rng;
-            self.cache.entries.retain(|_, _| {
-                *rng ^= *rng << 13;
-                *rng ^= *rng >> 7;
-                *rng ^= *rng << 17;
-                (*rng & 0xffff) >= threshold
-            });
         }
     }
 }
@@ -226,7 +192,7 @@ impl Appendable for Relabel {
         {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             // Load the cached results all at once first (see `prom::labels::warm`).
-            prom::labels::warm(batch.samples.iter().filter_map(|s| st.cache.entries.get(&s.series)).filter_map(|e| e.result.as_ref().map(|(_, l)| l)));
+            prom::labels::warm(batch.samples.iter().filter_map(|s| st.cache.get(&s.series)).filter_map(|e| e.result.as_ref().map(|(_, l)| l)));
             for s in &batch.samples {
                 m.processed.inc();
                 if let Some((r, l)) = st.relabel(s.series, &s.labels, m) {
@@ -249,7 +215,7 @@ impl Appendable for Relabel {
                     out.metadata.push(prom::sample::MetadataUpdate { series: r, labels: l, metadata: md.metadata.clone() });
                 }
             }
-            m.size.set(st.cache.entries.len() as f64);
+            m.size.set(st.cache.len() as f64);
         }
         m.written.add(out.len() as u64);
         let result = self.fanout.append(&out);
@@ -302,7 +268,7 @@ mod tests {
         r.append(&Batch { samples: vec![sample(&[("__name__", "x")], STALE_NAN)], ..Batch::default() }).expect("appends");
         let got = out.take();
         assert!(got[1].samples[0].is_stale(), "the marker goes through with the relabelled series");
-        assert_eq!(r.state.lock().map(|s| s.cache.entries.len()).unwrap_or(1), 0);
+        assert_eq!(r.state.lock().map(|s| s.cache.len()).unwrap_or(1), 0);
         assert_eq!(r.metrics.deletes.get(), 1);
     }
 
@@ -312,7 +278,7 @@ mod tests {
         for i in 0..100 {
             r.append(&Batch { samples: vec![sample(&[("__name__", "x"), ("i", &i.to_string())], 1.0)], ..Batch::default() }).expect("appends");
         }
-        assert!(r.state.lock().map(|s| s.cache.entries.len()).unwrap_or(100) <= 10);
+        assert!(r.state.lock().map(|s| s.cache.len()).unwrap_or(100) <= 10);
     }
 
     #[test]
@@ -324,7 +290,7 @@ mod tests {
         assert_eq!(check("  max_cache_size = 0"), ["one of max_cache_size or cache_ttl must be set"]);
         assert_eq!(
             check("  cache_ttl = \"30s\""),
-            ["max_cache_size and cache_ttl are mutually exclusive: set max_cache_size = 0 to use cache_ttl, or unset cache_ttl to keep the cache bounded by size"]
+            ["max_cache_size and cache_ttl are mutually exclusive: set max_cache_size = 0 to use cache_ttl, or unset cache_ttl to keep the bounded LRU cache"]
         );
         assert_eq!(check("  max_cache_size = 0\n  cache_ttl = \"30s\""), ["cache_ttl must be at least 1m0s when set; got 30s"]);
         assert_eq!(check("  max_cache_size = -1"), ["max_cache_size must be >= 0; got -1"]);

@@ -1,0 +1,116 @@
+//! `loki.echo`: logs every entry it receives (info level, `received log entry`), for
+//! debugging a pipeline.
+
+use std::sync::Arc;
+
+use eval::{Object, Value};
+use loki::push::format_labels;
+use loki::Entry;
+use tokio_util::sync::CancellationToken;
+
+use super::receiver::Inbox;
+use crate::component::args::decode_checked;
+use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, Reader, Registration};
+
+const NAME: &str = "loki.echo";
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["receiver"], build);
+
+#[derive(Default)]
+pub struct Args;
+
+impl Arguments for Args {
+    fn decode(_: &mut Reader<'_>) -> Self {
+        Args
+    }
+}
+
+struct Echo {
+    ctx: Context,
+    inbox: Inbox,
+}
+
+fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
+    decode_checked::<Args>(NAME, &args)?;
+    let c = Arc::new(Echo { inbox: Inbox::new(ctx.id()), ctx });
+    let mut exports = Object::new();
+    exports.insert("receiver", c.inbox.receiver().to_value());
+    c.ctx.set_exports(Value::object(exports));
+    Ok(c)
+}
+
+/// The fields upstream logs: the line, its time as Go prints a `time.Time`, the labels as
+/// label-set text and the structured metadata as a JSON object.
+pub fn fields(e: &Entry) -> (String, String, String) {
+    let metadata: serde_json::Map<String, serde_json::Value> =
+        e.structured_metadata.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    (go_time(e.timestamp_ns), format_labels(e.labels.iter()), serde_json::Value::Object(metadata).to_string())
+}
+
+/// Go's `time.Time.String()` in UTC: `2006-01-02 15:04:05.999999999 +0000 UTC` (trailing zeros
+/// of the fraction dropped, the dot too when it is zero).
+fn go_time(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let frac = ns.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let mut out = format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
+    if frac > 0 {
+        out.push_str(format!(".{frac:09}").trim_end_matches('0'));
+    }
+    out.push_str(" +0000 UTC");
+    out
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+impl Component for Echo {
+    fn update(&self, args: Value) -> Result<(), ComponentError> {
+        decode_checked::<Args>(NAME, &args)?;
+        Ok(())
+    }
+
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
+        Box::pin(async move {
+            let id = self.ctx.id().to_string();
+            self.inbox
+                .serve(shutdown, |entries| {
+                    for e in &entries {
+                        let (entry_timestamp, labels, structured_metadata) = fields(e);
+                        tracing::info!(component_id = id.as_str(), entry = e.line.as_str(), entry_timestamp, labels, structured_metadata, "received log entry");
+                    }
+                    std::future::ready(())
+                })
+                .await;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prom::Labels;
+
+    use super::*;
+
+    #[test]
+    fn fields_are_printed_as_upstream_prints_them() {
+        let mut e = Entry::new(Labels::new([("job", "a"), ("env", "p")]), 1_700_000_000_120_000_000, "hello");
+        e.set_metadata("trace_id", "x");
+        assert_eq!(fields(&e), ("2023-11-14 22:13:20.12 +0000 UTC".to_string(), r#"{env="p", job="a"}"#.to_string(), r#"{"trace_id":"x"}"#.to_string()));
+        assert_eq!(go_time(0), "1970-01-01 00:00:00 +0000 UTC");
+        assert_eq!(go_time(-1), "1969-12-31 23:59:59.999999999 +0000 UTC");
+        assert_eq!(go_time(951_782_400_000_000_000), "2000-02-29 00:00:00 +0000 UTC");
+    }
+}
