@@ -48,6 +48,16 @@ fn evaluation_path(text: &str) -> Vec<String> {
     lines_of(text, &out)
 }
 
+/// Whether every top-level block of `text` is something this build registers.
+fn all_built(text: &str) -> bool {
+    let parsed = syntax::parse_file(text.as_bytes());
+    let regs = runtime::components::registry();
+    parsed.tree.body.iter().all(|stmt| match stmt {
+        Stmt::Block(b) => regs.get(&b.name).is_some(),
+        _ => true,
+    })
+}
+
 #[tokio::test]
 async fn run_refusals_are_validate_refusals() {
     let files = fixtures();
@@ -56,6 +66,10 @@ async fn run_refusals_are_validate_refusals() {
     for path in files {
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
         let text = std::fs::read_to_string(&path).expect("read fixture");
+        if !all_built(&text) {
+            // A build with some families only (`.ci/run` makes them) lacks this component.
+            continue;
+        }
         let validated = validate(&text);
         let config = common::Config::new(&text);
         let run: Vec<String> = match config.experimental_controller().load().await {
