@@ -254,6 +254,11 @@ impl HttpClientConfig {
     }
 }
 
+/// The `User-Agent` of scrapes, remote writes and log pushes.
+pub fn user_agent() -> String {
+    format!("Alloy/v{} ({}; binary)", env!("CARGO_PKG_VERSION"), std::env::consts::OS)
+}
+
 /// A request error with its causes, as Go prints wrapped errors; a timeout reads as Go's
 /// `context deadline exceeded`.
 pub fn describe_error(e: &reqwest::Error) -> String {

@@ -182,6 +182,11 @@ impl Context {
         self.inner.registry.gauge(name, help, &self.labels(labels))
     }
 
+    /// A histogram with `bounds`, labelled like [`Context::counter`].
+    pub fn histogram(&self, name: &str, help: &str, labels: &[(&str, &str)], bounds: &[f64]) -> crate::metrics::Histogram {
+        self.inner.registry.histogram(name, help, &self.labels(labels), bounds)
+    }
+
     fn labels(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
         let mut out = vec![("component_id".to_string(), self.inner.local_id.clone()), ("component_path".to_string(), self.inner.component_path.clone())];
         out.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));

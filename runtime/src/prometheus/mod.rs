@@ -49,7 +49,7 @@ pub fn series_store() -> &'static Store {
 
 /// The `User-Agent` of scrapes and remote writes.
 pub fn user_agent() -> String {
-    format!("Alloy/v{} ({}; binary)", env!("CARGO_PKG_VERSION"), std::env::consts::OS)
+    crate::http_client::user_agent()
 }
 
 pub use crate::component::log;
