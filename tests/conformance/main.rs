@@ -11,6 +11,7 @@ mod convert;
 mod eval;
 mod harness;
 mod pipelines_exposition;
+mod pipelines_loki_process;
 mod pipelines_relabel;
 mod syntax_suites;
 mod validate;
@@ -34,6 +35,7 @@ const SUITES: &[(&str, fn(&std::path::Path) -> Vec<CaseResult>)] = &[
     ("validate", validate::run),
     ("pipelines/relabel", pipelines_relabel::run),
     ("pipelines/exposition", pipelines_exposition::run),
+    ("pipelines/loki_process", pipelines_loki_process::run),
 ];
 
 fn conformance_dir() -> Option<PathBuf> {

@@ -170,7 +170,7 @@ pub(crate) fn build(c: &StageConfig, obs: Arc<dyn Observer>, depth: usize) -> Re
         StageConfig::Json(c) => Box::new(parse::Json::new(c)?),
         StageConfig::Logfmt(c) => Box::new(parse::Logfmt::new(c)?),
         StageConfig::Regex(c) => Box::new(parse::RegexStage::new(c)?),
-        StageConfig::Cri(c) => Box::new(parse::Cri::new(c)?),
+        StageConfig::Cri(c) => Box::new(parse::Cri::new(c, obs)?),
         StageConfig::Docker => Box::new(parse::Docker),
         StageConfig::Labels(c) => Box::new(labels::LabelsStage::new(c)?),
         StageConfig::LabelDrop(v) => Box::new(labels::LabelDrop::new(v)?),

@@ -263,6 +263,9 @@ impl Stage for Limit {
             out.push(item);
         } else if self.drop {
             self.obs.dropped("ratelimit_drop_stage");
+            if let Some(l) = &self.by_label {
+                self.obs.dropped_by_label(l, item.labels.get(l).map_or("", String::as_str));
+            }
         } else {
             // Waiting for a token is the stage's back-pressure (`drop = false`).
             std::thread::sleep(bucket.wait(rate));

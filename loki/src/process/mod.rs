@@ -92,6 +92,11 @@ pub type DropReason = String;
 /// Where stages report what they do, for the component's metrics.
 pub trait Observer: Send + Sync {
     fn dropped(&self, _reason: &str) {}
+    /// A rate-limited entry dropped for its `by_label_name` label's value.
+    fn dropped_by_label(&self, _name: &str, _value: &str) {}
+    /// Held partial CRI lines flushed because too many streams were held.
+    fn cri_partial_flushed(&self, _n: u64) {}
+    fn cri_truncated(&self) {}
 }
 
 /// An observer that records nothing.

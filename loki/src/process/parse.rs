@@ -248,10 +248,11 @@ pub struct Cri {
     truncate: bool,
     /// Partial lines waiting for their `F` line, by stream, in arrival order.
     partial: Vec<(String, Item)>,
+    obs: std::sync::Arc<dyn super::Observer>,
 }
 
 impl Cri {
-    pub fn new(c: &CriConfig) -> Result<Self, ConfigError> {
+    pub fn new(c: &CriConfig, obs: std::sync::Arc<dyn super::Observer>) -> Result<Self, ConfigError> {
         if c.max_partial_lines <= 0 {
             return Err(ConfigError::new("max_partial_lines must be greater than 0"));
         }
@@ -260,11 +261,13 @@ impl Cri {
             max_line_size: c.max_partial_line_size as usize,
             truncate: c.max_partial_line_size_truncate,
             partial: Vec::new(),
+            obs,
         })
     }
 
     fn cut(&self, item: &mut Item) {
         if self.truncate && self.max_line_size > 0 && item.line.len() > self.max_line_size {
+            self.obs.cri_truncated();
             let mut n = self.max_line_size;
             while !item.line.is_char_boundary(n) {
                 n -= 1;
@@ -302,6 +305,7 @@ impl Stage for Cri {
                 }
                 None => {
                     if self.partial.len() >= self.max_partial_lines {
+                        self.obs.cri_partial_flushed(self.partial.len() as u64);
                         out.extend(self.partial.drain(..).map(|(_, i)| i));
                     }
                     self.partial.push((key, item));

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use prom::relabel::GoRegex;
 use sha2::{Digest, Sha256};
+use sha3::Sha3_256;
 
 /// Nesting of `if` blocks and parentheses accepted.
 const MAX_NESTING: usize = 64;
@@ -441,6 +442,13 @@ fn call(name: &str, a: &[TVal]) -> Result<TVal, String> {
         "Sha2Hash" => {
             arity(name, a, 2)?;
             let mut h = Sha256::new();
+            h.update(s(0)?.as_bytes());
+            h.update(s(1)?.as_bytes());
+            Ok(TVal::Str(hex(&h.finalize())))
+        }
+        "Hash" => {
+            arity(name, a, 2)?;
+            let mut h = Sha3_256::new();
             h.update(s(0)?.as_bytes());
             h.update(s(1)?.as_bytes());
             Ok(TVal::Str(hex(&h.finalize())))

@@ -50,19 +50,19 @@ impl Stage for Replace {
             matched = true;
             for (i, name) in names.iter().enumerate().skip(1) {
                 let Some(m) = caps.get(i) else { continue };
-                // Groups nested in one already replaced are part of that replacement.
-                if m.start() < last {
-                    continue;
-                }
                 let mut data = template_data(&item);
                 data.insert("Value".into(), TVal::Str(m.as_str().to_string()));
                 let Ok(rendered) = self.template.execute(&data) else { continue };
+                if let Some(n) = name {
+                    named.push((n.clone(), rendered.clone()));
+                }
+                // A group nested in one already replaced is part of that replacement.
+                if m.start() < last {
+                    continue;
+                }
                 result.push_str(&input[last..m.start()]);
                 result.push_str(&rendered);
                 last = m.end();
-                if let Some(n) = name {
-                    named.push((n.clone(), rendered));
-                }
             }
         }
         if !matched {

@@ -4,12 +4,16 @@
 
 pub mod stages;
 
+/// What the conformance runner and tests feed the pipeline with.
+pub use loki::process::{time, Extracted as ExtractedValues, Item as PipelineItem, Observer as PipelineObserver, Pipeline};
+pub use loki::Entry as LogEntry;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use eval::{Object, Value};
-use loki::process::{Extracted, Item, Observer, Pipeline, StageConfig};
+use loki::process::{Extracted, Item, Observer, StageConfig};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
