@@ -80,6 +80,11 @@ pub fn pipeline(stages: &[StageConfig], obs: Arc<dyn Observer>) -> Result<Pipeli
 
 fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     let args: Args = decode_checked(NAME, &args)?;
+    Ok(start(ctx, args)?)
+}
+
+/// The component for decoded arguments, its `receiver` published.
+fn start(ctx: Context, args: Args) -> Result<Arc<Process>, ComponentError> {
     let drops = Arc::new(Drops { ctx: ctx.clone(), by_reason: Mutex::new(HashMap::new()) });
     let p = pipeline(&args.stages, drops.clone())?;
     let (receiver, queue) = channel(ctx.id(), DEFAULT_CAPACITY);
@@ -149,7 +154,9 @@ impl Component for Process {
                     _ = shutdown.cancelled() => break,
                     batch = queue.recv() => match batch {
                         Some(entries) => {
-                            let out = self.process(entries);
+                            // Off the async workers: a limit stage without `drop` waits for tokens.
+                            let me = self.clone();
+                            let out = tokio::task::spawn_blocking(move || me.process(entries)).await.unwrap_or_default();
                             self.forward(out).await;
                         }
                         None => break,

@@ -45,3 +45,22 @@ fn stage_errors_are_reported_at_their_block() {
     let errs = args("  stage.metrics {\n  }").err().expect("refused");
     assert!(errs[0].contains("block \"stage.metrics\" is not supported by this runtime yet"), "{errs:?}");
 }
+
+#[tokio::test]
+async fn entries_flow_through_and_held_blocks_flush_on_stop() {
+    let (sink, mut out) = crate::loki::receiver::channel("sink", 8);
+    let mut a = args("  stage.multiline {\n    firstline = \"^START\"\n  }\n  stage.static_labels {\n    values = { env = \"test\" }\n  }").expect("valid");
+    a.forward_to = vec![sink];
+    let c = start(crate::component::detached_context("loki.process.p"), a).expect("starts");
+    let stop = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(c.clone().run(stop.clone()));
+    let lines = ["START one", "more", "START two"].map(|l| Entry::new(Labels::new([("job", "t")]), 1, l));
+    c.receiver.send(lines.to_vec()).await.expect("sent");
+    let first = out.recv().await.expect("a batch");
+    assert_eq!(first.iter().map(|e| e.line.as_str()).collect::<Vec<_>>(), ["START one\nmore"]);
+    assert_eq!(first[0].labels.get("env"), Some("test"));
+    stop.cancel();
+    task.await.expect("joins").expect("stops cleanly");
+    let rest = out.recv().await.expect("the held block");
+    assert_eq!(rest.iter().map(|e| e.line.as_str()).collect::<Vec<_>>(), ["START two"]);
+}
