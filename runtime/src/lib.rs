@@ -29,6 +29,7 @@ pub mod delivery;
 pub mod discovery;
 pub mod http;
 pub mod http_client;
+pub mod http_server;
 #[cfg(feature = "loki")]
 pub mod loki;
 pub mod metrics;

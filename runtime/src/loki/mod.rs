@@ -6,11 +6,12 @@ pub mod echo;
 pub mod process;
 pub mod receiver;
 pub mod relabel;
+pub mod source;
 pub mod write;
 
 use crate::component::Registration;
 
 /// The family's components, for `components::registrations`.
 pub fn registrations() -> Vec<Registration> {
-    vec![echo::REGISTRATION, process::REGISTRATION, relabel::REGISTRATION, write::REGISTRATION]
+    vec![echo::REGISTRATION, process::REGISTRATION, relabel::REGISTRATION, source::api::REGISTRATION, write::REGISTRATION]
 }

@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use axum::extract::State;
@@ -26,14 +26,13 @@ use http::{header, HeaderMap, HeaderValue, StatusCode};
 use prom::labels::Labels;
 use prom::remote::{Message, MESSAGE_V1, MESSAGE_V2};
 use prom::sample::{Batch, SeriesRef};
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::component::args::{decode_checked, types::Dur};
-use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, HealthState, Reader, Registration};
+use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, Reader, Registration};
+use crate::http_server::{HttpBlock, Listening, Server};
 use crate::metrics::Counter;
 use crate::prometheus::receiver::{Fanout, ReceiverHandle};
-use crate::tls::{ClientAuth, TlsListener, TlsServer, TlsSource};
 
 const NAME: &str = "prometheus.receive_http";
 pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &[], build);
@@ -58,22 +57,6 @@ pub struct Args {
     pub accepted: Vec<Message>,
     pub server: Server,
     pub graceful_shutdown_timeout: Duration,
-}
-
-/// Where and how the server listens.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Server {
-    pub listen_address: String,
-    pub listen_port: u16,
-    pub tls: Option<TlsServer>,
-}
-
-impl Server {
-    /// The host and port to bind; an empty address is every IPv4 interface.
-    fn address(&self) -> (&str, u16) {
-        let host = self.listen_address.trim_start_matches('[').trim_end_matches(']');
-        (if host.is_empty() { "0.0.0.0" } else { host }, self.listen_port)
-    }
 }
 
 impl Arguments for Args {
@@ -105,116 +88,6 @@ impl Arguments for Args {
             &["accepted_remote_write_protobuf_messages"],
             "accepted_remote_write_protobuf_messages must name at least one message: every request would be refused",
         );
-    }
-}
-
-/// The `http` block.
-#[derive(Default)]
-struct HttpBlock(Server);
-
-impl Arguments for HttpBlock {
-    fn decode(r: &mut Reader<'_>) -> Self {
-        // Connection limits, server timeouts and HTTP/2 tuning are the server library's own.
-        r.unsupported(&["conn_limit", "server_read_timeout", "server_write_timeout", "server_idle_timeout", "http2"]);
-        let port: i64 = r.get("listen_port");
-        if !(0..=65535).contains(&port) {
-            r.error("listen_port", format!("listen_port must be between 0 and 65535, got {port}"));
-        }
-        let tls = r.block::<TlsBlock>("tls").and_then(|t| t.server());
-        HttpBlock(Server { listen_address: r.get("listen_address"), listen_port: port.clamp(0, 65535) as u16, tls })
-    }
-}
-
-/// The `http > tls` block (dskit's server TLS settings).
-#[derive(Default)]
-struct TlsBlock {
-    cert: Option<String>,
-    key: Option<String>,
-    client_ca: Option<String>,
-    client_auth: ClientAuthSetting,
-    tls13_only: bool,
-}
-
-#[derive(Default, Clone, Copy, PartialEq, Eq)]
-enum ClientAuthSetting {
-    #[default]
-    None,
-    Some(ClientAuth),
-}
-
-impl Arguments for TlsBlock {
-    fn decode(r: &mut Reader<'_>) -> Self {
-        // rustls offers its own safe suites.
-        r.unsupported(&["cipher_suites"]);
-        let cert = crate::tls::read_pem(r, "cert_pem", "cert_file");
-        let key = crate::tls::read_pem(r, "key_pem", "key_file");
-        // `client_ca` is the inline CA upstream reads; the docs call it `client_ca_pem`.
-        let inline_ca: String = r.get("client_ca");
-        let client_ca = crate::tls::read_pem(r, "client_ca_pem", "client_ca_file").or_else(|| Some(inline_ca).filter(|s| !s.is_empty()));
-        let auth: String = r.get("client_auth_type");
-        let client_auth = match auth.as_str() {
-            "" | "NoClientCert" => ClientAuthSetting::None,
-            "RequestClientCert" => ClientAuthSetting::Some(ClientAuth::RequestClientCert),
-            "RequireAnyClientCert" => ClientAuthSetting::Some(ClientAuth::RequireAnyClientCert),
-            "VerifyClientCertIfGiven" => ClientAuthSetting::Some(ClientAuth::VerifyClientCertIfGiven),
-            "RequireAndVerifyClientCert" => ClientAuthSetting::Some(ClientAuth::RequireAndVerifyClientCert),
-            other => {
-                r.error(
-                    "client_auth_type",
-                    format!("unknown client_auth_type {other:?}: expected NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert"),
-                );
-                ClientAuthSetting::None
-            }
-        };
-        let min_version: String = r.get("min_version");
-        let tls13_only = match min_version.as_str() {
-            "" | "TLS12" | "VersionTLS12" => false,
-            "TLS13" | "VersionTLS13" => true,
-            "TLS10" | "TLS11" | "VersionTLS10" | "VersionTLS11" => {
-                r.error("min_version", format!("min_version {min_version:?} is not supported: this runtime speaks TLS 1.2 and 1.3"));
-                false
-            }
-            other => {
-                r.error("min_version", format!("unknown min_version {other:?}: expected \"TLS12\" or \"TLS13\""));
-                false
-            }
-        };
-        TlsBlock { cert, key, client_ca, client_auth, tls13_only }
-    }
-
-    fn validate(&self, r: &mut Reader<'_>) {
-        r.check(self.cert.is_some(), &["cert_file", "cert_pem"], "TLS is configured but no cert was given (set cert_file or cert_pem)");
-        r.check(self.key.is_some(), &["key_file", "key_pem"], "TLS is configured but no key was given (set key_file or key_pem)");
-        if let ClientAuthSetting::Some(a) = self.client_auth {
-            // Client certificates are verified against a CA; none is no verification at all.
-            r.check(
-                self.client_ca.is_some(),
-                &["client_auth_type"],
-                format!("client_auth_type {a:?} needs the CA to verify client certificates with (client_ca_file or client_ca_pem)"),
-            );
-        }
-        if let Some(tls) = self.server() {
-            if let Err(e) = crate::tls::server_config(&tls) {
-                let at = if e.0.contains("key") { ["key_pem", "key_file"] } else { ["cert_pem", "cert_file"] };
-                r.check(false, &at, e.0);
-            }
-        }
-    }
-}
-
-impl TlsBlock {
-    fn server(&self) -> Option<TlsServer> {
-        let client_auth = match self.client_auth {
-            ClientAuthSetting::Some(a) if self.client_ca.is_some() => Some(a),
-            _ => None,
-        };
-        Some(TlsServer {
-            cert_pem: self.cert.clone()?,
-            key_pem: self.key.clone()?,
-            client_ca_pem: self.client_ca.clone(),
-            client_auth,
-            tls13_only: self.tls13_only,
-        })
     }
 }
 
@@ -428,31 +301,10 @@ async fn write(State(h): State<Arc<Handler>>, headers: HeaderMap, body: axum::bo
     h.handle(&headers, body).await
 }
 
-/// A bound listener waiting for the run loop to serve it.
-type Pending = Arc<Mutex<Option<std::net::TcpListener>>>;
-
 pub struct ReceiveHttp {
     ctx: Context,
     handler: Arc<Handler>,
-    /// The TLS configuration new connections get (`None`: plain HTTP).
-    tls: Arc<RwLock<Option<Arc<rustls::ServerConfig>>>>,
-    server: Mutex<Server>,
-    graceful: Mutex<Duration>,
-    listener: watch::Sender<Pending>,
-    bound: Mutex<Option<SocketAddr>>,
-}
-
-fn bind(s: &Server) -> Result<std::net::TcpListener, ComponentError> {
-    let (host, port) = s.address();
-    let shown = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
-    let l = std::net::TcpListener::bind((host, port)).map_err(|e| ComponentError(format!("failed to listen on {shown}: {e}")))?;
-    l.set_nonblocking(true)?;
-    Ok(l)
-}
-
-fn tls_config(s: &Server) -> Result<Option<Arc<rustls::ServerConfig>>, ComponentError> {
-    crate::tls::install_crypto_provider();
-    s.tls.as_ref().map(crate::tls::server_config).transpose()
+    listening: Listening,
 }
 
 fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
@@ -462,9 +314,7 @@ fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError
 impl ReceiveHttp {
     pub fn new(ctx: Context, args: &Value) -> Result<Arc<ReceiveHttp>, ComponentError> {
         let args: Args = decode_checked(NAME, args)?;
-        let tls = tls_config(&args.server)?;
-        let listener = bind(&args.server)?;
-        let bound = listener.local_addr().ok();
+        let listening = Listening::new(args.server, args.graceful_shutdown_timeout)?;
         let invalid_labels = ctx.counter(
             "prometheus_api_remote_write_invalid_labels_samples_total",
             "The total number of received remote write samples and histogram samples which were rejected due to invalid labels.",
@@ -476,34 +326,12 @@ impl ReceiveHttp {
             accepted: RwLock::new(args.accepted),
             invalid_labels,
         });
-        Ok(Arc::new(ReceiveHttp {
-            ctx,
-            handler,
-            tls: Arc::new(RwLock::new(tls)),
-            server: Mutex::new(args.server),
-            graceful: Mutex::new(args.graceful_shutdown_timeout),
-            listener: watch::channel(Arc::new(Mutex::new(Some(listener)))).0,
-            bound: Mutex::new(bound),
-        }))
+        Ok(Arc::new(ReceiveHttp { ctx, handler, listening }))
     }
 
     /// The address the server listens on (port 0 resolved).
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        *self.bound.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn serve(&self, listener: std::net::TcpListener, stop: CancellationToken) -> Result<BoxFuture<Result<(), ComponentError>>, ComponentError> {
-        let tcp = tokio::net::TcpListener::from_std(listener)?;
-        let tls = self.tls.clone();
-        let source: TlsSource = Arc::new(move || tls.read().unwrap_or_else(|e| e.into_inner()).clone());
-        let listener = TlsListener::new(tcp, source)?;
-        let router = axum::Router::new().route(PATH, axum::routing::post(write)).with_state(self.handler.clone());
-        Ok(Box::pin(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await
-                .map_err(|e| ComponentError(format!("remote write server failed: {e}")))
-        }))
+        self.listening.local_addr()
     }
 }
 
@@ -513,57 +341,14 @@ impl Component for ReceiveHttp {
         // As upstream: receivers and messages change even when the server cannot.
         self.handler.fanout.set(args.forward_to);
         *self.handler.accepted.write().unwrap_or_else(|e| e.into_inner()) = args.accepted;
-        *self.graceful.lock().unwrap_or_else(|e| e.into_inner()) = args.graceful_shutdown_timeout;
-        let mut server = self.server.lock().unwrap_or_else(|e| e.into_inner());
-        if *server != args.server {
-            let tls = tls_config(&args.server)?;
-            if server.address() != args.server.address() {
-                // Bound before the old server stops: a port in use fails the update and the
-                // old server goes on.
-                let listener = bind(&args.server)?;
-                *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = listener.local_addr().ok();
-                self.listener.send_replace(Arc::new(Mutex::new(Some(listener))));
-            }
-            *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
-            *server = args.server;
-        }
-        Ok(())
+        self.listening.update(args.server, args.graceful_shutdown_timeout)
     }
 
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
         Box::pin(async move {
-            let mut rx = self.listener.subscribe();
-            loop {
-                let pending = rx.borrow_and_update().clone();
-                let Some(listener) = pending.lock().unwrap_or_else(|e| e.into_inner()).take() else {
-                    return Err(ComponentError::new("the listener was already served"));
-                };
-                let stop = CancellationToken::new();
-                let mut serving = self.serve(listener, stop.clone())?;
-                self.ctx.set_health(HealthState::Healthy, "listening");
-                let graceful = *self.graceful.lock().unwrap_or_else(|e| e.into_inner());
-                tokio::select! {
-                    r = &mut serving => {
-                        if let Err(e) = &r {
-                            self.ctx.set_health(HealthState::Unhealthy, e.to_string());
-                        }
-                        return r;
-                    }
-                    _ = shutdown.cancelled() => {
-                        stop.cancel();
-                        let _ = tokio::time::timeout(graceful, serving).await;
-                        return Ok(());
-                    }
-                    changed = rx.changed() => {
-                        // The old server finishes its requests while the new one starts.
-                        stop.cancel();
-                        tokio::spawn(tokio::time::timeout(graceful, serving));
-                        if changed.is_err() {
-                            return Ok(());
-                        }
-                    }
-                }
-            }
+            let handler = self.handler.clone();
+            let router = move || axum::Router::new().route(PATH, axum::routing::post(write)).with_state(handler.clone());
+            self.listening.run(&self.ctx, shutdown, router, "remote write server").await
         })
     }
 

@@ -1,0 +1,251 @@
+//! The HTTP server a component runs on its own port (`prometheus.receive_http`,
+//! `loki.source.api`): the `http` block (address, port, `tls`), and [`Listening`], which binds
+//! when the component is built or its address changes (so a port in use fails the load or the
+//! update with the reason, and the old server goes on), applies TLS changes to new connections
+//! without a rebind, and serves a router until shutdown with a graceful period.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::component::{Arguments, ComponentError, Context, HealthState, Reader};
+use crate::tls::{ClientAuth, TlsListener, TlsServer, TlsSource};
+
+/// Where and how the server listens.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Server {
+    pub listen_address: String,
+    pub listen_port: u16,
+    pub tls: Option<TlsServer>,
+}
+
+impl Server {
+    /// The host and port to bind; an empty address is every IPv4 interface.
+    pub fn address(&self) -> (&str, u16) {
+        let host = self.listen_address.trim_start_matches('[').trim_end_matches(']');
+        (if host.is_empty() { "0.0.0.0" } else { host }, self.listen_port)
+    }
+}
+
+/// The `http` block.
+#[derive(Default)]
+pub struct HttpBlock(pub Server);
+
+impl Arguments for HttpBlock {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        // Connection limits, server timeouts and HTTP/2 tuning are the server library's own.
+        r.unsupported(&["conn_limit", "server_read_timeout", "server_write_timeout", "server_idle_timeout", "http2"]);
+        let port: i64 = r.get("listen_port");
+        if !(0..=65535).contains(&port) {
+            r.error("listen_port", format!("listen_port must be between 0 and 65535, got {port}"));
+        }
+        let tls = r.block::<TlsBlock>("tls").and_then(|t| t.server());
+        HttpBlock(Server { listen_address: r.get("listen_address"), listen_port: port.clamp(0, 65535) as u16, tls })
+    }
+}
+
+/// The `http > tls` block (dskit's server TLS settings).
+#[derive(Default)]
+struct TlsBlock {
+    cert: Option<String>,
+    key: Option<String>,
+    client_ca: Option<String>,
+    client_auth: ClientAuthSetting,
+    tls13_only: bool,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum ClientAuthSetting {
+    #[default]
+    None,
+    Some(ClientAuth),
+}
+
+impl Arguments for TlsBlock {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        // rustls offers its own safe suites.
+        r.unsupported(&["cipher_suites"]);
+        let cert = crate::tls::read_pem(r, "cert_pem", "cert_file");
+        let key = crate::tls::read_pem(r, "key_pem", "key_file");
+        // `client_ca` is the inline CA upstream reads; the docs call it `client_ca_pem`.
+        let inline_ca: String = r.get("client_ca");
+        let client_ca = crate::tls::read_pem(r, "client_ca_pem", "client_ca_file").or_else(|| Some(inline_ca).filter(|s| !s.is_empty()));
+        let auth: String = r.get("client_auth_type");
+        let client_auth = match auth.as_str() {
+            "" | "NoClientCert" => ClientAuthSetting::None,
+            "RequestClientCert" => ClientAuthSetting::Some(ClientAuth::RequestClientCert),
+            "RequireAnyClientCert" => ClientAuthSetting::Some(ClientAuth::RequireAnyClientCert),
+            "VerifyClientCertIfGiven" => ClientAuthSetting::Some(ClientAuth::VerifyClientCertIfGiven),
+            "RequireAndVerifyClientCert" => ClientAuthSetting::Some(ClientAuth::RequireAndVerifyClientCert),
+            other => {
+                r.error(
+                    "client_auth_type",
+                    format!("unknown client_auth_type {other:?}: expected NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert"),
+                );
+                ClientAuthSetting::None
+            }
+        };
+        let min_version: String = r.get("min_version");
+        let tls13_only = match min_version.as_str() {
+            "" | "TLS12" | "VersionTLS12" => false,
+            "TLS13" | "VersionTLS13" => true,
+            "TLS10" | "TLS11" | "VersionTLS10" | "VersionTLS11" => {
+                r.error("min_version", format!("min_version {min_version:?} is not supported: this runtime speaks TLS 1.2 and 1.3"));
+                false
+            }
+            other => {
+                r.error("min_version", format!("unknown min_version {other:?}: expected \"TLS12\" or \"TLS13\""));
+                false
+            }
+        };
+        TlsBlock { cert, key, client_ca, client_auth, tls13_only }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        r.check(self.cert.is_some(), &["cert_file", "cert_pem"], "TLS is configured but no cert was given (set cert_file or cert_pem)");
+        r.check(self.key.is_some(), &["key_file", "key_pem"], "TLS is configured but no key was given (set key_file or key_pem)");
+        if let ClientAuthSetting::Some(a) = self.client_auth {
+            // Client certificates are verified against a CA; none is no verification at all.
+            r.check(
+                self.client_ca.is_some(),
+                &["client_auth_type"],
+                format!("client_auth_type {a:?} needs the CA to verify client certificates with (client_ca_file or client_ca_pem)"),
+            );
+        }
+        if let Some(tls) = self.server() {
+            if let Err(e) = crate::tls::server_config(&tls) {
+                let at = if e.0.contains("key") { ["key_pem", "key_file"] } else { ["cert_pem", "cert_file"] };
+                r.check(false, &at, e.0);
+            }
+        }
+    }
+}
+
+impl TlsBlock {
+    fn server(&self) -> Option<TlsServer> {
+        let client_auth = match self.client_auth {
+            ClientAuthSetting::Some(a) if self.client_ca.is_some() => Some(a),
+            _ => None,
+        };
+        Some(TlsServer {
+            cert_pem: self.cert.clone()?,
+            key_pem: self.key.clone()?,
+            client_ca_pem: self.client_ca.clone(),
+            client_auth,
+            tls13_only: self.tls13_only,
+        })
+    }
+}
+
+/// A bound listener waiting for the run loop to serve it.
+type Pending = Arc<Mutex<Option<std::net::TcpListener>>>;
+
+fn bind(s: &Server) -> Result<std::net::TcpListener, ComponentError> {
+    let (host, port) = s.address();
+    let shown = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    let l = std::net::TcpListener::bind((host, port)).map_err(|e| ComponentError(format!("failed to listen on {shown}: {e}")))?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+fn tls_config(s: &Server) -> Result<Option<Arc<rustls::ServerConfig>>, ComponentError> {
+    crate::tls::install_crypto_provider();
+    s.tls.as_ref().map(crate::tls::server_config).transpose()
+}
+
+/// A component's server: the bound listener, its TLS settings and the graceful period.
+pub struct Listening {
+    tls: Arc<RwLock<Option<Arc<rustls::ServerConfig>>>>,
+    server: Mutex<Server>,
+    graceful: Mutex<Duration>,
+    listener: watch::Sender<Pending>,
+    bound: Mutex<Option<SocketAddr>>,
+}
+
+impl Listening {
+    /// Binds now.
+    pub fn new(server: Server, graceful: Duration) -> Result<Self, ComponentError> {
+        let tls = tls_config(&server)?;
+        let listener = bind(&server)?;
+        let bound = listener.local_addr().ok();
+        Ok(Listening {
+            tls: Arc::new(RwLock::new(tls)),
+            server: Mutex::new(server),
+            graceful: Mutex::new(graceful),
+            listener: watch::channel(Arc::new(Mutex::new(Some(listener)))).0,
+            bound: Mutex::new(bound),
+        })
+    }
+
+    /// The address the server listens on (port 0 resolved).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        *self.bound.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// New settings: a new address is bound before the old server stops (a port in use fails
+    /// the update and the old server goes on); new TLS settings apply to new connections.
+    pub fn update(&self, new: Server, graceful: Duration) -> Result<(), ComponentError> {
+        *self.graceful.lock().unwrap_or_else(|e| e.into_inner()) = graceful;
+        let mut server = self.server.lock().unwrap_or_else(|e| e.into_inner());
+        if *server != new {
+            let tls = tls_config(&new)?;
+            if server.address() != new.address() {
+                let listener = bind(&new)?;
+                *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = listener.local_addr().ok();
+                self.listener.send_replace(Arc::new(Mutex::new(Some(listener))));
+            }
+            *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
+            *server = new;
+        }
+        Ok(())
+    }
+
+    /// Serves `router` until `shutdown` (then waits up to the graceful period), moving to a new
+    /// listener when an update bound one; `what` names the server in errors.
+    pub async fn run(&self, ctx: &Context, shutdown: CancellationToken, router: impl Fn() -> axum::Router, what: &str) -> Result<(), ComponentError> {
+        let mut rx = self.listener.subscribe();
+        loop {
+            let pending = rx.borrow_and_update().clone();
+            let Some(listener) = pending.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+                return Err(ComponentError::new("the listener was already served"));
+            };
+            let stop = CancellationToken::new();
+            let tcp = tokio::net::TcpListener::from_std(listener)?;
+            let tls = self.tls.clone();
+            let source: TlsSource = Arc::new(move || tls.read().unwrap_or_else(|e| e.into_inner()).clone());
+            let listener = TlsListener::new(tcp, source)?;
+            let what_failed = format!("{what} failed");
+            let serve_stop = stop.clone();
+            let app = router();
+            let mut serving = Box::pin(async move {
+                axum::serve(listener, app).with_graceful_shutdown(serve_stop.cancelled_owned()).await.map_err(|e| ComponentError(format!("{what_failed}: {e}")))
+            });
+            ctx.set_health(HealthState::Healthy, "listening");
+            let graceful = *self.graceful.lock().unwrap_or_else(|e| e.into_inner());
+            tokio::select! {
+                r = &mut serving => {
+                    if let Err(e) = &r {
+                        ctx.set_health(HealthState::Unhealthy, e.to_string());
+                    }
+                    return r;
+                }
+                _ = shutdown.cancelled() => {
+                    stop.cancel();
+                    let _ = tokio::time::timeout(graceful, serving).await;
+                    return Ok(());
+                }
+                changed = rx.changed() => {
+                    // The old server finishes its requests while the new one starts.
+                    stop.cancel();
+                    tokio::spawn(tokio::time::timeout(graceful, serving));
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+}

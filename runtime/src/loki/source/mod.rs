@@ -1,0 +1,3 @@
+//! Components that bring log entries into a pipeline.
+
+pub mod api;
