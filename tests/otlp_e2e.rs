@@ -6,10 +6,8 @@
 //! processes counted them on /metrics. Without the SDK the test is skipped loudly, except
 //! under `CI=true`, where it fails.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
 mod support;
 use support::*;
@@ -19,63 +17,6 @@ fn sdk_available() -> bool {
         .args(["-c", "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc, opentelemetry.exporter.otlp.proto.http"])
         .output()
         .is_ok_and(|o| o.status.success())
-}
-
-/// An `alloy run` child whose stderr goes to a file, killed on drop.
-struct Alloy {
-    child: Child,
-    api: u16,
-    log: PathBuf,
-}
-
-impl Alloy {
-    fn start(dir: &Path, name: &str, config: &str) -> Alloy {
-        let api = free_port();
-        let cfg = dir.join(format!("{name}.alloy"));
-        std::fs::write(&cfg, config).expect("write config");
-        let log = dir.join(format!("{name}.stderr"));
-        let child = Command::new(env!("CARGO_BIN_EXE_alloy"))
-            .args(["run", "--stability.level=experimental", "--server.http.listen-addr", &format!("127.0.0.1:{api}"), "--storage.path"])
-            .arg(dir.join(format!("{name}-data")))
-            .arg(&cfg)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(File::create(&log).expect("log file"))
-            .spawn()
-            .expect("alloy starts");
-        let mut a = Alloy { child, api, log };
-        a.wait_for(&format!("{name} to be ready"), |a| get(a.api, "/-/ready").is_some_and(|(s, _)| s == 200));
-        a
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn metrics(&self) -> String {
-        get(self.api, "/metrics").map(|(_, b)| b).unwrap_or_default()
-    }
-
-    fn wait_for(&mut self, what: &str, mut cond: impl FnMut(&Alloy) -> bool) {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(30) {
-            if cond(self) {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("alloy exited ({status}) while waiting for {what}:\n{}", self.stderr());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("timed out waiting for {what}; stderr:\n{}", self.stderr());
-    }
-}
-
-impl Drop for Alloy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The value of the series of `name` whose labels contain every `labels` pair.

@@ -1,10 +1,12 @@
 //! Helpers shared by the end-to-end tests of the `alloy` binary (included with `mod support;`).
 #![allow(dead_code)] // each test file uses its own subset
 
+use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// A fresh directory under the target dir for one test; `name` includes the suite's prefix.
 pub fn scratch(name: &str) -> PathBuf {
@@ -28,4 +30,61 @@ pub fn get(port: u16, path: &str) -> Option<(u16, String)> {
     s.read_to_string(&mut buf).ok()?;
     let (head, body) = buf.split_once("\r\n\r\n")?;
     Some((head.split_whitespace().nth(1)?.parse().ok()?, body.to_string()))
+}
+
+/// An `alloy run` child whose stderr goes to a file, killed on drop.
+pub struct Alloy {
+    pub child: Child,
+    pub api: u16,
+    pub log: PathBuf,
+}
+
+impl Alloy {
+    pub fn start(dir: &Path, name: &str, config: &str) -> Alloy {
+        let api = free_port();
+        let cfg = dir.join(format!("{name}.alloy"));
+        std::fs::write(&cfg, config).expect("write config");
+        let log = dir.join(format!("{name}.stderr"));
+        let child = Command::new(env!("CARGO_BIN_EXE_alloy"))
+            .args(["run", "--stability.level=experimental", "--server.http.listen-addr", &format!("127.0.0.1:{api}"), "--storage.path"])
+            .arg(dir.join(format!("{name}-data")))
+            .arg(&cfg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).expect("log file"))
+            .spawn()
+            .expect("alloy starts");
+        let mut a = Alloy { child, api, log };
+        a.wait_for(&format!("{name} to be ready"), |a| get(a.api, "/-/ready").is_some_and(|(s, _)| s == 200));
+        a
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn metrics(&self) -> String {
+        get(self.api, "/metrics").map(|(_, b)| b).unwrap_or_default()
+    }
+
+    pub fn wait_for(&mut self, what: &str, mut cond: impl FnMut(&Alloy) -> bool) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            if cond(self) {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("alloy exited ({status}) while waiting for {what}:\n{}", self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("timed out waiting for {what}; stderr:\n{}", self.stderr());
+    }
+}
+
+impl Drop for Alloy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
