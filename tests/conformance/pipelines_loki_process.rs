@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use prom::Labels;
 use runtime::component::args::{decode_checked, evaluated};
-use runtime::loki::process::{pipeline, time, Args, ExtractedValues, LogEntry, PipelineItem, PipelineObserver};
+use runtime::loki::process::{pipeline, snapshots, time, Args, CustomMetrics, ExtractedValues, LogEntry, PipelineItem, PipelineObserver};
 use serde_json::Value;
 
 use crate::harness::{guarded, CaseResult};
@@ -42,9 +42,9 @@ pub fn run(dir: &Path) -> Vec<CaseResult> {
     results
 }
 
-/// The component's metrics as series text → value.
+/// The component's metrics as series text → value, and `stage.metrics`' families.
 #[derive(Default)]
-struct Metrics(Mutex<BTreeMap<String, f64>>);
+struct Metrics(Mutex<BTreeMap<String, f64>>, Arc<CustomMetrics>);
 
 impl Metrics {
     fn add(&self, series: String, v: f64) {
@@ -64,6 +64,9 @@ impl PipelineObserver for Metrics {
     }
     fn cri_truncated(&self) {
         self.add("loki_process_cri_lines_truncated_total".into(), 1.0);
+    }
+    fn custom_metrics(&self) -> Option<Arc<CustomMetrics>> {
+        Some(self.1.clone())
     }
 }
 
@@ -142,8 +145,15 @@ fn run_case(case: &Value) -> Result<(), String> {
             }
         }
     }
-    if case.get("metrics_text").is_some_and(|t| !t.is_null()) {
-        return Err("stage.metrics is not implemented".into());
+    if let Some(want) = case.get("metrics_text").and_then(Value::as_str) {
+        // The registry's exposition, as /metrics serves it less the component labels.
+        let registry = runtime::metrics::Registry::new();
+        let store = metrics.1.clone();
+        registry.register_collector(move || snapshots(&store, &[]));
+        let have = registry.render();
+        if have != want {
+            return Err(format!("metrics text {have:?}, want {want:?}"));
+        }
     }
     Ok(())
 }

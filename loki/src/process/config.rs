@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{filter, labels, multiline, parse, transform, ConfigError, NoObserver, Observer, Stage};
+use super::{filter, labels, metrics, multiline, parse, transform, ConfigError, NoObserver, Observer, Stage};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StageConfig {
@@ -32,6 +32,32 @@ pub enum StageConfig {
     Docker,
     Limit(LimitConfig),
     Sampling(SamplingConfig),
+    Metrics(MetricsConfig),
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MetricsConfig {
+    pub metrics: Vec<MetricConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum MetricKind {
+    Counter { action: String, match_all: bool, count_entry_bytes: bool },
+    Gauge { action: String },
+    Histogram { buckets: Vec<f64> },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricConfig {
+    pub kind: MetricKind,
+    pub name: String,
+    pub description: String,
+    /// Extracted key; empty: the name.
+    pub source: String,
+    pub prefix: String,
+    pub max_idle: Duration,
+    /// Only entries whose source value is this text count.
+    pub value: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -190,5 +216,9 @@ pub(crate) fn build(c: &StageConfig, obs: Arc<dyn Observer>, depth: usize) -> Re
         StageConfig::Match(c) => Box::new(filter::Match::new(c, obs, depth)?),
         StageConfig::Limit(c) => Box::new(filter::Limit::new(c, obs)?),
         StageConfig::Sampling(c) => Box::new(filter::Sampling::new(c, obs)?),
+        StageConfig::Metrics(c) => {
+            let store = obs.custom_metrics().unwrap_or_default();
+            Box::new(metrics::Metrics::new(c, store)?)
+        }
     })
 }

@@ -8,6 +8,7 @@ mod filter;
 mod jmes;
 mod labels;
 mod logql;
+pub mod metrics;
 mod multiline;
 mod parse;
 mod template;
@@ -21,7 +22,7 @@ use prom::Labels;
 
 use crate::Entry;
 pub use config::StageConfig;
-pub use value::{get_string, Extracted};
+pub use value::{format_float as value_text, get_string, Extracted};
 
 /// Match stages nest pipelines; deeper configurations are refused rather than recursed into.
 pub const MAX_DEPTH: usize = 32;
@@ -97,6 +98,10 @@ pub trait Observer: Send + Sync {
     /// Held partial CRI lines flushed because too many streams were held.
     fn cri_partial_flushed(&self, _n: u64) {}
     fn cri_truncated(&self) {}
+    /// Where `stage.metrics` records; `None`: nowhere anyone reads.
+    fn custom_metrics(&self) -> Option<std::sync::Arc<metrics::CustomMetrics>> {
+        None
+    }
 }
 
 /// An observer that records nothing.

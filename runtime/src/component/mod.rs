@@ -187,7 +187,7 @@ impl Context {
         self.inner.registry.histogram(name, help, &self.labels(labels), bounds)
     }
 
-    fn labels(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    pub(crate) fn labels(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
         let mut out = vec![("component_id".to_string(), self.inner.local_id.clone()), ("component_path".to_string(), self.inner.component_path.clone())];
         out.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         out

@@ -5,6 +5,7 @@
 pub mod stages;
 
 /// What the conformance runner and tests feed the pipeline with.
+pub use loki::process::metrics::CustomMetrics;
 pub use loki::process::{time, Extracted as ExtractedValues, Item as PipelineItem, Observer as PipelineObserver, Pipeline};
 pub use loki::Entry as LogEntry;
 
@@ -13,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use eval::{Object, Value};
+use loki::process::config::MetricKind;
 use loki::process::{Extracted, Item, Observer, StageConfig};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -20,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::receiver::{channel, Entries, Fanout, LogsReceiver, DEFAULT_CAPACITY};
 use crate::component::args::decode_checked;
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, Reader, Registration};
-use crate::metrics::Counter;
+use crate::metrics::{Counter, Kind, Snapshot};
 
 const NAME: &str = "loki.process";
 pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["receiver"], build);
@@ -40,10 +42,50 @@ impl Arguments for Args {
     }
 }
 
-/// `loki_process_dropped_lines_total`, one series per reason.
+/// `loki_process_dropped_lines_total`, one series per reason, and `stage.metrics`' families.
 pub struct Drops {
     ctx: Context,
     by_reason: Mutex<HashMap<String, Counter>>,
+    custom: Arc<CustomMetrics>,
+}
+
+/// `stage.metrics`' families as registry families (histogram buckets cumulative), each series
+/// with `extra` labels first (the component's, when served).
+pub fn snapshots(store: &CustomMetrics, extra: &[(String, String)]) -> Vec<Snapshot> {
+    store
+        .snapshot()
+        .into_iter()
+        .filter(|f| !f.series.is_empty())
+        .map(|f| {
+            let kind = match f.kind {
+                MetricKind::Counter { .. } => Kind::Counter,
+                MetricKind::Gauge { .. } => Kind::Gauge,
+                MetricKind::Histogram { .. } => Kind::Histogram,
+            };
+            let mut snap = Snapshot::new(&f.name, &f.help, kind);
+            for (own, s) in &f.series {
+                let labels: Vec<(String, String)> = extra.iter().chain(own).cloned().collect();
+                let labels = &labels;
+                if kind != Kind::Histogram {
+                    snap.samples.push(("", labels.clone(), s.value));
+                    continue;
+                }
+                let mut cumulative = 0;
+                for (b, n) in f.bounds.iter().zip(&s.buckets) {
+                    cumulative += n;
+                    let mut l = labels.clone();
+                    l.push(("le".into(), loki::process::value_text(*b)));
+                    snap.samples.push(("_bucket", l, cumulative as f64));
+                }
+                let mut l = labels.clone();
+                l.push(("le".into(), "+Inf".into()));
+                snap.samples.push(("_bucket", l, s.count as f64));
+                snap.samples.push(("_sum", labels.clone(), s.value));
+                snap.samples.push(("_count", labels.clone(), s.count as f64));
+            }
+            snap
+        })
+        .collect()
 }
 
 impl Observer for Drops {
@@ -54,6 +96,10 @@ impl Observer for Drops {
                 self.ctx.counter("loki_process_dropped_lines_total", "A count of all log lines dropped as a result of a pipeline stage", &[("reason", reason)])
             })
             .inc();
+    }
+
+    fn custom_metrics(&self) -> Option<Arc<CustomMetrics>> {
+        Some(self.custom.clone())
     }
 }
 
@@ -85,7 +131,12 @@ fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError
 
 /// The component for decoded arguments, its `receiver` published.
 fn start(ctx: Context, args: Args) -> Result<Arc<Process>, ComponentError> {
-    let drops = Arc::new(Drops { ctx: ctx.clone(), by_reason: Mutex::new(HashMap::new()) });
+    let custom = Arc::new(CustomMetrics::default());
+    // The registry keeps collectors for good: this one reads nothing once the component is gone.
+    let collected = Arc::downgrade(&custom);
+    let labels = ctx.labels(&[]);
+    ctx.registry().register_collector(move || collected.upgrade().map(|c| snapshots(&c, &labels)).unwrap_or_default());
+    let drops = Arc::new(Drops { ctx: ctx.clone(), by_reason: Mutex::new(HashMap::new()), custom });
     let p = pipeline(&args.stages, drops.clone())?;
     let (receiver, queue) = channel(ctx.id(), DEFAULT_CAPACITY);
     let c = Arc::new(Process {
@@ -132,6 +183,8 @@ impl Component for Process {
         self.fanout.set(args.forward_to);
         let mut st = self.lock();
         if st.stages != args.stages {
+            // The old pipeline's metric families go with it.
+            self.drops.custom.clear();
             let p = pipeline(&args.stages, self.drops.clone())?;
             let mut old = std::mem::replace(&mut st.pipeline, p);
             let held = old.flush();

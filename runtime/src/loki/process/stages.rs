@@ -6,8 +6,8 @@ use std::cell::Cell;
 use std::collections::HashMap;
 
 use loki::process::config::{
-    CriConfig, DropConfig, JsonConfig, LabelsConfig, LimitConfig, LogfmtConfig, MatchConfig, MultilineConfig, PackConfig, RegexConfig, ReplaceConfig,
-    SamplingConfig, StructuredMetadataConfig, TemplateConfig, TenantConfig, TimestampConfig,
+    CriConfig, DropConfig, JsonConfig, LabelsConfig, LimitConfig, LogfmtConfig, MatchConfig, MetricConfig, MetricKind, MetricsConfig, MultilineConfig,
+    PackConfig, RegexConfig, ReplaceConfig, SamplingConfig, StructuredMetadataConfig, TemplateConfig, TenantConfig, TimestampConfig,
 };
 use loki::process::StageConfig;
 
@@ -16,7 +16,7 @@ use crate::component::{Arguments, Reader};
 
 /// Stage blocks this runtime does not implement yet.
 const UNSUPPORTED: &[&str] =
-    &["stage.eventlogmessage", "stage.geoip", "stage.luhn", "stage.metrics", "stage.pattern", "stage.split_json", "stage.truncate", "stage.windowsevent"];
+    &["stage.eventlogmessage", "stage.geoip", "stage.luhn", "stage.pattern", "stage.split_json", "stage.truncate", "stage.windowsevent"];
 
 thread_local! {
     /// How deep in `stage.match` blocks decoding is (the nesting is bounded).
@@ -136,6 +136,57 @@ stage!(Limit, |r| StageConfig::Limit(LimitConfig {
 }));
 stage!(Sampling, |r| StageConfig::Sampling(SamplingConfig { rate: r.get("rate"), drop_counter_reason: r.get("drop_counter_reason") }));
 
+/// One `metric.<kind>` block.
+#[derive(Default)]
+struct Metric(Option<MetricConfig>);
+
+fn metric(r: &mut Reader<'_>, kind: MetricKind) -> Metric {
+    let value: String = r.get("value");
+    Metric(Some(MetricConfig {
+        kind,
+        name: r.get("name"),
+        description: r.get("description"),
+        source: r.get("source"),
+        prefix: r.get("prefix"),
+        max_idle: r.get::<Dur>("max_idle_duration").0,
+        value: Some(value).filter(|v| !v.is_empty()),
+    }))
+}
+
+#[derive(Default)]
+struct Counter(Metric);
+impl Arguments for Counter {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let kind = MetricKind::Counter { action: r.get("action"), match_all: r.get("match_all"), count_entry_bytes: r.get("count_entry_bytes") };
+        Counter(metric(r, kind))
+    }
+}
+
+#[derive(Default)]
+struct Gauge(Metric);
+impl Arguments for Gauge {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let kind = MetricKind::Gauge { action: r.get("action") };
+        Gauge(metric(r, kind))
+    }
+}
+
+#[derive(Default)]
+struct Histogram(Metric);
+impl Arguments for Histogram {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let kind = MetricKind::Histogram { buckets: r.get("buckets") };
+        Histogram(metric(r, kind))
+    }
+}
+
+stage!(Metrics, |r| {
+    let mut metrics: Vec<MetricConfig> = r.blocks::<Counter>("metric.counter").into_iter().filter_map(|m| m.0 .0).collect();
+    metrics.extend(r.blocks::<Gauge>("metric.gauge").into_iter().filter_map(|m| m.0 .0));
+    metrics.extend(r.blocks::<Histogram>("metric.histogram").into_iter().filter_map(|m| m.0 .0));
+    StageConfig::Metrics(MetricsConfig { metrics })
+});
+
 /// `stage.match`: its own settings and the stages nested in it.
 #[derive(Default)]
 struct Match(StageArgs);
@@ -188,6 +239,7 @@ pub fn read_stages(r: &mut Reader<'_>) -> Vec<StageConfig> {
     take::<Limit>(r, "stage.limit", m, |t| t.0);
     take::<Logfmt>(r, "stage.logfmt", m, |t| t.0);
     take::<Match>(r, "stage.match", m, |t| t.0);
+    take::<Metrics>(r, "stage.metrics", m, |t| t.0);
     take::<Multiline>(r, "stage.multiline", m, |t| t.0);
     take::<Output>(r, "stage.output", m, |t| t.0);
     take::<Pack>(r, "stage.pack", m, |t| t.0);

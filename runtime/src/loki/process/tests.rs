@@ -42,8 +42,8 @@ fn stage_errors_are_reported_at_their_block() {
     assert_eq!(errs, ["stage.drop[0]: drop stage config must contain `source` if `value` is specified"]);
     let errs = args("  stage.match {\n    selector = \"{a=\\\"b\\\"}\"\n    stage.json {\n      source = \"x\"\n    }\n  }").err().expect("refused");
     assert_eq!(errs, ["stage.match[0].stage.json[0]: JMES expressions or regex is required"]);
-    let errs = args("  stage.metrics {\n  }").err().expect("refused");
-    assert!(errs[0].contains("block \"stage.metrics\" is not supported by this runtime yet"), "{errs:?}");
+    let errs = args("  stage.luhn {\n    min_length = 10\n  }").err().expect("refused");
+    assert!(errs[0].contains("block \"stage.luhn\" is not supported by this runtime yet"), "{errs:?}");
 }
 
 #[tokio::test]
@@ -63,4 +63,36 @@ async fn entries_flow_through_and_held_blocks_flush_on_stop() {
     task.await.expect("joins").expect("stops cleanly");
     let rest = out.recv().await.expect("the held block");
     assert_eq!(rest.iter().map(|e| e.line.as_str()).collect::<Vec<_>>(), ["START two"]);
+}
+
+#[test]
+fn metrics_stages_count_per_stream_and_render_as_families() {
+    let body = "  stage.regex {\n    expression = \"took=(?P<took>\\\\S+)\"\n  }\n  stage.metrics {\n    metric.counter {\n      name = \"lines\"\n      description = \"lines seen\"\n      match_all = true\n      action = \"inc\"\n    }\n    metric.histogram {\n      name = \"took_seconds\"\n      description = \"time taken\"\n      source = \"took\"\n      buckets = [0.5, 1]\n    }\n  }";
+    let a = args(body).expect("valid");
+    let store = Arc::new(CustomMetrics::default());
+    struct Obs(Arc<CustomMetrics>);
+    impl PipelineObserver for Obs {
+        fn custom_metrics(&self) -> Option<Arc<CustomMetrics>> {
+            Some(self.0.clone())
+        }
+    }
+    let mut p = pipeline(&a.stages, Arc::new(Obs(store.clone()))).expect("builds");
+    let items = ["took=250ms", "took=0.75", "took=x"]
+        .iter()
+        .map(|l| Item::new(Entry::new(Labels::new([("job", "t"), ("__tmp", "x")]), 1, *l), Extracted::new()))
+        .collect();
+    assert_eq!(p.run(items).len(), 3);
+    let registry = crate::metrics::Registry::new();
+    registry.register_collector(move || snapshots(&store, &[]));
+    let text = registry.render();
+    assert!(text.contains("# TYPE loki_process_custom_lines counter\nloki_process_custom_lines{job=\"t\"} 3\n"), "{text}");
+    assert!(text.contains("loki_process_custom_took_seconds_bucket{job=\"t\",le=\"0.5\"} 1\n"), "{text}");
+    assert!(text.contains("loki_process_custom_took_seconds_bucket{job=\"t\",le=\"1\"} 2\n"), "{text}");
+    assert!(text.contains("loki_process_custom_took_seconds_count{job=\"t\"} 2\n"), "{text}");
+}
+
+#[test]
+fn metric_settings_are_checked() {
+    let errs = args("  stage.metrics {\n    metric.counter {\n      name = \"x\"\n      action = \"set\"\n    }\n  }").err().expect("refused");
+    assert_eq!(errs, ["stage.metrics[0]: the 'action' counter field must be either 'inc' or 'add'"]);
 }
