@@ -51,6 +51,9 @@ fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError
 fn writer(ctx: Context, args: &Value) -> Result<Arc<Write>, ComponentError> {
     let args: Args = decode_checked(NAME, args)?;
     check_clients(&args)?;
+    for e in &args.endpoints {
+        sender::register(&ctx, e);
+    }
     let c = Arc::new(Write { inbox: Inbox::new(ctx.id()), state: Mutex::new((args, None)), ctx });
     let mut exports = Object::new();
     exports.insert("receiver", c.inbox.receiver().to_value());
@@ -128,6 +131,9 @@ impl Component for Write {
     fn update(&self, args: Value) -> Result<(), ComponentError> {
         let args: Args = decode_checked(NAME, &args)?;
         check_clients(&args)?;
+        for e in &args.endpoints {
+            sender::register(&self.ctx, e);
+        }
         let old = {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let same = st.0.endpoints == args.endpoints && st.0.max_streams == args.max_streams;

@@ -25,6 +25,33 @@ const INGESTER_ERROR: &str = "ingester_error";
 const RATE_LIMITED: &str = "rate_limited";
 const STREAM_LIMITED: &str = "stream_limited";
 
+/// `host:port` of an endpoint URL, the `host` label of its metrics.
+fn host_of(url: &str) -> String {
+    let host = reqwest::Url::parse(url).ok().and_then(|u| {
+        u.host_str().map(|h| match u.port() {
+            Some(p) => format!("{h}:{p}"),
+            None => h.to_string(),
+        })
+    });
+    host.unwrap_or_default()
+}
+
+/// An endpoint's sent-bytes, sent-entries and retries counters.
+fn counters(ctx: &Context, host: &str) -> (Counter, Counter, Counter) {
+    let l = [("host", host)];
+    (
+        ctx.counter("loki_write_sent_bytes_total", "Number of bytes sent.", &l),
+        ctx.counter("loki_write_sent_entries_total", "Number of log entries sent to the ingester.", &l),
+        ctx.counter("loki_write_batch_retries_total", "Number of times batches has had to be retried.", &l),
+    )
+}
+
+/// Registers an endpoint's counters when the component is built, so they are there before
+/// anything is sent.
+pub fn register(ctx: &Context, endpoint: &Endpoint) {
+    let _ = counters(ctx, &host_of(&endpoint.url));
+}
+
 pub struct Sender {
     pub ctx: Context,
     pub endpoint: Endpoint,
@@ -46,25 +73,9 @@ enum Failure {
 impl Sender {
     pub fn new(ctx: Context, endpoint: Endpoint, max_streams: usize) -> Result<Self, String> {
         let client = endpoint.client.client(Some(endpoint.remote_timeout), &crate::http_client::user_agent())?;
-        let host = reqwest::Url::parse(&endpoint.url).ok().and_then(|u| {
-            u.host_str().map(|h| match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_string(),
-            })
-        });
-        let host = host.unwrap_or_default();
-        let l = [("host", host.as_str())];
-        Ok(Sender {
-            sent_bytes: ctx.counter("loki_write_sent_bytes_total", "Number of bytes sent.", &l),
-            sent_entries: ctx.counter("loki_write_sent_entries_total", "Number of log entries sent to the ingester.", &l),
-            retries: ctx.counter("loki_write_batch_retries_total", "Number of times batches has had to be retried.", &l),
-            duration: BTreeMap::new(),
-            ctx,
-            endpoint,
-            max_streams,
-            client,
-            host,
-        })
+        let host = host_of(&endpoint.url);
+        let (sent_bytes, sent_entries, retries) = counters(&ctx, &host);
+        Ok(Sender { sent_bytes, sent_entries, retries, duration: BTreeMap::new(), ctx, endpoint, max_streams, client, host })
     }
 
     fn dropped(&self, reason: &str, tenant: &str, entries: u64, bytes: u64) {
