@@ -14,6 +14,7 @@ mod parse;
 mod template;
 pub mod time;
 mod transform;
+pub mod tz;
 mod value;
 
 use std::collections::BTreeMap;

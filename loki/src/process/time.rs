@@ -304,11 +304,6 @@ pub fn parse_parts(layout: &str, s: &str) -> Result<Parsed, String> {
     Ok(p)
 }
 
-/// Whether a layout names a year.
-pub fn layout_has_year(layout: &str) -> bool {
-    layout.contains("2006") || layout.replace("2006", "").contains("06")
-}
-
 /// `Unix` (seconds with an optional fraction), `UnixMs`, `UnixUs`, `UnixNs`.
 pub fn parse_unix(format: &str, s: &str) -> Option<Result<i64, String>> {
     let bad = || format!("strconv.ParseInt: parsing {s:?}: invalid syntax");

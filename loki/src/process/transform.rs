@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::config::{ReplaceConfig, TemplateConfig, TimestampConfig};
 use super::template::{TVal, Template};
+use super::tz::Zone;
 use super::value::get_string;
 use super::{now_ns, time, ConfigError, Item, Stage};
 
@@ -124,6 +125,8 @@ enum Format {
 pub struct Timestamp {
     source: String,
     formats: Vec<Format>,
+    /// For layouts without a zone.
+    zone: Zone,
     fudge_failures: bool,
     fudge_duplicates: bool,
     /// By stream: the last parsed time and the time last given to an entry.
@@ -145,9 +148,7 @@ impl Timestamp {
         if c.format.is_empty() {
             return Err(ConfigError::new("timestamp format is required"));
         }
-        if !c.location.is_empty() && c.location != "UTC" {
-            return Err(ConfigError::new(format!("invalid location specified: unknown time zone {}", c.location)));
-        }
+        let zone = Zone::load(&c.location).map_err(|e| ConfigError::new(format!("invalid location specified: {e}")))?;
         let fudge_failures = match c.action_on_failure.as_str() {
             "" | "fudge" => true,
             "skip" => false,
@@ -159,26 +160,34 @@ impl Timestamp {
             _ => return Err(ConfigError::new("invalid action on duplicate timestamp (supported values are [keep fudge])")),
         };
         let formats = std::iter::once(&c.format).chain(&c.fallback_formats).map(|f| format_of(f)).collect();
-        Ok(Timestamp { source: c.source.clone(), formats, fudge_failures, fudge_duplicates, last: HashMap::new() })
+        Ok(Timestamp { source: c.source.clone(), formats, zone, fudge_failures, fudge_duplicates, last: HashMap::new() })
     }
 
     fn parse(&self, s: &str) -> Option<i64> {
         self.formats.iter().find_map(|f| match f {
             Format::Unix(name) => time::parse_unix(name, s).and_then(Result::ok),
-            Format::Layout(l) => parse_with_layout(l, s),
+            Format::Layout(l) => parse_with_layout(l, s, &self.zone),
         })
     }
 }
 
-/// A layout without a year gets the year that puts the time closest to now.
-fn parse_with_layout(layout: &str, s: &str) -> Option<i64> {
-    if time::layout_has_year(layout) {
-        return time::parse_layout(layout, s, None).ok();
-    }
+/// A layout without a year gets the year that puts the time closest to now; a time without a
+/// zone is in `zone`.
+fn parse_with_layout(layout: &str, s: &str, zone: &Zone) -> Option<i64> {
     let p = time::parse_parts(layout, s).ok()?;
+    let at = |year: i64| -> Option<i64> {
+        let offset = match p.offset {
+            Some(o) => o,
+            None => zone.offset_for_local(time::to_nanos(&p, year, Some(0)).ok()?.div_euclid(1_000_000_000)),
+        };
+        time::to_nanos(&p, year, Some(offset)).ok()
+    };
+    if let Some(y) = p.year {
+        return at(y);
+    }
     let now = now_ns();
     let (this_year, _, _) = time::civil_from_days(now.div_euclid(86_400 * 1_000_000_000));
-    [this_year - 1, this_year, this_year + 1].iter().filter_map(|y| time::to_nanos(&p, *y, None).ok()).min_by_key(|t| (t - now).unsigned_abs())
+    [this_year - 1, this_year, this_year + 1].iter().filter_map(|y| at(*y)).min_by_key(|t| (t - now).unsigned_abs())
 }
 
 impl Stage for Timestamp {

@@ -42,11 +42,21 @@ impl Arguments for Args {
     }
 }
 
-/// `loki_process_dropped_lines_total`, one series per reason, and `stage.metrics`' families.
+/// The pipeline's own counters (dropped lines by reason and by label, CRI partial lines) and
+/// `stage.metrics`' families.
 pub struct Drops {
     ctx: Context,
-    by_reason: Mutex<HashMap<String, Counter>>,
+    counters: Mutex<HashMap<String, Counter>>,
     custom: Arc<CustomMetrics>,
+}
+
+impl Drops {
+    /// Adds `n` to a counter series, registered the first time it is counted.
+    fn count(&self, name: &str, help: &str, labels: &[(&str, &str)], n: u64) {
+        let key = format!("{name}{labels:?}");
+        let mut m = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(key).or_insert_with(|| self.ctx.counter(name, help, labels)).add(n);
+    }
 }
 
 /// `stage.metrics`' families as registry families (histogram buckets cumulative), each series
@@ -90,12 +100,20 @@ pub fn snapshots(store: &CustomMetrics, extra: &[(String, String)]) -> Vec<Snaps
 
 impl Observer for Drops {
     fn dropped(&self, reason: &str) {
-        let mut m = self.by_reason.lock().unwrap_or_else(|e| e.into_inner());
-        m.entry(reason.to_string())
-            .or_insert_with(|| {
-                self.ctx.counter("loki_process_dropped_lines_total", "A count of all log lines dropped as a result of a pipeline stage", &[("reason", reason)])
-            })
-            .inc();
+        self.count("loki_process_dropped_lines_total", "A count of all log lines dropped as a result of a pipeline stage", &[("reason", reason)], 1);
+    }
+
+    fn dropped_by_label(&self, name: &str, value: &str) {
+        let help = "A count of all log lines dropped as a result of a pipeline stage, by label";
+        self.count("loki_process_dropped_lines_by_label_total", help, &[("label_name", name), ("label_value", value)], 1);
+    }
+
+    fn cri_partial_flushed(&self, n: u64) {
+        self.count("loki_process_cri_partial_lines_flushed_total", "Number of partial lines flushed because too many streams were held", &[], n);
+    }
+
+    fn cri_truncated(&self) {
+        self.count("loki_process_cri_lines_truncated_total", "Number of partial lines truncated to max_partial_line_size", &[], 1);
     }
 
     fn custom_metrics(&self) -> Option<Arc<CustomMetrics>> {
@@ -136,7 +154,7 @@ fn start(ctx: Context, args: Args) -> Result<Arc<Process>, ComponentError> {
     let collected = Arc::downgrade(&custom);
     let labels = ctx.labels(&[]);
     ctx.registry().register_collector(move || collected.upgrade().map(|c| snapshots(&c, &labels)).unwrap_or_default());
-    let drops = Arc::new(Drops { ctx: ctx.clone(), by_reason: Mutex::new(HashMap::new()), custom });
+    let drops = Arc::new(Drops { ctx: ctx.clone(), counters: Mutex::new(HashMap::new()), custom });
     let p = pipeline(&args.stages, drops.clone())?;
     let (receiver, queue) = channel(ctx.id(), DEFAULT_CAPACITY);
     let c = Arc::new(Process {

@@ -96,3 +96,15 @@ fn metric_settings_are_checked() {
     let errs = args("  stage.metrics {\n    metric.counter {\n      name = \"x\"\n      action = \"set\"\n    }\n  }").err().expect("refused");
     assert_eq!(errs, ["stage.metrics[0]: the 'action' counter field must be either 'inc' or 'add'"]);
 }
+
+#[test]
+fn timestamps_without_a_zone_are_read_in_the_location() {
+    if loki::process::tz::Zone::load("America/New_York").is_err() {
+        return; // no time zone database here
+    }
+    let body = "  stage.regex {\n    expression = \"^(?P<ts>[^,]+),\"\n  }\n  stage.timestamp {\n    source = \"ts\"\n    format = \"2006-01-02 15:04:05\"\n    location = \"America/New_York\"\n  }";
+    let out = run(body, &["2012-07-01 12:00:00,summer", "2013-01-01 12:00:00,winter"]);
+    let times: Vec<String> = out.iter().map(|e| time::format_rfc3339(e.timestamp_ns)).collect();
+    assert_eq!(times, ["2012-07-01T16:00:00Z", "2013-01-01T17:00:00Z"]);
+    assert!(args("  stage.timestamp {\n    source = \"ts\"\n    format = \"RFC3339\"\n    location = \"Nowhere/Else\"\n  }").is_err());
+}
