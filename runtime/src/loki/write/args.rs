@@ -119,7 +119,7 @@ impl Arguments for Endpoint {
     }
 }
 
-/// How much an endpoint holds before its producers wait.
+/// How much an endpoint holds (queued or batched and not yet sent) before its producers wait.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueConfig {
     pub capacity: u64,
@@ -129,8 +129,8 @@ pub struct QueueConfig {
 impl Arguments for QueueConfig {
     fn decode(r: &mut Reader<'_>) -> Self {
         let q = QueueConfig { capacity: r.get::<Bytes>("capacity").0, drain_timeout: r.get::<Dur>("drain_timeout").0 };
-        // Entries always wait for room here (nothing is dropped on overflow), and one shard
-        // sends per endpoint; other values of these are not implemented.
+        // Entries always wait for room (nothing is dropped on overflow), and one shard sends
+        // per endpoint; other values of these are not implemented.
         let block: bool = r.get("block_on_overflow");
         if !block {
             r.error("block_on_overflow", "block_on_overflow = false (dropping entries when the queue is full) is not supported by this runtime yet");

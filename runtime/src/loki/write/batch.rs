@@ -9,6 +9,8 @@ use loki::Entry;
 
 pub struct Batch {
     streams: BTreeMap<String, Vec<WireEntry>>,
+    /// The entries' share of the endpoint's queue capacity, released with the batch.
+    permits: Vec<tokio::sync::OwnedSemaphorePermit>,
     bytes: u64,
     entries: u64,
     created: Instant,
@@ -21,7 +23,7 @@ pub fn entry_size(e: &Entry) -> u64 {
 
 impl Batch {
     pub fn new() -> Self {
-        Batch { streams: BTreeMap::new(), bytes: 0, entries: 0, created: Instant::now() }
+        Batch { streams: BTreeMap::new(), permits: Vec::new(), bytes: 0, entries: 0, created: Instant::now() }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -57,6 +59,10 @@ impl Batch {
             line: e.line.clone(),
             structured_metadata: e.structured_metadata.clone(),
         });
+    }
+
+    pub fn hold(&mut self, permit: tokio::sync::OwnedSemaphorePermit) {
+        self.permits.push(permit);
     }
 
     pub fn into_streams(self) -> Vec<WireStream> {

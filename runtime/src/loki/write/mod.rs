@@ -12,11 +12,11 @@ use std::sync::{Arc, Mutex};
 use eval::{Object, Value};
 use loki::Entry;
 use prom::Labels;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 pub use args::{Args, Endpoint};
-use sender::{Routed, Sender};
+use sender::{Queued, Routed, Sender};
 
 use super::receiver::{Entries, Inbox};
 use crate::component::args::decode_checked;
@@ -31,8 +31,17 @@ const TENANT_LABEL: &str = "__tenant_id__";
 /// Batches an endpoint's queue holds before the component's producers wait.
 const ENDPOINT_QUEUE: usize = 64;
 
+#[derive(Clone)]
+struct EndpointQueue {
+    tenant: String,
+    tx: mpsc::Sender<Queued>,
+    room: Arc<Semaphore>,
+    capacity: u32,
+}
+
 struct Running {
-    queues: Vec<(String, mpsc::Sender<Vec<Routed>>)>,
+    /// Per endpoint: its default tenant, its queue and the bytes its queue may still take.
+    queues: Vec<EndpointQueue>,
     stop: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -92,7 +101,8 @@ impl Write {
             match Sender::new(self.ctx.clone(), e.clone(), args.max_streams.max(0) as usize) {
                 Ok(s) => {
                     let (tx, rx) = mpsc::channel(ENDPOINT_QUEUE);
-                    queues.push((e.tenant_id.clone(), tx));
+                    let capacity = u32::try_from(e.queue.capacity).unwrap_or(u32::MAX).max(1);
+                    queues.push(EndpointQueue { tenant: e.tenant_id.clone(), tx, room: Arc::new(Semaphore::new(capacity as usize)), capacity });
                     tasks.push(tokio::spawn(s.run(rx, stop.child_token())));
                 }
                 Err(m) => crate::component::log(self.ctx.id(), tracing::Level::ERROR, &format!("endpoint {}: {m}", e.url)),
@@ -106,12 +116,16 @@ impl Write {
         let (external, queues) = {
             let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let external: Vec<(String, String)> = st.0.external_labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            let queues: Vec<(String, mpsc::Sender<Vec<Routed>>)> = st.1.as_ref().map(|r| r.queues.clone()).unwrap_or_default();
+            let queues: Vec<EndpointQueue> = st.1.as_ref().map(|r| r.queues.clone()).unwrap_or_default();
             (external, queues)
         };
-        for (tenant, q) in queues {
-            let routed: Vec<Routed> = entries.iter().map(|e| route(e, &external, &tenant)).collect();
-            if q.send(routed).await.is_err() {
+        for q in queues {
+            let routed: Vec<Routed> = entries.iter().map(|e| route(e, &external, &q.tenant)).collect();
+            // Waits while the endpoint holds `capacity` bytes; a bigger batch waits for all of it.
+            let bytes: u64 = routed.iter().map(|(_, e)| batch::entry_size(e)).sum();
+            let want = u32::try_from(bytes).unwrap_or(u32::MAX).clamp(1, q.capacity);
+            let Ok(permit) = q.room.clone().acquire_many_owned(want).await else { continue };
+            if q.tx.send((routed, permit)).await.is_err() {
                 crate::component::log(self.ctx.id(), tracing::Level::WARN, "an endpoint stopped while entries were sent to it");
             }
         }

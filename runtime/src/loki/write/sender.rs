@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use loki::push::encode_request;
 use loki::Entry;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
 use super::args::Endpoint;
@@ -19,6 +19,10 @@ use crate::metrics::{Counter, Histogram};
 
 /// An entry and the tenant it goes to (empty: none).
 pub type Routed = (String, Entry);
+
+/// Entries for an endpoint with their share of its `queue_config.capacity`: the permit's bytes
+/// stay taken until the batch holding the entries is sent or dropped.
+pub type Queued = (Vec<Routed>, OwnedSemaphorePermit);
 
 /// Why entries were dropped, as upstream's `reason` label says.
 const INGESTER_ERROR: &str = "ingester_error";
@@ -106,7 +110,7 @@ impl Sender {
 
     /// Runs until `stop`, then sends what it holds (giving up on retries after the queue's
     /// `drain_timeout`).
-    pub async fn run(mut self, mut rx: mpsc::Receiver<Vec<Routed>>, stop: CancellationToken) {
+    pub async fn run(mut self, mut rx: mpsc::Receiver<Queued>, stop: CancellationToken) {
         let mut batches: BTreeMap<String, Batch> = BTreeMap::new();
         let tick = (self.endpoint.batch_wait / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));
         let mut ticker = tokio::time::interval(tick);
@@ -115,11 +119,7 @@ impl Sender {
             tokio::select! {
                 _ = stop.cancelled() => break,
                 got = rx.recv() => match got {
-                    Some(entries) => {
-                        for (tenant, e) in entries {
-                            self.add(&mut batches, tenant, e, &never).await;
-                        }
-                    }
+                    Some((entries, permit)) => self.add_all(&mut batches, entries, permit, &never).await,
                     None => break,
                 },
                 _ = ticker.tick() => {
@@ -142,10 +142,8 @@ impl Sender {
                 drain.cancel();
             })
         };
-        while let Ok(entries) = rx.try_recv() {
-            for (tenant, e) in entries {
-                self.add(&mut batches, tenant, e, &drain).await;
-            }
+        while let Ok((entries, permit)) = rx.try_recv() {
+            self.add_all(&mut batches, entries, permit, &drain).await;
         }
         for (tenant, b) in std::mem::take(&mut batches) {
             self.send(&tenant, b, &drain).await;
@@ -153,7 +151,17 @@ impl Sender {
         guard.abort();
     }
 
-    async fn add(&mut self, batches: &mut BTreeMap<String, Batch>, tenant: String, e: Entry, stop: &CancellationToken) {
+    /// Adds queued entries, each batch keeping its entries' share of the permit.
+    async fn add_all(&mut self, batches: &mut BTreeMap<String, Batch>, entries: Vec<Routed>, permit: OwnedSemaphorePermit, stop: &CancellationToken) {
+        let mut permit = Some(permit);
+        let last = entries.len().saturating_sub(1);
+        for (i, (tenant, e)) in entries.into_iter().enumerate() {
+            let share = if i == last { permit.take() } else { permit.as_mut().and_then(|p| p.split((entry_size(&e) as usize).min(p.num_permits()))) };
+            self.add(batches, tenant, e, share, stop).await;
+        }
+    }
+
+    async fn add(&mut self, batches: &mut BTreeMap<String, Batch>, tenant: String, e: Entry, share: Option<OwnedSemaphorePermit>, stop: &CancellationToken) {
         let key = stream_key(&e);
         let size = entry_size(&e);
         if let Some(b) = batches.get(&tenant) {
@@ -169,6 +177,9 @@ impl Sender {
             return;
         }
         b.add(key, &e);
+        if let Some(p) = share {
+            b.hold(p);
+        }
     }
 
     async fn send(&mut self, tenant: &str, batch: Batch, stop: &CancellationToken) {

@@ -168,3 +168,20 @@ fn routing_keeps_the_entry_labels_over_external_ones() {
     let (tenant, _) = route(&entry(&[("job", "a")], 5, "x"), &[], "dflt");
     assert_eq!(tenant, "dflt");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_capacity_holds_producers_until_a_batch_is_sent() {
+    let (url, got) = receiver(&[]).await;
+    let (stop, task, rx) =
+        start(&format!("  endpoint {{\n    url = \"{url}\"\n    batch_wait = \"200ms\"\n    queue_config {{\n      capacity = \"10B\"\n    }}\n  }}")).await;
+    // Each line fills most of the 10 bytes: the second waits until the first batch went out,
+    // so the two arrive in two requests (with room, one batch would hold both).
+    rx.send(vec![entry(&[("job", "a")], 1, "12345678")]).await.expect("sent");
+    rx.send(vec![entry(&[("job", "a")], 2, "abcdefgh")]).await.expect("sent");
+    eventually("both lines", || got.lock().map(|g| g.requests.len() == 2).unwrap_or(false)).await;
+    stop.cancel();
+    task.await.expect("joins").expect("stops cleanly");
+    let g = got.lock().expect("lock");
+    let lines: Vec<Vec<&str>> = g.requests.iter().map(|(_, s)| s[0].entries.iter().map(|e| e.line.as_str()).collect()).collect();
+    assert_eq!(lines, [vec!["12345678"], vec!["abcdefgh"]]);
+}
