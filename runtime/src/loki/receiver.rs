@@ -51,6 +51,12 @@ impl LogsReceiver {
         self.tx.send(entries).await.map_err(|_| Closed { component: self.component_id.to_string() })
     }
 
+    /// Hands entries over only if the queue has room now (for senders that must never wait,
+    /// such as the process logger).
+    pub fn try_send(&self, entries: Entries) -> bool {
+        self.tx.try_send(entries).is_ok()
+    }
+
     pub fn component_id(&self) -> &str {
         &self.component_id
     }

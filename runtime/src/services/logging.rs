@@ -36,7 +36,10 @@ impl Default for LogOptions {
 
 impl Arguments for LogOptions {
     fn decode(r: &mut Reader<'_>) -> Self {
-        // Sending the agent's own logs to Loki components needs the loki family.
+        // Sending the process's own logs to Loki components needs the loki family.
+        #[cfg(feature = "loki")]
+        let _: Vec<crate::loki::receiver::LogsReceiver> = r.get("write_to");
+        #[cfg(not(feature = "loki"))]
         r.unsupported(&["write_to"]);
         let mut o = LogOptions::default();
         match r.get::<String>("level").as_str() {
@@ -65,7 +68,67 @@ pub const REGISTRATION: Registration = Registration::config::<LogOptions>("loggi
 /// block (the logger is the process's, not the controller's).
 fn apply_block(_: &Services, args: Option<&eval::Value>) -> Result<(), ComponentError> {
     apply(args.map(LogOptions::decode).transpose().map_err(ComponentError)?.unwrap_or_default());
+    #[cfg(feature = "loki")]
+    write_to::set(args);
     Ok(())
+}
+
+/// `write_to`: every log line also goes, as a Loki entry labelled `component="alloy"`, to
+/// these receivers, without waiting (a line is left out for a receiver whose queue is full:
+/// the logger must not block, nor feed back on itself).
+#[cfg(feature = "loki")]
+mod write_to {
+    use std::sync::RwLock;
+    use std::time::SystemTime;
+
+    use loki::Entry;
+    use prom::Labels;
+
+    use crate::loki::receiver::LogsReceiver;
+
+    static RECEIVERS: RwLock<Vec<LogsReceiver>> = RwLock::new(Vec::new());
+
+    /// The block's `write_to`, or none without a block.
+    pub fn set(args: Option<&eval::Value>) {
+        let receivers = match args {
+            Some(eval::Value::Object(o)) => o.get("write_to").and_then(|v| <Vec<LogsReceiver> as eval::Decode>::decode(v).ok()).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        *RECEIVERS.write().unwrap_or_else(|e| e.into_inner()) = receivers;
+    }
+
+    /// Sends a formatted line (its newline dropped).
+    pub fn forward(line: &str) {
+        let receivers = RECEIVERS.read().unwrap_or_else(|e| e.into_inner());
+        if receivers.is_empty() {
+            return;
+        }
+        let entry = Entry::new(Labels::new([("component", "alloy")]), Entry::nanos_of(SystemTime::now()), line.trim_end_matches('\n'));
+        for r in receivers.iter() {
+            r.try_send(vec![entry.clone()]);
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::loki::receiver::channel;
+
+        #[test]
+        fn lines_go_to_the_receivers_as_entries_labelled_alloy() {
+            let (tx, mut rx) = channel("loki.echo.logs", 1);
+            let mut o = eval::Object::new();
+            o.insert("write_to", eval::Value::array(vec![tx.to_value()]));
+            set(Some(&eval::Value::object(o)));
+            forward("level=info msg=hello\n");
+            forward("level=info msg=\"queue full: left out\"\n");
+            set(None);
+            forward("level=info msg=\"no receivers\"\n");
+            let got = rx.try_recv().expect("one entry");
+            assert_eq!((got[0].line.as_str(), got[0].labels.get("component")), ("level=info msg=hello", Some("alloy")));
+            assert!(rx.try_recv().is_err(), "a full queue drops the line instead of blocking, and no receivers send nothing");
+        }
+    }
 }
 
 impl LogOptions {
@@ -121,6 +184,8 @@ impl<S: Subscriber> Layer<S> for AlloyLayer {
         };
         let line = format_line(FORMAT.load(Ordering::Relaxed) == 1, &rfc3339_nanos(SystemTime::now()), level, &fields.message, &fields.pairs);
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        #[cfg(feature = "loki")]
+        write_to::forward(&line);
     }
 }
 
