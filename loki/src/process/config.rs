@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{filter, labels, metrics, multiline, parse, transform, ConfigError, NoObserver, Observer, Stage};
+use super::{filter, labels, metrics, multiline, parse, pattern, transform, ConfigError, NoObserver, Observer, Stage};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StageConfig {
@@ -33,6 +33,14 @@ pub enum StageConfig {
     Limit(LimitConfig),
     Sampling(SamplingConfig),
     Metrics(MetricsConfig),
+    Pattern(PatternConfig),
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PatternConfig {
+    pub pattern: String,
+    pub source: Option<String>,
+    pub labels_from_groups: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -196,6 +204,7 @@ pub(crate) fn build(c: &StageConfig, obs: Arc<dyn Observer>, depth: usize) -> Re
         StageConfig::Json(c) => Box::new(parse::Json::new(c)?),
         StageConfig::Logfmt(c) => Box::new(parse::Logfmt::new(c)?),
         StageConfig::Regex(c) => Box::new(parse::RegexStage::new(c)?),
+        StageConfig::Pattern(c) => Box::new(pattern::Pattern::new(c)?),
         StageConfig::Cri(c) => Box::new(parse::Cri::new(c, obs)?),
         StageConfig::Docker => Box::new(parse::Docker),
         StageConfig::Labels(c) => Box::new(labels::LabelsStage::new(c)?),

@@ -11,6 +11,7 @@ mod logql;
 pub mod metrics;
 mod multiline;
 mod parse;
+mod pattern;
 mod template;
 pub mod time;
 mod transform;

@@ -10,6 +10,39 @@ use prom::relabel::GoRegex;
 use sha2::{Digest, Sha256};
 use sha3::Sha3_256;
 
+/// The functions templates may call (checked when the template is parsed, as Go does).
+const FUNCTIONS: &[&str] = &[
+    "ToLower",
+    "lower",
+    "ToUpper",
+    "upper",
+    "TrimSpace",
+    "trim",
+    "Replace",
+    "replace",
+    "Trim",
+    "TrimLeft",
+    "TrimRight",
+    "TrimPrefix",
+    "TrimSuffix",
+    "Sha2Hash",
+    "Hash",
+    "regexReplaceAll",
+    "regexReplaceAllLiteral",
+    "add",
+    "sub",
+    "eq",
+    "ne",
+    "not",
+    "and",
+    "or",
+    "contains",
+    "hasPrefix",
+    "hasSuffix",
+    "default",
+    "print",
+];
+
 /// Nesting of `if` blocks and parentheses accepted.
 const MAX_NESTING: usize = 64;
 
@@ -280,6 +313,9 @@ fn parse_pipe(s: &str, depth: usize) -> Result<Pipe, String> {
                 } else if let Ok(f) = word.parse::<f64>() {
                     Arg::Float(f)
                 } else if word.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                    if !FUNCTIONS.contains(&word) {
+                        return Err(format!("template: function {word:?} not defined"));
+                    }
                     Arg::Ident(word.to_string())
                 } else {
                     return Err(format!("template: unexpected {word:?}"));

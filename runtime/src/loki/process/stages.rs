@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use loki::process::config::{
     CriConfig, DropConfig, JsonConfig, LabelsConfig, LimitConfig, LogfmtConfig, MatchConfig, MetricConfig, MetricKind, MetricsConfig, MultilineConfig,
-    PackConfig, RegexConfig, ReplaceConfig, SamplingConfig, StructuredMetadataConfig, TemplateConfig, TenantConfig, TimestampConfig,
+    PackConfig, PatternConfig, RegexConfig, ReplaceConfig, SamplingConfig, StructuredMetadataConfig, TemplateConfig, TenantConfig, TimestampConfig,
 };
 use loki::process::StageConfig;
 
@@ -15,8 +15,7 @@ use crate::component::args::types::Dur;
 use crate::component::{Arguments, Reader};
 
 /// Stage blocks this runtime does not implement yet.
-const UNSUPPORTED: &[&str] =
-    &["stage.eventlogmessage", "stage.geoip", "stage.luhn", "stage.pattern", "stage.split_json", "stage.truncate", "stage.windowsevent"];
+const UNSUPPORTED: &[&str] = &["stage.eventlogmessage", "stage.geoip", "stage.luhn", "stage.split_json", "stage.truncate", "stage.windowsevent"];
 
 thread_local! {
     /// How deep in `stage.match` blocks decoding is (the nesting is bounded).
@@ -82,6 +81,10 @@ stage!(Logfmt, |r| {
 stage!(Regex, |r| {
     let source = opt_source(r.get("source"));
     StageConfig::Regex(RegexConfig { expression: r.get("expression"), source, labels_from_groups: r.get("labels_from_groups") })
+});
+stage!(Pattern, |r| {
+    let source = opt_source(r.get("source"));
+    StageConfig::Pattern(PatternConfig { pattern: r.get("pattern"), source, labels_from_groups: r.get("labels_from_groups") })
 });
 stage!(Labels, |r| StageConfig::Labels(LabelsConfig { values: r.get("values"), source_type: r.get("source_type") }));
 stage!(LabelDrop, |r| StageConfig::LabelDrop(r.get("values")));
@@ -243,6 +246,7 @@ pub fn read_stages(r: &mut Reader<'_>) -> Vec<StageConfig> {
     take::<Multiline>(r, "stage.multiline", m, |t| t.0);
     take::<Output>(r, "stage.output", m, |t| t.0);
     take::<Pack>(r, "stage.pack", m, |t| t.0);
+    take::<Pattern>(r, "stage.pattern", m, |t| t.0);
     take::<Regex>(r, "stage.regex", m, |t| t.0);
     take::<Replace>(r, "stage.replace", m, |t| t.0);
     take::<Sampling>(r, "stage.sampling", m, |t| t.0);

@@ -108,3 +108,11 @@ fn timestamps_without_a_zone_are_read_in_the_location() {
     assert_eq!(times, ["2012-07-01T16:00:00Z", "2013-01-01T17:00:00Z"]);
     assert!(args("  stage.timestamp {\n    source = \"ts\"\n    format = \"RFC3339\"\n    location = \"Nowhere/Else\"\n  }").is_err());
 }
+
+#[test]
+fn templates_calling_unknown_functions_are_refused() {
+    let errs = args("  stage.template {\n    source = \"x\"\n    template = \"{{ nope .Value }}\"\n  }").err().expect("refused");
+    assert_eq!(errs, ["stage.template[0]: template: function \"nope\" not defined"]);
+    let out = run("  stage.pattern {\n    pattern = \"<level> <_>\"\n    labels_from_groups = true\n  }", &["warn something"]);
+    assert_eq!(out[0].labels.get("level"), Some("warn"));
+}
