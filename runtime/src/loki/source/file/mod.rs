@@ -1,0 +1,314 @@
+//! `loki.source.file`: tails each target's `__path__` ([`tailer`]) and sends its lines as
+//! entries labelled with the target's labels (those starting with `__` removed) and
+//! `filename`, timestamped when read. Where each file was read to is kept in
+//! `positions.yml` in the component's data directory ([`positions`]), saved every 10 s and at
+//! shutdown, so a restart resumes without gaps or repeats. Targets are compared on every
+//! update: files no longer targeted stop and their positions are forgotten.
+//!
+//! Not implemented, and refused by name when asked for: `encoding` other than UTF-8,
+//! `decompression`, `file_match { enabled = true }`, `legacy_positions_file`.
+
+mod positions;
+mod tailer;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use eval::{Object, Value};
+use loki::push::format_labels;
+use loki::Entry;
+use prom::Labels;
+use tokio_util::sync::CancellationToken;
+
+use positions::{Key, Positions};
+use tailer::Tailer;
+
+use crate::component::args::decode_checked;
+use crate::component::args::types::Dur;
+use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, Reader, Registration};
+use crate::loki::receiver::{Fanout, LogsReceiver};
+use crate::metrics::Counter;
+
+const NAME: &str = "loki.source.file";
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &[], build);
+
+const SAVE_EVERY: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnPositionsError {
+    #[default]
+    RestartFromBeginning,
+    RestartFromEnd,
+    Skip,
+}
+
+#[derive(Default)]
+pub struct Args {
+    pub targets: Vec<BTreeMap<String, String>>,
+    pub forward_to: Vec<LogsReceiver>,
+    pub tail_from_end: bool,
+    pub on_positions_error: OnPositionsError,
+    pub poll: Duration,
+}
+
+/// `file_watch`: the poll interval (this runtime polls at the minimum frequency).
+#[derive(Default)]
+struct FileWatch(Duration);
+
+impl Arguments for FileWatch {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let min = r.get::<Dur>("min_poll_frequency").0;
+        let max = r.get::<Dur>("max_poll_frequency").0;
+        if min > max {
+            r.error("min_poll_frequency", "min_poll_frequency must not be above max_poll_frequency");
+        }
+        FileWatch(min.max(Duration::from_millis(10)))
+    }
+}
+
+/// `decompression`, read only to refuse it when enabled.
+#[derive(Default)]
+struct Decompression(bool);
+
+impl Arguments for Decompression {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let _: String = r.get("format");
+        let _ = r.get::<Dur>("initial_delay");
+        Decompression(r.get("enabled"))
+    }
+}
+
+/// `file_match`, read only to refuse it when enabled.
+#[derive(Default)]
+struct FileMatch(bool);
+
+impl Arguments for FileMatch {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let _ = r.get::<Dur>("sync_period");
+        let _ = r.get::<Dur>("ignore_older_than");
+        FileMatch(r.get("enabled"))
+    }
+}
+
+impl Arguments for Args {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let encoding: String = r.get("encoding");
+        if !encoding.is_empty() && !encoding.eq_ignore_ascii_case("utf-8") && !encoding.eq_ignore_ascii_case("utf8") {
+            r.error("encoding", format!("encoding {encoding:?} is not supported by this runtime yet (only UTF-8)"));
+        }
+        let legacy: String = r.get("legacy_positions_file");
+        if !legacy.is_empty() {
+            r.error("legacy_positions_file", "legacy_positions_file is not supported by this runtime yet");
+        }
+        if r.block::<Decompression>("decompression").is_some_and(|d| d.0) {
+            r.error("decompression", "decompression is not supported by this runtime yet");
+        }
+        if r.block::<FileMatch>("file_match").is_some_and(|f| f.0) {
+            r.error("file_match", "file_match is not supported by this runtime yet (use local.file_match)");
+        }
+        let on_error: String = r.get("on_positions_file_error");
+        let on_positions_error = match on_error.as_str() {
+            "restart_from_beginning" => OnPositionsError::RestartFromBeginning,
+            "restart_from_end" => OnPositionsError::RestartFromEnd,
+            "skip" => OnPositionsError::Skip,
+            other => {
+                r.error(
+                    "on_positions_file_error",
+                    format!("unknown on_positions_file_error {other:?}: expected \"restart_from_beginning\", \"restart_from_end\" or \"skip\""),
+                );
+                OnPositionsError::default()
+            }
+        };
+        Args {
+            targets: r.get("targets"),
+            forward_to: r.get("forward_to"),
+            tail_from_end: r.get("tail_from_end"),
+            on_positions_error,
+            poll: r.block_or_default::<FileWatch>("file_watch").0,
+        }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        r.check(self.targets.iter().all(|t| t.get("__path__").is_some_and(|p| !p.is_empty())), &["targets"], "every target must have a __path__ label");
+    }
+}
+
+/// A followed file: its key in the positions file and the labels its entries get.
+struct Followed {
+    tailer: Tailer,
+    labels: Labels,
+}
+
+struct State {
+    targets: Vec<BTreeMap<String, String>>,
+    tail_from_end: bool,
+    poll: Duration,
+    files: BTreeMap<Key, Followed>,
+    positions: Positions,
+}
+
+pub struct FileSource {
+    ctx: Context,
+    fanout: Fanout,
+    state: Mutex<State>,
+    positions_path: PathBuf,
+    read_lines: Counter,
+    read_bytes: Counter,
+}
+
+fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
+    Ok(FileSource::new(ctx, &args)?)
+}
+
+/// The labels of a target's entries and its key.
+fn target(t: &BTreeMap<String, String>) -> (Key, Labels) {
+    let path = t.get("__path__").cloned().unwrap_or_default();
+    let public: Vec<(&str, &str)> = t.iter().filter(|(k, _)| !k.starts_with("__")).map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let key = (path.clone(), format_labels(public.iter().copied()));
+    let mut labels = public;
+    labels.push(("filename", path.as_str()));
+    (key, Labels::new(labels))
+}
+
+impl FileSource {
+    pub fn new(ctx: Context, args: &Value) -> Result<Arc<FileSource>, ComponentError> {
+        let args: Args = decode_checked(NAME, args)?;
+        let positions_path = ctx.data_path().join("positions.yml");
+        let positions = match Positions::load(&positions_path) {
+            Ok(p) => p,
+            Err(e) => match args.on_positions_error {
+                OnPositionsError::Skip => return Err(ComponentError(format!("reading the positions file: {e}"))),
+                OnPositionsError::RestartFromBeginning | OnPositionsError::RestartFromEnd => {
+                    crate::component::log(ctx.id(), tracing::Level::WARN, &format!("unreadable positions file, starting afresh: {e}"));
+                    Positions::default()
+                }
+            },
+        };
+        let tail_from_end = args.tail_from_end || (args.on_positions_error == OnPositionsError::RestartFromEnd && positions.offsets.is_empty());
+        let c = Arc::new(FileSource {
+            read_lines: ctx.counter("loki_source_file_read_lines_total", "Number of lines read.", &[]),
+            read_bytes: ctx.counter("loki_source_file_read_bytes_total", "Number of bytes read.", &[]),
+            fanout: Fanout::new(args.forward_to.clone()),
+            state: Mutex::new(State { targets: Vec::new(), tail_from_end, poll: args.poll, files: BTreeMap::new(), positions }),
+            positions_path,
+            ctx,
+        });
+        c.retarget(args);
+        c.ctx.set_exports(Value::object(Object::new()));
+        Ok(c)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts following new targets, stops following removed ones (forgetting their positions).
+    fn retarget(&self, args: Args) {
+        self.fanout.set(args.forward_to);
+        let mut st = self.lock();
+        st.poll = args.poll;
+        let wanted: BTreeMap<Key, Labels> = args.targets.iter().map(target).collect();
+        let gone: Vec<Key> = st.files.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
+        for k in gone {
+            st.files.remove(&k);
+            st.positions.offsets.remove(&k);
+        }
+        for (key, labels) in wanted {
+            if st.files.contains_key(&key) {
+                continue;
+            }
+            let path = PathBuf::from(&key.0);
+            let offset = match st.positions.offsets.get(&key) {
+                Some(o) => *o,
+                None if st.tail_from_end => std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
+                None => 0,
+            };
+            st.files.insert(key, Followed { tailer: Tailer::new(path, offset), labels });
+        }
+        st.targets = args.targets;
+    }
+
+    /// Reads every file once; the entries read.
+    fn poll(&self) -> Vec<Entry> {
+        let mut st = self.lock();
+        let now = Entry::nanos_of(SystemTime::now());
+        let mut out = Vec::new();
+        let mut offsets = Vec::new();
+        for (key, f) in st.files.iter_mut() {
+            let read = f.tailer.poll();
+            self.read_bytes.add(read.bytes);
+            self.read_lines.add(read.lines.len() as u64);
+            out.extend(read.lines.into_iter().map(|l| Entry::new(f.labels.clone(), now, l)));
+            offsets.push((key.clone(), f.tailer.offset));
+        }
+        for (k, o) in offsets {
+            st.positions.offsets.insert(k, o);
+        }
+        out
+    }
+
+    fn save(&self) {
+        let positions = self.lock().positions.clone();
+        if let Err(e) = positions.save(&self.positions_path) {
+            crate::component::log(self.ctx.id(), tracing::Level::WARN, &format!("saving the positions file: {e}"));
+        }
+    }
+}
+
+impl Component for FileSource {
+    fn update(&self, args: Value) -> Result<(), ComponentError> {
+        let args: Args = decode_checked(NAME, &args)?;
+        self.retarget(args);
+        Ok(())
+    }
+
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
+        Box::pin(async move {
+            let mut last_save = tokio::time::Instant::now();
+            loop {
+                let poll = self.lock().poll;
+                let entries = self.poll();
+                if !entries.is_empty() {
+                    // Waits while the receivers are full: the files keep the rest.
+                    if let Err(e) = self.fanout.send(entries).await {
+                        crate::component::log(self.ctx.id(), tracing::Level::WARN, &e.to_string());
+                    }
+                }
+                if last_save.elapsed() >= SAVE_EVERY {
+                    self.save();
+                    last_save = tokio::time::Instant::now();
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(poll) => {}
+                }
+            }
+            self.save();
+            Ok(())
+        })
+    }
+
+    fn debug_info(&self) -> Option<Value> {
+        let st = self.lock();
+        let items: Vec<Value> = st
+            .files
+            .iter()
+            .map(|((path, labels), f)| {
+                let mut o = Object::ordered();
+                o.insert("path", Value::string(path.clone()));
+                o.insert("labels", Value::string(labels.clone()));
+                o.insert("is_running", Value::Bool(true));
+                o.insert("read_offset", Value::string(f.tailer.offset.to_string()));
+                Value::object(o)
+            })
+            .collect();
+        let mut o = Object::ordered();
+        o.insert("targets_info", Value::array(items));
+        Some(Value::object(o))
+    }
+}
+
+#[cfg(test)]
+mod tests;

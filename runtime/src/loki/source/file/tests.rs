@@ -1,0 +1,123 @@
+//! `loki.source.file` on real files in a temporary directory.
+
+use std::io::Write;
+
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::loki::receiver::{channel, Entries};
+
+fn append(path: &std::path::Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open");
+    f.write_all(text.as_bytes()).expect("write");
+}
+
+/// A context whose data directory is fresh for this test.
+fn context(test: &str) -> Context {
+    let id = format!("loki.source.file.{test}-{}", std::process::id());
+    let ctx = crate::component::detached_context(&id);
+    let _ = std::fs::remove_dir_all(ctx.data_path());
+    ctx
+}
+
+/// The component running, its stop token and task, and where its entries go.
+type Started = (Arc<FileSource>, CancellationToken, tokio::task::JoinHandle<Result<(), ComponentError>>, mpsc::Receiver<Entries>);
+
+fn start(ctx: Context, file: &std::path::Path, extra: &str) -> Started {
+    let text = format!(
+        "loki.source.file \"t\" {{\n  forward_to = []\n  targets = [{{\"__path__\" = {:?}, job = \"app\", \"__internal\" = \"x\"}}]\n  file_watch {{\n    min_poll_frequency = \"20ms\"\n    max_poll_frequency = \"20ms\"\n  }}\n{extra}\n}}\n",
+        file.display().to_string()
+    );
+    let mut v = crate::component::args::evaluated(&text).expect("evaluates");
+    let (handle, out) = channel("test.out", 64);
+    if let Value::Object(o) = &mut v {
+        Arc::make_mut(o).insert("forward_to", Value::array(vec![handle.to_value()]));
+    }
+    let c = FileSource::new(ctx, &v).expect("builds");
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(c.clone().run(stop.clone()));
+    (c, stop, task, out)
+}
+
+async fn lines(out: &mut mpsc::Receiver<Entries>, n: usize) -> Vec<Entry> {
+    let mut got = Vec::new();
+    while got.len() < n {
+        match tokio::time::timeout(Duration::from_secs(5), out.recv()).await {
+            Ok(Some(batch)) => got.extend(batch),
+            _ => break,
+        }
+    }
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appended_lines_arrive_labelled_and_a_restart_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("app.log");
+    append(&file, "first\nsecond\n");
+    let ctx = context("resume");
+    let (_c, stop, task, mut out) = start(ctx.clone(), &file, "");
+    let got = lines(&mut out, 2).await;
+    assert_eq!(got.iter().map(|e| e.line.as_str()).collect::<Vec<_>>(), ["first", "second"]);
+    assert_eq!(got[0].labels, Labels::new([("job", "app"), ("filename", file.to_str().unwrap_or_default())]));
+    stop.cancel();
+    task.await.expect("joins").expect("stops");
+
+    // Written while stopped: only these arrive after the restart.
+    append(&file, "third\n");
+    let (_c, stop, task, mut out) = start(ctx, &file, "");
+    let got = lines(&mut out, 1).await;
+    assert_eq!(got.iter().map(|e| e.line.as_str()).collect::<Vec<_>>(), ["third"]);
+    assert!(tokio::time::timeout(Duration::from_millis(200), out.recv()).await.is_err(), "nothing read twice");
+    stop.cancel();
+    task.await.expect("joins").expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_from_end_skips_what_is_there() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("app.log");
+    append(&file, "old\n");
+    let (_c, stop, task, mut out) = start(context("tail"), &file, "  tail_from_end = true");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    append(&file, "new\n");
+    let got = lines(&mut out, 1).await;
+    assert_eq!(got.iter().map(|e| e.line.as_str()).collect::<Vec<_>>(), ["new"]);
+    stop.cancel();
+    task.await.expect("joins").expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotations_while_running_lose_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("app.log");
+    let (_c, stop, task, mut out) = start(context("rotate"), &file, "");
+    append(&file, "1\n");
+    assert_eq!(lines(&mut out, 1).await.len(), 1);
+    append(&file, "2\n");
+    std::fs::rename(&file, dir.path().join("app.log.1")).expect("rename");
+    append(&file, "3\n");
+    let got = lines(&mut out, 2).await;
+    assert_eq!(got.iter().map(|e| e.line.as_str()).collect::<Vec<_>>(), ["2", "3"]);
+    std::fs::write(&file, "").expect("copy-truncate");
+    append(&file, "4\n");
+    let got = lines(&mut out, 1).await;
+    assert_eq!(got.iter().map(|e| e.line.as_str()).collect::<Vec<_>>(), ["4"]);
+    stop.cancel();
+    task.await.expect("joins").expect("stops");
+}
+
+#[test]
+fn settings_not_implemented_are_refused() {
+    let errors = |body: &str| {
+        let v = crate::component::args::evaluated(&format!("loki.source.file \"t\" {{\n  forward_to = []\n  targets = []\n{body}\n}}\n")).expect("evaluates");
+        crate::component::args::check::<Args>(NAME, &v).into_iter().map(|e| e.message).collect::<Vec<_>>()
+    };
+    assert_eq!(errors("  encoding = \"UTF-16LE\""), ["encoding \"UTF-16LE\" is not supported by this runtime yet (only UTF-8)"]);
+    assert_eq!(errors("  decompression {\n    enabled = true\n    format = \"gz\"\n  }"), ["decompression is not supported by this runtime yet"]);
+    assert_eq!(
+        errors("  on_positions_file_error = \"panic\""),
+        ["unknown on_positions_file_error \"panic\": expected \"restart_from_beginning\", \"restart_from_end\" or \"skip\""]
+    );
+    assert!(errors("  encoding = \"utf-8\"").is_empty());
+}
