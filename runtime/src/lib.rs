@@ -21,6 +21,7 @@
 mod basic_auth;
 #[cfg(any(feature = "prometheus", feature = "loki"))]
 pub mod bounded_cache;
+pub mod civil_date;
 pub mod component;
 pub mod components;
 pub mod controller;

@@ -53,7 +53,7 @@ fn go_time(ns: i64) -> String {
     let frac = ns.rem_euclid(1_000_000_000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = crate::services::logging::civil_from_days(days);
+    let (y, m, d) = crate::civil_date::civil_from_days(days);
     let mut out = format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
     if frac > 0 {
         out.push_str(format!(".{frac:09}").trim_end_matches('0'));
