@@ -214,6 +214,18 @@ impl<'s> Reader<'s> {
         own.or_else(|| if self.inherit { self.root.and_then(|r| r.block(name)) } else { None })
     }
 
+    /// The path of block `name` of this one: a block whose own name has dots (`stage.json`)
+    /// is one step, as the source writes it.
+    fn child(&self, name: &str) -> Vec<PathSeg> {
+        if self.block_entry(name).is_some() {
+            let mut p = self.path.clone();
+            p.push(PathSeg::Field(name.into()));
+            p
+        } else {
+            field(&self.path, name)
+        }
+    }
+
     fn block_schema(&self, name: &str) -> Option<&'static Body> {
         self.block_entry(name).map(|b| &b.body)
     }
@@ -247,7 +259,7 @@ impl<'s> Reader<'s> {
             v => v,
         };
         let schema = self.block_schema(name);
-        Some(self.nested(&v, schema, field(&self.path, name)))
+        Some(self.nested(&v, schema, self.child(name)))
     }
 
     /// An optional block whose absence means its catalogue defaults (`sending_queue`).
@@ -257,7 +269,7 @@ impl<'s> Reader<'s> {
             Some(t) => t,
             None => {
                 let defaults = analyzer::args::body_defaults(schema);
-                self.nested(&defaults, schema, field(&self.path, name))
+                self.nested(&defaults, schema, self.child(name))
             }
         }
     }
@@ -275,7 +287,7 @@ impl<'s> Reader<'s> {
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                let mut path = field(&self.path, name);
+                let mut path = self.child(name);
                 path.push(PathSeg::Index(i));
                 self.nested(v, schema, path)
             })
