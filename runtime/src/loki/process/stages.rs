@@ -47,6 +47,18 @@ impl eval::Decode for MaybeDur {
     }
 }
 
+/// Reads a `regex`-typed attribute: a pattern that does not parse is refused at the attribute
+/// with the analyzer's message (what `alloy validate` reports for it), and the stage is not
+/// built from it.
+fn regex_attr(r: &mut Reader<'_>, name: &'static str, ok: &mut bool) -> String {
+    let v: String = r.get(name);
+    if let Err(e) = analyzer::literal::check_regex(&v) {
+        r.error(name, e);
+        *ok = false;
+    }
+    v
+}
+
 /// An empty `source` (the catalogue default) means the line.
 fn opt_source(s: String) -> Option<String> {
     Some(s).filter(|s| !s.is_empty())
@@ -54,12 +66,17 @@ fn opt_source(s: String) -> Option<String> {
 
 macro_rules! stage {
     ($name:ident, |$r:ident| $body:expr) => {
+        stage!($name, |$r, _ok| $body);
+    };
+    ($name:ident, |$r:ident, $ok:ident| $body:expr) => {
         #[derive(Default)]
         struct $name(StageArgs);
         impl Arguments for $name {
             fn decode($r: &mut Reader<'_>) -> Self {
+                #[allow(unused_mut)]
+                let mut $ok = true;
                 let c: StageConfig = $body;
-                $name(StageArgs(Some(c)))
+                $name(StageArgs(Some(c).filter(|_| $ok)))
             }
             fn validate(&self, r: &mut Reader<'_>) {
                 if let Some(c) = &self.0 .0 {
@@ -78,9 +95,9 @@ stage!(Logfmt, |r| {
     let source = opt_source(r.get("source"));
     StageConfig::Logfmt(LogfmtConfig { mapping: r.get("mapping"), regex: r.opt("regex"), source })
 });
-stage!(Regex, |r| {
+stage!(Regex, |r, ok| {
     let source = opt_source(r.get("source"));
-    StageConfig::Regex(RegexConfig { expression: r.get("expression"), source, labels_from_groups: r.get("labels_from_groups") })
+    StageConfig::Regex(RegexConfig { expression: regex_attr(r, "expression", &mut ok), source, labels_from_groups: r.get("labels_from_groups") })
 });
 stage!(Pattern, |r| {
     let source = opt_source(r.get("source"));
@@ -93,15 +110,15 @@ stage!(StaticLabels, |r| StageConfig::StaticLabels(r.get("values")));
 stage!(StructuredMetadata, |r| StageConfig::StructuredMetadata(StructuredMetadataConfig { values: r.get("values"), regex: r.get("regex") }));
 stage!(StructuredMetadataDrop, |r| StageConfig::StructuredMetadataDrop(r.get("values")));
 stage!(Output, |r| StageConfig::Output(r.get("source")));
-stage!(Replace, |r| {
+stage!(Replace, |r, ok| {
     let source: Option<String> = r.opt("source");
-    StageConfig::Replace(ReplaceConfig { expression: r.get("expression"), source, replace: r.get("replace") })
+    StageConfig::Replace(ReplaceConfig { expression: regex_attr(r, "expression", &mut ok), source, replace: r.get("replace") })
 });
-stage!(Drop, |r| StageConfig::Drop(DropConfig {
+stage!(Drop, |r, ok| StageConfig::Drop(DropConfig {
     source: r.get("source"),
     separator: r.get("separator"),
     value: r.get("value"),
-    expression: r.get("expression"),
+    expression: regex_attr(r, "expression", &mut ok),
     older_than: r.get::<MaybeDur>("older_than").0,
     longer_than: r.get("longer_than"),
     drop_counter_reason: r.get("drop_counter_reason"),
@@ -119,8 +136,8 @@ stage!(Tenant, |r| StageConfig::Tenant(TenantConfig { label: r.get("label"), sou
 stage!(Pack, |r| StageConfig::Pack(PackConfig { labels: r.get("labels"), ingest_timestamp: r.get("ingest_timestamp") }));
 stage!(Decolorize, |_r| StageConfig::Decolorize);
 stage!(Docker, |_r| StageConfig::Docker);
-stage!(Multiline, |r| StageConfig::Multiline(MultilineConfig {
-    firstline: r.get("firstline"),
+stage!(Multiline, |r, ok| StageConfig::Multiline(MultilineConfig {
+    firstline: regex_attr(r, "firstline", &mut ok),
     max_lines: r.get("max_lines"),
     max_wait_time: r.get::<Dur>("max_wait_time").0,
     trim_newlines: r.get("trim_newlines"),
