@@ -26,6 +26,8 @@ pub mod component;
 pub mod components;
 pub mod controller;
 pub mod delivery;
+#[cfg(any(feature = "prometheus", feature = "loki"))]
+pub mod file_glob;
 #[cfg(feature = "prometheus")]
 pub mod discovery;
 pub mod http;

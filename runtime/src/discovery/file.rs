@@ -15,11 +15,11 @@ use eval::Value;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::file_match::glob::Glob;
 use super::target_groups::{flatten, parse_json, parse_yaml, Group};
 use super::{targets_exports, Outcome};
 use crate::component::args::{decode_checked, types::Dur};
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, Reader, Registration};
+use crate::file_glob::glob::Glob;
 use crate::metrics::Counter;
 
 const NAME: &str = "discovery.file";

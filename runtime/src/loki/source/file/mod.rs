@@ -5,8 +5,13 @@
 //! shutdown, so a restart resumes without gaps or repeats. Targets are compared on every
 //! update: files no longer targeted stop and their positions are forgotten.
 //!
-//! Not implemented, and refused by name when asked for: `encoding` other than UTF-8,
-//! `decompression`, `file_match { enabled = true }`, `legacy_positions_file`.
+//! With `file_match { enabled = true }` the component expands the targets' `__path__` globs
+//! itself every `sync_period` (as `local.file_match` does). `legacy_positions_file` (promtail's
+//! positions) is read once when `positions.yml` does not exist yet; its entries carry no labels,
+//! and a file found there resumes from that offset whatever its target's labels.
+//!
+//! Not implemented, and refused by name when asked for: `encoding` other than UTF-8 and
+//! `decompression`.
 
 mod positions;
 mod tailer;
@@ -49,6 +54,9 @@ pub struct Args {
     pub targets: Vec<BTreeMap<String, String>>,
     pub forward_to: Vec<LogsReceiver>,
     pub tail_from_end: bool,
+    pub legacy_positions_file: String,
+    /// `file_match` when enabled: (sync period, ignore older than).
+    pub file_match: Option<(Duration, Duration)>,
     pub on_positions_error: OnPositionsError,
     pub poll: Duration,
 }
@@ -80,15 +88,19 @@ impl Arguments for Decompression {
     }
 }
 
-/// `file_match`, read only to refuse it when enabled.
+/// `file_match`: when enabled, the glob expansion's period and age limit.
 #[derive(Default)]
-struct FileMatch(bool);
+struct FileMatch(Option<(Duration, Duration)>);
 
 impl Arguments for FileMatch {
     fn decode(r: &mut Reader<'_>) -> Self {
-        let _ = r.get::<Dur>("sync_period");
-        let _ = r.get::<Dur>("ignore_older_than");
-        FileMatch(r.get("enabled"))
+        let sync = r.get::<Dur>("sync_period").0;
+        let older = r.get::<Dur>("ignore_older_than").0;
+        let enabled: bool = r.get("enabled");
+        if enabled && sync.is_zero() {
+            r.error("sync_period", "sync_period must be greater than 0");
+        }
+        FileMatch(enabled.then_some((sync.max(Duration::from_millis(10)), older)))
     }
 }
 
@@ -98,15 +110,8 @@ impl Arguments for Args {
         if !encoding.is_empty() && !encoding.eq_ignore_ascii_case("utf-8") && !encoding.eq_ignore_ascii_case("utf8") {
             r.error("encoding", format!("encoding {encoding:?} is not supported by this runtime yet (only UTF-8)"));
         }
-        let legacy: String = r.get("legacy_positions_file");
-        if !legacy.is_empty() {
-            r.error("legacy_positions_file", "legacy_positions_file is not supported by this runtime yet");
-        }
         if r.block::<Decompression>("decompression").is_some_and(|d| d.0) {
             r.error("decompression", "decompression is not supported by this runtime yet");
-        }
-        if r.block::<FileMatch>("file_match").is_some_and(|f| f.0) {
-            r.error("file_match", "file_match is not supported by this runtime yet (use local.file_match)");
         }
         let on_error: String = r.get("on_positions_file_error");
         let on_positions_error = match on_error.as_str() {
@@ -125,6 +130,8 @@ impl Arguments for Args {
             targets: r.get("targets"),
             forward_to: r.get("forward_to"),
             tail_from_end: r.get("tail_from_end"),
+            legacy_positions_file: r.get("legacy_positions_file"),
+            file_match: r.block::<FileMatch>("file_match").and_then(|f| f.0),
             on_positions_error,
             poll: r.block_or_default::<FileWatch>("file_watch").0,
         }
@@ -142,7 +149,9 @@ struct Followed {
 }
 
 struct State {
+    /// The targets as given; with `file_match`, their globs are expanded on every sync.
     targets: Vec<BTreeMap<String, String>>,
+    file_match: Option<(Duration, Duration)>,
     tail_from_end: bool,
     poll: Duration,
     files: BTreeMap<Key, Followed>,
@@ -172,11 +181,19 @@ fn target(t: &BTreeMap<String, String>) -> (Key, Labels) {
     (key, Labels::new(labels))
 }
 
+/// `positions.yml`, or, while it does not exist, the legacy (promtail) positions file.
+fn load_positions(path: &std::path::Path, legacy: &str) -> Result<Positions, String> {
+    if legacy.is_empty() || path.exists() {
+        return Positions::load(path);
+    }
+    Positions::load(std::path::Path::new(legacy))
+}
+
 impl FileSource {
     pub fn new(ctx: Context, args: &Value) -> Result<Arc<FileSource>, ComponentError> {
         let args: Args = decode_checked(NAME, args)?;
         let positions_path = ctx.data_path().join("positions.yml");
-        let positions = match Positions::load(&positions_path) {
+        let positions = match load_positions(&positions_path, &args.legacy_positions_file) {
             Ok(p) => p,
             Err(e) => match args.on_positions_error {
                 OnPositionsError::Skip => return Err(ComponentError(format!("reading the positions file: {e}"))),
@@ -191,7 +208,7 @@ impl FileSource {
             read_lines: ctx.counter("loki_source_file_read_lines_total", "Number of lines read.", &[]),
             read_bytes: ctx.counter("loki_source_file_read_bytes_total", "Number of bytes read.", &[]),
             fanout: Fanout::new(args.forward_to.clone()),
-            state: Mutex::new(State { targets: Vec::new(), tail_from_end, poll: args.poll, files: BTreeMap::new(), positions }),
+            state: Mutex::new(State { targets: Vec::new(), file_match: None, tail_from_end, poll: args.poll, files: BTreeMap::new(), positions }),
             positions_path,
             ctx,
         });
@@ -204,12 +221,23 @@ impl FileSource {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Starts following new targets, stops following removed ones (forgetting their positions).
+    /// New arguments: receivers, settings and targets.
     fn retarget(&self, args: Args) {
         self.fanout.set(args.forward_to);
         let mut st = self.lock();
         st.poll = args.poll;
-        let wanted: BTreeMap<Key, Labels> = args.targets.iter().map(target).collect();
+        st.file_match = args.file_match;
+        st.targets = args.targets;
+        Self::sync(&mut st);
+    }
+
+    /// Starts following new files, stops following gone ones (forgetting their positions).
+    fn sync(st: &mut State) {
+        let files = match st.file_match {
+            Some((_, older)) => crate::file_glob::matching_files(&st.targets, older),
+            None => st.targets.clone(),
+        };
+        let wanted: BTreeMap<Key, Labels> = files.iter().map(target).collect();
         let gone: Vec<Key> = st.files.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
         for k in gone {
             st.files.remove(&k);
@@ -220,14 +248,16 @@ impl FileSource {
                 continue;
             }
             let path = PathBuf::from(&key.0);
-            let offset = match st.positions.offsets.get(&key) {
-                Some(o) => *o,
+            // A legacy (promtail) position has no labels: it serves whatever target the file has.
+            let legacy = (key.0.clone(), "{}".to_string());
+            let known = st.positions.offsets.get(&key).copied().or_else(|| st.positions.offsets.remove(&legacy));
+            let offset = match known {
+                Some(o) => o,
                 None if st.tail_from_end => std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
                 None => 0,
             };
             st.files.insert(key, Followed { tailer: Tailer::new(path, offset), labels });
         }
-        st.targets = args.targets;
     }
 
     /// Reads every file once; the entries read.
@@ -267,8 +297,16 @@ impl Component for FileSource {
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
         Box::pin(async move {
             let mut last_save = tokio::time::Instant::now();
+            let mut last_sync = tokio::time::Instant::now();
             loop {
-                let poll = self.lock().poll;
+                let poll = {
+                    let mut st = self.lock();
+                    if st.file_match.is_some_and(|(every, _)| last_sync.elapsed() >= every) {
+                        Self::sync(&mut st);
+                        last_sync = tokio::time::Instant::now();
+                    }
+                    st.poll
+                };
                 let entries = self.poll();
                 if !entries.is_empty() {
                     // Waits while the receivers are full: the files keep the rest.

@@ -24,9 +24,12 @@ fn context(test: &str) -> Context {
 type Started = (Arc<FileSource>, CancellationToken, tokio::task::JoinHandle<Result<(), ComponentError>>, mpsc::Receiver<Entries>);
 
 fn start(ctx: Context, file: &std::path::Path, extra: &str) -> Started {
+    start_with(ctx, &format!("[{{\"__path__\" = {:?}, job = \"app\", \"__internal\" = \"x\"}}]", file.display().to_string()), extra)
+}
+
+fn start_with(ctx: Context, targets: &str, extra: &str) -> Started {
     let text = format!(
-        "loki.source.file \"t\" {{\n  forward_to = []\n  targets = [{{\"__path__\" = {:?}, job = \"app\", \"__internal\" = \"x\"}}]\n  file_watch {{\n    min_poll_frequency = \"20ms\"\n    max_poll_frequency = \"20ms\"\n  }}\n{extra}\n}}\n",
-        file.display().to_string()
+        "loki.source.file \"t\" {{\n  forward_to = []\n  targets = {targets}\n  file_watch {{\n    min_poll_frequency = \"20ms\"\n    max_poll_frequency = \"20ms\"\n  }}\n{extra}\n}}\n"
     );
     let mut v = crate::component::args::evaluated(&text).expect("evaluates");
     let (handle, out) = channel("test.out", 64);
@@ -120,4 +123,25 @@ fn settings_not_implemented_are_refused() {
         ["unknown on_positions_file_error \"panic\": expected \"restart_from_beginning\", \"restart_from_end\" or \"skip\""]
     );
     assert!(errors("  encoding = \"utf-8\"").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_match_expands_globs_and_legacy_positions_are_resumed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    append(&a, "old\nnew\n");
+    append(&b, "b1\n");
+    let legacy = dir.path().join("promtail-positions.yaml");
+    std::fs::write(&legacy, format!("positions:\n  {}: \"4\"\n", a.display())).expect("legacy");
+    let glob = format!("[{{\"__path__\" = {:?}, job = \"app\"}}]", dir.path().join("*.log").display().to_string());
+    let extra = format!("  legacy_positions_file = {:?}\n  file_match {{\n    enabled = true\n    sync_period = \"50ms\"\n  }}", legacy.display().to_string());
+    let (_c, stop, task, mut out) = start_with(context("glob"), &glob, &extra);
+    let mut got: Vec<String> = lines(&mut out, 2).await.into_iter().map(|e| e.line).collect();
+    got.sort();
+    assert_eq!(got, ["b1", "new"], "a.log resumes at its promtail position");
+    append(&dir.path().join("c.log"), "c1\n");
+    let got = lines(&mut out, 1).await;
+    assert_eq!(got.iter().map(|e| (e.line.as_str(), e.labels.get("job"))).collect::<Vec<_>>(), [("c1", Some("app"))], "a new file is found at the next sync");
+    stop.cancel();
+    task.await.expect("joins").expect("stops");
 }
