@@ -79,3 +79,19 @@ impl Expr {
         Some(cur.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_fields_and_indexes() {
+        let doc: Value = serde_json::from_str(r#"{"a":{"b":[1,{"c":"x"}]},"d.e":true}"#).expect("json");
+        let get = |e: &str| Expr::parse(e).expect("parses").search(&doc);
+        assert_eq!(get("a.b[1].c"), Some(Value::String("x".into())));
+        assert_eq!(get("a.b[-2]"), Some(serde_json::json!(1)));
+        assert_eq!(get("\"d.e\""), Some(Value::Bool(true)));
+        assert_eq!(get("a.missing"), Some(Value::Null));
+        assert!(Expr::parse("a.*").is_err() && Expr::parse("a.").is_err());
+    }
+}

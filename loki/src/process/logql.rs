@@ -161,3 +161,25 @@ impl Selector {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::{Extracted, Item};
+    use crate::Entry;
+    use prom::Labels;
+
+    fn item(labels: &[(&str, &str)], line: &str) -> Item {
+        Item::new(Entry::new(Labels::new(labels.iter().copied()), 0, line), Extracted::new())
+    }
+
+    #[test]
+    fn matchers_and_line_filters() {
+        let s = Selector::parse(r#"{app="a", env!~"dev|test"} |= "error" != "ignore" |~ `code=\d+`"#).expect("parses");
+        assert!(s.matches(&item(&[("app", "a"), ("env", "prod")], "error code=5")));
+        assert!(!s.matches(&item(&[("app", "a"), ("env", "dev")], "error code=5")));
+        assert!(!s.matches(&item(&[("app", "a")], "error code=5 ignore")));
+        assert!(Selector::parse(r#"{foo=""}"#).expect("parses").matches(&item(&[("app", "a")], "")), "an empty matcher matches a missing label");
+        assert!(Selector::parse("{}").is_err() && Selector::parse("foo").is_err() && Selector::parse(r#"{a="b"} | json"#).is_err());
+    }
+}

@@ -347,3 +347,22 @@ impl Stage for Docker {
         out.push(item);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logfmt_stops_at_the_first_error() {
+        let pairs = logfmt_pairs("a=1 b=\"x y\" flag c=\"q\\\"d\" d=\"z\"\" e=5");
+        let keys: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(keys, [("a", "1"), ("b", "x y"), ("flag", ""), ("c", "q\"d"), ("d", "z")]);
+    }
+
+    #[test]
+    fn cri_lines() {
+        let p = parse_cri("2019-01-01T01:00:00.000000001Z stdout P part ").expect("cri");
+        assert_eq!((p.stream, p.flag, p.content), ("stdout", "P", "part "));
+        assert!(parse_cri("2019 stdin F x").is_none());
+    }
+}
