@@ -197,7 +197,7 @@ impl Stage for Timestamp {
         match parsed {
             Some(t) => {
                 let given = match self.last.get(&key) {
-                    Some(&(parsed_last, given_last)) if self.fudge_duplicates && parsed_last == t => given_last + 1,
+                    Some(&(parsed_last, given_last)) if self.fudge_duplicates && parsed_last == t => given_last.saturating_add(1),
                     _ => t,
                 };
                 item.timestamp_ns = given;
@@ -205,7 +205,7 @@ impl Stage for Timestamp {
             }
             None if self.fudge_failures => {
                 if let Some(entry) = self.last.get_mut(&key) {
-                    entry.1 += 1;
+                    entry.1 = entry.1.saturating_add(1);
                     item.timestamp_ns = entry.1;
                 }
             }
