@@ -26,10 +26,10 @@ pub mod component;
 pub mod components;
 pub mod controller;
 pub mod delivery;
-#[cfg(any(feature = "prometheus", feature = "loki"))]
-pub mod file_glob;
 #[cfg(feature = "prometheus")]
 pub mod discovery;
+#[cfg(any(feature = "prometheus", feature = "loki"))]
+pub mod file_glob;
 pub mod http;
 pub mod http_client;
 pub mod http_server;
