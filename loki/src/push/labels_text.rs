@@ -2,8 +2,6 @@
 //! (Prometheus' `LabelSet.String()`, which Loki uses as a stream's key), and the reverse: a
 //! PromQL-style selector with `=` matchers only, as the push API's `labels` field holds.
 
-use std::fmt::Write as _;
-
 use prom::Labels;
 
 /// Why label-set text did not parse; `at` is a byte offset into it.
@@ -25,45 +23,10 @@ pub fn format_labels<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Str
         }
         out.push_str(n);
         out.push('=');
-        go_quote(&mut out, v);
+        out.push_str(&syntax::quote::go_quote(v));
     }
     out.push('}');
     out
-}
-
-/// Go's `strconv.Quote`: printable characters as they are, the usual escapes, `\xNN` for other
-/// ASCII controls and `\uNNNN`/`\UNNNNNNNN` for other non-printable characters.
-fn go_quote(out: &mut String, v: &str) {
-    out.push('"');
-    for c in v.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if c == ' ' || !(c.is_control() || c.is_whitespace() || is_format(c)) => out.push(c),
-            c if (c as u32) < 0x80 => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (c as u32) < 0x10000 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", c as u32);
-            }
-        }
-    }
-    out.push('"');
-}
-
-/// Unicode format characters Go does not print (soft hyphen, zero-width and direction marks, BOM).
-fn is_format(c: char) -> bool {
-    matches!(c, '\u{ad}' | '\u{600}'..='\u{605}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
 }
 
 /// Labels from `{a="b", c='d'}` (values in double quotes, single quotes or backticks, with
