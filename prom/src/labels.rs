@@ -89,6 +89,14 @@ impl Labels {
         Labels::pack(labels.iter().map(|l| (l.name.as_str(), l.value.as_str())))
     }
 
+    /// From pairs sorted by name with unique names and non-empty values (a `BTreeMap`'s order;
+    /// checked in debug builds), without the sort and the copies [`Labels::new`] makes.
+    pub fn from_sorted_pairs(pairs: &[(&str, &str)]) -> Self {
+        debug_assert!(pairs.windows(2).all(|w| w[0].0 < w[1].0), "labels not sorted and unique");
+        debug_assert!(pairs.iter().all(|p| !p.1.is_empty()), "empty label value");
+        Labels::pack(pairs.iter().copied())
+    }
+
     pub fn iter(&self) -> Iter<'_> {
         let mut at = 0;
         let left = get_len(&self.0, &mut at);

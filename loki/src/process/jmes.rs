@@ -59,25 +59,42 @@ impl Expr {
         Ok(Expr(steps))
     }
 
+    /// The field this path starts with, when it starts with one.
+    pub fn first_field(&self) -> Option<&str> {
+        match self.0.first() {
+            Some(Step::Field(f)) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The value at the rest of this path (after [`Expr::first_field`]) from `v`.
+    pub fn search_rest(&self, v: &Value) -> Option<Value> {
+        walk(self.0.get(1..).unwrap_or_default(), v)
+    }
+
     /// The value at this path; null when a step finds nothing.
     pub fn search(&self, doc: &Value) -> Option<Value> {
-        let mut cur = doc;
-        for step in &self.0 {
-            let next = match (step, cur) {
-                (Step::Field(f), Value::Object(m)) => m.get(f),
-                (Step::Index(n), Value::Array(a)) => {
-                    let idx = if *n < 0 { a.len() as i64 + n } else { *n };
-                    usize::try_from(idx).ok().and_then(|i| a.get(i))
-                }
-                _ => None,
-            };
-            match next {
-                Some(v) => cur = v,
-                None => return Some(Value::Null),
-            }
-        }
-        Some(cur.clone())
+        walk(&self.0, doc)
     }
+}
+
+fn walk(steps: &[Step], doc: &Value) -> Option<Value> {
+    let mut cur = doc;
+    for step in steps {
+        let next = match (step, cur) {
+            (Step::Field(f), Value::Object(m)) => m.get(f),
+            (Step::Index(n), Value::Array(a)) => {
+                let idx = if *n < 0 { a.len() as i64 + n } else { *n };
+                usize::try_from(idx).ok().and_then(|i| a.get(i))
+            }
+            _ => None,
+        };
+        match next {
+            Some(v) => cur = v,
+            None => return Some(Value::Null),
+        }
+    }
+    Some(cur.clone())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 pub mod config;
 mod filter;
 mod jmes;
+mod json_fields;
 mod labels;
 mod logql;
 pub mod metrics;
@@ -40,6 +41,9 @@ impl ConfigError {
     }
 }
 
+/// See [`Item::stream_key`].
+pub type StreamKey = u64;
+
 /// One entry going through the stages.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Item {
@@ -64,21 +68,21 @@ impl Item {
 
     pub fn into_entry(self) -> Entry {
         // An empty value is no label.
-        let labels = Labels::new(self.labels.into_iter().filter(|(_, v)| !v.is_empty()));
+        let pairs: Vec<(&str, &str)> = self.labels.iter().filter(|(_, v)| !v.is_empty()).map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let labels = Labels::from_sorted_pairs(&pairs);
         Entry { labels, timestamp_ns: self.timestamp_ns, line: self.line, structured_metadata: self.structured_metadata }
     }
 
-    /// The stream identity stages key their state on (label set text).
-    pub fn stream_key(&self) -> String {
-        let mut s = String::from("{");
-        for (i, (n, v)) in self.labels.iter().enumerate() {
-            if i > 0 {
-                s.push_str(", ");
-            }
-            s.push_str(&format!("{n}={v:?}"));
+    /// The stream identity stages key their state on: a hash of the label set, as Loki
+    /// fingerprints streams (computed per entry, so it must be cheap).
+    pub fn stream_key(&self) -> StreamKey {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        for (n, v) in &self.labels {
+            n.hash(&mut h);
+            v.hash(&mut h);
         }
-        s.push('}');
-        s
+        h.finish()
     }
 
     pub fn set_metadata(&mut self, name: &str, value: String) {

@@ -22,8 +22,8 @@ pub struct Multiline {
     max_wait: Duration,
     trim: bool,
     /// By stream, with the order streams were first seen (flushes are deterministic).
-    blocks: HashMap<String, Block>,
-    order: Vec<String>,
+    blocks: HashMap<super::StreamKey, Block>,
+    order: Vec<super::StreamKey>,
 }
 
 impl Multiline {
@@ -65,9 +65,9 @@ impl Stage for Multiline {
             if let Some(b) = self.blocks.get_mut(&key) {
                 Self::emit(b, out);
             } else {
-                self.order.push(key.clone());
+                self.order.push(key);
             }
-            self.blocks.insert(key.clone(), Block { start: item, lines: Vec::new(), last_seen: Instant::now() });
+            self.blocks.insert(key, Block { start: item, lines: Vec::new(), last_seen: Instant::now() });
         } else if !self.blocks.contains_key(&key) {
             // Lines before any block's first line pass through.
             out.push(item);

@@ -11,10 +11,10 @@ use super::value::{flatten, get_string};
 use super::{time, ConfigError, Item, Stage};
 
 /// The text a parsing stage reads: the line, or a stringable extracted value.
-pub(crate) fn input_of(item: &Item, source: Option<&str>) -> Option<String> {
+pub(crate) fn input_of<'a>(item: &'a Item, source: Option<&str>) -> Option<std::borrow::Cow<'a, str>> {
     match source {
-        None => Some(item.line.clone()),
-        Some(s) => item.extracted.get(s).and_then(get_string),
+        None => Some(std::borrow::Cow::Borrowed(item.line.as_str())),
+        Some(s) => item.extracted.get(s).and_then(get_string).map(std::borrow::Cow::Owned),
     }
 }
 
@@ -27,6 +27,9 @@ pub struct Json {
     regex: Option<GoRegex>,
     source: Option<String>,
     drop_malformed: bool,
+    /// Without `regex`, and when every path starts at a field: those fields (each once), the
+    /// only ones read, and for each expression the index of its field among them.
+    first_fields: Option<(Vec<String>, Vec<usize>)>,
 }
 
 impl Json {
@@ -37,7 +40,7 @@ impl Json {
         if c.source.as_deref() == Some("") {
             return Err(ConfigError::new("empty source"));
         }
-        let expressions = c
+        let expressions: Vec<(String, Expr)> = c
             .expressions
             .iter()
             .map(|(name, e)| {
@@ -46,8 +49,28 @@ impl Json {
             })
             .collect::<Result<_, _>>()?;
         let regex = c.regex.as_deref().filter(|r| !r.is_empty()).map(compile).transpose()?;
-        Ok(Json { expressions, regex, source: c.source.clone(), drop_malformed: c.drop_malformed })
+        let first_fields = match regex {
+            Some(_) => None,
+            None => distinct_first_fields(&expressions),
+        };
+        Ok(Json { expressions, regex, source: c.source.clone(), drop_malformed: c.drop_malformed, first_fields })
     }
+}
+
+/// The fields the expressions start at, each once, and each expression's index among them;
+/// `None` when an expression does not start at a field.
+fn distinct_first_fields(expressions: &[(String, Expr)]) -> Option<(Vec<String>, Vec<usize>)> {
+    let mut names: Vec<String> = Vec::new();
+    let mut of_expression = Vec::with_capacity(expressions.len());
+    for (_, e) in expressions {
+        let f = e.first_field()?;
+        let i = names.iter().position(|n| n == f).unwrap_or_else(|| {
+            names.push(f.to_string());
+            names.len() - 1
+        });
+        of_expression.push(i);
+    }
+    Some((names, of_expression))
 }
 
 impl Stage for Json {
@@ -56,6 +79,22 @@ impl Stage for Json {
             out.push(item);
             return;
         };
+        if let Some((names, of_expression)) = &self.first_fields {
+            let Some(values) = super::json_fields::top_level_fields(&text, names) else {
+                if !self.drop_malformed {
+                    out.push(item);
+                }
+                return;
+            };
+            for ((name, expr), &field) in self.expressions.iter().zip(of_expression) {
+                let v = values[field].as_ref().map_or(Some(Value::Null), |v| expr.search_rest(v));
+                if let Some(v) = v {
+                    item.extracted.insert(name.clone(), flatten(v));
+                }
+            }
+            out.push(item);
+            return;
+        }
         let doc = match serde_json::from_str::<Value>(&text) {
             Ok(v @ Value::Object(_)) => v,
             _ => {
@@ -205,7 +244,7 @@ impl RegexStage {
 
 impl Stage for RegexStage {
     fn process(&mut self, mut item: Item, out: &mut Vec<Item>) {
-        if let Some(text) = input_of(&item, self.source.as_deref()) {
+        if let Some(text) = input_of(&item, self.source.as_deref()).map(std::borrow::Cow::into_owned) {
             if let Some(caps) = self.re.regex().captures(&text) {
                 for (i, name) in self.re.names().enumerate() {
                     let Some(name) = name else { continue };
@@ -247,7 +286,7 @@ pub struct Cri {
     max_line_size: usize,
     truncate: bool,
     /// Partial lines waiting for their `F` line, by stream, in arrival order.
-    partial: Vec<(String, Item)>,
+    partial: Vec<(super::StreamKey, Item)>,
     obs: std::sync::Arc<dyn super::Observer>,
 }
 
@@ -357,6 +396,28 @@ mod tests {
         let pairs = logfmt_pairs("a=1 b=\"x y\" flag c=\"q\\\"d\" d=\"z\"\" e=5");
         let keys: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         assert_eq!(keys, [("a", "1"), ("b", "x y"), ("flag", ""), ("c", "q\"d"), ("d", "z")]);
+    }
+
+    /// Reading only the fields the expressions start at must give what a full parse gives,
+    /// also when several expressions start at the same field.
+    #[test]
+    fn json_reads_shared_first_fields_for_every_expression() {
+        let expressions = [("i", "numeric.integer"), ("s", "numeric.string"), ("n", "numeric"), ("a", "arr[1]"), ("missing", "nope.x"), ("first", "arr")];
+        let cfg = JsonConfig { expressions: expressions.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), ..JsonConfig::default() };
+        let mut stage = Json::new(&cfg).expect("stage");
+        assert!(stage.first_fields.is_some(), "every path starts at a field");
+        let entry =
+            crate::Entry::new(prom::Labels::new([("job", "x")]), 0, r#"{"numeric":{"integer":123,"string":"7"},"arr":[1,"two"],"other":[{}]}"#.to_string());
+        let mut out = Vec::new();
+        stage.process(Item::new(entry, Default::default()), &mut out);
+        let got = &out[0].extracted;
+        let text = |k: &str| got.get(k).map(|v| v.to_string());
+        assert_eq!(text("i").as_deref(), Some("123.0"));
+        assert_eq!(text("s").as_deref(), Some(r#""7""#));
+        assert_eq!(text("n").as_deref(), Some(r#""{\"integer\":123,\"string\":\"7\"}""#));
+        assert_eq!(text("a").as_deref(), Some(r#""two""#));
+        assert_eq!(text("missing").as_deref(), Some("null"));
+        assert_eq!(text("first").as_deref(), Some(r#""[1,\"two\"]""#));
     }
 
     #[test]

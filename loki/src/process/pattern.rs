@@ -110,7 +110,7 @@ impl Pattern {
 
 impl Stage for Pattern {
     fn process(&mut self, mut item: Item, out: &mut Vec<Item>) {
-        if let Some(text) = input_of(&item, self.source.as_deref()) {
+        if let Some(text) = input_of(&item, self.source.as_deref()).map(std::borrow::Cow::into_owned) {
             for (name, v) in matches(&self.parts, &text) {
                 if self.labels_from_groups && prom::relabel::is_legacy_name(name) {
                     item.labels.insert(name.to_string(), v.to_string());

@@ -69,38 +69,94 @@ const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "Jun
 const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 /// Layout elements, longest first where one is a prefix of another.
-const ELEMENTS: &[&str] = &[
-    "January",
-    "Monday",
-    "2006",
-    "-07:00:00",
-    "-07:00",
-    "-0700",
-    "-07",
-    "Z07:00:00",
-    "Z07:00",
-    "Z0700",
-    "Z07",
-    "Jan",
-    "Mon",
-    "MST",
-    "002",
-    "01",
-    "02",
-    "_2",
-    "03",
-    "04",
-    "05",
-    "06",
-    "15",
-    "PM",
-    "pm",
-    "1",
-    "2",
-    "3",
-    "4",
-    "5",
+const ELEMENTS: &[(&str, El)] = &[
+    ("January", El::MonthName),
+    ("Monday", El::WeekdayName),
+    ("2006", El::Year),
+    ("-07:00:00", El::Offset { z: false, colon: true, minutes: true }),
+    ("-07:00", El::Offset { z: false, colon: true, minutes: true }),
+    ("-0700", El::Offset { z: false, colon: false, minutes: true }),
+    ("-07", El::Offset { z: false, colon: false, minutes: false }),
+    ("Z07:00:00", El::Offset { z: true, colon: true, minutes: true }),
+    ("Z07:00", El::Offset { z: true, colon: true, minutes: true }),
+    ("Z0700", El::Offset { z: true, colon: false, minutes: true }),
+    ("Z07", El::Offset { z: true, colon: false, minutes: false }),
+    ("Jan", El::MonthAbbrev),
+    ("Mon", El::WeekdayAbbrev),
+    ("MST", El::ZoneName),
+    ("002", El::YearDay),
+    ("01", El::Month { min: 2 }),
+    ("02", El::Day { min: 2, space: false }),
+    ("_2", El::Day { min: 1, space: true }),
+    ("03", El::Hour { min: 2 }),
+    ("04", El::Minute { min: 2 }),
+    ("05", El::Second { min: 2 }),
+    ("06", El::Year2),
+    ("15", El::Hour { min: 2 }),
+    ("PM", El::Pm),
+    ("pm", El::Pm),
+    ("1", El::Month { min: 1 }),
+    ("2", El::Day { min: 1, space: false }),
+    ("3", El::Hour { min: 1 }),
+    ("4", El::Minute { min: 1 }),
+    ("5", El::Second { min: 1 }),
 ];
+
+/// What a layout element reads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum El {
+    Year,
+    Year2,
+    Month {
+        min: usize,
+    },
+    MonthName,
+    MonthAbbrev,
+    WeekdayName,
+    WeekdayAbbrev,
+    Day {
+        min: usize,
+        space: bool,
+    },
+    YearDay,
+    Hour {
+        min: usize,
+    },
+    Minute {
+        min: usize,
+    },
+    Second {
+        min: usize,
+    },
+    Pm,
+    ZoneName,
+    /// `-07…` or `Z07…` (`z`: a `Z` in the value means UTC).
+    Offset {
+        z: bool,
+        colon: bool,
+        minutes: bool,
+    },
+}
+
+/// One piece of a compiled layout.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Token {
+    Literal(char),
+    Element(El),
+    /// `.000` (exactly `digits` digits) or `.999` (any number, or none): fractional seconds.
+    Fraction {
+        digits: usize,
+        nines: bool,
+    },
+}
+
+/// A Go reference layout, split into its pieces once so that parsing a value does not scan
+/// the layout again.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    text: String,
+    tokens: Vec<Token>,
+}
 
 fn digits(s: &str, min: usize, max: usize) -> Option<(i64, &str)> {
     let n = s.bytes().take(max).take_while(u8::is_ascii_digit).count();
@@ -134,7 +190,7 @@ pub struct Parsed {
 /// Parses `s` with Go reference layout `layout`; `default_offset` (seconds east of UTC)
 /// applies when the layout has no zone. Returns nanoseconds since the epoch.
 pub fn parse_layout(layout: &str, s: &str, default_offset: Option<i64>) -> Result<i64, String> {
-    let p = parse_parts(layout, s)?;
+    let p = Layout::new(layout).parse(s)?;
     let year = p.year.unwrap_or(0);
     to_nanos(&p, year, default_offset)
 }
@@ -155,153 +211,167 @@ pub fn to_nanos(p: &Parsed, year: i64, default_offset: Option<i64>) -> Result<i6
     secs.checked_mul(NS).and_then(|n| n.checked_add(p.nanos)).ok_or_else(|| "time out of range".into())
 }
 
-pub fn parse_parts(layout: &str, s: &str) -> Result<Parsed, String> {
-    let bad = || format!("parsing time {s:?} as {layout:?}: cannot parse");
-    let mut p = Parsed { month: 1, day: 1, ..Parsed::default() };
-    let (mut l, mut v) = (layout, s);
-    while !l.is_empty() {
-        // Fractional seconds: `.000` / `.999` (or with a comma).
-        if (l.starts_with(".0") || l.starts_with(".9") || l.starts_with(",0") || l.starts_with(",9"))
-            && l[1..].bytes().take_while(|b| *b == l.as_bytes()[1]).count() > 0
-        {
-            let n = l[1..].bytes().take_while(|b| *b == l.as_bytes()[1]).count();
-            let nines = l.as_bytes()[1] == b'9';
-            l = &l[1 + n..];
-            if v.starts_with(['.', ',']) {
-                let k = v[1..].bytes().take_while(u8::is_ascii_digit).count();
-                if k == 0 || (!nines && k != n) {
-                    return Err(bad());
-                }
-                let frac = &v[1..1 + k.min(9)];
-                p.nanos = format!("{frac:0<9}").parse().map_err(|_| bad())?;
-                v = &v[1 + k..];
-            } else if !nines {
-                return Err(bad());
+/// Digits of a fraction as nanoseconds (`"5"` → 500 000 000); digits past the ninth are ignored.
+fn fraction_nanos(digits: &str) -> i64 {
+    let mut n = 0i64;
+    for (i, b) in digits.bytes().take(9).enumerate() {
+        n += i64::from(b - b'0') * 10i64.pow(8 - i as u32);
+    }
+    n
+}
+
+impl Layout {
+    pub fn new(layout: &str) -> Layout {
+        let mut tokens = Vec::new();
+        let mut l = layout;
+        while !l.is_empty() {
+            let b = l.as_bytes();
+            if b.len() > 1 && matches!(b[0], b'.' | b',') && matches!(b[1], b'0' | b'9') {
+                let n = l[1..].bytes().take_while(|c| *c == b[1]).count();
+                tokens.push(Token::Fraction { digits: n, nines: b[1] == b'9' });
+                l = &l[1 + n..];
+            } else if let Some((text, el)) = ELEMENTS.iter().find(|(e, _)| l.starts_with(e)) {
+                tokens.push(Token::Element(*el));
+                l = &l[text.len()..];
+            } else {
+                let c = l.chars().next().unwrap_or(' ');
+                tokens.push(Token::Literal(c));
+                l = &l[c.len_utf8()..];
             }
-            continue;
         }
-        let Some(el) = ELEMENTS.iter().find(|e| l.starts_with(**e)) else {
-            let c = l.chars().next().unwrap_or(' ');
-            if !v.starts_with(c) {
-                return Err(bad());
-            }
-            l = &l[c.len_utf8()..];
-            v = &v[c.len_utf8()..];
-            continue;
-        };
-        l = &l[el.len()..];
-        let rest;
-        match *el {
-            "2006" => {
-                let (y, r) = digits(v, 4, 4).ok_or_else(bad)?;
-                p.year = Some(y);
-                rest = r;
-            }
-            "06" => {
-                let (y, r) = digits(v, 2, 2).ok_or_else(bad)?;
-                p.year = Some(if y >= 69 { 1900 + y } else { 2000 + y });
-                rest = r;
-            }
-            "01" | "1" => {
-                let (m, r) = digits(v, if *el == "01" { 2 } else { 1 }, 2).ok_or_else(bad)?;
-                p.month = m as u32;
-                rest = r;
-            }
-            "January" | "Jan" => {
-                let (i, r) = word(v, &MONTHS, *el == "Jan").ok_or_else(bad)?;
-                p.month = i as u32 + 1;
-                rest = r;
-            }
-            "Monday" | "Mon" => {
-                let (_, r) = word(v, &DAYS, *el == "Mon").ok_or_else(bad)?;
-                rest = r;
-            }
-            "02" | "2" | "_2" => {
-                let v2 = if *el == "_2" { v.strip_prefix(' ').unwrap_or(v) } else { v };
-                let (d, r) = digits(v2, if *el == "02" { 2 } else { 1 }, 2).ok_or_else(bad)?;
-                p.day = d as u32;
-                rest = r;
-            }
-            "002" => {
-                let (_, r) = digits(v, 3, 3).ok_or_else(bad)?;
-                rest = r;
-            }
-            "15" | "03" | "3" => {
-                let (h, r) = digits(v, if *el == "3" { 1 } else { 2 }, 2).ok_or_else(bad)?;
-                p.hour = h;
-                rest = r;
-            }
-            "04" | "4" => {
-                let (m, r) = digits(v, if *el == "4" { 1 } else { 2 }, 2).ok_or_else(bad)?;
-                p.min = m;
-                rest = r;
-            }
-            "05" | "5" => {
-                let (sec, r) = digits(v, if *el == "5" { 1 } else { 2 }, 2).ok_or_else(bad)?;
-                p.sec = sec;
-                rest = r;
-                // Go accepts a fraction after seconds even when the layout has none.
-                if (r.starts_with('.') || r.starts_with(',')) && !(l.starts_with('.') || l.starts_with(',')) {
-                    let k = r[1..].bytes().take_while(u8::is_ascii_digit).count();
-                    if k > 0 {
-                        p.nanos = format!("{:0<9}", &r[1..1 + k.min(9)]).parse().map_err(|_| bad())?;
-                        v = &r[1 + k..];
-                        continue;
-                    }
+        Layout { text: layout.to_string(), tokens }
+    }
+
+    /// The parts `s` holds, read as this layout says.
+    pub fn parse(&self, s: &str) -> Result<Parsed, String> {
+        let bad = || format!("parsing time {s:?} as {:?}: cannot parse", self.text);
+        let mut p = Parsed { month: 1, day: 1, ..Parsed::default() };
+        let mut v = s;
+        for (i, token) in self.tokens.iter().enumerate() {
+            let el = match *token {
+                Token::Literal(c) => {
+                    v = v.strip_prefix(c).ok_or_else(bad)?;
+                    continue;
                 }
-            }
-            "PM" | "pm" => {
-                let up = v.get(..2).map(str::to_ascii_uppercase).ok_or_else(bad)?;
-                p.pm = Some(match up.as_str() {
-                    "PM" => true,
-                    "AM" => false,
-                    _ => return Err(bad()),
-                });
-                rest = &v[2..];
-            }
-            "MST" => {
-                let n = v.bytes().take_while(|b| b.is_ascii_uppercase()).count();
-                if n < 3 {
-                    return Err(bad());
-                }
-                if &v[..n] == "UTC" || &v[..n] == "GMT" {
-                    p.offset = Some(0);
-                }
-                rest = &v[n..];
-            }
-            z => {
-                if z.starts_with('Z') && v.starts_with('Z') {
-                    p.offset = Some(0);
-                    rest = &v[1..];
-                } else {
-                    let sign = match v.as_bytes().first() {
-                        Some(b'+') => 1,
-                        Some(b'-') => -1,
-                        _ => return Err(bad()),
-                    };
-                    let colon = z.contains(':');
-                    let (h, r) = digits(&v[1..], 2, 2).ok_or_else(bad)?;
-                    let mut r = r;
-                    let mut m = 0;
-                    if !z.ends_with("07") {
-                        if colon {
-                            r = r.strip_prefix(':').ok_or_else(bad)?;
+                Token::Fraction { digits, nines } => {
+                    if v.starts_with(['.', ',']) {
+                        let k = v[1..].bytes().take_while(u8::is_ascii_digit).count();
+                        if k == 0 || (!nines && k != digits) {
+                            return Err(bad());
                         }
-                        let (mm, r2) = digits(r, 2, 2).ok_or_else(bad)?;
-                        m = mm;
-                        r = r2;
+                        p.nanos = fraction_nanos(&v[1..1 + k]);
+                        v = &v[1 + k..];
+                    } else if !nines {
+                        return Err(bad());
                     }
-                    p.offset = Some(sign * (h * 3600 + m * 60));
-                    rest = r;
+                    continue;
                 }
-            }
+                Token::Element(el) => el,
+            };
+            v = match el {
+                El::Year => {
+                    let (y, r) = digits(v, 4, 4).ok_or_else(bad)?;
+                    p.year = Some(y);
+                    r
+                }
+                El::Year2 => {
+                    let (y, r) = digits(v, 2, 2).ok_or_else(bad)?;
+                    p.year = Some(if y >= 69 { 1900 + y } else { 2000 + y });
+                    r
+                }
+                El::Month { min } => {
+                    let (m, r) = digits(v, min, 2).ok_or_else(bad)?;
+                    p.month = m as u32;
+                    r
+                }
+                El::MonthName | El::MonthAbbrev => {
+                    let (m, r) = word(v, &MONTHS, el == El::MonthAbbrev).ok_or_else(bad)?;
+                    p.month = m as u32 + 1;
+                    r
+                }
+                El::WeekdayName | El::WeekdayAbbrev => word(v, &DAYS, el == El::WeekdayAbbrev).ok_or_else(bad)?.1,
+                El::Day { min, space } => {
+                    let v2 = if space { v.strip_prefix(' ').unwrap_or(v) } else { v };
+                    let (d, r) = digits(v2, min, 2).ok_or_else(bad)?;
+                    p.day = d as u32;
+                    r
+                }
+                El::YearDay => digits(v, 3, 3).ok_or_else(bad)?.1,
+                El::Hour { min } => {
+                    let (h, r) = digits(v, min, 2).ok_or_else(bad)?;
+                    p.hour = h;
+                    r
+                }
+                El::Minute { min } => {
+                    let (m, r) = digits(v, min, 2).ok_or_else(bad)?;
+                    p.min = m;
+                    r
+                }
+                El::Second { min } => {
+                    let (sec, r) = digits(v, min, 2).ok_or_else(bad)?;
+                    p.sec = sec;
+                    // Go accepts a fraction after seconds even when the layout has none.
+                    let layout_has_fraction = matches!(self.tokens.get(i + 1), Some(Token::Fraction { .. } | Token::Literal('.' | ',')));
+                    let k = if r.starts_with(['.', ',']) { r[1..].bytes().take_while(u8::is_ascii_digit).count() } else { 0 };
+                    if k > 0 && !layout_has_fraction {
+                        p.nanos = fraction_nanos(&r[1..1 + k]);
+                        &r[1 + k..]
+                    } else {
+                        r
+                    }
+                }
+                El::Pm => {
+                    let up = v.get(..2).ok_or_else(bad)?;
+                    p.pm = Some(if up.eq_ignore_ascii_case("PM") {
+                        true
+                    } else if up.eq_ignore_ascii_case("AM") {
+                        false
+                    } else {
+                        return Err(bad());
+                    });
+                    &v[2..]
+                }
+                El::ZoneName => {
+                    let n = v.bytes().take_while(|b| b.is_ascii_uppercase()).count();
+                    if n < 3 {
+                        return Err(bad());
+                    }
+                    if &v[..n] == "UTC" || &v[..n] == "GMT" {
+                        p.offset = Some(0);
+                    }
+                    &v[n..]
+                }
+                El::Offset { z, colon, minutes } => {
+                    if z && v.starts_with('Z') {
+                        p.offset = Some(0);
+                        &v[1..]
+                    } else {
+                        let sign = match v.as_bytes().first() {
+                            Some(b'+') => 1,
+                            Some(b'-') => -1,
+                            _ => return Err(bad()),
+                        };
+                        let (h, mut r) = digits(&v[1..], 2, 2).ok_or_else(bad)?;
+                        let mut m = 0;
+                        if minutes {
+                            if colon {
+                                r = r.strip_prefix(':').ok_or_else(bad)?;
+                            }
+                            let (mm, r2) = digits(r, 2, 2).ok_or_else(bad)?;
+                            m = mm;
+                            r = r2;
+                        }
+                        p.offset = Some(sign * (h * 3600 + m * 60));
+                        r
+                    }
+                }
+            };
         }
-        v = rest;
+        if !v.is_empty() {
+            return Err(format!("parsing time {s:?}: extra text: {v:?}"));
+        }
+        Ok(p)
     }
-    if !v.is_empty() {
-        return Err(format!("parsing time {s:?}: extra text: {v:?}"));
-    }
-    Ok(p)
 }
 
 /// `Unix` (seconds with an optional fraction), `UnixMs`, `UnixUs`, `UnixNs`.

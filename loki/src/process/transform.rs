@@ -119,7 +119,7 @@ impl Stage for TemplateStage {
 
 enum Format {
     Unix(String),
-    Layout(String),
+    Layout(time::Layout),
 }
 
 pub struct Timestamp {
@@ -130,13 +130,13 @@ pub struct Timestamp {
     fudge_failures: bool,
     fudge_duplicates: bool,
     /// By stream: the last parsed time and the time last given to an entry.
-    last: HashMap<String, (i64, i64)>,
+    last: HashMap<super::StreamKey, (i64, i64)>,
 }
 
 fn format_of(f: &str) -> Format {
     match f {
         "Unix" | "UnixMs" | "UnixUs" | "UnixNs" => Format::Unix(f.to_string()),
-        _ => Format::Layout(time::named_layout(f).unwrap_or(f).to_string()),
+        _ => Format::Layout(time::Layout::new(time::named_layout(f).unwrap_or(f))),
     }
 }
 
@@ -173,8 +173,8 @@ impl Timestamp {
 
 /// A layout without a year gets the year that puts the time closest to now; a time without a
 /// zone is in `zone`.
-fn parse_with_layout(layout: &str, s: &str, zone: &Zone) -> Option<i64> {
-    let p = time::parse_parts(layout, s).ok()?;
+fn parse_with_layout(layout: &time::Layout, s: &str, zone: &Zone) -> Option<i64> {
+    let p = layout.parse(s).ok()?;
     let at = |year: i64| -> Option<i64> {
         let offset = match p.offset {
             Some(o) => o,

@@ -19,8 +19,10 @@ use tokio_util::sync::CancellationToken;
 
 pub const RECEIVER_TYPE: &str = "LogsReceiver";
 
-/// Batches a receiver's queue holds before its producers wait.
-pub const DEFAULT_CAPACITY: usize = 64;
+/// Batches a receiver's queue holds before its producers wait. A batch is up to a read's worth
+/// of a file (1 MiB, `loki::source::file`) or one push request, so this bounds what waits
+/// between two components to tens of MiB while still letting them work in parallel.
+pub const DEFAULT_CAPACITY: usize = 16;
 
 /// Entries from one producer, in order.
 pub type Entries = Vec<Entry>;

@@ -1,14 +1,16 @@
-//! A batch of entries for one tenant: streams keyed by their label text, sized as upstream
-//! counts (line plus structured metadata bytes), turned into a push request when sent.
+//! A batch of entries for one tenant: streams keyed by their label set, sized as upstream
+//! counts (line plus structured metadata bytes), turned into a push request when sent (streams
+//! in the order of their label text).
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use loki::push::{format_labels, WireEntry, WireStream};
 use loki::Entry;
+use prom::Labels;
+use rustc_hash::FxHashMap;
 
 pub struct Batch {
-    streams: BTreeMap<String, Vec<WireEntry>>,
+    streams: FxHashMap<Labels, Vec<WireEntry>>,
     /// The entries' share of the endpoint's queue capacity, released with the batch.
     permits: Vec<tokio::sync::OwnedSemaphorePermit>,
     bytes: u64,
@@ -23,7 +25,7 @@ pub fn entry_size(e: &Entry) -> u64 {
 
 impl Batch {
     pub fn new() -> Self {
-        Batch { streams: BTreeMap::new(), permits: Vec::new(), bytes: 0, entries: 0, created: Instant::now() }
+        Batch { streams: FxHashMap::default(), permits: Vec::new(), bytes: 0, entries: 0, created: Instant::now() }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -43,7 +45,7 @@ impl Batch {
     }
 
     /// Whether `labels` would open a stream this batch does not have.
-    pub fn is_new_stream(&self, labels: &str) -> bool {
+    pub fn is_new_stream(&self, labels: &Labels) -> bool {
         !self.streams.contains_key(labels)
     }
 
@@ -51,14 +53,11 @@ impl Batch {
         self.streams.len()
     }
 
-    pub fn add(&mut self, labels: String, e: &Entry) {
-        self.bytes += entry_size(e);
+    pub fn add(&mut self, e: Entry) {
+        self.bytes += entry_size(&e);
         self.entries += 1;
-        self.streams.entry(labels).or_default().push(WireEntry {
-            timestamp_ns: e.timestamp_ns,
-            line: e.line.clone(),
-            structured_metadata: e.structured_metadata.clone(),
-        });
+        let Entry { labels, timestamp_ns, line, structured_metadata } = e;
+        self.streams.entry(labels).or_default().push(WireEntry { timestamp_ns, line, structured_metadata });
     }
 
     pub fn hold(&mut self, permit: tokio::sync::OwnedSemaphorePermit) {
@@ -66,11 +65,9 @@ impl Batch {
     }
 
     pub fn into_streams(self) -> Vec<WireStream> {
-        self.streams.into_iter().map(|(labels, entries)| WireStream { labels, entries }).collect()
+        let mut streams: Vec<WireStream> =
+            self.streams.into_iter().map(|(labels, entries)| WireStream { labels: format_labels(labels.iter()), entries }).collect();
+        streams.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
+        streams
     }
-}
-
-/// The stream key of an entry: its labels as text.
-pub fn stream_key(e: &Entry) -> String {
-    format_labels(e.labels.iter())
 }

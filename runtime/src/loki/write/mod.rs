@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 
 use eval::{Object, Value};
 use loki::Entry;
-use prom::Labels;
 use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 
@@ -79,17 +78,22 @@ fn check_clients(args: &Args) -> Result<(), ComponentError> {
 }
 
 /// The entry as an endpoint sends it: external labels under its own, the tenant label taken out.
-fn route(e: &Entry, external: &[(String, String)], default_tenant: &str) -> Routed {
+fn route(mut e: Entry, external: &[(String, String)], default_tenant: &str) -> Routed {
+    let tenant = e.labels.get(TENANT_LABEL);
+    if tenant.is_none() && external.iter().all(|(k, _)| e.labels.get(k).is_some()) {
+        // Nothing to change: the label set is shared, not rebuilt.
+        return (default_tenant.to_string(), e);
+    }
+    let tenant = tenant.unwrap_or(default_tenant).to_string();
     let mut b = e.labels.builder();
     for (k, v) in external {
         if b.get(k).is_none() {
             b.set(k.as_str(), v.as_str());
         }
     }
-    let tenant = b.get(TENANT_LABEL).map(str::to_string).unwrap_or_else(|| default_tenant.to_string());
     b.del(TENANT_LABEL);
-    let labels: Labels = b.labels();
-    (tenant, Entry { labels, ..e.clone() })
+    e.labels = b.labels();
+    (tenant, e)
 }
 
 impl Write {
@@ -119,8 +123,12 @@ impl Write {
             let queues: Vec<EndpointQueue> = st.1.as_ref().map(|r| r.queues.clone()).unwrap_or_default();
             (external, queues)
         };
-        for q in queues {
-            let routed: Vec<Routed> = entries.iter().map(|e| route(e, &external, &q.tenant)).collect();
+        let mut entries = Some(entries);
+        let last = queues.len().saturating_sub(1);
+        for (i, q) in queues.into_iter().enumerate() {
+            // Every endpoint but the last gets copies; the last takes the entries themselves.
+            let mine = if i == last { entries.take().unwrap_or_default() } else { entries.clone().unwrap_or_default() };
+            let routed: Vec<Routed> = mine.into_iter().map(|e| route(e, &external, &q.tenant)).collect();
             // Waits while the endpoint holds `capacity` bytes; a bigger batch waits for all of it.
             let bytes: u64 = routed.iter().map(|(_, e)| batch::entry_size(e)).sum();
             let want = u32::try_from(bytes).unwrap_or(u32::MAX).clamp(1, q.capacity);

@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
 use super::args::Endpoint;
-use super::batch::{entry_size, stream_key, Batch};
+use super::batch::{entry_size, Batch};
 use crate::component::Context;
 use crate::metrics::{Counter, Histogram};
 
@@ -162,7 +162,6 @@ impl Sender {
     }
 
     async fn add(&mut self, batches: &mut BTreeMap<String, Batch>, tenant: String, e: Entry, share: Option<OwnedSemaphorePermit>, stop: &CancellationToken) {
-        let key = stream_key(&e);
         let size = entry_size(&e);
         if let Some(b) = batches.get(&tenant) {
             if !b.is_empty() && b.bytes() + size > self.endpoint.batch_size {
@@ -172,11 +171,11 @@ impl Sender {
             }
         }
         let b = batches.entry(tenant.clone()).or_insert_with(Batch::new);
-        if self.max_streams > 0 && b.is_new_stream(&key) && b.streams() >= self.max_streams {
+        if self.max_streams > 0 && b.is_new_stream(&e.labels) && b.streams() >= self.max_streams {
             self.dropped(STREAM_LIMITED, &tenant, 1, size);
             return;
         }
-        b.add(key, &e);
+        b.add(e);
         if let Some(p) = share {
             b.hold(p);
         }

@@ -162,10 +162,10 @@ async fn retries_end_after_max_backoff_retries() {
 
 #[test]
 fn routing_keeps_the_entry_labels_over_external_ones() {
-    let (tenant, e) = route(&entry(&[("job", "a"), ("__tenant_id__", "t1")], 5, "x"), &[("job".into(), "ext".into()), ("env".into(), "p".into())], "dflt");
+    let (tenant, e) = route(entry(&[("job", "a"), ("__tenant_id__", "t1")], 5, "x"), &[("job".into(), "ext".into()), ("env".into(), "p".into())], "dflt");
     assert_eq!(tenant, "t1");
     assert_eq!(e.labels, Labels::new([("job", "a"), ("env", "p")]));
-    let (tenant, _) = route(&entry(&[("job", "a")], 5, "x"), &[], "dflt");
+    let (tenant, _) = route(entry(&[("job", "a")], 5, "x"), &[], "dflt");
     assert_eq!(tenant, "dflt");
 }
 

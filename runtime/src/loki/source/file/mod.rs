@@ -260,14 +260,16 @@ impl FileSource {
         }
     }
 
-    /// Reads every file once; the entries read.
-    fn poll(&self) -> Vec<Entry> {
+    /// Reads every file once; the entries read, and whether a file has more to read now.
+    fn poll(&self) -> (Vec<Entry>, bool) {
         let mut st = self.lock();
         let now = Entry::nanos_of(SystemTime::now());
         let mut out = Vec::new();
         let mut offsets = Vec::new();
+        let mut more = false;
         for (key, f) in st.files.iter_mut() {
             let read = f.tailer.poll();
+            more |= read.more;
             self.read_bytes.add(read.bytes);
             self.read_lines.add(read.lines.len() as u64);
             out.extend(read.lines.into_iter().map(|l| Entry::new(f.labels.clone(), now, l)));
@@ -276,7 +278,7 @@ impl FileSource {
         for (k, o) in offsets {
             st.positions.offsets.insert(k, o);
         }
-        out
+        (out, more)
     }
 
     fn save(&self) {
@@ -307,7 +309,7 @@ impl Component for FileSource {
                     }
                     st.poll
                 };
-                let entries = self.poll();
+                let (entries, more) = self.poll();
                 if !entries.is_empty() {
                     // Waits while the receivers are full: the files keep the rest.
                     if let Err(e) = self.fanout.send(entries).await {
@@ -317,6 +319,13 @@ impl Component for FileSource {
                 if last_save.elapsed() >= SAVE_EVERY {
                     self.save();
                     last_save = tokio::time::Instant::now();
+                }
+                if shutdown.is_cancelled() {
+                    break;
+                }
+                if more {
+                    tokio::task::yield_now().await;
+                    continue;
                 }
                 tokio::select! {
                     _ = shutdown.cancelled() => break,

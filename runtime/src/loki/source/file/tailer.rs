@@ -10,8 +10,15 @@ use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
-/// The largest read per poll; more is read at the next poll right away.
+/// The most read per poll; when a file has more, the next poll comes right away.
 const CHUNK: usize = 1 << 20;
+
+/// One `read` call's buffer.
+const READ: usize = 64 * 1024;
+
+/// The longest line kept whole: longer ones (a file without newlines) go out in pieces of
+/// this size, so memory stays bounded whatever the file holds.
+pub const MAX_LINE: usize = 64 << 20;
 
 /// How many of a file's first bytes identify its content: when they change under an open
 /// file, it was truncated and written again (copy-truncate), even if it grew past the offset.
@@ -26,6 +33,8 @@ pub struct Tailer {
     pub offset: u64,
     /// The file's first bytes as last seen (up to [`SIGNATURE`]).
     head: Vec<u8>,
+    /// [`MAX_LINE`], smaller in tests.
+    max_line: usize,
 }
 
 /// What one poll found.
@@ -33,6 +42,8 @@ pub struct Tailer {
 pub struct Polled {
     pub lines: Vec<String>,
     pub bytes: u64,
+    /// The read stopped at [`CHUNK`]: there is more to read now.
+    pub more: bool,
 }
 
 fn identity(m: &std::fs::Metadata) -> u64 {
@@ -63,7 +74,7 @@ fn read_head(f: &File) -> Vec<u8> {
 
 impl Tailer {
     pub fn new(path: PathBuf, offset: u64) -> Self {
-        Tailer { path, file: None, partial: Vec::new(), offset, head: Vec::new() }
+        Tailer { path, file: None, partial: Vec::new(), offset, head: Vec::new(), max_line: MAX_LINE }
     }
 
     /// Reads what is new. Errors opening the file (it does not exist yet) are not errors: the
@@ -131,31 +142,59 @@ impl Tailer {
         false
     }
 
+    /// Reads up to [`CHUNK`] bytes, emitting the complete lines; says in `out.more` when it
+    /// stopped at the cap rather than at the end of the file.
     fn read_from(&mut self, f: &mut File, out: &mut Polled) {
-        let mut buf = vec![0u8; 64 * 1024];
         let mut total = 0;
-        while total < CHUNK {
-            let n = match f.read(&mut buf) {
-                Ok(0) | Err(_) => break,
+        loop {
+            if total >= CHUNK {
+                out.more = true;
+                return;
+            }
+            // Read straight after the bytes kept from the last read, which hold no newline.
+            let kept = self.partial.len();
+            self.partial.resize(kept + READ, 0);
+            let n = match f.read(&mut self.partial[kept..]) {
+                Ok(0) | Err(_) => 0,
                 Ok(n) => n,
             };
+            self.partial.truncate(kept + n);
+            if n == 0 {
+                return;
+            }
             total += n;
             out.bytes += n as u64;
-            self.partial.extend_from_slice(&buf[..n]);
-            while let Some(i) = self.partial.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = self.partial.drain(..=i).collect();
-                self.emit(&line, out);
+            let mut start = 0;
+            let mut from = kept;
+            while let Some(i) = memchr::memchr(b'\n', &self.partial[from..]) {
+                let end = from + i + 1;
+                self.offset += (end - start) as u64;
+                out.lines.push(line_text(&self.partial[start..end]));
+                (start, from) = (end, end);
             }
+            while self.partial.len() - start >= self.max_line {
+                // No newline in sight: let the line go in pieces rather than grow without end.
+                let end = start + self.max_line;
+                self.offset += self.max_line as u64;
+                out.lines.push(line_text(&self.partial[start..end]));
+                start = end;
+            }
+            self.partial.drain(..start);
         }
     }
 
     /// A line (with its newline if it had one) out; the offset moves past it.
     fn emit(&mut self, raw: &[u8], out: &mut Polled) {
         self.offset += raw.len() as u64;
-        let mut line = raw.strip_suffix(b"\n").unwrap_or(raw);
-        line = line.strip_suffix(b"\r").unwrap_or(line);
-        out.lines.push(String::from_utf8_lossy(line).into_owned());
+        out.lines.push(line_text(raw));
     }
+}
+
+/// A line's text without its newline (and `\r`); bytes that are not UTF-8 become U+FFFD.
+fn line_text(raw: &[u8]) -> String {
+    let mut line = raw.strip_suffix(b"\n").unwrap_or(raw);
+    line = line.strip_suffix(b"\r").unwrap_or(line);
+    String::from_utf8_lossy(line).into_owned()
 }
 
 #[cfg(test)]
@@ -211,5 +250,37 @@ mod tests {
         append(&p, "6\n");
         assert_eq!(t.poll().lines, ["4", "5", "6"]);
         assert_eq!(t.offset, 2);
+    }
+
+    #[test]
+    fn long_lines_arrive_whole_and_endless_ones_in_pieces() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("a.log");
+        // 10 MB: ten polls' worth, read across many reads.
+        let long = "x".repeat(10_000_000);
+        append(&p, &format!("a\n{long}\nb\n"));
+        let mut t = Tailer::new(p.clone(), 0);
+        let mut lines = Vec::new();
+        loop {
+            let got = t.poll();
+            lines.extend(got.lines);
+            if !got.more {
+                break;
+            }
+        }
+        assert_eq!(lines.len(), 3);
+        assert_eq!((lines[0].as_str(), lines[1].len(), lines[2].as_str()), ("a", long.len(), "b"));
+        assert_eq!(t.offset, 10_000_005);
+
+        // A file without newlines (binary data) does not grow the buffer past max_line.
+        let q = dir.path().join("b.bin");
+        std::fs::write(&q, [0u8, 159, 146, 150].repeat(1000)).expect("write");
+        let mut t = Tailer::new(q, 0);
+        t.max_line = 1000;
+        let got = t.poll();
+        assert_eq!(got.lines.len(), 4);
+        assert!(got.lines.iter().all(|l| l.chars().count() <= 1000), "pieces of at most max_line bytes (invalid UTF-8 becomes U+FFFD)");
+        assert!(t.partial.len() < 1000);
+        assert_eq!(t.offset + t.partial.len() as u64, 4000);
     }
 }
