@@ -308,7 +308,8 @@ impl DockerSource {
                     &format!("container {}: relabeling leaves some of its streams without labels; their entries are dropped", w.id),
                 );
             }
-            let tailer = Arc::new(Tailer { id: w.id.clone(), key: key.clone(), labels, status: Mutex::new(Default::default()) });
+            let tailer =
+                Arc::new(Tailer { id: w.id.clone(), key: key.clone(), labels, status: Mutex::new(Default::default()), warned_utf8: Default::default() });
             let stop = CancellationToken::new();
             let task = tokio::spawn(tailer::run(tailer.clone(), shared.clone(), stop.clone()));
             running.insert(key.clone(), Running { tailer, settings: settings.clone(), stop, task });

@@ -50,6 +50,8 @@ pub(super) struct Tailer {
     /// The labels of stdout and stderr entries; `None` when relabeling dropped the stream.
     pub labels: [Option<Labels>; 2],
     pub status: Mutex<Status>,
+    /// Whether a line that is not UTF-8 was reported (once a follower).
+    pub warned_utf8: std::sync::atomic::AtomicBool,
 }
 
 impl Tailer {
@@ -203,7 +205,10 @@ async fn deliver(t: &Tailer, s: &Shared, out: Output, cancel: &CancellationToken
         let text = match std::str::from_utf8(content) {
             Ok(text) => text.to_string(),
             Err(_) => {
-                crate::component::log(&s.component_id, tracing::Level::DEBUG, &format!("container {}: a line is not UTF-8; invalid bytes replaced", t.id));
+                if !t.warned_utf8.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    let msg = format!("container {}: its log has lines that are not UTF-8; their invalid bytes are replaced by U+FFFD", t.id);
+                    crate::component::log(&s.component_id, tracing::Level::WARN, &msg);
+                }
                 String::from_utf8_lossy(content).into_owned()
             }
         };
