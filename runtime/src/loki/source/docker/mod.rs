@@ -17,7 +17,9 @@
 //! `seconds.nanoseconds` (upstream writes whole seconds and reads only those); upstream's whole
 //! seconds are read. A container whose target goes away stops being followed and its position
 //! is forgotten; one whose labels change keeps its position. New host, HTTP client settings,
-//! `refresh_interval` or rules restart every follower (from its position).
+//! `refresh_interval` or rules restart every follower (from its position). A positions file
+//! that cannot be read fails the build, as upstream's does for invalid YAML. Targets without
+//! `__meta_docker_container_id` are skipped.
 //!
 //! The component is unhealthy while a follower cannot reach the daemon or read a stream; the
 //! HTTP client settings apply to every host scheme (TLS to `https://` only). Requests other
