@@ -205,6 +205,12 @@ impl HttpClientConfig {
 
     /// A reqwest client with these transport settings and `timeout` per request.
     pub fn client(&self, timeout: Option<Duration>, user_agent: &str) -> Result<reqwest::Client, String> {
+        self.builder(timeout, user_agent)?.build().map_err(|e| format!("cannot build the HTTP client: {e}"))
+    }
+
+    /// [`HttpClientConfig::client`]'s builder, for callers that add transport settings of
+    /// their own (a Unix socket) before building.
+    pub fn builder(&self, timeout: Option<Duration>, user_agent: &str) -> Result<reqwest::ClientBuilder, String> {
         crate::tls::install_crypto_provider();
         let mut b = reqwest::Client::builder().user_agent(user_agent);
         if let Some(t) = timeout {
@@ -250,7 +256,7 @@ impl HttpClientConfig {
                 headers.append(name.clone(), reqwest::header::HeaderValue::from_str(v).map_err(|e| format!("invalid value for header {k:?}: {e}"))?);
             }
         }
-        b.default_headers(headers).build().map_err(|e| format!("cannot build the HTTP client: {e}"))
+        Ok(b.default_headers(headers))
     }
 }
 

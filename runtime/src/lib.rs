@@ -29,6 +29,8 @@ pub mod delivery;
 #[cfg(feature = "prometheus")]
 pub mod discovery;
 #[cfg(any(feature = "prometheus", feature = "loki"))]
+pub mod docker_engine;
+#[cfg(any(feature = "prometheus", feature = "loki"))]
 pub mod file_glob;
 pub mod http;
 pub mod http_client;

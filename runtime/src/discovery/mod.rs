@@ -1,12 +1,14 @@
 //! Components that produce targets: `discovery.file` and `discovery.http` (Prometheus' file
-//! and HTTP service discovery, target groups parsed in [`target_groups`]) and
-//! `local.file_match` (files matched by `__path__` globs).
+//! and HTTP service discovery, target groups parsed in [`target_groups`]),
+//! `discovery.docker` (a Docker daemon's containers) and `local.file_match` (files matched
+//! by `__path__` globs).
 //!
 //! Exports are sorted, so a refresh that finds the same targets publishes an equal value and
 //! dependants are not re-evaluated. A refresh that fails keeps the last good targets (as
 //! upstream does), makes the component unhealthy with the error, and is logged once per
 //! distinct error; the next refresh retries.
 
+pub mod docker;
 pub mod file;
 pub mod file_match;
 pub mod http;
@@ -23,7 +25,7 @@ use crate::component::{Context, HealthState, Registration};
 pub type Target = BTreeMap<String, String>;
 
 pub fn registrations() -> Vec<Registration> {
-    vec![file::REGISTRATION, http::REGISTRATION, file_match::REGISTRATION]
+    vec![docker::REGISTRATION, file::REGISTRATION, http::REGISTRATION, file_match::REGISTRATION]
 }
 
 /// `{ targets = [...] }`, targets sorted and without duplicates.

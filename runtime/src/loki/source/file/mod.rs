@@ -13,7 +13,6 @@
 //! Not implemented, and refused by name when asked for: `encoding` other than UTF-8 and
 //! `decompression`.
 
-mod positions;
 mod tailer;
 
 use std::collections::BTreeMap;
@@ -27,7 +26,7 @@ use loki::Entry;
 use prom::Labels;
 use tokio_util::sync::CancellationToken;
 
-use positions::{Key, Positions};
+use super::positions::{Key, Positions};
 use tailer::Tailer;
 
 use crate::component::args::decode_checked;

@@ -1,6 +1,7 @@
-//! The positions file (`positions.yml` in the component's data directory): how far each file
-//! was read, keyed by its path and the target's label text, in upstream's format, so a restart
-//! resumes where it stopped:
+//! The positions file (`positions.yml` in a log source's data directory): how far each source
+//! was read, keyed by a path and the target's label text, in upstream's format, so a restart
+//! resumes where it stopped. `loki.source.file` keeps byte offsets under the file's path;
+//! `loki.source.docker` keeps timestamps under `cursor-<container id>`:
 //!
 //! ```yaml
 //! positions:
@@ -17,12 +18,39 @@ use std::path::{Path, PathBuf};
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-/// A file's key: its path and its target's labels as text.
+/// A source's key: its path (or cursor name) and its target's labels as text.
 pub type Key = (String, String);
 
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Positions {
-    pub offsets: BTreeMap<Key, u64>,
+/// What a position is: read from and written as the entry's text.
+pub trait Position: Clone + PartialEq + std::fmt::Debug {
+    /// What a position is, for the error about one that is not.
+    const WHAT: &'static str;
+    fn parse(text: &str) -> Option<Self>;
+    fn render(&self) -> String;
+}
+
+/// A byte offset (`loki.source.file`).
+impl Position for u64 {
+    const WHAT: &'static str = "a byte offset";
+
+    fn parse(text: &str) -> Option<Self> {
+        text.parse().ok()
+    }
+
+    fn render(&self) -> String {
+        self.to_string()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Positions<P = u64> {
+    pub offsets: BTreeMap<Key, P>,
+}
+
+impl<P> Default for Positions<P> {
+    fn default() -> Self {
+        Positions { offsets: BTreeMap::new() }
+    }
 }
 
 fn scalar(y: &Yaml) -> Option<String> {
@@ -34,10 +62,10 @@ fn scalar(y: &Yaml) -> Option<String> {
     }
 }
 
-impl Positions {
+impl<P: Position> Positions<P> {
     /// Reads `path`; a missing file is no positions. Offsets that are not numbers are an error
     /// (the caller decides, as `on_positions_file_error` says).
-    pub fn load(path: &Path) -> Result<Positions, String> {
+    pub fn load(path: &Path) -> Result<Positions<P>, String> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Positions::default()),
@@ -46,7 +74,7 @@ impl Positions {
         Positions::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    pub fn parse(text: &str) -> Result<Positions, String> {
+    pub fn parse(text: &str) -> Result<Positions<P>, String> {
         let docs = YamlLoader::load_from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
         let mut out = Positions::default();
         let Some(doc) = docs.first() else { return Ok(out) };
@@ -61,7 +89,7 @@ impl Positions {
                 // Promtail's form: the path alone.
                 other => (scalar(other).unwrap_or_default(), "{}".to_string()),
             };
-            let offset = scalar(v).and_then(|s| s.parse::<u64>().ok()).ok_or_else(|| format!("the position of {:?} is not a byte offset", key.0))?;
+            let offset = scalar(v).and_then(|s| P::parse(&s)).ok_or_else(|| format!("the position of {:?} is not {}", key.0, P::WHAT))?;
             out.offsets.insert(key, offset);
         }
         Ok(out)
@@ -70,7 +98,7 @@ impl Positions {
     pub fn render(&self) -> String {
         let mut out = String::from("positions:\n");
         for ((path, labels), offset) in &self.offsets {
-            out.push_str(&format!("  ? path: {}\n    labels: {}\n  : \"{offset}\"\n", quote(path), quote(labels)));
+            out.push_str(&format!("  ? path: {}\n    labels: {}\n  : \"{}\"\n", quote(path), quote(labels), offset.render()));
         }
         if self.offsets.is_empty() {
             out = "positions: {}\n".into();
@@ -113,7 +141,7 @@ mod tests {
 
     #[test]
     fn round_trips_through_the_file() {
-        let mut p = Positions::default();
+        let mut p = Positions::<u64>::default();
         p.offsets.insert(("/var/log/a b.log".into(), r#"{job="it's"}"#.into()), 1234);
         p.offsets.insert(("/var/log/c.log".into(), "{}".into()), 0);
         let dir = tempfile::tempdir().expect("tempdir");
@@ -129,10 +157,10 @@ mod tests {
 
     #[test]
     fn reads_promtail_positions_and_refuses_bad_offsets() {
-        let p = Positions::parse("positions:\n  /var/log/syslog: \"42\"\n").expect("parses");
+        let p = Positions::<u64>::parse("positions:\n  /var/log/syslog: \"42\"\n").expect("parses");
         assert_eq!(p.offsets.get(&("/var/log/syslog".to_string(), "{}".to_string())), Some(&42));
-        assert!(Positions::parse("positions:\n  /x: nope\n").is_err());
-        assert_eq!(Positions::parse(""), Ok(Positions::default()));
-        assert_eq!(Positions::load(Path::new("/nonexistent/positions.yml")), Ok(Positions::default()));
+        assert!(Positions::<u64>::parse("positions:\n  /x: nope\n").is_err());
+        assert_eq!(Positions::parse(""), Ok(Positions::<u64>::default()));
+        assert_eq!(Positions::load(Path::new("/nonexistent/positions.yml")), Ok(Positions::<u64>::default()));
     }
 }
