@@ -13,5 +13,13 @@ use crate::component::Registration;
 
 /// The family's components, for `components::registrations`.
 pub fn registrations() -> Vec<Registration> {
-    vec![echo::REGISTRATION, process::REGISTRATION, relabel::REGISTRATION, source::api::REGISTRATION, source::file::REGISTRATION, write::REGISTRATION]
+    vec![
+        echo::REGISTRATION,
+        process::REGISTRATION,
+        relabel::REGISTRATION,
+        source::api::REGISTRATION,
+        source::file::REGISTRATION,
+        source::syslog::REGISTRATION,
+        write::REGISTRATION,
+    ]
 }

@@ -2,3 +2,7 @@
 
 pub mod api;
 pub mod file;
+pub mod syslog;
+
+#[cfg(test)]
+mod python;
