@@ -19,6 +19,7 @@ pub fn registrations() -> Vec<Registration> {
         relabel::REGISTRATION,
         source::api::REGISTRATION,
         source::file::REGISTRATION,
+        source::gelf::REGISTRATION,
         source::syslog::REGISTRATION,
         write::REGISTRATION,
     ]

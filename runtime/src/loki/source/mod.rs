@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod file;
+pub mod gelf;
 pub mod syslog;
 
 #[cfg(test)]

@@ -17,10 +17,12 @@ pub fn available(module: &str, test: &str) -> bool {
     false
 }
 
-/// Runs `script` with `args` on the blocking pool; panics with its output when it fails.
-pub async fn run(script: &str, args: &[String]) {
+/// Runs `script` with `args` on the blocking pool and returns what it printed; panics with its
+/// output when it fails.
+pub async fn run(script: &str, args: &[String]) -> String {
     let (script, args) = (script.to_string(), args.to_vec());
     let out =
         tokio::task::spawn_blocking(move || Command::new("python3").arg("-c").arg(&script).args(&args).output()).await.expect("joins").expect("python3 runs");
     assert!(out.status.success(), "the Python client failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
