@@ -178,10 +178,10 @@ impl SourceGelf {
         };
         let s = self.settings.read().unwrap_or_else(|e| e.into_inner()).clone();
         let Some(entry) = self.entry(&s, &m, now_ns()) else { return };
+        self.entries.inc();
         if let Err(e) = self.fanout.send(vec![entry]).await {
             self.log(tracing::Level::WARN, &e.to_string());
         }
-        self.entries.inc();
     }
 
     /// Counts the incomplete messages the assembler dropped.

@@ -249,11 +249,10 @@ async fn deliver(config: &ListenerConfig, shared: &Shared, base: &Labels, events
             entries.push(e);
         }
     }
-    let n = entries.len() as u64;
+    shared.metrics.entries.add(entries.len() as u64);
     if let Err(e) = shared.fanout.send(entries).await {
         shared.log(tracing::Level::WARN, &e.to_string());
     }
-    shared.metrics.entries.add(n);
 }
 
 /// The entry for one message, or `None` when a relabel rule drops it.
