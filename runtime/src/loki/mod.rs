@@ -20,6 +20,8 @@ pub fn registrations() -> Vec<Registration> {
         source::api::REGISTRATION,
         source::docker::REGISTRATION,
         source::file::REGISTRATION,
+        source::gelf::REGISTRATION,
+        source::syslog::REGISTRATION,
         write::REGISTRATION,
     ]
 }

@@ -3,4 +3,9 @@
 pub mod api;
 pub mod docker;
 pub mod file;
+pub mod gelf;
 mod positions;
+pub mod syslog;
+
+#[cfg(test)]
+mod python;
