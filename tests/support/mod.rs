@@ -67,6 +67,21 @@ impl Alloy {
         get(self.api, "/metrics").map(|(_, b)| b).unwrap_or_default()
     }
 
+    /// SIGTERM, then waits (up to 30 s) for the process to finish its graceful shutdown.
+    pub fn terminate(&mut self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().is_ok_and(|s| s.success());
+        assert!(sent, "kill -TERM {pid} failed");
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("alloy did not exit within 30 s of SIGTERM:\n{}", self.stderr());
+    }
+
     pub fn wait_for(&mut self, what: &str, mut cond: impl FnMut(&Alloy) -> bool) {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(30) {

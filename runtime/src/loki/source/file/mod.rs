@@ -299,6 +299,7 @@ impl Component for FileSource {
         Box::pin(async move {
             let mut last_save = tokio::time::Instant::now();
             let mut last_sync = tokio::time::Instant::now();
+            let mut last_round = false;
             loop {
                 let poll = {
                     let mut st = self.lock();
@@ -319,15 +320,22 @@ impl Component for FileSource {
                     self.save();
                     last_save = tokio::time::Instant::now();
                 }
-                if shutdown.is_cancelled() {
+                if last_round {
                     break;
+                }
+                if shutdown.is_cancelled() {
+                    last_round = true;
+                    continue;
                 }
                 if more {
                     tokio::task::yield_now().await;
                     continue;
                 }
                 tokio::select! {
-                    _ = shutdown.cancelled() => break,
+                    // One more read before stopping: what was written up to now (and a
+                    // truncation since the last poll, which a saved offset cannot show) goes
+                    // out while the components downstream still run (they stop after this one).
+                    _ = shutdown.cancelled() => last_round = true,
                     _ = tokio::time::sleep(poll) => {}
                 }
             }
