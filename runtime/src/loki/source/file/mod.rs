@@ -365,4 +365,6 @@ impl Component for FileSource {
 }
 
 #[cfg(test)]
+mod bad_input_tests;
+#[cfg(test)]
 mod tests;

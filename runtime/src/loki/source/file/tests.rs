@@ -7,13 +7,13 @@ use tokio::sync::mpsc;
 use super::*;
 use crate::loki::receiver::{channel, Entries};
 
-fn append(path: &std::path::Path, text: &str) {
+pub(super) fn append(path: &std::path::Path, text: &str) {
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open");
     f.write_all(text.as_bytes()).expect("write");
 }
 
 /// A context whose data directory is fresh for this test.
-fn context(test: &str) -> Context {
+pub(super) fn context(test: &str) -> Context {
     let id = format!("loki.source.file.{test}-{}", std::process::id());
     let ctx = crate::component::detached_context(&id);
     let _ = std::fs::remove_dir_all(ctx.data_path());
@@ -21,9 +21,9 @@ fn context(test: &str) -> Context {
 }
 
 /// The component running, its stop token and task, and where its entries go.
-type Started = (Arc<FileSource>, CancellationToken, tokio::task::JoinHandle<Result<(), ComponentError>>, mpsc::Receiver<Entries>);
+pub(super) type Started = (Arc<FileSource>, CancellationToken, tokio::task::JoinHandle<Result<(), ComponentError>>, mpsc::Receiver<Entries>);
 
-fn start(ctx: Context, file: &std::path::Path, extra: &str) -> Started {
+pub(super) fn start(ctx: Context, file: &std::path::Path, extra: &str) -> Started {
     start_with(ctx, &format!("[{{\"__path__\" = {:?}, job = \"app\", \"__internal\" = \"x\"}}]", file.display().to_string()), extra)
 }
 
@@ -42,7 +42,7 @@ fn start_with(ctx: Context, targets: &str, extra: &str) -> Started {
     (c, stop, task, out)
 }
 
-async fn lines(out: &mut mpsc::Receiver<Entries>, n: usize) -> Vec<Entry> {
+pub(super) async fn lines(out: &mut mpsc::Receiver<Entries>, n: usize) -> Vec<Entry> {
     let mut got = Vec::new();
     while got.len() < n {
         match tokio::time::timeout(Duration::from_secs(5), out.recv()).await {
