@@ -33,7 +33,7 @@ use crate::component::args::decode_checked;
 use crate::component::args::types::Dur;
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, Reader, Registration};
 use crate::loki::receiver::{Fanout, LogsReceiver};
-use crate::metrics::Counter;
+use crate::metrics::{Counter, Gauge};
 
 const NAME: &str = "loki.source.file";
 pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &[], build);
@@ -145,6 +145,26 @@ impl Arguments for Args {
 struct Followed {
     tailer: Tailer,
     labels: Labels,
+    metrics: PathMetrics,
+}
+
+/// Upstream's per-file series (label `path`): lines read, the read position and the file's
+/// size (both gauges, as upstream's).
+struct PathMetrics {
+    read_lines: Counter,
+    read_bytes: Gauge,
+    file_bytes: Gauge,
+}
+
+impl PathMetrics {
+    fn new(ctx: &Context, path: &str) -> Self {
+        let labels = [("path", path)];
+        PathMetrics {
+            read_lines: ctx.counter("loki_source_file_read_lines_total", "Number of lines read.", &labels),
+            read_bytes: ctx.gauge("loki_source_file_read_bytes_total", "Number of bytes read.", &labels),
+            file_bytes: ctx.gauge("loki_source_file_file_bytes_total", "Number of bytes total.", &labels),
+        }
+    }
 }
 
 struct State {
@@ -162,8 +182,7 @@ pub struct FileSource {
     fanout: Fanout,
     state: Mutex<State>,
     positions_path: PathBuf,
-    read_lines: Counter,
-    read_bytes: Counter,
+    files_active: Gauge,
 }
 
 fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
@@ -204,8 +223,7 @@ impl FileSource {
         };
         let tail_from_end = args.tail_from_end || (args.on_positions_error == OnPositionsError::RestartFromEnd && positions.offsets.is_empty());
         let c = Arc::new(FileSource {
-            read_lines: ctx.counter("loki_source_file_read_lines_total", "Number of lines read.", &[]),
-            read_bytes: ctx.counter("loki_source_file_read_bytes_total", "Number of bytes read.", &[]),
+            files_active: ctx.gauge("loki_source_file_files_active_total", "Number of active files.", &[]),
             fanout: Fanout::new(args.forward_to.clone()),
             state: Mutex::new(State { targets: Vec::new(), file_match: None, tail_from_end, poll: args.poll, files: BTreeMap::new(), positions }),
             positions_path,
@@ -227,11 +245,11 @@ impl FileSource {
         st.poll = args.poll;
         st.file_match = args.file_match;
         st.targets = args.targets;
-        Self::sync(&mut st);
+        self.sync(&mut st);
     }
 
     /// Starts following new files, stops following gone ones (forgetting their positions).
-    fn sync(st: &mut State) {
+    fn sync(&self, st: &mut State) {
         let files = match st.file_match {
             Some((_, older)) => crate::file_glob::matching_files(&st.targets, older),
             None => st.targets.clone(),
@@ -255,8 +273,10 @@ impl FileSource {
                 None if st.tail_from_end => std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
                 None => 0,
             };
-            st.files.insert(key, Followed { tailer: Tailer::new(path, offset), labels });
+            let metrics = PathMetrics::new(&self.ctx, &key.0);
+            st.files.insert(key, Followed { tailer: Tailer::new(path, offset), labels, metrics });
         }
+        self.files_active.set(st.files.len() as f64);
     }
 
     /// Reads every file once; the entries read, and whether a file has more to read now.
@@ -269,8 +289,11 @@ impl FileSource {
         for (key, f) in st.files.iter_mut() {
             let read = f.tailer.poll();
             more |= read.more;
-            self.read_bytes.add(read.bytes);
-            self.read_lines.add(read.lines.len() as u64);
+            f.metrics.read_lines.add(read.lines.len() as u64);
+            f.metrics.read_bytes.set(f.tailer.offset as f64);
+            if let Some(size) = read.size {
+                f.metrics.file_bytes.set(size as f64);
+            }
             out.extend(read.lines.into_iter().map(|l| Entry::new(f.labels.clone(), now, l)));
             offsets.push((key.clone(), f.tailer.offset));
         }
@@ -304,7 +327,7 @@ impl Component for FileSource {
                 let poll = {
                     let mut st = self.lock();
                     if st.file_match.is_some_and(|(every, _)| last_sync.elapsed() >= every) {
-                        Self::sync(&mut st);
+                        self.sync(&mut st);
                         last_sync = tokio::time::Instant::now();
                     }
                     st.poll

@@ -44,6 +44,8 @@ pub struct Polled {
     pub bytes: u64,
     /// The read stopped at [`CHUNK`]: there is more to read now.
     pub more: bool,
+    /// The file's size when it was looked at, if it exists.
+    pub size: Option<u64>,
 }
 
 fn identity(m: &std::fs::Metadata) -> u64 {
@@ -82,6 +84,7 @@ impl Tailer {
     pub fn poll(&mut self) -> Polled {
         let mut out = Polled::default();
         let current = std::fs::metadata(&self.path).ok();
+        out.size = current.as_ref().map(std::fs::Metadata::len);
         if let Some((file, id)) = &self.file {
             let rotated = current.as_ref().is_none_or(|m| identity(m) != *id);
             if rotated {

@@ -145,3 +145,25 @@ async fn file_match_expands_globs_and_legacy_positions_are_resumed() {
     stop.cancel();
     task.await.expect("joins").expect("stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_file_metrics_carry_the_path_as_upstream() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("app.log");
+    append(&file, "one\ntwo\npartial");
+    let ctx = context("metrics");
+    let (_c, stop, task, mut out) = start(ctx.clone(), &file, "");
+    assert_eq!(lines(&mut out, 2).await.len(), 2);
+    let text = ctx.registry().render();
+    let path = file.display().to_string();
+    for want in [
+        format!("loki_source_file_read_lines_total{{component_id=\"{}\",component_path=\"/\",path=\"{path}\"}} 2", ctx.id()),
+        format!("loki_source_file_read_bytes_total{{component_id=\"{}\",component_path=\"/\",path=\"{path}\"}} 8", ctx.id()),
+        format!("loki_source_file_file_bytes_total{{component_id=\"{}\",component_path=\"/\",path=\"{path}\"}} 15", ctx.id()),
+        format!("loki_source_file_files_active_total{{component_id=\"{}\",component_path=\"/\"}} 1", ctx.id()),
+    ] {
+        assert!(text.contains(&want), "{want} missing from:\n{text}");
+    }
+    stop.cancel();
+    task.await.expect("joins").expect("stops");
+}
