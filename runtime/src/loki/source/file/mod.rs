@@ -57,12 +57,30 @@ pub struct Args {
     /// `file_match` when enabled: (sync period, ignore older than).
     pub file_match: Option<(Duration, Duration)>,
     pub on_positions_error: OnPositionsError,
-    pub poll: Duration,
+    pub poll: PollFrequency,
 }
 
-/// `file_watch`: the poll interval (this runtime polls at the minimum frequency).
+/// `file_watch`: files are polled every `min` while they have something new; each poll that
+/// finds nothing doubles the wait, up to `max` (as upstream's polling watcher backs off).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PollFrequency {
+    pub min: Duration,
+    pub max: Duration,
+}
+
+impl PollFrequency {
+    /// The wait after a poll that waited `last`: `min` when it read something.
+    fn next(&self, last: Duration, read: bool) -> Duration {
+        if read {
+            self.min
+        } else {
+            (last * 2).clamp(self.min, self.max)
+        }
+    }
+}
+
 #[derive(Default)]
-struct FileWatch(Duration);
+struct FileWatch(PollFrequency);
 
 impl Arguments for FileWatch {
     fn decode(r: &mut Reader<'_>) -> Self {
@@ -71,7 +89,8 @@ impl Arguments for FileWatch {
         if min > max {
             r.error("min_poll_frequency", "min_poll_frequency must not be above max_poll_frequency");
         }
-        FileWatch(min.max(Duration::from_millis(10)))
+        let min = min.max(Duration::from_millis(10));
+        FileWatch(PollFrequency { min, max: max.max(min) })
     }
 }
 
@@ -172,7 +191,7 @@ struct State {
     targets: Vec<BTreeMap<String, String>>,
     file_match: Option<(Duration, Duration)>,
     tail_from_end: bool,
-    poll: Duration,
+    poll: PollFrequency,
     files: BTreeMap<Key, Followed>,
     positions: Positions,
 }
@@ -323,8 +342,9 @@ impl Component for FileSource {
             let mut last_save = tokio::time::Instant::now();
             let mut last_sync = tokio::time::Instant::now();
             let mut last_round = false;
+            let mut wait = Duration::ZERO;
             loop {
-                let poll = {
+                let frequency = {
                     let mut st = self.lock();
                     if st.file_match.is_some_and(|(every, _)| last_sync.elapsed() >= every) {
                         self.sync(&mut st);
@@ -333,6 +353,7 @@ impl Component for FileSource {
                     st.poll
                 };
                 let (entries, more) = self.poll();
+                wait = frequency.next(wait, !entries.is_empty());
                 if !entries.is_empty() {
                     // Waits while the receivers are full: the files keep the rest.
                     if let Err(e) = self.fanout.send(entries).await {
@@ -359,7 +380,7 @@ impl Component for FileSource {
                     // truncation since the last poll, which a saved offset cannot show) goes
                     // out while the components downstream still run (they stop after this one).
                     _ = shutdown.cancelled() => last_round = true,
-                    _ = tokio::time::sleep(poll) => {}
+                    _ = tokio::time::sleep(wait) => {}
                 }
             }
             self.save();
@@ -389,5 +410,22 @@ impl Component for FileSource {
 
 #[cfg(test)]
 mod bad_input_tests;
+
+#[cfg(test)]
+mod poll_tests {
+    use super::*;
+
+    #[test]
+    fn polls_back_off_from_min_to_max_while_nothing_is_read() {
+        let f = PollFrequency { min: Duration::from_millis(250), max: Duration::from_secs(1) };
+        let mut wait = Duration::ZERO;
+        let mut seen = Vec::new();
+        for read in [false, false, false, false, true, false] {
+            wait = f.next(wait, read);
+            seen.push(wait.as_millis());
+        }
+        assert_eq!(seen, [250, 500, 1000, 1000, 250, 500]);
+    }
+}
 #[cfg(test)]
 mod tests;
