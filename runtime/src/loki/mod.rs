@@ -6,6 +6,7 @@ pub mod echo;
 pub mod process;
 pub mod receiver;
 pub mod relabel;
+pub mod secretfilter;
 pub mod source;
 pub mod write;
 
@@ -13,5 +14,13 @@ use crate::component::Registration;
 
 /// The family's components, for `components::registrations`.
 pub fn registrations() -> Vec<Registration> {
-    vec![echo::REGISTRATION, process::REGISTRATION, relabel::REGISTRATION, source::api::REGISTRATION, source::file::REGISTRATION, write::REGISTRATION]
+    vec![
+        echo::REGISTRATION,
+        process::REGISTRATION,
+        relabel::REGISTRATION,
+        secretfilter::REGISTRATION,
+        source::api::REGISTRATION,
+        source::file::REGISTRATION,
+        write::REGISTRATION,
+    ]
 }
