@@ -85,11 +85,38 @@ impl Histogram {
     }
 }
 
+/// A summary without quantiles: the count and the sum of the observations (what upstream's
+/// summaries expose besides their quantile estimates).
+#[derive(Clone, Debug, Default)]
+pub struct Summary(Arc<SummaryInner>);
+
+#[derive(Debug, Default)]
+struct SummaryInner {
+    count: AtomicU64,
+    sum: Gauge,
+}
+
+impl Summary {
+    pub fn observe(&self, v: f64) {
+        self.0.count.fetch_add(1, Ordering::Relaxed);
+        self.0.sum.add(v);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.count.load(Ordering::Relaxed)
+    }
+
+    pub fn sum(&self) -> f64 {
+        self.0.sum.get()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Counter,
     Gauge,
     Histogram,
+    Summary,
 }
 
 impl Kind {
@@ -98,6 +125,7 @@ impl Kind {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
             Kind::Histogram => "histogram",
+            Kind::Summary => "summary",
         }
     }
 }
@@ -127,6 +155,7 @@ enum Series {
     Counter(Counter),
     Gauge(Gauge),
     Histogram(Histogram),
+    Summary(Summary),
 }
 
 struct Family {
@@ -178,6 +207,14 @@ impl Registry {
         }
     }
 
+    /// A summary (count and sum only, see [`Summary`]).
+    pub fn summary(&self, name: &str, help: &str, labels: &[(String, String)]) -> Summary {
+        match self.series(name, help, Kind::Summary, labels, || Series::Summary(Summary::default())) {
+            Series::Summary(s) => s,
+            _ => Summary::default(),
+        }
+    }
+
     fn series(&self, name: &str, help: &str, kind: Kind, labels: &[(String, String)], make: impl FnOnce() -> Series) -> Series {
         let mut families = self.families.lock().unwrap_or_else(|e| e.into_inner());
         let family = families.entry(name.to_string()).or_insert_with(|| Family { help: help.to_string(), kind, series: Vec::new() });
@@ -225,6 +262,10 @@ impl Registry {
                         Series::Counter(c) => snap.samples.push(("", labels.clone(), c.get() as f64)),
                         Series::Gauge(g) => snap.samples.push(("", labels.clone(), g.get())),
                         Series::Histogram(h) => histogram_samples(h, labels, &mut snap.samples),
+                        Series::Summary(s) => {
+                            snap.samples.push(("_sum", labels.clone(), s.sum()));
+                            snap.samples.push(("_count", labels.clone(), s.count() as f64));
+                        }
                     }
                 }
                 out.push(snap);
@@ -344,5 +385,14 @@ mod tests {
         assert!(text.contains("h_bucket{le=\"0.1\"} 1\n"), "{text}");
         assert!(text.contains("h_bucket{le=\"1\"} 2\n"), "{text}");
         assert!(text.contains("h_bucket{le=\"+Inf\"} 2\nh_sum 0.55\nh_count 2\n"), "{text}");
+    }
+
+    #[test]
+    fn summaries_expose_sum_and_count() {
+        let r = Registry::new();
+        let s = r.summary("s_seconds", "help", &[]);
+        s.observe(0.25);
+        s.observe(0.5);
+        assert_eq!(r.render(), "# HELP s_seconds help\n# TYPE s_seconds summary\ns_seconds_sum 0.75\ns_seconds_count 2\n");
     }
 }

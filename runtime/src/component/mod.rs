@@ -187,6 +187,11 @@ impl Context {
         self.inner.registry.histogram(name, help, &self.labels(labels), bounds)
     }
 
+    /// A summary (count and sum, no quantiles), labelled like [`Context::counter`].
+    pub fn summary(&self, name: &str, help: &str, labels: &[(&str, &str)]) -> crate::metrics::Summary {
+        self.inner.registry.summary(name, help, &self.labels(labels))
+    }
+
     pub(crate) fn labels(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
         let mut out = vec![("component_id".to_string(), self.inner.local_id.clone()), ("component_path".to_string(), self.inner.component_path.clone())];
         out.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));

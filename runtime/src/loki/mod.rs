@@ -6,6 +6,7 @@ pub mod echo;
 pub mod process;
 pub mod receiver;
 pub mod relabel;
+pub mod secretfilter;
 pub mod source;
 pub mod write;
 
@@ -17,6 +18,7 @@ pub fn registrations() -> Vec<Registration> {
         echo::REGISTRATION,
         process::REGISTRATION,
         relabel::REGISTRATION,
+        secretfilter::REGISTRATION,
         source::api::REGISTRATION,
         source::docker::REGISTRATION,
         source::file::REGISTRATION,
