@@ -18,6 +18,7 @@ use super::target_groups::{flatten, parse_json};
 use super::{targets_exports, Outcome, Target};
 use crate::component::args::{decode_checked, types::Dur};
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, Reader, Registration};
+use crate::discovery::refresh::{self, Refreshing};
 use crate::http_client::HttpClientConfig;
 use crate::metrics::Counter;
 
@@ -129,18 +130,32 @@ fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError
     Ok(Arc::new(HttpDiscovery { ctx, args: watch::channel(Arc::new(args)).0, outcome: Outcome::default(), failures }))
 }
 
-impl HttpDiscovery {
-    async fn refresh(&self, client: &reqwest::Client, args: &Args) {
-        match fetch(client, args).await {
-            Ok(targets) => {
-                self.ctx.set_exports(targets_exports(targets));
-                self.outcome.report(&self.ctx, Ok(()));
-            }
-            Err(e) => {
-                self.failures.inc();
-                self.outcome.report(&self.ctx, Err(format!("refreshing targets from {}: {e}", args.url)));
-            }
-        }
+impl Refreshing for HttpDiscovery {
+    type Args = Args;
+    type Client = reqwest::Client;
+
+    fn client(args: &Args) -> Result<reqwest::Client, String> {
+        client_of(args)
+    }
+
+    fn interval(args: &Args) -> std::time::Duration {
+        args.refresh_interval
+    }
+
+    async fn fetch(&self, client: &reqwest::Client, args: &Args) -> Result<Vec<Target>, String> {
+        fetch(client, args).await.map_err(|e| format!("refreshing targets from {}: {e}", args.url))
+    }
+
+    fn failed(&self) {
+        self.failures.inc();
+    }
+
+    fn ctx(&self) -> &Context {
+        &self.ctx
+    }
+
+    fn outcome(&self) -> &Outcome {
+        &self.outcome
     }
 }
 
@@ -153,32 +168,8 @@ impl Component for HttpDiscovery {
     }
 
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
-        Box::pin(async move {
-            let mut rx = self.args.subscribe();
-            loop {
-                let args = rx.borrow_and_update().clone();
-                let client = client_of(&args);
-                loop {
-                    match &client {
-                        Ok(client) => tokio::select! {
-                            _ = shutdown.cancelled() => return Ok(()),
-                            _ = self.refresh(client, &args) => {}
-                        },
-                        Err(e) => self.outcome.report(&self.ctx, Err(e.clone())),
-                    }
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return Ok(()),
-                        changed = rx.changed() => {
-                            if changed.is_err() {
-                                return Ok(());
-                            }
-                            break;
-                        }
-                        _ = tokio::time::sleep(args.refresh_interval) => {}
-                    }
-                }
-            }
-        })
+        let args = self.args.subscribe();
+        Box::pin(refresh::run(self, args, shutdown))
     }
 
     fn debug_info(&self) -> Option<Value> {

@@ -12,6 +12,7 @@ pub mod docker;
 pub mod file;
 pub mod file_match;
 pub mod http;
+mod refresh;
 pub mod target_groups;
 
 use std::collections::BTreeMap;

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::{targets_exports, Outcome, Target};
 use crate::component::args::{decode_checked, types::Dur};
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, Reader, Registration};
+use crate::discovery::refresh::{self, Refreshing};
 use crate::docker_engine::{parse_host, Engine, Filters};
 use crate::http_client::HttpClientConfig;
 use crate::metrics::{Counter, Histogram};
@@ -119,21 +120,35 @@ fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError
     Ok(Arc::new(DockerDiscovery { ctx, args: watch::channel(Arc::new(args)).0, outcome: Outcome::default(), failures, duration }))
 }
 
-impl DockerDiscovery {
-    async fn refresh(&self, engine: &Engine, args: &Args) {
+impl Refreshing for DockerDiscovery {
+    type Args = Args;
+    type Client = Engine;
+
+    fn client(args: &Args) -> Result<Engine, String> {
+        engine_of(args)
+    }
+
+    fn interval(args: &Args) -> std::time::Duration {
+        args.refresh_interval
+    }
+
+    async fn fetch(&self, engine: &Engine, args: &Args) -> Result<Vec<Target>, String> {
         let start = Instant::now();
         let result = fetch(engine, args).await;
         self.duration.observe(start.elapsed().as_secs_f64());
-        match result {
-            Ok(targets) => {
-                self.ctx.set_exports(targets_exports(targets));
-                self.outcome.report(&self.ctx, Ok(()));
-            }
-            Err(e) => {
-                self.failures.inc();
-                self.outcome.report(&self.ctx, Err(e));
-            }
-        }
+        result
+    }
+
+    fn failed(&self) {
+        self.failures.inc();
+    }
+
+    fn ctx(&self) -> &Context {
+        &self.ctx
+    }
+
+    fn outcome(&self) -> &Outcome {
+        &self.outcome
     }
 }
 
@@ -146,32 +161,8 @@ impl Component for DockerDiscovery {
     }
 
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
-        Box::pin(async move {
-            let mut rx = self.args.subscribe();
-            loop {
-                let args = rx.borrow_and_update().clone();
-                let engine = engine_of(&args);
-                loop {
-                    match &engine {
-                        Ok(engine) => tokio::select! {
-                            _ = shutdown.cancelled() => return Ok(()),
-                            _ = self.refresh(engine, &args) => {}
-                        },
-                        Err(e) => self.outcome.report(&self.ctx, Err(e.clone())),
-                    }
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return Ok(()),
-                        changed = rx.changed() => {
-                            if changed.is_err() {
-                                return Ok(());
-                            }
-                            break;
-                        }
-                        _ = tokio::time::sleep(args.refresh_interval) => {}
-                    }
-                }
-            }
-        })
+        let args = self.args.subscribe();
+        Box::pin(refresh::run(self, args, shutdown))
     }
 
     fn debug_info(&self) -> Option<Value> {
