@@ -17,51 +17,40 @@ import struct
 import sys
 
 import cramjam
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-
-F = descriptor_pb2.FieldDescriptorProto
+from proto_messages import F, message_class
 
 
 def build_write_request():
-    fdp = descriptor_pb2.FileDescriptorProto(name="e2e_prompb.proto", package="e2eprompb", syntax="proto3")
-
-    def message(name, fields):
-        m = fdp.message_type.add(name=name)
-        for number, fname, ftype, repeated, type_name in fields:
-            f = m.field.add(name=fname, number=number, type=ftype)
-            f.label = F.LABEL_REPEATED if repeated else F.LABEL_OPTIONAL
-            if type_name:
-                f.type_name = ".e2eprompb." + type_name
-
-    message("Label", [(1, "name", F.TYPE_STRING, False, None), (2, "value", F.TYPE_STRING, False, None)])
-    message("Sample", [(1, "value", F.TYPE_DOUBLE, False, None), (2, "timestamp", F.TYPE_INT64, False, None)])
-    message(
-        "Exemplar",
-        [(1, "labels", F.TYPE_MESSAGE, True, "Label"), (2, "value", F.TYPE_DOUBLE, False, None), (3, "timestamp", F.TYPE_INT64, False, None)],
-    )
-    # Histograms (field 4) are left as unknown fields: these tests send none.
-    message(
-        "TimeSeries",
+    label = [(1, "name", F.TYPE_STRING, False, None), (2, "value", F.TYPE_STRING, False, None)]
+    return message_class(
+        "e2eprompb",
         [
-            (1, "labels", F.TYPE_MESSAGE, True, "Label"),
-            (2, "samples", F.TYPE_MESSAGE, True, "Sample"),
-            (3, "exemplars", F.TYPE_MESSAGE, True, "Exemplar"),
+            ("Label", label),
+            ("Sample", [(1, "value", F.TYPE_DOUBLE, False, None), (2, "timestamp", F.TYPE_INT64, False, None)]),
+            ("Exemplar", [(1, "labels", F.TYPE_MESSAGE, True, "Label"), (2, "value", F.TYPE_DOUBLE, False, None), (3, "timestamp", F.TYPE_INT64, False, None)]),
+            # Histograms (field 4) are left as unknown fields: these tests send none.
+            (
+                "TimeSeries",
+                [
+                    (1, "labels", F.TYPE_MESSAGE, True, "Label"),
+                    (2, "samples", F.TYPE_MESSAGE, True, "Sample"),
+                    (3, "exemplars", F.TYPE_MESSAGE, True, "Exemplar"),
+                ],
+            ),
+            # MetricMetadata.type is an enum upstream; int32 has the same varint encoding.
+            (
+                "MetricMetadata",
+                [
+                    (1, "type", F.TYPE_INT32, False, None),
+                    (2, "metric_family_name", F.TYPE_STRING, False, None),
+                    (4, "help", F.TYPE_STRING, False, None),
+                    (5, "unit", F.TYPE_STRING, False, None),
+                ],
+            ),
+            ("WriteRequest", [(1, "timeseries", F.TYPE_MESSAGE, True, "TimeSeries"), (3, "metadata", F.TYPE_MESSAGE, True, "MetricMetadata")]),
         ],
+        "WriteRequest",
     )
-    # MetricMetadata.type is an enum upstream; int32 has the same varint encoding.
-    message(
-        "MetricMetadata",
-        [
-            (1, "type", F.TYPE_INT32, False, None),
-            (2, "metric_family_name", F.TYPE_STRING, False, None),
-            (4, "help", F.TYPE_STRING, False, None),
-            (5, "unit", F.TYPE_STRING, False, None),
-        ],
-    )
-    message("WriteRequest", [(1, "timeseries", F.TYPE_MESSAGE, True, "TimeSeries"), (3, "metadata", F.TYPE_MESSAGE, True, "MetricMetadata")])
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(fdp)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName("e2eprompb.WriteRequest"))
 
 
 def bits(v):

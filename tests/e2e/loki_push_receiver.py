@@ -19,40 +19,31 @@ import sys
 import threading
 
 import cramjam
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-
-F = descriptor_pb2.FieldDescriptorProto
+from proto_messages import F, message_class
 
 
 def build_push_request():
-    fdp = descriptor_pb2.FileDescriptorProto(name="e2e_logproto.proto", package="e2elogproto", syntax="proto3")
-
-    def message(name, fields):
-        m = fdp.message_type.add(name=name)
-        for number, fname, ftype, repeated, type_name in fields:
-            f = m.field.add(name=fname, number=number, type=ftype)
-            f.label = F.LABEL_REPEATED if repeated else F.LABEL_OPTIONAL
-            if type_name:
-                f.type_name = ".e2elogproto." + type_name
-
-    message("Timestamp", [(1, "seconds", F.TYPE_INT64, False, None), (2, "nanos", F.TYPE_INT32, False, None)])
-    message("LabelPairAdapter", [(1, "name", F.TYPE_STRING, False, None), (2, "value", F.TYPE_STRING, False, None)])
-    message(
-        "EntryAdapter",
+    return message_class(
+        "e2elogproto",
         [
-            (1, "timestamp", F.TYPE_MESSAGE, False, "Timestamp"),
-            (2, "line", F.TYPE_STRING, False, None),
-            (3, "structuredMetadata", F.TYPE_MESSAGE, True, "LabelPairAdapter"),
+            ("Timestamp", [(1, "seconds", F.TYPE_INT64, False, None), (2, "nanos", F.TYPE_INT32, False, None)]),
+            ("LabelPairAdapter", [(1, "name", F.TYPE_STRING, False, None), (2, "value", F.TYPE_STRING, False, None)]),
+            (
+                "EntryAdapter",
+                [
+                    (1, "timestamp", F.TYPE_MESSAGE, False, "Timestamp"),
+                    (2, "line", F.TYPE_STRING, False, None),
+                    (3, "structuredMetadata", F.TYPE_MESSAGE, True, "LabelPairAdapter"),
+                ],
+            ),
+            (
+                "StreamAdapter",
+                [(1, "labels", F.TYPE_STRING, False, None), (2, "entries", F.TYPE_MESSAGE, True, "EntryAdapter"), (3, "hash", F.TYPE_UINT64, False, None)],
+            ),
+            ("PushRequest", [(1, "streams", F.TYPE_MESSAGE, True, "StreamAdapter")]),
         ],
+        "PushRequest",
     )
-    message(
-        "StreamAdapter",
-        [(1, "labels", F.TYPE_STRING, False, None), (2, "entries", F.TYPE_MESSAGE, True, "EntryAdapter"), (3, "hash", F.TYPE_UINT64, False, None)],
-    )
-    message("PushRequest", [(1, "streams", F.TYPE_MESSAGE, True, "StreamAdapter")])
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(fdp)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName("e2elogproto.PushRequest"))
 
 
 PushRequest = build_push_request()
