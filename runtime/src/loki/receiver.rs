@@ -133,6 +133,20 @@ impl Inbox {
             handle(entries).await;
         }
     }
+
+    /// [`Inbox::serve`] for components that change entries and pass them on (`loki.relabel`,
+    /// `loki.secretfilter`): each batch goes through `transform`, then to `fanout`.
+    pub async fn serve_and_forward(&self, shutdown: CancellationToken, component_id: &str, fanout: &Fanout, transform: impl Fn(Entries) -> Entries) {
+        self.serve(shutdown, |entries| {
+            let out = transform(entries);
+            async move {
+                if let Err(e) = fanout.send(out).await {
+                    crate::component::log(component_id, tracing::Level::WARN, &e.to_string());
+                }
+            }
+        })
+        .await;
+    }
 }
 
 /// A `forward_to` list, replaceable when the producer's arguments change.

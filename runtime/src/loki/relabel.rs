@@ -143,18 +143,7 @@ impl Component for LokiRelabel {
 
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
         Box::pin(async move {
-            let this = self.clone();
-            self.inbox
-                .serve(shutdown, move |entries| {
-                    let this = this.clone();
-                    async move {
-                        let out = this.relabel(entries);
-                        if let Err(e) = this.fanout.send(out).await {
-                            crate::component::log(this.ctx.id(), tracing::Level::WARN, &e.to_string());
-                        }
-                    }
-                })
-                .await;
+            self.inbox.serve_and_forward(shutdown, self.ctx.id(), &self.fanout, |entries| self.relabel(entries)).await;
             Ok(())
         })
     }

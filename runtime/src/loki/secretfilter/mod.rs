@@ -299,18 +299,7 @@ impl Component for SecretFilter {
 
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
         Box::pin(async move {
-            let this = self.clone();
-            self.inbox
-                .serve(shutdown, move |entries| {
-                    let this = this.clone();
-                    async move {
-                        let out = this.process(entries);
-                        if let Err(e) = this.fanout.send(out).await {
-                            crate::component::log(this.ctx.id(), tracing::Level::WARN, &e.to_string());
-                        }
-                    }
-                })
-                .await;
+            self.inbox.serve_and_forward(shutdown, self.ctx.id(), &self.fanout, |entries| self.process(entries)).await;
             Ok(())
         })
     }
