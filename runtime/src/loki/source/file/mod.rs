@@ -10,9 +10,16 @@
 //! positions) is read once when `positions.yml` does not exist yet; its entries carry no labels,
 //! and a file found there resumes from that offset whatever its target's labels.
 //!
-//! Not implemented, and refused by name when asked for: `encoding` other than UTF-8 and
-//! `decompression`.
+//! `encoding` names the files' character set ([`charset`]: any name upstream accepts, an unknown
+//! one refused where it is written); lines are split on that set's newline and decoded to UTF-8,
+//! and positions stay byte offsets in the file. A byte order mark at a file's start decides its
+//! encoding whatever `encoding` says, as upstream has it. Changing `encoding` restarts every
+//! file's reading at its position (upstream keeps running readers as they were).
+//!
+//! Not implemented, and refused by name when asked for: `decompression`.
 
+mod charset;
+mod charset_tables;
 mod tailer;
 
 use std::collections::BTreeMap;
@@ -27,6 +34,7 @@ use prom::Labels;
 use tokio_util::sync::CancellationToken;
 
 use super::positions::{Key, Positions};
+use charset::Charset;
 use tailer::Tailer;
 
 use crate::component::args::decode_checked;
@@ -58,6 +66,7 @@ pub struct Args {
     pub file_match: Option<(Duration, Duration)>,
     pub on_positions_error: OnPositionsError,
     pub poll: Duration,
+    pub charset: Charset,
 }
 
 /// `file_watch`: the poll interval (this runtime polls at the minimum frequency).
@@ -106,9 +115,13 @@ impl Arguments for FileMatch {
 impl Arguments for Args {
     fn decode(r: &mut Reader<'_>) -> Self {
         let encoding: String = r.get("encoding");
-        if !encoding.is_empty() && !encoding.eq_ignore_ascii_case("utf-8") && !encoding.eq_ignore_ascii_case("utf8") {
-            r.error("encoding", format!("encoding {encoding:?} is not supported by this runtime yet (only UTF-8)"));
-        }
+        let charset = Charset::by_name(&encoding).unwrap_or_else(|| {
+            r.error(
+                "encoding",
+                format!("unknown encoding {encoding:?}: expected an IANA character set name upstream decodes, such as \"UTF-8\", \"UTF-16LE\", \"ISO-8859-1\", \"windows-1252\" or \"Shift_JIS\""),
+            );
+            Charset::Utf8
+        });
         if r.block::<Decompression>("decompression").is_some_and(|d| d.0) {
             r.error("decompression", "decompression is not supported by this runtime yet");
         }
@@ -133,6 +146,7 @@ impl Arguments for Args {
             file_match: r.block::<FileMatch>("file_match").and_then(|f| f.0),
             on_positions_error,
             poll: r.block_or_default::<FileWatch>("file_watch").0,
+            charset,
         }
     }
 
@@ -153,6 +167,7 @@ struct State {
     file_match: Option<(Duration, Duration)>,
     tail_from_end: bool,
     poll: Duration,
+    charset: Charset,
     files: BTreeMap<Key, Followed>,
     positions: Positions,
 }
@@ -207,7 +222,15 @@ impl FileSource {
             read_lines: ctx.counter("loki_source_file_read_lines_total", "Number of lines read.", &[]),
             read_bytes: ctx.counter("loki_source_file_read_bytes_total", "Number of bytes read.", &[]),
             fanout: Fanout::new(args.forward_to.clone()),
-            state: Mutex::new(State { targets: Vec::new(), file_match: None, tail_from_end, poll: args.poll, files: BTreeMap::new(), positions }),
+            state: Mutex::new(State {
+                targets: Vec::new(),
+                file_match: None,
+                tail_from_end,
+                poll: args.poll,
+                charset: args.charset,
+                files: BTreeMap::new(),
+                positions,
+            }),
             positions_path,
             ctx,
         });
@@ -226,6 +249,11 @@ impl FileSource {
         let mut st = self.lock();
         st.poll = args.poll;
         st.file_match = args.file_match;
+        if st.charset != args.charset {
+            // Every file is read anew in the new encoding, from where it was.
+            st.charset = args.charset;
+            st.files.clear();
+        }
         st.targets = args.targets;
         Self::sync(&mut st);
     }
@@ -255,7 +283,7 @@ impl FileSource {
                 None if st.tail_from_end => std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
                 None => 0,
             };
-            st.files.insert(key, Followed { tailer: Tailer::new(path, offset), labels });
+            st.files.insert(key, Followed { tailer: Tailer::new(path, offset, st.charset), labels });
         }
     }
 

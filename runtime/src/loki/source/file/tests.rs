@@ -116,13 +116,53 @@ fn settings_not_implemented_are_refused() {
         let v = crate::component::args::evaluated(&format!("loki.source.file \"t\" {{\n  forward_to = []\n  targets = []\n{body}\n}}\n")).expect("evaluates");
         crate::component::args::check::<Args>(NAME, &v).into_iter().map(|e| e.message).collect::<Vec<_>>()
     };
-    assert_eq!(errors("  encoding = \"UTF-16LE\""), ["encoding \"UTF-16LE\" is not supported by this runtime yet (only UTF-8)"]);
+    assert_eq!(
+        errors("  encoding = \"UTF-7\""),
+        ["unknown encoding \"UTF-7\": expected an IANA character set name upstream decodes, such as \"UTF-8\", \"UTF-16LE\", \"ISO-8859-1\", \"windows-1252\" or \"Shift_JIS\""]
+    );
     assert_eq!(errors("  decompression {\n    enabled = true\n    format = \"gz\"\n  }"), ["decompression is not supported by this runtime yet"]);
     assert_eq!(
         errors("  on_positions_file_error = \"panic\""),
         ["unknown on_positions_file_error \"panic\": expected \"restart_from_beginning\", \"restart_from_end\" or \"skip\""]
     );
     assert!(errors("  encoding = \"utf-8\"").is_empty());
+    assert!(errors("  encoding = \"UTF-16LE\"").is_empty());
+}
+
+fn utf16le(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+}
+
+fn append_bytes(path: &std::path::Path, bytes: &[u8]) {
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open");
+    f.write_all(bytes).expect("write");
+}
+
+fn line_texts(entries: &[Entry]) -> Vec<&str> {
+    entries.iter().map(|e| e.line.as_str()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn utf16_lines_arrive_decoded_and_a_restart_resumes_at_the_byte_offset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("win.log");
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(utf16le("démarré\r\nprêt\r\n"));
+    append_bytes(&file, &bytes);
+    let ctx = context("utf16");
+    let (_c, stop, task, mut out) = start(ctx.clone(), &file, "  encoding = \"UTF-16LE\"");
+    assert_eq!(line_texts(&lines(&mut out, 2).await), ["démarré", "prêt"]);
+    stop.cancel();
+    task.await.expect("joins").expect("stops");
+    let saved = std::fs::read_to_string(ctx.data_path().join("positions.yml")).expect("positions");
+    assert!(saved.contains(&format!(": \"{}\"", bytes.len())), "a byte offset in the file: {saved}");
+
+    append_bytes(&file, &utf16le("arrêté\r\n"));
+    let (_c, stop, task, mut out) = start(ctx, &file, "  encoding = \"UTF-16LE\"");
+    assert_eq!(line_texts(&lines(&mut out, 1).await), ["arrêté"]);
+    assert!(tokio::time::timeout(Duration::from_millis(200), out.recv()).await.is_err(), "nothing read twice");
+    stop.cancel();
+    task.await.expect("joins").expect("stops");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
