@@ -54,6 +54,8 @@ pub struct Polled {
     pub bytes: u64,
     /// The read stopped at [`CHUNK`]: there is more to read now.
     pub more: bool,
+    /// Why the file will not be read further (a compressed file that is not, or is corrupt).
+    pub error: Option<String>,
 }
 
 fn identity(m: &std::fs::Metadata) -> u64 {
