@@ -3,16 +3,32 @@
 //! `filename`, timestamped when read. Where each file was read to is kept in
 //! `positions.yml` in the component's data directory ([`positions`]), saved every 10 s and at
 //! shutdown, so a restart resumes without gaps or repeats. Targets are compared on every
-//! update: files no longer targeted stop and their positions are forgotten.
+//! update: files no longer targeted stop and their positions are forgotten (compressed files'
+//! excepted, see below).
 //!
 //! With `file_match { enabled = true }` the component expands the targets' `__path__` globs
 //! itself every `sync_period` (as `local.file_match` does). `legacy_positions_file` (promtail's
 //! positions) is read once when `positions.yml` does not exist yet; its entries carry no labels,
 //! and a file found there resumes from that offset whatever its target's labels.
 //!
-//! Not implemented, and refused by name when asked for: `encoding` other than UTF-8 and
-//! `decompression`.
+//! `encoding` names the files' character set ([`charset`]: any name upstream accepts, an unknown
+//! one refused where it is written); lines are split on that set's newline and decoded to UTF-8,
+//! and positions stay byte offsets in the file. A byte order mark at a file's start decides its
+//! encoding whatever `encoding` says, as upstream has it.
+//!
+//! With `decompression { enabled = true }` every target is a compressed file ([`archive`]: `gz`,
+//! `z` or `bz2`), read once from its beginning after `initial_delay` and then left alone, as
+//! upstream does: its position counts decompressed bytes, so a restart sends nothing twice, and
+//! it is kept when the target goes away (upstream keeps it too, so a file that comes back is not
+//! read again). `tail_from_end` does not apply to compressed files (upstream does not support
+//! it there). A file that is not compressed, or is corrupt, is logged with its path and counted
+//! in `loki_source_file_decompression_errors_total` (this runtime's; upstream only logs), after
+//! the lines decompressed before the damage went out. Changing `encoding` or `decompression`
+//! restarts every file's reading at its position (upstream keeps running readers as they were).
 
+mod archive;
+mod charset;
+mod charset_tables;
 mod tailer;
 
 use std::collections::BTreeMap;
@@ -27,7 +43,9 @@ use prom::Labels;
 use tokio_util::sync::CancellationToken;
 
 use super::positions::{Key, Positions};
-use tailer::Tailer;
+use archive::{Archive, Format};
+use charset::Charset;
+use tailer::{Polled, Tailer};
 
 use crate::component::args::decode_checked;
 use crate::component::args::types::Dur;
@@ -58,6 +76,7 @@ pub struct Args {
     pub file_match: Option<(Duration, Duration)>,
     pub on_positions_error: OnPositionsError,
     pub poll: PollFrequency,
+    pub reading: Reading,
 }
 
 /// `file_watch`: files are polled every `min` while they have something new; each poll that
@@ -79,6 +98,14 @@ impl PollFrequency {
     }
 }
 
+/// How files are read: their character set, and (when `decompression` is enabled) their
+/// compression format and `initial_delay`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reading {
+    pub charset: Charset,
+    pub decompression: Option<(Format, Duration)>,
+}
+
 #[derive(Default)]
 struct FileWatch(PollFrequency);
 
@@ -94,15 +121,21 @@ impl Arguments for FileWatch {
     }
 }
 
-/// `decompression`, read only to refuse it when enabled.
+/// `decompression`: when enabled, the format and the initial delay. The format is checked
+/// even when disabled, as upstream checks it.
 #[derive(Default)]
-struct Decompression(bool);
+struct Decompression(Option<(Format, Duration)>);
 
 impl Arguments for Decompression {
     fn decode(r: &mut Reader<'_>) -> Self {
-        let _: String = r.get("format");
-        let _ = r.get::<Dur>("initial_delay");
-        Decompression(r.get("enabled"))
+        let name: String = r.get("format");
+        let format = Format::parse(&name);
+        if format.is_none() {
+            r.error("format", format!("unsupported compression format {name:?}: expected \"gz\", \"z\" or \"bz2\""));
+        }
+        let delay = r.get::<Dur>("initial_delay").0;
+        let enabled: bool = r.get("enabled");
+        Decompression(format.filter(|_| enabled).map(|f| (f, delay)))
     }
 }
 
@@ -125,12 +158,14 @@ impl Arguments for FileMatch {
 impl Arguments for Args {
     fn decode(r: &mut Reader<'_>) -> Self {
         let encoding: String = r.get("encoding");
-        if !encoding.is_empty() && !encoding.eq_ignore_ascii_case("utf-8") && !encoding.eq_ignore_ascii_case("utf8") {
-            r.error("encoding", format!("encoding {encoding:?} is not supported by this runtime yet (only UTF-8)"));
-        }
-        if r.block::<Decompression>("decompression").is_some_and(|d| d.0) {
-            r.error("decompression", "decompression is not supported by this runtime yet");
-        }
+        let charset = Charset::by_name(&encoding).unwrap_or_else(|| {
+            r.error(
+                "encoding",
+                format!("unknown encoding {encoding:?}: expected an IANA character set name upstream decodes, such as \"UTF-8\", \"UTF-16LE\", \"ISO-8859-1\", \"windows-1252\" or \"Shift_JIS\""),
+            );
+            Charset::Utf8
+        });
+        let decompression = r.block::<Decompression>("decompression").and_then(|d| d.0);
         let on_error: String = r.get("on_positions_file_error");
         let on_positions_error = match on_error.as_str() {
             "restart_from_beginning" => OnPositionsError::RestartFromBeginning,
@@ -152,6 +187,7 @@ impl Arguments for Args {
             file_match: r.block::<FileMatch>("file_match").and_then(|f| f.0),
             on_positions_error,
             poll: r.block_or_default::<FileWatch>("file_watch").0,
+            reading: Reading { charset, decompression },
         }
     }
 
@@ -160,9 +196,9 @@ impl Arguments for Args {
     }
 }
 
-/// A followed file: its key in the positions file and the labels its entries get.
+/// A followed file: how it is read and the labels its entries get.
 struct Followed {
-    tailer: Tailer,
+    reader: FileReader,
     labels: Labels,
     metrics: PathMetrics,
 }
@@ -186,12 +222,43 @@ impl PathMetrics {
     }
 }
 
+/// A plain file followed as it grows, or a compressed one read once.
+enum FileReader {
+    Tail(Tailer),
+    Archive(Archive),
+}
+
+impl FileReader {
+    fn poll(&mut self) -> Polled {
+        match self {
+            FileReader::Tail(t) => t.poll(),
+            FileReader::Archive(a) => a.poll(),
+        }
+    }
+
+    /// What the positions file keeps.
+    fn offset(&self) -> u64 {
+        match self {
+            FileReader::Tail(t) => t.offset,
+            FileReader::Archive(a) => a.offset,
+        }
+    }
+
+    fn is_running(&self) -> bool {
+        match self {
+            FileReader::Tail(_) => true,
+            FileReader::Archive(a) => a.is_running(),
+        }
+    }
+}
+
 struct State {
     /// The targets as given; with `file_match`, their globs are expanded on every sync.
     targets: Vec<BTreeMap<String, String>>,
     file_match: Option<(Duration, Duration)>,
     tail_from_end: bool,
     poll: PollFrequency,
+    reading: Reading,
     files: BTreeMap<Key, Followed>,
     positions: Positions,
 }
@@ -202,6 +269,7 @@ pub struct FileSource {
     state: Mutex<State>,
     positions_path: PathBuf,
     files_active: Gauge,
+    decompression_errors: Counter,
 }
 
 fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
@@ -243,8 +311,21 @@ impl FileSource {
         let tail_from_end = args.tail_from_end || (args.on_positions_error == OnPositionsError::RestartFromEnd && positions.offsets.is_empty());
         let c = Arc::new(FileSource {
             files_active: ctx.gauge("loki_source_file_files_active_total", "Number of active files.", &[]),
+            decompression_errors: ctx.counter(
+                "loki_source_file_decompression_errors_total",
+                "Number of compressed files that could not be read to their end (not compressed, corrupt or truncated).",
+                &[],
+            ),
             fanout: Fanout::new(args.forward_to.clone()),
-            state: Mutex::new(State { targets: Vec::new(), file_match: None, tail_from_end, poll: args.poll, files: BTreeMap::new(), positions }),
+            state: Mutex::new(State {
+                targets: Vec::new(),
+                file_match: None,
+                tail_from_end,
+                poll: args.poll,
+                reading: args.reading,
+                files: BTreeMap::new(),
+                positions,
+            }),
             positions_path,
             ctx,
         });
@@ -263,6 +344,11 @@ impl FileSource {
         let mut st = self.lock();
         st.poll = args.poll;
         st.file_match = args.file_match;
+        if st.reading != args.reading {
+            // Every file is read anew the new way, from where it was.
+            st.reading = args.reading;
+            st.files.clear();
+        }
         st.targets = args.targets;
         self.sync(&mut st);
     }
@@ -277,7 +363,10 @@ impl FileSource {
         let gone: Vec<Key> = st.files.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
         for k in gone {
             st.files.remove(&k);
-            st.positions.offsets.remove(&k);
+            // Upstream keeps a compressed file's position: it is not read again if it comes back.
+            if st.reading.decompression.is_none() {
+                st.positions.offsets.remove(&k);
+            }
         }
         for (key, labels) in wanted {
             if st.files.contains_key(&key) {
@@ -287,13 +376,20 @@ impl FileSource {
             // A legacy (promtail) position has no labels: it serves whatever target the file has.
             let legacy = (key.0.clone(), "{}".to_string());
             let known = st.positions.offsets.get(&key).copied().or_else(|| st.positions.offsets.remove(&legacy));
-            let offset = match known {
-                Some(o) => o,
-                None if st.tail_from_end => std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
-                None => 0,
+            let charset = st.reading.charset;
+            let reader = match st.reading.decompression {
+                Some((format, delay)) => FileReader::Archive(Archive::new(path, known.unwrap_or(0), charset, format, delay)),
+                None => {
+                    let offset = match known {
+                        Some(o) => o,
+                        None if st.tail_from_end => std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
+                        None => 0,
+                    };
+                    FileReader::Tail(Tailer::new(path, offset, charset))
+                }
             };
             let metrics = PathMetrics::new(&self.ctx, &key.0);
-            st.files.insert(key, Followed { tailer: Tailer::new(path, offset), labels, metrics });
+            st.files.insert(key, Followed { reader, labels, metrics });
         }
         self.files_active.set(st.files.len() as f64);
     }
@@ -304,20 +400,27 @@ impl FileSource {
         let now = Entry::nanos_of(SystemTime::now());
         let mut out = Vec::new();
         let mut offsets = Vec::new();
+        let mut errors = Vec::new();
         let mut more = false;
         for (key, f) in st.files.iter_mut() {
-            let read = f.tailer.poll();
+            let read = f.reader.poll();
             more |= read.more;
             f.metrics.read_lines.add(read.lines.len() as u64);
-            f.metrics.read_bytes.set(f.tailer.offset as f64);
+            f.metrics.read_bytes.set(f.reader.offset() as f64);
             if let Some(size) = read.size {
                 f.metrics.file_bytes.set(size as f64);
             }
             out.extend(read.lines.into_iter().map(|l| Entry::new(f.labels.clone(), now, l)));
-            offsets.push((key.clone(), f.tailer.offset));
+            offsets.push((key.clone(), f.reader.offset()));
+            errors.extend(read.error);
         }
         for (k, o) in offsets {
             st.positions.offsets.insert(k, o);
+        }
+        drop(st);
+        for e in errors {
+            self.decompression_errors.inc();
+            crate::component::log(self.ctx.id(), tracing::Level::ERROR, &format!("failed to read a compressed file: {e}"));
         }
         (out, more)
     }
@@ -397,8 +500,8 @@ impl Component for FileSource {
                 let mut o = Object::ordered();
                 o.insert("path", Value::string(path.clone()));
                 o.insert("labels", Value::string(labels.clone()));
-                o.insert("is_running", Value::Bool(true));
-                o.insert("read_offset", Value::string(f.tailer.offset.to_string()));
+                o.insert("is_running", Value::Bool(f.reader.is_running()));
+                o.insert("read_offset", Value::string(f.reader.offset().to_string()));
                 Value::object(o)
             })
             .collect();

@@ -3,12 +3,19 @@
 //! truncation (the file is shorter than the offset: start again at 0) and rotation (the path
 //! now names another file: drain the old one, including its unterminated last line, then read
 //! the new one from 0).
+//!
+//! Lines are split and decoded in the file's [`Charset`]: the configured one, unless the file
+//! starts with a byte order mark, which is skipped and decides. The mark is looked for whenever
+//! a file is opened (also when resuming mid-file, as upstream does); an empty file is opened
+//! only once it has bytes, so a mark written just after the file was created is seen too.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 #[cfg(unix)]
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
+
+use super::charset::{byte_order_mark, Charset};
 
 /// The most read per poll; when a file has more, the next poll comes right away.
 const CHUNK: usize = 1 << 20;
@@ -34,7 +41,10 @@ pub struct Tailer {
     /// The file's first bytes as last seen (up to [`SIGNATURE`]).
     head: Vec<u8>,
     /// [`MAX_LINE`], smaller in tests.
-    max_line: usize,
+    pub(super) max_line: usize,
+    /// The `encoding` configured, and the one of the open file (its byte order mark's).
+    configured: Charset,
+    charset: Charset,
 }
 
 /// What one poll found.
@@ -46,6 +56,8 @@ pub struct Polled {
     pub more: bool,
     /// The file's size when it was looked at, if it exists.
     pub size: Option<u64>,
+    /// Why the file will not be read further (a compressed file that is not, or is corrupt).
+    pub error: Option<String>,
 }
 
 fn identity(m: &std::fs::Metadata) -> u64 {
@@ -61,7 +73,7 @@ fn identity(m: &std::fs::Metadata) -> u64 {
 }
 
 /// The file's first bytes, read without moving its offset.
-fn read_head(f: &File) -> Vec<u8> {
+pub(super) fn read_head(f: &File) -> Vec<u8> {
     let mut buf = vec![0u8; SIGNATURE];
     #[cfg(unix)]
     let n = std::os::unix::fs::FileExt::read_at(f, &mut buf, 0).unwrap_or(0);
@@ -75,8 +87,8 @@ fn read_head(f: &File) -> Vec<u8> {
 }
 
 impl Tailer {
-    pub fn new(path: PathBuf, offset: u64) -> Self {
-        Tailer { path, file: None, partial: Vec::new(), offset, head: Vec::new(), max_line: MAX_LINE }
+    pub fn new(path: PathBuf, offset: u64, charset: Charset) -> Self {
+        Tailer { path, file: None, partial: Vec::new(), offset, head: Vec::new(), max_line: MAX_LINE, configured: charset, charset }
     }
 
     /// Reads what is new. Errors opening the file (it does not exist yet) are not errors: the
@@ -100,27 +112,32 @@ impl Tailer {
                 self.file = None;
                 self.offset = 0;
             } else if current.as_ref().is_some_and(|m| m.len() < self.offset) || self.head_changed() {
-                // Truncated (copy-truncate rotation): the new content starts at 0.
+                // Truncated (copy-truncate rotation): the new content starts at 0, opened anew
+                // (its byte order mark, if any, is read again).
                 self.partial.clear();
-                self.head.clear();
+                self.file = None;
                 self.offset = 0;
-                if let Some((f, _)) = self.file.as_mut() {
-                    let _ = f.seek(SeekFrom::Start(0));
-                }
             }
         }
         if self.file.is_none() {
             let Some(m) = current else { return out };
+            if m.len() == 0 {
+                // Nothing to read yet, nor a byte order mark to see.
+                return out;
+            }
             let Ok(mut f) = File::open(&self.path) else { return out };
             if m.len() < self.offset {
                 // The stored position is past the end: the file was replaced.
                 self.offset = 0;
             }
+            self.head = read_head(&f);
+            let (mark, charset) = byte_order_mark(&self.head);
+            self.charset = charset.unwrap_or(self.configured);
+            self.offset = self.offset.max(mark);
             if f.seek(SeekFrom::Start(self.offset)).is_err() {
                 return out;
             }
             self.partial.clear();
-            self.head = read_head(&f);
             self.file = Some((f, identity(&m)));
         }
         if let Some((f, _)) = self.file.as_mut() {
@@ -167,21 +184,7 @@ impl Tailer {
             }
             total += n;
             out.bytes += n as u64;
-            let mut start = 0;
-            let mut from = kept;
-            while let Some(i) = memchr::memchr(b'\n', &self.partial[from..]) {
-                let end = from + i + 1;
-                self.offset += (end - start) as u64;
-                out.lines.push(line_text(&self.partial[start..end]));
-                (start, from) = (end, end);
-            }
-            while self.partial.len() - start >= self.max_line {
-                // No newline in sight: let the line go in pieces rather than grow without end.
-                let end = start + self.max_line;
-                self.offset += self.max_line as u64;
-                out.lines.push(line_text(&self.partial[start..end]));
-                start = end;
-            }
+            let start = split_lines(self.charset, &self.partial, kept, self.max_line, &mut self.offset, &mut out.lines);
             self.partial.drain(..start);
         }
     }
@@ -189,15 +192,31 @@ impl Tailer {
     /// A line (with its newline if it had one) out; the offset moves past it.
     fn emit(&mut self, raw: &[u8], out: &mut Polled) {
         self.offset += raw.len() as u64;
-        out.lines.push(line_text(raw));
+        out.lines.push(self.charset.line_text(raw));
     }
 }
 
-/// A line's text without its newline (and `\r`); bytes that are not UTF-8 become U+FFFD.
-fn line_text(raw: &[u8]) -> String {
-    let mut line = raw.strip_suffix(b"\n").unwrap_or(raw);
-    line = line.strip_suffix(b"\r").unwrap_or(line);
-    String::from_utf8_lossy(line).into_owned()
+/// Emits the complete lines at the front of `buf` (which starts where a line starts; bytes
+/// from `from` on were not searched yet), moving `offset` past them; returns how many bytes
+/// they took. A line of `max_line` bytes without a newline goes out in pieces of that size,
+/// so memory stays bounded whatever the file holds.
+pub(super) fn split_lines(charset: Charset, buf: &[u8], from: usize, max_line: usize, offset: &mut u64, lines: &mut Vec<String>) -> usize {
+    let mut start = 0;
+    let mut from = from;
+    while let Some(end) = charset.line_end(&buf[start..], from - start).map(|e| start + e) {
+        *offset += (end - start) as u64;
+        lines.push(charset.line_text(&buf[start..end]));
+        (start, from) = (end, end);
+    }
+    // Whole code units, so a piece never splits one.
+    let piece = (max_line - max_line % charset.unit()).max(charset.unit());
+    while buf.len() - start >= piece {
+        let end = start + piece;
+        *offset += piece as u64;
+        lines.push(charset.line_text(&buf[start..end]));
+        start = end;
+    }
+    start
 }
 
 #[cfg(test)]
@@ -215,7 +234,7 @@ mod tests {
     fn complete_lines_only_and_the_offset_follows_them() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("a.log");
-        let mut t = Tailer::new(p.clone(), 0);
+        let mut t = Tailer::new(p.clone(), 0, Charset::Utf8);
         assert_eq!(t.poll().lines, Vec::<String>::new(), "no file yet");
         append(&p, "one\r\ntwo\nthr");
         assert_eq!(t.poll().lines, ["one", "two"]);
@@ -230,9 +249,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("a.log");
         append(&p, "old\nnew\n");
-        let mut t = Tailer::new(p.clone(), 4);
+        let mut t = Tailer::new(p.clone(), 4, Charset::Utf8);
         assert_eq!(t.poll().lines, ["new"]);
-        let mut t = Tailer::new(p.clone(), 100);
+        let mut t = Tailer::new(p.clone(), 100, Charset::Utf8);
         assert_eq!(t.poll().lines, ["old", "new"], "a position past the end starts over");
     }
 
@@ -241,7 +260,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("a.log");
         append(&p, "1\n2\n");
-        let mut t = Tailer::new(p.clone(), 0);
+        let mut t = Tailer::new(p.clone(), 0, Charset::Utf8);
         assert_eq!(t.poll().lines, ["1", "2"]);
         // copy-truncate: the file shrinks, new lines start at 0.
         std::fs::write(&p, "").expect("truncate");
@@ -255,6 +274,90 @@ mod tests {
         assert_eq!(t.offset, 2);
     }
 
+    fn append_bytes(path: &std::path::Path, bytes: &[u8]) {
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open");
+        f.write_all(bytes).expect("write");
+    }
+
+    fn utf16le(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+    }
+
+    fn charset(name: &str) -> Charset {
+        Charset::by_name(name).expect("a known encoding")
+    }
+
+    #[test]
+    fn utf16le_with_a_byte_order_mark_splits_at_its_newlines_and_resumes_at_the_byte() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("w.log");
+        // No `encoding`: the mark says UTF-16LE. Half a character written so far waits.
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(utf16le("Grüße\r\n日本\n"));
+        bytes.extend(&utf16le("x")[..1]);
+        append_bytes(&p, &bytes);
+        let mut t = Tailer::new(p.clone(), 0, Charset::Utf8);
+        assert_eq!(t.poll().lines, ["Grüße", "日本"]);
+        assert_eq!(t.offset, 2 + 14 + 6, "the mark and two lines, in the file's bytes");
+
+        // A restart at that offset still sees the mark (UTF-16LE) and reads on from the byte.
+        append_bytes(&p, &utf16le("x")[1..]);
+        append_bytes(&p, &utf16le("yz\n"));
+        let mut t = Tailer::new(p.clone(), 22, Charset::Utf8);
+        assert_eq!(t.poll().lines, ["xyz"]);
+        assert_eq!(t.offset, std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0));
+    }
+
+    #[test]
+    fn configured_encodings_decode_lines() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let latin1 = dir.path().join("l.log");
+        append_bytes(&latin1, b"caf\xe9\r\nna\xefve\n");
+        let mut t = Tailer::new(latin1, 0, charset("ISO-8859-1"));
+        assert_eq!(t.poll().lines, ["café", "naïve"]);
+        assert_eq!(t.offset, 12);
+
+        let sjis = dir.path().join("s.log");
+        let text = "ログ：起動しました\n表示\n";
+        let (encoded, _, lossy) = encoding_rs::SHIFT_JIS.encode(text);
+        assert!(!lossy);
+        // 表 is 95 5C in Shift_JIS: its second byte is a backslash, not a line end.
+        append_bytes(&sjis, &encoded);
+        let mut t = Tailer::new(sjis, 0, charset("shift_jis"));
+        assert_eq!(t.poll().lines, ["ログ：起動しました", "表示"]);
+        assert_eq!(t.offset, encoded.len() as u64);
+
+        let be = dir.path().join("be.log");
+        append_bytes(&be, &"one\ntwo\n".encode_utf16().flat_map(|u| u.to_be_bytes()).collect::<Vec<u8>>());
+        let mut t = Tailer::new(be, 0, charset("UTF-16BE"));
+        assert_eq!(t.poll().lines, ["one", "two"]);
+
+        // A UTF-8 mark is skipped whatever `encoding` says.
+        let marked = dir.path().join("m.log");
+        append_bytes(&marked, b"\xEF\xBB\xBFhello\n");
+        let mut t = Tailer::new(marked, 0, charset("windows-1252"));
+        assert_eq!(t.poll().lines, ["hello"]);
+    }
+
+    #[test]
+    fn a_mark_written_after_the_file_was_created_or_truncated_is_seen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("w.log");
+        std::fs::write(&p, "").expect("create");
+        let mut t = Tailer::new(p.clone(), 0, Charset::Utf8);
+        assert!(t.poll().lines.is_empty());
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(utf16le("a\n"));
+        append_bytes(&p, &bytes);
+        assert_eq!(t.poll().lines, ["a"]);
+        // Copy-truncate, then a new UTF-16 text with its mark.
+        std::fs::write(&p, "").expect("truncate");
+        assert!(t.poll().lines.is_empty());
+        append_bytes(&p, &bytes);
+        append_bytes(&p, &utf16le("b\n"));
+        assert_eq!(t.poll().lines, ["a", "b"]);
+    }
+
     #[test]
     fn long_lines_arrive_whole_and_endless_ones_in_pieces() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -262,7 +365,7 @@ mod tests {
         // 10 MB: ten polls' worth, read across many reads.
         let long = "x".repeat(10_000_000);
         append(&p, &format!("a\n{long}\nb\n"));
-        let mut t = Tailer::new(p.clone(), 0);
+        let mut t = Tailer::new(p.clone(), 0, Charset::Utf8);
         let mut lines = Vec::new();
         loop {
             let got = t.poll();
@@ -278,7 +381,7 @@ mod tests {
         // A file without newlines (binary data) does not grow the buffer past max_line.
         let q = dir.path().join("b.bin");
         std::fs::write(&q, [0u8, 159, 146, 150].repeat(1000)).expect("write");
-        let mut t = Tailer::new(q, 0);
+        let mut t = Tailer::new(q, 0, Charset::Utf8);
         t.max_line = 1000;
         let got = t.poll();
         assert_eq!(got.lines.len(), 4);

@@ -111,18 +111,120 @@ async fn rotations_while_running_lose_nothing() {
 }
 
 #[test]
-fn settings_not_implemented_are_refused() {
+fn unknown_encodings_and_compression_formats_are_refused() {
     let errors = |body: &str| {
         let v = crate::component::args::evaluated(&format!("loki.source.file \"t\" {{\n  forward_to = []\n  targets = []\n{body}\n}}\n")).expect("evaluates");
         crate::component::args::check::<Args>(NAME, &v).into_iter().map(|e| e.message).collect::<Vec<_>>()
     };
-    assert_eq!(errors("  encoding = \"UTF-16LE\""), ["encoding \"UTF-16LE\" is not supported by this runtime yet (only UTF-8)"]);
-    assert_eq!(errors("  decompression {\n    enabled = true\n    format = \"gz\"\n  }"), ["decompression is not supported by this runtime yet"]);
+    assert_eq!(
+        errors("  encoding = \"UTF-7\""),
+        ["unknown encoding \"UTF-7\": expected an IANA character set name upstream decodes, such as \"UTF-8\", \"UTF-16LE\", \"ISO-8859-1\", \"windows-1252\" or \"Shift_JIS\""]
+    );
+    assert_eq!(
+        errors("  decompression {\n    enabled = false\n    format = \"zip\"\n  }"),
+        ["unsupported compression format \"zip\": expected \"gz\", \"z\" or \"bz2\""]
+    );
     assert_eq!(
         errors("  on_positions_file_error = \"panic\""),
         ["unknown on_positions_file_error \"panic\": expected \"restart_from_beginning\", \"restart_from_end\" or \"skip\""]
     );
-    assert!(errors("  encoding = \"utf-8\"").is_empty());
+    for ok in [
+        "  encoding = \"utf-8\"",
+        "  encoding = \"UTF-16LE\"",
+        "  encoding = \"windows-1252\"",
+        "  decompression {\n    enabled = true\n    format = \"bz2\"\n  }",
+    ] {
+        assert!(errors(ok).is_empty(), "{ok}: {:?}", errors(ok));
+    }
+}
+
+fn utf16le(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+}
+
+fn append_bytes(path: &std::path::Path, bytes: &[u8]) {
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open");
+    f.write_all(bytes).expect("write");
+}
+
+fn line_texts(entries: &[Entry]) -> Vec<&str> {
+    entries.iter().map(|e| e.line.as_str()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn utf16_lines_arrive_decoded_and_a_restart_resumes_at_the_byte_offset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("win.log");
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(utf16le("démarré\r\nprêt\r\n"));
+    append_bytes(&file, &bytes);
+    let ctx = context("utf16");
+    let (_c, stop, task, mut out) = start(ctx.clone(), &file, "  encoding = \"UTF-16LE\"");
+    assert_eq!(line_texts(&lines(&mut out, 2).await), ["démarré", "prêt"]);
+    stop.cancel();
+    task.await.expect("joins").expect("stops");
+    let saved = std::fs::read_to_string(ctx.data_path().join("positions.yml")).expect("positions");
+    assert!(saved.contains(&format!(": \"{}\"", bytes.len())), "a byte offset in the file: {saved}");
+
+    append_bytes(&file, &utf16le("arrêté\r\n"));
+    let (_c, stop, task, mut out) = start(ctx, &file, "  encoding = \"UTF-16LE\"");
+    assert_eq!(line_texts(&lines(&mut out, 1).await), ["arrêté"]);
+    assert!(tokio::time::timeout(Duration::from_millis(200), out.recv()).await.is_err(), "nothing read twice");
+    stop.cancel();
+    task.await.expect("joins").expect("stops");
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).expect("compress");
+    e.finish().expect("compress")
+}
+
+const GZ: &str = "  decompression {\n    enabled = true\n    format = \"gz\"\n  }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compressed_file_is_read_once_and_not_again_after_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("app.log.gz");
+    std::fs::write(&file, gzip(b"first\nsecond\nlast")).expect("write");
+    let ctx = context("gz");
+    let (c, stop, task, mut out) = start(ctx.clone(), &file, GZ);
+    assert_eq!(line_texts(&lines(&mut out, 3).await), ["first", "second", "last"]);
+    let info = c.debug_info().map(|v| eval::render::render(&v)).unwrap_or_default();
+    assert!(info.contains("is_running  = false") && info.contains("read_offset = \"17\""), "{info}");
+    stop.cancel();
+    task.await.expect("joins").expect("stops");
+
+    let (c, stop, task, mut out) = start(ctx, &file, GZ);
+    assert!(tokio::time::timeout(Duration::from_millis(300), out.recv()).await.is_err(), "nothing sent again");
+    assert_eq!(c.decompression_errors.get(), 0);
+    stop.cancel();
+    task.await.expect("joins").expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_or_plain_file_under_decompression_is_counted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (plain, cut) = (dir.path().join("plain.log"), dir.path().join("cut.gz"));
+    append(&plain, "not compressed\n");
+    let text: String = (0..5000).map(|i| format!("entry {i}\n")).collect();
+    let whole = gzip(text.as_bytes());
+    std::fs::write(&cut, &whole[..whole.len() / 2]).expect("write");
+    let targets = format!("[{{\"__path__\" = {:?}}}, {{\"__path__\" = {:?}}}]", plain.display().to_string(), cut.display().to_string());
+    let (c, stop, task, mut out) = start_with(context("corrupt"), &targets, GZ);
+    let got = lines(&mut out, 1).await;
+    assert!(!got.is_empty() && got.iter().all(|e| e.line.starts_with("entry ")), "the lines before the damage arrive");
+    let mut counted = false;
+    for _ in 0..100 {
+        counted = c.decompression_errors.get() == 2;
+        if counted {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(counted, "both files counted: {}", c.decompression_errors.get());
+    stop.cancel();
+    task.await.expect("joins").expect("stops");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
