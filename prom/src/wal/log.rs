@@ -253,12 +253,13 @@ impl LogWriter {
     }
 }
 
-/// A record read from the log: its type, its (decompressed) body and where it ends: once it
-/// is dealt with, `end` is what the reader's owner saves as its progress.
+/// A record read from the log: its type, its (decompressed) body and where it starts and
+/// ends: once it is dealt with, `end` is what the reader's owner saves as its progress.
 #[derive(Debug)]
 pub struct LogRecord<'a> {
     pub ty: u8,
     pub body: &'a [u8],
+    pub start: Position,
     pub end: Position,
 }
 
@@ -323,7 +324,7 @@ impl LogReader {
             Some(n) => self.unframer.decompressed(n),
             None => cur.stored_body(&f),
         };
-        Ok(Some(LogRecord { ty: f.ty & !COMPRESSED, body, end }))
+        Ok(Some(LogRecord { ty: f.ty & !COMPRESSED, body, start: Position::new(end.segment, f.start), end }))
     }
 }
 
