@@ -26,9 +26,11 @@ use crate::Entry;
 /// The record type of a run of entries.
 pub const TYPE_ENTRIES: u8 = 1;
 
-/// Records are cut after the entry that takes them past this many bytes, so a reader's
-/// record stays small and one bad record costs little.
-const RECORD_TARGET: usize = 1 << 20;
+/// Records are cut after the entry that takes them past this many bytes. Progress is saved
+/// per record, so this bounds what a restart after a crash may resend besides the batch in
+/// flight (the part of the oldest unfinished record already sent); and one bad record costs
+/// little.
+const RECORD_TARGET: usize = 64 << 10;
 
 /// Encodes entries as records, reusing its buffers.
 #[derive(Default)]

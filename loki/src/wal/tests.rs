@@ -38,12 +38,14 @@ fn entries_round_trip_with_metadata_and_shared_label_sets() {
 }
 
 #[test]
-fn large_batches_are_cut_into_records_of_about_a_mebibyte() {
-    let line = "x".repeat(100 << 10);
+fn large_batches_are_cut_into_records_of_about_64_kib() {
+    let line = "x".repeat(10 << 10);
     let entries: Vec<Entry> = (0..25).map(|i| entry("a", i, &line)).collect();
     let mut enc = Encoder::default();
     let bodies = enc.encode(&entries).to_vec();
-    assert_eq!(bodies.len(), 3, "10 + 10 + 5 entries");
+    assert_eq!(bodies.iter().map(|b| decode(b).expect("decodes").len()).collect::<Vec<_>>(), [7, 7, 7, 4], "cut after the entry past 64 KiB");
+    let huge = enc.encode(&[entry("a", 1, &"y".repeat(200 << 10))]).to_vec();
+    assert_eq!(huge.len(), 1, "a larger entry gets a record of its own");
     let back: Vec<Entry> = bodies.iter().flat_map(|b| decode(b).expect("decodes")).collect();
     assert_eq!(back, entries);
     assert!(enc.encode(&[]).is_empty());
