@@ -444,3 +444,71 @@ async fn wal_two_endpoints_at_different_speeds_each_get_everything_once() {
     assert_eq!(sent_lines(&fast), line_names(0, 30));
     assert_eq!(sent_lines(&slow), line_names(0, 30));
 }
+
+const KILL_ENV: &str = "ALLOY_LOKI_WAL_TEST_KILL_ID";
+const KILL_URL_ENV: &str = "ALLOY_LOKI_WAL_TEST_KILL_URL";
+
+/// Run as a child process (the test binary itself): `loki.write` with the WAL, sent one
+/// numbered line at a time, each acknowledged on stdout once its send returned, until killed.
+async fn kill_child(id: &str, url: &str) {
+    use std::io::Write as _;
+    let run = start_wal(detached_context(id), &wal_config(&[("ep", url)], "", "")).await;
+    let out = std::io::stdout();
+    for n in 0..100_000 {
+        run.2.send(numbered("a", n, 1)).await.expect("sent");
+        let mut out = out.lock();
+        writeln!(out, "ack {n}").expect("stdout");
+        out.flush().expect("stdout");
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wal_kill9_loses_no_acknowledged_entry() {
+    if let (Ok(id), Ok(url)) = (std::env::var(KILL_ENV), std::env::var(KILL_URL_ENV)) {
+        return kill_child(&id, &url).await;
+    }
+    use std::io::BufRead as _;
+    let (url, got) = receiver(&[]).await;
+    set_down(&got, true);
+    let ctx = wal_context("wal-kill9");
+    let exe = std::env::current_exe().expect("test binary");
+    let mut child = std::process::Command::new(&exe)
+        .args(["loki::write::tests::wal_kill9_loses_no_acknowledged_entry", "--exact", "--nocapture", "--test-threads", "1"])
+        .env(KILL_ENV, ctx.id())
+        .env(KILL_URL_ENV, &url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("piped");
+    let acked = tokio::task::spawn_blocking(move || {
+        let mut acked = None;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(n) = line.strip_prefix("ack ").and_then(|n| n.parse::<i64>().ok()) {
+                acked = Some(n);
+                if n >= 300 {
+                    child.kill().expect("SIGKILL");
+                    break;
+                }
+            }
+        }
+        let _ = child.wait();
+        acked
+    })
+    .await
+    .expect("joins")
+    .expect("acknowledged lines");
+    assert!(acked >= 300, "the child was killed while sending");
+
+    set_down(&got, false);
+    let run = start_wal(restarted(&ctx), &wal_config(&[("ep", &url)], "", "")).await;
+    eventually_within("every acknowledged line", 10, || sent_lines(&got).len() as i64 > acked).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop_wal(run).await;
+    let lines = sent_lines(&got);
+    // Lines appended after the last acknowledgement the parent read may be there too.
+    assert_eq!(lines[..=acked as usize], line_names(0, acked + 1), "each acknowledged line once, in order");
+    assert_eq!(lines[acked as usize + 1..], line_names(acked + 1, lines.len() as i64 - acked - 1), "then what the child wrote before dying");
+}
