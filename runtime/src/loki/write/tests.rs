@@ -512,3 +512,29 @@ async fn wal_kill9_loses_no_acknowledged_entry() {
     assert_eq!(lines[..=acked as usize], line_names(0, acked + 1), "each acknowledged line once, in order");
     assert_eq!(lines[acked as usize + 1..], line_names(acked + 1, lines.len() as i64 - acked - 1), "then what the child wrote before dying");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wal_new_arguments_restart_the_readers_where_they_left_off() {
+    let (url, got) = receiver(&[]).await;
+    let ctx = wal_context("wal-update");
+    let run = start_wal(ctx.clone(), &wal_config(&[("ep", &url)], "", "")).await;
+    run.2.send(numbered("a", 0, 2)).await.expect("sent");
+    eventually("the first lines", || sent_lines(&got).len() == 2).await;
+    set_down(&got, true);
+    run.2.send(numbered("a", 2, 2)).await.expect("sent");
+    let tried = attempts(&got);
+    eventually("the next batch being retried", || attempts(&got) >= tried + 2).await;
+    // New arguments: the batch being retried is left to the WAL, and the new reader starts
+    // where the old one's sender had got to.
+    let v = evaluated(&format!("loki.write \"w\" {{\n{}\n}}\n", wal_config(&[("ep", &url)], "    tenant_id = \"t2\"", ""))).expect("evaluates");
+    run.3.update(v).expect("updates");
+    set_down(&got, false);
+    run.2.send(numbered("a", 4, 1)).await.expect("sent");
+    eventually("the lines after the update", || sent_lines(&got).len() >= 5).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop_wal(run).await;
+    assert_eq!(sent_lines(&got), line_names(0, 5));
+    let tenants: Vec<String> = got.lock().map(|g| g.requests.iter().map(|(t, _)| t.clone()).collect()).unwrap_or_default();
+    assert_eq!(tenants.last().map(String::as_str), Some("t2"), "sent with the new arguments: {tenants:?}");
+    assert_eq!(metric(&ctx, "loki_write_dropped_entries_total"), None);
+}
