@@ -7,3 +7,4 @@ pub mod entry;
 pub use entry::Entry;
 pub mod process;
 pub mod push;
+pub mod wal;

@@ -3,6 +3,11 @@
 //! [`WalReader`] per endpoint tails the log, so a restart, a `kill -9` or a long receiver
 //! outage loses nothing the log still holds.
 //!
+//! The layer under it (segments of framed records, the head segment, tailing, progress) is
+//! also usable alone: [`LogWriter`] and [`LogReader`] append and tail records the caller
+//! encodes (`loki.write`'s WAL, whose records need no series table), with the same framing,
+//! repair and corruption handling.
+//!
 //! Layout of `<dir>`:
 //! * `00000000`, `00000001`, …: segments, each a run of framed records (framing in `segment.rs`); a
 //!   segment is closed (fsynced) once the next append would take it past
@@ -19,10 +24,12 @@
 //! The code is synchronous and std-only: the runtime calls it from blocking threads.
 
 mod hash;
+pub mod log;
 pub mod progress;
 pub mod reader;
 mod record;
 mod segment;
+mod tail;
 pub mod writer;
 
 #[cfg(test)]
@@ -30,6 +37,13 @@ mod tests;
 
 use std::fmt;
 
+/// The encoding of record bodies: LEB128 varints (signed ones zigzag), length-prefixed UTF-8
+/// strings, label sets; [`codec::Dec`] reads them back with every read bounds-checked.
+pub mod codec {
+    pub use super::record::{put_labels, put_str, put_uvarint, put_varint, Dec};
+}
+
+pub use log::{LogOptions, LogReader, LogRecord, LogSegment, LogWriter};
 pub use progress::Progress;
 pub use reader::{ReadData, ReadItem, WalReader};
 pub use writer::{Keepalive, SegmentInfo, SeriesStats, TruncateStats, Wal, WalOptions};

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use super::hash::FxMap;
 use super::record::*;
-use super::segment::{self, checkpoint_path, segment_path, Frame, Listing, Next, SegmentReader, Unframer};
+use super::segment::{self, checkpoint_path, segment_path, Frame, Next, SegmentReader, Unframer};
+use super::tail::{warn, Plan, Step, Tail};
 use super::{Corruption, Position, Warning};
 use crate::labels::{Labels, Store};
 use crate::sample::{Batch, ExemplarSample, HistogramSample, MetadataUpdate, Sample, SeriesRef};
@@ -56,19 +57,15 @@ pub struct ReadItem {
     pub end: Position,
 }
 
-/// Warnings kept between two [`WalReader::take_warnings`] (a reader nobody drains must not
-/// grow without bound).
-const MAX_WARNINGS: usize = 1024;
-
-fn warn(warnings: &mut Vec<Warning>, w: Warning) {
-    if warnings.len() < MAX_WARNINGS {
-        warnings.push(w);
-    }
-}
-
 /// Tails the log for one sender. Not an iterator: [`WalReader::next`] returning `None` means
 /// "nothing more yet"; call it again after the writer has appended.
 pub struct WalReader {
+    tail: Tail,
+    st: Series,
+}
+
+/// What a reader knows besides its position: the series table and how it was built.
+struct Series {
     dir: PathBuf,
     /// WAL ref → labels and the segment its series record was read from (the checkpoint's
     /// index for series read from one).
@@ -76,29 +73,8 @@ pub struct WalReader {
     /// Where decoded label sets are interned, so the reader shares the writer's copies.
     store: Option<&'static Store>,
     checkpoint: Option<u32>,
-    cur: Option<SegmentReader>,
-    /// The current segment has a successor, so its end is final (a partial record there is
-    /// damage, not a write in progress).
-    cur_final: bool,
-    /// The segment to open when there is no current one.
-    want: u32,
-    pos: Position,
-    /// Bad bytes at the tail of the segment being written: retried, warned about once.
-    stalled: Option<(u32, u64, bool)>,
     warnings: Vec<Warning>,
     unframer: Unframer,
-}
-
-/// Whether segment `index` will get no more appends: a later segment exists.
-fn is_final(dir: &Path, index: u32) -> io::Result<bool> {
-    if segment_path(dir, index.saturating_add(1)).try_exists()? {
-        return Ok(true);
-    }
-    if segment_path(dir, index).try_exists()? {
-        return Ok(false);
-    }
-    // Removed by a truncation: any later segment means the writer has moved on.
-    Ok(segment::list(dir)?.segments.iter().any(|&s| s > index))
 }
 
 impl WalReader {
@@ -114,66 +90,48 @@ impl WalReader {
     /// [`WalReader::open`], interning the label sets it decodes in `store` (the writer's), so
     /// a series' labels are held once in the process rather than once more per reader.
     pub fn open_interning(dir: impl AsRef<Path>, start: Position, store: Option<&'static Store>) -> io::Result<WalReader> {
-        let mut rd = WalReader {
-            dir: dir.as_ref().to_path_buf(),
-            series: FxMap::default(),
-            store,
-            checkpoint: None,
-            cur: None,
-            cur_final: false,
-            want: 0,
-            pos: start,
-            stalled: None,
-            warnings: Vec::new(),
-            unframer: Unframer::new(),
-        };
-        let listing = segment::list(&rd.dir)?;
+        let dir = dir.as_ref();
+        let mut st = Series { dir: dir.to_path_buf(), series: FxMap::default(), store, checkpoint: None, warnings: Vec::new(), unframer: Unframer::new() };
+        let mut tail = Tail::new(dir, start);
+        let listing = segment::list(dir)?;
         if let Some(&k) = listing.checkpoints.last() {
-            rd.load_checkpoint(k)?;
+            st.load_checkpoint(k)?;
         }
-        let covered = rd.checkpoint.map_or(0, |k| k.saturating_add(1));
+        let covered = st.checkpoint.map_or(0, |k| k.saturating_add(1));
         let segments: Vec<u32> = listing.segments.into_iter().filter(|&s| s >= covered).collect();
-        let (Some(&first), Some(&last)) = (segments.first(), segments.last()) else {
+        match Tail::plan(&segments, covered, start, &mut st.warnings) {
             // Nothing written yet: start with the first segment that appears.
-            rd.want = covered;
-            rd.pos = Position::new(covered, 0);
-            return Ok(rd);
-        };
-        let mut begin = start;
-        if start.segment < first {
-            if start != Position::default() {
-                warn(&mut rd.warnings, Warning::SegmentsMissing { from: start.segment, to: first - 1 });
+            Plan::Wait(first) => tail.wait_for(first),
+            Plan::Begin(begin) => {
+                for &s in segments.iter().filter(|&&s| s < begin.segment) {
+                    st.scan_series(s)?;
+                }
+                let Series { series, store, unframer, warnings, .. } = &mut st;
+                let mut adjusted = Vec::new();
+                tail.seek(begin, &mut adjusted, |r, f| apply_series(series, *store, unframer, warnings, r, f))?;
+                for w in adjusted {
+                    warn(warnings, w);
+                }
             }
-            begin = Position::new(first, 0);
-        } else if start.segment > last {
-            begin = Position::new(first, 0);
-            warn(&mut rd.warnings, Warning::StartAdjusted { requested: start, actual: begin, reason: "is past the end of the WAL" });
-        } else if let Some(&s) = segments.iter().find(|&&s| s >= start.segment).filter(|&&s| s != start.segment) {
-            warn(&mut rd.warnings, Warning::SegmentsMissing { from: start.segment, to: s - 1 });
-            begin = Position::new(s, 0);
         }
-        for &s in segments.iter().filter(|&&s| s < begin.segment) {
-            rd.scan_series(s)?;
-        }
-        rd.seek(begin)?;
-        Ok(rd)
+        Ok(WalReader { tail, st })
     }
 
     /// The position after the last item returned (or the start): what a sender that has
     /// sent everything it read saves.
     pub fn position(&self) -> Position {
-        self.pos
+        self.tail.position()
     }
 
     /// Series the reader can resolve.
     pub fn series_count(&self) -> usize {
-        self.series.len()
+        self.st.series.len()
     }
 
     /// What the reader recovered from since the last call (bad bytes skipped, data removed
     /// before it was read, refs without a series).
     pub fn take_warnings(&mut self) -> Vec<Warning> {
-        std::mem::take(&mut self.warnings)
+        std::mem::take(&mut self.st.warnings)
     }
 
     /// The next record's data, or `None` when the reader has caught up with the writer for
@@ -182,98 +140,28 @@ impl WalReader {
     #[allow(clippy::should_implement_trait)] // not an Iterator: `None` is "not yet", not "done"
     pub fn next(&mut self) -> io::Result<Option<ReadItem>> {
         loop {
-            let Some(cur) = self.cur.as_mut() else {
-                if !self.advance()? {
-                    return Ok(None);
-                }
-                continue;
-            };
-            let index = cur.index;
-            match cur.next()? {
-                Next::Frame(f) => {
-                    self.stalled = None;
-                    let end = Position::new(index, f.end);
-                    let data = decode(cur, &f, &mut self.series, self.store, &mut self.unframer, &mut self.warnings);
-                    self.pos = end;
+            match self.tail.step(&mut self.st.warnings)? {
+                Step::CaughtUp => return Ok(None),
+                Step::Entering(index) => self.st.refresh_checkpoint(index)?,
+                Step::Frame(f) => {
+                    let Some(cur) = self.tail.reader() else { continue };
+                    let st = &mut self.st;
+                    let data = decode(cur, &f, &mut st.series, st.store, &mut st.unframer, &mut st.warnings);
                     if let Some(data) = data {
-                        return Ok(Some(ReadItem { data, end }));
+                        return Ok(Some(ReadItem { data, end: self.tail.position() }));
                     }
-                }
-                Next::End { partial } => {
-                    if self.cur_final {
-                        if partial {
-                            warn(&mut self.warnings, Warning::SegmentSkipped { segment: index, offset: cur.offset(), reason: Corruption::Torn });
-                        }
-                        self.leave_segment(index);
-                    } else if is_final(&self.dir, index)? {
-                        // Read once more: the last appends may have landed after we looked.
-                        self.cur_final = true;
-                    } else {
-                        return Ok(None);
-                    }
-                }
-                Next::Corrupt(reason) => {
-                    let offset = cur.offset();
-                    if self.cur_final {
-                        warn(&mut self.warnings, Warning::SegmentSkipped { segment: index, offset, reason });
-                        self.leave_segment(index);
-                        continue;
-                    }
-                    // Read those bytes afresh next time: they may have been caught mid-write.
-                    cur.reload()?;
-                    if is_final(&self.dir, index)? {
-                        self.cur_final = true;
-                        continue;
-                    }
-                    match &mut self.stalled {
-                        Some((s, o, warned)) if *s == index && *o == offset => {
-                            if !*warned {
-                                *warned = true;
-                                warn(&mut self.warnings, Warning::TailStalled { segment: index, offset, reason });
-                            }
-                        }
-                        stalled => *stalled = Some((index, offset, false)),
-                    }
-                    return Ok(None);
                 }
             }
         }
     }
+}
 
-    fn leave_segment(&mut self, index: u32) {
-        self.cur = None;
-        self.cur_final = false;
-        self.stalled = None;
-        self.want = index.saturating_add(1);
-    }
-
-    /// Opens the next segment if there is one (false when the writer has not started it).
-    fn advance(&mut self) -> io::Result<bool> {
-        let listing = segment::list(&self.dir)?;
-        let Some(&index) = listing.segments.iter().find(|&&s| s >= self.want) else {
-            return Ok(false);
-        };
-        if index > self.want {
-            warn(&mut self.warnings, Warning::SegmentsMissing { from: self.want, to: index - 1 });
-        }
-        self.refresh_checkpoint(&listing, index)?;
-        match SegmentReader::open(&segment_path(&self.dir, index), index) {
-            Ok(r) => {
-                self.cur = Some(r);
-                self.cur_final = false;
-                self.pos = self.pos.max(Position::new(index, 0));
-            }
-            // Removed meanwhile: the next call finds what follows.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-        Ok(true)
-    }
-
+impl Series {
     /// When a newer checkpoint covers everything before segment `entering`, forgets the series
     /// the writer has dropped since: the new table is the checkpoint's plus those defined in
     /// segments after it.
-    fn refresh_checkpoint(&mut self, listing: &Listing, entering: u32) -> io::Result<()> {
+    fn refresh_checkpoint(&mut self, entering: u32) -> io::Result<()> {
+        let listing = segment::list(&self.dir)?;
         let Some(&k) = listing.checkpoints.last() else { return Ok(()) };
         if self.checkpoint.is_some_and(|c| c >= k) || k >= entering {
             return Ok(());
@@ -294,14 +182,7 @@ impl WalReader {
             Err(e) => return Err(e),
         };
         self.checkpoint = Some(k);
-        let bad = loop {
-            match r.next()? {
-                Next::Frame(f) => self.apply_series(&r, &f),
-                Next::End { partial: false } => break None,
-                Next::End { partial: true } => break Some(Corruption::Torn),
-                Next::Corrupt(c) => break Some(c),
-            }
-        };
+        let bad = self.scan(&mut r)?;
         if let Some(reason) = bad {
             warn(&mut self.warnings, Warning::CheckpointCorrupt { index: k, offset: r.offset(), reason });
         }
@@ -315,73 +196,46 @@ impl WalReader {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
         };
-        let bad = loop {
-            match r.next()? {
-                Next::Frame(f) => self.apply_series(&r, &f),
-                Next::End { partial: false } => break None,
-                Next::End { partial: true } => break Some(Corruption::Torn),
-                Next::Corrupt(c) => break Some(c),
-            }
-        };
+        let bad = self.scan(&mut r)?;
         if let Some(reason) = bad {
             warn(&mut self.warnings, Warning::SegmentSkipped { segment: s, offset: r.offset(), reason });
         }
         Ok(())
     }
 
-    fn apply_series(&mut self, r: &SegmentReader, f: &Frame) {
-        if f.ty & !segment::COMPRESSED != TYPE_SERIES {
-            return;
-        }
-        let index = r.index;
-        let res = match self.unframer.body(f.ty, r.stored_body(f)) {
-            Ok((_, body)) => decode_series(body, |wal_ref, labels| {
-                self.series.insert(wal_ref, (intern(self.store, labels), index));
-            }),
-            Err(reason) => Err(reason),
-        };
-        if let Err(reason) = res {
-            warn(&mut self.warnings, Warning::RecordSkipped { segment: index, offset: f.start, reason });
+    /// Applies every series record of a file; what stopped it, if not its end.
+    fn scan(&mut self, r: &mut SegmentReader) -> io::Result<Option<Corruption>> {
+        loop {
+            match r.next()? {
+                Next::Frame(f) => apply_series(&mut self.series, self.store, &mut self.unframer, &mut self.warnings, r, &f),
+                Next::End { partial: false } => return Ok(None),
+                Next::End { partial: true } => return Ok(Some(Corruption::Torn)),
+                Next::Corrupt(c) => return Ok(Some(c)),
+            }
         }
     }
+}
 
-    /// Positions the reader at `p` in its segment, taking the series records before it.
-    fn seek(&mut self, p: Position) -> io::Result<()> {
-        self.pos = p;
-        let mut r = match SegmentReader::open(&segment_path(&self.dir, p.segment), p.segment) {
-            Ok(r) => r,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                self.want = p.segment;
-                return Ok(());
-            }
-            Err(e) => return Err(e),
-        };
-        while r.offset() < p.offset {
-            match r.next()? {
-                Next::Frame(f) if f.end <= p.offset => self.apply_series(&r, &f),
-                Next::Frame(f) => {
-                    r.unread(&f);
-                    let actual = Position::new(p.segment, f.start);
-                    warn(&mut self.warnings, Warning::StartAdjusted { requested: p, actual, reason: "is not at a record boundary" });
-                    self.pos = actual;
-                    break;
-                }
-                Next::End { .. } => {
-                    let actual = Position::new(p.segment, r.offset());
-                    warn(&mut self.warnings, Warning::StartAdjusted { requested: p, actual, reason: "is past the end of its segment" });
-                    self.pos = actual;
-                    break;
-                }
-                // `next` reports the bad bytes and moves on.
-                Next::Corrupt(_) => {
-                    self.pos = Position::new(p.segment, r.offset());
-                    break;
-                }
-            }
-        }
-        self.cur = Some(r);
-        self.cur_final = false;
-        Ok(())
+fn apply_series(
+    series: &mut FxMap<u64, (Labels, u32)>,
+    store: Option<&'static Store>,
+    unframer: &mut Unframer,
+    warnings: &mut Vec<Warning>,
+    r: &SegmentReader,
+    f: &Frame,
+) {
+    if f.ty & !segment::COMPRESSED != TYPE_SERIES {
+        return;
+    }
+    let index = r.index;
+    let res = match unframer.body(f.ty, r.stored_body(f)) {
+        Ok((_, body)) => decode_series(body, |wal_ref, labels| {
+            series.insert(wal_ref, (intern(store, labels), index));
+        }),
+        Err(reason) => Err(reason),
+    };
+    if let Err(reason) = res {
+        warn(warnings, Warning::RecordSkipped { segment: index, offset: f.start, reason });
     }
 }
 

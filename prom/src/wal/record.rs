@@ -29,7 +29,7 @@ pub(crate) const TYPE_METADATA: u8 = 5;
 pub(crate) const TYPE_WATERMARK: u8 = 6;
 pub(crate) const TYPE_LAST_T: u8 = 7;
 
-pub(crate) fn put_uvarint(buf: &mut Vec<u8>, mut v: u64) {
+pub fn put_uvarint(buf: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         buf.push((v as u8) | 0x80);
         v >>= 7;
@@ -37,7 +37,7 @@ pub(crate) fn put_uvarint(buf: &mut Vec<u8>, mut v: u64) {
     buf.push(v as u8);
 }
 
-pub(crate) fn put_varint(buf: &mut Vec<u8>, v: i64) {
+pub fn put_varint(buf: &mut Vec<u8>, v: i64) {
     put_uvarint(buf, ((v << 1) ^ (v >> 63)) as u64);
 }
 
@@ -45,12 +45,12 @@ fn put_f64(buf: &mut Vec<u8>, v: f64) {
     buf.extend_from_slice(&v.to_bits().to_le_bytes());
 }
 
-fn put_str(buf: &mut Vec<u8>, s: &str) {
+pub fn put_str(buf: &mut Vec<u8>, s: &str) {
     put_uvarint(buf, s.len() as u64);
     buf.extend_from_slice(s.as_bytes());
 }
 
-fn put_labels(buf: &mut Vec<u8>, labels: &Labels) {
+pub fn put_labels(buf: &mut Vec<u8>, labels: &Labels) {
     put_uvarint(buf, labels.len() as u64);
     for (n, v) in labels.iter() {
         put_str(buf, n);
@@ -164,17 +164,17 @@ pub(crate) fn put_last_t(buf: &mut Vec<u8>, r: u64, t: i64) {
 
 /// Reads a body; every read is bounds-checked, so bad bytes (that passed the checksum, or a
 /// bug) are a [`Corruption`], never a panic or a huge allocation.
-pub(crate) struct Dec<'a> {
+pub struct Dec<'a> {
     b: &'a [u8],
     what: &'static str,
 }
 
 impl<'a> Dec<'a> {
-    pub(crate) fn new(b: &'a [u8], what: &'static str) -> Self {
+    pub fn new(b: &'a [u8], what: &'static str) -> Self {
         Dec { b, what }
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.b.is_empty()
     }
 
@@ -182,7 +182,7 @@ impl<'a> Dec<'a> {
         Corruption::Decode(self.what, why)
     }
 
-    pub(crate) fn uvarint(&mut self) -> Result<u64, Corruption> {
+    pub fn uvarint(&mut self) -> Result<u64, Corruption> {
         let mut v = 0u64;
         let mut shift = 0u32;
         for (i, &byte) in self.b.iter().enumerate() {
@@ -199,7 +199,7 @@ impl<'a> Dec<'a> {
         Err(self.err("cut short"))
     }
 
-    pub(crate) fn varint(&mut self) -> Result<i64, Corruption> {
+    pub fn varint(&mut self) -> Result<i64, Corruption> {
         let u = self.uvarint()?;
         Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
     }
@@ -219,7 +219,7 @@ impl<'a> Dec<'a> {
     }
 
     /// A count of items at least `min_size` bytes each, checked against what is left.
-    fn count(&mut self, min_size: usize) -> Result<usize, Corruption> {
+    pub fn count(&mut self, min_size: usize) -> Result<usize, Corruption> {
         let n = self.uvarint()?;
         if n > (self.b.len() / min_size.max(1)) as u64 {
             return Err(self.err("count larger than the record"));
@@ -227,14 +227,14 @@ impl<'a> Dec<'a> {
         Ok(n as usize)
     }
 
-    fn str(&mut self) -> Result<&'a str, Corruption> {
+    pub fn str(&mut self) -> Result<&'a str, Corruption> {
         let n = self.count(1)?;
         let (s, rest) = self.b.split_at(n);
         self.b = rest;
         std::str::from_utf8(s).map_err(|_| self.err("string is not UTF-8"))
     }
 
-    fn labels(&mut self) -> Result<Labels, Corruption> {
+    pub fn labels(&mut self) -> Result<Labels, Corruption> {
         let n = self.count(2)?;
         let mut v = Vec::with_capacity(n);
         for _ in 0..n {

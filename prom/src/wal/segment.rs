@@ -154,8 +154,17 @@ impl Unframer {
 
     /// The record type (without the compression bit) and its plain body.
     pub(crate) fn body<'a>(&'a mut self, ty: u8, stored: &'a [u8]) -> Result<(u8, &'a [u8]), Corruption> {
+        match self.prepare(ty, stored)? {
+            Some(n) => Ok((ty & !COMPRESSED, &self.scratch[..n])),
+            None => Ok((ty, stored)),
+        }
+    }
+
+    /// Decompresses a compressed body into the scratch buffer (`Some(length)`, see
+    /// [`Unframer::decompressed`]); `None` when the stored body is the plain one.
+    pub(crate) fn prepare(&mut self, ty: u8, stored: &[u8]) -> Result<Option<usize>, Corruption> {
         if ty & COMPRESSED == 0 {
-            return Ok((ty, stored));
+            return Ok(None);
         }
         let n = snap::raw::decompress_len(stored).map_err(|_| Corruption::Snappy)?;
         // The writer never frames a plain body longer than this; a larger claim is damage.
@@ -164,7 +173,12 @@ impl Unframer {
         }
         self.scratch.resize(n, 0);
         let n = self.snappy.decompress(stored, &mut self.scratch).map_err(|_| Corruption::Snappy)?;
-        Ok((ty & !COMPRESSED, &self.scratch[..n]))
+        Ok(Some(n))
+    }
+
+    /// The body [`Unframer::prepare`] decompressed.
+    pub(crate) fn decompressed(&self, n: usize) -> &[u8] {
+        &self.scratch[..n]
     }
 }
 

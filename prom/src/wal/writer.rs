@@ -2,14 +2,15 @@
 //! truncates it behind the slowest sender.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::hash::FxMap;
+use super::log::{cut_tail, scan, Head};
 use super::record::*;
-use super::segment::{self, checkpoint_path, checkpoint_tmp_path, remove_if_exists, segment_path, sync_dir, Framer, Next, SegmentReader, Unframer};
+use super::segment::{self, checkpoint_path, checkpoint_tmp_path, remove_if_exists, segment_path, sync_dir, Framer, SegmentReader, Unframer};
 use super::{Corruption, Position, Warning};
 use crate::labels::Labels;
 use crate::sample::{Batch, SeriesRef};
@@ -332,12 +333,7 @@ fn encode_batch(enc: &mut Encoder, series: &SeriesTable, new: &[u32], refs: &[u6
 pub struct Wal {
     dir: PathBuf,
     opts: WalOptions,
-    file: File,
-    seg: u32,
-    size: u64,
-    /// A failed write may have left part of a record in the segment: the next append starts
-    /// a new one, so readers see the stray bytes as the torn end of a closed segment.
-    broken: bool,
+    head: Head,
     enc: Encoder,
     series: SeriesTable,
     next_ref: u64,
@@ -349,10 +345,6 @@ pub struct Wal {
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-fn create_segment(dir: &Path, index: u32) -> io::Result<File> {
-    OpenOptions::new().append(true).create_new(true).open(segment_path(dir, index))
 }
 
 impl Wal {
@@ -386,27 +378,13 @@ impl Wal {
             let role = if i + 1 == segments.len() { Role::Last } else { Role::Middle };
             last_len = rp.replay(&segment_path(&dir, s), s, role, &mut warnings)?;
         }
-        let (seg, file) = match segments.last() {
-            Some(&s) if last_len == 0 => (s, OpenOptions::new().append(true).open(segment_path(&dir, s))?),
-            Some(&s) => {
-                let next = s.checked_add(1).ok_or_else(|| io::Error::other("WAL segment numbers exhausted"))?;
-                (next, create_segment(&dir, next)?)
-            }
-            None => {
-                let s = ckpt.map_or(0, |k| k.saturating_add(1));
-                (s, create_segment(&dir, s)?)
-            }
-        };
-        sync_dir(&dir)?;
+        let head = Head::resume(&dir, opts.segment_size, segments.last().map(|&s| (s, last_len)), ckpt.map_or(0, |k| k.saturating_add(1)))?;
         let state = rp.state;
         let wal = Wal {
             dir,
             enc: Encoder::new(opts.compress),
             opts,
-            file,
-            seg,
-            size: 0,
-            broken: false,
+            head,
             series: state.series,
             next_ref: state.next_ref,
             times: state.times,
@@ -423,13 +401,14 @@ impl Wal {
 
     /// Where the next append goes: the end of what has been written.
     pub fn position(&self) -> Position {
-        Position::new(self.seg, self.size)
+        self.head.position()
     }
 
     /// The oldest position still on disk (where a sender with no saved progress starts).
     pub fn first_position(&self) -> io::Result<Position> {
-        let first = segment::list(&self.dir)?.segments.first().copied().unwrap_or(self.seg);
-        Ok(Position::new(first.min(self.seg), 0))
+        let seg = self.head.index();
+        let first = segment::list(&self.dir)?.segments.first().copied().unwrap_or(seg);
+        Ok(Position::new(first.min(seg), 0))
     }
 
     /// Series the writer holds a record of (the `active series` of the WAL metrics).
@@ -448,7 +427,7 @@ impl Wal {
         self.refs.clear();
         self.new_slots.clear();
         self.series.warm(batch.samples.iter().map(|s| s.series));
-        let (series, next_ref, new, seg) = (&mut self.series, &mut self.next_ref, &mut self.new_slots, self.seg);
+        let (series, next_ref, new, seg) = (&mut self.series, &mut self.next_ref, &mut self.new_slots, self.head.index());
         let all = batch.samples.iter().map(|s| (s.series, &s.labels));
         let all = all.chain(batch.histograms.iter().map(|h| (h.series, &h.labels)));
         let all = all.chain(batch.exemplars.iter().map(|e| (e.series, &e.labels)));
@@ -458,7 +437,7 @@ impl Wal {
             self.slots.push(slot);
             self.refs.push(r);
         }
-        let written = encode_batch(&mut self.enc, &self.series, &self.new_slots, &self.refs, batch).and_then(|()| self.write_out());
+        let written = encode_batch(&mut self.enc, &self.series, &self.new_slots, &self.refs, batch).and_then(|()| self.head.write(&self.enc.out));
         match written {
             Ok(seg) => {
                 self.commit(batch, seg);
@@ -472,22 +451,6 @@ impl Wal {
                 Err(e)
             }
         }
-    }
-
-    fn write_out(&mut self) -> io::Result<u32> {
-        let len = self.enc.out.len() as u64;
-        if self.broken || (self.size > 0 && self.size + len > self.opts.segment_size) {
-            self.rotate()?;
-        }
-        if let Err(e) = self.file.write_all(&self.enc.out) {
-            // Whatever part went out is not a record: cut it off (best effort) and move to a
-            // new segment at the next append in case a reader saw it.
-            let _ = self.file.set_len(self.size);
-            self.broken = true;
-            return Err(e);
-        }
-        self.size += len;
-        Ok(self.seg)
     }
 
     fn commit(&mut self, batch: &Batch, seg: u32) {
@@ -519,36 +482,23 @@ impl Wal {
         }
     }
 
-    /// Closes the current segment (fsynced) and starts the next.
-    fn rotate(&mut self) -> io::Result<()> {
-        self.file.sync_data()?;
-        let next = self.seg.checked_add(1).ok_or_else(|| io::Error::other("WAL segment numbers exhausted"))?;
-        let file = create_segment(&self.dir, next)?;
-        sync_dir(&self.dir)?;
-        self.file = file;
-        self.seg = next;
-        self.size = 0;
-        self.broken = false;
-        Ok(())
-    }
-
     /// Makes everything appended so far durable against power loss (appends alone survive a
     /// killed process, not a crashed machine).
     pub fn sync(&mut self) -> io::Result<()> {
-        self.file.sync_data()
+        self.head.sync()
     }
 
     /// Syncs and closes; dropping does the same but cannot report a failure.
     pub fn close(self) -> io::Result<()> {
-        self.file.sync_data()
+        self.head.sync()
     }
 
     /// The segments on disk, oldest first.
     pub fn segments(&self) -> io::Result<Vec<SegmentInfo>> {
         let mut out = Vec::new();
         for s in segment::list(&self.dir)?.segments {
-            let size = if s == self.seg {
-                self.size
+            let size = if s == self.head.index() {
+                self.head.size()
             } else {
                 match fs::metadata(segment_path(&self.dir, s)) {
                     Ok(m) => m.len(),
@@ -571,10 +521,11 @@ impl Wal {
         let end = self.position();
         let mut cut = needed.map_or(end, |p| p.min(end));
         let forced_t = now_ms.saturating_sub(ms(keepalive.max));
-        let forced = self.times.range(..self.seg).find(|(_, r)| r.max >= forced_t).map_or(self.seg, |(&s, _)| s);
+        let seg = self.head.index();
+        let forced = self.times.range(..seg).find(|(_, r)| r.max >= forced_t).map_or(seg, |(&s, _)| s);
         cut = cut.max(Position::new(forced, 0));
         let protect_t = now_ms.saturating_sub(ms(keepalive.min));
-        if let Some((&s, _)) = self.times.range(..=self.seg).find(|(_, r)| r.max >= protect_t) {
+        if let Some((&s, _)) = self.times.range(..=seg).find(|(_, r)| r.max >= protect_t) {
             cut = cut.min(Position::new(s, 0));
         }
         cut
@@ -590,14 +541,15 @@ impl Wal {
     /// again under a new ref. The current segment is closed first (when it holds anything)
     /// so a quiet log can be truncated at the next call.
     pub fn truncate(&mut self, keep_from: Position, keep_series: impl Fn(&Labels, &SeriesStats) -> bool) -> io::Result<TruncateStats> {
-        if self.size > 0 || self.broken {
-            self.rotate()?;
+        if self.head.dirty() {
+            self.head.rotate()?;
         }
+        let seg = self.head.index();
         let listing = segment::list(&self.dir)?;
-        let first = listing.segments.first().copied().unwrap_or(self.seg);
+        let first = listing.segments.first().copied().unwrap_or(seg);
         let mut keep = keep_from.min(self.position()).max(Position::new(first, 0));
         // The end of a closed segment is the start of the next.
-        while keep.segment < self.seg {
+        while keep.segment < seg {
             let len = match fs::metadata(segment_path(&self.dir, keep.segment)) {
                 Ok(m) => m.len(),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => 0,
@@ -658,13 +610,6 @@ impl Wal {
         enc.flush(TYPE_LAST_T)?;
         file.write_all(&enc.out)?;
         file.sync_all()
-    }
-}
-
-impl Drop for Wal {
-    fn drop(&mut self) {
-        // Best effort: `close` reports the error.
-        let _ = self.file.sync_data();
     }
 }
 
@@ -743,29 +688,15 @@ impl Replay {
             Err(e) => return Err(e),
         };
         let mut range = None;
-        let bad = loop {
-            match r.next()? {
-                Next::Frame(f) => self.apply(&r, &f, index, role, &mut range, warnings),
-                Next::End { partial: false } => break None,
-                Next::End { partial: true } => break Some(Corruption::Torn),
-                Next::Corrupt(c) => break Some(c),
-            }
-        };
+        let (good, bad) = scan(&mut r, |r, f| self.apply(r, f, index, role, &mut range, warnings))?;
         if let (Some(range), false) = (range, role == Role::Checkpoint) {
             TimeRange::merge(&mut self.state.times, index, range);
         }
-        let good = r.offset();
         let Some(reason) = bad else { return Ok(good) };
         warnings.push(match role {
             Role::Checkpoint => Warning::CheckpointCorrupt { index, offset: good, reason },
             Role::Middle => Warning::SegmentSkipped { segment: index, offset: good, reason },
-            Role::Last => {
-                let file = OpenOptions::new().write(true).open(path)?;
-                let len = file.metadata()?.len();
-                file.set_len(good)?;
-                file.sync_all()?;
-                Warning::TailTruncated { segment: index, offset: good, dropped: len.saturating_sub(good), reason }
-            }
+            Role::Last => cut_tail(path, index, good, reason)?,
         });
         Ok(good)
     }

@@ -7,6 +7,10 @@
 //! [`Fanout`], which gives every batch to every receiver in order and waits while a receiver's
 //! queue is full: a slow consumer slows its producers (upstream's unbuffered channels), and
 //! nothing is dropped on the way.
+//!
+//! A consumer may also take entries synchronously ([`Inbox::set_intake`]): producers' sends
+//! then hand the entries to its intake and return once it has taken them (`loki.write` with
+//! its WAL: the entries are on disk when `send` returns).
 
 use std::fmt;
 use std::future::Future;
@@ -27,17 +31,22 @@ pub const DEFAULT_CAPACITY: usize = 16;
 /// Entries from one producer, in order.
 pub type Entries = Vec<Entry>;
 
-/// The capsule value: the sending half of a consumer's queue and the consumer's ID.
+/// What a consumer takes entries with synchronously, instead of queueing them.
+pub type Intake = Arc<dyn Fn(Entries) + Send + Sync>;
+
+/// The capsule value: the sending half of a consumer's queue, its intake if it has one, and
+/// the consumer's ID.
 #[derive(Clone)]
 pub struct LogsReceiver {
     component_id: Arc<str>,
     tx: mpsc::Sender<Entries>,
+    intake: Arc<RwLock<Option<Intake>>>,
 }
 
 /// A consumer's queue: the handle to export and the end to drain.
 pub fn channel(component_id: &str, capacity: usize) -> (LogsReceiver, mpsc::Receiver<Entries>) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
-    (LogsReceiver { component_id: component_id.into(), tx }, rx)
+    (LogsReceiver { component_id: component_id.into(), tx, intake: Arc::default() }, rx)
 }
 
 /// Why entries could not be handed over.
@@ -48,8 +57,14 @@ pub struct Closed {
 }
 
 impl LogsReceiver {
-    /// Hands entries over, waiting while the queue is full.
+    /// Hands entries over, waiting while the queue is full; or to the consumer's intake, if
+    /// it has one, returning once the intake has taken them.
     pub async fn send(&self, entries: Entries) -> Result<(), Closed> {
+        let intake = self.intake.read().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(intake) = intake {
+            intake(entries);
+            return Ok(());
+        }
         self.tx.send(entries).await.map_err(|_| Closed { component: self.component_id.to_string() })
     }
 
@@ -110,6 +125,12 @@ impl Inbox {
 
     pub fn receiver(&self) -> &LogsReceiver {
         &self.receiver
+    }
+
+    /// Makes producers' sends call `intake` (or queue again, with `None`). Entries queued
+    /// before are still served by [`Inbox::serve`].
+    pub fn set_intake(&self, intake: Option<Intake>) {
+        *self.receiver.intake.write().unwrap_or_else(|e| e.into_inner()) = intake;
     }
 
     /// Hands every batch to `handle`, in order, until `shutdown`; then what is still queued.
@@ -240,5 +261,30 @@ mod tests {
         let err = Fanout::new(vec![a, b]).send(vec![entry("x")]).await.expect_err("one receiver stopped");
         assert_eq!(err.to_string(), "loki.process.gone: the component stopped receiving logs");
         assert_eq!(rb.recv().await.map(|b| b.len()), Some(1));
+    }
+
+    #[tokio::test]
+    async fn with_an_intake_a_send_returns_once_the_intake_has_the_entries() {
+        let inbox = Inbox::new("loki.write.wal");
+        let taken = Arc::new(Mutex::new(Vec::new()));
+        let t = taken.clone();
+        inbox.set_intake(Some(Arc::new(move |entries: Entries| t.lock().unwrap_or_else(|e| e.into_inner()).extend(entries.into_iter().map(|e| e.line)))));
+        let fan = Fanout::new(vec![inbox.receiver().clone()]);
+        fan.send(vec![entry("1"), entry("2")]).await.expect("sent");
+        assert_eq!(*taken.lock().unwrap_or_else(|e| e.into_inner()), ["1", "2"], "taken by the time send returned");
+        // Without it, sends queue again.
+        inbox.set_intake(None);
+        fan.send(vec![entry("3")]).await.expect("sent");
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let (s, stop) = (served.clone(), CancellationToken::new());
+        stop.cancel();
+        inbox
+            .serve(stop, |entries| {
+                s.lock().unwrap_or_else(|e| e.into_inner()).extend(entries.into_iter().map(|e| e.line));
+                async {}
+            })
+            .await;
+        assert_eq!(*served.lock().unwrap_or_else(|e| e.into_inner()), ["3"]);
+        assert_eq!(taken.lock().unwrap_or_else(|e| e.into_inner()).len(), 2);
     }
 }

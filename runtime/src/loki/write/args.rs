@@ -1,5 +1,5 @@
 //! `loki.write`'s arguments: `endpoint` blocks (each with the shared HTTP client settings),
-//! `external_labels`, `max_streams`; the experimental `wal` block is refused when enabled.
+//! `external_labels`, `max_streams`, and the `wal` block (the write-ahead log, `wal.rs`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,35 +13,60 @@ pub struct Args {
     pub endpoints: Vec<Endpoint>,
     pub external_labels: BTreeMap<String, String>,
     pub max_streams: i64,
+    pub wal: WalConfig,
 }
 
 impl Arguments for Args {
     fn decode(r: &mut Reader<'_>) -> Self {
-        let wal: Option<Wal> = r.block("wal");
-        if wal.is_some_and(|w| w.enabled) {
-            r.error("wal", "the loki.write WAL (wal.enabled = true) is not supported by this runtime yet");
-        }
-        Args { endpoints: r.blocks("endpoint"), external_labels: r.get("external_labels"), max_streams: r.get("max_streams") }
+        Args { endpoints: r.blocks("endpoint"), external_labels: r.get("external_labels"), max_streams: r.get("max_streams"), wal: r.block_or_default("wal") }
     }
 
     fn validate(&self, r: &mut Reader<'_>) {
         r.check(self.max_streams >= 0, &["max_streams"], format!("max_streams must be >= 0; got {}", self.max_streams));
+        if self.wal.enabled {
+            // An endpoint's name keys its progress in the WAL.
+            for (i, e) in self.endpoints.iter().enumerate() {
+                if self.endpoints[..i].iter().any(|o| o.name == e.name) {
+                    r.error("endpoint", format!("duplicate endpoint configs are not allowed, found duplicate for name: {}", e.name));
+                }
+            }
+        }
     }
 }
 
-/// Only `enabled` matters: the other settings tune a WAL this runtime does not have.
-#[derive(Default)]
-struct Wal {
-    enabled: bool,
+/// The `wal` block: whether entries go through a write-ahead log under the component's data
+/// path, and how its readers poll it and how long they drain it at shutdown.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WalConfig {
+    pub enabled: bool,
+    /// Segments last written longer ago than this are removed once every endpoint has sent
+    /// (or dropped) what they hold.
+    pub max_segment_age: Duration,
+    /// An endpoint's reader polls the WAL at this interval while it finds data (besides being
+    /// woken by each append), backing off to `max_read_frequency` while it finds none.
+    pub min_read_frequency: Duration,
+    pub max_read_frequency: Duration,
+    /// How long endpoints keep reading the WAL at shutdown to send what it still holds.
+    pub drain_timeout: Duration,
 }
 
-impl Arguments for Wal {
+impl Arguments for WalConfig {
     fn decode(r: &mut Reader<'_>) -> Self {
-        let w = Wal { enabled: r.get("enabled") };
-        for name in ["drain_timeout", "max_read_frequency", "max_segment_age", "min_read_frequency"] {
-            let _ = r.get::<Dur>(name);
+        WalConfig {
+            enabled: r.get("enabled"),
+            max_segment_age: r.get::<Dur>("max_segment_age").0,
+            min_read_frequency: r.get::<Dur>("min_read_frequency").0,
+            max_read_frequency: r.get::<Dur>("max_read_frequency").0,
+            drain_timeout: r.get::<Dur>("drain_timeout").0,
         }
-        w
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        r.check(
+            self.min_read_frequency < self.max_read_frequency,
+            &["min_read_frequency", "max_read_frequency"],
+            "WAL min read frequency should be lower than max read frequency",
+        );
     }
 }
 

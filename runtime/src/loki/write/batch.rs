@@ -8,11 +8,18 @@ use loki::push::{format_labels, WireEntry, WireStream};
 use loki::Entry;
 use prom::Labels;
 use rustc_hash::FxHashMap;
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::wal::{Ack, Acks};
 
 pub struct Batch {
     streams: FxHashMap<Labels, Vec<WireEntry>>,
-    /// The entries' share of the endpoint's queue capacity, released with the batch.
-    permits: Vec<tokio::sync::OwnedSemaphorePermit>,
+    /// The entries' share of the endpoint's queue capacity, released once the batch is sent
+    /// or dropped.
+    permits: Vec<OwnedSemaphorePermit>,
+    /// With the WAL: the records the entries came from, acknowledged once the batch is sent
+    /// or dropped (not when it is given up at shutdown: then the WAL sends it again).
+    acks: Acks,
     bytes: u64,
     entries: u64,
     created: Instant,
@@ -25,7 +32,7 @@ pub fn entry_size(e: &Entry) -> u64 {
 
 impl Batch {
     pub fn new() -> Self {
-        Batch { streams: FxHashMap::default(), permits: Vec::new(), bytes: 0, entries: 0, created: Instant::now() }
+        Batch { streams: FxHashMap::default(), permits: Vec::new(), acks: Acks::default(), bytes: 0, entries: 0, created: Instant::now() }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -60,8 +67,18 @@ impl Batch {
         self.streams.entry(labels).or_default().push(WireEntry { timestamp_ns, line, structured_metadata });
     }
 
-    pub fn hold(&mut self, permit: tokio::sync::OwnedSemaphorePermit) {
+    pub fn hold(&mut self, permit: OwnedSemaphorePermit) {
         self.permits.push(permit);
+    }
+
+    /// Notes that the entry just added came from the WAL record of `ack`.
+    pub fn ack(&mut self, ack: &Ack) {
+        self.acks.add(ack, 1);
+    }
+
+    /// What the batch holds besides its entries: its capacity permits and WAL acks.
+    pub fn take_holds(&mut self) -> (Vec<OwnedSemaphorePermit>, Acks) {
+        (std::mem::take(&mut self.permits), std::mem::take(&mut self.acks))
     }
 
     pub fn into_streams(self) -> Vec<WireStream> {

@@ -3,6 +3,11 @@
 //! `retry_on_http_429 = false`) and network errors with backoff from `min_backoff_period` to
 //! `max_backoff_period`, `max_backoff_retries` times (0: until delivered). Other statuses drop
 //! the batch, counted by reason.
+//!
+//! Fed from the WAL (`wal.rs`), a sender acknowledges each batch's records once the batch is
+//! sent or dropped, and a batch it has not finished when it stops (retries cut short, the
+//! drain timeout, a restart for new arguments) is neither acknowledged nor counted as dropped:
+//! it is still in the WAL and is read and sent again at the next start.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -14,15 +19,17 @@ use tokio_util::sync::CancellationToken;
 
 use super::args::Endpoint;
 use super::batch::{entry_size, Batch};
+use super::wal::Ack;
 use crate::component::Context;
 use crate::metrics::{Counter, Histogram};
 
 /// An entry and the tenant it goes to (empty: none).
 pub type Routed = (String, Entry);
 
-/// Entries for an endpoint with their share of its `queue_config.capacity`: the permit's bytes
-/// stay taken until the batch holding the entries is sent or dropped.
-pub type Queued = (Vec<Routed>, OwnedSemaphorePermit);
+/// Entries for an endpoint with their share of its `queue_config.capacity` (the permit's bytes
+/// stay taken until the batch holding the entries is sent or dropped) and, read from the WAL,
+/// the record they came from.
+pub type Queued = (Vec<Routed>, OwnedSemaphorePermit, Option<Ack>);
 
 /// Why entries were dropped, as upstream's `reason` label says.
 const INGESTER_ERROR: &str = "ingester_error";
@@ -66,6 +73,15 @@ pub struct Sender {
     sent_entries: Counter,
     retries: Counter,
     duration: BTreeMap<u16, Histogram>,
+    /// Fed from the WAL: batches not finished when stopping stay in it.
+    wal: Option<WalStop>,
+}
+
+/// How a WAL-fed sender stops: `drain` (set before the stop token is cancelled) says whether
+/// it sends what it holds first (component shutdown) or leaves it to the WAL (new arguments).
+#[derive(Clone)]
+pub struct WalStop {
+    pub drain: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What a failed send means for the batch.
@@ -79,7 +95,13 @@ impl Sender {
         let client = endpoint.client.client(Some(endpoint.remote_timeout), &crate::http_client::user_agent())?;
         let host = host_of(&endpoint.url);
         let (sent_bytes, sent_entries, retries) = counters(&ctx, &host);
-        Ok(Sender { sent_bytes, sent_entries, retries, duration: BTreeMap::new(), ctx, endpoint, max_streams, client, host })
+        Ok(Sender { sent_bytes, sent_entries, retries, duration: BTreeMap::new(), ctx, endpoint, max_streams, client, host, wal: None })
+    }
+
+    /// A sender fed from the WAL.
+    pub fn with_wal(mut self, stop: WalStop) -> Self {
+        self.wal = Some(stop);
+        self
     }
 
     fn dropped(&self, reason: &str, tenant: &str, entries: u64, bytes: u64) {
@@ -108,28 +130,36 @@ impl Sender {
             .observe(seconds);
     }
 
-    /// Runs until `stop`, then sends what it holds (giving up on retries after the queue's
-    /// `drain_timeout`).
+    /// Runs until `stop` (or until its queue closes), then sends what it holds (giving up on
+    /// retries after the queue's `drain_timeout`). Fed from the WAL, retries end at `stop`
+    /// too, and without `drain` it returns at once, leaving what it holds to the WAL.
     pub async fn run(mut self, mut rx: mpsc::Receiver<Queued>, stop: CancellationToken) {
         let mut batches: BTreeMap<String, Batch> = BTreeMap::new();
         let tick = (self.endpoint.batch_wait / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));
         let mut ticker = tokio::time::interval(tick);
+        // Without the WAL a batch being retried is seen through (it exists nowhere else).
         let never = CancellationToken::new();
+        let retry_until = if self.wal.is_some() { stop.clone() } else { never };
         loop {
             tokio::select! {
                 _ = stop.cancelled() => break,
                 got = rx.recv() => match got {
-                    Some((entries, permit)) => self.add_all(&mut batches, entries, permit, &never).await,
+                    Some((entries, permit, ack)) => self.add_all(&mut batches, entries, permit, ack, &retry_until).await,
                     None => break,
                 },
                 _ = ticker.tick() => {
                     let due: Vec<String> = batches.iter().filter(|(_, b)| b.age() >= self.endpoint.batch_wait).map(|(t, _)| t.clone()).collect();
                     for tenant in due {
                         if let Some(b) = batches.remove(&tenant) {
-                            self.send(&tenant, b, &never).await;
+                            self.send(&tenant, b, &retry_until).await;
                         }
                     }
                 }
+            }
+        }
+        if let Some(w) = &self.wal {
+            if !w.drain.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
             }
         }
         // Draining: what is queued, then every batch; retries end with the drain timeout.
@@ -142,8 +172,8 @@ impl Sender {
                 drain.cancel();
             })
         };
-        while let Ok((entries, permit)) = rx.try_recv() {
-            self.add_all(&mut batches, entries, permit, &drain).await;
+        while let Ok((entries, permit, ack)) = rx.try_recv() {
+            self.add_all(&mut batches, entries, permit, ack, &drain).await;
         }
         for (tenant, b) in std::mem::take(&mut batches) {
             self.send(&tenant, b, &drain).await;
@@ -152,16 +182,31 @@ impl Sender {
     }
 
     /// Adds queued entries, each batch keeping its entries' share of the permit.
-    async fn add_all(&mut self, batches: &mut BTreeMap<String, Batch>, entries: Vec<Routed>, permit: OwnedSemaphorePermit, stop: &CancellationToken) {
+    async fn add_all(
+        &mut self,
+        batches: &mut BTreeMap<String, Batch>,
+        entries: Vec<Routed>,
+        permit: OwnedSemaphorePermit,
+        ack: Option<Ack>,
+        stop: &CancellationToken,
+    ) {
         let mut permit = Some(permit);
         let last = entries.len().saturating_sub(1);
         for (i, (tenant, e)) in entries.into_iter().enumerate() {
             let share = if i == last { permit.take() } else { permit.as_mut().and_then(|p| p.split((entry_size(&e) as usize).min(p.num_permits()))) };
-            self.add(batches, tenant, e, share, stop).await;
+            self.add(batches, tenant, e, share, ack.as_ref(), stop).await;
         }
     }
 
-    async fn add(&mut self, batches: &mut BTreeMap<String, Batch>, tenant: String, e: Entry, share: Option<OwnedSemaphorePermit>, stop: &CancellationToken) {
+    async fn add(
+        &mut self,
+        batches: &mut BTreeMap<String, Batch>,
+        tenant: String,
+        e: Entry,
+        share: Option<OwnedSemaphorePermit>,
+        ack: Option<&Ack>,
+        stop: &CancellationToken,
+    ) {
         let size = entry_size(&e);
         if let Some(b) = batches.get(&tenant) {
             if !b.is_empty() && b.bytes() + size > self.endpoint.batch_size {
@@ -173,16 +218,28 @@ impl Sender {
         let b = batches.entry(tenant.clone()).or_insert_with(Batch::new);
         if self.max_streams > 0 && b.is_new_stream(&e.labels) && b.streams() >= self.max_streams {
             self.dropped(STREAM_LIMITED, &tenant, 1, size);
+            if let Some(a) = ack {
+                a.finish(1);
+            }
             return;
         }
         b.add(e);
         if let Some(p) = share {
             b.hold(p);
         }
+        if let Some(a) = ack {
+            b.ack(a);
+        }
     }
 
-    async fn send(&mut self, tenant: &str, batch: Batch, stop: &CancellationToken) {
+    async fn send(&mut self, tenant: &str, mut batch: Batch, stop: &CancellationToken) {
+        if self.wal.is_some() && stop.is_cancelled() {
+            // Stopping: left to the WAL without an attempt.
+            return;
+        }
         let (entries, bytes) = (batch.entries(), batch.bytes());
+        // Released (and acknowledged) when this returns, sent or dropped.
+        let (_permits, acks) = batch.take_holds();
         let body = encode_request(&batch.into_streams());
         let mut attempt: i64 = 0;
         let mut delay = self.endpoint.min_backoff;
@@ -200,21 +257,29 @@ impl Sender {
                 None => {
                     self.sent_bytes.add(bytes);
                     self.sent_entries.add(entries);
+                    acks.finish();
                     return;
                 }
                 Some(Failure::Drop { reason, message }) => {
                     self.log(&format!("final error sending batch, dropping it: {message}"));
                     self.dropped(reason, tenant, entries, bytes);
+                    acks.finish();
                     return;
                 }
                 Some(Failure::Retry(message)) => message,
             };
             attempt += 1;
             let retries = self.endpoint.max_backoff_retries;
-            if (retries > 0 && attempt > retries) || stop.is_cancelled() {
+            let exhausted = retries > 0 && attempt > retries;
+            if !exhausted && stop.is_cancelled() && self.wal.is_some() {
+                self.log(&format!("error sending batch, stopping: it stays in the WAL and is sent again at the next start: {message}"));
+                return;
+            }
+            if exhausted || stop.is_cancelled() {
                 self.log(&format!("final error sending batch, no retries left: {message}"));
                 let reason = if status == Some(429) { RATE_LIMITED } else { INGESTER_ERROR };
                 self.dropped(reason, tenant, entries, bytes);
+                acks.finish();
                 return;
             }
             self.retries.inc();
