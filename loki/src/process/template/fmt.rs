@@ -169,7 +169,7 @@ fn verb_into(out: &mut String, v: &TVal, verb: char, spec: &Spec) {
                 if i > 0 {
                     out.push(' ');
                 }
-                verb_into(out, item, verb, &Spec { width: spec.width, ..*spec });
+                verb_into(out, item, verb, spec);
             }
             out.push(']');
         }

@@ -10,6 +10,7 @@
 //! subset of sprig's (see [`funcs::FUNCTIONS`]); any other name is refused when the template
 //! is parsed, as Go refuses an undefined function.
 
+mod convert;
 mod exec;
 mod fmt;
 mod funcs;

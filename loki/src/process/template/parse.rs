@@ -494,7 +494,7 @@ fn number(text: &str) -> Result<ATok, String> {
         let f: f64 = digits.replace('_', "").parse().map_err(|_| bad())?;
         return Ok(ATok::Float(if neg { -f } else { f }));
     }
-    let n = super::funcs::parse_go_int(digits).ok_or_else(bad)?;
+    let n = super::convert::parse_go_int(digits).ok_or_else(bad)?;
     Ok(ATok::Int(if neg { -n } else { n }))
 }
 
