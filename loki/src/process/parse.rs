@@ -420,6 +420,27 @@ mod tests {
         assert_eq!(text("first").as_deref(), Some(r#""[1,\"two\"]""#));
     }
 
+    /// An expression that is not a plain path makes the stage parse the whole line and run
+    /// the JMESPath evaluator; one that fails at runtime extracts nothing.
+    #[test]
+    fn json_evaluates_full_jmespath() {
+        let expressions = [("names", "items[?n > `1`].name"), ("count", "length(items)"), ("first", "items[0].name"), ("bad", "abs(items)")];
+        let cfg = JsonConfig { expressions: expressions.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), ..JsonConfig::default() };
+        let mut stage = Json::new(&cfg).expect("stage");
+        assert!(stage.first_fields.is_none());
+        let entry = crate::Entry::new(prom::Labels::new([("job", "x")]), 0, r#"{"items":[{"name":"a","n":2},{"name":"b","n":1}]}"#.to_string());
+        let mut out = Vec::new();
+        stage.process(Item::new(entry, Default::default()), &mut out);
+        let got = &out[0].extracted;
+        let text = |k: &str| got.get(k).map(|v| v.to_string());
+        assert_eq!(text("names").as_deref(), Some(r#""[\"a\"]""#));
+        assert_eq!(text("count").as_deref(), Some("2.0"));
+        assert_eq!(text("first").as_deref(), Some(r#""a""#));
+        assert_eq!(text("bad"), None);
+        let err = Json::new(&JsonConfig { expressions: [("x".to_string(), "nope(a)".to_string())].into_iter().collect(), ..JsonConfig::default() }).err();
+        assert!(err.is_some_and(|e| e.to_string().starts_with("could not compile JMES expression: unknown function")));
+    }
+
     #[test]
     fn cri_lines() {
         let p = parse_cri("2019-01-01T01:00:00.000000001Z stdout P part ").expect("cri");

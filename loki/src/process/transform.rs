@@ -53,7 +53,7 @@ impl Stage for Replace {
                 let Some(m) = caps.get(i) else { continue };
                 let mut data = template_data(&item);
                 data.insert("Value".into(), TVal::Str(m.as_str().to_string()));
-                let Ok(rendered) = self.template.execute(&data) else { continue };
+                let Ok(rendered) = self.template.execute(data) else { continue };
                 if let Some(n) = name {
                     named.push((n.clone(), rendered.clone()));
                 }
@@ -106,7 +106,7 @@ impl Stage for TemplateStage {
             data.insert("Value".into(), TVal::Str(v));
         }
         data.insert("Entry".into(), TVal::Str(item.line.clone()));
-        if let Ok(text) = self.template.execute(&data) {
+        if let Ok(text) = self.template.execute(data) {
             if text.is_empty() {
                 item.extracted.remove(&self.source);
             } else {
