@@ -494,19 +494,27 @@ fn large_exposition(series: usize) -> String {
 fn throughput() {
     let text_body = large_exposition(1_000_000);
     let om_body = format!("{text_body}# EOF\n");
+    // The last two read every line through the token machine (the fast path off), which is
+    // what lines outside the common shape cost.
     let modes = [
-        ("text", Format::PrometheusText, "series text + value", false),
-        ("text", Format::PrometheusText, "with label sets", true),
-        ("openmetrics", Format::OpenMetrics, "series text + value", false),
+        ("text", Format::PrometheusText, "series text + value", false, true),
+        ("text", Format::PrometheusText, "with label sets", true, true),
+        ("openmetrics", Format::OpenMetrics, "series text + value", false, true),
+        ("text", Format::PrometheusText, "state machine only", false, false),
+        ("openmetrics", Format::OpenMetrics, "state machine only", false, false),
     ];
     let hot_only = std::env::var_os("EXPO_BENCH_HOT").is_some();
-    for (name, format, what, with_labels) in modes.into_iter().filter(|m| !(hot_only && m.3)) {
+    for (name, format, what, with_labels, fast) in modes.into_iter().filter(|m| !(hot_only && m.3)) {
         let body = if format == Format::OpenMetrics { &om_body } else { &text_body };
         let mut b = LabelsBuilder::default();
         let start = std::time::Instant::now();
         let mut count = 0usize;
         let mut checksum = 0.0;
-        let mut p = Parser::new(format, body.as_bytes());
+        let mut p = match (format, fast) {
+            (Format::PrometheusText, false) => Parser::PrometheusText(TextParser::new(body.as_bytes()).without_fast_path()),
+            (Format::OpenMetrics, false) => Parser::OpenMetrics(OpenMetricsParser::new(body.as_bytes(), false).without_fast_path()),
+            _ => Parser::new(format, body.as_bytes()),
+        };
         while let Some(e) = p.next() {
             if let Ok(Entry::Series(s)) = e {
                 count += 1;
