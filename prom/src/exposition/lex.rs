@@ -205,10 +205,87 @@ impl<'a> Lexer<'a> {
         word.iter().all(|&w| self.next() == w)
     }
 
+    /// Consumes the byte under the cursor as `tok`, then lexes on in `state`.
+    #[inline]
+    pub(crate) fn single(&mut self, state: State, tok: Tok) -> Tok {
+        self.next();
+        self.state = state;
+        tok
+    }
+
+    /// Consumes the run of `class` bytes from the cursor on as `tok`, then lexes on in `state`.
+    #[inline]
+    pub(crate) fn run(&mut self, class: &[bool; 256], state: State, tok: Tok) -> Tok {
+        self.scan(class);
+        self.state = state;
+        tok
+    }
+
+    /// Consumes blanks: a whitespace token (only the text format has them).
+    #[inline]
+    pub(crate) fn blanks(&mut self) -> Tok {
+        self.scan(&BLANK);
+        Tok::Whitespace
+    }
+
+    /// With the cursor on `"`: the quoted string as `tok`, then `state`; `Invalid` (the state
+    /// kept) when it does not close. `newlines` as for [`Lexer::quoted`].
+    #[inline]
+    pub(crate) fn string(&mut self, newlines: bool, state: State, tok: Tok) -> Tok {
+        if self.quoted(newlines) {
+            self.state = state;
+            tok
+        } else {
+            Tok::Invalid
+        }
+    }
+
+    /// At the start of a line that is not a comment, `c` under the cursor: the `{` or the
+    /// metric name that starts a series.
+    #[inline]
+    pub(crate) fn series_start(&mut self, c: u8) -> Tok {
+        match c {
+            b'{' => self.single(State::Labels, Tok::BraceOpen),
+            c if NAME_START[c as usize] => self.run(&NAME, State::Value, Tok::MName),
+            _ => Tok::Invalid,
+        }
+    }
+
+    /// In `Meta1`, `c` under the cursor: the metric name of a metadata line, plain or quoted.
+    #[inline]
+    pub(crate) fn meta_name(&mut self, c: u8) -> Tok {
+        match c {
+            b'"' => self.string(true, State::Meta2, Tok::MName),
+            c if NAME_START[c as usize] => self.run(&NAME, State::Meta2, Tok::MName),
+            _ => Tok::Invalid,
+        }
+    }
+
+    /// Inside braces, `c` under the cursor: a label name (plain, or quoted with raw newlines
+    /// inside when `newlines`), a comma, `=` (then `value`) or `}` (then `after`).
+    #[inline]
+    pub(crate) fn label_token(&mut self, c: u8, newlines: bool, value: State, after: State) -> Tok {
+        let state = self.state;
+        match c {
+            b'"' => self.string(newlines, state, Tok::QString),
+            b',' => self.single(state, Tok::Comma),
+            b'=' => self.single(value, Tok::Equal),
+            b'}' => self.single(after, Tok::BraceClose),
+            c if LNAME_START[c as usize] => self.run(&LNAME, state, Tok::LName),
+            _ => Tok::Invalid,
+        }
+    }
+
+    /// The current token's span, within the real input.
+    #[inline]
+    pub(crate) fn token_span(&self) -> Span {
+        Span::new(self.start, self.i.min(self.b.len()))
+    }
+
     /// The current token's bytes, within the real input.
     #[inline]
     pub(crate) fn token(&self) -> &'a [u8] {
-        Span::new(self.start, self.i.min(self.b.len())).of(self.b)
+        self.token_span().of(self.b)
     }
 
     /// Bytes `from..to` including the appended newline, for error messages.
@@ -242,6 +319,7 @@ macro_rules! class {
         t
     }};
 }
+pub(crate) use class;
 
 /// Bytes that end the fast path of a quoted string.
 static QUOTE_STOP: [bool; 256] = class!(|c| matches!(c, b'"' | b'\\' | 0 | b'\n'));
@@ -261,8 +339,9 @@ pub(crate) static DIGIT: [bool; 256] = class!(|c| c.is_ascii_digit());
 /// Anything but NUL and newline.
 pub(crate) static LINE: [bool; 256] = class!(|c| c != 0 && c != b'\n');
 
-/// Anything but NUL, blank, newline and `{`: a value or timestamp in the fast path.
-static FAST_FIELD: [bool; 256] = class!(|c| !matches!(c, 0 | b' ' | b'\t' | b'\n' | b'{'));
+/// Anything but NUL, blank, newline and `{`: a sample value in the text format, and a value or
+/// timestamp in the fast path.
+pub(crate) static VALUE: [bool; 256] = class!(|c| !matches!(c, 0 | b' ' | b'\t' | b'\n' | b'{'));
 
 /// A series line read by [`fast_line`].
 pub(crate) struct FastLine {
@@ -354,7 +433,7 @@ pub(crate) fn fast_line(b: &[u8], start: usize, pairs: &mut Vec<Span>, timestamp
     }
     i += 1;
     let value_start = i;
-    while i < n && FAST_FIELD[b[i] as usize] {
+    while i < n && VALUE[b[i] as usize] {
         i += 1;
     }
     if i == value_start {
@@ -365,7 +444,7 @@ pub(crate) fn fast_line(b: &[u8], start: usize, pairs: &mut Vec<Span>, timestamp
     if b.get(i) == Some(&b' ') {
         i += 1;
         let ts_start = i;
-        let class = if timestamp_digits { &DIGIT } else { &FAST_FIELD };
+        let class = if timestamp_digits { &DIGIT } else { &VALUE };
         while i < n && class[b[i] as usize] {
             i += 1;
         }

@@ -13,6 +13,7 @@ mod lex;
 mod openmetrics;
 pub mod proto;
 mod protocols;
+mod scan;
 mod text;
 
 use std::borrow::Cow;
@@ -138,41 +139,55 @@ pub struct Series<'a> {
     pub(crate) exemplar: Option<ExemplarRef<'a>>,
 }
 
+/// The accessors [`Series`] and [`NativeHistogram`] share, over their fields of the same names.
+macro_rules! sample_accessors {
+    () => {
+        /// The series as written (metric name and label part of the line), or for protobuf a
+        /// key built from the name and the sorted label pairs: equal for the same series within
+        /// one format, so it can key a cache of parsed label sets.
+        pub fn series(&self) -> &'a [u8] {
+            self.series
+        }
+
+        /// The sample's own timestamp, in milliseconds.
+        pub fn timestamp_ms(&self) -> Option<i64> {
+            self.timestamp_ms
+        }
+
+        /// The start ("created") timestamp, in milliseconds, when the exposition gives one.
+        pub fn start_timestamp_ms(&self) -> Option<i64> {
+            self.start_timestamp_ms
+        }
+
+        /// The type of the family in force (the last `# TYPE` line for the text formats;
+        /// `Histogram` or `GaugeHistogram` for a native histogram).
+        pub fn metric_type(&self) -> MetricType {
+            self.metric_type
+        }
+
+        /// Replaces `into` with the series' labels, `__name__` included, escapes undone and, in
+        /// histogram and summary families of the text formats, `le`/`quantile` values in
+        /// OpenMetrics float form.
+        pub fn labels(&self, into: &mut LabelsBuilder) {
+            self.labels.fill(self.metric_type, into);
+        }
+
+        /// The metric name, escapes undone.
+        pub fn metric_name(&self) -> Cow<'a, str> {
+            self.labels.metric_name()
+        }
+    };
+}
+
 impl<'a> Series<'a> {
-    /// The series as written (metric name and label part of the line), or for protobuf a
-    /// key built from the name and the sorted label pairs: equal for the same series within
-    /// one format, so it can key a cache of parsed label sets.
-    pub fn series(&self) -> &'a [u8] {
-        self.series
-    }
+    sample_accessors!();
 
     pub fn value(&self) -> f64 {
         self.value
     }
 
-    /// The sample's own timestamp, in milliseconds.
-    pub fn timestamp_ms(&self) -> Option<i64> {
-        self.timestamp_ms
-    }
-
-    /// The start ("created") timestamp, in milliseconds, when the exposition gives one.
-    pub fn start_timestamp_ms(&self) -> Option<i64> {
-        self.start_timestamp_ms
-    }
-
-    /// The type of the family in force (the last `# TYPE` line for the text formats).
-    pub fn metric_type(&self) -> MetricType {
-        self.metric_type
-    }
-
     pub fn exemplar(&self) -> Option<ExemplarRef<'a>> {
         self.exemplar
-    }
-
-    /// Replaces `into` with the series' labels, `__name__` included, escapes undone and, in
-    /// histogram and summary families, `le`/`quantile` values in OpenMetrics float form.
-    pub fn labels(&self, into: &mut LabelsBuilder) {
-        self.labels.fill(self.metric_type, into);
     }
 
     /// The label set as [`Labels`] (allocates; [`Series::labels`] reuses a builder).
@@ -180,11 +195,6 @@ impl<'a> Series<'a> {
         let mut b = LabelsBuilder::default();
         self.labels(&mut b);
         b.into_labels()
-    }
-
-    /// The metric name, escapes undone.
-    pub fn metric_name(&self) -> Cow<'a, str> {
-        self.labels.metric_name()
     }
 }
 
@@ -201,40 +211,15 @@ pub struct NativeHistogram<'a> {
 }
 
 impl<'a> NativeHistogram<'a> {
-    /// The cache key, as [`Series::series`].
-    pub fn series(&self) -> &'a [u8] {
-        self.series
-    }
+    sample_accessors!();
 
     pub fn histogram(&self) -> &'a Histogram {
         self.histogram
     }
 
-    pub fn timestamp_ms(&self) -> Option<i64> {
-        self.timestamp_ms
-    }
-
-    pub fn start_timestamp_ms(&self) -> Option<i64> {
-        self.start_timestamp_ms
-    }
-
-    /// `Histogram` or `GaugeHistogram`.
-    pub fn metric_type(&self) -> MetricType {
-        self.metric_type
-    }
-
     /// Exemplars that carry a timestamp (upstream drops the others for native histograms).
     pub fn exemplars(&self) -> &'a [Exemplar] {
         self.exemplars
-    }
-
-    /// Replaces `into` with the series' labels, `__name__` included.
-    pub fn labels(&self, into: &mut LabelsBuilder) {
-        self.labels.fill(self.metric_type, into);
-    }
-
-    pub fn metric_name(&self) -> Cow<'a, str> {
-        self.labels.metric_name()
     }
 }
 

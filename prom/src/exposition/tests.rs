@@ -8,7 +8,11 @@ use crate::sample::{MetricType, NORMAL_NAN_BITS};
 
 /// All entries of `body`, described as text, and the error if any.
 fn parse_all(format: Format, body: &[u8], options: ParserOptions) -> (Vec<String>, Option<String>) {
-    let mut p = Parser::with_options(format, body, options);
+    collect(Parser::with_options(format, body, options))
+}
+
+/// Entries and error of a parser, described.
+fn collect(mut p: Parser<'_>) -> (Vec<String>, Option<String>) {
     let mut out = Vec::new();
     let mut b = LabelsBuilder::default();
     while let Some(e) = p.next() {
@@ -310,19 +314,6 @@ fn drain(format: Format, body: &[u8], options: ParserOptions) {
         }
     }
     panic!("parser did not stop within {limit} entries");
-}
-
-/// Entries and error of a parser, described.
-fn collect(mut p: Parser<'_>) -> (Vec<String>, Option<String>) {
-    let mut out = Vec::new();
-    let mut b = LabelsBuilder::default();
-    while let Some(e) = p.next() {
-        match e {
-            Ok(e) => out.push(describe(&e, &mut b)),
-            Err(e) => return (out, Some(e.to_string())),
-        }
-    }
-    (out, None)
 }
 
 /// Series lines in many shapes, to compare the fast path with the state machine.
