@@ -40,6 +40,12 @@ fn runs(program: &str, args: &[&str]) -> bool {
     Command::new(program).args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
+/// A test's start: its fresh scratch directory `prometheus-e2e-{name}`, or `None` when
+/// something it needs is missing (see [`have`]), and the test returns early.
+fn begin(test: &str, name: &str, needs: &[Need]) -> Option<PathBuf> {
+    have(test, needs).then(|| scratch(&format!("prometheus-e2e-{name}")))
+}
+
 /// Whether everything `test` needs is installed; when not, says so loudly and the test
 /// returns early (under `CI=true` it fails instead).
 fn have(test: &str, needs: &[Need]) -> bool {
@@ -542,6 +548,14 @@ impl Receiver {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).requests.clone()
     }
 
+    /// Every request so far, and their bodies as the Python decoder reads them.
+    fn decoded(&self, dir: &Path) -> (Vec<Recorded>, Vec<Vec<Series>>) {
+        let requests = self.requests();
+        let bodies: Vec<&[u8]> = requests.iter().map(|r| r.body.as_slice()).collect();
+        let decoded = decode(dir, &bodies);
+        (requests, decoded)
+    }
+
     fn count(&self, status: u16) -> usize {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).requests.iter().filter(|r| r.status == status).count()
     }
@@ -643,17 +657,42 @@ fn static_targets(addrs: &[&str]) -> String {
     format!("[{}]", list.join(", "))
 }
 
+/// A `prometheus.scrape` block that scrapes `targets` every second with `timeout`, with the
+/// attribute lines `extra` (indented, each ending in a newline), forwarding to `to`.
+fn scrape(name: &str, targets: &str, timeout: &str, extra: &str, to: &str) -> String {
+    format!(
+        r#"prometheus.scrape "{name}" {{
+  targets         = {targets}
+  scrape_interval = "1s"
+  scrape_timeout  = "{timeout}"
+{extra}  forward_to      = [{to}]
+}}
+"#
+    )
+}
+
+/// A `prometheus.remote_write` block with one endpoint, to `url`: `queue` holds the lines of
+/// its `queue_config`, `more` any further lines of the endpoint (indented, each ending in a
+/// newline).
+fn remote_write(name: &str, url: &str, queue: &str, more: &str) -> String {
+    format!(
+        r#"prometheus.remote_write "{name}" {{
+  endpoint {{
+    url = "{url}"
+    queue_config {{
+{queue}    }}
+{more}  }}
+}}
+"#
+    )
+}
+
 /// scrape (every 1s) → relabel (adds `pipeline="e2e"`, drops `e2e_dropped_*`) →
 /// remote_write (`cluster="e2e"`) to `url`.
 fn pipeline(targets: &str, url: &str) -> String {
+    let scrape = scrape("e2e", targets, "800ms", "", "prometheus.relabel.e2e.receiver");
     format!(
-        r#"prometheus.scrape "e2e" {{
-  targets         = {targets}
-  scrape_interval = "1s"
-  scrape_timeout  = "800ms"
-  forward_to      = [prometheus.relabel.e2e.receiver]
-}}
-
+        r#"{scrape}
 prometheus.relabel "e2e" {{
   rule {{
     target_label = "pipeline"
@@ -728,11 +767,8 @@ fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 
 #[test]
 fn scraped_series_reach_prometheus_with_exact_labels_and_values() {
-    if !have("scraped_series_reach_prometheus_with_exact_labels_and_values", &[Need::Prometheus, Need::NodeExporter]) {
-        return;
-    }
     let started = Instant::now();
-    let dir = scratch("prometheus-e2e-pipeline");
+    let Some(dir) = begin("scraped_series_reach_prometheus_with_exact_labels_and_values", "pipeline", &[Need::Prometheus, Need::NodeExporter]) else { return };
     let prom = Prometheus::start(&dir);
     let node = NodeExporter::start(&dir);
     let known = Known::start();
@@ -861,6 +897,78 @@ fn alloy_log(dir: &Path) -> String {
     out
 }
 
+/// What the two outage tests share: Prometheus, the known target and the pipeline between
+/// them, alloy's storage in `dir/data`.
+struct Outage {
+    started: Instant,
+    dir: PathBuf,
+    prom: Prometheus,
+    known: Known,
+    config: String,
+    /// The known target's scrape counter.
+    sel: String,
+}
+
+impl Outage {
+    /// Everything started (the first alloy as `alloy-1`) and the first samples in
+    /// Prometheus; `None` when the test is skipped.
+    fn begin(test: &str, name: &str) -> Option<(Outage, Alloy)> {
+        let started = Instant::now();
+        let dir = begin(test, name, &[Need::Prometheus])?;
+        let prom = Prometheus::start(&dir);
+        let known = Known::start();
+        let config = pipeline(&static_targets(&[&known.addr()]), &prom.write_url());
+        let sel = format!("e2e_scrapes_total{{instance=\"{}\"}}", known.addr());
+        let outage = Outage { started, dir, prom, known, config, sel };
+        let alloy = outage.alloy("alloy-1");
+        wait("the first samples in Prometheus", 60, || outage.prom.value(&outage.sel).is_some_and(|v| v >= 3.0), || alloy_log(&outage.dir));
+        Some((outage, alloy))
+    }
+
+    fn storage(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// An alloy running the pipeline on the shared storage.
+    fn alloy(&self, name: &str) -> Alloy {
+        Alloy::start(&self.dir, name, &self.config, &self.storage())
+    }
+
+    /// Kills Prometheus; returns when (ms).
+    fn stop_prometheus(&mut self) -> i64 {
+        let at = now_ms();
+        self.prom.stop();
+        at
+    }
+
+    /// Starts Prometheus again on its data and waits until it holds the scrapes served so
+    /// far and `more`; returns when it was up (ms).
+    fn restart_prometheus(&mut self, what: &str, more: u64) -> i64 {
+        self.prom.spawn();
+        let up_at = now_ms();
+        let until = self.known.served() + more;
+        let prom = &self.prom;
+        wait(what, 60, || prom.value(&self.sel).is_some_and(|v| v >= until as f64), || format!("{}\n{}", alloy_log(&self.dir), prom.log()));
+        up_at
+    }
+
+    /// The rule below: no scrape lost but those in `may_miss`; at least 90 % of one sample
+    /// per second in `window` (ms, from..to), which `what` names; `alloy` failed no sample.
+    /// Returns `alloy`'s metrics.
+    fn assert_delivered(&self, alloy: &Alloy, may_miss: &[u64], window: (i64, i64), what: &str) -> String {
+        let samples = self.prom.samples(&self.sel, "10m");
+        assert_no_scrape_lost(&samples, may_miss);
+        let (from, to) = window;
+        let in_window = samples.iter().filter(|s| s.0 > from && s.0 < to).count() as i64;
+        let expected = (to - from) / 1000;
+        assert!(in_window * 10 >= expected * 9, "{in_window} samples in the {expected} s {what}");
+        let m = alloy.metrics();
+        assert_eq!(metric_sum(&m, "prometheus_remote_storage_samples_failed_total"), Some(0.0), "{m}");
+        eprintln!("{in_window} samples in the {expected} s {what}, {} in all; took {:?}", samples.len(), self.started.elapsed());
+        m
+    }
+}
+
 /// Prometheus is down for 20 s while alloy scrapes every second; after it restarts on the
 /// same data directory, every sample of the outage is there.
 ///
@@ -871,35 +979,12 @@ fn alloy_log(dir: &Path) -> String {
 /// a slow debug build on a busy two-core machine).
 #[test]
 fn samples_scraped_during_a_prometheus_outage_arrive_from_the_wal() {
-    if !have("samples_scraped_during_a_prometheus_outage_arrive_from_the_wal", &[Need::Prometheus]) {
-        return;
-    }
-    let started = Instant::now();
-    let dir = scratch("prometheus-e2e-outage");
-    let mut prom = Prometheus::start(&dir);
-    let known = Known::start();
-    let alloy = Alloy::start(&dir, "alloy", &pipeline(&static_targets(&[&known.addr()]), &prom.write_url()), &dir.join("data"));
-    let sel = format!("e2e_scrapes_total{{instance=\"{}\"}}", known.addr());
-    let logs = || alloy_log(&dir);
-    wait("the first samples in Prometheus", 60, || prom.value(&sel).is_some_and(|v| v >= 3.0), logs);
-
-    let down_at = now_ms();
-    prom.stop();
+    let Some((mut outage, alloy)) = Outage::begin("samples_scraped_during_a_prometheus_outage_arrive_from_the_wal", "outage") else { return };
+    let down_at = outage.stop_prometheus();
     std::thread::sleep(Duration::from_secs(20));
-    prom.spawn();
-    let up_at = now_ms();
-    let until = known.served() + 2;
-    wait("the outage's backlog in Prometheus", 60, || prom.value(&sel).is_some_and(|v| v >= until as f64), || format!("{}\n{}", logs(), prom.log()));
-
-    let samples = prom.samples(&sel, "10m");
-    assert_no_scrape_lost(&samples, &[]);
-    let in_window = samples.iter().filter(|s| s.0 > down_at && s.0 < up_at).count() as i64;
-    let expected = (up_at - down_at) / 1000;
-    assert!(in_window * 10 >= expected * 9, "{in_window} samples in the {expected} s outage");
-    let m = alloy.metrics();
+    let up_at = outage.restart_prometheus("the outage's backlog in Prometheus", 2);
+    let m = outage.assert_delivered(&alloy, &[], (down_at, up_at), "outage");
     assert!(metric_sum(&m, "prometheus_remote_storage_samples_retried_total").is_some_and(|v| v > 0.0), "the outage caused no retry:\n{m}");
-    assert_eq!(metric_sum(&m, "prometheus_remote_storage_samples_failed_total"), Some(0.0), "{m}");
-    eprintln!("outage: {in_window} samples in {expected} s, {} in all; took {:?}", samples.len(), started.elapsed());
 }
 
 /// Prometheus down; alloy is killed with SIGKILL 10 s into the outage and started again on
@@ -908,44 +993,20 @@ fn samples_scraped_during_a_prometheus_outage_arrive_from_the_wal() {
 /// kill may be missing (served, but maybe not in the WAL yet).
 #[test]
 fn samples_in_the_wal_survive_kill_9_during_an_outage() {
-    if !have("samples_in_the_wal_survive_kill_9_during_an_outage", &[Need::Prometheus]) {
-        return;
-    }
-    let started = Instant::now();
-    let dir = scratch("prometheus-e2e-kill9");
-    let mut prom = Prometheus::start(&dir);
-    let known = Known::start();
-    let config = pipeline(&static_targets(&[&known.addr()]), &prom.write_url());
-    let storage = dir.join("data");
-    let mut first = Alloy::start(&dir, "alloy-1", &config, &storage);
-    let sel = format!("e2e_scrapes_total{{instance=\"{}\"}}", known.addr());
-    let logs = || alloy_log(&dir);
-    wait("the first samples in Prometheus", 60, || prom.value(&sel).is_some_and(|v| v >= 3.0), logs);
-
-    let down_at = now_ms();
-    prom.stop();
+    let Some((mut outage, mut first)) = Outage::begin("samples_in_the_wal_survive_kill_9_during_an_outage", "kill9") else { return };
+    let down_at = outage.stop_prometheus();
     std::thread::sleep(Duration::from_secs(10));
-    let before_kill = known.served();
+    let before_kill = outage.known.served();
     first.proc.kill();
-    let at_kill = known.served();
+    let at_kill = outage.known.served();
     let killed_at = now_ms();
-    assert!(storage.join("prometheus.remote_write.out/wal").is_dir(), "no WAL under --storage.path/<component id>/wal");
+    assert!(outage.storage().join("prometheus.remote_write.out/wal").is_dir(), "no WAL under --storage.path/<component id>/wal");
     drop(first);
 
-    let second = Alloy::start(&dir, "alloy-2", &config, &storage);
+    let second = outage.alloy("alloy-2");
     std::thread::sleep(Duration::from_secs(3));
-    prom.spawn();
-    let until = known.served() + 1;
-    wait("the WAL's samples in Prometheus", 60, || prom.value(&sel).is_some_and(|v| v >= until as f64), || format!("{}\n{}", logs(), prom.log()));
-
-    let samples = prom.samples(&sel, "10m");
-    assert_no_scrape_lost(&samples, &(before_kill..=at_kill).collect::<Vec<_>>());
-    let in_window = samples.iter().filter(|s| s.0 > down_at && s.0 < killed_at).count() as i64;
-    let expected = (killed_at - down_at) / 1000;
-    assert!(in_window * 10 >= expected * 9, "{in_window} samples from the {expected} s before the kill");
-    let m = second.metrics();
-    assert_eq!(metric_sum(&m, "prometheus_remote_storage_samples_failed_total"), Some(0.0), "{m}");
-    eprintln!("kill -9: {in_window} samples in {expected} s before the kill, {} in all; took {:?}", samples.len(), started.elapsed());
+    outage.restart_prometheus("the WAL's samples in Prometheus", 1);
+    outage.assert_delivered(&second, &(before_kill..=at_kill).collect::<Vec<_>>(), (down_at, killed_at), "before the kill");
 }
 
 /// promtool 2.42 exits 1 with `error while linting: …` when the exposition does not parse
@@ -954,10 +1015,7 @@ fn samples_in_the_wal_survive_kill_9_during_an_outage() {
 /// accepted state is "parses": exit 0 or 3, no error line, every line a `<metric> <remark>`.
 #[test]
 fn promtool_accepts_alloys_own_metrics() {
-    if !have("promtool_accepts_alloys_own_metrics", &[Need::Promtool]) {
-        return;
-    }
-    let dir = scratch("prometheus-e2e-promtool");
+    let Some(dir) = begin("promtool_accepts_alloys_own_metrics", "promtool", &[Need::Promtool]) else { return };
     let known = Known::start();
     let sink = Receiver::start(204);
     let targets = format!("array.concat({}, prometheus.exporter.self.alloy.targets)", static_targets(&[&known.addr()]));
@@ -994,10 +1052,7 @@ fn promtool_accepts_alloys_own_metrics() {
 /// downstream side is a fake receiver whose bodies the Python decoder reads.
 #[test]
 fn bad_targets_are_down_with_the_reason_and_scraping_goes_on() {
-    if !have("bad_targets_are_down_with_the_reason_and_scraping_goes_on", &[Need::Python]) {
-        return;
-    }
-    let dir = scratch("prometheus-e2e-bad-targets");
+    let Some(dir) = begin("bad_targets_are_down_with_the_reason_and_scraping_goes_on", "bad-targets", &[Need::Python]) else { return };
     // (bad line, the parser's message). Each body starts with good lines, which must not
     // arrive: a failed scrape appends nothing.
     let cases: Vec<(&str, &str)> = vec![
@@ -1038,49 +1093,17 @@ fn bad_targets_are_down_with_the_reason_and_scraping_goes_on() {
     let b = bad.addr();
     let malformed: Vec<String> =
         (0..cases.len()).map(|i| format!("{{\"__address__\" = \"{b}\", \"__metrics_path__\" = \"/case/{i}\", \"case\" = \"{i}\"}}")).collect();
-    let config = format!(
-        r#"prometheus.scrape "malformed" {{
-  targets         = [{}]
-  scrape_interval = "1s"
-  scrape_timeout  = "500ms"
-  forward_to      = [prometheus.remote_write.sink.receiver]
-}}
-
-prometheus.scrape "huge" {{
-  targets         = [{{"__address__" = "{b}", "__metrics_path__" = "/huge"}}]
-  scrape_interval = "1s"
-  scrape_timeout  = "500ms"
-  body_size_limit = 4096
-  extra_metrics   = true
-  forward_to      = [prometheus.remote_write.sink.receiver]
-}}
-
-prometheus.scrape "flip" {{
-  targets         = [{{"__address__" = "{b}", "__metrics_path__" = "/flip"}}]
-  scrape_interval = "1s"
-  scrape_timeout  = "500ms"
-  forward_to      = [prometheus.remote_write.sink.receiver]
-}}
-
-prometheus.scrape "hang" {{
-  targets         = [{{"__address__" = "{b}", "__metrics_path__" = "/hang"}}]
-  scrape_interval = "1s"
-  scrape_timeout  = "500ms"
-  forward_to      = [prometheus.remote_write.sink.receiver]
-}}
-
-prometheus.remote_write "sink" {{
-  endpoint {{
-    url = "{}"
-    queue_config {{
-      batch_send_deadline = "500ms"
-    }}
-  }}
-}}
-"#,
-        malformed.join(", "),
-        sink.url()
-    );
+    let to_sink = "prometheus.remote_write.sink.receiver";
+    let path = |p: &str| format!("[{{\"__address__\" = \"{b}\", \"__metrics_path__\" = \"{p}\"}}]");
+    let huge_limits = "  body_size_limit = 4096\n  extra_metrics   = true\n";
+    let scrapes = [
+        scrape("malformed", &format!("[{}]", malformed.join(", ")), "500ms", "", to_sink),
+        scrape("huge", &path("/huge"), "500ms", huge_limits, to_sink),
+        scrape("flip", &path("/flip"), "500ms", "", to_sink),
+        scrape("hang", &path("/hang"), "500ms", "", to_sink),
+    ];
+    let sink_block = remote_write("sink", &sink.url(), "      batch_send_deadline = \"500ms\"\n", "");
+    let config = format!("{}\n{sink_block}", scrapes.join("\n"));
     let mut alloy = Alloy::start(&dir, "alloy", &config, &dir.join("data"));
     let hang_hits = || hits.lock().unwrap_or_else(|e| e.into_inner()).get("/hang").copied().unwrap_or(0);
     let flip_hits = || hits.lock().unwrap_or_else(|e| e.into_inner()).get("/flip").copied().unwrap_or(0);
@@ -1102,9 +1125,7 @@ prometheus.remote_write "sink" {{
     assert_eq!(hang[0]["health"], "down");
     assert!(hang[0]["last_error"].as_str().is_some_and(|e| e.contains("context deadline exceeded")), "{hang:?}");
 
-    let requests = sink.requests();
-    let bodies: Vec<&[u8]> = requests.iter().map(|r| r.body.as_slice()).collect();
-    let decoded = decode(&dir, &bodies);
+    let (requests, decoded) = sink.decoded(&dir);
     assert_wire_format(&requests, &decoded);
     let all: Vec<&Series> = decoded.iter().flatten().collect();
     assert!(all.iter().all(|s| s.name() != "good_before_error" && s.name() != "huge_metric"), "samples of a failed scrape were sent");
@@ -1156,36 +1177,18 @@ fn target_path(s: &Series, path: &str) -> bool {
 /// wait in the WAL; once it answers 204 the stuck batch and everything after it arrive.
 #[test]
 fn remote_write_drops_on_400_and_retries_500_and_429() {
-    if !have("remote_write_drops_on_400_and_retries_500_and_429", &[Need::Python]) {
-        return;
-    }
-    let dir = scratch("prometheus-e2e-receiver-errors");
+    let Some(dir) = begin("remote_write_drops_on_400_and_retries_500_and_429", "receiver-errors", &[Need::Python]) else { return };
     let known = Known::start();
     let sink = Receiver::start(400);
-    let config = format!(
-        r#"prometheus.scrape "e2e" {{
-  targets         = {}
-  scrape_interval = "1s"
-  scrape_timeout  = "800ms"
-  forward_to      = [prometheus.remote_write.out.receiver]
-}}
-
-prometheus.remote_write "out" {{
-  endpoint {{
-    url = "{}"
-    queue_config {{
-      batch_send_deadline = "1s"
+    let queue = r#"      batch_send_deadline = "1s"
       min_backoff         = "100ms"
       max_backoff         = "400ms"
-    }}
-    metadata_config {{
-      send = false
-    }}
-  }}
-}}
-"#,
-        static_targets(&[&known.addr()]),
-        sink.url()
+"#;
+    let no_metadata = "    metadata_config {\n      send = false\n    }\n";
+    let config = format!(
+        "{}\n{}",
+        scrape("e2e", &static_targets(&[&known.addr()]), "800ms", "", "prometheus.remote_write.out.receiver"),
+        remote_write("out", &sink.url(), queue, no_metadata)
     );
     let mut alloy = Alloy::start(&dir, "alloy", &config, &dir.join("data"));
     alloy.proc.wait_for("three batches answered 400", 30, || sink.count(400) >= 3);
@@ -1212,9 +1215,7 @@ prometheus.remote_write "out" {{
     let start = Instant::now();
     let (requests, decoded) = loop {
         std::thread::sleep(Duration::from_secs(2));
-        let requests = sink.requests();
-        let bodies: Vec<&[u8]> = requests.iter().map(|r| r.body.as_slice()).collect();
-        let decoded = decode(&dir, &bodies);
+        let (requests, decoded) = sink.decoded(&dir);
         if scrapes(&decoded, &requests, 204).last().is_some_and(|p| p.1 >= served_at_recovery as f64) {
             break (requests, decoded);
         }
