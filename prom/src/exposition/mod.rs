@@ -348,6 +348,18 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The same parser with the text formats' fast path off: every line through the state
+    /// machine (tests compare the two).
+    #[cfg(test)]
+    pub(crate) fn without_fast_path(mut self) -> Self {
+        match &mut self {
+            Parser::PrometheusText(p) => p.s.fast = false,
+            Parser::OpenMetrics(p) => p.s.fast = false,
+            Parser::Protobuf(_) => {}
+        }
+        self
+    }
+
     /// The next entry; `None` at the end of the input and after an error.
     #[allow(clippy::should_implement_trait)]
     #[inline]

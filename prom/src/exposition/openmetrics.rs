@@ -35,7 +35,6 @@ impl Dialect for OpenMetrics {
                         return Tok::Invalid;
                     }
                     let c = lx.next();
-                    lx.state = State::Comment;
                     comment(lx, c)
                 }
                 c => lx.series_start(c),
@@ -105,9 +104,10 @@ impl Dialect for OpenMetrics {
     }
 }
 
-/// After `# `, `c` under the cursor: `# EOF`, or `HELP`, `TYPE` or `UNIT` and the space after
-/// it.
+/// After `# `, `c` under the cursor (state `Comment`): `# EOF`, or `HELP`, `TYPE` or `UNIT`
+/// and the space after it.
 fn comment(lx: &mut Lexer<'_>, c: u8) -> Tok {
+    lx.state = State::Comment;
     let word = match c {
         b'E' => {
             if !lx.keyword(b"OF") {
@@ -309,7 +309,7 @@ struct Lookahead {
 
 /// A pull parser over one OpenMetrics exposition.
 pub struct OpenMetricsParser<'a> {
-    s: Scanner<'a, OpenMetrics>,
+    pub(super) s: Scanner<'a, OpenMetrics>,
     family: Family,
     skip_created: bool,
     done: bool,
@@ -339,12 +339,6 @@ impl<'a> OpenMetricsParser<'a> {
             scratch: Line::default(),
             key: Vec::new(),
         }
-    }
-
-    #[cfg(test)]
-    pub(crate) fn without_fast_path(mut self) -> Self {
-        self.s.fast = false;
-        self
     }
 
     /// The next entry; `None` at the end (after `# EOF`) and after an error.

@@ -402,12 +402,12 @@ proptest! {
 
     #[test]
     fn the_fast_path_reads_lines_as_the_state_machine_does(body in series_like(), skip in any::<bool>()) {
-        let fast = collect(Parser::PrometheusText(TextParser::new(&body)));
-        let slow = collect(Parser::PrometheusText(TextParser::new(&body).without_fast_path()));
-        prop_assert_eq!(fast, slow);
-        let fast = collect(Parser::OpenMetrics(OpenMetricsParser::new(&body, skip)));
-        let slow = collect(Parser::OpenMetrics(OpenMetricsParser::new(&body, skip).without_fast_path()));
-        prop_assert_eq!(fast, slow);
+        let options = ParserOptions { skip_created_series: skip, ..Default::default() };
+        for format in [Format::PrometheusText, Format::OpenMetrics] {
+            let fast = collect(Parser::with_options(format, &body, options));
+            let slow = collect(Parser::with_options(format, &body, options).without_fast_path());
+            prop_assert_eq!(fast, slow);
+        }
     }
 
     #[test]
@@ -501,11 +501,10 @@ fn throughput() {
         let start = std::time::Instant::now();
         let mut count = 0usize;
         let mut checksum = 0.0;
-        let mut p = match (format, fast) {
-            (Format::PrometheusText, false) => Parser::PrometheusText(TextParser::new(body.as_bytes()).without_fast_path()),
-            (Format::OpenMetrics, false) => Parser::OpenMetrics(OpenMetricsParser::new(body.as_bytes(), false).without_fast_path()),
-            _ => Parser::new(format, body.as_bytes()),
-        };
+        let mut p = Parser::new(format, body.as_bytes());
+        if !fast {
+            p = p.without_fast_path();
+        }
         while let Some(e) = p.next() {
             if let Ok(Entry::Series(s)) = e {
                 count += 1;

@@ -38,7 +38,6 @@ impl Dialect for PrometheusText {
                         return consume_comment(lx);
                     }
                     let c = lx.scan(&BLANK);
-                    lx.state = State::Comment;
                     comment(lx, c)
                 }
                 c => lx.series_start(c),
@@ -80,9 +79,10 @@ impl Dialect for PrometheusText {
     }
 }
 
-/// After `#` and blanks, `c` under the cursor: `HELP` or `TYPE` and the blanks after it, or
-/// else a comment.
+/// After `#` and blanks, `c` under the cursor (state `Comment`): `HELP` or `TYPE` and the
+/// blanks after it, or else a comment.
 fn comment(lx: &mut Lexer<'_>, c: u8) -> Tok {
+    lx.state = State::Comment;
     let word = match c {
         b'H' => lx.keyword(b"ELP").then_some(Tok::Help),
         b'T' => lx.keyword(b"YPE").then_some(Tok::Type),
@@ -114,7 +114,7 @@ fn consume_comment(lx: &mut Lexer<'_>) -> Tok {
 
 /// A pull parser over one Prometheus text exposition.
 pub struct TextParser<'a> {
-    s: Scanner<'a, PrometheusText>,
+    pub(super) s: Scanner<'a, PrometheusText>,
     /// The family type of the last `# TYPE` line.
     mtype: MetricType,
     done: bool,
@@ -123,12 +123,6 @@ pub struct TextParser<'a> {
 impl<'a> TextParser<'a> {
     pub fn new(b: &'a [u8]) -> Self {
         TextParser { s: Scanner::new(b), mtype: MetricType::Unknown, done: false }
-    }
-
-    #[cfg(test)]
-    pub(crate) fn without_fast_path(mut self) -> Self {
-        self.s.fast = false;
-        self
     }
 
     /// The next entry; `None` at the end and after an error.
