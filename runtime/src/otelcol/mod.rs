@@ -17,7 +17,8 @@ use crate::metrics::Counter;
 use pdata::Signal;
 
 pub fn registrations() -> Vec<Registration> {
-    vec![
+    #[allow(unused_mut)]
+    let mut regs = vec![
         receiver::otlp::REGISTRATION,
         processor::batch::REGISTRATION,
         processor::memory_limiter::REGISTRATION,
@@ -27,7 +28,11 @@ pub fn registrations() -> Vec<Registration> {
         exporter::debug::REGISTRATION,
         auth::BASIC,
         auth::BEARER,
-    ]
+    ];
+    // The bridges to the Loki pipeline need both families.
+    #[cfg(all(feature = "otelcol", feature = "loki"))]
+    regs.push(exporter::loki::REGISTRATION);
+    regs
 }
 
 /// One counter per signal, named as upstream does:

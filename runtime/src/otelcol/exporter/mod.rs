@@ -1,5 +1,7 @@
 //! Exporters: consumers that send telemetry out of the process.
 pub mod debug;
+#[cfg(feature = "loki")]
+pub mod loki;
 pub mod otlp;
 pub mod otlphttp;
 pub mod pipeline;
