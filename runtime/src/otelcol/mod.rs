@@ -31,7 +31,7 @@ pub fn registrations() -> Vec<Registration> {
     ];
     // The bridges to the Loki pipeline need both families.
     #[cfg(all(feature = "otelcol", feature = "loki"))]
-    regs.push(exporter::loki::REGISTRATION);
+    regs.extend([exporter::loki::REGISTRATION, receiver::loki::REGISTRATION]);
     regs
 }
 

@@ -1,2 +1,4 @@
 //! Receivers: where telemetry enters the pipeline.
+#[cfg(feature = "loki")]
+pub mod loki;
 pub mod otlp;
