@@ -191,26 +191,10 @@ pub fn as_string(v: &AnyValue) -> String {
 
 // ---- JSON ----
 
-/// A JSON string as Go's encoder writes it (HTML characters escaped too).
+/// A JSON string as Go's encoder writes it (HTML characters escaped too): the evaluator's
+/// (`encoding.to_json`) encoding.
 fn json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    eval::json::json_string(s.as_bytes(), out);
 }
 
 fn json_map(out: &mut String, kvs: &[KeyValue]) -> Result<(), ConvertError> {
