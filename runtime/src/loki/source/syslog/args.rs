@@ -134,6 +134,8 @@ impl Arguments for ListenerConfig {
     }
 
     fn validate(&self, r: &mut Reader<'_>) {
+        // Upstream ignores TLS on a UDP listener; a setting that does nothing is refused.
+        r.check(self.protocol != Protocol::Udp || self.tls.is_none(), &["tls_config"], "tls_config has no effect on a udp listener");
         r.check(
             self.format == Format::Rfc5424 || !self.rfc5424_allow_empty_msg,
             &["rfc5424_allow_empty_msg"],
@@ -144,7 +146,8 @@ impl Arguments for ListenerConfig {
 
 /// `tls_config`: a server certificate and key, and a CA to require client certificates
 /// signed by. `insecure_skip_verify` and `server_name` are client settings that a server
-/// does not use (upstream ignores them too); `min_version = "TLS13"` refuses TLS 1.2.
+/// does not use (upstream ignores them; they are refused here); `min_version = "TLS13"`
+/// refuses TLS 1.2.
 #[derive(Default)]
 struct TlsConfig(Option<TlsServer>);
 
@@ -158,8 +161,8 @@ impl Arguments for TlsConfig {
         let ca = read_pem(r, "ca_pem", "ca_file");
         let cert = read_pem(r, "cert_pem", "cert_file");
         let key = read_pem(r, "key_pem", "key_file");
-        let _: bool = r.get("insecure_skip_verify");
-        let _: String = r.get("server_name");
+        // Client settings a server has no use for: refused rather than ignored.
+        r.unsupported(&["insecure_skip_verify", "server_name"]);
         let min: String = r.get("min_version");
         if !matches!(min.as_str(), "" | "TLS10" | "TLS11" | "TLS12" | "TLS13") {
             r.error("min_version", format!("unknown TLS version: {min}"));

@@ -455,6 +455,14 @@ fn arguments_follow_upstream_rules() {
     );
     assert_eq!(check("    tls_config {\n      key_pem = \"x\"\n    }"), ["listener[0].tls_config: certificate and key must be configured"]);
     assert_eq!(check("    max_message_length = -1"), ["listener[0].max_message_length: max_message_length must not be negative, got -1"]);
+    assert_eq!(
+        check("    tls_config {\n      insecure_skip_verify = true\n    }"),
+        ["listener[0].tls_config.insecure_skip_verify: argument \"insecure_skip_verify\" is not supported by this runtime yet"]
+    );
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().self_signed(&key).unwrap();
+    let udp_tls = format!("    protocol = \"udp\"\n    tls_config {{\n      cert_pem = {:?}\n      key_pem = {:?}\n    }}", cert.pem(), key.serialize_pem());
+    assert_eq!(check(&udp_tls), ["listener[0].tls_config: tls_config has no effect on a udp listener"]);
     let v = crate::component::args::evaluated(
         "loki.source.syslog \"t\" {\n  forward_to = []\n  listener {\n    address = \"a:1\"\n    idle_timeout = \"0s\"\n    max_message_length = 0\n  }\n}\n",
     )
