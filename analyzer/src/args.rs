@@ -16,7 +16,7 @@ use crate::catalog::{Body, Catalog};
 use crate::types::Ty;
 use eval::convert;
 use eval::{EvalError, Evaluator, Object, PathSeg, Scope, Type, Value, ValueError};
-use syntax::ast::{Block, Stmt};
+use syntax::ast::{Block, Expr, LiteralKind, Stmt};
 use syntax::{LineIndex, Span};
 
 /// Evaluates the body of `block` (a component or config block named `name`) in `scope`.
@@ -232,6 +232,62 @@ pub fn written_span(block: &Block, path: &[PathSeg]) -> Option<Span> {
     }
 }
 
+/// Where the bytes `range` of the string value at `path` are written: `None` unless that
+/// value is written as a string literal (a computed string has no source to point into).
+pub fn string_span(block: &Block, path: &[PathSeg], range: std::ops::Range<usize>) -> Option<Span> {
+    let Expr::Literal(lit) = written_expr(block, path)? else { return None };
+    if lit.kind != LiteralKind::String {
+        return None;
+    }
+    let start = crate::literal::source_offset(&lit.text, range.start)?;
+    let end = crate::literal::source_offset(&lit.text, range.end.max(range.start))?;
+    Some(Span::new(lit.span.start + start as u32, lit.span.start + end as u32))
+}
+
+/// The expression written at `path`: an attribute's value, or an element or field inside it.
+fn written_expr<'a>(block: &'a Block, path: &[PathSeg]) -> Option<&'a Expr> {
+    let mut body: &[Stmt] = &block.body;
+    let mut i = 0;
+    while i < path.len() {
+        let PathSeg::Field(name) = &path[i] else { return None };
+        i += 1;
+        let attr = body.iter().find_map(|s| match s {
+            Stmt::Attribute(a) if a.name.name == *name => Some(a),
+            _ => None,
+        });
+        if let Some(a) = attr {
+            return inside_expr(&a.value, &path[i..]);
+        }
+        let index = match path.get(i) {
+            Some(PathSeg::Index(n)) => {
+                i += 1;
+                *n
+            }
+            _ => 0,
+        };
+        body = &body
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Block(b) if b.name == *name => Some(b),
+                _ => None,
+            })
+            .nth(index)?
+            .body;
+    }
+    None
+}
+
+fn inside_expr<'a>(mut e: &'a Expr, path: &[PathSeg]) -> Option<&'a Expr> {
+    for seg in path {
+        e = match (e, seg) {
+            (Expr::Array(a), PathSeg::Index(n)) => a.elements.get(*n)?,
+            (Expr::Object(o), PathSeg::Field(f)) => &o.fields.iter().find(|x| x.key.name == *f)?.value,
+            _ => return None,
+        };
+    }
+    Some(e)
+}
+
 /// The span for `path`, and whether all of it is written.
 fn locate(block: &Block, path: &[PathSeg]) -> (Span, bool) {
     let mut body: &[Stmt] = &block.body;
@@ -326,6 +382,28 @@ fn capsule_alias(host: &str, catalogue: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An error inside one statement of a list lands on those characters of the literal,
+    /// through nested blocks, list indices and escapes.
+    #[test]
+    fn string_span_points_into_the_written_literal() {
+        let src = "c \"x\" {\n  s { v = [\"a\", \"set(\\\"k\\\", 1) zz\"] }\n  s { v = \"q\" }\n}\n";
+        let parsed = syntax::parse_file(src.as_bytes());
+        let Some(Stmt::Block(block)) = parsed.tree.body.first() else { panic!("no block") };
+        let path = [PathSeg::Field("s".into()), PathSeg::Index(0), PathSeg::Field("v".into()), PathSeg::Index(1)];
+        // The value is `set("k", 1) zz`; bytes 12..14 are `zz`.
+        let span = string_span(block, &path, 12..14).expect("span");
+        assert_eq!(&src[span.start as usize..span.end as usize], "zz");
+        // `"k"` is written with escapes: value bytes 4..7 cover `\"k\"` in the source.
+        let span = string_span(block, &path, 4..7).expect("span");
+        assert_eq!(&src[span.start as usize..span.end as usize], r#"\"k\""#);
+        // The second `s` block's `v` is a plain string, not a list.
+        let second = [PathSeg::Field("s".into()), PathSeg::Index(1), PathSeg::Field("v".into())];
+        let span = string_span(block, &second, 0..1).expect("span");
+        assert_eq!(&src[span.start as usize..span.end as usize], "q");
+        // A path that is not written has no span.
+        assert_eq!(string_span(block, &[PathSeg::Field("w".into())], 0..1), None);
+    }
 
     /// Every catalogue default is an expression that evaluates and converts to its type; one
     /// that cannot (prose) must be marked computed instead, never dropped silently.

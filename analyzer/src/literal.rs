@@ -140,3 +140,73 @@ mod tests {
         assert!(e.contains("unclosed"), "{e}");
     }
 }
+
+/// The offset in a string literal's source text (quotes included) where byte `decoded` of its
+/// value begins; `decoded` equal to the value's length gives the closing quote. Escapes map
+/// every byte they produce to the escape's first character. `None` past the end.
+pub fn source_offset(literal: &str, decoded: usize) -> Option<usize> {
+    let b = literal.as_bytes();
+    let raw = b.first() == Some(&b'`');
+    let body_end = literal.len().checked_sub(1)?;
+    let (mut at, mut produced) = (1, 0);
+    while at < body_end {
+        let (width, bytes) = if raw {
+            (1, usize::from(b[at] != b'\r'))
+        } else if b[at] == b'\\' {
+            escape_extent(&b[at..])
+        } else {
+            (1, 1)
+        };
+        if decoded < produced + bytes.max(1) && bytes > 0 {
+            return Some(at);
+        }
+        produced += bytes;
+        at += width;
+    }
+    (decoded == produced).then_some(body_end)
+}
+
+/// How many source bytes the escape at the start of `s` spans, and how many value bytes it
+/// produces.
+fn escape_extent(s: &[u8]) -> (usize, usize) {
+    let utf8_len = |v: u32| char::from_u32(v).map_or(1, char::len_utf8);
+    let hex =
+        |from: usize, n: usize| s.get(from..from + n).and_then(|d| std::str::from_utf8(d).ok()).and_then(|d| u32::from_str_radix(d, 16).ok()).unwrap_or(0);
+    match s.get(1) {
+        Some(b'x') => (4, 1),
+        Some(b'0'..=b'7') => (4, 1),
+        Some(b'u') => (6, utf8_len(hex(2, 4))),
+        Some(b'U') => (10, utf8_len(hex(2, 8))),
+        Some(_) => (2, 1),
+        None => (1, 1),
+    }
+}
+
+#[cfg(test)]
+mod source_offset_tests {
+    use super::source_offset;
+
+    /// Every byte of the decoded value maps back to where it is written.
+    #[test]
+    fn maps_value_bytes_to_source() {
+        // value: a"b\n<é>c   (é written as \u00e9: two value bytes)
+        let lit = r#""a\"b\n\u00e9c""#;
+        let value = eval::eval::unquote(lit).unwrap();
+        assert_eq!(value, "a\"b\néc".as_bytes());
+        let expect = [1, 2, 4, 5, 7, 7, 13];
+        for (i, want) in expect.iter().enumerate() {
+            assert_eq!(source_offset(lit, i), Some(*want), "byte {i}");
+        }
+        assert_eq!(source_offset(lit, value.len()), Some(lit.len() - 1));
+        assert_eq!(source_offset(lit, value.len() + 1), None);
+    }
+
+    #[test]
+    fn raw_strings_skip_carriage_returns() {
+        let lit = "`a\r\nb`";
+        assert_eq!(source_offset(lit, 0), Some(1));
+        assert_eq!(source_offset(lit, 1), Some(3));
+        assert_eq!(source_offset(lit, 2), Some(4));
+        assert_eq!(source_offset(lit, 3), Some(5));
+    }
+}

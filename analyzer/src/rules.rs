@@ -25,16 +25,28 @@ pub struct ArgError {
     /// Other places the error may be shown when `path` is not written (a rule between two
     /// fields where only the second was set).
     pub also: Vec<Vec<PathSeg>>,
+    /// A byte range inside the string at `path` (a statement of an embedded language such as
+    /// OTTL): the diagnostic then lands on those characters of the literal.
+    pub within: Option<std::ops::Range<usize>>,
 }
 
 impl ArgError {
     pub fn new(path: Vec<PathSeg>, message: impl Into<String>) -> Self {
-        ArgError { path, message: message.into(), also: Vec::new() }
+        ArgError { path, message: message.into(), also: Vec::new(), within: None }
+    }
+
+    /// Places the error on `range`, byte offsets into the string value at the path.
+    pub fn within(mut self, range: std::ops::Range<usize>) -> Self {
+        self.within = Some(range);
+        self
     }
 
     /// The diagnostic for this error inside `block`: on the first of its paths that is
     /// written, else where [`crate::args::span_of`] places `path`.
     pub fn to_diagnostic(&self, block: &Block) -> Diagnostic {
+        if let Some(span) = self.within.as_ref().and_then(|r| crate::args::string_span(block, &self.path, r.clone())) {
+            return Diagnostic::error(span, self.message.clone()).with_code("invalid-argument");
+        }
         let span = std::iter::once(&self.path)
             .chain(&self.also)
             .find_map(|p| crate::args::written_span(block, p))
