@@ -13,23 +13,11 @@
 use std::io::Write as _;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod support;
+use support::servers::*;
 use support::*;
-
-/// Whether python3 can import every module; when not, skips loudly (fails under `CI=true`).
-fn python_has(test: &str, modules: &str) -> bool {
-    if Command::new("python3").args(["-c", &format!("import {modules}")]).output().is_ok_and(|o| o.status.success()) {
-        return true;
-    }
-    let msg = format!("python3 cannot import {modules}: run `pip install -r scripts/test-requirements.txt` (or `bash scripts/test`)");
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{msg}");
-    }
-    eprintln!("\n!!!!!!!!!! SKIPPED {test}: {msg} !!!!!!!!!!\n");
-    false
-}
 
 /// The `received log entry` records of a JSON-logging alloy's stderr.
 fn echoed(stderr: &str) -> Vec<serde_json::Value> {
@@ -131,11 +119,6 @@ fn append(path: &Path, text: &str) {
     f.write_all(text.as_bytes()).expect("append");
 }
 
-/// What the receiver recorded so far.
-fn received(out: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(out).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
-}
-
 fn seq_of(record: &serde_json::Value) -> Option<u64> {
     serde_json::from_str::<serde_json::Value>(record["line"].as_str()?).ok()?["seq"].as_u64()
 }
@@ -144,37 +127,9 @@ fn seq_of(record: &serde_json::Value) -> Option<u64> {
 fn wait_for_lines(out: &Path, to: u64, alloy: &mut Alloy) {
     let want = (0..to).filter(|s| level(*s) != "debug").count();
     alloy.wait_for(&format!("the {want} kept lines below {to} at the receiver"), |_| {
-        let got: std::collections::BTreeSet<u64> = received(out).iter().filter_map(seq_of).filter(|s| *s < to).collect();
+        let got: std::collections::BTreeSet<u64> = loki_received(out).iter().filter_map(seq_of).filter(|s| *s < to).collect();
         got.len() >= want
     });
-}
-
-struct Receiver(std::process::Child);
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The receiver answers the first `fail_first` pushes with 500.
-fn start_receiver(port: u16, out: &Path, fail_first: u32) -> Receiver {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/loki_push_receiver.py");
-    let child = Command::new("python3")
-        .arg(script)
-        .arg(port.to_string())
-        .arg(out)
-        .args(["--fail-first", &fail_first.to_string()])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("python3 runs");
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(20), "the receiver did not listen within 20 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Receiver(child)
 }
 
 #[test]
@@ -185,7 +140,7 @@ fn a_rotated_file_a_restart_and_failed_pushes_deliver_every_line_exactly_once() 
     let dir = scratch("loki-e2e-file");
     let (receiver_port, out) = (free_port(), dir.join("received.jsonl"));
     // The first two pushes fail with 500: loki.write must retry them.
-    let _receiver = start_receiver(receiver_port, &out, 2);
+    let _receiver = start_loki_receiver(receiver_port, &out, 2);
     let log = dir.join("app.log");
     let config = format!(
         r#"loki.source.file "app" {{
@@ -268,7 +223,7 @@ loki.write "out" {{
     // Late duplicates would arrive by now.
     std::thread::sleep(Duration::from_millis(1500));
 
-    let records = received(&out);
+    let records = loki_received(&out);
     let mut seen = std::collections::BTreeMap::<u64, usize>::new();
     for r in &records {
         let seq = seq_of(r).unwrap_or_else(|| panic!("an unexpected line arrived: {r}"));

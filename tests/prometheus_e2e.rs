@@ -13,16 +13,16 @@
 //! installs them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 mod support;
+use support::servers::*;
 use support::*;
 
 // ---------------------------------------------------------------------------------------
@@ -74,60 +74,6 @@ fn have(test: &str, needs: &[Need]) -> bool {
 // ---------------------------------------------------------------------------------------
 // Processes
 
-/// A child process with stdout and stderr appended to a log file; killed on drop.
-struct Proc {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Proc {
-    fn spawn(cmd: &mut Command, log: &Path) -> Proc {
-        let out = File::options().create(true).append(true).open(log).expect("log file");
-        let err = out.try_clone().expect("log file");
-        let child = cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn().unwrap_or_else(|e| panic!("starting {cmd:?}: {e}"));
-        Proc { child, log: log.to_path_buf() }
-    }
-
-    fn log(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        // The end says why; the start is mostly banners.
-        let cut = text.len().saturating_sub(20_000);
-        let cut = (cut..text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
-        format!("--- {} ---\n{}", self.log.display(), &text[cut..])
-    }
-
-    fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.try_wait().ok().flatten()
-    }
-
-    /// SIGKILL, then reap.
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// Polls `cond` until it holds; panics with the log when the process exits or time runs out.
-    fn wait_for(&mut self, what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(secs) {
-            if cond() {
-                return;
-            }
-            if let Some(status) = self.exited() {
-                panic!("process exited ({status}) while waiting for {what}:\n{}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("timed out after {secs}s waiting for {what}:\n{}", self.log());
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 /// Polls `cond` every 200 ms; on timeout panics with `context()` (logs).
 fn wait(what: &str, secs: u64, mut cond: impl FnMut() -> bool, context: impl Fn() -> String) {
     let start = Instant::now();
@@ -142,23 +88,6 @@ fn wait(what: &str, secs: u64, mut cond: impl FnMut() -> bool, context: impl Fn(
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-/// GET over HTTP/1.0, so that no server answers with chunked encoding.
-fn fetch(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n").ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).ok()?;
-    let buf = String::from_utf8_lossy(&buf);
-    let (head, body) = buf.split_once("\r\n\r\n")?;
-    Some((head.split_whitespace().nth(1)?.parse().ok()?, body.to_string()))
-}
-
-/// Percent-encodes a query parameter.
-fn enc(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 struct Alloy {
@@ -214,87 +143,6 @@ fn metric_sum(text: &str, name: &str) -> Option<f64> {
         .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
         .collect();
     (!values.is_empty()).then(|| values.iter().sum())
-}
-
-struct Prometheus {
-    proc: Option<Proc>,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Prometheus {
-    fn start(dir: &Path) -> Prometheus {
-        let dir = dir.join("prometheus");
-        std::fs::create_dir_all(&dir).expect("prometheus dir");
-        // No scrape configs: everything it holds came by remote write.
-        std::fs::write(dir.join("prometheus.yml"), "global:\n  scrape_interval: 1h\n").expect("prometheus.yml");
-        let mut p = Prometheus { proc: None, port: free_port(), dir };
-        p.spawn();
-        p
-    }
-
-    /// Starts (again) on the same port and data directory.
-    fn spawn(&mut self) {
-        let mut cmd = Command::new("prometheus");
-        cmd.arg(format!("--config.file={}", self.dir.join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", self.dir.join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{}", self.port))
-            .arg("--web.enable-remote-write-receiver");
-        let mut proc = Proc::spawn(&mut cmd, &self.dir.join("prometheus.log"));
-        let port = self.port;
-        proc.wait_for("prometheus to be ready", 60, || get(port, "/-/ready").is_some_and(|(s, _)| s == 200));
-        self.proc = Some(proc);
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut p) = self.proc.take() {
-            p.kill();
-        }
-    }
-
-    fn write_url(&self) -> String {
-        format!("http://127.0.0.1:{}/api/v1/write", self.port)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
-    }
-
-    fn api(&self, path: &str) -> serde_json::Value {
-        let (status, body) = fetch(self.port, path).unwrap_or_else(|| panic!("prometheus does not answer {path}\n{}", self.log()));
-        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
-        assert!(status == 200 && v["status"] == "success", "{path}: {status} {body}");
-        v["data"].clone()
-    }
-
-    fn query(&self, q: &str) -> Vec<serde_json::Value> {
-        self.api(&format!("/api/v1/query?query={}", enc(q)))["result"].as_array().cloned().unwrap_or_default()
-    }
-
-    /// The value of a query that selects at most one series.
-    fn value(&self, q: &str) -> Option<f64> {
-        let r = self.query(q);
-        assert!(r.len() <= 1, "{q} selects more than one series: {r:?}");
-        r.first()?["value"][1].as_str()?.parse().ok()
-    }
-
-    fn series(&self, matcher: &str) -> BTreeSet<BTreeMap<String, String>> {
-        let data = self.api(&format!("/api/v1/series?match[]={}", enc(matcher)));
-        data.as_array().into_iter().flatten().map(|s| serde_json::from_value(s.clone()).expect("label set")).collect()
-    }
-
-    /// The raw samples (ms, value) of `selector` over the last `range`, oldest first.
-    fn samples(&self, selector: &str, range: &str) -> Vec<(i64, f64)> {
-        let mut out: Vec<(i64, f64)> = Vec::new();
-        for s in self.query(&format!("{selector}[{range}]")) {
-            for p in s["values"].as_array().into_iter().flatten() {
-                let t = (p[0].as_f64().expect("timestamp") * 1000.0).round() as i64;
-                out.push((t, p[1].as_str().and_then(|v| v.parse().ok()).expect("value")));
-            }
-        }
-        out.sort_by_key(|s| s.0);
-        out
-    }
 }
 
 struct NodeExporter {

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod servers;
+
 /// A fresh directory under the target dir for one test; `name` includes the suite's prefix.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -102,4 +104,17 @@ impl Drop for Alloy {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Whether python3 can import every module; when not, skips loudly (fails under `CI=true`).
+pub fn python_has(test: &str, modules: &str) -> bool {
+    if Command::new("python3").args(["-c", &format!("import {modules}")]).output().is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    let msg = format!("python3 cannot import {modules}: run `pip install -r scripts/test-requirements.txt` (or `bash scripts/test`)");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}");
+    }
+    eprintln!("\n!!!!!!!!!! SKIPPED {test}: {msg} !!!!!!!!!!\n");
+    false
 }

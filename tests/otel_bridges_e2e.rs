@@ -1,0 +1,78 @@
+//! The OpenTelemetry bridges end to end, with real clients and servers on loopback:
+//! - traces from the OpenTelemetry Python SDK (tests/e2e/send_otel_bridges.py) go through
+//!   `otelcol.receiver.otlp` → `otelcol.connector.spanmetrics` → `otelcol.exporter.prometheus`
+//!   → `prometheus.remote_write` into Prometheus 2.42, which the test queries for the span
+//!   metrics: one call series per (service, span name, kind, status) with the counts sent;
+//! - logs from the SDK go through `otelcol.receiver.otlp` → `otelcol.exporter.loki` →
+//!   `loki.write` into tests/e2e/loki_push_receiver.py, which decodes the pushes with code we
+//!   did not write; every record arrives once, with the labels its hints promote.
+//!
+//! Missing outside programs skip the tests loudly, except under `CI=true`, where they fail.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+mod support;
+use support::servers::*;
+use support::*;
+
+const SDK: &str = "opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc";
+
+/// Runs the sender in `mode` against an OTLP/gRPC endpoint; what it says it sent.
+fn send(mode: &str, grpc_port: u16, alloy: &Alloy) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/send_otel_bridges.py");
+    let out = Command::new("python3").arg(script).arg(mode).env("OTLP_GRPC", format!("127.0.0.1:{grpc_port}")).output().expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the sender failed:\n{}{}\nalloy stderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        alloy.stderr()
+    );
+    serde_json::from_slice(&out.stdout).expect("the sender prints JSON")
+}
+
+fn otlp_receiver(grpc_port: u16, signal: &str, to: &str) -> String {
+    format!("otelcol.receiver.otlp \"in\" {{\n  grpc {{\n    endpoint = \"127.0.0.1:{grpc_port}\"\n  }}\n  output {{\n    {signal} = [{to}]\n  }}\n}}\n")
+}
+
+#[test]
+fn sdk_logs_reach_a_loki_endpoint_with_their_hinted_labels() {
+    if !python_has("otel_bridges_e2e logs", &format!("{SDK}, cramjam, google.protobuf")) {
+        return;
+    }
+    let dir = scratch("otel-bridges-logs");
+    let (grpc, push) = (free_port(), free_port());
+    let out = dir.join("received.jsonl");
+    let _receiver = start_loki_receiver(push, &out, 0);
+    let config = format!(
+        "{}otelcol.exporter.loki \"bridge\" {{\n  forward_to = [loki.write.out.receiver]\n}}\n\
+         loki.write \"out\" {{\n  endpoint {{\n    url = \"http://127.0.0.1:{push}/loki/api/v1/push\"\n    batch_wait = \"100ms\"\n  }}\n}}\n",
+        otlp_receiver(grpc, "logs", "otelcol.exporter.loki.bridge.input")
+    );
+    let mut alloy = Alloy::start(&dir, "alloy", &config);
+    let sent = send("logs", grpc, &alloy);
+    let sent = sent.as_array().expect("a list of records");
+    alloy.wait_for("every record at the Loki endpoint", |_| loki_received(&out).len() >= sent.len());
+    std::thread::sleep(Duration::from_millis(300));
+    let got = loki_received(&out);
+    assert_eq!(got.len(), sent.len(), "each record arrives once: {got:#?}");
+    for s in sent {
+        let body = s["body"].as_str().expect("body");
+        let entry = got
+            .iter()
+            .find(|g| serde_json::from_str::<serde_json::Value>(g["line"].as_str().unwrap_or("")).is_ok_and(|l| l["body"] == body))
+            .unwrap_or_else(|| panic!("no entry with body {body:?} in {got:#?}"));
+        let labels = entry["labels"].as_str().expect("labels");
+        for want in ["exporter=\"OTLP\"", "job=\"shop\"", "deployment_environment=\"e2e\"", &format!("user=\"{}\"", s["user"].as_str().unwrap_or(""))] {
+            assert!(labels.contains(want), "{want} missing from {labels}");
+        }
+        let line: serde_json::Value = serde_json::from_str(entry["line"].as_str().unwrap_or("")).expect("a JSON line");
+        assert_eq!(line["severity"], "WARN", "{line}");
+        // Promoted attributes and the hints themselves leave the line.
+        let attrs = line["attributes"].as_object().cloned().unwrap_or_default();
+        assert!(!attrs.contains_key("user") && !attrs.contains_key("loki.attribute.labels"), "{line}");
+        assert!(entry["ts"].as_i64().is_some_and(|ts| ts > 0), "{entry}");
+    }
+}
