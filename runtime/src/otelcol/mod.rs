@@ -26,6 +26,7 @@ pub fn registrations() -> Vec<Registration> {
         exporter::otlp::REGISTRATION,
         exporter::otlphttp::REGISTRATION,
         exporter::debug::REGISTRATION,
+        exporter::loadbalancing::REGISTRATION,
         auth::BASIC,
         auth::BEARER,
     ];

@@ -22,7 +22,7 @@ use crate::otelcol::pdata::Payload;
 use crate::tls::TlsClient;
 
 /// Client settings shared by both OTLP exporters (read from their `client` block).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct ClientCommon {
     pub endpoint: String,
     pub compression: String,
@@ -43,7 +43,9 @@ impl ClientCommon {
                 (_, Err(_)) => r.error("headers", format!("invalid value for header {k:?}")),
             }
         }
-        ClientCommon { endpoint: r.get("endpoint"), compression: r.get("compression"), headers: parsed, auth: r.opt("auth"), tls: r.block_or_default("tls") }
+        // The load-balancing exporter's client has no endpoint: its resolver supplies them.
+        let endpoint = if r.has("endpoint") { r.get("endpoint") } else { String::new() };
+        ClientCommon { endpoint, compression: r.get("compression"), headers: parsed, auth: r.opt("auth"), tls: r.block_or_default("tls") }
     }
 
     /// Static headers plus the auth extension's.
@@ -185,9 +187,22 @@ impl Arguments for GrpcClient {
         if let Err(e) = self.compression() {
             r.check(false, &["compression"], e);
         }
-        if let Err((at, e)) = self.endpoint(Duration::ZERO, false) {
-            r.check(false, &[at], e);
+        if r.has("endpoint") {
+            if let Err((at, e)) = self.endpoint(Duration::ZERO, false) {
+                r.check(false, &[at], e);
+            }
         }
+    }
+}
+
+impl GrpcClient {
+    /// A sender to `endpoint` (`host:port`) with these settings, connected lazily: the
+    /// load-balancing exporter's backends.
+    pub fn sender_to(&self, endpoint: &str, timeout: Duration) -> Result<Arc<dyn super::pipeline::Sender>, ComponentError> {
+        let client = GrpcClient { common: ClientCommon { endpoint: endpoint.to_string(), ..self.common.clone() } };
+        let compression = client.compression().map_err(ComponentError)?;
+        let channel = client.endpoint(timeout, true).map_err(|(_, e)| ComponentError(e))?.connect_lazy();
+        Ok(Arc::new(GrpcSender { channel, common: client.common, compression, timeout }))
     }
 }
 

@@ -67,7 +67,13 @@ pub struct ExporterPipeline {
 
 impl ExporterPipeline {
     pub fn new(ctx: &Context, sender: Arc<dyn Sender>, retry: RetryConfig, queue_config: QueueConfig) -> Self {
-        let labels = [("exporter", ctx.id())];
+        Self::named(ctx, ctx.id(), sender, retry, queue_config)
+    }
+
+    /// A pipeline whose self-metrics carry `exporter="<exporter>"` (one of several inside a
+    /// component, such as the load-balancing exporter's backends).
+    pub fn named(ctx: &Context, exporter: &str, sender: Arc<dyn Sender>, retry: RetryConfig, queue_config: QueueConfig) -> Self {
+        let labels = [("exporter", exporter)];
         let queue = queue_config.enabled.then(|| {
             ctx.gauge("otelcol_exporter_queue_capacity", "Fixed capacity of the retry queue", &labels).set(queue_config.queue_size as f64);
             Arc::new(Queue::new(
