@@ -1,0 +1,1 @@
+//! The evaluator over decoded OTLP requests.
