@@ -519,7 +519,7 @@ static FUNCTIONS: &[FunctionDoc] = &[
     func("IsBool", C, "IsBool(value)", "Whether the value is a boolean.", &[p("value", ANY)], Ty::Bool),
     func("IsMap", C, "IsMap(value)", "Whether the value is a map.", &[p("value", ANY)], Ty::Bool),
     func("IsList", C, "IsList(value)", "Whether the value is a list.", &[p("value", ANY)], Ty::Bool),
-    func("Len", C, "Len(target)", "The length of a string (characters), list, map or bytes.", &[p("target", ANY)], Ty::Int),
+    func("Len", C, "Len(target)", "The length of a string (in bytes), list, map or bytes.", &[p("target", ANY)], Ty::Int),
     func("ParseJSON", C, "ParseJSON(target)", "The JSON object or array in the string target as a map or list.", &[p("target", STR)], Ty::Any),
     func(
         "ParseKeyValue",

@@ -162,6 +162,9 @@ impl Checker {
             ParamKind::Pattern => {
                 let ExprKind::Str(s) = &arg.value.kind else { return err(&span, format!("{what} must be a literal string (a regular expression)")) };
                 match regex::Regex::new(s) {
+                    Ok(re) if f.name == "ExtractPatterns" && re.capture_names().flatten().next().is_none() => {
+                        return err(&span, format!("{what} needs at least one named group such as (?P<name>...)"))
+                    }
                     Ok(re) => arg.regex = Some(re),
                     Err(e) => return err(&span, format!("{what} is not a valid regular expression: {}", one_line(&e.to_string()))),
                 }
