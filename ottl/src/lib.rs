@@ -1,0 +1,122 @@
+//! The OpenTelemetry Transformation Language (OTTL) as the collector's `transform` and
+//! `filter` processors use it.
+//!
+//! * [`lexer`] and [`parser`]: statements (`editor(args) where condition`) and conditions into
+//!   the tree of [`ast`], every node with its byte range;
+//! * [`catalog`]: the paths of each context, enums, editors and converters, as data;
+//! * [`check_statement`] / [`check_condition`]: parse and type-check against a [`Context`];
+//! * `eval` (feature `eval`): runs checked statements over decoded OTLP requests.
+
+pub mod ast;
+pub mod catalog;
+mod check;
+pub mod lexer;
+pub mod parser;
+mod suggest;
+
+#[cfg(feature = "eval")]
+pub mod eval;
+
+pub use ast::{Condition, Statement};
+
+/// Where statements run: the kind of item they see, and so which paths they can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Context {
+    Resource,
+    Scope,
+    Span,
+    SpanEvent,
+    Metric,
+    DataPoint,
+    Log,
+}
+
+impl Context {
+    pub const ALL: [Context; 7] = [Context::Resource, Context::Scope, Context::Span, Context::SpanEvent, Context::Metric, Context::DataPoint, Context::Log];
+
+    pub fn from_name(s: &str) -> Option<Context> {
+        Context::ALL.into_iter().find(|c| c.name() == s)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Context::Resource => "resource",
+            Context::Scope => "scope",
+            Context::Span => "span",
+            Context::SpanEvent => "spanevent",
+            Context::Metric => "metric",
+            Context::DataPoint => "datapoint",
+            Context::Log => "log",
+        }
+    }
+}
+
+/// A problem in a statement or condition: its byte range in the text and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub span: std::ops::Range<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// Parses and type-checks one statement for `ctx`.
+pub fn check_statement(src: &str, ctx: Context) -> Result<Statement, Diagnostic> {
+    let mut s = parser::parse_statement(src)?;
+    check::statement(&mut s, ctx)?;
+    Ok(s)
+}
+
+/// Parses and type-checks one condition for `ctx`.
+pub fn check_condition(src: &str, ctx: Context) -> Result<Condition, Diagnostic> {
+    let mut c = parser::parse_condition(src)?;
+    check::condition(&mut c, ctx)?;
+    Ok(c)
+}
+
+/// The context the path prefixes of a statement ask for (`span.name` → span): the most
+/// specific of `candidates`, which go from the outermost (`resource`) inwards. `Ok(None)` when
+/// no path names one of them.
+pub fn infer_statement_context(src: &str, candidates: &[Context]) -> Result<Option<Context>, Diagnostic> {
+    let s = parser::parse_statement(src)?;
+    let mut paths = Vec::new();
+    walk_call(&s.editor, &mut paths);
+    if let Some(c) = &s.condition {
+        walk(c, &mut paths);
+    }
+    Ok(check::infer_context(&paths, candidates))
+}
+
+fn walk_call(c: &ast::Call, out: &mut Vec<String>) {
+    for a in &c.args {
+        walk(&a.value, out);
+    }
+    for k in &c.keys {
+        walk(k, out);
+    }
+}
+
+fn walk(e: &ast::Expr, out: &mut Vec<String>) {
+    use ast::ExprKind as K;
+    match &e.kind {
+        K::Path(p) => {
+            out.push(p.dotted());
+            p.keys.iter().for_each(|k| walk(k, out));
+        }
+        K::Call(c) => walk_call(c, out),
+        K::List(items) => items.iter().for_each(|i| walk(i, out)),
+        K::Map(entries) => entries.iter().for_each(|(_, v)| walk(v, out)),
+        K::Neg(x) | K::Not(x) => walk(x, out),
+        K::Math(_, l, r) | K::Compare(_, l, r) | K::And(l, r) | K::Or(l, r) => {
+            walk(l, out);
+            walk(r, out);
+        }
+        _ => {}
+    }
+}
