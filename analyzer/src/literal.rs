@@ -210,3 +210,50 @@ mod source_offset_tests {
         assert_eq!(source_offset(lit, 3), Some(5));
     }
 }
+
+/// The inverse of [`source_offset`]: the byte of the value that the source offset `source`
+/// (inside the quotes) writes; the value's length at the closing quote. `None` outside.
+pub fn value_offset(literal: &str, source: usize) -> Option<usize> {
+    let b = literal.as_bytes();
+    let raw = b.first() == Some(&b'`');
+    let body_end = literal.len().checked_sub(1)?;
+    if source == 0 || source > body_end {
+        return None;
+    }
+    let (mut at, mut produced) = (1, 0);
+    while at < body_end {
+        let (width, bytes) = if raw {
+            (1, usize::from(b[at] != b'\r'))
+        } else if b[at] == b'\\' {
+            escape_extent(&b[at..])
+        } else {
+            (1, 1)
+        };
+        if source < at + width {
+            return Some(produced);
+        }
+        produced += bytes;
+        at += width;
+    }
+    Some(produced)
+}
+
+#[cfg(test)]
+mod value_offset_tests {
+    use super::{source_offset, value_offset};
+
+    /// Every value byte's source offset maps back to it (escapes map to their first byte).
+    #[test]
+    fn inverts_source_offset() {
+        let lit = r#""a\"b\n\u00e9c""#;
+        for i in 0..7 {
+            let s = source_offset(lit, i).unwrap();
+            let back = value_offset(lit, s).unwrap();
+            // Both bytes of the escaped é point at the escape, which maps to its first byte.
+            assert_eq!(back, if i == 5 { 4 } else { i }, "byte {i}");
+        }
+        assert_eq!(value_offset(lit, lit.len() - 1), Some(7));
+        assert_eq!(value_offset(lit, 0), None);
+        assert_eq!(value_offset(lit, 9), Some(4), "inside an escape");
+    }
+}

@@ -40,6 +40,9 @@ pub struct CompletionItem {
 impl Snapshot {
     pub fn completions(&self, path: &str, offset: u32) -> Vec<CompletionItem> {
         let (Some(text), Some(parsed)) = (self.text(path), self.parsed(path)) else { return Vec::new() };
+        if let Some(e) = super::ottl_strings::embedded_at(&parsed.tree.body, offset) {
+            return super::ottl_strings::completions(&e, offset);
+        }
         // Scan from the top-level statement around the cursor.
         let start = parsed.tree.body.iter().map(|s| s.span().start).filter(|&s| s < offset).max().unwrap_or(0);
         let Some((ctx, word)) = context::context_at(text, start as usize, offset as usize) else { return Vec::new() };

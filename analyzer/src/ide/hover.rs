@@ -21,6 +21,10 @@ pub struct Hover {
 impl Snapshot {
     pub fn hover(&self, path: &str, offset: u32) -> Option<Hover> {
         let parsed = self.parsed(path)?;
+        if let Some(e) = super::ottl_strings::embedded_at(&parsed.tree.body, offset) {
+            let (markdown, span) = super::ottl_strings::hover(&e, offset)?;
+            return Some(Hover { markdown, span });
+        }
         match walk::locate(&parsed.tree.body, offset)? {
             Hit::BlockName { path: blocks } | Hit::Label { path: blocks } => {
                 let (b, outer) = blocks.split_last()?;

@@ -14,6 +14,7 @@ mod completion;
 mod context;
 mod hover;
 mod navigation;
+mod ottl_strings;
 mod schema;
 mod symbols;
 mod tokens;
