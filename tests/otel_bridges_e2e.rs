@@ -76,3 +76,37 @@ fn sdk_logs_reach_a_loki_endpoint_with_their_hinted_labels() {
         assert!(entry["ts"].as_i64().is_some_and(|ts| ts > 0), "{entry}");
     }
 }
+
+#[test]
+fn py_zipkin_spans_arrive_as_otlp_spans() {
+    if !python_has("otel_bridges_e2e zipkin", "py_zipkin, google.protobuf") {
+        return;
+    }
+    let dir = scratch("otel-bridges-zipkin");
+    let port = free_port();
+    let config = format!(
+        "otelcol.receiver.zipkin \"in\" {{\n  endpoint = \"127.0.0.1:{port}\"\n  output {{\n    traces = [otelcol.exporter.debug.out.input]\n  }}\n}}\n\
+         otelcol.exporter.debug \"out\" {{\n  verbosity = \"detailed\"\n}}\n"
+    );
+    let mut alloy = Alloy::start(&dir, "alloy", &config);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/send_zipkin.py");
+    for encoding in ["V2_JSON", "V2_PROTO3"] {
+        let out = Command::new("python3").arg(&script).arg(port.to_string()).arg(encoding).output().expect("python3 runs");
+        assert!(out.status.success(), "py_zipkin failed:\n{}\nalloy:\n{}", String::from_utf8_lossy(&out.stderr), alloy.stderr());
+        let sent: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the script prints JSON");
+        let trace = sent["trace_id"].as_str().expect("trace id").to_string();
+        alloy.wait_for(&format!("the {encoding} spans in the debug output"), |a| a.stderr().matches(&format!("Trace ID       : {trace}")).count() >= 2);
+    }
+    let text = alloy.stderr();
+    for want in [
+        "     -> service.name: Str(checkout)",
+        "    Name           : POST /order",
+        "    Kind           : Server",
+        "    Name           : charge card",
+        "    Kind           : Client",
+        "     -> order.id: Str(42)",
+        "SpanEvent #0\n     -> Name: charged",
+    ] {
+        assert_eq!(text.matches(want).count(), 2, "{want:?} once per encoding in:\n{text}");
+    }
+}

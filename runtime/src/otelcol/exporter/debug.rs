@@ -64,6 +64,44 @@ fn attributes(out: &mut String, title: &str, attrs: &[KeyValue]) {
     }
 }
 
+/// A span's events and links, as the collector's detailed output lists them.
+fn span_events_and_links(out: &mut String, s: &opentelemetry_proto::tonic::trace::v1::Span) {
+    let nested = |out: &mut String, attrs: &[KeyValue]| {
+        if !attrs.is_empty() {
+            let _ = writeln!(out, "     -> Attributes::");
+            for a in attrs {
+                let _ = writeln!(out, "          -> {}: {}", a.key, any_value_text(&a.value));
+            }
+        }
+    };
+    if !s.events.is_empty() {
+        let _ = writeln!(out, "Events:");
+    }
+    for (i, e) in s.events.iter().enumerate() {
+        let time = crate::civil_date::go_time(e.time_unix_nano as i64);
+        let _ = writeln!(
+            out,
+            "SpanEvent #{i}\n     -> Name: {}\n     -> Timestamp: {time}\n     -> DroppedAttributesCount: {}",
+            e.name, e.dropped_attributes_count
+        );
+        nested(out, &e.attributes);
+    }
+    if !s.links.is_empty() {
+        let _ = writeln!(out, "Links:");
+    }
+    for (i, l) in s.links.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "SpanLink #{i}\n     -> Trace ID: {}\n     -> ID: {}\n     -> TraceState: {}\n     -> DroppedAttributesCount: {}",
+            hex(&l.trace_id),
+            hex(&l.span_id),
+            l.trace_state,
+            l.dropped_attributes_count
+        );
+        nested(out, &l.attributes);
+    }
+}
+
 /// The text for `normal`/`detailed`, and the item count line for all verbosities.
 pub fn render(p: &Payload, verbosity: Verbosity) -> Result<(String, String), ConsumeError> {
     let bad = |e: crate::otelcol::pdata::PdataError| ConsumeError::Permanent(e.to_string());
@@ -98,13 +136,14 @@ pub fn render(p: &Payload, verbosity: Verbosity) -> Result<(String, String), Con
                                 hex(&s.parent_span_id),
                                 hex(&s.span_id),
                                 s.name,
-                                s.kind,
-                                s.start_time_unix_nano,
-                                s.end_time_unix_nano,
-                                s.status.as_ref().map_or(0, |x| x.code),
+                                span_kind(s.kind),
+                                crate::civil_date::go_time(s.start_time_unix_nano as i64),
+                                crate::civil_date::go_time(s.end_time_unix_nano as i64),
+                                status_code(s.status.as_ref().map_or(0, |x| x.code)),
                                 s.status.as_ref().map_or("", |x| &x.message)
                             );
                             attributes(&mut out, "Attributes", &s.attributes);
+                            span_events_and_links(&mut out, s);
                         } else if verbosity == Verbosity::Normal {
                             let attrs: Vec<String> = s.attributes.iter().map(|a| format!("{}={}", a.key, any_value_text(&a.value))).collect();
                             let _ = writeln!(out, "{} {} {} {}", s.name, hex(&s.trace_id), hex(&s.span_id), attrs.join(" "));
@@ -310,6 +349,27 @@ impl Component for DebugExporter {
     fn update(&self, args: Value) -> Result<(), ComponentError> {
         *self.consumer.settings.write().unwrap_or_else(|e| e.into_inner()) = decode_checked::<Settings>(NAME, &args)?;
         Ok(())
+    }
+}
+
+/// A span kind as the collector prints it.
+fn span_kind(kind: i32) -> &'static str {
+    match kind {
+        1 => "Internal",
+        2 => "Server",
+        3 => "Client",
+        4 => "Producer",
+        5 => "Consumer",
+        _ => "Unspecified",
+    }
+}
+
+/// A status code as the collector prints it.
+fn status_code(code: i32) -> &'static str {
+    match code {
+        1 => "Ok",
+        2 => "Error",
+        _ => "Unset",
     }
 }
 

@@ -101,6 +101,11 @@ async fn read_body(headers: &HeaderMap, body: axum::body::Body, limit: usize) ->
     }
 }
 
+/// [`read_body`] for other HTTP receivers: the body, or the status and message to answer.
+pub(crate) async fn read_limited(headers: &HeaderMap, body: axum::body::Body, limit: usize) -> Result<Bytes, (StatusCode, String)> {
+    read_body(headers, body, limit).await.map_err(|Failure(status, _, message)| (status, message))
+}
+
 /// The HTTP status for a refused request, as the collector answers.
 fn failure_of(e: &ConsumeError) -> Failure {
     match e {

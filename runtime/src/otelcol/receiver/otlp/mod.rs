@@ -32,8 +32,9 @@ pub struct Ingest {
 }
 
 impl Ingest {
-    fn new(ctx: &Context, fanout: Arc<Fanout>, transport: &str) -> Self {
-        let labels = [("receiver", "otlp"), ("transport", transport)];
+    /// The ingest of receiver type `receiver` (`otlp`, `zipkin`) over `transport`.
+    pub(crate) fn new(ctx: &Context, fanout: Arc<Fanout>, receiver: &str, transport: &str) -> Self {
+        let labels = [("receiver", receiver), ("transport", transport)];
         Ingest {
             component_id: ctx.id().to_string(),
             fanout,
@@ -204,13 +205,13 @@ impl OtlpReceiver {
     async fn serve_config(&self, config: Config, stop: CancellationToken) -> Result<(), ComponentError> {
         let mut tasks = tokio::task::JoinSet::new();
         if let Some(g) = config.grpc {
-            let ingest = Arc::new(Ingest::new(&self.ctx, self.fanout.clone(), "grpc"));
+            let ingest = Arc::new(Ingest::new(&self.ctx, self.fanout.clone(), "otlp", "grpc"));
             let (addr, fut) = grpc::serve(g, ingest, stop.clone()).await?;
             self.bound.lock().unwrap_or_else(|e| e.into_inner()).0 = Some(addr);
             tasks.spawn(fut);
         }
         if let Some(h) = config.http {
-            let ingest = Arc::new(Ingest::new(&self.ctx, self.fanout.clone(), "http"));
+            let ingest = Arc::new(Ingest::new(&self.ctx, self.fanout.clone(), "otlp", "http"));
             let (addr, fut) = http::serve(h, ingest, stop.clone()).await?;
             self.bound.lock().unwrap_or_else(|e| e.into_inner()).1 = Some(addr);
             tasks.spawn(fut);
@@ -239,31 +240,7 @@ impl Component for OtlpReceiver {
     }
 
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
-        Box::pin(async move {
-            let mut changes = self.config.subscribe();
-            loop {
-                let config = changes.borrow_and_update().clone();
-                let stop = shutdown.child_token();
-                let serving = self.serve_config(config, stop.clone());
-                tokio::pin!(serving);
-                tokio::select! {
-                    r = &mut serving => {
-                        if let Err(e) = &r {
-                            self.ctx.set_health(HealthState::Unhealthy, e.to_string());
-                        }
-                        // Servers end on shutdown or failure.
-                        return r;
-                    }
-                    changed = changes.changed() => {
-                        stop.cancel();
-                        let _ = serving.await;
-                        if changed.is_err() {
-                            return Ok(());
-                        }
-                    }
-                }
-            }
-        })
+        Box::pin(async move { super::serve_configs(&self.ctx, &self.config, shutdown, |c, stop| self.serve_config(c, stop)).await })
     }
 }
 

@@ -1,0 +1,178 @@
+//! `otelcol.receiver.zipkin`: an HTTP server taking Zipkin v2 spans — JSON
+//! (`application/json`) or protobuf (`application/x-protobuf`), optionally compressed — on
+//! `POST /api/v2/spans` and sending them as OTLP traces to `output.traces` ([`translate`]).
+//! Zipkin v1 (`/api/v1/spans`, JSON or Thrift) is answered with a clear refusal.
+
+#[cfg(test)]
+mod tests;
+mod translate;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::response::{IntoResponse, Response};
+use eval::Value;
+use http::{header, HeaderMap, StatusCode};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::otlp::http::read_limited;
+use super::otlp::{metadata_of, parse_endpoint, Ingest};
+use crate::component::args::types::Bytes;
+use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, HealthState, Reader, Registration};
+use crate::otelcol::auth::AuthHandler;
+use crate::otelcol::consumer::{ConsumeError, Fanout, Output};
+use crate::otelcol::pdata::Payload;
+use crate::tls::{ClientAuth, TlsServer, TlsServerArgs};
+
+const NAME: &str = "otelcol.receiver.zipkin";
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &[], build);
+
+#[derive(Clone, Debug, Default)]
+struct Config {
+    endpoint: String,
+    max_request_body_size: usize,
+    include_metadata: bool,
+    parse_string_tags: bool,
+    auth: Option<AuthHandler>,
+    tls: Option<TlsServer>,
+}
+
+/// The component's arguments.
+#[derive(Default)]
+pub struct Args {
+    config: Config,
+    output: Output,
+}
+
+impl Arguments for Args {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&[
+            "compression_algorithms",
+            "cors",
+            "idle_timeout",
+            "keep_alives_enabled",
+            "read_header_timeout",
+            "read_timeout",
+            "write_timeout",
+            "debug_metrics",
+        ]);
+        let config = Config {
+            endpoint: r.get("endpoint"),
+            max_request_body_size: r.get::<Bytes>("max_request_body_size").0 as usize,
+            include_metadata: r.get("include_metadata"),
+            parse_string_tags: r.get("parse_string_tags"),
+            auth: r.opt("auth"),
+            tls: r.block::<TlsServerArgs>("tls").and_then(|t| t.resolve(ClientAuth::RequireAndVerifyClientCert)),
+        };
+        Args { config, output: r.block_or_default("output") }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        // The form only: resolving a host name is for the server when it starts.
+        let port = self.config.endpoint.rsplit_once(':').map(|(_, p)| p.parse::<u16>());
+        let msg = format!("invalid endpoint {:?}: expected host:port", self.config.endpoint);
+        r.check(matches!(port, Some(Ok(_))), &["endpoint"], msg);
+    }
+}
+
+fn decode_args(args: &Value) -> Result<(Config, Output), ComponentError> {
+    let a: Args = crate::component::args::decode_checked(NAME, args)?;
+    Ok((a.config, a.output))
+}
+
+pub struct ZipkinReceiver {
+    ctx: Context,
+    fanout: Arc<Fanout>,
+    config: watch::Sender<Config>,
+    /// The bound address (for tests that listen on port 0).
+    pub bound: Mutex<Option<SocketAddr>>,
+}
+
+pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
+    Ok(ZipkinReceiver::new(ctx, &args)?)
+}
+
+struct State {
+    config: Config,
+    ingest: Ingest,
+}
+
+fn reply(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message.into()).into_response()
+}
+
+async fn spans_v2(state: Arc<State>, headers: HeaderMap, body: axum::body::Body) -> Response {
+    if let Some(auth) = &state.config.auth {
+        if let Err(e) = auth.authenticate(&headers) {
+            return reply(StatusCode::UNAUTHORIZED, e.to_string());
+        }
+    }
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+    let proto = match ct.split(';').next().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+        Some("application/json") | Some("") => false,
+        Some("application/x-protobuf") | Some("application/protobuf") => true,
+        _ => return reply(StatusCode::UNSUPPORTED_MEDIA_TYPE, format!("unsupported content type {ct:?}: use application/json or application/x-protobuf")),
+    };
+    let body = match read_limited(&headers, body, state.config.max_request_body_size).await {
+        Ok(b) => b,
+        Err((status, message)) => return reply(status, message),
+    };
+    let spans = if proto { translate::from_proto(&body) } else { translate::from_json(&body) };
+    let request = match spans.and_then(|s| translate::to_request(s, state.config.parse_string_tags)) {
+        Ok(r) => r,
+        Err(e) => return reply(StatusCode::BAD_REQUEST, format!("malformed Zipkin spans: {e}")),
+    };
+    let payload = Payload::from_traces(&request);
+    let payload = if state.config.include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
+    match state.ingest.deliver(payload).await {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(ConsumeError::Permanent(m)) => reply(StatusCode::BAD_REQUEST, m),
+        Err(ConsumeError::Unavailable(m)) => reply(StatusCode::SERVICE_UNAVAILABLE, m),
+    }
+}
+
+impl ZipkinReceiver {
+    pub fn new(ctx: Context, args: &Value) -> Result<Arc<ZipkinReceiver>, ComponentError> {
+        let (config, output) = decode_args(args)?;
+        Ok(Arc::new(ZipkinReceiver { ctx, fanout: Arc::new(Fanout::new(output)), config: watch::channel(config).0, bound: Mutex::new(None) }))
+    }
+
+    async fn serve(&self, config: Config, stop: CancellationToken) -> Result<(), ComponentError> {
+        let tls = config.tls.as_ref().map(crate::tls::server_config).transpose()?;
+        let addr = parse_endpoint(&config.endpoint)?;
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| ComponentError(format!("failed to listen on {addr} for Zipkin: {e}")))?;
+        *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = Some(listener.local_addr()?);
+        let state = Arc::new(State { ingest: Ingest::new(&self.ctx, self.fanout.clone(), "zipkin", "http"), config });
+        let v2 = state.clone();
+        let router =
+            axum::Router::new().route("/api/v2/spans", axum::routing::post(move |h: HeaderMap, b: axum::body::Body| spans_v2(v2.clone(), h, b))).route(
+                "/api/v1/spans",
+                axum::routing::post(|| async {
+                    reply(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Zipkin v1 spans are not supported by this runtime yet: send v2 to /api/v2/spans")
+                }),
+            );
+        self.ctx.set_health(HealthState::Healthy, "started");
+        let failed = |e: std::io::Error| ComponentError(format!("Zipkin server failed: {e}"));
+        match tls {
+            None => axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed),
+            Some(tls) => {
+                let listener = crate::tls::TlsListener::fixed(listener, tls)?;
+                axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed)
+            }
+        }
+    }
+}
+
+impl Component for ZipkinReceiver {
+    fn update(&self, args: Value) -> Result<(), ComponentError> {
+        let (config, output) = decode_args(&args)?;
+        self.fanout.set(output);
+        self.config.send_replace(config);
+        Ok(())
+    }
+
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> BoxFuture<Result<(), ComponentError>> {
+        Box::pin(async move { super::serve_configs(&self.ctx, &self.config, shutdown, |c, stop| self.serve(c, stop)).await })
+    }
+}
