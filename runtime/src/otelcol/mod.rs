@@ -35,7 +35,7 @@ pub fn registrations() -> Vec<Registration> {
     regs.extend([exporter::loki::REGISTRATION, receiver::loki::REGISTRATION]);
     // The bridges to the Prometheus pipeline need both families.
     #[cfg(all(feature = "otelcol", feature = "prometheus"))]
-    regs.extend([exporter::prometheus::REGISTRATION]);
+    regs.extend([exporter::prometheus::REGISTRATION, receiver::prometheus::REGISTRATION]);
     regs
 }
 

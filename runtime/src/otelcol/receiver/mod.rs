@@ -2,3 +2,5 @@
 #[cfg(feature = "loki")]
 pub mod loki;
 pub mod otlp;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
