@@ -122,7 +122,7 @@ pub fn label_name(key: &str) -> String {
         return String::new();
     }
     let s: String = key.chars().map(|c| if alnum(c) { c } else { '_' }).collect();
-    if s.starts_with(|c: char| c.is_numeric()) {
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
         format!("key_{s}")
     } else if s.starts_with('_') && !s.starts_with("__") {
         format!("key{s}")
