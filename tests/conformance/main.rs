@@ -12,6 +12,7 @@ mod eval;
 mod harness;
 mod pipelines_exposition;
 mod pipelines_loki_process;
+mod pipelines_otlp_to_prom;
 mod pipelines_relabel;
 mod syntax_suites;
 mod validate;
@@ -36,6 +37,7 @@ const SUITES: &[(&str, fn(&std::path::Path) -> Vec<CaseResult>)] = &[
     ("pipelines/relabel", pipelines_relabel::run),
     ("pipelines/exposition", pipelines_exposition::run),
     ("pipelines/loki_process", pipelines_loki_process::run),
+    ("pipelines/otlp_to_prom", pipelines_otlp_to_prom::run),
 ];
 
 fn conformance_dir() -> Option<PathBuf> {

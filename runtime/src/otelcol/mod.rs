@@ -9,6 +9,7 @@ pub mod htpasswd;
 pub mod pdata;
 pub mod processor;
 pub mod receiver;
+pub mod value;
 
 use std::collections::HashMap;
 
@@ -34,6 +35,9 @@ pub fn registrations() -> Vec<Registration> {
     // The bridges to the Loki pipeline need both families.
     #[cfg(all(feature = "otelcol", feature = "loki"))]
     regs.extend([exporter::loki::REGISTRATION, receiver::loki::REGISTRATION]);
+    // The bridges to the Prometheus pipeline need both families.
+    #[cfg(all(feature = "otelcol", feature = "prometheus"))]
+    regs.extend([exporter::prometheus::REGISTRATION, receiver::prometheus::REGISTRATION]);
     regs
 }
 

@@ -6,3 +6,5 @@ pub mod loki;
 pub mod otlp;
 pub mod otlphttp;
 pub mod pipeline;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;

@@ -2,6 +2,8 @@
 #[cfg(feature = "loki")]
 pub mod loki;
 pub mod otlp;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 pub mod zipkin;
 
 use std::future::Future;

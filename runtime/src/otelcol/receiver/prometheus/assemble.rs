@@ -1,0 +1,585 @@
+//! A Prometheus batch as one OTLP metrics request, as the collector's Prometheus receiver
+//! builds one per commit: a resource per (job, instance) with `target_info`'s labels as
+//! attributes, a scope per `otel_scope_name`/`otel_scope_version` (else the receiver's own),
+//! metric families by their metadata type (counter → monotonic cumulative sum, gauge and
+//! unknown → gauge, histogram series → one histogram point, summary series → one summary
+//! point, native histograms → exponential histograms), exemplars on their points, stale
+//! markers as "no recorded value", and start times tracked across batches.
+
+use std::collections::HashMap;
+
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::metrics::v1::{
+    exemplar, exponential_histogram_data_point::Buckets, metric, number_data_point, summary_data_point::ValueAtQuantile, AggregationTemporality,
+    Exemplar as OtlpExemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
+    ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use prom::sample::{is_stale, Batch, BucketSpan, Metadata, MetricType};
+use prom::Labels;
+
+use super::resource;
+
+/// The scope of series without `otel_scope_name`.
+pub const RECEIVER_SCOPE: &str = "otelcol/prometheusreceiver";
+const NO_RECORDED_VALUE: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssembleError {
+    #[error("job or instance cannot be found from labels")]
+    NoJobInstance,
+}
+
+/// Series the scraper adds: always gauges.
+const INTERNAL: &[&str] = &[
+    "up",
+    "scrape_duration_seconds",
+    "scrape_samples_scraped",
+    "scrape_series_added",
+    "scrape_samples_post_metric_relabeling",
+    "scrape_timeout_seconds",
+    "scrape_sample_limit",
+    "scrape_body_size_bytes",
+];
+/// Labels that never become attributes.
+const NOT_ATTRIBUTES: &[&str] = &["__name__", "job", "instance", "__scheme__", "__metrics_path__", "otel_scope_name", "otel_scope_version"];
+const SUFFIXES: &[&str] = &["_bucket", "_count", "_sum", "_total", "_created", "_gcount", "_gsum"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Gauge,
+    Counter,
+    Histogram,
+    Summary,
+    Native,
+}
+
+/// What a series contributes to its point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Role {
+    Value,
+    Bucket(f64),
+    Quantile(f64),
+    Sum,
+    Count,
+    Created,
+}
+
+/// One data point being assembled.
+#[derive(Default)]
+struct Point {
+    attrs: Vec<(String, String)>,
+    t_ms: i64,
+    value: Option<f64>,
+    created: Option<f64>,
+    sum: Option<f64>,
+    count: Option<f64>,
+    buckets: Vec<(f64, f64)>,
+    quantiles: Vec<(f64, f64)>,
+    native: Option<std::sync::Arc<prom::Histogram>>,
+    exemplars: Vec<OtlpExemplar>,
+}
+
+struct MetricOut {
+    name: String,
+    kind: Kind,
+    help: String,
+    unit: String,
+    points: Vec<Point>,
+    index: HashMap<Vec<(String, String)>, usize>,
+}
+
+#[derive(Default)]
+struct ScopeOut {
+    name: String,
+    version: String,
+    attrs: Vec<(String, String)>,
+    metrics: Vec<MetricOut>,
+    index: HashMap<(String, &'static str), usize>,
+}
+
+#[derive(Default)]
+struct ResourceOut {
+    job: String,
+    instance: String,
+    scheme: String,
+    attrs: Vec<(String, String)>,
+    scopes: Vec<ScopeOut>,
+    index: HashMap<(String, String), usize>,
+}
+
+/// Where a series goes.
+struct Route {
+    job: String,
+    instance: String,
+    scope: (String, String),
+    metric: String,
+    kind: Kind,
+    role: Role,
+    attrs: Vec<(String, String)>,
+}
+
+/// What a point's start time is derived from, per series, across batches.
+struct Start {
+    start_ns: u64,
+    last: f64,
+}
+
+/// Keeps what outlives a batch: the metadata seen so far and the start times.
+#[derive(Default)]
+pub struct Assembler {
+    metadata: HashMap<String, Metadata>,
+    starts: HashMap<String, Start>,
+}
+
+fn ms_to_ns(ms: i64) -> u64 {
+    (ms.max(0) as u64).saturating_mul(1_000_000)
+}
+
+fn string_kv(k: &str, v: &str) -> KeyValue {
+    KeyValue { key: k.into(), value: Some(AnyValue { value: Some(any_value::Value::StringValue(v.into())) }), ..Default::default() }
+}
+
+fn parse_float(s: &str) -> Option<f64> {
+    match s {
+        "+Inf" | "Inf" | "+inf" | "inf" => Some(f64::INFINITY),
+        "-Inf" | "-inf" => Some(f64::NEG_INFINITY),
+        _ => s.parse().ok(),
+    }
+}
+
+/// A Prometheus unit word in UCUM (`seconds` → `s`, `bytes_per_second` → `By/s`).
+pub fn unit_to_ucum(word: &str) -> String {
+    let main = |w: &str| -> String {
+        match w {
+            "days" => "d",
+            "hours" => "h",
+            "minutes" => "min",
+            "seconds" => "s",
+            "milliseconds" => "ms",
+            "microseconds" => "us",
+            "nanoseconds" => "ns",
+            "bytes" => "By",
+            "kibibytes" => "KiBy",
+            "mebibytes" => "MiBy",
+            "gibibytes" => "GiBy",
+            "tibibytes" => "TiBy",
+            "kilobytes" => "KBy",
+            "megabytes" => "MBy",
+            "gigabytes" => "GBy",
+            "terabytes" => "TBy",
+            "meters" => "m",
+            "volts" => "V",
+            "amperes" => "A",
+            "joules" => "J",
+            "watts" => "W",
+            "grams" => "g",
+            "celsius" => "Cel",
+            "hertz" => "Hz",
+            "percent" => "%",
+            "ratio" => "1",
+            other => other,
+        }
+        .to_string()
+    };
+    let per = |w: &str| -> String {
+        match w {
+            "second" => "s",
+            "minute" => "m",
+            "hour" => "h",
+            "day" => "d",
+            "week" => "w",
+            "month" => "mo",
+            "year" => "y",
+            other => other,
+        }
+        .to_string()
+    };
+    match word.split_once("_per_") {
+        Some((m, p)) => format!("{}/{}", main(m), per(p)),
+        None => main(word),
+    }
+}
+
+impl Assembler {
+    /// Remembers the batch's metadata by family name.
+    fn learn(&mut self, batch: &Batch) {
+        for m in &batch.metadata {
+            let family =
+                if m.metadata.metric_family.is_empty() { m.labels.metric_name().unwrap_or_default().to_string() } else { m.metadata.metric_family.clone() };
+            self.metadata.insert(family, (*m.metadata).clone());
+        }
+    }
+
+    /// The family, kind and output name of a series name.
+    fn family(&self, name: &str) -> (String, Kind, String) {
+        let kind_of = |t: MetricType| match t {
+            MetricType::Counter => Kind::Counter,
+            MetricType::Histogram | MetricType::GaugeHistogram => Kind::Histogram,
+            MetricType::Summary => Kind::Summary,
+            _ => Kind::Gauge,
+        };
+        if INTERNAL.contains(&name) {
+            return (name.into(), Kind::Gauge, name.into());
+        }
+        if let Some(md) = self.metadata.get(name) {
+            return (name.into(), kind_of(md.metric_type), name.into());
+        }
+        for suffix in SUFFIXES {
+            if let Some(base) = name.strip_suffix(suffix) {
+                if let Some(md) = self.metadata.get(base) {
+                    let kind = kind_of(md.metric_type);
+                    // Counters keep the name they were received with (`_total` included).
+                    let out = if kind == Kind::Counter && *suffix != "_created" { name } else { base };
+                    return (base.into(), kind, out.into());
+                }
+            }
+        }
+        (name.into(), Kind::Gauge, name.into())
+    }
+
+    fn route(&self, labels: &Labels) -> Result<Route, AssembleError> {
+        let (job, instance) = match (labels.get("job"), labels.get("instance")) {
+            (Some(j), Some(i)) if !j.is_empty() && !i.is_empty() => (j.to_string(), i.to_string()),
+            _ => return Err(AssembleError::NoJobInstance),
+        };
+        let name = labels.metric_name().unwrap_or_default();
+        let (_, kind, mut metric) = self.family(name);
+        let role = match kind {
+            Kind::Histogram if name.ends_with("_bucket") => labels.get("le").and_then(parse_float).map_or(Role::Value, Role::Bucket),
+            Kind::Summary if labels.get("quantile").is_some() => labels.get("quantile").and_then(parse_float).map_or(Role::Value, Role::Quantile),
+            Kind::Histogram | Kind::Summary if name.ends_with("_sum") => Role::Sum,
+            Kind::Histogram | Kind::Summary if name.ends_with("_count") => Role::Count,
+            Kind::Histogram | Kind::Summary | Kind::Counter if name.ends_with("_created") => Role::Created,
+            _ => Role::Value,
+        };
+        // A counter's `_created` belongs to the counter's point, named as the counter.
+        if kind == Kind::Counter && role == Role::Created {
+            metric = format!("{}_total", name.trim_end_matches("_created"));
+        }
+        let skip = |k: &str| NOT_ATTRIBUTES.contains(&k) || (kind == Kind::Histogram && k == "le") || (kind == Kind::Summary && k == "quantile");
+        let attrs = labels.iter().filter(|(k, v)| !skip(k) && !v.is_empty()).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let scope = match labels.get("otel_scope_name") {
+            Some(n) if !n.is_empty() => (n.to_string(), labels.get("otel_scope_version").unwrap_or_default().to_string()),
+            _ => (RECEIVER_SCOPE.to_string(), env!("CARGO_PKG_VERSION").to_string()),
+        };
+        Ok(Route { job, instance, scope, metric, kind, role, attrs })
+    }
+
+    /// The request for one batch (no resource when nothing converts), or why the batch is
+    /// refused.
+    pub fn assemble(&mut self, batch: &Batch) -> Result<ExportMetricsServiceRequest, AssembleError> {
+        self.learn(batch);
+        let mut out = Output::default();
+        for s in &batch.samples {
+            let name = s.labels.metric_name().unwrap_or_default();
+            if name == "target_info" || name == "otel_scope_info" {
+                out.info(self.route(&s.labels)?, name == "target_info", &s.labels);
+                continue;
+            }
+            let route = self.route(&s.labels)?;
+            let help = self.metadata.get(&self.family(name).0).cloned().unwrap_or_default();
+            let point = out.point(&route, &help, s.labels.get("__scheme__"));
+            point.t_ms = point.t_ms.max(s.t);
+            match route.role {
+                Role::Value => point.value = Some(s.v),
+                Role::Bucket(le) => point.buckets.push((le, s.v)),
+                Role::Quantile(q) => point.quantiles.push((q, s.v)),
+                Role::Sum => point.sum = Some(s.v),
+                Role::Count => point.count = Some(s.v),
+                Role::Created => point.created = Some(s.v),
+            }
+        }
+        for h in &batch.histograms {
+            let mut route = self.route(&h.labels)?;
+            route.kind = Kind::Native;
+            route.metric = h.labels.metric_name().unwrap_or_default().to_string();
+            let help = self.metadata.get(&route.metric).cloned().unwrap_or_default();
+            let point = out.point(&route, &help, h.labels.get("__scheme__"));
+            point.t_ms = h.t;
+            point.native = Some(h.histogram.clone());
+        }
+        for e in &batch.exemplars {
+            let Ok(mut route) = self.route(&e.labels) else { continue };
+            if out.existing(&route).is_none() {
+                // An exemplar of a native histogram.
+                route.kind = Kind::Native;
+                route.metric = e.labels.metric_name().unwrap_or_default().to_string();
+            }
+            if let Some(point) = out.existing(&route) {
+                point.exemplars.push(exemplar_of(&e.exemplar));
+            }
+        }
+        Ok(self.finish(out))
+    }
+
+    /// The start time of a cumulative point: its `_created`, else the first time the series
+    /// was seen, again after a value went down (a reset).
+    fn start_ns(&mut self, key: String, t_ns: u64, value: f64, created: Option<f64>) -> u64 {
+        if let Some(c) = created.filter(|c| c.is_finite() && *c > 0.0) {
+            return (c * 1e9) as u64;
+        }
+        if value.is_nan() {
+            return self.starts.get(&key).map_or(t_ns, |s| s.start_ns);
+        }
+        let s = self.starts.entry(key).or_insert(Start { start_ns: t_ns, last: value });
+        if value < s.last {
+            s.start_ns = t_ns;
+        }
+        s.last = value;
+        s.start_ns
+    }
+
+    fn finish(&mut self, out: Output) -> ExportMetricsServiceRequest {
+        let mut request = ExportMetricsServiceRequest::default();
+        for r in out.resources {
+            let mut attributes: Vec<KeyValue> = resource::attributes(&r.job, &r.instance, &r.scheme).iter().map(|(k, v)| string_kv(k, v)).collect();
+            attributes.extend(r.attrs.iter().map(|(k, v)| string_kv(k, v)));
+            let mut scope_metrics = Vec::new();
+            for s in r.scopes {
+                let metrics = s.metrics.into_iter().map(|m| self.metric(&r.job, &r.instance, m)).collect();
+                let scope = InstrumentationScope {
+                    name: s.name,
+                    version: s.version,
+                    attributes: s.attrs.iter().map(|(k, v)| string_kv(k, v)).collect(),
+                    ..Default::default()
+                };
+                scope_metrics.push(ScopeMetrics { scope: Some(scope), metrics, ..Default::default() });
+            }
+            request.resource_metrics.push(ResourceMetrics {
+                resource: Some(Resource { attributes, ..Default::default() }),
+                scope_metrics,
+                ..Default::default()
+            });
+        }
+        request
+    }
+
+    fn metric(&mut self, job: &str, instance: &str, m: MetricOut) -> Metric {
+        let cumulative = AggregationTemporality::Cumulative as i32;
+        let mut data_points = Vec::new();
+        let key = |p: &Point| format!("{job}\u{1}{instance}\u{1}{}\u{1}{:?}", m.name, p.attrs);
+        let data = match m.kind {
+            Kind::Gauge | Kind::Counter => {
+                for p in m.points {
+                    let t = ms_to_ns(p.t_ms);
+                    let v = p.value.unwrap_or(0.0);
+                    let stale = is_stale(v);
+                    let start = if m.kind == Kind::Counter { self.start_ns(key(&p), t, if stale { f64::NAN } else { v }, p.created) } else { 0 };
+                    data_points.push(NumberDataPoint {
+                        attributes: kvs(&p.attrs),
+                        start_time_unix_nano: start,
+                        time_unix_nano: t,
+                        exemplars: p.exemplars,
+                        flags: if stale { NO_RECORDED_VALUE } else { 0 },
+                        value: (!stale).then_some(number_data_point::Value::AsDouble(v)),
+                    });
+                }
+                if m.kind == Kind::Counter {
+                    metric::Data::Sum(Sum { data_points, aggregation_temporality: cumulative, is_monotonic: true })
+                } else {
+                    metric::Data::Gauge(Gauge { data_points })
+                }
+            }
+            Kind::Histogram => metric::Data::Histogram(Histogram {
+                data_points: m.points.into_iter().filter_map(|p| self.histogram_point(key(&p), p)).collect(),
+                aggregation_temporality: cumulative,
+            }),
+            Kind::Summary => metric::Data::Summary(Summary { data_points: m.points.into_iter().filter_map(|p| self.summary_point(key(&p), p)).collect() }),
+            Kind::Native => metric::Data::ExponentialHistogram(ExponentialHistogram {
+                data_points: m.points.into_iter().filter_map(|p| self.native_point(key(&p), p)).collect(),
+                aggregation_temporality: cumulative,
+            }),
+        };
+        Metric { name: m.name, description: m.help, unit: m.unit, data: Some(data), ..Default::default() }
+    }
+
+    /// Cumulative buckets back to per-bucket counts; a point without `_count` is dropped.
+    fn histogram_point(&mut self, key: String, mut p: Point) -> Option<HistogramDataPoint> {
+        let count = p.count?;
+        let t = ms_to_ns(p.t_ms);
+        p.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if p.buckets.last().is_some_and(|(le, _)| *le == f64::INFINITY) {
+            p.buckets.pop();
+        }
+        let stale = is_stale(count) || p.sum.is_some_and(is_stale);
+        let mut bucket_counts = Vec::with_capacity(p.buckets.len() + 1);
+        let mut previous = 0.0;
+        for (_, c) in &p.buckets {
+            bucket_counts.push(if stale { 0 } else { (c - previous).max(0.0) as u64 });
+            previous = *c;
+        }
+        bucket_counts.push(if stale { 0 } else { (count - previous).max(0.0) as u64 });
+        let start = self.start_ns(key, t, if stale { f64::NAN } else { count }, p.created);
+        Some(HistogramDataPoint {
+            attributes: kvs(&p.attrs),
+            start_time_unix_nano: start,
+            time_unix_nano: t,
+            count: if stale { 0 } else { count as u64 },
+            sum: if stale { None } else { p.sum },
+            bucket_counts,
+            explicit_bounds: p.buckets.iter().map(|(le, _)| *le).collect(),
+            exemplars: p.exemplars,
+            flags: if stale { NO_RECORDED_VALUE } else { 0 },
+            ..Default::default()
+        })
+    }
+
+    fn summary_point(&mut self, key: String, mut p: Point) -> Option<SummaryDataPoint> {
+        let count = p.count?;
+        let t = ms_to_ns(p.t_ms);
+        let stale = is_stale(count) || p.sum.is_some_and(is_stale);
+        p.quantiles.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let start = self.start_ns(key, t, if stale { f64::NAN } else { count }, p.created);
+        Some(SummaryDataPoint {
+            attributes: kvs(&p.attrs),
+            start_time_unix_nano: start,
+            time_unix_nano: t,
+            count: if stale { 0 } else { count as u64 },
+            sum: if stale { 0.0 } else { p.sum.unwrap_or(0.0) },
+            quantile_values: if stale { Vec::new() } else { p.quantiles.iter().map(|&(quantile, value)| ValueAtQuantile { quantile, value }).collect() },
+            flags: if stale { NO_RECORDED_VALUE } else { 0 },
+        })
+    }
+
+    /// Native buckets back to OTLP's dense buckets; custom-bucket histograms have no OTLP form.
+    fn native_point(&mut self, key: String, p: Point) -> Option<ExponentialHistogramDataPoint> {
+        let h = p.native?;
+        if h.schema < -4 || h.schema > 8 {
+            return None;
+        }
+        let t = ms_to_ns(p.t_ms);
+        let stale = is_stale(h.count) || is_stale(h.sum);
+        let start = self.start_ns(key, t, if stale { f64::NAN } else { h.count }, None);
+        let dense = |spans: &[BucketSpan], counts: &[f64]| -> Option<Buckets> {
+            let first = spans.first()?;
+            let mut out = Vec::new();
+            let mut counts = counts.iter();
+            for (i, span) in spans.iter().enumerate() {
+                if i > 0 {
+                    out.extend(std::iter::repeat_n(0, span.offset.max(0) as usize));
+                }
+                out.extend(counts.by_ref().take(span.length as usize).map(|c| c.max(0.0) as u64));
+            }
+            // Native index i is OTLP index i - 1.
+            Some(Buckets { offset: first.offset - 1, bucket_counts: out })
+        };
+        Some(ExponentialHistogramDataPoint {
+            attributes: kvs(&p.attrs),
+            start_time_unix_nano: start,
+            time_unix_nano: t,
+            count: if stale { 0 } else { h.count as u64 },
+            sum: (!stale).then_some(h.sum),
+            scale: h.schema,
+            zero_count: h.zero_count as u64,
+            zero_threshold: h.zero_threshold,
+            positive: dense(&h.positive_spans, &h.positive),
+            negative: dense(&h.negative_spans, &h.negative),
+            flags: if stale { NO_RECORDED_VALUE } else { 0 },
+            exemplars: p.exemplars,
+            ..Default::default()
+        })
+    }
+}
+
+fn kvs(attrs: &[(String, String)]) -> Vec<KeyValue> {
+    attrs.iter().map(|(k, v)| string_kv(k, v)).collect()
+}
+
+/// `trace_id`/`span_id` labels become the IDs, the other labels filtered attributes.
+fn exemplar_of(e: &prom::Exemplar) -> OtlpExemplar {
+    let mut out = OtlpExemplar { time_unix_nano: ms_to_ns(e.t), value: Some(exemplar::Value::AsDouble(e.value)), ..Default::default() };
+    for (k, v) in e.labels.iter() {
+        match (k, hex_bytes(v)) {
+            ("trace_id", Some(b)) if b.len() == 16 => out.trace_id = b,
+            ("span_id", Some(b)) if b.len() == 8 => out.span_id = b,
+            _ => out.filtered_attributes.push(string_kv(k, v)),
+        }
+    }
+    out
+}
+
+fn hex_bytes(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+}
+
+/// The request under construction, in first-seen order.
+#[derive(Default)]
+struct Output {
+    resources: Vec<ResourceOut>,
+    index: HashMap<(String, String), usize>,
+}
+
+impl Output {
+    fn resource(&mut self, job: &str, instance: &str) -> &mut ResourceOut {
+        let key = (job.to_string(), instance.to_string());
+        let i = *self.index.entry(key).or_insert_with(|| {
+            self.resources.push(ResourceOut { job: job.into(), instance: instance.into(), ..Default::default() });
+            self.resources.len() - 1
+        });
+        &mut self.resources[i]
+    }
+
+    /// `target_info` labels go to the resource, `otel_scope_info` labels to the scope.
+    fn info(&mut self, route: Route, target: bool, labels: &Labels) {
+        let r = self.resource(&route.job, &route.instance);
+        if target {
+            r.attrs.extend(route.attrs);
+            return;
+        }
+        if labels.get("otel_scope_name").is_some() {
+            let s = scope(r, &route.scope);
+            s.attrs.extend(route.attrs);
+        }
+    }
+
+    fn point(&mut self, route: &Route, md: &Metadata, scheme: Option<&str>) -> &mut Point {
+        let r = self.resource(&route.job, &route.instance);
+        if let Some(s) = scheme {
+            r.scheme = s.to_string();
+        }
+        let s = scope(r, &route.scope);
+        let mkey = (route.metric.clone(), kind_name(route.kind));
+        let mi = *s.index.entry(mkey).or_insert_with(|| {
+            let unit = if md.unit.is_empty() { String::new() } else { unit_to_ucum(&md.unit) };
+            s.metrics.push(MetricOut { name: route.metric.clone(), kind: route.kind, help: md.help.clone(), unit, points: Vec::new(), index: HashMap::new() });
+            s.metrics.len() - 1
+        });
+        let m = &mut s.metrics[mi];
+        let pi = *m.index.entry(route.attrs.clone()).or_insert_with(|| {
+            m.points.push(Point { attrs: route.attrs.clone(), ..Default::default() });
+            m.points.len() - 1
+        });
+        &mut m.points[pi]
+    }
+
+    fn existing(&mut self, route: &Route) -> Option<&mut Point> {
+        let r = &mut self.resources[*self.index.get(&(route.job.clone(), route.instance.clone()))?];
+        let s = &mut r.scopes[*r.index.get(&route.scope)?];
+        let m = &mut s.metrics[*s.index.get(&(route.metric.clone(), kind_name(route.kind)))?];
+        let i = *m.index.get(&route.attrs)?;
+        Some(&mut m.points[i])
+    }
+}
+
+fn scope<'a>(r: &'a mut ResourceOut, key: &(String, String)) -> &'a mut ScopeOut {
+    let i = *r.index.entry(key.clone()).or_insert_with(|| {
+        r.scopes.push(ScopeOut { name: key.0.clone(), version: key.1.clone(), ..Default::default() });
+        r.scopes.len() - 1
+    });
+    &mut r.scopes[i]
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Gauge => "gauge",
+        Kind::Counter => "counter",
+        Kind::Histogram => "histogram",
+        Kind::Summary => "summary",
+        Kind::Native => "native",
+    }
+}
