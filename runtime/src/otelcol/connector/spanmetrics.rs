@@ -1,10 +1,12 @@
 //! `otelcol.connector.spanmetrics`: counts spans (`<namespace>.calls`) and records their
-//! durations (`<namespace>.duration`, an explicit-bucket histogram in ms or s) and, with
+//! durations (`<namespace>.duration`, an explicit-bucket or exponential histogram in ms or
+//! s) and, with
 //! `events`, their span events (`<namespace>.events`), per resource and per series of
 //! dimensions (`service.name`, `span.name`, `span.kind`, `status.code` and the `dimension`
 //! blocks). The series are sent to `output.metrics` every `metrics_flush_interval`.
 
 mod aggregate;
+mod expo;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -75,22 +77,43 @@ impl Arguments for Explicit {
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
+struct Exponential {
+    max_size: i64,
+}
+
+impl Arguments for Exponential {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        Exponential { max_size: r.get("max_size") }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        r.check(self.max_size > 0, &["max_size"], "max_size must be greater than 0");
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
 struct Histogram {
     disable: bool,
     unit_text: String,
     explicit: Option<Explicit>,
+    exponential: Option<Exponential>,
 }
 
 impl Arguments for Histogram {
     fn decode(r: &mut Reader<'_>) -> Self {
-        // Exponential histograms and per-histogram dimensions are not implemented.
-        r.unsupported(&["dimension", "exponential"]);
-        Histogram { disable: r.get("disable"), unit_text: r.get("unit"), explicit: r.block("explicit") }
+        // Per-histogram dimensions are not implemented.
+        r.unsupported(&["dimension"]);
+        Histogram { disable: r.get("disable"), unit_text: r.get("unit"), explicit: r.block("explicit"), exponential: r.block("exponential") }
     }
 
     fn validate(&self, r: &mut Reader<'_>) {
         r.check(matches!(self.unit_text.as_str(), "ms" | "s"), &["unit"], format!("unknown unit {:?}, allowed units are \"ms\" and \"s\"", self.unit_text));
-        r.check(self.explicit.is_some(), &[""], "either exponential or explicit histogram configuration must be specified");
+        r.check(
+            self.explicit.is_none() || self.exponential.is_none(),
+            &["exponential"],
+            "only one of exponential or explicit histogram configuration can be specified",
+        );
+        r.check(self.explicit.is_some() || self.exponential.is_some(), &[""], "either exponential or explicit histogram configuration must be specified");
     }
 }
 
@@ -161,6 +184,8 @@ pub struct Config {
     pub unit: Unit,
     /// Upper bounds in `unit`.
     pub bounds: Vec<f64>,
+    /// An exponential histogram of at most this many buckets instead of `bounds`.
+    pub exponential: Option<usize>,
     pub exemplars: bool,
     pub max_exemplars: usize,
     pub include_scopes: Vec<String>,
@@ -201,6 +226,7 @@ impl Arguments for Args {
             histogram: !histogram.disable,
             unit,
             bounds,
+            exponential: histogram.exponential.as_ref().map(|e| e.max_size.max(0) as usize),
             exemplars: exemplars.enabled,
             max_exemplars: exemplars.max_per_data_point,
             include_scopes: r.get("include_instrumentation_scope"),

@@ -10,13 +10,14 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::{
-    exemplar, metric, number_data_point, AggregationTemporality, Exemplar, Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics,
-    ScopeMetrics, Sum,
+    exemplar, metric, number_data_point, AggregationTemporality, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Histogram, HistogramDataPoint,
+    Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
+use super::expo::Expo;
 use super::{Config, Dimension, Temporality};
 use crate::otelcol::connector::lru::Lru;
 use crate::otelcol::connector::values::{get, put, span_kind, status_code, string};
@@ -40,14 +41,16 @@ struct Series {
     last_seen: Instant,
     exemplars: Vec<Exemplar>,
     count: u64,
-    /// Histograms only: the sum of the values and the count per bucket.
+    /// Explicit histograms only: the sum of the values and the count per bucket.
     sum: f64,
     buckets: Vec<u64>,
+    /// Exponential histograms only.
+    expo: Option<Expo>,
 }
 
 impl Series {
     fn new(attributes: Vec<KeyValue>, start_ns: u64, now: Instant, buckets: usize) -> Self {
-        Series { attributes, start_ns, last_seen: now, exemplars: Vec::new(), count: 0, sum: 0.0, buckets: vec![0; buckets] }
+        Series { attributes, start_ns, last_seen: now, exemplars: Vec::new(), count: 0, sum: 0.0, buckets: vec![0; buckets], expo: None }
     }
 
     fn exemplar(&mut self, span: &Span, value: f64, max: usize) {
@@ -202,13 +205,17 @@ impl Aggregator {
                     if exemplars(span) {
                         h.exemplar(span, duration, c.max_exemplars);
                     }
-                    // The first bucket whose upper bound is at least the value.
-                    let i = c.bounds.partition_point(|b| *b < duration);
-                    if let Some(b) = h.buckets.get_mut(i) {
-                        *b += 1;
+                    if let Some(max_size) = c.exponential {
+                        h.expo.get_or_insert_with(|| Expo::new(max_size)).observe(duration);
+                    } else {
+                        // The first bucket whose upper bound is at least the value.
+                        let i = c.bounds.partition_point(|b| *b < duration);
+                        if let Some(b) = h.buckets.get_mut(i) {
+                            *b += 1;
+                        }
+                        h.count += 1;
+                        h.sum += duration;
                     }
-                    h.count += 1;
-                    h.sum += duration;
                 }
                 let s = res.calls.entry(key, attrs, start_ns, now, 0);
                 if exemplars(span) {
@@ -277,28 +284,40 @@ impl Aggregator {
             };
             let mut metrics = vec![Metric { name: self.name("calls"), data: Some(sum(&res.calls, &mut start, &mut exemplars)), ..Default::default() }];
             if c.histogram {
-                let data_points = res
-                    .durations
-                    .series
-                    .iter()
-                    .map(|(k, s)| HistogramDataPoint {
-                        attributes: s.attributes.clone(),
-                        start_time_unix_nano: start(k, s),
-                        time_unix_nano: ts,
-                        count: s.count,
-                        sum: Some(s.sum),
-                        bucket_counts: s.buckets.clone(),
-                        explicit_bounds: c.bounds.clone(),
-                        exemplars: exemplars(s),
-                        ..Default::default()
-                    })
-                    .collect();
-                metrics.push(Metric {
-                    name: self.name("duration"),
-                    unit: c.unit.name().to_string(),
-                    data: Some(metric::Data::Histogram(Histogram { data_points, aggregation_temporality: temporality })),
-                    ..Default::default()
-                });
+                let data = if c.exponential.is_some() {
+                    let data_points = res
+                        .durations
+                        .series
+                        .iter()
+                        .map(|(k, s)| ExponentialHistogramDataPoint {
+                            attributes: s.attributes.clone(),
+                            start_time_unix_nano: start(k, s),
+                            time_unix_nano: ts,
+                            exemplars: exemplars(s),
+                            ..s.expo.as_ref().map(Expo::point).unwrap_or_default()
+                        })
+                        .collect();
+                    metric::Data::ExponentialHistogram(ExponentialHistogram { data_points, aggregation_temporality: temporality })
+                } else {
+                    let data_points = res
+                        .durations
+                        .series
+                        .iter()
+                        .map(|(k, s)| HistogramDataPoint {
+                            attributes: s.attributes.clone(),
+                            start_time_unix_nano: start(k, s),
+                            time_unix_nano: ts,
+                            count: s.count,
+                            sum: Some(s.sum),
+                            bucket_counts: s.buckets.clone(),
+                            explicit_bounds: c.bounds.clone(),
+                            exemplars: exemplars(s),
+                            ..Default::default()
+                        })
+                        .collect();
+                    metric::Data::Histogram(Histogram { data_points, aggregation_temporality: temporality })
+                };
+                metrics.push(Metric { name: self.name("duration"), unit: c.unit.name().to_string(), data: Some(data), ..Default::default() });
             }
             if c.events {
                 metrics.push(Metric { name: self.name("events"), data: Some(sum(&res.events, &mut start, &mut exemplars)), ..Default::default() });

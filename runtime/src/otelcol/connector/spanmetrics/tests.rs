@@ -136,6 +136,24 @@ fn seconds_and_custom_buckets_scale_the_bounds() {
 }
 
 #[test]
+fn exponential_histograms_hold_the_durations_in_base_two_buckets() {
+    let mut a = Aggregator::new(Config { exponential: Some(160), ..config() });
+    a.add(&request(vec![kv("service.name", "s")], vec![span("x", 0), span("x", 3), span("x", 40)]), Instant::now(), SystemTime::now());
+    let out = a.flush(Instant::now(), SystemTime::now());
+    let dur = metric(&out, "traces.span.metrics.duration");
+    assert_eq!(dur.unit, "ms");
+    let Some(metric::Data::ExponentialHistogram(h)) = &dur.data else { panic!("not exponential: {:?}", dur.data) };
+    let p = &h.data_points[0];
+    assert_eq!((p.count, p.zero_count, p.sum, p.min, p.max), (3, 1, Some(43.0), Some(0.0), Some(40.0)));
+    let b = p.positive.as_ref().unwrap();
+    assert_eq!(b.bucket_counts.iter().sum::<u64>(), 2);
+    assert!(b.bucket_counts.len() <= 160);
+    assert_eq!(b.offset, super::expo::index(3.0, p.scale));
+    assert!(p.start_time_unix_nano > 0 && p.time_unix_nano >= p.start_time_unix_nano);
+    assert_eq!(count(sum_points(metric(&out, "traces.span.metrics.calls"))[0]), 3);
+}
+
+#[test]
 fn the_decoded_seconds_bounds_are_the_default_buckets_in_seconds() {
     let mut args = Object::new();
     let mut hist = Object::new();
