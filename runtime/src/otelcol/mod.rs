@@ -2,6 +2,7 @@
 //! encoded bytes (see [`pdata`]) through `otelcol.Consumer` capsules (see [`consumer`]).
 
 pub mod auth;
+pub mod connector;
 pub mod consumer;
 pub mod exporter;
 pub mod grpc_codec;
@@ -29,6 +30,10 @@ pub fn registrations() -> Vec<Registration> {
         exporter::otlphttp::REGISTRATION,
         exporter::debug::REGISTRATION,
         exporter::loadbalancing::REGISTRATION,
+        connector::spanlogs::REGISTRATION,
+        connector::spanmetrics::REGISTRATION,
+        connector::servicegraph::REGISTRATION,
+        connector::count::REGISTRATION,
         auth::BASIC,
         auth::BEARER,
     ];

@@ -1,0 +1,384 @@
+//! `otelcol.connector.count`: counts spans, span events, metrics, metric data points and log
+//! records per resource and sends the counts to `output.metrics` as delta sums (one
+//! request per batch received). Each `spans`/`spanevents`/`metrics`/`datapoints`/`logs`
+//! block is one count metric, split by its `attributes`; a kind without blocks gets
+//! upstream's default metric. OTTL `conditions` are not implemented and are refused.
+
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use eval::{Object, Value};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point, AggregationTemporality, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+
+use super::values::{get, put};
+use crate::component::args::decode_checked;
+use crate::component::{Arguments, Component, ComponentError, Context, Reader, Registration};
+use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout, Output};
+use crate::otelcol::pdata::{Payload, Signal};
+use crate::otelcol::processor::attributes::any_value;
+
+const NAME: &str = "otelcol.connector.count";
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], build);
+
+const SCOPE_NAME: &str = "otelcol/countconnector";
+
+/// What is counted; the block name and upstream's default metric for each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Spans,
+    SpanEvents,
+    Metrics,
+    DataPoints,
+    Logs,
+}
+
+impl Kind {
+    const ALL: [Kind; 5] = [Kind::Spans, Kind::SpanEvents, Kind::Metrics, Kind::DataPoints, Kind::Logs];
+
+    /// The block name, as upstream's messages say it.
+    fn block(self) -> &'static str {
+        match self {
+            Kind::Spans => "spans",
+            Kind::SpanEvents => "spanevents",
+            Kind::Metrics => "metrics",
+            Kind::DataPoints => "datapoints",
+            Kind::Logs => "logs",
+        }
+    }
+
+    fn default_metric(self) -> CountMetric {
+        let (name, description) = match self {
+            Kind::Spans => ("trace.span.count", "The number of spans observed."),
+            Kind::SpanEvents => ("trace.span.event.count", "The number of span events observed."),
+            Kind::Metrics => ("metric.count", "The number of metrics observed."),
+            Kind::DataPoints => ("metric.datapoint.count", "The number of data points observed."),
+            Kind::Logs => ("log.record.count", "The number of log records observed."),
+        };
+        CountMetric { name: name.into(), description: description.into(), attributes: Vec::new() }
+    }
+}
+
+/// An `attributes` block: the item attribute to split by, or its default when absent.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Attribute {
+    pub key: String,
+    pub default: Option<AnyValue>,
+}
+
+impl Arguments for Attribute {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        Attribute { key: r.get("key"), default: r.opt::<Value>("default_value").map(|v| any_value(&v)) }
+    }
+}
+
+/// One count metric.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CountMetric {
+    pub name: String,
+    pub description: String,
+    pub attributes: Vec<Attribute>,
+}
+
+/// A block of kind `K` (an index into [`Kind::ALL`]) as written; `name` is `None` when
+/// the block leaves it out.
+#[derive(Default)]
+struct MetricBlock<const K: usize> {
+    name: Option<String>,
+    metric: CountMetric,
+}
+
+impl<const K: usize> MetricBlock<K> {
+    fn kind() -> Kind {
+        Kind::ALL[K]
+    }
+
+    /// The metric name: as written, or for `spans` (whose catalogue default is computed)
+    /// the kind's default name.
+    fn name(&self) -> String {
+        match &self.name {
+            Some(n) => n.clone(),
+            None if Self::kind() == Kind::Spans => Kind::Spans.default_metric().name,
+            None => String::new(),
+        }
+    }
+}
+
+impl<const K: usize> Arguments for MetricBlock<K> {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        // OTTL conditions come with the OTTL implementation.
+        r.unsupported(&["conditions"]);
+        MetricBlock {
+            name: r.computed("name"),
+            metric: CountMetric { name: String::new(), description: r.get("description"), attributes: r.blocks("attributes") },
+        }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        let kind = Self::kind().block();
+        let name = self.name();
+        r.check(!name.is_empty(), &[""], format!("{kind}: metric name missing"));
+        if name.is_empty() {
+            return;
+        }
+        if Self::kind() == Kind::Metrics {
+            r.check(self.metric.attributes.is_empty(), &["attributes"], format!("metrics attributes not supported: metric {name:?}"));
+        }
+        // Upstream's message for data points says "spans" too.
+        let what = if Self::kind() == Kind::DataPoints { "spans" } else { kind };
+        r.check(
+            self.metric.attributes.iter().all(|a| !a.key.is_empty()),
+            &["attributes"],
+            format!("{what} attributes: metric {name:?}: attribute key missing"),
+        );
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Config {
+    pub spans: Vec<CountMetric>,
+    pub span_events: Vec<CountMetric>,
+    pub metrics: Vec<CountMetric>,
+    pub data_points: Vec<CountMetric>,
+    pub logs: Vec<CountMetric>,
+}
+
+impl Config {
+    fn kind_mut(&mut self, k: Kind) -> &mut Vec<CountMetric> {
+        match k {
+            Kind::Spans => &mut self.spans,
+            Kind::SpanEvents => &mut self.span_events,
+            Kind::Metrics => &mut self.metrics,
+            Kind::DataPoints => &mut self.data_points,
+            Kind::Logs => &mut self.logs,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Args {
+    pub config: Config,
+    pub output: Output,
+}
+
+impl Arguments for Args {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&["debug_metrics"]);
+        let mut config = Config::default();
+        let blocks: [Vec<(String, CountMetric)>; 5] = [
+            r.blocks::<MetricBlock<0>>("spans").into_iter().map(|b| (b.name(), b.metric)).collect(),
+            r.blocks::<MetricBlock<1>>("spanevents").into_iter().map(|b| (b.name(), b.metric)).collect(),
+            r.blocks::<MetricBlock<2>>("metrics").into_iter().map(|b| (b.name(), b.metric)).collect(),
+            r.blocks::<MetricBlock<3>>("datapoints").into_iter().map(|b| (b.name(), b.metric)).collect(),
+            r.blocks::<MetricBlock<4>>("logs").into_iter().map(|b| (b.name(), b.metric)).collect(),
+        ];
+        for (kind, blocks) in Kind::ALL.into_iter().zip(blocks) {
+            let list = config.kind_mut(kind);
+            if blocks.is_empty() {
+                list.push(kind.default_metric());
+            }
+            for (name, metric) in blocks {
+                // Blocks with the same name are one metric: the last one's settings win.
+                let m = CountMetric { name, ..metric };
+                match list.iter_mut().find(|x| x.name == m.name) {
+                    Some(x) => *x = m,
+                    None => list.push(m),
+                }
+            }
+        }
+        Args { config, output: r.block_or_default("output") }
+    }
+}
+
+/// Counts per metric and per attribute set, in first-seen order.
+struct Counter<'a> {
+    defs: &'a [CountMetric],
+    counts: Vec<Vec<(Vec<KeyValue>, u64)>>,
+}
+
+impl<'a> Counter<'a> {
+    fn new(defs: &'a [CountMetric]) -> Self {
+        Counter { defs, counts: vec![Vec::new(); defs.len()] }
+    }
+
+    /// Counts one item in every metric whose attributes it has (or that has defaults).
+    fn update(&mut self, attrs: &[KeyValue]) {
+        for (def, counts) in self.defs.iter().zip(&mut self.counts) {
+            let mut split = Vec::with_capacity(def.attributes.len());
+            for a in &def.attributes {
+                if let Some(v) = get(attrs, &a.key).cloned().or_else(|| a.default.clone()) {
+                    put(&mut split, &a.key, v);
+                }
+            }
+            if split.len() != def.attributes.len() {
+                continue;
+            }
+            match counts.iter_mut().find(|(k, _)| *k == split) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((split, 1)),
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.counts.iter().all(Vec::is_empty)
+    }
+
+    fn metrics(&self, ts: u64, out: &mut Vec<Metric>) {
+        for (def, counts) in self.defs.iter().zip(&self.counts).filter(|(_, c)| !c.is_empty()) {
+            let data_points = counts
+                .iter()
+                .map(|(attrs, n)| NumberDataPoint {
+                    attributes: attrs.clone(),
+                    time_unix_nano: ts,
+                    value: Some(number_data_point::Value::AsInt(*n as i64)),
+                    ..Default::default()
+                })
+                .collect();
+            out.push(Metric {
+                name: def.name.clone(),
+                description: def.description.clone(),
+                data: Some(metric::Data::Sum(Sum { data_points, aggregation_temporality: AggregationTemporality::Delta as i32, is_monotonic: true })),
+                ..Default::default()
+            });
+        }
+    }
+}
+
+fn resource_metrics(resource: Option<&Resource>, counters: &[&Counter], ts: u64) -> Option<ResourceMetrics> {
+    if counters.iter().all(|c| c.is_empty()) {
+        return None;
+    }
+    let mut metrics = Vec::new();
+    for c in counters {
+        c.metrics(ts, &mut metrics);
+    }
+    Some(ResourceMetrics {
+        resource: Some(Resource { attributes: resource.map(|r| r.attributes.clone()).unwrap_or_default(), ..Default::default() }),
+        scope_metrics: vec![ScopeMetrics {
+            scope: Some(InstrumentationScope { name: SCOPE_NAME.into(), ..Default::default() }),
+            metrics,
+            ..Default::default()
+        }],
+        ..Default::default()
+    })
+}
+
+fn nanos(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
+
+impl Config {
+    pub fn count_traces(&self, req: &ExportTraceServiceRequest, now: SystemTime) -> ExportMetricsServiceRequest {
+        let ts = nanos(now);
+        let resource_metrics = req
+            .resource_spans
+            .iter()
+            .filter_map(|rs| {
+                let (mut spans, mut events) = (Counter::new(&self.spans), Counter::new(&self.span_events));
+                for span in rs.scope_spans.iter().flat_map(|ss| ss.spans.iter()) {
+                    spans.update(&span.attributes);
+                    for e in &span.events {
+                        events.update(&e.attributes);
+                    }
+                }
+                resource_metrics(rs.resource.as_ref(), &[&spans, &events], ts)
+            })
+            .collect();
+        ExportMetricsServiceRequest { resource_metrics }
+    }
+
+    /// Fails, as upstream, on a metric without data.
+    pub fn count_metrics(&self, req: &ExportMetricsServiceRequest, now: SystemTime) -> Result<ExportMetricsServiceRequest, String> {
+        let ts = nanos(now);
+        let mut out = Vec::new();
+        for rm in &req.resource_metrics {
+            let (mut metrics, mut points) = (Counter::new(&self.metrics), Counter::new(&self.data_points));
+            for m in rm.scope_metrics.iter().flat_map(|sm| sm.metrics.iter()) {
+                metrics.update(&[]);
+                let attrs: Vec<&[KeyValue]> = match &m.data {
+                    Some(metric::Data::Gauge(g)) => g.data_points.iter().map(|p| p.attributes.as_slice()).collect(),
+                    Some(metric::Data::Sum(s)) => s.data_points.iter().map(|p| p.attributes.as_slice()).collect(),
+                    Some(metric::Data::Histogram(h)) => h.data_points.iter().map(|p| p.attributes.as_slice()).collect(),
+                    Some(metric::Data::ExponentialHistogram(h)) => h.data_points.iter().map(|p| p.attributes.as_slice()).collect(),
+                    Some(metric::Data::Summary(s)) => s.data_points.iter().map(|p| p.attributes.as_slice()).collect(),
+                    None => return Err(format!("metric {:?}: invalid metric type: Empty", m.name)),
+                };
+                for a in attrs {
+                    points.update(a);
+                }
+            }
+            out.extend(resource_metrics(rm.resource.as_ref(), &[&metrics, &points], ts));
+        }
+        Ok(ExportMetricsServiceRequest { resource_metrics: out })
+    }
+
+    pub fn count_logs(&self, req: &ExportLogsServiceRequest, now: SystemTime) -> ExportMetricsServiceRequest {
+        let ts = nanos(now);
+        let resource_metrics = req
+            .resource_logs
+            .iter()
+            .filter_map(|rl| {
+                let mut logs = Counter::new(&self.logs);
+                for r in rl.scope_logs.iter().flat_map(|sl| sl.log_records.iter()) {
+                    logs.update(&r.attributes);
+                }
+                resource_metrics(rl.resource.as_ref(), &[&logs], ts)
+            })
+            .collect();
+        ExportMetricsServiceRequest { resource_metrics }
+    }
+}
+
+struct CountConsumer {
+    config: RwLock<Arc<Config>>,
+    next: Fanout,
+}
+
+impl Consumer for CountConsumer {
+    fn consume(&self, data: Payload) -> ConsumeFuture<'_> {
+        Box::pin(async move {
+            let config = self.config.read().unwrap_or_else(|e| e.into_inner()).clone();
+            let bad = |e: crate::otelcol::pdata::PdataError| ConsumeError::Permanent(e.to_string());
+            let now = SystemTime::now();
+            let out = match data.signal() {
+                Signal::Traces => config.count_traces(&data.decode_traces().map_err(bad)?, now),
+                Signal::Metrics => config.count_metrics(&data.decode_metrics().map_err(bad)?, now).map_err(ConsumeError::Permanent)?,
+                Signal::Logs => config.count_logs(&data.decode_logs().map_err(bad)?, now),
+            };
+            if out.resource_metrics.is_empty() {
+                return Ok(());
+            }
+            self.next.consume(Payload::from_metrics(&out).with_metadata(data.metadata().clone())).await
+        })
+    }
+}
+
+pub struct Count {
+    consumer: Arc<CountConsumer>,
+}
+
+pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
+    let Args { config, output } = decode_checked(NAME, &args)?;
+    let consumer = Arc::new(CountConsumer { config: RwLock::new(Arc::new(config)), next: Fanout::new(output) });
+    let mut exports = Object::ordered();
+    exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
+    ctx.set_exports(Value::object(exports));
+    Ok(Arc::new(Count { consumer }))
+}
+
+impl Component for Count {
+    fn update(&self, args: Value) -> Result<(), ComponentError> {
+        let Args { config, output } = decode_checked(NAME, &args)?;
+        self.consumer.next.set(output);
+        *self.consumer.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
