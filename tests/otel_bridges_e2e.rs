@@ -9,9 +9,10 @@
 //!
 //! Missing outside programs skip the tests loudly, except under `CI=true`, where they fail.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 mod support;
 use support::servers::*;
@@ -109,4 +110,55 @@ fn py_zipkin_spans_arrive_as_otlp_spans() {
     ] {
         assert_eq!(text.matches(want).count(), 2, "{want:?} once per encoding in:\n{text}");
     }
+}
+#[test]
+fn sdk_spans_become_span_metrics_in_prometheus() {
+    if !python_has("otel_bridges_e2e span metrics", SDK) || !prometheus_installed("otel_bridges_e2e span metrics") {
+        return;
+    }
+    let dir = scratch("otel-bridges-spanmetrics");
+    let prometheus = Prometheus::start(&dir);
+    let grpc = free_port();
+    let config = format!(
+        "{}otelcol.connector.spanmetrics \"m\" {{\n  metrics_flush_interval = \"1s\"\n  histogram {{\n    explicit {{ }}\n  }}\n  output {{\n    metrics = [otelcol.exporter.prometheus.p.input]\n  }}\n}}\n\
+         otelcol.exporter.prometheus \"p\" {{\n  forward_to = [prometheus.remote_write.out.receiver]\n}}\n\
+         prometheus.remote_write \"out\" {{\n  endpoint {{\n    url = \"{}\"\n    queue_config {{\n      batch_send_deadline = \"200ms\"\n    }}\n  }}\n}}\n",
+        otlp_receiver(grpc, "traces", "otelcol.connector.spanmetrics.m.input"),
+        prometheus.write_url()
+    );
+    let alloy = Alloy::start(&dir, "alloy", &config);
+    let sent = send("traces", grpc, &alloy);
+    let sent: BTreeMap<String, u64> = serde_json::from_value(sent).expect("counts per series");
+
+    let calls = |name: &str, kind: &str, status: &str| {
+        prometheus
+            .value(&format!("traces_span_metrics_calls_total{{service_name=\"shop\",span_name=\"{name}\",span_kind=\"{kind}\",status_code=\"{status}\"}}"))
+    };
+    let start = Instant::now();
+    loop {
+        let all = sent.iter().all(|(key, n)| {
+            let parts: Vec<&str> = key.split('|').collect();
+            calls(parts[0], parts[1], parts[2]) == Some(*n as f64)
+        });
+        if all {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "span metrics did not reach Prometheus: sent {sent:?}; Prometheus has {:#?}\nalloy:\n{}",
+            prometheus.query("{__name__=~\"traces_span_metrics_.*\"}"),
+            alloy.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // The duration histogram counts the same calls, in milliseconds buckets.
+    let server_ok = sent["GET /cart|SPAN_KIND_SERVER|STATUS_CODE_UNSET"] as f64;
+    let count =
+        prometheus.value("traces_span_metrics_duration_milliseconds_count{service_name=\"shop\",span_name=\"GET /cart\",status_code=\"STATUS_CODE_UNSET\"}");
+    assert_eq!(count, Some(server_ok));
+    let inf = prometheus
+        .value("traces_span_metrics_duration_milliseconds_bucket{service_name=\"shop\",span_name=\"GET /cart\",status_code=\"STATUS_CODE_UNSET\",le=\"+Inf\"}");
+    assert_eq!(inf, Some(server_ok));
+    // The resource becomes target_info, keyed by job.
+    assert!(!prometheus.query("target_info{job=\"shop\"}").is_empty(), "no target_info for the service");
 }
