@@ -93,6 +93,14 @@ pub fn infer_statement_context(src: &str, candidates: &[Context]) -> Result<Opti
     Ok(check::infer_context(&paths, candidates))
 }
 
+/// [`infer_statement_context`] for a condition.
+pub fn infer_condition_context(src: &str, candidates: &[Context]) -> Result<Option<Context>, Diagnostic> {
+    let c = parser::parse_condition(src)?;
+    let mut paths = Vec::new();
+    walk(&c.expr, &mut paths);
+    Ok(check::infer_context(&paths, candidates))
+}
+
 fn walk_call(c: &ast::Call, out: &mut Vec<String>) {
     for a in &c.args {
         walk(&a.value, out);

@@ -21,6 +21,11 @@ use crate::{Condition, Context, Statement};
 pub use item::{Item, MetricShape, Point};
 pub use value::Value;
 
+/// The requests the evaluator works on, by signal.
+pub type Traces = ExportTraceServiceRequest;
+pub type Metrics = ExportMetricsServiceRequest;
+pub type Logs = ExportLogsServiceRequest;
+
 /// A statement or condition that failed on one item.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{0}")]
