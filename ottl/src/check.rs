@@ -174,6 +174,11 @@ impl Checker {
             }
             ParamKind::LitStr(allowed) => {
                 let ExprKind::Str(s) = &arg.value.kind else { return err(&span, format!("{what} must be a literal string")) };
+                if matches!(f.name, "Time" | "FormatTime") && param.name == "format" {
+                    if let Some(d) = crate::timefmt::unsupported_directive(s) {
+                        return err(&span, format!("{what}: the directive {d} is not supported"));
+                    }
+                }
                 if !allowed.is_empty() && !allowed.contains(&s.as_str()) {
                     let quoted: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
                     return err(&span, format!("{what} must be one of {}, found \"{s}\"", quoted.join(", ")));

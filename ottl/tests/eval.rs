@@ -213,6 +213,8 @@ fn converters() {
         (r#"UnixNano(Unix(10) - Duration("1h30m"))"#, "-5390000000000"),
         (r#"String(Unix(5) - Unix(2))"#, r#""3s""#),
         (r#"UnixSeconds(Now()) > 1700000000"#, "true"),
+        (r#"UnixSeconds(Time("14/Nov/2023:23:13:20 +0100", "%d/%b/%Y:%H:%M:%S %z"))"#, "1700000000"),
+        (r#"FormatTime(time, "%Y-%m-%dT%H:%M:%S.%L")"#, r#""2023-11-14T22:13:20.000""#),
         (r#"Format("%s=%d (%f)", [attributes["a"], attributes["n"], attributes["d"]])"#, r#""1=2 (1.500000)""#),
         (r#"Log(1)"#, "0.0"),
         (r#"ExtractPatterns(attributes["s"], "^(?P<method>\\w+) (?P<path>\\S+)$")"#, r#"{"method":"GET","path":"/api/users"}"#),
@@ -312,6 +314,7 @@ fn runtime_errors_reach_the_error_callback() {
         r#"set(attributes["x"], attributes["l"][5])"#,
         r#"limit(attributes, -1, [])"#,
         r#"set(attributes["x"], ParseKeyValue(body, "", " "))"#,
+        r#"set(attributes["x"], Time(body, "%Y"))"#,
     ] {
         assert!(run_logs(stmt).is_err(), "{stmt} should fail");
     }

@@ -423,6 +423,8 @@ pub fn converter(c: &Call, item: &Item) -> Result<Value, EvalError> {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| EvalError(e.to_string()))?;
             Value::Time(i64::try_from(now.as_nanos()).unwrap_or(i64::MAX))
         }
+        "Time" => Value::Time(crate::timefmt::parse(&a.string(0, item)?, a.lit_str(1).unwrap_or("")).map_err(|e| EvalError(format!("Time: {e}")))?),
+        "FormatTime" => Value::Str(crate::timefmt::format(a.time(0, item)?, a.lit_str(1).unwrap_or("")).map_err(|e| EvalError(format!("FormatTime: {e}")))?),
         "UnixNano" => Value::Int(a.time(0, item)?),
         "UnixMilli" => Value::Int(a.time(0, item)?.div_euclid(1_000_000)),
         "UnixSeconds" => Value::Int(a.time(0, item)?.div_euclid(1_000_000_000)),
