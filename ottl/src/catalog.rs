@@ -477,6 +477,28 @@ static FUNCTIONS: &[FunctionDoc] = &[
     FunctionDoc {
         contexts: &[M],
         ..func(
+            "extract_sum_metric",
+            Ed,
+            "extract_sum_metric(monotonic, Optional[suffix])",
+            "Adds a sum metric named <name>.sum (or <name><suffix>) with the sums of a histogram, exponential histogram or summary.",
+            &[p("monotonic", K::Value(Ty::Bool)), opt("suffix", K::LitStr(&[]))],
+            Ty::Nil,
+        )
+    },
+    FunctionDoc {
+        contexts: &[M],
+        ..func(
+            "extract_count_metric",
+            Ed,
+            "extract_count_metric(monotonic, Optional[suffix])",
+            "Adds a sum metric named <name>.count (or <name><suffix>, unit 1) with the counts of a histogram, exponential histogram or summary.",
+            &[p("monotonic", K::Value(Ty::Bool)), opt("suffix", K::LitStr(&[]))],
+            Ty::Nil,
+        )
+    },
+    FunctionDoc {
+        contexts: &[M],
+        ..func(
             "scale_metric",
             Ed,
             "scale_metric(factor, Optional[unit])",

@@ -375,6 +375,18 @@ fn metric_contexts() {
         (g.data_points[0].value, g.data_points[1].value, m[0].unit.as_str()),
         (Some(number_data_point::Value::AsDouble(1500.0)), Some(number_data_point::Value::AsInt(3000)), "ms")
     );
+    let m = metrics_of(&run(Context::Metric, r#"extract_sum_metric(true) where name == "h""#));
+    assert_eq!(m.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["g", "s", "h", "h.sum"]);
+    assert!(
+        matches!(&m[3].data, Some(Data::Sum(s)) if s.is_monotonic && s.aggregation_temporality == 1 && s.data_points[0].value == Some(number_data_point::Value::AsDouble(6.0)))
+    );
+    let m = metrics_of(&run(Context::Metric, r#"extract_count_metric(false, "_count") where type == METRIC_DATA_TYPE_HISTOGRAM"#));
+    assert_eq!((m[3].name.as_str(), m[3].unit.as_str()), ("h_count", "1"));
+    assert!(matches!(&m[3].data, Some(Data::Sum(s)) if !s.is_monotonic && s.data_points[0].value == Some(number_data_point::Value::AsInt(3))));
+    let st = check_statement(r#"extract_sum_metric(true)"#, Context::Metric).unwrap();
+    let mut req = metrics();
+    let err = eval::transform_metrics(&mut req, &Group { context: Context::Metric, statements: &[st], conditions: &[] }, &mut stop).unwrap_err();
+    assert!(err.0.contains("needs a histogram"), "{err}");
     let m = metrics_of(&run(Context::Metric, r#"set(description, "hist") where aggregation_temporality == AGGREGATION_TEMPORALITY_DELTA"#));
     assert_eq!(m.iter().map(|m| m.description.as_str()).collect::<Vec<_>>(), ["", "", "hist"]);
     let m = metrics_of(&run(Context::DataPoint, r#"set(attributes["name"], metric.name) where value_double > 1.0 or count == 3"#));

@@ -2,7 +2,8 @@
 
 use base64::Engine as _;
 use md5::Md5;
-use opentelemetry_proto::tonic::metrics::v1::{metric::Data, number_data_point, Gauge, Sum};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::metrics::v1::{metric::Data, number_data_point, Gauge, Metric, NumberDataPoint, Sum};
 use regex::{Captures, Regex};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
@@ -523,6 +524,7 @@ pub fn editor(c: &Call, item: &mut Item) -> Result<(), EvalError> {
             return Ok(());
         }
         "convert_sum_to_gauge" | "convert_gauge_to_sum" | "scale_metric" => return metric_editor(&a, item),
+        "extract_sum_metric" | "extract_count_metric" => return extract_metric(&a, item),
         _ => {}
     }
     // The rest edit a map in place.
@@ -652,6 +654,83 @@ fn insert_flat(out: &mut Vec<(String, Value)>, key: String, v: Value, resolve: b
             out.push((free, v));
         }
     }
+}
+
+/// `extract_sum_metric` / `extract_count_metric`: a new sum metric from the sums or counts of
+/// a histogram, exponential histogram or summary, appended to the scope when it has points.
+fn extract_metric(a: &Args, item: &mut Item) -> Result<(), EvalError> {
+    let count = a.name == "extract_count_metric";
+    let monotonic = match a.value(0, item)? {
+        Value::Bool(b) => b,
+        other => return err(format!("{}: monotonic must be a bool, got a {}", a.name, other.type_name())),
+    };
+    let suffix = a.lit_str(1).unwrap_or(if count { ".count" } else { ".sum" });
+    let m = item.metric.as_deref().ok_or_else(|| EvalError(format!("{}: no metric in this context", a.name)))?;
+    let point = |attributes: &[KeyValue], start: u64, time: u64, value: number_data_point::Value| NumberDataPoint {
+        attributes: attributes.to_vec(),
+        start_time_unix_nano: start,
+        time_unix_nano: time,
+        value: Some(value),
+        ..Default::default()
+    };
+    let (temporality, points): (i32, Vec<NumberDataPoint>) = match &m.data {
+        Some(Data::Histogram(h)) => (
+            h.aggregation_temporality,
+            h.data_points
+                .iter()
+                .filter_map(|p| {
+                    let v = if count {
+                        number_data_point::Value::AsInt(i64::try_from(p.count).unwrap_or(i64::MAX))
+                    } else {
+                        number_data_point::Value::AsDouble(p.sum?)
+                    };
+                    Some(point(&p.attributes, p.start_time_unix_nano, p.time_unix_nano, v))
+                })
+                .collect(),
+        ),
+        Some(Data::ExponentialHistogram(h)) => (
+            h.aggregation_temporality,
+            h.data_points
+                .iter()
+                .filter_map(|p| {
+                    let v = if count {
+                        number_data_point::Value::AsInt(i64::try_from(p.count).unwrap_or(i64::MAX))
+                    } else {
+                        number_data_point::Value::AsDouble(p.sum?)
+                    };
+                    Some(point(&p.attributes, p.start_time_unix_nano, p.time_unix_nano, v))
+                })
+                .collect(),
+        ),
+        // Summaries are cumulative.
+        Some(Data::Summary(s)) => (
+            2,
+            s.data_points
+                .iter()
+                .map(|p| {
+                    let v = if count {
+                        number_data_point::Value::AsInt(i64::try_from(p.count).unwrap_or(i64::MAX))
+                    } else {
+                        number_data_point::Value::AsDouble(p.sum)
+                    };
+                    point(&p.attributes, p.start_time_unix_nano, p.time_unix_nano, v)
+                })
+                .collect(),
+        ),
+        _ => return err(format!("{} needs a histogram, exponential histogram or summary metric; {:?} is not one", a.name, m.name)),
+    };
+    if points.is_empty() {
+        return Ok(());
+    }
+    let new = Metric {
+        name: format!("{}{suffix}", m.name),
+        description: m.description.clone(),
+        unit: if count { "1".into() } else { m.unit.clone() },
+        data: Some(Data::Sum(Sum { data_points: points, aggregation_temporality: temporality, is_monotonic: monotonic })),
+        ..Default::default()
+    };
+    item.added_metrics.push(new);
+    Ok(())
 }
 
 fn metric_editor(a: &Args, item: &mut Item) -> Result<(), EvalError> {
