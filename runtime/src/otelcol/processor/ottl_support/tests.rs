@@ -147,3 +147,28 @@ fn argument_errors_point_at_the_list_element() {
         (want.as_slice(), "unknown path \"name\" in the datapoint context; did you mean \"metric.name\"?")
     );
 }
+
+#[test]
+fn transform_then_filter() {
+    let t = transform(
+        r#"otelcol.processor.transform "t" {
+  trace_statements {
+    context    = "span"
+    statements = [`set(attributes["drop"], true) where IsMatch(name, "s1$")`]
+  }
+  output {}
+}"#,
+    );
+    let f = filter(
+        r#"otelcol.processor.filter "f" {
+  traces {
+    span = [`attributes["drop"] == true`]
+  }
+  output {}
+}"#,
+    );
+    let p = Payload::from_traces(&traces(2, 3));
+    let out = f.process(t.process(p, "t").unwrap().unwrap(), "f").unwrap().unwrap();
+    assert_eq!(span_names(&out), ["r0s0", "r0s2", "r1s0", "r1s2"]);
+    assert!(out.decode_traces().unwrap().resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans).all(|s| s.attributes.is_empty()));
+}
