@@ -499,6 +499,17 @@ static FUNCTIONS: &[FunctionDoc] = &[
     FunctionDoc {
         contexts: &[M],
         ..func(
+            "aggregate_on_attributes",
+            Ed,
+            "aggregate_on_attributes(function, Optional[attributes])",
+            "Keeps only the listed attributes (none when absent) on a gauge's or sum's points and merges the points left alike with sum, avg, min, max, median or count.",
+            &[p("function", K::LitStr(&["sum", "avg", "min", "max", "median", "count"])), opt("attributes", K::StrList)],
+            Ty::Nil,
+        )
+    },
+    FunctionDoc {
+        contexts: &[M],
+        ..func(
             "scale_metric",
             Ed,
             "scale_metric(factor, Optional[unit])",

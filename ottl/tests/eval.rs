@@ -383,6 +383,12 @@ fn metric_contexts() {
     let m = metrics_of(&run(Context::Metric, r#"extract_count_metric(false, "_count") where type == METRIC_DATA_TYPE_HISTOGRAM"#));
     assert_eq!((m[3].name.as_str(), m[3].unit.as_str()), ("h_count", "1"));
     assert!(matches!(&m[3].data, Some(Data::Sum(s)) if !s.is_monotonic && s.data_points[0].value == Some(number_data_point::Value::AsInt(3))));
+    let m = metrics_of(&run(Context::Metric, r#"aggregate_on_attributes("sum") where name == "g""#));
+    let Some(Data::Gauge(g)) = &m[0].data else { panic!("gauge expected") };
+    assert_eq!((g.data_points.len(), g.data_points[0].value, g.data_points[0].attributes.len()), (1, Some(number_data_point::Value::AsDouble(4.5)), 0));
+    let m = metrics_of(&run(Context::Metric, r#"aggregate_on_attributes("max", ["host"]) where name == "g""#));
+    let Some(Data::Gauge(g)) = &m[0].data else { panic!("gauge expected") };
+    assert_eq!(g.data_points.len(), 2, "distinct hosts stay apart");
     let st = check_statement(r#"extract_sum_metric(true)"#, Context::Metric).unwrap();
     let mut req = metrics();
     let err = eval::transform_metrics(&mut req, &Group { context: Context::Metric, statements: &[st], conditions: &[] }, &mut stop).unwrap_err();
