@@ -477,6 +477,39 @@ static FUNCTIONS: &[FunctionDoc] = &[
     FunctionDoc {
         contexts: &[M],
         ..func(
+            "extract_sum_metric",
+            Ed,
+            "extract_sum_metric(monotonic, Optional[suffix])",
+            "Adds a sum metric named <name>.sum (or <name><suffix>) with the sums of a histogram, exponential histogram or summary.",
+            &[p("monotonic", K::Value(Ty::Bool)), opt("suffix", K::LitStr(&[]))],
+            Ty::Nil,
+        )
+    },
+    FunctionDoc {
+        contexts: &[M],
+        ..func(
+            "extract_count_metric",
+            Ed,
+            "extract_count_metric(monotonic, Optional[suffix])",
+            "Adds a sum metric named <name>.count (or <name><suffix>, unit 1) with the counts of a histogram, exponential histogram or summary.",
+            &[p("monotonic", K::Value(Ty::Bool)), opt("suffix", K::LitStr(&[]))],
+            Ty::Nil,
+        )
+    },
+    FunctionDoc {
+        contexts: &[M],
+        ..func(
+            "aggregate_on_attributes",
+            Ed,
+            "aggregate_on_attributes(function, Optional[attributes])",
+            "Keeps only the listed attributes (none when absent) on a gauge's or sum's points and merges the points left alike with sum, avg, min, max, median or count.",
+            &[p("function", K::LitStr(&["sum", "avg", "min", "max", "median", "count"])), opt("attributes", K::StrList)],
+            Ty::Nil,
+        )
+    },
+    FunctionDoc {
+        contexts: &[M],
+        ..func(
             "scale_metric",
             Ed,
             "scale_metric(factor, Optional[unit])",
@@ -558,6 +591,22 @@ static FUNCTIONS: &[FunctionDoc] = &[
     func("TraceID", C, "TraceID(bytes)", "A trace ID from 16 bytes.", &[p("bytes", K::Value(Ty::Bytes))], Ty::Bytes),
     func("SpanID", C, "SpanID(bytes)", "A span ID from 8 bytes.", &[p("bytes", K::Value(Ty::Bytes))], Ty::Bytes),
     func("Now", C, "Now()", "The current time.", &[], Ty::Time),
+    func(
+        "Time",
+        C,
+        "Time(target, format, Optional[location], Optional[locale])",
+        "The time in the string target, read with a strftime-style format (%Y-%m-%d %H:%M:%S, %z, %b, %p, %L...); UTC unless the text has an offset.",
+        &[p("target", STR), p("format", K::LitStr(&[])), opt("location", K::LitStr(&["UTC"])), opt("locale", K::LitStr(&["en", "en-US"]))],
+        Ty::Time,
+    ),
+    func(
+        "FormatTime",
+        C,
+        "FormatTime(time, format)",
+        "The time written in UTC with a strftime-style format.",
+        &[p("time", K::Value(Ty::Time)), p("format", K::LitStr(&[]))],
+        Ty::String,
+    ),
     func("UnixNano", C, "UnixNano(time)", "Nanoseconds since the epoch.", &[p("time", K::Value(Ty::Time))], Ty::Int),
     func("UnixMilli", C, "UnixMilli(time)", "Milliseconds since the epoch.", &[p("time", K::Value(Ty::Time))], Ty::Int),
     func("UnixSeconds", C, "UnixSeconds(time)", "Seconds since the epoch.", &[p("time", K::Value(Ty::Time))], Ty::Int),

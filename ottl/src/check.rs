@@ -16,6 +16,9 @@ fn err<T>(span: &std::ops::Range<usize>, message: impl Into<String>) -> Result<T
 /// "a string", "an int".
 fn article(t: Ty) -> String {
     let n = t.name();
+    if t == Ty::Any {
+        return "a value of any type".into();
+    }
     if n.starts_with(['a', 'e', 'i', 'o', 'u']) {
         format!("an {n}")
     } else {
@@ -171,6 +174,11 @@ impl Checker {
             }
             ParamKind::LitStr(allowed) => {
                 let ExprKind::Str(s) = &arg.value.kind else { return err(&span, format!("{what} must be a literal string")) };
+                if matches!(f.name, "Time" | "FormatTime") && param.name == "format" {
+                    if let Some(d) = crate::timefmt::unsupported_directive(s) {
+                        return err(&span, format!("{what}: the directive {d} is not supported"));
+                    }
+                }
                 if !allowed.is_empty() && !allowed.contains(&s.as_str()) {
                     let quoted: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
                     return err(&span, format!("{what} must be one of {}, found \"{s}\"", quoted.join(", ")));
@@ -239,10 +247,18 @@ impl Checker {
             return Ok((self.ctx, d.ty, d.field));
         }
         if prefixed.is_none() {
-            if let Some(other) = catalog::FIELDS.iter().find(|d| d.name == dotted && !catalog::reaches(self.ctx).contains(&d.ctx)) {
+            // A field of a context this one reaches, written without its prefix.
+            if let Some(&up) = catalog::reaches(self.ctx).iter().rev().find(|&&c| catalog::own_fields(c).any(|d| d.name == dotted)) {
+                let ctx = self.ctx.name();
+                return err(&path.span, format!("unknown path \"{dotted}\" in the {ctx} context; did you mean \"{}.{dotted}\"?", catalog::prefix(up)));
+            }
+            let mut owners: Vec<&str> = catalog::FIELDS.iter().filter(|d| d.name == dotted).map(|d| d.ctx.name()).collect();
+            owners.dedup();
+            if !owners.is_empty() {
+                let plural = if owners.len() > 1 { "s" } else { "" };
                 return err(
                     &path.span,
-                    format!("path \"{dotted}\" is not valid in the {} context (it is a path of the {} context)", self.ctx.name(), other.ctx.name()),
+                    format!("path \"{dotted}\" is not valid in the {} context (it is a path of the {} context{plural})", self.ctx.name(), owners.join(", ")),
                 );
             }
         }

@@ -13,6 +13,7 @@ mod check;
 pub mod lexer;
 pub mod parser;
 mod suggest;
+pub mod timefmt;
 
 #[cfg(feature = "eval")]
 pub mod eval;

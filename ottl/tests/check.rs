@@ -50,6 +50,8 @@ fn invalid_statements() {
         (Span, r#"convert_sum_to_gauge()"#, true),
         (Metric, r#"set(type, METRIC_DATA_TYPE_SUM)"#, true),
         (DataPoint, r#"set(metric.nam, "x")"#, true),
+        (DataPoint, r#"set(attributes["n"], name)"#, true),
+        (Resource, r#"set(attributes["n"], name)"#, true),
         (Span, r#"set(name, "x") wher true"#, true),
         (Span, r#"set(name, "x"#, true),
         (Span, r#"set(name, Substring("abc", "1", 2))"#, true),
@@ -59,6 +61,8 @@ fn invalid_statements() {
         (Resource, r#"attributes["a"] == nil or span.name == "x""#, false),
         (Span, r#"IsRootSpan() and Len(name)"#, false),
         (Log, r#"IsRootSpan()"#, false),
+        (Log, r#"set(time, Time(body, "%Y-%Q"))"#, true),
+        (Log, r#"set(time, Time(body, "%F", "Europe/Paris"))"#, true),
         (Log, r#"merge_maps(attributes, ExtractPatterns(body, "(\\w+)"), "upsert")"#, true),
     ];
     insta::assert_snapshot!(render(&cases));
@@ -102,4 +106,9 @@ fn infers_the_context_from_prefixes() {
     assert_eq!(ottl::infer_statement_context(r#"set(resource.attributes["x"], "y")"#, &traces), Ok(Some(Resource)));
     assert_eq!(ottl::infer_statement_context(r#"set(attributes["x"], "y")"#, &traces), Ok(None));
     assert_eq!(ottl::infer_statement_context(r#"set(spanevent.name, "x") where span.name == "y""#, &traces), Ok(Some(SpanEvent)));
+    assert_eq!(
+        ottl::infer_condition_context(r#"metric.name == "x" or IsMatch(datapoint.attributes["k"], "v")"#, &[Resource, Scope, Metric, DataPoint]),
+        Ok(Some(DataPoint))
+    );
+    assert!(ottl::infer_condition_context("name ==", &traces).is_err());
 }

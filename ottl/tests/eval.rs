@@ -213,6 +213,8 @@ fn converters() {
         (r#"UnixNano(Unix(10) - Duration("1h30m"))"#, "-5390000000000"),
         (r#"String(Unix(5) - Unix(2))"#, r#""3s""#),
         (r#"UnixSeconds(Now()) > 1700000000"#, "true"),
+        (r#"UnixSeconds(Time("14/Nov/2023:23:13:20 +0100", "%d/%b/%Y:%H:%M:%S %z"))"#, "1700000000"),
+        (r#"FormatTime(time, "%Y-%m-%dT%H:%M:%S.%L")"#, r#""2023-11-14T22:13:20.000""#),
         (r#"Format("%s=%d (%f)", [attributes["a"], attributes["n"], attributes["d"]])"#, r#""1=2 (1.500000)""#),
         (r#"Log(1)"#, "0.0"),
         (r#"ExtractPatterns(attributes["s"], "^(?P<method>\\w+) (?P<path>\\S+)$")"#, r#"{"method":"GET","path":"/api/users"}"#),
@@ -312,6 +314,7 @@ fn runtime_errors_reach_the_error_callback() {
         r#"set(attributes["x"], attributes["l"][5])"#,
         r#"limit(attributes, -1, [])"#,
         r#"set(attributes["x"], ParseKeyValue(body, "", " "))"#,
+        r#"set(attributes["x"], Time(body, "%Y"))"#,
     ] {
         assert!(run_logs(stmt).is_err(), "{stmt} should fail");
     }
@@ -372,6 +375,24 @@ fn metric_contexts() {
         (g.data_points[0].value, g.data_points[1].value, m[0].unit.as_str()),
         (Some(number_data_point::Value::AsDouble(1500.0)), Some(number_data_point::Value::AsInt(3000)), "ms")
     );
+    let m = metrics_of(&run(Context::Metric, r#"extract_sum_metric(true) where name == "h""#));
+    assert_eq!(m.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["g", "s", "h", "h.sum"]);
+    assert!(
+        matches!(&m[3].data, Some(Data::Sum(s)) if s.is_monotonic && s.aggregation_temporality == 1 && s.data_points[0].value == Some(number_data_point::Value::AsDouble(6.0)))
+    );
+    let m = metrics_of(&run(Context::Metric, r#"extract_count_metric(false, "_count") where type == METRIC_DATA_TYPE_HISTOGRAM"#));
+    assert_eq!((m[3].name.as_str(), m[3].unit.as_str()), ("h_count", "1"));
+    assert!(matches!(&m[3].data, Some(Data::Sum(s)) if !s.is_monotonic && s.data_points[0].value == Some(number_data_point::Value::AsInt(3))));
+    let m = metrics_of(&run(Context::Metric, r#"aggregate_on_attributes("sum") where name == "g""#));
+    let Some(Data::Gauge(g)) = &m[0].data else { panic!("gauge expected") };
+    assert_eq!((g.data_points.len(), g.data_points[0].value, g.data_points[0].attributes.len()), (1, Some(number_data_point::Value::AsDouble(4.5)), 0));
+    let m = metrics_of(&run(Context::Metric, r#"aggregate_on_attributes("max", ["host"]) where name == "g""#));
+    let Some(Data::Gauge(g)) = &m[0].data else { panic!("gauge expected") };
+    assert_eq!(g.data_points.len(), 2, "distinct hosts stay apart");
+    let st = check_statement(r#"extract_sum_metric(true)"#, Context::Metric).unwrap();
+    let mut req = metrics();
+    let err = eval::transform_metrics(&mut req, &Group { context: Context::Metric, statements: &[st], conditions: &[] }, &mut stop).unwrap_err();
+    assert!(err.0.contains("needs a histogram"), "{err}");
     let m = metrics_of(&run(Context::Metric, r#"set(description, "hist") where aggregation_temporality == AGGREGATION_TEMPORALITY_DELTA"#));
     assert_eq!(m.iter().map(|m| m.description.as_str()).collect::<Vec<_>>(), ["", "", "hist"]);
     let m = metrics_of(&run(Context::DataPoint, r#"set(attributes["name"], metric.name) where value_double > 1.0 or count == 3"#));

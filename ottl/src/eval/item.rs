@@ -58,6 +58,8 @@ pub struct Item<'a> {
     pub point: Option<Point<'a>>,
     pub log: Option<&'a mut LogRecord>,
     pub cache: Value,
+    /// Metrics an editor created (`extract_sum_metric`), appended to the scope afterwards.
+    pub added_metrics: Vec<Metric>,
 }
 
 fn missing(ctx: Context) -> EvalError {

@@ -21,6 +21,11 @@ use crate::{Condition, Context, Statement};
 pub use item::{Item, MetricShape, Point};
 pub use value::Value;
 
+/// The requests the evaluator works on, by signal.
+pub type Traces = ExportTraceServiceRequest;
+pub type Metrics = ExportMetricsServiceRequest;
+pub type Logs = ExportLogsServiceRequest;
+
 /// A statement or condition that failed on one item.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{0}")]
@@ -235,12 +240,16 @@ fn visit_metrics(req: &mut ExportMetricsServiceRequest, ctx: Context, prune: boo
             if ctx == Context::Scope {
                 return keep(f(&mut Item { resource: Some(&mut *resource), scope: Some(scope), ..new_item() }), &mut failure);
             }
+            let mut added = Vec::new();
             metrics.retain_mut(|m| {
                 if failure.is_some() {
                     return true;
                 }
                 if ctx == Context::Metric {
-                    return keep(f(&mut Item { resource: Some(&mut *resource), scope: Some(&mut *scope), metric: Some(m), ..new_item() }), &mut failure);
+                    let mut item = Item { resource: Some(&mut *resource), scope: Some(&mut *scope), metric: Some(m), ..new_item() };
+                    let k = keep(f(&mut item), &mut failure);
+                    added.append(&mut item.added_metrics);
+                    return k;
                 }
                 // The points are lent out of the metric while the metric's own fields stay
                 // readable through `shape`.
@@ -290,6 +299,7 @@ fn visit_metrics(req: &mut ExportMetricsServiceRequest, ctx: Context, prune: boo
                 m.data = data;
                 !prune || left > 0
             });
+            metrics.append(&mut added);
             !prune || !metrics.is_empty()
         });
         !prune || !scope_metrics.is_empty()

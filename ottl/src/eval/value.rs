@@ -128,6 +128,14 @@ impl Value {
         }
     }
 
+    /// The entries of a map; empty for anything else.
+    pub fn into_map(self) -> Vec<(String, Value)> {
+        match self {
+            Value::Map(entries) => entries,
+            _ => Vec::new(),
+        }
+    }
+
     /// `self[key]`: a map entry by string, a list element by index; nil when absent.
     pub fn index(&self, key: &Value) -> Result<Value, EvalError> {
         match (self, key) {

@@ -370,6 +370,17 @@ impl<'s> Reader<'s> {
         }
     }
 
+    /// This block's path from the component's body (`.trace_statements[0]`), for errors
+    /// that point inside a value (a list element).
+    pub fn path(&self) -> &[PathSeg] {
+        &self.path
+    }
+
+    /// An error whose path the component built (see [`Reader::path`]).
+    pub fn push_error(&mut self, e: ArgError) {
+        self.st.errors.push(e);
+    }
+
     /// A problem with field `name` of this block.
     pub fn error(&mut self, name: &str, message: impl Into<String>) {
         self.st.errors.push(ArgError::new(field(&self.path, name), message));

@@ -26,6 +26,8 @@ pub fn registrations() -> Vec<Registration> {
         processor::batch::REGISTRATION,
         processor::memory_limiter::REGISTRATION,
         processor::attributes::REGISTRATION,
+        processor::transform::REGISTRATION,
+        processor::filter::REGISTRATION,
         exporter::otlp::REGISTRATION,
         exporter::otlphttp::REGISTRATION,
         exporter::debug::REGISTRATION,
