@@ -56,10 +56,11 @@ pub fn contexts(signal: Signal) -> &'static [Context] {
 }
 
 /// The one place an OTTL diagnostic becomes an argument error: `path` goes down to the list
-/// element holding the text (`.trace_statements[0].statements[2]`), so the position inside
-/// the string (`d.span`) can be added to it.
+/// element holding the text (`.trace_statements[0].statements[2]`) and `within` to the
+/// offending characters, so `alloy validate`, the language server and `alloy run` all point at
+/// the OTTL token itself.
 pub fn ottl_error(path: Vec<PathSeg>, d: &Diagnostic) -> ArgError {
-    ArgError::new(path, d.message.clone())
+    ArgError::new(path, d.message.clone()).within(d.span.clone())
 }
 
 /// `base` followed by `.field[index]`.
