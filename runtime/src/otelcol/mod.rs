@@ -21,6 +21,7 @@ pub fn registrations() -> Vec<Registration> {
     #[allow(unused_mut)]
     let mut regs = vec![
         receiver::otlp::REGISTRATION,
+        receiver::zipkin::REGISTRATION,
         processor::batch::REGISTRATION,
         processor::memory_limiter::REGISTRATION,
         processor::attributes::REGISTRATION,

@@ -2,3 +2,4 @@
 #[cfg(feature = "loki")]
 pub mod loki;
 pub mod otlp;
+pub mod zipkin;
