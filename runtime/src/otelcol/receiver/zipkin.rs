@@ -1,9 +1,9 @@
-//! `otelcol.receiver.zipkin`: Zipkin v2 JSON spans POSTed to `endpoint` (any path, as
-//! upstream: the whole server is the handler) become OTLP traces for `output.traces`
-//! (`translate`). Bodies may be gzip/deflate/zlib/zstd/snappy/lz4 compressed; the answer is
-//! 202 Accepted, 400 for a body that is not Zipkin v2 JSON or data a consumer refuses for
-//! good, 503 when it may be retried. Zipkin v1 (`/api/v1/spans`) and v2 protobuf bodies are
-//! answered 400 as not supported.
+//! `otelcol.receiver.zipkin`: Zipkin v2 spans (JSON, or protobuf with `Content-Type:
+//! application/x-protobuf`) POSTed to `endpoint` (any path, as upstream: the whole server is
+//! the handler) become OTLP traces for `output.traces` (`translate`). Bodies may be
+//! gzip/deflate/zlib/zstd/snappy/lz4 compressed; the answer is 202 Accepted, 400 for a body
+//! that is not Zipkin v2 or data a consumer refuses for good, 503 when it may be retried.
+//! Zipkin v1 (`/api/v1/spans`) is answered 400 as not supported.
 
 mod translate;
 
@@ -27,7 +27,7 @@ use crate::otelcol::pdata::{Payload, Signal};
 use crate::otelcol::receiver::otlp::{metadata_of, parse_endpoint};
 use crate::otelcol::SignalCounters;
 use crate::tls::{ClientAuth, TlsServer, TlsServerArgs};
-pub use translate::{to_traces, ZipkinError};
+pub use translate::{proto_to_traces, to_traces, ZipkinError};
 
 const NAME: &str = "otelcol.receiver.zipkin";
 pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &[], build);
@@ -114,14 +114,14 @@ async fn handle(state: Arc<State>, uri: Uri, headers: HeaderMap, body: axum::bod
     if uri.path().contains("api/v1/spans") {
         return answer(StatusCode::BAD_REQUEST, "Zipkin v1 spans are not supported by this runtime yet");
     }
-    if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) == Some("application/x-protobuf") {
-        return answer(StatusCode::BAD_REQUEST, "Zipkin v2 protobuf spans are not supported by this runtime yet");
-    }
     let body = match read_body(&headers, body, state.config.max_request_body_size).await {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let traces = match to_traces(&body, state.config.parse_string_tags) {
+    // Protobuf when it says so, as upstream; JSON otherwise.
+    let protobuf = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) == Some("application/x-protobuf");
+    let parsed = if protobuf { proto_to_traces(&body, state.config.parse_string_tags) } else { to_traces(&body, state.config.parse_string_tags) };
+    let traces = match parsed {
         Ok(t) => t,
         Err(e) => return answer(StatusCode::BAD_REQUEST, e.to_string()),
     };

@@ -116,6 +116,75 @@ fn links_come_back_from_their_tags() {
 }
 
 #[test]
+fn v2_protobuf_maps_like_json() {
+    use prost::Message as _;
+    let span = translate_proto_span();
+    let body = ListOfSpansForTest { spans: vec![span] }.encode_to_vec();
+    let req = proto_to_traces(&body, false).unwrap();
+    let rs = &req.resource_spans[0];
+    assert_eq!(attrs(&rs.resource.as_ref().unwrap().attributes), [p("service.name", "svc")]);
+    let s = &rs.scope_spans[0].spans[0];
+    assert_eq!((s.name.as_str(), s.kind, s.start_time_unix_nano, s.end_time_unix_nano), ("op", SpanKind::Server as i32, 5_000, 7_000));
+    assert_eq!(s.trace_id[15], 9);
+    assert_eq!(attrs(&s.attributes), [p("k", "v"), p("net.host.ip", "10.1.2.3"), p("net.host.port", "80")]);
+    let mut bad = translate_proto_span();
+    bad.id = vec![1; 4];
+    let body = ListOfSpansForTest { spans: vec![bad] }.encode_to_vec();
+    assert_eq!(proto_to_traces(&body, false).unwrap_err().to_string(), "invalid SpanID: has length 4 yet wanted length 8");
+    assert!(proto_to_traces(b"\xff\xff", false).is_err());
+}
+
+/// The wire messages, written here independently of the decoder's.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ListOfSpansForTest {
+    #[prost(message, repeated, tag = "1")]
+    spans: Vec<ProtoSpanForTest>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct ProtoSpanForTest {
+    #[prost(bytes = "vec", tag = "1")]
+    trace_id: Vec<u8>,
+    #[prost(bytes = "vec", tag = "3")]
+    id: Vec<u8>,
+    #[prost(int32, tag = "4")]
+    kind: i32,
+    #[prost(string, tag = "5")]
+    name: String,
+    #[prost(fixed64, tag = "6")]
+    timestamp: u64,
+    #[prost(uint64, tag = "7")]
+    duration: u64,
+    #[prost(message, optional, tag = "8")]
+    local_endpoint: Option<ProtoEndpointForTest>,
+    #[prost(btree_map = "string, string", tag = "11")]
+    tags: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct ProtoEndpointForTest {
+    #[prost(string, tag = "1")]
+    service_name: String,
+    #[prost(bytes = "vec", tag = "2")]
+    ipv4: Vec<u8>,
+    #[prost(int32, tag = "4")]
+    port: i32,
+}
+
+fn translate_proto_span() -> ProtoSpanForTest {
+    ProtoSpanForTest {
+        trace_id: vec![9; 16],
+        id: vec![1; 8],
+        kind: 2,
+        name: "op".into(),
+        timestamp: 5,
+        duration: 2,
+        local_endpoint: Some(ProtoEndpointForTest { service_name: "svc".into(), ipv4: vec![10, 1, 2, 3], port: 80 }),
+        tags: [("k".to_string(), "v".to_string())].into_iter().collect(),
+    }
+}
+
+#[test]
 fn malformed_bodies_are_refused_with_a_reason() {
     assert_eq!(to_traces(br#"[{"traceId":"1","id":"0"}]"#, false).unwrap_err(), ZipkinError::SpanId);
     assert_eq!(to_traces(br#"[{"traceId":"xyz","id":"1"}]"#, false).unwrap_err(), ZipkinError::TraceId);
@@ -153,9 +222,13 @@ async fn a_zipkin_client_posts_json_over_http() {
     assert_eq!(bad.text().await.unwrap(), "valid traceId required");
     let v1 = post("/api/v1/spans", "[]", "application/json").await.unwrap();
     assert_eq!(v1.status(), 400);
+    use prost::Message as _;
+    let proto = ListOfSpansForTest { spans: vec![translate_proto_span()] }.encode_to_vec();
+    let sent = client.post(format!("http://{addr}/api/v2/spans")).header("Content-Type", "application/x-protobuf").body(proto).send().await.unwrap();
+    assert_eq!(sent.status(), 202);
     stop.cancel();
     run.await.unwrap().unwrap();
-    assert_eq!(sink.items(), 2);
+    assert_eq!(sink.items(), 3);
     let req = sink.received.lock().unwrap()[0].decode_traces().unwrap();
     assert_eq!(req.resource_spans.len(), 2);
 }

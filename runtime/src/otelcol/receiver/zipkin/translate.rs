@@ -32,6 +32,8 @@ pub enum ZipkinError {
     LinkAttributes(String),
     #[error("invalid dropped attributes count {0:?}")]
     Dropped(String),
+    #[error("{0}")]
+    Protobuf(String),
 }
 
 #[derive(Deserialize, Default)]
@@ -378,10 +380,21 @@ fn resource(tags: &mut BTreeMap<String, String>, service: &str) -> Resource {
 
 /// Parses a v2 JSON body (an array of spans) into one OTLP request.
 pub fn to_traces(body: &[u8], parse_string_tags: bool) -> Result<ExportTraceServiceRequest, ZipkinError> {
-    let mut spans: Vec<ZipkinSpan> = serde_json::from_slice(body).map_err(|e| ZipkinError::Json(e.to_string()))?;
+    let spans: Vec<ZipkinSpan> = serde_json::from_slice(body).map_err(|e| ZipkinError::Json(e.to_string()))?;
     if spans.iter().any(|s| s.annotations.iter().any(|a| a.timestamp == 0)) {
         return Err(ZipkinError::AnnotationTimestamp);
     }
+    map_spans(spans, parse_string_tags)
+}
+
+/// Parses a v2 protobuf body (`zipkin.proto3.ListOfSpans`) into one OTLP request.
+pub fn proto_to_traces(body: &[u8], parse_string_tags: bool) -> Result<ExportTraceServiceRequest, ZipkinError> {
+    let list = <proto::ListOfSpans as prost::Message>::decode(body).map_err(|e| ZipkinError::Protobuf(e.to_string()))?;
+    let spans = list.spans.into_iter().map(proto::Span::into_model).collect::<Result<Vec<_>, _>>()?;
+    map_spans(spans, parse_string_tags)
+}
+
+fn map_spans(mut spans: Vec<ZipkinSpan>, parse_string_tags: bool) -> Result<ExportTraceServiceRequest, ZipkinError> {
     // Grouped by service, then library, keeping the order within a group.
     spans.sort_by(|a, b| local_service(a).cmp(local_service(b)).then_with(|| library(a).cmp(library(b))));
     let mut out: Vec<ResourceSpans> = Vec::new();
@@ -408,4 +421,119 @@ pub fn to_traces(body: &[u8], parse_string_tags: bool) -> Result<ExportTraceServ
         out[r].scope_spans[s].spans.push(span(z, tags, parse_string_tags)?);
     }
     Ok(ExportTraceServiceRequest { resource_spans: out })
+}
+
+/// Zipkin's proto3 messages (`zipkin.proto3`), decoded into the JSON model's form.
+mod proto {
+    use std::collections::BTreeMap;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    use super::{Annotation as JsonAnnotation, Endpoint as JsonEndpoint, ZipkinError, ZipkinSpan};
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct ListOfSpans {
+        #[prost(message, repeated, tag = "1")]
+        pub spans: Vec<Span>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Span {
+        #[prost(bytes = "vec", tag = "1")]
+        pub trace_id: Vec<u8>,
+        #[prost(bytes = "vec", tag = "2")]
+        pub parent_id: Vec<u8>,
+        #[prost(bytes = "vec", tag = "3")]
+        pub id: Vec<u8>,
+        #[prost(int32, tag = "4")]
+        pub kind: i32,
+        #[prost(string, tag = "5")]
+        pub name: String,
+        #[prost(fixed64, tag = "6")]
+        pub timestamp: u64,
+        #[prost(uint64, tag = "7")]
+        pub duration: u64,
+        #[prost(message, optional, tag = "8")]
+        pub local_endpoint: Option<Endpoint>,
+        #[prost(message, optional, tag = "9")]
+        pub remote_endpoint: Option<Endpoint>,
+        #[prost(message, repeated, tag = "10")]
+        pub annotations: Vec<Annotation>,
+        #[prost(btree_map = "string, string", tag = "11")]
+        pub tags: BTreeMap<String, String>,
+        #[prost(bool, tag = "12")]
+        pub debug: bool,
+        #[prost(bool, tag = "13")]
+        pub shared: bool,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Endpoint {
+        #[prost(string, tag = "1")]
+        pub service_name: String,
+        #[prost(bytes = "vec", tag = "2")]
+        pub ipv4: Vec<u8>,
+        #[prost(bytes = "vec", tag = "3")]
+        pub ipv6: Vec<u8>,
+        #[prost(int32, tag = "4")]
+        pub port: i32,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Annotation {
+        #[prost(fixed64, tag = "1")]
+        pub timestamp: u64,
+        #[prost(string, tag = "2")]
+        pub value: String,
+    }
+
+    fn hex(b: &[u8]) -> String {
+        crate::otelcol::hex(b)
+    }
+
+    /// A span ID: absent, or exactly 8 bytes.
+    fn span_id(b: &[u8], what: &str) -> Result<Option<String>, ZipkinError> {
+        match b.len() {
+            0 => Ok(None),
+            8 => Ok(Some(hex(b))),
+            n => Err(ZipkinError::Protobuf(format!("invalid {what}: has length {n} yet wanted length 8"))),
+        }
+    }
+
+    impl Endpoint {
+        fn into_model(self) -> JsonEndpoint {
+            let ipv4 = <[u8; 4]>::try_from(self.ipv4.as_slice()).ok().map(|b| Ipv4Addr::from(b).to_string());
+            let ipv6 = <[u8; 16]>::try_from(self.ipv6.as_slice()).ok().map(|b| Ipv6Addr::from(b).to_string());
+            JsonEndpoint { service_name: self.service_name, ipv4, ipv6, port: u16::try_from(self.port).unwrap_or(0) }
+        }
+    }
+
+    impl Span {
+        pub fn into_model(self) -> Result<ZipkinSpan, ZipkinError> {
+            if self.trace_id.len() > 16 {
+                return Err(ZipkinError::Protobuf(format!("invalid TraceID: has length {}", self.trace_id.len())));
+            }
+            let parent_id = span_id(&self.parent_id, "ParentID")?;
+            let id = span_id(&self.id, "SpanID")?.ok_or_else(|| ZipkinError::Protobuf("expected a non-nil SpanID".into()))?;
+            let kind = match self.kind {
+                1 => Some("CLIENT"),
+                2 => Some("SERVER"),
+                3 => Some("PRODUCER"),
+                4 => Some("CONSUMER"),
+                _ => None,
+            };
+            Ok(ZipkinSpan {
+                trace_id: hex(&self.trace_id),
+                id,
+                parent_id,
+                name: self.name,
+                kind: kind.map(str::to_string),
+                timestamp: self.timestamp,
+                duration: self.duration,
+                local_endpoint: self.local_endpoint.map(Endpoint::into_model),
+                remote_endpoint: self.remote_endpoint.map(Endpoint::into_model),
+                annotations: self.annotations.into_iter().map(|a| JsonAnnotation { timestamp: a.timestamp, value: a.value }).collect(),
+                tags: self.tags,
+            })
+        }
+    }
 }
