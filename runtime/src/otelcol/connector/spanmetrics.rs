@@ -1,9 +1,9 @@
 //! `otelcol.connector.spanmetrics`: counts spans (`<namespace>.calls`) and records their
 //! durations (`<namespace>.duration`, an explicit-bucket or exponential histogram in ms or
-//! s) and, with
-//! `events`, their span events (`<namespace>.events`), per resource and per series of
-//! dimensions (`service.name`, `span.name`, `span.kind`, `status.code` and the `dimension`
-//! blocks). The series are sent to `output.metrics` every `metrics_flush_interval`.
+//! s) and, with `events`, their span events (`<namespace>.events`), per resource and per
+//! series of dimensions (`service.name`, `span.name`, `span.kind`, `status.code` and the
+//! `dimension` blocks). The series are sent to `output.metrics` every
+//! `metrics_flush_interval`.
 
 mod aggregate;
 mod expo;
