@@ -69,8 +69,9 @@ impl Arguments for Args {
         let config = Config {
             bounds: r.get::<Vec<Dur>>("latency_histogram_buckets").into_iter().map(|d| d.0.as_secs_f64()).collect(),
             dimensions: r.get("dimensions"),
-            cache_loop: r.get::<Dur>("cache_loop").0,
-            store_expiration_loop: r.get::<Dur>("store_expiration_loop").0,
+            // Zero means upstream's defaults, not a loop without pause.
+            cache_loop: nonzero(r.get::<Dur>("cache_loop").0, Duration::from_secs(60)),
+            store_expiration_loop: nonzero(r.get::<Dur>("store_expiration_loop").0, Duration::from_secs(2)),
             ttl: store.ttl,
             max_items: store.max_items,
             peer_attributes: r.get("virtual_node_peer_attributes"),
@@ -79,6 +80,14 @@ impl Arguments for Args {
             database_name_attributes: r.get("database_name_attributes"),
         };
         Args { config, output: r.block_or_default("output") }
+    }
+}
+
+fn nonzero(d: Duration, default: Duration) -> Duration {
+    if d.is_zero() {
+        default
+    } else {
+        d
     }
 }
 

@@ -1,9 +1,9 @@
 //! `otelcol.connector.spanmetrics`: counts spans (`<namespace>.calls`) and records their
 //! durations (`<namespace>.duration`, an explicit-bucket or exponential histogram in ms or
-//! s) and, with
-//! `events`, their span events (`<namespace>.events`), per resource and per series of
-//! dimensions (`service.name`, `span.name`, `span.kind`, `status.code` and the `dimension`
-//! blocks). The series are sent to `output.metrics` every `metrics_flush_interval`.
+//! s) and, with `events`, their span events (`<namespace>.events`), per resource and per
+//! series of dimensions (`service.name`, `span.name`, `span.kind`, `status.code` and the
+//! `dimension` blocks). The series are sent to `output.metrics` every
+//! `metrics_flush_interval`.
 
 mod aggregate;
 mod expo;
@@ -93,6 +93,8 @@ impl Arguments for Exponential {
 
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Histogram {
+    /// Dimensions of the duration histogram only.
+    dimensions: Vec<Dimension>,
     disable: bool,
     unit_text: String,
     explicit: Option<Explicit>,
@@ -101,9 +103,13 @@ struct Histogram {
 
 impl Arguments for Histogram {
     fn decode(r: &mut Reader<'_>) -> Self {
-        // Per-histogram dimensions are not implemented.
-        r.unsupported(&["dimension"]);
-        Histogram { disable: r.get("disable"), unit_text: r.get("unit"), explicit: r.block("explicit"), exponential: r.block("exponential") }
+        Histogram {
+            dimensions: r.blocks("dimension"),
+            disable: r.get("disable"),
+            unit_text: r.get("unit"),
+            explicit: r.block("explicit"),
+            exponential: r.block("exponential"),
+        }
     }
 
     fn validate(&self, r: &mut Reader<'_>) {
@@ -169,6 +175,9 @@ pub enum Temporality {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Config {
     pub dimensions: Vec<Dimension>,
+    /// Added to `dimensions` for the calls sum only, and for the duration histogram only.
+    pub calls_dimensions: Vec<Dimension>,
+    pub histogram_dimensions: Vec<Dimension>,
     pub exclude_dimensions: Vec<String>,
     pub event_dimensions: Vec<Dimension>,
     pub events: bool,
@@ -200,7 +209,7 @@ pub struct Args {
 
 impl Arguments for Args {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&["calls_dimension", "aggregation_cardinality_limit", "include_collector_instance_id", "debug_metrics"]);
+        r.unsupported(&["aggregation_cardinality_limit", "include_collector_instance_id", "debug_metrics"]);
         // Upstream memoises series attributes by key in a cache of this size; series here
         // hold their attributes themselves, so the (deprecated) bound changes nothing.
         let _: usize = r.get("dimensions_cache_size");
@@ -212,6 +221,8 @@ impl Arguments for Args {
         let bounds = histogram.explicit.as_ref().map(|e| e.buckets.iter().map(|b| b.as_nanos() as f64 / unit.divider()).collect()).unwrap_or_default();
         let config = Config {
             dimensions: r.blocks("dimension"),
+            calls_dimensions: r.blocks("calls_dimension"),
+            histogram_dimensions: histogram.dimensions.clone(),
             exclude_dimensions: r.get("exclude_dimensions"),
             event_dimensions: events.dimensions,
             events: events.enabled,

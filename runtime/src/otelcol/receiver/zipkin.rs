@@ -1,6 +1,6 @@
 //! `otelcol.receiver.zipkin`: an HTTP server taking Zipkin v2 spans — JSON
 //! (`application/json`) or protobuf (`application/x-protobuf`), optionally compressed — on
-//! `POST /api/v2/spans` and sending them as OTLP traces to `output.traces` ([`translate`]).
+//! `POST /api/v2/spans` (or any path but the v1 one, as upstream) and sending them as OTLP traces to `output.traces` ([`translate`]).
 //! Zipkin v1 (`/api/v1/spans`, JSON or Thrift) is answered with a clear refusal.
 
 #[cfg(test)]
@@ -144,14 +144,12 @@ impl ZipkinReceiver {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| ComponentError(format!("failed to listen on {addr} for Zipkin: {e}")))?;
         *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = Some(listener.local_addr()?);
         let state = Arc::new(State { ingest: Ingest::new(&self.ctx, self.fanout.clone(), "zipkin", "http"), config });
-        let v2 = state.clone();
-        let router =
-            axum::Router::new().route("/api/v2/spans", axum::routing::post(move |h: HeaderMap, b: axum::body::Body| spans_v2(v2.clone(), h, b))).route(
-                "/api/v1/spans",
-                axum::routing::post(|| async {
-                    reply(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Zipkin v1 spans are not supported by this runtime yet: send v2 to /api/v2/spans")
-                }),
-            );
+        let v2 = axum::routing::post(move |h: HeaderMap, b: axum::body::Body| spans_v2(state.clone(), h, b));
+        let v1 = axum::routing::post(|| async {
+            reply(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Zipkin v1 spans are not supported by this runtime yet: send v2 to /api/v2/spans")
+        });
+        // Upstream takes v2 on any path but the v1 one.
+        let router = axum::Router::new().route("/", v2.clone()).route("/{*path}", v2).route("/api/v1/spans", v1);
         self.ctx.set_health(HealthState::Healthy, "started");
         let failed = |e: std::io::Error| ComponentError(format!("Zipkin server failed: {e}"));
         match tls {

@@ -163,6 +163,16 @@ fn a_full_store_expires_the_oldest_or_drops_the_span() {
 }
 
 #[test]
+fn zero_loops_take_upstreams_defaults() {
+    let mut args = Object::new();
+    args.insert("cache_loop", Value::string("0s"));
+    args.insert("store_expiration_loop", Value::string("0s"));
+    args.insert("output", Value::object(Object::new()));
+    let c = decode_checked::<Args>(NAME, &analyzer::args::with_defaults(NAME, &Value::object(args))).unwrap().config;
+    assert_eq!((c.cache_loop, c.store_expiration_loop), (Duration::from_secs(60), Duration::from_secs(2)));
+}
+
+#[test]
 fn stale_series_are_cleaned_after_fifteen_minutes() {
     let mut g = Graph::new(config(), SystemTime::now());
     let t = Instant::now();

@@ -160,7 +160,9 @@ impl Aggregator {
     pub fn add(&mut self, req: &ExportTraceServiceRequest, now: Instant, wall: SystemTime) {
         let start_ns = nanos(wall);
         let buckets = self.config.bounds.len() + 1;
-        let event_dims: Vec<Dimension> = self.config.dimensions.iter().chain(&self.config.event_dimensions).cloned().collect();
+        let with = |extra: &[Dimension]| -> Vec<Dimension> { self.config.dimensions.iter().chain(extra).cloned().collect() };
+        let (event_dims, call_dims, hist_dims) =
+            (with(&self.config.event_dimensions), with(&self.config.calls_dimensions), with(&self.config.histogram_dimensions));
         for rs in &req.resource_spans {
             let res_attrs: &[KeyValue] = rs.resource.as_ref().map_or(&[], |r| &r.attributes);
             let Some(service) = get(res_attrs, "service.name") else { continue };
@@ -174,8 +176,15 @@ impl Aggregator {
             let mut events = Vec::new();
             for ss in &rs.scope_spans {
                 for span in &ss.spans {
-                    let attrs = self.attributes(&service, span, res_attrs, &self.config.dimensions, ss.scope.as_ref());
-                    calls.push((span, key_of(&attrs), attrs));
+                    let attrs = self.attributes(&service, span, res_attrs, &call_dims, ss.scope.as_ref());
+                    // The histogram's series differ only when it has dimensions of its own.
+                    let hist = if self.config.histogram_dimensions.is_empty() {
+                        None
+                    } else {
+                        let h = self.attributes(&service, span, res_attrs, &hist_dims, ss.scope.as_ref());
+                        Some((key_of(&h), h))
+                    };
+                    calls.push((span, key_of(&attrs), attrs, hist));
                     if self.config.events {
                         for event in &span.events {
                             let mut merged = res_attrs.to_vec();
@@ -198,10 +207,11 @@ impl Aggregator {
             });
             res.last_seen = now;
             let exemplars = |span: &Span| c.exemplars && span.trace_id.iter().any(|b| *b != 0);
-            for (span, key, attrs) in &calls {
+            for (span, key, attrs, hist) in &calls {
                 let duration = duration(span, c.unit.divider());
                 if c.histogram {
-                    let h = res.durations.entry(key, attrs, start_ns, now, buckets);
+                    let (hkey, hattrs) = hist.as_ref().map_or((key, attrs), |(k, a)| (k, a));
+                    let h = res.durations.entry(hkey, hattrs, start_ns, now, buckets);
                     if exemplars(span) {
                         h.exemplar(span, duration, c.max_exemplars);
                     }

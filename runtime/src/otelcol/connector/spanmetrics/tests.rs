@@ -196,6 +196,29 @@ fn dimensions_come_from_the_span_then_the_resource_then_the_default() {
 }
 
 #[test]
+fn calls_and_histogram_dimensions_apply_to_their_metric_only() {
+    let c = Config {
+        calls_dimensions: vec![Dimension { name: "http.url".into(), default: None }],
+        histogram_dimensions: vec![Dimension { name: "http.status_code".into(), default: Some("none".into()) }],
+        ..config()
+    };
+    let mut a = Aggregator::new(c);
+    let mut s1 = span("op", 1);
+    s1.attributes = vec![kv("http.url", "/a"), kv("http.status_code", "200")];
+    let mut s2 = span("op", 1);
+    s2.attributes = vec![kv("http.url", "/b"), kv("http.status_code", "200")];
+    a.add(&request(vec![kv("service.name", "s")], vec![s1, s2]), Instant::now(), SystemTime::now());
+    let out = a.flush(Instant::now(), SystemTime::now());
+    let calls = sum_points(metric(&out, "traces.span.metrics.calls"));
+    assert_eq!(calls.len(), 2, "a series per URL");
+    assert!(calls.iter().all(|p| attrs(&p.attributes).iter().all(|(k, _)| k != "http.status_code")));
+    let hist = hist_points(metric(&out, "traces.span.metrics.duration"));
+    assert_eq!(hist.len(), 1, "one series per status code");
+    assert_eq!(hist[0].count, 2);
+    assert_eq!(attrs(&hist[0].attributes).last(), Some(&p("http.status_code", "200")));
+}
+
+#[test]
 fn resources_without_a_service_name_are_skipped_and_empty_flushes_send_nothing() {
     let mut a = Aggregator::new(config());
     a.add(&request(vec![kv("host.name", "h")], vec![span("x", 1)]), Instant::now(), SystemTime::now());

@@ -159,6 +159,8 @@ async fn the_server_accepts_json_and_protobuf_and_refuses_bad_requests() {
     let proto = translate::encode_proto_for_test(&translate::from_json(TWO_SERVICES.as_bytes()).unwrap());
     assert_eq!(post(addr, "/api/v2/spans", "application/x-protobuf", false, proto).await.0, 202);
     assert_eq!(sink.items(), 4);
+    assert_eq!(post(addr, "/", "application/json", false, TWO_SERVICES.as_bytes().to_vec()).await.0, 202, "any path takes v2");
+    assert_eq!(sink.items(), 6);
 
     let (status, text) = post(addr, "/api/v2/spans", "application/json", false, b"[{\"traceId\": 5}]".to_vec()).await;
     assert_eq!(status, 400);
@@ -167,6 +169,6 @@ async fn the_server_accepts_json_and_protobuf_and_refuses_bad_requests() {
     assert_eq!(status, 415);
     assert!(text.contains("Zipkin v1"), "{text}");
     assert_eq!(post(addr, "/api/v2/spans", "text/plain", false, b"x".to_vec()).await.0, 415);
-    assert_eq!(sink.items(), 4, "nothing from the refused requests");
+    assert_eq!(sink.items(), 6, "nothing from the refused requests");
     stop.cancel();
 }
