@@ -23,6 +23,7 @@ pub fn registrations() -> Vec<Registration> {
         processor::batch::REGISTRATION,
         processor::memory_limiter::REGISTRATION,
         processor::attributes::REGISTRATION,
+        processor::probabilistic_sampler::REGISTRATION,
         exporter::otlp::REGISTRATION,
         exporter::otlphttp::REGISTRATION,
         exporter::debug::REGISTRATION,
