@@ -24,6 +24,8 @@ pub fn registrations() -> Vec<Registration> {
         processor::memory_limiter::REGISTRATION,
         processor::attributes::REGISTRATION,
         processor::probabilistic_sampler::REGISTRATION,
+        processor::span::REGISTRATION,
+        processor::groupbyattrs::REGISTRATION,
         exporter::otlp::REGISTRATION,
         exporter::otlphttp::REGISTRATION,
         exporter::debug::REGISTRATION,

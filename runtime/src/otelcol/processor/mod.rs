@@ -1,6 +1,8 @@
 //! Processors: consumers that transform telemetry and pass it on to their `output`.
 pub mod attributes;
 pub mod batch;
+pub mod groupbyattrs;
 pub mod memory_limiter;
 pub mod probabilistic_sampler;
+pub mod span;
 pub mod transform;
