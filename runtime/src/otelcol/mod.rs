@@ -26,6 +26,7 @@ pub fn registrations() -> Vec<Registration> {
         processor::probabilistic_sampler::REGISTRATION,
         processor::span::REGISTRATION,
         processor::groupbyattrs::REGISTRATION,
+        processor::resourcedetection::REGISTRATION,
         exporter::otlp::REGISTRATION,
         exporter::otlphttp::REGISTRATION,
         exporter::debug::REGISTRATION,

@@ -4,5 +4,6 @@ pub mod batch;
 pub mod groupbyattrs;
 pub mod memory_limiter;
 pub mod probabilistic_sampler;
+pub mod resourcedetection;
 pub mod span;
 pub mod transform;
