@@ -27,6 +27,7 @@ pub fn registrations() -> Vec<Registration> {
         processor::span::REGISTRATION,
         processor::groupbyattrs::REGISTRATION,
         processor::resourcedetection::REGISTRATION,
+        processor::redaction::REGISTRATION,
         exporter::otlp::REGISTRATION,
         exporter::otlphttp::REGISTRATION,
         exporter::debug::REGISTRATION,

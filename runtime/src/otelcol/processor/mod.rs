@@ -4,6 +4,7 @@ pub mod batch;
 pub mod groupbyattrs;
 pub mod memory_limiter;
 pub mod probabilistic_sampler;
+pub mod redaction;
 pub mod resourcedetection;
 pub mod span;
 pub mod transform;
