@@ -28,6 +28,7 @@ pub fn registrations() -> Vec<Registration> {
         processor::groupbyattrs::REGISTRATION,
         processor::resourcedetection::REGISTRATION,
         processor::redaction::REGISTRATION,
+        processor::deltatocumulative::REGISTRATION,
         exporter::otlp::REGISTRATION,
         exporter::otlphttp::REGISTRATION,
         exporter::debug::REGISTRATION,

@@ -1,6 +1,7 @@
 //! Processors: consumers that transform telemetry and pass it on to their `output`.
 pub mod attributes;
 pub mod batch;
+pub mod deltatocumulative;
 pub mod groupbyattrs;
 pub mod memory_limiter;
 pub mod probabilistic_sampler;
