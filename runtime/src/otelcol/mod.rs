@@ -29,6 +29,7 @@ pub fn registrations() -> Vec<Registration> {
         processor::resourcedetection::REGISTRATION,
         processor::redaction::REGISTRATION,
         processor::deltatocumulative::REGISTRATION,
+        processor::tail_sampling::REGISTRATION,
         exporter::otlp::REGISTRATION,
         exporter::otlphttp::REGISTRATION,
         exporter::debug::REGISTRATION,

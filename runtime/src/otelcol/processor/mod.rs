@@ -8,4 +8,5 @@ pub mod probabilistic_sampler;
 pub mod redaction;
 pub mod resourcedetection;
 pub mod span;
+pub mod tail_sampling;
 pub mod transform;
