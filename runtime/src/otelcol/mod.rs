@@ -2,6 +2,7 @@
 //! encoded bytes (see [`pdata`]) through `otelcol.Consumer` capsules (see [`consumer`]).
 
 pub mod auth;
+pub mod auth_headers;
 pub mod consumer;
 pub mod exporter;
 pub mod grpc_codec;
@@ -35,6 +36,7 @@ pub fn registrations() -> Vec<Registration> {
         exporter::debug::REGISTRATION,
         auth::BASIC,
         auth::BEARER,
+        auth_headers::REGISTRATION,
     ];
     // The bridges to the Loki pipeline need both families.
     #[cfg(all(feature = "otelcol", feature = "loki"))]
