@@ -34,6 +34,7 @@ pub fn registrations() -> Vec<Registration> {
         exporter::otlp::REGISTRATION,
         exporter::otlphttp::REGISTRATION,
         exporter::debug::REGISTRATION,
+        exporter::file::REGISTRATION,
         auth::BASIC,
         auth::BEARER,
         auth_headers::REGISTRATION,
