@@ -182,8 +182,11 @@ impl Config {
     }
 
     fn mask_all(&self, v: &str) -> String {
-        // Every value of a blocked key: the whole string, as `.*` replaces it.
-        self.mask(v, &MATCH_ALL)
+        // Every value of a blocked key: what `.*` matches (each line), as upstream masks it.
+        match &*MATCH_ALL {
+            Some(re) => self.mask(v, re),
+            None => "****".to_string(),
+        }
     }
 
     /// `blocked_values` masking: `None` when nothing matched.
@@ -313,7 +316,7 @@ impl Config {
     }
 }
 
-static MATCH_ALL: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| Regex::new(".*").unwrap_or_else(|_| unreachable!("a valid pattern")));
+static MATCH_ALL: std::sync::LazyLock<Option<Regex>> = std::sync::LazyLock::new(|| Regex::new(".*").ok());
 
 fn put(attrs: &mut Vec<KeyValue>, key: &str, value: AnyValue) {
     match attrs.iter_mut().find(|kv| kv.key == key) {
