@@ -2,7 +2,8 @@
 //! trace's first span arrives, then samples the whole trace when any policy samples it.
 //! Spans of a decided trace that arrive later follow its decision. At most `num_traces`
 //! traces are held (the oldest is dropped to make room); on shutdown every pending trace is
-//! decided and sent. Metrics and logs pass through.
+//! decided and sent (or dropped with `drop_pending_traces_on_shutdown`). A matching `drop`
+//! policy drops a trace whatever the others say. Metrics and logs pass through.
 
 mod policy;
 
@@ -32,6 +33,8 @@ struct Config {
     decision_wait: Duration,
     num_traces: usize,
     policies: Vec<Policy>,
+    sample_on_first_match: bool,
+    drop_pending_on_shutdown: bool,
 }
 
 /// The component's arguments.
@@ -43,15 +46,7 @@ pub struct Args {
 
 impl Arguments for Args {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&[
-            "debug_metrics",
-            "decision_wait_after_root_received",
-            "block_on_overflow",
-            "sample_on_first_match",
-            "drop_pending_traces_on_shutdown",
-            "maximum_trace_size_bytes",
-            "decision_cache",
-        ]);
+        r.unsupported(&["debug_metrics", "decision_wait_after_root_received", "block_on_overflow", "maximum_trace_size_bytes", "decision_cache"]);
         let decision_wait: Dur = r.get("decision_wait");
         let num_traces: i64 = r.get("num_traces");
         // Only a sizing hint for the trace table.
@@ -65,7 +60,13 @@ impl Arguments for Args {
                 r.error("policy", format!("duplicate policy name {}", syntax::quote::go_quote(&p.name)));
             }
         }
-        let config = Config { decision_wait: decision_wait.0, num_traces: usize::try_from(num_traces).unwrap_or(1).max(1), policies };
+        let config = Config {
+            decision_wait: decision_wait.0,
+            num_traces: usize::try_from(num_traces).unwrap_or(1).max(1),
+            policies,
+            sample_on_first_match: r.get("sample_on_first_match"),
+            drop_pending_on_shutdown: r.get("drop_pending_traces_on_shutdown"),
+        };
         Args { config, output: r.block_or_default("output") }
     }
 }
@@ -131,9 +132,18 @@ impl Sampler {
             })
             .collect();
         let trace = Trace { id, spans };
-        // Every policy sees the trace (rate limits count what they admit), as upstream does.
-        let votes: Vec<bool> = config.policies.iter().map(|p| p.sample(&trace)).collect();
-        let keep = votes.contains(&true);
+        // Every policy sees the trace (rate limits count what they admit), as upstream does,
+        // unless `sample_on_first_match` stops at the first match; a matching drop policy
+        // overrides the others.
+        let mut votes: Vec<(bool, bool)> = Vec::with_capacity(config.policies.len());
+        for p in &config.policies {
+            let hit = p.sample(&trace);
+            votes.push((p.drops(), hit));
+            if hit && config.sample_on_first_match {
+                break;
+            }
+        }
+        let keep = votes.iter().any(|(drops, hit)| !drops && *hit) && !votes.iter().any(|(drops, hit)| *drops && *hit);
         if keep { &self.sampled } else { &self.not_sampled }.inc();
         keep
     }
@@ -306,8 +316,14 @@ impl Component for TailSampling {
                 let out = self.sampler.due(false);
                 self.sampler.send(out, self.ctx.id()).await;
             }
-            let out = self.sampler.due(true);
-            self.sampler.send(out, self.ctx.id()).await;
+            if self.sampler.config().drop_pending_on_shutdown {
+                let mut table = self.sampler.table.lock().unwrap_or_else(|e| e.into_inner());
+                table.pending.clear();
+                table.order.clear();
+            } else {
+                let out = self.sampler.due(true);
+                self.sampler.send(out, self.ctx.id()).await;
+            }
             Ok(())
         })
     }

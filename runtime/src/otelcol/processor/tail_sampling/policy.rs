@@ -32,23 +32,61 @@ const TYPES: &[&str] = &[
     "string_attribute",
     "rate_limiting",
     "boolean_attribute",
+    "span_count",
+    "trace_state",
     "and",
+    "not",
+    "drop",
     "composite",
 ];
 /// Upstream's other types, refused by value.
-const OTHER_TYPES: &[&str] = &["ottl_condition", "span_count", "trace_state", "bytes_limiting", "not", "drop"];
+const OTHER_TYPES: &[&str] = &["ottl_condition", "bytes_limiting"];
 
 #[derive(Debug)]
 pub enum Kind {
     AlwaysSample,
-    Latency { lower_ms: i64, upper_ms: i64 },
-    Numeric { key: String, min: i64, max: i64, invert: bool },
-    Probabilistic { salt: String, threshold: u64 },
+    Latency {
+        lower_ms: i64,
+        upper_ms: i64,
+    },
+    Numeric {
+        key: String,
+        min: i64,
+        max: i64,
+        invert: bool,
+    },
+    Probabilistic {
+        salt: String,
+        threshold: u64,
+    },
     StatusCode(Vec<i32>),
-    StringAttr { key: String, values: Vec<String>, regexes: Option<Vec<Regex>>, invert: bool },
-    BoolAttr { key: String, value: bool, invert: bool },
-    RateLimiting { spans_per_second: i64, window: Mutex<(Instant, i64)> },
+    StringAttr {
+        key: String,
+        values: Vec<String>,
+        regexes: Option<Vec<Regex>>,
+        invert: bool,
+    },
+    BoolAttr {
+        key: String,
+        value: bool,
+        invert: bool,
+    },
+    RateLimiting {
+        spans_per_second: i64,
+        window: Mutex<(Instant, i64)>,
+    },
+    SpanCount {
+        min: i64,
+        max: i64,
+    },
+    TraceState {
+        key: String,
+        values: Vec<String>,
+    },
     And(Vec<Policy>),
+    Not(Box<Policy>),
+    /// Matches when all sub-policies do; a matching drop policy drops the trace.
+    Drop(Vec<Policy>),
     Composite(Composite),
 }
 
@@ -155,6 +193,38 @@ impl Arguments for RateLimiting {
 }
 
 #[derive(Default)]
+struct SpanCount(i64, i64);
+impl Arguments for SpanCount {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        SpanCount(r.get("min_spans"), r.get("max_spans"))
+    }
+}
+
+#[derive(Default)]
+struct TraceStateArgs(String, Vec<String>);
+impl Arguments for TraceStateArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        TraceStateArgs(r.get("key"), r.get("values"))
+    }
+}
+
+#[derive(Default)]
+struct Not(Option<Policy>);
+impl Arguments for Not {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        Not(r.block("not_sub_policy"))
+    }
+}
+
+#[derive(Default)]
+struct DropArgs(Vec<Policy>);
+impl Arguments for DropArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        DropArgs(r.blocks("drop_sub_policy"))
+    }
+}
+
+#[derive(Default)]
 struct And(Vec<Policy>);
 impl Arguments for And {
     fn decode(r: &mut Reader<'_>) -> Self {
@@ -195,7 +265,7 @@ impl Arguments for CompositeArgs {
 
 impl Arguments for Policy {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&["ottl_condition", "span_count", "trace_state", "bytes_limiting", "not", "drop"]);
+        r.unsupported(&["ottl_condition", "bytes_limiting"]);
         let name: String = r.get("name");
         let ty: String = r.get("type");
         // Every block is read (a block for another type is refused below), then the type picks.
@@ -209,7 +279,11 @@ impl Arguments for Policy {
         let string = r.block::<StringAttr>("string_attribute").map(|s| Kind::StringAttr { key: s.0, values: s.1, regexes: s.2, invert: s.3 });
         let boolean = r.block::<BoolAttr>("boolean_attribute").map(|b| Kind::BoolAttr { key: b.0, value: b.1, invert: b.2 });
         let rate = r.block::<RateLimiting>("rate_limiting").map(|l| Kind::RateLimiting { spans_per_second: l.0, window: Mutex::new((Instant::now(), 0)) });
+        let span_count = r.block::<SpanCount>("span_count").map(|c| Kind::SpanCount { min: c.0, max: c.1 });
+        let trace_state = r.block::<TraceStateArgs>("trace_state").map(|t| Kind::TraceState { key: t.0, values: t.1 });
         let and = if r.has("and") { r.block::<And>("and").map(|a| Kind::And(a.0)) } else { None };
+        let not = if r.has("not") { r.block::<Not>("not").and_then(|n| n.0).map(|p| Kind::Not(Box::new(p))) } else { None };
+        let drop = if r.has("drop") { r.block::<DropArgs>("drop").map(|d| Kind::Drop(d.0)) } else { None };
         let composite = if r.has("composite") { r.block::<CompositeArgs>("composite").and_then(|c| c.0).map(Kind::Composite) } else { None };
         let mut blocks = [
             ("latency", latency),
@@ -219,7 +293,11 @@ impl Arguments for Policy {
             ("string_attribute", string),
             ("boolean_attribute", boolean),
             ("rate_limiting", rate),
+            ("span_count", span_count),
+            ("trace_state", trace_state),
             ("and", and),
+            ("not", not),
+            ("drop", drop),
             ("composite", composite),
         ];
         let mut kind = None;
@@ -268,7 +346,12 @@ fn admit(window: &mut (Instant, i64), n: i64, limit: i64) -> bool {
 }
 
 impl Policy {
-    /// Whether the policy samples the trace.
+    /// Whether this is a `drop` policy (its match drops the trace whatever the others say).
+    pub fn drops(&self) -> bool {
+        matches!(self.kind, Some(Kind::Drop(_)))
+    }
+
+    /// Whether the policy samples the trace (for a `drop` policy: whether it matches).
     pub fn sample(&self, t: &Trace) -> bool {
         let Some(kind) = &self.kind else { return false };
         match kind {
@@ -300,7 +383,16 @@ impl Policy {
             Kind::RateLimiting { spans_per_second, window } => {
                 admit(&mut window.lock().unwrap_or_else(|e| e.into_inner()), t.spans.len() as i64, *spans_per_second)
             }
-            Kind::And(subs) => !subs.is_empty() && subs.iter().all(|p| p.sample(t)),
+            Kind::SpanCount { min, max } => {
+                let n = t.spans.len() as i64;
+                n >= *min && (*max == 0 || n <= *max)
+            }
+            Kind::TraceState { key, values } => t
+                .spans
+                .iter()
+                .any(|s| s.span.trace_state.split(',').filter_map(|m| m.trim().split_once('=')).any(|(k, v)| k == key && values.iter().any(|x| x == v))),
+            Kind::And(subs) | Kind::Drop(subs) => !subs.is_empty() && subs.iter().all(|p| p.sample(t)),
+            Kind::Not(p) => !p.sample(t),
             Kind::Composite(c) => {
                 let n = t.spans.len() as i64;
                 let mut w = c.window.lock().unwrap_or_else(|e| e.into_inner());

@@ -160,6 +160,7 @@ fn probabilistic_and_rate_limiting_and_composites() {
 fn policy_settings_are_checked() {
     let err = |b: &str| policies(b).err().unwrap_or_default();
     assert!(err("  policy {\n    name = \"x\"\n    type = \"ottl_condition\"\n  }").contains("not supported by this runtime yet"));
+    assert!(err("  policy {\n    name = \"x\"\n    type = \"bytes_limiting\"\n  }").contains("not supported by this runtime yet"));
     assert!(err("  policy {\n    name = \"x\"\n    type = \"magic\"\n  }").contains("unknown sampling policy type"));
     assert!(err("  policy {\n    name = \"x\"\n    type = \"latency\"\n  }").contains("needs its \"latency\" block"));
     assert!(
@@ -216,4 +217,87 @@ async fn traces_wait_for_the_decision_then_go_whole() {
     stop.cancel();
     run.await.unwrap().unwrap();
     assert_eq!(names(&sink), ["t1", "t1", "t1", "t3"]);
+}
+
+#[test]
+fn span_count_trace_state_not_and_drop() {
+    let ps = policies(
+        r#"
+  policy {
+    name = "two-or-three"
+    type = "span_count"
+    span_count {
+      min_spans = 2
+      max_spans = 3
+    }
+  }
+  policy {
+    name = "vendor"
+    type = "trace_state"
+    trace_state {
+      key = "vendor"
+      values = ["keep"]
+    }
+  }
+  policy {
+    name = "not-one"
+    type = "not"
+    not {
+      not_sub_policy {
+        name = "one"
+        type = "span_count"
+        span_count {
+          min_spans = 1
+          max_spans = 1
+        }
+      }
+    }
+  }
+  policy {
+    name = "drop-health"
+    type = "drop"
+    drop {
+      drop_sub_policy {
+        name = "health"
+        type = "string_attribute"
+        string_attribute {
+          key = "route"
+          values = ["/health"]
+        }
+      }
+    }
+  }
+"#,
+    )
+    .unwrap();
+    let mut two = [span(4, 0, 1, vec![], None), span(4, 0, 1, vec![kv("route", "/health")], None)];
+    two[0].trace_state = "other=1,vendor=keep".into();
+    assert_eq!(decide(&ps, &two), [true, true, true, true]);
+    let one = [span(5, 0, 1, vec![], None)];
+    assert_eq!(decide(&ps, &one), [false, false, false, false]);
+    assert!(ps[3].drops() && !ps[0].drops());
+}
+
+#[test]
+fn first_match_stops_the_evaluation() {
+    let src = |first: bool| {
+        format!(
+            "otelcol.processor.tail_sampling \"t\" {{\n  sample_on_first_match = {first}\n  policy {{\n    name = \"all\"\n    type = \"always_sample\"\n  }}\n  policy {{\n    name = \"limit\"\n    type = \"rate_limiting\"\n    rate_limiting {{ spans_per_second = 1 }}\n  }}\n  output {{}}\n}}\n"
+        )
+    };
+    for first in [false, true] {
+        let v = evaluated(&src(first)).unwrap();
+        let t = TailSampling::new(crate::otelcol::detached_context("t"), &v).unwrap();
+        let config = t.sampler.config();
+        let s = [span(6, 0, 1, vec![], None)];
+        assert!(t.sampler.decide(
+            &config,
+            &s[0].trace_id,
+            &[ResourceSpans { scope_spans: vec![ScopeSpans { spans: s.to_vec(), ..Default::default() }], ..Default::default() }]
+        ));
+        // The rate limiter saw the first trace only when every policy is evaluated.
+        let limit = &config.policies[1];
+        let trace = Trace { id: &s[0].trace_id, spans: s.iter().map(|span| TraceSpan { resource: &[], span }).collect() };
+        assert_eq!(limit.sample(&trace), first, "first_match = {first}");
+    }
 }
