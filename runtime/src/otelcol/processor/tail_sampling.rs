@@ -35,6 +35,8 @@ struct Config {
     policies: Vec<Policy>,
     sample_on_first_match: bool,
     drop_pending_on_shutdown: bool,
+    /// With a root span seen, the decision comes this long after it (zero: not used).
+    wait_after_root: Duration,
 }
 
 /// The component's arguments.
@@ -46,7 +48,7 @@ pub struct Args {
 
 impl Arguments for Args {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&["debug_metrics", "decision_wait_after_root_received", "block_on_overflow", "maximum_trace_size_bytes", "decision_cache"]);
+        r.unsupported(&["debug_metrics", "block_on_overflow", "maximum_trace_size_bytes", "decision_cache"]);
         let decision_wait: Dur = r.get("decision_wait");
         let num_traces: i64 = r.get("num_traces");
         // Only a sizing hint for the trace table.
@@ -66,6 +68,7 @@ impl Arguments for Args {
             policies,
             sample_on_first_match: r.get("sample_on_first_match"),
             drop_pending_on_shutdown: r.get("drop_pending_traces_on_shutdown"),
+            wait_after_root: r.get::<Dur>("decision_wait_after_root_received").0,
         };
         Args { config, output: r.block_or_default("output") }
     }
@@ -74,7 +77,13 @@ impl Arguments for Args {
 /// A trace waiting for its decision: its spans as one-trace resource fragments.
 struct Pending {
     since: Instant,
+    /// When the trace's root span (one without a parent) arrived.
+    root: Option<Instant>,
     fragments: Vec<ResourceSpans>,
+}
+
+fn has_root(fragments: &[ResourceSpans]) -> bool {
+    fragments.iter().flat_map(|rs| &rs.scope_spans).flat_map(|ss| &ss.spans).any(|s| s.parent_span_id.is_empty())
 }
 
 #[derive(Default)]
@@ -173,10 +182,14 @@ impl Sampler {
                 }
                 continue;
             }
+            let root = has_root(&fragments).then_some(now);
             match table.pending.get_mut(&id) {
-                Some(p) => p.fragments.extend(fragments),
+                Some(p) => {
+                    p.root = p.root.or(root);
+                    p.fragments.extend(fragments);
+                }
                 None => {
-                    table.pending.insert(id.clone(), Pending { since: now, fragments });
+                    table.pending.insert(id.clone(), Pending { since: now, root, fragments });
                     table.order.push_back(id);
                     while table.pending.len() > config.num_traces {
                         let Some(old) = table.order.pop_front() else { break };
@@ -190,26 +203,30 @@ impl Sampler {
         now_out
     }
 
-    /// Decides the traces that have waited `decision_wait` (all of them with `all`).
+    /// Decides the traces that have waited `decision_wait`, or
+    /// `decision_wait_after_root_received` since their root span (all of them with `all`).
     fn due(&self, all: bool) -> Vec<ResourceSpans> {
         let config = self.config();
         let now = Instant::now();
+        let after_root = (config.wait_after_root > Duration::ZERO).then_some(config.wait_after_root);
+        let is_due = |p: &Pending| {
+            all || now.duration_since(p.since) >= config.decision_wait || after_root.zip(p.root).is_some_and(|(wait, root)| now.duration_since(root) >= wait)
+        };
         let mut ready = Vec::new();
         {
             let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
-            while let Some(id) = table.order.front() {
-                let Some(p) = table.pending.get(id) else {
-                    table.order.pop_front();
-                    continue;
-                };
-                if !all && now.duration_since(p.since) < config.decision_wait {
-                    break;
+            let Table { pending, order, .. } = &mut *table;
+            // Oldest first; with root waits a younger trace can be due before an older one.
+            order.retain(|id| match pending.get(id) {
+                Some(p) if is_due(p) => {
+                    if let Some(p) = pending.remove(id) {
+                        ready.push((id.clone(), p.fragments));
+                    }
+                    false
                 }
-                let id = table.order.pop_front().unwrap_or_default();
-                if let Some(p) = table.pending.remove(&id) {
-                    ready.push((id, p.fragments));
-                }
-            }
+                Some(_) => true,
+                None => false,
+            });
         }
         let mut out = Vec::new();
         let mut decisions = Vec::with_capacity(ready.len());

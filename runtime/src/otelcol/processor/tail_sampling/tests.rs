@@ -301,3 +301,23 @@ fn first_match_stops_the_evaluation() {
         assert_eq!(limit.sample(&trace), first, "first_match = {first}");
     }
 }
+
+#[test]
+fn a_root_span_shortens_the_wait() {
+    let v = evaluated(
+        "otelcol.processor.tail_sampling \"t\" {\n  decision_wait = \"1h\"\n  decision_wait_after_root_received = \"1ms\"\n  policy {\n    name = \"all\"\n    type = \"always_sample\"\n  }\n  output {}\n}\n",
+    )
+    .unwrap();
+    let t = TailSampling::new(crate::otelcol::detached_context("t"), &v).unwrap();
+    let mut child = span(7, 0, 1, vec![], None);
+    child.parent_span_id = vec![9; 8];
+    let root = span(8, 0, 1, vec![], None);
+    let req = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans: vec![child, root], ..Default::default() }], ..Default::default() }],
+    };
+    assert!(t.sampler.add(req).is_empty());
+    std::thread::sleep(Duration::from_millis(5));
+    let out = t.sampler.due(false);
+    let names: Vec<String> = out.iter().flat_map(|rs| &rs.scope_spans).flat_map(|ss| &ss.spans).map(|s| s.name.clone()).collect();
+    assert_eq!(names, ["t8"], "only the trace whose root arrived is decided early");
+}
