@@ -21,10 +21,10 @@ use crate::component::{Arguments, ComponentError, Context, Reader, Registration}
 use crate::metrics::{Counter, Gauge};
 use crate::otelcol::consumer::{ConsumeError, Output};
 use crate::otelcol::pdata::{Payload, Signal};
-use crate::otelcol::processor::transform::{self, invalid, ProcessorArgs, Transform};
+use crate::otelcol::processor::rewrite::{self, invalid, ProcessorArgs, Transform};
 
 const NAME: &str = "otelcol.processor.deltatocumulative";
-pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], transform::build::<Args>);
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], rewrite::build::<Args>);
 
 /// The component's arguments.
 #[derive(Default)]

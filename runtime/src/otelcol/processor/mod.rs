@@ -7,6 +7,6 @@ pub mod memory_limiter;
 pub mod probabilistic_sampler;
 pub mod redaction;
 pub mod resourcedetection;
+pub mod rewrite;
 pub mod span;
 pub mod tail_sampling;
-pub mod transform;

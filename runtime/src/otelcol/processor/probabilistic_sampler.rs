@@ -24,12 +24,12 @@ use crate::metrics::Counter;
 use crate::otelcol::consumer::{ConsumeError, Output};
 use crate::otelcol::log;
 use crate::otelcol::pdata::{Payload, Signal};
-use crate::otelcol::processor::transform::{self, invalid, ProcessorArgs, Transform};
+use crate::otelcol::processor::rewrite::{self, invalid, ProcessorArgs, Transform};
 use math::{hash_randomness, hash_seed_threshold, parse_rvalue, trace_id_randomness, Threshold, MAX};
 use tracestate::TraceState;
 
 const NAME: &str = "otelcol.processor.probabilistic_sampler";
-pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], transform::build::<Args>);
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], rewrite::build::<Args>);
 
 /// The randomness upstream assumes when an item has none: every threshold but "never" keeps it.
 const ALL_PROBABILITIES: u64 = MAX - 1;

@@ -16,10 +16,10 @@ use sha3::Sha3_256;
 use crate::component::{Arguments, ComponentError, Context, Reader, Registration};
 use crate::otelcol::consumer::{ConsumeError, Output};
 use crate::otelcol::pdata::{Payload, Signal};
-use crate::otelcol::processor::transform::{self, invalid, ProcessorArgs, Transform};
+use crate::otelcol::processor::rewrite::{self, invalid, ProcessorArgs, Transform};
 
 const NAME: &str = "otelcol.processor.redaction";
-pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], transform::build::<Args>);
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], rewrite::build::<Args>);
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Hash {

@@ -16,11 +16,11 @@ use crate::component::args::types::Dur;
 use crate::component::{Arguments, ComponentError, Context, Reader, Registration};
 use crate::otelcol::consumer::{ConsumeError, Output};
 use crate::otelcol::pdata::{Payload, Signal};
-use crate::otelcol::processor::transform::{self, invalid, ProcessorArgs, Transform};
+use crate::otelcol::processor::rewrite::{self, invalid, ProcessorArgs, Transform};
 pub use system::SystemConfig;
 
 const NAME: &str = "otelcol.processor.resourcedetection";
-pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], transform::build::<Args>);
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], rewrite::build::<Args>);
 
 /// The detectors this runtime has.
 const DETECTORS: &[&str] = &["env", "system"];

@@ -15,10 +15,10 @@ use crate::component::{Arguments, ComponentError, Context, Reader, Registration}
 use crate::otelcol::consumer::{ConsumeError, Output};
 use crate::otelcol::pdata::{Payload, Signal};
 use crate::otelcol::processor::attributes::{Item, MatchProperties};
-use crate::otelcol::processor::transform::{self, invalid, ProcessorArgs, Transform};
+use crate::otelcol::processor::rewrite::{self, invalid, ProcessorArgs, Transform};
 
 const NAME: &str = "otelcol.processor.span";
-pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], transform::build::<Args>);
+pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], rewrite::build::<Args>);
 
 /// One `to_attributes` rule: a pattern and the names of its capture groups (by index).
 #[derive(Clone, Debug)]

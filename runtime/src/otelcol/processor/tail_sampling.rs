@@ -22,7 +22,7 @@ use crate::metrics::Counter;
 use crate::otelcol::consumer::{ConsumeFuture, Consumer, ConsumerHandle, Fanout, Output};
 use crate::otelcol::log;
 use crate::otelcol::pdata::{Payload, Signal};
-use crate::otelcol::processor::transform::invalid;
+use crate::otelcol::processor::rewrite::invalid;
 use policy::{Policy, Trace, TraceSpan};
 
 const NAME: &str = "otelcol.processor.tail_sampling";

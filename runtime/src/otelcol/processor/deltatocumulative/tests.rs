@@ -1,6 +1,6 @@
 use super::*;
 use crate::otelcol::pdata::tests::kv;
-use crate::otelcol::processor::transform::rules_of;
+use crate::otelcol::processor::rewrite::rules_of;
 use opentelemetry_proto::tonic::metrics::v1::{Histogram, ResourceMetrics, ScopeMetrics, Sum};
 
 fn rules(body: &str) -> Arc<dyn Transform> {

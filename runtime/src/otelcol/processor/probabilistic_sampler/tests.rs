@@ -1,6 +1,6 @@
 use super::*;
 use crate::otelcol::pdata::tests::kv;
-use crate::otelcol::processor::transform::rules_of;
+use crate::otelcol::processor::rewrite::rules_of;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};

@@ -1,6 +1,6 @@
 use super::*;
 use crate::otelcol::pdata::tests::{kv, traces};
-use crate::otelcol::processor::transform::rules_of;
+use crate::otelcol::processor::rewrite::rules_of;
 
 fn system(body: &str) -> SystemConfig {
     let v =

@@ -1,6 +1,6 @@
 use super::*;
 use crate::otelcol::pdata::tests::{kv, traces};
-use crate::otelcol::processor::transform::rules_of;
+use crate::otelcol::processor::rewrite::rules_of;
 
 fn rules(body: &str) -> Result<Arc<dyn Transform>, String> {
     rules_of::<Args>(&format!("otelcol.processor.span \"s\" {{\n{body}\n  output {{}}\n}}\n"))

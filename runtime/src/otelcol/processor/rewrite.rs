@@ -56,7 +56,7 @@ struct TransformProcessor<A> {
     _args: std::marker::PhantomData<fn() -> A>,
 }
 
-/// The `build` of a [`crate::component::Registration`] for a transform processor.
+/// The `build` of a [`crate::component::Registration`] for a rewriting processor.
 pub fn build<A: ProcessorArgs>(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     let (transform, output) = decode_checked::<A>(A::NAME, &args)?.into_parts(&ctx)?;
     let short = A::NAME.rsplit('.').next().unwrap_or(A::NAME);
