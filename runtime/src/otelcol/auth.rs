@@ -276,7 +276,11 @@ impl Component for AuthComponent {
     }
 }
 
-fn build_auth(ctx: Context, args: Value, make: fn(&Value) -> Result<Arc<dyn Authenticator>, ComponentError>) -> Result<Arc<dyn Component>, ComponentError> {
+pub(crate) fn build_auth(
+    ctx: Context,
+    args: Value,
+    make: fn(&Value) -> Result<Arc<dyn Authenticator>, ComponentError>,
+) -> Result<Arc<dyn Component>, ComponentError> {
     let c = AuthComponent { ctx, make };
     c.publish(&args)?;
     Ok(Arc::new(c))

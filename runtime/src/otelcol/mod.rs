@@ -2,6 +2,7 @@
 //! encoded bytes (see [`pdata`]) through `otelcol.Consumer` capsules (see [`consumer`]).
 
 pub mod auth;
+pub mod auth_headers;
 pub mod connector;
 pub mod consumer;
 pub mod exporter;
@@ -26,11 +27,19 @@ pub fn registrations() -> Vec<Registration> {
         processor::batch::REGISTRATION,
         processor::memory_limiter::REGISTRATION,
         processor::attributes::REGISTRATION,
+        processor::probabilistic_sampler::REGISTRATION,
+        processor::span::REGISTRATION,
+        processor::groupbyattrs::REGISTRATION,
+        processor::resourcedetection::REGISTRATION,
+        processor::redaction::REGISTRATION,
+        processor::deltatocumulative::REGISTRATION,
+        processor::tail_sampling::REGISTRATION,
         processor::transform::REGISTRATION,
         processor::filter::REGISTRATION,
         exporter::otlp::REGISTRATION,
         exporter::otlphttp::REGISTRATION,
         exporter::debug::REGISTRATION,
+        exporter::file::REGISTRATION,
         exporter::loadbalancing::REGISTRATION,
         connector::spanlogs::REGISTRATION,
         connector::spanmetrics::REGISTRATION,
@@ -38,6 +47,7 @@ pub fn registrations() -> Vec<Registration> {
         connector::count::REGISTRATION,
         auth::BASIC,
         auth::BEARER,
+        auth_headers::REGISTRATION,
     ];
     // The bridges to the Loki pipeline need both families.
     #[cfg(all(feature = "otelcol", feature = "loki"))]

@@ -1,5 +1,6 @@
 //! Exporters: consumers that send telemetry out of the process.
 pub mod debug;
+pub mod file;
 pub mod loadbalancing;
 #[cfg(feature = "loki")]
 pub mod loki;
