@@ -1,8 +1,10 @@
 //! Spans per second through `otelcol.receiver.otlp` → `otelcol.processor.batch` →
 //! `otelcol.exporter.otlp` → a gRPC sink, against a baseline that forwards the same gRPC
-//! requests to the same sink without looking at them. Everything runs in this process on
-//! loopback; the load generator sends one pre-encoded request (100 spans with attributes)
-//! over several concurrent streams.
+//! requests to the same sink without looking at them, and through the same pipeline with
+//! `otelcol.processor.transform` in front of the batch processor running three typical
+//! statements (set an attribute, delete a key, rename a span under a condition). Everything
+//! runs in this process on loopback; the load generator sends one pre-encoded request (100
+//! spans with attributes) over several concurrent streams.
 //!
 //! `cargo bench -p alloy-runtime --bench otlp_throughput` (env: SECONDS=10, CONCURRENCY=8)
 
@@ -132,8 +134,16 @@ async fn start_forwarder(sink: SocketAddr, stop: &CancellationToken) -> SocketAd
     addr
 }
 
-/// The pipeline under test, returning the receiver's address.
-async fn start_pipeline(sink: SocketAddr, stop: &CancellationToken) -> SocketAddr {
+/// The transform processor's statements: the three of the benchmark's description.
+const STATEMENTS: [&str; 3] = [
+    r#"set(attributes["deployment.environment"], "production")"#,
+    r#"delete_key(attributes, "user_agent.original")"#,
+    r#"set(name, "GET /api/v1/items/{id}") where attributes["http.route"] == "/api/v1/items/{id}""#,
+];
+
+/// The pipeline under test, returning the receiver's address; with `transform`, the
+/// transform processor runs before the batch processor.
+async fn start_pipeline(sink: SocketAddr, stop: &CancellationToken, transform: bool) -> SocketAddr {
     let exporter_args = obj(&[(
         "client",
         obj(&[
@@ -156,7 +166,17 @@ async fn start_pipeline(sink: SocketAddr, stop: &CancellationToken) -> SocketAdd
     let batch_args = analyzer::args::with_defaults("otelcol.processor.batch", &batch_args);
     let batch = processor::batch::BatchProcessor::new(detached_context("otelcol.processor.batch.bench"), &batch_args).expect("batch");
     tokio::spawn(batch.clone().run(stop.clone()));
-    start_receiver("otelcol.receiver.otlp.bench", &batch.input(), stop).await
+    if !transform {
+        return start_receiver("otelcol.receiver.otlp.bench", &batch.input(), stop).await;
+    }
+    let statements = Value::array(STATEMENTS.iter().map(|s| Value::string(*s)).collect());
+    let transform_args = obj(&[
+        ("trace_statements", Value::array(vec![obj(&[("context", Value::string("span")), ("statements", statements)])])),
+        ("output", traces_output(&batch.input())),
+    ]);
+    let transform_args = analyzer::args::with_defaults("otelcol.processor.transform", &transform_args);
+    let t = processor::transform::TransformProcessor::new(detached_context("otelcol.processor.transform.bench"), &transform_args).expect("transform");
+    start_receiver("otelcol.receiver.otlp.bench.t", &t.input(), stop).await
 }
 
 /// Process CPU time (user + system), in seconds.
@@ -209,15 +229,18 @@ fn main() {
         let counter = Arc::new(Counter(AtomicU64::new(0)));
         let sink = start_receiver("otelcol.receiver.otlp.sink", &ConsumerHandle::new("sink", counter.clone()), &stop).await;
         let forwarder = start_forwarder(sink, &stop).await;
-        let pipeline = start_pipeline(sink, &stop).await;
+        let pipeline = start_pipeline(sink, &stop, false).await;
+        let transformed = start_pipeline(sink, &stop, true).await;
         println!(
             "{} cores, {SPANS_PER_REQUEST} spans/request ({} bytes), {concurrency} concurrent streams, {seconds} s per run",
             std::thread::available_parallelism().map_or(0, |n| n.get()),
             request().len()
         );
         let (base, _) = measure("baseline", forwarder, &counter, seconds, concurrency).await;
-        let (pipe, _) = measure("pipeline", pipeline, &counter, seconds, concurrency).await;
+        let (pipe, pipe_cpu) = measure("pipeline", pipeline, &counter, seconds, concurrency).await;
+        let (_, transform_cpu) = measure("transform", transformed, &counter, seconds, concurrency).await;
         println!("pipeline / baseline = {:.0}%", 100.0 * pipe / base);
+        println!("transform / pipeline = {:.0}% of the spans per CPU-second", 100.0 * transform_cpu / pipe_cpu);
         stop.cancel();
     });
 }

@@ -242,13 +242,24 @@ pub struct TransformProcessor {
 }
 
 pub fn build(ctx: ComponentContext, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
-    let a: Args = decode_checked(NAME, &args)?;
-    let config = Compiled::from_args(&a)?;
-    let consumer = Arc::new(TransformConsumer { id: ctx.id().to_string(), config: RwLock::new(Arc::new(config)), next: Fanout::new(a.output) });
-    let mut exports = Object::ordered();
-    exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
-    ctx.set_exports(Value::object(exports));
-    Ok(Arc::new(TransformProcessor { consumer }))
+    Ok(TransformProcessor::new(ctx, &args)?)
+}
+
+impl TransformProcessor {
+    pub fn new(ctx: ComponentContext, args: &Value) -> Result<Arc<TransformProcessor>, ComponentError> {
+        let a: Args = decode_checked(NAME, args)?;
+        let config = Compiled::from_args(&a)?;
+        let consumer = Arc::new(TransformConsumer { id: ctx.id().to_string(), config: RwLock::new(Arc::new(config)), next: Fanout::new(a.output) });
+        let mut exports = Object::ordered();
+        exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
+        ctx.set_exports(Value::object(exports));
+        Ok(Arc::new(TransformProcessor { consumer }))
+    }
+
+    /// The `input` export (benchmarks and tests outside a controller).
+    pub fn input(&self) -> ConsumerHandle {
+        ConsumerHandle::new(&self.consumer.id, self.consumer.clone())
+    }
 }
 
 impl Component for TransformProcessor {
