@@ -385,13 +385,22 @@ fn one_line(s: &str) -> String {
     s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
-/// The context a statement or condition's path prefixes ask for: the most specific of
-/// `candidates` (ordered from the outermost, e.g. resource, scope, span, spanevent) that a
-/// path names, as upstream infers it for the flat `statements` form.
-pub fn infer_context(expr_paths: &[String], candidates: &[Context]) -> Option<Context> {
-    candidates
+/// See [`crate::infer_statement_context`].
+pub(crate) fn infer_context(names: &crate::Names, candidates: &[Context]) -> Option<Context> {
+    let named = |c: Context| names.paths.iter().any(|p| p.split('.').next().is_some_and(|first| first == c.name() || first == catalog::prefix(c)));
+    let from_paths = candidates.iter().rposition(|&c| named(c));
+    // The contexts each function or enum works in, where it is restricted.
+    let needs: Vec<&[Context]> = names
+        .functions
         .iter()
-        .rev()
-        .copied()
-        .find(|&c| expr_paths.iter().any(|p| p.split('.').next().is_some_and(|first| first == c.name() || first == catalog::prefix(c))))
+        .filter_map(|f| catalog::function(f).map(|d| d.contexts).filter(|cs| !cs.is_empty()))
+        .chain(names.enums.iter().filter_map(|e| catalog::ENUMS.iter().find(|d| d.name == e.as_str()).map(|d| d.contexts)))
+        .collect();
+    let fits = candidates.iter().enumerate().skip(from_paths.unwrap_or(0)).find(|(_, c)| needs.iter().all(|cs| cs.contains(c)));
+    match (from_paths, fits) {
+        (None, _) if needs.is_empty() => None,
+        (_, Some((_, &c))) => Some(c),
+        (Some(i), None) => Some(candidates[i]),
+        (None, None) => None,
+    }
 }

@@ -111,4 +111,9 @@ fn infers_the_context_from_prefixes() {
         Ok(Some(DataPoint))
     );
     assert!(ottl::infer_condition_context("name ==", &traces).is_err());
+    // Functions and enums that only some contexts have move the choice inwards.
+    let metrics = [Resource, Scope, Metric, DataPoint];
+    assert_eq!(ottl::infer_statement_context(r#"convert_sum_to_gauge() where resource.attributes["x"] == nil"#, &metrics), Ok(Some(Metric)));
+    assert_eq!(ottl::infer_condition_context(r#"kind == SPAN_KIND_SERVER"#, &traces), Ok(Some(Span)));
+    assert_eq!(ottl::infer_statement_context(r#"set(spanevent.name, "x") where IsRootSpan()"#, &traces), Ok(Some(SpanEvent)));
 }

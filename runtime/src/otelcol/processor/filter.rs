@@ -167,7 +167,7 @@ fn conditions(signal: Signal, context: Option<Context>, list: &[String], base: &
     for (j, src) in list.iter().enumerate() {
         let checked = match context {
             Some(ctx) => ottl::check_condition(src, ctx).map(|c| (ctx, c)),
-            None => inferred(signal, src, true).and_then(|ctx| ottl::check_condition(src, ctx).map(|c| (ctx, c))),
+            None => inferred(condition_contexts(signal), src, true).and_then(|ctx| ottl::check_condition(src, ctx).map(|c| (ctx, c))),
         };
         match checked {
             Ok((ctx, c)) => match out.list(signal).last_mut() {
@@ -179,8 +179,24 @@ fn conditions(signal: Signal, context: Option<Context>, list: &[String], base: &
     }
 }
 
+/// The contexts a `*_conditions` block can name: the filter has no scope context.
+fn condition_contexts(signal: Signal) -> &'static [Context] {
+    match signal {
+        Signal::Traces => &[Context::Resource, Context::Span, Context::SpanEvent],
+        Signal::Metrics => &[Context::Resource, Context::Metric, Context::DataPoint],
+        Signal::Logs => &[Context::Resource, Context::Log],
+    }
+}
+
 fn compile(a: &Args, base: &[PathSeg]) -> (Compiled, Vec<ArgError>) {
     let mut errors = Vec::new();
+    let inferred_blocks =
+        [("trace_conditions", a.trace_conditions.len()), ("metric_conditions", a.metric_conditions.len()), ("log_conditions", a.log_conditions.len())];
+    let fixed_blocks = a.traces.is_some() || a.metrics.is_some() || a.logs.is_some();
+    if let (Some((name, _)), true) = (inferred_blocks.iter().find(|(_, n)| *n > 0), fixed_blocks) {
+        let message = "the trace_conditions, metric_conditions and log_conditions blocks cannot be used together with the traces, metrics and logs blocks";
+        errors.push(ArgError::new(element(base, name, 0), message));
+    }
     let mut out = Compiled::default();
     if a.error_mode_known {
         match ErrorMode::parse(&a.error_mode) {
@@ -211,7 +227,7 @@ fn compile(a: &Args, base: &[PathSeg]) -> (Compiled, Vec<ArgError>) {
             let at = element(base, name, i);
             let context = match g.context.as_deref().filter(|c| !c.is_empty()) {
                 None => None,
-                Some(c) => match context_for(signal, c) {
+                Some(c) => match context_for(signal, condition_contexts(signal), c) {
                     Ok(ctx) => Some(ctx),
                     Err(m) => {
                         errors.push(ArgError::new(field(&at, "context"), m));

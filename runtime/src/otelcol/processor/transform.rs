@@ -14,7 +14,7 @@ use eval::{Object, PathSeg, Value};
 use ottl::eval::{EvalError, OnError};
 use ottl::{Condition, Context, Statement};
 
-use super::ottl_support::{context_for, element, field, inferred, ottl_error, rewrite, ErrorMode};
+use super::ottl_support::{context_for, contexts, element, field, inferred, ottl_error, rewrite, ErrorMode};
 use crate::component::args::decode_checked;
 use crate::component::{Arguments, Component, ComponentError, Context as ComponentContext, Reader, Registration};
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout, Output};
@@ -131,7 +131,7 @@ fn compile(a: &Args, base: &[PathSeg]) -> (Compiled, Vec<ArgError>) {
                     top
                 }),
             };
-            let context = match context_for(signal, &g.context) {
+            let context = match context_for(signal, contexts(signal), &g.context) {
                 Ok(c) => c,
                 Err(m) => {
                     errors.push(ArgError::new(field(&at, "context"), m));
@@ -158,7 +158,7 @@ fn compile(a: &Args, base: &[PathSeg]) -> (Compiled, Vec<ArgError>) {
         let at = field(base, "statements");
         for (signal, name, list) in [(Signal::Traces, "trace", &flat.trace), (Signal::Metrics, "metric", &flat.metric), (Signal::Logs, "log", &flat.log)] {
             for (j, src) in list.iter().enumerate() {
-                match inferred(signal, src, false).and_then(|ctx| ottl::check_statement(src, ctx).map(|s| (ctx, s))) {
+                match inferred(contexts(signal), src, false).and_then(|ctx| ottl::check_statement(src, ctx).map(|s| (ctx, s))) {
                     Ok((context, s)) => out.push(signal, Group { context, statements: vec![s], conditions: Vec::new(), mode: top }),
                     Err(d) => errors.push(ottl_error(element(&at, name, j), &d)),
                 }
