@@ -358,6 +358,7 @@ const fn func(name: &'static str, kind: FunctionKind, signature: &'static str, d
     FunctionDoc { name, kind, signature, doc, params, returns, contexts: &[] }
 }
 
+pub const BASE64_VARIANTS: [&str; 4] = ["base64", "base64-raw", "base64-url", "base64-raw-url"];
 pub const HASH_FUNCTIONS: [&str; 5] = ["SHA1", "SHA256", "SHA512", "MD5", "FNV"];
 const STR: ParamKind = K::Value(Ty::String);
 const ANY: ParamKind = K::Value(Ty::Any);
@@ -638,6 +639,22 @@ static FUNCTIONS: &[FunctionDoc] = &[
         Ty::Map,
     ),
     func("Base64Decode", C, "Base64Decode(value)", "The string decoded from standard base64.", &[p("value", STR)], Ty::String),
+    func(
+        "Decode",
+        C,
+        "Decode(value, encoding)",
+        "The string decoded from base64 (encoding base64, base64-raw, base64-url or base64-raw-url).",
+        &[p("value", STR), p("encoding", K::LitStr(&BASE64_VARIANTS))],
+        Ty::String,
+    ),
+    func(
+        "Base64Encode",
+        C,
+        "Base64Encode(value, Optional[variant])",
+        "The string encoded in base64 (variant base64, base64-raw, base64-url or base64-raw-url).",
+        &[p("value", STR), opt("variant", K::LitStr(&BASE64_VARIANTS))],
+        Ty::String,
+    ),
     FunctionDoc { contexts: &[SP], ..func("IsRootSpan", C, "IsRootSpan()", "Whether the span has no parent.", &[], Ty::Bool) },
 ];
 

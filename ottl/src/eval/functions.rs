@@ -465,13 +465,25 @@ pub fn converter(c: &Call, item: &Item) -> Result<Value, EvalError> {
             }
             Value::Map(out)
         }
-        "Base64Decode" => {
-            let bytes = base64::engine::general_purpose::STANDARD.decode(a.string(0, item)?).map_err(|e| EvalError(format!("Base64Decode: {e}")))?;
+        "Base64Decode" | "Decode" => {
+            let variant = if c.name == "Decode" { a.lit_str(1).unwrap_or("base64") } else { "base64" };
+            let bytes = base64_engine(variant).decode(a.string(0, item)?).map_err(|e| EvalError(format!("{}: {e}", c.name)))?;
             Value::Str(String::from_utf8_lossy(&bytes).into_owned())
         }
+        "Base64Encode" => Value::Str(base64_engine(a.lit_str(1).unwrap_or("base64")).encode(a.string(0, item)?)),
         "IsRootSpan" => Value::Bool(item.span.as_ref().is_some_and(|s| s.parent_span_id.is_empty())),
         other => return err(format!("{other} is not a converter")),
     })
+}
+
+fn base64_engine(variant: &str) -> &'static base64::engine::GeneralPurpose {
+    use base64::engine::general_purpose as gp;
+    match variant {
+        "base64-raw" => &gp::STANDARD_NO_PAD,
+        "base64-url" => &gp::URL_SAFE,
+        "base64-raw-url" => &gp::URL_SAFE_NO_PAD,
+        _ => &gp::STANDARD,
+    }
 }
 
 fn map_of(v: Value, what: &str) -> Result<Option<Vec<(String, Value)>>, EvalError> {
