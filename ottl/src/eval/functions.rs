@@ -426,6 +426,33 @@ pub fn converter(c: &Call, item: &Item) -> Result<Value, EvalError> {
         }
         "Time" => Value::Time(crate::timefmt::parse(&a.string(0, item)?, a.lit_str(1).unwrap_or("")).map_err(|e| EvalError(format!("Time: {e}")))?),
         "FormatTime" => Value::Str(crate::timefmt::format(a.time(0, item)?, a.lit_str(1).unwrap_or("")).map_err(|e| EvalError(format!("FormatTime: {e}")))?),
+        "Year" | "Month" | "Day" | "Hour" | "Minute" | "Second" | "Nanosecond" | "Weekday" => {
+            let [y, mo, d, h, mi, s, ns, wd] = crate::timefmt::parts(a.time(0, item)?);
+            Value::Int(match c.name.as_str() {
+                "Year" => y,
+                "Month" => mo,
+                "Day" => d,
+                "Hour" => h,
+                "Minute" => mi,
+                "Second" => s,
+                "Nanosecond" => ns,
+                _ => wd,
+            })
+        }
+        "Hours" | "Minutes" | "Seconds" | "Milliseconds" | "Microseconds" | "Nanoseconds" => {
+            let d = match a.value(0, item)? {
+                Value::Duration(d) => d,
+                other => return err(format!("{}: expected a duration, got a {}", c.name, other.type_name())),
+            };
+            match c.name.as_str() {
+                "Hours" => Value::Double(d as f64 / 3_600e9),
+                "Minutes" => Value::Double(d as f64 / 60e9),
+                "Seconds" => Value::Double(d as f64 / 1e9),
+                "Milliseconds" => Value::Int(d / 1_000_000),
+                "Microseconds" => Value::Int(d / 1_000),
+                _ => Value::Int(d),
+            }
+        }
         "UnixNano" => Value::Int(a.time(0, item)?),
         "UnixMilli" => Value::Int(a.time(0, item)?.div_euclid(1_000_000)),
         "UnixSeconds" => Value::Int(a.time(0, item)?.div_euclid(1_000_000_000)),
