@@ -103,6 +103,25 @@ pub fn infer_condition_context(src: &str, candidates: &[Context]) -> Result<Opti
     Ok(check::infer_context(&names, candidates))
 }
 
+/// One context for a whole list, as upstream infers it for a group without a `context`: the
+/// names of every statement and condition count together. A text that does not parse is
+/// reported with its index (statements first, then conditions).
+pub fn infer_group_context(statements: &[&str], conditions: &[&str], candidates: &[Context]) -> Result<Option<Context>, (usize, Diagnostic)> {
+    let mut names = Names::default();
+    for (i, src) in statements.iter().enumerate() {
+        let s = parser::parse_statement(src).map_err(|d| (i, d))?;
+        names.call(&s.editor);
+        if let Some(c) = &s.condition {
+            names.expr(c);
+        }
+    }
+    for (i, src) in conditions.iter().enumerate() {
+        let c = parser::parse_condition(src).map_err(|d| (statements.len() + i, d))?;
+        names.expr(&c.expr);
+    }
+    Ok(check::infer_context(&names, candidates))
+}
+
 /// The paths, functions and enums a statement or condition names, for context inference.
 #[derive(Default)]
 pub(crate) struct Names {

@@ -111,6 +111,11 @@ fn infers_the_context_from_prefixes() {
         Ok(Some(DataPoint))
     );
     assert!(ottl::infer_condition_context("name ==", &traces).is_err());
+    // A group is inferred as a whole.
+    let stmts = [r#"set(resource.attributes["a"], 1)"#, r#"set(metric.description, "x")"#];
+    assert_eq!(ottl::infer_group_context(&stmts, &[], &[Resource, Scope, Metric, DataPoint]), Ok(Some(Metric)));
+    assert_eq!(ottl::infer_group_context(&stmts[..1], &[r#"datapoint.flags == 0"#], &[Resource, Scope, Metric, DataPoint]), Ok(Some(DataPoint)));
+    assert_eq!(ottl::infer_group_context(&stmts, &["x =="], &traces).map_err(|(i, _)| i), Err(2));
     // Functions and enums that only some contexts have move the choice inwards.
     let metrics = [Resource, Scope, Metric, DataPoint];
     assert_eq!(ottl::infer_statement_context(r#"convert_sum_to_gauge() where resource.attributes["x"] == nil"#, &metrics), Ok(Some(Metric)));

@@ -85,14 +85,25 @@ pub fn context_for(signal: Signal, allowed: &[Context], name: &str) -> Result<Co
     })
 }
 
-/// The context of `allowed` a statement (or condition) without a `context` asks for through
-/// its path prefixes, functions and enums.
-pub fn inferred(allowed: &[Context], src: &str, condition: bool) -> Result<Context, Diagnostic> {
-    let found = if condition { ottl::infer_condition_context(src, allowed)? } else { ottl::infer_statement_context(src, allowed)? };
-    found.ok_or_else(|| {
-        let names: Vec<String> = allowed.iter().map(|c| format!("{}.", ottl::catalog::prefix(*c))).collect();
-        Diagnostic { span: 0..src.len(), message: format!("cannot infer the context: prefix a path with one of {}", names.join(", ")) }
-    })
+/// Why no context was inferred.
+pub enum NotInferred {
+    /// Element `.0` of the list does not parse.
+    Parse(usize, Diagnostic),
+    /// Nothing in the list names a context.
+    Nothing(String),
+}
+
+/// The one context of `allowed` a list of statements or conditions without a `context` asks
+/// for through its path prefixes, functions and enums (upstream infers a group as a whole).
+pub fn inferred(allowed: &[Context], statements: &[&str], conditions: &[&str]) -> Result<Context, NotInferred> {
+    match ottl::infer_group_context(statements, conditions, allowed) {
+        Err((i, d)) => Err(NotInferred::Parse(i, d)),
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => {
+            let names: Vec<String> = allowed.iter().map(|c| format!("{}.", ottl::catalog::prefix(*c))).collect();
+            Err(NotInferred::Nothing(format!("cannot infer the context: prefix a path with one of {}", names.join(", "))))
+        }
+    }
 }
 
 /// Runs `f` on the decoded request of the payload's signal and encodes the result; `None`
