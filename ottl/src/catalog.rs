@@ -297,7 +297,7 @@ pub enum ParamKind {
     Value(Ty),
     /// Any expression; converted to its text.
     Text,
-    /// A list of expressions.
+    /// A list: a literal list of expressions or a list-valued expression.
     Values,
     /// A literal regular expression.
     Pattern,
@@ -524,7 +524,7 @@ static FUNCTIONS: &[FunctionDoc] = &[
         C,
         "Concat(values[], delimiter)",
         "Joins the text of the values with delimiter.",
-        &[p("values", K::Values), p("delimiter", K::LitStr(&[]))],
+        &[p("values", K::Values), p("delimiter", STR)],
         Ty::String,
     ),
     func(

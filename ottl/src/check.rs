@@ -157,9 +157,9 @@ impl Checker {
                 self.value(&mut arg.value)?;
             }
             ParamKind::Values => {
-                let ExprKind::List(items) = &mut arg.value.kind else { return err(&span, format!("{what} must be a list of values in [ ]")) };
-                for item in items {
-                    self.value(item)?;
+                let got = self.value(&mut arg.value)?;
+                if !matches!(got, Ty::List | Ty::Any | Ty::Nil) {
+                    return err(&span, format!("{what} must be a list, found {}", article(got)));
                 }
             }
             ParamKind::Pattern => {

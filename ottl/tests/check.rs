@@ -25,6 +25,7 @@ fn invalid_statements() {
         (Span, r#"set_attr(attributes["x"], "y")"#, true),
         (Span, r#"set(atributes["x"], "y")"#, true),
         (Span, r#"set(attributes["x"], Concat(["a"], 1))"#, true),
+        (Span, r#"set(attributes["x"], Concat(name, "-"))"#, true),
         (Span, r#"set(attributes["x"], concat(["a"], "-"))"#, true),
         (Span, r#"Concat(["a"], "-")"#, true),
         (Span, r#"set(attributes["x"], delete_key(attributes, "y"))"#, true),

@@ -166,6 +166,8 @@ fn out(stmt: &str) -> String {
 fn converters() {
     let cases: &[(&str, &str)] = &[
         (r#"Concat([attributes["a"], body, 3, nil], "-")"#, r#""1-hello world-3-<nil>""#),
+        (r#"Concat(attributes["l"], attributes["a"])"#, r#""p1q""#),
+        (r#"Concat(Split("a,b", ","), "+")"#, r#""a+b""#),
         (r#"ConvertCase("HTTP request_countTotal", "snake")"#, r#""http_request_count_total""#),
         (r#"ConvertCase("http_request count", "camel")"#, r#""HttpRequestCount""#),
         (r#"ConvertCase(body, "upper")"#, r#""HELLO WORLD""#),

@@ -95,10 +95,12 @@ impl<'c> Args<'c> {
         }
     }
 
+    /// A list argument: a literal list or anything that evaluates to a list (nil: empty).
     fn values(&self, i: usize, item: &Item) -> Result<Vec<Value>, EvalError> {
-        match self.arg(i).map(|a| &a.value.kind) {
-            Some(ExprKind::List(items)) => items.iter().map(|x| value(x, item)).collect(),
-            _ => Ok(Vec::new()),
+        match self.value(i, item)? {
+            Value::List(items) => Ok(items),
+            Value::Nil => Ok(Vec::new()),
+            other => err(format!("{}: expected a list, got a {}", self.name, other.type_name())),
         }
     }
 
@@ -316,7 +318,7 @@ pub fn converter(c: &Call, item: &Item) -> Result<Value, EvalError> {
     Ok(match c.name.as_str() {
         "Concat" => {
             let parts: Vec<String> = a.values(0, item)?.iter().map(|v| if matches!(v, Value::Nil) { "<nil>".to_string() } else { v.text() }).collect();
-            Value::Str(parts.join(a.lit_str(1).unwrap_or("")))
+            Value::Str(parts.join(&a.string(1, item)?))
         }
         "ConvertCase" => {
             let s = a.string(0, item)?;
