@@ -327,6 +327,8 @@ pub struct FunctionDoc {
     pub returns: Ty,
     /// The contexts the function works in; empty for all.
     pub contexts: &'static [Context],
+    /// Only `otelcol.processor.filter`'s conditions have it.
+    pub filter_only: bool,
 }
 
 impl std::fmt::Debug for FunctionDoc {
@@ -355,7 +357,7 @@ use FunctionKind::{Converter as C, Editor as Ed};
 use ParamKind as K;
 
 const fn func(name: &'static str, kind: FunctionKind, signature: &'static str, doc: &'static str, params: &'static [ParamDoc], returns: Ty) -> FunctionDoc {
-    FunctionDoc { name, kind, signature, doc, params, returns, contexts: &[] }
+    FunctionDoc { name, kind, signature, doc, params, returns, contexts: &[], filter_only: false }
 }
 
 pub const BASE64_VARIANTS: [&str; 4] = ["base64", "base64-raw", "base64-url", "base64-raw-url"];
@@ -670,6 +672,30 @@ static FUNCTIONS: &[FunctionDoc] = &[
         Ty::String,
     ),
     FunctionDoc { contexts: &[SP], ..func("IsRootSpan", C, "IsRootSpan()", "Whether the span has no parent.", &[], Ty::Bool) },
+    FunctionDoc {
+        contexts: &[M],
+        filter_only: true,
+        ..func(
+            "HasAttrKeyOnDatapoint",
+            C,
+            "HasAttrKeyOnDatapoint(key)",
+            "Whether a data point of the metric has the attribute key (otelcol.processor.filter only).",
+            &[p("key", K::LitStr(&[]))],
+            Ty::Bool,
+        )
+    },
+    FunctionDoc {
+        contexts: &[M],
+        filter_only: true,
+        ..func(
+            "HasAttrOnDatapoint",
+            C,
+            "HasAttrOnDatapoint(key, value)",
+            "Whether a data point of the metric has the attribute key with the string value (otelcol.processor.filter only).",
+            &[p("key", K::LitStr(&[])), p("value", K::LitStr(&[]))],
+            Ty::Bool,
+        )
+    },
 ];
 
 #[cfg(test)]

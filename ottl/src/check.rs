@@ -27,7 +27,7 @@ fn article(t: Ty) -> String {
 }
 
 pub fn statement(s: &mut Statement, ctx: Context) -> Result<()> {
-    let c = Checker { ctx };
+    let c = Checker { ctx, filter: false };
     c.call(&mut s.editor, FunctionKind::Editor)?;
     if let Some(cond) = &mut s.condition {
         c.condition(cond)?;
@@ -35,12 +35,14 @@ pub fn statement(s: &mut Statement, ctx: Context) -> Result<()> {
     Ok(())
 }
 
-pub fn condition(cond: &mut Condition, ctx: Context) -> Result<()> {
-    Checker { ctx }.condition(&mut cond.expr)
+/// `filter`: the condition is one of `otelcol.processor.filter`'s, which has functions of its own.
+pub fn condition(cond: &mut Condition, ctx: Context, filter: bool) -> Result<()> {
+    Checker { ctx, filter }.condition(&mut cond.expr)
 }
 
 struct Checker {
     ctx: Context,
+    filter: bool,
 }
 
 impl Checker {
@@ -51,7 +53,7 @@ impl Checker {
     fn call(&self, call: &mut Call, want: FunctionKind) -> Result<Ty> {
         let Some(f) = catalog::function(&call.name) else {
             let kind = if want == FunctionKind::Editor { "editor" } else { "converter" };
-            let names = catalog::functions().iter().filter(|f| f.kind == want && self.available(f)).map(|f| f.name);
+            let names = catalog::functions().iter().filter(|f| f.kind == want && self.available(f) && (self.filter || !f.filter_only)).map(|f| f.name);
             return err(&call.name_span, format!("unknown {kind} \"{}\"{}", call.name, did_you_mean(&call.name, names)));
         };
         match (want, f.kind) {
@@ -65,6 +67,9 @@ impl Checker {
                 )
             }
             _ => {}
+        }
+        if f.filter_only && !self.filter {
+            return err(&call.name_span, format!("\"{}\" is only available in otelcol.processor.filter conditions", f.name));
         }
         if !self.available(f) {
             let ctxs: Vec<&str> = f.contexts.iter().map(|c| c.name()).collect();

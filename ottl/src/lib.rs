@@ -77,7 +77,15 @@ pub fn check_statement(src: &str, ctx: Context) -> Result<Statement, Diagnostic>
 /// Parses and type-checks one condition for `ctx`.
 pub fn check_condition(src: &str, ctx: Context) -> Result<Condition, Diagnostic> {
     let mut c = parser::parse_condition(src)?;
-    check::condition(&mut c, ctx)?;
+    check::condition(&mut c, ctx, false)?;
+    Ok(c)
+}
+
+/// [`check_condition`] for `otelcol.processor.filter`, which also has `HasAttrOnDatapoint`
+/// and `HasAttrKeyOnDatapoint`.
+pub fn check_filter_condition(src: &str, ctx: Context) -> Result<Condition, Diagnostic> {
+    let mut c = parser::parse_condition(src)?;
+    check::condition(&mut c, ctx, true)?;
     Ok(c)
 }
 

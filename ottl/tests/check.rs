@@ -62,6 +62,7 @@ fn invalid_statements() {
         (Resource, r#"attributes["a"] == nil or span.name == "x""#, false),
         (Span, r#"IsRootSpan() and Len(name)"#, false),
         (Log, r#"IsRootSpan()"#, false),
+        (Metric, r#"HasAttrOnDatapoint("k", "v")"#, false),
         (Log, r#"set(time, Time(body, "%Y-%Q"))"#, true),
         (Log, r#"set(time, Time(body, "%F", "Europe/Paris"))"#, true),
         (Log, r#"merge_maps(attributes, ExtractPatterns(body, "(\\w+)"), "upsert")"#, true),

@@ -430,6 +430,14 @@ fn filtering_drops_matches_and_empty_parents() {
     assert!(req.resource_spans.is_empty(), "the empty scope and resource go too");
 
     let mut req = metrics();
+    let has = |c: &str| ottl::check_filter_condition(c, Context::Metric).unwrap_or_else(|d| panic!("{c}: {}", d.message));
+    eval::filter_metrics(&mut req, Context::Metric, &[has(r#"HasAttrOnDatapoint("host", "b")"#)], &mut stop).unwrap();
+    let names: Vec<&str> = req.resource_metrics[0].scope_metrics[0].metrics.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["s", "h"], "the gauge has a point on host b");
+    eval::filter_metrics(&mut req, Context::Metric, &[has(r#"HasAttrKeyOnDatapoint("host")"#)], &mut stop).unwrap();
+    assert_eq!(req.resource_metrics[0].scope_metrics[0].metrics.len(), 1, "the histogram's point has no host");
+
+    let mut req = metrics();
     eval::filter_metrics(&mut req, Context::DataPoint, &conds(Context::DataPoint, &[r#"attributes["host"] == "a""#]), &mut stop).unwrap();
     let names: Vec<&str> = req.resource_metrics[0].scope_metrics[0].metrics.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["g", "h"], "the sum lost its only point");

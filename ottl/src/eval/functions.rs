@@ -500,6 +500,25 @@ pub fn converter(c: &Call, item: &Item) -> Result<Value, EvalError> {
             Value::Str(String::from_utf8_lossy(&bytes).into_owned())
         }
         "Base64Encode" => Value::Str(base64_engine(a.lit_str(1).unwrap_or("base64")).encode(a.string(0, item)?)),
+        "HasAttrKeyOnDatapoint" | "HasAttrOnDatapoint" => {
+            let key = a.lit_str(0).unwrap_or("");
+            let want = a.lit_str(1);
+            let matches = |attrs: &[KeyValue]| {
+                attrs.iter().any(|kv| {
+                    kv.key == key
+                        && want.is_none_or(|w| matches!(kv.value.as_ref().and_then(|v| v.value.as_ref()), Some(opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s)) if s == w))
+                })
+            };
+            let data = item.metric.as_ref().and_then(|m| m.data.as_ref());
+            Value::Bool(match data {
+                Some(Data::Gauge(g)) => g.data_points.iter().any(|p| matches(&p.attributes)),
+                Some(Data::Sum(s)) => s.data_points.iter().any(|p| matches(&p.attributes)),
+                Some(Data::Histogram(h)) => h.data_points.iter().any(|p| matches(&p.attributes)),
+                Some(Data::ExponentialHistogram(h)) => h.data_points.iter().any(|p| matches(&p.attributes)),
+                Some(Data::Summary(s)) => s.data_points.iter().any(|p| matches(&p.attributes)),
+                None => false,
+            })
+        }
         "IsRootSpan" => Value::Bool(item.span.as_ref().is_some_and(|s| s.parent_span_id.is_empty())),
         other => return err(format!("{other} is not a converter")),
     })

@@ -181,7 +181,7 @@ fn conditions(signal: Signal, context: Option<Context>, list: &[String], base: &
     };
     let mut checked = Vec::new();
     for (j, src) in list.iter().enumerate() {
-        match ottl::check_condition(src, context) {
+        match ottl::check_filter_condition(src, context) {
             Ok(c) => checked.push(c),
             Err(d) => errors.push(ottl_error(element(base, name, j), &d)),
         }
