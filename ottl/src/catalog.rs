@@ -297,7 +297,7 @@ pub enum ParamKind {
     Value(Ty),
     /// Any expression; converted to its text.
     Text,
-    /// A list of expressions.
+    /// A list: a literal list of expressions or a list-valued expression.
     Values,
     /// A literal regular expression.
     Pattern,
@@ -327,6 +327,8 @@ pub struct FunctionDoc {
     pub returns: Ty,
     /// The contexts the function works in; empty for all.
     pub contexts: &'static [Context],
+    /// Only `otelcol.processor.filter`'s conditions have it.
+    pub filter_only: bool,
 }
 
 impl std::fmt::Debug for FunctionDoc {
@@ -355,9 +357,10 @@ use FunctionKind::{Converter as C, Editor as Ed};
 use ParamKind as K;
 
 const fn func(name: &'static str, kind: FunctionKind, signature: &'static str, doc: &'static str, params: &'static [ParamDoc], returns: Ty) -> FunctionDoc {
-    FunctionDoc { name, kind, signature, doc, params, returns, contexts: &[] }
+    FunctionDoc { name, kind, signature, doc, params, returns, contexts: &[], filter_only: false }
 }
 
+pub const BASE64_VARIANTS: [&str; 4] = ["base64", "base64-raw", "base64-url", "base64-raw-url"];
 pub const HASH_FUNCTIONS: [&str; 5] = ["SHA1", "SHA256", "SHA512", "MD5", "FNV"];
 const STR: ParamKind = K::Value(Ty::String);
 const ANY: ParamKind = K::Value(Ty::Any);
@@ -523,7 +526,7 @@ static FUNCTIONS: &[FunctionDoc] = &[
         C,
         "Concat(values[], delimiter)",
         "Joins the text of the values with delimiter.",
-        &[p("values", K::Values), p("delimiter", K::LitStr(&[]))],
+        &[p("values", K::Values), p("delimiter", STR)],
         Ty::String,
     ),
     func(
@@ -591,6 +594,20 @@ static FUNCTIONS: &[FunctionDoc] = &[
     func("TraceID", C, "TraceID(bytes)", "A trace ID from 16 bytes.", &[p("bytes", K::Value(Ty::Bytes))], Ty::Bytes),
     func("SpanID", C, "SpanID(bytes)", "A span ID from 8 bytes.", &[p("bytes", K::Value(Ty::Bytes))], Ty::Bytes),
     func("Now", C, "Now()", "The current time.", &[], Ty::Time),
+    func("Year", C, "Year(time)", "The year of the time, in UTC.", &[p("time", K::Value(Ty::Time))], Ty::Int),
+    func("Month", C, "Month(time)", "The month of the time (1-12), in UTC.", &[p("time", K::Value(Ty::Time))], Ty::Int),
+    func("Day", C, "Day(time)", "The day of the month of the time, in UTC.", &[p("time", K::Value(Ty::Time))], Ty::Int),
+    func("Weekday", C, "Weekday(time)", "The day of the week of the time (0 = Sunday), in UTC.", &[p("time", K::Value(Ty::Time))], Ty::Int),
+    func("Hour", C, "Hour(time)", "The hour of the time (0-23), in UTC.", &[p("time", K::Value(Ty::Time))], Ty::Int),
+    func("Minute", C, "Minute(time)", "The minute of the time.", &[p("time", K::Value(Ty::Time))], Ty::Int),
+    func("Second", C, "Second(time)", "The second of the time.", &[p("time", K::Value(Ty::Time))], Ty::Int),
+    func("Nanosecond", C, "Nanosecond(time)", "The nanoseconds within the second of the time.", &[p("time", K::Value(Ty::Time))], Ty::Int),
+    func("Hours", C, "Hours(duration)", "The duration in hours, as a double.", &[p("duration", K::Value(Ty::Duration))], Ty::Double),
+    func("Minutes", C, "Minutes(duration)", "The duration in minutes, as a double.", &[p("duration", K::Value(Ty::Duration))], Ty::Double),
+    func("Seconds", C, "Seconds(duration)", "The duration in seconds, as a double.", &[p("duration", K::Value(Ty::Duration))], Ty::Double),
+    func("Milliseconds", C, "Milliseconds(duration)", "The duration in whole milliseconds.", &[p("duration", K::Value(Ty::Duration))], Ty::Int),
+    func("Microseconds", C, "Microseconds(duration)", "The duration in whole microseconds.", &[p("duration", K::Value(Ty::Duration))], Ty::Int),
+    func("Nanoseconds", C, "Nanoseconds(duration)", "The duration in nanoseconds.", &[p("duration", K::Value(Ty::Duration))], Ty::Int),
     func(
         "Time",
         C,
@@ -638,7 +655,47 @@ static FUNCTIONS: &[FunctionDoc] = &[
         Ty::Map,
     ),
     func("Base64Decode", C, "Base64Decode(value)", "The string decoded from standard base64.", &[p("value", STR)], Ty::String),
+    func(
+        "Decode",
+        C,
+        "Decode(value, encoding)",
+        "The string decoded from base64 (encoding base64, base64-raw, base64-url or base64-raw-url).",
+        &[p("value", STR), p("encoding", K::LitStr(&BASE64_VARIANTS))],
+        Ty::String,
+    ),
+    func(
+        "Base64Encode",
+        C,
+        "Base64Encode(value, Optional[variant])",
+        "The string encoded in base64 (variant base64, base64-raw, base64-url or base64-raw-url).",
+        &[p("value", STR), opt("variant", K::LitStr(&BASE64_VARIANTS))],
+        Ty::String,
+    ),
     FunctionDoc { contexts: &[SP], ..func("IsRootSpan", C, "IsRootSpan()", "Whether the span has no parent.", &[], Ty::Bool) },
+    FunctionDoc {
+        contexts: &[M],
+        filter_only: true,
+        ..func(
+            "HasAttrKeyOnDatapoint",
+            C,
+            "HasAttrKeyOnDatapoint(key)",
+            "Whether a data point of the metric has the attribute key (otelcol.processor.filter only).",
+            &[p("key", K::LitStr(&[]))],
+            Ty::Bool,
+        )
+    },
+    FunctionDoc {
+        contexts: &[M],
+        filter_only: true,
+        ..func(
+            "HasAttrOnDatapoint",
+            C,
+            "HasAttrOnDatapoint(key, value)",
+            "Whether a data point of the metric has the attribute key with the string value (otelcol.processor.filter only).",
+            &[p("key", K::LitStr(&[])), p("value", K::LitStr(&[]))],
+            Ty::Bool,
+        )
+    },
 ];
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ fn article(t: Ty) -> String {
 }
 
 pub fn statement(s: &mut Statement, ctx: Context) -> Result<()> {
-    let c = Checker { ctx };
+    let c = Checker { ctx, filter: false };
     c.call(&mut s.editor, FunctionKind::Editor)?;
     if let Some(cond) = &mut s.condition {
         c.condition(cond)?;
@@ -35,12 +35,14 @@ pub fn statement(s: &mut Statement, ctx: Context) -> Result<()> {
     Ok(())
 }
 
-pub fn condition(cond: &mut Condition, ctx: Context) -> Result<()> {
-    Checker { ctx }.condition(&mut cond.expr)
+/// `filter`: the condition is one of `otelcol.processor.filter`'s, which has functions of its own.
+pub fn condition(cond: &mut Condition, ctx: Context, filter: bool) -> Result<()> {
+    Checker { ctx, filter }.condition(&mut cond.expr)
 }
 
 struct Checker {
     ctx: Context,
+    filter: bool,
 }
 
 impl Checker {
@@ -51,7 +53,7 @@ impl Checker {
     fn call(&self, call: &mut Call, want: FunctionKind) -> Result<Ty> {
         let Some(f) = catalog::function(&call.name) else {
             let kind = if want == FunctionKind::Editor { "editor" } else { "converter" };
-            let names = catalog::functions().iter().filter(|f| f.kind == want && self.available(f)).map(|f| f.name);
+            let names = catalog::functions().iter().filter(|f| f.kind == want && self.available(f) && (self.filter || !f.filter_only)).map(|f| f.name);
             return err(&call.name_span, format!("unknown {kind} \"{}\"{}", call.name, did_you_mean(&call.name, names)));
         };
         match (want, f.kind) {
@@ -65,6 +67,9 @@ impl Checker {
                 )
             }
             _ => {}
+        }
+        if f.filter_only && !self.filter {
+            return err(&call.name_span, format!("\"{}\" is only available in otelcol.processor.filter conditions", f.name));
         }
         if !self.available(f) {
             let ctxs: Vec<&str> = f.contexts.iter().map(|c| c.name()).collect();
@@ -157,9 +162,9 @@ impl Checker {
                 self.value(&mut arg.value)?;
             }
             ParamKind::Values => {
-                let ExprKind::List(items) = &mut arg.value.kind else { return err(&span, format!("{what} must be a list of values in [ ]")) };
-                for item in items {
-                    self.value(item)?;
+                let got = self.value(&mut arg.value)?;
+                if !matches!(got, Ty::List | Ty::Any | Ty::Nil) {
+                    return err(&span, format!("{what} must be a list, found {}", article(got)));
                 }
             }
             ParamKind::Pattern => {
@@ -385,13 +390,22 @@ fn one_line(s: &str) -> String {
     s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
-/// The context a statement or condition's path prefixes ask for: the most specific of
-/// `candidates` (ordered from the outermost, e.g. resource, scope, span, spanevent) that a
-/// path names, as upstream infers it for the flat `statements` form.
-pub fn infer_context(expr_paths: &[String], candidates: &[Context]) -> Option<Context> {
-    candidates
+/// See [`crate::infer_statement_context`].
+pub(crate) fn infer_context(names: &crate::Names, candidates: &[Context]) -> Option<Context> {
+    let named = |c: Context| names.paths.iter().any(|p| p.split('.').next().is_some_and(|first| first == c.name() || first == catalog::prefix(c)));
+    let from_paths = candidates.iter().rposition(|&c| named(c));
+    // The contexts each function or enum works in, where it is restricted.
+    let needs: Vec<&[Context]> = names
+        .functions
         .iter()
-        .rev()
-        .copied()
-        .find(|&c| expr_paths.iter().any(|p| p.split('.').next().is_some_and(|first| first == c.name() || first == catalog::prefix(c))))
+        .filter_map(|f| catalog::function(f).map(|d| d.contexts).filter(|cs| !cs.is_empty()))
+        .chain(names.enums.iter().filter_map(|e| catalog::ENUMS.iter().find(|d| d.name == e.as_str()).map(|d| d.contexts)))
+        .collect();
+    let fits = candidates.iter().enumerate().skip(from_paths.unwrap_or(0)).find(|(_, c)| needs.iter().all(|cs| cs.contains(c)));
+    match (from_paths, fits) {
+        (None, _) if needs.is_empty() => None,
+        (_, Some((_, &c))) => Some(c),
+        (Some(i), None) => Some(candidates[i]),
+        (None, None) => None,
+    }
 }

@@ -77,55 +77,95 @@ pub fn check_statement(src: &str, ctx: Context) -> Result<Statement, Diagnostic>
 /// Parses and type-checks one condition for `ctx`.
 pub fn check_condition(src: &str, ctx: Context) -> Result<Condition, Diagnostic> {
     let mut c = parser::parse_condition(src)?;
-    check::condition(&mut c, ctx)?;
+    check::condition(&mut c, ctx, false)?;
     Ok(c)
 }
 
-/// The context the path prefixes of a statement ask for (`span.name` → span): the most
-/// specific of `candidates`, which go from the outermost (`resource`) inwards. `Ok(None)` when
-/// no path names one of them.
+/// [`check_condition`] for `otelcol.processor.filter`, which also has `HasAttrOnDatapoint`
+/// and `HasAttrKeyOnDatapoint`.
+pub fn check_filter_condition(src: &str, ctx: Context) -> Result<Condition, Diagnostic> {
+    let mut c = parser::parse_condition(src)?;
+    check::condition(&mut c, ctx, true)?;
+    Ok(c)
+}
+
+/// The context a statement asks for, as upstream infers it: the most specific of `candidates`
+/// (which go from the outermost, `resource`, inwards) that its path prefixes name
+/// (`span.name` → span), moved further in when a function or enum it uses needs that
+/// (`IsRootSpan()` → span). `Ok(None)` when nothing names a context.
 pub fn infer_statement_context(src: &str, candidates: &[Context]) -> Result<Option<Context>, Diagnostic> {
     let s = parser::parse_statement(src)?;
-    let mut paths = Vec::new();
-    walk_call(&s.editor, &mut paths);
+    let mut names = Names::default();
+    names.call(&s.editor);
     if let Some(c) = &s.condition {
-        walk(c, &mut paths);
+        names.expr(c);
     }
-    Ok(check::infer_context(&paths, candidates))
+    Ok(check::infer_context(&names, candidates))
 }
 
 /// [`infer_statement_context`] for a condition.
 pub fn infer_condition_context(src: &str, candidates: &[Context]) -> Result<Option<Context>, Diagnostic> {
     let c = parser::parse_condition(src)?;
-    let mut paths = Vec::new();
-    walk(&c.expr, &mut paths);
-    Ok(check::infer_context(&paths, candidates))
+    let mut names = Names::default();
+    names.expr(&c.expr);
+    Ok(check::infer_context(&names, candidates))
 }
 
-fn walk_call(c: &ast::Call, out: &mut Vec<String>) {
-    for a in &c.args {
-        walk(&a.value, out);
+/// One context for a whole list, as upstream infers it for a group without a `context`: the
+/// names of every statement and condition count together. A text that does not parse is
+/// reported with its index (statements first, then conditions).
+pub fn infer_group_context(statements: &[&str], conditions: &[&str], candidates: &[Context]) -> Result<Option<Context>, (usize, Diagnostic)> {
+    let mut names = Names::default();
+    for (i, src) in statements.iter().enumerate() {
+        let s = parser::parse_statement(src).map_err(|d| (i, d))?;
+        names.call(&s.editor);
+        if let Some(c) = &s.condition {
+            names.expr(c);
+        }
     }
-    for k in &c.keys {
-        walk(k, out);
+    for (i, src) in conditions.iter().enumerate() {
+        let c = parser::parse_condition(src).map_err(|d| (statements.len() + i, d))?;
+        names.expr(&c.expr);
     }
+    Ok(check::infer_context(&names, candidates))
 }
 
-fn walk(e: &ast::Expr, out: &mut Vec<String>) {
-    use ast::ExprKind as K;
-    match &e.kind {
-        K::Path(p) => {
-            out.push(p.dotted());
-            p.keys.iter().for_each(|k| walk(k, out));
+/// The paths, functions and enums a statement or condition names, for context inference.
+#[derive(Default)]
+pub(crate) struct Names {
+    pub paths: Vec<String>,
+    pub functions: Vec<String>,
+    pub enums: Vec<String>,
+}
+
+impl Names {
+    fn call(&mut self, c: &ast::Call) {
+        self.functions.push(c.name.clone());
+        for a in &c.args {
+            self.expr(&a.value);
         }
-        K::Call(c) => walk_call(c, out),
-        K::List(items) => items.iter().for_each(|i| walk(i, out)),
-        K::Map(entries) => entries.iter().for_each(|(_, v)| walk(v, out)),
-        K::Neg(x) | K::Not(x) => walk(x, out),
-        K::Math(_, l, r) | K::Compare(_, l, r) | K::And(l, r) | K::Or(l, r) => {
-            walk(l, out);
-            walk(r, out);
+        for k in &c.keys {
+            self.expr(k);
         }
-        _ => {}
+    }
+
+    fn expr(&mut self, e: &ast::Expr) {
+        use ast::ExprKind as K;
+        match &e.kind {
+            K::Path(p) => {
+                self.paths.push(p.dotted());
+                p.keys.iter().for_each(|k| self.expr(k));
+            }
+            K::Call(c) => self.call(c),
+            K::Enum(name, _) => self.enums.push(name.clone()),
+            K::List(items) => items.iter().for_each(|i| self.expr(i)),
+            K::Map(entries) => entries.iter().for_each(|(_, v)| self.expr(v)),
+            K::Neg(x) | K::Not(x) => self.expr(x),
+            K::Math(_, l, r) | K::Compare(_, l, r) | K::And(l, r) | K::Or(l, r) => {
+                self.expr(l);
+                self.expr(r);
+            }
+            _ => {}
+        }
     }
 }

@@ -187,6 +187,15 @@ pub fn parse(s: &str, format: &str) -> Result<i64, String> {
     secs.checked_mul(1_000_000_000).and_then(|n| n.checked_add(nanos)).ok_or_else(|| "the time is out of range".to_string())
 }
 
+/// The calendar parts of `ns` since the epoch in UTC: year, month, day, hour, minute,
+/// second, nanosecond and weekday (0 = Sunday).
+pub fn parts(ns: i64) -> [i64; 8] {
+    let (secs, nanos) = (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000));
+    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, mo, d) = civil_from_days(days);
+    [y, mo, d, sod / 3600, sod % 3600 / 60, sod % 60, nanos, (days + 4).rem_euclid(7)]
+}
+
 /// `ns` (since the epoch, UTC) written with `format`.
 pub fn format(ns: i64, format: &str) -> Result<String, String> {
     let (secs, nanos) = (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000));
@@ -261,5 +270,6 @@ mod tests {
             assert_eq!(days_from_civil(y, m, d), days);
         }
         assert_eq!(parse(&format(t, "%F %T.%s").unwrap(), "%F %T.%s"), Ok(t));
+        assert_eq!(parts(t), [2023, 11, 14, 22, 13, 20, 5_000_000, 2]);
     }
 }

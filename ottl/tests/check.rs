@@ -25,6 +25,7 @@ fn invalid_statements() {
         (Span, r#"set_attr(attributes["x"], "y")"#, true),
         (Span, r#"set(atributes["x"], "y")"#, true),
         (Span, r#"set(attributes["x"], Concat(["a"], 1))"#, true),
+        (Span, r#"set(attributes["x"], Concat(name, "-"))"#, true),
         (Span, r#"set(attributes["x"], concat(["a"], "-"))"#, true),
         (Span, r#"Concat(["a"], "-")"#, true),
         (Span, r#"set(attributes["x"], delete_key(attributes, "y"))"#, true),
@@ -61,6 +62,7 @@ fn invalid_statements() {
         (Resource, r#"attributes["a"] == nil or span.name == "x""#, false),
         (Span, r#"IsRootSpan() and Len(name)"#, false),
         (Log, r#"IsRootSpan()"#, false),
+        (Metric, r#"HasAttrOnDatapoint("k", "v")"#, false),
         (Log, r#"set(time, Time(body, "%Y-%Q"))"#, true),
         (Log, r#"set(time, Time(body, "%F", "Europe/Paris"))"#, true),
         (Log, r#"merge_maps(attributes, ExtractPatterns(body, "(\\w+)"), "upsert")"#, true),
@@ -111,4 +113,14 @@ fn infers_the_context_from_prefixes() {
         Ok(Some(DataPoint))
     );
     assert!(ottl::infer_condition_context("name ==", &traces).is_err());
+    // A group is inferred as a whole.
+    let stmts = [r#"set(resource.attributes["a"], 1)"#, r#"set(metric.description, "x")"#];
+    assert_eq!(ottl::infer_group_context(&stmts, &[], &[Resource, Scope, Metric, DataPoint]), Ok(Some(Metric)));
+    assert_eq!(ottl::infer_group_context(&stmts[..1], &[r#"datapoint.flags == 0"#], &[Resource, Scope, Metric, DataPoint]), Ok(Some(DataPoint)));
+    assert_eq!(ottl::infer_group_context(&stmts, &["x =="], &traces).map_err(|(i, _)| i), Err(2));
+    // Functions and enums that only some contexts have move the choice inwards.
+    let metrics = [Resource, Scope, Metric, DataPoint];
+    assert_eq!(ottl::infer_statement_context(r#"convert_sum_to_gauge() where resource.attributes["x"] == nil"#, &metrics), Ok(Some(Metric)));
+    assert_eq!(ottl::infer_condition_context(r#"kind == SPAN_KIND_SERVER"#, &traces), Ok(Some(Span)));
+    assert_eq!(ottl::infer_statement_context(r#"set(spanevent.name, "x") where IsRootSpan()"#, &traces), Ok(Some(SpanEvent)));
 }

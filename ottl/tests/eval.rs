@@ -166,6 +166,8 @@ fn out(stmt: &str) -> String {
 fn converters() {
     let cases: &[(&str, &str)] = &[
         (r#"Concat([attributes["a"], body, 3, nil], "-")"#, r#""1-hello world-3-<nil>""#),
+        (r#"Concat(attributes["l"], attributes["a"])"#, r#""p1q""#),
+        (r#"Concat(Split("a,b", ","), "+")"#, r#""a+b""#),
         (r#"ConvertCase("HTTP request_countTotal", "snake")"#, r#""http_request_count_total""#),
         (r#"ConvertCase("http_request count", "camel")"#, r#""HttpRequestCount""#),
         (r#"ConvertCase(body, "upper")"#, r#""HELLO WORLD""#),
@@ -215,10 +217,16 @@ fn converters() {
         (r#"UnixSeconds(Now()) > 1700000000"#, "true"),
         (r#"UnixSeconds(Time("14/Nov/2023:23:13:20 +0100", "%d/%b/%Y:%H:%M:%S %z"))"#, "1700000000"),
         (r#"FormatTime(time, "%Y-%m-%dT%H:%M:%S.%L")"#, r#""2023-11-14T22:13:20.000""#),
+        (r#"[Year(time), Month(time), Day(time), Weekday(time), Hour(time), Minute(time), Second(time), Nanosecond(time)]"#, "[2023,11,14,2,22,13,20,0]"),
+        (r#"[Hours(Duration("90m")), Minutes(Duration("90s")), Seconds(Duration("1500ms"))]"#, "[1.5,1.5,1.5]"),
+        (r#"[Milliseconds(Duration("1.5s")), Microseconds(Duration("1ms")), Nanoseconds(Duration("1us"))]"#, "[1500,1000,1000]"),
         (r#"Format("%s=%d (%f)", [attributes["a"], attributes["n"], attributes["d"]])"#, r#""1=2 (1.500000)""#),
         (r#"Log(1)"#, "0.0"),
         (r#"ExtractPatterns(attributes["s"], "^(?P<method>\\w+) (?P<path>\\S+)$")"#, r#"{"method":"GET","path":"/api/users"}"#),
         (r#"Base64Decode("aGk=")"#, r#""hi""#),
+        (r#"Decode("aGk", "base64-raw")"#, r#""hi""#),
+        (r#"Base64Encode("hi?>", "base64-url")"#, r#""aGk_Pg==""#),
+        (r#"Base64Encode("hi")"#, r#""aGk=""#),
         (r#"attributes["n"] * 3 + 1"#, "7"),
         (r#"attributes["d"] * 2"#, "3.0"),
         (r#"-attributes["n"] / 2"#, "-1"),
@@ -420,6 +428,14 @@ fn filtering_drops_matches_and_empty_parents() {
     assert_eq!(req.resource_spans[0].scope_spans[0].spans[0].events.len(), 1);
     eval::filter_traces(&mut req, Context::Span, &conds(Context::Span, &[r#"attributes["http.status_code"] >= 500"#]), &mut stop).unwrap();
     assert!(req.resource_spans.is_empty(), "the empty scope and resource go too");
+
+    let mut req = metrics();
+    let has = |c: &str| ottl::check_filter_condition(c, Context::Metric).unwrap_or_else(|d| panic!("{c}: {}", d.message));
+    eval::filter_metrics(&mut req, Context::Metric, &[has(r#"HasAttrOnDatapoint("host", "b")"#)], &mut stop).unwrap();
+    let names: Vec<&str> = req.resource_metrics[0].scope_metrics[0].metrics.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["s", "h"], "the gauge has a point on host b");
+    eval::filter_metrics(&mut req, Context::Metric, &[has(r#"HasAttrKeyOnDatapoint("host")"#)], &mut stop).unwrap();
+    assert_eq!(req.resource_metrics[0].scope_metrics[0].metrics.len(), 1, "the histogram's point has no host");
 
     let mut req = metrics();
     eval::filter_metrics(&mut req, Context::DataPoint, &conds(Context::DataPoint, &[r#"attributes["host"] == "a""#]), &mut stop).unwrap();

@@ -181,7 +181,7 @@ impl Item<'_> {
             }
             Context::Span => {
                 let s = self.span.as_deref().ok_or_else(|| missing(owner))?;
-                let status = s.status.clone().unwrap_or_default();
+                let status = s.status.as_ref();
                 Ok(match field {
                     Field::TraceId => Value::Bytes(s.trace_id.clone()),
                     Field::TraceIdString => Value::Str(super::value::hex(&s.trace_id)),
@@ -201,8 +201,8 @@ impl Item<'_> {
                     Field::DroppedAttributesCount => Value::Int(s.dropped_attributes_count.into()),
                     Field::DroppedEventsCount => Value::Int(s.dropped_events_count.into()),
                     Field::DroppedLinksCount => Value::Int(s.dropped_links_count.into()),
-                    Field::StatusCode => Value::Int(status.code.into()),
-                    Field::StatusMessage => Value::Str(status.message),
+                    Field::StatusCode => Value::Int(status.map_or(0, |st| st.code).into()),
+                    Field::StatusMessage => Value::Str(status.map(|st| st.message.clone()).unwrap_or_default()),
                     Field::Flags => Value::Int(s.flags.into()),
                     _ => return Err(unknown(owner, field)),
                 })

@@ -5,7 +5,8 @@
 //! `traces { span, spanevent }`, `metrics { metric, datapoint }` and `logs { log_record }` run
 //! first (outer items before their children, as upstream does), then the
 //! `trace_conditions` / `metric_conditions` / `log_conditions` blocks in order, each in its
-//! `context` or, without one, the context its path prefixes name.
+//! `context` or, without one, the one context its conditions' path prefixes, functions and
+//! enums name.
 
 use std::sync::{Arc, RwLock};
 
@@ -13,7 +14,7 @@ use analyzer::rules::ArgError;
 use eval::{Object, PathSeg, Value};
 use ottl::{Condition, Context};
 
-use super::ottl_support::{context_for, element, field, inferred, ottl_error, rewrite, ErrorMode};
+use super::ottl_support::{context_for, element, field, inferred, ottl_error, rewrite, ErrorMode, NotInferred};
 use crate::component::args::decode_checked;
 use crate::component::{Arguments, Component, ComponentError, Context as ComponentContext, Reader, Registration};
 use crate::metrics::Counter;
@@ -161,26 +162,51 @@ impl Compiled {
     }
 }
 
-/// Checks one list of conditions written at `base.<name>[j]` for `context` (inferred per
-/// condition when `None`) into `out`.
+/// Checks one list of conditions written at `base.<name>[j]` for `context` (inferred for the
+/// whole list when `None`) into `out`.
 fn conditions(signal: Signal, context: Option<Context>, list: &[String], base: &[PathSeg], name: &str, out: &mut Compiled, errors: &mut Vec<ArgError>) {
+    if list.is_empty() {
+        return;
+    }
+    let context = match context {
+        Some(c) => c,
+        None => {
+            let srcs: Vec<&str> = list.iter().map(String::as_str).collect();
+            match inferred(condition_contexts(signal), &[], &srcs) {
+                Ok(c) => c,
+                Err(NotInferred::Parse(j, d)) => return errors.push(ottl_error(element(base, name, j), &d)),
+                Err(NotInferred::Nothing(m)) => return errors.push(ArgError::new(field(base, name), m)),
+            }
+        }
+    };
+    let mut checked = Vec::new();
     for (j, src) in list.iter().enumerate() {
-        let checked = match context {
-            Some(ctx) => ottl::check_condition(src, ctx).map(|c| (ctx, c)),
-            None => inferred(signal, src, true).and_then(|ctx| ottl::check_condition(src, ctx).map(|c| (ctx, c))),
-        };
-        match checked {
-            Ok((ctx, c)) => match out.list(signal).last_mut() {
-                Some((last, cs)) if *last == ctx => cs.push(c),
-                _ => out.list(signal).push((ctx, vec![c])),
-            },
+        match ottl::check_filter_condition(src, context) {
+            Ok(c) => checked.push(c),
             Err(d) => errors.push(ottl_error(element(base, name, j), &d)),
         }
+    }
+    out.list(signal).push((context, checked));
+}
+
+/// The contexts a `*_conditions` block can name: the filter has no scope context.
+fn condition_contexts(signal: Signal) -> &'static [Context] {
+    match signal {
+        Signal::Traces => &[Context::Resource, Context::Span, Context::SpanEvent],
+        Signal::Metrics => &[Context::Resource, Context::Metric, Context::DataPoint],
+        Signal::Logs => &[Context::Resource, Context::Log],
     }
 }
 
 fn compile(a: &Args, base: &[PathSeg]) -> (Compiled, Vec<ArgError>) {
     let mut errors = Vec::new();
+    let inferred_blocks =
+        [("trace_conditions", a.trace_conditions.len()), ("metric_conditions", a.metric_conditions.len()), ("log_conditions", a.log_conditions.len())];
+    let fixed_blocks = a.traces.is_some() || a.metrics.is_some() || a.logs.is_some();
+    if let (Some((name, _)), true) = (inferred_blocks.iter().find(|(_, n)| *n > 0), fixed_blocks) {
+        let message = "the trace_conditions, metric_conditions and log_conditions blocks cannot be used together with the traces, metrics and logs blocks";
+        errors.push(ArgError::new(element(base, name, 0), message));
+    }
     let mut out = Compiled::default();
     if a.error_mode_known {
         match ErrorMode::parse(&a.error_mode) {
@@ -211,7 +237,7 @@ fn compile(a: &Args, base: &[PathSeg]) -> (Compiled, Vec<ArgError>) {
             let at = element(base, name, i);
             let context = match g.context.as_deref().filter(|c| !c.is_empty()) {
                 None => None,
-                Some(c) => match context_for(signal, c) {
+                Some(c) => match context_for(signal, condition_contexts(signal), c) {
                     Ok(ctx) => Some(ctx),
                     Err(m) => {
                         errors.push(ArgError::new(field(&at, "context"), m));

@@ -78,22 +78,33 @@ pub fn field(base: &[PathSeg], name: &str) -> Vec<PathSeg> {
     p
 }
 
-/// A context named in a `context` argument, if the signal has it.
-pub fn context_for(signal: Signal, name: &str) -> Result<Context, String> {
-    Context::from_name(name).filter(|c| contexts(signal).contains(c)).ok_or_else(|| {
-        let names: Vec<&str> = contexts(signal).iter().map(|c| c.name()).collect();
+/// A context named in a `context` argument, if it is one of `allowed` (outermost first).
+pub fn context_for(signal: Signal, allowed: &[Context], name: &str) -> Result<Context, String> {
+    Context::from_name(name).filter(|c| allowed.contains(c)).ok_or_else(|| {
+        let names: Vec<&str> = allowed.iter().map(|c| c.name()).collect();
         format!("unknown context {name:?} for {}: expected one of {}", signal.name(), names.join(", "))
     })
 }
 
-/// The context a statement (or condition) without a `context` asks for through its path
-/// prefixes.
-pub fn inferred(signal: Signal, src: &str, condition: bool) -> Result<Context, Diagnostic> {
-    let found = if condition { ottl::infer_condition_context(src, contexts(signal))? } else { ottl::infer_statement_context(src, contexts(signal))? };
-    found.ok_or_else(|| {
-        let names: Vec<String> = contexts(signal).iter().map(|c| format!("{}.", ottl::catalog::prefix(*c))).collect();
-        Diagnostic { span: 0..src.len(), message: format!("cannot infer the context: prefix a path with one of {}", names.join(", ")) }
-    })
+/// Why no context was inferred.
+pub enum NotInferred {
+    /// Element `.0` of the list does not parse.
+    Parse(usize, Diagnostic),
+    /// Nothing in the list names a context.
+    Nothing(String),
+}
+
+/// The one context of `allowed` a list of statements or conditions without a `context` asks
+/// for through its path prefixes, functions and enums (upstream infers a group as a whole).
+pub fn inferred(allowed: &[Context], statements: &[&str], conditions: &[&str]) -> Result<Context, NotInferred> {
+    match ottl::infer_group_context(statements, conditions, allowed) {
+        Err((i, d)) => Err(NotInferred::Parse(i, d)),
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => {
+            let names: Vec<String> = allowed.iter().map(|c| format!("{}.", ottl::catalog::prefix(*c))).collect();
+            Err(NotInferred::Nothing(format!("cannot infer the context: prefix a path with one of {}", names.join(", "))))
+        }
+    }
 }
 
 /// Runs `f` on the decoded request of the payload's signal and encodes the result; `None`

@@ -2,7 +2,8 @@
 //!
 //! `trace_statements`, `metric_statements` and `log_statements` blocks name their context and
 //! run in order, each on the items its `conditions` select; the flat `statements` block's
-//! statements run after them, each in the context its path prefixes name (`span.name`).
+//! lists run after them, each list in the one context its path prefixes, functions and enums
+//! name (`span.name`).
 //! Every statement is parsed and type-checked when the arguments are decoded, so `alloy
 //! validate` refuses what `alloy run` would. A payload of a signal without statements passes
 //! through untouched; others are decoded, rewritten and encoded again.
@@ -14,7 +15,7 @@ use eval::{Object, PathSeg, Value};
 use ottl::eval::{EvalError, OnError};
 use ottl::{Condition, Context, Statement};
 
-use super::ottl_support::{context_for, element, field, inferred, ottl_error, rewrite, ErrorMode};
+use super::ottl_support::{context_for, contexts, element, field, inferred, ottl_error, rewrite, ErrorMode, NotInferred};
 use crate::component::args::decode_checked;
 use crate::component::{Arguments, Component, ComponentError, Context as ComponentContext, Reader, Registration};
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout, Output};
@@ -131,7 +132,7 @@ fn compile(a: &Args, base: &[PathSeg]) -> (Compiled, Vec<ArgError>) {
                     top
                 }),
             };
-            let context = match context_for(signal, &g.context) {
+            let context = match context_for(signal, contexts(signal), &g.context) {
                 Ok(c) => c,
                 Err(m) => {
                     errors.push(ArgError::new(field(&at, "context"), m));
@@ -157,12 +158,29 @@ fn compile(a: &Args, base: &[PathSeg]) -> (Compiled, Vec<ArgError>) {
     if let Some(flat) = &a.flat {
         let at = field(base, "statements");
         for (signal, name, list) in [(Signal::Traces, "trace", &flat.trace), (Signal::Metrics, "metric", &flat.metric), (Signal::Logs, "log", &flat.log)] {
+            if list.is_empty() {
+                continue;
+            }
+            let srcs: Vec<&str> = list.iter().map(String::as_str).collect();
+            let context = match inferred(contexts(signal), &srcs, &[]) {
+                Ok(c) => c,
+                Err(NotInferred::Parse(j, d)) => {
+                    errors.push(ottl_error(element(&at, name, j), &d));
+                    continue;
+                }
+                Err(NotInferred::Nothing(m)) => {
+                    errors.push(ArgError::new(field(&at, name), m));
+                    continue;
+                }
+            };
+            let mut group = Group { context, statements: Vec::new(), conditions: Vec::new(), mode: top };
             for (j, src) in list.iter().enumerate() {
-                match inferred(signal, src, false).and_then(|ctx| ottl::check_statement(src, ctx).map(|s| (ctx, s))) {
-                    Ok((context, s)) => out.push(signal, Group { context, statements: vec![s], conditions: Vec::new(), mode: top }),
+                match ottl::check_statement(src, context) {
+                    Ok(s) => group.statements.push(s),
                     Err(d) => errors.push(ottl_error(element(&at, name, j), &d)),
                 }
             }
+            out.push(signal, group);
         }
     }
     (out, errors)
