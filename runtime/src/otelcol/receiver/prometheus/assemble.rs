@@ -24,6 +24,8 @@ use super::resource;
 /// The scope of series without `otel_scope_name`.
 pub const RECEIVER_SCOPE: &str = "otelcol/prometheusreceiver";
 const NO_RECORDED_VALUE: u32 = 1;
+/// More buckets than schema 8 has for the whole float range: such a layout is malformed.
+const MAX_DENSE_BUCKETS: u64 = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AssembleError {
@@ -452,9 +454,15 @@ impl Assembler {
         let t = ms_to_ns(p.t_ms);
         let stale = is_stale(h.count) || is_stale(h.sum);
         let start = self.start_ns(key, t, if stale { f64::NAN } else { h.count }, None);
-        let dense = |spans: &[BucketSpan], counts: &[f64]| -> Option<Buckets> {
-            let first = spans.first()?;
-            let mut out = Vec::new();
+        // Dense buckets; `None` for a layout wider than any float range needs (a bad input
+        // must not make us allocate gigabytes).
+        let dense = |spans: &[BucketSpan], counts: &[f64]| -> Result<Option<Buckets>, ()> {
+            let Some(first) = spans.first() else { return Ok(None) };
+            let width: u64 = spans.iter().skip(1).map(|s| s.offset.max(0) as u64).chain(spans.iter().map(|s| u64::from(s.length))).sum();
+            if width > MAX_DENSE_BUCKETS {
+                return Err(());
+            }
+            let mut out = Vec::with_capacity(width as usize);
             let mut counts = counts.iter();
             for (i, span) in spans.iter().enumerate() {
                 if i > 0 {
@@ -463,8 +471,9 @@ impl Assembler {
                 out.extend(counts.by_ref().take(span.length as usize).map(|c| c.max(0.0) as u64));
             }
             // Native index i is OTLP index i - 1.
-            Some(Buckets { offset: first.offset - 1, bucket_counts: out })
+            Ok(Some(Buckets { offset: first.offset.saturating_sub(1), bucket_counts: out }))
         };
+        let (positive, negative) = (dense(&h.positive_spans, &h.positive).ok()?, dense(&h.negative_spans, &h.negative).ok()?);
         Some(ExponentialHistogramDataPoint {
             attributes: kvs(&p.attrs),
             start_time_unix_nano: start,
@@ -474,8 +483,8 @@ impl Assembler {
             scale: h.schema,
             zero_count: h.zero_count as u64,
             zero_threshold: h.zero_threshold,
-            positive: dense(&h.positive_spans, &h.positive),
-            negative: dense(&h.negative_spans, &h.negative),
+            positive,
+            negative,
             flags: if stale { NO_RECORDED_VALUE } else { 0 },
             exemplars: p.exemplars,
             ..Default::default()

@@ -249,6 +249,29 @@ fn native_histograms_become_exponential_histograms() {
     assert_eq!((p.scale, p.count, p.sum, p.zero_count, pos.offset, pos.bucket_counts.clone()), (2, 6, Some(3.0), 1, 0, vec![1, 2, 0, 2]));
 }
 
+#[test]
+fn a_native_histogram_with_an_absurd_layout_is_dropped_not_allocated() {
+    let h = prom::Histogram {
+        schema: 0,
+        count: 2.0,
+        positive_spans: vec![prom::sample::BucketSpan { offset: 0, length: 1 }, prom::sample::BucketSpan { offset: i32::MAX, length: 1 }],
+        positive: vec![1.0, 1.0],
+        ..Default::default()
+    };
+    let batch = Batch {
+        histograms: vec![prom::sample::HistogramSample {
+            series: SeriesRef(0),
+            labels: Labels::new([("__name__", "e"), JOB, INST]),
+            t: 1000,
+            histogram: Arc::new(h),
+        }],
+        ..Default::default()
+    };
+    let req = Assembler::default().assemble(&batch).expect("converts");
+    let Some(metric::Data::ExponentialHistogram(eh)) = &metrics(&req)[0].data else { panic!("an exponential histogram") };
+    assert!(eh.data_points.is_empty());
+}
+
 #[tokio::test]
 async fn batches_appended_to_the_receiver_reach_output_metrics() {
     let (sink, handle) = sink_handle();
