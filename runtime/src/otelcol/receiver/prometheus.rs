@@ -4,7 +4,9 @@
 //! pipeline pushes back on the scrape or remote-write request instead of growing memory.
 
 pub mod assemble;
+mod points;
 pub mod resource;
+pub mod units;
 
 use std::sync::{Arc, Mutex};
 
