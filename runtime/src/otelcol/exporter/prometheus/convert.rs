@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
-use opentelemetry_proto::tonic::metrics::v1::{exemplar, metric, number_data_point, AggregationTemporality, Exemplar as OtlpExemplar, Metric, NumberDataPoint};
+use opentelemetry_proto::tonic::metrics::v1::{
+    exemplar, metric, number_data_point, AggregationTemporality, Exemplar as OtlpExemplar, HistogramDataPoint, Metric, NumberDataPoint,
+};
 use prom::sample::{Batch, Exemplar, ExemplarSample, HistogramSample, Metadata, MetadataUpdate, MetricType, Sample, SeriesRef, STALE_NAN};
 use prom::{Labels, LabelsBuilder};
 
@@ -107,6 +109,20 @@ fn format_bound(f: f64) -> String {
     }
     // Rust's `Display` never uses an exponent either.
     format!("{f}")
+}
+
+/// Counts up to each bound, for the bounds in ascending order.
+fn cumulative_counts(bounds: &[f64], counts: &[u64]) -> Vec<(f64, u64)> {
+    let mut by_bound: Vec<(f64, u64)> = bounds.iter().copied().zip(counts.iter().copied()).collect();
+    by_bound.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut running = 0u64;
+    by_bound
+        .into_iter()
+        .map(|(b, c)| {
+            running = running.saturating_add(c);
+            (b, running)
+        })
+        .collect()
 }
 
 fn number_value(dp: &NumberDataPoint) -> f64 {
@@ -327,6 +343,39 @@ impl Appender<'_> {
         b.labels()
     }
 
+    /// One classic histogram point: `_sum`, `_count`, a `_bucket` per bound in the point's
+    /// order with the count up to it, then `+Inf`; exemplars sorted by value go to the first
+    /// bucket whose bound is above them.
+    fn histogram_point(&mut self, name: &str, target: &Target, scope: &InstrumentationScope, dp: &HistogramDataPoint, res_attrs: &[KeyValue]) {
+        let series =
+            |this: &Self, suffix: &str, extra: Option<(&str, &str)>| this.labels(&format!("{name}{suffix}"), target, scope, &dp.attributes, res_attrs, extra);
+        if let Some(sum) = dp.sum {
+            self.sample(series(self, "_sum", None), dp.time_unix_nano, dp.flags, sum);
+        }
+        self.sample(series(self, "_count", None), dp.time_unix_nano, dp.flags, dp.count as f64);
+        let n = dp.explicit_bounds.len().min(dp.bucket_counts.len());
+        let cumulative_at = cumulative_counts(&dp.explicit_bounds[..n], &dp.bucket_counts[..n]);
+        let mut exemplars: Vec<&OtlpExemplar> = dp.exemplars.iter().collect();
+        exemplars.sort_by(|a, b| exemplar_value(a).total_cmp(&exemplar_value(b)));
+        let mut next = 0;
+        // Buckets in the point's own order; each takes the exemplars below its bound.
+        for &bound in &dp.explicit_bounds[..n] {
+            let count = cumulative_at.iter().find(|(b, _)| b.to_bits() == bound.to_bits()).map_or(0, |&(_, c)| c);
+            let le = format_bound(bound);
+            let labels = series(self, "_bucket", Some(("le", le.as_str())));
+            self.sample(labels.clone(), dp.time_unix_nano, dp.flags, count as f64);
+            while next < exemplars.len() && exemplar_value(exemplars[next]) < bound {
+                self.exemplar(&labels, exemplars[next]);
+                next += 1;
+            }
+        }
+        let labels = series(self, "_bucket", Some(("le", "+Inf")));
+        self.sample(labels.clone(), dp.time_unix_nano, dp.flags, dp.count as f64);
+        for e in &exemplars[next..] {
+            self.exemplar(&labels, e);
+        }
+    }
+
     fn metric(&mut self, target: &Target, scope: &InstrumentationScope, m: &Metric, res_attrs: &[KeyValue]) {
         let suffixes = self.opts.add_metric_suffixes;
         let cumulative = AggregationTemporality::Cumulative as i32;
@@ -369,44 +418,7 @@ impl Appender<'_> {
                 let name = metric_name(&m.name, &m.unit, Kind::Other, suffixes);
                 self.metadata(&name, MetricType::Histogram, &m.unit, &m.description);
                 for dp in &h.data_points {
-                    let series = |this: &Self, suffix: &str, extra: Option<(&str, &str)>| {
-                        this.labels(&format!("{name}{suffix}"), target, scope, &dp.attributes, res_attrs, extra)
-                    };
-                    if let Some(sum) = dp.sum {
-                        self.sample(series(self, "_sum", None), dp.time_unix_nano, dp.flags, sum);
-                    }
-                    self.sample(series(self, "_count", None), dp.time_unix_nano, dp.flags, dp.count as f64);
-                    // Cumulative counts by bound, in ascending order of the bounds.
-                    let n = dp.explicit_bounds.len().min(dp.bucket_counts.len());
-                    let mut by_bound: Vec<(f64, u64)> = (0..n).map(|i| (dp.explicit_bounds[i], dp.bucket_counts[i])).collect();
-                    by_bound.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    let mut running = 0u64;
-                    let cumulative_at: Vec<(f64, u64)> = by_bound
-                        .iter()
-                        .map(|&(b, c)| {
-                            running = running.saturating_add(c);
-                            (b, running)
-                        })
-                        .collect();
-                    let mut exemplars: Vec<&OtlpExemplar> = dp.exemplars.iter().collect();
-                    exemplars.sort_by(|a, b| exemplar_value(a).total_cmp(&exemplar_value(b)));
-                    let mut next = 0;
-                    // Buckets in the point's own order; each takes the exemplars below its bound.
-                    for &bound in &dp.explicit_bounds[..n] {
-                        let count = cumulative_at.iter().find(|(b, _)| b.to_bits() == bound.to_bits()).map_or(0, |&(_, c)| c);
-                        let le = format_bound(bound);
-                        let labels = series(self, "_bucket", Some(("le", le.as_str())));
-                        self.sample(labels.clone(), dp.time_unix_nano, dp.flags, count as f64);
-                        while next < exemplars.len() && exemplar_value(exemplars[next]) < bound {
-                            self.exemplar(&labels, exemplars[next]);
-                            next += 1;
-                        }
-                    }
-                    let labels = series(self, "_bucket", Some(("le", "+Inf")));
-                    self.sample(labels.clone(), dp.time_unix_nano, dp.flags, dp.count as f64);
-                    for e in &exemplars[next..] {
-                        self.exemplar(&labels, e);
-                    }
+                    self.histogram_point(&name, target, scope, dp, res_attrs);
                 }
             }
             Some(metric::Data::ExponentialHistogram(h)) => {
