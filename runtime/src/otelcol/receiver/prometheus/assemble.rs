@@ -156,6 +156,16 @@ impl Assembler {
         (name.into(), Kind::Gauge, name.into())
     }
 
+    /// Start times held (tests).
+    pub fn tracked_series(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Forgets start times as if `now` had come (tests).
+    pub fn collect_garbage(&mut self, now: std::time::Instant) {
+        self.starts.gc(now);
+    }
+
     fn route(&self, labels: &Labels) -> Result<Route, AssembleError> {
         let (job, instance) = match (labels.get("job"), labels.get("instance")) {
             (Some(j), Some(i)) if !j.is_empty() && !i.is_empty() => (j.to_string(), i.to_string()),
@@ -187,6 +197,7 @@ impl Assembler {
     /// The request for one batch (no resource when nothing converts), or why the batch is
     /// refused.
     pub fn assemble(&mut self, batch: &Batch) -> Result<ExportMetricsServiceRequest, AssembleError> {
+        self.starts.gc(std::time::Instant::now());
         self.learn(batch);
         let mut out = Output::default();
         for s in &batch.samples {

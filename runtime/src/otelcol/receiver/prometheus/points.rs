@@ -2,6 +2,7 @@
 //! per series across batches.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::{
@@ -33,15 +34,40 @@ pub(super) struct Point {
 struct Start {
     start_ns: u64,
     last: f64,
+    seen: Instant,
 }
 
+/// How long a series may go unseen before its start time is forgotten (a series that comes
+/// back later starts again), and how often that is checked.
+const FORGET_AFTER: Duration = Duration::from_secs(10 * 60);
+const GC_EVERY: Duration = Duration::from_secs(60);
+
 /// Start times by series key.
-#[derive(Default)]
 pub struct StartTimes {
     starts: HashMap<String, Start>,
+    last_gc: Instant,
+}
+
+impl Default for StartTimes {
+    fn default() -> Self {
+        StartTimes { starts: HashMap::new(), last_gc: Instant::now() }
+    }
 }
 
 impl StartTimes {
+    /// Forgets the series not seen for `FORGET_AFTER`, at most once per `GC_EVERY`.
+    pub(super) fn gc(&mut self, now: Instant) {
+        if now.duration_since(self.last_gc) < GC_EVERY {
+            return;
+        }
+        self.last_gc = now;
+        self.starts.retain(|_, s| now.duration_since(s.seen) <= FORGET_AFTER);
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.starts.len()
+    }
+
     /// The start time of a cumulative point: its `_created`, else the first time the series
     /// was seen, again after a value went down (a reset).
     fn start_ns(&mut self, key: String, t_ns: u64, value: f64, created: Option<f64>) -> u64 {
@@ -51,7 +77,8 @@ impl StartTimes {
         if value.is_nan() {
             return self.starts.get(&key).map_or(t_ns, |s| s.start_ns);
         }
-        let s = self.starts.entry(key).or_insert(Start { start_ns: t_ns, last: value });
+        let s = self.starts.entry(key).or_insert(Start { start_ns: t_ns, last: value, seen: Instant::now() });
+        s.seen = Instant::now();
         if value < s.last {
             s.start_ns = t_ns;
         }

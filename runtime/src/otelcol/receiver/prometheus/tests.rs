@@ -208,6 +208,12 @@ fn start_times_track_the_first_sample_and_resets() {
         ..Default::default()
     };
     assert_eq!(number(metrics(&a.assemble(&batch).expect("converts"))[0])[0].1, 500_000_000);
+    // Series unseen for long are forgotten.
+    assert_eq!(a.tracked_series(), 1);
+    a.collect_garbage(std::time::Instant::now() + Duration::from_secs(30));
+    assert_eq!(a.tracked_series(), 1, "checked at most once a minute, and recently seen");
+    a.collect_garbage(std::time::Instant::now() + Duration::from_secs(11 * 60));
+    assert_eq!(a.tracked_series(), 0);
 }
 
 #[test]
