@@ -38,6 +38,8 @@ pub struct Options {
     pub resource_to_telemetry_conversion: bool,
     pub keep_identifying_resource_attributes: bool,
     pub honor_metadata: bool,
+    /// A zero sample at a cumulative point's start time, ahead of the point.
+    pub start_timestamp_zero_ingestion: bool,
 }
 
 impl Default for Options {
@@ -51,6 +53,7 @@ impl Default for Options {
             resource_to_telemetry_conversion: false,
             keep_identifying_resource_attributes: false,
             honor_metadata: false,
+            start_timestamp_zero_ingestion: false,
         }
     }
 }
@@ -61,6 +64,8 @@ struct SeriesState {
     /// Nanoseconds of the last sample written, for out-of-order detection.
     last_ns: u64,
     last_exemplar_ns: u64,
+    /// Milliseconds of the last start-time zero sample written.
+    last_zero_ms: i64,
     seen: Instant,
 }
 
@@ -198,7 +203,7 @@ impl Appender<'_> {
         let mut all = self.conv.series.lock().unwrap_or_else(|e| e.into_inner());
         let state = all.entry(labels.clone()).or_insert_with(|| {
             let (series, labels) = crate::prometheus::series_store().intern(labels);
-            SeriesState { series, labels, last_ns: 0, last_exemplar_ns: 0, seen: Instant::now() }
+            SeriesState { series, labels, last_ns: 0, last_exemplar_ns: 0, last_zero_ms: i64::MIN, seen: Instant::now() }
         });
         state.seen = Instant::now();
         f(state)
@@ -219,6 +224,42 @@ impl Appender<'_> {
         entry.written = true;
         let (series, labels) = crate::prometheus::series_store().intern(Labels::new([("__name__", name)]));
         self.batch.metadata.push(MetadataUpdate { series, labels, metadata: entry.metadata.clone() });
+    }
+
+    /// With `start_timestamp_zero_ingestion`, a zero at the point's start time, once per start
+    /// time, when the start is before the point and after the series' last sample (what the
+    /// Prometheus appender would refuse is left out).
+    fn zero(&mut self, labels: &Labels, start_ns: u64, time_ns: u64, histogram: Option<&prom::Histogram>) {
+        if !self.opts.start_timestamp_zero_ingestion || start_ns == 0 {
+            return;
+        }
+        let (st, t) = (ns_to_ms(start_ns), ns_to_ms(time_ns));
+        if st >= t {
+            return;
+        }
+        let fresh = self.with_series(labels.clone(), |s| {
+            if st <= s.last_zero_ms || (s.last_ns != 0 && st <= ns_to_ms(s.last_ns)) {
+                return None;
+            }
+            s.last_zero_ms = st;
+            Some((s.series, s.labels.clone()))
+        });
+        let Some((series, labels)) = fresh else { return };
+        match histogram {
+            // An empty histogram of the same shape.
+            Some(h) => {
+                let empty =
+                    prom::Histogram { schema: h.schema, zero_threshold: h.zero_threshold, custom_values: h.custom_values.clone(), ..Default::default() };
+                self.batch.histograms.push(HistogramSample { series, labels, t: st, histogram: Arc::new(empty) });
+            }
+            None => self.batch.samples.push(Sample { series, labels, t: st, v: 0.0 }),
+        }
+    }
+
+    /// A cumulative series' sample, after its start-time zero.
+    fn cumulative(&mut self, labels: Labels, start_ns: u64, time_ns: u64, flags: u32, v: f64) -> Option<(SeriesRef, Labels)> {
+        self.zero(&labels, start_ns, time_ns, None);
+        self.sample(labels, time_ns, flags, v)
     }
 
     /// A sample unless it is older than the series' last one; a point without a recorded value
@@ -245,10 +286,8 @@ impl Appender<'_> {
             Some((s.series, s.labels.clone()))
         });
         let Some((series, labels)) = fresh else { return };
+        // Only the IDs: upstream leaves the filtered attributes out.
         let mut b = LabelsBuilder::default();
-        for kv in &e.filtered_attributes {
-            b.set(label_name(&kv.key), kv.value.as_ref().map_or_else(String::new, as_string));
-        }
         if e.trace_id.iter().any(|&x| x != 0) {
             b.set("trace_id", hex(&e.trace_id));
         }
@@ -350,9 +389,9 @@ impl Appender<'_> {
         let series =
             |this: &Self, suffix: &str, extra: Option<(&str, &str)>| this.labels(&format!("{name}{suffix}"), target, scope, &dp.attributes, res_attrs, extra);
         if let Some(sum) = dp.sum {
-            self.sample(series(self, "_sum", None), dp.time_unix_nano, dp.flags, sum);
+            self.cumulative(series(self, "_sum", None), dp.start_time_unix_nano, dp.time_unix_nano, dp.flags, sum);
         }
-        self.sample(series(self, "_count", None), dp.time_unix_nano, dp.flags, dp.count as f64);
+        self.cumulative(series(self, "_count", None), dp.start_time_unix_nano, dp.time_unix_nano, dp.flags, dp.count as f64);
         let n = dp.explicit_bounds.len().min(dp.bucket_counts.len());
         let cumulative_at = cumulative_counts(&dp.explicit_bounds[..n], &dp.bucket_counts[..n]);
         let mut exemplars: Vec<&OtlpExemplar> = dp.exemplars.iter().collect();
@@ -363,14 +402,14 @@ impl Appender<'_> {
             let count = cumulative_at.iter().find(|(b, _)| b.to_bits() == bound.to_bits()).map_or(0, |&(_, c)| c);
             let le = format_bound(bound);
             let labels = series(self, "_bucket", Some(("le", le.as_str())));
-            self.sample(labels.clone(), dp.time_unix_nano, dp.flags, count as f64);
+            self.cumulative(labels.clone(), dp.start_time_unix_nano, dp.time_unix_nano, dp.flags, count as f64);
             while next < exemplars.len() && exemplar_value(exemplars[next]) < bound {
                 self.exemplar(&labels, exemplars[next]);
                 next += 1;
             }
         }
         let labels = series(self, "_bucket", Some(("le", "+Inf")));
-        self.sample(labels.clone(), dp.time_unix_nano, dp.flags, dp.count as f64);
+        self.cumulative(labels.clone(), dp.start_time_unix_nano, dp.time_unix_nano, dp.flags, dp.count as f64);
         for e in &exemplars[next..] {
             self.exemplar(&labels, e);
         }
@@ -403,7 +442,9 @@ impl Appender<'_> {
                 self.metadata(&name, if counter { MetricType::Counter } else { MetricType::Gauge }, &m.unit, &m.description);
                 for dp in &s.data_points {
                     let labels = self.labels(&name, target, scope, &dp.attributes, res_attrs, None);
-                    self.sample(labels.clone(), dp.time_unix_nano, dp.flags, number_value(dp));
+                    // Only counters have a start that means something.
+                    let start = if counter { dp.start_time_unix_nano } else { 0 };
+                    self.cumulative(labels.clone(), start, dp.time_unix_nano, dp.flags, number_value(dp));
                     if counter {
                         for e in &dp.exemplars {
                             self.exemplar(&labels, e);
@@ -429,6 +470,9 @@ impl Appender<'_> {
                 self.metadata(&name, MetricType::Histogram, &m.unit, &m.description);
                 for dp in &h.data_points {
                     let labels = self.labels(&name, target, scope, &dp.attributes, res_attrs, None);
+                    if let Ok(h) = to_native(dp) {
+                        self.zero(&labels, dp.start_time_unix_nano, dp.time_unix_nano, Some(&h));
+                    }
                     let fresh = self.with_series(labels, |s| {
                         if dp.time_unix_nano < s.last_ns {
                             return None;
@@ -462,8 +506,8 @@ impl Appender<'_> {
                     let series = |this: &Self, suffix: &str, extra: Option<(&str, &str)>| {
                         this.labels(&format!("{name}{suffix}"), target, scope, &dp.attributes, res_attrs, extra)
                     };
-                    self.sample(series(self, "_sum", None), dp.time_unix_nano, dp.flags, dp.sum);
-                    self.sample(series(self, "_count", None), dp.time_unix_nano, dp.flags, dp.count as f64);
+                    self.cumulative(series(self, "_sum", None), dp.start_time_unix_nano, dp.time_unix_nano, dp.flags, dp.sum);
+                    self.cumulative(series(self, "_count", None), dp.start_time_unix_nano, dp.time_unix_nano, dp.flags, dp.count as f64);
                     for q in &dp.quantile_values {
                         let quantile = format_bound(q.quantile);
                         self.sample(series(self, "", Some(("quantile", quantile.as_str()))), dp.time_unix_nano, dp.flags, q.value);
