@@ -28,6 +28,8 @@ pub const RECEIVER_SCOPE: &str = "otelcol/prometheusreceiver";
 pub enum AssembleError {
     #[error("job or instance cannot be found from labels")]
     NoJobInstance,
+    #[error("metricName not found from labels")]
+    NoMetricName,
 }
 
 /// Series the scraper adds: always gauges.
@@ -171,7 +173,7 @@ impl Assembler {
             (Some(j), Some(i)) if !j.is_empty() && !i.is_empty() => (j.to_string(), i.to_string()),
             _ => return Err(AssembleError::NoJobInstance),
         };
-        let name = labels.metric_name().unwrap_or_default();
+        let name = labels.metric_name().filter(|n| !n.is_empty()).ok_or(AssembleError::NoMetricName)?;
         let (_, kind, mut metric) = self.family(name);
         let role = match kind {
             Kind::Histogram if name.ends_with("_bucket") => labels.get("le").and_then(parse_float).map_or(Role::Value, Role::Bucket),

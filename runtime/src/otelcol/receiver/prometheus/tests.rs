@@ -103,10 +103,13 @@ fn a_resource_per_job_and_instance_with_target_info_as_attributes() {
 }
 
 #[test]
-fn series_without_job_or_instance_are_refused() {
+fn series_without_job_instance_or_name_are_refused() {
     let batch = Batch { samples: vec![sample(&[("__name__", "x"), JOB], 1, 1.0)], ..Default::default() };
     assert_eq!(Assembler::default().assemble(&batch).err(), Some(AssembleError::NoJobInstance));
     assert_eq!(AssembleError::NoJobInstance.to_string(), "job or instance cannot be found from labels");
+    let batch = Batch { samples: vec![sample(&[JOB, INST], 1, 1.0)], ..Default::default() };
+    assert_eq!(Assembler::default().assemble(&batch).err(), Some(AssembleError::NoMetricName));
+    assert_eq!(AssembleError::NoMetricName.to_string(), "metricName not found from labels");
 }
 
 #[test]
