@@ -43,7 +43,8 @@ impl Arguments for Args {
     }
 }
 
-/// Upstream's receiver counters for metric points.
+/// The collector's receiver counters for metric points (Alloy's own receiver registers none:
+/// it runs the collector code with a no-op meter).
 #[derive(Clone)]
 struct Points {
     accepted: Counter,

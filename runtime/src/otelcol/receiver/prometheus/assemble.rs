@@ -4,7 +4,7 @@
 //! metric families by their metadata type (counter → monotonic cumulative sum, gauge and
 //! unknown → gauge, histogram series → one histogram point, summary series → one summary
 //! point, native histograms → exponential histograms), exemplars on their points, stale
-//! markers as "no recorded value", and start times tracked across batches.
+//! markers as "no recorded value", and start times from `_created` series.
 
 use std::collections::HashMap;
 
@@ -17,7 +17,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use prom::sample::{Batch, Metadata, MetricType};
 use prom::Labels;
 
-use super::points::{exemplar_of, string_kv, Point, StartTimes};
+use super::points::{exemplar_of, histogram_point, native_point, number_point, string_kv, summary_point, Point};
 use super::resource;
 use super::units::unit_to_ucum;
 
@@ -110,7 +110,6 @@ struct Route {
 #[derive(Default)]
 pub struct Assembler {
     metadata: HashMap<String, Metadata>,
-    starts: StartTimes,
 }
 
 fn parse_float(s: &str) -> Option<f64> {
@@ -158,16 +157,6 @@ impl Assembler {
         (name.into(), Kind::Gauge, name.into())
     }
 
-    /// Start times held (tests).
-    pub fn tracked_series(&self) -> usize {
-        self.starts.len()
-    }
-
-    /// Forgets start times as if `now` had come (tests).
-    pub fn collect_garbage(&mut self, now: std::time::Instant) {
-        self.starts.gc(now);
-    }
-
     fn route(&self, labels: &Labels) -> Result<Route, AssembleError> {
         let (job, instance) = match (labels.get("job"), labels.get("instance")) {
             (Some(j), Some(i)) if !j.is_empty() && !i.is_empty() => (j.to_string(), i.to_string()),
@@ -199,7 +188,6 @@ impl Assembler {
     /// The request for one batch (no resource when nothing converts), or why the batch is
     /// refused.
     pub fn assemble(&mut self, batch: &Batch) -> Result<ExportMetricsServiceRequest, AssembleError> {
-        self.starts.gc(std::time::Instant::now());
         self.learn(batch);
         let mut out = Output::default();
         for s in &batch.samples {
@@ -244,14 +232,14 @@ impl Assembler {
         Ok(self.finish(out))
     }
 
-    fn finish(&mut self, out: Output) -> ExportMetricsServiceRequest {
+    fn finish(&self, out: Output) -> ExportMetricsServiceRequest {
         let mut request = ExportMetricsServiceRequest::default();
         for r in out.resources {
             let mut attributes: Vec<KeyValue> = resource::attributes(&r.job, &r.instance, &r.scheme).iter().map(|(k, v)| string_kv(k, v)).collect();
             attributes.extend(r.attrs.iter().map(|(k, v)| string_kv(k, v)));
             let mut scope_metrics = Vec::new();
             for s in r.scopes {
-                let metrics = s.metrics.into_iter().map(|m| self.metric(&r.job, &r.instance, m)).collect();
+                let metrics = s.metrics.into_iter().map(metric_of).collect();
                 let scope = InstrumentationScope {
                     name: s.name,
                     version: s.version,
@@ -268,34 +256,31 @@ impl Assembler {
         }
         request
     }
+}
 
-    fn metric(&mut self, job: &str, instance: &str, m: MetricOut) -> Metric {
-        let cumulative = AggregationTemporality::Cumulative as i32;
-        let key = |p: &Point| format!("{job}\u{1}{instance}\u{1}{}\u{1}{:?}", m.name, p.attrs);
-        let data = match m.kind {
-            Kind::Gauge | Kind::Counter => {
-                let counter = m.kind == Kind::Counter;
-                let data_points = m.points.into_iter().map(|p| self.starts.number_point(key(&p), p, counter)).collect();
-                if counter {
-                    metric::Data::Sum(Sum { data_points, aggregation_temporality: cumulative, is_monotonic: true })
-                } else {
-                    metric::Data::Gauge(Gauge { data_points })
-                }
+/// One metric of the request, its points built by kind.
+fn metric_of(m: MetricOut) -> Metric {
+    let cumulative = AggregationTemporality::Cumulative as i32;
+    let data = match m.kind {
+        Kind::Gauge | Kind::Counter => {
+            let counter = m.kind == Kind::Counter;
+            let data_points = m.points.into_iter().map(|p| number_point(p, counter)).collect();
+            if counter {
+                metric::Data::Sum(Sum { data_points, aggregation_temporality: cumulative, is_monotonic: true })
+            } else {
+                metric::Data::Gauge(Gauge { data_points })
             }
-            Kind::Histogram => metric::Data::Histogram(Histogram {
-                data_points: m.points.into_iter().filter_map(|p| self.starts.histogram_point(key(&p), p)).collect(),
-                aggregation_temporality: cumulative,
-            }),
-            Kind::Summary => {
-                metric::Data::Summary(Summary { data_points: m.points.into_iter().filter_map(|p| self.starts.summary_point(key(&p), p)).collect() })
-            }
-            Kind::Native => metric::Data::ExponentialHistogram(ExponentialHistogram {
-                data_points: m.points.into_iter().filter_map(|p| self.starts.native_point(key(&p), p)).collect(),
-                aggregation_temporality: cumulative,
-            }),
-        };
-        Metric { name: m.name, description: m.help, unit: m.unit, data: Some(data), ..Default::default() }
-    }
+        }
+        Kind::Histogram => {
+            metric::Data::Histogram(Histogram { data_points: m.points.into_iter().filter_map(histogram_point).collect(), aggregation_temporality: cumulative })
+        }
+        Kind::Summary => metric::Data::Summary(Summary { data_points: m.points.into_iter().filter_map(summary_point).collect() }),
+        Kind::Native => metric::Data::ExponentialHistogram(ExponentialHistogram {
+            data_points: m.points.into_iter().filter_map(native_point).collect(),
+            aggregation_temporality: cumulative,
+        }),
+    };
+    Metric { name: m.name, description: m.help, unit: m.unit, data: Some(data), ..Default::default() }
 }
 
 /// The request under construction, in first-seen order.

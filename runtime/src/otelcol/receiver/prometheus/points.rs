@@ -1,9 +1,6 @@
 //! OTLP data points from what one series group collected in a batch, with start times kept
 //! per series across batches.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
-
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::{
     exemplar, exponential_histogram_data_point::Buckets, number_data_point, summary_data_point::ValueAtQuantile, Exemplar as OtlpExemplar,
@@ -30,171 +27,120 @@ pub(super) struct Point {
     pub(super) exemplars: Vec<OtlpExemplar>,
 }
 
-/// What a point's start time is derived from, per series, across batches.
-struct Start {
-    start_ns: u64,
-    last: f64,
-    seen: Instant,
+/// A point's start time: its `_created` series, else none (Alloy leaves the collector's
+/// start-time adjustment out, so no start is made up from earlier samples).
+fn start_of(created: Option<f64>) -> u64 {
+    created.filter(|c| c.is_finite() && *c > 0.0).map_or(0, |c| (c * 1e9) as u64)
 }
 
-/// How long a series may go unseen before its start time is forgotten (a series that comes
-/// back later starts again), and how often that is checked.
-const FORGET_AFTER: Duration = Duration::from_secs(10 * 60);
-const GC_EVERY: Duration = Duration::from_secs(60);
-
-/// Start times by series key.
-pub struct StartTimes {
-    starts: HashMap<String, Start>,
-    last_gc: Instant,
-}
-
-impl Default for StartTimes {
-    fn default() -> Self {
-        StartTimes { starts: HashMap::new(), last_gc: Instant::now() }
+/// A gauge's or counter's point; only counters have a start time.
+pub(super) fn number_point(p: Point, counter: bool) -> NumberDataPoint {
+    let t = ms_to_ns(p.t_ms);
+    let v = p.value.unwrap_or(0.0);
+    let stale = is_stale(v);
+    let start = if counter { start_of(p.created) } else { 0 };
+    NumberDataPoint {
+        attributes: kvs(&p.attrs),
+        start_time_unix_nano: start,
+        time_unix_nano: t,
+        exemplars: p.exemplars,
+        flags: if stale { NO_RECORDED_VALUE } else { 0 },
+        value: (!stale).then_some(number_data_point::Value::AsDouble(v)),
     }
 }
 
-impl StartTimes {
-    /// Forgets the series not seen for `FORGET_AFTER`, at most once per `GC_EVERY`.
-    pub(super) fn gc(&mut self, now: Instant) {
-        if now.duration_since(self.last_gc) < GC_EVERY {
-            return;
-        }
-        self.last_gc = now;
-        self.starts.retain(|_, s| now.duration_since(s.seen) <= FORGET_AFTER);
+/// Cumulative buckets back to per-bucket counts; a point without `_count` is dropped.
+pub(super) fn histogram_point(mut p: Point) -> Option<HistogramDataPoint> {
+    let count = p.count?;
+    let t = ms_to_ns(p.t_ms);
+    p.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if p.buckets.last().is_some_and(|(le, _)| *le == f64::INFINITY) {
+        p.buckets.pop();
     }
-
-    pub(super) fn len(&self) -> usize {
-        self.starts.len()
+    let stale = is_stale(count) || p.sum.is_some_and(is_stale);
+    let mut bucket_counts = Vec::with_capacity(p.buckets.len() + 1);
+    let mut previous = 0.0;
+    for (_, c) in &p.buckets {
+        bucket_counts.push(if stale { 0 } else { (c - previous).max(0.0) as u64 });
+        previous = *c;
     }
+    bucket_counts.push(if stale { 0 } else { (count - previous).max(0.0) as u64 });
+    let start = start_of(p.created);
+    Some(HistogramDataPoint {
+        attributes: kvs(&p.attrs),
+        start_time_unix_nano: start,
+        time_unix_nano: t,
+        count: if stale { 0 } else { count as u64 },
+        sum: if stale { None } else { p.sum },
+        bucket_counts,
+        explicit_bounds: p.buckets.iter().map(|(le, _)| *le).collect(),
+        exemplars: p.exemplars,
+        flags: if stale { NO_RECORDED_VALUE } else { 0 },
+        ..Default::default()
+    })
+}
 
-    /// The start time of a cumulative point: its `_created`, else the first time the series
-    /// was seen, again after a value went down (a reset).
-    fn start_ns(&mut self, key: String, t_ns: u64, value: f64, created: Option<f64>) -> u64 {
-        if let Some(c) = created.filter(|c| c.is_finite() && *c > 0.0) {
-            return (c * 1e9) as u64;
-        }
-        if value.is_nan() {
-            return self.starts.get(&key).map_or(t_ns, |s| s.start_ns);
-        }
-        let s = self.starts.entry(key).or_insert(Start { start_ns: t_ns, last: value, seen: Instant::now() });
-        s.seen = Instant::now();
-        if value < s.last {
-            s.start_ns = t_ns;
-        }
-        s.last = value;
-        s.start_ns
+pub(super) fn summary_point(mut p: Point) -> Option<SummaryDataPoint> {
+    let count = p.count?;
+    let t = ms_to_ns(p.t_ms);
+    let stale = is_stale(count) || p.sum.is_some_and(is_stale);
+    p.quantiles.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let start = start_of(p.created);
+    Some(SummaryDataPoint {
+        attributes: kvs(&p.attrs),
+        start_time_unix_nano: start,
+        time_unix_nano: t,
+        count: if stale { 0 } else { count as u64 },
+        sum: if stale { 0.0 } else { p.sum.unwrap_or(0.0) },
+        quantile_values: if stale { Vec::new() } else { p.quantiles.iter().map(|&(quantile, value)| ValueAtQuantile { quantile, value }).collect() },
+        flags: if stale { NO_RECORDED_VALUE } else { 0 },
+    })
+}
+
+/// Native buckets back to OTLP's dense buckets; custom-bucket histograms have no OTLP form.
+pub(super) fn native_point(p: Point) -> Option<ExponentialHistogramDataPoint> {
+    let h = p.native?;
+    if h.schema < -4 || h.schema > 8 {
+        return None;
     }
-
-    /// A gauge's or counter's point; only counters have a start time.
-    pub(super) fn number_point(&mut self, key: String, p: Point, counter: bool) -> NumberDataPoint {
-        let t = ms_to_ns(p.t_ms);
-        let v = p.value.unwrap_or(0.0);
-        let stale = is_stale(v);
-        let start = if counter { self.start_ns(key, t, if stale { f64::NAN } else { v }, p.created) } else { 0 };
-        NumberDataPoint {
-            attributes: kvs(&p.attrs),
-            start_time_unix_nano: start,
-            time_unix_nano: t,
-            exemplars: p.exemplars,
-            flags: if stale { NO_RECORDED_VALUE } else { 0 },
-            value: (!stale).then_some(number_data_point::Value::AsDouble(v)),
+    let t = ms_to_ns(p.t_ms);
+    let stale = is_stale(h.count) || is_stale(h.sum);
+    let start = 0;
+    // Dense buckets; `None` for a layout wider than any float range needs (a bad input
+    // must not make us allocate gigabytes).
+    let dense = |spans: &[BucketSpan], counts: &[f64]| -> Result<Option<Buckets>, ()> {
+        let Some(first) = spans.first() else { return Ok(None) };
+        let width: u64 = spans.iter().skip(1).map(|s| s.offset.max(0) as u64).chain(spans.iter().map(|s| u64::from(s.length))).sum();
+        if width > MAX_DENSE_BUCKETS {
+            return Err(());
         }
-    }
-
-    /// Cumulative buckets back to per-bucket counts; a point without `_count` is dropped.
-    pub(super) fn histogram_point(&mut self, key: String, mut p: Point) -> Option<HistogramDataPoint> {
-        let count = p.count?;
-        let t = ms_to_ns(p.t_ms);
-        p.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
-        if p.buckets.last().is_some_and(|(le, _)| *le == f64::INFINITY) {
-            p.buckets.pop();
-        }
-        let stale = is_stale(count) || p.sum.is_some_and(is_stale);
-        let mut bucket_counts = Vec::with_capacity(p.buckets.len() + 1);
-        let mut previous = 0.0;
-        for (_, c) in &p.buckets {
-            bucket_counts.push(if stale { 0 } else { (c - previous).max(0.0) as u64 });
-            previous = *c;
-        }
-        bucket_counts.push(if stale { 0 } else { (count - previous).max(0.0) as u64 });
-        let start = self.start_ns(key, t, if stale { f64::NAN } else { count }, p.created);
-        Some(HistogramDataPoint {
-            attributes: kvs(&p.attrs),
-            start_time_unix_nano: start,
-            time_unix_nano: t,
-            count: if stale { 0 } else { count as u64 },
-            sum: if stale { None } else { p.sum },
-            bucket_counts,
-            explicit_bounds: p.buckets.iter().map(|(le, _)| *le).collect(),
-            exemplars: p.exemplars,
-            flags: if stale { NO_RECORDED_VALUE } else { 0 },
-            ..Default::default()
-        })
-    }
-
-    pub(super) fn summary_point(&mut self, key: String, mut p: Point) -> Option<SummaryDataPoint> {
-        let count = p.count?;
-        let t = ms_to_ns(p.t_ms);
-        let stale = is_stale(count) || p.sum.is_some_and(is_stale);
-        p.quantiles.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let start = self.start_ns(key, t, if stale { f64::NAN } else { count }, p.created);
-        Some(SummaryDataPoint {
-            attributes: kvs(&p.attrs),
-            start_time_unix_nano: start,
-            time_unix_nano: t,
-            count: if stale { 0 } else { count as u64 },
-            sum: if stale { 0.0 } else { p.sum.unwrap_or(0.0) },
-            quantile_values: if stale { Vec::new() } else { p.quantiles.iter().map(|&(quantile, value)| ValueAtQuantile { quantile, value }).collect() },
-            flags: if stale { NO_RECORDED_VALUE } else { 0 },
-        })
-    }
-
-    /// Native buckets back to OTLP's dense buckets; custom-bucket histograms have no OTLP form.
-    pub(super) fn native_point(&mut self, key: String, p: Point) -> Option<ExponentialHistogramDataPoint> {
-        let h = p.native?;
-        if h.schema < -4 || h.schema > 8 {
-            return None;
-        }
-        let t = ms_to_ns(p.t_ms);
-        let stale = is_stale(h.count) || is_stale(h.sum);
-        let start = self.start_ns(key, t, if stale { f64::NAN } else { h.count }, None);
-        // Dense buckets; `None` for a layout wider than any float range needs (a bad input
-        // must not make us allocate gigabytes).
-        let dense = |spans: &[BucketSpan], counts: &[f64]| -> Result<Option<Buckets>, ()> {
-            let Some(first) = spans.first() else { return Ok(None) };
-            let width: u64 = spans.iter().skip(1).map(|s| s.offset.max(0) as u64).chain(spans.iter().map(|s| u64::from(s.length))).sum();
-            if width > MAX_DENSE_BUCKETS {
-                return Err(());
+        let mut out = Vec::with_capacity(width as usize);
+        let mut counts = counts.iter();
+        for (i, span) in spans.iter().enumerate() {
+            if i > 0 {
+                out.extend(std::iter::repeat_n(0, span.offset.max(0) as usize));
             }
-            let mut out = Vec::with_capacity(width as usize);
-            let mut counts = counts.iter();
-            for (i, span) in spans.iter().enumerate() {
-                if i > 0 {
-                    out.extend(std::iter::repeat_n(0, span.offset.max(0) as usize));
-                }
-                out.extend(counts.by_ref().take(span.length as usize).map(|c| c.max(0.0) as u64));
-            }
-            // Native index i is OTLP index i - 1.
-            Ok(Some(Buckets { offset: first.offset.saturating_sub(1), bucket_counts: out }))
-        };
-        let (positive, negative) = (dense(&h.positive_spans, &h.positive).ok()?, dense(&h.negative_spans, &h.negative).ok()?);
-        Some(ExponentialHistogramDataPoint {
-            attributes: kvs(&p.attrs),
-            start_time_unix_nano: start,
-            time_unix_nano: t,
-            count: if stale { 0 } else { h.count as u64 },
-            sum: (!stale).then_some(h.sum),
-            scale: h.schema,
-            zero_count: h.zero_count as u64,
-            zero_threshold: h.zero_threshold,
-            positive,
-            negative,
-            flags: if stale { NO_RECORDED_VALUE } else { 0 },
-            exemplars: p.exemplars,
-            ..Default::default()
-        })
-    }
+            out.extend(counts.by_ref().take(span.length as usize).map(|c| c.max(0.0) as u64));
+        }
+        // Native index i is OTLP index i - 1.
+        Ok(Some(Buckets { offset: first.offset.saturating_sub(1), bucket_counts: out }))
+    };
+    let (positive, negative) = (dense(&h.positive_spans, &h.positive).ok()?, dense(&h.negative_spans, &h.negative).ok()?);
+    Some(ExponentialHistogramDataPoint {
+        attributes: kvs(&p.attrs),
+        start_time_unix_nano: start,
+        time_unix_nano: t,
+        count: if stale { 0 } else { h.count as u64 },
+        sum: (!stale).then_some(h.sum),
+        scale: h.schema,
+        zero_count: h.zero_count as u64,
+        zero_threshold: h.zero_threshold,
+        positive,
+        negative,
+        flags: if stale { NO_RECORDED_VALUE } else { 0 },
+        exemplars: p.exemplars,
+        ..Default::default()
+    })
 }
 
 fn ms_to_ns(ms: i64) -> u64 {
