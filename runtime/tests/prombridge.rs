@@ -121,3 +121,47 @@ prometheus.remote_write "rw" {{
     );
     c.shutdown().await;
 }
+
+/// Prometheus samples → `otelcol.receiver.prometheus` → `otelcol.exporter.prometheus` →
+/// `prometheus.remote_write`: the series comes out as it went in.
+#[tokio::test]
+async fn prometheus_samples_survive_the_otlp_detour() {
+    let (port, got) = endpoint().await;
+    let cfg = Config::new(&format!(
+        r#"
+otelcol.receiver.prometheus "in" {{
+  output {{
+    metrics = [otelcol.exporter.prometheus.out.input]
+  }}
+}}
+
+otelcol.exporter.prometheus "out" {{
+  include_target_info  = false
+  include_scope_labels = false
+  forward_to           = [prometheus.remote_write.rw.receiver]
+}}
+
+prometheus.remote_write "rw" {{
+  endpoint {{
+    url = "http://127.0.0.1:{port}/api/v1/write"
+    queue_config {{
+      batch_send_deadline = "50ms"
+    }}
+  }}
+}}
+"#
+    ));
+    let c = cfg.controller();
+    c.load().await.expect("loads");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let exports = c.component("otelcol.receiver.prometheus.in").and_then(|i| i.exports).expect("exports");
+    let receiver = exports.as_object().and_then(|o| o.get("receiver").cloned()).expect("receiver");
+    let receiver: runtime::prometheus::receiver::ReceiverHandle = eval::Decode::decode(&receiver).expect("a metrics receiver");
+    let labels = prom::Labels::new([("__name__", "queue_depth"), ("job", "node"), ("instance", "10.0.0.1:9100"), ("queue", "q1")]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    let batch = prom::Batch { samples: vec![prom::Sample { series: prom::SeriesRef(0), labels, t: now, v: 7.0 }], ..Default::default() };
+    receiver.append(&batch).expect("appended");
+    eventually("the series at the endpoint", || !got.lock().unwrap_or_else(|e| e.into_inner()).is_empty()).await;
+    assert_eq!(*got.lock().unwrap_or_else(|e| e.into_inner()), ["{__name__=\"queue_depth\", instance=\"10.0.0.1:9100\", job=\"node\", queue=\"q1\"} 7"]);
+    c.shutdown().await;
+}

@@ -72,6 +72,7 @@ fn options(case: &Value) -> Options {
         resource_to_telemetry_conversion: flag("resource_to_telemetry_conversion"),
         keep_identifying_resource_attributes: flag("keep_identifying_resource_attributes"),
         honor_metadata: case["honor_metadata"].as_bool().unwrap_or(false),
+        start_timestamp_zero_ingestion: false,
     }
 }
 

@@ -37,9 +37,9 @@ pub struct Args {
 
 impl Arguments for Args {
     fn decode(r: &mut Reader<'_>) -> Self {
-        // Classic histograms stay classic, and no zero samples are written at start times;
-        // our self-metrics have no detail switch.
-        r.unsupported(&["convert_classic_histograms_to_nhcb", "start_timestamp_zero_ingestion", "debug_metrics"]);
+        // Classic histograms stay classic (upstream's conversion is experimental); our
+        // self-metrics have no detail switch.
+        r.unsupported(&["convert_classic_histograms_to_nhcb", "debug_metrics"]);
         Args {
             forward_to: r.get("forward_to"),
             options: Options {
@@ -50,6 +50,7 @@ impl Arguments for Args {
                 resource_to_telemetry_conversion: r.get("resource_to_telemetry_conversion"),
                 keep_identifying_resource_attributes: r.get("keep_identifying_resource_attributes"),
                 honor_metadata: r.get("honor_metadata"),
+                start_timestamp_zero_ingestion: r.get("start_timestamp_zero_ingestion"),
             },
             gc_frequency: r.get::<Dur>("gc_frequency").0,
         }

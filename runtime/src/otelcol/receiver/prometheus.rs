@@ -4,7 +4,9 @@
 //! pipeline pushes back on the scrape or remote-write request instead of growing memory.
 
 pub mod assemble;
+mod points;
 pub mod resource;
+pub mod units;
 
 use std::sync::{Arc, Mutex};
 
@@ -41,7 +43,8 @@ impl Arguments for Args {
     }
 }
 
-/// Upstream's receiver counters for metric points.
+/// The collector's receiver counters for metric points (Alloy's own receiver registers none:
+/// it runs the collector code with a no-op meter).
 #[derive(Clone)]
 struct Points {
     accepted: Counter,

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
-use opentelemetry_proto::tonic::metrics::v1::{exemplar, metric, number_data_point, AggregationTemporality, Exemplar as OtlpExemplar, Metric, NumberDataPoint};
+use opentelemetry_proto::tonic::metrics::v1::{
+    exemplar, metric, number_data_point, AggregationTemporality, Exemplar as OtlpExemplar, HistogramDataPoint, Metric, NumberDataPoint,
+};
 use prom::sample::{Batch, Exemplar, ExemplarSample, HistogramSample, Metadata, MetadataUpdate, MetricType, Sample, SeriesRef, STALE_NAN};
 use prom::{Labels, LabelsBuilder};
 
@@ -36,6 +38,8 @@ pub struct Options {
     pub resource_to_telemetry_conversion: bool,
     pub keep_identifying_resource_attributes: bool,
     pub honor_metadata: bool,
+    /// A zero sample at a cumulative point's start time, ahead of the point.
+    pub start_timestamp_zero_ingestion: bool,
 }
 
 impl Default for Options {
@@ -49,6 +53,7 @@ impl Default for Options {
             resource_to_telemetry_conversion: false,
             keep_identifying_resource_attributes: false,
             honor_metadata: false,
+            start_timestamp_zero_ingestion: false,
         }
     }
 }
@@ -59,6 +64,8 @@ struct SeriesState {
     /// Nanoseconds of the last sample written, for out-of-order detection.
     last_ns: u64,
     last_exemplar_ns: u64,
+    /// Milliseconds of the last start-time zero sample written.
+    last_zero_ms: i64,
     seen: Instant,
 }
 
@@ -107,6 +114,20 @@ fn format_bound(f: f64) -> String {
     }
     // Rust's `Display` never uses an exponent either.
     format!("{f}")
+}
+
+/// Counts up to each bound, for the bounds in ascending order.
+fn cumulative_counts(bounds: &[f64], counts: &[u64]) -> Vec<(f64, u64)> {
+    let mut by_bound: Vec<(f64, u64)> = bounds.iter().copied().zip(counts.iter().copied()).collect();
+    by_bound.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut running = 0u64;
+    by_bound
+        .into_iter()
+        .map(|(b, c)| {
+            running = running.saturating_add(c);
+            (b, running)
+        })
+        .collect()
 }
 
 fn number_value(dp: &NumberDataPoint) -> f64 {
@@ -182,7 +203,7 @@ impl Appender<'_> {
         let mut all = self.conv.series.lock().unwrap_or_else(|e| e.into_inner());
         let state = all.entry(labels.clone()).or_insert_with(|| {
             let (series, labels) = crate::prometheus::series_store().intern(labels);
-            SeriesState { series, labels, last_ns: 0, last_exemplar_ns: 0, seen: Instant::now() }
+            SeriesState { series, labels, last_ns: 0, last_exemplar_ns: 0, last_zero_ms: i64::MIN, seen: Instant::now() }
         });
         state.seen = Instant::now();
         f(state)
@@ -203,6 +224,42 @@ impl Appender<'_> {
         entry.written = true;
         let (series, labels) = crate::prometheus::series_store().intern(Labels::new([("__name__", name)]));
         self.batch.metadata.push(MetadataUpdate { series, labels, metadata: entry.metadata.clone() });
+    }
+
+    /// With `start_timestamp_zero_ingestion`, a zero at the point's start time, once per start
+    /// time, when the start is before the point and after the series' last sample (what the
+    /// Prometheus appender would refuse is left out).
+    fn zero(&mut self, labels: &Labels, start_ns: u64, time_ns: u64, histogram: Option<&prom::Histogram>) {
+        if !self.opts.start_timestamp_zero_ingestion || start_ns == 0 {
+            return;
+        }
+        let (st, t) = (ns_to_ms(start_ns), ns_to_ms(time_ns));
+        if st >= t {
+            return;
+        }
+        let fresh = self.with_series(labels.clone(), |s| {
+            if st <= s.last_zero_ms || (s.last_ns != 0 && st <= ns_to_ms(s.last_ns)) {
+                return None;
+            }
+            s.last_zero_ms = st;
+            Some((s.series, s.labels.clone()))
+        });
+        let Some((series, labels)) = fresh else { return };
+        match histogram {
+            // An empty histogram of the same shape.
+            Some(h) => {
+                let empty =
+                    prom::Histogram { schema: h.schema, zero_threshold: h.zero_threshold, custom_values: h.custom_values.clone(), ..Default::default() };
+                self.batch.histograms.push(HistogramSample { series, labels, t: st, histogram: Arc::new(empty) });
+            }
+            None => self.batch.samples.push(Sample { series, labels, t: st, v: 0.0 }),
+        }
+    }
+
+    /// A cumulative series' sample, after its start-time zero.
+    fn cumulative(&mut self, labels: Labels, start_ns: u64, time_ns: u64, flags: u32, v: f64) -> Option<(SeriesRef, Labels)> {
+        self.zero(&labels, start_ns, time_ns, None);
+        self.sample(labels, time_ns, flags, v)
     }
 
     /// A sample unless it is older than the series' last one; a point without a recorded value
@@ -229,10 +286,8 @@ impl Appender<'_> {
             Some((s.series, s.labels.clone()))
         });
         let Some((series, labels)) = fresh else { return };
+        // Only the IDs: upstream leaves the filtered attributes out.
         let mut b = LabelsBuilder::default();
-        for kv in &e.filtered_attributes {
-            b.set(label_name(&kv.key), kv.value.as_ref().map_or_else(String::new, as_string));
-        }
         if e.trace_id.iter().any(|&x| x != 0) {
             b.set("trace_id", hex(&e.trace_id));
         }
@@ -327,6 +382,39 @@ impl Appender<'_> {
         b.labels()
     }
 
+    /// One classic histogram point: `_sum`, `_count`, a `_bucket` per bound in the point's
+    /// order with the count up to it, then `+Inf`; exemplars sorted by value go to the first
+    /// bucket whose bound is above them.
+    fn histogram_point(&mut self, name: &str, target: &Target, scope: &InstrumentationScope, dp: &HistogramDataPoint, res_attrs: &[KeyValue]) {
+        let series =
+            |this: &Self, suffix: &str, extra: Option<(&str, &str)>| this.labels(&format!("{name}{suffix}"), target, scope, &dp.attributes, res_attrs, extra);
+        if let Some(sum) = dp.sum {
+            self.cumulative(series(self, "_sum", None), dp.start_time_unix_nano, dp.time_unix_nano, dp.flags, sum);
+        }
+        self.cumulative(series(self, "_count", None), dp.start_time_unix_nano, dp.time_unix_nano, dp.flags, dp.count as f64);
+        let n = dp.explicit_bounds.len().min(dp.bucket_counts.len());
+        let cumulative_at = cumulative_counts(&dp.explicit_bounds[..n], &dp.bucket_counts[..n]);
+        let mut exemplars: Vec<&OtlpExemplar> = dp.exemplars.iter().collect();
+        exemplars.sort_by(|a, b| exemplar_value(a).total_cmp(&exemplar_value(b)));
+        let mut next = 0;
+        // Buckets in the point's own order; each takes the exemplars below its bound.
+        for &bound in &dp.explicit_bounds[..n] {
+            let count = cumulative_at.iter().find(|(b, _)| b.to_bits() == bound.to_bits()).map_or(0, |&(_, c)| c);
+            let le = format_bound(bound);
+            let labels = series(self, "_bucket", Some(("le", le.as_str())));
+            self.cumulative(labels.clone(), dp.start_time_unix_nano, dp.time_unix_nano, dp.flags, count as f64);
+            while next < exemplars.len() && exemplar_value(exemplars[next]) < bound {
+                self.exemplar(&labels, exemplars[next]);
+                next += 1;
+            }
+        }
+        let labels = series(self, "_bucket", Some(("le", "+Inf")));
+        self.cumulative(labels.clone(), dp.start_time_unix_nano, dp.time_unix_nano, dp.flags, dp.count as f64);
+        for e in &exemplars[next..] {
+            self.exemplar(&labels, e);
+        }
+    }
+
     fn metric(&mut self, target: &Target, scope: &InstrumentationScope, m: &Metric, res_attrs: &[KeyValue]) {
         let suffixes = self.opts.add_metric_suffixes;
         let cumulative = AggregationTemporality::Cumulative as i32;
@@ -354,7 +442,9 @@ impl Appender<'_> {
                 self.metadata(&name, if counter { MetricType::Counter } else { MetricType::Gauge }, &m.unit, &m.description);
                 for dp in &s.data_points {
                     let labels = self.labels(&name, target, scope, &dp.attributes, res_attrs, None);
-                    self.sample(labels.clone(), dp.time_unix_nano, dp.flags, number_value(dp));
+                    // Only counters have a start that means something.
+                    let start = if counter { dp.start_time_unix_nano } else { 0 };
+                    self.cumulative(labels.clone(), start, dp.time_unix_nano, dp.flags, number_value(dp));
                     if counter {
                         for e in &dp.exemplars {
                             self.exemplar(&labels, e);
@@ -369,44 +459,7 @@ impl Appender<'_> {
                 let name = metric_name(&m.name, &m.unit, Kind::Other, suffixes);
                 self.metadata(&name, MetricType::Histogram, &m.unit, &m.description);
                 for dp in &h.data_points {
-                    let series = |this: &Self, suffix: &str, extra: Option<(&str, &str)>| {
-                        this.labels(&format!("{name}{suffix}"), target, scope, &dp.attributes, res_attrs, extra)
-                    };
-                    if let Some(sum) = dp.sum {
-                        self.sample(series(self, "_sum", None), dp.time_unix_nano, dp.flags, sum);
-                    }
-                    self.sample(series(self, "_count", None), dp.time_unix_nano, dp.flags, dp.count as f64);
-                    // Cumulative counts by bound, in ascending order of the bounds.
-                    let n = dp.explicit_bounds.len().min(dp.bucket_counts.len());
-                    let mut by_bound: Vec<(f64, u64)> = (0..n).map(|i| (dp.explicit_bounds[i], dp.bucket_counts[i])).collect();
-                    by_bound.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    let mut running = 0u64;
-                    let cumulative_at: Vec<(f64, u64)> = by_bound
-                        .iter()
-                        .map(|&(b, c)| {
-                            running = running.saturating_add(c);
-                            (b, running)
-                        })
-                        .collect();
-                    let mut exemplars: Vec<&OtlpExemplar> = dp.exemplars.iter().collect();
-                    exemplars.sort_by(|a, b| exemplar_value(a).total_cmp(&exemplar_value(b)));
-                    let mut next = 0;
-                    // Buckets in the point's own order; each takes the exemplars below its bound.
-                    for &bound in &dp.explicit_bounds[..n] {
-                        let count = cumulative_at.iter().find(|(b, _)| b.to_bits() == bound.to_bits()).map_or(0, |&(_, c)| c);
-                        let le = format_bound(bound);
-                        let labels = series(self, "_bucket", Some(("le", le.as_str())));
-                        self.sample(labels.clone(), dp.time_unix_nano, dp.flags, count as f64);
-                        while next < exemplars.len() && exemplar_value(exemplars[next]) < bound {
-                            self.exemplar(&labels, exemplars[next]);
-                            next += 1;
-                        }
-                    }
-                    let labels = series(self, "_bucket", Some(("le", "+Inf")));
-                    self.sample(labels.clone(), dp.time_unix_nano, dp.flags, dp.count as f64);
-                    for e in &exemplars[next..] {
-                        self.exemplar(&labels, e);
-                    }
+                    self.histogram_point(&name, target, scope, dp, res_attrs);
                 }
             }
             Some(metric::Data::ExponentialHistogram(h)) => {
@@ -417,6 +470,9 @@ impl Appender<'_> {
                 self.metadata(&name, MetricType::Histogram, &m.unit, &m.description);
                 for dp in &h.data_points {
                     let labels = self.labels(&name, target, scope, &dp.attributes, res_attrs, None);
+                    if let Ok(h) = to_native(dp) {
+                        self.zero(&labels, dp.start_time_unix_nano, dp.time_unix_nano, Some(&h));
+                    }
                     let fresh = self.with_series(labels, |s| {
                         if dp.time_unix_nano < s.last_ns {
                             return None;
@@ -450,8 +506,8 @@ impl Appender<'_> {
                     let series = |this: &Self, suffix: &str, extra: Option<(&str, &str)>| {
                         this.labels(&format!("{name}{suffix}"), target, scope, &dp.attributes, res_attrs, extra)
                     };
-                    self.sample(series(self, "_sum", None), dp.time_unix_nano, dp.flags, dp.sum);
-                    self.sample(series(self, "_count", None), dp.time_unix_nano, dp.flags, dp.count as f64);
+                    self.cumulative(series(self, "_sum", None), dp.start_time_unix_nano, dp.time_unix_nano, dp.flags, dp.sum);
+                    self.cumulative(series(self, "_count", None), dp.start_time_unix_nano, dp.time_unix_nano, dp.flags, dp.count as f64);
                     for q in &dp.quantile_values {
                         let quantile = format_bound(q.quantile);
                         self.sample(series(self, "", Some(("quantile", quantile.as_str()))), dp.time_unix_nano, dp.flags, q.value);

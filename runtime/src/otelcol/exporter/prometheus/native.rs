@@ -21,10 +21,10 @@ pub enum NativeError {
 /// rather than starting a new span (as client_golang lays buckets out).
 fn layout(buckets: Option<&Buckets>, scale_down: i32) -> (Vec<BucketSpan>, Vec<f64>) {
     let Some(b) = buckets else { return (Vec::new(), Vec::new()) };
-    // Merged counts by native index, in index order.
-    let mut merged: Vec<(i32, f64)> = Vec::new();
+    // Merged counts by native index, in index order (i64: extreme offsets must not overflow).
+    let mut merged: Vec<(i64, f64)> = Vec::new();
     for (i, &count) in b.bucket_counts.iter().enumerate() {
-        let idx = (b.offset.saturating_add(i as i32) >> scale_down) + 1;
+        let idx = ((i64::from(b.offset) + i as i64) >> scale_down.min(63)) + 1;
         match merged.last_mut() {
             Some((last, c)) if *last == idx => *c += count as f64,
             _ => merged.push((idx, count as f64)),
@@ -32,15 +32,16 @@ fn layout(buckets: Option<&Buckets>, scale_down: i32) -> (Vec<BucketSpan>, Vec<f
     }
     merged.retain(|(_, c)| *c != 0.0);
     let (mut spans, mut counts) = (Vec::<BucketSpan>::new(), Vec::new());
-    let mut next = 0i32;
+    let mut next = 0i64;
+    let clamp = |x: i64| x.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
     for (idx, c) in merged {
         match spans.last_mut() {
             Some(span) if idx - next <= 2 => {
                 counts.resize(counts.len() + (idx - next) as usize, 0.0);
                 span.length += (idx - next) as u32 + 1;
             }
-            Some(_) => spans.push(BucketSpan { offset: idx - next, length: 1 }),
-            None => spans.push(BucketSpan { offset: idx, length: 1 }),
+            Some(_) => spans.push(BucketSpan { offset: clamp(idx - next), length: 1 }),
+            None => spans.push(BucketSpan { offset: clamp(idx), length: 1 }),
         }
         counts.push(c);
         next = idx + 1;
@@ -107,6 +108,15 @@ mod tests {
         assert_eq!(h.positive, [3.0, 7.0]);
         assert_eq!(to_native(&point(-5, 0, &[1])), Err(NativeError::Scale(-5)));
         assert_eq!(NativeError::Scale(-5).to_string(), "cannot convert exponential to native histogram. Scale must be >= -4, was -5");
+    }
+
+    #[test]
+    fn extreme_offsets_and_scales_do_not_overflow() {
+        let mut p = point(8, i32::MAX, &[1, 1]);
+        assert_eq!(to_native(&p).expect("converts").positive.len(), 2);
+        p.scale = i32::MAX;
+        p.positive = Some(Buckets { offset: i32::MIN, bucket_counts: vec![1, 1] });
+        assert_eq!(to_native(&p).expect("converts").positive, [2.0]);
     }
 
     #[test]

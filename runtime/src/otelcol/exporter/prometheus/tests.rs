@@ -237,7 +237,7 @@ fn exemplars_only_on_counters_and_not_on_gauges() {
     let mut p = point(2.0, T, vec![]);
     p.exemplars = vec![OtlpExemplar { value: Some(exemplar::Value::AsInt(4)), filtered_attributes: vec![kv("user.id", "u")], ..Default::default() }];
     let b = convert(plain(), &request(vec![], None, vec![sum("c", "", AggregationTemporality::Cumulative, true, vec![p])]));
-    assert_eq!(b.exemplars[0].exemplar.labels.to_string(), "{user_id=\"u\"}");
+    assert_eq!(b.exemplars[0].exemplar.labels.to_string(), "{}", "filtered attributes are left out, as upstream does");
     assert_eq!(b.exemplars[0].exemplar.value, 4.0);
 }
 
@@ -262,6 +262,48 @@ fn points_without_recorded_value_are_stale_markers() {
     let b = convert(plain(), &request(vec![], None, vec![gauge("g", "", vec![p]), m]));
     assert_eq!(b.samples.len(), 5);
     assert!(b.samples.iter().all(|s| is_stale(s.v)), "{:?}", lines(&b));
+}
+
+#[test]
+fn start_timestamp_zero_samples_precede_cumulative_points_once() {
+    let opts = Options { start_timestamp_zero_ingestion: true, ..plain() };
+    let conv = Converter::new("t", opts);
+    let counter = |t: u64, v: f64| {
+        let mut p = point(v, t, vec![]);
+        p.start_time_unix_nano = T / 2;
+        request(vec![], None, vec![sum("c", "", AggregationTemporality::Cumulative, true, vec![p.clone()]), gauge("g", "", vec![p])])
+    };
+    let b = conv.convert(&counter(T, 3.0), 0);
+    let got: Vec<(i64, f64, Option<&str>)> = b.samples.iter().map(|s| (s.t, s.v, s.labels.metric_name())).collect();
+    assert_eq!(got, [(500, 0.0, Some("c")), (1000, 3.0, Some("c")), (1000, 3.0, Some("g"))], "no zero for gauges");
+    // The same start again, and a start not before the point: no zero.
+    assert_eq!(conv.convert(&counter(2 * T, 4.0), 0).samples.len(), 2);
+    let mut late = point(1.0, T, vec![]);
+    late.start_time_unix_nano = T;
+    let b = convert(opts_with_zero(), &request(vec![], None, vec![sum("d", "", AggregationTemporality::Cumulative, true, vec![late])]));
+    assert_eq!(b.samples.len(), 1);
+    // Histogram series each get one; without the option nothing is added.
+    let hist = HistogramDataPoint {
+        start_time_unix_nano: T / 2,
+        time_unix_nano: T,
+        count: 1,
+        sum: Some(1.0),
+        bucket_counts: vec![1, 0],
+        explicit_bounds: vec![1.0],
+        ..Default::default()
+    };
+    let m = Metric {
+        name: "h".into(),
+        data: Some(metric::Data::Histogram(Histogram { aggregation_temporality: CUMULATIVE, data_points: vec![hist] })),
+        ..Default::default()
+    };
+    let req = request(vec![], None, vec![m]);
+    assert_eq!(convert(opts_with_zero(), &req).samples.iter().filter(|s| s.t == 500 && s.v == 0.0).count(), 4);
+    assert_eq!(convert(plain(), &req).samples.len(), 4);
+}
+
+fn opts_with_zero() -> Options {
+    Options { start_timestamp_zero_ingestion: true, ..plain() }
 }
 
 #[test]

@@ -4,31 +4,32 @@
 //! metric families by their metadata type (counter → monotonic cumulative sum, gauge and
 //! unknown → gauge, histogram series → one histogram point, summary series → one summary
 //! point, native histograms → exponential histograms), exemplars on their points, stale
-//! markers as "no recorded value", and start times tracked across batches.
+//! markers as "no recorded value", and start times from `_created` series.
 
 use std::collections::HashMap;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::{
-    exemplar, exponential_histogram_data_point::Buckets, metric, number_data_point, summary_data_point::ValueAtQuantile, AggregationTemporality,
-    Exemplar as OtlpExemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
-    ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
+    metric, AggregationTemporality, ExponentialHistogram, Gauge, Histogram, Metric, ResourceMetrics, ScopeMetrics, Sum, Summary,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use prom::sample::{is_stale, Batch, BucketSpan, Metadata, MetricType};
+use prom::sample::{Batch, Metadata, MetricType};
 use prom::Labels;
 
+use super::points::{exemplar_of, histogram_point, native_point, number_point, string_kv, summary_point, Point};
 use super::resource;
+use super::units::unit_to_ucum;
 
 /// The scope of series without `otel_scope_name`.
 pub const RECEIVER_SCOPE: &str = "otelcol/prometheusreceiver";
-const NO_RECORDED_VALUE: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AssembleError {
     #[error("job or instance cannot be found from labels")]
     NoJobInstance,
+    #[error("metricName not found from labels")]
+    NoMetricName,
 }
 
 /// Series the scraper adds: always gauges.
@@ -64,21 +65,6 @@ enum Role {
     Sum,
     Count,
     Created,
-}
-
-/// One data point being assembled.
-#[derive(Default)]
-struct Point {
-    attrs: Vec<(String, String)>,
-    t_ms: i64,
-    value: Option<f64>,
-    created: Option<f64>,
-    sum: Option<f64>,
-    count: Option<f64>,
-    buckets: Vec<(f64, f64)>,
-    quantiles: Vec<(f64, f64)>,
-    native: Option<std::sync::Arc<prom::Histogram>>,
-    exemplars: Vec<OtlpExemplar>,
 }
 
 struct MetricOut {
@@ -120,25 +106,10 @@ struct Route {
     attrs: Vec<(String, String)>,
 }
 
-/// What a point's start time is derived from, per series, across batches.
-struct Start {
-    start_ns: u64,
-    last: f64,
-}
-
 /// Keeps what outlives a batch: the metadata seen so far and the start times.
 #[derive(Default)]
 pub struct Assembler {
     metadata: HashMap<String, Metadata>,
-    starts: HashMap<String, Start>,
-}
-
-fn ms_to_ns(ms: i64) -> u64 {
-    (ms.max(0) as u64).saturating_mul(1_000_000)
-}
-
-fn string_kv(k: &str, v: &str) -> KeyValue {
-    KeyValue { key: k.into(), value: Some(AnyValue { value: Some(any_value::Value::StringValue(v.into())) }), ..Default::default() }
 }
 
 fn parse_float(s: &str) -> Option<f64> {
@@ -146,59 +117,6 @@ fn parse_float(s: &str) -> Option<f64> {
         "+Inf" | "Inf" | "+inf" | "inf" => Some(f64::INFINITY),
         "-Inf" | "-inf" => Some(f64::NEG_INFINITY),
         _ => s.parse().ok(),
-    }
-}
-
-/// A Prometheus unit word in UCUM (`seconds` → `s`, `bytes_per_second` → `By/s`).
-pub fn unit_to_ucum(word: &str) -> String {
-    let main = |w: &str| -> String {
-        match w {
-            "days" => "d",
-            "hours" => "h",
-            "minutes" => "min",
-            "seconds" => "s",
-            "milliseconds" => "ms",
-            "microseconds" => "us",
-            "nanoseconds" => "ns",
-            "bytes" => "By",
-            "kibibytes" => "KiBy",
-            "mebibytes" => "MiBy",
-            "gibibytes" => "GiBy",
-            "tibibytes" => "TiBy",
-            "kilobytes" => "KBy",
-            "megabytes" => "MBy",
-            "gigabytes" => "GBy",
-            "terabytes" => "TBy",
-            "meters" => "m",
-            "volts" => "V",
-            "amperes" => "A",
-            "joules" => "J",
-            "watts" => "W",
-            "grams" => "g",
-            "celsius" => "Cel",
-            "hertz" => "Hz",
-            "percent" => "%",
-            "ratio" => "1",
-            other => other,
-        }
-        .to_string()
-    };
-    let per = |w: &str| -> String {
-        match w {
-            "second" => "s",
-            "minute" => "m",
-            "hour" => "h",
-            "day" => "d",
-            "week" => "w",
-            "month" => "mo",
-            "year" => "y",
-            other => other,
-        }
-        .to_string()
-    };
-    match word.split_once("_per_") {
-        Some((m, p)) => format!("{}/{}", main(m), per(p)),
-        None => main(word),
     }
 }
 
@@ -244,7 +162,7 @@ impl Assembler {
             (Some(j), Some(i)) if !j.is_empty() && !i.is_empty() => (j.to_string(), i.to_string()),
             _ => return Err(AssembleError::NoJobInstance),
         };
-        let name = labels.metric_name().unwrap_or_default();
+        let name = labels.metric_name().filter(|n| !n.is_empty()).ok_or(AssembleError::NoMetricName)?;
         let (_, kind, mut metric) = self.family(name);
         let role = match kind {
             Kind::Histogram if name.ends_with("_bucket") => labels.get("le").and_then(parse_float).map_or(Role::Value, Role::Bucket),
@@ -314,31 +232,14 @@ impl Assembler {
         Ok(self.finish(out))
     }
 
-    /// The start time of a cumulative point: its `_created`, else the first time the series
-    /// was seen, again after a value went down (a reset).
-    fn start_ns(&mut self, key: String, t_ns: u64, value: f64, created: Option<f64>) -> u64 {
-        if let Some(c) = created.filter(|c| c.is_finite() && *c > 0.0) {
-            return (c * 1e9) as u64;
-        }
-        if value.is_nan() {
-            return self.starts.get(&key).map_or(t_ns, |s| s.start_ns);
-        }
-        let s = self.starts.entry(key).or_insert(Start { start_ns: t_ns, last: value });
-        if value < s.last {
-            s.start_ns = t_ns;
-        }
-        s.last = value;
-        s.start_ns
-    }
-
-    fn finish(&mut self, out: Output) -> ExportMetricsServiceRequest {
+    fn finish(&self, out: Output) -> ExportMetricsServiceRequest {
         let mut request = ExportMetricsServiceRequest::default();
         for r in out.resources {
             let mut attributes: Vec<KeyValue> = resource::attributes(&r.job, &r.instance, &r.scheme).iter().map(|(k, v)| string_kv(k, v)).collect();
             attributes.extend(r.attrs.iter().map(|(k, v)| string_kv(k, v)));
             let mut scope_metrics = Vec::new();
             for s in r.scopes {
-                let metrics = s.metrics.into_iter().map(|m| self.metric(&r.job, &r.instance, m)).collect();
+                let metrics = s.metrics.into_iter().map(metric_of).collect();
                 let scope = InstrumentationScope {
                     name: s.name,
                     version: s.version,
@@ -355,156 +256,31 @@ impl Assembler {
         }
         request
     }
+}
 
-    fn metric(&mut self, job: &str, instance: &str, m: MetricOut) -> Metric {
-        let cumulative = AggregationTemporality::Cumulative as i32;
-        let mut data_points = Vec::new();
-        let key = |p: &Point| format!("{job}\u{1}{instance}\u{1}{}\u{1}{:?}", m.name, p.attrs);
-        let data = match m.kind {
-            Kind::Gauge | Kind::Counter => {
-                for p in m.points {
-                    let t = ms_to_ns(p.t_ms);
-                    let v = p.value.unwrap_or(0.0);
-                    let stale = is_stale(v);
-                    let start = if m.kind == Kind::Counter { self.start_ns(key(&p), t, if stale { f64::NAN } else { v }, p.created) } else { 0 };
-                    data_points.push(NumberDataPoint {
-                        attributes: kvs(&p.attrs),
-                        start_time_unix_nano: start,
-                        time_unix_nano: t,
-                        exemplars: p.exemplars,
-                        flags: if stale { NO_RECORDED_VALUE } else { 0 },
-                        value: (!stale).then_some(number_data_point::Value::AsDouble(v)),
-                    });
-                }
-                if m.kind == Kind::Counter {
-                    metric::Data::Sum(Sum { data_points, aggregation_temporality: cumulative, is_monotonic: true })
-                } else {
-                    metric::Data::Gauge(Gauge { data_points })
-                }
+/// One metric of the request, its points built by kind.
+fn metric_of(m: MetricOut) -> Metric {
+    let cumulative = AggregationTemporality::Cumulative as i32;
+    let data = match m.kind {
+        Kind::Gauge | Kind::Counter => {
+            let counter = m.kind == Kind::Counter;
+            let data_points = m.points.into_iter().map(|p| number_point(p, counter)).collect();
+            if counter {
+                metric::Data::Sum(Sum { data_points, aggregation_temporality: cumulative, is_monotonic: true })
+            } else {
+                metric::Data::Gauge(Gauge { data_points })
             }
-            Kind::Histogram => metric::Data::Histogram(Histogram {
-                data_points: m.points.into_iter().filter_map(|p| self.histogram_point(key(&p), p)).collect(),
-                aggregation_temporality: cumulative,
-            }),
-            Kind::Summary => metric::Data::Summary(Summary { data_points: m.points.into_iter().filter_map(|p| self.summary_point(key(&p), p)).collect() }),
-            Kind::Native => metric::Data::ExponentialHistogram(ExponentialHistogram {
-                data_points: m.points.into_iter().filter_map(|p| self.native_point(key(&p), p)).collect(),
-                aggregation_temporality: cumulative,
-            }),
-        };
-        Metric { name: m.name, description: m.help, unit: m.unit, data: Some(data), ..Default::default() }
-    }
-
-    /// Cumulative buckets back to per-bucket counts; a point without `_count` is dropped.
-    fn histogram_point(&mut self, key: String, mut p: Point) -> Option<HistogramDataPoint> {
-        let count = p.count?;
-        let t = ms_to_ns(p.t_ms);
-        p.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
-        if p.buckets.last().is_some_and(|(le, _)| *le == f64::INFINITY) {
-            p.buckets.pop();
         }
-        let stale = is_stale(count) || p.sum.is_some_and(is_stale);
-        let mut bucket_counts = Vec::with_capacity(p.buckets.len() + 1);
-        let mut previous = 0.0;
-        for (_, c) in &p.buckets {
-            bucket_counts.push(if stale { 0 } else { (c - previous).max(0.0) as u64 });
-            previous = *c;
+        Kind::Histogram => {
+            metric::Data::Histogram(Histogram { data_points: m.points.into_iter().filter_map(histogram_point).collect(), aggregation_temporality: cumulative })
         }
-        bucket_counts.push(if stale { 0 } else { (count - previous).max(0.0) as u64 });
-        let start = self.start_ns(key, t, if stale { f64::NAN } else { count }, p.created);
-        Some(HistogramDataPoint {
-            attributes: kvs(&p.attrs),
-            start_time_unix_nano: start,
-            time_unix_nano: t,
-            count: if stale { 0 } else { count as u64 },
-            sum: if stale { None } else { p.sum },
-            bucket_counts,
-            explicit_bounds: p.buckets.iter().map(|(le, _)| *le).collect(),
-            exemplars: p.exemplars,
-            flags: if stale { NO_RECORDED_VALUE } else { 0 },
-            ..Default::default()
-        })
-    }
-
-    fn summary_point(&mut self, key: String, mut p: Point) -> Option<SummaryDataPoint> {
-        let count = p.count?;
-        let t = ms_to_ns(p.t_ms);
-        let stale = is_stale(count) || p.sum.is_some_and(is_stale);
-        p.quantiles.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let start = self.start_ns(key, t, if stale { f64::NAN } else { count }, p.created);
-        Some(SummaryDataPoint {
-            attributes: kvs(&p.attrs),
-            start_time_unix_nano: start,
-            time_unix_nano: t,
-            count: if stale { 0 } else { count as u64 },
-            sum: if stale { 0.0 } else { p.sum.unwrap_or(0.0) },
-            quantile_values: if stale { Vec::new() } else { p.quantiles.iter().map(|&(quantile, value)| ValueAtQuantile { quantile, value }).collect() },
-            flags: if stale { NO_RECORDED_VALUE } else { 0 },
-        })
-    }
-
-    /// Native buckets back to OTLP's dense buckets; custom-bucket histograms have no OTLP form.
-    fn native_point(&mut self, key: String, p: Point) -> Option<ExponentialHistogramDataPoint> {
-        let h = p.native?;
-        if h.schema < -4 || h.schema > 8 {
-            return None;
-        }
-        let t = ms_to_ns(p.t_ms);
-        let stale = is_stale(h.count) || is_stale(h.sum);
-        let start = self.start_ns(key, t, if stale { f64::NAN } else { h.count }, None);
-        let dense = |spans: &[BucketSpan], counts: &[f64]| -> Option<Buckets> {
-            let first = spans.first()?;
-            let mut out = Vec::new();
-            let mut counts = counts.iter();
-            for (i, span) in spans.iter().enumerate() {
-                if i > 0 {
-                    out.extend(std::iter::repeat_n(0, span.offset.max(0) as usize));
-                }
-                out.extend(counts.by_ref().take(span.length as usize).map(|c| c.max(0.0) as u64));
-            }
-            // Native index i is OTLP index i - 1.
-            Some(Buckets { offset: first.offset - 1, bucket_counts: out })
-        };
-        Some(ExponentialHistogramDataPoint {
-            attributes: kvs(&p.attrs),
-            start_time_unix_nano: start,
-            time_unix_nano: t,
-            count: if stale { 0 } else { h.count as u64 },
-            sum: (!stale).then_some(h.sum),
-            scale: h.schema,
-            zero_count: h.zero_count as u64,
-            zero_threshold: h.zero_threshold,
-            positive: dense(&h.positive_spans, &h.positive),
-            negative: dense(&h.negative_spans, &h.negative),
-            flags: if stale { NO_RECORDED_VALUE } else { 0 },
-            exemplars: p.exemplars,
-            ..Default::default()
-        })
-    }
-}
-
-fn kvs(attrs: &[(String, String)]) -> Vec<KeyValue> {
-    attrs.iter().map(|(k, v)| string_kv(k, v)).collect()
-}
-
-/// `trace_id`/`span_id` labels become the IDs, the other labels filtered attributes.
-fn exemplar_of(e: &prom::Exemplar) -> OtlpExemplar {
-    let mut out = OtlpExemplar { time_unix_nano: ms_to_ns(e.t), value: Some(exemplar::Value::AsDouble(e.value)), ..Default::default() };
-    for (k, v) in e.labels.iter() {
-        match (k, hex_bytes(v)) {
-            ("trace_id", Some(b)) if b.len() == 16 => out.trace_id = b,
-            ("span_id", Some(b)) if b.len() == 8 => out.span_id = b,
-            _ => out.filtered_attributes.push(string_kv(k, v)),
-        }
-    }
-    out
-}
-
-fn hex_bytes(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+        Kind::Summary => metric::Data::Summary(Summary { data_points: m.points.into_iter().filter_map(summary_point).collect() }),
+        Kind::Native => metric::Data::ExponentialHistogram(ExponentialHistogram {
+            data_points: m.points.into_iter().filter_map(native_point).collect(),
+            aggregation_temporality: cumulative,
+        }),
+    };
+    Metric { name: m.name, description: m.help, unit: m.unit, data: Some(data), ..Default::default() }
 }
 
 /// The request under construction, in first-seen order.

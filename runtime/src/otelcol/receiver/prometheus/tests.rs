@@ -12,7 +12,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use prom::sample::{Exemplar, ExemplarSample, Metadata, MetadataUpdate, MetricType, Sample, SeriesRef, STALE_NAN};
 use prom::Labels;
 
-use super::assemble::{unit_to_ucum, AssembleError, Assembler, RECEIVER_SCOPE};
+use super::assemble::{AssembleError, Assembler, RECEIVER_SCOPE};
 use super::*;
 use crate::otelcol::consumer::tests::sink_handle;
 use crate::otelcol::exporter::prometheus::convert::{Converter, Options};
@@ -103,10 +103,13 @@ fn a_resource_per_job_and_instance_with_target_info_as_attributes() {
 }
 
 #[test]
-fn series_without_job_or_instance_are_refused() {
+fn series_without_job_instance_or_name_are_refused() {
     let batch = Batch { samples: vec![sample(&[("__name__", "x"), JOB], 1, 1.0)], ..Default::default() };
     assert_eq!(Assembler::default().assemble(&batch).err(), Some(AssembleError::NoJobInstance));
     assert_eq!(AssembleError::NoJobInstance.to_string(), "job or instance cannot be found from labels");
+    let batch = Batch { samples: vec![sample(&[JOB, INST], 1, 1.0)], ..Default::default() };
+    assert_eq!(Assembler::default().assemble(&batch).err(), Some(AssembleError::NoMetricName));
+    assert_eq!(AssembleError::NoMetricName.to_string(), "metricName not found from labels");
 }
 
 #[test]
@@ -140,8 +143,6 @@ fn families_take_their_type_help_and_unit_from_metadata() {
     assert_eq!((ms[0].name.as_str(), ms[0].description.as_str(), ms[0].unit.as_str()), ("reqs_total", "Requests.", "s"), "names are kept as received");
     assert!(matches!(ms[1].data, Some(metric::Data::Gauge(_))), "unknown types are gauges");
     assert!(matches!(ms[2].data, Some(metric::Data::Gauge(_))));
-    assert_eq!(unit_to_ucum("bytes_per_second"), "By/s");
-    assert_eq!(unit_to_ucum("widgets"), "widgets");
 }
 
 #[test]
@@ -180,7 +181,7 @@ fn histogram_and_summary_series_make_one_point_each() {
     let Some(metric::Data::Histogram(hist)) = &ms[0].data else { panic!("a histogram") };
     let p = &hist.data_points[0];
     assert_eq!((p.count, p.sum, p.explicit_bounds.clone(), p.bucket_counts.clone()), (4, Some(2.5), vec![0.5, 1.0], vec![1, 2, 1]));
-    assert_eq!((p.start_time_unix_nano, p.time_unix_nano), (2_000_000_000, 2_000_000_000));
+    assert_eq!((p.start_time_unix_nano, p.time_unix_nano), (0, 2_000_000_000));
     assert_eq!(attrs(&p.attributes), [("path".to_string(), "/a".to_string())]);
     let e = &p.exemplars[0];
     assert_eq!(
@@ -193,23 +194,18 @@ fn histogram_and_summary_series_make_one_point_each() {
 }
 
 #[test]
-fn start_times_track_the_first_sample_and_resets() {
+fn start_times_come_only_from_created_series() {
     let mut a = Assembler::default();
     let md = vec![meta("c", MetricType::Counter, "", "")];
-    let at = |a: &mut Assembler, t: i64, v: f64| {
-        let batch = Batch { samples: vec![sample(&[("__name__", "c_total"), JOB, INST], t, v)], metadata: md.clone(), ..Default::default() };
+    let at = |a: &mut Assembler, samples: Vec<Sample>| {
+        let batch = Batch { samples, metadata: md.clone(), ..Default::default() };
         number(metrics(&a.assemble(&batch).expect("converts"))[0])[0]
     };
-    assert_eq!(at(&mut a, 1000, 5.0), (5.0, 1_000_000_000, 1_000_000_000, 0));
-    assert_eq!(at(&mut a, 2000, 7.0), (7.0, 1_000_000_000, 2_000_000_000, 0));
-    assert_eq!(at(&mut a, 3000, 1.0), (1.0, 3_000_000_000, 3_000_000_000, 0), "a reset starts again");
-    // A `_created` series gives the start itself.
-    let batch = Batch {
-        samples: vec![sample(&[("__name__", "c_total"), JOB, INST], 4000, 2.0), sample(&[("__name__", "c_created"), JOB, INST], 4000, 0.5)],
-        metadata: md,
-        ..Default::default()
-    };
-    assert_eq!(number(metrics(&a.assemble(&batch).expect("converts"))[0])[0].1, 500_000_000);
+    // No start is made up from earlier samples (Alloy leaves the adjustment out).
+    assert_eq!(at(&mut a, vec![sample(&[("__name__", "c_total"), JOB, INST], 1000, 5.0)]), (5.0, 0, 1_000_000_000, 0));
+    assert_eq!(at(&mut a, vec![sample(&[("__name__", "c_total"), JOB, INST], 2000, 1.0)]), (1.0, 0, 2_000_000_000, 0));
+    let with_created = vec![sample(&[("__name__", "c_total"), JOB, INST], 4000, 2.0), sample(&[("__name__", "c_created"), JOB, INST], 4000, 0.5)];
+    assert_eq!(at(&mut a, with_created), (2.0, 500_000_000, 4_000_000_000, 0));
 }
 
 #[test]
@@ -247,6 +243,29 @@ fn native_histograms_become_exponential_histograms() {
     let p = &eh.data_points[0];
     let pos = p.positive.as_ref().expect("buckets");
     assert_eq!((p.scale, p.count, p.sum, p.zero_count, pos.offset, pos.bucket_counts.clone()), (2, 6, Some(3.0), 1, 0, vec![1, 2, 0, 2]));
+}
+
+#[test]
+fn a_native_histogram_with_an_absurd_layout_is_dropped_not_allocated() {
+    let h = prom::Histogram {
+        schema: 0,
+        count: 2.0,
+        positive_spans: vec![prom::sample::BucketSpan { offset: 0, length: 1 }, prom::sample::BucketSpan { offset: i32::MAX, length: 1 }],
+        positive: vec![1.0, 1.0],
+        ..Default::default()
+    };
+    let batch = Batch {
+        histograms: vec![prom::sample::HistogramSample {
+            series: SeriesRef(0),
+            labels: Labels::new([("__name__", "e"), JOB, INST]),
+            t: 1000,
+            histogram: Arc::new(h),
+        }],
+        ..Default::default()
+    };
+    let req = Assembler::default().assemble(&batch).expect("converts");
+    let Some(metric::Data::ExponentialHistogram(eh)) = &metrics(&req)[0].data else { panic!("an exponential histogram") };
+    assert!(eh.data_points.is_empty());
 }
 
 #[tokio::test]
