@@ -89,6 +89,8 @@ pub struct Embedded<'a> {
     value: String,
     kind: Kind,
     ctx: C,
+    /// Inside `otelcol.processor.filter`, where the filter-only converters work.
+    filter: bool,
 }
 
 impl Embedded<'_> {
@@ -134,7 +136,8 @@ pub fn embedded_at(body: &[Stmt], offset: u32) -> Option<Embedded<'_>> {
         Contexts::Sibling(cands) => sibling_context(stmts).filter(|c| cands.contains(c)).unwrap_or_else(|| infer(&value, kind, cands)),
         Contexts::Infer(cands) => infer(&value, kind, cands),
     };
-    Some(Embedded { lit, value, kind, ctx })
+    let filter = chain[c].name == "otelcol.processor.filter";
+    Some(Embedded { lit, value, kind, ctx, filter })
 }
 
 /// `e` when it is a string literal with `offset` strictly inside its quotes.
@@ -223,7 +226,8 @@ pub fn completions(e: &Embedded<'_>, offset: u32) -> Vec<CompletionItem> {
         snippet: false,
         replace,
     };
-    let fits = |f: &catalog::FunctionDoc| f.contexts.is_empty() || f.contexts.contains(&e.ctx);
+    // Filter-only converters (`HasAttrOnDatapoint`) are offered in filter conditions only.
+    let fits = |f: &catalog::FunctionDoc| (f.contexts.is_empty() || f.contexts.contains(&e.ctx)) && (!f.filter_only || e.filter);
     let mut out = Vec::new();
     for f in catalog::functions().iter().filter(|f| fits(f)) {
         let wanted = if statement_start { f.kind == FunctionKind::Editor } else { f.kind == FunctionKind::Converter };
@@ -335,5 +339,19 @@ filter "x" {
         let e = embedded_at(&parsed.tree.body, offset).expect("embedded");
         let labels: Vec<String> = completions(&e, offset).into_iter().map(|i| i.label).collect();
         assert!(labels.contains(&"SPAN_KIND_SERVER".to_string()) && labels.contains(&"SPAN_KIND_CLIENT".to_string()), "{labels:?}");
+    }
+
+    #[test]
+    fn filter_only_converters_are_offered_in_filter_conditions_only() {
+        let labels = |src: &str| {
+            let parsed = syntax::parse_file(src.as_bytes());
+            let offset = find(src, "HasA") + 4;
+            let e = embedded_at(&parsed.tree.body, offset).expect("embedded");
+            completions(&e, offset).into_iter().map(|i| i.label).collect::<Vec<_>>()
+        };
+        let filter = "otelcol.processor.filter \"f\" {\n  metrics {\n    metric = [\"HasA\"]\n  }\n}\n";
+        assert!(labels(filter).iter().any(|l| l == "HasAttrOnDatapoint"), "{:?}", labels(filter));
+        let transform = "otelcol.processor.transform \"t\" {\n  metric_statements {\n    context = \"metric\"\n    statements = [\"set(name, \\\"x\\\") where HasA\"]\n  }\n}\n";
+        assert!(labels(transform).iter().all(|l| !l.starts_with("HasAttr")), "{:?}", labels(transform));
     }
 }
