@@ -10,6 +10,8 @@ import logging
 import os
 import sys
 
+from sdk_failures import FailureWatch
+
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -80,18 +82,6 @@ def send(transport):
     if not ok:
         raise SystemExit("log export over %s did not finish" % transport)
     return sent
-
-
-class FailureWatch(logging.Handler):
-    """The SDK exporters log failures instead of raising: collect them."""
-
-    def __init__(self):
-        super().__init__(level=logging.WARNING)
-        self.failures = []
-
-    def emit(self, record):
-        if record.name.startswith("opentelemetry"):
-            self.failures.append(record.getMessage())
 
 
 def main():

@@ -150,6 +150,14 @@ impl eval::Decode for ConsumerHandle {
     }
 }
 
+/// Publishes `input` as the component's only export, `input`, as every processor, exporter and
+/// connector does.
+pub fn publish_input(ctx: &crate::component::Context, input: ConsumerHandle) {
+    let mut exports = eval::Object::ordered();
+    exports.insert("input", input.to_value());
+    ctx.set_exports(Value::object(exports));
+}
+
 /// The `output` block: where a component sends each signal.
 impl crate::component::Arguments for Output {
     fn decode(r: &mut crate::component::Reader<'_>) -> Self {

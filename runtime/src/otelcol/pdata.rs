@@ -59,6 +59,32 @@ impl Signal {
     }
 }
 
+/// One value per signal (the statements or conditions a processor keeps for each).
+#[derive(Clone, Debug, Default)]
+pub struct BySignal<T> {
+    pub traces: T,
+    pub metrics: T,
+    pub logs: T,
+}
+
+impl<T> BySignal<T> {
+    pub fn get(&self, signal: Signal) -> &T {
+        match signal {
+            Signal::Traces => &self.traces,
+            Signal::Metrics => &self.metrics,
+            Signal::Logs => &self.logs,
+        }
+    }
+
+    pub fn get_mut(&mut self, signal: Signal) -> &mut T {
+        match signal {
+            Signal::Traces => &mut self.traces,
+            Signal::Metrics => &mut self.metrics,
+            Signal::Logs => &mut self.logs,
+        }
+    }
+}
+
 /// A malformed message: where the wire format broke.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PdataError {

@@ -7,7 +7,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-use eval::{Object, Value};
+use eval::Value;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -365,9 +365,7 @@ pub struct Count {
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     let Args { config, output } = decode_checked(NAME, &args)?;
     let consumer = Arc::new(CountConsumer { config: RwLock::new(Arc::new(config)), next: Fanout::new(output) });
-    let mut exports = Object::ordered();
-    exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
-    ctx.set_exports(Value::object(exports));
+    crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
     Ok(Arc::new(Count { consumer }))
 }
 

@@ -11,7 +11,7 @@ mod graph;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use eval::{Object, Value};
+use eval::Value;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -163,9 +163,7 @@ impl ServiceGraph {
         };
         let consumer = Arc::new(ServiceGraphConsumer { graph: Mutex::new(Graph::new(config, SystemTime::now())), counters, flush_now: Notify::new() });
         let c = Arc::new(ServiceGraph { consumer, next: Fanout::new(output), changed: Notify::new(), ctx });
-        let mut exports = Object::ordered();
-        exports.insert("input", c.input().to_value());
-        c.ctx.set_exports(Value::object(exports));
+        crate::otelcol::consumer::publish_input(&c.ctx, c.input());
         Ok(c)
     }
 

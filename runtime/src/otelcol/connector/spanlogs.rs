@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use eval::{Object, Value};
+use eval::Value;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
@@ -230,9 +230,7 @@ impl SpanLogs {
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     let Args { config, output } = decode_checked(NAME, &args)?;
     let consumer = Arc::new(SpanLogsConsumer { config: RwLock::new(Arc::new(config)), next: Fanout::new(Output::default()) });
-    let mut exports = Object::ordered();
-    exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
-    ctx.set_exports(Value::object(exports));
+    crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
     let c = SpanLogs { ctx, consumer };
     c.warn_other_outputs(&output);
     c.consumer.next.set(output);

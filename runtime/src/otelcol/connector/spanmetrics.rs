@@ -11,7 +11,7 @@ mod expo;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use eval::{Object, Value};
+use eval::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::component::args::{decode_checked, types::Dur};
@@ -297,9 +297,7 @@ impl SpanMetrics {
         let Args { config, output, .. } = decode_checked(NAME, args)?;
         let c =
             Arc::new(SpanMetrics { consumer: Arc::new(SpanMetricsConsumer { state: Mutex::new(Aggregator::new(config)) }), next: Fanout::new(output), ctx });
-        let mut exports = Object::ordered();
-        exports.insert("input", c.input().to_value());
-        c.ctx.set_exports(Value::object(exports));
+        crate::otelcol::consumer::publish_input(&c.ctx, c.input());
         Ok(c)
     }
 

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::{Arc, RwLock};
 
-use eval::{Object, Value};
+use eval::Value;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::metric;
 
@@ -339,9 +339,7 @@ pub struct DebugExporter {
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     let consumer =
         Arc::new(DebugConsumer { id: ctx.id().to_string(), settings: RwLock::new(decode_checked::<Settings>(NAME, &args)?), sampler: Sampler::default() });
-    let mut exports = Object::ordered();
-    exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
-    ctx.set_exports(Value::object(exports));
+    crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
     Ok(Arc::new(DebugExporter { consumer }))
 }
 

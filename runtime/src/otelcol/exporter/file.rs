@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use eval::{Object, Value};
+use eval::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::component::args::{decode_checked, types::Dur};
@@ -176,9 +176,7 @@ impl FileExporter {
             failed: SignalCounters::new(&ctx, "otelcol_exporter_send_failed", "Items that could not be written", &labels),
             sent: SignalCounters::new(&ctx, "otelcol_exporter_sent", "Items written", &labels),
         });
-        let mut exports = Object::ordered();
-        exports.insert("input", ConsumerHandle::new(ctx.id(), writer.clone()).to_value());
-        ctx.set_exports(Value::object(exports));
+        crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), writer.clone()));
         Ok(Arc::new(FileExporter { ctx, writer }))
     }
 

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use eval::{Object, Value};
+use eval::Value;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -286,9 +286,7 @@ impl LoadBalancer {
         if let Resolver::Static(hosts) = &settings.resolver {
             lb.install(hosts.iter().map(|h| with_port(h)).collect(), &settings, false)?;
         }
-        let mut exports = Object::ordered();
-        exports.insert("input", ConsumerHandle::new(lb.ctx.id(), lb.clone()).to_value());
-        lb.ctx.set_exports(Value::object(exports));
+        crate::otelcol::consumer::publish_input(&lb.ctx, ConsumerHandle::new(lb.ctx.id(), lb.clone()));
         Ok(lb)
     }
 

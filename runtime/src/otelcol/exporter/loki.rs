@@ -7,7 +7,7 @@ pub mod encode;
 
 use std::sync::Arc;
 
-use eval::{Object, Value};
+use eval::Value;
 
 use crate::component::args::decode_checked;
 use crate::component::{Arguments, Component, ComponentError, Context, Reader, Registration};
@@ -107,9 +107,7 @@ pub struct LokiExporter {
 fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     let args: Args = decode_checked(NAME, &args)?;
     let converter = Arc::new(Converter::new(&ctx, args.forward_to));
-    let mut exports = Object::ordered();
-    exports.insert("input", ConsumerHandle::new(ctx.id(), converter.clone()).to_value());
-    ctx.set_exports(Value::object(exports));
+    crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), converter.clone()));
     Ok(Arc::new(LokiExporter { converter }))
 }
 

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use eval::{Object, Value};
+use eval::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::component::{BoxFuture, Component, ComponentError, Context, Reader};
@@ -180,9 +180,7 @@ impl NetworkExporter {
     pub fn build(ctx: Context, args: &Value, make: MakeSender) -> Result<Arc<NetworkExporter>, ComponentError> {
         let ExporterParts { sender, delivery } = make(args)?;
         let pipeline = Arc::new(ExporterPipeline::new(&ctx, sender, delivery.retry, delivery.queue));
-        let mut exports = Object::ordered();
-        exports.insert("input", ConsumerHandle::new(ctx.id(), pipeline.clone()).to_value());
-        ctx.set_exports(Value::object(exports));
+        crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), pipeline.clone()));
         Ok(Arc::new(NetworkExporter { pipeline, make }))
     }
 

@@ -10,7 +10,7 @@ pub mod native;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use eval::{Object, Value};
+use eval::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::component::args::{decode_checked, types::Dur};
@@ -135,9 +135,7 @@ pub struct PrometheusExporter {
 fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     let args: Args = decode_checked(NAME, &args)?;
     let exporter = Arc::new(Exporter::new(&ctx, args));
-    let mut exports = Object::ordered();
-    exports.insert("input", ConsumerHandle::new(ctx.id(), exporter.clone()).to_value());
-    ctx.set_exports(Value::object(exports));
+    crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), exporter.clone()));
     Ok(Arc::new(PrometheusExporter { exporter }))
 }
 

@@ -7,7 +7,7 @@
 use std::sync::{Arc, RwLock};
 
 use eval::decode::StructDecoder;
-use eval::{Object, Value};
+use eval::Value;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList};
 use opentelemetry_proto::tonic::metrics::v1::metric;
 use opentelemetry_proto::tonic::resource::v1::Resource;
@@ -618,9 +618,7 @@ pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentE
             &[("processor", ctx.id())],
         ),
     });
-    let mut exports = Object::ordered();
-    exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
-    ctx.set_exports(Value::object(exports));
+    crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
     Ok(Arc::new(AttributesProcessor { consumer }))
 }
 

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use eval::{Object, Value};
+use eval::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::component::args::{decode_checked, types::Dur};
@@ -232,9 +232,7 @@ impl BatchProcessor {
                 &[("processor", ctx.id())],
             ),
         });
-        let mut exports = Object::ordered();
-        exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
-        ctx.set_exports(Value::object(exports));
+        crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
         Ok(Arc::new(BatchProcessor { consumer }))
     }
 
@@ -282,6 +280,7 @@ mod tests {
     use super::*;
     use crate::otelcol::consumer::tests::sink_handle;
     use crate::otelcol::pdata::tests::traces;
+    use eval::Object;
 
     fn cfg(size: usize, max: usize) -> Config {
         Config { send_batch_size: size, send_batch_max_size: max, ..crate::component::args::defaults::<Args>(NAME).unwrap().config }

@@ -11,7 +11,7 @@
 use std::sync::{Arc, RwLock};
 
 use analyzer::rules::ArgError;
-use eval::{Object, PathSeg, Value};
+use eval::{PathSeg, Value};
 use ottl::{Condition, Context};
 
 use super::ottl_support::{context_for, element, field, inferred, ottl_error, rewrite, ErrorMode, NotInferred};
@@ -19,7 +19,7 @@ use crate::component::args::decode_checked;
 use crate::component::{Arguments, Component, ComponentError, Context as ComponentContext, Reader, Registration};
 use crate::metrics::Counter;
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout, Output};
-use crate::otelcol::pdata::{Payload, Signal};
+use crate::otelcol::pdata::{BySignal, Payload, Signal};
 
 const NAME: &str = "otelcol.processor.filter";
 pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], build);
@@ -115,26 +115,16 @@ impl Arguments for Args {
 #[derive(Default)]
 pub struct Compiled {
     mode: ErrorMode,
-    traces: Vec<(Context, Vec<Condition>)>,
-    metrics: Vec<(Context, Vec<Condition>)>,
-    logs: Vec<(Context, Vec<Condition>)>,
+    conditions: BySignal<Vec<(Context, Vec<Condition>)>>,
 }
 
 impl Compiled {
     fn list(&mut self, signal: Signal) -> &mut Vec<(Context, Vec<Condition>)> {
-        match signal {
-            Signal::Traces => &mut self.traces,
-            Signal::Metrics => &mut self.metrics,
-            Signal::Logs => &mut self.logs,
-        }
+        self.conditions.get_mut(signal)
     }
 
     fn groups(&self, signal: Signal) -> &[(Context, Vec<Condition>)] {
-        match signal {
-            Signal::Traces => &self.traces,
-            Signal::Metrics => &self.metrics,
-            Signal::Logs => &self.logs,
-        }
+        self.conditions.get(signal)
     }
 
     /// The payload without what the conditions of its signal match; `None` when nothing is
@@ -298,9 +288,7 @@ pub fn build(ctx: ComponentContext, args: Value) -> Result<Arc<dyn Component>, C
         counter("logs", "Log records dropped by the filter processor"),
     ];
     let consumer = Arc::new(FilterConsumer { id: ctx.id().to_string(), config: RwLock::new(Arc::new(config)), next: Fanout::new(a.output), filtered });
-    let mut exports = Object::ordered();
-    exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
-    ctx.set_exports(Value::object(exports));
+    crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
     Ok(Arc::new(FilterProcessor { consumer }))
 }
 

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use eval::{Object, Value};
+use eval::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::component::args::decode_checked;
@@ -168,9 +168,7 @@ impl MemoryLimiter {
             soft_limit: AtomicU64::new(limits.soft_limit()),
             refused: SignalCounters::new(&ctx, "otelcol_processor_refused", "Number of items refused by the memory limiter", &[("processor", ctx.id())]),
         });
-        let mut exports = Object::ordered();
-        exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
-        ctx.set_exports(Value::object(exports));
+        crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
         Ok(Arc::new(MemoryLimiter { consumer, interval: std::sync::Mutex::new(limits.check_interval) }))
     }
 }
@@ -206,6 +204,7 @@ mod tests {
     use super::*;
     use crate::otelcol::consumer::tests::sink_handle;
     use crate::otelcol::pdata::{tests::traces, Signal};
+    use eval::Object;
 
     fn args(pairs: &[(&str, Value)]) -> Value {
         let mut o = Object::new();

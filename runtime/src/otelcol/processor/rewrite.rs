@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use eval::{Object, Value};
+use eval::Value;
 
 use crate::component::args::decode_checked;
 use crate::component::{Arguments, Component, ComponentError, Context};
@@ -70,9 +70,7 @@ pub fn build<A: ProcessorArgs>(ctx: Context, args: Value) -> Result<Arc<dyn Comp
             &[("processor", ctx.id())],
         ),
     });
-    let mut exports = Object::ordered();
-    exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
-    ctx.set_exports(Value::object(exports));
+    crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
     Ok(Arc::new(TransformProcessor::<A> { ctx, consumer, _args: std::marker::PhantomData }))
 }
 

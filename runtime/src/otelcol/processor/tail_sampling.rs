@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use eval::{Object, Value};
+use eval::Value;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
 use tokio_util::sync::CancellationToken;
@@ -303,9 +303,7 @@ impl TailSampling {
             evicted: c("otelcol_processor_tail_sampling_sampling_trace_dropped_too_early", "Traces dropped before their decision (num_traces reached)"),
             late: c("otelcol_processor_tail_sampling_late_spans", "Span batches that arrived after their trace was decided"),
         });
-        let mut exports = Object::ordered();
-        exports.insert("input", ConsumerHandle::new(ctx.id(), Arc::new(Input { sampler: sampler.clone() })).to_value());
-        ctx.set_exports(Value::object(exports));
+        crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), Arc::new(Input { sampler: sampler.clone() })));
         Ok(Arc::new(TailSampling { ctx, sampler }))
     }
 

@@ -11,7 +11,7 @@
 use std::sync::{Arc, RwLock};
 
 use analyzer::rules::ArgError;
-use eval::{Object, PathSeg, Value};
+use eval::{PathSeg, Value};
 use ottl::eval::{EvalError, OnError};
 use ottl::{Condition, Context, Statement};
 
@@ -19,7 +19,7 @@ use super::ottl_support::{context_for, contexts, element, field, inferred, ottl_
 use crate::component::args::decode_checked;
 use crate::component::{Arguments, Component, ComponentError, Context as ComponentContext, Reader, Registration};
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout, Output};
-use crate::otelcol::pdata::{Payload, Signal};
+use crate::otelcol::pdata::{BySignal, Payload, Signal};
 
 const NAME: &str = "otelcol.processor.transform";
 pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &["input"], build);
@@ -100,9 +100,7 @@ struct Group {
 /// The statement groups of each signal, in the order they run.
 #[derive(Default)]
 pub struct Compiled {
-    traces: Vec<Group>,
-    metrics: Vec<Group>,
-    logs: Vec<Group>,
+    groups: BySignal<Vec<Group>>,
 }
 
 /// Checks everything written; the groups that checked, and an error per problem with its
@@ -198,19 +196,11 @@ fn run_groups<R>(groups: &[Group], id: &str, req: &mut R, run: Runner<R>) -> Res
 
 impl Compiled {
     fn push(&mut self, signal: Signal, g: Group) {
-        match signal {
-            Signal::Traces => self.traces.push(g),
-            Signal::Metrics => self.metrics.push(g),
-            Signal::Logs => self.logs.push(g),
-        }
+        self.groups.get_mut(signal).push(g);
     }
 
     fn groups(&self, signal: Signal) -> &[Group] {
-        match signal {
-            Signal::Traces => &self.traces,
-            Signal::Metrics => &self.metrics,
-            Signal::Logs => &self.logs,
-        }
+        self.groups.get(signal)
     }
 
     /// The payload with the statements of its signal applied; one without statements is
@@ -268,9 +258,7 @@ impl TransformProcessor {
         let a: Args = decode_checked(NAME, args)?;
         let config = Compiled::from_args(&a)?;
         let consumer = Arc::new(TransformConsumer { id: ctx.id().to_string(), config: RwLock::new(Arc::new(config)), next: Fanout::new(a.output) });
-        let mut exports = Object::ordered();
-        exports.insert("input", ConsumerHandle::new(ctx.id(), consumer.clone()).to_value());
-        ctx.set_exports(Value::object(exports));
+        crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
         Ok(Arc::new(TransformProcessor { consumer }))
     }
 

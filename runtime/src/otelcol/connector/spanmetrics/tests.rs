@@ -12,6 +12,7 @@ use super::*;
 use crate::otelcol::connector::values::as_string;
 use crate::otelcol::consumer::tests::sink_handle;
 use crate::otelcol::pdata::tests::kv;
+use eval::Object;
 
 fn config() -> Config {
     let mut args = Object::new();

@@ -13,6 +13,7 @@ use super::*;
 use crate::otelcol::consumer::tests::{sink_handle, Sink};
 use crate::otelcol::pdata::tests::kv;
 use crate::otelcol::receiver::otlp::OtlpReceiver;
+use eval::Object;
 
 fn obj(pairs: Vec<(&str, Value)>) -> Value {
     let mut o = Object::new();

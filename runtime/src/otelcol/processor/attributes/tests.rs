@@ -1,5 +1,6 @@
 use super::*;
 use crate::otelcol::pdata::tests::{kv, traces};
+use eval::Object;
 
 fn obj(pairs: &[(&str, Value)]) -> Value {
     let mut o = Object::new();

@@ -2,6 +2,7 @@ use super::*;
 use crate::component::args::evaluated;
 use crate::otelcol::consumer::tests::sink_handle;
 use crate::otelcol::pdata::tests::kv;
+use eval::Object;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{Span, Status};
