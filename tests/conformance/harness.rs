@@ -72,3 +72,29 @@ pub fn first_difference(expected: &str, actual: &str) -> String {
         }
     }
 }
+
+/// Runs every case of a JSON Lines suite (`dir/cases.jsonl`): `name` names a case from its
+/// line number and object, `run` checks it. A line that is not JSON fails as that line.
+pub fn jsonl_cases(
+    dir: &std::path::Path,
+    name: impl Fn(usize, &serde_json::Value) -> String,
+    run: impl Fn(&serde_json::Value) -> Result<(), String> + std::panic::RefUnwindSafe,
+) -> Vec<CaseResult> {
+    let text = match std::fs::read_to_string(dir.join("cases.jsonl")) {
+        Ok(t) => t,
+        Err(e) => return vec![CaseResult::new("cases.jsonl", Err(format!("cannot read: {e}")))],
+    };
+    let mut results = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(case) => results.push(CaseResult::new(name(i + 1, &case), guarded(|| run(&case)))),
+            Err(e) => results.push(CaseResult::new(format!("line {}", i + 1), Err(format!("bad case: {e}")))),
+        }
+    }
+    results
+}
+
+/// A case's `name`, else its line.
+pub fn case_name(line: usize, case: &serde_json::Value) -> String {
+    case["name"].as_str().map_or_else(|| format!("line {line}"), str::to_string)
+}

@@ -13,33 +13,24 @@ use runtime::component::args::{decode_checked, evaluated};
 use runtime::loki::process::{pipeline, snapshots, time, Args, CustomMetrics, ExtractedValues, LogEntry, PipelineItem, PipelineObserver};
 use serde_json::Value;
 
-use crate::harness::{guarded, CaseResult};
+use crate::harness::{case_name, jsonl_cases, CaseResult};
 
 pub fn run(dir: &Path) -> Vec<CaseResult> {
-    let text = match std::fs::read_to_string(dir.join("cases.jsonl")) {
-        Ok(t) => t,
-        Err(e) => return vec![CaseResult::new("cases.jsonl", Err(format!("cannot read: {e}")))],
-    };
-    let mut results = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let case: Value = match serde_json::from_str(line) {
-            Ok(c) => c,
-            Err(e) => {
-                results.push(CaseResult::new(format!("line {}", i + 1), Err(format!("bad case: {e}"))));
-                continue;
-            }
-        };
-        let mut name = case["name"].as_str().map_or_else(|| format!("line {}", i + 1), str::to_string);
+    // Repeated names get `#2`, `#3`; timing-sensitive cases (the limit stage) run too: the
+    // input goes in well within a second.
+    let seen = std::sync::Mutex::new(HashMap::<String, usize>::new());
+    let name = |line: usize, case: &Value| {
+        let name = case_name(line, case);
+        let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
         let n = seen.entry(name.clone()).or_insert(0);
         *n += 1;
         if *n > 1 {
-            name = format!("{name} #{n}");
+            format!("{name} #{n}")
+        } else {
+            name
         }
-        // Timing-sensitive cases (the limit stage) run too: the input goes in well within a second.
-        results.push(CaseResult::new(name, guarded(|| run_case(&case))));
-    }
-    results
+    };
+    jsonl_cases(dir, name, run_case)
 }
 
 /// The component's metrics as series text → value, and `stage.metrics`' families.

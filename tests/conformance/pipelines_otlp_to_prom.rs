@@ -12,26 +12,10 @@ use runtime::otelcol::exporter::prometheus::convert::{Converter, Options};
 use runtime::otelcol::pdata::{Payload, Signal};
 use serde_json::Value;
 
-use crate::harness::{guarded, CaseResult};
+use crate::harness::{case_name, jsonl_cases, CaseResult};
 
 pub fn run(dir: &Path) -> Vec<CaseResult> {
-    let text = match std::fs::read_to_string(dir.join("cases.jsonl")) {
-        Ok(t) => t,
-        Err(e) => return vec![CaseResult::new("cases.jsonl", Err(format!("cannot read: {e}")))],
-    };
-    let mut results = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let case: Value = match serde_json::from_str(line) {
-            Ok(c) => c,
-            Err(e) => {
-                results.push(CaseResult::new(format!("line {}", i + 1), Err(format!("bad case: {e}"))));
-                continue;
-            }
-        };
-        let name = case["name"].as_str().map_or_else(|| format!("line {}", i + 1), str::to_string);
-        results.push(CaseResult::new(name, guarded(|| run_case(&case))));
-    }
-    results
+    jsonl_cases(dir, case_name, run_case)
 }
 
 /// The cases use pdata's JSON (snake_case keys); the OTLP JSON decoder reads camelCase.

@@ -10,26 +10,10 @@ use prom::relabel::{process_labels, Action, NameValidation, Rule, RuleConfig};
 use prom::Labels;
 use serde_json::Value;
 
-use crate::harness::{guarded, CaseResult};
+use crate::harness::{jsonl_cases, CaseResult};
 
 pub fn run(dir: &Path) -> Vec<CaseResult> {
-    let text = match std::fs::read_to_string(dir.join("cases.jsonl")) {
-        Ok(t) => t,
-        Err(e) => return vec![CaseResult::new("cases.jsonl", Err(format!("cannot read: {e}")))],
-    };
-    let mut results = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let case: Value = match serde_json::from_str(line) {
-            Ok(c) => c,
-            Err(e) => {
-                results.push(CaseResult::new(format!("line {:02}", i + 1), Err(format!("bad case: {e}"))));
-                continue;
-            }
-        };
-        let name = format!("line {:02} {}", i + 1, source_tag(case["source"].as_str().unwrap_or("")));
-        results.push(CaseResult::new(name, guarded(|| run_case(&case))));
-    }
-    results
+    jsonl_cases(dir, |line, case| format!("line {line:02} {}", source_tag(case["source"].as_str().unwrap_or(""))), run_case)
 }
 
 /// The test and row of `source`, e.g. `TestRelabel[12]` (the part after the Go file).

@@ -126,6 +126,18 @@ pub fn path_set(p: &Path, item: &mut Item, v: Value) -> Result<(), EvalError> {
         return item.set(owner, field, v);
     }
     let ks = keys(&p.keys, item)?;
+    // `attributes["k"] = v`: the one attribute is written in place.
+    if let (crate::catalog::Field::Attributes, [Value::Str(k)]) = (field, ks.as_slice()) {
+        if !matches!(v, Value::Nil) {
+            let any = v.to_any()?;
+            let attrs = item.attributes_mut(owner)?;
+            match attrs.iter_mut().find(|kv| kv.key == *k) {
+                Some(kv) => kv.value = Some(any),
+                None => attrs.push(opentelemetry_proto::tonic::common::v1::KeyValue { key: k.clone(), value: Some(any), ..Default::default() }),
+            }
+            return Ok(());
+        }
+    }
     let mut whole = item.get(owner, field)?;
     whole.set_in(&ks, v)?;
     item.set(owner, field, whole)

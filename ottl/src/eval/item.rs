@@ -151,6 +151,25 @@ impl Item<'_> {
         Ok(attrs.iter().find(|kv| kv.key == key).map(|kv| kv.value.as_ref().map_or(Value::Nil, Value::from_any)))
     }
 
+    /// `owner`'s attribute list to edit in place (single-key writes and key deletions do not
+    /// need the whole map converted).
+    pub fn attributes_mut(&mut self, owner: Context) -> Result<&mut Vec<KeyValue>, EvalError> {
+        Ok(match owner {
+            Context::Resource => &mut self.resource.as_deref_mut().ok_or_else(|| missing(owner))?.get_or_insert_with(Default::default).attributes,
+            Context::Scope => &mut self.scope.as_deref_mut().ok_or_else(|| missing(owner))?.get_or_insert_with(Default::default).attributes,
+            Context::Span => &mut self.span.as_deref_mut().ok_or_else(|| missing(owner))?.attributes,
+            Context::SpanEvent => &mut self.event.as_deref_mut().ok_or_else(|| missing(owner))?.attributes,
+            Context::Metric => return Err(unknown(owner, Field::Attributes)),
+            Context::DataPoint => match self.point.as_mut().ok_or_else(|| missing(owner))? {
+                Point::Number(p) => &mut p.attributes,
+                Point::Histogram(p) => &mut p.attributes,
+                Point::ExpHistogram(p) => &mut p.attributes,
+                Point::Summary(p) => &mut p.attributes,
+            },
+            Context::Log => &mut self.log.as_deref_mut().ok_or_else(|| missing(owner))?.attributes,
+        })
+    }
+
     /// The value of `field` of the `owner` context.
     pub fn get(&self, owner: Context, field: Field) -> Result<Value, EvalError> {
         if field == Field::Cache {

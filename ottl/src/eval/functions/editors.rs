@@ -64,6 +64,12 @@ pub fn editor(c: &Call, item: &mut Item) -> Result<(), EvalError> {
     }
     // The rest edit a map in place.
     let target = a.path(0)?;
+    // Deleting one attribute needs no conversion of the map.
+    if let (Some((owner, crate::catalog::Field::Attributes)), true, "delete_key") = (target.resolved, target.keys.is_empty(), name) {
+        let key = a.string(1, item)?;
+        item.attributes_mut(owner)?.retain(|kv| kv.key != key);
+        return Ok(());
+    }
     let Some(mut map) = map_of(path_get(target, item)?, name)? else { return Ok(()) };
     match name {
         "delete_key" => {

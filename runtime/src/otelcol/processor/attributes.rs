@@ -333,6 +333,14 @@ pub struct Item<'a> {
     pub severity_text: Option<&'a str>,
 }
 
+impl<'a> Item<'a> {
+    /// A span as `include`/`exclude` see it.
+    pub fn span(resource: Option<&'a Resource>, scope: Option<&'a InstrumentationScope>, s: &'a opentelemetry_proto::tonic::trace::v1::Span) -> Self {
+        let kind = SpanKind::try_from(s.kind).unwrap_or(SpanKind::Unspecified).as_str_name();
+        Item { resource, scope, attributes: &s.attributes, name: Some(&s.name), span_kind: Some(kind), log_body: None, severity_text: None }
+    }
+}
+
 fn any_of(patterns: &[Pattern], s: Option<&str>) -> bool {
     patterns.is_empty() || s.is_some_and(|s| patterns.iter().any(|p| p.matches(s)))
 }
@@ -498,16 +506,7 @@ impl Config {
                 for rs in &mut req.resource_spans {
                     for ss in &mut rs.scope_spans {
                         for s in &mut ss.spans {
-                            let kind = SpanKind::try_from(s.kind).unwrap_or(SpanKind::Unspecified).as_str_name();
-                            let it = Item {
-                                resource: rs.resource.as_ref(),
-                                scope: ss.scope.as_ref(),
-                                attributes: &s.attributes,
-                                name: Some(&s.name),
-                                span_kind: Some(kind),
-                                log_body: None,
-                                severity_text: None,
-                            };
+                            let it = Item::span(rs.resource.as_ref(), ss.scope.as_ref(), s);
                             if self.selects(&it) {
                                 apply(&self.actions, &mut s.attributes, &md);
                             }

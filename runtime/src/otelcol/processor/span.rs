@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
-use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{Span, Status};
 use regex::Regex;
@@ -205,16 +204,7 @@ impl Transform for Config {
         for rs in &mut req.resource_spans {
             for ss in &mut rs.scope_spans {
                 for s in &mut ss.spans {
-                    let kind = SpanKind::try_from(s.kind).unwrap_or(SpanKind::Unspecified).as_str_name();
-                    let it = Item {
-                        resource: rs.resource.as_ref(),
-                        scope: ss.scope.as_ref(),
-                        attributes: &s.attributes,
-                        name: Some(&s.name),
-                        span_kind: Some(kind),
-                        log_body: None,
-                        severity_text: None,
-                    };
+                    let it = Item::span(rs.resource.as_ref(), ss.scope.as_ref(), s);
                     if self.include.as_ref().is_none_or(|m| m.matches(&it)) && !self.exclude.as_ref().is_some_and(|m| m.matches(&it)) {
                         self.apply(s);
                     }
