@@ -107,6 +107,38 @@ pub fn transform_logs(req: &mut ExportLogsServiceRequest, g: &Group, on_error: O
     visit_logs(req, g.context, false, &mut |item| transform_item(g, item, on_error))
 }
 
+/// Whether any of `conditions` holds, for each item of `ctx` in the order the items are
+/// visited (resources, their scopes, then the items; a span's events after it; a metric's
+/// points in order). Conditions only read, so the request is left as it was.
+pub fn matches_traces(req: &mut ExportTraceServiceRequest, ctx: Context, conditions: &[Condition], on_error: OnError) -> Result<Vec<bool>, EvalError> {
+    let mut out = Vec::new();
+    visit_traces(req, ctx, false, &mut |item| {
+        out.push(!filter_item(conditions, item, on_error)?);
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// [`matches_traces`] for metrics and data points.
+pub fn matches_metrics(req: &mut ExportMetricsServiceRequest, ctx: Context, conditions: &[Condition], on_error: OnError) -> Result<Vec<bool>, EvalError> {
+    let mut out = Vec::new();
+    visit_metrics(req, ctx, false, &mut |item| {
+        out.push(!filter_item(conditions, item, on_error)?);
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// [`matches_traces`] for log records.
+pub fn matches_logs(req: &mut ExportLogsServiceRequest, ctx: Context, conditions: &[Condition], on_error: OnError) -> Result<Vec<bool>, EvalError> {
+    let mut out = Vec::new();
+    visit_logs(req, ctx, false, &mut |item| {
+        out.push(!filter_item(conditions, item, on_error)?);
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
 pub fn filter_traces(req: &mut ExportTraceServiceRequest, ctx: Context, conditions: &[Condition], on_error: OnError) -> Result<(), EvalError> {
     visit_traces(req, ctx, true, &mut |item| filter_item(conditions, item, on_error))
 }

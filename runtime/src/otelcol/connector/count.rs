@@ -2,7 +2,8 @@
 //! records per resource and sends the counts to `output.metrics` as delta sums (one
 //! request per batch received). Each `spans`/`spanevents`/`metrics`/`datapoints`/`logs`
 //! block is one count metric, split by its `attributes`; a kind without blocks gets
-//! upstream's default metric. OTTL `conditions` are not implemented and are refused.
+//! upstream's default metric. A block's OTTL `conditions` (any may hold) select the items it counts;
+//! they are checked when the arguments are decoded, so `alloy validate` reports them.
 
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
@@ -41,6 +42,17 @@ impl Kind {
     const ALL: [Kind; 5] = [Kind::Spans, Kind::SpanEvents, Kind::Metrics, Kind::DataPoints, Kind::Logs];
 
     /// The block name, as upstream's messages say it.
+    /// The OTTL context of the block's `conditions`.
+    fn context(self) -> ottl::Context {
+        match self {
+            Kind::Spans => ottl::Context::Span,
+            Kind::SpanEvents => ottl::Context::SpanEvent,
+            Kind::Metrics => ottl::Context::Metric,
+            Kind::DataPoints => ottl::Context::DataPoint,
+            Kind::Logs => ottl::Context::Log,
+        }
+    }
+
     fn block(self) -> &'static str {
         match self {
             Kind::Spans => "spans",
@@ -59,7 +71,7 @@ impl Kind {
             Kind::DataPoints => ("metric.datapoint.count", "The number of data points observed."),
             Kind::Logs => ("log.record.count", "The number of log records observed."),
         };
-        CountMetric { name: name.into(), description: description.into(), attributes: Vec::new() }
+        CountMetric { name: name.into(), description: description.into(), attributes: Vec::new(), conditions: Conditions::default() }
     }
 }
 
@@ -76,12 +88,26 @@ impl Arguments for Attribute {
     }
 }
 
+/// A block's OTTL conditions as written and checked; equal when the texts are.
+#[derive(Clone, Debug, Default)]
+pub struct Conditions {
+    pub sources: Vec<String>,
+    compiled: Vec<ottl::Condition>,
+}
+
+impl PartialEq for Conditions {
+    fn eq(&self, other: &Self) -> bool {
+        self.sources == other.sources
+    }
+}
+
 /// One count metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CountMetric {
     pub name: String,
     pub description: String,
     pub attributes: Vec<Attribute>,
+    pub conditions: Conditions,
 }
 
 /// A block of kind `K` (an index into [`Kind::ALL`]) as written; `name` is `None` when
@@ -110,11 +136,25 @@ impl<const K: usize> MetricBlock<K> {
 
 impl<const K: usize> Arguments for MetricBlock<K> {
     fn decode(r: &mut Reader<'_>) -> Self {
-        // OTTL conditions come with the OTTL implementation.
-        r.unsupported(&["conditions"]);
+        let sources: Vec<String> = r.get("conditions");
+        let mut compiled = Vec::with_capacity(sources.len());
+        for (i, src) in sources.iter().enumerate() {
+            match ottl::check_condition(src, Self::kind().context()) {
+                Ok(c) => compiled.push(c),
+                Err(d) => {
+                    let at = crate::otelcol::processor::ottl_support::element(r.path(), "conditions", i);
+                    r.push_error(crate::otelcol::processor::ottl_support::ottl_error(at, &d));
+                }
+            }
+        }
         MetricBlock {
             name: r.computed("name"),
-            metric: CountMetric { name: String::new(), description: r.get("description"), attributes: r.blocks("attributes") },
+            metric: CountMetric {
+                name: String::new(),
+                description: r.get("description"),
+                attributes: r.blocks("attributes"),
+                conditions: Conditions { sources, compiled },
+            },
         }
     }
 
@@ -194,20 +234,33 @@ impl Arguments for Args {
     }
 }
 
+/// For each metric of a kind, which items of a request its conditions select (`None`: all),
+/// in the order the request's items of that kind come.
+type Selected = Vec<Option<Vec<bool>>>;
+
 /// Counts per metric and per attribute set, in first-seen order.
 struct Counter<'a> {
     defs: &'a [CountMetric],
+    selected: &'a Selected,
+    /// The index of the next item of this kind in the whole request.
+    cursor: usize,
     counts: Vec<Vec<(Vec<KeyValue>, u64)>>,
 }
 
 impl<'a> Counter<'a> {
-    fn new(defs: &'a [CountMetric]) -> Self {
-        Counter { defs, counts: vec![Vec::new(); defs.len()] }
+    fn new(defs: &'a [CountMetric], selected: &'a Selected, cursor: usize) -> Self {
+        Counter { defs, selected, cursor, counts: vec![Vec::new(); defs.len()] }
     }
 
-    /// Counts one item in every metric whose attributes it has (or that has defaults).
+    /// Counts one item in every metric that selects it and whose attributes it has (or that
+    /// has defaults).
     fn update(&mut self, attrs: &[KeyValue]) {
-        for (def, counts) in self.defs.iter().zip(&mut self.counts) {
+        let item = self.cursor;
+        self.cursor += 1;
+        for ((def, counts), selected) in self.defs.iter().zip(&mut self.counts).zip(self.selected) {
+            if selected.as_ref().is_some_and(|s| !s.get(item).copied().unwrap_or(false)) {
+                continue;
+            }
             let mut split = Vec::with_capacity(def.attributes.len());
             for a in &def.attributes {
                 if let Some(v) = get(attrs, &a.key).cloned().or_else(|| a.default.clone()) {
@@ -249,7 +302,7 @@ impl<'a> Counter<'a> {
     }
 }
 
-fn resource_metrics(resource: Option<&Resource>, counters: &[&Counter], ts: u64) -> Option<ResourceMetrics> {
+fn resource_metrics_of(resource: Option<&Resource>, counters: &[&Counter], ts: u64) -> Option<ResourceMetrics> {
     if counters.iter().all(|c| c.is_empty()) {
         return None;
     }
@@ -272,32 +325,48 @@ fn nanos(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
 
+/// Evaluation errors fail the request, as upstream's count connector propagates them.
+fn propagate(e: ottl::eval::EvalError) -> Result<(), ottl::eval::EvalError> {
+    Err(e)
+}
+
+/// Which items each metric's conditions select, by `matches` over the request.
+fn selected(defs: &[CountMetric], mut matches: impl FnMut(&[ottl::Condition]) -> Result<Vec<bool>, ottl::eval::EvalError>) -> Result<Selected, String> {
+    defs.iter()
+        .map(|d| if d.conditions.compiled.is_empty() { Ok(None) } else { matches(&d.conditions.compiled).map(Some).map_err(|e| e.to_string()) })
+        .collect()
+}
+
 impl Config {
-    pub fn count_traces(&self, req: &ExportTraceServiceRequest, now: SystemTime) -> ExportMetricsServiceRequest {
+    pub fn count_traces(&self, req: &mut ExportTraceServiceRequest, now: SystemTime) -> Result<ExportMetricsServiceRequest, String> {
         let ts = nanos(now);
-        let resource_metrics = req
-            .resource_spans
-            .iter()
-            .filter_map(|rs| {
-                let (mut spans, mut events) = (Counter::new(&self.spans), Counter::new(&self.span_events));
-                for span in rs.scope_spans.iter().flat_map(|ss| ss.spans.iter()) {
-                    spans.update(&span.attributes);
-                    for e in &span.events {
-                        events.update(&e.attributes);
-                    }
+        let span_sel = selected(&self.spans, |c| ottl::eval::matches_traces(req, ottl::Context::Span, c, &mut propagate))?;
+        let event_sel = selected(&self.span_events, |c| ottl::eval::matches_traces(req, ottl::Context::SpanEvent, c, &mut propagate))?;
+        let (mut span_at, mut event_at) = (0, 0);
+        let mut resource_metrics = Vec::new();
+        for rs in &req.resource_spans {
+            let (mut spans, mut events) = (Counter::new(&self.spans, &span_sel, span_at), Counter::new(&self.span_events, &event_sel, event_at));
+            for span in rs.scope_spans.iter().flat_map(|ss| ss.spans.iter()) {
+                spans.update(&span.attributes);
+                for e in &span.events {
+                    events.update(&e.attributes);
                 }
-                resource_metrics(rs.resource.as_ref(), &[&spans, &events], ts)
-            })
-            .collect();
-        ExportMetricsServiceRequest { resource_metrics }
+            }
+            (span_at, event_at) = (spans.cursor, events.cursor);
+            resource_metrics.extend(resource_metrics_of(rs.resource.as_ref(), &[&spans, &events], ts));
+        }
+        Ok(ExportMetricsServiceRequest { resource_metrics })
     }
 
     /// Fails, as upstream, on a metric without data.
-    pub fn count_metrics(&self, req: &ExportMetricsServiceRequest, now: SystemTime) -> Result<ExportMetricsServiceRequest, String> {
+    pub fn count_metrics(&self, req: &mut ExportMetricsServiceRequest, now: SystemTime) -> Result<ExportMetricsServiceRequest, String> {
         let ts = nanos(now);
+        let metric_sel = selected(&self.metrics, |c| ottl::eval::matches_metrics(req, ottl::Context::Metric, c, &mut propagate))?;
+        let point_sel = selected(&self.data_points, |c| ottl::eval::matches_metrics(req, ottl::Context::DataPoint, c, &mut propagate))?;
+        let (mut metric_at, mut point_at) = (0, 0);
         let mut out = Vec::new();
         for rm in &req.resource_metrics {
-            let (mut metrics, mut points) = (Counter::new(&self.metrics), Counter::new(&self.data_points));
+            let (mut metrics, mut points) = (Counter::new(&self.metrics, &metric_sel, metric_at), Counter::new(&self.data_points, &point_sel, point_at));
             for m in rm.scope_metrics.iter().flat_map(|sm| sm.metrics.iter()) {
                 metrics.update(&[]);
                 let attrs: Vec<&[KeyValue]> = match &m.data {
@@ -312,25 +381,26 @@ impl Config {
                     points.update(a);
                 }
             }
-            out.extend(resource_metrics(rm.resource.as_ref(), &[&metrics, &points], ts));
+            (metric_at, point_at) = (metrics.cursor, points.cursor);
+            out.extend(resource_metrics_of(rm.resource.as_ref(), &[&metrics, &points], ts));
         }
         Ok(ExportMetricsServiceRequest { resource_metrics: out })
     }
 
-    pub fn count_logs(&self, req: &ExportLogsServiceRequest, now: SystemTime) -> ExportMetricsServiceRequest {
+    pub fn count_logs(&self, req: &mut ExportLogsServiceRequest, now: SystemTime) -> Result<ExportMetricsServiceRequest, String> {
         let ts = nanos(now);
-        let resource_metrics = req
-            .resource_logs
-            .iter()
-            .filter_map(|rl| {
-                let mut logs = Counter::new(&self.logs);
-                for r in rl.scope_logs.iter().flat_map(|sl| sl.log_records.iter()) {
-                    logs.update(&r.attributes);
-                }
-                resource_metrics(rl.resource.as_ref(), &[&logs], ts)
-            })
-            .collect();
-        ExportMetricsServiceRequest { resource_metrics }
+        let log_sel = selected(&self.logs, |c| ottl::eval::matches_logs(req, ottl::Context::Log, c, &mut propagate))?;
+        let mut log_at = 0;
+        let mut resource_metrics = Vec::new();
+        for rl in &req.resource_logs {
+            let mut logs = Counter::new(&self.logs, &log_sel, log_at);
+            for r in rl.scope_logs.iter().flat_map(|sl| sl.log_records.iter()) {
+                logs.update(&r.attributes);
+            }
+            log_at = logs.cursor;
+            resource_metrics.extend(resource_metrics_of(rl.resource.as_ref(), &[&logs], ts));
+        }
+        Ok(ExportMetricsServiceRequest { resource_metrics })
     }
 }
 
@@ -346,10 +416,11 @@ impl Consumer for CountConsumer {
             let bad = |e: crate::otelcol::pdata::PdataError| ConsumeError::Permanent(e.to_string());
             let now = SystemTime::now();
             let out = match data.signal() {
-                Signal::Traces => config.count_traces(&data.decode_traces().map_err(bad)?, now),
-                Signal::Metrics => config.count_metrics(&data.decode_metrics().map_err(bad)?, now).map_err(ConsumeError::Permanent)?,
-                Signal::Logs => config.count_logs(&data.decode_logs().map_err(bad)?, now),
-            };
+                Signal::Traces => config.count_traces(&mut data.decode_traces().map_err(bad)?, now),
+                Signal::Metrics => config.count_metrics(&mut data.decode_metrics().map_err(bad)?, now),
+                Signal::Logs => config.count_logs(&mut data.decode_logs().map_err(bad)?, now),
+            }
+            .map_err(ConsumeError::Permanent)?;
             if out.resource_metrics.is_empty() {
                 return Ok(());
             }

@@ -61,7 +61,7 @@ fn counts(rm: &ResourceMetrics) -> Vec<(String, Vec<Point>)> {
 #[test]
 fn default_metrics_count_spans_and_events_per_resource() {
     let c = decode("output {}").unwrap();
-    let out = c.count_traces(&traces(), SystemTime::now());
+    let out = c.count_traces(&mut traces(), SystemTime::now()).unwrap();
     assert_eq!(out.resource_metrics.len(), 1, "a resource with nothing counted is left out");
     let rm = &out.resource_metrics[0];
     assert_eq!(rm.resource.as_ref().unwrap().attributes, vec![kv("service.name", "a")]);
@@ -98,7 +98,7 @@ fn attributes_split_counts_and_items_without_them_are_not_counted() {
         "#,
     )
     .unwrap();
-    let out = c.count_traces(&traces(), SystemTime::now());
+    let out = c.count_traces(&mut traces(), SystemTime::now()).unwrap();
     let got = counts(&out.resource_metrics[0]);
     let m = |k: &str| vec![("http.method".to_string(), k.to_string())];
     assert_eq!(got[0], ("by_method".to_string(), vec![(m("GET"), 2), (m("POST"), 1)]));
@@ -130,11 +130,11 @@ fn metrics_and_data_points_are_counted() {
             ..Default::default()
         }],
     };
-    let out = c.count_metrics(&req, SystemTime::now()).unwrap();
+    let out = c.count_metrics(&mut req.clone(), SystemTime::now()).unwrap();
     assert_eq!(counts(&out.resource_metrics[0]), [("metric.count".to_string(), vec![(vec![], 2)]), ("metric.datapoint.count".to_string(), vec![(vec![], 5)])]);
     let mut empty = req.clone();
     empty.resource_metrics[0].scope_metrics[0].metrics[0].data = None;
-    assert_eq!(c.count_metrics(&empty, SystemTime::now()).unwrap_err(), "metric \"g\": invalid metric type: Empty");
+    assert_eq!(c.count_metrics(&mut empty.clone(), SystemTime::now()).unwrap_err(), "metric \"g\": invalid metric type: Empty");
 }
 
 #[test]
@@ -166,7 +166,7 @@ fn log_records_are_counted_with_typed_attributes() {
             ..Default::default()
         }],
     };
-    let out = c.count_logs(&req, SystemTime::now());
+    let out = c.count_logs(&mut req.clone(), SystemTime::now()).unwrap();
     let l = |v: &str| vec![("level".to_string(), v.to_string())];
     assert_eq!(counts(&out.resource_metrics[0]), [("by_level".to_string(), vec![(l("3"), 2), (l("0"), 1)])]);
 }
@@ -200,4 +200,52 @@ async fn every_signal_in_counts_out() {
     let received = sink.received.lock().unwrap().clone();
     assert_eq!(received.len(), 1, "nothing counted, nothing sent");
     assert_eq!(received[0].items(), 2);
+}
+
+#[test]
+fn conditions_select_the_items_a_metric_counts_across_resources() {
+    let c = decode(
+        r#"
+spans {
+  name       = "get.count"
+  conditions = [`attributes["http.method"] == "GET"`]
+}
+spans {
+  name       = "post.or.missing"
+  conditions = [`attributes["http.method"] == "POST"`, `name == "missing"`]
+}
+spanevents {
+  name       = "event.count"
+  conditions = [`name == "e"`]
+}
+output {}
+"#,
+    )
+    .unwrap();
+    let mut req = traces();
+    // The second resource gets a GET span too: the selection follows items across resources.
+    req.resource_spans[1]
+        .scope_spans
+        .push(ScopeSpans { spans: vec![Span { name: "op".into(), attributes: vec![kv("http.method", "GET")], ..Default::default() }], ..Default::default() });
+    let out = c.count_traces(&mut req, SystemTime::now()).unwrap();
+    assert_eq!(out.resource_metrics.len(), 2);
+    assert_eq!(
+        counts(&out.resource_metrics[0]),
+        [
+            ("get.count".to_string(), vec![(vec![], 2)]),
+            // Either condition may hold: only the POST span matches one.
+            ("post.or.missing".to_string(), vec![(vec![], 1)]),
+            ("event.count".to_string(), vec![(vec![], 3)]),
+        ]
+    );
+    assert_eq!(counts(&out.resource_metrics[1]), [("get.count".to_string(), vec![(vec![], 1)])]);
+}
+
+#[test]
+fn malformed_conditions_are_refused_at_the_offending_token() {
+    let errors = match decode("logs {\n  name = \"x\"\n  conditions = [`severity_number > SEVERITY_NUMBER_WARNN`]\n}\noutput {}") {
+        Err(e) => e.0,
+        Ok(_) => panic!("accepted"),
+    };
+    assert!(errors.starts_with("logs[0].conditions[0]: unknown enum \"SEVERITY_NUMBER_WARNN\"; did you mean"), "{errors}");
 }
