@@ -281,10 +281,19 @@ impl LoadBalancer {
             running: Default::default(),
             metrics,
         });
-        // A static list is known now, so the backends (and their metrics) exist from the start.
+        // A static list (or a DNS name that is an IP address) is known now, so the backends
+        // and their metrics exist from the start.
         let settings = lb.settings_now();
-        if let Resolver::Static(hosts) = &settings.resolver {
-            lb.install(hosts.iter().map(|h| with_port(h)).collect(), &settings, false)?;
+        match &settings.resolver {
+            Resolver::Static(hosts) => {
+                lb.install(hosts.iter().map(|h| with_port(h)).collect(), &settings, false)?;
+            }
+            Resolver::Dns { hostname, port, .. } => {
+                if let (Ok(ip), Ok(port)) = (hostname.parse::<std::net::IpAddr>(), port.parse::<u16>()) {
+                    lb.install(vec![std::net::SocketAddr::new(ip, port).to_string()], &settings, false)?;
+                }
+            }
+            Resolver::None => {}
         }
         crate::otelcol::consumer::publish_input(&lb.ctx, ConsumerHandle::new(lb.ctx.id(), lb.clone()));
         Ok(lb)

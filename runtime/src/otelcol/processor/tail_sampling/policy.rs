@@ -9,6 +9,7 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use regex::Regex;
 
 use crate::component::{Arguments, Reader};
+use crate::otelcol::processor::ottl_support::{element, ottl_error, ErrorMode};
 
 /// One span of a buffered trace with its resource's attributes.
 pub struct TraceSpan<'a> {
@@ -38,13 +39,16 @@ const TYPES: &[&str] = &[
     "not",
     "drop",
     "composite",
+    "ottl_condition",
 ];
 /// Upstream's other types, refused by value.
-const OTHER_TYPES: &[&str] = &["ottl_condition", "bytes_limiting"];
+const OTHER_TYPES: &[&str] = &["bytes_limiting"];
 
 #[derive(Debug)]
 pub enum Kind {
     AlwaysSample,
+    /// Any span or span event condition holds.
+    Ottl(OttlCondition),
     Latency {
         lower_ms: i64,
         upper_ms: i64,
@@ -208,6 +212,77 @@ impl Arguments for TraceStateArgs {
     }
 }
 
+/// The `ottl_condition` block: span and span event conditions, checked at decode.
+#[derive(Debug, Default)]
+pub struct OttlCondition {
+    mode: ErrorMode,
+    span: Vec<ottl::Condition>,
+    spanevent: Vec<ottl::Condition>,
+}
+
+impl Arguments for OttlCondition {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        // Not written: errors propagate (the evaluation stops and the trace does not match).
+        let written: String = r.get("error_mode");
+        let mode = match if written.is_empty() { Ok(ErrorMode::Propagate) } else { ErrorMode::parse(&written) } {
+            Ok(m) => m,
+            Err(e) => {
+                r.error("error_mode", e);
+                ErrorMode::default()
+            }
+        };
+        let compile = |r: &mut Reader<'_>, field: &'static str, ctx: ottl::Context| {
+            let sources: Vec<String> = r.get(field);
+            let mut out = Vec::with_capacity(sources.len());
+            for (i, src) in sources.iter().enumerate() {
+                match ottl::check_condition(src, ctx) {
+                    Ok(c) => out.push(c),
+                    Err(d) => {
+                        let at = element(r.path(), field, i);
+                        r.push_error(ottl_error(at, &d));
+                    }
+                }
+            }
+            out
+        };
+        let span = compile(r, "span", ottl::Context::Span);
+        let spanevent = compile(r, "spanevent", ottl::Context::SpanEvent);
+        OttlCondition { mode, span, spanevent }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        let written = !r.get::<Vec<String>>("span").is_empty() || !r.get::<Vec<String>>("spanevent").is_empty();
+        r.check(written, &["span"], "an ottl_condition policy needs at least one span or spanevent condition");
+    }
+}
+
+impl OttlCondition {
+    /// Whether a condition holds for a span or span event of the trace. An evaluation error
+    /// counts as no match (with `propagate` it ends the evaluation).
+    fn holds(&self, t: &Trace) -> bool {
+        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+        use opentelemetry_proto::tonic::resource::v1::Resource;
+        use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
+        let mut req = ExportTraceServiceRequest {
+            resource_spans: t
+                .spans
+                .iter()
+                .map(|s| ResourceSpans {
+                    resource: Some(Resource { attributes: s.resource.to_vec(), ..Default::default() }),
+                    scope_spans: vec![ScopeSpans { spans: vec![s.span.clone()], ..Default::default() }],
+                    ..Default::default()
+                })
+                .collect(),
+        };
+        let mode = self.mode;
+        let mut on_error = |e: ottl::eval::EvalError| if mode == ErrorMode::Propagate { Err(e) } else { Ok(()) };
+        let mut any = |ctx, conditions: &[ottl::Condition]| {
+            !conditions.is_empty() && ottl::eval::matches_traces(&mut req, ctx, conditions, &mut on_error).is_ok_and(|m| m.contains(&true))
+        };
+        any(ottl::Context::Span, &self.span) || any(ottl::Context::SpanEvent, &self.spanevent)
+    }
+}
+
 #[derive(Default)]
 struct Not(Option<Policy>);
 impl Arguments for Not {
@@ -265,7 +340,7 @@ impl Arguments for CompositeArgs {
 
 impl Arguments for Policy {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&["ottl_condition", "bytes_limiting"]);
+        r.unsupported(&["bytes_limiting"]);
         let name: String = r.get("name");
         let ty: String = r.get("type");
         // Every block is read (a block for another type is refused below), then the type picks.
@@ -285,6 +360,7 @@ impl Arguments for Policy {
         let not = if r.has("not") { r.block::<Not>("not").and_then(|n| n.0).map(|p| Kind::Not(Box::new(p))) } else { None };
         let drop = if r.has("drop") { r.block::<DropArgs>("drop").map(|d| Kind::Drop(d.0)) } else { None };
         let composite = if r.has("composite") { r.block::<CompositeArgs>("composite").and_then(|c| c.0).map(Kind::Composite) } else { None };
+        let ottl = if r.has("ottl_condition") { r.block::<OttlCondition>("ottl_condition").map(Kind::Ottl) } else { None };
         let mut blocks = [
             ("latency", latency),
             ("numeric_attribute", numeric),
@@ -299,6 +375,7 @@ impl Arguments for Policy {
             ("not", not),
             ("drop", drop),
             ("composite", composite),
+            ("ottl_condition", ottl),
         ];
         let mut kind = None;
         for (block, k) in &mut blocks {
@@ -356,6 +433,7 @@ impl Policy {
         let Some(kind) = &self.kind else { return false };
         match kind {
             Kind::AlwaysSample => true,
+            Kind::Ottl(o) => o.holds(t),
             Kind::Latency { lower_ms, upper_ms } => {
                 let start = t.spans.iter().map(|s| s.span.start_time_unix_nano).min().unwrap_or(0);
                 let end = t.spans.iter().map(|s| s.span.end_time_unix_nano).max().unwrap_or(0);

@@ -160,7 +160,7 @@ fn probabilistic_and_rate_limiting_and_composites() {
 #[test]
 fn policy_settings_are_checked() {
     let err = |b: &str| policies(b).err().unwrap_or_default();
-    assert!(err("  policy {\n    name = \"x\"\n    type = \"ottl_condition\"\n  }").contains("not supported by this runtime yet"));
+    assert!(err("  policy {\n    name = \"x\"\n    type = \"ottl_condition\"\n  }").contains("needs its \"ottl_condition\" block"));
     assert!(err("  policy {\n    name = \"x\"\n    type = \"bytes_limiting\"\n  }").contains("not supported by this runtime yet"));
     assert!(err("  policy {\n    name = \"x\"\n    type = \"magic\"\n  }").contains("unknown sampling policy type"));
     assert!(err("  policy {\n    name = \"x\"\n    type = \"latency\"\n  }").contains("needs its \"latency\" block"));
@@ -321,4 +321,57 @@ fn a_root_span_shortens_the_wait() {
     let out = t.sampler.due(false);
     let names: Vec<String> = out.iter().flat_map(|rs| &rs.scope_spans).flat_map(|ss| &ss.spans).map(|s| s.name.clone()).collect();
     assert_eq!(names, ["t8"], "only the trace whose root arrived is decided early");
+}
+
+#[test]
+fn ottl_condition_samples_traces_with_a_matching_span_or_event() {
+    let ps = policies(
+        r#"
+  policy {
+    name = "server errors"
+    type = "ottl_condition"
+    ottl_condition {
+      span = [`attributes["http.status_code"] >= 500`, `name == "never"`]
+    }
+  }
+  policy {
+    name = "exceptions"
+    type = "ottl_condition"
+    ottl_condition {
+      spanevent = [`name == "exception"`]
+    }
+  }
+  policy {
+    name = "nested"
+    type = "and"
+    and {
+      and_sub_policy {
+        name = "kind"
+        type = "ottl_condition"
+        ottl_condition {
+          span = [`kind == SPAN_KIND_UNSPECIFIED`]
+        }
+      }
+    }
+  }
+"#,
+    )
+    .unwrap();
+    let ok = span(1, 0, 10, vec![int("http.status_code", 200)], None);
+    let failed = span(1, 0, 10, vec![int("http.status_code", 503)], None);
+    assert_eq!(decide(&ps, &[ok.clone()]), [false, false, true]);
+    assert_eq!(decide(&ps, &[ok.clone(), failed]), [true, false, true], "one matching span samples the trace");
+    let mut thrown = ok.clone();
+    thrown.events.push(opentelemetry_proto::tonic::trace::v1::span::Event { name: "exception".into(), ..Default::default() });
+    assert_eq!(decide(&ps, &[ok, thrown]), [false, true, true]);
+}
+
+#[test]
+fn ottl_condition_errors_point_at_the_condition() {
+    let err = policies("  policy {\n    name = \"x\"\n    type = \"ottl_condition\"\n    ottl_condition {\n      span = [`atributes[\"a\"] == 1`]\n    }\n  }")
+        .err()
+        .unwrap_or_default();
+    assert!(err.starts_with("policy[0].ottl_condition.span[0]: unknown path \"atributes\""), "{err}");
+    let empty = policies("  policy {\n    name = \"x\"\n    type = \"ottl_condition\"\n    ottl_condition { }\n  }").err().unwrap_or_default();
+    assert!(empty.contains("at least one span or spanevent condition"), "{empty}");
 }
