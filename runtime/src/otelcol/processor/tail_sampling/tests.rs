@@ -359,7 +359,7 @@ fn ottl_condition_samples_traces_with_a_matching_span_or_event() {
     .unwrap();
     let ok = span(1, 0, 10, vec![int("http.status_code", 200)], None);
     let failed = span(1, 0, 10, vec![int("http.status_code", 503)], None);
-    assert_eq!(decide(&ps, &[ok.clone()]), [false, false, true]);
+    assert_eq!(decide(&ps, std::slice::from_ref(&ok)), [false, false, true]);
     assert_eq!(decide(&ps, &[ok.clone(), failed]), [true, false, true], "one matching span samples the trace");
     let mut thrown = ok.clone();
     thrown.events.push(opentelemetry_proto::tonic::trace::v1::span::Event { name: "exception".into(), ..Default::default() });
