@@ -2,7 +2,9 @@
 //! and counts, aggregating points.
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
-use opentelemetry_proto::tonic::metrics::v1::{metric::Data, number_data_point, Gauge, Metric, NumberDataPoint, Sum};
+use opentelemetry_proto::tonic::metrics::v1::{
+    metric::Data, number_data_point, ExponentialHistogramDataPoint, Gauge, HistogramDataPoint, Metric, NumberDataPoint, Sum, SummaryDataPoint,
+};
 
 use super::{err, Args};
 use crate::eval::item::Item;
@@ -26,50 +28,27 @@ pub(super) fn extract_metric(a: &Args, item: &mut Item) -> Result<(), EvalError>
         value: Some(value),
         ..Default::default()
     };
+    // The count, or the sum when there is one (histograms may leave it out), of each point.
+    macro_rules! extracted {
+        ($points:expr, $sum:expr) => {
+            $points
+                .iter()
+                .filter_map(|p| {
+                    let v = if count {
+                        number_data_point::Value::AsInt(i64::try_from(p.count).unwrap_or(i64::MAX))
+                    } else {
+                        number_data_point::Value::AsDouble($sum(p)?)
+                    };
+                    Some(point(&p.attributes, p.start_time_unix_nano, p.time_unix_nano, v))
+                })
+                .collect()
+        };
+    }
     let (temporality, points): (i32, Vec<NumberDataPoint>) = match &m.data {
-        Some(Data::Histogram(h)) => (
-            h.aggregation_temporality,
-            h.data_points
-                .iter()
-                .filter_map(|p| {
-                    let v = if count {
-                        number_data_point::Value::AsInt(i64::try_from(p.count).unwrap_or(i64::MAX))
-                    } else {
-                        number_data_point::Value::AsDouble(p.sum?)
-                    };
-                    Some(point(&p.attributes, p.start_time_unix_nano, p.time_unix_nano, v))
-                })
-                .collect(),
-        ),
-        Some(Data::ExponentialHistogram(h)) => (
-            h.aggregation_temporality,
-            h.data_points
-                .iter()
-                .filter_map(|p| {
-                    let v = if count {
-                        number_data_point::Value::AsInt(i64::try_from(p.count).unwrap_or(i64::MAX))
-                    } else {
-                        number_data_point::Value::AsDouble(p.sum?)
-                    };
-                    Some(point(&p.attributes, p.start_time_unix_nano, p.time_unix_nano, v))
-                })
-                .collect(),
-        ),
+        Some(Data::Histogram(h)) => (h.aggregation_temporality, extracted!(h.data_points, |p: &HistogramDataPoint| p.sum)),
+        Some(Data::ExponentialHistogram(h)) => (h.aggregation_temporality, extracted!(h.data_points, |p: &ExponentialHistogramDataPoint| p.sum)),
         // Summaries are cumulative.
-        Some(Data::Summary(s)) => (
-            2,
-            s.data_points
-                .iter()
-                .map(|p| {
-                    let v = if count {
-                        number_data_point::Value::AsInt(i64::try_from(p.count).unwrap_or(i64::MAX))
-                    } else {
-                        number_data_point::Value::AsDouble(p.sum)
-                    };
-                    point(&p.attributes, p.start_time_unix_nano, p.time_unix_nano, v)
-                })
-                .collect(),
-        ),
+        Some(Data::Summary(s)) => (2, extracted!(s.data_points, |p: &SummaryDataPoint| Some(p.sum))),
         _ => return err(format!("{} needs a histogram, exponential histogram or summary metric; {:?} is not one", a.name, m.name)),
     };
     if points.is_empty() {
