@@ -25,7 +25,8 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         let d = if c.eq_ignore_ascii_case(name) {
             1
         } else if c.len() >= 3 && name.starts_with(c) {
-            limit
+            // ...unless it is also a close typo (`WARNN` → `WARN`).
+            distance(name, c).min(limit)
         } else {
             distance(name, c)
         };
@@ -47,5 +48,7 @@ mod tests {
         assert_eq!(did_you_mean("atributes", ["attributes", "name"]), "; did you mean \"attributes\"?");
         assert_eq!(did_you_mean("concat", ["Concat"]), "; did you mean \"Concat\"?");
         assert_eq!(did_you_mean("zzz", ["name"]), "");
+        // A doubled last letter is one edit from the name it starts with.
+        assert_eq!(did_you_mean("SEVERITY_NUMBER_WARNN", ["SEVERITY_NUMBER_WARN2", "SEVERITY_NUMBER_WARN"]), "; did you mean \"SEVERITY_NUMBER_WARN\"?");
     }
 }
