@@ -198,6 +198,8 @@ pub struct Config {
     pub exemplars: bool,
     pub max_exemplars: usize,
     pub include_scopes: Vec<String>,
+    /// Series per metric and resource before new ones go to the overflow series (0: no limit).
+    pub cardinality_limit: usize,
 }
 
 #[derive(Default)]
@@ -209,7 +211,7 @@ pub struct Args {
 
 impl Arguments for Args {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&["aggregation_cardinality_limit", "include_collector_instance_id", "debug_metrics"]);
+        r.unsupported(&["include_collector_instance_id", "debug_metrics"]);
         // Upstream memoises series attributes by key in a cache of this size; series here
         // hold their attributes themselves, so the (deprecated) bound changes nothing.
         let _: usize = r.get("dimensions_cache_size");
@@ -232,6 +234,7 @@ impl Arguments for Args {
             metrics_expiration: r.get::<Dur>("metrics_expiration").0,
             series_expiration: r.get::<Dur>("series_expiration").0,
             resource_cache_size: r.get("resource_metrics_cache_size"),
+            cardinality_limit: r.get("aggregation_cardinality_limit"),
             resource_key_attributes: r.get("resource_metrics_key_attributes"),
             timestamp_cache_size: r.get("metric_timestamp_cache_size"),
             histogram: !histogram.disable,

@@ -70,9 +70,24 @@ struct SeriesSet {
     series: BTreeMap<Key, Series>,
 }
 
+/// The attribute of the series that takes what exceeds `aggregation_cardinality_limit`.
+pub const OVERFLOW_ATTRIBUTE: &str = "otel.metric.overflow";
+
 impl SeriesSet {
-    fn entry(&mut self, key: &Key, attrs: &[KeyValue], start_ns: u64, now: Instant, buckets: usize) -> &mut Series {
-        let s = self.series.entry(key.clone()).or_insert_with(|| Series::new(attrs.to_vec(), start_ns, now, buckets));
+    /// The series of `key`; once `limit` series exist (0: no limit), a new key counts in the
+    /// one overflow series instead, whose only attribute is `otel.metric.overflow = true`.
+    fn entry(&mut self, key: &Key, attrs: &[KeyValue], start_ns: u64, now: Instant, buckets: usize, limit: usize) -> &mut Series {
+        let over = limit > 0 && self.series.len() >= limit && !self.series.contains_key(key);
+        let s = if over {
+            let attrs = vec![KeyValue {
+                key: OVERFLOW_ATTRIBUTE.into(),
+                value: Some(opentelemetry_proto::tonic::common::v1::AnyValue { value: Some(any_value::Value::BoolValue(true)) }),
+                ..Default::default()
+            }];
+            self.series.entry(key_of(&attrs)).or_insert_with(|| Series::new(attrs, start_ns, now, buckets))
+        } else {
+            self.series.entry(key.clone()).or_insert_with(|| Series::new(attrs.to_vec(), start_ns, now, buckets))
+        };
         s.last_seen = now;
         s
     }
@@ -211,7 +226,7 @@ impl Aggregator {
                 let duration = duration(span, c.unit.divider());
                 if c.histogram {
                     let (hkey, hattrs) = hist.as_ref().map_or((key, attrs), |(k, a)| (k, a));
-                    let h = res.durations.entry(hkey, hattrs, start_ns, now, buckets);
+                    let h = res.durations.entry(hkey, hattrs, start_ns, now, buckets, c.cardinality_limit);
                     if exemplars(span) {
                         h.exemplar(span, duration, c.max_exemplars);
                     }
@@ -227,14 +242,14 @@ impl Aggregator {
                         h.sum += duration;
                     }
                 }
-                let s = res.calls.entry(key, attrs, start_ns, now, 0);
+                let s = res.calls.entry(key, attrs, start_ns, now, 0, c.cardinality_limit);
                 if exemplars(span) {
                     s.exemplar(span, duration, c.max_exemplars);
                 }
                 s.count += 1;
             }
             for (span, key, attrs) in &events {
-                let e = res.events.entry(key, attrs, start_ns, now, 0);
+                let e = res.events.entry(key, attrs, start_ns, now, 0, c.cardinality_limit);
                 if exemplars(span) {
                     e.exemplar(span, duration(span, c.unit.divider()), c.max_exemplars);
                 }

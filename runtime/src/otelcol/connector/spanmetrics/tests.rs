@@ -379,3 +379,21 @@ async fn the_timer_flushes_to_the_metrics_output() {
     let refused = input.consume(Payload::from_metrics(&m)).await;
     assert!(matches!(refused, Err(ConsumeError::Permanent(_))));
 }
+
+#[test]
+fn series_beyond_the_cardinality_limit_count_in_one_overflow_series() {
+    let mut c = config();
+    c.cardinality_limit = 2;
+    let mut a = Aggregator::new(c);
+    let spans = vec![span("a", 1), span("b", 1), span("c", 1), span("d", 1), span("a", 1)];
+    a.add(&request(vec![kv("service.name", "shop")], spans), Instant::now(), SystemTime::now());
+    let out = a.flush(Instant::now(), SystemTime::now());
+    let mut calls: Vec<(Vec<(String, String)>, i64)> =
+        sum_points(metric(&out, "traces.span.metrics.calls")).iter().map(|p| (attrs(&p.attributes), count(p))).collect();
+    calls.sort();
+    let named = |n: &str| vec![p("service.name", "shop"), p("span.name", n), p("span.kind", "SPAN_KIND_SERVER"), p("status.code", "STATUS_CODE_UNSET")];
+    // The first two series are kept; "c" and "d" are counted together in the overflow series.
+    assert_eq!(calls, [(vec![p("otel.metric.overflow", "true")], 2), (named("a"), 2), (named("b"), 1)]);
+    let hist = hist_points(metric(&out, "traces.span.metrics.duration"));
+    assert_eq!(hist.len(), 3, "the duration histogram has the same limit");
+}
