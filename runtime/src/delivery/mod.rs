@@ -7,3 +7,4 @@
 pub mod compression;
 pub mod queue;
 pub mod retry;
+pub mod storage;

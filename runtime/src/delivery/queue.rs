@@ -45,6 +45,8 @@ pub struct QueueConfig {
     pub queue_size: usize,
     pub sizer: Sizer,
     pub block_on_overflow: bool,
+    /// Where queued requests are kept across restarts (`otelcol.storage.file`).
+    pub storage: Option<super::storage::StorageDir>,
 }
 
 impl eval::Decode for Sizer {
@@ -61,9 +63,10 @@ impl eval::Decode for Sizer {
 /// The `sending_queue` block.
 impl Arguments for QueueConfig {
     fn decode(r: &mut Reader<'_>) -> Self {
-        // A persistent queue needs `otelcol.storage.file`; batching in the queue is not built.
-        r.unsupported(&["storage", "wait_for_result", "batch"]);
+        // Batching in the queue is not built.
+        r.unsupported(&["wait_for_result", "batch"]);
         QueueConfig {
+            storage: if r.has("storage") { r.opt("storage") } else { None },
             enabled: r.get("enabled"),
             num_consumers: r.get("num_consumers"),
             queue_size: r.get("queue_size"),

@@ -11,6 +11,7 @@ pub mod htpasswd;
 pub mod pdata;
 pub mod processor;
 pub mod receiver;
+pub mod storage;
 pub mod value;
 
 use std::collections::HashMap;
@@ -48,6 +49,7 @@ pub fn registrations() -> Vec<Registration> {
         auth::BASIC,
         auth::BEARER,
         auth_headers::REGISTRATION,
+        storage::REGISTRATION,
     ];
     // The bridges to the Loki pipeline need both families.
     #[cfg(all(feature = "otelcol", feature = "loki"))]

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::component::{BoxFuture, Component, ComponentError, Context, Reader};
 use crate::delivery::queue::{Queue, QueueConfig};
 use crate::delivery::retry::{with_retry, RetryConfig, SendError};
+use crate::delivery::storage::Store;
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
 use crate::otelcol::pdata::Payload;
 use crate::otelcol::{log, SignalCounters};
@@ -52,12 +53,30 @@ pub struct ExporterParts {
 /// Decodes an exporter's arguments into its parts (the sender not yet connected).
 pub type MakeSender = fn(&Value) -> Result<ExporterParts, ComponentError>;
 
+/// A queued request and, with persistent storage, the file that holds it until it is done.
+pub struct Queued {
+    payload: Payload,
+    file: Option<std::path::PathBuf>,
+}
+
+impl crate::delivery::queue::QueueItem for Queued {
+    fn items(&self) -> usize {
+        self.payload.items()
+    }
+
+    fn bytes(&self) -> usize {
+        crate::delivery::queue::QueueItem::bytes(&self.payload)
+    }
+}
+
 pub struct ExporterPipeline {
     id: String,
     sender: RwLock<Arc<dyn Sender>>,
     retry: RwLock<RetryConfig>,
     queue_config: QueueConfig,
-    queue: Option<Arc<Queue<Payload>>>,
+    queue: Option<Arc<Queue<Queued>>>,
+    /// With `sending_queue { storage = ... }`: where queued requests wait across restarts.
+    store: Option<Store>,
     sent: SignalCounters,
     send_failed: SignalCounters,
     enqueue_failed: SignalCounters,
@@ -82,12 +101,44 @@ impl ExporterPipeline {
                 ctx.gauge("otelcol_exporter_queue_size", "Current size of the retry queue", &labels),
             ))
         });
+        // Requests a previous run left in storage go first.
+        let store = match (&queue, &queue_config.storage) {
+            (Some(q), Some(storage)) => match Store::open(storage, exporter) {
+                Ok(store) => {
+                    let (stored, problems) = store.load();
+                    for p in problems {
+                        log(ctx.id(), tracing::Level::ERROR, &format!("skipping an unreadable stored request: {p}"));
+                    }
+                    for item in stored {
+                        match signal_of(&item.kind).map(|s| Payload::from_request(s, bytes::Bytes::from(item.bytes))) {
+                            Some(Ok(payload)) => {
+                                if let Err(q) = q.try_push(Queued { payload, file: Some(item.file.clone()) }) {
+                                    // More than fits: it stays on disk for a later start.
+                                    drop(q);
+                                }
+                            }
+                            _ => {
+                                log(ctx.id(), tracing::Level::ERROR, &format!("dropping a malformed stored request {}", item.file.display()));
+                                Store::remove(&item.file);
+                            }
+                        }
+                    }
+                    Some(store)
+                }
+                Err(e) => {
+                    log(ctx.id(), tracing::Level::ERROR, &format!("persistent queue unavailable, queueing in memory: {e}"));
+                    None
+                }
+            },
+            _ => None,
+        };
         ExporterPipeline {
             id: ctx.id().to_string(),
             sender: RwLock::new(sender),
             retry: RwLock::new(retry),
             queue_config,
             queue,
+            store,
             sent: SignalCounters::new(ctx, "otelcol_exporter_sent", "Number of items successfully sent to destination", &labels),
             send_failed: SignalCounters::new(ctx, "otelcol_exporter_send_failed", "Number of items in failed attempts to send to destination", &labels),
             enqueue_failed: SignalCounters::new(ctx, "otelcol_exporter_enqueue_failed", "Number of items failed to be added to the sending queue", &labels),
@@ -127,8 +178,14 @@ impl ExporterPipeline {
         for _ in 0..self.queue_config.num_consumers {
             let (me, q) = (self.clone(), queue.clone());
             workers.spawn(async move {
-                while let Some(p) = q.pop().await {
-                    let _ = me.send_counted(&p).await;
+                while let Some(q) = q.pop().await {
+                    let sent = me.send_counted(&q.payload).await;
+                    // Sent, or given up on for good, it is done with; a retryable failure cut
+                    // short by shutdown stays in storage for the next start.
+                    let keep = sent.as_ref().is_err_and(|e| e.retryable) && me.stop_retries.is_cancelled();
+                    if let (Some(f), false) = (&q.file, keep) {
+                        Store::remove(f);
+                    }
                 }
             });
         }
@@ -138,7 +195,17 @@ impl ExporterPipeline {
         let drained = tokio::time::timeout(DRAIN_TIMEOUT, async { while workers.join_next().await.is_some() {} }).await;
         if drained.is_err() {
             workers.abort_all();
-            for p in queue.take_all() {
+            for q in queue.take_all() {
+                let p = &q.payload;
+                if q.file.is_some() {
+                    // Persisted: the next start sends it (a request cut off mid-send too).
+                    log(
+                        &self.id,
+                        tracing::Level::WARN,
+                        &format!("shutdown drain timed out, {} queued {} stay in storage", p.items(), p.signal().item_metric()),
+                    );
+                    continue;
+                }
                 self.send_failed.add(p.signal(), p.items());
                 log(&self.id, tracing::Level::ERROR, &format!("shutdown drain timed out, dropping {} queued {}", p.items(), p.signal().item_metric()));
             }
@@ -161,13 +228,31 @@ impl Consumer for ExporterPipeline {
                     }
                 });
             };
-            let pushed = if self.queue_config.block_on_overflow { queue.push_blocking(data).await } else { queue.try_push(data) };
-            pushed.map_err(|p| {
-                self.enqueue_failed.add(p.signal(), p.items());
+            // With storage the request is on disk before the sender is told it was taken.
+            let file = match &self.store {
+                Some(store) => Some(
+                    store
+                        .put(data.signal().name(), data.bytes())
+                        .map_err(|e| ConsumeError::Unavailable(format!("cannot write the request to the persistent queue: {e}")))?,
+                ),
+                None => None,
+            };
+            let item = Queued { payload: data, file };
+            let pushed = if self.queue_config.block_on_overflow { queue.push_blocking(item).await } else { queue.try_push(item) };
+            pushed.map_err(|q| {
+                if let Some(f) = &q.file {
+                    Store::remove(f);
+                }
+                self.enqueue_failed.add(q.payload.signal(), q.payload.items());
                 ConsumeError::Unavailable("sending queue is full".into())
             })
         })
     }
+}
+
+/// The signal a stored request's kind names.
+fn signal_of(kind: &str) -> Option<crate::otelcol::pdata::Signal> {
+    crate::otelcol::pdata::Signal::ALL.into_iter().find(|s| s.name() == kind)
 }
 
 /// An exporter component built around a [`Sender`] maker.
@@ -321,5 +406,41 @@ mod tests {
         let p = ExporterPipeline::new(&ctx, flaky, retry, QueueConfig { enabled: false, ..crate::delivery::queue::tests::defaults() });
         assert!(matches!(p.consume(Payload::from_traces(&traces(1, 1))).await, Err(ConsumeError::Unavailable(_))));
         assert_eq!(p.send_failed.get(Signal::Traces), 1);
+    }
+
+    /// Requests queued with storage survive a stop while the downstream is down, and the
+    /// next pipeline on the same storage sends them, then forgets them.
+    #[tokio::test]
+    async fn a_persistent_queue_sends_after_a_restart_what_was_queued_before() {
+        let dir = std::env::temp_dir().join(format!("alloy-persistent-queue-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let storage = crate::delivery::storage::StorageDir { component_id: "otelcol.storage.file.t".into(), dir: dir.clone(), fsync: false };
+        let qc = QueueConfig { num_consumers: 1, queue_size: 10, sizer: Sizer::Requests, storage: Some(storage), ..crate::delivery::queue::tests::defaults() };
+        let files = || std::fs::read_dir(dir.join("otelcol.exporter.otlp.t")).map(|d| d.count()).unwrap_or(0);
+
+        let down = Arc::new(Flaky::default());
+        down.down.store(true, Ordering::SeqCst);
+        let ctx = crate::otelcol::detached_context("otelcol.exporter.otlp.t");
+        let first = Arc::new(ExporterPipeline::new(&ctx, down.clone(), fast_retry(), qc.clone()));
+        let stop = CancellationToken::new();
+        let run = tokio::spawn(first.clone().run(stop.clone()));
+        for _ in 0..3 {
+            first.consume(Payload::from_traces(&traces(1, 2))).await.unwrap();
+        }
+        assert_eq!(files(), 3, "each accepted request is on disk");
+        wait_for(|| down.attempts.load(Ordering::SeqCst) >= 1).await;
+        stop.cancel();
+        run.await.unwrap();
+        assert_eq!(files(), 3, "nothing was sent, so nothing was forgotten");
+
+        let up = Arc::new(Flaky::default());
+        let second = Arc::new(ExporterPipeline::new(&ctx, up.clone(), fast_retry(), qc));
+        let stop = CancellationToken::new();
+        let run = tokio::spawn(second.clone().run(stop.clone()));
+        wait_for(|| up.delivered.load(Ordering::SeqCst) == 6).await;
+        wait_for(|| files() == 0).await;
+        stop.cancel();
+        run.await.unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
