@@ -151,14 +151,18 @@ impl ExporterPipeline {
         *self.retry.write().unwrap_or_else(|e| e.into_inner()) = retry;
     }
 
-    /// Sends with retries and counts the outcome.
-    async fn send_counted(&self, data: &Payload) -> Result<(), SendError> {
+    /// Sends with retries and counts the outcome. `persisted`: the request is in storage, so
+    /// a retryable failure cut short by shutdown keeps it there instead of dropping it.
+    async fn send_counted(&self, data: &Payload, persisted: bool) -> Result<(), SendError> {
         let sender = self.sender.read().unwrap_or_else(|e| e.into_inner()).clone();
         let retry = self.retry.read().unwrap_or_else(|e| e.into_inner()).clone();
         let (signal, n) = (data.signal(), data.items());
         let r = with_retry(&retry, &self.stop_retries, || sender.send(data)).await;
         match &r {
             Ok(()) => self.sent.add(signal, n),
+            Err(e) if persisted && e.retryable && self.stop_retries.is_cancelled() => {
+                log(&self.id, tracing::Level::WARN, &format!("exporting cut short by shutdown, {n} {} stay in storage: {e}", signal.item_metric()));
+            }
             Err(e) => {
                 self.send_failed.add(signal, n);
                 log(&self.id, tracing::Level::ERROR, &format!("exporting failed, dropping {n} {}: {e}", signal.item_metric()));
@@ -179,7 +183,7 @@ impl ExporterPipeline {
             let (me, q) = (self.clone(), queue.clone());
             workers.spawn(async move {
                 while let Some(q) = q.pop().await {
-                    let sent = me.send_counted(&q.payload).await;
+                    let sent = me.send_counted(&q.payload, q.file.is_some()).await;
                     // Sent, or given up on for good, it is done with; a retryable failure cut
                     // short by shutdown stays in storage for the next start.
                     let keep = sent.as_ref().is_err_and(|e| e.retryable) && me.stop_retries.is_cancelled();
@@ -220,7 +224,7 @@ impl Consumer for ExporterPipeline {
                 return Ok(());
             }
             let Some(queue) = &self.queue else {
-                return self.send_counted(&data).await.map_err(|e| {
+                return self.send_counted(&data, false).await.map_err(|e| {
                     if e.retryable {
                         ConsumeError::Unavailable(e.message)
                     } else {
@@ -432,6 +436,8 @@ mod tests {
         stop.cancel();
         run.await.unwrap();
         assert_eq!(files(), 3, "nothing was sent, so nothing was forgotten");
+        let failed = SignalCounters::new(&ctx, "otelcol_exporter_send_failed", "", &[("exporter", "otelcol.exporter.otlp.t")]).get(Signal::Traces);
+        assert_eq!(failed, 0, "kept requests are not counted as failed");
 
         let up = Arc::new(Flaky::default());
         let second = Arc::new(ExporterPipeline::new(&ctx, up.clone(), fast_retry(), qc));
