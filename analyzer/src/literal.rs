@@ -141,15 +141,17 @@ mod tests {
     }
 }
 
-/// The offset in a string literal's source text (quotes included) where byte `decoded` of its
-/// value begins; `decoded` equal to the value's length gives the closing quote. Escapes map
-/// every byte they produce to the escape's first character. `None` past the end.
-pub fn source_offset(literal: &str, decoded: usize) -> Option<usize> {
+/// The pieces of a string literal's body: (source offset, source width, value bytes it
+/// produces) for each character or escape; raw strings drop carriage returns.
+fn pieces(literal: &str) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
     let b = literal.as_bytes();
     let raw = b.first() == Some(&b'`');
-    let body_end = literal.len().checked_sub(1)?;
-    let (mut at, mut produced) = (1, 0);
-    while at < body_end {
+    let body_end = literal.len().saturating_sub(1);
+    let mut at = 1;
+    std::iter::from_fn(move || {
+        if at >= body_end {
+            return None;
+        }
         let (width, bytes) = if raw {
             (1, usize::from(b[at] != b'\r'))
         } else if b[at] == b'\\' {
@@ -157,13 +159,42 @@ pub fn source_offset(literal: &str, decoded: usize) -> Option<usize> {
         } else {
             (1, 1)
         };
-        if decoded < produced + bytes.max(1) && bytes > 0 {
+        let piece = (at, width, bytes);
+        at += width;
+        Some(piece)
+    })
+}
+
+/// The offset in a string literal's source text (quotes included) where byte `decoded` of its
+/// value begins; `decoded` equal to the value's length gives the closing quote. Escapes map
+/// every byte they produce to the escape's first character. `None` past the end.
+pub fn source_offset(literal: &str, decoded: usize) -> Option<usize> {
+    let body_end = literal.len().checked_sub(1)?;
+    let mut produced = 0;
+    for (at, _, bytes) in pieces(literal) {
+        if bytes > 0 && decoded < produced + bytes {
             return Some(at);
         }
         produced += bytes;
-        at += width;
     }
     (decoded == produced).then_some(body_end)
+}
+
+/// The inverse of [`source_offset`]: the byte of the value that the source offset `source`
+/// (inside the quotes) writes; the value's length at the closing quote. `None` outside.
+pub fn value_offset(literal: &str, source: usize) -> Option<usize> {
+    let body_end = literal.len().checked_sub(1)?;
+    if source == 0 || source > body_end {
+        return None;
+    }
+    let mut produced = 0;
+    for (at, width, bytes) in pieces(literal) {
+        if source < at + width {
+            return Some(produced);
+        }
+        produced += bytes;
+    }
+    Some(produced)
 }
 
 /// How many source bytes the escape at the start of `s` spans, and how many value bytes it
@@ -209,33 +240,6 @@ mod source_offset_tests {
         assert_eq!(source_offset(lit, 2), Some(4));
         assert_eq!(source_offset(lit, 3), Some(5));
     }
-}
-
-/// The inverse of [`source_offset`]: the byte of the value that the source offset `source`
-/// (inside the quotes) writes; the value's length at the closing quote. `None` outside.
-pub fn value_offset(literal: &str, source: usize) -> Option<usize> {
-    let b = literal.as_bytes();
-    let raw = b.first() == Some(&b'`');
-    let body_end = literal.len().checked_sub(1)?;
-    if source == 0 || source > body_end {
-        return None;
-    }
-    let (mut at, mut produced) = (1, 0);
-    while at < body_end {
-        let (width, bytes) = if raw {
-            (1, usize::from(b[at] != b'\r'))
-        } else if b[at] == b'\\' {
-            escape_extent(&b[at..])
-        } else {
-            (1, 1)
-        };
-        if source < at + width {
-            return Some(produced);
-        }
-        produced += bytes;
-        at += width;
-    }
-    Some(produced)
 }
 
 #[cfg(test)]

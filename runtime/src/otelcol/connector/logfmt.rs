@@ -13,7 +13,8 @@ pub enum LogfmtError {
     InvalidKey,
 }
 
-fn invalid_rune(c: char) -> bool {
+/// A character go-logfmt does not allow in a key, and quotes in a value.
+pub fn invalid_rune(c: char) -> bool {
     c <= ' ' || c == '=' || c == '"' || c == '\u{fffd}'
 }
 
@@ -40,9 +41,7 @@ fn value(out: &mut String, v: Option<&any_value::Value>) {
     use any_value::Value as V;
     match v {
         None => out.push_str("null"),
-        // The text "null" is quoted so that it reads back as a string.
-        Some(V::StringValue(s)) if s == "null" => out.push_str("\"null\""),
-        Some(V::StringValue(s)) => text(out, s),
+        Some(V::StringValue(s)) => string_value(out, s),
         Some(V::BoolValue(b)) => out.push_str(if *b { "true" } else { "false" }),
         Some(V::IntValue(i)) => out.push_str(&i.to_string()),
         Some(V::DoubleValue(d)) => text(out, &eval::gofmt::format_float(*d, eval::gofmt::FloatFmt::G, None)),
@@ -50,6 +49,15 @@ fn value(out: &mut String, v: Option<&any_value::Value>) {
         Some(V::StringValueStrindex(i)) => out.push_str(&i.to_string()),
         // Lists and maps are not logfmt values: go-logfmt writes its error in their place.
         Some(V::ArrayValue(_) | V::KvlistValue(_)) => out.push_str("\"unsupported value type\""),
+    }
+}
+
+/// A string value; the text "null" is quoted so that it reads back as a string.
+pub fn string_value(out: &mut String, s: &str) {
+    if s == "null" {
+        out.push_str("\"null\"");
+    } else {
+        text(out, s);
     }
 }
 

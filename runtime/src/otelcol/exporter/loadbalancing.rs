@@ -398,7 +398,7 @@ impl LoadBalancer {
     /// Splits `data` per backend; the parts, and how many items had no routing key.
     fn split(&self, data: &Payload, routing: &Routing, key: RoutingKey) -> Result<(Vec<(String, Payload)>, route::Unrouted), ConsumeError> {
         let names = routing.ring.endpoints();
-        let index = |k: &[u8]| routing.ring.endpoint_for(k).and_then(|e| names.iter().position(|n| n == e)).unwrap_or(0);
+        let index = |k: &[u8]| routing.ring.index_for(k).unwrap_or(0);
         let bad = |e: crate::otelcol::pdata::PdataError| ConsumeError::Permanent(e.to_string());
         let (parts, unrouted): (Vec<(usize, Payload)>, _) = match data.signal() {
             Signal::Traces => {

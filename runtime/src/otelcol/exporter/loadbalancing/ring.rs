@@ -42,12 +42,18 @@ impl Ring {
         &self.endpoints
     }
 
-    /// The endpoint serving `key`; `None` when there is no endpoint.
-    pub fn endpoint_for(&self, key: &[u8]) -> Option<&str> {
+    /// The index in [`Ring::endpoints`] of the endpoint serving `key`; `None` when there is
+    /// no endpoint.
+    pub fn index_for(&self, key: &[u8]) -> Option<usize> {
         let pos = crc32fast::hash(key) % POSITIONS;
         let at = self.points.partition_point(|(p, _)| *p < pos);
-        let (_, i) = self.points.get(at).or_else(|| self.points.first())?;
-        Some(&self.endpoints[*i])
+        self.points.get(at).or_else(|| self.points.first()).map(|(_, i)| *i)
+    }
+
+    /// The endpoint serving `key`; `None` when there is no endpoint.
+    #[cfg(test)]
+    pub fn endpoint_for(&self, key: &[u8]) -> Option<&str> {
+        Some(&self.endpoints[self.index_for(key)?])
     }
 }
 

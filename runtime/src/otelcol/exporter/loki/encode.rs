@@ -295,7 +295,7 @@ fn encode_logfmt(r: &LogRecord, attrs: &[KeyValue], res: &[KeyValue], scope: Opt
     let mut out = String::new();
     for k in kvs {
         // go-logfmt drops the characters a key cannot hold, and a key left empty.
-        let key: String = k.key.chars().filter(|c| *c > ' ' && *c != '=' && *c != '"' && *c != '\u{fffd}').collect();
+        let key: String = k.key.chars().filter(|c| !crate::otelcol::connector::logfmt::invalid_rune(*c)).collect();
         if key.is_empty() {
             continue;
         }
@@ -304,33 +304,9 @@ fn encode_logfmt(r: &LogRecord, attrs: &[KeyValue], res: &[KeyValue], scope: Opt
         }
         out.push_str(&key);
         out.push('=');
-        logfmt_value(&mut out, &k.value);
+        crate::otelcol::connector::logfmt::string_value(&mut out, &k.value);
     }
     out
-}
-
-fn logfmt_value(out: &mut String, v: &str) {
-    if v == "null" {
-        out.push_str("\"null\"");
-    } else if v.chars().any(|c| c <= ' ' || c == '=' || c == '"' || c == '\u{fffd}') {
-        out.push('"');
-        for c in v.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if (c as u32) < 0x20 => {
-                    let _ = write!(out, "\\u{:04x}", c as u32);
-                }
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-    } else {
-        out.push_str(v);
-    }
 }
 
 /// The first line of `s` as logfmt pairs (a bare key has an empty value), or `None` on a
