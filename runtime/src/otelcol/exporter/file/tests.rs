@@ -2,10 +2,9 @@ use super::*;
 use crate::otelcol::pdata::tests::traces;
 use prost::Message;
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("alloy-file-exporter-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+/// A scratch directory removed when the test ends, passed or failed.
+fn dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("alloy-file-exporter-{name}-")).tempdir().unwrap()
 }
 
 fn exporter(body: &str) -> Result<Arc<FileExporter>, String> {
@@ -16,7 +15,7 @@ fn exporter(body: &str) -> Result<Arc<FileExporter>, String> {
 #[tokio::test]
 async fn json_lines_round_trip_through_the_otlp_json_parser() {
     let d = dir("json");
-    let path = d.join("out.json");
+    let path = d.path().join("out.json");
     let e = exporter(&format!("  path = {:?}", path.display().to_string())).unwrap();
     let stop = CancellationToken::new();
     let run = tokio::spawn(e.clone().run(stop.clone()));
@@ -35,7 +34,7 @@ async fn json_lines_round_trip_through_the_otlp_json_parser() {
 #[tokio::test]
 async fn proto_and_zstd_messages_are_length_prefixed() {
     let d = dir("proto");
-    let path = d.join("out.bin");
+    let path = d.path().join("out.bin");
     let e = exporter(&format!("  path = {:?}\n  format = \"proto\"\n  compression = \"zstd\"", path.display().to_string())).unwrap();
     e.input().consume(Payload::from_traces(&traces(1, 3))).await.unwrap();
     e.flush();
@@ -50,8 +49,7 @@ async fn proto_and_zstd_messages_are_length_prefixed() {
 #[tokio::test]
 async fn append_keeps_what_the_file_had() {
     let d = dir("append");
-    let path = d.join("out.json");
-    std::fs::create_dir_all(&d).unwrap();
+    let path = d.path().join("out.json");
     std::fs::write(&path, "old\n").unwrap();
     let e = exporter(&format!("  path = {:?}\n  append = true", path.display().to_string())).unwrap();
     e.input().consume(Payload::from_traces(&traces(1, 1))).await.unwrap();
