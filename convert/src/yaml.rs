@@ -15,17 +15,31 @@ pub enum Kind {
     Map(Vec<(Node, Node)>),
 }
 
-/// A YAML node with its 1-based line and column.
+/// A YAML node with its 1-based line and column, and which of several parsed sources it came
+/// from (0 for a lone document; the collector engine merges several, `otelcol::collector`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub kind: Kind,
     pub line: usize,
     pub col: usize,
+    pub source: u16,
+}
+
+/// Where a node is: its source, line and column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pos {
+    pub source: u16,
+    pub line: usize,
+    pub col: usize,
 }
 
 impl Node {
+    pub fn pos(&self) -> Pos {
+        Pos { source: self.source, line: self.line, col: self.col }
+    }
+
     pub fn null(line: usize, col: usize) -> Node {
-        Node { kind: Kind::Scalar { text: String::new(), quoted: false }, line, col }
+        Node { kind: Kind::Scalar { text: String::new(), quoted: false }, line, col, source: 0 }
     }
 
     /// `~`, `null`, or nothing at all.
@@ -94,7 +108,7 @@ struct Builder {
 }
 
 fn at(kind: Kind, m: &Marker) -> Node {
-    Node { kind, line: m.line(), col: m.col() + 1 }
+    Node { kind, line: m.line(), col: m.col() + 1, source: 0 }
 }
 
 impl Builder {
@@ -159,6 +173,27 @@ pub fn parse(src: &[u8]) -> Result<Node, SyntaxError> {
         return Err(SyntaxError { line: line.max(1), col: m.col() + 1, problem });
     }
     Ok(b.docs.into_iter().next().unwrap_or_else(|| Node::null(1, 1)))
+}
+
+/// Parses the first document of source number `source`, marking every node with it.
+pub fn parse_source(src: &[u8], source: u16) -> Result<Node, SyntaxError> {
+    let mut root = parse(src)?;
+    root.set_source(source);
+    Ok(root)
+}
+
+impl Node {
+    fn set_source(&mut self, source: u16) {
+        self.source = source;
+        match &mut self.kind {
+            Kind::Scalar { .. } => {}
+            Kind::Seq(items) => items.iter_mut().for_each(|n| n.set_source(source)),
+            Kind::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+                k.set_source(source);
+                v.set_source(source);
+            }),
+        }
+    }
 }
 
 /// Errors met while reading a tree into typed values. Soft errors are collected as go-yaml

@@ -2,7 +2,7 @@
 //! scheme, kept as text for the later rewrite), `$$` unescaping, strict top-level keys, known
 //! component types, and the collector's own `Validate` checks.
 
-use crate::yaml::{self, Kind, Node};
+use crate::yaml::{self, Kind, Node, Pos};
 
 use super::components::{self, CKind};
 
@@ -11,6 +11,8 @@ use super::components::{self, CKind};
 pub struct Def {
     pub id: String,
     pub node: Node,
+    /// Where the ID is written.
+    pub at: Pos,
 }
 
 impl Def {
@@ -34,13 +36,15 @@ pub fn id_name(id: &str) -> &str {
 }
 
 /// One `service.pipelines` entry.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Pipeline {
     pub signal: String,
     pub name: String,
     pub receivers: Vec<String>,
     pub processors: Vec<String>,
     pub exporters: Vec<String>,
+    /// The pipeline's YAML, for positions.
+    pub node: Node,
 }
 
 #[derive(Clone, Debug)]
@@ -53,6 +57,60 @@ pub struct Config {
     pub service_extensions: Vec<String>,
     pub pipelines: Vec<Pipeline>,
     pub telemetry: Node,
+}
+
+impl Default for Pipeline {
+    fn default() -> Pipeline {
+        Pipeline {
+            signal: String::new(),
+            name: String::new(),
+            receivers: Vec::new(),
+            processors: Vec::new(),
+            exporters: Vec::new(),
+            node: Node::null(0, 0),
+        }
+    }
+}
+
+impl Pipeline {
+    /// `signal[/name]`, as the collector names pipelines.
+    pub fn id(&self) -> String {
+        if self.name.is_empty() {
+            self.signal.clone()
+        } else {
+            format!("{}/{}", self.signal, self.name)
+        }
+    }
+
+    /// Where the list `list` names `id`, else where the pipeline is.
+    pub fn position_of(&self, list: &str, id: &str) -> Pos {
+        let item = match self.node.get(list).map(|l| &l.kind) {
+            Some(Kind::Seq(items)) => items.iter().find(|i| i.scalar() == Some(id)),
+            _ => None,
+        };
+        item.unwrap_or(&self.node).pos()
+    }
+}
+
+/// A load error, and where it is when a node is to blame.
+#[derive(Clone, Debug)]
+pub struct Located {
+    pub message: String,
+    pub at: Option<Pos>,
+}
+
+impl Located {
+    fn new(message: impl Into<String>) -> Located {
+        Located { message: message.into(), at: None }
+    }
+
+    fn at(message: impl Into<String>, at: Pos) -> Located {
+        Located { message: message.into(), at: Some(at) }
+    }
+
+    fn prefixed(self, prefix: &str) -> Located {
+        Located { message: format!("{prefix}{}", self.message), at: self.at }
+    }
 }
 
 impl Default for Config {
@@ -97,9 +155,14 @@ const UNMARSHAL: &str = "decoding failed due to the following error(s):\n\n";
 pub fn load(src: &[u8], validate: bool) -> Result<Config, String> {
     let mut root = yaml::parse(src).map_err(|e| format!("{GET}cannot resolve the configuration: {e}"))?;
     resolve_refs(&mut root).map_err(|e| format!("{GET}cannot resolve the configuration: {e}"))?;
-    let cfg = decode(&root).map_err(|e| format!("{GET}cannot unmarshal the configuration: {e}"))?;
+    load_tree(&root, validate).map_err(|e| e.message)
+}
+
+/// Decodes and checks an already resolved tree (the collector engine's path).
+pub fn load_tree(root: &Node, validate: bool) -> Result<Config, Located> {
+    let cfg = decode(root).map_err(|e| e.prefixed(&format!("{GET}cannot unmarshal the configuration: ")))?;
     if validate {
-        check(&cfg).map_err(|e| format!("failed to validate config: {e}"))?;
+        check(&cfg).map_err(|e| e.prefixed("failed to validate config: "))?;
     }
     Ok(cfg)
 }
@@ -203,12 +266,15 @@ fn strings(n: Option<&Node>) -> Vec<String> {
     }
 }
 
-fn invalid_keys(ty: &str, bad: &mut [String]) -> String {
-    bad.sort();
-    format!("{UNMARSHAL}'{ty}' has invalid keys: {}", bad.join(", "))
+/// go's "invalid keys" error, placed on the first bad key in the file.
+fn invalid_keys(ty: &str, bad: &mut [(String, Pos)]) -> Located {
+    let first = bad.iter().map(|(_, p)| *p).min_by_key(|p| (p.source, p.line, p.col));
+    bad.sort_by(|a, b| a.0.cmp(&b.0));
+    let names: Vec<&str> = bad.iter().map(|(k, _)| k.as_str()).collect();
+    Located { message: format!("{UNMARSHAL}'{ty}' has invalid keys: {}", names.join(", ")), at: first }
 }
 
-fn decode(root: &Node) -> Result<Config, String> {
+fn decode(root: &Node) -> Result<Config, Located> {
     let mut cfg = Config::default();
     let mut bad = Vec::new();
     for (k, v) in entries(root) {
@@ -224,7 +290,7 @@ fn decode(root: &Node) -> Result<Config, String> {
                 continue;
             }
             _ => {
-                bad.push(key);
+                bad.push((key, k.pos()));
                 continue;
             }
         };
@@ -243,28 +309,29 @@ fn decode(root: &Node) -> Result<Config, String> {
     Ok(cfg)
 }
 
-fn decode_defs(section: &str, kind: CKind, n: &Node) -> Result<Vec<Def>, String> {
+fn decode_defs(section: &str, kind: CKind, n: &Node) -> Result<Vec<Def>, Located> {
     let mut defs = Vec::new();
     for (k, v) in entries(n) {
         let id = super::schema::text(k);
-        let def = Def { id: id.clone(), node: v.clone() };
+        let def = Def { id: id.clone(), node: v.clone(), at: k.pos() };
         let ty = def.ty();
+        let fail = |msg: String| Err(Located::at(format!("{UNMARSHAL}error decoding '{section}': {msg}"), k.pos()));
         if ty.is_empty() || id.ends_with('/') {
-            return Err(format!("{UNMARSHAL}error decoding '{section}': the part of the ID before the '/' and the part after it must be non-empty: {id:?}"));
+            return fail(format!("the part of the ID before the '/' and the part after it must be non-empty: {id:?}"));
         }
         if components::lookup(kind, ty).is_none() {
             if ty == "logging" {
-                return Err(format!("{UNMARSHAL}error decoding '{section}': the logging exporter has been deprecated, use the debug exporter instead"));
+                return fail("the logging exporter has been deprecated, use the debug exporter instead".into());
             }
             let valid = components::types(kind).join(" ");
-            return Err(format!("{UNMARSHAL}error decoding '{section}': unknown type: {ty:?} for id: {id:?} (valid values: [{valid}])"));
+            return fail(format!("unknown type: {ty:?} for id: {id:?} (valid values: [{valid}])"));
         }
         defs.push(def);
     }
     Ok(defs)
 }
 
-fn decode_service(n: &Node, cfg: &mut Config) -> Result<(), String> {
+fn decode_service(n: &Node, cfg: &mut Config) -> Result<(), Located> {
     let mut bad = Vec::new();
     for (k, v) in entries(n) {
         match super::schema::text(k).as_str() {
@@ -274,14 +341,15 @@ fn decode_service(n: &Node, cfg: &mut Config) -> Result<(), String> {
                 for (pk, pv) in entries(v) {
                     let id = super::schema::text(pk);
                     let (signal, name) = id.split_once('/').map_or((id.as_str(), ""), |(s, n)| (s, n));
-                    let mut p = Pipeline { signal: signal.to_string(), name: name.to_string(), ..Pipeline::default() };
+                    let node = if pv.is_null() { Node { kind: Kind::Map(Vec::new()), ..pk.clone() } } else { pv.clone() };
+                    let mut p = Pipeline { signal: signal.to_string(), name: name.to_string(), node, ..Pipeline::default() };
                     let mut pbad = Vec::new();
                     for (fk, fv) in entries(pv) {
                         match super::schema::text(fk).as_str() {
                             "receivers" => p.receivers = strings(Some(fv)),
                             "processors" => p.processors = strings(Some(fv)),
                             "exporters" => p.exporters = strings(Some(fv)),
-                            other => pbad.push(other.to_string()),
+                            other => pbad.push((other.to_string(), fk.pos())),
                         }
                     }
                     if !pbad.is_empty() {
@@ -290,7 +358,7 @@ fn decode_service(n: &Node, cfg: &mut Config) -> Result<(), String> {
                     cfg.pipelines.push(p);
                 }
             }
-            other => bad.push(other.to_string()),
+            other => bad.push((other.to_string(), k.pos())),
         }
     }
     if !bad.is_empty() {
@@ -301,46 +369,49 @@ fn decode_service(n: &Node, cfg: &mut Config) -> Result<(), String> {
 }
 
 /// The collector's top-level `Validate`.
-fn check(cfg: &Config) -> Result<(), String> {
+fn check(cfg: &Config) -> Result<(), Located> {
     if cfg.receivers.is_empty() && cfg.exporters.is_empty() && cfg.processors.is_empty() && cfg.connectors.is_empty() && cfg.extensions.is_empty() {
-        return Err("empty configuration file".into());
+        return Err(Located::new("empty configuration file"));
     }
     if cfg.receivers.is_empty() {
-        return Err("no receiver configuration specified in config".into());
+        return Err(Located::new("no receiver configuration specified in config"));
     }
     if cfg.exporters.is_empty() {
-        return Err("no exporter configuration specified in config".into());
+        return Err(Located::new("no exporter configuration specified in config"));
     }
     for c in &cfg.connectors {
         for (kind, what) in [(CKind::Exporter, "exporter"), (CKind::Receiver, "receiver")] {
             if cfg.find(kind, &c.id).is_some() {
-                return Err(format!(
-                    "connectors::{0}: ambiguous ID: Found both {0:?} {what} and {0:?} connector. Change one of the components' IDs to eliminate ambiguity (e.g. rename {0:?} connector to \"{0}/connector\")",
-                    c.id
+                return Err(Located::at(
+                    format!(
+                        "connectors::{0}: ambiguous ID: Found both {0:?} {what} and {0:?} connector. Change one of the components' IDs to eliminate ambiguity (e.g. rename {0:?} connector to \"{0}/connector\")",
+                        c.id
+                    ),
+                    c.at,
                 ));
             }
         }
     }
     for e in &cfg.service_extensions {
         if cfg.find(CKind::Extension, e).is_none() {
-            return Err(format!("service::extensions: references extension {e:?} which is not configured"));
+            return Err(Located::new(format!("service::extensions: references extension {e:?} which is not configured")));
         }
     }
     for p in &cfg.pipelines {
-        let pid = if p.name.is_empty() { p.signal.clone() } else { format!("{}/{}", p.signal, p.name) };
+        let pid = p.id();
         for r in &p.receivers {
             if cfg.find(CKind::Receiver, r).is_none() && !cfg.is_connector(r) {
-                return Err(format!("service::pipelines::{pid}: references receiver {r:?} which is not configured"));
+                return Err(Located::at(format!("service::pipelines::{pid}: references receiver {r:?} which is not configured"), p.position_of("receivers", r)));
             }
         }
         for r in &p.processors {
             if cfg.find(CKind::Processor, r).is_none() {
-                return Err(format!("service::pipelines::{pid}: references processor {r:?} which is not configured"));
+                return Err(Located::at(format!("service::pipelines::{pid}: references processor {r:?} which is not configured"), p.position_of("processors", r)));
             }
         }
         for r in &p.exporters {
             if cfg.find(CKind::Exporter, r).is_none() && !cfg.is_connector(r) {
-                return Err(format!("service::pipelines::{pid}: references exporter {r:?} which is not configured"));
+                return Err(Located::at(format!("service::pipelines::{pid}: references exporter {r:?} which is not configured"), p.position_of("exporters", r)));
             }
         }
     }

@@ -5,6 +5,7 @@
 //! Components are described by tables ([`schema`]), one module per family under
 //! [`components`].
 
+pub mod collector;
 mod components;
 mod config;
 mod env;

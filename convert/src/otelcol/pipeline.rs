@@ -10,7 +10,7 @@ use super::components::{self, CKind, Output};
 use super::config::{id_name, id_ty, Config, Def, Pipeline};
 use super::{schema, Ctx};
 
-const SIGNALS: [&str; 3] = ["metrics", "logs", "traces"];
+pub(super) const SIGNALS: [&str; 3] = ["metrics", "logs", "traces"];
 
 /// The pipelines sharing one name, by signal.
 #[derive(Default)]
@@ -183,29 +183,48 @@ pub fn emit(cfg: &Config, file: &mut File, diags: &mut Diagnostics) -> Result<()
 
 /// Converts one component and appends it (and any blocks it needs before it).
 fn append(kind: CKind, def: &Def, group: &str, output: Option<[Vec<Expr>; 3]>, extensions: &HashMap<String, String>, file: &mut File, diags: &mut Diagnostics) {
-    let Some(conv) = components::lookup(kind, def.ty()) else { return };
-    let label = label(group, def.name());
+    let Some(r) = render(kind, def, &label(group, def.name()), output, extensions) else { return };
+    file.blocks.extend(r.before);
+    let mut ctx_diags = r.diags;
+    // Upstream drops settings its converters do not read without a word.
+    for (path, _) in r.unread {
+        ctx_diags.add(Severity::Warning, format!("{}: the setting {path:?} is not converted", r.instance));
+    }
+    let full = r.block.full_name();
+    file.blocks.push(r.block);
+    diags.extend(ctx_diags);
+    diags.add(Severity::Info, format!("Converted {} into {full}", r.instance));
+}
+
+/// One collector component rendered as an Alloy block.
+pub(super) struct Rendered {
+    /// `kind/id`, for messages.
+    pub instance: String,
+    /// Blocks the component needs before it (a bearer token's `local.file`).
+    pub before: Vec<Block>,
+    pub block: Block,
+    /// YAML paths below the component that no field reads, with where their keys are.
+    pub unread: Vec<(String, crate::yaml::Pos)>,
+    pub diags: Diagnostics,
+}
+
+/// Renders `def` as the Alloy block `label`, with `output` wired when the component has one;
+/// `None` for a type without a converter.
+pub(super) fn render(kind: CKind, def: &Def, label: &str, output: Option<[Vec<Expr>; 3]>, extensions: &HashMap<String, String>) -> Option<Rendered> {
+    let conv = components::lookup(kind, def.ty())?;
     let instance = format!("{}/{}", kind.as_str(), def.id);
     let mut ctx = Ctx { extensions, instance: instance.clone(), diags: Diagnostics::new() };
-    let mut block = Block::new(conv.alloy, Some(&label));
+    let mut block = Block::new(conv.alloy, Some(label));
     let (before, unread) = schema::tracking(&def.node, || {
         if let Some(check) = conv.check {
             check(&def.node, &mut ctx);
         }
         block.body = schema::render(&(conv.fields)(), &def.node, &mut ctx);
-        conv.before.map(|before| before(&def.node, &label)).unwrap_or_default()
+        conv.before.map(|before| before(&def.node, label)).unwrap_or_default()
     });
-    file.blocks.extend(before);
-    // Upstream drops settings its converters do not read without a word.
-    for path in unread {
-        ctx.warn(format!("{instance}: the setting {path:?} is not converted"));
-    }
     if let (Some(dests), Output::Wired) = (output, conv.output) {
         let picked = conv.signals.map(|s| s.map(|i| dests[i].clone()).unwrap_or_default());
         block.body.push(Stmt::Block(output_block(picked)));
     }
-    let full = block.full_name();
-    file.blocks.push(block);
-    diags.extend(ctx.diags);
-    diags.add(Severity::Info, format!("Converted {instance} into {full}"));
+    Some(Rendered { instance, before, block, unread, diags: ctx.diags })
 }

@@ -210,7 +210,7 @@ fn note_read(n: &Node) {
 
 /// Runs `f`, then lists the settings under `root` that nothing looked up: `a.b` paths of
 /// mapping keys whose values (and everything below them) were never read.
-pub fn tracking<T>(root: &Node, f: impl FnOnce() -> T) -> (T, Vec<String>) {
+pub fn tracking<T>(root: &Node, f: impl FnOnce() -> T) -> (T, Vec<(String, crate::yaml::Pos)>) {
     READ.with(|r| *r.borrow_mut() = Some(std::collections::HashSet::new()));
     let out = f();
     let read = READ.with(|r| r.borrow_mut().take()).unwrap_or_default();
@@ -228,7 +228,8 @@ fn any_read(n: &Node, read: &std::collections::HashSet<usize>) -> bool {
         }
 }
 
-fn unread_below(n: &Node, prefix: &str, read: &std::collections::HashSet<usize>, out: &mut Vec<String>) {
+/// The paths below `n` that nothing read, each with where its key is.
+fn unread_below(n: &Node, prefix: &str, read: &std::collections::HashSet<usize>, out: &mut Vec<(String, crate::yaml::Pos)>) {
     let below = |v: &Node| match &v.kind {
         Kind::Map(entries) => entries.iter().any(|(_, c)| any_read(c, read)),
         Kind::Seq(items) => items.iter().any(|i| any_read(i, read)),
@@ -242,7 +243,7 @@ fn unread_below(n: &Node, prefix: &str, read: &std::collections::HashSet<usize>,
                     // Read field by field: look for what was skipped inside.
                     unread_below(v, &path, read, out);
                 } else if !read.contains(&(v as *const Node as usize)) {
-                    out.push(path);
+                    out.push((path, k.pos()));
                 }
             }
         }
@@ -573,6 +574,7 @@ mod tests {
             let _ = value(&node, "a");
             let _ = value(&node, "b.c");
         });
-        assert_eq!(unread, ["b.d", "e"]);
+        let paths: Vec<(&str, usize)> = unread.iter().map(|(p, at)| (p.as_str(), at.col)).collect();
+        assert_eq!(paths, [("b.d", 18), ("e", 25)], "each path with its key's column");
     }
 }

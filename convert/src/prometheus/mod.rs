@@ -598,7 +598,7 @@ fn remote_write(item: &Node, validation: &mut Diagnostics, errs: &mut Errors) ->
     (b, name)
 }
 
-static NULL: Node = Node { kind: yaml::Kind::Scalar { text: String::new(), quoted: false }, line: 0, col: 0 };
+static NULL: Node = Node { kind: yaml::Kind::Scalar { text: String::new(), quoted: false }, line: 0, col: 0, source: 0 };
 
 fn azuread(n: &Node, errs: &mut Errors) -> Block {
     let mut g = Fields::new(n, "azuread.AzureADConfig", errs);

@@ -1,0 +1,290 @@
+//! A resolved collector configuration as Alloy components wired the way the collector wires
+//! its pipelines (unlike `alloy convert`, which follows upstream's converter and groups
+//! pipelines by name):
+//! - a receiver, exporter or connector is one component per ID, however many pipelines use it;
+//! - a processor is one component per pipeline that lists it, as the collector builds them;
+//! - a receiver (or a connector used as one) sends each signal to the first stage of every
+//!   pipeline of that signal that lists it; a pipeline's last stage sends to all its exporters.
+//!
+//! Labels keep the collector IDs recognisable: `otlp/in` is `otelcol.receiver.otlp "in"`, a
+//! processor `batch/x` in pipeline `traces/a` is `otelcol.processor.batch "traces_a__x"`.
+
+use std::collections::HashMap;
+
+use crate::builder::{Expr, File};
+use crate::diag::{Diagnostics, Severity};
+use crate::otelcol::components::{self, CKind};
+use crate::otelcol::config::{self, Config, Def, Pipeline};
+use crate::otelcol::pipeline::{render, SIGNALS};
+use crate::values::sanitize_identifier;
+
+use super::{ConfigError, Pos, Resolved};
+
+/// One collector component and the Alloy component that runs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mapped {
+    /// `receiver`, `processor`, `exporter`, `connector` or `extension`.
+    pub kind: &'static str,
+    /// The collector ID, `type[/name]`.
+    pub id: String,
+    /// For a processor, the pipeline it belongs to.
+    pub pipeline: Option<String>,
+    /// The Alloy component ID, `otelcol.receiver.otlp.in`.
+    pub alloy: String,
+    /// Where the collector ID is written.
+    pub at: Pos,
+}
+
+impl Mapped {
+    /// How the collector names the component in its logs: `receiver/otlp/in`, and
+    /// `processor/batch (pipeline traces)` for a processor.
+    pub fn collector_name(&self) -> String {
+        match &self.pipeline {
+            Some(p) => format!("{}/{} (pipeline {p})", self.kind, self.id),
+            None => format!("{}/{}", self.kind, self.id),
+        }
+    }
+}
+
+/// The Alloy configuration that runs a collector configuration.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    pub alloy: String,
+    pub components: Vec<Mapped>,
+    /// Settings that were accepted but have a note (unset environment variables).
+    pub warnings: Vec<ConfigError>,
+}
+
+impl Engine {
+    /// The collector component behind an Alloy component ID.
+    pub fn by_alloy_id(&self, alloy: &str) -> Option<&Mapped> {
+        self.components.iter().find(|m| m.alloy == alloy)
+    }
+}
+
+/// Every collector component type this mapping knows: (kind, type, Alloy component).
+pub fn catalogue() -> Vec<(&'static str, &'static str, &'static str)> {
+    let kinds = [CKind::Receiver, CKind::Processor, CKind::Exporter, CKind::Connector, CKind::Extension];
+    let mut out = Vec::new();
+    for kind in kinds {
+        for ty in components::types(kind) {
+            if let Some(c) = components::lookup(kind, ty) {
+                out.push((kind.as_str(), ty, c.alloy));
+            }
+        }
+    }
+    out
+}
+
+/// Builds the engine's Alloy configuration. `runs` says whether this binary runs an Alloy
+/// component (by name); a component it does not run is an error at the component's ID.
+pub fn build(resolved: &Resolved, runs: &dyn Fn(&str) -> bool) -> Result<Engine, Vec<ConfigError>> {
+    let cfg = config::load_tree(&resolved.root, true).map_err(|e| vec![ConfigError { message: e.message, at: e.at }])?;
+    let mut b = Builder { cfg: &cfg, runs, file: File::default(), components: Vec::new(), errors: Vec::new(), labels: HashMap::new() };
+    b.telemetry();
+    b.extensions();
+    b.receivers();
+    b.processors();
+    b.exporters();
+    b.connectors();
+    if !b.errors.is_empty() {
+        return Err(b.errors);
+    }
+    let mut diags = Diagnostics::new();
+    let alloy = crate::finish_with(&b.file, &mut diags, str::to_string).unwrap_or_default();
+    if let Some(d) = diags.iter().find(|d| d.severity >= Severity::Error) {
+        return Err(vec![ConfigError::new(d.summary.clone())]);
+    }
+    Ok(Engine { alloy, components: b.components, warnings: resolved.warnings.clone() })
+}
+
+struct Builder<'a> {
+    cfg: &'a Config,
+    runs: &'a dyn Fn(&str) -> bool,
+    file: File,
+    components: Vec<Mapped>,
+    errors: Vec<ConfigError>,
+    /// Alloy ID → the collector component that took it, to refuse two IDs on one label.
+    labels: HashMap<String, String>,
+}
+
+/// `name` or `default`, as an Alloy label.
+fn label_of(name: &str) -> String {
+    let raw = if name.is_empty() { "default" } else { name };
+    sanitize_identifier(raw).unwrap_or_else(|_| format!("{raw}_"))
+}
+
+/// A processor's label: its pipeline, then its own name after `__`.
+fn processor_label(pipeline: &Pipeline, name: &str) -> String {
+    let p = if pipeline.name.is_empty() { pipeline.signal.clone() } else { format!("{}_{}", pipeline.signal, pipeline.name) };
+    let raw = if name.is_empty() { p } else { format!("{p}__{name}") };
+    sanitize_identifier(&raw).unwrap_or(raw)
+}
+
+fn signal_index(signal: &str) -> Option<usize> {
+    SIGNALS.iter().position(|s| *s == signal)
+}
+
+impl Builder<'_> {
+    fn alloy_name(&self, kind: CKind, id: &str) -> Option<&'static str> {
+        components::lookup(kind, config::id_ty(id)).map(|c| c.alloy)
+    }
+
+    /// `<alloy>.<label>.input` of what a pipeline's exporter list names.
+    fn exporter_input(&self, id: &str) -> Option<Expr> {
+        let kind = if self.cfg.is_connector(id) { CKind::Connector } else { CKind::Exporter };
+        Some(Expr::raw(format!("{}.{}.input", self.alloy_name(kind, id)?, label_of(config::id_name(id)))))
+    }
+
+    /// The inputs that take what enters a pipeline after its receivers.
+    fn pipeline_entry(&self, p: &Pipeline) -> Vec<Expr> {
+        match p.processors.first() {
+            Some(first) => self.processor_input(p, first).into_iter().collect(),
+            None => p.exporters.iter().filter_map(|e| self.exporter_input(e)).collect(),
+        }
+    }
+
+    fn processor_input(&self, p: &Pipeline, id: &str) -> Option<Expr> {
+        Some(Expr::raw(format!("{}.{}.input", self.alloy_name(CKind::Processor, id)?, processor_label(p, config::id_name(id)))))
+    }
+
+    /// Where a receiver (or a connector used as one) sends each signal.
+    fn receiver_outputs(&self, id: &str) -> [Vec<Expr>; 3] {
+        let mut out: [Vec<Expr>; 3] = Default::default();
+        for p in self.cfg.pipelines.iter().filter(|p| p.receivers.iter().any(|r| r == id)) {
+            let Some(i) = signal_index(&p.signal) else { continue };
+            for e in self.pipeline_entry(p) {
+                if !out[i].contains(&e) {
+                    out[i].push(e);
+                }
+            }
+        }
+        out
+    }
+
+    /// Renders `def` as `label`, refusing what this binary does not run and any setting the
+    /// component does not read.
+    fn add(&mut self, kind: CKind, def: &Def, label: String, pipeline: Option<&Pipeline>, output: Option<[Vec<Expr>; 3]>) {
+        let section = format!("{}s", kind.as_str());
+        let Some(alloy) = self.alloy_name(kind, &def.id) else { return };
+        if !(self.runs)(alloy) {
+            let msg = format!("error decoding '{section}': {:?} ({alloy}) is not supported by this build", def.ty());
+            self.errors.push(ConfigError::at(msg, def.at));
+            return;
+        }
+        let extensions = self.extension_handlers();
+        let Some(r) = render(kind, def, &label, output, &extensions) else { return };
+        for (path, at) in &r.unread {
+            let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
+            let msg = format!("error decoding '{section}': error reading configuration for {:?}: '{parent}' has invalid keys: {key}", def.id);
+            self.errors.push(ConfigError::at(msg, *at));
+        }
+        for d in r.diags.iter().filter(|d| d.severity >= Severity::Warning) {
+            self.errors.push(ConfigError::at(d.summary.clone(), def.at));
+        }
+        let alloy_id = format!("{alloy}.{label}");
+        let taken_by = format!("{}/{}", kind.as_str(), def.id);
+        if let Some(other) = self.labels.insert(alloy_id.clone(), taken_by.clone()) {
+            let msg = format!("{taken_by} and {other} would both run as {alloy_id}: rename one of them");
+            self.errors.push(ConfigError::at(msg, def.at));
+        }
+        self.file.blocks.extend(r.before);
+        self.file.blocks.push(r.block);
+        let pipeline = pipeline.map(Pipeline::id);
+        self.components.push(Mapped { kind: kind.as_str(), id: def.id.clone(), pipeline, alloy: alloy_id, at: def.at });
+    }
+
+    /// Enabled extension ID → `<alloy>.<label>`.
+    fn extension_handlers(&self) -> HashMap<String, String> {
+        let ids = self.cfg.service_extensions.iter();
+        ids.filter_map(|id| Some((id.clone(), format!("{}.{}", self.alloy_name(CKind::Extension, id)?, label_of(config::id_name(id)))))).collect()
+    }
+
+    /// `service.telemetry`: the log level and format become the `logging` block; what the
+    /// YAML sets beyond that is refused by name (the collector's defaults, such as log
+    /// sampling and its metrics reader, are not settings the user made).
+    fn telemetry(&mut self) {
+        let t = &self.cfg.telemetry;
+        let mut diags = Diagnostics::new();
+        crate::otelcol::telemetry::convert(t, &mut self.file, &mut diags);
+        let set = |path: &str| crate::otelcol::schema::value(t, path).is_some_and(|n| !matches!(&n.kind, crate::yaml::Kind::Seq(v) if v.is_empty()));
+        for d in diags.iter() {
+            let what = d.summary.split("service/telemetry/").nth(1).and_then(|r| r.split(' ').next()).unwrap_or_default();
+            let explicit = match d.severity {
+                Severity::Critical | Severity::Error => true,
+                Severity::Warning => set(&what.replace('/', ".")),
+                Severity::Info => false,
+            };
+            if explicit {
+                let msg = format!("service::telemetry::{}: not supported by this build", what.replace('/', "::"));
+                self.errors.push(ConfigError { message: msg, at: Some(t.pos()).filter(|p| p.line > 0) });
+            }
+        }
+        if set("metrics.address") {
+            self.errors.push(ConfigError::at("service::telemetry::metrics::address: not supported by this build", t.pos()));
+        }
+    }
+
+    fn extensions(&mut self) {
+        for id in &self.cfg.service_extensions {
+            if let Some(def) = self.cfg.find(CKind::Extension, id) {
+                self.add(CKind::Extension, def, label_of(def.name()), None, None);
+            }
+        }
+    }
+
+    /// Receivers used by some pipeline, in the order the YAML defines them.
+    fn receivers(&mut self) {
+        for def in &self.cfg.receivers {
+            if self.cfg.pipelines.iter().any(|p| p.receivers.contains(&def.id)) {
+                let out = self.receiver_outputs(&def.id);
+                self.add(CKind::Receiver, def, label_of(def.name()), None, Some(out));
+            }
+        }
+    }
+
+    fn processors(&mut self) {
+        for p in &self.cfg.pipelines {
+            for (i, id) in p.processors.iter().enumerate() {
+                let Some(def) = self.cfg.find(CKind::Processor, id) else { continue };
+                let next = match p.processors.get(i + 1) {
+                    Some(next) => self.processor_input(p, next).into_iter().collect(),
+                    None => p.exporters.iter().filter_map(|e| self.exporter_input(e)).collect(),
+                };
+                let mut out: [Vec<Expr>; 3] = Default::default();
+                if let Some(s) = signal_index(&p.signal) {
+                    out[s] = next;
+                }
+                self.add(CKind::Processor, def, processor_label(p, def.name()), Some(p), Some(out));
+            }
+        }
+    }
+
+    fn exporters(&mut self) {
+        for def in &self.cfg.exporters {
+            if self.cfg.pipelines.iter().any(|p| p.exporters.contains(&def.id)) {
+                self.add(CKind::Exporter, def, label_of(def.name()), None, None);
+            }
+        }
+    }
+
+    fn connectors(&mut self) {
+        for def in &self.cfg.connectors {
+            let used_as = |list: fn(&Pipeline) -> &Vec<String>| self.cfg.pipelines.iter().any(|p| list(p).contains(&def.id));
+            let (exported_to, received_from) = (used_as(|p| &p.exporters), used_as(|p| &p.receivers));
+            if exported_to != received_from {
+                let (role, other) = if exported_to { ("exporter", "receiver") } else { ("receiver", "exporter") };
+                let msg = format!("connectors::{}: connector {:?} used as {role} in a pipeline but not used in any supported {other} pipeline", def.id, def.id);
+                self.errors.push(ConfigError::at(msg, def.at));
+                continue;
+            }
+            if exported_to {
+                let out = self.receiver_outputs(&def.id);
+                self.add(CKind::Connector, def, label_of(def.name()), None, Some(out));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
