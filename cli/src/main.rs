@@ -34,6 +34,9 @@ enum Command {
     Run(Box<commands::run::Args>),
     /// Run the language server over standard input and output.
     Lsp(commands::lsp::Args),
+    /// Run OpenTelemetry Collector configurations (`--config=URI`, `--set`), with Alloy's
+    /// HTTP API, UI and reloads.
+    Otel(Box<commands::otel::Args>),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(args),
         Command::Run(args) => commands::run::run(*args),
         Command::Lsp(args) => commands::lsp::run(args),
+        Command::Otel(args) => commands::otel::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -92,7 +92,7 @@ fn leading_number(s: &str) -> Option<(u32, &str)> {
 
 /// The span of line `line` from column `col` (or from its first non-blank byte) to the end of
 /// that word (or of the line's text).
-fn line_span(text: &str, lines: &LineIndex, line: u32, col: Option<u32>) -> Span {
+pub fn line_span(text: &str, lines: &LineIndex, line: u32, col: Option<u32>) -> Span {
     let start = lines.line_start(line) as usize;
     let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let content = &text[start..end];

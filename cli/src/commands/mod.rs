@@ -5,6 +5,7 @@ pub mod converted;
 pub mod eval;
 pub mod fmt;
 pub mod lsp;
+pub mod otel;
 pub mod report;
 pub mod run;
 pub mod validate;

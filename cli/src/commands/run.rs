@@ -261,7 +261,7 @@ async fn serve(args: Args, shutdown_deadline: Duration) -> anyhow::Result<ExitCo
 
 /// Reloads on SIGHUP; returns on SIGINT or SIGTERM.
 #[cfg(unix)]
-async fn wait_for_signals(controller: &Controller) -> anyhow::Result<()> {
+pub async fn wait_for_signals(controller: &Controller) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
@@ -280,6 +280,6 @@ async fn wait_for_signals(controller: &Controller) -> anyhow::Result<()> {
 
 /// Returns on Ctrl-C (no SIGHUP elsewhere: reload through `/-/reload`).
 #[cfg(not(unix))]
-async fn wait_for_signals(_: &Controller) -> anyhow::Result<()> {
+pub async fn wait_for_signals(_: &Controller) -> anyhow::Result<()> {
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
 }

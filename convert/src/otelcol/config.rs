@@ -61,14 +61,7 @@ pub struct Config {
 
 impl Default for Pipeline {
     fn default() -> Pipeline {
-        Pipeline {
-            signal: String::new(),
-            name: String::new(),
-            receivers: Vec::new(),
-            processors: Vec::new(),
-            exporters: Vec::new(),
-            node: Node::null(0, 0),
-        }
+        Pipeline { signal: String::new(), name: String::new(), receivers: Vec::new(), processors: Vec::new(), exporters: Vec::new(), node: Node::null(0, 0) }
     }
 }
 
@@ -401,17 +394,26 @@ fn check(cfg: &Config) -> Result<(), Located> {
         let pid = p.id();
         for r in &p.receivers {
             if cfg.find(CKind::Receiver, r).is_none() && !cfg.is_connector(r) {
-                return Err(Located::at(format!("service::pipelines::{pid}: references receiver {r:?} which is not configured"), p.position_of("receivers", r)));
+                return Err(Located::at(
+                    format!("service::pipelines::{pid}: references receiver {r:?} which is not configured"),
+                    p.position_of("receivers", r),
+                ));
             }
         }
         for r in &p.processors {
             if cfg.find(CKind::Processor, r).is_none() {
-                return Err(Located::at(format!("service::pipelines::{pid}: references processor {r:?} which is not configured"), p.position_of("processors", r)));
+                return Err(Located::at(
+                    format!("service::pipelines::{pid}: references processor {r:?} which is not configured"),
+                    p.position_of("processors", r),
+                ));
             }
         }
         for r in &p.exporters {
             if cfg.find(CKind::Exporter, r).is_none() && !cfg.is_connector(r) {
-                return Err(Located::at(format!("service::pipelines::{pid}: references exporter {r:?} which is not configured"), p.position_of("exporters", r)));
+                return Err(Located::at(
+                    format!("service::pipelines::{pid}: references exporter {r:?} which is not configured"),
+                    p.position_of("exporters", r),
+                ));
             }
         }
     }

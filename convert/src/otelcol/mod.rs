@@ -28,6 +28,9 @@ pub struct Ctx<'a> {
     /// `kind/id` of the component being converted, for messages.
     pub instance: String,
     pub diags: Diagnostics,
+    /// Values that do not read as their field's type, and where they are (the collector
+    /// engine refuses them; the converter keeps upstream's output).
+    pub invalid: Vec<(String, crate::yaml::Pos)>,
 }
 
 impl Ctx<'_> {

@@ -206,6 +206,8 @@ pub(super) struct Rendered {
     /// YAML paths below the component that no field reads, with where their keys are.
     pub unread: Vec<(String, crate::yaml::Pos)>,
     pub diags: Diagnostics,
+    /// Values that do not read as their field's type, with where they are.
+    pub invalid: Vec<(String, crate::yaml::Pos)>,
 }
 
 /// Renders `def` as the Alloy block `label`, with `output` wired when the component has one;
@@ -213,7 +215,7 @@ pub(super) struct Rendered {
 pub(super) fn render(kind: CKind, def: &Def, label: &str, output: Option<[Vec<Expr>; 3]>, extensions: &HashMap<String, String>) -> Option<Rendered> {
     let conv = components::lookup(kind, def.ty())?;
     let instance = format!("{}/{}", kind.as_str(), def.id);
-    let mut ctx = Ctx { extensions, instance: instance.clone(), diags: Diagnostics::new() };
+    let mut ctx = Ctx { extensions, instance: instance.clone(), diags: Diagnostics::new(), invalid: Vec::new() };
     let mut block = Block::new(conv.alloy, Some(label));
     let (before, unread) = schema::tracking(&def.node, || {
         if let Some(check) = conv.check {
@@ -226,5 +228,5 @@ pub(super) fn render(kind: CKind, def: &Def, label: &str, output: Option<[Vec<Ex
         let picked = conv.signals.map(|s| s.map(|i| dests[i].clone()).unwrap_or_default());
         block.body.push(Stmt::Block(output_block(picked)));
     }
-    Some(Rendered { instance, before, block, unread, diags: ctx.diags })
+    Some(Rendered { instance, before, block, unread, diags: ctx.diags, invalid: ctx.invalid })
 }

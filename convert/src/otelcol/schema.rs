@@ -344,9 +344,38 @@ fn zero(ty: Ty) -> Val {
     }
 }
 
+/// What is wrong with a scalar that does not read as `ty` (reading it then gives the zero
+/// value, which upstream's converter never meets: the collector refuses such a config first).
+fn invalid_scalar(n: &Node, t: &str, ty: Ty) -> Option<String> {
+    if n.is_null() || !matches!(n.kind, Kind::Scalar { .. }) {
+        return None;
+    }
+    let ok = match ty {
+        Ty::Bool => matches!(t, "true" | "false" | "True" | "False" | "TRUE" | "FALSE"),
+        Ty::Int => t.parse::<i64>().is_ok() || t.parse::<f64>().is_ok_and(|f| f.fract() == 0.0),
+        Ty::Float => t.parse::<f64>().is_ok(),
+        Ty::Dur => parse_dur(t).is_some(),
+        Ty::Bytes => t.parse::<u64>().is_ok() || eval::decode::ByteSize::parse(t).is_ok(),
+        Ty::MiB => t.parse::<u64>().is_ok(),
+        _ => true,
+    };
+    let expected = match ty {
+        Ty::Bool => "a boolean",
+        Ty::Int | Ty::MiB => "an integer",
+        Ty::Float => "a number",
+        Ty::Dur => "a duration such as 5s or 1m30s",
+        Ty::Bytes => "a byte size such as 512KiB",
+        _ => "",
+    };
+    (!ok).then(|| format!("invalid value {t:?}: expected {expected}"))
+}
+
 /// Reads `n` as a value of type `ty`.
 pub fn typed(n: &Node, ty: Ty, ctx: &mut Ctx) -> Val {
     let t = text(n);
+    if let Some(problem) = invalid_scalar(n, &t, ty) {
+        ctx.invalid.push((problem, n.pos()));
+    }
     match ty {
         Ty::Str => Val::Str(t),
         Ty::Bool => Val::Bool(parse_bool(&t)),
@@ -522,7 +551,7 @@ mod tests {
     fn convert(fields: Vec<F>, yaml: &str) -> String {
         let node = crate::yaml::parse(yaml.as_bytes()).expect("test YAML parses");
         let extensions = HashMap::from([("basicauth".to_string(), "otelcol.auth.basic.default".to_string())]);
-        let mut ctx = Ctx { extensions: &extensions, instance: "receiver/x".into(), diags: Default::default() };
+        let mut ctx = Ctx { extensions: &extensions, instance: "receiver/x".into(), diags: Default::default(), invalid: Vec::new() };
         let mut b = Block::new("c", None);
         b.body = render(&fields, &node, &mut ctx);
         let raw = File { blocks: vec![b] }.raw_text();

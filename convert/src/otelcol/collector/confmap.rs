@@ -26,6 +26,9 @@ pub struct Source {
     /// A file's path, or the URI (`env:NAME`, `yaml:…`, `--set a::b=c`).
     pub name: String,
     pub text: String,
+    /// A file, where lines and columns mean something to the user (not an `env:`/`yaml:`
+    /// URI or a `--set` value).
+    pub is_file: bool,
 }
 
 /// The merged and expanded configuration, and the sources its nodes point into.
@@ -55,7 +58,7 @@ pub fn resolve(configs: &[String], sets: &[String], host: &Host) -> Result<Resol
         let Some((key, value)) = set.split_once('=') else {
             return Err(ConfigError::new(format!("missing equal sign for set value {set:?}")));
         };
-        let conf = r.parse_conf(format!("--set {set}"), format!("{key}: {value}").into_bytes())?;
+        let conf = r.parse_conf(format!("--set {set}"), format!("{key}: {value}").into_bytes(), false)?;
         merge(&mut root, conf);
     }
     r.expand(&mut root, 0)?;
@@ -73,9 +76,8 @@ struct Resolver<'a, 'h> {
 fn split_scheme(uri: &str) -> Option<(&str, &str)> {
     let (scheme, rest) = uri.split_once(':')?;
     let mut chars = scheme.chars();
-    let valid = scheme.len() >= 2
-        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'));
+    let valid =
+        scheme.len() >= 2 && chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'));
     valid.then_some((scheme, rest))
 }
 
@@ -92,9 +94,9 @@ impl Resolver<'_, '_> {
             Some(("file", path)) => self.retrieve_file(uri, path),
             Some(("env", name)) => {
                 let text = self.env_var(name, None)?.unwrap_or_default();
-                self.parse_conf(uri.to_string(), text.into_bytes())
+                self.parse_conf(uri.to_string(), text.into_bytes(), false)
             }
-            Some(("yaml", text)) => self.parse_conf(uri.to_string(), text.as_bytes().to_vec()),
+            Some(("yaml", text)) => self.parse_conf(uri.to_string(), text.as_bytes().to_vec(), false),
             Some((scheme @ ("http" | "https"), _)) => Err(ConfigError::new(format!(
                 "cannot retrieve the configuration: the {scheme:?} provider is not supported by this build for uri {uri:?}; fetch the file and pass file:PATH"
             ))),
@@ -103,14 +105,14 @@ impl Resolver<'_, '_> {
     }
 
     fn retrieve_file(&mut self, uri: &str, path: &str) -> Result<Node, ConfigError> {
-        let bytes = (self.host.read_file)(path)
-            .map_err(|e| ConfigError::new(format!("cannot retrieve the configuration: unable to read the file {uri}: {e}")))?;
-        self.parse_conf(path.to_string(), bytes)
+        let bytes =
+            (self.host.read_file)(path).map_err(|e| ConfigError::new(format!("cannot retrieve the configuration: unable to read the file {uri}: {e}")))?;
+        self.parse_conf(path.to_string(), bytes, true)
     }
 
     /// Parses a retrieved text that must be a map (or nothing) and records it as a source.
-    fn parse_conf(&mut self, name: String, bytes: Vec<u8>) -> Result<Node, ConfigError> {
-        let source = self.add_source(name, &bytes)?;
+    fn parse_conf(&mut self, name: String, bytes: Vec<u8>, is_file: bool) -> Result<Node, ConfigError> {
+        let source = self.add_source(Source { name, text: String::from_utf8_lossy(&bytes).into_owned(), is_file })?;
         let mut node = yaml::parse_source(&bytes, source).map_err(|e| ConfigError::at(e.to_string(), Pos { source, line: e.line, col: e.col }))?;
         match &node.kind {
             Kind::Map(_) => {}
@@ -124,9 +126,9 @@ impl Resolver<'_, '_> {
         Ok(node)
     }
 
-    fn add_source(&mut self, name: String, bytes: &[u8]) -> Result<u16, ConfigError> {
+    fn add_source(&mut self, source: Source) -> Result<u16, ConfigError> {
         let id = u16::try_from(self.sources.len()).map_err(|_| ConfigError::new("too many configuration sources"))?;
-        self.sources.push(Source { name, text: String::from_utf8_lossy(bytes).into_owned() });
+        self.sources.push(source);
         Ok(id)
     }
 

@@ -51,6 +51,8 @@ impl Mapped {
 pub struct Engine {
     pub alloy: String,
     pub components: Vec<Mapped>,
+    /// Each component's YAML, by index in `components`.
+    yaml: Vec<crate::yaml::Node>,
     /// Settings that were accepted but have a note (unset environment variables).
     pub warnings: Vec<ConfigError>,
 }
@@ -59,6 +61,11 @@ impl Engine {
     /// The collector component behind an Alloy component ID.
     pub fn by_alloy_id(&self, alloy: &str) -> Option<&Mapped> {
         self.components.iter().find(|m| m.alloy == alloy)
+    }
+
+    /// The YAML a component was configured with.
+    pub fn yaml_of(&self, m: &Mapped) -> Option<&crate::yaml::Node> {
+        self.components.iter().position(|c| c == m).and_then(|i| self.yaml.get(i))
     }
 }
 
@@ -80,7 +87,7 @@ pub fn catalogue() -> Vec<(&'static str, &'static str, &'static str)> {
 /// component (by name); a component it does not run is an error at the component's ID.
 pub fn build(resolved: &Resolved, runs: &dyn Fn(&str) -> bool) -> Result<Engine, Vec<ConfigError>> {
     let cfg = config::load_tree(&resolved.root, true).map_err(|e| vec![ConfigError { message: e.message, at: e.at }])?;
-    let mut b = Builder { cfg: &cfg, runs, file: File::default(), components: Vec::new(), errors: Vec::new(), labels: HashMap::new() };
+    let mut b = Builder { cfg: &cfg, runs, file: File::default(), components: Vec::new(), yaml: Vec::new(), errors: Vec::new(), labels: HashMap::new() };
     b.telemetry();
     b.extensions();
     b.receivers();
@@ -95,7 +102,7 @@ pub fn build(resolved: &Resolved, runs: &dyn Fn(&str) -> bool) -> Result<Engine,
     if let Some(d) = diags.iter().find(|d| d.severity >= Severity::Error) {
         return Err(vec![ConfigError::new(d.summary.clone())]);
     }
-    Ok(Engine { alloy, components: b.components, warnings: resolved.warnings.clone() })
+    Ok(Engine { alloy, components: b.components, yaml: b.yaml, warnings: resolved.warnings.clone() })
 }
 
 struct Builder<'a> {
@@ -103,6 +110,7 @@ struct Builder<'a> {
     runs: &'a dyn Fn(&str) -> bool,
     file: File,
     components: Vec<Mapped>,
+    yaml: Vec<crate::yaml::Node>,
     errors: Vec<ConfigError>,
     /// Alloy ID → the collector component that took it, to refuse two IDs on one label.
     labels: HashMap<String, String>,
@@ -179,6 +187,10 @@ impl Builder<'_> {
             let msg = format!("error decoding '{section}': error reading configuration for {:?}: '{parent}' has invalid keys: {key}", def.id);
             self.errors.push(ConfigError::at(msg, *at));
         }
+        for (problem, at) in &r.invalid {
+            let msg = format!("error decoding '{section}': error reading configuration for {:?}: {problem}", def.id);
+            self.errors.push(ConfigError::at(msg, *at));
+        }
         for d in r.diags.iter().filter(|d| d.severity >= Severity::Warning) {
             self.errors.push(ConfigError::at(d.summary.clone(), def.at));
         }
@@ -192,6 +204,7 @@ impl Builder<'_> {
         self.file.blocks.push(r.block);
         let pipeline = pipeline.map(Pipeline::id);
         self.components.push(Mapped { kind: kind.as_str(), id: def.id.clone(), pipeline, alloy: alloy_id, at: def.at });
+        self.yaml.push(def.node.clone());
     }
 
     /// Enabled extension ID → `<alloy>.<label>`.

@@ -33,7 +33,8 @@ impl ConfigError {
     /// `SOURCE:LINE:COL: message` (or the message alone) with the source's name.
     pub fn render(&self, sources: &[Source]) -> String {
         match self.at.and_then(|p| sources.get(usize::from(p.source)).map(|s| (s, p))) {
-            Some((s, p)) if p.line > 0 => format!("{}:{}:{}: {}", s.name, p.line, p.col, self.message),
+            Some((s, p)) if p.line > 0 && s.is_file => format!("{}:{}:{}: {}", s.name, p.line, p.col, self.message),
+            Some((s, _)) => format!("{}: {}", s.name, self.message),
             _ => self.message.clone(),
         }
     }

@@ -66,7 +66,7 @@ fn errors_say_what_and_where() {
     };
     let rendered = |configs: &[&str], files: &[(&str, &str)]| {
         let e = resolve_with(configs, &[], &[], files).err().expect("an error");
-        let sources: Vec<Source> = files.iter().map(|(n, t)| Source { name: n.to_string(), text: t.to_string() }).collect();
+        let sources: Vec<Source> = files.iter().map(|(n, t)| Source { name: n.to_string(), text: t.to_string(), is_file: true }).collect();
         e.render(&sources)
     };
     assert_eq!(err(&[], &[], &[]), "at least one config flag must be provided");

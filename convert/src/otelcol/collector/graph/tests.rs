@@ -68,10 +68,7 @@ service:
         ]
     );
     let ids: Vec<String> = e.components.iter().map(Mapped::collector_name).collect();
-    assert_eq!(
-        ids,
-        ["receiver/otlp/in", "processor/batch (pipeline logs)", "processor/batch (pipeline traces)", "exporter/debug", "exporter/otlphttp/a"]
-    );
+    assert_eq!(ids, ["receiver/otlp/in", "processor/batch (pipeline logs)", "processor/batch (pipeline traces)", "exporter/debug", "exporter/otlphttp/a"]);
     assert_eq!(e.by_alloy_id("otelcol.processor.batch.traces").map(|m| m.at.line), Some(8), "the processor's ID line");
     assert_eq!(e.alloy.matches("otelcol.receiver.otlp \"in\"").count(), 1, "one receiver however many pipelines use it");
 }
@@ -122,12 +119,19 @@ fn errors_name_the_component_and_key_where_they_are() {
             "c.yaml:9:5: error decoding 'exporters': error reading configuration for \"debug\": '' has invalid keys: verbosty",
         ]
     );
-    let errs = engine("receivers:\n  otlp:\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp, zipkin]\n      exporters: [debug]\n", &all).err();
+    let errs = engine(
+        "receivers:\n  otlp:\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp, zipkin]\n      exporters: [debug]\n",
+        &all,
+    )
+    .err();
     assert_eq!(
         errs.expect("refused"),
         ["c.yaml:8:25: failed to validate config: service::pipelines::traces: references receiver \"zipkin\" which is not configured"]
     );
-    let errs = engine("receivers:\n  otlp:\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n", &|n| n != "otelcol.exporter.debug");
+    let errs =
+        engine("receivers:\n  otlp:\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n", &|n| {
+            n != "otelcol.exporter.debug"
+        });
     assert_eq!(errs.err().expect("refused"), ["c.yaml:4:3: error decoding 'exporters': \"debug\" (otelcol.exporter.debug) is not supported by this build"]);
 }
 

@@ -1,0 +1,397 @@
+//! `alloy otel`: run OpenTelemetry Collector configurations on this runtime.
+//!
+//! The `--config` URIs and `--set` values are read with the collector's rules
+//! (`convert::otelcol::collector::confmap`), laid out as Alloy components with the collector's
+//! pipeline semantics (`…::collector::graph`), checked by the analyzer with every component's
+//! own argument rules, and run by the same controller as `alloy run`, with its HTTP API, UI
+//! and reloads (SIGHUP and `/-/reload` read every `--config` source again). Every error is
+//! reported in the collector YAML: the file, line and column of the component or key at fault.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use analyzer::{Analysis, FileReport, Options, Stability};
+use anyhow::{bail, Context};
+use convert::otelcol::collector::{self, ConfigError, Engine, Host, Resolved, Source};
+use runtime::{Controller, LoadError, SourceFn};
+use syntax::{Diagnostic, LineIndex};
+use tokio_util::sync::CancellationToken;
+
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = false)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Sub>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Address of the HTTP API and UI.
+    #[arg(long = "server.http.listen-addr", default_value = "127.0.0.1:12345", global = true)]
+    pub listen_addr: String,
+    /// Base directory for components' data.
+    #[arg(long = "storage.path", default_value = "data-alloy/", global = true)]
+    pub storage_path: std::path::PathBuf,
+    /// How long to wait for a component to stop on reload or shutdown (Go duration).
+    #[arg(long = "feature.component-shutdown-deadline", default_value = "10m", global = true)]
+    pub shutdown_deadline: String,
+    /// Disable anonymous usage reporting (this runtime never reports usage).
+    #[arg(long = "disable-reporting", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", global = true)]
+    pub disable_reporting: bool,
+}
+
+/// Where the configuration comes from, as the collector's command line takes it.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ConfigArgs {
+    /// A configuration URI: `file:PATH` or a bare path, `env:VAR`, `yaml:key::path: value`.
+    /// Repeatable; later ones are merged over earlier ones.
+    #[arg(long = "config", global = true)]
+    pub config: Vec<String>,
+    /// Set a value: `key::path=value` (applied after every --config).
+    #[arg(long = "set", global = true)]
+    pub set: Vec<String>,
+    /// Collector feature gates (`+id` or `-id`, comma-separated); none is implemented, so any
+    /// gate is refused by name.
+    #[arg(long = "feature-gates", global = true)]
+    pub feature_gates: Vec<String>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Sub {
+    /// Check the configuration: resolution, components, pipelines and every component's
+    /// settings, without starting anything.
+    Validate,
+    /// List the collector components this binary runs, with their stability.
+    Components,
+    /// Print the merged and expanded configuration (secrets redacted unless
+    /// `--mode=unredacted`).
+    PrintConfig {
+        #[arg(long, value_enum, default_value = "redacted")]
+        mode: PrintMode,
+        /// `yaml`: the collector configuration; `alloy`: the Alloy configuration that runs it.
+        #[arg(long, value_enum, default_value = "yaml")]
+        format: PrintFormat,
+    },
+    /// List the feature gates (none: this runtime implements no collector feature gate).
+    Featuregate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrintFormat {
+    Yaml,
+    Alloy,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrintMode {
+    Redacted,
+    Unredacted,
+}
+
+/// Whether this binary runs the Alloy component `name`.
+fn runs(name: &str) -> bool {
+    runtime::components::registry().contains(name)
+}
+
+/// Every component the collector engine can use is allowed: the collector has no stability
+/// gate of Alloy's kind.
+fn options() -> Options {
+    Options { stability: Stability::Experimental, community: true }
+}
+
+/// The name the generated configuration is known by in reports and the API.
+const GENERATED: &str = "otelcol.alloy";
+
+/// Everything a load gives: the sources read, and the engine's configuration.
+struct Loaded {
+    resolved: Resolved,
+    engine: Engine,
+}
+
+/// Reads every source and builds the engine's Alloy; errors are rendered reports.
+fn load(args: &ConfigArgs) -> Result<Loaded, Vec<FileReport>> {
+    if let Some(gate) = args.feature_gates.iter().flat_map(|g| g.split(',')).map(str::trim).find(|g| !g.is_empty()) {
+        let id = gate.trim_start_matches(['+', '-']);
+        return Err(vec![plain_report(format!("feature gate {id:?} is not supported by this build"))]);
+    }
+    let resolved = collector::resolve(&args.config, &args.set, &Host::system()).map_err(|e| reports(&[e], &[]))?;
+    let engine = collector::build(&resolved, &runs).map_err(|errs| reports(&errs, &resolved.sources))?;
+    Ok(Loaded { resolved, engine })
+}
+
+/// The analyzer's verdict on the generated configuration, placed back in the collector YAML.
+///
+/// A collector default this runtime does not implement (a server timeout, say) is dropped
+/// from the generated Alloy rather than refused, as `alloy run` ignores an Alloy default it does
+/// not implement; the same setting written in the YAML is refused by name.
+fn check(loaded: &mut Loaded) -> Vec<FileReport> {
+    for _ in 0..64 {
+        let mut analysis = Analysis::with_rules(options(), runtime::components::registry());
+        analysis.set_files(vec![(GENERATED.to_string(), loaded.engine.alloy.clone())]);
+        let diagnostics = analysis.diagnostics();
+        let errors: Vec<(&FileReport, &Diagnostic)> =
+            diagnostics.iter().flat_map(|r| r.diagnostics.iter().filter(|d| d.severity == syntax::Severity::Error).map(move |d| (r, d))).collect();
+        let implicit = errors.iter().find_map(|(r, d)| {
+            let setting = unsupported_setting(&d.message)?;
+            let m = component_at(&loaded.engine, &r.text, d.span.start as usize)?;
+            let written = loaded.engine.yaml_of(m).is_some_and(|n| mentions_key(n, setting));
+            (!written).then_some(d.span.start as usize)
+        });
+        match implicit {
+            Some(offset) => loaded.engine.alloy = remove_statement(&loaded.engine.alloy, offset),
+            None => {
+                let placed: Vec<ConfigError> = errors.iter().map(|(r, d)| place(&loaded.engine, r, d)).collect();
+                return reports(&placed, &loaded.resolved.sources);
+            }
+        }
+    }
+    vec![plain_report("the generated configuration did not settle".into())]
+}
+
+/// The setting a runtime refusal names: `argument "X" is not supported by this runtime yet`.
+fn unsupported_setting(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("argument \"").or_else(|| message.strip_prefix("block \""))?;
+    let (name, tail) = rest.split_once('"')?;
+    tail.starts_with(" is not supported by this runtime").then_some(name)
+}
+
+/// Whether the YAML below `n` has a key `key` (or one that starts with it, as
+/// `max_recv_msg_size_mib` does for `max_recv_msg_size`).
+fn mentions_key(n: &convert::yaml::Node, key: &str) -> bool {
+    use convert::yaml::Kind;
+    match &n.kind {
+        Kind::Scalar { .. } => false,
+        Kind::Seq(items) => items.iter().any(|i| mentions_key(i, key)),
+        Kind::Map(entries) => entries.iter().any(|(k, v)| k.scalar().is_some_and(|k| k.starts_with(key)) || mentions_key(v, key)),
+    }
+}
+
+/// The generated statement (an attribute, maybe over several lines, or a block) on the line
+/// of `offset`, removed.
+fn remove_statement(text: &str, offset: usize) -> String {
+    let start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let mut depth: i32 = 0;
+    let mut end = text.len();
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text[start..].char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '{' | '[' | '(' if !in_string => depth += 1,
+            '}' | ']' | ')' if !in_string => depth -= 1,
+            '\n' if !in_string && depth <= 0 => {
+                end = start + i + 1;
+                break;
+            }
+            _ => {}
+        }
+    }
+    format!("{}{}", &text[..start], &text[end..])
+}
+
+/// The collector component whose generated block holds `offset`.
+fn component_at<'e>(engine: &'e Engine, text: &str, offset: usize) -> Option<&'e collector::Mapped> {
+    let header = text[..offset.min(text.len())].lines().rev().find(|l| !l.starts_with([' ', '\t']) && l.ends_with('{'))?;
+    let alloy_id = header.trim_end_matches('{').trim().replace(" \"", ".").replace('"', "");
+    engine.by_alloy_id(&alloy_id)
+}
+
+/// A diagnostic in the generated Alloy as an error at the collector component it came from.
+fn place(engine: &Engine, report: &FileReport, d: &Diagnostic) -> ConfigError {
+    match component_at(engine, &report.text, d.span.start as usize) {
+        Some(m) => ConfigError::at(format!("{}: {}", m.collector_name(), d.message), m.at),
+        None => ConfigError::new(d.message.clone()),
+    }
+}
+
+fn plain_report(message: String) -> FileReport {
+    let mut r = FileReport { path: "alloy otel".into(), text: String::new(), lines: LineIndex::new(b""), diagnostics: Vec::new() };
+    r.diagnostics.push(Diagnostic::error(syntax::Span::new(0, 0), message));
+    r
+}
+
+/// Errors as reports on the sources they point into (grouped per source, in order).
+fn reports(errors: &[ConfigError], sources: &[Source]) -> Vec<FileReport> {
+    let mut out: Vec<FileReport> = Vec::new();
+    for e in errors {
+        let Some((source, pos)) = e.at.and_then(|p| sources.get(usize::from(p.source)).map(|s| (s, p))).filter(|(s, p)| p.line > 0 && s.is_file) else {
+            out.push(plain_report(e.render(sources)));
+            continue;
+        };
+        let lines = LineIndex::new(source.text.as_bytes());
+        let span = super::converted::line_span(&source.text, &lines, pos.line as u32, Some(pos.col as u32));
+        let d = Diagnostic::error(span, e.message.clone()).with_code("otel");
+        match out.iter_mut().find(|r| r.path == source.name) {
+            Some(r) => r.diagnostics.push(d),
+            None => out.push(FileReport { path: source.name.clone(), text: source.text.clone(), lines, diagnostics: vec![d] }),
+        }
+    }
+    out
+}
+
+/// Prints reports: snippets at a terminal, `FILE:LINE:COL: message` lines otherwise.
+fn print_reports(reports: &[FileReport]) {
+    for r in reports {
+        if r.text.is_empty() {
+            for d in &r.diagnostics {
+                eprintln!("{}", d.message);
+            }
+        } else {
+            super::report::diagnostics(&r.path, &r.text, &r.lines, &r.diagnostics);
+        }
+    }
+}
+
+fn warn(loaded: &Loaded) {
+    for w in &loaded.engine.warnings {
+        tracing::warn!("{}", w.render(&loaded.resolved.sources));
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Some(Sub::Components) => components(),
+        Some(Sub::Featuregate) => {
+            println!("ID\tEnabled\tStage\tDescription");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Sub::Validate) => match load(&args.config).and_then(|mut l| Some(check(&mut l)).filter(|r| !r.is_empty()).map_or(Ok(l), Err)) {
+            Ok(_) => Ok(ExitCode::SUCCESS),
+            Err(r) => {
+                print_reports(&r);
+                eprintln!("Error: invalid configuration");
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        Some(Sub::PrintConfig { mode, format }) => match load(&args.config) {
+            Ok(mut l) => {
+                match format {
+                    PrintFormat::Yaml => print!("{}", collector::print::to_yaml(&l.resolved.root, mode == PrintMode::Redacted)),
+                    PrintFormat::Alloy => {
+                        let problems = check(&mut l);
+                        if !problems.is_empty() {
+                            print_reports(&problems);
+                            return Ok(ExitCode::FAILURE);
+                        }
+                        print!("{}", l.engine.alloy);
+                    }
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(r) => {
+                print_reports(&r);
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        None => serve(args),
+    }
+}
+
+/// `alloy otel components`: the collector types this binary runs, in the collector's layout.
+fn components() -> anyhow::Result<ExitCode> {
+    let catalog = analyzer::Catalog::get();
+    let mut out = format!(
+        "buildinfo:\n  command: alloy otel\n  description: Alloy (Rust) running OpenTelemetry Collector configurations\n  version: {}\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    for (kind, section) in
+        [("receiver", "receivers"), ("processor", "processors"), ("exporter", "exporters"), ("connector", "connectors"), ("extension", "extensions")]
+    {
+        let mut rows: Vec<(&str, &str)> =
+            collector::graph::catalogue().into_iter().filter(|(k, _, alloy)| *k == kind && runs(alloy)).map(|(_, ty, alloy)| (ty, alloy)).collect();
+        rows.sort();
+        out.push_str(&format!("{section}:\n"));
+        for (ty, alloy) in rows {
+            let stability = match catalog.lookup(alloy).and_then(|c| c.stability) {
+                Some(Stability::GenerallyAvailable) => "Stable",
+                Some(Stability::PublicPreview) => "Beta",
+                _ => "Alpha",
+            };
+            out.push_str(&format!("  - name: {ty}\n    alloy: {alloy}\n    stability:\n      component: {stability}\n"));
+        }
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(args: Args) -> anyhow::Result<ExitCode> {
+    let deadline = eval::decode::Duration::parse(&args.shutdown_deadline).map_err(|e| anyhow::anyhow!("--feature.component-shutdown-deadline: {e}"))?;
+    let deadline = deadline.to_std().filter(|d| !d.is_zero()).unwrap_or(std::time::Duration::from_secs(100 * 365 * 24 * 3600));
+    let mut loaded = match load(&args.config) {
+        Ok(l) => l,
+        Err(r) => {
+            print_reports(&r);
+            bail!("could not perform the initial load successfully");
+        }
+    };
+    let problems = check(&mut loaded);
+    if !problems.is_empty() {
+        print_reports(&problems);
+        bail!("could not perform the initial load successfully");
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    rt.block_on(async move {
+        runtime::services::logging::init();
+        warn(&loaded);
+        let registry = runtime::metrics::Registry::new();
+        runtime::process::register(&registry);
+        runtime::process::register_build_info(&registry, env!("CARGO_PKG_VERSION"));
+        let config = args.config.clone();
+        // A reload reads every source again; its errors are the collector's, placed in the YAML.
+        let source: SourceFn = Arc::new(move || match load(&config) {
+            Ok(mut l) => {
+                let problems = check(&mut l);
+                if problems.is_empty() {
+                    warn(&l);
+                    Ok(vec![(GENERATED.to_string(), l.engine.alloy)])
+                } else {
+                    Err(render_plain(&problems))
+                }
+            }
+            Err(r) => Err(render_plain(&r)),
+        });
+        let options =
+            runtime::Options { stability: Stability::Experimental, community: true, storage_path: args.storage_path.clone(), shutdown_deadline: deadline };
+        let controller = Controller::new(options, runtime::components::registry(), registry, source);
+        if let Err(e) = controller.load().await {
+            match &e {
+                LoadError::Read(msg) => eprintln!("{msg}"),
+                _ => super::report::file_reports(e.reports()),
+            }
+            bail!("could not perform the initial load successfully");
+        }
+        for m in &loaded.engine.components {
+            tracing::info!(component = %m.collector_name(), runs_as = %m.alloy, "collector component started");
+        }
+        let stop_server = CancellationToken::new();
+        let (_, server) = match runtime::http::serve(&args.listen_addr, controller.clone(), stop_server.clone()).await {
+            Ok(s) => s,
+            Err(e) => {
+                controller.shutdown().await;
+                bail!("failed to listen on {}: {e}", args.listen_addr);
+            }
+        };
+        tracing::info!("{{^_^}} Alloy is running the collector configuration");
+        super::run::wait_for_signals(&controller).await?;
+        stop_server.cancel();
+        controller.shutdown().await;
+        let _ = server.await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Reports as `FILE:LINE:COL: message` lines, for reload errors and the API.
+fn render_plain(reports: &[FileReport]) -> String {
+    let mut out = String::new();
+    for r in reports {
+        if r.text.is_empty() {
+            r.diagnostics.iter().for_each(|d| out.push_str(&format!("{}\n", d.message)));
+        } else {
+            out.push_str(&syntax::diagnostics::render_short(&r.path, &r.lines, &r.diagnostics));
+        }
+    }
+    out.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests;
