@@ -1,0 +1,201 @@
+//! `alloy otel` end to end with a real client. A collector configuration split over two
+//! `--config` files, a `--set` value and environment references runs natively: the OTLP
+//! receiver feeds a traces pipeline (batch → attributes → OTLP exporter), a second traces
+//! pipeline (fan-out of the same receiver to a debug exporter) and metrics and logs pipelines
+//! that fan in to the same OTLP exporter. The OpenTelemetry Python SDK (tests/e2e/send_otlp.py)
+//! sends over gRPC and HTTP; an `alloy run` sink prints what arrives and the test checks every
+//! item. Then one config file changes and `/-/reload` re-reads every source: the next traffic
+//! carries the new attribute value.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+mod support;
+use support::*;
+
+const SIGNALS: [&str; 3] = ["traces", "metrics", "logs"];
+
+/// The sink: an `alloy run` printing everything it receives over OTLP/gRPC.
+fn sink(dir: &Path, grpc: u16) -> Alloy {
+    let outputs: String = SIGNALS.iter().map(|s| format!("    {s} = [otelcol.exporter.debug.sink.input]\n")).collect();
+    let config = format!(
+        "otelcol.receiver.otlp \"default\" {{\n  grpc {{\n    endpoint = \"127.0.0.1:{grpc}\"\n  }}\n  output {{\n{outputs}  }}\n}}\n\
+         otelcol.exporter.debug \"sink\" {{\n  verbosity = \"detailed\"\n}}\n"
+    );
+    Alloy::start(dir, "sink", &config)
+}
+
+const BASE: &str = r#"
+receivers:
+  otlp/in:
+    protocols:
+      grpc:
+        endpoint: ${env:FRONT_GRPC}
+      http:
+        endpoint: ${env:FRONT_HTTP}
+processors:
+  batch:
+    timeout: 5s
+  attributes/tag:
+    actions:
+      - key: pipeline
+        value: ${env:TAG_VALUE:-otel-engine}
+        action: insert
+exporters:
+  otlp/sink:
+    endpoint: ${env:SINK_GRPC}
+    tls:
+      insecure: true
+  debug/copy:
+    verbosity: basic
+service:
+  pipelines:
+    traces:
+      receivers: [otlp/in]
+      processors: [batch, attributes/tag]
+      exporters: [otlp/sink]
+    traces/copy:
+      receivers: [otlp/in]
+      exporters: [debug/copy]
+    metrics:
+      receivers: [otlp/in]
+      processors: [attributes/tag]
+      exporters: [otlp/sink]
+    logs:
+      receivers: [otlp/in]
+      processors: [batch, attributes/tag]
+      exporters: [otlp/sink]
+"#;
+
+/// Merged over BASE: a shorter batch timeout (the `--set` below shortens it again).
+const OVERRIDE: &str = "processors:\n  batch:\n    timeout: 2s\n";
+
+/// Runs the SDK script against the front's ports; the JSON of what it sent.
+fn send(grpc: u16, http: u16, front: &Alloy) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/send_otlp.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .env("OTLP_GRPC", format!("127.0.0.1:{grpc}"))
+        .env("OTLP_HTTP", format!("http://127.0.0.1:{http}"))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the SDK script failed:\n{}{}\nfront stderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        front.stderr()
+    );
+    serde_json::from_slice(&out.stdout).expect("the script prints JSON")
+}
+
+/// Every line the sink's debug exporter prints for what the script sent.
+fn expected_lines(sent: &serde_json::Value) -> Vec<String> {
+    let mut expected = Vec::new();
+    for transport in ["grpc", "http"] {
+        let names = |k: &str| sent[transport][k].as_array().cloned().unwrap_or_default().into_iter().filter_map(|v| v.as_str().map(str::to_string));
+        expected.extend(names("spans").map(|s| format!("    Name           : {s}")));
+        expected.extend(names("metrics").map(|m| format!("     -> Name: {m}")));
+        expected.extend(names("logs").map(|l| format!("Body: Str({l})")));
+    }
+    expected
+}
+
+#[test]
+fn collector_config_runs_natively_and_reloads() {
+    if !python_has("otel_engine_e2e", "opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc, opentelemetry.exporter.otlp.proto.http") {
+        return;
+    }
+    let dir = scratch("otel-engine-e2e");
+    let sink_grpc = free_port();
+    let mut sink = sink(&dir, sink_grpc);
+
+    let (grpc, http, api) = (free_port(), free_port(), free_port());
+    std::fs::write(dir.join("base.yaml"), BASE).expect("write base");
+    std::fs::write(dir.join("override.yaml"), OVERRIDE).expect("write override");
+    let child = Command::new(env!("CARGO_BIN_EXE_alloy"))
+        .arg("otel")
+        .arg(format!("--config={}", dir.join("base.yaml").display()))
+        .arg(format!("--config=file:{}", dir.join("override.yaml").display()))
+        .arg("--set=processors::batch::timeout=200ms")
+        .args(["--server.http.listen-addr", &format!("127.0.0.1:{api}"), "--storage.path"])
+        .arg(dir.join("front-data"))
+        .env("FRONT_GRPC", format!("127.0.0.1:{grpc}"))
+        .env("FRONT_HTTP", format!("127.0.0.1:{http}"))
+        .env("SINK_GRPC", format!("127.0.0.1:{sink_grpc}"))
+        .env_remove("TAG_VALUE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("front.stderr")).expect("log file"))
+        .spawn()
+        .expect("alloy otel starts");
+    let mut front = Alloy { child, api, log: dir.join("front.stderr") };
+    front.wait_for("alloy otel to be ready", |a| get(a.api, "/-/ready").is_some_and(|(s, _)| s == 200));
+
+    // The collector IDs are recognisable in the running components.
+    let (_, list) = get(api, "/api/v0/web/components").expect("components API");
+    let list: serde_json::Value = serde_json::from_str(&list).expect("JSON");
+    let mut ids: Vec<&str> = list.as_array().expect("a list").iter().filter_map(|c| c["localID"].as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        [
+            "otelcol.exporter.debug.copy",
+            "otelcol.exporter.otlp.sink",
+            "otelcol.processor.attributes.logs__tag",
+            "otelcol.processor.attributes.metrics__tag",
+            "otelcol.processor.attributes.traces__tag",
+            "otelcol.processor.batch.logs",
+            "otelcol.processor.batch.traces",
+            "otelcol.receiver.otlp.in",
+        ],
+        "one receiver and exporter per ID, one processor per pipeline"
+    );
+    assert!(front.stderr().contains("component=receiver/otlp/in runs_as=otelcol.receiver.otlp.in"), "{}", front.stderr());
+
+    let sent = send(grpc, http, &front);
+    let expected = expected_lines(&sent);
+    assert_eq!(expected.len(), 2 * (5 + 1 + 3));
+    sink.wait_for("every item at the sink", |s| expected.iter().all(|e| s.stderr().contains(e.as_str())));
+    let text = sink.stderr();
+    // The attributes processor of each pipeline ran on every span, data point and log record
+    // (the default from `${env:TAG_VALUE:-otel-engine}`).
+    assert_eq!(text.matches("     -> pipeline: Str(otel-engine)").count(), 10 + 4 + 6, "{text}");
+    // The second traces pipeline got its own copy of every span, unprocessed.
+    let copied = |f: &Alloy| -> usize {
+        let text = f.stderr();
+        let lines = text.lines().filter(|l| l.contains("component_id=otelcol.exporter.debug.copy"));
+        lines.filter_map(|l| l.split(" spans=").last()?.split(['"', ' ']).next()?.parse::<usize>().ok()).sum()
+    };
+    front.wait_for("the copy pipeline's spans", |f| copied(f) >= 10);
+    assert_eq!(copied(&front), 10, "{}", front.stderr());
+
+    // A changed source is read again on reload.
+    std::fs::write(
+        dir.join("override.yaml"),
+        format!("{OVERRIDE}  attributes/tag:\n    actions:\n      - key: pipeline\n        value: reloaded\n        action: insert\n"),
+    )
+    .expect("rewrite override");
+    let (status, body) = get(api, "/-/reload").expect("reload answers");
+    assert_eq!(status, 200, "reload answered {body}:\n{}", front.stderr());
+    let sent = send(grpc, http, &front);
+    let expected = expected_lines(&sent);
+    sink.wait_for("the second round at the sink", |s| s.stderr().matches("     -> pipeline: Str(reloaded)").count() >= 20);
+    let text = sink.stderr();
+    assert_eq!(text.matches("     -> pipeline: Str(reloaded)").count(), 20, "{text}");
+    assert!(expected.iter().all(|e| text.matches(e.as_str()).count() >= 2), "{text}");
+
+    // A broken source makes the reload fail and keeps the running pipeline.
+    std::fs::write(dir.join("override.yaml"), "processors:\n  batch:\n    send_batch_size: many\n").expect("rewrite override");
+    let (status, body) = get(api, "/-/reload").expect("reload answers");
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains(
+            "override.yaml:3:22: error decoding 'processors': error reading configuration for \"batch\": invalid value \"many\": expected an integer"
+        ),
+        "{body}"
+    );
+    assert_eq!(get(api, "/-/ready").map(|(s, _)| s), Some(200));
+    front.terminate();
+    sink.terminate();
+}
