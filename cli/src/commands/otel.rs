@@ -108,11 +108,15 @@ struct Loaded {
 
 /// Reads every source and builds the engine's Alloy; errors are rendered reports.
 fn load(args: &ConfigArgs) -> Result<Loaded, Vec<FileReport>> {
+    load_with(args, &Host::system())
+}
+
+fn load_with(args: &ConfigArgs, host: &Host) -> Result<Loaded, Vec<FileReport>> {
     if let Some(gate) = args.feature_gates.iter().flat_map(|g| g.split(',')).map(str::trim).find(|g| !g.is_empty()) {
         let id = gate.trim_start_matches(['+', '-']);
         return Err(vec![plain_report(format!("feature gate {id:?} is not supported by this build"))]);
     }
-    let resolved = collector::resolve(&args.config, &args.set, &Host::system()).map_err(|e| reports(&[e], &[]))?;
+    let resolved = collector::resolve(&args.config, &args.set, host).map_err(|f| reports(&[f.error], &f.sources))?;
     let engine = collector::build(&resolved, &runs).map_err(|errs| reports(&errs, &resolved.sources))?;
     Ok(Loaded { resolved, engine })
 }
@@ -132,13 +136,19 @@ fn check(loaded: &mut Loaded) -> Vec<FileReport> {
         let implicit = errors.iter().find_map(|(r, d)| {
             let setting = unsupported_setting(&d.message)?;
             let m = component_at(&loaded.engine, &r.text, d.span.start as usize)?;
-            let written = loaded.engine.yaml_of(m).is_some_and(|n| mentions_key(n, setting));
+            let written = loaded.engine.yaml_of(m).and_then(|n| key_position(n, setting)).is_some();
             (!written).then_some(d.span.start as usize)
         });
         match implicit {
             Some(offset) => loaded.engine.alloy = remove_statement(&loaded.engine.alloy, offset),
             None => {
                 let placed: Vec<ConfigError> = errors.iter().map(|(r, d)| place(&loaded.engine, r, d)).collect();
+                if placed.is_empty() {
+                    // Removed statements leave attribute alignment behind: format again.
+                    if let Ok(formatted) = syntax::format::format_source(loaded.engine.alloy.as_bytes()) {
+                        loaded.engine.alloy = formatted;
+                    }
+                }
                 return reports(&placed, &loaded.resolved.sources);
             }
         }
@@ -151,17 +161,6 @@ fn unsupported_setting(message: &str) -> Option<&str> {
     let rest = message.strip_prefix("argument \"").or_else(|| message.strip_prefix("block \""))?;
     let (name, tail) = rest.split_once('"')?;
     tail.starts_with(" is not supported by this runtime").then_some(name)
-}
-
-/// Whether the YAML below `n` has a key `key` (or one that starts with it, as
-/// `max_recv_msg_size_mib` does for `max_recv_msg_size`).
-fn mentions_key(n: &convert::yaml::Node, key: &str) -> bool {
-    use convert::yaml::Kind;
-    match &n.kind {
-        Kind::Scalar { .. } => false,
-        Kind::Seq(items) => items.iter().any(|i| mentions_key(i, key)),
-        Kind::Map(entries) => entries.iter().any(|(k, v)| k.scalar().is_some_and(|k| k.starts_with(key)) || mentions_key(v, key)),
-    }
 }
 
 /// The generated statement (an attribute, maybe over several lines, or a block) on the line
@@ -197,10 +196,27 @@ fn component_at<'e>(engine: &'e Engine, text: &str, offset: usize) -> Option<&'e
 }
 
 /// A diagnostic in the generated Alloy as an error at the collector component it came from.
+/// A setting the runtime refuses is placed on its key when the YAML writes it.
 fn place(engine: &Engine, report: &FileReport, d: &Diagnostic) -> ConfigError {
     match component_at(engine, &report.text, d.span.start as usize) {
-        Some(m) => ConfigError::at(format!("{}: {}", m.collector_name(), d.message), m.at),
+        Some(m) => {
+            let key = unsupported_setting(&d.message).and_then(|s| engine.yaml_of(m).and_then(|n| key_position(n, s)));
+            ConfigError::at(format!("{}: {}", m.collector_name(), d.message), key.unwrap_or(m.at))
+        }
         None => ConfigError::new(d.message.clone()),
+    }
+}
+
+/// Where the YAML below `n` writes the key `key` (or one starting with it, as
+/// `max_recv_msg_size_mib` does for `max_recv_msg_size`).
+fn key_position(n: &convert::yaml::Node, key: &str) -> Option<collector::Pos> {
+    use convert::yaml::Kind;
+    match &n.kind {
+        Kind::Scalar { .. } => None,
+        Kind::Seq(items) => items.iter().find_map(|i| key_position(i, key)),
+        Kind::Map(entries) => {
+            entries.iter().find_map(|(k, v)| if k.scalar().is_some_and(|k| k.starts_with(key)) { Some(k.pos()) } else { key_position(v, key) })
+        }
     }
 }
 

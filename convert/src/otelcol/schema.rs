@@ -198,6 +198,26 @@ fn lookup<'a>(node: &'a Node, path: &str) -> Option<&'a Node> {
 thread_local! {
     /// The YAML nodes the tables and hooks looked up, while [`tracking`] runs.
     static READ: std::cell::RefCell<Option<std::collections::HashSet<usize>>> = const { std::cell::RefCell::new(None) };
+    /// The blocks they looked up, whose keys are read one by one.
+    static VISITED: std::cell::RefCell<Option<std::collections::HashSet<usize>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Looks up a block's YAML: the block is there, but its keys still have to be read one by
+/// one (an unknown key inside it is reported).
+fn container<'a>(node: &'a Node, path: &str) -> Option<&'a Node> {
+    let found = lookup(node, path);
+    if let Some(n) = found {
+        visit(n);
+    }
+    found
+}
+
+fn visit(n: &Node) {
+    VISITED.with(|r| {
+        if let Some(set) = r.borrow_mut().as_mut() {
+            set.insert(n as *const Node as usize);
+        }
+    });
 }
 
 fn note_read(n: &Node) {
@@ -212,45 +232,68 @@ fn note_read(n: &Node) {
 /// mapping keys whose values (and everything below them) were never read.
 pub fn tracking<T>(root: &Node, f: impl FnOnce() -> T) -> (T, Vec<(String, crate::yaml::Pos)>) {
     READ.with(|r| *r.borrow_mut() = Some(std::collections::HashSet::new()));
+    VISITED.with(|r| *r.borrow_mut() = Some(std::collections::HashSet::new()));
     let out = f();
     let read = READ.with(|r| r.borrow_mut().take()).unwrap_or_default();
+    let visited = VISITED.with(|r| r.borrow_mut().take()).unwrap_or_default();
     let mut unread = Vec::new();
-    unread_below(root, "", &read, &mut unread);
+    unread_below(root, "", &Seen { read: &read, visited: &visited }, &mut unread);
     (out, unread)
 }
 
-fn any_read(n: &Node, read: &std::collections::HashSet<usize>) -> bool {
-    read.contains(&(n as *const Node as usize))
-        || match &n.kind {
-            Kind::Map(entries) => entries.iter().any(|(_, v)| any_read(v, read)),
-            Kind::Seq(items) => items.iter().any(|i| any_read(i, read)),
-            Kind::Scalar { .. } => false,
-        }
+/// What rendering looked at: values read whole, and blocks whose keys are read one by one.
+struct Seen<'a> {
+    read: &'a std::collections::HashSet<usize>,
+    visited: &'a std::collections::HashSet<usize>,
+}
+
+impl Seen<'_> {
+    fn read(&self, n: &Node) -> bool {
+        self.read.contains(&(n as *const Node as usize))
+    }
+
+    fn visited(&self, n: &Node) -> bool {
+        self.visited.contains(&(n as *const Node as usize))
+    }
+
+    fn any_read(&self, n: &Node) -> bool {
+        self.read(n)
+            || self.visited(n)
+            || match &n.kind {
+                Kind::Map(entries) => entries.iter().any(|(_, v)| self.any_read(v)),
+                Kind::Seq(items) => items.iter().any(|i| self.any_read(i)),
+                Kind::Scalar { .. } => false,
+            }
+    }
+
+    /// Whether to look inside `v` for what was skipped: a block, or a value read field by field.
+    fn look_inside(&self, v: &Node) -> bool {
+        self.visited(v)
+            || match &v.kind {
+                Kind::Map(entries) => entries.iter().any(|(_, c)| self.any_read(c)),
+                Kind::Seq(items) => items.iter().any(|i| self.any_read(i)),
+                Kind::Scalar { .. } => false,
+            }
+    }
 }
 
 /// The paths below `n` that nothing read, each with where its key is.
-fn unread_below(n: &Node, prefix: &str, read: &std::collections::HashSet<usize>, out: &mut Vec<(String, crate::yaml::Pos)>) {
-    let below = |v: &Node| match &v.kind {
-        Kind::Map(entries) => entries.iter().any(|(_, c)| any_read(c, read)),
-        Kind::Seq(items) => items.iter().any(|i| any_read(i, read)),
-        Kind::Scalar { .. } => false,
-    };
+fn unread_below(n: &Node, prefix: &str, seen: &Seen, out: &mut Vec<(String, crate::yaml::Pos)>) {
     match &n.kind {
         Kind::Map(entries) => {
             for (k, v) in entries {
                 let path = if prefix.is_empty() { text(k) } else { format!("{prefix}.{}", text(k)) };
-                if below(v) {
-                    // Read field by field: look for what was skipped inside.
-                    unread_below(v, &path, read, out);
-                } else if !read.contains(&(v as *const Node as usize)) {
+                if seen.look_inside(v) {
+                    unread_below(v, &path, seen, out);
+                } else if !seen.read(v) {
                     out.push((path, k.pos()));
                 }
             }
         }
         Kind::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                if below(item) {
-                    unread_below(item, &format!("{prefix}[{i}]"), read, out);
+                if seen.look_inside(item) {
+                    unread_below(item, &format!("{prefix}[{i}]"), seen, out);
                 }
             }
         }
@@ -482,7 +525,7 @@ fn render_field(f: &F, node: &Node, ctx: &mut Ctx, out: &mut Vec<Stmt>) -> bool 
             differs
         }
         Shape::Block(fields) | Shape::Always(fields) => {
-            let inner = at(node, f.src).unwrap_or(&null);
+            let inner = container(node, f.src).unwrap_or(&null);
             let (mut body, changed) = render_body(fields, inner, ctx);
             if changed && f.zero_inner {
                 let zeroed: Vec<F> = fields
@@ -500,7 +543,7 @@ fn render_field(f: &F, node: &Node, ctx: &mut Ctx, out: &mut Vec<Stmt>) -> bool 
             }
             changed
         }
-        Shape::Present(fields) => match at(node, f.src) {
+        Shape::Present(fields) => match container(node, f.src) {
             Some(inner) => {
                 let (body, _) = render_body(fields, inner, ctx);
                 push_block(out, f.name, body);
@@ -510,8 +553,9 @@ fn render_field(f: &F, node: &Node, ctx: &mut Ctx, out: &mut Vec<Stmt>) -> bool 
         },
         Shape::Blocks(fields) => {
             let mut any = false;
-            if let Some(Kind::Seq(items)) = at(node, f.src).map(|n| &n.kind) {
+            if let Some(Kind::Seq(items)) = container(node, f.src).map(|n| &n.kind) {
                 for item in items {
+                    visit(item);
                     let (body, _) = render_body(fields, item, ctx);
                     push_block(out, f.name, body);
                     any = true;
@@ -521,10 +565,11 @@ fn render_field(f: &F, node: &Node, ctx: &mut Ctx, out: &mut Vec<Stmt>) -> bool 
         }
         Shape::KeyedBlocks(key, fields) => {
             let mut any = false;
-            if let Some(Kind::Map(entries)) = at(node, f.src).map(|n| &n.kind) {
+            if let Some(Kind::Map(entries)) = container(node, f.src).map(|n| &n.kind) {
                 let mut entries: Vec<&(Node, Node)> = entries.iter().collect();
                 entries.sort_by_key(|(k, _)| text(k));
                 for (k, v) in entries {
+                    visit(v);
                     let mut body = vec![Stmt::Attr(key.to_string(), Expr::Str(text(k)))];
                     body.extend(render_body(fields, v, ctx).0);
                     push_block(out, f.name, body);

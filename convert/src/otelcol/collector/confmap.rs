@@ -43,26 +43,44 @@ pub struct Resolved {
 /// Nesting of `${...}` inside resolved values; deeper is a loop or an attack.
 const MAX_EXPANSION_DEPTH: usize = 32;
 
+/// A configuration that could not be resolved: the error, and the sources read until then
+/// (which the error's position points into).
+#[derive(Clone, Debug)]
+pub struct Failed {
+    pub error: ConfigError,
+    pub sources: Vec<Source>,
+}
+
 /// Reads, merges and expands the `--config` URIs and then the `--set` values, in order.
-pub fn resolve(configs: &[String], sets: &[String], host: &Host) -> Result<Resolved, ConfigError> {
-    if configs.is_empty() {
-        return Err(ConfigError::new("at least one config flag must be provided"));
-    }
+pub fn resolve(configs: &[String], sets: &[String], host: &Host) -> Result<Resolved, Failed> {
     let mut r = Resolver { host, sources: Vec::new(), warnings: Vec::new() };
-    let mut root = Node { kind: Kind::Map(Vec::new()), line: 1, col: 1, source: 0 };
-    for uri in configs {
-        let conf = r.retrieve_config(uri)?;
-        merge(&mut root, conf);
+    match r.resolve_all(configs, sets) {
+        Ok(root) => Ok(Resolved { root, sources: r.sources, warnings: r.warnings }),
+        Err(error) => Err(Failed { error, sources: r.sources }),
     }
-    for set in sets {
-        let Some((key, value)) = set.split_once('=') else {
-            return Err(ConfigError::new(format!("missing equal sign for set value {set:?}")));
-        };
-        let conf = r.parse_conf(format!("--set {set}"), format!("{key}: {value}").into_bytes(), false)?;
-        merge(&mut root, conf);
+}
+
+impl Resolver<'_, '_> {
+    fn resolve_all(&mut self, configs: &[String], sets: &[String]) -> Result<Node, ConfigError> {
+        if configs.is_empty() {
+            return Err(ConfigError::new("at least one config flag must be provided"));
+        }
+        let r = self;
+        let mut root = Node { kind: Kind::Map(Vec::new()), line: 1, col: 1, source: 0 };
+        for uri in configs {
+            let conf = r.retrieve_config(uri)?;
+            merge(&mut root, conf);
+        }
+        for set in sets {
+            let Some((key, value)) = set.split_once('=') else {
+                return Err(ConfigError::new(format!("missing equal sign for set value {set:?}")));
+            };
+            let conf = r.parse_conf(format!("--set {set}"), format!("{key}: {value}").into_bytes(), false)?;
+            merge(&mut root, conf);
+        }
+        r.expand(&mut root, 0)?;
+        Ok(root)
     }
-    r.expand(&mut root, 0)?;
-    Ok(Resolved { root, sources: r.sources, warnings: r.warnings })
 }
 
 struct Resolver<'a, 'h> {

@@ -86,6 +86,10 @@ pub fn catalogue() -> Vec<(&'static str, &'static str, &'static str)> {
 /// Builds the engine's Alloy configuration. `runs` says whether this binary runs an Alloy
 /// component (by name); a component it does not run is an error at the component's ID.
 pub fn build(resolved: &Resolved, runs: &dyn Fn(&str) -> bool) -> Result<Engine, Vec<ConfigError>> {
+    let unknown = unknown_types(&resolved.root, runs);
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
     let cfg = config::load_tree(&resolved.root, true).map_err(|e| vec![ConfigError { message: e.message, at: e.at }])?;
     let mut b = Builder { cfg: &cfg, runs, file: File::default(), components: Vec::new(), yaml: Vec::new(), errors: Vec::new(), labels: HashMap::new() };
     b.telemetry();
@@ -103,6 +107,37 @@ pub fn build(resolved: &Resolved, runs: &dyn Fn(&str) -> bool) -> Result<Engine,
         return Err(vec![ConfigError::new(d.summary.clone())]);
     }
     Ok(Engine { alloy, components: b.components, yaml: b.yaml, warnings: resolved.warnings.clone() })
+}
+
+/// Every component whose type this binary does not run, at its ID: unknown to the mapping
+/// (listing the types it runs, as the collector lists its factories), or known but not run.
+fn unknown_types(root: &crate::yaml::Node, runs: &dyn Fn(&str) -> bool) -> Vec<ConfigError> {
+    let kinds = [
+        ("receivers", CKind::Receiver),
+        ("processors", CKind::Processor),
+        ("exporters", CKind::Exporter),
+        ("connectors", CKind::Connector),
+        ("extensions", CKind::Extension),
+    ];
+    let mut errors = Vec::new();
+    for (section, kind) in kinds {
+        let Some(crate::yaml::Kind::Map(entries)) = root.get(section).map(|n| &n.kind) else { continue };
+        for (k, _) in entries {
+            let id = k.scalar().unwrap_or_default();
+            let ty = config::id_ty(id);
+            match components::lookup(kind, ty) {
+                Some(c) if runs(c.alloy) => {}
+                Some(c) => errors.push(ConfigError::at(format!("error decoding '{section}': {ty:?} ({}) is not supported by this build", c.alloy), k.pos())),
+                None if ty.is_empty() || id.ends_with('/') => {}
+                None => {
+                    let valid: Vec<&str> = components::types(kind).into_iter().filter(|t| components::lookup(kind, t).is_some_and(|c| runs(c.alloy))).collect();
+                    let msg = format!("error decoding '{section}': unknown type: {ty:?} for id: {id:?} (valid values: [{}])", valid.join(" "));
+                    errors.push(ConfigError::at(msg, k.pos()));
+                }
+            }
+        }
+    }
+    errors
 }
 
 struct Builder<'a> {

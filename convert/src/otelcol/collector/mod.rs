@@ -9,7 +9,7 @@ pub mod graph;
 pub mod print;
 
 pub use crate::yaml::Pos;
-pub use confmap::{resolve, Host, Resolved, Source};
+pub use confmap::{resolve, Failed, Host, Resolved, Source};
 pub use graph::{build, Engine, Mapped};
 
 /// A configuration error: the collector's message, and where in which source it is when a

@@ -5,6 +5,10 @@ use crate::otelcol::collector::print::to_yaml;
 
 /// Resolves `configs` and `sets` against an environment and a set of files held in memory.
 fn resolve_with(configs: &[&str], sets: &[&str], env: &[(&str, &str)], files: &[(&str, &str)]) -> Result<Resolved, ConfigError> {
+    resolve_failing(configs, sets, env, files).map_err(|f| f.error)
+}
+
+fn resolve_failing(configs: &[&str], sets: &[&str], env: &[(&str, &str)], files: &[(&str, &str)]) -> Result<Resolved, Failed> {
     let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let files: HashMap<String, String> = files.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let env_fn = move |name: &str| env.get(name).cloned();
@@ -65,9 +69,8 @@ fn errors_say_what_and_where() {
         Err(e) => e.to_string(),
     };
     let rendered = |configs: &[&str], files: &[(&str, &str)]| {
-        let e = resolve_with(configs, &[], &[], files).err().expect("an error");
-        let sources: Vec<Source> = files.iter().map(|(n, t)| Source { name: n.to_string(), text: t.to_string(), is_file: true }).collect();
-        e.render(&sources)
+        let f = resolve_failing(configs, &[], &[], files).expect_err("an error");
+        f.error.render(&f.sources)
     };
     assert_eq!(err(&[], &[], &[]), "at least one config flag must be provided");
     assert!(err(&["nope.yaml"], &[], &[]).starts_with("cannot retrieve the configuration: unable to read the file nope.yaml: "));
@@ -87,7 +90,7 @@ fn errors_say_what_and_where() {
 
 #[test]
 fn self_referencing_variables_stop() {
-    let e = resolve_with(&["c.yaml"], &[], &[("LOOP", "x${env:LOOP}")], &[("c.yaml", "a: ${env:LOOP}\n")]).err().expect("an error");
+    let e = resolve_with(&["c.yaml"], &[], &[("LOOP", "x${env:LOOP}")], &[("c.yaml", "a: ${env:LOOP}\n")]).expect_err("an error");
     assert!(e.message.starts_with("too many recursive expansions"), "{e}");
 }
 

@@ -5,7 +5,7 @@ fn engine(yaml: &str, runs: &dyn Fn(&str) -> bool) -> Result<Engine, Vec<String>
     let text = yaml.to_string();
     let read = move |_: &str| Ok(text.clone().into_bytes());
     let host = Host { env: &|_| None, read_file: &read };
-    let resolved = resolve(&["c.yaml".to_string()], &[], &host).map_err(|e| vec![e.to_string()])?;
+    let resolved = resolve(&["c.yaml".to_string()], &[], &host).map_err(|f| vec![f.error.render(&f.sources)])?;
     build(&resolved, runs).map_err(|errs| errs.iter().map(|e| e.render(&resolved.sources)).collect())
 }
 
@@ -111,7 +111,7 @@ service:
 #[test]
 fn errors_name_the_component_and_key_where_they_are() {
     let yaml = "receivers:\n  otlp:\n    protocols:\n      grcp:\n        endpoint: x\n      http:\nexporters:\n  debug:\n    verbosty: basic\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n";
-    let errs = engine(yaml, &all).err().expect("refused");
+    let errs = engine(yaml, &all).expect_err("refused");
     assert_eq!(
         errs,
         [
@@ -132,12 +132,12 @@ fn errors_name_the_component_and_key_where_they_are() {
         engine("receivers:\n  otlp:\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n", &|n| {
             n != "otelcol.exporter.debug"
         });
-    assert_eq!(errs.err().expect("refused"), ["c.yaml:4:3: error decoding 'exporters': \"debug\" (otelcol.exporter.debug) is not supported by this build"]);
+    assert_eq!(errs.expect_err("refused"), ["c.yaml:4:3: error decoding 'exporters': \"debug\" (otelcol.exporter.debug) is not supported by this build"]);
 }
 
 #[test]
 fn a_connector_needs_both_sides() {
     let yaml = "receivers:\n  otlp:\nconnectors:\n  count:\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [count]\n";
-    let errs = engine(yaml, &all).err().expect("refused");
+    let errs = engine(yaml, &all).expect_err("refused");
     assert_eq!(errs, ["c.yaml:4:3: connectors::count: connector \"count\" used as exporter in a pipeline but not used in any supported receiver pipeline"]);
 }
