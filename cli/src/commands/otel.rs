@@ -396,6 +396,28 @@ fn serve(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The engine's checked Alloy for one collector file, or its errors as reports.
+fn engine_for_file(path: &std::path::Path) -> Result<Loaded, Vec<FileReport>> {
+    let mut loaded = load(&ConfigArgs { config: vec![path.display().to_string()], ..ConfigArgs::default() })?;
+    let problems = check(&mut loaded);
+    if problems.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(problems)
+    }
+}
+
+/// `alloy run --config.format=otelcol PATH` takes the engine's path, as `alloy otel
+/// --config=PATH` does.
+pub fn read_collector_file(path: &std::path::Path) -> Result<Vec<(String, String)>, String> {
+    engine_for_file(path).map(|l| vec![(GENERATED.to_string(), l.engine.alloy)]).map_err(|r| render_plain(&r))
+}
+
+/// `alloy validate --config.format=otelcol PATH`: the engine's errors, placed in the YAML.
+pub fn validate_collector_file(path: &std::path::Path) -> Vec<FileReport> {
+    engine_for_file(path).err().unwrap_or_default()
+}
+
 /// Reports as `FILE:LINE:COL: message` lines, for reload errors and the API.
 fn render_plain(reports: &[FileReport]) -> String {
     let mut out = String::new();

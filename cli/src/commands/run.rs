@@ -206,6 +206,9 @@ fn read_config(path: &Path, format: &str, bypass: bool, extra_args: &str) -> Res
     if format == "alloy" || path.is_dir() {
         return analyzer::load_path(path).map_err(|e| e.to_string());
     }
+    if format == "otelcol" {
+        return super::otel::read_collector_file(path);
+    }
     let bytes = std::fs::read(path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
     let extra = convert::parse_extra_args(extra_args).map_err(|e| e.to_string())?;
     let result = convert::convert(&bytes, format, &extra);

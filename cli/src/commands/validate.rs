@@ -1,6 +1,7 @@
 //! `alloy validate [flags] PATH`: the static checks of `alloy-analyzer` over one file or a
-//! directory of `*.alloy` files sharing one namespace; with `--config.format=otelcol|
-//! prometheus|promtail|static`, a file of that format is converted first ([`super::converted`]).
+//! directory of `*.alloy` files sharing one namespace; with `--config.format=prometheus|
+//! promtail|static`, a file of that format is converted first ([`super::converted`]); with
+//! `otelcol`, the collector engine checks it as `alloy otel validate` does ([`super::otel`]).
 //!
 //! Output formats: `text` (default; source snippets on standard error), `short`
 //! (`FILE:LINE:COL: severity: message` lines on standard output) and `json` (an array of
@@ -75,6 +76,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut analysis = analysis(options);
         analysis.set_files(analyzer::load_path(&args.path)?);
         analysis.diagnostics()
+    } else if args.config_format == ConfigFormat::Otelcol {
+        // The collector engine's checks, as `alloy run --config.format=otelcol` applies them.
+        super::otel::validate_collector_file(&args.path)
     } else {
         let extra = convert::parse_extra_args(&args.extra_args)?;
         let [(path, text)]: [(String, String); 1] = analyzer::load_path(&args.path)?.try_into().map_err(|_| anyhow::anyhow!("expected one file"))?;
