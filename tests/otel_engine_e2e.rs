@@ -199,3 +199,70 @@ fn collector_config_runs_natively_and_reloads() {
     front.terminate();
     sink.terminate();
 }
+
+/// POSTs a JSON body over HTTP/1.1 on loopback; the status.
+fn post_json(port: u16, path: &str, body: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5))).ok()?;
+    write!(s, "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+        .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    buf.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn log_body(text: &str) -> String {
+    format!(r#"{{"resourceLogs":[{{"resource":{{}},"scopeLogs":[{{"logRecords":[{{"body":{{"stringValue":"{text}"}}}}]}}]}}]}}"#)
+}
+
+/// The `alloyengine` extension: an Alloy file runs beside the collector pipeline in the same
+/// process, controller and API; each pipeline gets only its own traffic.
+#[test]
+fn alloyengine_runs_an_alloy_config_in_the_same_process() {
+    let dir = scratch("otel-engine-alloyengine");
+    let (collector_http, alloy_http, api) = (free_port(), free_port(), free_port());
+    let alloy = format!(
+        "otelcol.receiver.otlp \"from_alloy\" {{\n  http {{\n    endpoint = \"127.0.0.1:{alloy_http}\"\n  }}\n  output {{\n    logs = [otelcol.exporter.debug.from_alloy.input]\n  }}\n}}\n\
+         otelcol.exporter.debug \"from_alloy\" {{\n  verbosity = \"detailed\"\n}}\n"
+    );
+    std::fs::write(dir.join("side.alloy"), alloy).expect("write alloy");
+    let yaml = format!(
+        "extensions:\n  alloyengine:\n    config:\n      path: {}\n    flags:\n      stability.level: experimental\n      server.http.listen-addr: 127.0.0.1:{api}\n\
+         receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:{collector_http}\nexporters:\n  debug:\n    verbosity: detailed\n\
+         service:\n  extensions: [alloyengine]\n  pipelines:\n    logs:\n      receivers: [otlp]\n      exporters: [debug]\n",
+        dir.join("side.alloy").display()
+    );
+    std::fs::write(dir.join("collector.yaml"), yaml).expect("write yaml");
+    let child = Command::new(env!("CARGO_BIN_EXE_alloy"))
+        .arg("otel")
+        .arg(format!("--config={}", dir.join("collector.yaml").display()))
+        .arg("--storage.path")
+        .arg(dir.join("data"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("otel.stderr")).expect("log file"))
+        .spawn()
+        .expect("alloy otel starts");
+    let mut otel = Alloy { child, api, log: dir.join("otel.stderr") };
+    otel.wait_for("the API on the extension's listen address", |a| get(a.api, "/-/ready").is_some_and(|(s, _)| s == 200));
+    let (_, list) = get(api, "/api/v0/web/components").expect("components API");
+    for id in ["otelcol.receiver.otlp.default", "otelcol.exporter.debug.default", "otelcol.receiver.otlp.from_alloy", "otelcol.exporter.debug.from_alloy"] {
+        assert!(list.contains(&format!("\"localID\":\"{id}\"")), "{id} missing from {list}");
+    }
+    assert_eq!(post_json(collector_http, "/v1/logs", &log_body("to-the-collector")), Some(200));
+    assert_eq!(post_json(alloy_http, "/v1/logs", &log_body("to-alloy")), Some(200));
+    otel.wait_for("both records printed", |a| {
+        let t = a.stderr();
+        t.contains("Body: Str(to-the-collector)") && t.contains("Body: Str(to-alloy)")
+    });
+    let text = otel.stderr();
+    // Which debug exporter printed a record: the component of the log line before it.
+    let printed_by = |body: &str| {
+        let before: Vec<&str> = text.lines().take_while(|l| !l.contains(&format!("Body: Str({body})"))).collect();
+        before.iter().rev().find_map(|l| l.split("component_id=").nth(1)).map(str::to_string)
+    };
+    assert_eq!(printed_by("to-the-collector").as_deref(), Some("otelcol.exporter.debug.default"), "{text}");
+    assert_eq!(printed_by("to-alloy").as_deref(), Some("otelcol.exporter.debug.from_alloy"), "{text}");
+    otel.terminate();
+}

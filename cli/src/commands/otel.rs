@@ -100,10 +100,77 @@ fn options() -> Options {
 /// The name the generated configuration is known by in reports and the API.
 const GENERATED: &str = "otelcol.alloy";
 
-/// Everything a load gives: the sources read, and the engine's configuration.
+/// Everything a load gives: the sources read, the engine's configuration, and the Alloy
+/// configuration of an `alloyengine` extension.
 struct Loaded {
     resolved: Resolved,
     engine: Engine,
+    /// The `alloyengine` extension's Alloy files, run in the same controller.
+    alloy_files: Vec<(String, String)>,
+    /// The extension's `alloy run` flags that apply.
+    flags: EngineFlags,
+}
+
+/// The `alloy run` flags an `alloyengine` extension may set.
+#[derive(Clone, Debug, Default)]
+struct EngineFlags {
+    /// The stability level its Alloy configuration is checked at (`alloy run`'s default).
+    stability: Option<Stability>,
+    community: bool,
+    listen_addr: Option<String>,
+    storage_path: Option<std::path::PathBuf>,
+}
+
+/// Reads the extension's Alloy configuration and applies its flags; errors at their keys.
+fn alloy_engine(ext: &collector::alloyengine::AlloyEngine, host: &Host) -> Result<(Vec<(String, String)>, EngineFlags), Vec<ConfigError>> {
+    use collector::alloyengine::AlloyConfig;
+    let mut errors = Vec::new();
+    let mut flags = EngineFlags::default();
+    for (name, value, at) in &ext.flags {
+        let refuse = |what: String| ConfigError::at(format!("{}: flag {name:?}: {what}", ext.id), *at);
+        match name.as_str() {
+            "stability.level" => match super::report::parse_stability(value) {
+                Ok(s) => flags.stability = Some(s),
+                Err(e) => errors.push(refuse(e)),
+            },
+            "feature.community-components.enabled" => flags.community = value == "true",
+            "server.http.listen-addr" => flags.listen_addr = Some(value.clone()),
+            "storage.path" => flags.storage_path = Some(value.into()),
+            "disable-reporting" => {}
+            _ => errors.push(refuse("not supported in the alloyengine extension by this build".into())),
+        }
+    }
+    let files = match &ext.config {
+        AlloyConfig::Inline { module_path: Some(_), .. } => {
+            errors.push(ConfigError::at(format!("{}: config.inline.module_path is not supported by this build", ext.id), ext.at));
+            Vec::new()
+        }
+        AlloyConfig::Inline { content, .. } => vec![(format!("{} (inline)", ext.id), content.clone())],
+        AlloyConfig::Path(p) if std::path::Path::new(p).is_dir() => match analyzer::load_path(std::path::Path::new(p)) {
+            Ok(files) => files,
+            Err(e) => {
+                errors.push(ConfigError::at(format!("{}: {e}", ext.id), ext.at));
+                Vec::new()
+            }
+        },
+        AlloyConfig::Path(p) => match (host.read_file)(p) {
+            Ok(bytes) => vec![(p.clone(), String::from_utf8_lossy(&bytes).into_owned())],
+            Err(e) => {
+                errors.push(ConfigError::at(format!("{}: cannot read config.path {p:?}: {e}", ext.id), ext.at));
+                Vec::new()
+            }
+        },
+    };
+    for (name, text) in &files {
+        if text.lines().any(|l| l.strip_prefix("remotecfg").is_some_and(|r| r.trim_start().starts_with('{'))) {
+            errors.push(ConfigError::at(format!("{}: {name}: block \"remotecfg\" is not supported in Alloy extension", ext.id), ext.at));
+        }
+    }
+    if errors.is_empty() {
+        Ok((files, flags))
+    } else {
+        Err(errors)
+    }
 }
 
 /// Reads every source and builds the engine's Alloy; errors are rendered reports.
@@ -118,7 +185,11 @@ fn load_with(args: &ConfigArgs, host: &Host) -> Result<Loaded, Vec<FileReport>> 
     }
     let resolved = collector::resolve(&args.config, &args.set, host).map_err(|f| reports(&[f.error], &f.sources))?;
     let engine = collector::build(&resolved, &runs).map_err(|errs| reports(&errs, &resolved.sources))?;
-    Ok(Loaded { resolved, engine })
+    let (alloy_files, flags) = match &engine.alloy_engine {
+        Some(ext) => alloy_engine(ext, host).map_err(|errs| reports(&errs, &resolved.sources))?,
+        None => (Vec::new(), EngineFlags::default()),
+    };
+    Ok(Loaded { resolved, engine, alloy_files, flags })
 }
 
 /// The analyzer's verdict on the generated configuration, placed back in the collector YAML.
@@ -127,12 +198,14 @@ fn load_with(args: &ConfigArgs, host: &Host) -> Result<Loaded, Vec<FileReport>> 
 /// from the generated Alloy rather than refused, as `alloy run` ignores an Alloy default it does
 /// not implement; the same setting written in the YAML is refused by name.
 fn check(loaded: &mut Loaded) -> Vec<FileReport> {
+    let alloy_reports = check_alloy_files(loaded);
     for _ in 0..64 {
         let mut analysis = Analysis::with_rules(options(), runtime::components::registry());
-        analysis.set_files(vec![(GENERATED.to_string(), loaded.engine.alloy.clone())]);
+        analysis.set_files(loaded.files());
         let diagnostics = analysis.diagnostics();
+        let generated = diagnostics.iter().filter(|r| r.path == GENERATED);
         let errors: Vec<(&FileReport, &Diagnostic)> =
-            diagnostics.iter().flat_map(|r| r.diagnostics.iter().filter(|d| d.severity == syntax::Severity::Error).map(move |d| (r, d))).collect();
+            generated.flat_map(|r| r.diagnostics.iter().filter(|d| d.severity == syntax::Severity::Error).map(move |d| (r, d))).collect();
         let implicit = errors.iter().find_map(|(r, d)| {
             let setting = unsupported_setting(&d.message)?;
             let m = component_at(&loaded.engine, &r.text, d.span.start as usize)?;
@@ -149,11 +222,42 @@ fn check(loaded: &mut Loaded) -> Vec<FileReport> {
                         loaded.engine.alloy = formatted;
                     }
                 }
-                return reports(&placed, &loaded.resolved.sources);
+                // The extension's own files are reported as `alloy run` reports them.
+                let mut out = reports(&placed, &loaded.resolved.sources);
+                let user = diagnostics.into_iter().filter(|r| r.path != GENERATED && r.has_errors());
+                out.extend(user.chain(alloy_reports));
+                return out;
             }
         }
     }
     vec![plain_report("the generated configuration did not settle".into())]
+}
+
+/// The `alloyengine` extension's files checked on their own at the extension's stability
+/// level, as `alloy run` would check them: only the stability errors, the rest comes from the
+/// check of everything together.
+fn check_alloy_files(loaded: &Loaded) -> Vec<FileReport> {
+    if loaded.alloy_files.is_empty() {
+        return Vec::new();
+    }
+    let opts = Options { stability: loaded.flags.stability.unwrap_or(Stability::GenerallyAvailable), community: loaded.flags.community };
+    let mut analysis = Analysis::with_rules(opts, runtime::components::registry());
+    analysis.set_files(loaded.alloy_files.clone());
+    let mut out = analysis.diagnostics();
+    for r in &mut out {
+        r.diagnostics.retain(|d| d.code == Some("stability"));
+    }
+    out.retain(|r| !r.diagnostics.is_empty());
+    out
+}
+
+impl Loaded {
+    /// Every file the controller runs: the generated one, then the extension's.
+    fn files(&self) -> Vec<(String, String)> {
+        let mut files = vec![(GENERATED.to_string(), self.engine.alloy.clone())];
+        files.extend(self.alloy_files.iter().cloned());
+        files
+    }
 }
 
 /// The setting a runtime refusal names: `argument "X" is not supported by this runtime yet`.
@@ -359,15 +463,17 @@ fn serve(args: Args) -> anyhow::Result<ExitCode> {
                 let problems = check(&mut l);
                 if problems.is_empty() {
                     warn(&l);
-                    Ok(vec![(GENERATED.to_string(), l.engine.alloy)])
+                    Ok(l.files())
                 } else {
                     Err(render_plain(&problems))
                 }
             }
             Err(r) => Err(render_plain(&r)),
         });
-        let options =
-            runtime::Options { stability: Stability::Experimental, community: true, storage_path: args.storage_path.clone(), shutdown_deadline: deadline };
+        // The extension's flags, when it sets them, choose where data and the API live.
+        let storage_path = loaded.flags.storage_path.clone().unwrap_or_else(|| args.storage_path.clone());
+        let listen_addr = loaded.flags.listen_addr.clone().unwrap_or_else(|| args.listen_addr.clone());
+        let options = runtime::Options { stability: Stability::Experimental, community: true, storage_path, shutdown_deadline: deadline };
         let controller = Controller::new(options, runtime::components::registry(), registry, source);
         if let Err(e) = controller.load().await {
             match &e {
@@ -380,11 +486,11 @@ fn serve(args: Args) -> anyhow::Result<ExitCode> {
             tracing::info!(component = %m.collector_name(), runs_as = %m.alloy, "collector component started");
         }
         let stop_server = CancellationToken::new();
-        let (_, server) = match runtime::http::serve(&args.listen_addr, controller.clone(), stop_server.clone()).await {
+        let (_, server) = match runtime::http::serve(&listen_addr, controller.clone(), stop_server.clone()).await {
             Ok(s) => s,
             Err(e) => {
                 controller.shutdown().await;
-                bail!("failed to listen on {}: {e}", args.listen_addr);
+                bail!("failed to listen on {listen_addr}: {e}");
             }
         };
         tracing::info!("{{^_^}} Alloy is running the collector configuration");
@@ -410,7 +516,7 @@ fn engine_for_file(path: &std::path::Path) -> Result<Loaded, Vec<FileReport>> {
 /// `alloy run --config.format=otelcol PATH` takes the engine's path, as `alloy otel
 /// --config=PATH` does.
 pub fn read_collector_file(path: &std::path::Path) -> Result<Vec<(String, String)>, String> {
-    engine_for_file(path).map(|l| vec![(GENERATED.to_string(), l.engine.alloy)]).map_err(|r| render_plain(&r))
+    engine_for_file(path).map(|l| l.files()).map_err(|r| render_plain(&r))
 }
 
 /// `alloy validate --config.format=otelcol PATH`: the engine's errors, placed in the YAML.

@@ -43,6 +43,9 @@ fn render(path: &Path) -> String {
             for m in &loaded.engine.components {
                 let _ = writeln!(out, "{} -> {}", m.collector_name(), m.alloy);
             }
+            for (name, _) in &loaded.alloy_files {
+                let _ = writeln!(out, "alloyengine runs {name}");
+            }
             out.push('\n');
             out.push_str(&loaded.engine.alloy);
             out

@@ -55,6 +55,8 @@ pub struct Engine {
     yaml: Vec<crate::yaml::Node>,
     /// Settings that were accepted but have a note (unset environment variables).
     pub warnings: Vec<ConfigError>,
+    /// The Alloy configuration an enabled `alloyengine` extension adds.
+    pub alloy_engine: Option<super::alloyengine::AlloyEngine>,
 }
 
 impl Engine {
@@ -86,11 +88,13 @@ pub fn catalogue() -> Vec<(&'static str, &'static str, &'static str)> {
 /// Builds the engine's Alloy configuration. `runs` says whether this binary runs an Alloy
 /// component (by name); a component it does not run is an error at the component's ID.
 pub fn build(resolved: &Resolved, runs: &dyn Fn(&str) -> bool) -> Result<Engine, Vec<ConfigError>> {
-    let unknown = unknown_types(&resolved.root, runs);
+    let mut root = resolved.root.clone();
+    let alloy_engine = super::alloyengine::extract(&mut root)?;
+    let unknown = unknown_types(&root, runs);
     if !unknown.is_empty() {
         return Err(unknown);
     }
-    let cfg = config::load_tree(&resolved.root, true).map_err(|e| vec![ConfigError { message: e.message, at: e.at }])?;
+    let cfg = config::load_tree(&root, true).map_err(|e| vec![ConfigError { message: e.message, at: e.at }])?;
     let mut b = Builder { cfg: &cfg, runs, file: File::default(), components: Vec::new(), yaml: Vec::new(), errors: Vec::new(), labels: HashMap::new() };
     b.telemetry();
     b.extensions();
@@ -106,7 +110,7 @@ pub fn build(resolved: &Resolved, runs: &dyn Fn(&str) -> bool) -> Result<Engine,
     if let Some(d) = diags.iter().find(|d| d.severity >= Severity::Error) {
         return Err(vec![ConfigError::new(d.summary.clone())]);
     }
-    Ok(Engine { alloy, components: b.components, yaml: b.yaml, warnings: resolved.warnings.clone() })
+    Ok(Engine { alloy, components: b.components, yaml: b.yaml, warnings: resolved.warnings.clone(), alloy_engine })
 }
 
 /// Every component whose type this binary does not run, at its ID: unknown to the mapping

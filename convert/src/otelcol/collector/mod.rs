@@ -4,6 +4,7 @@
 //! per pipeline that lists it, fan-out and fan-in as the pipelines say. Every error names the
 //! YAML position it is about; [`print`] writes the merged configuration back out.
 
+pub mod alloyengine;
 pub mod confmap;
 pub mod graph;
 pub mod print;
