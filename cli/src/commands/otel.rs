@@ -106,7 +106,7 @@ struct Loaded {
     resolved: Resolved,
     engine: Engine,
     /// The `alloyengine` extension's Alloy files, run in the same controller.
-    alloy_files: Vec<(String, String)>,
+    alloy_files: AlloyFiles,
     /// The extension's `alloy run` flags that apply.
     flags: EngineFlags,
 }
@@ -121,8 +121,11 @@ struct EngineFlags {
     storage_path: Option<std::path::PathBuf>,
 }
 
+/// Alloy files as (name, text).
+type AlloyFiles = Vec<(String, String)>;
+
 /// Reads the extension's Alloy configuration and applies its flags; errors at their keys.
-fn alloy_engine(ext: &collector::alloyengine::AlloyEngine, host: &Host) -> Result<(Vec<(String, String)>, EngineFlags), Vec<ConfigError>> {
+fn alloy_engine(ext: &collector::alloyengine::AlloyEngine, host: &Host) -> Result<(AlloyFiles, EngineFlags), Vec<ConfigError>> {
     use collector::alloyengine::AlloyConfig;
     let mut errors = Vec::new();
     let mut flags = EngineFlags::default();
