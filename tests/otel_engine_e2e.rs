@@ -49,6 +49,14 @@ exporters:
   debug/copy:
     verbosity: basic
 service:
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: ${env:TELEMETRY_PORT}
   pipelines:
     traces:
       receivers: [otlp/in]
@@ -110,7 +118,7 @@ fn collector_config_runs_natively_and_reloads() {
     let sink_grpc = free_port();
     let mut sink = sink(&dir, sink_grpc);
 
-    let (grpc, http, api) = (free_port(), free_port(), free_port());
+    let (grpc, http, api, telemetry) = (free_port(), free_port(), free_port(), free_port());
     std::fs::write(dir.join("base.yaml"), BASE).expect("write base");
     std::fs::write(dir.join("override.yaml"), OVERRIDE).expect("write override");
     let child = Command::new(env!("CARGO_BIN_EXE_alloy"))
@@ -123,6 +131,7 @@ fn collector_config_runs_natively_and_reloads() {
         .env("FRONT_GRPC", format!("127.0.0.1:{grpc}"))
         .env("FRONT_HTTP", format!("127.0.0.1:{http}"))
         .env("SINK_GRPC", format!("127.0.0.1:{sink_grpc}"))
+        .env("TELEMETRY_PORT", telemetry.to_string())
         .env_remove("TAG_VALUE")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -169,6 +178,18 @@ fn collector_config_runs_natively_and_reloads() {
     };
     front.wait_for("the copy pipeline's spans", |f| copied(f) >= 10);
     assert_eq!(copied(&front), 10, "{}", front.stderr());
+
+    // The collector's own telemetry, with collector IDs as labels.
+    let own = |name: &str, labels: &str| {
+        let text = get(telemetry, "/metrics").map(|(_, b)| b).unwrap_or_default();
+        text.lines().find(|l| l.starts_with(&format!("{name}{{{labels}}} "))).and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+    };
+    front.wait_for("the exporter's counters", |_| own("otelcol_exporter_sent_spans_total", "exporter=\"otlp/sink\"") == Some(10.0));
+    assert_eq!(own("otelcol_receiver_accepted_spans_total", "receiver=\"otlp/in\",transport=\"grpc\""), Some(5.0));
+    assert_eq!(own("otelcol_receiver_accepted_log_records_total", "receiver=\"otlp/in\",transport=\"http\""), Some(3.0));
+    assert_eq!(own("otelcol_exporter_sent_log_records_total", "exporter=\"otlp/sink\""), Some(6.0));
+    let text = get(telemetry, "/metrics").map(|(_, b)| b).unwrap_or_default();
+    assert!(!text.contains("component_id") && !text.contains("alloy_"), "only the collector's families, with its labels:\n{text}");
 
     // A changed source is read again on reload.
     std::fs::write(

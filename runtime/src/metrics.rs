@@ -280,31 +280,36 @@ impl Registry {
 
     /// The Prometheus text exposition format (version 0.0.4).
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        for f in self.gather() {
-            if f.samples.is_empty() {
-                continue;
-            }
-            let _ = writeln!(out, "# HELP {} {}", f.name, f.help.replace('\\', "\\\\").replace('\n', "\\n"));
-            let _ = writeln!(out, "# TYPE {} {}", f.name, f.kind.as_str());
-            for (suffix, labels, value) in &f.samples {
-                out.push_str(&f.name);
-                out.push_str(suffix);
-                if !labels.is_empty() {
-                    out.push('{');
-                    for (i, (k, v)) in labels.iter().enumerate() {
-                        if i > 0 {
-                            out.push(',');
-                        }
-                        let _ = write!(out, "{k}=\"{}\"", escape_label(v));
-                    }
-                    out.push('}');
-                }
-                let _ = writeln!(out, " {}", format_value(*value));
-            }
-        }
-        out
+        render_families(self.gather())
     }
+}
+
+/// Families in the Prometheus text exposition format (version 0.0.4); empty ones are left out.
+pub fn render_families(families: impl IntoIterator<Item = Snapshot>) -> String {
+    let mut out = String::new();
+    for f in families {
+        if f.samples.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "# HELP {} {}", f.name, f.help.replace('\\', "\\\\").replace('\n', "\\n"));
+        let _ = writeln!(out, "# TYPE {} {}", f.name, f.kind.as_str());
+        for (suffix, labels, value) in &f.samples {
+            out.push_str(&f.name);
+            out.push_str(suffix);
+            if !labels.is_empty() {
+                out.push('{');
+                for (i, (k, v)) in labels.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(out, "{k}=\"{}\"", escape_label(v));
+                }
+                out.push('}');
+            }
+            let _ = writeln!(out, " {}", format_value(*value));
+        }
+    }
+    out
 }
 
 fn histogram_samples(h: &Histogram, labels: &Labels, out: &mut Vec<(&'static str, Labels, f64)>) {

@@ -460,12 +460,16 @@ fn serve(args: Args) -> anyhow::Result<ExitCode> {
         runtime::process::register(&registry);
         runtime::process::register_build_info(&registry, env!("CARGO_PKG_VERSION"));
         let config = args.config.clone();
+        // Which collector component each Alloy component is, for the telemetry endpoint.
+        let mapping = Arc::new(std::sync::RwLock::new(loaded.engine.components.clone()));
+        let current = mapping.clone();
         // A reload reads every source again; its errors are the collector's, placed in the YAML.
         let source: SourceFn = Arc::new(move || match load(&config) {
             Ok(mut l) => {
                 let problems = check(&mut l);
                 if problems.is_empty() {
                     warn(&l);
+                    *current.write().unwrap_or_else(|e| e.into_inner()) = l.engine.components.clone();
                     Ok(l.files())
                 } else {
                     Err(render_plain(&problems))
@@ -496,11 +500,29 @@ fn serve(args: Args) -> anyhow::Result<ExitCode> {
                 bail!("failed to listen on {listen_addr}: {e}");
             }
         };
+        let mut telemetry = None;
+        if let Some((addr, _)) = &loaded.engine.telemetry_addr {
+            let registry = controller.registry().clone();
+            let render: runtime::http::RenderFn = Arc::new(move || {
+                let components = mapping.read().unwrap_or_else(|e| e.into_inner()).clone();
+                runtime::metrics::render_families(telemetry::relabel(registry.gather(), &components))
+            });
+            match runtime::http::serve_metrics(addr, render, stop_server.clone()).await {
+                Ok((_, handle)) => telemetry = Some(handle),
+                Err(e) => {
+                    controller.shutdown().await;
+                    bail!("service::telemetry::metrics: failed to listen on {addr}: {e}");
+                }
+            }
+        }
         tracing::info!("{{^_^}} Alloy is running the collector configuration");
         super::run::wait_for_signals(&controller).await?;
         stop_server.cancel();
         controller.shutdown().await;
         let _ = server.await;
+        if let Some(t) = telemetry {
+            let _ = t.await;
+        }
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -539,6 +561,8 @@ fn render_plain(reports: &[FileReport]) -> String {
     }
     out.trim_end().to_string()
 }
+
+mod telemetry;
 
 #[cfg(test)]
 mod tests;

@@ -114,6 +114,30 @@ async fn reload(State(c): State<Controller>) -> Response {
     }
 }
 
+/// Text produced at every scrape.
+pub type RenderFn = std::sync::Arc<dyn Fn() -> String + Send + Sync>;
+
+/// A second, plain-HTTP server with only `GET /metrics` (the collector engine's own
+/// telemetry address, `alloy otel`).
+pub async fn serve_metrics(addr: &str, render: RenderFn, shutdown: CancellationToken) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let tcp = tokio::net::TcpListener::bind(addr).await?;
+    let local = tcp.local_addr()?;
+    tracing::info!(addr = %local, "serving the collector's own telemetry");
+    let app = Router::new().route(
+        "/metrics",
+        get(move || {
+            let render = render.clone();
+            async move { (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], render()).into_response() }
+        }),
+    );
+    let handle = tokio::spawn(async move {
+        if let Err(e) = axum::serve(tcp, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await {
+            tracing::error!(error = %e, "telemetry server failed");
+        }
+    });
+    Ok((local, handle))
+}
+
 async fn metrics(State(c): State<Controller>) -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], c.registry().render()).into_response()
 }

@@ -57,6 +57,8 @@ pub struct Engine {
     pub warnings: Vec<ConfigError>,
     /// The Alloy configuration an enabled `alloyengine` extension adds.
     pub alloy_engine: Option<super::alloyengine::AlloyEngine>,
+    /// Where `service.telemetry.metrics` asks the collector's own metrics to be served.
+    pub telemetry_addr: Option<(String, Pos)>,
 }
 
 impl Engine {
@@ -95,7 +97,16 @@ pub fn build(resolved: &Resolved, runs: &dyn Fn(&str) -> bool) -> Result<Engine,
         return Err(unknown);
     }
     let cfg = config::load_tree(&root, true).map_err(|e| vec![ConfigError { message: e.message, at: e.at }])?;
-    let mut b = Builder { cfg: &cfg, runs, file: File::default(), components: Vec::new(), yaml: Vec::new(), errors: Vec::new(), labels: HashMap::new() };
+    let mut b = Builder {
+        cfg: &cfg,
+        runs,
+        file: File::default(),
+        components: Vec::new(),
+        yaml: Vec::new(),
+        errors: Vec::new(),
+        labels: HashMap::new(),
+        telemetry_addr: None,
+    };
     b.telemetry();
     b.extensions();
     b.receivers();
@@ -110,7 +121,7 @@ pub fn build(resolved: &Resolved, runs: &dyn Fn(&str) -> bool) -> Result<Engine,
     if let Some(d) = diags.iter().find(|d| d.severity >= Severity::Error) {
         return Err(vec![ConfigError::new(d.summary.clone())]);
     }
-    Ok(Engine { alloy, components: b.components, yaml: b.yaml, warnings: resolved.warnings.clone(), alloy_engine })
+    Ok(Engine { alloy, components: b.components, yaml: b.yaml, warnings: resolved.warnings.clone(), alloy_engine, telemetry_addr: b.telemetry_addr })
 }
 
 /// Every component whose type this binary does not run, at its ID: unknown to the mapping
@@ -153,6 +164,7 @@ struct Builder<'a> {
     errors: Vec<ConfigError>,
     /// Alloy ID → the collector component that took it, to refuse two IDs on one label.
     labels: HashMap<String, String>,
+    telemetry_addr: Option<(String, Pos)>,
 }
 
 /// `name` or `default`, as an Alloy label.
@@ -263,6 +275,8 @@ impl Builder<'_> {
         for d in diags.iter() {
             let what = d.summary.split("service/telemetry/").nth(1).and_then(|r| r.split(' ').next()).unwrap_or_default();
             let explicit = match d.severity {
+                // The metrics endpoint is this engine's own (below).
+                _ if what.starts_with("metrics/") => false,
                 Severity::Critical | Severity::Error => true,
                 Severity::Warning => set(&what.replace('/', ".")),
                 Severity::Info => false,
@@ -272,9 +286,43 @@ impl Builder<'_> {
                 self.errors.push(ConfigError { message: msg, at: Some(t.pos()).filter(|p| p.line > 0) });
             }
         }
-        if set("metrics.address") {
-            self.errors.push(ConfigError::at("service::telemetry::metrics::address: not supported by this build", t.pos()));
+        self.telemetry_addr = self.metrics_endpoint();
+    }
+
+    /// Where the collector serves its own metrics: `metrics.address`, or the one pull reader
+    /// with a Prometheus exporter; `level: none` turns it off. Other readers are refused.
+    fn metrics_endpoint(&mut self) -> Option<(String, Pos)> {
+        use crate::otelcol::schema::{text, value};
+        use crate::yaml::Kind;
+        let m = value(&self.cfg.telemetry, "metrics")?;
+        if value(m, "level").is_some_and(|l| text(l) == "none") {
+            return None;
         }
+        let mut found: Vec<(String, Pos)> = Vec::new();
+        if let Some(a) = value(m, "address") {
+            found.push((text(a), a.pos()));
+        }
+        if let Some(Kind::Seq(readers)) = value(m, "readers").map(|r| &r.kind) {
+            for (i, r) in readers.iter().enumerate() {
+                match value(r, "pull.exporter.prometheus") {
+                    Some(p) => {
+                        let host = value(p, "host").map(text).unwrap_or_else(|| "localhost".into());
+                        let port = value(p, "port").map(text).unwrap_or_else(|| "8888".into());
+                        let host = if host.contains(':') { format!("[{host}]") } else { host };
+                        found.push((format!("{host}:{port}"), p.pos()));
+                    }
+                    None => {
+                        let msg =
+                            format!("service::telemetry::metrics::readers::{i}: only a pull reader with a prometheus exporter is supported by this build");
+                        self.errors.push(ConfigError::at(msg, r.pos()));
+                    }
+                }
+            }
+        }
+        if let [_, (_, at), ..] = found.as_slice() {
+            self.errors.push(ConfigError::at("service::telemetry::metrics: only one metrics endpoint is supported by this build", *at));
+        }
+        found.into_iter().next()
     }
 
     fn extensions(&mut self) {
