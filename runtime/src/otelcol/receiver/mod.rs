@@ -1,6 +1,7 @@
 //! Receivers: where telemetry enters the pipeline.
 #[cfg(feature = "loki")]
 pub mod loki;
+pub mod jaeger;
 pub mod otlp;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
@@ -11,7 +12,7 @@ use std::future::Future;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::component::{ComponentError, Context, HealthState};
+use crate::component::{BoxFuture, ComponentError, Context, HealthState};
 
 /// A server receiver's run loop: serves the current configuration with `serve` until it
 /// changes (then stops that server and serves the new one) or until shutdown. A server that
@@ -45,4 +46,24 @@ where
             }
         }
     }
+}
+
+/// Runs one configuration's servers (each protocol's) until all have ended; the first that
+/// fails stops the others (through `stop`) and is the result.
+pub(crate) async fn join_servers(servers: Vec<BoxFuture<Result<(), ComponentError>>>, stop: &CancellationToken) -> Result<(), ComponentError> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for s in servers {
+        tasks.spawn(s);
+    }
+    while let Some(r) = tasks.join_next().await {
+        match r {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                stop.cancel();
+                return Err(e);
+            }
+            Err(e) => return Err(ComponentError(format!("server task failed: {e}"))),
+        }
+    }
+    Ok(())
 }

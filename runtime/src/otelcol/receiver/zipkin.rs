@@ -16,7 +16,7 @@ use http::{header, HeaderMap, StatusCode};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::otlp::http::read_limited;
+use super::otlp::http::{read_limited, serve_router};
 use super::otlp::{metadata_of, parse_endpoint, Ingest};
 use crate::component::args::types::Bytes;
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, HealthState, Reader, Registration};
@@ -151,14 +151,7 @@ impl ZipkinReceiver {
         // Upstream takes v2 on any path but the v1 one.
         let router = axum::Router::new().route("/", v2.clone()).route("/{*path}", v2).route("/api/v1/spans", v1);
         self.ctx.set_health(HealthState::Healthy, "started");
-        let failed = |e: std::io::Error| ComponentError(format!("Zipkin server failed: {e}"));
-        match tls {
-            None => axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed),
-            Some(tls) => {
-                let listener = crate::tls::TlsListener::fixed(listener, tls)?;
-                axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed)
-            }
-        }
+        serve_router(listener, tls, router, stop, "Zipkin")?.await
     }
 }
 

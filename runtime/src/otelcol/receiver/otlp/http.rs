@@ -167,13 +167,25 @@ pub async fn serve(
         let state = state.clone();
         router = router.route(&path, axum::routing::post(move |headers: HeaderMap, body: axum::body::Body| handle(state.clone(), signal, headers, body)));
     }
-    let failed = |e: std::io::Error| ComponentError(format!("OTLP/HTTP server failed: {e}"));
-    let server: BoxFuture<Result<(), ComponentError>> = match tls {
+    Ok((local, serve_router(listener, tls, router, stop, "OTLP/HTTP")?))
+}
+
+/// Serves `router` on `listener`, over TLS when `tls` is given, until `stop`; `what` names
+/// the server in errors.
+pub(crate) fn serve_router(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    router: axum::Router,
+    stop: CancellationToken,
+    what: &str,
+) -> Result<BoxFuture<Result<(), ComponentError>>, ComponentError> {
+    let what = what.to_string();
+    let failed = move |e: std::io::Error| ComponentError(format!("{what} server failed: {e}"));
+    Ok(match tls {
         None => Box::pin(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed) }),
         Some(tls) => {
             let listener = crate::tls::TlsListener::fixed(listener, tls)?;
             Box::pin(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed) })
         }
-    };
-    Ok((local, server))
+    })
 }

@@ -203,31 +203,21 @@ impl OtlpReceiver {
 
     /// Runs the servers of one configuration until it changes or shutdown.
     async fn serve_config(&self, config: Config, stop: CancellationToken) -> Result<(), ComponentError> {
-        let mut tasks = tokio::task::JoinSet::new();
+        let mut servers = Vec::new();
         if let Some(g) = config.grpc {
             let ingest = Arc::new(Ingest::new(&self.ctx, self.fanout.clone(), "otlp", "grpc"));
             let (addr, fut) = grpc::serve(g, ingest, stop.clone()).await?;
             self.bound.lock().unwrap_or_else(|e| e.into_inner()).0 = Some(addr);
-            tasks.spawn(fut);
+            servers.push(fut);
         }
         if let Some(h) = config.http {
             let ingest = Arc::new(Ingest::new(&self.ctx, self.fanout.clone(), "otlp", "http"));
             let (addr, fut) = http::serve(h, ingest, stop.clone()).await?;
             self.bound.lock().unwrap_or_else(|e| e.into_inner()).1 = Some(addr);
-            tasks.spawn(fut);
+            servers.push(fut);
         }
         self.ctx.set_health(HealthState::Healthy, "started");
-        while let Some(r) = tasks.join_next().await {
-            match r {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    stop.cancel();
-                    return Err(e);
-                }
-                Err(e) => return Err(ComponentError(format!("server task failed: {e}"))),
-            }
-        }
-        Ok(())
+        super::join_servers(servers, &stop).await
     }
 }
 
