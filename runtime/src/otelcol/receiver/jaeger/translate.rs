@@ -311,3 +311,6 @@ pub fn to_request(batches: Vec<Batch>) -> ExportTraceServiceRequest {
         .collect();
     ExportTraceServiceRequest { resource_spans }
 }
+
+#[cfg(test)]
+mod tests;
