@@ -445,3 +445,6 @@ impl<'a> Protocol<'a> for Compact<'a> {
         Ok(MessageHeader { name, kind: version_and_kind >> 5, seq_id })
     }
 }
+
+#[cfg(test)]
+mod tests;
