@@ -162,7 +162,10 @@ fn sdk_spans_through_thrift_http_arrive_whole() {
     let got = wait_for_spans(&mut alloy, &file, 2);
     check_sdk_spans(&sent, &got);
     let metrics = alloy.metrics();
-    assert!(metrics.lines().any(|l| l.starts_with("otelcol_receiver_accepted_spans_total") && l.contains("transport=\"collector_http\"") && l.ends_with(" 2")), "{metrics}");
+    assert!(
+        metrics.lines().any(|l| l.starts_with("otelcol_receiver_accepted_spans_total") && l.contains("transport=\"collector_http\"") && l.ends_with(" 2")),
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -201,7 +204,10 @@ fn protobuf_post_spans_over_grpc_arrive_translated() {
     assert!(server["parentSpanId"].as_str().unwrap_or("").is_empty());
     assert_eq!(server["kind"], 2);
     assert_eq!(server["traceState"], "vendor=abc");
-    assert_eq!((server["startTimeUnixNano"].as_str(), server["endTimeUnixNano"].clone()), (Some(start.to_string().as_str()), Value::from((start + 2_500_000).to_string())));
+    assert_eq!(
+        (server["startTimeUnixNano"].as_str(), server["endTimeUnixNano"].clone()),
+        (Some(start.to_string().as_str()), Value::from((start + 2_500_000).to_string()))
+    );
     let a = attrs(&server["attributes"]);
     assert_eq!(a["retries"], serde_json::json!({"intValue": "2"}));
     assert_eq!(a["ratio"], serde_json::json!({"doubleValue": 0.25}));

@@ -115,7 +115,12 @@ pub struct Protocols {
 
 impl Arguments for Protocols {
     fn decode(r: &mut Reader<'_>) -> Self {
-        Protocols { grpc: r.block("grpc"), thrift_http: r.block("thrift_http"), thrift_binary: r.block("thrift_binary"), thrift_compact: r.block("thrift_compact") }
+        Protocols {
+            grpc: r.block("grpc"),
+            thrift_http: r.block("thrift_http"),
+            thrift_binary: r.block("thrift_binary"),
+            thrift_compact: r.block("thrift_compact"),
+        }
     }
 
     fn validate(&self, r: &mut Reader<'_>) {

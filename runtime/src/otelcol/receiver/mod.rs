@@ -1,7 +1,7 @@
 //! Receivers: where telemetry enters the pipeline.
+pub mod jaeger;
 #[cfg(feature = "loki")]
 pub mod loki;
-pub mod jaeger;
 pub mod otlp;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;

@@ -224,10 +224,13 @@ async fn grpc_post_spans_regroups_processes_and_refuses_malformed_requests() {
     own.process = Some(Process { service_name: "other".into(), tags: vec![] });
     b.spans.push(own);
     assert_eq!(post_spans(addr, proto::encode_for_test::post_spans(&b)).await.unwrap(), Bytes::new(), "an empty PostSpansResponse");
-    assert_eq!(r.received(), [("Some(AnyValue { value: Some(StringValue(\"svc\")) })".to_string(), "op".to_string()), (
-        "Some(AnyValue { value: Some(StringValue(\"other\")) })".to_string(),
-        "elsewhere".to_string()
-    )]);
+    assert_eq!(
+        r.received(),
+        [
+            ("Some(AnyValue { value: Some(StringValue(\"svc\")) })".to_string(), "op".to_string()),
+            ("Some(AnyValue { value: Some(StringValue(\"other\")) })".to_string(), "elsewhere".to_string())
+        ]
+    );
     let e = post_spans(addr, b"\x0a\x05\x0a\x03\x0a\x01\x07".to_vec()).await.unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
     assert!(e.message().contains("trace_id has 1 bytes"), "{e:?}");
@@ -259,7 +262,10 @@ async fn the_agent_ports_take_one_emit_batch_per_datagram() {
 fn arguments_need_a_protocol_and_refuse_what_is_not_implemented() {
     let check = |protocols: Value| {
         let args = obj(&[("protocols", protocols), ("output", obj(&[]))]);
-        crate::component::args::check::<Args>(NAME, &analyzer::args::with_defaults(NAME, &args)).iter().map(crate::component::args::describe).collect::<Vec<_>>()
+        crate::component::args::check::<Args>(NAME, &analyzer::args::with_defaults(NAME, &args))
+            .iter()
+            .map(crate::component::args::describe)
+            .collect::<Vec<_>>()
     };
     assert_eq!(check(obj(&[])), ["protocols: at least one protocol must be enabled"]);
     let udp = obj(&[("socket_buffer_size", Value::string("1MiB"))]);

@@ -200,10 +200,7 @@ fn parent_of(s: &model::Span) -> [u8; 8] {
         return s.parent_span_id;
     }
     let same_trace = || s.references.iter().filter(|r| r.trace_id == s.trace_id);
-    same_trace()
-        .find(|r| r.ref_type == RefType::ChildOf)
-        .or_else(|| same_trace().find(|r| r.ref_type == RefType::FollowsFrom))
-        .map_or([0; 8], |r| r.span_id)
+    same_trace().find(|r| r.ref_type == RefType::ChildOf).or_else(|| same_trace().find(|r| r.ref_type == RefType::FollowsFrom)).map_or([0; 8], |r| r.span_id)
 }
 
 fn links(s: &model::Span, parent: [u8; 8]) -> Vec<span::Link> {

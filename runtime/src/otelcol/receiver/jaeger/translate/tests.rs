@@ -16,7 +16,15 @@ fn tag(k: &str, v: TagValue) -> Tag {
 }
 
 fn span(id: i64, tags: Vec<Tag>) -> Span {
-    Span { trace_id: trace_id(1, 2), span_id: span_id(id), operation_name: format!("op{id}"), start_unix_nano: 1_000, end_unix_nano: 3_000, tags, ..Default::default() }
+    Span {
+        trace_id: trace_id(1, 2),
+        span_id: span_id(id),
+        operation_name: format!("op{id}"),
+        start_unix_nano: 1_000,
+        end_unix_nano: 3_000,
+        tags,
+        ..Default::default()
+    }
 }
 
 fn process(name: &str, tags: Vec<Tag>) -> Option<Process> {
