@@ -151,33 +151,35 @@ fn check_sdk_spans(sent: &Value, got: &[(Value, Value, Value)]) {
     }
 }
 
-#[test]
-fn sdk_spans_through_thrift_http_arrive_whole() {
-    if !python_has("jaeger_e2e thrift_http", THRIFT_CLIENT) {
-        return;
+/// The SDK's spans through `protocol` with the exporter in `mode`; the receiver's counters.
+fn sdk_spans_through(protocol: &str, mode: &str) -> Option<String> {
+    if !python_has(&format!("jaeger_e2e {mode}"), THRIFT_CLIENT) {
+        return None;
     }
     let port = free_port();
-    let (mut alloy, file) = start("thrift-http", "thrift_http", port);
-    let sent = send("thrift_http", port, &alloy);
+    let (mut alloy, file) = start(mode, protocol, port);
+    let sent = send(mode, port, &alloy);
     let got = wait_for_spans(&mut alloy, &file, 2);
     check_sdk_spans(&sent, &got);
-    let metrics = alloy.metrics();
-    assert!(
-        metrics.lines().any(|l| l.starts_with("otelcol_receiver_accepted_spans_total") && l.contains("transport=\"collector_http\"") && l.ends_with(" 2")),
-        "{metrics}"
-    );
+    Some(alloy.metrics())
+}
+
+fn accepted_line(metrics: &str, transport: &str) -> Option<String> {
+    metrics.lines().find(|l| l.starts_with("otelcol_receiver_accepted_spans_total") && l.contains(&format!("transport=\"{transport}\""))).map(str::to_string)
+}
+
+#[test]
+fn sdk_spans_through_thrift_http_arrive_whole() {
+    if let Some(metrics) = sdk_spans_through("thrift_http", "thrift_http") {
+        assert!(accepted_line(&metrics, "collector_http").is_some_and(|l| l.ends_with(" 2")), "{metrics}");
+    }
 }
 
 #[test]
 fn sdk_spans_through_the_compact_agent_port_arrive_whole() {
-    if !python_has("jaeger_e2e udp_compact", THRIFT_CLIENT) {
-        return;
+    if let Some(metrics) = sdk_spans_through("thrift_compact", "udp_compact") {
+        assert!(accepted_line(&metrics, "udp_thrift_compact").is_some_and(|l| l.ends_with(" 2")), "{metrics}");
     }
-    let port = free_port();
-    let (mut alloy, file) = start("udp-compact", "thrift_compact", port);
-    let sent = send("udp_compact", port, &alloy);
-    let got = wait_for_spans(&mut alloy, &file, 2);
-    check_sdk_spans(&sent, &got);
 }
 
 #[test]

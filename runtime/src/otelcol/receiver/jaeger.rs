@@ -32,44 +32,15 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::otlp::grpc::{serve_methods, status_of, UnaryHandler};
-use super::otlp::{metadata_of, GrpcConfig, Ingest};
+use super::otlp::{metadata_of, GrpcConfig, HttpServerConfig, Ingest};
 use crate::component::args::types::Bytes as ByteSize;
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, HealthState, Reader, Registration};
 use crate::metrics::Counter;
-use crate::otelcol::auth::AuthHandler;
 use crate::otelcol::consumer::{ConsumeError, Fanout, Output};
 use crate::otelcol::pdata::{Metadata, Payload};
-use crate::tls::{ClientAuth, TlsServer, TlsServerArgs};
 
 const NAME: &str = "otelcol.receiver.jaeger";
 pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &[], build);
-
-/// The `thrift_http` block.
-#[derive(Clone, Debug, Default)]
-pub struct ThriftHttpConfig {
-    endpoint: String,
-    max_request_body_size: usize,
-    include_metadata: bool,
-    auth: Option<AuthHandler>,
-    tls: Option<TlsServer>,
-}
-
-impl Arguments for ThriftHttpConfig {
-    fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&["compression_algorithms", "cors", "idle_timeout", "keep_alives_enabled", "read_header_timeout", "read_timeout", "write_timeout"]);
-        ThriftHttpConfig {
-            endpoint: r.get("endpoint"),
-            max_request_body_size: r.get::<ByteSize>("max_request_body_size").0 as usize,
-            include_metadata: r.get("include_metadata"),
-            auth: r.opt("auth"),
-            tls: r.block::<TlsServerArgs>("tls").and_then(|t| t.resolve(ClientAuth::RequireAndVerifyClientCert)),
-        }
-    }
-
-    fn validate(&self, r: &mut Reader<'_>) {
-        check_endpoint(r, &self.endpoint);
-    }
-}
 
 /// The `thrift_compact` and `thrift_binary` blocks (the agent's UDP servers).
 #[derive(Clone, Debug, Default)]
@@ -93,22 +64,16 @@ impl Arguments for UdpConfig {
     }
 
     fn validate(&self, r: &mut Reader<'_>) {
-        check_endpoint(r, &self.endpoint);
+        super::check_endpoint(r, &self.endpoint);
         r.check(self.workers > 0, &["workers"], "workers must be greater than 0");
         r.check(self.max_packet_size > 0, &["max_packet_size"], "max_packet_size must be greater than 0");
     }
 }
 
-/// The form only: resolving a host name is for the server when it starts.
-fn check_endpoint(r: &mut Reader<'_>, endpoint: &str) {
-    let port = endpoint.rsplit_once(':').map(|(_, p)| p.parse::<u16>());
-    r.check(matches!(port, Some(Ok(_))), &["endpoint"], format!("invalid endpoint {endpoint:?}: expected host:port"));
-}
-
 #[derive(Clone, Debug, Default)]
 pub struct Protocols {
     grpc: Option<GrpcConfig>,
-    thrift_http: Option<ThriftHttpConfig>,
+    thrift_http: Option<HttpServerConfig>,
     thrift_binary: Option<UdpConfig>,
     thrift_compact: Option<UdpConfig>,
 }
@@ -266,9 +231,7 @@ impl JaegerReceiver {
 
 impl Component for JaegerReceiver {
     fn update(&self, args: Value) -> Result<(), ComponentError> {
-        let (config, output) = decode_args(&args)?;
-        self.fanout.set(output);
-        self.config.send_replace(config);
+        super::apply(&self.fanout, &self.config, decode_args(&args)?);
         Ok(())
     }
 

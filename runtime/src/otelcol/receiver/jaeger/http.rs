@@ -12,17 +12,17 @@ use http::{header, HeaderMap, StatusCode};
 use tokio_util::sync::CancellationToken;
 
 use super::thrift::Binary;
-use super::{thrift_batch, ThriftHttpConfig, Transport};
+use super::{thrift_batch, Transport};
 use crate::component::{BoxFuture, ComponentError};
 use crate::otelcol::consumer::ConsumeError;
 use crate::otelcol::receiver::otlp::http::{read_limited, serve_router};
-use crate::otelcol::receiver::otlp::{metadata_of, parse_endpoint};
+use crate::otelcol::receiver::otlp::{metadata_of, HttpServerConfig};
 
 /// The content types the collector takes a Thrift batch in.
 const THRIFT_TYPES: [&str; 2] = ["application/x-thrift", "application/vnd.apache.thrift.binary"];
 
 struct State {
-    config: ThriftHttpConfig,
+    config: HttpServerConfig,
     transport: Arc<Transport>,
 }
 
@@ -70,14 +70,12 @@ async fn post_traces(state: Arc<State>, headers: HeaderMap, body: axum::body::Bo
 
 /// Binds the listener and returns its address and the serving future.
 pub async fn serve(
-    config: ThriftHttpConfig,
+    config: HttpServerConfig,
     transport: Arc<Transport>,
     stop: CancellationToken,
 ) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
     let tls = config.tls.as_ref().map(crate::tls::server_config).transpose()?;
-    let addr = parse_endpoint(&config.endpoint)?;
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| ComponentError(format!("failed to listen on {addr} for Jaeger Thrift HTTP: {e}")))?;
-    let local = listener.local_addr()?;
+    let (listener, local) = crate::otelcol::receiver::bind(&config.endpoint, "Jaeger Thrift HTTP").await?;
     let state = Arc::new(State { config, transport });
     let router = axum::Router::new().route("/api/traces", axum::routing::post(move |h: HeaderMap, b: axum::body::Body| post_traces(state.clone(), h, b)));
     Ok((local, serve_router(listener, tls, router, stop, "Jaeger Thrift HTTP")?))

@@ -1,8 +1,8 @@
 //! Batches decoded from bytes Apache Thrift's Python library wrote, malformed input, and the
 //! servers on loopback.
 
+use crate::otelcol::receiver::obj;
 use bytes::Bytes;
-use eval::Object;
 use tonic::Code;
 
 use super::model::{span_id, trace_id, Batch, Log, Process, RefType, Span, SpanRef, Tag, TagValue};
@@ -107,14 +107,6 @@ struct Running {
     sink: Arc<Sink>,
     bound: Bound,
     stop: CancellationToken,
-}
-
-fn obj(pairs: &[(&str, Value)]) -> Value {
-    let mut o = Object::new();
-    for (k, v) in pairs {
-        o.insert(*k, v.clone());
-    }
-    Value::object(o)
 }
 
 fn local() -> Value {

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
 use tonic::{Code, Status};
 
-use super::{metadata_of, parse_endpoint, GrpcConfig, Ingest};
+use super::{metadata_of, GrpcConfig, Ingest};
 use crate::component::{BoxFuture, ComponentError};
 use crate::otelcol::auth::AuthHandler;
 use crate::otelcol::consumer::ConsumeError;
@@ -115,9 +115,7 @@ pub async fn serve_methods(
     methods: Vec<(&'static str, UnaryHandler)>,
     stop: CancellationToken,
 ) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
-    let addr = parse_endpoint(&config.endpoint)?;
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| ComponentError(format!("failed to listen on {addr} for {what}: {e}")))?;
-    let local = listener.local_addr()?;
+    let (listener, local) = crate::otelcol::receiver::bind(&config.endpoint, what).await?;
     let mut builder = tonic::transport::Server::builder();
     if let Some(t) = &config.tls {
         if t.tls13_only {

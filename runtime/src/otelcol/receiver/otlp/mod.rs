@@ -69,14 +69,21 @@ pub struct GrpcConfig {
     pub tls: Option<TlsServer>,
 }
 
-/// The `http` block.
+/// An HTTP server's settings, as the collector's `confighttp` server (the OTLP `http` block,
+/// Jaeger's `thrift_http`, the Zipkin receiver's body).
 #[derive(Clone, Debug, Default)]
-pub struct HttpConfig {
+pub struct HttpServerConfig {
     pub endpoint: String,
     pub max_request_body_size: usize,
     pub include_metadata: bool,
     pub auth: Option<AuthHandler>,
     pub tls: Option<TlsServer>,
+}
+
+/// The `http` block.
+#[derive(Clone, Debug, Default)]
+pub struct HttpConfig {
+    pub server: HttpServerConfig,
     pub traces_url_path: String,
     pub metrics_url_path: String,
     pub logs_url_path: String,
@@ -116,15 +123,27 @@ impl Arguments for GrpcConfig {
     }
 }
 
-impl Arguments for HttpConfig {
+impl Arguments for HttpServerConfig {
     fn decode(r: &mut Reader<'_>) -> Self {
         r.unsupported(&["compression_algorithms", "cors", "idle_timeout", "keep_alives_enabled", "read_header_timeout", "read_timeout", "write_timeout"]);
-        HttpConfig {
+        HttpServerConfig {
             endpoint: r.get("endpoint"),
             max_request_body_size: r.get::<Bytes>("max_request_body_size").0 as usize,
             include_metadata: r.get("include_metadata"),
             auth: r.opt("auth"),
             tls: server_tls(r),
+        }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        super::check_endpoint(r, &self.endpoint);
+    }
+}
+
+impl Arguments for HttpConfig {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        HttpConfig {
+            server: HttpServerConfig::decode(r),
             traces_url_path: url_path(r.get("traces_url_path")),
             metrics_url_path: url_path(r.get("metrics_url_path")),
             logs_url_path: url_path(r.get("logs_url_path")),
@@ -223,9 +242,7 @@ impl OtlpReceiver {
 
 impl Component for OtlpReceiver {
     fn update(&self, args: Value) -> Result<(), ComponentError> {
-        let (config, output) = decode_args(&args)?;
-        self.fanout.set(output);
-        self.config.send_replace(config);
+        crate::otelcol::receiver::apply(&self.fanout, &self.config, decode_args(&args)?);
         Ok(())
     }
 
