@@ -25,6 +25,7 @@ pub fn registrations() -> Vec<Registration> {
     let mut regs = vec![
         receiver::otlp::REGISTRATION,
         receiver::zipkin::REGISTRATION,
+        receiver::jaeger::REGISTRATION,
         processor::batch::REGISTRATION,
         processor::memory_limiter::REGISTRATION,
         processor::attributes::REGISTRATION,

@@ -16,26 +16,19 @@ use http::{header, HeaderMap, StatusCode};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::otlp::http::read_limited;
-use super::otlp::{metadata_of, parse_endpoint, Ingest};
-use crate::component::args::types::Bytes;
+use super::otlp::http::{read_limited, serve_router};
+use super::otlp::{metadata_of, HttpServerConfig, Ingest};
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, HealthState, Reader, Registration};
-use crate::otelcol::auth::AuthHandler;
 use crate::otelcol::consumer::{ConsumeError, Fanout, Output};
 use crate::otelcol::pdata::Payload;
-use crate::tls::{ClientAuth, TlsServer, TlsServerArgs};
 
 const NAME: &str = "otelcol.receiver.zipkin";
 pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &[], build);
 
 #[derive(Clone, Debug, Default)]
 struct Config {
-    endpoint: String,
-    max_request_body_size: usize,
-    include_metadata: bool,
+    server: HttpServerConfig,
     parse_string_tags: bool,
-    auth: Option<AuthHandler>,
-    tls: Option<TlsServer>,
 }
 
 /// The component's arguments.
@@ -47,32 +40,13 @@ pub struct Args {
 
 impl Arguments for Args {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&[
-            "compression_algorithms",
-            "cors",
-            "idle_timeout",
-            "keep_alives_enabled",
-            "read_header_timeout",
-            "read_timeout",
-            "write_timeout",
-            "debug_metrics",
-        ]);
-        let config = Config {
-            endpoint: r.get("endpoint"),
-            max_request_body_size: r.get::<Bytes>("max_request_body_size").0 as usize,
-            include_metadata: r.get("include_metadata"),
-            parse_string_tags: r.get("parse_string_tags"),
-            auth: r.opt("auth"),
-            tls: r.block::<TlsServerArgs>("tls").and_then(|t| t.resolve(ClientAuth::RequireAndVerifyClientCert)),
-        };
+        r.unsupported(&["debug_metrics"]);
+        let config = Config { server: HttpServerConfig::decode(r), parse_string_tags: r.get("parse_string_tags") };
         Args { config, output: r.block_or_default("output") }
     }
 
     fn validate(&self, r: &mut Reader<'_>) {
-        // The form only: resolving a host name is for the server when it starts.
-        let port = self.config.endpoint.rsplit_once(':').map(|(_, p)| p.parse::<u16>());
-        let msg = format!("invalid endpoint {:?}: expected host:port", self.config.endpoint);
-        r.check(matches!(port, Some(Ok(_))), &["endpoint"], msg);
+        self.config.server.validate(r);
     }
 }
 
@@ -103,7 +77,7 @@ fn reply(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 async fn spans_v2(state: Arc<State>, headers: HeaderMap, body: axum::body::Body) -> Response {
-    if let Some(auth) = &state.config.auth {
+    if let Some(auth) = &state.config.server.auth {
         if let Err(e) = auth.authenticate(&headers) {
             return reply(StatusCode::UNAUTHORIZED, e.to_string());
         }
@@ -114,7 +88,7 @@ async fn spans_v2(state: Arc<State>, headers: HeaderMap, body: axum::body::Body)
         Some("application/x-protobuf") | Some("application/protobuf") => true,
         _ => return reply(StatusCode::UNSUPPORTED_MEDIA_TYPE, format!("unsupported content type {ct:?}: use application/json or application/x-protobuf")),
     };
-    let body = match read_limited(&headers, body, state.config.max_request_body_size).await {
+    let body = match read_limited(&headers, body, state.config.server.max_request_body_size).await {
         Ok(b) => b,
         Err((status, message)) => return reply(status, message),
     };
@@ -124,7 +98,7 @@ async fn spans_v2(state: Arc<State>, headers: HeaderMap, body: axum::body::Body)
         Err(e) => return reply(StatusCode::BAD_REQUEST, format!("malformed Zipkin spans: {e}")),
     };
     let payload = Payload::from_traces(&request);
-    let payload = if state.config.include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
+    let payload = if state.config.server.include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
     match state.ingest.deliver(payload).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(ConsumeError::Permanent(m)) => reply(StatusCode::BAD_REQUEST, m),
@@ -139,10 +113,9 @@ impl ZipkinReceiver {
     }
 
     async fn serve(&self, config: Config, stop: CancellationToken) -> Result<(), ComponentError> {
-        let tls = config.tls.as_ref().map(crate::tls::server_config).transpose()?;
-        let addr = parse_endpoint(&config.endpoint)?;
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| ComponentError(format!("failed to listen on {addr} for Zipkin: {e}")))?;
-        *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = Some(listener.local_addr()?);
+        let tls = config.server.tls.as_ref().map(crate::tls::server_config).transpose()?;
+        let (listener, local) = super::bind(&config.server.endpoint, "Zipkin").await?;
+        *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = Some(local);
         let state = Arc::new(State { ingest: Ingest::new(&self.ctx, self.fanout.clone(), "zipkin", "http"), config });
         let v2 = axum::routing::post(move |h: HeaderMap, b: axum::body::Body| spans_v2(state.clone(), h, b));
         let v1 = axum::routing::post(|| async {
@@ -151,22 +124,13 @@ impl ZipkinReceiver {
         // Upstream takes v2 on any path but the v1 one.
         let router = axum::Router::new().route("/", v2.clone()).route("/{*path}", v2).route("/api/v1/spans", v1);
         self.ctx.set_health(HealthState::Healthy, "started");
-        let failed = |e: std::io::Error| ComponentError(format!("Zipkin server failed: {e}"));
-        match tls {
-            None => axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed),
-            Some(tls) => {
-                let listener = crate::tls::TlsListener::fixed(listener, tls)?;
-                axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed)
-            }
-        }
+        serve_router(listener, tls, router, stop, "Zipkin")?.await
     }
 }
 
 impl Component for ZipkinReceiver {
     fn update(&self, args: Value) -> Result<(), ComponentError> {
-        let (config, output) = decode_args(&args)?;
-        self.fanout.set(output);
-        self.config.send_replace(config);
+        super::apply(&self.fanout, &self.config, decode_args(&args)?);
         Ok(())
     }
 

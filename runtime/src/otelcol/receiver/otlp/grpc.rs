@@ -1,25 +1,23 @@
-//! The OTLP/gRPC server. tonic does the gRPC framing, compression and size limit; the
-//! messages stay encoded ([`RawCodec`]) so the generated prost services (which decode every
-//! request) are not used.
+//! The OTLP/gRPC server, and the unary gRPC server it is built on (also serving Jaeger's
+//! `PostSpans`). tonic does the gRPC framing, compression and size limit; the messages stay
+//! encoded ([`RawCodec`]) so the generated prost services (which decode every request) are
+//! not used.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use http::HeaderMap;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
 use tonic::{Code, Status};
 
-use super::{metadata_of, parse_endpoint, GrpcConfig, Ingest};
+use super::{metadata_of, GrpcConfig, Ingest};
 use crate::component::{BoxFuture, ComponentError};
+use crate::otelcol::auth::AuthHandler;
 use crate::otelcol::consumer::ConsumeError;
 use crate::otelcol::grpc_codec::{export_path, RawCodec};
 use crate::otelcol::pdata::{Payload, Signal};
-
-struct State {
-    config: GrpcConfig,
-    ingest: Arc<Ingest>,
-}
 
 /// The status a refused request gets, as upstream maps consumer errors.
 pub fn status_of(e: &ConsumeError) -> Status {
@@ -29,42 +27,41 @@ pub fn status_of(e: &ConsumeError) -> Status {
     }
 }
 
+/// A unary method's work: the request's metadata and encoded message in, the encoded
+/// response out. The server checks `auth` before calling it.
+pub type UnaryHandler = Arc<dyn Fn(HeaderMap, Bytes) -> BoxFuture<Result<Bytes, Status>> + Send + Sync>;
+
 #[derive(Clone)]
-struct ExportMethod {
-    state: Arc<State>,
-    signal: Signal,
+struct Method {
+    auth: Option<AuthHandler>,
+    handler: UnaryHandler,
 }
 
-impl tonic::server::UnaryService<Bytes> for ExportMethod {
+impl tonic::server::UnaryService<Bytes> for Method {
     type Response = Bytes;
     type Future = BoxFuture<Result<tonic::Response<Bytes>, Status>>;
 
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
-        let (state, signal) = (self.state.clone(), self.signal);
+        let (auth, handler) = (self.auth.clone(), self.handler.clone());
         Box::pin(async move {
             let (metadata, _, body) = request.into_parts();
             let headers = metadata.into_headers();
-            if let Some(auth) = &state.config.auth {
+            if let Some(auth) = &auth {
                 auth.authenticate(&headers).map_err(|e| Status::unauthenticated(e.to_string()))?;
             }
-            let payload = Payload::from_request(signal, body).map_err(|e| Status::invalid_argument(format!("malformed {} request: {e}", signal.name())))?;
-            let payload = if state.config.include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
-            state.ingest.deliver(payload).await.map_err(|e| status_of(&e))?;
-            // An empty Export*ServiceResponse: no partial success to report.
-            Ok(tonic::Response::new(Bytes::new()))
+            handler(headers, body).await.map(tonic::Response::new)
         })
     }
 }
 
-async fn export(state: Arc<State>, signal: Signal, req: axum::extract::Request) -> axum::response::Response {
-    let limit = state.config.max_recv_msg_size;
+async fn unary(method: Method, limit: usize, req: axum::extract::Request) -> axum::response::Response {
     let mut grpc = tonic::server::Grpc::new(RawCodec)
         .accept_compressed(CompressionEncoding::Gzip)
         .accept_compressed(CompressionEncoding::Zstd)
         .send_compressed(CompressionEncoding::Gzip)
         .send_compressed(CompressionEncoding::Zstd)
         .max_decoding_message_size(limit);
-    let mut res = grpc.unary(ExportMethod { state, signal }, req).await;
+    let mut res = grpc.unary(method, req).await;
     // tonic reports an oversized message as OutOfRange; gRPC servers (and upstream) say
     // ResourceExhausted, which clients treat as "too big", not as a bug.
     let headers = res.headers_mut();
@@ -74,6 +71,21 @@ async fn export(state: Arc<State>, signal: Signal, req: axum::extract::Request) 
         headers.insert("grpc-status", (Code::ResourceExhausted as i32).into());
     }
     res.map(axum::body::Body::new)
+}
+
+/// The OTLP export method of `signal`: checked, counted and delivered as received.
+fn export_handler(config: &GrpcConfig, ingest: Arc<Ingest>, signal: Signal) -> UnaryHandler {
+    let include_metadata = config.include_metadata;
+    Arc::new(move |headers, body| {
+        let ingest = ingest.clone();
+        Box::pin(async move {
+            let payload = Payload::from_request(signal, body).map_err(|e| Status::invalid_argument(format!("malformed {} request: {e}", signal.name())))?;
+            let payload = if include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
+            ingest.deliver(payload).await.map_err(|e| status_of(&e))?;
+            // An empty Export*ServiceResponse: no partial success to report.
+            Ok(Bytes::new())
+        })
+    })
 }
 
 fn tls_config(t: &crate::tls::TlsServer) -> tonic::transport::ServerTlsConfig {
@@ -90,9 +102,20 @@ pub async fn serve(
     ingest: Arc<Ingest>,
     stop: CancellationToken,
 ) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
-    let addr = parse_endpoint(&config.endpoint)?;
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| ComponentError(format!("failed to listen on {addr} for OTLP/gRPC: {e}")))?;
-    let local = listener.local_addr()?;
+    let methods = Signal::ALL.into_iter().map(|signal| (export_path(signal), export_handler(&config, ingest.clone(), signal))).collect();
+    serve_methods(&config, "OTLP/gRPC", methods, stop).await
+}
+
+/// A gRPC server of unary `methods` (path, handler) with the `grpc` block's endpoint, TLS,
+/// `auth` and message size limit; `what` names it in errors. Returns the bound address and
+/// the serving future.
+pub async fn serve_methods(
+    config: &GrpcConfig,
+    what: &str,
+    methods: Vec<(&'static str, UnaryHandler)>,
+    stop: CancellationToken,
+) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
+    let (listener, local) = crate::otelcol::receiver::bind(&config.endpoint, what).await?;
     let mut builder = tonic::transport::Server::builder();
     if let Some(t) = &config.tls {
         if t.tls13_only {
@@ -101,13 +124,14 @@ pub async fn serve(
         crate::tls::install_crypto_provider();
         builder = builder.tls_config(tls_config(t)).map_err(|e| ComponentError(format!("invalid gRPC TLS configuration: {e}")))?;
     }
-    let state = Arc::new(State { config, ingest });
+    let limit = config.max_recv_msg_size;
     let mut router = axum::Router::new();
-    for signal in Signal::ALL {
-        let state = state.clone();
-        router = router.route(export_path(signal), axum::routing::post(move |req: axum::extract::Request| export(state.clone(), signal, req)));
+    for (path, handler) in methods {
+        let method = Method { auth: config.auth.clone(), handler };
+        router = router.route(path, axum::routing::post(move |req: axum::extract::Request| unary(method.clone(), limit, req)));
     }
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
     let server = builder.add_routes(tonic::service::Routes::from(router)).serve_with_incoming_shutdown(incoming, stop.cancelled_owned());
-    Ok((local, Box::pin(async move { server.await.map_err(|e| ComponentError(format!("OTLP/gRPC server failed: {e}"))) })))
+    let what = what.to_string();
+    Ok((local, Box::pin(async move { server.await.map_err(|e| ComponentError(format!("{what} server failed: {e}"))) })))
 }

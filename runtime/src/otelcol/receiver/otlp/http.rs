@@ -12,7 +12,7 @@ use http::{header, HeaderMap, StatusCode};
 use http_body_util::BodyExt;
 use tokio_util::sync::CancellationToken;
 
-use super::{metadata_of, parse_endpoint, HttpConfig, Ingest};
+use super::{metadata_of, HttpConfig, Ingest};
 use crate::component::{BoxFuture, ComponentError};
 use crate::delivery::compression::DecodeError;
 use crate::otelcol::consumer::ConsumeError;
@@ -120,12 +120,12 @@ async fn handle(state: Arc<State>, signal: Signal, headers: HeaderMap, body: axu
         return Failure(StatusCode::UNSUPPORTED_MEDIA_TYPE, 3, format!("unsupported content type {ct:?}: use application/x-protobuf or application/json"))
             .into_response(Encoding::Json);
     };
-    if let Some(auth) = &state.config.auth {
+    if let Some(auth) = &state.config.server.auth {
         if let Err(e) = auth.authenticate(&headers) {
             return Failure(StatusCode::UNAUTHORIZED, 16, e.to_string()).into_response(enc);
         }
     }
-    let body = match read_body(&headers, body, state.config.max_request_body_size).await {
+    let body = match read_body(&headers, body, state.config.server.max_request_body_size).await {
         Ok(b) => b,
         Err(f) => return f.into_response(enc),
     };
@@ -137,7 +137,7 @@ async fn handle(state: Arc<State>, signal: Signal, headers: HeaderMap, body: axu
         Ok(p) => p,
         Err(e) => return Failure(StatusCode::BAD_REQUEST, 3, format!("malformed {} request: {e}", signal.name())).into_response(enc),
     };
-    let payload = if state.config.include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
+    let payload = if state.config.server.include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
     if let Err(e) = state.ingest.deliver(payload).await {
         return failure_of(&e).into_response(enc);
     }
@@ -155,10 +155,8 @@ pub async fn serve(
     ingest: Arc<Ingest>,
     stop: CancellationToken,
 ) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
-    let tls = config.tls.as_ref().map(crate::tls::server_config).transpose()?;
-    let addr = parse_endpoint(&config.endpoint)?;
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| ComponentError(format!("failed to listen on {addr} for OTLP/HTTP: {e}")))?;
-    let local = listener.local_addr()?;
+    let tls = config.server.tls.as_ref().map(crate::tls::server_config).transpose()?;
+    let (listener, local) = crate::otelcol::receiver::bind(&config.server.endpoint, "OTLP/HTTP").await?;
     let paths =
         [(Signal::Traces, config.traces_url_path.clone()), (Signal::Metrics, config.metrics_url_path.clone()), (Signal::Logs, config.logs_url_path.clone())];
     let state = Arc::new(State { config, ingest });
@@ -167,13 +165,25 @@ pub async fn serve(
         let state = state.clone();
         router = router.route(&path, axum::routing::post(move |headers: HeaderMap, body: axum::body::Body| handle(state.clone(), signal, headers, body)));
     }
-    let failed = |e: std::io::Error| ComponentError(format!("OTLP/HTTP server failed: {e}"));
-    let server: BoxFuture<Result<(), ComponentError>> = match tls {
+    Ok((local, serve_router(listener, tls, router, stop, "OTLP/HTTP")?))
+}
+
+/// Serves `router` on `listener`, over TLS when `tls` is given, until `stop`; `what` names
+/// the server in errors.
+pub(crate) fn serve_router(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    router: axum::Router,
+    stop: CancellationToken,
+    what: &str,
+) -> Result<BoxFuture<Result<(), ComponentError>>, ComponentError> {
+    let what = what.to_string();
+    let failed = move |e: std::io::Error| ComponentError(format!("{what} server failed: {e}"));
+    Ok(match tls {
         None => Box::pin(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed) }),
         Some(tls) => {
             let listener = crate::tls::TlsListener::fixed(listener, tls)?;
             Box::pin(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed) })
         }
-    };
-    Ok((local, server))
+    })
 }

@@ -69,14 +69,21 @@ pub struct GrpcConfig {
     pub tls: Option<TlsServer>,
 }
 
-/// The `http` block.
+/// An HTTP server's settings, as the collector's `confighttp` server (the OTLP `http` block,
+/// Jaeger's `thrift_http`, the Zipkin receiver's body).
 #[derive(Clone, Debug, Default)]
-pub struct HttpConfig {
+pub struct HttpServerConfig {
     pub endpoint: String,
     pub max_request_body_size: usize,
     pub include_metadata: bool,
     pub auth: Option<AuthHandler>,
     pub tls: Option<TlsServer>,
+}
+
+/// The `http` block.
+#[derive(Clone, Debug, Default)]
+pub struct HttpConfig {
+    pub server: HttpServerConfig,
     pub traces_url_path: String,
     pub metrics_url_path: String,
     pub logs_url_path: String,
@@ -116,15 +123,27 @@ impl Arguments for GrpcConfig {
     }
 }
 
-impl Arguments for HttpConfig {
+impl Arguments for HttpServerConfig {
     fn decode(r: &mut Reader<'_>) -> Self {
         r.unsupported(&["compression_algorithms", "cors", "idle_timeout", "keep_alives_enabled", "read_header_timeout", "read_timeout", "write_timeout"]);
-        HttpConfig {
+        HttpServerConfig {
             endpoint: r.get("endpoint"),
             max_request_body_size: r.get::<Bytes>("max_request_body_size").0 as usize,
             include_metadata: r.get("include_metadata"),
             auth: r.opt("auth"),
             tls: server_tls(r),
+        }
+    }
+
+    fn validate(&self, r: &mut Reader<'_>) {
+        super::check_endpoint(r, &self.endpoint);
+    }
+}
+
+impl Arguments for HttpConfig {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        HttpConfig {
+            server: HttpServerConfig::decode(r),
             traces_url_path: url_path(r.get("traces_url_path")),
             metrics_url_path: url_path(r.get("metrics_url_path")),
             logs_url_path: url_path(r.get("logs_url_path")),
@@ -203,39 +222,27 @@ impl OtlpReceiver {
 
     /// Runs the servers of one configuration until it changes or shutdown.
     async fn serve_config(&self, config: Config, stop: CancellationToken) -> Result<(), ComponentError> {
-        let mut tasks = tokio::task::JoinSet::new();
+        let mut servers = Vec::new();
         if let Some(g) = config.grpc {
             let ingest = Arc::new(Ingest::new(&self.ctx, self.fanout.clone(), "otlp", "grpc"));
             let (addr, fut) = grpc::serve(g, ingest, stop.clone()).await?;
             self.bound.lock().unwrap_or_else(|e| e.into_inner()).0 = Some(addr);
-            tasks.spawn(fut);
+            servers.push(fut);
         }
         if let Some(h) = config.http {
             let ingest = Arc::new(Ingest::new(&self.ctx, self.fanout.clone(), "otlp", "http"));
             let (addr, fut) = http::serve(h, ingest, stop.clone()).await?;
             self.bound.lock().unwrap_or_else(|e| e.into_inner()).1 = Some(addr);
-            tasks.spawn(fut);
+            servers.push(fut);
         }
         self.ctx.set_health(HealthState::Healthy, "started");
-        while let Some(r) = tasks.join_next().await {
-            match r {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    stop.cancel();
-                    return Err(e);
-                }
-                Err(e) => return Err(ComponentError(format!("server task failed: {e}"))),
-            }
-        }
-        Ok(())
+        super::join_servers(servers, &stop).await
     }
 }
 
 impl Component for OtlpReceiver {
     fn update(&self, args: Value) -> Result<(), ComponentError> {
-        let (config, output) = decode_args(&args)?;
-        self.fanout.set(output);
-        self.config.send_replace(config);
+        crate::otelcol::receiver::apply(&self.fanout, &self.config, decode_args(&args)?);
         Ok(())
     }
 

@@ -3,8 +3,8 @@
 
 use std::io::Write as _;
 
+use crate::otelcol::receiver::obj;
 use bytes::Bytes;
-use eval::Object;
 use prost::Message;
 use tonic::Code;
 
@@ -20,14 +20,6 @@ struct Running {
     grpc: SocketAddr,
     http: SocketAddr,
     stop: CancellationToken,
-}
-
-fn obj(pairs: &[(&str, Value)]) -> Value {
-    let mut o = Object::new();
-    for (k, v) in pairs {
-        o.insert(*k, v.clone());
-    }
-    Value::object(o)
 }
 
 async fn start() -> Running {
