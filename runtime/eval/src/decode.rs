@@ -288,22 +288,35 @@ impl Decode for Duration {
 pub struct ByteSize(pub u64);
 
 impl ByteSize {
+    /// One size, or several summed as Go's `units` package writes them (`"63KiB488B"` is
+    /// 65000 bytes, the form upstream prints a size that is not a whole unit in).
     pub fn parse(s: &str) -> Result<ByteSize, String> {
-        let t = s.trim();
-        let num_end = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-        let (num, unit) = t.split_at(num_end);
-        let n: f64 = num.parse().map_err(|_| format!("invalid byte size {}", syntax::quote::go_quote(s)))?;
-        let pow = match unit.trim() {
-            "" | "B" => 0,
-            "K" | "KB" | "KiB" => 1,
-            "M" | "MB" | "MiB" => 2,
-            "G" | "GB" | "GiB" => 3,
-            "T" | "TB" | "TiB" => 4,
-            "P" | "PB" | "PiB" => 5,
-            "E" | "EB" | "EiB" => 6,
-            _ => return Err(format!("units: unknown unit {} in {}", syntax::quote::go_quote(unit), syntax::quote::go_quote(s))),
-        };
-        Ok(ByteSize((n * 1024f64.powi(pow)) as u64))
+        let invalid = || format!("invalid byte size {}", syntax::quote::go_quote(s));
+        let mut rest = s.trim();
+        if rest.is_empty() {
+            return Err(invalid());
+        }
+        let mut total = 0f64;
+        while !rest.is_empty() {
+            let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+            let (num, after) = rest.split_at(num_end);
+            let n: f64 = num.parse().map_err(|_| invalid())?;
+            let unit_end = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
+            let (unit, next) = after.split_at(unit_end);
+            let pow = match unit.trim() {
+                "" | "B" => 0,
+                "K" | "KB" | "KiB" => 1,
+                "M" | "MB" | "MiB" => 2,
+                "G" | "GB" | "GiB" => 3,
+                "T" | "TB" | "TiB" => 4,
+                "P" | "PB" | "PiB" => 5,
+                "E" | "EB" | "EiB" => 6,
+                _ => return Err(format!("units: unknown unit {} in {}", syntax::quote::go_quote(unit), syntax::quote::go_quote(s))),
+            };
+            total += n * 1024f64.powi(pow);
+            rest = next;
+        }
+        Ok(ByteSize(total as u64))
     }
 }
 
@@ -391,5 +404,11 @@ mod tests {
     fn byte_sizes() {
         assert_eq!(ByteSize::parse("512KiB").unwrap().0, 512 * 1024);
         assert_eq!(ByteSize::parse("1MB").unwrap().0, 1 << 20);
+        assert_eq!(ByteSize::parse("63KiB488B").unwrap().0, 65000, "Go's units print sizes that are not whole units this way");
+        assert_eq!(ByteSize::parse("1MiB1KiB").unwrap().0, (1 << 20) + 1024);
+        assert_eq!(ByteSize::parse("1.5KiB").unwrap().0, 1536);
+        assert!(ByteSize::parse("").is_err());
+        assert!(ByteSize::parse("KiB").is_err());
+        assert_eq!(ByteSize::parse("1KiX").unwrap_err(), "units: unknown unit \"KiX\" in \"1KiX\"");
     }
 }
