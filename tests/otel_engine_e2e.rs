@@ -161,6 +161,11 @@ fn collector_config_runs_natively_and_reloads() {
         "one receiver and exporter per ID, one processor per pipeline"
     );
     assert!(front.stderr().contains("component=receiver/otlp/in runs_as=otelcol.receiver.otlp.in"), "{}", front.stderr());
+    let origin = |id: &str| list.as_array().and_then(|a| a.iter().find(|c| c["localID"] == id)).and_then(|c| c["origin"].as_str()).map(str::to_string);
+    assert_eq!(origin("otelcol.receiver.otlp.in").as_deref(), Some("receiver/otlp/in"));
+    assert_eq!(origin("otelcol.processor.attributes.metrics__tag").as_deref(), Some("processor/attributes/tag (pipeline metrics)"));
+    let (_, page) = get(api, "/").expect("the UI");
+    assert!(page.contains("otelcol.exporter.otlp.sink</a> <span class=\"origin\">(exporter/otlp/sink)</span>"), "{page}");
 
     let sent = send(grpc, http, &front);
     let expected = expected_lines(&sent);

@@ -410,9 +410,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `alloy otel components`: the collector types this binary runs, in the collector's layout.
+/// `alloy otel components`: the collector types this binary runs, in the collector's layout:
+/// each with the Alloy component that runs it and its stability per signal (connectors per
+/// signal pair, extensions once), from the collector's own metadata
+/// (`convert::otelcol::collector::signals`).
 fn components() -> anyhow::Result<ExitCode> {
-    let catalog = analyzer::Catalog::get();
+    print!("{}", components_yaml());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn components_yaml() -> String {
     let mut out = format!(
         "buildinfo:\n  command: alloy otel\n  description: Alloy (Rust) running OpenTelemetry Collector configurations\n  version: {}\n",
         env!("CARGO_PKG_VERSION")
@@ -425,16 +432,13 @@ fn components() -> anyhow::Result<ExitCode> {
         rows.sort();
         out.push_str(&format!("{section}:\n"));
         for (ty, alloy) in rows {
-            let stability = match catalog.lookup(alloy).and_then(|c| c.stability) {
-                Some(Stability::GenerallyAvailable) => "Stable",
-                Some(Stability::PublicPreview) => "Beta",
-                _ => "Alpha",
-            };
-            out.push_str(&format!("  - name: {ty}\n    alloy: {alloy}\n    stability:\n      component: {stability}\n"));
+            out.push_str(&format!("  - name: {ty}\n    alloy: {alloy}\n    stability:\n"));
+            for (signal, level) in collector::signals::of(alloy).unwrap_or_default() {
+                out.push_str(&format!("      {}: {level}\n", signal.replace('_', "-")));
+            }
         }
     }
-    print!("{out}");
-    Ok(ExitCode::SUCCESS)
+    out
 }
 
 fn serve(args: Args) -> anyhow::Result<ExitCode> {
@@ -463,6 +467,8 @@ fn serve(args: Args) -> anyhow::Result<ExitCode> {
         // Which collector component each Alloy component is, for the telemetry endpoint.
         let mapping = Arc::new(std::sync::RwLock::new(loaded.engine.components.clone()));
         let current = mapping.clone();
+        let origins = runtime::controller::Origins::default();
+        let current_origins = origins.clone();
         // A reload reads every source again; its errors are the collector's, placed in the YAML.
         let source: SourceFn = Arc::new(move || match load(&config) {
             Ok(mut l) => {
@@ -470,6 +476,8 @@ fn serve(args: Args) -> anyhow::Result<ExitCode> {
                 if problems.is_empty() {
                     warn(&l);
                     *current.write().unwrap_or_else(|e| e.into_inner()) = l.engine.components.clone();
+                    *current_origins.write().unwrap_or_else(|e| e.into_inner()) =
+                        l.engine.components.iter().map(|m| (m.alloy.clone(), m.collector_name())).collect();
                     Ok(l.files())
                 } else {
                     Err(render_plain(&problems))
@@ -480,7 +488,7 @@ fn serve(args: Args) -> anyhow::Result<ExitCode> {
         // The extension's flags, when it sets them, choose where data and the API live.
         let storage_path = loaded.flags.storage_path.clone().unwrap_or_else(|| args.storage_path.clone());
         let listen_addr = loaded.flags.listen_addr.clone().unwrap_or_else(|| args.listen_addr.clone());
-        let options = runtime::Options { stability: Stability::Experimental, community: true, storage_path, shutdown_deadline: deadline };
+        let options = runtime::Options { stability: Stability::Experimental, community: true, storage_path, shutdown_deadline: deadline, origins };
         let controller = Controller::new(options, runtime::components::registry(), registry, source);
         if let Err(e) = controller.load().await {
             match &e {

@@ -231,7 +231,8 @@ async fn serve(args: Args, shutdown_deadline: Duration) -> anyhow::Result<ExitCo
     runtime::process::register_build_info(&registry, env!("CARGO_PKG_VERSION"));
     let (path, format, bypass, extra) = (args.path.clone(), args.config_format.clone(), args.bypass_conversion_errors, args.extra_args.clone());
     let source: SourceFn = Arc::new(move || read_config(&path, &format, bypass, &extra));
-    let options = Options { stability: args.stability, community: args.community, storage_path: args.storage_path.clone(), shutdown_deadline };
+    let options =
+        Options { stability: args.stability, community: args.community, storage_path: args.storage_path.clone(), shutdown_deadline, ..Options::default() };
     let controller = Controller::new(options, runtime::components::registry(), registry, source);
 
     if let Err(e) = controller.load().await {

@@ -23,6 +23,8 @@ pub struct ComponentInfo {
     pub arguments: Option<eval::Value>,
     pub exports: Option<eval::Value>,
     pub debug_info: Option<eval::Value>,
+    /// What the user wrote the component as, when the configuration was generated.
+    pub origin: Option<String>,
 }
 
 /// Whether data flows *into* component `name` through its exports (it exports a receiver).
@@ -39,7 +41,14 @@ fn shown(kind: Kind) -> bool {
     matches!(kind, Kind::Component | Kind::Instance | Kind::Foreach)
 }
 
-fn info(st: &State, i: usize, detail: bool) -> ComponentInfo {
+/// What the user wrote components as (`alloy otel`'s collector IDs), by local ID.
+type OriginMap = std::collections::HashMap<String, String>;
+
+fn origins(shared: &Shared) -> OriginMap {
+    shared.options.origins.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+fn info(st: &State, i: usize, detail: bool, origins: &OriginMap) -> ComponentInfo {
     let node = &st.nodes[i];
     let id = &node.spec.id;
     // Neighbours in the same module, by local ID.
@@ -73,17 +82,19 @@ fn info(st: &State, i: usize, detail: bool) -> ComponentInfo {
         arguments: if detail { node.args.clone() } else { None },
         exports: if detail { Some(node.shared.exports()) } else { None },
         debug_info: if detail { node.component.as_ref().and_then(|c| c.debug_info()) } else { None },
+        origin: if node.spec.module.is_empty() { origins.get(&node.spec.local_id).cloned() } else { None },
     }
 }
 
 /// The components of the root module.
 pub(crate) fn list(shared: &Shared) -> Vec<ComponentInfo> {
+    let origins = origins(shared);
     let st = shared.lock();
-    module(&st, "")
+    module(&st, "", &origins)
 }
 
-fn module(st: &State, module: &str) -> Vec<ComponentInfo> {
-    (0..st.nodes.len()).filter(|&i| shown(st.nodes[i].spec.kind) && st.nodes[i].spec.module == module).map(|i| info(st, i, false)).collect()
+fn module(st: &State, module: &str, origins: &OriginMap) -> Vec<ComponentInfo> {
+    (0..st.nodes.len()).filter(|&i| shown(st.nodes[i].spec.kind) && st.nodes[i].spec.module == module).map(|i| info(st, i, false, origins)).collect()
 }
 
 /// The components of a module (a custom component instance's, or a foreach child's); None
@@ -93,7 +104,7 @@ pub(crate) fn module_list(shared: &Shared, module_id: &str) -> Option<Vec<Compon
     if module_id.is_empty() || !st.nodes.iter().any(|n| n.spec.module == module_id) {
         return None;
     }
-    Some(module(&st, module_id))
+    Some(module(&st, module_id, &OriginMap::new()))
 }
 
 /// The modules directly under a `foreach` node: one per child.
@@ -111,7 +122,8 @@ pub(crate) fn child_modules(shared: &Shared, id: &str) -> Vec<String> {
 
 /// One component by global ID (`MODULE/LOCAL` inside a module).
 pub(crate) fn detail(shared: &Shared, id: &str) -> Option<ComponentInfo> {
+    let origins = origins(shared);
     let st = shared.lock();
     let &i = st.index.get(id)?;
-    shown(st.nodes[i].spec.kind).then(|| info(&st, i, true))
+    shown(st.nodes[i].spec.kind).then(|| info(&st, i, true, &origins))
 }

@@ -47,7 +47,13 @@ pub struct Options {
     pub storage_path: PathBuf,
     /// How long shutdown and reloads wait for a stopping component.
     pub shutdown_deadline: Duration,
+    /// Where components come from when the configuration was generated (`alloy otel`: the
+    /// collector component, `receiver/otlp/in`), by local ID; shown by the API and UI.
+    pub origins: Origins,
 }
+
+/// Local component ID → what the user wrote it as; the loader updates it on every load.
+pub type Origins = Arc<std::sync::RwLock<std::collections::HashMap<String, String>>>;
 
 impl Default for Options {
     fn default() -> Self {
@@ -56,6 +62,7 @@ impl Default for Options {
             community: false,
             storage_path: PathBuf::from("data-alloy"),
             shutdown_deadline: Duration::from_secs(600),
+            origins: Origins::default(),
         }
     }
 }

@@ -38,6 +38,10 @@ pub struct ComponentJson {
     exports: Vec<Json>,
     debug_info: Vec<Json>,
     live_debugging_enabled: bool,
+    /// Not upstream's: what the user wrote the component as when the configuration was
+    /// generated (`alloy otel`: `receiver/otlp/in`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<String>,
 }
 
 impl ComponentJson {
@@ -62,6 +66,7 @@ impl ComponentJson {
             exports: i.exports.as_ref().map(|e| body(e, None)).unwrap_or_default(),
             debug_info: i.debug_info.as_ref().map(|d| body(d, None)).unwrap_or_default(),
             live_debugging_enabled: false,
+            origin: i.origin.clone(),
         }
     }
 }

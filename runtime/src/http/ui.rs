@@ -51,8 +51,10 @@ fn global_id(module: &str, local: &str) -> String {
 fn table(list: &[ComponentInfo]) -> String {
     let mut rows = String::new();
     for i in list {
+        // A generated component shows what the user wrote it as (`alloy otel`'s collector IDs).
+        let origin = i.origin.as_deref().map(|o| format!(" <span class=\"origin\">({})</span>", esc(o))).unwrap_or_default();
         rows.push_str(&format!(
-            "<tr><td><a href=\"/component/{}\">{}</a></td><td class=\"{}\">{}</td><td>{}</td></tr>\n",
+            "<tr><td><a href=\"/component/{}\">{}</a>{origin}</td><td class=\"{}\">{}</td><td>{}</td></tr>\n",
             esc(&global_id(&i.module_id, &i.local_id)),
             esc(&i.local_id),
             i.health.state.as_str(),

@@ -82,6 +82,30 @@ fn every_component_this_binary_runs_has_a_fixture() {
 }
 
 #[test]
+fn every_component_this_binary_runs_has_its_signals() {
+    let missing: Vec<&str> =
+        collector::graph::catalogue().into_iter().map(|(_, _, alloy)| alloy).filter(|a| runs(a) && collector::signals::of(a).is_none()).collect();
+    assert!(missing.is_empty(), "add the collector's per-signal stability to convert/src/otelcol/collector/signals.rs for {missing:?}");
+}
+
+#[test]
+fn components_listing_is_yaml_with_every_runnable_type() {
+    let text = components_yaml();
+    let root = convert::yaml::parse(text.as_bytes()).expect("the listing is YAML");
+    let section = |name: &str| match root.get(name).map(|n| &n.kind) {
+        Some(convert::yaml::Kind::Seq(items)) => items.clone(),
+        _ => Vec::new(),
+    };
+    let otlp = section("receivers").into_iter().find(|r| r.get("name").and_then(|n| n.scalar()) == Some("otlp")).expect("the otlp receiver is listed");
+    assert_eq!(otlp.get("stability").and_then(|s| s.get("traces")).and_then(|t| t.scalar()), Some("Stable"));
+    let count = section("connectors").into_iter().find(|r| r.get("name").and_then(|n| n.scalar()) == Some("count")).expect("count is listed");
+    assert_eq!(count.get("stability").and_then(|s| s.get("traces-to-metrics")).and_then(|t| t.scalar()), Some("Alpha"));
+    let listed: usize = ["receivers", "processors", "exporters", "connectors", "extensions"].iter().map(|s| section(s).len()).sum();
+    let runnable = collector::graph::catalogue().into_iter().filter(|(_, _, a)| runs(a)).count();
+    assert_eq!(listed, runnable);
+}
+
+#[test]
 fn unsupported_statement_removal_keeps_the_rest() {
     let text = "a \"b\" {\n\tx = 1\n\ty = [\n\t\t\"}\",\n\t]\n\tz { }\n\tw = 2\n}\n";
     let y = text.find("y =").expect("y");

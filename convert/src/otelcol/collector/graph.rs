@@ -107,6 +107,7 @@ pub fn build(resolved: &Resolved, runs: &dyn Fn(&str) -> bool) -> Result<Engine,
         labels: HashMap::new(),
         telemetry_addr: None,
     };
+    b.check_signals();
     b.telemetry();
     b.extensions();
     b.receivers();
@@ -262,6 +263,36 @@ impl Builder<'_> {
     fn extension_handlers(&self) -> HashMap<String, String> {
         let ids = self.cfg.service_extensions.iter();
         ids.filter_map(|id| Some((id.clone(), format!("{}.{}", self.alloy_name(CKind::Extension, id)?, label_of(config::id_name(id)))))).collect()
+    }
+
+    /// Every component of a pipeline must handle the pipeline's signal (a connector: take it
+    /// in where it is an exporter, give it out where it is a receiver), as the collector checks
+    /// when it builds pipelines.
+    fn check_signals(&mut self) {
+        for p in &self.cfg.pipelines {
+            let lists: [(&str, &Vec<String>); 3] = [("receivers", &p.receivers), ("processors", &p.processors), ("exporters", &p.exporters)];
+            for (list, ids) in lists {
+                for id in ids {
+                    let connector = self.cfg.is_connector(id);
+                    let kind = match list {
+                        _ if connector => CKind::Connector,
+                        "receivers" => CKind::Receiver,
+                        "processors" => CKind::Processor,
+                        _ => CKind::Exporter,
+                    };
+                    let Some(alloy) = self.alloy_name(kind, id) else { continue };
+                    // A connector takes a pipeline's data in where it is listed as an exporter.
+                    let into = !(connector && list == "receivers");
+                    if super::signals::handles(alloy, &p.signal, into) {
+                        continue;
+                    }
+                    let handled: Vec<&str> = super::signals::of(alloy).unwrap_or_default().iter().map(|(s, _)| *s).collect();
+                    let what = if connector { format!("connector {id:?} as {}", &list[..list.len() - 1]) } else { format!("{} {id:?}", kind.as_str()) };
+                    let msg = format!("service::pipelines::{}: {what} does not support {} (it handles {})", p.id(), p.signal, handled.join(", "));
+                    self.errors.push(ConfigError::at(msg, p.position_of(list, id)));
+                }
+            }
+        }
     }
 
     /// `service.telemetry`: the log level and format become the `logging` block; what the

@@ -8,6 +8,7 @@ pub mod alloyengine;
 pub mod confmap;
 pub mod graph;
 pub mod print;
+pub mod signals;
 
 pub use crate::yaml::Pos;
 pub use confmap::{resolve, Failed, Host, Resolved, Source};

@@ -141,3 +141,19 @@ fn a_connector_needs_both_sides() {
     let errs = engine(yaml, &all).expect_err("refused");
     assert_eq!(errs, ["c.yaml:4:3: connectors::count: connector \"count\" used as exporter in a pipeline but not used in any supported receiver pipeline"]);
 }
+
+#[test]
+fn pipelines_only_hold_components_of_their_signal() {
+    let yaml = "receivers:\n  zipkin:\nprocessors:\n  span:\n    name:\n      to_attributes:\n        rules: ['x']\nconnectors:\n  spanmetrics:\nexporters:\n  debug:\nservice:\n  pipelines:\n    logs:\n      receivers: [zipkin]\n      processors: [span]\n      exporters: [debug]\n    traces:\n      receivers: [spanmetrics]\n      exporters: [debug]\n    metrics:\n      receivers: [zipkin]\n      exporters: [spanmetrics]\n";
+    let errs = engine(yaml, &all).expect_err("refused");
+    assert_eq!(
+        errs,
+        [
+            "c.yaml:15:19: service::pipelines::logs: receiver \"zipkin\" does not support logs (it handles traces)",
+            "c.yaml:16:20: service::pipelines::logs: processor \"span\" does not support logs (it handles traces)",
+            "c.yaml:22:19: service::pipelines::metrics: receiver \"zipkin\" does not support metrics (it handles traces)",
+            "c.yaml:23:19: service::pipelines::metrics: connector \"spanmetrics\" as exporter does not support metrics (it handles traces_to_metrics)",
+            "c.yaml:19:19: service::pipelines::traces: connector \"spanmetrics\" as receiver does not support traces (it handles traces_to_metrics)",
+        ]
+    );
+}
