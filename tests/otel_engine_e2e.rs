@@ -217,7 +217,7 @@ fn collector_config_runs_natively_and_reloads() {
     assert_eq!(status, 400, "{body}");
     assert!(
         body.contains(
-            "override.yaml:3:22: error decoding 'processors': error reading configuration for \"batch\": invalid value \"many\": expected an integer"
+            "override.yaml:3:22: error decoding 'processors': error reading configuration for \"batch\": 'send_batch_size' expected type 'int', got unconvertible type 'string', value: 'many'"
         ),
         "{body}"
     );

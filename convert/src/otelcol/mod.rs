@@ -30,7 +30,7 @@ pub struct Ctx<'a> {
     pub diags: Diagnostics,
     /// Values that do not read as their field's type, and where they are (the collector
     /// engine refuses them; the converter keeps upstream's output).
-    pub invalid: Vec<(String, crate::yaml::Pos)>,
+    pub invalid: Vec<(schema::Invalid, crate::yaml::Pos)>,
 }
 
 impl Ctx<'_> {

@@ -207,7 +207,7 @@ pub(super) struct Rendered {
     pub unread: Vec<(String, crate::yaml::Pos)>,
     pub diags: Diagnostics,
     /// Values that do not read as their field's type, with where they are.
-    pub invalid: Vec<(String, crate::yaml::Pos)>,
+    pub invalid: Vec<(schema::Invalid, crate::yaml::Pos)>,
 }
 
 /// Renders `def` as the Alloy block `label`, with `output` wired when the component has one;

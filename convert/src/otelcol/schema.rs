@@ -387,9 +387,29 @@ fn zero(ty: Ty) -> Val {
     }
 }
 
-/// What is wrong with a scalar that does not read as `ty` (reading it then gives the zero
-/// value, which upstream's converter never meets: the collector refuses such a config first).
-fn invalid_scalar(n: &Node, t: &str, ty: Ty) -> Option<String> {
+/// A scalar that does not read as its field's type (reading it then gives the zero value,
+/// which upstream's converter never meets: the collector refuses such a config first).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invalid {
+    pub text: String,
+    pub ty: Ty,
+}
+
+impl Invalid {
+    /// The collector's (mapstructure's) words for it, for the setting `key`.
+    pub fn message(&self, key: &str) -> String {
+        let go_type = match self.ty {
+            Ty::Dur => return format!("'{key}' time: invalid duration {:?}", self.text),
+            Ty::Bytes => return format!("'{key}' units: invalid byte size {:?}", self.text),
+            Ty::Bool => "bool",
+            Ty::Float => "float64",
+            _ => "int",
+        };
+        format!("'{key}' expected type '{go_type}', got unconvertible type 'string', value: '{}'", self.text)
+    }
+}
+
+fn invalid_scalar(n: &Node, t: &str, ty: Ty) -> Option<Invalid> {
     if n.is_null() || !matches!(n.kind, Kind::Scalar { .. }) {
         return None;
     }
@@ -402,15 +422,7 @@ fn invalid_scalar(n: &Node, t: &str, ty: Ty) -> Option<String> {
         Ty::MiB => t.parse::<u64>().is_ok(),
         _ => true,
     };
-    let expected = match ty {
-        Ty::Bool => "a boolean",
-        Ty::Int | Ty::MiB => "an integer",
-        Ty::Float => "a number",
-        Ty::Dur => "a duration such as 5s or 1m30s",
-        Ty::Bytes => "a byte size such as 512KiB",
-        _ => "",
-    };
-    (!ok).then(|| format!("invalid value {t:?}: expected {expected}"))
+    (!ok).then(|| Invalid { text: t.to_string(), ty })
 }
 
 /// Reads `n` as a value of type `ty`.
