@@ -185,6 +185,8 @@ fn lookup<'a>(node: &'a Node, path: &str) -> Option<&'a Node> {
     let mut split = path.len();
     while let Some(dot) = path[..split].rfind('.') {
         if let Some(n) = node.get(&path[..dot]) {
+            // A map on the way to a field is a block: its other keys must be read too.
+            visit(n);
             if let Some(found) = lookup(n, &path[dot + 1..]) {
                 note_read(n);
                 return Some(found);
