@@ -78,25 +78,6 @@ service:
 /// Merged over BASE: a shorter batch timeout (the `--set` below shortens it again).
 const OVERRIDE: &str = "processors:\n  batch:\n    timeout: 2s\n";
 
-/// Runs the SDK script against the front's ports; the JSON of what it sent.
-fn send(grpc: u16, http: u16, front: &Alloy) -> serde_json::Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/send_otlp.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .env("OTLP_GRPC", format!("127.0.0.1:{grpc}"))
-        .env("OTLP_HTTP", format!("http://127.0.0.1:{http}"))
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "the SDK script failed:\n{}{}\nfront stderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        front.stderr()
-    );
-    serde_json::from_slice(&out.stdout).expect("the script prints JSON")
-}
-
 /// Every line the sink's debug exporter prints for what the script sent.
 fn expected_lines(sent: &serde_json::Value) -> Vec<String> {
     let mut expected = Vec::new();
@@ -167,7 +148,7 @@ fn collector_config_runs_natively_and_reloads() {
     let (_, page) = get(api, "/").expect("the UI");
     assert!(page.contains("otelcol.exporter.otlp.sink</a> <span class=\"origin\">(exporter/otlp/sink)</span>"), "{page}");
 
-    let sent = send(grpc, http, &front);
+    let sent = send_otlp(grpc, http, &front);
     let expected = expected_lines(&sent);
     assert_eq!(expected.len(), 2 * (5 + 1 + 3));
     sink.wait_for("every item at the sink", |s| expected.iter().all(|e| s.stderr().contains(e.as_str())));
@@ -204,7 +185,7 @@ fn collector_config_runs_natively_and_reloads() {
     .expect("rewrite override");
     let (status, body) = get(api, "/-/reload").expect("reload answers");
     assert_eq!(status, 200, "reload answered {body}:\n{}", front.stderr());
-    let sent = send(grpc, http, &front);
+    let sent = send_otlp(grpc, http, &front);
     let expected = expected_lines(&sent);
     sink.wait_for("the second round at the sink", |s| s.stderr().matches("     -> pipeline: Str(reloaded)").count() >= 20);
     let text = sink.stderr();

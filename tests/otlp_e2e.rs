@@ -6,7 +6,6 @@
 //! processes counted them on /metrics. Without the SDK the test is skipped loudly, except
 //! under `CI=true`, where it fails.
 
-use std::path::Path;
 use std::process::Command;
 
 mod support;
@@ -62,21 +61,7 @@ fn sdk_traffic_flows_through_two_alloy_processes() {
     );
     let mut front = Alloy::start(&dir, "front", &front_config);
 
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/send_otlp.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .env("OTLP_GRPC", format!("127.0.0.1:{grpc}"))
-        .env("OTLP_HTTP", format!("http://127.0.0.1:{http}"))
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "the SDK script failed:\n{}{}\nfront stderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        front.stderr()
-    );
-    let sent: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the script prints JSON");
+    let sent = send_otlp(grpc, http, &front);
 
     let mut expected = Vec::new();
     for transport in ["grpc", "http"] {

@@ -106,6 +106,26 @@ impl Drop for Alloy {
     }
 }
 
+/// Runs tests/e2e/send_otlp.py (the OpenTelemetry Python SDK) against OTLP/gRPC `grpc` and
+/// OTLP/HTTP `http` on loopback; the JSON of what it sent. A failure shows `receiver`'s log.
+pub fn send_otlp(grpc: u16, http: u16, receiver: &Alloy) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/send_otlp.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .env("OTLP_GRPC", format!("127.0.0.1:{grpc}"))
+        .env("OTLP_HTTP", format!("http://127.0.0.1:{http}"))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the SDK script failed:\n{}{}\nreceiver's stderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        receiver.stderr()
+    );
+    serde_json::from_slice(&out.stdout).expect("the script prints JSON")
+}
+
 /// Whether python3 can import every module; when not, skips loudly (fails under `CI=true`).
 pub fn python_has(test: &str, modules: &str) -> bool {
     if Command::new("python3").args(["-c", &format!("import {modules}")]).output().is_ok_and(|o| o.status.success()) {

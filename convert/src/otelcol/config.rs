@@ -182,7 +182,9 @@ fn resolve_refs(n: &mut Node) -> Result<(), String> {
     Ok(())
 }
 
-fn is_scheme(s: &str) -> bool {
+/// A URI scheme: a letter, then letters, digits, `+`, `.` or `-`; two characters at least, so a
+/// Windows drive letter is not one.
+pub(crate) fn is_scheme(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && s.len() >= 2 && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
 }
@@ -200,32 +202,17 @@ pub fn resolve(s: &str) -> Result<String, String> {
             rest = after;
             continue;
         }
-        let Some(body_start) = rest.strip_prefix("${") else {
+        let Some((inner, len)) = super::collector::confmap::reference_at(rest) else {
+            if rest.starts_with("${") {
+                // An unclosed reference stays text.
+                out.push_str(rest);
+                rest = "";
+                break;
+            }
             out.push('$');
             rest = &rest[1..];
             continue;
         };
-        let mut depth = 1;
-        let mut end = None;
-        for (i, c) in body_start.char_indices() {
-            match c {
-                '{' => depth += 1,
-                '}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = Some(i);
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        let Some(end) = end else {
-            out.push_str(rest);
-            rest = "";
-            break;
-        };
-        let inner = &body_start[..end];
         let opaque = match inner.split_once(':') {
             Some((scheme, value)) if is_scheme(scheme) && !value.starts_with('-') => {
                 if scheme != "env" {
@@ -238,7 +225,7 @@ pub fn resolve(s: &str) -> Result<String, String> {
         out.push_str("${env:");
         out.push_str(opaque);
         out.push('}');
-        rest = &body_start[end + 1..];
+        rest = &rest[len..];
     }
     out.push_str(rest);
     Ok(out)

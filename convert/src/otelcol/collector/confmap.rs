@@ -89,14 +89,10 @@ struct Resolver<'a, 'h> {
     warnings: Vec<ConfigError>,
 }
 
-/// `scheme:rest` when `uri` starts with a URI scheme (two or more characters, so a Windows
-/// drive letter is a path).
+/// `scheme:rest` when `uri` starts with a URI scheme.
 fn split_scheme(uri: &str) -> Option<(&str, &str)> {
     let (scheme, rest) = uri.split_once(':')?;
-    let mut chars = scheme.chars();
-    let valid =
-        scheme.len() >= 2 && chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'));
-    valid.then_some((scheme, rest))
+    crate::otelcol::config::is_scheme(scheme).then_some((scheme, rest))
 }
 
 fn valid_env_name(name: &str) -> bool {
@@ -283,7 +279,7 @@ fn set_position(n: &mut Node, at: &Node) {
 }
 
 /// `(inner, length)` when `s` starts with a `${...}` reference, matching nested braces.
-fn reference_at(s: &str) -> Option<(&str, usize)> {
+pub(crate) fn reference_at(s: &str) -> Option<(&str, usize)> {
     let body = s.strip_prefix("${")?;
     let mut depth = 1;
     for (i, c) in body.char_indices() {
