@@ -200,28 +200,33 @@ impl JaegerReceiver {
         f(&mut self.bound.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
-    /// Runs the servers of one configuration until it changes or shutdown.
+    /// Runs the servers of one configuration until it changes or shutdown. Every transport's
+    /// metrics are registered before the first server binds, so they appear together.
     async fn serve_config(&self, config: Protocols, stop: CancellationToken) -> Result<(), ComponentError> {
+        let grpc = config.grpc.map(|g| (g, self.transport("grpc")));
+        let thrift_http = config.thrift_http.map(|h| (h, self.transport("collector_http")));
+        let udp_binary = config.thrift_binary.map(|u| (u, udp::Encoding::Binary, self.transport("udp_thrift_binary")));
+        let udp_compact = config.thrift_compact.map(|u| (u, udp::Encoding::Compact, self.transport("udp_thrift_compact")));
+        let udp_binary = udp_binary.map(|(u, e, t)| (u, e, udp::dropped_counter(&self.ctx, e), t));
+        let udp_compact = udp_compact.map(|(u, e, t)| (u, e, udp::dropped_counter(&self.ctx, e), t));
         let mut servers = Vec::new();
-        if let Some(g) = config.grpc {
-            let handler = post_spans_handler(self.transport("grpc"), g.include_metadata);
+        if let Some((g, transport)) = grpc {
+            let handler = post_spans_handler(transport, g.include_metadata);
             let (addr, fut) = serve_methods(&g, "Jaeger gRPC", vec![(proto::POST_SPANS_PATH, handler)], stop.clone()).await?;
             self.set_bound(|b| b.grpc = Some(addr));
             servers.push(fut);
         }
-        if let Some(h) = config.thrift_http {
-            let (addr, fut) = http::serve(h, self.transport("collector_http"), stop.clone()).await?;
+        if let Some((h, transport)) = thrift_http {
+            let (addr, fut) = http::serve(h, transport, stop.clone()).await?;
             self.set_bound(|b| b.thrift_http = Some(addr));
             servers.push(fut);
         }
-        if let Some(u) = config.thrift_binary {
-            let (addr, fut) = udp::serve(&self.ctx, u, udp::Encoding::Binary, self.transport("udp_thrift_binary"), stop.clone()).await?;
-            self.set_bound(|b| b.thrift_binary = Some(addr));
-            servers.push(fut);
-        }
-        if let Some(u) = config.thrift_compact {
-            let (addr, fut) = udp::serve(&self.ctx, u, udp::Encoding::Compact, self.transport("udp_thrift_compact"), stop.clone()).await?;
-            self.set_bound(|b| b.thrift_compact = Some(addr));
+        for (u, encoding, dropped, transport) in udp_binary.into_iter().chain(udp_compact) {
+            let (addr, fut) = udp::serve(&self.ctx, u, encoding, dropped, transport, stop.clone()).await?;
+            self.set_bound(|b| match encoding {
+                udp::Encoding::Binary => b.thrift_binary = Some(addr),
+                udp::Encoding::Compact => b.thrift_compact = Some(addr),
+            });
             servers.push(fut);
         }
         self.ctx.set_health(HealthState::Healthy, "started");

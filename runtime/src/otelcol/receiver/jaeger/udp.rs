@@ -43,26 +43,31 @@ async fn process(id: &str, encoding: Encoding, transport: &Transport, packet: Ve
     }
 }
 
+/// The counter of packets dropped on a full queue, for one encoding's port.
+pub fn dropped_counter(ctx: &Context, encoding: Encoding) -> Counter {
+    let transport_name = match encoding {
+        Encoding::Compact => "udp_thrift_compact",
+        Encoding::Binary => "udp_thrift_binary",
+    };
+    ctx.counter(
+        "otelcol_receiver_dropped_packets",
+        "UDP packets dropped because the receiver's queue was full",
+        &[("receiver", "jaeger"), ("transport", transport_name)],
+    )
+}
+
 /// Binds the socket and returns its address and the serving future.
 pub async fn serve(
     ctx: &Context,
     config: UdpConfig,
     encoding: Encoding,
+    dropped: Counter,
     transport: Arc<Transport>,
     stop: CancellationToken,
 ) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
     let addr = parse_endpoint(&config.endpoint)?;
     let socket = UdpSocket::bind(addr).await.map_err(|e| ComponentError(format!("failed to listen on UDP {addr} for Jaeger {encoding:?} Thrift: {e}")))?;
     let local = socket.local_addr()?;
-    let transport_name = match encoding {
-        Encoding::Compact => "udp_thrift_compact",
-        Encoding::Binary => "udp_thrift_binary",
-    };
-    let dropped = ctx.counter(
-        "otelcol_receiver_dropped_packets",
-        "UDP packets dropped because the receiver's queue was full",
-        &[("receiver", "jaeger"), ("transport", transport_name)],
-    );
     let id = ctx.id().to_string();
     Ok((local, Box::pin(run(socket, config, encoding, transport, dropped, id, stop))))
 }
