@@ -119,3 +119,21 @@ fn settings_no_converter_reads_are_warnings() {
     );
     assert!(c.output.is_some());
 }
+
+#[test]
+fn values_of_the_wrong_type_are_errors_at_their_key() {
+    let c = convert(
+        b"receivers:\n  otlp:\n    protocols:\n      grpc:\nprocessors:\n  batch:\n    timeout: soon\n    send_batch_size: lots\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [debug]\n",
+        "otelcol",
+        &[],
+    );
+    let errors: Vec<String> = c.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(ToString::to_string).collect();
+    assert_eq!(
+        errors,
+        [
+            "(Error) processor/batch: line 7: column 14: 'timeout' time: invalid duration \"soon\"",
+            "(Error) processor/batch: line 8: column 22: 'send_batch_size' expected type 'int', got unconvertible type 'string', value: 'lots'",
+        ]
+    );
+    assert!(c.diagnostics.is_failure(false), "the conversion fails unless errors are bypassed");
+}

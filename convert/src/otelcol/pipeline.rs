@@ -190,6 +190,12 @@ fn append(kind: CKind, def: &Def, group: &str, output: Option<[Vec<Expr>; 3]>, e
     for (path, _) in r.unread {
         ctx_diags.add(Severity::Warning, format!("{}: the setting {path:?} is not converted", r.instance));
     }
+    // Upstream's collector refuses these before converting; reading them as zero would
+    // silently change the pipeline (a timeout of 0s, TLS turned on).
+    for (problem, at) in &r.invalid {
+        let key = schema::key_at(&def.node, *at).unwrap_or_default();
+        ctx_diags.add(Severity::Error, format!("{}: line {}: column {}: {}", r.instance, at.line, at.col, problem.message(&key)));
+    }
     let full = r.block.full_name();
     file.blocks.push(r.block);
     diags.extend(ctx_diags);

@@ -411,6 +411,16 @@ impl Invalid {
     }
 }
 
+/// The key whose value (or list item) is at `at`, for naming an invalid value.
+pub fn key_at(n: &Node, at: crate::yaml::Pos) -> Option<String> {
+    let holds = |v: &Node| v.pos() == at || matches!(&v.kind, Kind::Seq(items) if items.iter().any(|i| i.pos() == at));
+    match &n.kind {
+        Kind::Scalar { .. } => None,
+        Kind::Seq(items) => items.iter().find_map(|i| key_at(i, at)),
+        Kind::Map(entries) => entries.iter().find_map(|(k, v)| if holds(v) { k.scalar().map(str::to_string) } else { key_at(v, at) }),
+    }
+}
+
 fn invalid_scalar(n: &Node, t: &str, ty: Ty) -> Option<Invalid> {
     if n.is_null() || !matches!(n.kind, Kind::Scalar { .. }) {
         return None;

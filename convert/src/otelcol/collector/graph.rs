@@ -168,17 +168,6 @@ struct Builder<'a> {
     telemetry_addr: Option<(String, Pos)>,
 }
 
-/// The key whose value (or list item) is at `at`.
-fn key_at(n: &crate::yaml::Node, at: Pos) -> Option<String> {
-    use crate::yaml::Kind;
-    let holds = |v: &crate::yaml::Node| v.pos() == at || matches!(&v.kind, Kind::Seq(items) if items.iter().any(|i| i.pos() == at));
-    match &n.kind {
-        Kind::Scalar { .. } => None,
-        Kind::Seq(items) => items.iter().find_map(|i| key_at(i, at)),
-        Kind::Map(entries) => entries.iter().find_map(|(k, v)| if holds(v) { k.scalar().map(str::to_string) } else { key_at(v, at) }),
-    }
-}
-
 /// `name` or `default`, as an Alloy label.
 fn label_of(name: &str) -> String {
     let raw = if name.is_empty() { "default" } else { name };
@@ -251,7 +240,7 @@ impl Builder<'_> {
             self.errors.push(ConfigError::at(msg, *at));
         }
         for (problem, at) in &r.invalid {
-            let key = key_at(&def.node, *at).unwrap_or_default();
+            let key = crate::otelcol::schema::key_at(&def.node, *at).unwrap_or_default();
             let msg = format!("error decoding '{section}': error reading configuration for {:?}: {}", def.id, problem.message(&key));
             self.errors.push(ConfigError::at(msg, *at));
         }
