@@ -123,7 +123,7 @@ fn settings_no_converter_reads_are_warnings() {
 #[test]
 fn values_of_the_wrong_type_are_errors_at_their_key() {
     let c = convert(
-        b"receivers:\n  otlp:\n    protocols:\n      grpc:\nprocessors:\n  batch:\n    timeout: soon\n    send_batch_size: lots\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [debug]\n",
+        b"receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: [host:4317]\nprocessors:\n  batch:\n    timeout: soon\n    send_batch_size: lots\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [debug]\n",
         "otelcol",
         &[],
     );
@@ -131,8 +131,9 @@ fn values_of_the_wrong_type_are_errors_at_their_key() {
     assert_eq!(
         errors,
         [
-            "(Error) processor/batch: line 7: column 14: 'timeout' time: invalid duration \"soon\"",
-            "(Error) processor/batch: line 8: column 22: 'send_batch_size' expected type 'int', got unconvertible type 'string', value: 'lots'",
+            "(Error) receiver/otlp: line 5: column 19: 'endpoint' expected type 'string', got unconvertible type '[]interface {}', value: '[host:4317]'",
+            "(Error) processor/batch: line 8: column 14: 'timeout' time: invalid duration \"soon\"",
+            "(Error) processor/batch: line 9: column 22: 'send_batch_size' expected type 'int', got unconvertible type 'string', value: 'lots'",
         ]
     );
     assert!(c.diagnostics.is_failure(false), "the conversion fails unless errors are bypassed");

@@ -395,19 +395,23 @@ fn zero(ty: Ty) -> Val {
 pub struct Invalid {
     pub text: String,
     pub ty: Ty,
+    /// Go's name of what was found: `string`, `[]interface {}`, `map[string]interface {}`.
+    pub found: &'static str,
 }
 
 impl Invalid {
     /// The collector's (mapstructure's) words for it, for the setting `key`.
     pub fn message(&self, key: &str) -> String {
         let go_type = match self.ty {
-            Ty::Dur => return format!("'{key}' time: invalid duration {:?}", self.text),
-            Ty::Bytes => return format!("'{key}' units: invalid byte size {:?}", self.text),
+            Ty::Dur if self.found == "string" => return format!("'{key}' time: invalid duration {:?}", self.text),
+            Ty::Bytes if self.found == "string" => return format!("'{key}' units: invalid byte size {:?}", self.text),
             Ty::Bool => "bool",
             Ty::Float => "float64",
-            _ => "int",
+            Ty::Int | Ty::MiB => "int",
+            Ty::Dur => "time.Duration",
+            _ => "string",
         };
-        format!("'{key}' expected type '{go_type}', got unconvertible type 'string', value: '{}'", self.text)
+        format!("'{key}' expected type '{go_type}', got unconvertible type '{}', value: '{}'", self.found, self.text)
     }
 }
 
@@ -422,8 +426,12 @@ pub fn key_at(n: &Node, at: crate::yaml::Pos) -> Option<String> {
 }
 
 fn invalid_scalar(n: &Node, t: &str, ty: Ty) -> Option<Invalid> {
-    if n.is_null() || !matches!(n.kind, Kind::Scalar { .. }) {
-        return None;
+    let scalar_field = matches!(ty, Ty::Str | Ty::Bool | Ty::Int | Ty::Float | Ty::Dur | Ty::Bytes | Ty::MiB);
+    match &n.kind {
+        Kind::Seq(_) if scalar_field => return Some(Invalid { text: flow_text(n), ty, found: "[]interface {}" }),
+        Kind::Map(_) if scalar_field => return Some(Invalid { text: flow_text(n), ty, found: "map[string]interface {}" }),
+        _ if n.is_null() || !matches!(n.kind, Kind::Scalar { .. }) => return None,
+        _ => {}
     }
     let ok = match ty {
         Ty::Bool => matches!(t, "true" | "false" | "True" | "False" | "TRUE" | "FALSE"),
@@ -434,7 +442,16 @@ fn invalid_scalar(n: &Node, t: &str, ty: Ty) -> Option<Invalid> {
         Ty::MiB => t.parse::<u64>().is_ok(),
         _ => true,
     };
-    (!ok).then(|| Invalid { text: t.to_string(), ty })
+    (!ok).then(|| Invalid { text: t.to_string(), ty, found: "string" })
+}
+
+/// A short flow-style rendering of a value, for messages.
+fn flow_text(n: &Node) -> String {
+    match &n.kind {
+        Kind::Scalar { .. } => text(n),
+        Kind::Seq(items) => format!("[{}]", items.iter().map(flow_text).collect::<Vec<_>>().join(" ")),
+        Kind::Map(entries) => format!("map[{}]", entries.iter().map(|(k, v)| format!("{}:{}", text(k), flow_text(v))).collect::<Vec<_>>().join(" ")),
+    }
 }
 
 /// Reads `n` as a value of type `ty`.
