@@ -147,7 +147,8 @@ fn unknown_types(root: &crate::yaml::Node, runs: &dyn Fn(&str) -> bool) -> Vec<C
                 None if ty.is_empty() || id.ends_with('/') => {}
                 None => {
                     let valid: Vec<&str> = components::types(kind).into_iter().filter(|t| components::lookup(kind, t).is_some_and(|c| runs(c.alloy))).collect();
-                    let msg = format!("error decoding '{section}': unknown type: {ty:?} for id: {id:?} (valid values: [{}])", valid.join(" "));
+                    let hint = analyzer::suggest::did_you_mean(ty, valid.iter().copied()).map(|h| format!("; {h}")).unwrap_or_default();
+                    let msg = format!("error decoding '{section}': unknown type: {ty:?} for id: {id:?} (valid values: [{}]){hint}", valid.join(" "));
                     errors.push(ConfigError::at(msg, k.pos()));
                 }
             }
