@@ -211,6 +211,8 @@ pub(super) struct Rendered {
     pub block: Block,
     /// YAML paths below the component that no field reads, with where their keys are.
     pub unread: Vec<(String, crate::yaml::Pos)>,
+    /// The YAML paths the component's fields read.
+    pub known: Vec<String>,
     pub diags: Diagnostics,
     /// Values that do not read as their field's type, with where they are.
     pub invalid: Vec<(schema::Invalid, crate::yaml::Pos)>,
@@ -234,5 +236,6 @@ pub(super) fn render(kind: CKind, def: &Def, label: &str, output: Option<[Vec<Ex
         let picked = conv.signals.map(|s| s.map(|i| dests[i].clone()).unwrap_or_default());
         block.body.push(Stmt::Block(output_block(picked)));
     }
-    Some(Rendered { instance, before, block, unread, diags: ctx.diags, invalid: ctx.invalid })
+    let known = if unread.is_empty() { Vec::new() } else { schema::known_paths(&(conv.fields)()) };
+    Some(Rendered { instance, before, block, unread, known, diags: ctx.diags, invalid: ctx.invalid })
 }

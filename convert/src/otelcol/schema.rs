@@ -112,6 +112,33 @@ impl F {
     }
 }
 
+/// Every YAML path the fields read, `.`-separated from the component's node (for naming the
+/// nearest known key when one is misspelt).
+pub fn known_paths(fields: &[F]) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_paths(fields, "", &mut out);
+    out
+}
+
+fn collect_paths(fields: &[F], prefix: &str, out: &mut Vec<String>) {
+    for f in fields {
+        let path = match (prefix.is_empty(), f.src.is_empty()) {
+            (_, true) => prefix.to_string(),
+            (true, false) => f.src.to_string(),
+            (false, false) => format!("{prefix}.{}", f.src),
+        };
+        match &f.shape {
+            Shape::Block(inner) | Shape::Present(inner) | Shape::Always(inner) => collect_paths(inner, &path, out),
+            // List items and map values: their keys are read below the list's own key.
+            Shape::Blocks(inner) | Shape::KeyedBlocks(_, inner) => {
+                out.push(path.clone());
+                collect_paths(inner, &path, out);
+            }
+            Shape::Attr(_) | Shape::Hook(_) => out.push(path),
+        }
+    }
+}
+
 fn field(name: &'static str, shape: Shape) -> F {
     F { name, src: name, shape, otel: None, alloy: None, required: false, nonempty: false, zero_inner: false }
 }

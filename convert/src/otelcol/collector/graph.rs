@@ -169,6 +169,21 @@ struct Builder<'a> {
     telemetry_addr: Option<(String, Pos)>,
 }
 
+/// `a[0].b` → `a.b`: list items share their fields.
+fn strip_indices(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => in_index = true,
+            ']' => in_index = false,
+            _ if !in_index => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// `name` or `default`, as an Alloy label.
 fn label_of(name: &str) -> String {
     let raw = if name.is_empty() { "default" } else { name };
@@ -237,7 +252,15 @@ impl Builder<'_> {
         let Some(r) = render(kind, def, &label, output, &extensions) else { return };
         for (path, at) in &r.unread {
             let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
-            let msg = format!("error decoding '{section}': error reading configuration for {:?}: '{parent}' has invalid keys: {key}", def.id);
+            // The keys the component reads at the same place, for a did-you-mean.
+            let parent_plain = strip_indices(parent);
+            let siblings = r.known.iter().filter_map(|k| match k.rsplit_once('.') {
+                Some((p, last)) if p == parent_plain => Some(last),
+                None if parent_plain.is_empty() => Some(k.as_str()),
+                _ => None,
+            });
+            let hint = analyzer::suggest::did_you_mean(key, siblings).map(|h| format!("; {h}")).unwrap_or_default();
+            let msg = format!("error decoding '{section}': error reading configuration for {:?}: '{parent}' has invalid keys: {key}{hint}", def.id);
             self.errors.push(ConfigError::at(msg, *at));
         }
         for (problem, at) in &r.invalid {
