@@ -183,7 +183,7 @@ pub fn emit(cfg: &Config, file: &mut File, diags: &mut Diagnostics) -> Result<()
 
 /// Converts one component and appends it (and any blocks it needs before it).
 fn append(kind: CKind, def: &Def, group: &str, output: Option<[Vec<Expr>; 3]>, extensions: &HashMap<String, String>, file: &mut File, diags: &mut Diagnostics) {
-    let Some(r) = render(kind, def, &label(group, def.name()), output, extensions) else { return };
+    let Some(r) = render(kind, def, &label(group, def.name()), output, extensions, Wiring::Upstream) else { return };
     file.blocks.extend(r.before);
     let mut ctx_diags = r.diags;
     // Upstream drops settings its converters do not read without a word.
@@ -218,9 +218,18 @@ pub(super) struct Rendered {
     pub invalid: Vec<(schema::Invalid, crate::yaml::Pos)>,
 }
 
+/// Whose `output` rules apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Wiring {
+    /// Upstream's converter: the components it never wires ([`Output::Missing`]) get no `output`.
+    Upstream,
+    /// The collector engine: every component with an output is wired.
+    Collector,
+}
+
 /// Renders `def` as the Alloy block `label`, with `output` wired when the component has one;
 /// `None` for a type without a converter.
-pub(super) fn render(kind: CKind, def: &Def, label: &str, output: Option<[Vec<Expr>; 3]>, extensions: &HashMap<String, String>) -> Option<Rendered> {
+pub(super) fn render(kind: CKind, def: &Def, label: &str, output: Option<[Vec<Expr>; 3]>, extensions: &HashMap<String, String>, wiring: Wiring) -> Option<Rendered> {
     let conv = components::lookup(kind, def.ty())?;
     let instance = format!("{}/{}", kind.as_str(), def.id);
     let mut ctx = Ctx { extensions, instance: instance.clone(), diags: Diagnostics::new(), invalid: Vec::new() };
@@ -232,7 +241,8 @@ pub(super) fn render(kind: CKind, def: &Def, label: &str, output: Option<[Vec<Ex
         block.body = schema::render(&(conv.fields)(), &def.node, &mut ctx);
         conv.before.map(|before| before(&def.node, label)).unwrap_or_default()
     });
-    if let (Some(dests), Output::Wired) = (output, conv.output) {
+    let wired = conv.output == Output::Wired || (conv.output == Output::Missing && wiring == Wiring::Collector);
+    if let (Some(dests), true) = (output, wired) {
         let picked = conv.signals.map(|s| s.map(|i| dests[i].clone()).unwrap_or_default());
         block.body.push(Stmt::Block(output_block(picked)));
     }

@@ -15,7 +15,7 @@ use crate::builder::{Expr, File};
 use crate::diag::{Diagnostics, Severity};
 use crate::otelcol::components::{self, CKind};
 use crate::otelcol::config::{self, Config, Def, Pipeline};
-use crate::otelcol::pipeline::{render, SIGNALS};
+use crate::otelcol::pipeline::{render, Wiring, SIGNALS};
 use crate::values::sanitize_identifier;
 
 use super::{ConfigError, Pos, Resolved};
@@ -249,7 +249,7 @@ impl Builder<'_> {
             return;
         }
         let extensions = self.extension_handlers();
-        let Some(r) = render(kind, def, &label, output, &extensions) else { return };
+        let Some(r) = render(kind, def, &label, output, &extensions, Wiring::Collector) else { return };
         for (path, at) in &r.unread {
             let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
             // The keys the component reads at the same place, for a did-you-mean.
