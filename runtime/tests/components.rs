@@ -96,6 +96,18 @@ async fn component_fixtures() {
                         c.components().iter().filter(|i| i.name == component).flat_map(|i| metric_names(&metrics, &i.local_id)).collect()
                     };
                     common::eventually("the upstream metric names", || expected.iter().all(|m| ours().contains(m))).await;
+                    // The other components of the case start their servers too: wait until the
+                    // registered metrics stop changing before describing them.
+                    let all = || c.registry().render().lines().filter(|l| !l.starts_with('#')).count();
+                    let mut last = all();
+                    for _ in 0..50 {
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        let now = all();
+                        if now == last {
+                            break;
+                        }
+                        last = now;
+                    }
                     registered.extend(ours());
                     describe(&c, config.dir.path())
                 }

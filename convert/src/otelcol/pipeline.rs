@@ -229,7 +229,14 @@ pub(super) enum Wiring {
 
 /// Renders `def` as the Alloy block `label`, with `output` wired when the component has one;
 /// `None` for a type without a converter.
-pub(super) fn render(kind: CKind, def: &Def, label: &str, output: Option<[Vec<Expr>; 3]>, extensions: &HashMap<String, String>, wiring: Wiring) -> Option<Rendered> {
+pub(super) fn render(
+    kind: CKind,
+    def: &Def,
+    label: &str,
+    output: Option<[Vec<Expr>; 3]>,
+    extensions: &HashMap<String, String>,
+    wiring: Wiring,
+) -> Option<Rendered> {
     let conv = components::lookup(kind, def.ty())?;
     let instance = format!("{}/{}", kind.as_str(), def.id);
     let mut ctx = Ctx { extensions, instance: instance.clone(), diags: Diagnostics::new(), invalid: Vec::new() };
