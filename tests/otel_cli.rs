@@ -70,6 +70,13 @@ fn validate_print_config_and_components() {
 }
 
 #[test]
+fn the_bundled_example_is_valid() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/examples/collector.yaml");
+    let out = alloy(&["otel", "validate", &format!("--config={}", example.display())], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
 fn run_with_the_otelcol_format_takes_the_engine_path() {
     let dir = scratch("otel-cli-run");
     let bad = write(&dir, "bad.yaml", &CONFIG.replace("endpoint: http://127.0.0.1:1", "endpoint: http://127.0.0.1:1\n    bogus: 1"));
