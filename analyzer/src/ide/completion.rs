@@ -43,8 +43,10 @@ impl Snapshot {
         if let Some(e) = super::ottl_strings::embedded_at(&parsed.tree.body, offset) {
             return super::ottl_strings::completions(&e, offset);
         }
-        // Scan from the top-level statement around the cursor.
-        let start = parsed.tree.body.iter().map(|s| s.span().start).filter(|&s| s < offset).max().unwrap_or(0);
+        // Scan from the top-level statement around the cursor, found lexically from the start
+        // of the chunk that holds it (chunks start on statement boundaries).
+        let chunk_start = self.chunk_start(path, offset);
+        let start = context::statement_start(text, chunk_start as usize, offset as usize) as u32;
         let Some((ctx, word)) = context::context_at(text, start as usize, offset as usize) else { return Vec::new() };
         let ast_blocks = enclosing_blocks(&parsed.tree.body, offset);
         let blocks = match &ctx {
@@ -71,7 +73,11 @@ impl Snapshot {
                 let Some(a) = schema.attr(&attr) else { return Vec::new() };
                 // The node being edited may not refer to itself.
                 let own_id = tree.first().filter(|_| scope.declare.is_none()).map(|b| model::block_id(b).0);
-                value_items(&scope.index, &a, &nesting, in_string, own_id.as_deref(), word)
+                // A value being typed (`[otelcol.]`) breaks the parse, and the parser's
+                // recovery may lose the components after it: index the file as it will read
+                // once a name is there.
+                let patched = (parsed.has_errors() && scope.declare.is_none() && !in_string).then(|| self.index_with_placeholder(path, offset)).flatten();
+                value_items(patched.as_ref().unwrap_or(&scope.index), &a, &nesting, in_string, own_id.as_deref(), word)
             }
         };
         out.sort_by(|a, b| (&a.sort, &a.label).cmp(&(&b.sort, &b.label)));

@@ -26,6 +26,40 @@ pub(crate) enum Nest {
     Paren,
 }
 
+/// Where the top-level statement holding `offset` starts, found from the tokens after `from`
+/// (a statement boundary): at depth 0, a statement starts with the first token after a `}`
+/// that closed a block or after a line break. The parse tree cannot tell while the text is
+/// broken (`traces = [otelcol.]` may make the parser resume mid-block).
+pub(crate) fn statement_start(text: &str, from: usize, offset: usize) -> usize {
+    let from = floor_char_boundary(text, from.min(offset));
+    let offset = floor_char_boundary(text, offset);
+    let lexed = syntax::lexer::lex(&text.as_bytes()[from..offset]);
+    let mut depth: i32 = 0;
+    let mut start = from;
+    let mut prev_end: Option<usize> = None;
+    let mut ended = true;
+    for t in lexed.tokens.iter().filter(|t| !matches!(t.kind, K::Eof | K::Comment)) {
+        let (t_start, t_end) = (from + t.span.start as usize, from + t.span.end as usize);
+        let newline = prev_end.is_some_and(|e| text[e..t_start].contains('\n'));
+        if depth == 0 && (ended || newline) {
+            start = t_start;
+        }
+        ended = false;
+        match t.kind {
+            K::LCurly | K::LBrack | K::LParen => depth += 1,
+            K::RCurly | K::RBrack | K::RParen => {
+                depth = (depth - 1).max(0);
+                ended = depth == 0 && t.kind == K::RCurly;
+            }
+            // The lexer's statement terminator (a line break) ends an attribute.
+            K::Terminator => ended = depth == 0,
+            _ => {}
+        }
+        prev_end = Some(t_end);
+    }
+    start
+}
+
 /// The context and the span of the partial word before the cursor (a dotted name, or the
 /// text after a string's opening quote).
 pub(crate) fn context_at(text: &str, start: usize, offset: usize) -> Option<(Context, Span)> {
@@ -192,6 +226,15 @@ mod tests {
         let offset = text.find("$0").expect("cursor");
         let text = text.replace("$0", "");
         context_at(&text, 0, offset).map(|(c, _)| c)
+    }
+
+    #[test]
+    fn statement_starts_are_found_in_broken_text() {
+        let text = "a \"x\" {\n  b {\n    c = [d.]\n  }\n}\n\ne = 1\nf \"y\" {\n  g = [h.";
+        let at = |s: &str| text.find(s).expect("present");
+        assert_eq!(statement_start(text, 0, at("d.]") + 2), 0, "inside the first block");
+        assert_eq!(statement_start(text, 0, at("e = 1") + 3), at("e = 1"));
+        assert_eq!(statement_start(text, 0, text.len()), at("f \"y\""), "an unclosed block at the end");
     }
 
     #[test]

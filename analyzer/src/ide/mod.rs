@@ -120,6 +120,30 @@ impl Snapshot {
         Some(out)
     }
 
+    /// The module index with an identifier inserted into `path` at `offset`, so that a
+    /// half-typed value there parses.
+    fn index_with_placeholder(&self, path: &str, offset: u32) -> Option<ModuleIndex> {
+        let text = self.text(path)?;
+        let at = (offset as usize).min(text.len());
+        if !text.is_char_boundary(at) {
+            return None;
+        }
+        let patched = format!("{}__completion_placeholder{}", &text[..at], &text[at..]);
+        let parsed = syntax::parse_file(patched.as_bytes());
+        let own = crate::model::file_symbols(&parsed.tree.body);
+        let others: Vec<&Arc<crate::model::FileSymbols>> =
+            self.sources().filter(|f| f.path(&self.db) != path).flat_map(|f| db::file_symbol_parts(&self.db, f)).collect();
+        let parts = std::iter::once(&own).chain(others.iter().map(|p| &***p));
+        let resolve = |source: &crate::model::ImportSource| db::resolve_import(&self.db, self.ws, source);
+        Some(crate::model::build_index(parts, &resolve))
+    }
+
+    /// Where the chunk holding `offset` starts: a top-level statement boundary.
+    fn chunk_start(&self, path: &str, offset: u32) -> u32 {
+        let Some(f) = self.source(path) else { return 0 };
+        db::layout(&self.db, f).iter().map(|p| p.offset).filter(|&o| o <= offset).max().unwrap_or(0)
+    }
+
     /// Every file's parse tree with its path, in load order.
     fn trees(&self) -> impl Iterator<Item = (&str, &Arc<Parsed<File>>)> + '_ {
         self.sources().map(|f| (f.path(&self.db).as_str(), &db::parse(&self.db, f).0))
