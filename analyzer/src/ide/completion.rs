@@ -198,6 +198,17 @@ fn placeholder(a: &AttrInfo<'_>, n: usize) -> String {
             return format!("\"${{{n}|{}|}}\"", members.join(","));
         }
     }
+    // The catalogue's default, when it is a plain number or string, is the text to start from.
+    let default = a.default.map(str::trim).filter(|d| !d.is_empty() && *d != "null");
+    match (&a.ty, default) {
+        (Ty::Bool, Some("false")) => return format!("${{{n}|false,true|}}"),
+        (Ty::Number, Some(d)) if d.parse::<f64>().is_ok() => return format!("${{{n}:{d}}}"),
+        (t, Some(d)) if t.is_stringish() && d.len() > 2 && d.starts_with('"') && d.ends_with('"') => {
+            let inner = d[1..d.len() - 1].replace('\\', "\\\\").replace('$', "\\$").replace('}', "\\}");
+            return format!("\"${{{n}:{inner}}}\"");
+        }
+        _ => {}
+    }
     match &a.ty {
         Ty::Bool => format!("${{{n}|true,false|}}"),
         Ty::Number => format!("${{{n}:0}}"),
