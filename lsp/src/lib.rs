@@ -6,6 +6,7 @@
 mod convert;
 mod formatting;
 mod server;
+mod settings;
 mod state;
 
 use std::time::Duration;

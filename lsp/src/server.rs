@@ -111,6 +111,16 @@ impl LanguageServer for Server {
         let utf8 = params.capabilities.general.as_ref().and_then(|g| g.position_encodings.as_ref()).is_some_and(|e| e.contains(&PositionEncodingKind::UTF8));
         let encoding = if utf8 { Encoding::Utf8 } else { Encoding::Utf16 };
         *self.encoding.lock().unwrap_or_else(|e| e.into_inner()) = encoding;
+        if let Some(options) = &params.initialization_options {
+            let problems = {
+                let mut st = self.state();
+                let mut settings = st.settings;
+                let problems = settings.apply(options);
+                st.settings = settings;
+                problems
+            };
+            self.report_settings(problems).await;
+        }
         Ok(InitializeResult {
             capabilities: capabilities(encoding),
             server_info: Some(ServerInfo { name: "alloy".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
@@ -139,6 +149,26 @@ impl LanguageServer for Server {
             }
             doc.version = params.text_document.version;
             st.changed(&path);
+        }
+        self.wake.notify_one();
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let (cleared, problems) = {
+            let mut st = self.state();
+            let mut settings = st.settings;
+            let problems = settings.apply(&params.settings);
+            if settings == st.settings {
+                (Vec::new(), problems)
+            } else {
+                (st.reconfigure(settings), problems)
+            }
+        };
+        self.report_settings(problems).await;
+        for path in cleared {
+            if let Some(uri) = convert::uri_of(&path) {
+                self.client.publish_diagnostics(uri, Vec::new(), None).await;
+            }
         }
         self.wake.notify_one();
     }
@@ -328,6 +358,13 @@ impl LanguageServer for Server {
 }
 
 impl Server {
+    /// Tells the user about settings that were not understood.
+    async fn report_settings(&self, problems: Vec<String>) {
+        if !problems.is_empty() {
+            self.client.show_message(MessageType::WARNING, format!("alloy: ignored settings: {}", problems.join("; "))).await;
+        }
+    }
+
     /// The formatter's output as line edits (none when the document does not parse).
     async fn format(&self, uri: &Uri, lines: Option<(u32, u32)>) -> Result<Option<Vec<TextEdit>>> {
         self.query(uri, move |s, path, enc| {

@@ -106,8 +106,14 @@ async def test_diagnostics_follow_edits(client: LanguageClient, tmp_path):
     await diagnostics(client, uri, lambda ds: len(ds) == 0)
 
 
+def configure(client: LanguageClient, settings: dict):
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=settings))
+
+
 @pytest.mark.asyncio
 async def test_duplicate_and_cycle_related_information(client: LanguageClient, tmp_path):
+    # A directory read as one configuration, as `alloy run DIR` reads it.
+    configure(client, {"alloy": {"configGrouping": "directory"}})
     first = write(tmp_path, "a.alloy", RW)
     text = RW + """
 prometheus.relabel "x" {
@@ -129,6 +135,47 @@ prometheus.relabel "y" {
     assert "prometheus.relabel.x" in cycle.message and "prometheus.relabel.y" in cycle.message
     assert len(cycle.related_information) == 1
     assert "depends on" in cycle.related_information[0].message
+
+
+@pytest.mark.asyncio
+async def test_independent_configs_side_by_side_and_settings(client: LanguageClient, tmp_path):
+    # config.alloy beside config-lb.alloy, both defining the same components: by default
+    # (configGrouping "auto") they are separate configurations, so no "already declared".
+    write(tmp_path, "config-lb.alloy", RW + SCRAPE)
+    text = RW + SCRAPE
+    uri = write(tmp_path, "config.alloy", text)
+    open_doc(client, uri, text)
+    await diagnostics(client, uri, lambda ds: len(ds) == 0)
+
+    # The stability level is a setting: the debug exporter is experimental.
+    text2 = 'otelcol.exporter.debug "d" { }\n'
+    uri2 = write(tmp_path, "debug.alloy", text2)
+    open_doc(client, uri2, text2)
+    found = await diagnostics(client, uri2, lambda ds: len(ds) > 0)
+    assert any("stability level" in d.message for d in found), [d.message for d in found]
+    configure(client, {"stabilityLevel": "experimental"})
+    await diagnostics(client, uri2, lambda ds: len(ds) == 0)
+
+    # Forced to one configuration per directory, the duplicates are errors again.
+    configure(client, {"configGrouping": "directory"})
+    found = await diagnostics(client, uri, lambda ds: any("already declared" in d.message for d in ds))
+    assert found
+
+
+@pytest.mark.asyncio
+async def test_completion_after_a_dot_in_a_broken_file(client: LanguageClient, tmp_path):
+    text = 'otelcol.receiver.otlp "in" {\n  grpc { }\n  output {\n    traces = [otelcol.]\n  }\n}\n\notelcol.exporter.otlp "out" {\n  client {\n    endpoint = "x:4317"\n  }\n}\n'
+    uri = write(tmp_path, "main.alloy", text)
+    open_doc(client, uri, text)
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=pos(text, "[otelcol.]", 9),
+            context=types.CompletionContext(trigger_kind=types.CompletionTriggerKind.TriggerCharacter, trigger_character="."),
+        )
+    )
+    labels = [i.label for i in result.items]
+    assert labels == ["otelcol.exporter.otlp.out.input"], labels
 
 
 @pytest.mark.asyncio
