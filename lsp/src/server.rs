@@ -83,7 +83,7 @@ pub fn capabilities(encoding: Encoding) -> ServerCapabilities {
         completion_provider: Some(CompletionOptions { trigger_characters: Some(vec![".".into(), "\"".into(), "[".into()]), ..Default::default() }),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
-        rename_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(RenameOptions { prepare_provider: Some(true), work_done_progress_options: Default::default() })),
         document_symbol_provider: Some(OneOf::Left(true)),
         workspace_symbol_provider: Some(OneOf::Left(true)),
         folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
@@ -230,6 +230,24 @@ impl LanguageServer for Server {
             Some(s.references(path, t.offset(pos), include).iter().filter_map(|l| convert::location(s, l, enc)).collect())
         })
         .await
+    }
+
+    async fn prepare_rename(&self, params: TextDocumentPositionParams) -> Result<Option<PrepareRenameResponse>> {
+        let (uri, pos) = position_params(&params);
+        let result = self
+            .query(&uri, move |s, path, enc| {
+                let t = Text::of(s, path, enc)?;
+                Some(
+                    s.prepare_rename(path, t.offset(pos))
+                        .map(|(span, label)| PrepareRenameResponse::RangeWithPlaceholder { range: t.range(span), placeholder: label }),
+                )
+            })
+            .await?;
+        match result {
+            None => Ok(None),
+            Some(Ok(r)) => Ok(Some(r)),
+            Some(Err(e)) => Err(Error { code: ErrorCode::InvalidParams, message: e.to_string().into(), data: None }),
+        }
     }
 
     async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {

@@ -240,6 +240,14 @@ async def test_definition_references_rename(client: LanguageClient, tmp_path):
     )
     assert sorted((r.uri, r.range.start.line) for r in refs) == sorted([(rw_uri, 0), (uri, 2)])
 
+    # prepareRename shows what will change here: the label's part of the reference.
+    prep = await client.text_document_prepare_rename_async(types.PrepareRenameParams(text_document=types.TextDocumentIdentifier(uri=uri), position=pos(SCRAPE, "prometheus.remote_write")))
+    assert prep.placeholder == "default"
+    assert prep.range.start == pos(SCRAPE, "default") and prep.range.end == pos(SCRAPE, "default", 7)
+    # Nothing to rename on an attribute name: an error before the user types a name.
+    with pytest.raises(Exception, match="no component label to rename"):
+        await client.text_document_prepare_rename_async(types.PrepareRenameParams(text_document=types.TextDocumentIdentifier(uri=uri), position=pos(SCRAPE, "targets")))
+
     edit = await client.text_document_rename_async(types.RenameParams(text_document=types.TextDocumentIdentifier(uri=uri), position=at, new_name="primary"))
     assert apply_edits(RW, edit.changes[rw_uri]).startswith('prometheus.remote_write "primary" {')
     assert "prometheus.remote_write.primary.receiver" in apply_edits(SCRAPE, edit.changes[uri])

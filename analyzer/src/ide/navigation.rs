@@ -196,6 +196,30 @@ impl Snapshot {
         }
     }
 
+    /// What a rename at `offset` in `path` would change there, and the current label: the
+    /// label inside its quotes, or the label's part of the reference under the cursor.
+    pub fn prepare_rename(&self, path: &str, offset: u32) -> Result<(Span, String), RenameError> {
+        let node = self.node_at(path, offset).ok_or(RenameError::NothingToRename)?;
+        let (file, b) = self.node_block(&node).ok_or(RenameError::NothingToRename)?;
+        let label = b.label.as_ref().ok_or(RenameError::NothingToRename)?;
+        if matches!(b.name.as_str(), "argument" | "export" | "declare") {
+            return Err(RenameError::Interface(b.name.to_string()));
+        }
+        let inner = Span::new(label.span.start + 1, label.span.end.saturating_sub(1).max(label.span.start + 1));
+        let mut at = (file == path && label.span.start <= offset && offset <= label.span.end).then_some(inner);
+        if at.is_none() {
+            self.each_reference(&node, |f, parts| {
+                let (first, last) = (parts[0].span, parts[parts.len() - 1].span);
+                if at.is_none() && f == path && first.start <= offset && offset <= last.end {
+                    at = Some(last);
+                }
+            });
+        }
+        // The cursor is on the block's name or elsewhere in its header: the label.
+        let span = if file == path { at.unwrap_or(inner) } else { at.ok_or(RenameError::NothingToRename)? };
+        Ok((span, label.value.to_string()))
+    }
+
     /// The edits renaming the label of the component under the cursor and every reference to
     /// it, grouped by file.
     pub fn rename(&self, path: &str, offset: u32, new_name: &str) -> Result<Vec<(String, Vec<Edit>)>, RenameError> {
