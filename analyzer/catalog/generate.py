@@ -82,6 +82,12 @@ REGEXES = {
     ("loki.process", "stage.drop", "expression"),
     ("loki.process", "stage.multiline", "firstline"),
 }
+# Attributes whose Go type is `[]map[string]any` (stanza operator configurations nest maps and
+# lists, as `timestamp = {...}` in a parser does) where the fact sheet says `map(string)`.
+ANY_MAPS = {
+    ("otelcol.receiver.filelog", "", "operators"),
+    ("otelcol.receiver.filelog", "header", "metadata_operators"),
+}
 # Attributes whose string is a URL that must carry a scheme.
 URLS = {
     ("prometheus.remote_write", "endpoint", "url"),
@@ -143,6 +149,8 @@ def attr(a, component, block_path):
     leaf = block_path.split(" > ")[-1] if block_path else ""
     if (component, block_path, a["name"]) in URLS and t == "string":
         t = "url"
+    if (component, block_path, a["name"]) in ANY_MAPS:
+        t = "list(map(any))"
     out = {"n": a["name"], "t": t}
     # Required follows the decoder's tags; items the decoder does not know are never required.
     if a.get("required") and a.get("in_go", True) is not False:

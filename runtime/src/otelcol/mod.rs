@@ -11,6 +11,9 @@ pub mod htpasswd;
 pub mod pdata;
 pub mod processor;
 pub mod receiver;
+// Stanza operators use the Loki family's time parsing.
+#[cfg(feature = "loki")]
+pub mod stanza;
 pub mod storage;
 pub mod value;
 
