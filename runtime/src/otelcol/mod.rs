@@ -57,6 +57,9 @@ pub fn registrations() -> Vec<Registration> {
     // The bridges to the Loki pipeline need both families.
     #[cfg(all(feature = "otelcol", feature = "loki"))]
     regs.extend([exporter::loki::REGISTRATION, receiver::loki::REGISTRATION]);
+    // filelog follows files with the Loki file source's tailer.
+    #[cfg(all(feature = "otelcol", feature = "loki"))]
+    regs.push(receiver::filelog::REGISTRATION);
     // The bridges to the Prometheus pipeline need both families.
     #[cfg(all(feature = "otelcol", feature = "prometheus"))]
     regs.extend([exporter::prometheus::REGISTRATION, receiver::prometheus::REGISTRATION]);

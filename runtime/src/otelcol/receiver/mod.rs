@@ -1,4 +1,7 @@
 //! Receivers: where telemetry enters the pipeline.
+// filelog follows files with the Loki file source's tailer.
+#[cfg(feature = "loki")]
+pub mod filelog;
 #[cfg(feature = "loki")]
 pub mod loki;
 pub mod otlp;

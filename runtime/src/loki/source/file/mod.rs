@@ -27,9 +27,9 @@
 //! restarts every file's reading at its position (upstream keeps running readers as they were).
 
 mod archive;
-mod charset;
+pub(crate) mod charset;
 mod charset_tables;
-mod tailer;
+pub(crate) mod tailer;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -58,6 +58,10 @@ pub struct Polled {
     pub size: Option<u64>,
     /// Why the file will not be read further (a compressed file that is not, or is corrupt).
     pub error: Option<String>,
+    /// The path named another file since the last poll: the old one was read to its end,
+    /// which is this offset (`otelcol.receiver.filelog` remembers it by the old file's
+    /// fingerprint, so it does not read it again under its new name).
+    pub rotated_at: Option<u64>,
 }
 
 fn identity(m: &std::fs::Metadata) -> u64 {
@@ -72,9 +76,9 @@ fn identity(m: &std::fs::Metadata) -> u64 {
     }
 }
 
-/// The file's first bytes, read without moving its offset.
-pub(super) fn read_head(f: &File) -> Vec<u8> {
-    let mut buf = vec![0u8; SIGNATURE];
+/// The file's first `len` bytes (fewer when it is shorter), read without moving its offset.
+pub(crate) fn read_head(f: &File, len: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; len];
     #[cfg(unix)]
     let n = std::os::unix::fs::FileExt::read_at(f, &mut buf, 0).unwrap_or(0);
     #[cfg(not(unix))]
@@ -89,6 +93,28 @@ pub(super) fn read_head(f: &File) -> Vec<u8> {
 impl Tailer {
     pub fn new(path: PathBuf, offset: u64, charset: Charset) -> Self {
         Tailer { path, file: None, partial: Vec::new(), offset, head: Vec::new(), max_line: MAX_LINE, configured: charset, charset }
+    }
+
+    /// Splits lines longer than `max_line` bytes into pieces of that size.
+    pub fn with_max_line(mut self, max_line: usize) -> Self {
+        self.max_line = max_line.max(1);
+        self
+    }
+
+    /// Whether bytes of an unterminated line are waiting for their newline.
+    pub fn has_partial(&self) -> bool {
+        !self.partial.is_empty()
+    }
+
+    /// Emits the unterminated line waiting for its newline as it is (a writer that never
+    /// ends its last line); the offset moves past it.
+    pub fn flush_partial(&mut self) -> Option<String> {
+        if self.partial.is_empty() {
+            return None;
+        }
+        let rest = std::mem::take(&mut self.partial);
+        self.offset += rest.len() as u64;
+        Some(self.charset.line_text(&rest))
     }
 
     /// Reads what is new. Errors opening the file (it does not exist yet) are not errors: the
@@ -110,6 +136,7 @@ impl Tailer {
                     self.emit(&rest, &mut out);
                 }
                 self.file = None;
+                out.rotated_at = Some(self.offset);
                 self.offset = 0;
             } else if current.as_ref().is_some_and(|m| m.len() < self.offset) || self.head_changed() {
                 // Truncated (copy-truncate rotation): the new content starts at 0, opened anew
@@ -130,7 +157,7 @@ impl Tailer {
                 // The stored position is past the end: the file was replaced.
                 self.offset = 0;
             }
-            self.head = read_head(&f);
+            self.head = read_head(&f, SIGNATURE);
             let (mark, charset) = byte_order_mark(&self.head);
             self.charset = charset.unwrap_or(self.configured);
             self.offset = self.offset.max(mark);
@@ -153,7 +180,7 @@ impl Tailer {
     /// Whether the open file's first bytes differ from those seen before.
     fn head_changed(&mut self) -> bool {
         let Some((f, _)) = &self.file else { return false };
-        let now = read_head(f);
+        let now = read_head(f, SIGNATURE);
         let n = self.head.len().min(now.len());
         if now[..n] != self.head[..n] || now.len() < self.head.len() {
             return true;

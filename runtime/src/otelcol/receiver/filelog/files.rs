@@ -1,0 +1,192 @@
+//! The files `include` and `exclude` select, each followed by the Loki file source's
+//! [`Tailer`] (rotation, truncation, encodings) and split into entry texts by a [`Joiner`].
+//!
+//! A file seen for the first time resumes where its fingerprint says it was read to
+//! ([`Known`]); otherwise it starts at its beginning, or, with `start_at = "end"`, at its end
+//! when it was there at the first poll (files that appear later are read whole, as upstream).
+//! A file that stops matching (renamed away, deleted) is read to its end before it is let go.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use super::multiline::{Joiner, Rules};
+use super::offsets::Known;
+use crate::file_glob::glob::Glob;
+use crate::loki::source::file::charset::Charset;
+use crate::loki::source::file::tailer::{read_head, Tailer};
+
+pub struct Settings {
+    pub include: Vec<Glob>,
+    pub exclude: Vec<Glob>,
+    pub start_at_beginning: bool,
+    pub fingerprint_size: usize,
+    pub charset: Charset,
+    pub exclude_older_than: Duration,
+    /// How many files one poll reads at most (`max_concurrent_files` / 2 × `max_batches`).
+    pub max_files: Option<usize>,
+    pub rules: Rules,
+    pub force_flush: Duration,
+}
+
+struct Followed {
+    tailer: Tailer,
+    /// The fingerprint of the file the tailer reads, as last seen.
+    fingerprint: Vec<u8>,
+    joiner: Joiner,
+    /// Since when an unterminated last line has waited for its newline.
+    partial_since: Option<Instant>,
+    resolved: PathBuf,
+}
+
+/// Entry texts read from one file.
+#[derive(Debug, PartialEq)]
+pub struct Texts {
+    pub path: PathBuf,
+    /// The path with symbolic links resolved.
+    pub resolved: PathBuf,
+    pub texts: Vec<String>,
+}
+
+pub struct FileSet {
+    settings: Settings,
+    files: BTreeMap<PathBuf, Followed>,
+    pub known: Known,
+    first_poll: bool,
+}
+
+/// The first `size` bytes of the file at `path` (empty when it cannot be read).
+fn fingerprint(path: &Path, size: usize) -> Vec<u8> {
+    File::open(path).map(|f| read_head(&f, size)).unwrap_or_default()
+}
+
+impl FileSet {
+    pub fn new(settings: Settings, known: Known) -> FileSet {
+        FileSet { settings, files: BTreeMap::new(), known, first_poll: true }
+    }
+
+    /// The regular files matched now, sorted, at most `max_files`.
+    fn matching(&self) -> Vec<PathBuf> {
+        let oldest = (!self.settings.exclude_older_than.is_zero()).then(|| SystemTime::now().checked_sub(self.settings.exclude_older_than)).flatten();
+        let mut out: Vec<String> = self.settings.include.iter().flat_map(Glob::expand).collect();
+        out.sort();
+        out.dedup();
+        let mut paths: Vec<PathBuf> = out
+            .into_iter()
+            .filter(|p| !self.settings.exclude.iter().any(|x| x.matches_path(p)))
+            .filter(|p| {
+                std::fs::metadata(p).is_ok_and(|m| m.is_file() && oldest.is_none_or(|o| m.modified().is_ok_and(|t| t >= o)))
+            })
+            .map(PathBuf::from)
+            .collect();
+        if let Some(max) = self.settings.max_files {
+            paths.truncate(max);
+        }
+        paths
+    }
+
+    fn follow(&mut self, path: PathBuf) {
+        let fp = fingerprint(&path, self.settings.fingerprint_size);
+        // Another path reading the same file (a link, a copy being made): read it once.
+        if !fp.is_empty() && self.files.values().any(|f| f.fingerprint == fp) {
+            return;
+        }
+        let offset = match self.known.lookup(&fp) {
+            Some(o) => o,
+            None if self.first_poll && !self.settings.start_at_beginning => std::fs::metadata(&path).map_or(0, |m| m.len()),
+            None => 0,
+        };
+        let tailer = Tailer::new(path.clone(), offset, self.settings.charset).with_max_line(self.settings.rules.max_bytes);
+        let resolved = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        self.files.insert(path, Followed { tailer, fingerprint: fp, joiner: Joiner::new(self.settings.rules.clone()), partial_since: None, resolved });
+    }
+
+    /// Reads every matched file once; the texts read, and whether a file has more to read now.
+    pub fn poll(&mut self, now: Instant) -> (Vec<Texts>, bool) {
+        let matched = self.matching();
+        let mut out = Vec::new();
+        let mut more = false;
+        let paths: Vec<PathBuf> = self.files.keys().cloned().collect();
+        for path in paths {
+            let still = matched.binary_search(&path).is_ok();
+            more |= self.read(&path, now, !still, &mut out);
+            if !still {
+                self.files.remove(&path);
+            }
+        }
+        for path in matched {
+            if !self.files.contains_key(&path) {
+                self.follow(path.clone());
+                more |= self.read(&path, now, false, &mut out);
+            }
+        }
+        self.first_poll = false;
+        (out, more)
+    }
+
+    /// Reads one followed file; `last`: it is let go after this read, so nothing is held back.
+    fn read(&mut self, path: &Path, now: Instant, last: bool, out: &mut Vec<Texts>) -> bool {
+        let size = self.settings.fingerprint_size;
+        let force_flush = self.settings.force_flush;
+        let Some(f) = self.files.get_mut(path) else { return false };
+        let polled = f.tailer.poll();
+        let mut texts = Vec::new();
+        if let Some(end) = polled.rotated_at {
+            // The old file was read to its end: its entry goes out, its offset is kept.
+            self.known.put(&f.fingerprint, end);
+            for line in polled.lines {
+                f.joiner.push(line, now, &mut texts);
+            }
+            f.joiner.flush(&mut texts);
+            f.fingerprint = fingerprint(path, size);
+        } else {
+            for line in polled.lines {
+                f.joiner.push(line, now, &mut texts);
+            }
+            if polled.bytes > 0 {
+                f.fingerprint = fingerprint(path, size);
+            }
+        }
+        // A last line without its newline goes out once it waited `force_flush_period`.
+        if f.tailer.has_partial() {
+            let since = *f.partial_since.get_or_insert(now);
+            if now.duration_since(since) >= force_flush || last {
+                if let Some(line) = f.tailer.flush_partial() {
+                    f.joiner.push(line, now, &mut texts);
+                }
+                f.partial_since = None;
+            }
+        } else {
+            f.partial_since = None;
+        }
+        if last {
+            f.joiner.flush(&mut texts);
+        } else {
+            f.joiner.flush_due(now, force_flush, &mut texts);
+        }
+        self.known.put(&f.fingerprint, f.tailer.offset);
+        if !texts.is_empty() {
+            out.push(Texts { path: path.to_path_buf(), resolved: f.resolved.clone(), texts });
+        }
+        polled.more
+    }
+
+    /// Sends every entry held for its continuation (at shutdown).
+    pub fn flush(&mut self) -> Vec<Texts> {
+        let mut out = Vec::new();
+        for (path, f) in &mut self.files {
+            let mut texts = Vec::new();
+            f.joiner.flush(&mut texts);
+            if !texts.is_empty() {
+                out.push(Texts { path: path.clone(), resolved: f.resolved.clone(), texts });
+            }
+        }
+        out
+    }
+
+    /// The followed paths and their offsets (debug info).
+    pub fn offsets(&self) -> Vec<(PathBuf, u64)> {
+        self.files.iter().map(|(p, f)| (p.clone(), f.tailer.offset)).collect()
+    }
+}

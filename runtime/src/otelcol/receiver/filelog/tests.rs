@@ -1,0 +1,207 @@
+//! The file side of `otelcol.receiver.filelog` on real files in temporary directories, and
+//! its arguments' rules.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::time::SystemTime;
+
+use super::*;
+
+fn append(path: &Path, text: &str) {
+    append_bytes(path, text.as_bytes());
+}
+
+fn append_bytes(path: &Path, bytes: &[u8]) {
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open");
+    f.write_all(bytes).expect("write");
+}
+
+fn settings(dir: &Path, include: &[&str], exclude: &[&str]) -> Settings {
+    let glob = |p: &&str| Glob::new(&format!("{}/{p}", dir.display()), true).expect("a glob");
+    Settings {
+        include: include.iter().map(glob).collect(),
+        exclude: exclude.iter().map(glob).collect(),
+        start_at_beginning: true,
+        fingerprint_size: 1000,
+        charset: Charset::Utf8,
+        exclude_older_than: Duration::ZERO,
+        max_files: None,
+        rules: Rules { split: Split::Lines, omit_pattern: false, preserve_leading: false, preserve_trailing: false, max_bytes: 1 << 20 },
+        force_flush: Duration::from_millis(500),
+    }
+}
+
+/// Every text one poll reads, as (file name, text).
+fn poll(set: &mut FileSet) -> Vec<(String, String)> {
+    poll_at(set, Instant::now())
+}
+
+fn poll_at(set: &mut FileSet, now: Instant) -> Vec<(String, String)> {
+    let (read, _) = set.poll(now);
+    read.into_iter().flat_map(|t| t.texts.into_iter().map(move |x| (base_name(&t.path), x))).collect()
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+#[test]
+fn start_at_end_skips_what_is_there_but_reads_files_that_appear_later_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    append(&a, "old 1\nold 2\n");
+    let mut s = settings(dir.path(), &["*.log"], &[]);
+    s.start_at_beginning = false;
+    let mut set = FileSet::new(s, Known::default());
+    assert_eq!(poll(&mut set), [], "start_at end");
+    append(&a, "new\n");
+    let b = dir.path().join("b.log");
+    append(&b, "b1\nb2\n");
+    assert_eq!(poll(&mut set), pairs(&[("a.log", "new"), ("b.log", "b1"), ("b.log", "b2")]));
+
+    let mut set = FileSet::new(settings(dir.path(), &["*.log"], &[]), Known::default());
+    assert_eq!(poll(&mut set).len(), 5, "start_at beginning reads everything");
+}
+
+#[test]
+fn include_and_exclude_globs_and_old_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
+    for name in ["a.log", "skip.log", "c.txt", "sub/d.log"] {
+        append(&dir.path().join(name), &format!("{name}\n"));
+    }
+    let old = dir.path().join("old.log");
+    append(&old, "old\n");
+    let f = std::fs::File::options().write(true).open(&old).expect("open");
+    f.set_modified(SystemTime::now() - Duration::from_secs(3600)).expect("set mtime");
+    let mut s = settings(dir.path(), &["**/*.log"], &["skip.log"]);
+    s.exclude_older_than = Duration::from_secs(60);
+    let mut set = FileSet::new(s, Known::default());
+    assert_eq!(poll(&mut set), pairs(&[("a.log", "a.log"), ("d.log", "sub/d.log")]));
+}
+
+#[test]
+fn rename_rotation_reads_the_rest_of_the_old_file_then_the_new_one_without_repeats() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("app.log");
+    append(&a, "1\n2\n");
+    // `app.log*` also matches the rotated file: its fingerprint says it was read already.
+    let mut set = FileSet::new(settings(dir.path(), &["app.log*"], &[]), Known::default());
+    assert_eq!(poll(&mut set), pairs(&[("app.log", "1"), ("app.log", "2")]));
+    append(&a, "3\n");
+    std::fs::rename(&a, dir.path().join("app.log.1")).expect("rename");
+    append(&a, "4\n");
+    assert_eq!(poll(&mut set), pairs(&[("app.log", "3"), ("app.log", "4")]));
+    append(&dir.path().join("app.log.1"), "late\n");
+    assert_eq!(poll(&mut set), pairs(&[("app.log.1", "late")]), "the rotated file is followed on from where it was read");
+
+    // Without a match for the rotated name, the old file is still read to its end.
+    let mut set = FileSet::new(settings(dir.path(), &["app.log"], &[]), Known::default());
+    assert_eq!(poll(&mut set), pairs(&[("app.log", "4")]));
+    append(&a, "5\nunterminated");
+    std::fs::rename(&a, dir.path().join("app.log.2")).expect("rename");
+    assert_eq!(poll(&mut set), pairs(&[("app.log", "5"), ("app.log", "unterminated")]));
+}
+
+#[test]
+fn copy_truncate_starts_again_at_zero_and_the_copy_is_not_read_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("app.log");
+    append(&a, "first line of the file\n");
+    let mut set = FileSet::new(settings(dir.path(), &["app.log*"], &[]), Known::default());
+    assert_eq!(poll(&mut set).len(), 1);
+    std::fs::copy(&a, dir.path().join("app.log.1")).expect("copy");
+    std::fs::write(&a, "").expect("truncate");
+    append(&a, "after\n");
+    assert_eq!(poll(&mut set), pairs(&[("app.log", "after")]));
+}
+
+#[test]
+fn offsets_resume_by_fingerprint_in_a_new_file_set() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    append(&a, "one\ntwo\n");
+    let mut set = FileSet::new(settings(dir.path(), &["*.log"], &[]), Known::default());
+    assert_eq!(poll(&mut set).len(), 2);
+    let known = set.known.clone();
+    append(&a, "three\n");
+    // Renamed while nobody watched: still the same file by its fingerprint.
+    std::fs::rename(&a, dir.path().join("b.log")).expect("rename");
+    let mut s = settings(dir.path(), &["*.log"], &[]);
+    s.start_at_beginning = false;
+    let mut set = FileSet::new(s, known);
+    assert_eq!(poll(&mut set), pairs(&[("b.log", "three")]));
+}
+
+#[test]
+fn multiline_groups_and_an_unterminated_line_flushes_after_the_period() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    let mut s = settings(dir.path(), &["*.log"], &[]);
+    s.rules.split = Split::Start(regex::Regex::new(r"^\[").expect("regex"));
+    let mut set = FileSet::new(s, Known::default());
+    append(&a, "[1] boom\n  at x\n[2] ok\n[3] no newline yet");
+    let t0 = Instant::now();
+    assert_eq!(poll_at(&mut set, t0), pairs(&[("a.log", "[1] boom\n  at x")]));
+    let later = t0 + Duration::from_secs(1);
+    assert_eq!(poll_at(&mut set, later), pairs(&[("a.log", "[2] ok")]), "the group waited force_flush_period");
+    assert_eq!(poll_at(&mut set, later + Duration::from_secs(1)), pairs(&[("a.log", "[3] no newline yet")]));
+}
+
+#[test]
+fn utf16_files_decode_and_long_lines_split_at_max_log_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let w = dir.path().join("w.log");
+    let bytes: Vec<u8> = "Grüße\r\nok\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    append_bytes(&w, &bytes);
+    let mut s = settings(dir.path(), &["w.log"], &[]);
+    s.charset = Charset::by_name("utf-16le").expect("known");
+    let mut set = FileSet::new(s, Known::default());
+    assert_eq!(poll(&mut set), pairs(&[("w.log", "Grüße"), ("w.log", "ok")]));
+
+    let l = dir.path().join("l.log");
+    append(&l, "abcdefghij\n");
+    let mut s = settings(dir.path(), &["l.log"], &[]);
+    s.rules.max_bytes = 4;
+    let mut set = FileSet::new(s, Known::default());
+    assert_eq!(poll(&mut set), pairs(&[("l.log", "abcd"), ("l.log", "efgh"), ("l.log", "ij")]));
+}
+
+#[test]
+fn max_batches_limits_the_files_read_per_poll() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for n in 0..5 {
+        // Distinct contents: files with the same first bytes are one file to upstream too.
+        append(&dir.path().join(format!("{n}.log")), &format!("{n}\n"));
+    }
+    let mut s = settings(dir.path(), &["*.log"], &[]);
+    s.max_files = Some(2);
+    let mut set = FileSet::new(s, Known::default());
+    assert_eq!(poll(&mut set), pairs(&[("0.log", "0"), ("1.log", "1")]));
+}
+
+fn refused(body: &str) -> Vec<String> {
+    let text = format!("otelcol.receiver.filelog \"t\" {{\n{body}\n  output {{}}\n}}\n");
+    let v = crate::component::args::evaluated(&text).expect("evaluates");
+    crate::component::args::check::<Args>(NAME, &v).iter().map(crate::component::args::describe).collect()
+}
+
+#[test]
+fn arguments_are_checked_by_name() {
+    let cases = [
+        ("include = [\"/x\"]\n start_at = \"middle\"", "start_at: invalid start_at location \"middle\""),
+        ("include = [\"/x\"]\n fingerprint_size = 8", "fingerprint_size: fingerprint_size must be at least 16 bytes"),
+        ("include = [\"/x\"]\n encoding = \"klingon\"", "encoding: unsupported encoding 'klingon'"),
+        ("include = [\"/x\"]\n delete_after_read = true", "delete_after_read: argument \"delete_after_read\" is not supported by this runtime yet"),
+        ("include = [\"/x\"]\n multiline {\n omit_pattern = true\n }", "multiline: one of line_start_pattern or line_end_pattern must be set"),
+        ("include = [\"/x\"]\n multiline {\n line_start_pattern = \"(\"\n }", "multiline.line_start_pattern: compile line_start_pattern regex"),
+        ("include = [\"/x\"]\n operators = [{type = \"json_parsr\"}]", "operators[0].type: unsupported operator type \"json_parsr\"; did you mean \"json_parser\"?"),
+        ("include = [\"/x\"]\n operators = [{type = \"regex_parser\", regex = \"(\"}]", "operators[0].regex: invalid regular expression"),
+        ("include = [\"/x\"]\n operators = [{type = \"move\", from = \"body\"}]", "operators[0]: missing required field \"to\""),
+    ];
+    for (body, want) in cases {
+        let got = refused(body);
+        assert!(got.iter().any(|m| m.starts_with(want)), "{body}: expected {want:?}, got {got:?}");
+    }
+    assert_eq!(refused("include = [\"/x\"]\n operators = [{type = \"noop\"}]"), Vec::<String>::new());
+}
