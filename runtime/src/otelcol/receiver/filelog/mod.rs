@@ -33,6 +33,7 @@ use crate::loki::source::file::charset::Charset;
 use crate::otelcol::consumer::{Fanout, Output};
 use crate::otelcol::log;
 use crate::otelcol::pdata::Payload;
+use crate::otelcol::receiver::otlp::Ingest;
 use crate::otelcol::stanza::config::from_eval;
 use crate::otelcol::stanza::entry::{Entry, Val};
 use crate::otelcol::stanza::{otlp, Failure, Pipeline};
@@ -252,7 +253,9 @@ struct State {
 
 pub struct FilelogReceiver {
     ctx: Context,
-    fanout: Fanout,
+    fanout: Arc<Fanout>,
+    /// Delivers and counts records accepted and refused, as upstream's receivers do.
+    ingest: Ingest,
     state: Mutex<State>,
 }
 
@@ -341,7 +344,10 @@ impl FilelogReceiver {
         let output = std::mem::take(&mut args.output);
         let state = State::new(&ctx, args, None)?;
         ctx.set_exports(Value::object(Object::new()));
-        Ok(Arc::new(FilelogReceiver { ctx, fanout: Fanout::new(output), state: Mutex::new(state) }))
+        let fanout = Arc::new(Fanout::new(output));
+        // Upstream's stanza receivers report no transport.
+        let ingest = Ingest::new(&ctx, fanout.clone(), "filelog", "");
+        Ok(Arc::new(FilelogReceiver { ctx, fanout, ingest, state: Mutex::new(state) }))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -377,7 +383,7 @@ impl FilelogReceiver {
             return;
         }
         let payload = Payload::from_logs(&otlp::to_request(&entries));
-        if let Err(e) = self.fanout.consume(payload).await {
+        if let Err(e) = self.ingest.deliver(payload).await {
             log(self.ctx.id(), tracing::Level::ERROR, &format!("failed to send {} log records: {e}", entries.len()));
         }
     }
