@@ -10,7 +10,7 @@
 
 use std::io::Write as _;
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -114,7 +114,7 @@ fn write(path: &Path, lines: &[(u32, &str, &str)]) -> Vec<(String, i64, i32, Str
     want
 }
 
-fn check(got: &[serde_json::Value], want: &[(String, i64, i32, String)], log: &PathBuf) {
+fn check(got: &[serde_json::Value], want: &[(String, i64, i32, String)], log: &Path) {
     let bodies: Vec<&str> = got.iter().map(|r| r["body"].as_str().unwrap_or("?")).collect();
     let wanted: Vec<&str> = want.iter().map(|w| w.0.as_str()).collect();
     assert_eq!(bodies, wanted, "every record once, in order, DEBUG lines filtered out");

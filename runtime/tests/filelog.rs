@@ -24,7 +24,14 @@ fn records(path: &std::path::Path) -> Vec<(String, String, String)> {
             for sl in rl["scopeLogs"].as_array().into_iter().flatten() {
                 for r in sl["logRecords"].as_array().into_iter().flatten() {
                     let attr = |k: &str| {
-                        r["attributes"].as_array().into_iter().flatten().find(|a| a["key"] == k).and_then(|a| a["value"]["stringValue"].as_str()).unwrap_or("").to_string()
+                        r["attributes"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .find(|a| a["key"] == k)
+                            .and_then(|a| a["value"]["stringValue"].as_str())
+                            .unwrap_or("")
+                            .to_string()
                     };
                     out.push((r["body"]["stringValue"].as_str().unwrap_or("").to_string(), r["severityText"].as_str().unwrap_or("").to_string(), attr("v")));
                 }
@@ -85,7 +92,9 @@ async fn lines_reach_the_exporter_parsed_and_a_reload_reads_on() {
     assert_eq!(records(&out), [rec("one", "info", "1"), rec("two", "error", "1"), rec("three", "warn", "2")], "nothing read twice after the reload");
     let metrics = c.registry().render();
     assert!(
-        metrics.lines().any(|l| l.starts_with("otelcol_receiver_accepted_log_records_total") && l.contains("otelcol.receiver.filelog.app") && l.ends_with(" 3")),
+        metrics
+            .lines()
+            .any(|l| l.starts_with("otelcol_receiver_accepted_log_records_total") && l.contains("otelcol.receiver.filelog.app") && l.ends_with(" 3")),
         "{metrics}"
     );
     c.shutdown().await;

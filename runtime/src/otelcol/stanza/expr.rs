@@ -190,35 +190,38 @@ impl Parser<'_> {
 
     fn comparison(&mut self) -> Result<Node, ExprError> {
         let left = self.primary()?;
-        let op = match self.peek() {
-            Some(Tok::Op(o)) => match *o {
-                "==" => Cmp::Eq,
-                "!=" => Cmp::Ne,
-                "<" => Cmp::Lt,
-                "<=" => Cmp::Le,
-                ">" => Cmp::Gt,
-                ">=" => Cmp::Ge,
+        let op =
+            match self.peek() {
+                Some(Tok::Op(o)) => match *o {
+                    "==" => Cmp::Eq,
+                    "!=" => Cmp::Ne,
+                    "<" => Cmp::Lt,
+                    "<=" => Cmp::Le,
+                    ">" => Cmp::Gt,
+                    ">=" => Cmp::Ge,
+                    _ => return Ok(left),
+                },
+                Some(Tok::Ident(w)) => match w.as_str() {
+                    "contains" => Cmp::Contains,
+                    "startsWith" => Cmp::StartsWith,
+                    "endsWith" => Cmp::EndsWith,
+                    "matches" => {
+                        self.pos += 1;
+                        let at = self.range();
+                        let Some(Tok::Str(pattern)) = self.peek().cloned() else {
+                            return self.err("matches takes a string literal (a regular expression)");
+                        };
+                        self.pos += 1;
+                        let re = regex::Regex::new(&pattern).map_err(|e| ExprError { range: at, message: format!("invalid regular expression: {e}") })?;
+                        return Ok(Node::Matches(Box::new(left), re));
+                    }
+                    "and" | "or" => return Ok(left),
+                    other => return self.err(format!(
+                        "unsupported operator {other:?}: this runtime evaluates ==, !=, <, <=, >, >=, matches, contains, startsWith, endsWith, and, or, not"
+                    )),
+                },
                 _ => return Ok(left),
-            },
-            Some(Tok::Ident(w)) => match w.as_str() {
-                "contains" => Cmp::Contains,
-                "startsWith" => Cmp::StartsWith,
-                "endsWith" => Cmp::EndsWith,
-                "matches" => {
-                    self.pos += 1;
-                    let at = self.range();
-                    let Some(Tok::Str(pattern)) = self.peek().cloned() else {
-                        return self.err("matches takes a string literal (a regular expression)");
-                    };
-                    self.pos += 1;
-                    let re = regex::Regex::new(&pattern).map_err(|e| ExprError { range: at, message: format!("invalid regular expression: {e}") })?;
-                    return Ok(Node::Matches(Box::new(left), re));
-                }
-                "and" | "or" => return Ok(left),
-                other => return self.err(format!("unsupported operator {other:?}: this runtime evaluates ==, !=, <, <=, >, >=, matches, contains, startsWith, endsWith, and, or, not")),
-            },
-            _ => return Ok(left),
-        };
+            };
         self.pos += 1;
         let right = self.primary()?;
         Ok(Node::Cmp(op, Box::new(left), Box::new(right)))
@@ -312,7 +315,9 @@ impl Expr {
         let mut p = Parser { toks: &toks, pos: 0, end: src.len(), depth: 0 };
         let node = p.or()?;
         if let Some(Tok::Ident(w)) = p.peek() {
-            return p.err(format!("unsupported operator {w:?}: this runtime evaluates ==, !=, <, <=, >, >=, matches, contains, startsWith, endsWith, and, or, not"));
+            return p.err(format!(
+                "unsupported operator {w:?}: this runtime evaluates ==, !=, <, <=, >, >=, matches, contains, startsWith, endsWith, and, or, not"
+            ));
         }
         if p.pos < toks.len() {
             return p.err("unexpected text after the expression");

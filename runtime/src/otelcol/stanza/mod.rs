@@ -30,11 +30,23 @@ use config::{Conf, ConfigError};
 use entry::{Entry, Val};
 use expr::Expr;
 
+/// An entry an operator failed on, with the reason (boxed: entries are large).
+pub struct Rejected {
+    pub entry: Box<Entry>,
+    pub message: String,
+}
+
+impl Rejected {
+    pub fn new(entry: Entry, message: String) -> Rejected {
+        Rejected { entry: Box::new(entry), message }
+    }
+}
+
 /// What an operator does with one entry.
 pub trait Operator: Send {
     /// Processes `e`, pushing what goes on to `out` (nothing: dropped or held). On failure
     /// the entry comes back with the reason, for `on_error` to decide.
-    fn process(&mut self, e: Entry, out: &mut Vec<Entry>) -> Result<(), (Entry, String)>;
+    fn process(&mut self, e: Entry, out: &mut Vec<Entry>) -> Result<(), Rejected>;
 
     /// Releases held entries that waited long enough (`all`: every one, at shutdown).
     fn flush(&mut self, _now: Instant, _all: bool, _out: &mut Vec<Entry>) {}
@@ -48,11 +60,11 @@ pub trait Edit: Send {
 struct EditOp<T>(T);
 
 impl<T: Edit> Operator for EditOp<T> {
-    fn process(&mut self, mut e: Entry, out: &mut Vec<Entry>) -> Result<(), (Entry, String)> {
+    fn process(&mut self, mut e: Entry, out: &mut Vec<Entry>) -> Result<(), Rejected> {
         match self.0.edit(&mut e) {
             Ok(true) => out.push(e),
             Ok(false) => {}
-            Err(why) => return Err((e, why)),
+            Err(why) => return Err(Rejected::new(e, why)),
         }
         Ok(())
     }
@@ -312,11 +324,11 @@ impl Pipeline {
             };
             if !applies {
                 next.push(e);
-            } else if let Err((e, message)) = node.op.process(e, &mut next) {
+            } else if let Err(r) = node.op.process(e, &mut next) {
                 let quiet = matches!(node.on_error, OnError::SendQuiet | OnError::DropQuiet);
-                failures.push(Failure { operator: node.id.clone(), message, quiet });
+                failures.push(Failure { operator: node.id.clone(), message: r.message, quiet });
                 if matches!(node.on_error, OnError::Send | OnError::SendQuiet) {
-                    next.push(e);
+                    next.push(*r.entry);
                 }
             }
             for e in next.into_iter().rev() {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::config::Conf;
 use super::entry::{Entry, Field, Val};
 use super::expr::Expr;
-use super::Operator;
+use super::{Operator, Rejected};
 
 enum Boundary {
     First(Expr),
@@ -114,7 +114,8 @@ impl Recombine {
 
     fn add(&mut self, source: &str, e: Entry, first_match: bool) {
         let bytes = self.text(&e).len();
-        let batch = self.batches.entry(source.to_string()).or_insert_with(|| Batch { entries: Vec::new(), started: Instant::now(), bytes: 0, matched: first_match });
+        let batch =
+            self.batches.entry(source.to_string()).or_insert_with(|| Batch { entries: Vec::new(), started: Instant::now(), bytes: 0, matched: first_match });
         batch.bytes += bytes + if batch.entries.is_empty() { 0 } else { self.combine_with.len() };
         batch.entries.push(e);
     }
@@ -136,7 +137,7 @@ impl Recombine {
 }
 
 impl Operator for Recombine {
-    fn process(&mut self, e: Entry, out: &mut Vec<Entry>) -> Result<(), (Entry, String)> {
+    fn process(&mut self, e: Entry, out: &mut Vec<Entry>) -> Result<(), Rejected> {
         let source = self.source.get(&e).and_then(Val::to_text).unwrap_or_else(|| "DefaultSourceIdentifier".into());
         let Some(boundary) = &self.boundary else {
             out.push(e);
@@ -148,7 +149,7 @@ impl Operator for Recombine {
         };
         let matched = match expr.matches(&e) {
             Ok(m) => m,
-            Err(why) => return Err((e, why)),
+            Err(why) => return Err(Rejected::new(e, why)),
         };
         if !self.batches.contains_key(&source) && self.batches.len() >= self.max_sources {
             // Too many sources at once: everything held goes out.

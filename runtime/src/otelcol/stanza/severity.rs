@@ -54,7 +54,8 @@ fn preset(name: &str) -> Option<HashMap<String, Severity>> {
                 m.insert(n.to_string(), n);
             }
             if name == "default" || name.is_empty() {
-                for (alias, n) in [("warning", 13), ("warning2", 14), ("warning3", 15), ("warning4", 16), ("err", 17), ("err2", 18), ("err3", 19), ("err4", 20)] {
+                for (alias, n) in [("warning", 13), ("warning2", 14), ("warning3", 15), ("warning4", 16), ("err", 17), ("err2", 18), ("err3", 19), ("err4", 20)]
+                {
                     m.insert(alias.to_string(), n);
                 }
             }
@@ -124,7 +125,6 @@ impl SeverityParser {
         let overwrite_text = c.bool_or("overwrite_text", false);
         SeverityParser { parse_from, mapping, overwrite_text }
     }
-
 }
 
 impl Apply for SeverityParser {
@@ -137,7 +137,6 @@ impl Apply for SeverityParser {
         Ok(())
     }
 }
-
 
 pub fn build(c: &mut Conf<'_>) -> Box<dyn Operator> {
     standalone(SeverityParser::read(c))

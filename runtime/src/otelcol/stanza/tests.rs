@@ -217,7 +217,9 @@ fn cases() -> Vec<Case> {
         Case {
             name: "trace_parser from attributes",
             ops: json!([{ "type": "trace_parser" }]),
-            input: vec![json!({"body": "x", "attributes": {"trace_id": "0102030405060708090a0b0c0d0e0f10", "span_id": "a1a2a3a4a5a6a7a8", "trace_flags": "01"}})],
+            input: vec![
+                json!({"body": "x", "attributes": {"trace_id": "0102030405060708090a0b0c0d0e0f10", "span_id": "a1a2a3a4a5a6a7a8", "trace_flags": "01"}}),
+            ],
             output: vec![want(
                 json!("x"),
                 json!({"trace_id": "0102030405060708090a0b0c0d0e0f10", "span_id": "a1a2a3a4a5a6a7a8", "trace_flags": "01"}),
@@ -304,7 +306,11 @@ fn cases() -> Vec<Case> {
         Case {
             name: "recombine with is_last_entry and newest",
             ops: json!([{ "type": "recombine", "combine_field": "body", "is_last_entry": "body endsWith '.'", "combine_with": " ", "overwrite_with": "newest" }]),
-            input: vec![json!({"body": "a", "attributes": {"n": 1}}), json!({"body": "b.", "attributes": {"n": 2}}), json!({"body": "c.", "attributes": {"n": 3}})],
+            input: vec![
+                json!({"body": "a", "attributes": {"n": 1}}),
+                json!({"body": "b.", "attributes": {"n": 2}}),
+                json!({"body": "c.", "attributes": {"n": 3}}),
+            ],
             output: vec![want(json!("a b."), json!({"n": 2}), json!({})), want(json!("c."), json!({"n": 3}), json!({}))],
             failures: 0,
         },
@@ -346,7 +352,12 @@ fn bad_configurations_are_reported_at_the_operator_and_key() {
         (json!([{ "type": "add", "field": "labels.x", "value": "1" }]), 0, vec!["field"], "invalid field"),
         (json!([{ "type": "noop", "parse_from": "body" }]), 0, vec!["parse_from"], "unknown field"),
         (json!([{ "type": "json_parser", "prase_to": "body" }]), 0, vec!["prase_to"], "did you mean \"parse_to\""),
-        (json!([{ "type": "json_parser", "timestamp": { "parse_from": "body.t", "layout": "%Q" } }]), 0, vec!["timestamp", "layout"], "unsupported directive %Q"),
+        (
+            json!([{ "type": "json_parser", "timestamp": { "parse_from": "body.t", "layout": "%Q" } }]),
+            0,
+            vec!["timestamp", "layout"],
+            "unsupported directive %Q",
+        ),
         (json!([{ "type": "severity_parser", "parse_from": "body", "mapping": { "loud": "x" } }]), 0, vec!["mapping"], "unrecognized severity"),
         (json!([{ "type": "filter", "expr": "body == 'a' xor true" }]), 0, vec!["expr"], "unsupported operator \"xor\""),
         (json!([{ "type": "noop", "on_error": "panic" }]), 0, vec!["on_error"], "invalid on_error"),

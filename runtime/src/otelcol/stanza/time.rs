@@ -143,7 +143,6 @@ impl TimeParser {
             }
         }
     }
-
 }
 
 impl Apply for TimeParser {
@@ -194,7 +193,6 @@ fn scale(unit: &str, i: i64) -> i64 {
         _ => i,
     }
 }
-
 
 pub fn build(c: &mut Conf<'_>) -> Box<dyn Operator> {
     standalone(TimeParser::read(c))

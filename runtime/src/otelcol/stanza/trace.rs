@@ -23,12 +23,9 @@ fn decode_hex(text: &str, bytes: usize, what: &str) -> Result<Vec<u8>, String> {
 
 impl TraceParser {
     pub fn read(c: &mut Conf<'_>) -> TraceParser {
-        let mut part = |key: &'static str, default: &str| {
-            c.nested(key, |sub| sub.field("parse_from")).flatten().unwrap_or_else(|| Field::attribute(default))
-        };
+        let mut part = |key: &'static str, default: &str| c.nested(key, |sub| sub.field("parse_from")).flatten().unwrap_or_else(|| Field::attribute(default));
         TraceParser { trace_id: part("trace_id", "trace_id"), span_id: part("span_id", "span_id"), trace_flags: part("trace_flags", "trace_flags") }
     }
-
 }
 
 impl Apply for TraceParser {
@@ -46,7 +43,6 @@ impl Apply for TraceParser {
         Ok(())
     }
 }
-
 
 pub fn build(c: &mut Conf<'_>) -> Box<dyn Operator> {
     standalone(TraceParser::read(c))

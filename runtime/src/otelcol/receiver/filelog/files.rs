@@ -75,9 +75,7 @@ impl FileSet {
         let mut paths: Vec<PathBuf> = out
             .into_iter()
             .filter(|p| !self.settings.exclude.iter().any(|x| x.matches_path(p)))
-            .filter(|p| {
-                std::fs::metadata(p).is_ok_and(|m| m.is_file() && oldest.is_none_or(|o| m.modified().is_ok_and(|t| t >= o)))
-            })
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && oldest.is_none_or(|o| m.modified().is_ok_and(|t| t >= o))))
             .map(PathBuf::from)
             .collect();
         if let Some(max) = self.settings.max_files {

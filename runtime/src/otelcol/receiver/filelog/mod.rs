@@ -24,8 +24,8 @@ use analyzer::rules::ArgError;
 use eval::{Object, PathSeg, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::component::args::types::{Bytes, Dur};
 use crate::component::args::decode_checked;
+use crate::component::args::types::{Bytes, Dur};
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, HealthState, Reader, Registration};
 use crate::delivery::storage::StorageDir;
 use crate::file_glob::glob::Glob;

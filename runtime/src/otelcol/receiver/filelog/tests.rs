@@ -195,7 +195,10 @@ fn arguments_are_checked_by_name() {
         ("include = [\"/x\"]\n delete_after_read = true", "delete_after_read: argument \"delete_after_read\" is not supported by this runtime yet"),
         ("include = [\"/x\"]\n multiline {\n omit_pattern = true\n }", "multiline: one of line_start_pattern or line_end_pattern must be set"),
         ("include = [\"/x\"]\n multiline {\n line_start_pattern = \"(\"\n }", "multiline.line_start_pattern: compile line_start_pattern regex"),
-        ("include = [\"/x\"]\n operators = [{type = \"json_parsr\"}]", "operators[0].type: unsupported operator type \"json_parsr\"; did you mean \"json_parser\"?"),
+        (
+            "include = [\"/x\"]\n operators = [{type = \"json_parsr\"}]",
+            "operators[0].type: unsupported operator type \"json_parsr\"; did you mean \"json_parser\"?",
+        ),
         ("include = [\"/x\"]\n operators = [{type = \"regex_parser\", regex = \"(\"}]", "operators[0].regex: invalid regular expression"),
         ("include = [\"/x\"]\n operators = [{type = \"move\", from = \"body\"}]", "operators[0]: missing required field \"to\""),
     ];
