@@ -159,22 +159,28 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn or(&mut self) -> Result<Node, ExprError> {
-        let mut left = self.and()?;
-        while self.is_word(&["or"]) || self.is_op(&["||"]) {
+    /// A left-associative chain of `next` joined by the keyword `word` or the operator `op`.
+    fn chain(
+        &mut self,
+        word: &str,
+        op: &str,
+        next: fn(&mut Self) -> Result<Node, ExprError>,
+        join: fn(Box<Node>, Box<Node>) -> Node,
+    ) -> Result<Node, ExprError> {
+        let mut left = next(self)?;
+        while self.is_word(&[word]) || self.is_op(&[op]) {
             self.pos += 1;
-            left = Node::Or(Box::new(left), Box::new(self.and()?));
+            left = join(Box::new(left), Box::new(next(self)?));
         }
         Ok(left)
     }
 
+    fn or(&mut self) -> Result<Node, ExprError> {
+        self.chain("or", "||", Self::and, Node::Or)
+    }
+
     fn and(&mut self) -> Result<Node, ExprError> {
-        let mut left = self.not()?;
-        while self.is_word(&["and"]) || self.is_op(&["&&"]) {
-            self.pos += 1;
-            left = Node::And(Box::new(left), Box::new(self.not()?));
-        }
-        Ok(left)
+        self.chain("and", "&&", Self::not, Node::And)
     }
 
     fn not(&mut self) -> Result<Node, ExprError> {
@@ -190,38 +196,39 @@ impl Parser<'_> {
 
     fn comparison(&mut self) -> Result<Node, ExprError> {
         let left = self.primary()?;
-        let op =
-            match self.peek() {
-                Some(Tok::Op(o)) => match *o {
-                    "==" => Cmp::Eq,
-                    "!=" => Cmp::Ne,
-                    "<" => Cmp::Lt,
-                    "<=" => Cmp::Le,
-                    ">" => Cmp::Gt,
-                    ">=" => Cmp::Ge,
-                    _ => return Ok(left),
-                },
-                Some(Tok::Ident(w)) => match w.as_str() {
-                    "contains" => Cmp::Contains,
-                    "startsWith" => Cmp::StartsWith,
-                    "endsWith" => Cmp::EndsWith,
-                    "matches" => {
-                        self.pos += 1;
-                        let at = self.range();
-                        let Some(Tok::Str(pattern)) = self.peek().cloned() else {
-                            return self.err("matches takes a string literal (a regular expression)");
-                        };
-                        self.pos += 1;
-                        let re = regex::Regex::new(&pattern).map_err(|e| ExprError { range: at, message: format!("invalid regular expression: {e}") })?;
-                        return Ok(Node::Matches(Box::new(left), re));
-                    }
-                    "and" | "or" => return Ok(left),
-                    other => return self.err(format!(
-                        "unsupported operator {other:?}: this runtime evaluates ==, !=, <, <=, >, >=, matches, contains, startsWith, endsWith, and, or, not"
-                    )),
-                },
+        let op = match self.peek() {
+            Some(Tok::Op(o)) => match *o {
+                "==" => Cmp::Eq,
+                "!=" => Cmp::Ne,
+                "<" => Cmp::Lt,
+                "<=" => Cmp::Le,
+                ">" => Cmp::Gt,
+                ">=" => Cmp::Ge,
                 _ => return Ok(left),
-            };
+            },
+            Some(Tok::Ident(w)) => match w.as_str() {
+                "contains" => Cmp::Contains,
+                "startsWith" => Cmp::StartsWith,
+                "endsWith" => Cmp::EndsWith,
+                "matches" => {
+                    self.pos += 1;
+                    let at = self.range();
+                    let Some(Tok::Str(pattern)) = self.peek().cloned() else {
+                        return self.err("matches takes a string literal (a regular expression)");
+                    };
+                    self.pos += 1;
+                    let re = regex::Regex::new(&pattern).map_err(|e| ExprError { range: at, message: format!("invalid regular expression: {e}") })?;
+                    return Ok(Node::Matches(Box::new(left), re));
+                }
+                "and" | "or" => return Ok(left),
+                other => {
+                    return self.err(format!(
+                        "unsupported operator {other:?}: this runtime evaluates ==, !=, <, <=, >, >=, matches, contains, startsWith, endsWith, and, or, not"
+                    ))
+                }
+            },
+            _ => return Ok(left),
+        };
         self.pos += 1;
         let right = self.primary()?;
         Ok(Node::Cmp(op, Box::new(left), Box::new(right)))

@@ -249,6 +249,8 @@ struct State {
     /// Where offsets persist, and whether to fsync them.
     offsets_path: Option<(PathBuf, bool)>,
     saved: Known,
+    /// Entries the previous arguments' operators released at an update, sent at the next poll.
+    carried: Vec<Entry>,
 }
 
 pub struct FilelogReceiver {
@@ -293,6 +295,7 @@ impl State {
             poll_interval: args.poll_interval,
             offsets_path,
             saved: known,
+            carried: Vec::new(),
         })
     }
 
@@ -324,6 +327,13 @@ impl State {
                 self.pipeline.process(e, out, failures);
             }
         }
+    }
+
+    /// Everything held for a continuation (multiline groups, recombine batches), out now.
+    fn release(&mut self, now: Instant, out: &mut Vec<Entry>, failures: &mut Vec<Failure>) {
+        let held = self.files.flush();
+        self.process(held, out, failures);
+        self.pipeline.flush(now, true, out, failures);
     }
 
     /// Writes the offsets when they changed since the last write.
@@ -360,22 +370,26 @@ impl FilelogReceiver {
         let mut st = self.lock();
         let now = Instant::now();
         let (read, more) = st.files.poll(now);
-        let (mut out, mut failures) = (Vec::new(), Vec::new());
+        let (mut out, mut failures) = (std::mem::take(&mut st.carried), Vec::new());
         st.process(read, &mut out, &mut failures);
         if last {
-            let held = st.files.flush();
-            st.process(held, &mut out, &mut failures);
+            st.release(now, &mut out, &mut failures);
+        } else {
+            st.pipeline.flush(now, false, &mut out, &mut failures);
         }
-        st.pipeline.flush(now, last, &mut out, &mut failures);
         if let Err(e) = st.save() {
             log(self.ctx.id(), tracing::Level::WARN, &e);
         }
         drop(st);
+        self.log_failures(failures);
+        (out, more)
+    }
+
+    fn log_failures(&self, failures: Vec<Failure>) {
         for f in failures {
             let level = if f.quiet { tracing::Level::DEBUG } else { tracing::Level::ERROR };
             log(self.ctx.id(), level, &format!("operator {:?} failed: {}", f.operator, f.message));
         }
-        (out, more)
     }
 
     async fn send(&self, entries: Vec<Entry>) {
@@ -397,7 +411,14 @@ impl Component for FilelogReceiver {
         // Offsets carry over; so does the storage file unless `storage` changed.
         let same_storage = st.offsets_path.as_ref().map(|(p, _)| p.clone()) == args.storage.as_ref().map(|s| offsets::path_for(s, self.ctx.id()));
         let known = same_storage.then(|| st.files.known.clone());
-        *st = State::new(&self.ctx, args, known)?;
+        let mut next = State::new(&self.ctx, args, known)?;
+        // What the old operators hold goes out with the next poll rather than being lost.
+        let mut failures = Vec::new();
+        next.carried = std::mem::take(&mut st.carried);
+        st.release(Instant::now(), &mut next.carried, &mut failures);
+        *st = next;
+        drop(st);
+        self.log_failures(failures);
         Ok(())
     }
 

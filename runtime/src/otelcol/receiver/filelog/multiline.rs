@@ -98,28 +98,35 @@ impl Joiner {
         self.since.get_or_insert(now);
     }
 
+    /// The line without the pattern's match at `at`, with `omit_pattern`.
+    fn omit(&self, line: String, at: std::ops::Range<usize>) -> String {
+        if self.rules.omit_pattern {
+            format!("{}{}", &line[..at.start], &line[at.end..])
+        } else {
+            line
+        }
+    }
+
     /// Takes one line read at `now`.
     pub fn push(&mut self, line: String, now: Instant, out: &mut Vec<String>) {
         match self.rules.split.clone() {
             Split::Lines => self.finish(line, out),
-            Split::Start(re) => {
-                if let Some(m) = re.find(&line) {
+            Split::Start(re) => match re.find(&line).map(|m| m.range()) {
+                Some(at) => {
                     self.flush(out);
-                    let line = if self.rules.omit_pattern { format!("{}{}", &line[..m.start()], &line[m.end()..]) } else { line };
-                    self.hold(line, now);
-                } else {
+                    let line = self.omit(line, at);
                     self.hold(line, now);
                 }
-            }
-            Split::End(re) => {
-                if let Some(m) = re.find(&line) {
-                    let line = if self.rules.omit_pattern { format!("{}{}", &line[..m.start()], &line[m.end()..]) } else { line };
+                None => self.hold(line, now),
+            },
+            Split::End(re) => match re.find(&line).map(|m| m.range()) {
+                Some(at) => {
+                    let line = self.omit(line, at);
                     self.hold(line, now);
                     self.flush(out);
-                } else {
-                    self.hold(line, now);
                 }
-            }
+                None => self.hold(line, now),
+            },
         }
         if self.bytes > self.rules.max_bytes {
             self.flush(out);

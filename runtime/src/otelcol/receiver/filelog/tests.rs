@@ -208,3 +208,31 @@ fn arguments_are_checked_by_name() {
     }
     assert_eq!(refused("include = [\"/x\"]\n operators = [{type = \"noop\"}]"), Vec::<String>::new());
 }
+
+fn receiver_args(dir: &Path, version: &str) -> Value {
+    let text = format!(
+        "otelcol.receiver.filelog \"t\" {{\n include = [\"{}/*.log\"]\n start_at = \"beginning\"\n attributes = {{ v = \"{version}\" }}\n operators = [{{ type = \"recombine\", combine_field = \"body\", is_first_entry = \"body startsWith 'S'\", force_flush_period = \"1h\" }}]\n output {{}}\n}}\n",
+        dir.display()
+    );
+    crate::component::args::evaluated(&text).expect("evaluates")
+}
+
+#[test]
+fn an_update_releases_what_the_old_operators_held_and_reads_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    append(&a, "S1\ncont\nS2\n");
+    let ctx = crate::component::detached_context("otelcol.receiver.filelog.update-test");
+    let c = FilelogReceiver::new(ctx, &receiver_args(dir.path(), "1")).expect("builds");
+    let bodies = |entries: Vec<Entry>| {
+        entries.into_iter().map(|e| (e.body.to_text().unwrap_or_default(), e.attributes.get("v").and_then(Val::to_text))).collect::<Vec<_>>()
+    };
+    let (out, _) = c.poll(false);
+    assert_eq!(bodies(out), [("S1\ncont".to_string(), Some("1".to_string()))], "S2 is held for its continuation");
+    c.update(receiver_args(dir.path(), "2")).expect("updates");
+    append(&a, "S3\n");
+    let (out, _) = c.poll(false);
+    assert_eq!(bodies(out), [("S2".to_string(), Some("1".to_string()))], "released by the update; S3 held by the new operators, nothing read twice");
+    let (out, _) = c.poll(true);
+    assert_eq!(bodies(out), [("S3".to_string(), Some("2".to_string()))], "released at shutdown");
+}
