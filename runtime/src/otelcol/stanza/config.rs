@@ -80,14 +80,6 @@ impl<'a> Conf<'a> {
         self.string(key).unwrap_or_else(|| default.to_string())
     }
 
-    pub fn required_string(&mut self, key: &'static str, ty: &str) -> String {
-        let v = self.string(key);
-        if v.is_none() && !self.errors.iter().any(|e| e.keys.last().map(String::as_str) == Some(key)) {
-            self.error("", format!("missing required field {key:?} for operator type {ty:?}"));
-        }
-        v.unwrap_or_default()
-    }
-
     pub fn field(&mut self, key: &'static str) -> Option<Field> {
         let text = self.string(key)?;
         match Field::parse(&text) {

@@ -19,6 +19,10 @@ pub struct ExprError {
 /// The deepest nesting of parentheses and `not` accepted, so that parsing stays bounded.
 const MAX_DEPTH: usize = 64;
 
+/// The most operands one `and`/`or` chain may join: a chain is a tree as deep as it is long,
+/// and evaluation walks it recursively.
+const MAX_CHAIN: usize = 256;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Cmp {
     Eq,
@@ -168,7 +172,12 @@ impl Parser<'_> {
         join: fn(Box<Node>, Box<Node>) -> Node,
     ) -> Result<Node, ExprError> {
         let mut left = next(self)?;
+        let mut operands = 1;
         while self.is_word(&[word]) || self.is_op(&[op]) {
+            operands += 1;
+            if operands > MAX_CHAIN {
+                return self.err(format!("more than {MAX_CHAIN} operands joined by {word}"));
+            }
             self.pos += 1;
             left = join(Box::new(left), Box::new(next(self)?));
         }
@@ -437,5 +446,9 @@ mod tests {
         }
         let deep = format!("{}true{}", "(".repeat(100), ")".repeat(100));
         assert!(Expr::parse(&deep).expect_err("too deep").message.contains("nested too deeply"));
+        let long = vec!["true"; 300].join(" or ");
+        assert!(Expr::parse(&long).expect_err("too long").message.contains("more than 256 operands"));
+        let fine = vec!["false"; 200].join(" or ");
+        assert_eq!(Expr::parse(&fine).map(|x| x.matches(&entry())), Ok(Ok(false)));
     }
 }

@@ -106,7 +106,8 @@ impl Edit for Json {
 
 struct Regex {
     common: Common,
-    regex: regex::Regex,
+    /// `None` only in a configuration that was refused, which never runs.
+    regex: Option<regex::Regex>,
 }
 
 pub fn regex(c: &mut Conf<'_>) -> Box<dyn Operator> {
@@ -119,19 +120,15 @@ pub fn regex(c: &mut Conf<'_>) -> Box<dyn Operator> {
         c.error("regex", "no named capture groups in regex");
     }
     let common = Common::read(c);
-    edit(Regex { common, regex: re.unwrap_or_else(|| regex::Regex::new("").unwrap_or_else(|_| unreachable!("the empty pattern compiles"))) })
+    edit(Regex { common, regex: re })
 }
 
 impl Edit for Regex {
     fn edit(&self, e: &mut Entry) -> Result<bool, String> {
+        let re = self.regex.as_ref().ok_or("no regex configured")?;
         let text = self.common.text(e)?;
-        let caps = self.regex.captures(&text).ok_or("regex pattern does not match")?;
-        let map = self
-            .regex
-            .capture_names()
-            .enumerate()
-            .filter_map(|(i, name)| Some((name?.to_string(), Val::str(caps.get(i).map_or("", |m| m.as_str())))))
-            .collect();
+        let caps = re.captures(&text).ok_or("regex pattern does not match")?;
+        let map = re.capture_names().enumerate().filter_map(|(i, name)| Some((name?.to_string(), Val::str(caps.get(i).map_or("", |m| m.as_str()))))).collect();
         self.common.store(e, map)
     }
 }
