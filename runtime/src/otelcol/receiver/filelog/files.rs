@@ -28,6 +28,8 @@ pub struct Settings {
     pub max_files: Option<usize>,
     pub rules: Rules,
     pub force_flush: Duration,
+    /// Delete each file once it was read to its end.
+    pub delete_after_read: bool,
 }
 
 struct Followed {
@@ -54,6 +56,8 @@ pub struct FileSet {
     files: BTreeMap<PathBuf, Followed>,
     pub known: Known,
     first_poll: bool,
+    /// What went wrong since the component last looked, for its log.
+    pub problems: Vec<String>,
 }
 
 /// The first `size` bytes of the file at `path` (empty when it cannot be read).
@@ -63,7 +67,7 @@ fn fingerprint(path: &Path, size: usize) -> Vec<u8> {
 
 impl FileSet {
     pub fn new(settings: Settings, known: Known) -> FileSet {
-        FileSet { settings, files: BTreeMap::new(), known, first_poll: true }
+        FileSet { settings, files: BTreeMap::new(), known, first_poll: true, problems: Vec::new() }
     }
 
     /// The regular files matched now, sorted, at most `max_files`.
@@ -108,15 +112,20 @@ impl FileSet {
         let paths: Vec<PathBuf> = self.files.keys().cloned().collect();
         for path in paths {
             let still = matched.binary_search(&path).is_ok();
-            more |= self.read(&path, now, !still, &mut out);
-            if !still {
+            let (more_here, done) = self.read(&path, now, !still, &mut out);
+            more |= more_here;
+            if !still || done {
                 self.files.remove(&path);
             }
         }
         for path in matched {
             if !self.files.contains_key(&path) {
                 self.follow(path.clone());
-                more |= self.read(&path, now, false, &mut out);
+                let (more_here, done) = self.read(&path, now, false, &mut out);
+                more |= more_here;
+                if done {
+                    self.files.remove(&path);
+                }
             }
         }
         self.first_poll = false;
@@ -124,11 +133,16 @@ impl FileSet {
     }
 
     /// Reads one followed file; `last`: it is let go after this read, so nothing is held back.
-    fn read(&mut self, path: &Path, now: Instant, last: bool, out: &mut Vec<Texts>) -> bool {
+    /// Returns whether it has more to read now, and whether it was deleted (read to its end
+    /// with `delete_after_read`).
+    fn read(&mut self, path: &Path, now: Instant, last: bool, out: &mut Vec<Texts>) -> (bool, bool) {
         let size = self.settings.fingerprint_size;
         let force_flush = self.settings.force_flush;
-        let Some(f) = self.files.get_mut(path) else { return false };
+        let Some(f) = self.files.get_mut(path) else { return (false, false) };
         let polled = f.tailer.poll();
+        // Read to its end: its last line, even unterminated, goes out before it is deleted.
+        let delete = self.settings.delete_after_read && !polled.more && polled.size.is_some();
+        let last = last || delete;
         let mut texts = Vec::new();
         if let Some(end) = polled.rotated_at {
             // The old file was read to its end: its entry goes out, its offset is kept.
@@ -167,7 +181,13 @@ impl FileSet {
         if !texts.is_empty() {
             out.push(Texts { path: path.to_path_buf(), resolved: f.resolved.clone(), texts });
         }
-        polled.more
+        if delete {
+            if let Err(e) = std::fs::remove_file(path) {
+                // Not ours to delete: it is let go all the same, and said so.
+                self.problems.push(format!("could not delete {} after reading it: {e}", path.display()));
+            }
+        }
+        (polled.more, delete)
     }
 
     /// Sends every entry held for its continuation (at shutdown).

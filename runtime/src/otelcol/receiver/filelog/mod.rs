@@ -27,10 +27,11 @@ use tokio_util::sync::CancellationToken;
 use crate::component::args::decode_checked;
 use crate::component::args::types::{Bytes, Dur};
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, HealthState, Reader, Registration};
+use crate::delivery::retry::{with_retry, RetryConfig, SendError};
 use crate::delivery::storage::StorageDir;
 use crate::file_glob::glob::Glob;
 use crate::loki::source::file::charset::Charset;
-use crate::otelcol::consumer::{Fanout, Output};
+use crate::otelcol::consumer::{ConsumeError, Fanout, Output};
 use crate::otelcol::log;
 use crate::otelcol::pdata::Payload;
 use crate::otelcol::receiver::otlp::Ingest;
@@ -102,7 +103,27 @@ pub struct Args {
     resource: BTreeMap<String, String>,
     operators: Vec<Val>,
     storage: Option<StorageDir>,
+    delete_after_read: bool,
+    retry: RetryConfig,
     output: Output,
+}
+
+/// `retry_on_failure`: upstream's consumer retry, with the backoff's fixed multiplier and
+/// jitter (1.5 and 0.5, which the block does not expose).
+#[derive(Default)]
+struct Retry(RetryConfig);
+
+impl Arguments for Retry {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        Retry(RetryConfig {
+            enabled: r.get("enabled"),
+            initial_interval: r.get::<Dur>("initial_interval").0,
+            max_interval: r.get::<Dur>("max_interval").0,
+            max_elapsed_time: r.get::<Dur>("max_elapsed_time").0,
+            multiplier: 1.5,
+            randomization_factor: 0.5,
+        })
+    }
 }
 
 /// Which file attributes records get.
@@ -119,7 +140,6 @@ impl Arguments for Args {
         r.unsupported(&[
             "acquire_fs_lock",
             "compression",
-            "delete_after_read",
             "file_cache_advise",
             "include_file_owner_name",
             "include_file_owner_group_name",
@@ -127,7 +147,6 @@ impl Arguments for Args {
             "include_file_record_number",
             "header",
             "ordering_criteria",
-            "retry_on_failure",
             "debug_metrics",
         ]);
         let start_at: String = r.get("start_at");
@@ -179,6 +198,8 @@ impl Arguments for Args {
             resource: r.get("resource"),
             operators,
             storage: r.opt("storage"),
+            delete_after_read: r.get("delete_after_read"),
+            retry: r.block_or_default::<Retry>("retry_on_failure").0,
             output: r.block_or_default("output"),
         }
     }
@@ -197,6 +218,11 @@ impl Arguments for Args {
         r.check(self.max_concurrent_files >= 1, &["max_concurrent_files"], "max_concurrent_files must be positive");
         r.check(self.max_batches >= 0, &["max_batches"], "max_batches must not be negative");
         r.check(!self.poll_interval.is_zero(), &["poll_interval"], "poll_interval must be greater than 0");
+        r.check(
+            !self.delete_after_read || self.start_at_beginning,
+            &["delete_after_read", "start_at"],
+            "delete_after_read cannot be used with start_at = \"end\"",
+        );
         if let Err(errors) = Pipeline::build(&self.operators) {
             for e in errors {
                 let mut path = r.path().to_vec();
@@ -234,6 +260,7 @@ impl Args {
             max_files: (self.max_batches > 0).then(|| per_batch * self.max_batches as usize),
             rules,
             force_flush: self.force_flush,
+            delete_after_read: self.delete_after_read,
         }
     }
 }
@@ -251,6 +278,7 @@ struct State {
     saved: Known,
     /// Entries the previous arguments' operators released at an update, sent at the next poll.
     carried: Vec<Entry>,
+    retry: RetryConfig,
 }
 
 pub struct FilelogReceiver {
@@ -296,6 +324,7 @@ impl State {
             offsets_path,
             saved: known,
             carried: Vec::new(),
+            retry: args.retry.clone(),
         })
     }
 
@@ -370,6 +399,9 @@ impl FilelogReceiver {
         let mut st = self.lock();
         let now = Instant::now();
         let (read, more) = st.files.poll(now);
+        for problem in std::mem::take(&mut st.files.problems) {
+            log(self.ctx.id(), tracing::Level::WARN, &problem);
+        }
         let (mut out, mut failures) = (std::mem::take(&mut st.carried), Vec::new());
         st.process(read, &mut out, &mut failures);
         if last {
@@ -392,12 +424,21 @@ impl FilelogReceiver {
         }
     }
 
-    async fn send(&self, entries: Vec<Entry>) {
+    /// Sends the entries, retried as `retry_on_failure` says while the next components
+    /// refuse them for now (reading waits meanwhile, as upstream's does).
+    async fn send(&self, entries: Vec<Entry>, stop: &CancellationToken) {
         if entries.is_empty() {
             return;
         }
         let payload = Payload::from_logs(&otlp::to_request(&entries));
-        if let Err(e) = self.ingest.deliver(payload).await {
+        let retry = self.lock().retry.clone();
+        let attempt = || async {
+            self.ingest.deliver(payload.clone()).await.map_err(|e| match e {
+                ConsumeError::Permanent(m) => SendError::permanent(m),
+                ConsumeError::Unavailable(m) => SendError::retryable(m),
+            })
+        };
+        if let Err(e) = with_retry(&retry, stop, attempt).await {
             log(self.ctx.id(), tracing::Level::ERROR, &format!("failed to send {} log records: {e}", entries.len()));
         }
     }
@@ -428,7 +469,7 @@ impl Component for FilelogReceiver {
             loop {
                 let stopping = shutdown.is_cancelled();
                 let (entries, more) = self.poll(stopping);
-                self.send(entries).await;
+                self.send(entries, &shutdown).await;
                 if stopping {
                     return Ok(());
                 }

@@ -28,6 +28,7 @@ fn settings(dir: &Path, include: &[&str], exclude: &[&str]) -> Settings {
         max_files: None,
         rules: Rules { split: Split::Lines, omit_pattern: false, preserve_leading: false, preserve_trailing: false, max_bytes: 1 << 20 },
         force_flush: Duration::from_millis(500),
+        delete_after_read: false,
     }
 }
 
@@ -192,7 +193,8 @@ fn arguments_are_checked_by_name() {
         ("include = [\"/x\"]\n start_at = \"middle\"", "start_at: invalid start_at location \"middle\""),
         ("include = [\"/x\"]\n fingerprint_size = 8", "fingerprint_size: fingerprint_size must be at least 16 bytes"),
         ("include = [\"/x\"]\n encoding = \"klingon\"", "encoding: unsupported encoding 'klingon'"),
-        ("include = [\"/x\"]\n delete_after_read = true", "delete_after_read: argument \"delete_after_read\" is not supported by this runtime yet"),
+        ("include = [\"/x\"]\n delete_after_read = true", "delete_after_read: delete_after_read cannot be used with start_at = \"end\""),
+        ("include = [\"/x\"]\n compression = \"gzip\"", "compression: argument \"compression\" is not supported by this runtime yet"),
         ("include = [\"/x\"]\n multiline {\n omit_pattern = true\n }", "multiline: one of line_start_pattern or line_end_pattern must be set"),
         ("include = [\"/x\"]\n multiline {\n line_start_pattern = \"(\"\n }", "multiline.line_start_pattern: compile line_start_pattern regex"),
         (
@@ -235,4 +237,49 @@ fn an_update_releases_what_the_old_operators_held_and_reads_on() {
     assert_eq!(bodies(out), [("S2".to_string(), Some("1".to_string()))], "released by the update; S3 held by the new operators, nothing read twice");
     let (out, _) = c.poll(true);
     assert_eq!(bodies(out), [("S3".to_string(), Some("2".to_string()))], "released at shutdown");
+}
+
+#[test]
+fn delete_after_read_removes_a_file_once_read_to_its_end() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    append(&a, "one\nlast without newline");
+    let mut s = settings(dir.path(), &["*.log"], &[]);
+    s.delete_after_read = true;
+    let mut set = FileSet::new(s, Known::default());
+    assert_eq!(poll(&mut set), pairs(&[("a.log", "one"), ("a.log", "last without newline")]));
+    assert!(!a.exists(), "deleted after reading");
+    append(&a, "a new file\n");
+    assert_eq!(poll(&mut set), pairs(&[("a.log", "a new file")]));
+    assert!(!a.exists());
+    assert!(set.problems.is_empty(), "{:?}", set.problems);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_on_failure_resends_what_the_next_component_refused_for_now() {
+    use crate::otelcol::consumer::tests::sink_handle;
+    use crate::otelcol::consumer::ConsumeError;
+
+    for retry in [true, false] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = format!(
+            "otelcol.receiver.filelog \"t\" {{\n include = [\"{}/*.log\"]\n start_at = \"beginning\"\n poll_interval = \"20ms\"\n retry_on_failure {{\n enabled = {retry}\n initial_interval = \"20ms\"\n }}\n output {{}}\n}}\n",
+            dir.path().display()
+        );
+        let args = crate::component::args::evaluated(&text).expect("evaluates");
+        let ctx = crate::component::detached_context("otelcol.receiver.filelog.retry-test");
+        let c = FilelogReceiver::new(ctx, &args).expect("builds");
+        let (sink, handle) = sink_handle();
+        *sink.refuse.lock().unwrap_or_else(|e| e.into_inner()) = Some(ConsumeError::Unavailable("busy".into()));
+        c.fanout.set(Output { logs: vec![handle], ..Default::default() });
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(c.clone().run(stop.clone()));
+        append(&dir.path().join("a.log"), "hello\n");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        *sink.refuse.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        stop.cancel();
+        task.await.expect("joins").expect("runs");
+        assert_eq!(sink.items(), usize::from(retry), "retry_on_failure enabled = {retry}");
+    }
 }
