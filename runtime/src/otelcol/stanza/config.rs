@@ -4,14 +4,16 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use eval::PathSeg;
+
 use super::entry::{Field, Val};
 use super::expr::Expr;
 
-/// A problem in an operator's configuration: the keys leading to it inside the operator's
-/// map, and, for an expression, the bytes of the string at fault.
+/// A problem in an operator's configuration: the keys (and list indices) leading to it inside
+/// the operator's map, and, for an expression, the bytes of the string at fault.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConfigError {
-    pub keys: Vec<String>,
+    pub keys: Vec<PathSeg>,
     pub message: String,
     pub within: Option<Range<usize>>,
 }
@@ -36,20 +38,20 @@ pub fn from_eval(v: &eval::Value) -> Val {
 /// One operator's map (or a nested one such as a parser's `timestamp`) being read.
 pub struct Conf<'a> {
     map: &'a BTreeMap<String, Val>,
-    prefix: Vec<String>,
+    prefix: Vec<PathSeg>,
     read: Vec<&'static str>,
     pub errors: Vec<ConfigError>,
 }
 
 impl<'a> Conf<'a> {
-    pub fn new(map: &'a BTreeMap<String, Val>, prefix: Vec<String>) -> Self {
+    pub fn new(map: &'a BTreeMap<String, Val>, prefix: Vec<PathSeg>) -> Self {
         Conf { map, prefix, read: Vec::new(), errors: Vec::new() }
     }
 
     pub fn error(&mut self, key: &str, message: impl Into<String>) {
         let mut keys = self.prefix.clone();
         if !key.is_empty() {
-            keys.push(key.to_string());
+            keys.push(PathSeg::Field(key.into()));
         }
         self.errors.push(ConfigError { keys, message: message.into(), within: None });
     }
@@ -156,7 +158,7 @@ impl<'a> Conf<'a> {
             Ok(x) => Some(x),
             Err(e) => {
                 let mut keys = self.prefix.clone();
-                keys.push(key.to_string());
+                keys.push(PathSeg::Field(key.into()));
                 self.errors.push(ConfigError { keys, message: format!("invalid expression: {e}"), within: Some(e.range) });
                 None
             }
@@ -188,11 +190,36 @@ impl<'a> Conf<'a> {
             return None;
         };
         let mut prefix = self.prefix.clone();
-        prefix.push(key.to_string());
+        prefix.push(PathSeg::Field(key.into()));
         let mut sub = Conf::new(m, prefix);
         let out = f(&mut sub);
         self.errors.extend(sub.finish());
         Some(out)
+    }
+
+    /// A list of maps (`routes = [{...}, ...]`), each read by `f` with its errors kept here.
+    pub fn nested_list<T>(&mut self, key: &'static str, mut f: impl FnMut(&mut Conf<'a>) -> T) -> Vec<T> {
+        let items: &'a [Val] = match self.raw(key) {
+            None => return Vec::new(),
+            Some(Val::List(items)) => items,
+            Some(_) => {
+                self.error(key, format!("{key} must be a list of objects"));
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let mut prefix = self.prefix.clone();
+            prefix.extend([PathSeg::Field(key.into()), PathSeg::Index(i)]);
+            let Val::Map(m) = item else {
+                self.errors.push(ConfigError { keys: prefix, message: format!("each of {key} is an object"), within: None });
+                continue;
+            };
+            let mut sub = Conf::new(m, prefix);
+            out.push(f(&mut sub));
+            self.errors.extend(sub.finish());
+        }
+        out
     }
 
     /// Upstream fields this runtime does not implement: refused by name when written.

@@ -7,7 +7,8 @@
 //! expression, see [`expr`]: when false the entry passes through untouched). The operators
 //! are grouped by family: [`parsers`] (json, regex, key/value, csv, with the `timestamp`,
 //! `severity` and `trace` sub-parsers), [`time`], [`severity`], [`trace`], [`transform`]
-//! (add, remove, move, copy, retain, flatten, noop), [`filter`] and [`recombine`].
+//! (add, remove, move, copy, retain, flatten, noop), [`filter`], [`recombine`] and
+//! [`router`].
 
 pub mod config;
 pub mod entry;
@@ -16,6 +17,7 @@ mod filter;
 pub mod otlp;
 mod parsers;
 mod recombine;
+mod router;
 mod severity;
 #[cfg(test)]
 mod tests;
@@ -120,7 +122,6 @@ const NOT_YET: &[&str] = &[
     "container",
     "json_array_parser",
     "regex_replace",
-    "router",
     "scope_name_parser",
     "syslog_parser",
     "unquote",
@@ -142,9 +143,12 @@ struct Node {
     id: String,
     condition: Option<Expr>,
     on_error: OnError,
-    /// Indices of the next operators; `nodes.len()` is the pipeline's end.
+    /// Indices of the next operators; `nodes.len()` is the pipeline's end. A router's are
+    /// all its routes' outputs (for the cycle check).
     outputs: Vec<usize>,
     op: Box<dyn Operator>,
+    /// A router's routes: each entry goes along one of them instead of `outputs`.
+    routes: Option<Vec<router::Route>>,
 }
 
 /// A failure an operator reported, for the component's log.
@@ -180,6 +184,7 @@ struct Parsed {
     condition: Option<Expr>,
     on_error: OnError,
     op: Box<dyn Operator>,
+    routes: Option<Vec<router::RouteConfig>>,
 }
 
 fn parse_one(map: &BTreeMap<String, Val>) -> (Option<Parsed>, Vec<ConfigError>) {
@@ -188,7 +193,12 @@ fn parse_one(map: &BTreeMap<String, Val>) -> (Option<Parsed>, Vec<ConfigError>) 
         c.error("", "missing required field \"type\"");
         return (None, c.errors);
     };
-    let Some(builder) = BUILDERS.iter().find(|(name, _)| *name == ty).map(|(_, b)| *b) else {
+    let builder = match ty.as_str() {
+        // A router's outputs are its routes': it builds no operator of its own.
+        "router" => Some(transform::noop as Builder),
+        _ => BUILDERS.iter().find(|(name, _)| *name == ty).map(|(_, b)| *b),
+    };
+    let Some(builder) = builder else {
         let msg = if NOT_YET.contains(&ty.as_str()) {
             format!("operator type {ty:?} is not supported by this runtime yet")
         } else {
@@ -200,6 +210,13 @@ fn parse_one(map: &BTreeMap<String, Val>) -> (Option<Parsed>, Vec<ConfigError>) 
     };
     let default_id = !c.has("id");
     let id = c.string_or("id", &ty);
+    let routes = (ty == "router").then(|| router::read(&mut c));
+    if routes.is_some() && c.has("output") {
+        c.error("output", "a router sends entries to its routes' outputs and its default");
+    }
+    if routes.is_some() && c.has("if") {
+        c.error("if", "a router's routes carry their own expr");
+    }
     let outputs = c.list_of_strings("output");
     let on_error = match c.string_or("on_error", "send").as_str() {
         "send" => OnError::Send,
@@ -214,7 +231,7 @@ fn parse_one(map: &BTreeMap<String, Val>) -> (Option<Parsed>, Vec<ConfigError>) 
     let condition = c.expr("if");
     let op = builder(&mut c);
     let errors = c.finish();
-    (Some(Parsed { id, default_id, outputs, condition, on_error, op }), errors)
+    (Some(Parsed { id, default_id, outputs, condition, on_error, op, routes }), errors)
 }
 
 impl Pipeline {
@@ -252,22 +269,32 @@ impl Pipeline {
         let mut nodes = Vec::new();
         for (pos, (index, p)) in parsed.into_iter().enumerate() {
             let Some(p) = p else { continue };
-            let outputs = if p.outputs.is_empty() {
-                vec![pos + 1]
-            } else {
-                p.outputs
+            let mut resolve = |wanted: &[String], key: &str| -> Vec<usize> {
+                wanted
                     .iter()
                     .filter_map(|o| {
                         let found = ids.get(o).copied();
                         if found.is_none() {
                             let hint = analyzer::suggest::did_you_mean(o, ids.keys().map(String::as_str)).map(|h| format!("; {h}")).unwrap_or_default();
-                            errors.push(OperatorError { index, error: simple("output", format!("operator {:?} has no output {o:?}{hint}", p.id)) });
+                            errors.push(OperatorError { index, error: simple(key, format!("operator {:?} has no output {o:?}{hint}", p.id)) });
                         }
                         found
                     })
+                    .map(|o| o.min(n))
                     .collect()
             };
-            nodes.push(Node { id: p.id, condition: p.condition, on_error: p.on_error, outputs: outputs.into_iter().map(|o| o.min(n)).collect(), op: p.op });
+            let routes = p.routes.map(|routes| {
+                routes
+                    .into_iter()
+                    .map(|r| router::Route { outputs: resolve(&r.outputs, "routes"), condition: r.condition, attributes: r.attributes })
+                    .collect::<Vec<_>>()
+            });
+            let outputs = match (&routes, p.outputs.is_empty()) {
+                (Some(routes), _) => routes.iter().flat_map(|r| r.outputs.iter().copied()).collect(),
+                (None, true) => vec![(pos + 1).min(n)],
+                (None, false) => resolve(&p.outputs, "output"),
+            };
+            nodes.push(Node { id: p.id, condition: p.condition, on_error: p.on_error, outputs, op: p.op, routes });
         }
         if errors.is_empty() {
             if let Some(at) = cycle(&nodes) {
@@ -322,6 +349,13 @@ impl Pipeline {
                 None => true,
                 Some(x) => x.matches(&e).unwrap_or(false),
             };
+            if let (Some(routes), true) = (&node.routes, applies) {
+                let mut e = e;
+                if let Some(route) = router::pick(routes, &mut e) {
+                    work.extend(route.outputs.iter().rev().map(|&o| (o, e.clone())));
+                }
+                continue;
+            }
             if !applies {
                 next.push(e);
             } else if let Err(r) = node.op.process(e, &mut next) {
@@ -341,7 +375,7 @@ impl Pipeline {
 }
 
 fn simple(key: &str, message: String) -> ConfigError {
-    ConfigError { keys: vec![key.to_string()], message, within: None }
+    ConfigError { keys: vec![eval::PathSeg::Field(key.into())], message, within: None }
 }
 
 /// The first node on a cycle of outputs, if any (outputs only point at nodes or the end).

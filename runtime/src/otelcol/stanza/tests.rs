@@ -287,6 +287,24 @@ fn cases() -> Vec<Case> {
             failures: 0,
         },
         Case {
+            name: "router sends each entry along its first matching route, else to default, else drops it",
+            ops: json!([
+                { "type": "router", "routes": [
+                    { "expr": "body startsWith '{'", "output": "json", "attributes": { "format": "json" } },
+                    { "expr": "body contains '='", "output": ["kv"] },
+                  ], "default": "plain" },
+                { "type": "json_parser", "id": "json", "output": "end" },
+                { "type": "key_value_parser", "id": "kv", "output": "end" },
+                { "type": "add", "id": "plain", "field": "attributes.plain", "value": true },
+                { "type": "noop", "id": "end" },
+                { "type": "router", "id": "second", "routes": [{ "expr": "attributes.format != 'json'", "output": "last" }] },
+                { "type": "noop", "id": "last" },
+            ]),
+            input: vec![body("{\"a\":\"1\"}"), body("k=v"), body("hello")],
+            output: vec![want(json!("k=v"), json!({"k": "v"}), json!({})), want(json!("hello"), json!({"plain": true}), json!({}))],
+            failures: 0,
+        },
+        Case {
             name: "recombine with is_first_entry joins continuation lines per source",
             ops: json!([{ "type": "recombine", "combine_field": "body", "is_first_entry": "body matches '^\\\\d'", "source_identifier": "attributes.f" }]),
             input: vec![
@@ -343,7 +361,7 @@ fn recombine_holds_a_batch_until_its_flush_period() {
 fn bad_configurations_are_reported_at_the_operator_and_key() {
     let cases: Vec<(Json, usize, Vec<&str>, &str)> = vec![
         (json!([{ "type": "json_parsr" }]), 0, vec!["type"], "did you mean \"json_parser\""),
-        (json!([{ "type": "noop" }, { "type": "router" }]), 1, vec!["type"], "not supported by this runtime yet"),
+        (json!([{ "type": "noop" }, { "type": "syslog_parser" }]), 1, vec!["type"], "not supported by this runtime yet"),
         (json!([{ "id": "x" }]), 0, vec![], "missing required field \"type\""),
         (json!([{ "type": "regex_parser" }]), 0, vec![], "missing required field \"regex\""),
         (json!([{ "type": "regex_parser", "regex": "(unclosed" }]), 0, vec!["regex"], "invalid regular expression"),
@@ -367,11 +385,22 @@ fn bad_configurations_are_reported_at_the_operator_and_key() {
         (json!([{ "type": "recombine", "combine_field": "body" }]), 0, vec![], "one of is_first_entry and is_last_entry"),
         (json!([{ "type": "add", "field": "body", "value": "EXPR(body)" }]), 0, vec!["value"], "EXPR"),
         (json!(["noop"]), 0, vec![], "an operator is an object"),
+        (json!([{ "type": "router", "routes": [{ "expr": "true" }] }]), 0, vec!["routes", "[0]"], "a route needs an output"),
+        (json!([{ "type": "router", "routes": [{ "expr": "true", "output": "nope" }] }]), 0, vec!["routes"], "has no output \"nope\""),
+        (json!([{ "type": "router", "default": "x", "output": "x" }, { "type": "noop", "id": "x" }]), 0, vec!["output"], "routes' outputs"),
+        (json!([{ "type": "router" }]), 0, vec![], "routes or a default"),
+        (
+            json!([{ "type": "router", "routes": [{ "expr": "body == ", "output": "x" }] }, { "type": "noop", "id": "x" }]),
+            0,
+            vec!["routes", "[0]", "expr"],
+            "invalid expression",
+        ),
     ];
     for (ops, index, keys, what) in cases {
         let Val::List(list) = val(&ops) else { panic!() };
         let errors = Pipeline::build(&list).err().unwrap_or_else(|| panic!("{ops} should be refused"));
-        let found = errors.iter().any(|e| e.index == index && e.error.keys == keys && e.error.message.contains(what));
+        let at = |e: &OperatorError| e.error.keys.iter().map(|k| k.to_string().trim_start_matches('.').to_string()).collect::<Vec<_>>();
+        let found = errors.iter().any(|e| e.index == index && at(e) == keys && e.error.message.contains(what));
         assert!(found, "{ops}: expected {what:?} at operator {index} {keys:?}, got {errors:?}");
     }
 }

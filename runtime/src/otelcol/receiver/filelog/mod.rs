@@ -228,7 +228,7 @@ impl Arguments for Args {
                 let mut path = r.path().to_vec();
                 path.push(PathSeg::Field("operators".into()));
                 path.push(PathSeg::Index(e.index));
-                path.extend(e.error.keys.iter().map(|k| PathSeg::Field(k.as_str().into())));
+                path.extend(e.error.keys);
                 let mut err = ArgError::new(path, e.error.message);
                 if let Some(range) = e.error.within {
                     err = err.within(range);
@@ -409,12 +409,16 @@ impl FilelogReceiver {
         } else {
             st.pipeline.flush(now, false, &mut out, &mut failures);
         }
-        if let Err(e) = st.save() {
-            log(self.ctx.id(), tracing::Level::WARN, &e);
-        }
         drop(st);
         self.log_failures(failures);
         (out, more)
+    }
+
+    /// Persists the offsets once what was read up to them has been handed on.
+    fn checkpoint(&self) {
+        if let Err(e) = self.lock().save() {
+            log(self.ctx.id(), tracing::Level::WARN, &e);
+        }
     }
 
     fn log_failures(&self, failures: Vec<Failure>) {
@@ -470,6 +474,7 @@ impl Component for FilelogReceiver {
                 let stopping = shutdown.is_cancelled();
                 let (entries, more) = self.poll(stopping);
                 self.send(entries, &shutdown).await;
+                self.checkpoint();
                 if stopping {
                     return Ok(());
                 }
