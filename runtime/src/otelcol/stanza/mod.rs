@@ -7,8 +7,8 @@
 //! expression, see [`expr`]: when false the entry passes through untouched). The operators
 //! are grouped by family: [`parsers`] (json, regex, key/value, csv, with the `timestamp`,
 //! `severity` and `trace` sub-parsers), [`time`], [`severity`], [`trace`], [`transform`]
-//! (add, remove, move, copy, retain, flatten, noop), [`filter`], [`recombine`] and
-//! [`router`].
+//! (add, remove, move, copy, retain, flatten, assign_keys, noop), [`text`] (regex_replace,
+//! unquote), [`filter`], [`recombine`] and [`router`].
 
 pub mod config;
 pub mod entry;
@@ -21,6 +21,7 @@ mod router;
 mod severity;
 #[cfg(test)]
 mod tests;
+mod text;
 mod time;
 mod trace;
 mod transform;
@@ -112,24 +113,15 @@ const BUILDERS: &[(&str, Builder)] = &[
     ("retain", transform::retain),
     ("flatten", transform::flatten),
     ("noop", transform::noop),
+    ("assign_keys", transform::assign_keys),
+    ("regex_replace", text::regex_replace),
+    ("unquote", text::unquote),
     ("filter", filter::build),
     ("recombine", recombine::build),
 ];
 
 /// Upstream operator types this runtime does not build yet: refused by name.
-const NOT_YET: &[&str] = &[
-    "assign_keys",
-    "container",
-    "json_array_parser",
-    "regex_replace",
-    "scope_name_parser",
-    "syslog_parser",
-    "unquote",
-    "uri_parser",
-    "stdout",
-    "file_output",
-    "drop_output",
-];
+const NOT_YET: &[&str] = &["container", "json_array_parser", "scope_name_parser", "syslog_parser", "uri_parser", "stdout", "file_output", "drop_output"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum OnError {

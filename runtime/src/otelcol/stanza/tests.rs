@@ -305,6 +305,32 @@ fn cases() -> Vec<Case> {
             failures: 0,
         },
         Case {
+            name: "regex_replace with groups and the well-known ANSI pattern, unquote, assign_keys",
+            ops: json!([
+                { "type": "regex_replace", "field": "body", "regex": "\\{(\\w*)\\}", "replace_with": "<${1}>" },
+                { "type": "regex_replace", "field": "attributes.colored", "regex_name": "ansi_control_sequences" },
+                { "type": "unquote", "field": "attributes.quoted" },
+                { "type": "unquote", "field": "attributes.raw" },
+                { "type": "assign_keys", "field": "attributes.list", "keys": ["n", "level"] },
+            ]),
+            input: vec![
+                json!({"body": "{a}{bb}{}", "attributes": {"colored": "\u{1b}[31mred\u{1b}[0m", "quoted": "\"tab\\there \\u00e9\\x41\"", "raw": "`c:\\x`", "list": [1, "warn"]}}),
+            ],
+            output: vec![want(
+                json!("<a><bb><>"),
+                json!({"colored": "red", "quoted": "tab\there éA", "raw": "c:\\x", "list": {"n": 1, "level": "warn"}}),
+                json!({}),
+            )],
+            failures: 0,
+        },
+        Case {
+            name: "unquote of what is not quoted and assign_keys with the wrong count fail",
+            ops: json!([{ "type": "unquote", "field": "body" }, { "type": "assign_keys", "field": "attributes.l", "keys": ["a"] }]),
+            input: vec![json!({"body": "plain", "attributes": {"l": [1, 2]}})],
+            output: vec![want(json!("plain"), json!({"l": [1, 2]}), json!({}))],
+            failures: 2,
+        },
+        Case {
             name: "recombine with is_first_entry joins continuation lines per source",
             ops: json!([{ "type": "recombine", "combine_field": "body", "is_first_entry": "body matches '^\\\\d'", "source_identifier": "attributes.f" }]),
             input: vec![
@@ -385,6 +411,9 @@ fn bad_configurations_are_reported_at_the_operator_and_key() {
         (json!([{ "type": "recombine", "combine_field": "body" }]), 0, vec![], "one of is_first_entry and is_last_entry"),
         (json!([{ "type": "add", "field": "body", "value": "EXPR(body)" }]), 0, vec!["value"], "EXPR"),
         (json!(["noop"]), 0, vec![], "an operator is an object"),
+        (json!([{ "type": "regex_replace", "field": "body" }]), 0, vec![], "one of regex and regex_name"),
+        (json!([{ "type": "regex_replace", "field": "body", "regex_name": "emoji" }]), 0, vec!["regex_name"], "unknown regex_name"),
+        (json!([{ "type": "assign_keys", "field": "body" }]), 0, vec![], "missing required field \"keys\""),
         (json!([{ "type": "router", "routes": [{ "expr": "true" }] }]), 0, vec!["routes", "[0]"], "a route needs an output"),
         (json!([{ "type": "router", "routes": [{ "expr": "true", "output": "nope" }] }]), 0, vec!["routes"], "has no output \"nope\""),
         (json!([{ "type": "router", "default": "x", "output": "x" }, { "type": "noop", "id": "x" }]), 0, vec!["output"], "routes' outputs"),

@@ -1,5 +1,5 @@
 //! The operators that move fields around: `add`, `remove`, `move`, `copy`, `retain`,
-//! `flatten` and `noop`.
+//! `flatten`, `assign_keys` and `noop`.
 
 use std::collections::BTreeMap;
 
@@ -146,6 +146,39 @@ impl Edit for Flatten {
             f.keys.push(k);
             f.set(e, v);
         }
+        Ok(true)
+    }
+}
+
+/// `assign_keys`: a list becomes a map of `keys` to its values, in order.
+struct AssignKeys {
+    field: Field,
+    keys: Vec<String>,
+}
+
+pub fn assign_keys(c: &mut Conf<'_>) -> Box<dyn Operator> {
+    let field = c.required_field("field", "assign_keys");
+    let keys = c.list_of_strings("keys");
+    if keys.is_empty() {
+        c.error("", "missing required field \"keys\" for operator type \"assign_keys\"");
+    }
+    edit(AssignKeys { field, keys })
+}
+
+impl Edit for AssignKeys {
+    fn edit(&self, e: &mut Entry) -> Result<bool, String> {
+        let values = match self.field.get(e) {
+            Some(Val::List(items)) => items.clone(),
+            Some(_) => return Err(format!("type mismatch: {} is not a list", self.field)),
+            None => return Err(format!("entry is missing the expected field {}", self.field)),
+        };
+        if values.len() != self.keys.len() {
+            return Err(format!("number of values ({}) does not match the number of keys ({})", values.len(), self.keys.len()));
+        }
+        let map: BTreeMap<String, Val> = self.keys.iter().cloned().zip(values).collect();
+        // Replaced, not merged: the list is gone.
+        self.field.delete(e);
+        self.field.set(e, Val::Map(map));
         Ok(true)
     }
 }
