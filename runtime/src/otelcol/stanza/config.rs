@@ -141,6 +141,21 @@ impl<'a> Conf<'a> {
         }
     }
 
+    /// A byte size: a number of bytes or text such as `"1MiB"`.
+    pub fn byte_size_or(&mut self, key: &'static str, default: usize) -> usize {
+        match self.raw(key) {
+            None => default,
+            Some(Val::Int(i)) => (*i).max(0) as usize,
+            Some(v) => match v.to_text().map(|t| eval::decode::ByteSize::parse(&t)) {
+                Some(Ok(b)) => b.0 as usize,
+                _ => {
+                    self.error(key, format!("{key} is a byte size such as \"1MiB\""));
+                    default
+                }
+            },
+        }
+    }
+
     pub fn regex(&mut self, key: &'static str) -> Option<regex::Regex> {
         let text = self.string(key)?;
         match regex::Regex::new(&text) {

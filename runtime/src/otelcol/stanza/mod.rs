@@ -6,11 +6,12 @@
 //! next operator), `on_error` (`send`, `send_quiet`, `drop`, `drop_quiet`) and `if` (an
 //! expression, see [`expr`]: when false the entry passes through untouched). The operators
 //! are grouped by family: [`parsers`] (json, regex, key/value, csv, with the `timestamp`,
-//! `severity` and `trace` sub-parsers), [`time`], [`severity`], [`trace`], [`transform`]
+//! `severity` and `trace` sub-parsers), [`container`], [`time`], [`severity`], [`trace`], [`transform`]
 //! (add, remove, move, copy, retain, flatten, assign_keys, noop), [`text`] (regex_replace,
 //! unquote), [`filter`], [`recombine`] and [`router`].
 
 pub mod config;
+mod container;
 pub mod entry;
 pub mod expr;
 mod filter;
@@ -103,6 +104,7 @@ const BUILDERS: &[(&str, Builder)] = &[
     ("regex_parser", parsers::regex),
     ("key_value_parser", parsers::key_value),
     ("csv_parser", parsers::csv),
+    ("container", container::build),
     ("time_parser", time::build),
     ("severity_parser", severity::build),
     ("trace_parser", trace::build),
@@ -121,7 +123,7 @@ const BUILDERS: &[(&str, Builder)] = &[
 ];
 
 /// Upstream operator types this runtime does not build yet: refused by name.
-const NOT_YET: &[&str] = &["container", "json_array_parser", "scope_name_parser", "syslog_parser", "uri_parser", "stdout", "file_output", "drop_output"];
+const NOT_YET: &[&str] = &["json_array_parser", "scope_name_parser", "syslog_parser", "uri_parser", "stdout", "file_output", "drop_output"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum OnError {

@@ -77,7 +77,7 @@ pub fn json(c: &mut Conf<'_>) -> Box<dyn Operator> {
 
 /// A JSON value as the collector's decoder gives it: numbers are doubles unless `parse_ints`
 /// asks for integers where they fit.
-fn from_json(v: serde_json::Value, parse_ints: bool) -> Val {
+pub(super) fn from_json(v: serde_json::Value, parse_ints: bool) -> Val {
     match v {
         serde_json::Value::Null => Val::Null,
         serde_json::Value::Bool(b) => Val::Bool(b),

@@ -27,7 +27,7 @@ struct Batch {
     matched: bool,
 }
 
-struct Recombine {
+pub struct Recombine {
     combine_field: Field,
     boundary: Option<Boundary>,
     combine_with: String,
@@ -63,17 +63,7 @@ pub fn build(c: &mut Conf<'_>) -> Box<dyn Operator> {
     let max_batch_size = c.number_or("max_batch_size", 1000.0).max(1.0) as usize;
     let max_unmatched = c.number_or("max_unmatched_batch_size", 100.0).max(0.0) as usize;
     let max_sources = c.number_or("max_sources", 1000.0).max(1.0) as usize;
-    let max_log_size = match c.value("max_log_size") {
-        None => 0,
-        Some(Val::Int(i)) => (*i).max(0) as usize,
-        Some(v) => match v.to_text().map(|t| eval::decode::ByteSize::parse(&t)) {
-            Some(Ok(b)) => b.0 as usize,
-            _ => {
-                c.error("max_log_size", "max_log_size is a byte size such as \"1MiB\"");
-                0
-            }
-        },
-    };
+    let max_log_size = c.byte_size_or("max_log_size", 0);
     let flush_after = c.duration_or("force_flush_period", Duration::from_secs(5));
     let newest = match c.string_or("overwrite_with", "oldest").as_str() {
         "oldest" => false,
@@ -99,6 +89,24 @@ pub fn build(c: &mut Conf<'_>) -> Box<dyn Operator> {
 }
 
 impl Recombine {
+    /// The recombine the `container` parser runs on CRI lines: partial lines (`logtag` `P`)
+    /// joined without separator up to the full one (`F`), per file, as upstream configures it.
+    pub fn cri_partials(max_log_size: usize) -> Recombine {
+        Recombine {
+            combine_field: Field::body(),
+            boundary: Expr::parse("attributes.logtag == 'F'").ok().map(Boundary::Last),
+            combine_with: String::new(),
+            source: Field::attribute("log.file.path"),
+            max_batch_size: 1000,
+            max_unmatched: 100,
+            max_log_size,
+            max_sources: 1000,
+            flush_after: Duration::from_secs(5),
+            newest: false,
+            batches: BTreeMap::new(),
+        }
+    }
+
     fn text(&self, e: &Entry) -> String {
         self.combine_field.get(e).and_then(Val::to_text).unwrap_or_default()
     }

@@ -100,6 +100,35 @@ fn want(body: Json, attributes: Json, extra: Json) -> Json {
     o
 }
 
+const POD_LOG: &str = "/var/log/pods/shop_checkout-7d9f_49cc7c1f-d370-2c40/app/3.log";
+
+/// A line read from a pod's log file.
+fn pod(line: &str) -> Json {
+    json!({ "body": line, "attributes": { "log.file.path": POD_LOG } })
+}
+
+/// What `container` makes of a pod's line.
+fn container_out(body: &str, stream: &str, logtag: Option<&str>, ts: i64) -> Json {
+    let mut attributes = json!({ "log.file.path": POD_LOG, "log.iostream": stream });
+    if let Some(tag) = logtag {
+        attributes["logtag"] = json!(tag);
+    }
+    json!({
+        "body": body,
+        "attributes": attributes,
+        "resource": {
+            "k8s.namespace.name": "shop",
+            "k8s.pod.name": "checkout-7d9f",
+            "k8s.pod.uid": "49cc7c1f-d370-2c40",
+            "k8s.container.name": "app",
+            "k8s.container.restart_count": "3",
+        },
+        "timestamp": ts,
+        "severity": if stream == "stderr" { 17 } else { 9 },
+        "severity_text": stream,
+    })
+}
+
 struct Case {
     name: &'static str,
     ops: Json,
@@ -328,6 +357,40 @@ fn cases() -> Vec<Case> {
             ops: json!([{ "type": "unquote", "field": "body" }, { "type": "assign_keys", "field": "attributes.l", "keys": ["a"] }]),
             input: vec![json!({"body": "plain", "attributes": {"l": [1, 2]}})],
             output: vec![want(json!("plain"), json!({"l": [1, 2]}), json!({}))],
+            failures: 2,
+        },
+        Case {
+            name: "container: docker JSON, CRI-O and containerd lines with CRI partials joined, k8s metadata from the path",
+            ops: json!([{ "type": "container", "severity": { "parse_from": "attributes[\"log.iostream\"]", "mapping": { "error": "stderr", "info": "stdout" } } }]),
+            input: vec![
+                pod(r#"{"log":"docker line\n","stream":"stderr","time":"2024-03-30T08:31:20.545192187Z"}"#),
+                pod("2024-04-13T07:59:37.505201169-05:00 stdout F crio line"),
+                pod("2023-06-22T10:27:25.813799277Z stdout P joined con"),
+                pod("2023-06-22T10:27:25.813799278Z stdout F tainerd line"),
+            ],
+            output: vec![
+                container_out("docker line\n", "stderr", None, 1_711_787_480_545_192_187),
+                container_out("crio line", "stdout", Some("F"), 1_713_013_177_505_201_169),
+                container_out("joined containerd line", "stdout", Some("P"), 1_687_429_645_813_799_277),
+            ],
+            failures: 0,
+        },
+        Case {
+            name: "container: an unknown format and a path that is not a pod's fail",
+            ops: json!([{ "type": "container" }]),
+            input: vec![
+                json!({"body": "just text", "attributes": {"log.file.path": "/tmp/x.log"}}),
+                json!({"body": "2023-06-22T10:27:25.813799277Z stdout F x", "attributes": {"log.file.path": "/tmp/x.log"}}),
+            ],
+            output: vec![
+                want(json!("just text"), json!({"log.file.path": "/tmp/x.log"}), json!({})),
+                // Sent on as far as it was parsed (on_error = send), as upstream's parser does.
+                want(
+                    json!("x"),
+                    json!({"log.file.path": "/tmp/x.log", "log.iostream": "stdout", "logtag": "F"}),
+                    json!({"timestamp": 1_687_429_645_813_799_277i64}),
+                ),
+            ],
             failures: 2,
         },
         Case {
