@@ -30,6 +30,8 @@ pub struct Settings {
     pub force_flush: Duration,
     /// Delete each file once it was read to its end.
     pub delete_after_read: bool,
+    /// Look up each file's owner and group names.
+    pub owner: bool,
 }
 
 struct Followed {
@@ -39,15 +41,23 @@ struct Followed {
     joiner: Joiner,
     /// Since when an unterminated last line has waited for its newline.
     partial_since: Option<Instant>,
-    resolved: PathBuf,
+    about: About,
+}
+
+/// What records from a file say about it besides its path.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct About {
+    /// The path with symbolic links resolved.
+    pub resolved: PathBuf,
+    pub owner: Option<String>,
+    pub group: Option<String>,
 }
 
 /// Entry texts read from one file.
 #[derive(Debug, PartialEq)]
 pub struct Texts {
     pub path: PathBuf,
-    /// The path with symbolic links resolved.
-    pub resolved: PathBuf,
+    pub about: About,
     pub texts: Vec<String>,
 }
 
@@ -101,7 +111,9 @@ impl FileSet {
         };
         let tailer = Tailer::new(path.clone(), offset, self.settings.charset).with_max_line(self.settings.rules.max_bytes);
         let resolved = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        self.files.insert(path, Followed { tailer, fingerprint: fp, joiner: Joiner::new(self.settings.rules.clone()), partial_since: None, resolved });
+        let (owner, group) = if self.settings.owner { super::owner::owner_and_group(&path) } else { (None, None) };
+        let about = About { resolved, owner, group };
+        self.files.insert(path, Followed { tailer, fingerprint: fp, joiner: Joiner::new(self.settings.rules.clone()), partial_since: None, about });
     }
 
     /// Reads every matched file once; the texts read, and whether a file has more to read now.
@@ -179,7 +191,7 @@ impl FileSet {
         }
         self.known.put(&f.fingerprint, f.tailer.offset);
         if !texts.is_empty() {
-            out.push(Texts { path: path.to_path_buf(), resolved: f.resolved.clone(), texts });
+            out.push(Texts { path: path.to_path_buf(), about: f.about.clone(), texts });
         }
         if delete {
             if let Err(e) = std::fs::remove_file(path) {
@@ -197,7 +209,7 @@ impl FileSet {
             let mut texts = Vec::new();
             f.joiner.flush(&mut texts);
             if !texts.is_empty() {
-                out.push(Texts { path: path.clone(), resolved: f.resolved.clone(), texts });
+                out.push(Texts { path: path.clone(), about: f.about.clone(), texts });
             }
         }
         out

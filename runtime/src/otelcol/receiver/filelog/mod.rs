@@ -12,6 +12,7 @@
 mod files;
 mod multiline;
 mod offsets;
+mod owner;
 #[cfg(test)]
 mod tests;
 
@@ -133,6 +134,8 @@ struct FileAttributes {
     path: bool,
     name_resolved: bool,
     path_resolved: bool,
+    owner: bool,
+    group: bool,
 }
 
 impl Arguments for Args {
@@ -141,8 +144,6 @@ impl Arguments for Args {
             "acquire_fs_lock",
             "compression",
             "file_cache_advise",
-            "include_file_owner_name",
-            "include_file_owner_group_name",
             "include_file_permissions",
             "include_file_record_number",
             "header",
@@ -193,6 +194,8 @@ impl Arguments for Args {
                 path: r.get("include_file_path"),
                 name_resolved: r.get("include_file_name_resolved"),
                 path_resolved: r.get("include_file_path_resolved"),
+                owner: r.get("include_file_owner_name"),
+                group: r.get("include_file_owner_group_name"),
             },
             attributes: r.get("attributes"),
             resource: r.get("resource"),
@@ -261,6 +264,7 @@ impl Args {
             rules,
             force_flush: self.force_flush,
             delete_after_read: self.delete_after_read,
+            owner: self.file_attributes.owner || self.file_attributes.group,
         }
     }
 }
@@ -335,15 +339,20 @@ impl State {
         e.attributes = self.attributes.clone();
         e.resource = self.resource.clone();
         let a = self.file_attributes;
-        let set = |e: &mut Entry, on: bool, key: &str, value: String| {
-            if on {
-                e.attributes.insert(key.to_string(), Val::Str(value));
+        // An owner or group name that cannot be found (no passwd entry) leaves its attribute out.
+        let file_attributes = [
+            (a.name, "log.file.name", Some(base_name(&t.path))),
+            (a.path, "log.file.path", Some(text_of(&t.path))),
+            (a.name_resolved, "log.file.name_resolved", Some(base_name(&t.about.resolved))),
+            (a.path_resolved, "log.file.path_resolved", Some(text_of(&t.about.resolved))),
+            (a.owner, "log.file.owner.name", t.about.owner.clone()),
+            (a.group, "log.file.owner.group.name", t.about.group.clone()),
+        ];
+        for (on, key, value) in file_attributes {
+            if let (true, Some(v)) = (on, value) {
+                e.attributes.insert(key.to_string(), Val::Str(v));
             }
-        };
-        set(&mut e, a.name, "log.file.name", base_name(&t.path));
-        set(&mut e, a.path, "log.file.path", text_of(&t.path));
-        set(&mut e, a.name_resolved, "log.file.name_resolved", base_name(&t.resolved));
-        set(&mut e, a.path_resolved, "log.file.path_resolved", text_of(&t.resolved));
+        }
         e
     }
 

@@ -29,6 +29,7 @@ fn settings(dir: &Path, include: &[&str], exclude: &[&str]) -> Settings {
         rules: Rules { split: Split::Lines, omit_pattern: false, preserve_leading: false, preserve_trailing: false, max_bytes: 1 << 20 },
         force_flush: Duration::from_millis(500),
         delete_after_read: false,
+        owner: false,
     }
 }
 
@@ -282,4 +283,32 @@ async fn retry_on_failure_resends_what_the_next_component_refused_for_now() {
         task.await.expect("joins").expect("runs");
         assert_eq!(sink.items(), usize::from(retry), "retry_on_failure enabled = {retry}");
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn file_attributes_follow_their_flags() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let real = dir.path().join("real.log");
+    append(&real, "line\n");
+    let link = dir.path().join("link.log");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    let text = format!(
+        "otelcol.receiver.filelog \"t\" {{\n include = [\"{}\"]\n start_at = \"beginning\"\n include_file_name = false\n include_file_path = true\n include_file_name_resolved = true\n include_file_path_resolved = true\n include_file_owner_name = true\n include_file_owner_group_name = true\n output {{}}\n}}\n",
+        link.display()
+    );
+    let ctx = crate::component::detached_context("otelcol.receiver.filelog.attributes-test");
+    let c = FilelogReceiver::new(ctx, &crate::component::args::evaluated(&text).expect("evaluates")).expect("builds");
+    let (out, _) = c.poll(false);
+    assert_eq!(out.len(), 1);
+    let (owner, group) = owner::owner_and_group(&real);
+    let canonical = std::fs::canonicalize(&real).expect("canonical");
+    let mut want: BTreeMap<String, Val> =
+        [("log.file.path", text_of(&link)), ("log.file.name_resolved", "real.log".to_string()), ("log.file.path_resolved", text_of(&canonical))]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Val::Str(v)))
+            .collect();
+    want.extend(owner.map(|o| ("log.file.owner.name".to_string(), Val::Str(o))));
+    want.extend(group.map(|g| ("log.file.owner.group.name".to_string(), Val::Str(g))));
+    assert_eq!(out[0].attributes, want);
 }
