@@ -71,6 +71,8 @@ pub struct Entry {
     pub trace_id: Vec<u8>,
     pub span_id: Vec<u8>,
     pub trace_flags: Vec<u8>,
+    /// The instrumentation scope's name (`scope_name_parser`); empty when none was parsed.
+    pub scope_name: String,
 }
 
 impl Entry {

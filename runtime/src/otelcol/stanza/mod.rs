@@ -6,7 +6,8 @@
 //! next operator), `on_error` (`send`, `send_quiet`, `drop`, `drop_quiet`) and `if` (an
 //! expression, see [`expr`]: when false the entry passes through untouched). The operators
 //! are grouped by family: [`parsers`] (json, regex, key/value, csv, with the `timestamp`,
-//! `severity` and `trace` sub-parsers), [`container`], [`time`], [`severity`], [`trace`], [`transform`]
+//! `severity`, `trace` and `scope_name` sub-parsers), [`container`], [`time`], [`severity`],
+//! [`trace`], [`scope`], [`transform`]
 //! (add, remove, move, copy, retain, flatten, assign_keys, noop), [`text`] (regex_replace,
 //! unquote), [`filter`], [`recombine`] and [`router`].
 
@@ -19,6 +20,7 @@ pub mod otlp;
 mod parsers;
 mod recombine;
 mod router;
+mod scope;
 mod severity;
 #[cfg(test)]
 mod tests;
@@ -108,6 +110,7 @@ const BUILDERS: &[(&str, Builder)] = &[
     ("time_parser", time::build),
     ("severity_parser", severity::build),
     ("trace_parser", trace::build),
+    ("scope_name_parser", scope::build),
     ("add", transform::add),
     ("remove", transform::remove),
     ("move", transform::move_op),
@@ -123,7 +126,7 @@ const BUILDERS: &[(&str, Builder)] = &[
 ];
 
 /// Upstream operator types this runtime does not build yet: refused by name.
-const NOT_YET: &[&str] = &["json_array_parser", "scope_name_parser", "syslog_parser", "uri_parser", "stdout", "file_output", "drop_output"];
+const NOT_YET: &[&str] = &["json_array_parser", "syslog_parser", "uri_parser", "stdout", "file_output", "drop_output"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum OnError {

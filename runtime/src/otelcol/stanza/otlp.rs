@@ -1,10 +1,10 @@
-//! Entries as OTLP logs: one `ResourceLogs` per distinct resource (in the order they first
-//! appear), each with one scope holding its records.
+//! Entries as OTLP logs: one `ResourceLogs` per distinct resource and, inside it, one
+//! `ScopeLogs` per scope name, in the order they first appear.
 
 use std::collections::BTreeMap;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, ArrayValue, KeyValue, KeyValueList};
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
@@ -46,19 +46,35 @@ fn record(e: &Entry) -> LogRecord {
 }
 
 pub fn to_request(entries: &[Entry]) -> ExportLogsServiceRequest {
-    let mut groups: Vec<(&BTreeMap<String, Val>, Vec<LogRecord>)> = Vec::new();
+    type Scopes<'e> = Vec<(&'e str, Vec<LogRecord>)>;
+    let mut groups: Vec<(&BTreeMap<String, Val>, Scopes<'_>)> = Vec::new();
     for e in entries {
-        match groups.iter_mut().find(|(r, _)| *r == &e.resource) {
+        let at = match groups.iter().position(|(r, _)| *r == &e.resource) {
+            Some(i) => i,
+            None => {
+                groups.push((&e.resource, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        let scopes = &mut groups[at].1;
+        match scopes.iter_mut().find(|(name, _)| *name == e.scope_name) {
             Some((_, records)) => records.push(record(e)),
-            None => groups.push((&e.resource, vec![record(e)])),
+            None => scopes.push((&e.scope_name, vec![record(e)])),
         }
     }
     ExportLogsServiceRequest {
         resource_logs: groups
             .into_iter()
-            .map(|(resource, log_records)| ResourceLogs {
+            .map(|(resource, scopes)| ResourceLogs {
                 resource: Some(Resource { attributes: key_values(resource), ..Default::default() }),
-                scope_logs: vec![ScopeLogs { log_records, ..Default::default() }],
+                scope_logs: scopes
+                    .into_iter()
+                    .map(|(name, log_records)| ScopeLogs {
+                        scope: (!name.is_empty()).then(|| InstrumentationScope { name: name.to_string(), ..Default::default() }),
+                        log_records,
+                        ..Default::default()
+                    })
+                    .collect(),
                 ..Default::default()
             })
             .collect(),

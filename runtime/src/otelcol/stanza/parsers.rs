@@ -1,12 +1,13 @@
 //! The parsers that turn a text field into a map: `json_parser`, `regex_parser`,
 //! `key_value_parser`, `csv_parser`. Each reads `parse_from` (default `body`), merges the map
-//! into `parse_to` (default `attributes`), then runs its optional `timestamp`, `severity` and
-//! `trace` sub-parsers on the result.
+//! into `parse_to` (default `attributes`), then runs its optional `timestamp`, `severity`,
+//! `trace` and `scope_name` sub-parsers on the result.
 
 use std::collections::BTreeMap;
 
 use super::config::Conf;
 use super::entry::{Entry, Field, Val};
+use super::scope::ScopeNameParser;
 use super::severity::SeverityParser;
 use super::time::TimeParser;
 use super::trace::TraceParser;
@@ -19,17 +20,19 @@ pub struct Common {
     timestamp: Option<TimeParser>,
     severity: Option<SeverityParser>,
     trace: Option<TraceParser>,
+    scope_name: Option<ScopeNameParser>,
 }
 
 impl Common {
     pub fn read(c: &mut Conf<'_>) -> Common {
-        c.not_yet(&["scope_name", "body", "preserve_to"]);
+        c.not_yet(&["body", "preserve_to"]);
         Common {
             parse_from: c.field_or("parse_from", Field::body()),
             parse_to: c.field_or("parse_to", Field::attributes()),
             timestamp: c.nested("timestamp", TimeParser::read),
             severity: c.nested("severity", SeverityParser::read),
             trace: c.nested("trace", TraceParser::read),
+            scope_name: c.nested("scope_name", |c| ScopeNameParser::read(c, true)),
         }
     }
 
@@ -52,6 +55,9 @@ impl Common {
         }
         if let Some(t) = &self.trace {
             t.apply(e)?;
+        }
+        if let Some(s) = &self.scope_name {
+            s.apply(e)?;
         }
         Ok(true)
     }

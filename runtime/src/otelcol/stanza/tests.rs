@@ -49,6 +49,9 @@ fn describe(e: &Entry) -> Json {
         o["severity"] = json!(e.severity);
         o["severity_text"] = json!(e.severity_text);
     }
+    if !e.scope_name.is_empty() {
+        o["scope"] = json!(e.scope_name);
+    }
     if !e.trace_id.is_empty() || !e.span_id.is_empty() || !e.trace_flags.is_empty() {
         o["trace"] = json!([crate::otelcol::hex(&e.trace_id), crate::otelcol::hex(&e.span_id), crate::otelcol::hex(&e.trace_flags)]);
     }
@@ -241,6 +244,19 @@ fn cases() -> Vec<Case> {
             ops: json!([{ "type": "time_parser", "parse_from": "attributes.ts", "layout_type": "epoch", "layout": "ms" }]),
             input: vec![json!({"body": "x", "attributes": {"ts": "1700000000123"}})],
             output: vec![want(json!("x"), json!({"ts": "1700000000123"}), json!({"timestamp": 1_700_000_000_123_000_000i64}))],
+            failures: 0,
+        },
+        Case {
+            name: "scope_name_parser and the parsers' scope_name block",
+            ops: json!([
+                { "type": "regex_parser", "regex": "^(?P<logger>\\S+) ", "scope_name": { "parse_from": "attributes.logger" } },
+                { "type": "scope_name_parser", "parse_from": "attributes.other", "if": "attributes.other != nil" },
+            ]),
+            input: vec![body("com.shop.Cart added"), json!({"body": "x y", "attributes": {"other": "override"}})],
+            output: vec![
+                want(json!("com.shop.Cart added"), json!({"logger": "com.shop.Cart"}), json!({"scope": "com.shop.Cart"})),
+                want(json!("x y"), json!({"logger": "x", "other": "override"}), json!({"scope": "override"})),
+            ],
             failures: 0,
         },
         Case {
@@ -510,10 +526,14 @@ fn entries_become_records_grouped_by_resource() {
     a.severity = 9;
     let b = entry(json!({"body": {"m": "x"}, "resource": {"host": "h2"}}));
     let c = entry(json!({"body": "c", "resource": {"host": "h1"}}));
-    let req = otlp::to_request(&[a, b, c]);
+    let mut d = entry(json!({"body": "d", "resource": {"host": "h1"}}));
+    d.scope_name = "lib".into();
+    let req = otlp::to_request(&[a, b, c, d]);
     assert_eq!(req.resource_logs.len(), 2);
-    let counts: Vec<usize> = req.resource_logs.iter().map(|r| r.scope_logs[0].log_records.len()).collect();
-    assert_eq!(counts, [2, 1]);
+    let counts: Vec<Vec<usize>> = req.resource_logs.iter().map(|r| r.scope_logs.iter().map(|s| s.log_records.len()).collect()).collect();
+    assert_eq!(counts, [vec![2, 1], vec![1]], "records grouped by resource, then scope");
+    let scopes: Vec<Option<String>> = req.resource_logs[0].scope_logs.iter().map(|s| s.scope.as_ref().map(|x| x.name.clone())).collect();
+    assert_eq!(scopes, [None, Some("lib".to_string())]);
     let first = &req.resource_logs[0].scope_logs[0].log_records[0];
     assert_eq!(first.severity_number, 9);
     assert_eq!(first.attributes[0].key, "k");
