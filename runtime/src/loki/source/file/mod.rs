@@ -26,7 +26,7 @@
 //! the lines decompressed before the damage went out. Changing `encoding` or `decompression`
 //! restarts every file's reading at its position (upstream keeps running readers as they were).
 
-mod archive;
+pub(crate) mod archive;
 pub(crate) mod charset;
 mod charset_tables;
 pub(crate) mod tailer;

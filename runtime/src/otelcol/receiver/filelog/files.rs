@@ -1,5 +1,6 @@
-//! The files `include` and `exclude` select, each followed by the Loki file source's
-//! [`Tailer`] (rotation, truncation, encodings) and split into entry texts by a [`Joiner`].
+//! The files `include` and `exclude` select, each read by a [`Reader`] (the Loki file
+//! source's tailer: rotation, truncation, encodings; or its gzip reader) and split into entry
+//! texts by a [`Joiner`].
 //!
 //! A file seen for the first time resumes where its fingerprint says it was read to
 //! ([`Known`]); otherwise it starts at its beginning, or, with `start_at = "end"`, at its end
@@ -13,9 +14,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::multiline::{Joiner, Rules};
 use super::offsets::Known;
+use super::reader::{Compression, Reader};
 use crate::file_glob::glob::Glob;
 use crate::loki::source::file::charset::Charset;
-use crate::loki::source::file::tailer::{read_head, Tailer};
+use crate::loki::source::file::tailer::read_head;
 
 pub struct Settings {
     pub include: Vec<Glob>,
@@ -32,11 +34,12 @@ pub struct Settings {
     pub delete_after_read: bool,
     /// Look up each file's owner and group names.
     pub owner: bool,
+    pub compression: Compression,
 }
 
 struct Followed {
-    tailer: Tailer,
-    /// The fingerprint of the file the tailer reads, as last seen.
+    reader: Reader,
+    /// The fingerprint of the file the reader reads, as last seen.
     fingerprint: Vec<u8>,
     joiner: Joiner,
     /// Since when an unterminated last line has waited for its newline.
@@ -104,16 +107,19 @@ impl FileSet {
         if !fp.is_empty() && self.files.values().any(|f| f.fingerprint == fp) {
             return;
         }
+        let compressed = self.settings.compression.applies_to(&path);
         let offset = match self.known.lookup(&fp) {
-            Some(o) => o,
-            None if self.first_poll && !self.settings.start_at_beginning => std::fs::metadata(&path).map_or(0, |m| m.len()),
-            None => 0,
+            Some(o) => Some(o),
+            // A compressed file's end in decompressed bytes is not known without reading it.
+            None if self.first_poll && !self.settings.start_at_beginning && compressed => None,
+            None if self.first_poll && !self.settings.start_at_beginning => Some(std::fs::metadata(&path).map_or(0, |m| m.len())),
+            None => Some(0),
         };
-        let tailer = Tailer::new(path.clone(), offset, self.settings.charset).with_max_line(self.settings.rules.max_bytes);
+        let reader = Reader::new(path.clone(), offset, compressed, self.settings.charset, self.settings.rules.max_bytes);
         let resolved = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         let (owner, group) = if self.settings.owner { super::owner::owner_and_group(&path) } else { (None, None) };
         let about = About { resolved, owner, group };
-        self.files.insert(path, Followed { tailer, fingerprint: fp, joiner: Joiner::new(self.settings.rules.clone()), partial_since: None, about });
+        self.files.insert(path, Followed { reader, fingerprint: fp, joiner: Joiner::new(self.settings.rules.clone()), partial_since: None, about });
     }
 
     /// Reads every matched file once; the texts read, and whether a file has more to read now.
@@ -151,9 +157,16 @@ impl FileSet {
         let size = self.settings.fingerprint_size;
         let force_flush = self.settings.force_flush;
         let Some(f) = self.files.get_mut(path) else { return (false, false) };
-        let polled = f.tailer.poll();
+        let polled = f.reader.poll();
+        if let Some(e) = &polled.error {
+            self.problems.push(e.clone());
+        }
         // Read to its end: its last line, even unterminated, goes out before it is deleted.
-        let delete = self.settings.delete_after_read && !polled.more && polled.size.is_some();
+        let at_end = match &f.reader {
+            Reader::Plain(_) => !polled.more && polled.size.is_some(),
+            Reader::Gzip(_) | Reader::Skipped => f.reader.finished(),
+        };
+        let delete = self.settings.delete_after_read && at_end;
         let last = last || delete;
         let mut texts = Vec::new();
         if let Some(end) = polled.rotated_at {
@@ -173,10 +186,10 @@ impl FileSet {
             }
         }
         // A last line without its newline goes out once it waited `force_flush_period`.
-        if f.tailer.has_partial() {
+        if f.reader.has_partial() {
             let since = *f.partial_since.get_or_insert(now);
             if now.duration_since(since) >= force_flush || last {
-                if let Some(line) = f.tailer.flush_partial() {
+                if let Some(line) = f.reader.flush_partial() {
                     f.joiner.push(line, now, &mut texts);
                 }
                 f.partial_since = None;
@@ -189,7 +202,9 @@ impl FileSet {
         } else {
             f.joiner.flush_due(now, force_flush, &mut texts);
         }
-        self.known.put(&f.fingerprint, f.tailer.offset);
+        if !matches!(f.reader, Reader::Skipped) {
+            self.known.put(&f.fingerprint, f.reader.offset());
+        }
         if !texts.is_empty() {
             out.push(Texts { path: path.to_path_buf(), about: f.about.clone(), texts });
         }
@@ -217,6 +232,6 @@ impl FileSet {
 
     /// The followed paths and their offsets (debug info).
     pub fn offsets(&self) -> Vec<(PathBuf, u64)> {
-        self.files.iter().map(|(p, f)| (p.clone(), f.tailer.offset)).collect()
+        self.files.iter().map(|(p, f)| (p.clone(), f.reader.offset())).collect()
     }
 }

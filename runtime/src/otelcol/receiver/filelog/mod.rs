@@ -13,6 +13,7 @@ mod files;
 mod multiline;
 mod offsets;
 mod owner;
+mod reader;
 #[cfg(test)]
 mod tests;
 
@@ -42,6 +43,7 @@ use crate::otelcol::stanza::{otlp, Failure, Pipeline};
 use files::{FileSet, Settings, Texts};
 use multiline::{Rules, Split};
 use offsets::Known;
+use reader::Compression;
 
 const NAME: &str = "otelcol.receiver.filelog";
 pub const REGISTRATION: Registration = Registration::component::<Args>(NAME, &[], build);
@@ -105,6 +107,7 @@ pub struct Args {
     operators: Vec<Val>,
     storage: Option<StorageDir>,
     delete_after_read: bool,
+    compression: Compression,
     retry: RetryConfig,
     output: Output,
 }
@@ -142,7 +145,6 @@ impl Arguments for Args {
     fn decode(r: &mut Reader<'_>) -> Self {
         r.unsupported(&[
             "acquire_fs_lock",
-            "compression",
             "file_cache_advise",
             "include_file_permissions",
             "include_file_record_number",
@@ -170,6 +172,11 @@ impl Arguments for Args {
                 Charset::Utf8
             }),
         };
+        let compression_name: String = r.get("compression");
+        let compression = Compression::parse(&compression_name).unwrap_or_else(|| {
+            r.error("compression", format!("unsupported compression {compression_name:?}: expected \"gzip\" or \"auto\""));
+            Compression::None
+        });
         let operators = match r.get::<Value>("operators") {
             Value::Array(items) => items.iter().map(from_eval).collect(),
             _ => Vec::new(),
@@ -202,6 +209,7 @@ impl Arguments for Args {
             operators,
             storage: r.opt("storage"),
             delete_after_read: r.get("delete_after_read"),
+            compression,
             retry: r.block_or_default::<Retry>("retry_on_failure").0,
             output: r.block_or_default("output"),
         }
@@ -265,6 +273,7 @@ impl Args {
             force_flush: self.force_flush,
             delete_after_read: self.delete_after_read,
             owner: self.file_attributes.owner || self.file_attributes.group,
+            compression: self.compression,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use super::*;
+use crate::otelcol::receiver::filelog::reader::Compression;
 
 fn append(path: &Path, text: &str) {
     append_bytes(path, text.as_bytes());
@@ -30,6 +31,7 @@ fn settings(dir: &Path, include: &[&str], exclude: &[&str]) -> Settings {
         force_flush: Duration::from_millis(500),
         delete_after_read: false,
         owner: false,
+        compression: Compression::None,
     }
 }
 
@@ -195,7 +197,7 @@ fn arguments_are_checked_by_name() {
         ("include = [\"/x\"]\n fingerprint_size = 8", "fingerprint_size: fingerprint_size must be at least 16 bytes"),
         ("include = [\"/x\"]\n encoding = \"klingon\"", "encoding: unsupported encoding 'klingon'"),
         ("include = [\"/x\"]\n delete_after_read = true", "delete_after_read: delete_after_read cannot be used with start_at = \"end\""),
-        ("include = [\"/x\"]\n compression = \"gzip\"", "compression: argument \"compression\" is not supported by this runtime yet"),
+        ("include = [\"/x\"]\n compression = \"zip\"", "compression: unsupported compression \"zip\""),
         ("include = [\"/x\"]\n multiline {\n omit_pattern = true\n }", "multiline: one of line_start_pattern or line_end_pattern must be set"),
         ("include = [\"/x\"]\n multiline {\n line_start_pattern = \"(\"\n }", "multiline.line_start_pattern: compile line_start_pattern regex"),
         (
@@ -311,4 +313,51 @@ fn file_attributes_follow_their_flags() {
     want.extend(owner.map(|o| ("log.file.owner.name".to_string(), Val::Str(o))));
     want.extend(group.map(|g| ("log.file.owner.group.name".to_string(), Val::Str(g))));
     assert_eq!(out[0].attributes, want);
+}
+
+fn gzip(path: &Path, text: &str) {
+    use flate2::write::GzEncoder;
+    let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(text.as_bytes()).expect("compress");
+    std::fs::write(path, enc.finish().expect("finish")).expect("write");
+}
+
+#[test]
+fn auto_compression_decompresses_gz_files_once_and_tails_the_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    gzip(&dir.path().join("old.log.gz"), "z1\nz2\nlast");
+    append(&dir.path().join("app.log"), "plain\n");
+    let mut s = settings(dir.path(), &["*"], &[]);
+    s.compression = Compression::Auto;
+    let mut set = FileSet::new(s, Known::default());
+    let mut got = poll(&mut set);
+    got.sort();
+    assert_eq!(got, pairs(&[("app.log", "plain"), ("old.log.gz", "last"), ("old.log.gz", "z1"), ("old.log.gz", "z2")]));
+    assert_eq!(poll(&mut set), [], "read once");
+
+    // A restart knows the compressed file by its fingerprint: nothing twice.
+    let known = set.known.clone();
+    let mut s = settings(dir.path(), &["*"], &[]);
+    s.compression = Compression::Auto;
+    assert_eq!(poll(&mut FileSet::new(s, known)), []);
+
+    // `start_at = "end"` leaves compressed files there at the start alone, not those after.
+    let mut s = settings(dir.path(), &["*.gz"], &[]);
+    s.compression = Compression::Gzip;
+    s.start_at_beginning = false;
+    let mut set = FileSet::new(s, Known::default());
+    assert_eq!(poll(&mut set), []);
+    gzip(&dir.path().join("new.log.gz"), "fresh\n");
+    assert_eq!(poll(&mut set), pairs(&[("new.log.gz", "fresh")]));
+}
+
+#[test]
+fn a_file_that_is_not_gzip_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    append(&dir.path().join("fake.gz"), "not compressed\n");
+    let mut s = settings(dir.path(), &["*.gz"], &[]);
+    s.compression = Compression::Gzip;
+    let mut set = FileSet::new(s, Known::default());
+    assert_eq!(poll(&mut set), []);
+    assert_eq!(set.problems.len(), 1, "{:?}", set.problems);
 }
