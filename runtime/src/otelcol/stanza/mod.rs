@@ -25,7 +25,7 @@ mod severity;
 #[cfg(test)]
 mod tests;
 mod text;
-mod time;
+pub mod time;
 mod trace;
 mod transform;
 

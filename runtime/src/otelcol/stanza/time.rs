@@ -126,20 +126,7 @@ impl TimeParser {
             Kind::Epoch(unit) => epoch(unit, v),
             Kind::Layout(layout) => {
                 let text = v.to_text().ok_or("a time layout parses text")?;
-                let p = layout.parse(&text)?;
-                let year = match p.year {
-                    Some(y) => y,
-                    // A layout without a year means the current one, as upstream has it.
-                    None => current_year(),
-                };
-                match p.offset {
-                    Some(_) => to_nanos(&p, year, None),
-                    None => {
-                        let local = to_nanos(&p, year, Some(0))?;
-                        let offset = self.zone.offset_for_local(local.div_euclid(1_000_000_000));
-                        Ok(local - offset * 1_000_000_000)
-                    }
-                }
+                parse_in_zone(layout, &text, &self.zone)
             }
         }
     }
@@ -150,6 +137,21 @@ impl Apply for TimeParser {
         let v = self.parse_from.get(e).ok_or_else(|| format!("entry is missing the expected parse_from field {}", self.parse_from))?;
         e.timestamp = self.parse(v)?;
         Ok(())
+    }
+}
+
+/// Nanoseconds since the epoch of `text` read with `layout`, in `zone` when it names none;
+/// a layout without a year means the current one, as upstream has it.
+pub fn parse_in_zone(layout: &Layout, text: &str, zone: &Zone) -> Result<i64, String> {
+    let p = layout.parse(text)?;
+    let year = p.year.unwrap_or_else(current_year);
+    match p.offset {
+        Some(_) => to_nanos(&p, year, None),
+        None => {
+            let local = to_nanos(&p, year, Some(0))?;
+            let offset = zone.offset_for_local(local.div_euclid(1_000_000_000));
+            Ok(local - offset * 1_000_000_000)
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::multiline::{Joiner, Rules};
 use super::offsets::Known;
+use super::ordering::Ordering;
 use super::reader::{Compression, Reader};
 use crate::file_glob::glob::Glob;
 use crate::loki::source::file::charset::Charset;
@@ -35,6 +36,7 @@ pub struct Settings {
     /// Look up each file's owner and group names.
     pub owner: bool,
     pub compression: Compression,
+    pub ordering: Ordering,
 }
 
 struct Followed {
@@ -89,12 +91,13 @@ impl FileSet {
         let mut out: Vec<String> = self.settings.include.iter().flat_map(Glob::expand).collect();
         out.sort();
         out.dedup();
-        let mut paths: Vec<PathBuf> = out
+        let paths: Vec<PathBuf> = out
             .into_iter()
             .filter(|p| !self.settings.exclude.iter().any(|x| x.matches_path(p)))
             .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && oldest.is_none_or(|o| m.modified().is_ok_and(|t| t >= o))))
             .map(PathBuf::from)
             .collect();
+        let mut paths = self.settings.ordering.apply(paths);
         if let Some(max) = self.settings.max_files {
             paths.truncate(max);
         }

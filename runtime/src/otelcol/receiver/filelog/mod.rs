@@ -12,6 +12,7 @@
 mod files;
 mod multiline;
 mod offsets;
+mod ordering;
 mod owner;
 mod reader;
 #[cfg(test)]
@@ -43,6 +44,7 @@ use crate::otelcol::stanza::{otlp, Failure, Pipeline};
 use files::{FileSet, Settings, Texts};
 use multiline::{Rules, Split};
 use offsets::Known;
+use ordering::Ordering;
 use reader::Compression;
 
 const NAME: &str = "otelcol.receiver.filelog";
@@ -108,6 +110,7 @@ pub struct Args {
     storage: Option<StorageDir>,
     delete_after_read: bool,
     compression: Compression,
+    ordering: Ordering,
     retry: RetryConfig,
     output: Output,
 }
@@ -143,15 +146,7 @@ struct FileAttributes {
 
 impl Arguments for Args {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&[
-            "acquire_fs_lock",
-            "file_cache_advise",
-            "include_file_permissions",
-            "include_file_record_number",
-            "header",
-            "ordering_criteria",
-            "debug_metrics",
-        ]);
+        r.unsupported(&["acquire_fs_lock", "file_cache_advise", "include_file_permissions", "include_file_record_number", "header", "debug_metrics"]);
         let start_at: String = r.get("start_at");
         let start_at_beginning = match start_at.as_str() {
             "beginning" => true,
@@ -210,6 +205,7 @@ impl Arguments for Args {
             storage: r.opt("storage"),
             delete_after_read: r.get("delete_after_read"),
             compression,
+            ordering: r.block_or_default("ordering_criteria"),
             retry: r.block_or_default::<Retry>("retry_on_failure").0,
             output: r.block_or_default("output"),
         }
@@ -274,6 +270,7 @@ impl Args {
             delete_after_read: self.delete_after_read,
             owner: self.file_attributes.owner || self.file_attributes.group,
             compression: self.compression,
+            ordering: self.ordering.clone(),
         }
     }
 }

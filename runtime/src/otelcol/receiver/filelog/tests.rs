@@ -32,6 +32,7 @@ fn settings(dir: &Path, include: &[&str], exclude: &[&str]) -> Settings {
         delete_after_read: false,
         owner: false,
         compression: Compression::None,
+        ordering: Default::default(),
     }
 }
 
