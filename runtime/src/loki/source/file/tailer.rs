@@ -58,10 +58,19 @@ pub struct Polled {
     pub size: Option<u64>,
     /// Why the file will not be read further (a compressed file that is not, or is corrupt).
     pub error: Option<String>,
-    /// The path named another file since the last poll: the old one was read to its end,
-    /// which is this offset (`otelcol.receiver.filelog` remembers it by the old file's
-    /// fingerprint, so it does not read it again under its new name).
-    pub rotated_at: Option<u64>,
+    /// The path named another file since the last poll: the old one was read to its end
+    /// (`otelcol.receiver.filelog` remembers that by the old file's fingerprint, so it does not
+    /// read it again under its new name, and starts the new file's header afresh).
+    pub rotated: Option<Rotation>,
+}
+
+/// Where a rotation left the old file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rotation {
+    /// The old file's offset when it was let go (its end).
+    pub end: u64,
+    /// How many of the poll's first lines came from the old file.
+    pub old_lines: usize,
 }
 
 fn identity(m: &std::fs::Metadata) -> u64 {
@@ -136,7 +145,7 @@ impl Tailer {
                     self.emit(&rest, &mut out);
                 }
                 self.file = None;
-                out.rotated_at = Some(self.offset);
+                out.rotated = Some(Rotation { end: self.offset, old_lines: out.lines.len() });
                 self.offset = 0;
             } else if current.as_ref().is_some_and(|m| m.len() < self.offset) || self.head_changed() {
                 // Truncated (copy-truncate rotation): the new content starts at 0, opened anew

@@ -12,6 +12,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
+use super::header::{Header, HeaderRules};
 use super::multiline::{Joiner, Rules};
 use super::offsets::Known;
 use super::ordering::Ordering;
@@ -19,6 +20,7 @@ use super::reader::{Compression, Reader};
 use crate::file_glob::glob::Glob;
 use crate::loki::source::file::charset::Charset;
 use crate::loki::source::file::tailer::read_head;
+use crate::otelcol::stanza::entry::Val;
 
 pub struct Settings {
     pub include: Vec<Glob>,
@@ -47,6 +49,20 @@ struct Followed {
     /// Since when an unterminated last line has waited for its newline.
     partial_since: Option<Instant>,
     about: About,
+    header: Header,
+}
+
+impl Followed {
+    /// A line read: into the header while it lasts, else to the entry in the making.
+    fn deliver(&mut self, line: String, now: Instant, rules: &mut Option<HeaderRules>, problems: &mut Vec<String>, texts: &mut Vec<String>) {
+        if let Some(rules) = rules {
+            if rules.take(&mut self.header, &line, problems) {
+                self.about.header = self.header.attributes.clone();
+                return;
+            }
+        }
+        self.joiner.push(line, now, texts);
+    }
 }
 
 /// What records from a file say about it besides its path.
@@ -56,6 +72,8 @@ pub struct About {
     pub resolved: PathBuf,
     pub owner: Option<String>,
     pub group: Option<String>,
+    /// What the file's header said (`header`).
+    pub header: BTreeMap<String, Val>,
 }
 
 /// Entry texts read from one file.
@@ -73,6 +91,7 @@ pub struct FileSet {
     first_poll: bool,
     /// What went wrong since the component last looked, for its log.
     pub problems: Vec<String>,
+    header_rules: Option<HeaderRules>,
 }
 
 /// The first `size` bytes of the file at `path` (empty when it cannot be read).
@@ -81,8 +100,8 @@ fn fingerprint(path: &Path, size: usize) -> Vec<u8> {
 }
 
 impl FileSet {
-    pub fn new(settings: Settings, known: Known) -> FileSet {
-        FileSet { settings, files: BTreeMap::new(), known, first_poll: true, problems: Vec::new() }
+    pub fn new(settings: Settings, known: Known, header_rules: Option<HeaderRules>) -> FileSet {
+        FileSet { settings, files: BTreeMap::new(), known, first_poll: true, problems: Vec::new(), header_rules }
     }
 
     /// The regular files matched now, sorted, at most `max_files`.
@@ -121,8 +140,12 @@ impl FileSet {
         let reader = Reader::new(path.clone(), offset, compressed, self.settings.charset, self.settings.rules.max_bytes);
         let resolved = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         let (owner, group) = if self.settings.owner { super::owner::owner_and_group(&path) } else { (None, None) };
-        let about = About { resolved, owner, group };
-        self.files.insert(path, Followed { reader, fingerprint: fp, joiner: Joiner::new(self.settings.rules.clone()), partial_since: None, about });
+        let header = match (&mut self.header_rules, compressed) {
+            (Some(rules), false) => rules.resume(&path, offset.unwrap_or(0), self.settings.charset, &mut self.problems),
+            _ => Header { done: true, ..Header::default() },
+        };
+        let about = About { resolved, owner, group, header: header.attributes.clone() };
+        self.files.insert(path, Followed { reader, fingerprint: fp, joiner: Joiner::new(self.settings.rules.clone()), partial_since: None, about, header });
     }
 
     /// Reads every matched file once; the texts read, and whether a file has more to read now.
@@ -159,41 +182,50 @@ impl FileSet {
     fn read(&mut self, path: &Path, now: Instant, last: bool, out: &mut Vec<Texts>) -> (bool, bool) {
         let size = self.settings.fingerprint_size;
         let force_flush = self.settings.force_flush;
-        let Some(f) = self.files.get_mut(path) else { return (false, false) };
+        let FileSet { files, known, problems, header_rules, settings, .. } = self;
+        let Some(f) = files.get_mut(path) else { return (false, false) };
         let polled = f.reader.poll();
         if let Some(e) = &polled.error {
-            self.problems.push(e.clone());
+            problems.push(e.clone());
         }
         // Read to its end: its last line, even unterminated, goes out before it is deleted.
         let at_end = match &f.reader {
             Reader::Plain(_) => !polled.more && polled.size.is_some(),
             Reader::Gzip(_) | Reader::Skipped => f.reader.finished(),
         };
-        let delete = self.settings.delete_after_read && at_end;
+        let delete = settings.delete_after_read && at_end;
         let last = last || delete;
         let mut texts = Vec::new();
-        if let Some(end) = polled.rotated_at {
-            // The old file was read to its end: its entry goes out, its offset is kept.
-            self.known.put(&f.fingerprint, end);
-            for line in polled.lines {
-                f.joiner.push(line, now, &mut texts);
+        let mut lines = polled.lines;
+        if let Some(rotation) = polled.rotated {
+            // The old file was read to its end: its entries go out with its header, its offset
+            // is kept, and the new file starts afresh.
+            let new_lines = lines.split_off(rotation.old_lines.min(lines.len()));
+            for line in lines {
+                f.deliver(line, now, header_rules, problems, &mut texts);
             }
             f.joiner.flush(&mut texts);
+            if !texts.is_empty() {
+                out.push(Texts { path: path.to_path_buf(), about: f.about.clone(), texts: std::mem::take(&mut texts) });
+            }
+            known.put(&f.fingerprint, rotation.end);
             f.fingerprint = fingerprint(path, size);
-        } else {
-            for line in polled.lines {
-                f.joiner.push(line, now, &mut texts);
-            }
-            if polled.bytes > 0 {
-                f.fingerprint = fingerprint(path, size);
-            }
+            f.header = Header { done: header_rules.is_none(), ..Header::default() };
+            f.about.header.clear();
+            lines = new_lines;
+        }
+        for line in lines {
+            f.deliver(line, now, header_rules, problems, &mut texts);
+        }
+        if polled.bytes > 0 {
+            f.fingerprint = fingerprint(path, size);
         }
         // A last line without its newline goes out once it waited `force_flush_period`.
         if f.reader.has_partial() {
             let since = *f.partial_since.get_or_insert(now);
             if now.duration_since(since) >= force_flush || last {
                 if let Some(line) = f.reader.flush_partial() {
-                    f.joiner.push(line, now, &mut texts);
+                    f.deliver(line, now, header_rules, problems, &mut texts);
                 }
                 f.partial_since = None;
             }
@@ -206,7 +238,7 @@ impl FileSet {
             f.joiner.flush_due(now, force_flush, &mut texts);
         }
         if !matches!(f.reader, Reader::Skipped) {
-            self.known.put(&f.fingerprint, f.reader.offset());
+            known.put(&f.fingerprint, f.reader.offset());
         }
         if !texts.is_empty() {
             out.push(Texts { path: path.to_path_buf(), about: f.about.clone(), texts });
@@ -214,7 +246,7 @@ impl FileSet {
         if delete {
             if let Err(e) = std::fs::remove_file(path) {
                 // Not ours to delete: it is let go all the same, and said so.
-                self.problems.push(format!("could not delete {} after reading it: {e}", path.display()));
+                problems.push(format!("could not delete {} after reading it: {e}", path.display()));
             }
         }
         (polled.more, delete)

@@ -10,6 +10,7 @@
 //! when `storage` names an `otelcol.storage.file`, so a restart reads on where it stopped.
 
 mod files;
+mod header;
 mod multiline;
 mod offsets;
 mod ordering;
@@ -42,6 +43,7 @@ use crate::otelcol::stanza::config::from_eval;
 use crate::otelcol::stanza::entry::{Entry, Val};
 use crate::otelcol::stanza::{otlp, Failure, Pipeline};
 use files::{FileSet, Settings, Texts};
+use header::HeaderRules;
 use multiline::{Rules, Split};
 use offsets::Known;
 use ordering::Ordering;
@@ -111,6 +113,7 @@ pub struct Args {
     delete_after_read: bool,
     compression: Compression,
     ordering: Ordering,
+    header: Option<HeaderArgs>,
     retry: RetryConfig,
     output: Output,
 }
@@ -146,7 +149,7 @@ struct FileAttributes {
 
 impl Arguments for Args {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&["acquire_fs_lock", "file_cache_advise", "include_file_permissions", "include_file_record_number", "header", "debug_metrics"]);
+        r.unsupported(&["acquire_fs_lock", "file_cache_advise", "include_file_permissions", "include_file_record_number", "debug_metrics"]);
         let start_at: String = r.get("start_at");
         let start_at_beginning = match start_at.as_str() {
             "beginning" => true,
@@ -172,10 +175,7 @@ impl Arguments for Args {
             r.error("compression", format!("unsupported compression {compression_name:?}: expected \"gzip\" or \"auto\""));
             Compression::None
         });
-        let operators = match r.get::<Value>("operators") {
-            Value::Array(items) => items.iter().map(from_eval).collect(),
-            _ => Vec::new(),
-        };
+        let operators = operator_list(r, "operators");
         Args {
             include: r.get("include"),
             exclude: r.get("exclude"),
@@ -206,6 +206,7 @@ impl Arguments for Args {
             delete_after_read: r.get("delete_after_read"),
             compression,
             ordering: r.block_or_default("ordering_criteria"),
+            header: r.block("header"),
             retry: r.block_or_default::<Retry>("retry_on_failure").0,
             output: r.block_or_default("output"),
         }
@@ -230,23 +231,62 @@ impl Arguments for Args {
             &["delete_after_read", "start_at"],
             "delete_after_read cannot be used with start_at = \"end\"",
         );
-        if let Err(errors) = Pipeline::build(&self.operators) {
-            for e in errors {
-                let mut path = r.path().to_vec();
-                path.push(PathSeg::Field("operators".into()));
-                path.push(PathSeg::Index(e.index));
-                path.extend(e.error.keys);
-                let mut err = ArgError::new(path, e.error.message);
-                if let Some(range) = e.error.within {
-                    err = err.within(range);
-                }
-                r.push_error(err);
-            }
+        report_operators(r, &[], "operators", &self.operators);
+        if let Some(h) = &self.header {
+            r.check(self.start_at_beginning, &["header", "start_at"], "header cannot be used with start_at = \"end\"");
+            report_operators(r, &["header"], "metadata_operators", &h.metadata_operators);
         }
     }
 }
 
+/// Every problem of an operator list, at the operator (and key) at fault inside `block.name`.
+fn report_operators(r: &mut Reader<'_>, block: &[&str], name: &str, operators: &[Val]) {
+    let Err(errors) = Pipeline::build(operators) else { return };
+    for e in errors {
+        let mut path = r.path().to_vec();
+        path.extend(block.iter().chain([&name]).map(|f| PathSeg::Field((*f).into())));
+        path.push(PathSeg::Index(e.index));
+        path.extend(e.error.keys);
+        let mut err = ArgError::new(path, e.error.message);
+        if let Some(range) = e.error.within {
+            err = err.within(range);
+        }
+        r.push_error(err);
+    }
+}
+
+/// The `header` block.
+#[derive(Default)]
+struct HeaderArgs {
+    pattern: Option<regex::Regex>,
+    metadata_operators: Vec<Val>,
+}
+
+impl Arguments for HeaderArgs {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let text: String = r.get("pattern");
+        let pattern = regex::Regex::new(&text).map_err(|e| r.error("pattern", format!("compile header pattern: {e}"))).ok();
+        HeaderArgs { pattern, metadata_operators: operator_list(r, "metadata_operators") }
+    }
+}
+
+/// An operator list argument as entry values.
+fn operator_list(r: &mut Reader<'_>, name: &'static str) -> Vec<Val> {
+    match r.get::<Value>(name) {
+        Value::Array(items) => items.iter().map(from_eval).collect(),
+        _ => Vec::new(),
+    }
+}
+
 impl Args {
+    /// The header rules, when `header` is set (the configuration was checked).
+    fn header_rules(&self) -> Result<Option<HeaderRules>, ComponentError> {
+        let Some(h) = &self.header else { return Ok(None) };
+        let pipeline = Pipeline::build(&h.metadata_operators).map_err(|e| ComponentError(format!("invalid header metadata_operators: {e:?}")))?;
+        let pattern = h.pattern.clone().ok_or_else(|| ComponentError("invalid header pattern".into()))?;
+        Ok(Some(HeaderRules { pattern, pipeline }))
+    }
+
     fn settings(&self) -> Settings {
         let rules = Rules {
             split: self.multiline.as_ref().and_then(|m| m.0.clone()).unwrap_or(Split::Lines),
@@ -325,7 +365,7 @@ impl State {
             (None, None) => Known::default(),
         };
         Ok(State {
-            files: FileSet::new(args.settings(), known.clone()),
+            files: FileSet::new(args.settings(), known.clone(), args.header_rules()?),
             pipeline,
             file_attributes: args.file_attributes,
             attributes: strings(&args.attributes),
@@ -359,6 +399,7 @@ impl State {
                 e.attributes.insert(key.to_string(), Val::Str(v));
             }
         }
+        e.attributes.extend(t.about.header.clone());
         e
     }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use super::*;
+use crate::otelcol::receiver::filelog::header::HeaderRules;
 use crate::otelcol::receiver::filelog::reader::Compression;
 
 fn append(path: &Path, text: &str) {
@@ -57,14 +58,14 @@ fn start_at_end_skips_what_is_there_but_reads_files_that_appear_later_whole() {
     append(&a, "old 1\nold 2\n");
     let mut s = settings(dir.path(), &["*.log"], &[]);
     s.start_at_beginning = false;
-    let mut set = FileSet::new(s, Known::default());
+    let mut set = FileSet::new(s, Known::default(), None);
     assert_eq!(poll(&mut set), [], "start_at end");
     append(&a, "new\n");
     let b = dir.path().join("b.log");
     append(&b, "b1\nb2\n");
     assert_eq!(poll(&mut set), pairs(&[("a.log", "new"), ("b.log", "b1"), ("b.log", "b2")]));
 
-    let mut set = FileSet::new(settings(dir.path(), &["*.log"], &[]), Known::default());
+    let mut set = FileSet::new(settings(dir.path(), &["*.log"], &[]), Known::default(), None);
     assert_eq!(poll(&mut set).len(), 5, "start_at beginning reads everything");
 }
 
@@ -81,7 +82,7 @@ fn include_and_exclude_globs_and_old_files() {
     f.set_modified(SystemTime::now() - Duration::from_secs(3600)).expect("set mtime");
     let mut s = settings(dir.path(), &["**/*.log"], &["skip.log"]);
     s.exclude_older_than = Duration::from_secs(60);
-    let mut set = FileSet::new(s, Known::default());
+    let mut set = FileSet::new(s, Known::default(), None);
     assert_eq!(poll(&mut set), pairs(&[("a.log", "a.log"), ("d.log", "sub/d.log")]));
 }
 
@@ -91,7 +92,7 @@ fn rename_rotation_reads_the_rest_of_the_old_file_then_the_new_one_without_repea
     let a = dir.path().join("app.log");
     append(&a, "1\n2\n");
     // `app.log*` also matches the rotated file: its fingerprint says it was read already.
-    let mut set = FileSet::new(settings(dir.path(), &["app.log*"], &[]), Known::default());
+    let mut set = FileSet::new(settings(dir.path(), &["app.log*"], &[]), Known::default(), None);
     assert_eq!(poll(&mut set), pairs(&[("app.log", "1"), ("app.log", "2")]));
     append(&a, "3\n");
     std::fs::rename(&a, dir.path().join("app.log.1")).expect("rename");
@@ -101,7 +102,7 @@ fn rename_rotation_reads_the_rest_of_the_old_file_then_the_new_one_without_repea
     assert_eq!(poll(&mut set), pairs(&[("app.log.1", "late")]), "the rotated file is followed on from where it was read");
 
     // Without a match for the rotated name, the old file is still read to its end.
-    let mut set = FileSet::new(settings(dir.path(), &["app.log"], &[]), Known::default());
+    let mut set = FileSet::new(settings(dir.path(), &["app.log"], &[]), Known::default(), None);
     assert_eq!(poll(&mut set), pairs(&[("app.log", "4")]));
     append(&a, "5\nunterminated");
     std::fs::rename(&a, dir.path().join("app.log.2")).expect("rename");
@@ -113,7 +114,7 @@ fn copy_truncate_starts_again_at_zero_and_the_copy_is_not_read_again() {
     let dir = tempfile::tempdir().expect("tempdir");
     let a = dir.path().join("app.log");
     append(&a, "first line of the file\n");
-    let mut set = FileSet::new(settings(dir.path(), &["app.log*"], &[]), Known::default());
+    let mut set = FileSet::new(settings(dir.path(), &["app.log*"], &[]), Known::default(), None);
     assert_eq!(poll(&mut set).len(), 1);
     std::fs::copy(&a, dir.path().join("app.log.1")).expect("copy");
     std::fs::write(&a, "").expect("truncate");
@@ -126,7 +127,7 @@ fn offsets_resume_by_fingerprint_in_a_new_file_set() {
     let dir = tempfile::tempdir().expect("tempdir");
     let a = dir.path().join("a.log");
     append(&a, "one\ntwo\n");
-    let mut set = FileSet::new(settings(dir.path(), &["*.log"], &[]), Known::default());
+    let mut set = FileSet::new(settings(dir.path(), &["*.log"], &[]), Known::default(), None);
     assert_eq!(poll(&mut set).len(), 2);
     let known = set.known.clone();
     append(&a, "three\n");
@@ -134,7 +135,7 @@ fn offsets_resume_by_fingerprint_in_a_new_file_set() {
     std::fs::rename(&a, dir.path().join("b.log")).expect("rename");
     let mut s = settings(dir.path(), &["*.log"], &[]);
     s.start_at_beginning = false;
-    let mut set = FileSet::new(s, known);
+    let mut set = FileSet::new(s, known, None);
     assert_eq!(poll(&mut set), pairs(&[("b.log", "three")]));
 }
 
@@ -144,7 +145,7 @@ fn multiline_groups_and_an_unterminated_line_flushes_after_the_period() {
     let a = dir.path().join("a.log");
     let mut s = settings(dir.path(), &["*.log"], &[]);
     s.rules.split = Split::Start(regex::Regex::new(r"^\[").expect("regex"));
-    let mut set = FileSet::new(s, Known::default());
+    let mut set = FileSet::new(s, Known::default(), None);
     append(&a, "[1] boom\n  at x\n[2] ok\n[3] no newline yet");
     let t0 = Instant::now();
     assert_eq!(poll_at(&mut set, t0), pairs(&[("a.log", "[1] boom\n  at x")]));
@@ -161,14 +162,14 @@ fn utf16_files_decode_and_long_lines_split_at_max_log_size() {
     append_bytes(&w, &bytes);
     let mut s = settings(dir.path(), &["w.log"], &[]);
     s.charset = Charset::by_name("utf-16le").expect("known");
-    let mut set = FileSet::new(s, Known::default());
+    let mut set = FileSet::new(s, Known::default(), None);
     assert_eq!(poll(&mut set), pairs(&[("w.log", "Grüße"), ("w.log", "ok")]));
 
     let l = dir.path().join("l.log");
     append(&l, "abcdefghij\n");
     let mut s = settings(dir.path(), &["l.log"], &[]);
     s.rules.max_bytes = 4;
-    let mut set = FileSet::new(s, Known::default());
+    let mut set = FileSet::new(s, Known::default(), None);
     assert_eq!(poll(&mut set), pairs(&[("l.log", "abcd"), ("l.log", "efgh"), ("l.log", "ij")]));
 }
 
@@ -181,7 +182,7 @@ fn max_batches_limits_the_files_read_per_poll() {
     }
     let mut s = settings(dir.path(), &["*.log"], &[]);
     s.max_files = Some(2);
-    let mut set = FileSet::new(s, Known::default());
+    let mut set = FileSet::new(s, Known::default(), None);
     assert_eq!(poll(&mut set), pairs(&[("0.log", "0"), ("1.log", "1")]));
 }
 
@@ -198,6 +199,11 @@ fn arguments_are_checked_by_name() {
         ("include = [\"/x\"]\n fingerprint_size = 8", "fingerprint_size: fingerprint_size must be at least 16 bytes"),
         ("include = [\"/x\"]\n encoding = \"klingon\"", "encoding: unsupported encoding 'klingon'"),
         ("include = [\"/x\"]\n delete_after_read = true", "delete_after_read: delete_after_read cannot be used with start_at = \"end\""),
+        ("include = [\"/x\"]\n header {\n pattern = \"^#\"\n metadata_operators = []\n }", "header: header cannot be used with start_at = \"end\""),
+        (
+            "include = [\"/x\"]\n start_at = \"beginning\"\n header {\n pattern = \"^#\"\n metadata_operators = [{type = \"nope\"}]\n }",
+            "header.metadata_operators[0].type: unsupported operator type \"nope\"",
+        ),
         ("include = [\"/x\"]\n compression = \"zip\"", "compression: unsupported compression \"zip\""),
         ("include = [\"/x\"]\n multiline {\n omit_pattern = true\n }", "multiline: one of line_start_pattern or line_end_pattern must be set"),
         ("include = [\"/x\"]\n multiline {\n line_start_pattern = \"(\"\n }", "multiline.line_start_pattern: compile line_start_pattern regex"),
@@ -250,7 +256,7 @@ fn delete_after_read_removes_a_file_once_read_to_its_end() {
     append(&a, "one\nlast without newline");
     let mut s = settings(dir.path(), &["*.log"], &[]);
     s.delete_after_read = true;
-    let mut set = FileSet::new(s, Known::default());
+    let mut set = FileSet::new(s, Known::default(), None);
     assert_eq!(poll(&mut set), pairs(&[("a.log", "one"), ("a.log", "last without newline")]));
     assert!(!a.exists(), "deleted after reading");
     append(&a, "a new file\n");
@@ -330,7 +336,7 @@ fn auto_compression_decompresses_gz_files_once_and_tails_the_others() {
     append(&dir.path().join("app.log"), "plain\n");
     let mut s = settings(dir.path(), &["*"], &[]);
     s.compression = Compression::Auto;
-    let mut set = FileSet::new(s, Known::default());
+    let mut set = FileSet::new(s, Known::default(), None);
     let mut got = poll(&mut set);
     got.sort();
     assert_eq!(got, pairs(&[("app.log", "plain"), ("old.log.gz", "last"), ("old.log.gz", "z1"), ("old.log.gz", "z2")]));
@@ -340,13 +346,13 @@ fn auto_compression_decompresses_gz_files_once_and_tails_the_others() {
     let known = set.known.clone();
     let mut s = settings(dir.path(), &["*"], &[]);
     s.compression = Compression::Auto;
-    assert_eq!(poll(&mut FileSet::new(s, known)), []);
+    assert_eq!(poll(&mut FileSet::new(s, known, None)), []);
 
     // `start_at = "end"` leaves compressed files there at the start alone, not those after.
     let mut s = settings(dir.path(), &["*.gz"], &[]);
     s.compression = Compression::Gzip;
     s.start_at_beginning = false;
-    let mut set = FileSet::new(s, Known::default());
+    let mut set = FileSet::new(s, Known::default(), None);
     assert_eq!(poll(&mut set), []);
     gzip(&dir.path().join("new.log.gz"), "fresh\n");
     assert_eq!(poll(&mut set), pairs(&[("new.log.gz", "fresh")]));
@@ -358,7 +364,48 @@ fn a_file_that_is_not_gzip_is_reported() {
     append(&dir.path().join("fake.gz"), "not compressed\n");
     let mut s = settings(dir.path(), &["*.gz"], &[]);
     s.compression = Compression::Gzip;
-    let mut set = FileSet::new(s, Known::default());
+    let mut set = FileSet::new(s, Known::default(), None);
     assert_eq!(poll(&mut set), []);
     assert_eq!(set.problems.len(), 1, "{:?}", set.problems);
+}
+
+fn header_rules() -> HeaderRules {
+    let ops = vec![
+        Val::Map([("type", "regex_replace"), ("field", "body"), ("regex", "^# ")].into_iter().map(|(k, v)| (k.to_string(), Val::str(v))).collect()),
+        Val::Map([("type", "key_value_parser")].into_iter().map(|(k, v)| (k.to_string(), Val::str(v))).collect()),
+    ];
+    HeaderRules { pattern: regex::Regex::new("^#").expect("regex"), pipeline: Pipeline::build(&ops).expect("operators") }
+}
+
+/// Every record one poll reads, as (text, header attributes as `k=v` joined by commas).
+fn poll_with_headers(set: &mut FileSet) -> Vec<(String, String)> {
+    let (read, _) = set.poll(Instant::now());
+    read.into_iter()
+        .flat_map(|t| {
+            let header: Vec<String> = t.about.header.iter().map(|(k, v)| format!("{k}={}", v.to_text().unwrap_or_default())).collect();
+            let header = header.join(",");
+            t.texts.into_iter().map(move |x| (x, header.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn header_lines_become_attributes_of_the_file_records_across_restart_and_rotation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("app.log");
+    append(&a, "# env=prod\n# team=shop\nfirst\n# not header\n");
+    let mut set = FileSet::new(settings(dir.path(), &["app.log"], &[]), Known::default(), Some(header_rules()));
+    let h = "env=prod,team=shop";
+    assert_eq!(poll_with_headers(&mut set), pairs(&[("first", h), ("# not header", h)]), "header lines are not records");
+
+    // A restart resumes past the header and reads it again.
+    append(&a, "second\n");
+    let mut set = FileSet::new(settings(dir.path(), &["app.log"], &[]), set.known.clone(), Some(header_rules()));
+    assert_eq!(poll_with_headers(&mut set), pairs(&[("second", h)]));
+
+    // The rotated file's last lines keep its header; the new file has its own.
+    append(&a, "third\n");
+    std::fs::rename(&a, dir.path().join("app.log.1")).expect("rotate");
+    append(&a, "# env=test\nfourth\n");
+    assert_eq!(poll_with_headers(&mut set), pairs(&[("third", h), ("fourth", "env=test")]));
 }
