@@ -5,9 +5,14 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::SystemTime;
 
+use super::files::Settings;
+use super::header::HeaderRules;
+use super::multiline::{Rules, Split};
+use super::reader::Compression;
 use super::*;
-use crate::otelcol::receiver::filelog::header::HeaderRules;
-use crate::otelcol::receiver::filelog::reader::Compression;
+use crate::file_glob::glob::Glob;
+use crate::loki::source::file::charset::Charset;
+use crate::otelcol::consumer::Output;
 
 fn append(path: &Path, text: &str) {
     append_bytes(path, text.as_bytes());
