@@ -10,6 +10,15 @@ use super::{edit, Edit, Operator};
 /// ANSI "Control Sequence Introducer" codes: `ESC [`, parameters, intermediates, a final byte.
 const ANSI_CONTROL_SEQUENCES: &str = r"\x1B\[[\x30-\x3F]*[\x20-\x2F]*[\x40-\x7E]";
 
+/// The string at `field`; anything else is an error.
+fn string_at<'e>(field: &Field, e: &'e Entry) -> Result<&'e str, String> {
+    match field.get(e) {
+        Some(Val::Str(s)) => Ok(s),
+        Some(_) => Err(format!("type mismatch: {field} is not a string")),
+        None => Err(format!("entry is missing the expected field {field}")),
+    }
+}
+
 struct RegexReplace {
     field: Field,
     regex: Option<regex::Regex>,
@@ -41,12 +50,7 @@ pub fn regex_replace(c: &mut Conf<'_>) -> Box<dyn Operator> {
 impl Edit for RegexReplace {
     fn edit(&self, e: &mut Entry) -> Result<bool, String> {
         let re = self.regex.as_ref().ok_or("no regex configured")?;
-        let text = match self.field.get(e) {
-            Some(Val::Str(s)) => s,
-            Some(_) => return Err(format!("type mismatch: {} is not a string", self.field)),
-            None => return Err(format!("entry is missing the expected field {}", self.field)),
-        };
-        let replaced = re.replace_all(text, self.replace_with.as_str()).into_owned();
+        let replaced = re.replace_all(string_at(&self.field, e)?, self.replace_with.as_str()).into_owned();
         self.field.set(e, Val::Str(replaced));
         Ok(true)
     }
@@ -115,11 +119,7 @@ pub fn go_unquote(s: &str) -> Option<String> {
 
 impl Edit for Unquote {
     fn edit(&self, e: &mut Entry) -> Result<bool, String> {
-        let text = match self.0.get(e) {
-            Some(Val::Str(s)) => s,
-            Some(_) => return Err(format!("type mismatch: {} is not a string", self.0)),
-            None => return Err(format!("entry is missing the expected field {}", self.0)),
-        };
+        let text = string_at(&self.0, e)?;
         let unquoted = go_unquote(text).ok_or_else(|| format!("unquote {text:?}: invalid syntax"))?;
         self.0.set(e, Val::Str(unquoted));
         Ok(true)
