@@ -1,8 +1,8 @@
 //! Follows one file: reads what was appended since the last poll, emits complete lines
 //! (a trailing `\r` removed; an unterminated last line waits for its newline), and notices
 //! truncation (the file is shorter than the offset: start again at 0) and rotation (the path
-//! now names another file: drain the old one, including its unterminated last line, then read
-//! the new one from 0).
+//! now names another file: drain the old one, over several polls if it has much unread,
+//! including its unterminated last line, then read the new one from 0).
 //!
 //! Lines are split and decoded in the file's [`Charset`]: the configured one, unless the file
 //! starts with a byte order mark, which is skipped and decides. The mark is looked for whenever
@@ -110,6 +110,12 @@ impl Tailer {
         self
     }
 
+    /// The first `len` bytes of the file being read (while a rotated file is drained, that
+    /// one's, not the path's new file's); `None` when no file is open.
+    pub fn head(&self, len: usize) -> Option<Vec<u8>> {
+        self.file.as_ref().map(|(f, _)| read_head(f, len))
+    }
+
     /// Whether bytes of an unterminated line are waiting for their newline.
     pub fn has_partial(&self) -> bool {
         !self.partial.is_empty()
@@ -139,6 +145,10 @@ impl Tailer {
                 let mut f = file.try_clone().ok();
                 if let Some(f) = f.as_mut() {
                     self.read_from(f, &mut out);
+                }
+                if out.more {
+                    // More of the old file than one poll reads: the rest comes first next time.
+                    return out;
                 }
                 if !self.partial.is_empty() {
                     let rest = std::mem::take(&mut self.partial);
@@ -392,6 +402,33 @@ mod tests {
         append_bytes(&p, &bytes);
         append_bytes(&p, &utf16le("b\n"));
         assert_eq!(t.poll().lines, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_rotated_file_with_more_than_a_poll_unread_is_drained_before_the_new_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("a.log");
+        append(&p, "start\n");
+        let mut t = Tailer::new(p.clone(), 0, Charset::Utf8);
+        assert_eq!(t.poll().lines, ["start"]);
+        // 3 MB written, then the file is renamed away before anyone read it.
+        let line = format!("{}\n", "x".repeat(999));
+        append(&p, &line.repeat(3000));
+        std::fs::rename(&p, dir.path().join("a.log.1")).expect("rename");
+        append(&p, "new\n");
+        let mut lines = Vec::new();
+        let mut rotations = 0;
+        for _ in 0..10 {
+            let got = t.poll();
+            rotations += usize::from(got.rotated.is_some());
+            lines.extend(got.lines);
+            if !got.more && lines.last().is_some_and(|l| l == "new") {
+                break;
+            }
+        }
+        assert_eq!(lines.len(), 3001, "every old line, then the new file's");
+        assert_eq!(lines.last().map(String::as_str), Some("new"));
+        assert_eq!(rotations, 1);
     }
 
     #[test]

@@ -209,7 +209,7 @@ impl FileSet {
                 out.push(Texts { path: path.to_path_buf(), about: f.about.clone(), texts: std::mem::take(&mut texts) });
             }
             known.put(&f.fingerprint, rotation.end);
-            f.fingerprint = fingerprint(path, size);
+            f.fingerprint = f.reader.head(size).unwrap_or_else(|| fingerprint(path, size));
             f.header = Header { done: header_rules.is_none(), ..Header::default() };
             f.about.header.clear();
             lines = new_lines;
@@ -218,7 +218,9 @@ impl FileSet {
             f.deliver(line, now, header_rules, problems, &mut texts);
         }
         if polled.bytes > 0 {
-            f.fingerprint = fingerprint(path, size);
+            // The file read, not the path's: a rotated file drained over several polls keeps
+            // its own fingerprint until it is let go.
+            f.fingerprint = f.reader.head(size).unwrap_or_else(|| fingerprint(path, size));
         }
         // A last line without its newline goes out once it waited `force_flush_period`.
         if f.reader.has_partial() {

@@ -81,6 +81,14 @@ impl Reader {
         }
     }
 
+    /// The first `len` bytes of the file this reader reads, when it holds it open.
+    pub fn head(&self, len: usize) -> Option<Vec<u8>> {
+        match self {
+            Reader::Plain(t) => t.head(len),
+            Reader::Gzip(_) | Reader::Skipped => None,
+        }
+    }
+
     pub fn has_partial(&self) -> bool {
         matches!(self, Reader::Plain(t) if t.has_partial())
     }

@@ -414,3 +414,28 @@ fn header_lines_become_attributes_of_the_file_records_across_restart_and_rotatio
     append(&a, "# env=test\nfourth\n");
     assert_eq!(poll_with_headers(&mut set), pairs(&[("third", h), ("fourth", "env=test")]));
 }
+
+#[test]
+fn a_rotated_file_drained_over_several_polls_is_not_read_again_under_its_new_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("app.log");
+    append(&a, "start\n");
+    let mut set = FileSet::new(settings(dir.path(), &["app.log*"], &[]), Known::default(), None);
+    assert_eq!(poll(&mut set).len(), 1);
+    // More than one poll's worth (1 MiB) unread when the file is renamed.
+    let line = format!("{}\n", "y".repeat(999));
+    append(&a, &line.repeat(2500));
+    std::fs::rename(&a, dir.path().join("app.log.1")).expect("rotate");
+    append(&a, "fresh\n");
+    let mut got = Vec::new();
+    for _ in 0..10 {
+        let (read, more) = set.poll(Instant::now());
+        got.extend(read.into_iter().flat_map(|t| t.texts));
+        if !more && got.last().is_some_and(|l| l == "fresh") {
+            break;
+        }
+    }
+    assert_eq!(got.len(), 2501, "each old line once, then the new file");
+    let (read, _) = set.poll(Instant::now());
+    assert!(read.is_empty(), "app.log.1 is known by its fingerprint: {:?}", read.iter().map(|t| t.texts.len()).collect::<Vec<_>>());
+}
