@@ -82,6 +82,17 @@ REGEXES = {
     ("loki.process", "stage.drop", "expression"),
     ("loki.process", "stage.multiline", "firstline"),
 }
+# Attributes whose Go type is `[]map[string]any` (stanza operator configurations nest maps and
+# lists, as `timestamp = {...}` in a parser does) where the fact sheet says `map(string)`.
+ANY_MAPS = {
+    ("otelcol.receiver.filelog", "", "operators"),
+    ("otelcol.receiver.filelog", "header", "metadata_operators"),
+}
+# Defaults where the documentation and the decoder disagree and the decoder's is what runs:
+# filelog's documented 10 concurrent files would leave a poll at 50 files (10 batches of 5).
+GO_DEFAULTS = {
+    ("otelcol.receiver.filelog", "", "max_concurrent_files"),
+}
 # Attributes whose string is a URL that must carry a scheme.
 URLS = {
     ("prometheus.remote_write", "endpoint", "url"),
@@ -143,12 +154,15 @@ def attr(a, component, block_path):
     leaf = block_path.split(" > ")[-1] if block_path else ""
     if (component, block_path, a["name"]) in URLS and t == "string":
         t = "url"
+    if (component, block_path, a["name"]) in ANY_MAPS:
+        t = "list(map(any))"
     out = {"n": a["name"], "t": t}
     # Required follows the decoder's tags; items the decoder does not know are never required.
     if a.get("required") and a.get("in_go", True) is not False:
         out["r"] = True
-    if a.get("default") not in (None, ""):
-        kind, text = default_of(a["default"], out["t"])
+    default = a.get("go_default") if (component, block_path, a["name"]) in GO_DEFAULTS else a.get("default")
+    if default not in (None, ""):
+        kind, text = default_of(default, out["t"])
         out[kind] = text
     enum = ENUMS.get((component, block_path, a["name"]))
     if enum is None and leaf in ("rule", "write_relabel_config") and a["name"] == "action" and \

@@ -295,6 +295,7 @@ fn locate(block: &Block, path: &[PathSeg]) -> (Span, bool) {
     let mut i = 0;
     while i < path.len() {
         let PathSeg::Field(name) = &path[i] else { return (at, false) };
+        let after_name = i + 1;
         let index = match path.get(i + 1) {
             Some(PathSeg::Index(n)) => {
                 i += 1;
@@ -308,6 +309,13 @@ fn locate(block: &Block, path: &[PathSeg]) -> (Span, bool) {
             _ => None,
         });
         if let Some(a) = attr {
+            // An element or field inside the value when it is written there (an operator of a
+            // list of objects), else the whole value.
+            if after_name < path.len() {
+                if let Some(inner) = inside_expr(&a.value, &path[after_name..]) {
+                    return (inner.span(), true);
+                }
+            }
             return (a.value.span(), i == path.len());
         }
         let nested = body.iter().filter_map(|s| match s {

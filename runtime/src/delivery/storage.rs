@@ -54,11 +54,16 @@ pub struct Stored {
     pub bytes: Vec<u8>,
 }
 
+/// A client's directory inside a storage directory: its name made safe for a file system.
+pub fn client_dir(storage: &StorageDir, client: &str) -> PathBuf {
+    let safe: String = client.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    storage.dir.join(safe)
+}
+
 impl Store {
-    /// Opens (creating) `<storage dir>/<client>`; names are made safe for a file system.
+    /// Opens (creating) `<storage dir>/<client>`.
     pub fn open(storage: &StorageDir, client: &str) -> std::io::Result<Store> {
-        let safe: String = client.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
-        let dir = storage.dir.join(safe);
+        let dir = client_dir(storage, client);
         std::fs::create_dir_all(&dir)?;
         let store = Store { dir, fsync: storage.fsync, next: AtomicU64::new(0) };
         let last = store.list()?.last().map_or(0, |(seq, _, _)| seq + 1);

@@ -11,6 +11,9 @@ pub mod htpasswd;
 pub mod pdata;
 pub mod processor;
 pub mod receiver;
+// Stanza operators use the Loki family's time parsing.
+#[cfg(feature = "loki")]
+pub mod stanza;
 pub mod storage;
 pub mod value;
 
@@ -55,6 +58,9 @@ pub fn registrations() -> Vec<Registration> {
     // The bridges to the Loki pipeline need both families.
     #[cfg(all(feature = "otelcol", feature = "loki"))]
     regs.extend([exporter::loki::REGISTRATION, receiver::loki::REGISTRATION]);
+    // filelog follows files with the Loki file source's tailer.
+    #[cfg(all(feature = "otelcol", feature = "loki"))]
+    regs.push(receiver::filelog::REGISTRATION);
     // The bridges to the Prometheus pipeline need both families.
     #[cfg(all(feature = "otelcol", feature = "prometheus"))]
     regs.extend([exporter::prometheus::REGISTRATION, receiver::prometheus::REGISTRATION]);

@@ -1,5 +1,8 @@
 //! Receivers: where telemetry enters the pipeline.
 pub mod jaeger;
+// filelog follows files with the Loki file source's tailer.
+#[cfg(feature = "loki")]
+pub mod filelog;
 #[cfg(feature = "loki")]
 pub mod loki;
 pub mod otlp;

@@ -26,10 +26,10 @@
 //! the lines decompressed before the damage went out. Changing `encoding` or `decompression`
 //! restarts every file's reading at its position (upstream keeps running readers as they were).
 
-mod archive;
-mod charset;
+pub(crate) mod archive;
+pub(crate) mod charset;
 mod charset_tables;
-mod tailer;
+pub(crate) mod tailer;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

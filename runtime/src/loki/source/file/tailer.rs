@@ -1,8 +1,8 @@
 //! Follows one file: reads what was appended since the last poll, emits complete lines
 //! (a trailing `\r` removed; an unterminated last line waits for its newline), and notices
 //! truncation (the file is shorter than the offset: start again at 0) and rotation (the path
-//! now names another file: drain the old one, including its unterminated last line, then read
-//! the new one from 0).
+//! now names another file: drain the old one, over several polls if it has much unread,
+//! including its unterminated last line, then read the new one from 0).
 //!
 //! Lines are split and decoded in the file's [`Charset`]: the configured one, unless the file
 //! starts with a byte order mark, which is skipped and decides. The mark is looked for whenever
@@ -58,6 +58,19 @@ pub struct Polled {
     pub size: Option<u64>,
     /// Why the file will not be read further (a compressed file that is not, or is corrupt).
     pub error: Option<String>,
+    /// The path named another file since the last poll: the old one was read to its end
+    /// (`otelcol.receiver.filelog` remembers that by the old file's fingerprint, so it does not
+    /// read it again under its new name, and starts the new file's header afresh).
+    pub rotated: Option<Rotation>,
+}
+
+/// Where a rotation left the old file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rotation {
+    /// The old file's offset when it was let go (its end).
+    pub end: u64,
+    /// How many of the poll's first lines came from the old file.
+    pub old_lines: usize,
 }
 
 fn identity(m: &std::fs::Metadata) -> u64 {
@@ -72,9 +85,9 @@ fn identity(m: &std::fs::Metadata) -> u64 {
     }
 }
 
-/// The file's first bytes, read without moving its offset.
-pub(super) fn read_head(f: &File) -> Vec<u8> {
-    let mut buf = vec![0u8; SIGNATURE];
+/// The file's first `len` bytes (fewer when it is shorter), read without moving its offset.
+pub(crate) fn read_head(f: &File, len: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; len];
     #[cfg(unix)]
     let n = std::os::unix::fs::FileExt::read_at(f, &mut buf, 0).unwrap_or(0);
     #[cfg(not(unix))]
@@ -91,6 +104,34 @@ impl Tailer {
         Tailer { path, file: None, partial: Vec::new(), offset, head: Vec::new(), max_line: MAX_LINE, configured: charset, charset }
     }
 
+    /// Splits lines longer than `max_line` bytes into pieces of that size.
+    pub fn with_max_line(mut self, max_line: usize) -> Self {
+        self.max_line = max_line.max(1);
+        self
+    }
+
+    /// The first `len` bytes of the file being read (while a rotated file is drained, that
+    /// one's, not the path's new file's); `None` when no file is open.
+    pub fn head(&self, len: usize) -> Option<Vec<u8>> {
+        self.file.as_ref().map(|(f, _)| read_head(f, len))
+    }
+
+    /// Whether bytes of an unterminated line are waiting for their newline.
+    pub fn has_partial(&self) -> bool {
+        !self.partial.is_empty()
+    }
+
+    /// Emits the unterminated line waiting for its newline as it is (a writer that never
+    /// ends its last line); the offset moves past it.
+    pub fn flush_partial(&mut self) -> Option<String> {
+        if self.partial.is_empty() {
+            return None;
+        }
+        let rest = std::mem::take(&mut self.partial);
+        self.offset += rest.len() as u64;
+        Some(self.charset.line_text(&rest))
+    }
+
     /// Reads what is new. Errors opening the file (it does not exist yet) are not errors: the
     /// next poll tries again.
     pub fn poll(&mut self) -> Polled {
@@ -105,11 +146,16 @@ impl Tailer {
                 if let Some(f) = f.as_mut() {
                     self.read_from(f, &mut out);
                 }
+                if out.more {
+                    // More of the old file than one poll reads: the rest comes first next time.
+                    return out;
+                }
                 if !self.partial.is_empty() {
                     let rest = std::mem::take(&mut self.partial);
                     self.emit(&rest, &mut out);
                 }
                 self.file = None;
+                out.rotated = Some(Rotation { end: self.offset, old_lines: out.lines.len() });
                 self.offset = 0;
             } else if current.as_ref().is_some_and(|m| m.len() < self.offset) || self.head_changed() {
                 // Truncated (copy-truncate rotation): the new content starts at 0, opened anew
@@ -130,7 +176,7 @@ impl Tailer {
                 // The stored position is past the end: the file was replaced.
                 self.offset = 0;
             }
-            self.head = read_head(&f);
+            self.head = read_head(&f, SIGNATURE);
             let (mark, charset) = byte_order_mark(&self.head);
             self.charset = charset.unwrap_or(self.configured);
             self.offset = self.offset.max(mark);
@@ -153,7 +199,7 @@ impl Tailer {
     /// Whether the open file's first bytes differ from those seen before.
     fn head_changed(&mut self) -> bool {
         let Some((f, _)) = &self.file else { return false };
-        let now = read_head(f);
+        let now = read_head(f, SIGNATURE);
         let n = self.head.len().min(now.len());
         if now[..n] != self.head[..n] || now.len() < self.head.len() {
             return true;
@@ -356,6 +402,33 @@ mod tests {
         append_bytes(&p, &bytes);
         append_bytes(&p, &utf16le("b\n"));
         assert_eq!(t.poll().lines, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_rotated_file_with_more_than_a_poll_unread_is_drained_before_the_new_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("a.log");
+        append(&p, "start\n");
+        let mut t = Tailer::new(p.clone(), 0, Charset::Utf8);
+        assert_eq!(t.poll().lines, ["start"]);
+        // 3 MB written, then the file is renamed away before anyone read it.
+        let line = format!("{}\n", "x".repeat(999));
+        append(&p, &line.repeat(3000));
+        std::fs::rename(&p, dir.path().join("a.log.1")).expect("rename");
+        append(&p, "new\n");
+        let mut lines = Vec::new();
+        let mut rotations = 0;
+        for _ in 0..10 {
+            let got = t.poll();
+            rotations += usize::from(got.rotated.is_some());
+            lines.extend(got.lines);
+            if !got.more && lines.last().is_some_and(|l| l == "new") {
+                break;
+            }
+        }
+        assert_eq!(lines.len(), 3001, "every old line, then the new file's");
+        assert_eq!(lines.last().map(String::as_str), Some("new"));
+        assert_eq!(rotations, 1);
     }
 
     #[test]
