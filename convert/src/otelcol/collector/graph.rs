@@ -169,6 +169,39 @@ struct Builder<'a> {
     telemetry_addr: Option<(String, Pos)>,
 }
 
+/// Where the engine parts from `alloy convert`'s output for the filelog receiver: it carries the
+/// stanza `operators` and the header's `metadata_operators` that upstream's converter leaves
+/// out with a warning (the runtime reads them as lists of maps), and leaves out the empty
+/// `ordering_criteria` and `multiline` blocks upstream's converter always writes (the first is
+/// one of `mod.rs`'s known defects; the second fails the receiver's own rules).
+/// Returns the starts of the converter warnings that no longer apply.
+fn carry_untranslated(alloy: &str, def: &Def, block: &mut crate::builder::Block) -> Vec<&'static str> {
+    use crate::builder::Stmt;
+    use crate::otelcol::schema::{any, value};
+    if alloy != "otelcol.receiver.filelog" {
+        return Vec::new();
+    }
+    for always_written in ["ordering_criteria", "multiline"] {
+        if crate::otelcol::schema::at(&def.node, always_written).is_none() {
+            block.body.retain(|s| !matches!(s, Stmt::Block(b) if b.name == always_written && b.body.is_empty()));
+        }
+    }
+    if let Some(ops) = value(&def.node, "operators") {
+        block.body.push(Stmt::Attr("operators".into(), any(ops).expr()));
+    }
+    if let Some(meta) = value(&def.node, "header.metadata_operators") {
+        for stmt in &mut block.body {
+            if let Stmt::Block(h) = stmt {
+                if h.name == "header" {
+                    h.body.retain(|s| !matches!(s, Stmt::Attr(n, _) if n == "metadata_operators"));
+                    h.body.push(Stmt::Attr("metadata_operators".into(), any(meta).expr()));
+                }
+            }
+        }
+    }
+    vec!["operators cannot currently be translated", "header metadata_operators cannot currently be translated"]
+}
+
 /// `a[0].b` → `a.b`: list items share their fields.
 fn strip_indices(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
@@ -249,7 +282,8 @@ impl Builder<'_> {
             return;
         }
         let extensions = self.extension_handlers();
-        let Some(r) = render(kind, def, &label, output, &extensions, Wiring::Collector) else { return };
+        let Some(mut r) = render(kind, def, &label, output, &extensions, Wiring::Collector) else { return };
+        let carried = carry_untranslated(alloy, def, &mut r.block);
         for (path, at) in &r.unread {
             let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
             // The keys the component reads at the same place, for a did-you-mean.
@@ -268,7 +302,7 @@ impl Builder<'_> {
             let msg = format!("error decoding '{section}': error reading configuration for {:?}: {}", def.id, problem.message(&key));
             self.errors.push(ConfigError::at(msg, *at));
         }
-        for d in r.diags.iter().filter(|d| d.severity >= Severity::Warning) {
+        for d in r.diags.iter().filter(|d| d.severity >= Severity::Warning && !carried.iter().any(|c| d.summary.starts_with(c))) {
             self.errors.push(ConfigError::at(d.summary.clone(), def.at));
         }
         let alloy_id = format!("{alloy}.{label}");
