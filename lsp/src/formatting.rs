@@ -33,6 +33,17 @@ pub fn line_edits(old: &str, old_lines: &LineIndex, new: &str, lines: Option<(u3
     out
 }
 
+/// The formatted text as the editor should hold it. `alloy fmt` ends a file with one newline;
+/// an editor that keeps the final newline outside the buffer's text (Neovim, for a file opened
+/// without one: 'noeol', and 'fixeol' writes it back) must not get it as text too, or the
+/// file is saved with two.
+pub fn final_newline(old: &str, mut formatted: String, newline_outside_text: bool) -> String {
+    if newline_outside_text && !old.ends_with('\n') && formatted.ends_with('\n') {
+        formatted.pop();
+    }
+    formatted
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +71,12 @@ mod tests {
         assert_eq!(apply(old, &first), "a {\n\tx = 1\n}\nb {\ny=2\n}\n");
         // A document without a final newline gets one.
         assert_eq!(apply("a {}", &line_edits("a {}", "a {}\n", None)), "a {}\n");
+    }
+
+    #[test]
+    fn the_final_newline_stays_outside_where_the_editor_keeps_it() {
+        assert_eq!(super::final_newline("a {}", "a {}\n".into(), true), "a {}");
+        assert_eq!(super::final_newline("a {}\n", "a {}\n".into(), true), "a {}\n");
+        assert_eq!(super::final_newline("a {}", "a {}\n".into(), false), "a {}\n");
     }
 }

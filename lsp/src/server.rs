@@ -24,6 +24,9 @@ pub struct Server {
     state: Arc<Mutex<State>>,
     encoding: Arc<Mutex<Encoding>>,
     wake: Arc<Notify>,
+    /// Whether the client keeps a file's final newline outside the text (Neovim: 'eol' and
+    /// 'fixeol'), so formatting must not add one to a text that lacks it.
+    newline_outside_text: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Server {
@@ -32,7 +35,7 @@ impl Server {
         let encoding = Arc::new(Mutex::new(Encoding::Utf16));
         let wake = Arc::new(Notify::new());
         tokio::spawn(diagnostics_task(client.clone(), state.clone(), encoding.clone(), wake.clone(), debounce));
-        Server { client, state, encoding, wake }
+        Server { client, state, encoding, wake, newline_outside_text: Default::default() }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -111,6 +114,8 @@ impl LanguageServer for Server {
         let utf8 = params.capabilities.general.as_ref().and_then(|g| g.position_encodings.as_ref()).is_some_and(|e| e.contains(&PositionEncodingKind::UTF8));
         let encoding = if utf8 { Encoding::Utf8 } else { Encoding::Utf16 };
         *self.encoding.lock().unwrap_or_else(|e| e.into_inner()) = encoding;
+        let neovim = params.client_info.as_ref().is_some_and(|c| c.name.eq_ignore_ascii_case("neovim"));
+        self.newline_outside_text.store(neovim, std::sync::atomic::Ordering::Relaxed);
         if let Some(options) = &params.initialization_options {
             let problems = {
                 let mut st = self.state();
@@ -385,9 +390,10 @@ impl Server {
 
     /// The formatter's output as line edits (none when the document does not parse).
     async fn format(&self, uri: &Uri, lines: Option<(u32, u32)>) -> Result<Option<Vec<TextEdit>>> {
+        let newline_outside = self.newline_outside_text.load(std::sync::atomic::Ordering::Relaxed);
         self.query(uri, move |s, path, enc| {
             let t = Text::of(s, path, enc)?;
-            let formatted = s.formatted(path)?;
+            let formatted = formatting::final_newline(t.text, s.formatted(path)?, newline_outside);
             Some(
                 formatting::line_edits(t.text, t.lines, &formatted, lines)
                     .into_iter()
