@@ -385,8 +385,9 @@ async fn wal_segments_are_removed_once_every_endpoint_has_passed_them() {
     eventually("the slow endpoint's lines", || sent_lines(&slow).len() == 2).await;
     // Both passed: the closed segment goes, and the quiet one being written is closed and goes.
     eventually_within("the old segments removed", 5, || wal_segments(&ctx) == ["00000002"]).await;
+    // The metrics are set just after the files go.
+    eventually("the reclaim metrics", || metric(&ctx, "loki_write_wal_writer_last_reclaimed_segment") == Some(1.0)).await;
     assert!(metric(&ctx, "loki_write_wal_writer_reclaimed_space").is_some_and(|b| b > 0.0));
-    assert_eq!(metric(&ctx, "loki_write_wal_writer_last_reclaimed_segment"), Some(1.0));
     run.2.send(numbered("a", 2, 1)).await.expect("sent");
     eventually("both endpoints' third line", || sent_lines(&fast).len() == 3 && sent_lines(&slow).len() == 3).await;
     stop_wal(run).await;
