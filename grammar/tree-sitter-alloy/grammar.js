@@ -160,7 +160,7 @@ module.exports = grammar({
     object: $ => seq('{', optional(sepTrailing($.object_field, ',')), '}'),
 
     object_field: $ => seq(
-      field('key', choice($.identifier, $.string)),
+      field('key', choice($.identifier, $.string, $.raw_string)),
       '=',
       field('value', $._expression),
     ),

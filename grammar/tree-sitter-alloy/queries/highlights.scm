@@ -20,7 +20,7 @@
   key: (identifier) @property)
 
 (object_field
-  key: (string (string_content) @property))
+  key: [(string (string_content) @property) (raw_string (string_content) @property)])
 
 ; Field access: `prometheus.remote_write.default.receiver`
 (member_expression
