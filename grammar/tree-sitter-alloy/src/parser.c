@@ -6,7 +6,7 @@
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #endif
 
-#define LANGUAGE_VERSION 15
+#define LANGUAGE_VERSION 14
 #define STATE_COUNT 230
 #define LARGE_STATE_COUNT 2
 #define SYMBOL_COUNT 67
@@ -17,7 +17,7 @@
 #define MAX_ALIAS_SEQUENCE_LENGTH 5
 #define MAX_RESERVED_WORD_SET_SIZE 0
 #define PRODUCTION_ID_COUNT 11
-#define SUPERTYPE_COUNT 2
+#define SUPERTYPE_COUNT 0
 
 enum ts_symbol_identifiers {
   sym_identifier = 1,
@@ -823,38 +823,6 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [229] = 214,
 };
 
-static const TSSymbol ts_supertype_symbols[SUPERTYPE_COUNT] = {
-  sym__expression,
-  sym__primary_expression,
-};
-
-static const TSMapSlice ts_supertype_map_slices[] = {
-  [sym__expression] = {.index = 0, .length = 3},
-  [sym__primary_expression] = {.index = 3, .length = 14},
-};
-
-static const TSSymbol ts_supertype_map_entries[] = {
-  [0] =
-    sym__primary_expression,
-    sym_binary_expression,
-    sym_unary_expression,
-  [3] =
-    sym_array,
-    sym_call_expression,
-    sym_false,
-    sym_float,
-    sym_identifier,
-    sym_index_expression,
-    sym_member_expression,
-    sym_null,
-    sym_number,
-    sym_object,
-    sym_parenthesized_expression,
-    sym_raw_string,
-    sym_string,
-    sym_true,
-};
-
 static const TSCharacterRange sym_identifier_character_set_1[] = {
   {'A', 'Z'}, {'_', '_'}, {'a', 'z'}, {0xaa, 0xaa}, {0xb5, 0xb5}, {0xba, 0xba}, {0xc0, 0xd6}, {0xd8, 0xf6},
   {0xf8, 0x2c1}, {0x2c6, 0x2d1}, {0x2e0, 0x2e4}, {0x2ec, 0x2ec}, {0x2ee, 0x2ee}, {0x370, 0x374}, {0x376, 0x377}, {0x37a, 0x37d},
@@ -1598,7 +1566,7 @@ static bool ts_lex_keywords(TSLexer *lexer, TSStateId state) {
   }
 }
 
-static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
+static const TSLexMode ts_lex_modes[STATE_COUNT] = {
   [0] = {.lex_state = 0, .external_lex_state = 1},
   [1] = {.lex_state = 0},
   [2] = {.lex_state = 2, .external_lex_state = 2},
@@ -7799,7 +7767,6 @@ TS_PUBLIC const TSLanguage *tree_sitter_alloy(void) {
     .state_count = STATE_COUNT,
     .large_state_count = LARGE_STATE_COUNT,
     .production_id_count = PRODUCTION_ID_COUNT,
-    .supertype_count = SUPERTYPE_COUNT,
     .field_count = FIELD_COUNT,
     .max_alias_sequence_length = MAX_ALIAS_SEQUENCE_LENGTH,
     .parse_table = &ts_parse_table[0][0],
@@ -7810,9 +7777,6 @@ TS_PUBLIC const TSLanguage *tree_sitter_alloy(void) {
     .field_names = ts_field_names,
     .field_map_slices = ts_field_map_slices,
     .field_map_entries = ts_field_map_entries,
-    .supertype_map_slices = ts_supertype_map_slices,
-    .supertype_map_entries = ts_supertype_map_entries,
-    .supertype_symbols = ts_supertype_symbols,
     .symbol_metadata = ts_symbol_metadata,
     .public_symbol_map = ts_symbol_map,
     .alias_map = ts_non_terminal_alias_map,
@@ -7831,13 +7795,6 @@ TS_PUBLIC const TSLanguage *tree_sitter_alloy(void) {
       tree_sitter_alloy_external_scanner_deserialize,
     },
     .primary_state_ids = ts_primary_state_ids,
-    .name = "alloy",
-    .max_reserved_word_set_size = 0,
-    .metadata = {
-      .major_version = 0,
-      .minor_version = 1,
-      .patch_version = 0,
-    },
   };
   return &language;
 }
