@@ -1,0 +1,9 @@
+[
+  (block)
+  (object)
+  (array)
+  (argument_list)
+  (raw_string)
+] @fold
+
+(comment) @fold
