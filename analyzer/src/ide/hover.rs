@@ -19,8 +19,15 @@ pub struct Hover {
 }
 
 impl Snapshot {
+    /// Hover at `offset`, from the parse of the chunk holding it.
     pub fn hover(&self, path: &str, offset: u32) -> Option<Hover> {
-        let parsed = self.parsed(path)?;
+        let (parsed, shift) = self.chunk_tree_at(path, offset)?;
+        let h = self.hover_in(parsed, offset - shift, path, shift)?;
+        Some(Hover { span: Span::new(h.span.start + shift, h.span.end + shift), ..h })
+    }
+
+    /// Hover in one parsed chunk of `path` that starts at `shift`; positions relative to it.
+    fn hover_in(&self, parsed: &syntax::Parsed<syntax::ast::File>, offset: u32, path: &str, shift: u32) -> Option<Hover> {
         if let Some(e) = super::ottl_strings::embedded_at(&parsed.tree.body, offset) {
             let (markdown, span) = super::ottl_strings::hover(&e, offset)?;
             return Some(Hover { markdown, span });
@@ -61,7 +68,7 @@ impl Snapshot {
                 let (scope, _) = self.scope_of(&blocks);
                 if let Some((id, n)) = Self::resolve_node(&scope, &parts) {
                     let span = parts[0].span.cover(parts[part.max(n - 1)].span);
-                    return Some(Hover { markdown: self.reference_markdown(&scope, path, &id, &parts[n..]), span });
+                    return Some(Hover { markdown: self.reference_markdown(&scope, path, &id, &parts[n..], shift), span });
                 }
                 let span = parts[0].span.cover(parts[part].span);
                 stdlib_markdown(&parts[..=part]).map(|markdown| Hover { markdown, span })
@@ -69,7 +76,8 @@ impl Snapshot {
         }
     }
 
-    fn reference_markdown(&self, scope: &schema::Scope<'_>, file: &str, id: &str, rest: &[&Ident]) -> String {
+    /// `shift`: where the chunk of a `declare` in scope starts (its blocks' spans are relative).
+    fn reference_markdown(&self, scope: &schema::Scope<'_>, file: &str, id: &str, rest: &[&Ident], shift: u32) -> String {
         let kind = scope.index.ids.get(id).cloned().unwrap_or(NodeKind::Unknown);
         let node = super::navigation::NodeRef {
             id: id.to_string(),
@@ -88,7 +96,8 @@ impl Snapshot {
         let _ = write!(md, "`{id}`: {what}");
         if let Some((f, b)) = self.node_block(&node) {
             if let Some(lines) = self.lines(f) {
-                let _ = write!(md, ", declared at {}:{}", f, lines.line_col(b.name_span.start));
+                let at = b.name_span.start + if scope.declare.is_some() { shift } else { 0 };
+                let _ = write!(md, ", declared at {}:{}", f, lines.line_col(at));
             }
         }
         if let Some(first) = rest.first() {

@@ -138,6 +138,18 @@ impl Snapshot {
         Some(crate::model::build_index(parts, &resolve))
     }
 
+    /// Every chunk of `path` parsed (each parse cached until its text changes), with the
+    /// chunk's offset in the file: position queries walk these instead of a whole-file parse.
+    fn chunk_trees(&self, path: &str) -> Vec<(&Arc<Parsed<File>>, u32)> {
+        let Some(f) = self.source(path) else { return Vec::new() };
+        db::layout(&self.db, f).iter().map(|p| (&db::chunk_parse(&self.db, p.chunk).0, p.offset)).collect()
+    }
+
+    /// The parsed chunk of `path` holding `offset`, and its offset in the file.
+    fn chunk_tree_at(&self, path: &str, offset: u32) -> Option<(&Arc<Parsed<File>>, u32)> {
+        self.chunk_trees(path).into_iter().rev().find(|(_, start)| *start <= offset)
+    }
+
     /// Where the chunk holding `offset` starts: a top-level statement boundary.
     fn chunk_start(&self, path: &str, offset: u32) -> u32 {
         let Some(f) = self.source(path) else { return 0 };

@@ -43,8 +43,13 @@ pub struct Fold {
 }
 
 impl Snapshot {
+    /// The outline, chunk by chunk (each chunk's parse is cached until it changes).
     pub fn document_symbols(&self, path: &str) -> Vec<Symbol> {
-        self.parsed(path).map(|p| body_symbols(&p.tree.body, true)).unwrap_or_default()
+        let mut out = Vec::new();
+        for (parsed, shift) in self.chunk_trees(path) {
+            out.extend(body_symbols(&parsed.tree.body, true).into_iter().map(|s| shifted(s, shift)));
+        }
+        out
     }
 
     /// Top-level blocks of every file whose ID contains `query` (case-insensitively).
@@ -61,53 +66,66 @@ impl Snapshot {
         out
     }
 
+    /// Folds, chunk by chunk, placed with the file's line index.
     pub fn folding_ranges(&self, path: &str) -> Vec<Fold> {
-        let Some(parsed) = self.parsed(path) else { return Vec::new() };
-        let lines = &parsed.lines;
+        let Some(lines) = self.lines(path) else { return Vec::new() };
         let mut out = Vec::new();
-        let mut push = |open: Span, close: Span, kind| {
-            let (a, b) = (lines.line(open.start), lines.line(close.start));
-            if b > a + 1 || (b > a && kind == FoldKind::Comment) {
-                out.push(Fold { start_line: a, end_line: if kind == FoldKind::Comment { b } else { b - 1 }, kind });
-            }
-        };
-        fn body(stmts: &[Stmt], push: &mut impl FnMut(Span, Span, FoldKind)) {
-            for s in stmts {
-                match s {
-                    Stmt::Block(b) => {
-                        push(b.lcurly, b.rcurly, FoldKind::Region);
-                        body(&b.body, push);
-                    }
-                    Stmt::Attribute(a) => expr(&a.value, push),
-                }
-            }
-        }
-        fn expr(e: &Expr, push: &mut impl FnMut(Span, Span, FoldKind)) {
-            match e {
-                Expr::Array(a) => {
-                    push(a.lbrack, a.rbrack, FoldKind::Region);
-                    a.elements.iter().for_each(|x| expr(x, push));
-                }
-                Expr::Object(o) => {
-                    push(o.lcurly, o.rcurly, FoldKind::Region);
-                    o.fields.iter().for_each(|f| expr(&f.value, push));
-                }
-                Expr::Call(c) => {
-                    push(c.lparen, c.rparen, FoldKind::Region);
-                    c.args.iter().for_each(|x| expr(x, push));
-                }
-                _ => {}
-            }
-        }
-        body(&parsed.tree.body, &mut push);
-        let comments = &parsed.tree.comments;
-        for g in &parsed.tree.comment_groups {
-            let (Some(first), Some(last)) = (comments.get(g.start as usize), comments.get(g.end.saturating_sub(1) as usize)) else { continue };
-            let end = Span::at(last.span.end.saturating_sub(1));
-            push(first.span, end, FoldKind::Comment);
+        for (parsed, shift) in self.chunk_trees(path) {
+            chunk_folds(parsed, shift, lines, &mut out);
         }
         out.sort_by_key(|f| (f.start_line, f.end_line));
         out
+    }
+}
+
+/// A symbol (and its children) moved by `by` bytes.
+fn shifted(s: Symbol, by: u32) -> Symbol {
+    let mv = |sp: Span| Span::new(sp.start + by, sp.end + by);
+    Symbol { span: mv(s.span), selection: mv(s.selection), children: s.children.into_iter().map(|c| shifted(c, by)).collect(), ..s }
+}
+
+/// The folds of one parsed chunk starting at byte `shift` of a file with line index `lines`.
+fn chunk_folds(parsed: &syntax::Parsed<syntax::ast::File>, shift: u32, lines: &syntax::LineIndex, out: &mut Vec<Fold>) {
+    let mut push = |open: Span, close: Span, kind| {
+        let (a, b) = (lines.line(open.start + shift), lines.line(close.start + shift));
+        if b > a + 1 || (b > a && kind == FoldKind::Comment) {
+            out.push(Fold { start_line: a, end_line: if kind == FoldKind::Comment { b } else { b - 1 }, kind });
+        }
+    };
+    fn body(stmts: &[Stmt], push: &mut impl FnMut(Span, Span, FoldKind)) {
+        for s in stmts {
+            match s {
+                Stmt::Block(b) => {
+                    push(b.lcurly, b.rcurly, FoldKind::Region);
+                    body(&b.body, push);
+                }
+                Stmt::Attribute(a) => expr(&a.value, push),
+            }
+        }
+    }
+    fn expr(e: &Expr, push: &mut impl FnMut(Span, Span, FoldKind)) {
+        match e {
+            Expr::Array(a) => {
+                push(a.lbrack, a.rbrack, FoldKind::Region);
+                a.elements.iter().for_each(|x| expr(x, push));
+            }
+            Expr::Object(o) => {
+                push(o.lcurly, o.rcurly, FoldKind::Region);
+                o.fields.iter().for_each(|f| expr(&f.value, push));
+            }
+            Expr::Call(c) => {
+                push(c.lparen, c.rparen, FoldKind::Region);
+                c.args.iter().for_each(|x| expr(x, push));
+            }
+            _ => {}
+        }
+    }
+    body(&parsed.tree.body, &mut push);
+    let comments = &parsed.tree.comments;
+    for g in &parsed.tree.comment_groups {
+        let (Some(first), Some(last)) = (comments.get(g.start as usize), comments.get(g.end.saturating_sub(1) as usize)) else { continue };
+        let end = Span::at(last.span.end.saturating_sub(1));
+        push(first.span, end, FoldKind::Comment);
     }
 }
 

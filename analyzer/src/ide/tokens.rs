@@ -60,10 +60,14 @@ pub struct SemanticToken {
 
 impl Snapshot {
     /// The file's tokens in source order, without overlaps.
+    /// Chunk by chunk (each chunk's parse is cached until it changes).
     pub fn semantic_tokens(&self, path: &str) -> Vec<SemanticToken> {
-        let Some(parsed) = self.parsed(path) else { return Vec::new() };
-        let mut out: Vec<SemanticToken> = parsed.tree.comments.iter().map(|c| SemanticToken { span: c.span, ty: TokenType::Comment }).collect();
-        body(&parsed.tree.body, &mut out);
+        let mut out: Vec<SemanticToken> = Vec::new();
+        for (parsed, shift) in self.chunk_trees(path) {
+            let mut chunk: Vec<SemanticToken> = parsed.tree.comments.iter().map(|c| SemanticToken { span: c.span, ty: TokenType::Comment }).collect();
+            body(&parsed.tree.body, &mut chunk);
+            out.extend(chunk.into_iter().map(|t| SemanticToken { span: Span::new(t.span.start + shift, t.span.end + shift), ..t }));
+        }
         out.sort_by_key(|t| (t.span.start, t.span.end));
         let mut end = 0;
         out.retain(|t| {
