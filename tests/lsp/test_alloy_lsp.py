@@ -273,6 +273,16 @@ async def test_formatting(client: LanguageClient, tmp_path):
     )
     assert apply_edits(text, edits) == 'logging {\n\tlevel  = "info"\n\tformat = "json"\n}\n\nprometheus.remote_write "x" {\nendpoint {\nurl = "http://a"\n}\n}\n'
 
+    # Whatever the original ending, the buffer ends as `alloy fmt` ends a file: one newline.
+    for ending in ["", "\n\n\n"]:
+        text2 = 'logging {\nlevel="info"\n}' + ending
+        uri2 = write(tmp_path, "end%d.alloy" % len(ending), text2)
+        open_doc(client, uri2, text2)
+        edits = await client.text_document_formatting_async(
+            types.DocumentFormattingParams(text_document=types.TextDocumentIdentifier(uri=uri2), options=types.FormattingOptions(tab_size=4, insert_spaces=False))
+        )
+        assert apply_edits(text2, edits) == 'logging {\n\tlevel = "info"\n}\n', repr(ending)
+
 
 @pytest.mark.asyncio
 async def test_symbols_folding_tokens_and_actions(client: LanguageClient, tmp_path):
