@@ -607,8 +607,37 @@ fn scan_diagnostic(e: &lexer::ScanError) -> Diagnostic {
 }
 
 /// Parses a whole file.
+/// The deepest nesting of `(`, `[` and `{` the parser follows. Deeper input is an error rather
+/// than a stack overflow: the parser, the checker, the evaluator and the formatter all recurse
+/// as deep as the tree (serde_json's default limit, far above any real configuration).
+pub const MAX_NESTING: usize = 128;
+
+/// The error at the first bracket that opens level `MAX_NESTING + 1`.
+fn nesting_error(lexed: &Lexed) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    for t in &lexed.tokens {
+        match t.kind {
+            K::LParen | K::LBrack | K::LCurly => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diagnostic::error(t.span, format!("nesting is too deep: more than {MAX_NESTING} levels of brackets and braces")).with_code("parse"),
+                    );
+                }
+            }
+            K::RParen | K::RBrack | K::RCurly => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 pub fn parse_file(src: &[u8]) -> Parsed<File> {
     let lexed = lexer::lex(src);
+    if let Some(d) = nesting_error(&lexed) {
+        let Lexed { comments, comment_groups, lines, .. } = lexed;
+        return Parsed { tree: File { body: Vec::new(), comments, comment_groups }, diagnostics: vec![d], lines };
+    }
     let (body, diagnostics) = {
         let root = grammar();
         let g = &root.grammar;
@@ -622,12 +651,15 @@ pub fn parse_file(src: &[u8]) -> Parsed<File> {
 /// Parses one expression; like upstream, anything after the first terminator is ignored.
 pub fn parse_expression(src: &[u8]) -> Parsed<Expr> {
     let lexed = lexer::lex(src);
+    let fallback = || Expr::Literal(Literal { kind: LiteralKind::Null, text: "null".into(), span: Span::at(0) });
+    if let Some(d) = nesting_error(&lexed) {
+        return Parsed { tree: fallback(), diagnostics: vec![d], lines: lexed.lines };
+    }
     let (expr, diagnostics) = {
         let root = grammar();
         let parser = root.grammar.expr.clone().then_ignore(expect(K::Terminator)).then_ignore(any().repeated());
         run(&lexed, src, parser)
     };
-    let fallback = || Expr::Literal(Literal { kind: LiteralKind::Null, text: "null".into(), span: Span::at(0) });
     Parsed { tree: expr.unwrap_or_else(fallback), diagnostics, lines: lexed.lines }
 }
 
