@@ -580,11 +580,22 @@ impl<T> Parsed<T> {
     }
 }
 
+/// The most syntax errors reported for one text; garbage (a binary file, 100 000 NUL bytes)
+/// would otherwise give one or two per byte. The rest are summed up in one last error.
+pub const MAX_SYNTAX_ERRORS: usize = 100;
+
 fn run<'a, O>(lexed: &'a Lexed, src: &'a [u8], parser: impl Parser<'a, Tokens<'a>, O, Extra<'a>>) -> (Option<O>, Vec<Diagnostic>) {
     let text = std::str::from_utf8(src).ok();
     let mut state = State { src, text, lines: &lexed.lines, diagnostics: Vec::new(), last_error_line: 0 };
     let output = parser.parse_with_state(&lexed.tokens, &mut state).into_output();
-    (output, merge_diagnostics(&lexed.errors, state.diagnostics))
+    let mut diagnostics = merge_diagnostics(&lexed.errors, state.diagnostics);
+    if diagnostics.len() > MAX_SYNTAX_ERRORS {
+        let more = diagnostics.len() - MAX_SYNTAX_ERRORS;
+        let at = diagnostics[MAX_SYNTAX_ERRORS].span;
+        diagnostics.truncate(MAX_SYNTAX_ERRORS);
+        diagnostics.push(Diagnostic::error(at, format!("too many syntax errors: {more} more after this point are not shown")).with_code("parse"));
+    }
+    (output, diagnostics)
 }
 
 /// Interleaves scanner errors with parser errors as upstream's lazy scanner would have

@@ -23,3 +23,11 @@ fn the_limit_is_exact_and_deep_input_is_an_error() {
     let expr = syntax::parse_expression(format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000)).as_bytes());
     assert!(expr.diagnostics[0].message.starts_with("nesting is too deep"));
 }
+
+#[test]
+fn garbage_gives_a_bounded_number_of_errors() {
+    let parsed = syntax::parse_file(&vec![0u8; 100_000]);
+    assert_eq!(parsed.diagnostics.len(), syntax::parser::MAX_SYNTAX_ERRORS + 1);
+    let last = parsed.diagnostics.last().map(|d| d.message.as_str()).unwrap_or_default();
+    assert!(last.starts_with("too many syntax errors: ") && last.ends_with(" more after this point are not shown"), "{last}");
+}
