@@ -741,6 +741,8 @@ impl<'r> Checker<'r> {
 
     fn nearest_name(&self, parts: &[&Ident], scope: &Scope<'_>) -> Option<String> {
         let mut best: Option<(usize, String)> = None;
+        // `parts[..n]` joined, for every n: built once, not once per candidate.
+        let prefixes: Vec<String> = (1..=parts.len()).map(|n| parts[..n].iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".")).collect();
         for level in &scope.levels {
             for l in &level.locals {
                 let d = suggest::distance(&parts[0].name, l);
@@ -753,13 +755,22 @@ impl<'r> Checker<'r> {
                 if segs > parts.len() {
                     continue;
                 }
-                let prefix = parts[..segs].iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".");
+                let prefix = &prefixes[segs - 1];
                 if prefix.len().abs_diff(id.len()) > 4 {
                     continue;
                 }
-                let d = suggest::distance(&prefix, id);
-                let limit = (prefix.len() / 3).clamp(1, 4);
-                if d <= limit && best.as_ref().is_none_or(|(bd, _)| d < *bd) {
+                // Only a closer candidate than the best so far matters: bound the distance by
+                // that, so most candidates stop after a few rows (many unknown references in a
+                // large file made this quadratic in cost).
+                let mut limit = (prefix.len() / 3).clamp(1, 4);
+                if let Some((bd, _)) = &best {
+                    if *bd == 0 {
+                        break;
+                    }
+                    limit = limit.min(bd - 1);
+                }
+                let Some(d) = suggest::distance_within(prefix, id, limit) else { continue };
+                if best.as_ref().is_none_or(|(bd, _)| d < *bd) {
                     let rest: Vec<&str> = parts[segs..].iter().map(|p| p.name.as_str()).collect();
                     let full = if rest.is_empty() { id.clone() } else { format!("{id}.{}", rest.join(".")) };
                     best = Some((d, full));
