@@ -203,6 +203,13 @@ fn collector_config_runs_natively_and_reloads() {
         "{body}"
     );
     assert_eq!(get(api, "/-/ready").map(|(s, _)| s), Some(200));
+
+    // The telemetry endpoint does not move while running: a reload asking for it is refused.
+    let moved = format!("service:\n  telemetry:\n    metrics:\n      readers:\n        - pull:\n            exporter:\n              prometheus:\n                host: 127.0.0.1\n                port: {}\n", free_port());
+    std::fs::write(dir.join("override.yaml"), format!("{OVERRIDE}{moved}")).expect("rewrite override");
+    let (status, body) = get(api, "/-/reload").expect("reload answers");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("service::telemetry::metrics' address changed: restart alloy otel to apply it"), "{body}");
     front.terminate();
     sink.terminate();
 }

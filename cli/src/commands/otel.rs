@@ -100,8 +100,44 @@ fn options() -> Options {
 /// The name the generated configuration is known by in reports and the API.
 const GENERATED: &str = "otelcol.alloy";
 
+/// Settings a running `alloy otel` was started with: a reload that changes them is refused
+/// (the servers and the data directory are not moved while running).
+struct Fixed {
+    listen_addr: String,
+    storage_path: std::path::PathBuf,
+    telemetry_addr: Option<String>,
+}
+
+impl Fixed {
+    fn of(l: &Loaded, args: &Args) -> Fixed {
+        Fixed::with_defaults(l, &(args.listen_addr.clone(), args.storage_path.clone()))
+    }
+
+    fn with_defaults(l: &Loaded, (listen, storage): &(String, std::path::PathBuf)) -> Fixed {
+        Fixed {
+            listen_addr: l.flags.listen_addr.clone().unwrap_or_else(|| listen.clone()),
+            storage_path: l.flags.storage_path.clone().unwrap_or_else(|| storage.clone()),
+            telemetry_addr: l.engine.telemetry_addr.as_ref().map(|(a, _)| a.clone()),
+        }
+    }
+
+    fn unchanged_in(&self, l: &Loaded, defaults: &(String, std::path::PathBuf)) -> Result<(), String> {
+        let now = Fixed::with_defaults(l, defaults);
+        let changed = [
+            (self.listen_addr != now.listen_addr, "the alloyengine flag server.http.listen-addr"),
+            (self.storage_path != now.storage_path, "the alloyengine flag storage.path"),
+            (self.telemetry_addr != now.telemetry_addr, "service::telemetry::metrics' address"),
+        ];
+        match changed.iter().find(|(c, _)| *c) {
+            Some((_, what)) => Err(format!("{what} changed: restart alloy otel to apply it")),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Everything a load gives: the sources read, the engine's configuration, and the Alloy
 /// configuration of an `alloyengine` extension.
+#[derive(Clone)]
 struct Loaded {
     resolved: Resolved,
     engine: Engine,
@@ -202,22 +238,36 @@ fn load_with(args: &ConfigArgs, host: &Host) -> Result<Loaded, Vec<FileReport>> 
 /// not implement; the same setting written in the YAML is refused by name.
 fn check(loaded: &mut Loaded) -> Vec<FileReport> {
     let alloy_reports = check_alloy_files(loaded);
-    for _ in 0..64 {
+    // Each pass removes every implicit default the analysis refuses (an error may surface only
+    // once another is gone, hence a few passes at most).
+    for _ in 0..8 {
         let mut analysis = Analysis::with_rules(options(), runtime::components::registry());
         analysis.set_files(loaded.files());
         let diagnostics = analysis.diagnostics();
         let generated = diagnostics.iter().filter(|r| r.path == GENERATED);
         let errors: Vec<(&FileReport, &Diagnostic)> =
             generated.flat_map(|r| r.diagnostics.iter().filter(|d| d.severity == syntax::Severity::Error).map(move |d| (r, d))).collect();
-        let implicit = errors.iter().find_map(|(r, d)| {
-            let setting = unsupported_setting(&d.message)?;
-            let m = component_at(&loaded.engine, &r.text, d.span.start as usize)?;
-            let written = loaded.engine.yaml_of(m).and_then(|n| key_position(n, setting)).is_some();
-            (!written).then_some(d.span.start as usize)
-        });
-        match implicit {
-            Some(offset) => loaded.engine.alloy = remove_statement(&loaded.engine.alloy, offset),
-            None => {
+        let mut implicit: Vec<usize> = errors
+            .iter()
+            .filter_map(|(r, d)| {
+                let setting = unsupported_setting(&d.message)?;
+                let m = component_at(&loaded.engine, &r.text, d.span.start as usize)?;
+                let written = loaded.engine.yaml_of(m).and_then(|n| key_position(n, setting)).is_some();
+                (!written).then_some(d.span.start as usize)
+            })
+            .collect();
+        // One removal per line, from the end, so the offsets before each removal stay valid.
+        let text = &loaded.engine.alloy;
+        implicit = implicit.into_iter().map(|o| text[..o.min(text.len())].rfind('\n').map_or(0, |i| i + 1)).collect();
+        implicit.sort_unstable_by(|a, b| b.cmp(a));
+        implicit.dedup();
+        match implicit.is_empty() {
+            false => {
+                for offset in implicit {
+                    loaded.engine.alloy = remove_statement(&loaded.engine.alloy, offset);
+                }
+            }
+            true => {
                 let placed: Vec<ConfigError> = errors.iter().map(|(r, d)| place(&loaded.engine, r, d)).collect();
                 if placed.is_empty() {
                     // Removed statements leave attribute alignment behind: format again.
@@ -424,11 +474,11 @@ fn components_yaml() -> String {
         "buildinfo:\n  command: alloy otel\n  description: Alloy (Rust) running OpenTelemetry Collector configurations\n  version: {}\n",
         env!("CARGO_PKG_VERSION")
     );
+    let catalogue = collector::graph::catalogue();
     for (kind, section) in
         [("receiver", "receivers"), ("processor", "processors"), ("exporter", "exporters"), ("connector", "connectors"), ("extension", "extensions")]
     {
-        let mut rows: Vec<(&str, &str)> =
-            collector::graph::catalogue().into_iter().filter(|(k, _, alloy)| *k == kind && runs(alloy)).map(|(_, ty, alloy)| (ty, alloy)).collect();
+        let mut rows: Vec<(&str, &str)> = catalogue.iter().filter(|(k, _, alloy)| *k == kind && runs(alloy)).map(|(_, ty, alloy)| (*ty, *alloy)).collect();
         rows.sort();
         out.push_str(&format!("{section}:\n"));
         for (ty, alloy) in rows {
@@ -469,25 +519,32 @@ fn serve(args: Args) -> anyhow::Result<ExitCode> {
         let current = mapping.clone();
         let origins = runtime::controller::Origins::default();
         let current_origins = origins.clone();
-        // A reload reads every source again; its errors are the collector's, placed in the YAML.
-        let source: SourceFn = Arc::new(move || match load(&config) {
-            Ok(mut l) => {
-                let problems = check(&mut l);
-                if problems.is_empty() {
+        // What the process was started with and a reload cannot change.
+        let fixed = Fixed::of(&loaded, &args);
+        let (storage_path, listen_addr) = (fixed.storage_path.clone(), fixed.listen_addr.clone());
+        let defaults = (args.listen_addr.clone(), args.storage_path.clone());
+        // The first load takes the configuration read and checked above; a reload reads every
+        // source again, and its errors are the collector's, placed in the YAML.
+        let first = std::sync::Mutex::new(Some(loaded.clone()));
+        let source: SourceFn = Arc::new(move || {
+            let taken = first.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let l = match taken {
+                Some(l) => l,
+                None => {
+                    let mut l = load(&config).map_err(|r| render_plain(&r))?;
+                    let problems = check(&mut l);
+                    if !problems.is_empty() {
+                        return Err(render_plain(&problems));
+                    }
+                    fixed.unchanged_in(&l, &defaults)?;
                     warn(&l);
-                    *current.write().unwrap_or_else(|e| e.into_inner()) = l.engine.components.clone();
-                    *current_origins.write().unwrap_or_else(|e| e.into_inner()) =
-                        l.engine.components.iter().map(|m| (m.alloy.clone(), m.collector_name())).collect();
-                    Ok(l.files())
-                } else {
-                    Err(render_plain(&problems))
+                    l
                 }
-            }
-            Err(r) => Err(render_plain(&r)),
+            };
+            *current.write().unwrap_or_else(|e| e.into_inner()) = l.engine.components.clone();
+            *current_origins.write().unwrap_or_else(|e| e.into_inner()) = l.engine.components.iter().map(|m| (m.alloy.clone(), m.collector_name())).collect();
+            Ok(l.files())
         });
-        // The extension's flags, when it sets them, choose where data and the API live.
-        let storage_path = loaded.flags.storage_path.clone().unwrap_or_else(|| args.storage_path.clone());
-        let listen_addr = loaded.flags.listen_addr.clone().unwrap_or_else(|| args.listen_addr.clone());
         let options = runtime::Options { stability: Stability::Experimental, community: true, storage_path, shutdown_deadline: deadline, origins };
         let controller = Controller::new(options, runtime::components::registry(), registry, source);
         if let Err(e) = controller.load().await {

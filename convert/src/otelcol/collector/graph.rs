@@ -106,6 +106,7 @@ pub fn build(resolved: &Resolved, runs: &dyn Fn(&str) -> bool) -> Result<Engine,
         errors: Vec::new(),
         labels: HashMap::new(),
         telemetry_addr: None,
+        extensions: extension_handlers(&cfg),
     };
     b.check_signals();
     b.telemetry();
@@ -167,6 +168,8 @@ struct Builder<'a> {
     /// Alloy ID → the collector component that took it, to refuse two IDs on one label.
     labels: HashMap<String, String>,
     telemetry_addr: Option<(String, Pos)>,
+    /// Enabled extension ID → `<alloy>.<label>`, for components that name one.
+    extensions: HashMap<String, String>,
 }
 
 /// Where the engine parts from `alloy convert`'s output for the filelog receiver: it carries the
@@ -200,6 +203,12 @@ fn carry_untranslated(alloy: &str, def: &Def, block: &mut crate::builder::Block)
         }
     }
     vec!["operators cannot currently be translated", "header metadata_operators cannot currently be translated"]
+}
+
+/// Enabled extension ID → `<alloy>.<label>`.
+fn extension_handlers(cfg: &Config) -> HashMap<String, String> {
+    let alloy = |id: &str| components::lookup(CKind::Extension, config::id_ty(id)).map(|c| c.alloy);
+    cfg.service_extensions.iter().filter_map(|id| Some((id.clone(), format!("{}.{}", alloy(id)?, label_of(config::id_name(id)))))).collect()
 }
 
 /// `a[0].b` → `a.b`: list items share their fields.
@@ -281,8 +290,7 @@ impl Builder<'_> {
             self.errors.push(ConfigError::at(msg, def.at));
             return;
         }
-        let extensions = self.extension_handlers();
-        let Some(mut r) = render(kind, def, &label, output, &extensions, Wiring::Collector) else { return };
+        let Some(mut r) = render(kind, def, &label, output, &self.extensions, Wiring::Collector) else { return };
         let carried = carry_untranslated(alloy, def, &mut r.block);
         for (path, at) in &r.unread {
             let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
@@ -316,12 +324,6 @@ impl Builder<'_> {
         let pipeline = pipeline.map(Pipeline::id);
         self.components.push(Mapped { kind: kind.as_str(), id: def.id.clone(), pipeline, alloy: alloy_id, at: def.at });
         self.yaml.push(def.node.clone());
-    }
-
-    /// Enabled extension ID → `<alloy>.<label>`.
-    fn extension_handlers(&self) -> HashMap<String, String> {
-        let ids = self.cfg.service_extensions.iter();
-        ids.filter_map(|id| Some((id.clone(), format!("{}.{}", self.alloy_name(CKind::Extension, id)?, label_of(config::id_name(id)))))).collect()
     }
 
     /// Every component of a pipeline must handle the pipeline's signal (a connector: take it
