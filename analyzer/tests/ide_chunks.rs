@@ -1,4 +1,4 @@
-//! The position queries (hover, semantic tokens, document symbols, folding) read the file chunk
+//! The position queries (hover, completion, semantic tokens, document symbols, folding) read the file chunk
 //! by chunk; whatever the chunk size, they must answer as over the whole file. Every `.alloy`
 //! file under `fixtures/` is queried with tiny chunks (each top-level block on its own where
 //! the cut can go) and with one chunk, and the answers compared.
@@ -44,6 +44,9 @@ fn chunked_answers_equal_whole_file_answers() {
         assert_eq!(small.folding_ranges("main.alloy"), whole.folding_ranges("main.alloy"), "folds of {name}");
         for offset in (0..text.len() as u32).step_by(5) {
             assert_eq!(small.hover("main.alloy", offset), whole.hover("main.alloy", offset), "hover at {offset} of {name}");
+        }
+        for offset in (0..text.len() as u32).step_by(23).filter(|o| text.is_char_boundary(*o as usize)) {
+            assert_eq!(small.completions("main.alloy", offset), whole.completions("main.alloy", offset), "completion at {offset} of {name}");
         }
     }
     assert!(multi_chunk > 20, "files cut into several chunks: {multi_chunk}");

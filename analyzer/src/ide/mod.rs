@@ -123,19 +123,30 @@ impl Snapshot {
     /// The module index with an identifier inserted into `path` at `offset`, so that a
     /// half-typed value there parses.
     fn index_with_placeholder(&self, path: &str, offset: u32) -> Option<ModuleIndex> {
-        let text = self.text(path)?;
-        let at = (offset as usize).min(text.len());
-        if !text.is_char_boundary(at) {
+        let file = self.source(path)?;
+        // Only the chunk holding the cursor is parsed again, with the name inserted; the
+        // others keep their cached symbols.
+        let layout = db::layout(&self.db, file);
+        let at = layout.iter().rposition(|p| p.offset <= offset)?;
+        let chunk = layout[at].chunk.text(&self.db);
+        let local = (offset - layout[at].offset) as usize;
+        if local > chunk.len() || !chunk.is_char_boundary(local) {
             return None;
         }
-        let patched = format!("{}__completion_placeholder{}", &text[..at], &text[at..]);
-        let parsed = syntax::parse_file(patched.as_bytes());
-        let own = crate::model::file_symbols(&parsed.tree.body);
-        let others: Vec<&Arc<crate::model::FileSymbols>> =
-            self.sources().filter(|f| f.path(&self.db) != path).flat_map(|f| db::file_symbol_parts(&self.db, f)).collect();
-        let parts = std::iter::once(&own).chain(others.iter().map(|p| &***p));
+        let patched = format!("{}__completion_placeholder{}", &chunk[..local], &chunk[local..]);
+        let own = Arc::new(crate::model::file_symbols(&syntax::parse_file(patched.as_bytes()).tree.body));
+        let mut parts: Vec<Arc<crate::model::FileSymbols>> = Vec::new();
+        for f in self.sources() {
+            if f == file {
+                for (k, p) in layout.iter().enumerate() {
+                    parts.push(if k == at { own.clone() } else { db::chunk_symbols(&self.db, p.chunk).clone() });
+                }
+            } else {
+                parts.extend(db::file_symbol_parts(&self.db, f).iter().cloned());
+            }
+        }
         let resolve = |source: &crate::model::ImportSource| db::resolve_import(&self.db, self.ws, source);
-        Some(crate::model::build_index(parts, &resolve))
+        Some(crate::model::build_index(parts.iter().map(|p| &**p), &resolve))
     }
 
     /// Every chunk of `path` parsed (each parse cached until its text changes), with the
