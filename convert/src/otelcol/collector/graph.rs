@@ -386,9 +386,30 @@ impl Builder<'_> {
     fn metrics_endpoint(&mut self) -> Option<(String, Pos)> {
         use crate::otelcol::schema::{text, value};
         use crate::yaml::Kind;
+        let resource_key = match &self.cfg.telemetry.kind {
+            Kind::Map(entries) => entries.iter().find(|(k, v)| k.scalar() == Some("resource") && matches!(&v.kind, Kind::Map(e) if !e.is_empty())),
+            _ => None,
+        };
+        if let Some((k, _)) = resource_key {
+            self.errors.push(ConfigError::at("service::telemetry::resource: not supported by this build", k.pos()));
+        }
         let m = value(&self.cfg.telemetry, "metrics")?;
-        if value(m, "level").is_some_and(|l| text(l) == "none") {
-            return None;
+        if let Kind::Map(entries) = &m.kind {
+            for (k, _) in entries.iter().filter(|(k, _)| !matches!(k.scalar(), Some("level" | "address" | "readers"))) {
+                let msg = format!("service::telemetry::metrics::{}: not supported by this build", text(k));
+                self.errors.push(ConfigError::at(msg, k.pos()));
+            }
+        }
+        // The runtime counts what it counts: the collector's `basic` and `detailed` sets are
+        // not reproduced, so only the default and `none` are taken.
+        match value(m, "level").map(text).as_deref() {
+            Some("none") => return None,
+            None | Some("normal") => {}
+            Some(other) => {
+                let at = value(m, "level").map_or(m.pos(), |l| l.pos());
+                self.errors
+                    .push(ConfigError::at(format!("service::telemetry::metrics::level: {other:?} is not supported by this build (normal and none are)"), at));
+            }
         }
         let mut found: Vec<(String, Pos)> = Vec::new();
         if let Some(a) = value(m, "address") {

@@ -157,3 +157,22 @@ fn pipelines_only_hold_components_of_their_signal() {
         ]
     );
 }
+
+#[test]
+fn telemetry_settings_the_runtime_does_not_act_on_are_refused() {
+    let base =
+        "receivers:\n  otlp:\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n  telemetry:\n";
+    let errs =
+        engine(&format!("{base}    metrics:\n      level: detailed\n      views: []\n    resource:\n      service.name: x\n"), &all).expect_err("refused");
+    assert_eq!(
+        errs,
+        [
+            "c.yaml:14:5: service::telemetry::resource: not supported by this build",
+            "c.yaml:13:7: service::telemetry::metrics::views: not supported by this build",
+            "c.yaml:12:14: service::telemetry::metrics::level: \"detailed\" is not supported by this build (normal and none are)",
+        ]
+    );
+    let e = engine(&format!("{base}    metrics:\n      level: normal\n      address: 127.0.0.1:8888\n"), &all).expect("normal is the runtime's");
+    assert_eq!(e.telemetry_addr.map(|(a, _)| a).as_deref(), Some("127.0.0.1:8888"));
+    assert!(engine(&format!("{base}    metrics:\n      level: none\n      address: 127.0.0.1:8888\n"), &all).expect("none").telemetry_addr.is_none());
+}
