@@ -233,13 +233,21 @@ remote.http "api_after" {
     // shows its arguments, exports and module.
     let (status, index) = request(addr, "GET", "/").await;
     assert_eq!(status, 200);
-    assert!(index.contains("<a href=\"/component/api_pipe.m\">api_pipe.m</a></td><td class=\"healthy\">healthy</td>"), "{index}");
-    assert!(index.contains("href=\"/component/remote.http.api_after\""), "{index}");
+    assert!(
+        index.contains(
+            "data-health=\"healthy\"><td><a href=\"component/api_pipe.m\">api_pipe.m</a></td><td>api_pipe</td><td><span class=\"badge healthy\">healthy</span>"
+        ),
+        "{index}"
+    );
+    assert!(index.contains("href=\"component/remote.http.api_after\""), "{index}");
+    assert!(index.contains("<base href=\"/\">"), "{index}");
     let (status, page) = request(addr, "GET", "/component/api_pipe.m").await;
     assert_eq!(status, 200);
-    assert!(page.contains("<h2>Module api_pipe.m</h2>"), "{page}");
-    assert!(page.contains("href=\"/component/api_pipe.m/remote.http.inner\""), "{page}");
-    assert!(page.contains("&quot;http://m&quot;"), "arguments, escaped: {page}");
+    assert!(page.contains("<h2>Module api_pipe.m <a class=\"module-graph\" href=\"graph/api_pipe.m\">graph</a></h2>"), "{page}");
+    assert!(page.contains("href=\"component/api_pipe.m/remote.http.inner\""), "{page}");
+    assert!(page.contains("url = &quot;http://m&quot;"), "arguments as Alloy, escaped: {page}");
+    assert_eq!(request(addr, "GET", "/graph/api_pipe.m").await.0, 200);
+    assert_eq!(request(addr, "GET", "/graph/nope.x").await.0, 404);
     assert_eq!(request(addr, "GET", "/component/nope.x").await.0, 404);
     stop.cancel();
     c.shutdown().await;
@@ -328,9 +336,68 @@ ui_pipe "p" { }
     let (c, addr, stop) = start(&cfg).await;
     let (status, page) = request(addr, "GET", "/component/ui_pipe.p/remote.http.second").await;
     assert_eq!(status, 200);
-    assert!(page.contains("<a href=\"/component/ui_pipe.p/remote.http.first\">remote.http.first</a>"), "{page}");
+    assert!(page.contains("<a href=\"component/ui_pipe.p/remote.http.first\">remote.http.first</a>"), "{page}");
     let (status, _) = request(addr, "GET", "/component/ui_pipe.p/remote.http.first").await;
     assert_eq!(status, 200);
+    stop.cancel();
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rule_that_protects_the_web_api_protects_the_ui_pages_too() {
+    let cfg = Config::new(
+        r#"http {
+  auth {
+    basic {
+      username = "admin"
+      password = "s3cret"
+    }
+
+    filter {
+      paths = ["/api/"]
+    }
+  }
+}
+
+remote.http "auth_ui" {
+  url = "http://example.com"
+}
+"#,
+    );
+    let (c, addr, stop) = start(&cfg).await;
+    for path in ["/api/v0/web/components", "/", "/component/remote.http.auth_ui", "/graph", "/debug/remote.http.auth_ui", "/assets/app.js"] {
+        assert_eq!(request(addr, "GET", path).await.0, 401, "{path}");
+    }
+    let client = reqwest::Client::new();
+    let ok = client.get(format!("http://{addr}/component/remote.http.auth_ui")).basic_auth("admin", Some("s3cret")).send().await.unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    assert_eq!(request(addr, "GET", "/-/ready").await.0, 200, "outside the rule and not a UI page");
+    stop.cancel();
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_ui_and_web_api_move_under_the_path_prefix() {
+    let cfg = Config::new("remote.http \"prefixed\" {\n  url = \"http://example.com\"\n}\n");
+    let c = cfg.controller();
+    let stop = CancellationToken::new();
+    c.load().await.expect("loads");
+    let prefix = runtime::http::Prefix::new("/proxy/alloy/");
+    let (addr, _) = runtime::http::serve_with_prefix("127.0.0.1:0", c.clone(), &prefix, stop.clone()).await.expect("binds");
+    let (status, index) = request(addr, "GET", "/proxy/alloy/").await;
+    assert_eq!(status, 200);
+    assert!(index.contains("<base href=\"/proxy/alloy/\">") && index.contains("href=\"component/remote.http.prefixed\""), "{index}");
+    assert_eq!(request(addr, "GET", "/proxy/alloy/api/v0/web/components").await.0, 200);
+    assert_eq!(request(addr, "GET", "/proxy/alloy/component/remote.http.prefixed").await.0, 200);
+    assert_eq!(request(addr, "GET", "/proxy/alloy/assets/graph.js").await.0, 200);
+    assert_eq!(request(addr, "POST", "/proxy/alloy/-/reload").await, (200, "config reloaded\n".into()));
+    // Moved, not copied; the process endpoints stay at the root.
+    assert_eq!(request(addr, "GET", "/api/v0/web/components").await.0, 404);
+    assert_eq!(request(addr, "GET", "/-/ready").await.0, 200);
+    let redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = redirect.get(format!("http://{addr}/proxy/alloy")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 302);
+    assert_eq!(r.headers().get("location").and_then(|v| v.to_str().ok()), Some("/proxy/alloy/"));
     stop.cancel();
     c.shutdown().await;
 }

@@ -26,7 +26,7 @@ pub struct Args {
     /// Address to listen for in-memory HTTP traffic on (not supported yet).
     #[arg(long = "server.http.memory-addr")]
     pub memory_addr: Option<String>,
-    /// Prefix to serve the HTTP UI at (only "/" is supported).
+    /// Prefix to serve the HTTP UI and web API at (default "/"), e.g. behind a reverse proxy.
     #[arg(long = "server.http.ui-path-prefix")]
     pub ui_path_prefix: Option<String>,
     /// Enable /debug/pprof profiling endpoints (not supported yet; "false" is accepted).
@@ -168,9 +168,6 @@ fn check_flags(a: &Args) -> anyhow::Result<Duration> {
     if a.memory_addr.is_some() {
         return Err(not_supported("--server.http.memory-addr", "the in-memory HTTP listener"));
     }
-    if a.ui_path_prefix.as_deref().is_some_and(|p| p != "/") {
-        return Err(not_supported("--server.http.ui-path-prefix", "a UI path prefix other than \"/\""));
-    }
     if a.enable_pprof == Some(true) {
         return Err(not_supported("--server.http.enable-pprof", "the pprof endpoint"));
     }
@@ -245,7 +242,8 @@ async fn serve(args: Args, shutdown_deadline: Duration) -> anyhow::Result<ExitCo
     }
 
     let stop_server = CancellationToken::new();
-    let (_, server) = match runtime::http::serve(&args.listen_addr, controller.clone(), stop_server.clone()).await {
+    let prefix = runtime::http::Prefix::new(args.ui_path_prefix.as_deref().unwrap_or("/"));
+    let (_, server) = match runtime::http::serve_with_prefix(&args.listen_addr, controller.clone(), &prefix, stop_server.clone()).await {
         Ok(s) => s,
         Err(e) => {
             controller.shutdown().await;

@@ -169,6 +169,10 @@ pub trait CapsuleValue: Any + Send + Sync + fmt::Debug {
     fn display(&self) -> Option<String> {
         None
     }
+    /// The global ID of the component that made this value (a receiver it exports), if any.
+    fn owner(&self) -> Option<&str> {
+        None
+    }
     /// Whether the host value is its type's zero value (`coalesce` skips those).
     fn is_zero(&self) -> bool {
         false

@@ -1,5 +1,7 @@
 //! What the HTTP API shows about components, read from the running graph.
 
+use std::collections::BTreeSet;
+
 use analyzer::catalog::Catalog;
 use analyzer::types::{Capsule, Ty};
 
@@ -18,7 +20,15 @@ pub struct ComponentInfo {
     pub references_to: Vec<String>,
     pub referenced_by: Vec<String>,
     pub data_flow_edges_to: Vec<String>,
+    /// What flows along each of `data_flow_edges_to`, in the same order: `traces`, `metrics`,
+    /// `logs` (several joined by `,` for an OTLP output carrying more than one), `profiles`,
+    /// `targets` or `values`.
+    pub data_flow_signals: Vec<String>,
+    /// Modules this component runs (a custom component's, or a `foreach`'s children).
+    pub created_module_ids: Vec<String>,
     pub health: Health,
+    /// Present in detail responses: the last changes of the health, oldest first.
+    pub health_history: Vec<Health>,
     /// Present in detail responses.
     pub arguments: Option<eval::Value>,
     pub exports: Option<eval::Value>,
@@ -27,13 +37,53 @@ pub struct ComponentInfo {
     pub origin: Option<String>,
 }
 
-/// Whether data flows *into* component `name` through its exports (it exports a receiver).
-fn is_receiver(name: &str) -> bool {
-    Catalog::get().lookup(name).is_some_and(|c| {
-        c.exports
-            .iter()
-            .any(|(_, t)| matches!(t, Ty::Capsule(Capsule::OtelConsumer | Capsule::MetricsReceiver | Capsule::LogsReceiver | Capsule::ProfilesReceiver)))
+/// The receiver capsule component `name` exports, if data flows *into* it through its exports.
+fn receiver_capsule(name: &str) -> Option<Capsule> {
+    Catalog::get().lookup(name).and_then(|c| {
+        c.exports.iter().find_map(|(_, t)| match t {
+            Ty::Capsule(c @ (Capsule::OtelConsumer | Capsule::MetricsReceiver | Capsule::LogsReceiver | Capsule::ProfilesReceiver)) => Some(*c),
+            _ => None,
+        })
     })
+}
+
+fn is_receiver(name: &str) -> bool {
+    receiver_capsule(name).is_some()
+}
+
+/// What flows from a node with arguments `from_args` and exports `from_name`'s, to the
+/// component `to_name` with global ID `to_global`.
+fn edge_signal(from_name: &str, from_args: Option<&eval::Value>, to_name: &str, to_global: &str) -> String {
+    match receiver_capsule(to_name) {
+        Some(Capsule::MetricsReceiver) => "metrics".into(),
+        Some(Capsule::LogsReceiver) => "logs".into(),
+        Some(Capsule::ProfilesReceiver) => "profiles".into(),
+        // An OTLP consumer takes any signal: the sender's `output` lists say which.
+        Some(_) => {
+            let output = from_args.and_then(|a| a.as_object()).and_then(|o| o.get("output").cloned());
+            let signals: Vec<&str> = ["traces", "metrics", "logs"]
+                .into_iter()
+                .filter(|signal| {
+                    let list = output.as_ref().and_then(|o| o.as_object()).and_then(|o| o.get(signal).cloned());
+                    list.is_some_and(|l| l.items().any(|item| matches!(&item, eval::Value::Capsule(c) if c.0.owner() == Some(to_global))))
+                })
+                .collect();
+            if signals.is_empty() {
+                "otlp".into()
+            } else {
+                signals.join(",")
+            }
+        }
+        // The receiver references the sender's exports: discovery targets, or plain values.
+        None => {
+            let exports_targets = Catalog::get().lookup(from_name).is_some_and(|c| c.exports.iter().any(|(n, _)| n == "targets"));
+            if exports_targets {
+                "targets".into()
+            } else {
+                "values".into()
+            }
+        }
+    }
 }
 
 /// Nodes the API shows: components and custom component instances.
@@ -48,7 +98,7 @@ fn origins(shared: &Shared) -> OriginMap {
     shared.options.origins.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-fn info(st: &State, i: usize, detail: bool, origins: &OriginMap) -> ComponentInfo {
+fn info(st: &State, i: usize, detail: bool, origins: &OriginMap, modules: &BTreeSet<String>) -> ComponentInfo {
     let node = &st.nodes[i];
     let id = &node.spec.id;
     // Neighbours in the same module, by local ID.
@@ -70,6 +120,23 @@ fn info(st: &State, i: usize, detail: bool, origins: &OriginMap) -> ComponentInf
     }
     data_flow.sort();
     data_flow.dedup();
+    let data_flow_signals = data_flow
+        .iter()
+        .map(|to| {
+            let to_global = global(to);
+            let to_name = st.index.get(&to_global).map(|&j| st.nodes[j].spec.name.as_str()).unwrap_or("");
+            edge_signal(&node.spec.name, node.args.as_ref(), to_name, &to_global)
+        })
+        .collect();
+    // A custom component runs the module named by its ID; a foreach one per child below it.
+    let created_module_ids = modules
+        .iter()
+        .filter(|m| {
+            m.as_str() == id.as_str()
+                || m.strip_prefix(id.as_str()).and_then(|r| r.strip_prefix('/')).is_some_and(|r| !r.contains('/') && node.spec.kind == Kind::Foreach)
+        })
+        .cloned()
+        .collect();
     ComponentInfo {
         name: node.spec.name.clone(),
         local_id: node.spec.local_id.clone(),
@@ -78,7 +145,10 @@ fn info(st: &State, i: usize, detail: bool, origins: &OriginMap) -> ComponentInf
         references_to,
         referenced_by,
         data_flow_edges_to: data_flow,
+        data_flow_signals,
+        created_module_ids,
         health: node.shared.health(),
+        health_history: if detail { node.shared.health_history() } else { Vec::new() },
         arguments: if detail { node.args.clone() } else { None },
         exports: if detail { Some(node.shared.exports()) } else { None },
         debug_info: if detail { node.component.as_ref().and_then(|c| c.debug_info()) } else { None },
@@ -94,7 +164,13 @@ pub(crate) fn list(shared: &Shared) -> Vec<ComponentInfo> {
 }
 
 fn module(st: &State, module: &str, origins: &OriginMap) -> Vec<ComponentInfo> {
-    (0..st.nodes.len()).filter(|&i| shown(st.nodes[i].spec.kind) && st.nodes[i].spec.module == module).map(|i| info(st, i, false, origins)).collect()
+    let modules = module_ids(st);
+    (0..st.nodes.len()).filter(|&i| shown(st.nodes[i].spec.kind) && st.nodes[i].spec.module == module).map(|i| info(st, i, false, origins, &modules)).collect()
+}
+
+/// Every module that has nodes.
+fn module_ids(st: &State) -> BTreeSet<String> {
+    st.nodes.iter().filter(|n| !n.spec.module.is_empty()).map(|n| n.spec.module.clone()).collect()
 }
 
 /// The components of a module (a custom component instance's, or a foreach child's); None
@@ -125,5 +201,5 @@ pub(crate) fn detail(shared: &Shared, id: &str) -> Option<ComponentInfo> {
     let origins = origins(shared);
     let st = shared.lock();
     let &i = st.index.get(id)?;
-    shown(st.nodes[i].spec.kind).then(|| info(&st, i, true, &origins))
+    shown(st.nodes[i].spec.kind).then(|| info(&st, i, true, &origins, &module_ids(&st)))
 }

@@ -3,6 +3,7 @@
 //!
 //! [`Context`]: crate::component::Context
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -25,7 +26,12 @@ struct State {
     eval_health: Health,
     run_health: Health,
     component_health: Option<Health>,
+    /// The merged health each time it changed, oldest first (the UI's health history).
+    history: VecDeque<Health>,
 }
+
+/// Health changes kept per component.
+pub const HEALTH_HISTORY: usize = 20;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -36,7 +42,13 @@ impl NodeShared {
         let created = Health::new(HealthState::Unknown, "component created");
         Arc::new(NodeShared {
             id: id.to_string(),
-            state: Mutex::new(State { exports: eval::Value::Null, eval_health: created.clone(), run_health: created, component_health: None }),
+            state: Mutex::new(State {
+                exports: eval::Value::Null,
+                eval_health: created.clone(),
+                run_health: created.clone(),
+                component_health: None,
+                history: VecDeque::from([created]),
+            }),
             changed,
         })
     }
@@ -58,30 +70,54 @@ impl NodeShared {
     }
 
     pub fn set_eval_health(&self, h: Health) {
-        lock(&self.state).eval_health = h;
+        self.update(|st| st.eval_health = h);
     }
 
     pub fn set_run_health(&self, h: Health) {
-        lock(&self.state).run_health = h;
+        self.update(|st| st.run_health = h);
     }
 
     pub fn set_component_health(&self, h: Health) {
-        lock(&self.state).component_health = Some(h);
+        self.update(|st| st.component_health = Some(h));
+    }
+
+    /// Changes one source and records the merged health when its state or message changed.
+    fn update(&self, change: impl FnOnce(&mut State)) {
+        let mut st = lock(&self.state);
+        change(&mut st);
+        let now = st.merged().clone();
+        let same = st.history.back().is_some_and(|last| last.state == now.state && last.message == now.message);
+        if !same {
+            if st.history.len() == HEALTH_HISTORY {
+                st.history.pop_front();
+            }
+            st.history.push_back(now);
+        }
     }
 
     /// The least healthy of the sources (exited > unhealthy > unknown > healthy); ties go to
     /// the newest, then to the first.
     pub fn health(&self) -> Health {
-        let st = lock(&self.state);
-        let mut best = &st.eval_health;
-        for h in [Some(&st.run_health), st.component_health.as_ref()].into_iter().flatten() {
+        lock(&self.state).merged().clone()
+    }
+
+    /// The last [`HEALTH_HISTORY`] changes of the merged health, oldest first.
+    pub fn health_history(&self) -> Vec<Health> {
+        lock(&self.state).history.iter().cloned().collect()
+    }
+}
+
+impl State {
+    fn merged(&self) -> &Health {
+        let mut best = &self.eval_health;
+        for h in [Some(&self.run_health), self.component_health.as_ref()].into_iter().flatten() {
             let worse = h.state.severity() > best.state.severity();
             let newer = h.state.severity() == best.state.severity() && h.updated > best.updated;
             if worse || newer {
                 best = h;
             }
         }
-        best.clone()
+        best
     }
 }
 
@@ -110,6 +146,25 @@ mod tests {
         assert_eq!(n.health().state, HealthState::Unhealthy);
         n.set_run_health(Health::new(HealthState::Exited, "component shut down cleanly"));
         assert_eq!(n.health().message, "component shut down cleanly");
+    }
+
+    #[test]
+    fn history_records_changes_of_the_merged_health_only() {
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let n = NodeShared::new("a.b", tx);
+        // Evaluated but not yet running: the run source still says "created", which wins.
+        n.set_eval_health(Health::new(HealthState::Healthy, "component evaluated"));
+        n.set_run_health(Health::new(HealthState::Healthy, "started component"));
+        n.set_run_health(Health::new(HealthState::Healthy, "started component"));
+        n.set_component_health(Health::new(HealthState::Unhealthy, "file gone"));
+        let messages: Vec<String> = n.health_history().into_iter().map(|h| h.message).collect();
+        assert_eq!(messages, ["component created", "started component", "file gone"]);
+        for i in 0..HEALTH_HISTORY * 2 {
+            n.set_component_health(Health::new(HealthState::Unhealthy, format!("failure {i}")));
+        }
+        let history = n.health_history();
+        assert_eq!(history.len(), HEALTH_HISTORY);
+        assert_eq!(history.last().map(|h| h.message.as_str()), Some(format!("failure {}", HEALTH_HISTORY * 2 - 1).as_str()));
     }
 
     #[test]

@@ -17,6 +17,12 @@ pub struct HealthJson {
     updated_time: String,
 }
 
+impl From<&crate::component::Health> for HealthJson {
+    fn from(h: &crate::component::Health) -> Self {
+        HealthJson { state: h.state.as_str(), message: h.message.clone(), updated_time: crate::services::logging::rfc3339_nanos(h.updated) }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ComponentJson {
@@ -32,11 +38,19 @@ pub struct ComponentJson {
     references_to: Vec<String>,
     referenced_by: Vec<String>,
     data_flow_edges_to: Vec<String>,
+    /// Not upstream's: what flows along each data-flow edge (`traces`, `metrics,logs`,
+    /// `targets`…), by target local ID; the UI labels the graph's edges with it.
+    data_flow_signals: std::collections::BTreeMap<String, String>,
     health: HealthJson,
+    /// Not upstream's: the last changes of the health, oldest first (detail responses).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    health_history: Vec<HealthJson>,
     original: String,
     arguments: Vec<Json>,
     exports: Vec<Json>,
     debug_info: Vec<Json>,
+    #[serde(rename = "createdModuleIDs", skip_serializing_if = "Vec::is_empty")]
+    created_module_ids: Vec<String>,
     live_debugging_enabled: bool,
     /// Not upstream's: what the user wrote the component as when the configuration was
     /// generated (`alloy otel`: `receiver/otlp/in`).
@@ -56,15 +70,14 @@ impl ComponentJson {
             references_to: i.references_to.clone(),
             referenced_by: i.referenced_by.clone(),
             data_flow_edges_to: i.data_flow_edges_to.clone(),
-            health: HealthJson {
-                state: i.health.state.as_str(),
-                message: i.health.message.clone(),
-                updated_time: crate::services::logging::rfc3339_nanos(i.health.updated),
-            },
+            data_flow_signals: i.data_flow_edges_to.iter().cloned().zip(i.data_flow_signals.iter().cloned()).collect(),
+            health: HealthJson::from(&i.health),
+            health_history: i.health_history.iter().map(HealthJson::from).collect(),
             original: String::new(),
             arguments: i.arguments.as_ref().map(|a| body(a, schema)).unwrap_or_default(),
             exports: i.exports.as_ref().map(|e| body(e, None)).unwrap_or_default(),
             debug_info: i.debug_info.as_ref().map(|d| body(d, None)).unwrap_or_default(),
+            created_module_ids: i.created_module_ids.clone(),
             live_debugging_enabled: false,
             origin: i.origin.clone(),
         }

@@ -1,6 +1,5 @@
-//! The HTTP server: readiness, health, reload, metrics and the web API.
+//! The HTTP server: readiness, health, reload, metrics, the web API and the UI (`ui/`).
 //!
-//! The UI is a small server-rendered one (`ui.rs`), not upstream's single-page app.
 //! Not served yet: `/-/support`,
 //! pprof, component HTTP handlers, live debugging, remotecfg and clustering endpoints.
 
@@ -9,6 +8,7 @@ mod auth;
 mod ui;
 
 pub use crate::services::http::HttpService;
+pub use ui::Prefix;
 
 use std::net::SocketAddr;
 
@@ -22,28 +22,60 @@ use tokio_util::sync::CancellationToken;
 use crate::component::HealthState;
 use crate::controller::Controller;
 
-/// The router for one controller.
+/// The router for one controller, with the UI and web API at the root.
 pub fn router(controller: Controller) -> Router {
+    router_with_prefix(controller, &Prefix::default())
+}
+
+/// The router for one controller, with the UI and web API under `prefix`
+/// (`--server.http.ui-path-prefix`).
+pub fn router_with_prefix(controller: Controller, prefix: &Prefix) -> Router {
     let router = Router::new();
     // Exporters' metrics, as upstream serves them (scrapes inside the process skip HTTP).
     #[cfg(feature = "prometheus")]
     let router = router.route("/api/v0/component/{*rest}", get(component_http));
-    router
-        .route("/-/ready", any(ready))
-        .route("/-/healthy", any(healthy))
-        .route("/-/reload", get(reload).post(reload))
-        .route("/metrics", any(metrics))
-        .route("/api/v0/web/components", any(components))
-        .route("/api/v0/web/components/{*id}", any(component))
-        .route("/api/v0/web/modules/{*path}", any(module_components))
-        .route("/", get(ui::index))
-        .route("/component/{*id}", get(ui::component))
-        .layer(axum::middleware::from_fn_with_state(controller.clone(), auth::authenticate))
-        .with_state(controller)
+    let router =
+        router.route("/-/ready", any(ready)).route("/-/healthy", any(healthy)).route("/-/reload", get(reload).post(reload)).route("/metrics", any(metrics));
+    let router = router.merge(web_routes(&prefix.0));
+    let router = if prefix.0.is_empty() {
+        router
+    } else {
+        // Behind a reverse proxy only the prefix reaches us: the reload button posts there.
+        let slash = format!("{}/", prefix.0);
+        router
+            .route(&format!("{}/-/reload", prefix.0), get(reload).post(reload))
+            .route(&prefix.0, any(move || async move { (StatusCode::FOUND, [(header::LOCATION, slash)]).into_response() }))
+    };
+    router.layer(axum::middleware::from_fn_with_state(controller.clone(), auth::authenticate)).layer(axum::Extension(prefix.clone())).with_state(controller)
+}
+
+/// The web API and the UI: what `--server.http.ui-path-prefix` moves (`at` is the prefix,
+/// "" for the root).
+fn web_routes(at: &str) -> Router<Controller> {
+    Router::new()
+        .route(&format!("{at}/api/v0/web/components"), any(components))
+        .route(&format!("{at}/api/v0/web/components/{{*id}}"), any(component))
+        .route(&format!("{at}/api/v0/web/modules/{{*path}}"), any(module_components))
+        .route(&format!("{at}/"), get(ui::index))
+        .route(&format!("{at}/component/{{*id}}"), get(ui::component))
+        .route(&format!("{at}/graph"), get(ui::graph))
+        .route(&format!("{at}/graph/{{*module}}"), get(ui::module_graph))
+        .route(&format!("{at}/debug/{{*id}}"), get(ui::debug))
+        .route(&format!("{at}/assets/{{file}}"), get(ui::asset))
 }
 
 /// Binds `addr` (an error when the address is taken) and serves until `shutdown`.
 pub async fn serve(addr: &str, controller: Controller, shutdown: CancellationToken) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    serve_with_prefix(addr, controller, &Prefix::default(), shutdown).await
+}
+
+/// [`serve`] with the UI and web API under `prefix`.
+pub async fn serve_with_prefix(
+    addr: &str,
+    controller: Controller,
+    prefix: &Prefix,
+    shutdown: CancellationToken,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let tcp = tokio::net::TcpListener::bind(addr).await?;
     let local = tcp.local_addr()?;
     // Logged before any request is served: a reload that lowers the level cannot come first.
@@ -51,7 +83,7 @@ pub async fn serve(addr: &str, controller: Controller, shutdown: CancellationTok
     // TLS follows the `http` block, asked again for every connection.
     let source = controller.clone();
     let listener = crate::tls::TlsListener::new(tcp, std::sync::Arc::new(move || source.services().get::<HttpService>().tls.clone()))?;
-    let app = router(controller);
+    let app = router_with_prefix(controller, prefix);
     let handle = tokio::spawn(async move {
         let result = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
         if let Err(e) = result {

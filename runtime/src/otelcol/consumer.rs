@@ -78,6 +78,10 @@ impl CapsuleValue for ConsumerHandle {
         other.as_any().downcast_ref::<ConsumerHandle>().is_some_and(|o| Arc::ptr_eq(&self.consumer, &o.consumer))
     }
 
+    fn owner(&self) -> Option<&str> {
+        Some(&self.component_id)
+    }
+
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
