@@ -91,7 +91,7 @@ fn global_id(module: &str, local: &str) -> String {
 
 /// A path segment list (IDs hold `/` between modules) with each segment percent-encoded.
 fn href_path(id: &str) -> String {
-    id.split('/').map(|seg| percent_encode(seg)).collect::<Vec<_>>().join("/")
+    id.split('/').map(percent_encode).collect::<Vec<_>>().join("/")
 }
 
 fn percent_encode(s: &str) -> String {
