@@ -3,6 +3,7 @@
 //!
 //! [`Context`]: crate::component::Context
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -18,6 +19,8 @@ pub struct NodeShared {
     state: Mutex<State>,
     /// Tells the controller that this node's exports changed, and when.
     changed: UnboundedSender<Change>,
+    /// The component publishes to live debugging.
+    live_debugging: AtomicBool,
 }
 
 struct State {
@@ -38,6 +41,7 @@ impl NodeShared {
             id: id.to_string(),
             state: Mutex::new(State { exports: eval::Value::Null, eval_health: created.clone(), run_health: created, component_health: None }),
             changed,
+            live_debugging: AtomicBool::new(false),
         })
     }
 
@@ -55,6 +59,10 @@ impl NodeShared {
         drop(st);
         // The receiver is gone only while the controller shuts down; nothing to notify then.
         let _ = self.changed.send((self.id.clone(), Instant::now()));
+    }
+
+    pub fn live_debugging(&self) -> bool {
+        self.live_debugging.load(Ordering::Relaxed)
     }
 
     pub fn set_eval_health(&self, h: Health) {
@@ -92,6 +100,10 @@ impl Host for NodeShared {
 
     fn set_health(&self, health: Health) {
         self.set_component_health(health);
+    }
+
+    fn set_live_debugging(&self) {
+        self.live_debugging.store(true, Ordering::Relaxed);
     }
 }
 

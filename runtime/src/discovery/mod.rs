@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use eval::{Object, Value};
 
 use crate::component::{Context, HealthState, Registration};
+use crate::livedebugging::DataType;
 
 /// A target: label name → value.
 pub type Target = BTreeMap<String, String>;
@@ -29,14 +30,43 @@ pub fn registrations() -> Vec<Registration> {
     vec![docker::REGISTRATION, file::REGISTRATION, http::REGISTRATION, file_match::REGISTRATION]
 }
 
-/// `{ targets = [...] }`, targets sorted and without duplicates.
-pub(crate) fn targets_exports(mut targets: Vec<Target>) -> Value {
-    targets.sort();
-    targets.dedup();
-    let items: Vec<Value> = targets.into_iter().map(|t| Value::Object(Arc::new(t.into_iter().map(|(k, v)| (k.into(), Value::string(v))).collect()))).collect();
+/// `{ targets = [...] }`.
+fn exports_of(targets: &[Target]) -> Value {
+    let items: Vec<Value> =
+        targets.iter().map(|t| Value::Object(Arc::new(t.iter().map(|(k, v)| (k.as_str().into(), Value::string(v.as_str()))).collect()))).collect();
     let mut o = Object::ordered();
     o.insert("targets", Value::array(items));
     Value::object(o)
+}
+
+/// Exports targets and tells live debugging when they changed.
+#[derive(Default)]
+pub(crate) struct Published {
+    /// The last exported targets (sorted, deduplicated).
+    last: Mutex<Option<Vec<Target>>>,
+}
+
+impl Published {
+    /// Exports `targets` (sorted, without duplicates); when they differ from the last ones,
+    /// publishes them as one `target` record: one line of labels per target.
+    pub(crate) fn export(&self, ctx: &Context, mut targets: Vec<Target>) {
+        targets.sort();
+        targets.dedup();
+        ctx.set_exports(exports_of(&targets));
+        let tap = ctx.tap();
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if last.as_ref() == Some(&targets) {
+            return;
+        }
+        tap.publish(DataType::Target, targets.len() as u64, &[], || targets.iter().map(target_text).collect::<Vec<_>>().join("\n"));
+        *last = Some(targets);
+    }
+}
+
+/// `{k="v", …}`, as Prometheus prints label sets.
+pub(crate) fn target_text(t: &Target) -> String {
+    let pairs: Vec<String> = t.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    format!("{{{}}}", pairs.join(", "))
 }
 
 /// The outcome of the last refresh: health follows it, and a log line is written only when
@@ -44,6 +74,8 @@ pub(crate) fn targets_exports(mut targets: Vec<Target>) -> Value {
 #[derive(Default)]
 pub(crate) struct Outcome {
     last: Mutex<Option<String>>,
+    /// The targets the last good refresh exported.
+    pub(crate) published: Published,
 }
 
 impl Outcome {
@@ -136,6 +168,7 @@ pub(crate) mod testing {
                 data_path: std::env::temp_dir().join(id),
                 registry: crate::metrics::Registry::new(),
                 host: host.clone(),
+                live: crate::livedebugging::Hub::new(),
             }),
         };
         (ctx, host)

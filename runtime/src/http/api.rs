@@ -65,7 +65,7 @@ impl ComponentJson {
             arguments: i.arguments.as_ref().map(|a| body(a, schema)).unwrap_or_default(),
             exports: i.exports.as_ref().map(|e| body(e, None)).unwrap_or_default(),
             debug_info: i.debug_info.as_ref().map(|d| body(d, None)).unwrap_or_default(),
-            live_debugging_enabled: false,
+            live_debugging_enabled: i.live_debugging,
             origin: i.origin.clone(),
         }
     }

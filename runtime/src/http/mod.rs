@@ -1,11 +1,13 @@
 //! The HTTP server: readiness, health, reload, metrics and the web API.
 //!
-//! The UI is a small server-rendered one (`ui.rs`), not upstream's single-page app.
-//! Not served yet: `/-/support`,
-//! pprof, component HTTP handlers, live debugging, remotecfg and clustering endpoints.
+//! The UI is a small server-rendered one (`ui.rs`), not upstream's single-page app. Live
+//! debugging's streams (`/api/v0/web/debug/…`, `/api/v0/web/graph…`) are in `live.rs`.
+//! Not served yet: `/-/support`, pprof, component HTTP handlers, remotecfg and clustering
+//! endpoints.
 
 mod api;
 mod auth;
+mod live;
 mod ui;
 
 pub use crate::services::http::HttpService;
@@ -36,6 +38,9 @@ pub fn router(controller: Controller) -> Router {
         .route("/api/v0/web/components", any(components))
         .route("/api/v0/web/components/{*id}", any(component))
         .route("/api/v0/web/modules/{*path}", any(module_components))
+        .route("/api/v0/web/debug/{*id}", any(live::debug))
+        .route("/api/v0/web/graph", any(live::graph))
+        .route("/api/v0/web/graph/{*module}", any(live::module_graph))
         .route("/", get(ui::index))
         .route("/component/{*id}", get(ui::component))
         .layer(axum::middleware::from_fn_with_state(controller.clone(), auth::authenticate))

@@ -11,6 +11,8 @@ use std::sync::{Arc, RwLock};
 use eval::{CapsuleValue, Value};
 use prom::sample::Batch;
 
+use crate::livedebugging::{DataType, Tap};
+
 /// Why a receiver refused a batch.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -26,16 +28,29 @@ pub trait Appendable: Send + Sync + 'static {
 pub struct ReceiverHandle {
     component_id: Arc<str>,
     receiver: Arc<dyn Appendable>,
+    /// Where metrics end (`prometheus.remote_write`): what it takes is published to live
+    /// debugging.
+    tap: Option<Tap>,
 }
 
 pub const RECEIVER_TYPE: &str = "MetricsReceiver";
 
 impl ReceiverHandle {
     pub fn new(component_id: &str, receiver: Arc<dyn Appendable>) -> Self {
-        ReceiverHandle { component_id: component_id.into(), receiver }
+        ReceiverHandle { component_id: component_id.into(), receiver, tap: None }
+    }
+
+    /// A handle of a component where metrics end: what it is given is published to live
+    /// debugging, with no targets.
+    pub fn tapped(mut self, ctx: &crate::component::Context) -> Self {
+        self.tap = Some(ctx.tap());
+        self
     }
 
     pub fn append(&self, batch: &Batch) -> Result<(), AppendError> {
+        if let Some(tap) = &self.tap {
+            publish(tap, batch, &[]);
+        }
         self.receiver.append(batch)
     }
 
@@ -79,11 +94,19 @@ impl eval::Decode for ReceiverHandle {
 #[derive(Default)]
 pub struct Fanout {
     receivers: RwLock<Arc<Vec<ReceiverHandle>>>,
+    /// The sending component's live-debugging tap.
+    tap: Option<Tap>,
 }
 
 impl Fanout {
     pub fn new(receivers: Vec<ReceiverHandle>) -> Self {
-        Fanout { receivers: RwLock::new(Arc::new(receivers)) }
+        Fanout { receivers: RwLock::new(Arc::new(receivers)), tap: None }
+    }
+
+    /// Publishes what is sent to live debugging under the component's ID.
+    pub fn tapped(mut self, ctx: &crate::component::Context) -> Self {
+        self.tap = Some(ctx.tap());
+        self
     }
 
     pub fn set(&self, receivers: Vec<ReceiverHandle>) {
@@ -100,8 +123,13 @@ impl Fanout {
         if batch.is_empty() {
             return Ok(());
         }
+        let receivers = self.current();
+        if let Some(tap) = self.tap.as_ref().filter(|t| t.listening()) {
+            let targets: Vec<&str> = receivers.iter().map(|r| r.component_id()).collect();
+            publish(tap, batch, &targets);
+        }
         let mut first = Ok(());
-        for r in self.current().iter() {
+        for r in receivers.iter() {
             if let Err(e) = r.append(batch) {
                 if first.is_ok() {
                     first = Err(AppendError(format!("{}: {}", r.component_id(), e.0)));
@@ -110,6 +138,27 @@ impl Fanout {
         }
         first
     }
+}
+
+/// A batch as a live-debugging record: its samples (float and histogram), one line each.
+fn publish(tap: &Tap, batch: &Batch, targets: &[&str]) {
+    if tap.listening() && batch.len() > 0 {
+        tap.publish(DataType::PrometheusMetric, batch.len() as u64, targets, || render(batch));
+    }
+}
+
+/// `{labels} value timestamp_ms` per sample; histograms show their count and sum.
+pub fn render(batch: &Batch) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for s in &batch.samples {
+        let _ = writeln!(out, "{} {} {}", s.labels, s.v, s.t);
+    }
+    for h in &batch.histograms {
+        let _ = writeln!(out, "{} histogram{{count={}, sum={}}} {}", h.labels, h.histogram.count, h.histogram.sum, h.t);
+    }
+    out.pop();
+    out
 }
 
 impl Appendable for Fanout {
