@@ -105,6 +105,32 @@ impl Outcome {
 }
 
 #[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::livedebugging::{DebugSink, Filter};
+
+    #[test]
+    fn targets_are_published_when_they_change() {
+        let ctx = crate::component::detached_context("discovery.file.f");
+        let hub = ctx.live_debugging().clone();
+        hub.set_enabled(true);
+        let (sink, mut rx) = DebugSink::new("discovery.file.f", Filter::default(), 100);
+        let _sub = hub.watch(sink);
+        let p = Published::default();
+        let t = |a: &str| testing::target(&[("__address__", a), ("job", "x")]);
+        p.export(&ctx, vec![t("b:1"), t("a:1")]);
+        p.export(&ctx, vec![t("a:1"), t("b:1")]);
+        p.export(&ctx, vec![t("a:1")]);
+        let records: Vec<String> = std::iter::from_fn(|| rx.try_recv().ok()).map(|r| r.to_string()).collect();
+        assert_eq!(
+            records,
+            ["{__address__=\"a:1\", job=\"x\"}\n{__address__=\"b:1\", job=\"x\"}", "{__address__=\"a:1\", job=\"x\"}"],
+            "the same targets again publish nothing"
+        );
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod testing {
     use std::sync::{Arc, Mutex};
 

@@ -267,6 +267,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn tapped_fanouts_and_inboxes_publish_entries_one_line_each() {
+        use crate::livedebugging::{DebugSink, Filter};
+        let ctx = crate::component::detached_context("loki.relabel.r");
+        let hub = ctx.live_debugging().clone();
+        hub.set_enabled(true);
+        let (sink, mut rx) = DebugSink::new("loki.relabel.r", Filter::default(), 100);
+        let _sub = hub.watch(sink);
+        let (a, _ra) = channel("loki.echo.a", 4);
+        Fanout::new(vec![a]).tapped(&ctx).send(vec![entry("1"), entry("2")]).await.expect("sent");
+        assert_eq!(rx.try_recv().ok().as_deref(), Some("1970-01-01T00:00:00.000000001Z {job=\"t\"} 1\n1970-01-01T00:00:00.000000001Z {job=\"t\"} 2"));
+        // The receiving end of a component where logs end publishes too, under its own ID.
+        let end = crate::component::detached_context("loki.echo.e");
+        end.live_debugging().set_enabled(true);
+        let (sink, mut end_rx) = DebugSink::new("loki.echo.e", Filter::default(), 100);
+        let _sub2 = end.live_debugging().watch(sink);
+        let inbox = Inbox::new("loki.echo.e").tapped(&end);
+        inbox.receiver().send(vec![entry("3")]).await.expect("sent");
+        assert!(end_rx.try_recv().is_ok_and(|r| r.ends_with(" 3")));
+    }
+
+    #[tokio::test]
     async fn every_receiver_gets_every_batch_in_order() {
         let (a, mut ra) = channel("loki.echo.a", 4);
         let (b, mut rb) = channel("loki.echo.b", 4);

@@ -190,3 +190,30 @@ impl Appendable for Collect {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use prom::sample::{Sample, SeriesRef};
+    use prom::Labels;
+
+    use super::*;
+    use crate::livedebugging::{DebugSink, Filter};
+
+    #[test]
+    fn a_tapped_fanout_publishes_samples_with_its_receivers_as_targets() {
+        let ctx = crate::component::detached_context("prometheus.relabel.r");
+        let hub = ctx.live_debugging().clone();
+        hub.set_enabled(true);
+        let (sink, mut rx) = DebugSink::new("prometheus.relabel.r", Filter::default(), 100);
+        let _sub = hub.watch(sink);
+        let graph = Arc::new(crate::livedebugging::GraphSink::new(""));
+        let _g = hub.watch_graph(graph.clone());
+        let (_, handle) = Collect::handle();
+        let fan = Fanout::new(vec![handle]).tapped(&ctx);
+        let sample = |v: f64, t: i64| Sample { series: SeriesRef(0), labels: Labels::new([("__name__", "up"), ("job", "a")]), t, v };
+        fan.append(&Batch { samples: vec![sample(1.0, 1000), sample(0.5, 2000)], ..Default::default() }).expect("appended");
+        assert_eq!(rx.try_recv().ok().as_deref(), Some("{__name__=\"up\", job=\"a\"} 1 1000\n{__name__=\"up\", job=\"a\"} 0.5 2000"));
+        let rates = graph.take(1);
+        assert_eq!((rates[0].rate, rates[0].target_component_ids.clone()), (2.0, vec!["test.collect".to_string()]));
+    }
+}
