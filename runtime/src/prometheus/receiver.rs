@@ -142,8 +142,10 @@ impl Fanout {
 
 /// A batch as a live-debugging record: its samples (float and histogram), one line each.
 fn publish(tap: &Tap, batch: &Batch, targets: &[&str]) {
-    if tap.listening() && batch.len() > 0 {
-        tap.publish(DataType::PrometheusMetric, batch.len() as u64, targets, || render(batch));
+    // Samples and histograms; metadata or exemplars alone are not items.
+    let count = batch.len() as u64;
+    if tap.listening() && count > 0 {
+        tap.publish(DataType::PrometheusMetric, count, targets, || render(batch));
     }
 }
 

@@ -107,7 +107,7 @@ impl PrometheusReceiver {
             points,
             handle: ReceiverHandle::new(id, inbox),
             queue: Mutex::new(Some(rx)),
-            next: Fanout::new(output).tapped(&ctx),
+            next: Fanout::new(output).tapped(ctx),
         }
     }
 
