@@ -6,7 +6,8 @@
 //! Exports are sorted, so a refresh that finds the same targets publishes an equal value and
 //! dependants are not re-evaluated. A refresh that fails keeps the last good targets (as
 //! upstream does), makes the component unhealthy with the error, and is logged once per
-//! distinct error; the next refresh retries.
+//! distinct error; the next refresh retries. Targets that changed are published to live
+//! debugging as one `target` record ([`Published`]).
 
 pub mod docker;
 pub mod file;
