@@ -31,9 +31,30 @@ pub fn go_time(ns: i64) -> String {
     out
 }
 
+/// RFC 3339 in UTC with the fraction's trailing zeros dropped (Go's `RFC3339Nano`):
+/// `2006-01-02T15:04:05.999999999Z`.
+pub fn rfc3339_nanos(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let frac = ns.rem_euclid(1_000_000_000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    let mut out = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
+    if frac > 0 {
+        out.push_str(format!(".{frac:09}").trim_end_matches('0'));
+    }
+    out.push('Z');
+    out
+}
+
 #[cfg(test)]
 mod go_time_tests {
     use super::go_time;
+
+    #[test]
+    fn rfc3339_like_go() {
+        assert_eq!(super::rfc3339_nanos(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339_nanos(1_500_000_000), "1970-01-01T00:00:01.5Z");
+    }
 
     #[test]
     fn prints_like_go() {

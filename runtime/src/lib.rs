@@ -3,6 +3,8 @@
 //! Layers, lowest first (`tests/layers.rs` keeps them free of cycles):
 //!
 //! * [`metrics`]: the process registry served on `/metrics`; [`process`]: resource metrics;
+//! * [`livedebugging`]: the per-controller hub components publish what they send to, and
+//!   debug and graph streams listen on;
 //! * [`component`]: the component API: typed arguments (`args`), registration (`registry`),
 //!   the [`component::Context`] components get and the `Host` behind it, per-controller
 //!   `Services`; it knows no controller, server or family;
@@ -35,6 +37,7 @@ pub mod file_glob;
 pub mod http;
 pub mod http_client;
 pub mod http_server;
+pub mod livedebugging;
 #[cfg(feature = "loki")]
 pub mod loki;
 pub mod metrics;

@@ -24,6 +24,7 @@ use std::time::SystemTime;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::livedebugging::{Hub, Tap};
 use crate::metrics::{Counter, Gauge, Registry};
 
 pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
@@ -115,6 +116,8 @@ pub trait Host: Send + Sync + 'static {
     fn set_exports(&self, exports: eval::Value);
     /// The component's own health, merged by the host with its other sources.
     fn set_health(&self, health: Health);
+    /// The component publishes to live debugging (the API's `liveDebuggingEnabled`).
+    fn set_live_debugging(&self) {}
 }
 
 /// What the controller gives a component. Cheap to clone.
@@ -133,6 +136,8 @@ pub(crate) struct ContextInner {
     pub data_path: PathBuf,
     pub registry: Arc<Registry>,
     pub host: Arc<dyn Host>,
+    /// The controller's live-debugging hub.
+    pub live: Arc<Hub>,
 }
 
 impl Context {
@@ -158,6 +163,18 @@ impl Context {
     /// The component's own health, merged with the controller's view of the node.
     pub fn set_health(&self, state: HealthState, message: impl Into<String>) {
         self.inner.host.set_health(Health::new(state, message));
+    }
+
+    /// The controller's live-debugging hub.
+    pub fn live_debugging(&self) -> &Arc<Hub> {
+        &self.inner.live
+    }
+
+    /// What the component publishes to live debugging through; taking it marks the component
+    /// as supporting live debugging.
+    pub fn tap(&self) -> Tap {
+        self.inner.host.set_live_debugging();
+        Tap::new(&self.inner.id, self.inner.live.clone())
     }
 
     /// The process registry (what `/metrics` serves).
@@ -253,6 +270,7 @@ pub fn detached_context(id: &str) -> Context {
             data_path: std::env::temp_dir().join(id),
             registry: Registry::new(),
             host: Arc::new(Recorder::default()),
+            live: Hub::new(),
         }),
     }
 }

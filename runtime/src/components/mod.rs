@@ -20,6 +20,7 @@ pub fn registrations() -> Vec<Registration> {
     all.extend(crate::loki::registrations());
     all.push(crate::services::logging::REGISTRATION);
     all.push(crate::services::http::REGISTRATION);
+    all.push(crate::services::livedebugging::REGISTRATION);
     all.extend(crate::controller::imports::REGISTRATIONS);
     all
 }

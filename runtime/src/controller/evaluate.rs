@@ -238,6 +238,7 @@ fn build_or_update(shared: &Shared, node: &mut Node, args: Value) -> Result<(), 
                     data_path: shared.options.storage_path.join(&node.spec.id),
                     registry: if node.spec.expose_metrics { shared.registry.clone() } else { Registry::new() },
                     host: node.shared.clone(),
+                    live: shared.services.get::<crate::livedebugging::Hub>(),
                 }),
             };
             let component = build(ctx, args.clone()).map_err(|e| format!("Failed to build component: building component: {e}"))?;

@@ -249,11 +249,6 @@ impl Lowering<'_> {
                 "argument" if !module.is_empty() => Kind::Argument,
                 "export" if !module.is_empty() => Kind::Export,
                 "foreach" => Kind::Foreach,
-                // Live debugging has no effect without the UI; accepted so configs keep loading.
-                "livedebugging" => {
-                    tracing::warn!(block = %b.name, "live debugging is not supported by this runtime yet; the block is ignored");
-                    continue;
-                }
                 name => {
                     if let Some((def, defined_at)) = lookup(chain, name) {
                         if depth >= MAX_MODULE_DEPTH {

@@ -35,6 +35,8 @@ pub struct ComponentInfo {
     pub debug_info: Option<eval::Value>,
     /// What the user wrote the component as, when the configuration was generated.
     pub origin: Option<String>,
+    /// The component publishes to live debugging.
+    pub live_debugging: bool,
 }
 
 /// The receiver capsule component `name` exports, if data flows *into* it through its exports.
@@ -153,6 +155,7 @@ fn info(st: &State, i: usize, detail: bool, origins: &OriginMap, modules: &BTree
         exports: if detail { Some(node.shared.exports()) } else { None },
         debug_info: if detail { node.component.as_ref().and_then(|c| c.debug_info()) } else { None },
         origin: if node.spec.module.is_empty() { origins.get(&node.spec.local_id).cloned() } else { None },
+        live_debugging: node.shared.live_debugging(),
     }
 }
 

@@ -181,6 +181,8 @@ impl Controller {
             load_lock: tokio::sync::Mutex::new(()),
             metrics,
         });
+        // One hub for the controller's lifetime: streams outlive reloads.
+        shared.services.set(crate::livedebugging::Hub::default());
         metrics::register_health_collector(&shared);
         tokio::spawn(reevaluate_loop(shared.clone(), changed_rx));
         tokio::spawn(watch_imports(Arc::downgrade(&shared)));
@@ -327,6 +329,7 @@ impl Controller {
     pub async fn shutdown(&self) {
         let _no_load = self.shared.load_lock.lock().await;
         self.shared.stop_loop.cancel();
+        self.live_debugging().stop();
         let all = {
             let mut st = self.shared.lock();
             let order: Vec<String> = st.nodes.iter().map(|n| n.spec.id.clone()).collect();
@@ -355,6 +358,12 @@ impl Controller {
     /// The child modules of a `foreach` (`foreach.L/foreach_x_1`, …), in graph order.
     pub fn child_modules(&self, id: &str) -> Vec<String> {
         info::child_modules(&self.shared, id)
+    }
+
+    /// The live-debugging hub every component of this controller (modules included)
+    /// publishes to.
+    pub fn live_debugging(&self) -> std::sync::Arc<crate::livedebugging::Hub> {
+        self.shared.services.get::<crate::livedebugging::Hub>()
     }
 
     /// One component with arguments, exports and debug info.

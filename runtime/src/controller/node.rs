@@ -4,6 +4,7 @@
 //! [`Context`]: crate::component::Context
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -19,6 +20,8 @@ pub struct NodeShared {
     state: Mutex<State>,
     /// Tells the controller that this node's exports changed, and when.
     changed: UnboundedSender<Change>,
+    /// The component publishes to live debugging.
+    live_debugging: AtomicBool,
 }
 
 struct State {
@@ -50,6 +53,7 @@ impl NodeShared {
                 history: VecDeque::from([created]),
             }),
             changed,
+            live_debugging: AtomicBool::new(false),
         })
     }
 
@@ -67,6 +71,10 @@ impl NodeShared {
         drop(st);
         // The receiver is gone only while the controller shuts down; nothing to notify then.
         let _ = self.changed.send((self.id.clone(), Instant::now()));
+    }
+
+    pub fn live_debugging(&self) -> bool {
+        self.live_debugging.load(Ordering::Relaxed)
     }
 
     pub fn set_eval_health(&self, h: Health) {
@@ -128,6 +136,10 @@ impl Host for NodeShared {
 
     fn set_health(&self, health: Health) {
         self.set_component_health(health);
+    }
+
+    fn set_live_debugging(&self) {
+        self.live_debugging.store(true, Ordering::Relaxed);
     }
 }
 

@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::target_groups::{flatten, parse_json, parse_yaml, Group};
-use super::{targets_exports, Outcome};
+use super::Outcome;
 use crate::component::args::{decode_checked, types::Dur};
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, Reader, Registration};
 use crate::file_glob::glob::Glob;
@@ -161,7 +161,7 @@ impl FileDiscovery {
         state.fingerprint = fingerprint(&paths);
         state.refreshed = Some(Instant::now());
         drop(state);
-        self.ctx.set_exports(targets_exports(targets));
+        self.outcome.published.export(&self.ctx, targets);
         self.outcome.report(&self.ctx, if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) });
     }
 

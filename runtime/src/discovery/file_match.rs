@@ -14,7 +14,7 @@ use eval::Value;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{targets_exports, Target};
+use super::{Published, Target};
 use crate::component::args::{decode_checked, types::Dur};
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, HealthState, Reader, Registration};
 use crate::file_glob::glob::Glob;
@@ -56,6 +56,7 @@ fn matching_files(args: &Args) -> Vec<Target> {
 
 struct FileMatch {
     ctx: Context,
+    published: Published,
     args: Mutex<Args>,
     /// Wakes the sync loop after an update (the period starts again).
     updated: Notify,
@@ -63,7 +64,7 @@ struct FileMatch {
 
 fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     let args: Args = decode_checked(NAME, &args)?;
-    let c = FileMatch { ctx, args: Mutex::new(args), updated: Notify::new() };
+    let c = FileMatch { ctx, published: Published::default(), args: Mutex::new(args), updated: Notify::new() };
     // Dependants get the files at load time.
     c.sync();
     Ok(Arc::new(c))
@@ -72,7 +73,7 @@ fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError
 impl FileMatch {
     fn sync(&self) {
         let args = self.args.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        self.ctx.set_exports(targets_exports(matching_files(&args)));
+        self.published.export(&self.ctx, matching_files(&args));
         self.ctx.set_health(HealthState::Healthy, "files listed");
     }
 }

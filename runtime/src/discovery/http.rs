@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::target_groups::{flatten, parse_json};
-use super::{targets_exports, Outcome, Target};
+use super::{Outcome, Target};
 use crate::component::args::{decode_checked, types::Dur};
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, Reader, Registration};
 use crate::discovery::refresh::{self, Refreshing};
@@ -126,8 +126,9 @@ fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError
     client_of(&args)?;
     let failures = ctx.counter("prometheus_sd_http_failures_total", "Number of HTTP service discovery refresh failures.", &[]);
     // Targets arrive with the first refresh, when the component runs.
-    ctx.set_exports(targets_exports(Vec::new()));
-    Ok(Arc::new(HttpDiscovery { ctx, args: watch::channel(Arc::new(args)).0, outcome: Outcome::default(), failures }))
+    let outcome = Outcome::default();
+    outcome.published.export(&ctx, Vec::new());
+    Ok(Arc::new(HttpDiscovery { ctx, args: watch::channel(Arc::new(args)).0, outcome, failures }))
 }
 
 impl Refreshing for HttpDiscovery {

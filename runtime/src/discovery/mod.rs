@@ -6,7 +6,8 @@
 //! Exports are sorted, so a refresh that finds the same targets publishes an equal value and
 //! dependants are not re-evaluated. A refresh that fails keeps the last good targets (as
 //! upstream does), makes the component unhealthy with the error, and is logged once per
-//! distinct error; the next refresh retries.
+//! distinct error; the next refresh retries. Targets that changed are published to live
+//! debugging as one `target` record ([`Published`]).
 
 pub mod docker;
 pub mod file;
@@ -21,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use eval::{Object, Value};
 
 use crate::component::{Context, HealthState, Registration};
+use crate::livedebugging::DataType;
 
 /// A target: label name → value.
 pub type Target = BTreeMap<String, String>;
@@ -29,14 +31,43 @@ pub fn registrations() -> Vec<Registration> {
     vec![docker::REGISTRATION, file::REGISTRATION, http::REGISTRATION, file_match::REGISTRATION]
 }
 
-/// `{ targets = [...] }`, targets sorted and without duplicates.
-pub(crate) fn targets_exports(mut targets: Vec<Target>) -> Value {
-    targets.sort();
-    targets.dedup();
-    let items: Vec<Value> = targets.into_iter().map(|t| Value::Object(Arc::new(t.into_iter().map(|(k, v)| (k.into(), Value::string(v))).collect()))).collect();
+/// `{ targets = [...] }`.
+fn exports_of(targets: &[Target]) -> Value {
+    let items: Vec<Value> =
+        targets.iter().map(|t| Value::Object(Arc::new(t.iter().map(|(k, v)| (k.as_str().into(), Value::string(v.as_str()))).collect()))).collect();
     let mut o = Object::ordered();
     o.insert("targets", Value::array(items));
     Value::object(o)
+}
+
+/// Exports targets and tells live debugging when they changed.
+#[derive(Default)]
+pub(crate) struct Published {
+    /// The last exported targets (sorted, deduplicated).
+    last: Mutex<Option<Vec<Target>>>,
+}
+
+impl Published {
+    /// Exports `targets` (sorted, without duplicates); when they differ from the last ones,
+    /// publishes them as one `target` record: one line of labels per target.
+    pub(crate) fn export(&self, ctx: &Context, mut targets: Vec<Target>) {
+        targets.sort();
+        targets.dedup();
+        ctx.set_exports(exports_of(&targets));
+        let tap = ctx.tap();
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if last.as_ref() == Some(&targets) {
+            return;
+        }
+        tap.publish(DataType::Target, targets.len() as u64, &[], || targets.iter().map(target_text).collect::<Vec<_>>().join("\n"));
+        *last = Some(targets);
+    }
+}
+
+/// `{k="v", …}`, as Prometheus prints label sets.
+pub(crate) fn target_text(t: &Target) -> String {
+    let pairs: Vec<String> = t.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    format!("{{{}}}", pairs.join(", "))
 }
 
 /// The outcome of the last refresh: health follows it, and a log line is written only when
@@ -44,6 +75,8 @@ pub(crate) fn targets_exports(mut targets: Vec<Target>) -> Value {
 #[derive(Default)]
 pub(crate) struct Outcome {
     last: Mutex<Option<String>>,
+    /// The targets the last good refresh exported.
+    pub(crate) published: Published,
 }
 
 impl Outcome {
@@ -69,6 +102,32 @@ impl Outcome {
     /// The last error, if the last refresh failed (tests, debug info).
     pub(crate) fn error(&self) -> Option<String> {
         self.last.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::livedebugging::{DebugSink, Filter};
+
+    #[test]
+    fn targets_are_published_when_they_change() {
+        let ctx = crate::component::detached_context("discovery.file.f");
+        let hub = ctx.live_debugging().clone();
+        hub.set_enabled(true);
+        let (sink, mut rx) = DebugSink::new("discovery.file.f", Filter::default(), 100);
+        let _sub = hub.watch(sink);
+        let p = Published::default();
+        let t = |a: &str| testing::target(&[("__address__", a), ("job", "x")]);
+        p.export(&ctx, vec![t("b:1"), t("a:1")]);
+        p.export(&ctx, vec![t("a:1"), t("b:1")]);
+        p.export(&ctx, vec![t("a:1")]);
+        let records: Vec<String> = std::iter::from_fn(|| rx.try_recv().ok()).map(|r| r.to_string()).collect();
+        assert_eq!(
+            records,
+            ["{__address__=\"a:1\", job=\"x\"}\n{__address__=\"b:1\", job=\"x\"}", "{__address__=\"a:1\", job=\"x\"}"],
+            "the same targets again publish nothing"
+        );
     }
 }
 
@@ -136,6 +195,7 @@ pub(crate) mod testing {
                 data_path: std::env::temp_dir().join(id),
                 registry: crate::metrics::Registry::new(),
                 host: host.clone(),
+                live: crate::livedebugging::Hub::new(),
             }),
         };
         (ctx, host)

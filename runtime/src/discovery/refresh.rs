@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::{targets_exports, Outcome, Target};
+use super::{Outcome, Target};
 use crate::component::{ComponentError, Context};
 
 /// What a polled discovery supplies to [`run`].
@@ -33,7 +33,7 @@ pub(crate) trait Refreshing: Send + Sync + 'static {
 async fn refresh<D: Refreshing>(d: &D, client: &D::Client, args: &D::Args) {
     match d.fetch(client, args).await {
         Ok(targets) => {
-            d.ctx().set_exports(targets_exports(targets));
+            d.outcome().published.export(d.ctx(), targets);
             d.outcome().report(d.ctx(), Ok(()));
         }
         Err(e) => {

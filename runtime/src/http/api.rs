@@ -78,7 +78,7 @@ impl ComponentJson {
             exports: i.exports.as_ref().map(|e| body(e, None)).unwrap_or_default(),
             debug_info: i.debug_info.as_ref().map(|d| body(d, None)).unwrap_or_default(),
             created_module_ids: i.created_module_ids.clone(),
-            live_debugging_enabled: false,
+            live_debugging_enabled: i.live_debugging,
             origin: i.origin.clone(),
         }
     }

@@ -1,10 +1,12 @@
 //! The HTTP server: readiness, health, reload, metrics, the web API and the UI (`ui/`).
 //!
-//! Not served yet: `/-/support`,
-//! pprof, component HTTP handlers, live debugging, remotecfg and clustering endpoints.
+//! Live debugging's streams (`/api/v0/web/debug/…`, `/api/v0/web/graph…`) are in `live.rs`.
+//! Not served yet: `/-/support`, pprof, component HTTP handlers, remotecfg and clustering
+//! endpoints.
 
 mod api;
 mod auth;
+mod live;
 mod ui;
 
 pub use crate::services::http::HttpService;
@@ -56,6 +58,9 @@ fn web_routes(at: &str) -> Router<Controller> {
         .route(&format!("{at}/api/v0/web/components"), any(components))
         .route(&format!("{at}/api/v0/web/components/{{*id}}"), any(component))
         .route(&format!("{at}/api/v0/web/modules/{{*path}}"), any(module_components))
+        .route(&format!("{at}/api/v0/web/debug/{{*id}}"), any(live::debug))
+        .route(&format!("{at}/api/v0/web/graph"), any(live::graph))
+        .route(&format!("{at}/api/v0/web/graph/{{*module}}"), any(live::module_graph))
         .route(&format!("{at}/"), get(ui::index))
         .route(&format!("{at}/component/{{*id}}"), get(ui::component))
         .route(&format!("{at}/graph"), get(ui::graph))

@@ -31,7 +31,7 @@ struct Echo {
 
 fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     decode_checked::<Args>(NAME, &args)?;
-    let c = Arc::new(Echo { inbox: Inbox::new(ctx.id()), ctx });
+    let c = Arc::new(Echo { inbox: Inbox::new(ctx.id()).tapped(&ctx), ctx });
     let mut exports = Object::new();
     exports.insert("receiver", c.inbox.receiver().to_value());
     c.ctx.set_exports(Value::object(exports));

@@ -21,6 +21,8 @@ use loki::Entry;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::livedebugging::{DataType, Tap};
+
 pub const RECEIVER_TYPE: &str = "LogsReceiver";
 
 /// Batches a receiver's queue holds before its producers wait. A batch is up to a read's worth
@@ -41,12 +43,14 @@ pub struct LogsReceiver {
     component_id: Arc<str>,
     tx: mpsc::Sender<Entries>,
     intake: Arc<RwLock<Option<Intake>>>,
+    /// Where logs end (`loki.write`): what it is handed is published to live debugging.
+    tap: Option<Tap>,
 }
 
 /// A consumer's queue: the handle to export and the end to drain.
 pub fn channel(component_id: &str, capacity: usize) -> (LogsReceiver, mpsc::Receiver<Entries>) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
-    (LogsReceiver { component_id: component_id.into(), tx, intake: Arc::default() }, rx)
+    (LogsReceiver { component_id: component_id.into(), tx, intake: Arc::default(), tap: None }, rx)
 }
 
 /// Why entries could not be handed over.
@@ -60,6 +64,9 @@ impl LogsReceiver {
     /// Hands entries over, waiting while the queue is full; or to the consumer's intake, if
     /// it has one, returning once the intake has taken them.
     pub async fn send(&self, entries: Entries) -> Result<(), Closed> {
+        if let Some(tap) = &self.tap {
+            publish(tap, &entries, &[]);
+        }
         let intake = self.intake.read().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some(intake) = intake {
             intake(entries);
@@ -71,6 +78,9 @@ impl LogsReceiver {
     /// Hands entries over only if the queue has room now (for senders that must never wait,
     /// such as the process logger).
     pub fn try_send(&self, entries: Entries) -> bool {
+        if let Some(tap) = &self.tap {
+            publish(tap, &entries, &[]);
+        }
         self.tx.try_send(entries).is_ok()
     }
 
@@ -121,6 +131,13 @@ impl Inbox {
     pub fn new(component_id: &str) -> Self {
         let (receiver, queue) = channel(component_id, DEFAULT_CAPACITY);
         Inbox { receiver, queue: Mutex::new(Some(queue)) }
+    }
+
+    /// An inbox of a component where logs end: what producers hand it is published to live
+    /// debugging, with no targets.
+    pub fn tapped(mut self, ctx: &crate::component::Context) -> Self {
+        self.receiver.tap = Some(ctx.tap());
+        self
     }
 
     pub fn receiver(&self) -> &LogsReceiver {
@@ -174,11 +191,19 @@ impl Inbox {
 #[derive(Default)]
 pub struct Fanout {
     receivers: RwLock<Arc<Vec<LogsReceiver>>>,
+    /// The sending component's live-debugging tap.
+    tap: Option<Tap>,
 }
 
 impl Fanout {
     pub fn new(receivers: Vec<LogsReceiver>) -> Self {
-        Fanout { receivers: RwLock::new(Arc::new(receivers)) }
+        Fanout { receivers: RwLock::new(Arc::new(receivers)), tap: None }
+    }
+
+    /// Publishes what is sent to live debugging under the component's ID.
+    pub fn tapped(mut self, ctx: &crate::component::Context) -> Self {
+        self.tap = Some(ctx.tap());
+        self
     }
 
     pub fn set(&self, receivers: Vec<LogsReceiver>) {
@@ -196,6 +221,10 @@ impl Fanout {
             return Ok(());
         }
         let receivers = self.current();
+        if let Some(tap) = self.tap.as_ref().filter(|t| t.listening()) {
+            let targets: Vec<&str> = receivers.iter().map(|r| r.component_id()).collect();
+            publish(tap, &entries, &targets);
+        }
         let mut first = Ok(());
         let mut entries = Some(entries);
         let last = receivers.len().saturating_sub(1);
@@ -212,6 +241,19 @@ impl Fanout {
     }
 }
 
+/// Entries as a live-debugging record, one line each.
+pub fn publish(tap: &Tap, entries: &[Entry], targets: &[&str]) {
+    if tap.listening() && !entries.is_empty() {
+        tap.publish(DataType::LokiLog, entries.len() as u64, targets, || render(entries));
+    }
+}
+
+/// `timestamp {labels} line` per entry (RFC 3339 timestamps).
+pub fn render(entries: &[Entry]) -> String {
+    let lines: Vec<String> = entries.iter().map(|e| format!("{} {} {}", crate::civil_date::rfc3339_nanos(e.timestamp_ns), e.labels, e.line)).collect();
+    lines.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -222,6 +264,27 @@ mod tests {
 
     fn entry(line: &str) -> Entry {
         Entry::new(Labels::new([("job", "t")]), 1, line)
+    }
+
+    #[tokio::test]
+    async fn tapped_fanouts_and_inboxes_publish_entries_one_line_each() {
+        use crate::livedebugging::{DebugSink, Filter};
+        let ctx = crate::component::detached_context("loki.relabel.r");
+        let hub = ctx.live_debugging().clone();
+        hub.set_enabled(true);
+        let (sink, mut rx) = DebugSink::new("loki.relabel.r", Filter::default(), 100);
+        let _sub = hub.watch(sink);
+        let (a, _ra) = channel("loki.echo.a", 4);
+        Fanout::new(vec![a]).tapped(&ctx).send(vec![entry("1"), entry("2")]).await.expect("sent");
+        assert_eq!(rx.try_recv().ok().as_deref(), Some("1970-01-01T00:00:00.000000001Z {job=\"t\"} 1\n1970-01-01T00:00:00.000000001Z {job=\"t\"} 2"));
+        // The receiving end of a component where logs end publishes too, under its own ID.
+        let end = crate::component::detached_context("loki.echo.e");
+        end.live_debugging().set_enabled(true);
+        let (sink, mut end_rx) = DebugSink::new("loki.echo.e", Filter::default(), 100);
+        let _sub2 = end.live_debugging().watch(sink);
+        let inbox = Inbox::new("loki.echo.e").tapped(&end);
+        inbox.receiver().send(vec![entry("3")]).await.expect("sent");
+        assert!(end_rx.try_recv().is_ok_and(|r| r.ends_with(" 3")));
     }
 
     #[tokio::test]

@@ -91,7 +91,7 @@ fn relabeller(ctx: Context, args: Args) -> Arc<LokiRelabel> {
     };
     Arc::new(LokiRelabel {
         inbox: Inbox::new(ctx.id()),
-        fanout: Fanout::new(args.forward_to),
+        fanout: Fanout::new(args.forward_to).tapped(&ctx),
         state: Mutex::new(State { rules: Arc::new(args.rules), max: args.max_cache_size.max(1) as usize, cache: BoundedCache::default() }),
         metrics,
         ctx,

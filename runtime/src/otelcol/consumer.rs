@@ -14,6 +14,7 @@ use std::sync::{Arc, RwLock};
 use eval::{CapsuleValue, Value};
 
 use super::pdata::{Payload, Signal};
+use crate::livedebugging::{DataType, Tap};
 
 pub type ConsumeFuture<'a> = Pin<Box<dyn Future<Output = Result<(), ConsumeError>> + Send + 'a>>;
 
@@ -44,17 +45,33 @@ pub trait Consumer: Send + Sync + 'static {
 pub struct ConsumerHandle {
     component_id: Arc<str>,
     consumer: Arc<dyn Consumer>,
+    /// Where data ends (exporters): what it takes is published to live debugging.
+    tap: Option<Tap>,
 }
 
 pub const CONSUMER_TYPE: &str = "otelcol.Consumer";
 
 impl ConsumerHandle {
     pub fn new(component_id: &str, consumer: Arc<dyn Consumer>) -> Self {
-        ConsumerHandle { component_id: component_id.into(), consumer }
+        ConsumerHandle { component_id: component_id.into(), consumer, tap: None }
+    }
+
+    /// A handle of a component where data ends (an exporter): what it is given is published
+    /// to live debugging, with no targets.
+    pub fn tapped(mut self, ctx: &crate::component::Context) -> Self {
+        self.tap = Some(ctx.tap());
+        self
     }
 
     pub fn consume(&self, data: Payload) -> ConsumeFuture<'_> {
+        if let Some(tap) = &self.tap {
+            publish(tap, &data, &[]);
+        }
         self.consumer.consume(data)
+    }
+
+    pub fn component_id(&self) -> &str {
+        &self.component_id
     }
 
     pub fn to_value(&self) -> Value {
@@ -110,11 +127,19 @@ impl Output {
 #[derive(Default)]
 pub struct Fanout {
     output: RwLock<Arc<Output>>,
+    /// The sending component's live-debugging tap.
+    tap: Option<Tap>,
 }
 
 impl Fanout {
     pub fn new(output: Output) -> Self {
-        Fanout { output: RwLock::new(Arc::new(output)) }
+        Fanout { output: RwLock::new(Arc::new(output)), tap: None }
+    }
+
+    /// Publishes what is sent to live debugging under the component's ID.
+    pub fn tapped(mut self, ctx: &crate::component::Context) -> Self {
+        self.tap = Some(ctx.tap());
+        self
     }
 
     pub fn set(&self, output: Output) {
@@ -131,6 +156,10 @@ impl Fanout {
     pub async fn consume(&self, data: Payload) -> Result<(), ConsumeError> {
         let output = self.current();
         let consumers = output.for_signal(data.signal());
+        if let Some(tap) = self.tap.as_ref().filter(|t| t.listening()) {
+            let targets: Vec<&str> = consumers.iter().map(|c| c.component_id()).collect();
+            publish(tap, &data, &targets);
+        }
         match consumers {
             [] => Ok(()),
             [one] => one.consume(data).await,
@@ -146,6 +175,23 @@ impl Fanout {
             }
         }
     }
+}
+
+/// A payload as a live-debugging record: the count of spans, data points or log records,
+/// and the debug exporter's detailed dump, rendered only if a stream takes it.
+fn publish(tap: &Tap, data: &Payload, targets: &[&str]) {
+    if !tap.listening() {
+        return;
+    }
+    let ty = match data.signal() {
+        Signal::Traces => DataType::OtelTrace,
+        Signal::Metrics => DataType::OtelMetric,
+        Signal::Logs => DataType::OtelLog,
+    };
+    tap.publish(ty, data.items() as u64, targets, || match super::exporter::debug::render(data, super::exporter::debug::Verbosity::Detailed) {
+        Ok((summary, text)) => format!("{summary}\n{text}"),
+        Err(e) => format!("undecodable payload: {e}"),
+    });
 }
 
 impl eval::Decode for ConsumerHandle {

@@ -322,7 +322,7 @@ impl ReceiveHttp {
         );
         let handler = Arc::new(Handler {
             component_id: ctx.id().to_string(),
-            fanout: Arc::new(Fanout::new(args.forward_to)),
+            fanout: Arc::new(Fanout::new(args.forward_to).tapped(&ctx)),
             accepted: RwLock::new(args.accepted),
             invalid_labels,
         });

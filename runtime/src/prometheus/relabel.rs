@@ -127,7 +127,7 @@ fn relabeller(ctx: &Context, args: Args) -> Arc<Relabel> {
         size: ctx.gauge("alloy_prometheus_relabel_cache_size", "Total size of relabel cache", &[]),
     };
     Arc::new(Relabel {
-        fanout: Fanout::new(args.forward_to),
+        fanout: Fanout::new(args.forward_to).tapped(ctx),
         state: Mutex::new(State { rules: Arc::new(args.rules), max_size: args.max_cache_size.max(0) as usize, ttl: args.cache_ttl, cache: Cache::default() }),
         metrics,
     })

@@ -18,7 +18,7 @@ use eval::Value;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::{targets_exports, Outcome, Target};
+use super::{Outcome, Target};
 use crate::component::args::{decode_checked, types::Dur};
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, Reader, Registration};
 use crate::discovery::refresh::{self, Refreshing};
@@ -116,8 +116,9 @@ fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError
         &[0.01, 0.1, 1.0, 10.0],
     );
     // Targets arrive with the first refresh, when the component runs.
-    ctx.set_exports(targets_exports(Vec::new()));
-    Ok(Arc::new(DockerDiscovery { ctx, args: watch::channel(Arc::new(args)).0, outcome: Outcome::default(), failures, duration }))
+    let outcome = Outcome::default();
+    outcome.published.export(&ctx, Vec::new());
+    Ok(Arc::new(DockerDiscovery { ctx, args: watch::channel(Arc::new(args)).0, outcome, failures, duration }))
 }
 
 impl Refreshing for DockerDiscovery {

@@ -161,7 +161,7 @@ fn start(ctx: Context, args: Args) -> Result<Arc<Process>, ComponentError> {
         ctx: ctx.clone(),
         receiver,
         queue: Mutex::new(Some(queue)),
-        fanout: Fanout::new(args.forward_to),
+        fanout: Fanout::new(args.forward_to).tapped(&ctx),
         drops,
         state: Mutex::new(State { stages: args.stages, pipeline: p, pending: Vec::new() }),
     });

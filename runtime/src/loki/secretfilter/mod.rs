@@ -185,7 +185,7 @@ fn filter(ctx: Context, args: Args) -> Result<Arc<SecretFilter>, ComponentError>
     let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0x9e37_79b9, |d| d.as_nanos() as u64);
     Ok(Arc::new(SecretFilter {
         inbox: Inbox::new(ctx.id()),
-        fanout: Fanout::new(args.forward_to),
+        fanout: Fanout::new(args.forward_to).tapped(&ctx),
         settings: RwLock::new(Arc::new(settings)),
         rng: Mutex::new(seed | 1),
         metrics: Metrics::new(&ctx),

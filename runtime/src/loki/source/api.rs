@@ -226,8 +226,11 @@ fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError
 impl SourceApi {
     pub fn new(ctx: Context, args: &Value) -> Result<Arc<SourceApi>, ComponentError> {
         let args: Args = decode_checked(NAME, args)?;
-        let handler =
-            Arc::new(Handler { component_id: ctx.id().to_string(), fanout: Fanout::new(args.forward_to.clone()), settings: RwLock::new(settings(&args)) });
+        let handler = Arc::new(Handler {
+            component_id: ctx.id().to_string(),
+            fanout: Fanout::new(args.forward_to.clone()).tapped(&ctx),
+            settings: RwLock::new(settings(&args)),
+        });
         let listening = Listening::new(args.server, args.graceful_shutdown_timeout)?;
         ctx.set_exports(Value::object(Object::new()));
         Ok(Arc::new(SourceApi { ctx, handler, listening }))

@@ -78,7 +78,7 @@ fn writer(ctx: Context, args: &Value) -> Result<Arc<Write>, ComponentError> {
         sender::register(&ctx, e);
     }
     let log = if args.wal.enabled { Some(wal::Log::open(&ctx)?) } else { None };
-    let inbox = Inbox::new(ctx.id());
+    let inbox = Inbox::new(ctx.id()).tapped(&ctx);
     if let Some(log) = &log {
         // Sends are appended from now on; endpoints read from here when they start.
         for e in &args.endpoints {

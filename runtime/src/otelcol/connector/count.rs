@@ -435,7 +435,7 @@ pub struct Count {
 
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     let Args { config, output } = decode_checked(NAME, &args)?;
-    let consumer = Arc::new(CountConsumer { config: RwLock::new(Arc::new(config)), next: Fanout::new(output) });
+    let consumer = Arc::new(CountConsumer { config: RwLock::new(Arc::new(config)), next: Fanout::new(output).tapped(&ctx) });
     crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
     Ok(Arc::new(Count { consumer }))
 }

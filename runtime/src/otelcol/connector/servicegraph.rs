@@ -162,7 +162,7 @@ impl ServiceGraph {
             dropped_spans: ctx.counter("otelcol_connector_servicegraph_dropped_spans", "Number of spans dropped when trying to add edges", &labels),
         };
         let consumer = Arc::new(ServiceGraphConsumer { graph: Mutex::new(Graph::new(config, SystemTime::now())), counters, flush_now: Notify::new() });
-        let c = Arc::new(ServiceGraph { consumer, next: Fanout::new(output), changed: Notify::new(), ctx });
+        let c = Arc::new(ServiceGraph { consumer, next: Fanout::new(output).tapped(&ctx), changed: Notify::new(), ctx });
         crate::otelcol::consumer::publish_input(&c.ctx, c.input());
         Ok(c)
     }

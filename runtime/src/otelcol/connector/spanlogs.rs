@@ -229,7 +229,7 @@ impl SpanLogs {
 
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     let Args { config, output } = decode_checked(NAME, &args)?;
-    let consumer = Arc::new(SpanLogsConsumer { config: RwLock::new(Arc::new(config)), next: Fanout::new(Output::default()) });
+    let consumer = Arc::new(SpanLogsConsumer { config: RwLock::new(Arc::new(config)), next: Fanout::new(Output::default()).tapped(&ctx) });
     crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
     let c = SpanLogs { ctx, consumer };
     c.warn_other_outputs(&output);

@@ -298,8 +298,11 @@ pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentE
 impl SpanMetrics {
     pub fn new(ctx: Context, args: &Value) -> Result<Arc<SpanMetrics>, ComponentError> {
         let Args { config, output, .. } = decode_checked(NAME, args)?;
-        let c =
-            Arc::new(SpanMetrics { consumer: Arc::new(SpanMetricsConsumer { state: Mutex::new(Aggregator::new(config)) }), next: Fanout::new(output), ctx });
+        let c = Arc::new(SpanMetrics {
+            consumer: Arc::new(SpanMetricsConsumer { state: Mutex::new(Aggregator::new(config)) }),
+            next: Fanout::new(output).tapped(&ctx),
+            ctx,
+        });
         crate::otelcol::consumer::publish_input(&c.ctx, c.input());
         Ok(c)
     }

@@ -339,7 +339,7 @@ pub struct DebugExporter {
 pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     let consumer =
         Arc::new(DebugConsumer { id: ctx.id().to_string(), settings: RwLock::new(decode_checked::<Settings>(NAME, &args)?), sampler: Sampler::default() });
-    crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
+    crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()).tapped(&ctx));
     Ok(Arc::new(DebugExporter { consumer }))
 }
 

@@ -176,12 +176,12 @@ impl FileExporter {
             failed: SignalCounters::new(&ctx, "otelcol_exporter_send_failed", "Items that could not be written", &labels),
             sent: SignalCounters::new(&ctx, "otelcol_exporter_sent", "Items written", &labels),
         });
-        crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), writer.clone()));
+        crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), writer.clone()).tapped(&ctx));
         Ok(Arc::new(FileExporter { ctx, writer }))
     }
 
     pub fn input(&self) -> ConsumerHandle {
-        ConsumerHandle::new(self.ctx.id(), self.writer.clone())
+        ConsumerHandle::new(self.ctx.id(), self.writer.clone()).tapped(&self.ctx)
     }
 
     fn flush_interval(&self) -> Duration {

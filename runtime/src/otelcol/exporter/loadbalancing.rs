@@ -295,7 +295,7 @@ impl LoadBalancer {
             }
             Resolver::None => {}
         }
-        crate::otelcol::consumer::publish_input(&lb.ctx, ConsumerHandle::new(lb.ctx.id(), lb.clone()));
+        crate::otelcol::consumer::publish_input(&lb.ctx, ConsumerHandle::new(lb.ctx.id(), lb.clone()).tapped(&lb.ctx));
         Ok(lb)
     }
 

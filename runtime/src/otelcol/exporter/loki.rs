@@ -48,7 +48,7 @@ impl Converter {
         let m = |n: &str, h: &str| ctx.counter_exact(n, h, &[]);
         Converter {
             id: ctx.id().to_string(),
-            fanout: Fanout::new(forward_to),
+            fanout: Fanout::new(forward_to).tapped(ctx),
             metrics: Metrics {
                 total: m("otelcol_exporter_loki_entries_total", "Total number of log entries passed through the converter"),
                 failed: m("otelcol_exporter_loki_entries_failed", "Total number of log entries failed to convert"),

@@ -269,7 +269,7 @@ impl NetworkExporter {
     pub fn build(ctx: Context, args: &Value, make: MakeSender) -> Result<Arc<NetworkExporter>, ComponentError> {
         let ExporterParts { sender, delivery } = make(args)?;
         let pipeline = Arc::new(ExporterPipeline::new(&ctx, sender, delivery.retry, delivery.queue));
-        crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), pipeline.clone()));
+        crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), pipeline.clone()).tapped(&ctx));
         Ok(Arc::new(NetworkExporter { pipeline, make }))
     }
 

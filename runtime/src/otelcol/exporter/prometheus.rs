@@ -83,7 +83,7 @@ impl Exporter {
         Exporter {
             id: ctx.id().to_string(),
             converter: Converter::new(ctx.id(), args.options),
-            fanout: Fanout::new(args.forward_to),
+            fanout: Fanout::new(args.forward_to).tapped(ctx),
             gc_frequency: RwLock::new(args.gc_frequency),
             metrics: Metrics {
                 forwarded: ctx.counter_exact("prometheus_forwarded_samples_total", "Total number of samples sent to downstream components.", &[]),

@@ -609,7 +609,7 @@ pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentE
     let Args { config, output } = decode_checked(NAME, &args)?;
     let consumer = Arc::new(AttributesConsumer {
         config: RwLock::new(Arc::new(config)),
-        next: Fanout::new(output),
+        next: Fanout::new(output).tapped(&ctx),
         dropped: SignalCounters::new(
             &ctx,
             "otelcol_processor_attributes_invalid",

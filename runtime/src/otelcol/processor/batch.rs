@@ -214,7 +214,7 @@ impl BatchProcessor {
         let consumer = Arc::new(BatchConsumer {
             id: ctx.id().to_string(),
             batcher: Batcher::new(config),
-            next: Arc::new(Fanout::new(output)),
+            next: Arc::new(Fanout::new(output).tapped(&ctx)),
             size_triggers: ctx.counter(
                 "otelcol_processor_batch_batch_size_trigger_send_total",
                 "Number of times the batch was sent due to a size trigger",

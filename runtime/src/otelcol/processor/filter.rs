@@ -287,7 +287,8 @@ pub fn build(ctx: ComponentContext, args: Value) -> Result<Arc<dyn Component>, C
         counter("datapoints", "Metric data points dropped by the filter processor"),
         counter("logs", "Log records dropped by the filter processor"),
     ];
-    let consumer = Arc::new(FilterConsumer { id: ctx.id().to_string(), config: RwLock::new(Arc::new(config)), next: Fanout::new(a.output), filtered });
+    let consumer =
+        Arc::new(FilterConsumer { id: ctx.id().to_string(), config: RwLock::new(Arc::new(config)), next: Fanout::new(a.output).tapped(&ctx), filtered });
     crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
     Ok(Arc::new(FilterProcessor { consumer }))
 }

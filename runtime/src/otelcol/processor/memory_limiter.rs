@@ -163,7 +163,7 @@ impl MemoryLimiter {
         let output = args.output;
         let consumer = Arc::new(LimiterConsumer {
             id: ctx.id().to_string(),
-            next: Fanout::new(output),
+            next: Fanout::new(output).tapped(&ctx),
             refusing: AtomicBool::new(false),
             soft_limit: AtomicU64::new(limits.soft_limit()),
             refused: SignalCounters::new(&ctx, "otelcol_processor_refused", "Number of items refused by the memory limiter", &[("processor", ctx.id())]),

@@ -62,7 +62,7 @@ pub fn build<A: ProcessorArgs>(ctx: Context, args: Value) -> Result<Arc<dyn Comp
     let short = A::NAME.rsplit('.').next().unwrap_or(A::NAME);
     let consumer = Arc::new(TransformConsumer {
         transform: RwLock::new(transform),
-        next: Fanout::new(output),
+        next: Fanout::new(output).tapped(&ctx),
         invalid: SignalCounters::new(
             &ctx,
             &format!("otelcol_processor_{short}_invalid"),

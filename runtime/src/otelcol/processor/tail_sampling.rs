@@ -293,7 +293,7 @@ impl TailSampling {
         let sampler = Arc::new(Sampler {
             config: Mutex::new(Arc::new(config)),
             table: Mutex::new(Table::default()),
-            next: Fanout::new(output),
+            next: Fanout::new(output).tapped(&ctx),
             sampled: ctx.counter("otelcol_processor_tail_sampling_global_count_traces_sampled", "Traces sampled or not by any policy", &[("sampled", "true")]),
             not_sampled: ctx.counter(
                 "otelcol_processor_tail_sampling_global_count_traces_sampled",

@@ -257,7 +257,8 @@ impl TransformProcessor {
     pub fn new(ctx: ComponentContext, args: &Value) -> Result<Arc<TransformProcessor>, ComponentError> {
         let a: Args = decode_checked(NAME, args)?;
         let config = Compiled::from_args(&a)?;
-        let consumer = Arc::new(TransformConsumer { id: ctx.id().to_string(), config: RwLock::new(Arc::new(config)), next: Fanout::new(a.output) });
+        let consumer =
+            Arc::new(TransformConsumer { id: ctx.id().to_string(), config: RwLock::new(Arc::new(config)), next: Fanout::new(a.output).tapped(&ctx) });
         crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
         Ok(Arc::new(TransformProcessor { consumer }))
     }

@@ -189,7 +189,12 @@ pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentE
 impl JaegerReceiver {
     pub fn new(ctx: Context, args: &Value) -> Result<Arc<JaegerReceiver>, ComponentError> {
         let (config, output) = decode_args(args)?;
-        Ok(Arc::new(JaegerReceiver { ctx, fanout: Arc::new(Fanout::new(output)), config: watch::channel(config).0, bound: Mutex::new(Bound::default()) }))
+        Ok(Arc::new(JaegerReceiver {
+            fanout: Arc::new(Fanout::new(output).tapped(&ctx)),
+            ctx,
+            config: watch::channel(config).0,
+            bound: Mutex::new(Bound::default()),
+        }))
     }
 
     fn transport(&self, name: &str) -> Arc<Transport> {

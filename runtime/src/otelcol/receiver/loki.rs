@@ -77,7 +77,7 @@ pub struct LokiReceiver {
 
 fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     let args: Args = decode_checked(NAME, &args)?;
-    let c = Arc::new(LokiReceiver { inbox: Inbox::new(ctx.id()), next: Fanout::new(args.output), ctx });
+    let c = Arc::new(LokiReceiver { inbox: Inbox::new(ctx.id()), next: Fanout::new(args.output).tapped(&ctx), ctx });
     let mut exports = Object::ordered();
     exports.insert("receiver", c.inbox.receiver().to_value());
     c.ctx.set_exports(Value::object(exports));

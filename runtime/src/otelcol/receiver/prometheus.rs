@@ -102,7 +102,13 @@ impl PrometheusReceiver {
         let (tx, rx) = mpsc::channel(QUEUE);
         let inbox = Arc::new(Inbox { assembler: Mutex::new(Assembler::default()), queue: tx, points: points.clone() });
         let id = ctx.id();
-        PrometheusReceiver { id: id.to_string(), points, handle: ReceiverHandle::new(id, inbox), queue: Mutex::new(Some(rx)), next: Fanout::new(output) }
+        PrometheusReceiver {
+            id: id.to_string(),
+            points,
+            handle: ReceiverHandle::new(id, inbox),
+            queue: Mutex::new(Some(rx)),
+            next: Fanout::new(output).tapped(ctx),
+        }
     }
 
     pub fn receiver(&self) -> &ReceiverHandle {

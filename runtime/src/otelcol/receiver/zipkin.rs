@@ -109,7 +109,7 @@ async fn spans_v2(state: Arc<State>, headers: HeaderMap, body: axum::body::Body)
 impl ZipkinReceiver {
     pub fn new(ctx: Context, args: &Value) -> Result<Arc<ZipkinReceiver>, ComponentError> {
         let (config, output) = decode_args(args)?;
-        Ok(Arc::new(ZipkinReceiver { ctx, fanout: Arc::new(Fanout::new(output)), config: watch::channel(config).0, bound: Mutex::new(None) }))
+        Ok(Arc::new(ZipkinReceiver { fanout: Arc::new(Fanout::new(output).tapped(&ctx)), ctx, config: watch::channel(config).0, bound: Mutex::new(None) }))
     }
 
     async fn serve(&self, config: Config, stop: CancellationToken) -> Result<(), ComponentError> {

@@ -120,7 +120,7 @@ impl RemoteWrite {
         }
         let writer = Arc::new(Writer { wal: Mutex::new(wal), appended: Arc::new(Appended::default()), metrics, id: ctx.id().to_string() });
         let mut exports = Object::new();
-        exports.insert("receiver", ReceiverHandle::new(ctx.id(), writer.clone()).to_value());
+        exports.insert("receiver", ReceiverHandle::new(ctx.id(), writer.clone()).tapped(&ctx).to_value());
         ctx.set_exports(Value::object(exports));
         let (tx, _) = watch::channel(Arc::new(args));
         Ok(Arc::new(RemoteWrite { ctx, writer, args: tx }))

@@ -194,7 +194,7 @@ pub struct Scrape {
 
 fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentError> {
     let args: Args = decode_checked(NAME, &args)?;
-    let fanout = Arc::new(Fanout::new(args.forward_to.clone()));
+    let fanout = Arc::new(Fanout::new(args.forward_to.clone()).tapped(&ctx));
     let (tx, _) = watch::channel(Arc::new(args));
     let metrics = scrape_loop::LoopMetrics {
         exceeded_sample_limit: ctx.counter(

@@ -254,7 +254,7 @@ impl DockerSource {
         let c = Arc::new(DockerSource {
             entries: ctx.counter("loki_source_docker_target_entries_total", "Total number of successful entries sent to the Docker target", &[]),
             errors: ctx.counter("loki_source_docker_target_parsing_errors_total", "Total number of parsing errors while receiving Docker messages", &[]),
-            fanout: Arc::new(Fanout::new(args.forward_to)),
+            fanout: Arc::new(Fanout::new(args.forward_to).tapped(&ctx)),
             desired: Mutex::new(desired),
             changed: Notify::new(),
             tailers: Arc::new(Mutex::new(BTreeMap::new())),

@@ -112,6 +112,7 @@ fn recorded(id: &str) -> (Context, Arc<Recorded>) {
         data_path: std::env::temp_dir().join(id),
         registry: crate::metrics::Registry::new(),
         host: host.clone(),
+        live: crate::livedebugging::Hub::new(),
     };
     let ctx = Context { inner: Arc::new(inner) };
     let _ = std::fs::remove_dir_all(ctx.data_path());

@@ -316,7 +316,7 @@ impl FileSource {
                 "Number of compressed files that could not be read to their end (not compressed, corrupt or truncated).",
                 &[],
             ),
-            fanout: Fanout::new(args.forward_to.clone()),
+            fanout: Fanout::new(args.forward_to.clone()).tapped(&ctx),
             state: Mutex::new(State {
                 targets: Vec::new(),
                 file_match: None,

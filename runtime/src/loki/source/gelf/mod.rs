@@ -119,7 +119,7 @@ impl SourceGelf {
         let c = SourceGelf {
             entries: ctx.counter_exact("loki_source_gelf_target_entries_total", "Total number of successful entries sent to the gelf target", &[]),
             errors: ctx.counter_exact("loki_source_gelf_target_parsing_errors_total", "Total number of parsing errors while receiving gelf messages", &[]),
-            fanout: Fanout::new(args.forward_to.clone()),
+            fanout: Fanout::new(args.forward_to.clone()).tapped(&ctx),
             settings: RwLock::new(settings(&args)),
             bound: watch::channel(Arc::new(bound)).0,
             updating: Mutex::new(()),

@@ -158,7 +158,7 @@ impl SourceSyslog {
         };
         let shared = Arc::new(Shared {
             component_id: ctx.id().to_string(),
-            fanout: Fanout::new(args.forward_to.clone()),
+            fanout: Fanout::new(args.forward_to.clone()).tapped(&ctx),
             rules: RwLock::new(Arc::new(args.relabel_rules.clone())),
             metrics,
         });

@@ -170,7 +170,7 @@ impl FilelogReceiver {
         let output = std::mem::take(&mut args.output);
         let state = State::new(&ctx, args, None)?;
         ctx.set_exports(Value::object(Object::new()));
-        let fanout = Arc::new(Fanout::new(output));
+        let fanout = Arc::new(Fanout::new(output).tapped(&ctx));
         // Upstream's stanza receivers report no transport.
         let ingest = Ingest::new(&ctx, fanout.clone(), "filelog", "");
         Ok(Arc::new(FilelogReceiver { ctx, fanout, ingest, state: Mutex::new(state) }))

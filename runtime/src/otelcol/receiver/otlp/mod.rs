@@ -204,7 +204,12 @@ pub fn build(ctx: Context, args: Value) -> Result<Arc<dyn Component>, ComponentE
 impl OtlpReceiver {
     pub fn new(ctx: Context, args: &Value) -> Result<Arc<OtlpReceiver>, ComponentError> {
         let (config, output) = decode_args(args)?;
-        Ok(Arc::new(OtlpReceiver { ctx, fanout: Arc::new(Fanout::new(output)), config: watch::channel(config).0, bound: Mutex::new((None, None)) }))
+        Ok(Arc::new(OtlpReceiver {
+            fanout: Arc::new(Fanout::new(output).tapped(&ctx)),
+            ctx,
+            config: watch::channel(config).0,
+            bound: Mutex::new((None, None)),
+        }))
     }
 
     /// Waits up to 5 s for the bound addresses (gRPC, HTTP) to satisfy `ready`, for tests and
