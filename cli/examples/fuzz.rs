@@ -1,6 +1,7 @@
 //! A mutation fuzzer on stable Rust for the parsers of untrusted input: Alloy source (parse,
 //! format, analyse), collector YAML (the converter and `alloy otel`'s resolver and graph),
-//! Prometheus and Promtail YAML (the converters) and OTLP/JSON request bodies.
+//! Prometheus and Promtail YAML (the converters) and OTLP request bodies (JSON and protobuf).
+//! The exposition parsers have a cargo-fuzz target of their own (`prom/fuzz`).
 //!
 //! It starts from the repository's fixtures and mutates them (byte flips, inserted tokens from
 //! a dictionary of each format's syntax, splices, truncation, nesting bursts, invalid UTF-8).
@@ -12,8 +13,8 @@
 //! ```sh
 //! cargo run -p alloy-cli --example fuzz -- --seconds 60 [--seed N] [TARGET...]
 //! ```
-//! Targets: `alloy`, `otelcol-yaml`, `prometheus-yaml`, `promtail-yaml`, `otlp-json` (all by
-//! default). `.ci/run` runs each for a bounded time.
+//! Targets: `alloy`, `otelcol-yaml`, `prometheus-yaml`, `promtail-yaml`, `otlp-json`,
+//! `otlp-proto` (all by default). `.ci/run` runs each for a bounded time.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -214,13 +215,41 @@ fn run_otlp_json(_: &mut State, input: &[u8]) {
     }
 }
 
+/// OTLP protobuf requests: the receivers' wire check, then the decoders later stages use.
+fn run_otlp_proto(_: &mut State, input: &[u8]) {
+    use runtime::otelcol::pdata::{Payload, Signal};
+    for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
+        let _ = Payload::from_request(signal, input.to_vec().into());
+    }
+}
+
 const TARGETS: &[Target] = &[
     Target { name: "alloy", corpus: &[("fixtures", "alloy")], dictionary: ALLOY_TOKENS, run: run_alloy },
     Target { name: "otelcol-yaml", corpus: &[("fixtures/otel", "yaml"), ("fixtures/convert/otelcol", "yaml")], dictionary: YAML_TOKENS, run: run_otelcol },
     Target { name: "prometheus-yaml", corpus: &[("fixtures/convert/prometheus", "yaml")], dictionary: YAML_TOKENS, run: run_prometheus },
     Target { name: "promtail-yaml", corpus: &[("fixtures/convert/promtail", "yaml")], dictionary: YAML_TOKENS, run: run_promtail },
     Target { name: "otlp-json", corpus: &[("fixtures/fuzz/otlp-json", "json")], dictionary: JSON_TOKENS, run: run_otlp_json },
+    // Seeded with the JSON seeds' protobuf encodings (see `seed_corpus`).
+    Target { name: "otlp-proto", corpus: &[("fixtures/fuzz/otlp-json", "json")], dictionary: &["\u{a}", "\u{12}", "\u{1a}", "\u{ff}\u{ff}\u{ff}\u{ff}\u{f}", "\u{0}"], run: run_otlp_proto },
 ];
+
+/// The corpus a target starts from: its fixture files, turned into protobuf for `otlp-proto`.
+fn seed_corpus(target: &Target, root: &Path) -> Vec<Vec<u8>> {
+    use runtime::otelcol::pdata::{Payload, Signal};
+    let mut corpus = Vec::new();
+    for (dir, ext) in target.corpus {
+        collect(&root.join(dir), ext, &mut corpus);
+    }
+    if target.name == "otlp-proto" {
+        corpus = corpus
+            .iter()
+            .flat_map(|json| [Signal::Traces, Signal::Metrics, Signal::Logs].map(|s| Payload::from_json(s, json).ok().map(|p| p.bytes().to_vec())))
+            .flatten()
+            .filter(|b| !b.is_empty())
+            .collect();
+    }
+    corpus
+}
 
 fn collect(dir: &Path, ext: &str, out: &mut Vec<Vec<u8>>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
@@ -326,10 +355,7 @@ fn main() -> std::process::ExitCode {
     std::panic::set_hook(Box::new(|_| {}));
     let mut failures = 0;
     for target in &o.targets {
-        let mut corpus = Vec::new();
-        for (dir, ext) in target.corpus {
-            collect(&root.join(dir), ext, &mut corpus);
-        }
+        let corpus = seed_corpus(target, &root);
         if corpus.is_empty() {
             eprintln!("fuzz {}: no corpus found", target.name);
             return std::process::ExitCode::FAILURE;
