@@ -230,7 +230,12 @@ const TARGETS: &[Target] = &[
     Target { name: "promtail-yaml", corpus: &[("fixtures/convert/promtail", "yaml")], dictionary: YAML_TOKENS, run: run_promtail },
     Target { name: "otlp-json", corpus: &[("fixtures/fuzz/otlp-json", "json")], dictionary: JSON_TOKENS, run: run_otlp_json },
     // Seeded with the JSON seeds' protobuf encodings (see `seed_corpus`).
-    Target { name: "otlp-proto", corpus: &[("fixtures/fuzz/otlp-json", "json")], dictionary: &["\u{a}", "\u{12}", "\u{1a}", "\u{ff}\u{ff}\u{ff}\u{ff}\u{f}", "\u{0}"], run: run_otlp_proto },
+    Target {
+        name: "otlp-proto",
+        corpus: &[("fixtures/fuzz/otlp-json", "json")],
+        dictionary: &["\u{a}", "\u{12}", "\u{1a}", "\u{ff}\u{ff}\u{ff}\u{ff}\u{f}", "\u{0}"],
+        run: run_otlp_proto,
+    },
 ];
 
 /// The corpus a target starts from: its fixture files, turned into protobuf for `otlp-proto`.
