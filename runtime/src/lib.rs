@@ -32,6 +32,7 @@ pub mod delivery;
 pub mod discovery;
 #[cfg(any(feature = "prometheus", feature = "loki"))]
 pub mod docker_engine;
+pub mod error_chain;
 #[cfg(any(feature = "prometheus", feature = "loki"))]
 pub mod file_glob;
 pub mod http;

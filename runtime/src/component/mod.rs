@@ -245,10 +245,19 @@ pub trait Component: Send + Sync + 'static {
     }
 }
 
-/// A host outside a controller: keeps the last exports, tells nobody.
+/// A host outside a controller: keeps the last exports and the healths reported, tells nobody.
 #[derive(Default)]
-struct Recorder {
+pub(crate) struct Recorder {
     exports: std::sync::Mutex<eval::Value>,
+    healths: std::sync::Mutex<Vec<Health>>,
+}
+
+impl Recorder {
+    /// Every health the component reported, oldest first.
+    #[cfg(test)]
+    pub(crate) fn healths(&self) -> Vec<Health> {
+        self.healths.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 impl Host for Recorder {
@@ -256,21 +265,34 @@ impl Host for Recorder {
         *self.exports.lock().unwrap_or_else(|e| e.into_inner()) = exports;
     }
 
-    fn set_health(&self, _health: Health) {}
+    fn set_health(&self, health: Health) {
+        let mut healths = self.healths.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded: benchmarks run detached components for long.
+        if healths.len() < 1000 {
+            healths.push(health);
+        }
+    }
 }
 
 /// A component context outside a controller (unit tests, benchmarks): metrics go to a
 /// private registry and exports are kept but notify nobody.
 pub fn detached_context(id: &str) -> Context {
-    Context {
+    recording_context(id).0
+}
+
+/// [`detached_context`], with the host that records what the component reports.
+pub(crate) fn recording_context(id: &str) -> (Context, Arc<Recorder>) {
+    let recorder = Arc::new(Recorder::default());
+    let ctx = Context {
         inner: Arc::new(ContextInner {
             id: id.to_string(),
             local_id: id.to_string(),
             component_path: "/".to_string(),
             data_path: std::env::temp_dir().join(id),
             registry: Registry::new(),
-            host: Arc::new(Recorder::default()),
+            host: recorder.clone(),
             live: Hub::new(),
         }),
-    }
+    };
+    (ctx, recorder)
 }

@@ -95,7 +95,22 @@ impl Backoff {
 
 /// Runs `attempt` until it succeeds, fails permanently, the backoff budget runs out or
 /// `stop` is cancelled (then the last error is returned).
-pub async fn with_retry<F, Fut>(config: &RetryConfig, stop: &CancellationToken, mut attempt: F) -> Result<(), SendError>
+pub async fn with_retry<F, Fut>(config: &RetryConfig, stop: &CancellationToken, attempt: F) -> Result<(), SendError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), SendError>>,
+{
+    with_retry_observed(config, stop, attempt, |_, _| {}).await
+}
+
+/// [`with_retry`], telling `on_retry` about each failed attempt that will be retried and the
+/// delay before the next one.
+pub async fn with_retry_observed<F, Fut>(
+    config: &RetryConfig,
+    stop: &CancellationToken,
+    mut attempt: F,
+    mut on_retry: impl FnMut(&SendError, Duration),
+) -> Result<(), SendError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(), SendError>>,
@@ -115,6 +130,7 @@ where
         if let Some(after) = err.retry_after {
             delay = delay.max(after);
         }
+        on_retry(&err, delay);
         tokio::select! {
             _ = stop.cancelled() => return Err(SendError { message: format!("interrupted due to shutdown: {}", err.message), ..err }),
             _ = tokio::time::sleep(delay) => {}

@@ -19,6 +19,7 @@ use super::{Outcome, Target};
 use crate::component::args::{decode_checked, types::Dur};
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, Reader, Registration};
 use crate::discovery::refresh::{self, Refreshing};
+use crate::error_chain::error_chain;
 use crate::http_client::HttpClientConfig;
 use crate::metrics::Counter;
 
@@ -72,18 +73,6 @@ fn is_json(content_type: &str) -> bool {
     }
     let Some(rest) = rest.strip_prefix(';') else { return false };
     matches!(rest.trim_start(), "charset=utf-8" | "charset=\"utf-8\"")
-}
-
-/// An error with its causes (reqwest's own text omits them: "connection refused").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 fn client_of(args: &Args) -> Result<reqwest::Client, String> {

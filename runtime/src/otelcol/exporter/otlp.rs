@@ -73,7 +73,9 @@ fn send_error(status: &Status) -> SendError {
         Code::ResourceExhausted => !status.details().is_empty(),
         _ => false,
     };
-    let message = format!("rpc error: code = {:?} desc = {}", status.code(), status.message());
+    // A transport failure's cause (refused, reset, DNS) is in the status's source.
+    let cause = std::error::Error::source(status).map(|e| format!(": {}", crate::error_chain::error_chain(e))).unwrap_or_default();
+    let message = format!("rpc error: code = {:?} desc = {}{cause}", status.code(), status.message());
     SendError { message, retryable, retry_after: None }
 }
 
@@ -101,7 +103,7 @@ impl Sender for GrpcSender {
                 grpc = grpc.send_compressed(c);
             }
             grpc = grpc.accept_compressed(CompressionEncoding::Gzip).accept_compressed(CompressionEncoding::Zstd);
-            grpc.ready().await.map_err(|e| SendError::retryable(format!("connection not ready: {e}")))?;
+            grpc.ready().await.map_err(|e| SendError::retryable(format!("connection not ready: {}", crate::error_chain::error_chain(&e))))?;
             let mut req = tonic::Request::new(data.bytes().clone());
             req.set_timeout(self.timeout);
             for (k, v) in self.common.request_headers()? {
@@ -115,6 +117,10 @@ impl Sender for GrpcSender {
             }
             Ok(())
         })
+    }
+
+    fn endpoint(&self) -> String {
+        self.common.endpoint.clone()
     }
 }
 

@@ -69,7 +69,7 @@ impl Sender for HttpSender {
             for (k, v) in self.common.request_headers()? {
                 req = req.header(k, v);
             }
-            let resp = req.body(body).send().await.map_err(|e| SendError::retryable(format!("sending request: {e}")))?;
+            let resp = req.body(body).send().await.map_err(|e| SendError::retryable(format!("sending request: {}", crate::error_chain::error_chain(&e))))?;
             let status = resp.status();
             if status.is_success() {
                 return Ok(());
@@ -79,6 +79,10 @@ impl Sender for HttpSender {
             let text = resp.text().await.unwrap_or_default();
             Err(status_error(status, retry_after, &text))
         })
+    }
+
+    fn endpoint(&self) -> String {
+        self.common.endpoint.clone()
     }
 }
 

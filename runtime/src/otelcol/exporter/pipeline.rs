@@ -4,15 +4,15 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use eval::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::component::{BoxFuture, Component, ComponentError, Context, Reader};
 use crate::delivery::queue::{Queue, QueueConfig};
-use crate::delivery::retry::{with_retry, RetryConfig, SendError};
+use crate::delivery::retry::{with_retry_observed, RetryConfig, SendError};
 use crate::delivery::storage::Store;
 use crate::otelcol::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
 use crate::otelcol::pdata::Payload;
@@ -26,6 +26,23 @@ pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), SendError>> + S
 /// One protocol's single send attempt.
 pub trait Sender: Send + Sync + 'static {
     fn send<'a>(&'a self, data: &'a Payload) -> SendFuture<'a>;
+    /// Where it sends (`http://127.0.0.1:4317`), for messages.
+    fn endpoint(&self) -> String {
+        String::new()
+    }
+}
+
+/// A failing downstream is logged at most this often (with the number of attempts between).
+const FAILURE_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Whether sending is failing now, for the log's rate limit and the component's health.
+#[derive(Default)]
+struct Failing {
+    /// Since when attempts fail; `None` while sends succeed.
+    since: Option<Instant>,
+    last_logged: Option<Instant>,
+    /// Failed attempts not logged since the last message.
+    unlogged: u64,
 }
 
 /// The arguments every network exporter has besides its protocol's: `sending_queue` and
@@ -82,6 +99,10 @@ pub struct ExporterPipeline {
     enqueue_failed: SignalCounters,
     /// Cancelled at shutdown: pending retries give up and the queue drains with one attempt each.
     stop_retries: CancellationToken,
+    failing: Mutex<Failing>,
+    /// The component whose health follows this pipeline's sends (not set for one of several
+    /// pipelines inside a component, such as the load balancer's backends).
+    health: Option<Context>,
 }
 
 impl ExporterPipeline {
@@ -143,6 +164,45 @@ impl ExporterPipeline {
             send_failed: SignalCounters::new(ctx, "otelcol_exporter_send_failed", "Number of items in failed attempts to send to destination", &labels),
             enqueue_failed: SignalCounters::new(ctx, "otelcol_exporter_enqueue_failed", "Number of items failed to be added to the sending queue", &labels),
             stop_retries: CancellationToken::new(),
+            failing: Mutex::default(),
+            health: (exporter == ctx.id()).then(|| ctx.clone()),
+        }
+    }
+
+    /// A failed attempt that will be retried: logged (at most every
+    /// [`FAILURE_LOG_INTERVAL`]) with the endpoint and cause; the component turns unhealthy.
+    fn attempt_failed(&self, endpoint: &str, err: &SendError, delay: Duration) {
+        let mut f = self.failing.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let first = f.since.is_none();
+        f.since.get_or_insert(now);
+        if f.last_logged.is_some_and(|t| now.duration_since(t) < FAILURE_LOG_INTERVAL) {
+            f.unlogged += 1;
+        } else {
+            let more = match std::mem::take(&mut f.unlogged) {
+                0 => String::new(),
+                n => format!(" ({n} more failed attempts since the last message)"),
+            };
+            f.last_logged = Some(now);
+            log(&self.id, tracing::Level::WARN, &format!("exporting to {endpoint} failed, will retry in {delay:.1?}: {}{more}", err.message));
+        }
+        if first {
+            if let Some(ctx) = &self.health {
+                ctx.set_health(crate::component::HealthState::Unhealthy, format!("exporting to {endpoint} fails, retrying: {}", err.message));
+            }
+        }
+    }
+
+    /// A send that went through: a failing downstream has recovered.
+    fn send_succeeded(&self, endpoint: &str) {
+        let mut f = self.failing.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(since) = f.since.take() {
+            f.last_logged = None;
+            f.unlogged = 0;
+            log(&self.id, tracing::Level::INFO, &format!("exporting to {endpoint} works again after {:.1?} of failures", since.elapsed()));
+            if let Some(ctx) = &self.health {
+                ctx.set_health(crate::component::HealthState::Healthy, format!("exporting to {endpoint} works again"));
+            }
         }
     }
 
@@ -157,15 +217,25 @@ impl ExporterPipeline {
         let sender = self.sender.read().unwrap_or_else(|e| e.into_inner()).clone();
         let retry = self.retry.read().unwrap_or_else(|e| e.into_inner()).clone();
         let (signal, n) = (data.signal(), data.items());
-        let r = with_retry(&retry, &self.stop_retries, || sender.send(data)).await;
+        let endpoint = sender.endpoint();
+        let r = with_retry_observed(&retry, &self.stop_retries, || sender.send(data), |e, delay| self.attempt_failed(&endpoint, e, delay)).await;
         match &r {
-            Ok(()) => self.sent.add(signal, n),
+            Ok(()) => {
+                self.sent.add(signal, n);
+                self.send_succeeded(&endpoint);
+            }
             Err(e) if persisted && e.retryable && self.stop_retries.is_cancelled() => {
                 log(&self.id, tracing::Level::WARN, &format!("exporting cut short by shutdown, {n} {} stay in storage: {e}", signal.item_metric()));
             }
             Err(e) => {
                 self.send_failed.add(signal, n);
-                log(&self.id, tracing::Level::ERROR, &format!("exporting failed, dropping {n} {}: {e}", signal.item_metric()));
+                log(&self.id, tracing::Level::ERROR, &format!("exporting to {endpoint} failed, dropping {n} {}: {e}", signal.item_metric()));
+                if let Some(ctx) = self.health.as_ref().filter(|_| e.retryable) {
+                    ctx.set_health(
+                        crate::component::HealthState::Unhealthy,
+                        format!("exporting to {endpoint} failed, {n} {} dropped: {e}", signal.item_metric()),
+                    );
+                }
             }
         }
         r
@@ -321,6 +391,10 @@ mod tests {
                 Ok(())
             })
         }
+
+        fn endpoint(&self) -> String {
+            "flaky:4317".into()
+        }
     }
 
     /// Polls a condition for up to 10 s (no fixed sleeps: CI machines are slow).
@@ -341,6 +415,30 @@ mod tests {
             max_elapsed_time: Duration::from_secs(60),
             ..crate::delivery::retry::tests::defaults()
         }
+    }
+
+    #[tokio::test]
+    async fn a_failing_downstream_makes_the_component_unhealthy_until_it_recovers() {
+        let (ctx, recorder) = crate::component::recording_context("otelcol.exporter.otlp.h");
+        let flaky = Arc::new(Flaky::default());
+        flaky.down.store(true, Ordering::SeqCst);
+        let retry = RetryConfig { enabled: true, ..fast_retry() };
+        let p = Arc::new(ExporterPipeline::new(&ctx, flaky.clone(), retry, QueueConfig { enabled: false, ..crate::delivery::queue::tests::defaults() }));
+        let sending = tokio::spawn({
+            let p = p.clone();
+            async move { p.consume(Payload::from_traces(&traces(1, 3))).await }
+        });
+        wait_for(|| flaky.attempts.load(Ordering::SeqCst) >= 3).await;
+        let healths = recorder.healths();
+        assert_eq!(healths.len(), 1, "reported once, not per attempt: {healths:?}");
+        assert_eq!(healths[0].state, crate::component::HealthState::Unhealthy);
+        assert_eq!(healths[0].message, "exporting to flaky:4317 fails, retrying: connection refused");
+        flaky.down.store(false, Ordering::SeqCst);
+        sending.await.unwrap().expect("delivered after the downstream came back");
+        let last = recorder.healths().pop().unwrap();
+        assert_eq!((last.state, last.message.as_str()), (crate::component::HealthState::Healthy, "exporting to flaky:4317 works again"));
+        // Attempts are logged at most every 10 s: one message for the whole outage.
+        assert!(p.failing.lock().unwrap().since.is_none());
     }
 
     #[tokio::test]
