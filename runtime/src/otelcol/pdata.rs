@@ -194,6 +194,23 @@ impl Payload {
         Some(Payload { signal: first.signal, bytes: out.freeze(), items: parts.iter().map(|p| p.items).sum(), metadata: first.metadata.clone() })
     }
 
+    /// Cuts the payload into pieces of `max_items` items (the last may hold fewer), in one
+    /// pass over the bytes: resource, scope and metric fields are repeated in every piece
+    /// they have items in. `max_items == 0` keeps it whole.
+    pub fn chunks(self, max_items: usize) -> Vec<Payload> {
+        if max_items == 0 || self.items <= max_items {
+            return vec![self];
+        }
+        let mut c = Chunker { levels: self.signal.levels(), max: max_items, stack: Vec::new(), root: Vec::new(), items: 0, out: Vec::new() };
+        if c.walk(&self.bytes, 0).is_err() {
+            // Counted at construction, so the walk cannot fail; keep the data whole if it does.
+            return vec![self];
+        }
+        c.flush();
+        let mk = |(bytes, items): (Vec<u8>, usize)| Payload { signal: self.signal, bytes: Bytes::from(bytes), items, metadata: self.metadata.clone() };
+        c.out.into_iter().map(mk).collect()
+    }
+
     /// Splits off the first `max_items` items (at least one), cutting inside resources,
     /// scopes and metrics where needed; resource and scope fields are repeated on both sides.
     /// Returns `(head, rest)`; `rest` is `None` when everything fit.
@@ -379,6 +396,104 @@ fn split_message(msg: &[u8], levels: &[&[u32]], depth: usize, budget: usize) -> 
     Ok((h, t, taken))
 }
 
+/// A container (resource, scope, metric…) of the piece being built: its field number, its
+/// own fields (repeated in every piece) and the children added so far.
+struct Open {
+    number: u32,
+    headers: Vec<u8>,
+    content: Vec<u8>,
+}
+
+/// Builds pieces of at most `max` items while walking a request once.
+struct Chunker {
+    levels: &'static [&'static [u32]],
+    max: usize,
+    /// The containers around the next item, outermost first.
+    stack: Vec<Open>,
+    /// The piece's top-level children, finished.
+    root: Vec<u8>,
+    items: usize,
+    out: Vec<(Vec<u8>, usize)>,
+}
+
+impl Chunker {
+    fn walk(&mut self, msg: &[u8], depth: usize) -> Result<(), PdataError> {
+        let children = self.levels.get(depth).copied().unwrap_or(&[]);
+        for f in Fields::new(msg) {
+            let f = f?;
+            if !children.contains(&f.number) {
+                continue;
+            }
+            if self.levels.get(depth + 1).is_none() {
+                // An item.
+                match self.stack.last_mut() {
+                    Some(open) => open.content.extend_from_slice(f.raw),
+                    None => self.root.extend_from_slice(f.raw),
+                }
+                self.items += 1;
+                if self.items == self.max {
+                    self.flush();
+                }
+                continue;
+            }
+            let grandchildren = self.levels[depth + 1];
+            let mut headers = Vec::new();
+            for g in Fields::new(f.value) {
+                let g = g?;
+                if !grandchildren.contains(&g.number) {
+                    headers.extend_from_slice(g.raw);
+                }
+            }
+            self.stack.push(Open { number: f.number, headers, content: Vec::new() });
+            self.walk(f.value, depth + 1)?;
+            if let Some(open) = self.stack.pop() {
+                self.close_into_parent(open);
+            }
+        }
+        Ok(())
+    }
+
+    /// A finished container goes into its parent's content, if it has items in this piece.
+    fn close_into_parent(&mut self, open: Open) {
+        if open.content.is_empty() {
+            return;
+        }
+        let parent = match self.stack.last_mut() {
+            Some(p) => &mut p.content,
+            None => &mut self.root,
+        };
+        put_varint(parent, (u64::from(open.number) << 3) | 2);
+        put_varint(parent, (open.headers.len() + open.content.len()) as u64);
+        parent.extend_from_slice(&open.headers);
+        parent.extend_from_slice(&open.content);
+    }
+
+    /// Ends the current piece: the open containers are closed around what they hold, and
+    /// reopened empty (same headers) for the items that follow.
+    fn flush(&mut self) {
+        if self.items == 0 {
+            return;
+        }
+        let mut inner: Option<(u32, Vec<u8>)> = None;
+        for open in self.stack.iter_mut().rev() {
+            let mut body = std::mem::take(&mut open.content);
+            if let Some((number, child)) = inner.take() {
+                put_child(&mut body, number, &child);
+            }
+            inner = (!body.is_empty()).then(|| {
+                let mut msg = open.headers.clone();
+                msg.extend_from_slice(&body);
+                (open.number, msg)
+            });
+        }
+        let mut piece = std::mem::take(&mut self.root);
+        if let Some((number, child)) = inner {
+            put_child(&mut piece, number, &child);
+        }
+        self.out.push((piece, std::mem::take(&mut self.items)));
+    }
+}
+
 impl crate::delivery::queue::QueueItem for Payload {
     fn items(&self) -> usize {
         Payload::items(self)
@@ -485,6 +600,45 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn chunks_hold_max_items_each_in_order_with_their_resources_and_scopes() {
+        for max in 1..=16 {
+            let p = Payload::from_traces(&traces(3, 5));
+            let pieces = p.clone().chunks(max);
+            let counts: Vec<usize> = pieces.iter().map(Payload::items).collect();
+            assert_eq!(counts.iter().sum::<usize>(), 15, "max {max}: {counts:?}");
+            assert!(counts[..counts.len() - 1].iter().all(|&n| n == max) && *counts.last().unwrap() <= max, "max {max}: {counts:?}");
+            let names: Vec<String> = pieces.iter().flat_map(span_names).collect();
+            assert_eq!(names, span_names(&p), "max {max}");
+            for piece in &pieces {
+                let req = piece.decode_traces().unwrap();
+                assert_eq!(count_items(Signal::Traces, piece.bytes()).unwrap(), piece.items());
+                for rs in &req.resource_spans {
+                    assert_eq!(rs.schema_url, "https://schema");
+                    assert!(!rs.scope_spans.is_empty(), "no empty resources");
+                    for ss in &rs.scope_spans {
+                        assert_eq!(ss.scope.as_ref().unwrap().name, "lib");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn chunking_a_huge_request_is_linear() {
+        // A million empty spans in one scope: cutting pieces of ten by copying the rest at
+        // every cut would move terabytes.
+        let req = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans { spans: vec![Span::default(); 1_000_000], ..Default::default() }],
+                ..Default::default()
+            }],
+        };
+        let pieces = Payload::from_traces(&req).chunks(10);
+        assert_eq!(pieces.len(), 100_000);
+        assert!(pieces.iter().all(|p| p.items() == 10));
+    }
+
+    #[test]
     fn split_of_metrics_cuts_inside_a_metric() {
         let m = ExportMetricsServiceRequest {
             resource_metrics: vec![ResourceMetrics {
@@ -501,6 +655,11 @@ pub(crate) mod tests {
                 ..Default::default()
             }],
         };
+        let pieces = Payload::from_metrics(&m).chunks(2);
+        assert_eq!(pieces.iter().map(Payload::items).collect::<Vec<_>>(), [2, 2, 1]);
+        for piece in &pieces {
+            assert_eq!(piece.decode_metrics().unwrap().resource_metrics[0].scope_metrics[0].metrics[0].name, "m");
+        }
         let (head, rest) = Payload::from_metrics(&m).split(2);
         assert_eq!(head.items(), 2);
         let rest = rest.unwrap();

@@ -104,32 +104,30 @@ impl Batcher {
     pub fn add(&self, data: Payload) -> Result<Vec<Payload>, ConsumeError> {
         let c = self.config();
         let key: BatchKey = (data.signal(), c.metadata_keys.iter().map(|k| data.metadata().get(k).cloned().unwrap_or_default()).collect());
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if !pending.contains_key(&key) && !c.metadata_keys.is_empty() && pending.len() >= c.metadata_cardinality_limit {
-            return Err(ConsumeError::Unavailable("too many batcher metadata-value combinations".into()));
-        }
-        let p = pending.entry(key.clone()).or_insert_with(|| Pending { parts: Vec::new(), items: 0, since: Instant::now() });
-        p.items += data.items();
-        p.parts.push(data);
-        let mut out = Vec::new();
-        if c.send_batch_size > 0 && p.items >= c.send_batch_size {
-            let all = std::mem::take(&mut p.parts);
-            p.items = 0;
-            let mut rest = Payload::concat(&all);
-            // Full pieces go now; a remainder below the trigger size waits for more data.
-            while let Some(r) = rest.take() {
-                if r.items() < c.send_batch_size && !out.is_empty() {
-                    p.items = r.items();
-                    p.since = Instant::now();
-                    p.parts.push(r);
-                    break;
-                }
-                let (head, tail) = r.split(c.send_batch_max_size);
-                out.push(head);
-                rest = tail;
+        let due = {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if !pending.contains_key(&key) && !c.metadata_keys.is_empty() && pending.len() >= c.metadata_cardinality_limit {
+                return Err(ConsumeError::Unavailable("too many batcher metadata-value combinations".into()));
             }
-            if p.parts.is_empty() {
-                pending.remove(&key);
+            let p = pending.entry(key.clone()).or_insert_with(|| Pending { parts: Vec::new(), items: 0, since: Instant::now() });
+            p.items += data.items();
+            p.parts.push(data);
+            if c.send_batch_size == 0 || p.items < c.send_batch_size {
+                return Ok(Vec::new());
+            }
+            // Cut outside the lock (other senders keep adding meanwhile).
+            pending.remove(&key).map(|p| p.parts).unwrap_or_default()
+        };
+        let mut out = Payload::concat(&due).map(|all| all.chunks(c.send_batch_max_size)).unwrap_or_default();
+        // Full pieces go now; a remainder below the trigger size waits for more data, ahead
+        // of whatever arrived while this one was cut.
+        if out.len() > 1 && out.last().is_some_and(|r| r.items() < c.send_batch_size) {
+            if let Some(rest) = out.pop() {
+                let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+                let p = pending.entry(key).or_insert_with(|| Pending { parts: Vec::new(), items: 0, since: Instant::now() });
+                p.items += rest.items();
+                p.since = Instant::now();
+                p.parts.insert(0, rest);
             }
         }
         Ok(out)
@@ -138,21 +136,13 @@ impl Batcher {
     /// Takes every batch whose oldest data is at least `age` old (all of them for zero).
     pub fn take_older_than(&self, age: Duration) -> Vec<Payload> {
         let max = self.config().send_batch_max_size;
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        let due: Vec<BatchKey> = pending.iter().filter(|(_, p)| now.duration_since(p.since) >= age).map(|(k, _)| k.clone()).collect();
-        let mut out = Vec::new();
-        for k in due {
-            if let Some(p) = pending.remove(&k) {
-                let mut rest = Payload::concat(&p.parts);
-                while let Some(r) = rest.take() {
-                    let (head, tail) = r.split(max);
-                    out.push(head);
-                    rest = tail;
-                }
-            }
-        }
-        out
+        let due: Vec<Pending> = {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            let keys: Vec<BatchKey> = pending.iter().filter(|(_, p)| now.duration_since(p.since) >= age).map(|(k, _)| k.clone()).collect();
+            keys.iter().filter_map(|k| pending.remove(k)).collect()
+        };
+        due.iter().filter_map(|p| Payload::concat(&p.parts)).flat_map(|all| all.chunks(max)).collect()
     }
 
     pub fn cardinality(&self) -> usize {
