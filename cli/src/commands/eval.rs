@@ -19,6 +19,8 @@ pub enum Format {
 #[derive(clap::Args)]
 pub struct Args {
     /// The expression to evaluate.
+    // A leading `-` starts an expression (`-0`, `-x`), not a flag: negation is common here.
+    #[arg(allow_hyphen_values = true)]
     pub expr: String,
     /// Binds NAME to the value of EXPR (evaluated with the names bound before it); repeatable.
     #[arg(long = "var", value_name = "NAME=EXPR")]
