@@ -38,3 +38,21 @@ fn eval_takes_a_negative_number_or_negation_as_the_expression() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "-6\n");
 }
+
+#[test]
+fn a_missing_file_is_reported_once_with_the_os_error() {
+    for args in [
+        &["validate", "/nonexistent.alloy"][..],
+        &["fmt", "/nonexistent.alloy"],
+        &["convert", "--source-format=prometheus", "/nonexistent.yaml"],
+        &["run", "/nonexistent.alloy"],
+    ] {
+        let out = alloy(args, None);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = text(&out.stderr);
+        assert_eq!(err.matches("No such file or directory").count(), 1, "{args:?}: {err}");
+        assert!(err.contains("/nonexistent."), "{args:?}: {err}");
+    }
+    let out = alloy(&["validate", "/nonexistent.alloy"], None);
+    assert_eq!(text(&out.stderr), "Error: failed to read /nonexistent.alloy: No such file or directory (os error 2)\n");
+}
