@@ -44,6 +44,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("cannot use -w/--write and -t/--test at the same time");
     }
     let inputs = collect_inputs(&args.paths)?;
+    // Output that may hold several files names each one, as `head` does; one file or standard
+    // input keeps upstream's bare, byte-exact output.
+    let headers = args.paths.len() > 1 || args.paths.iter().any(|p| p.is_dir());
+    let mut printed = false;
     // Refused before any file is rewritten.
     if args.write && inputs.iter().any(|i| matches!(i, Input::Stdin)) {
         bail!("cannot use -w with standard input");
@@ -51,7 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     let mut errors = Vec::new();
     for input in &inputs {
-        match format_one(input, &args) {
+        match format_one(input, &args, headers, &mut printed) {
             Ok(ok) => failed |= !ok,
             Err(e) => errors.push(e),
         }
@@ -103,7 +107,9 @@ fn alloy_files_below(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> 
 }
 
 /// Formats one input as the flags say. `Ok(false)`: the input was not formatted (`-t`/`--check`).
-fn format_one(input: &Input, args: &Args) -> anyhow::Result<bool> {
+/// With `headers`, printed text is preceded by `==> NAME <==` (and a blank line after the
+/// previous file's text; `printed` says whether there was one).
+fn format_one(input: &Input, args: &Args, headers: bool, printed: &mut bool) -> anyhow::Result<bool> {
     let name = input.name();
     let src = match input {
         Input::Stdin => {
@@ -148,6 +154,11 @@ fn format_one(input: &Input, args: &Args) -> anyhow::Result<bool> {
         }
         _ => {
             let mut out = std::io::stdout().lock();
+            if headers {
+                let separator = if *printed { "\n" } else { "" };
+                write!(out, "{separator}==> {name} <==\n")?;
+            }
+            *printed = true;
             out.write_all(formatted.as_bytes())?;
             out.flush()?;
         }
