@@ -67,7 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     }
                 },
             };
-            println!("{out}");
+            super::output::stdout(format!("{out}\n").as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
         Err(failure) => {
@@ -80,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn report(file: &str, src: &str, diags: &[syntax::Diagnostic]) {
     if !diags.is_empty() {
         let color = std::io::stderr().is_terminal();
-        eprint!("{}", syntax::diagnostics::render_pretty(file, src, diags, color));
+        super::output::stderr(&syntax::diagnostics::render_pretty(file, src, diags, color));
     }
 }
 

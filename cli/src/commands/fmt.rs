@@ -1,7 +1,7 @@
 //! `alloy fmt`: upstream's behaviour for one file or standard input, plus several files,
 //! directories (every `*.alloy` below them) and `--check` with a diff.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -57,6 +57,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for input in &inputs {
         match format_one(input, &args, headers, &mut printed) {
             Ok(ok) => failed |= !ok,
+            // The reader has what it wanted (`| head`): stop, with the status so far.
+            Err(e) if super::output::is_closed(&e) => break,
             Err(e) => errors.push(e),
         }
     }
@@ -140,8 +142,7 @@ fn format_one(input: &Input, args: &Args, headers: bool, printed: &mut bool) -> 
         if changed {
             let before = String::from_utf8_lossy(&src);
             let diff = similar::TextDiff::from_lines(before.as_ref(), formatted.as_str());
-            let mut out = std::io::stdout().lock();
-            write!(out, "{}", diff.unified_diff().header(&name, &name))?;
+            super::output::stdout(diff.unified_diff().header(&name, &name).to_string().as_bytes())?;
         }
         return Ok(!changed);
     }
@@ -153,14 +154,12 @@ fn format_one(input: &Input, args: &Args, headers: bool, printed: &mut bool) -> 
             }
         }
         _ => {
-            let mut out = std::io::stdout().lock();
             if headers {
                 let separator = if *printed { "\n" } else { "" };
-                write!(out, "{separator}==> {name} <==\n")?;
+                super::output::stdout(format!("{separator}==> {name} <==\n").as_bytes())?;
             }
             *printed = true;
-            out.write_all(formatted.as_bytes())?;
-            out.flush()?;
+            super::output::stdout(formatted.as_bytes())?;
         }
     }
     Ok(true)
