@@ -135,3 +135,24 @@ fn check_prints_a_unified_diff_and_fails_when_something_would_change() {
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn several_files_are_printed_each_under_a_header() {
+    let dir = scratch("fmt-headers");
+    write(&dir.join("a.alloy"), UNFORMATTED);
+    write(&dir.join("nested/b.alloy"), "x=1\n");
+    let d = dir.to_str().unwrap();
+    let out = alloy(&["fmt", d], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("==> {d}/a.alloy <==\n{FORMATTED}\n==> {d}/nested/b.alloy <==\nx = 1\n"));
+    // A directory names its file even when it holds only one.
+    let one = dir.join("nested");
+    let out = alloy(&["fmt", one.to_str().unwrap()], None);
+    assert_eq!(text(&out.stdout), format!("==> {d}/nested/b.alloy <==\nx = 1\n"));
+    // Several paths too; a single file stays bare.
+    let a = dir.join("a.alloy");
+    let out = alloy(&["fmt", a.to_str().unwrap(), "-"], Some("y=2"));
+    assert_eq!(text(&out.stdout), format!("==> {d}/a.alloy <==\n{FORMATTED}\n==> <stdin> <==\ny = 2\n"));
+    let out = alloy(&["fmt", a.to_str().unwrap()], None);
+    assert_eq!(text(&out.stdout), FORMATTED);
+}

@@ -164,8 +164,10 @@ impl Analysis {
 /// Why a configuration could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("failed to read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    // The OS error is part of the message and deliberately not a `source()`: anyhow's `{:#}`
+    // would print it twice.
+    #[error("failed to read {path}: {error}")]
+    Read { path: String, error: std::io::Error },
     #[error("{path}: configuration is not valid UTF-8")]
     Encoding { path: String },
 }
@@ -175,13 +177,13 @@ pub enum LoadError {
 pub fn load_path(path: &Path) -> Result<Vec<(String, String)>, LoadError> {
     let read = |p: &Path| -> Result<(String, String), LoadError> {
         let name = p.display().to_string();
-        let bytes = std::fs::read(p).map_err(|source| LoadError::Read { path: name.clone(), source })?;
+        let bytes = std::fs::read(p).map_err(|error| LoadError::Read { path: name.clone(), error })?;
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").map(<[u8]>::to_vec).unwrap_or(bytes);
         let text = String::from_utf8(bytes).map_err(|_| LoadError::Encoding { path: name.clone() })?;
         Ok((name, text))
     };
     if path.is_dir() {
-        let entries = std::fs::read_dir(path).map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
+        let entries = std::fs::read_dir(path).map_err(|error| LoadError::Read { path: path.display().to_string(), error })?;
         let mut files: Vec<PathBuf> =
             entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "alloy")).collect();
         files.sort();

@@ -52,8 +52,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // A reader that closed standard output early (`| head`) is no failure.
+        Err(err) if commands::output::is_closed(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("Error: {err:#}");
+            commands::output::stderr(&format!("Error: {err:#}\n"));
             ExitCode::FAILURE
         }
     }

@@ -96,59 +96,155 @@ pub struct SyntaxError {
 }
 
 enum Frame {
-    Seq(Vec<Node>, Marker),
-    Map(Vec<(Node, Node)>, Option<Node>, Marker),
+    Seq(Vec<Node>, Marker, usize),
+    Map(Vec<(Node, Node)>, Option<Node>, Marker, usize),
+}
+
+/// Aliases copy their anchor's node. A document that makes most of its nodes by aliasing (a
+/// "billion laughs": anchors of anchors, each repeated) is refused as go-yaml refuses it, before
+/// the copies are made: past 1000 nodes, when more than a ratio of them come from aliases (99%
+/// up to 400 000 nodes, falling to 10% at 4 000 000).
+fn allowed_alias_ratio(nodes: u64) -> f64 {
+    const LOW: u64 = 400_000;
+    const HIGH: u64 = 4_000_000;
+    match nodes {
+        n if n <= LOW => 0.99,
+        n if n >= HIGH => 0.10,
+        n => 0.99 - 0.89 * ((n - LOW) as f64 / (HIGH - LOW) as f64),
+    }
 }
 
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
     docs: Vec<Node>,
-    anchors: std::collections::HashMap<usize, Node>,
+    /// Anchored nodes and their sizes (nodes in their subtree).
+    anchors: std::collections::HashMap<usize, (Node, u64)>,
+    /// Nodes made, and how many of them copies made by aliases.
+    nodes: u64,
+    aliased: u64,
+    /// The first problem; the rest of the document is not built.
+    error: Option<SyntaxError>,
 }
 
 fn at(kind: Kind, m: &Marker) -> Node {
     Node { kind, line: m.line(), col: m.col() + 1, source: 0 }
 }
 
+fn size(n: &Node) -> u64 {
+    match &n.kind {
+        Kind::Scalar { .. } => 1,
+        Kind::Seq(items) => 1 + items.iter().map(size).sum::<u64>(),
+        Kind::Map(entries) => 1 + entries.iter().map(|(k, v)| size(k) + size(v)).sum::<u64>(),
+    }
+}
+
 impl Builder {
     fn push(&mut self, n: Node) {
         match self.stack.last_mut() {
             None => self.docs.push(n),
-            Some(Frame::Seq(items, _)) => items.push(n),
-            Some(Frame::Map(entries, key, _)) => match key.take() {
+            Some(Frame::Seq(items, _, _)) => items.push(n),
+            Some(Frame::Map(entries, key, _, _)) => match key.take() {
                 None => *key = Some(n),
                 Some(k) => entries.push((k, n)),
             },
         }
     }
+
+    /// Records the first problem, at 1-based `line` and `col`.
+    fn fail(&mut self, line: usize, col: usize, problem: &str) {
+        if self.error.is_none() {
+            self.error = Some(SyntaxError { line: line.max(1), col, problem: problem.to_string() });
+        }
+    }
+
+    fn anchor(&mut self, id: usize, n: &Node) {
+        if id > 0 {
+            self.anchors.insert(id, (n.clone(), size(n)));
+        }
+    }
+}
+
+/// A mapping with its merge keys (`<<: *base`, `<<: [*a, *b]`) applied as go-yaml applies them:
+/// the merged mappings' entries are added where the `<<` key was, except keys the mapping sets
+/// itself or an earlier merged mapping gave.
+fn merge_keys(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, Node> {
+    let is_merge = |k: &Node| matches!(&k.kind, Kind::Scalar { text, quoted: false } if text == "<<");
+    if !entries.iter().any(|(k, _)| is_merge(k)) {
+        return Ok(entries);
+    }
+    let mut taken: std::collections::HashSet<String> =
+        entries.iter().filter(|(k, _)| !is_merge(k)).filter_map(|(k, _)| k.scalar().map(str::to_string)).collect();
+    let mut out = Vec::with_capacity(entries.len());
+    for (k, v) in entries {
+        if !is_merge(&k) {
+            out.push((k, v));
+            continue;
+        }
+        let maps: Vec<Node> = match v.kind {
+            Kind::Map(_) => vec![v],
+            Kind::Seq(items) if items.iter().all(|i| matches!(i.kind, Kind::Map(_))) => items,
+            _ => return Err(k),
+        };
+        for m in maps {
+            if let Kind::Map(merged) = m.kind {
+                for (mk, mv) in merged {
+                    let name = mk.scalar().map(str::to_string);
+                    if name.as_ref().is_none_or(|n| taken.insert(n.clone())) {
+                        out.push((mk, mv));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
         match ev {
             Event::Scalar(text, style, anchor, _tag) => {
                 let quoted = !matches!(style, TScalarStyle::Plain);
                 let n = at(Kind::Scalar { text, quoted }, &mark);
-                if anchor > 0 {
-                    self.anchors.insert(anchor, n.clone());
-                }
+                self.nodes += 1;
+                self.anchor(anchor, &n);
                 self.push(n);
             }
             Event::Alias(id) => {
-                let n = self.anchors.get(&id).cloned().unwrap_or_else(|| Node::null(mark.line(), mark.col() + 1));
+                let Some((n, size)) = self.anchors.get(&id) else {
+                    return self.fail(mark.line(), mark.col() + 1, "unknown anchor referenced");
+                };
+                let (nodes, aliased) = (self.nodes + size, self.aliased + size);
+                if aliased > 100 && nodes > 1000 && aliased as f64 / nodes as f64 > allowed_alias_ratio(nodes) {
+                    return self.fail(mark.line(), mark.col() + 1, "document contains excessive aliasing");
+                }
+                let n = n.clone();
+                (self.nodes, self.aliased) = (nodes, aliased);
                 self.push(n);
             }
-            Event::SequenceStart(_, _) => self.stack.push(Frame::Seq(Vec::new(), mark)),
+            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(Vec::new(), mark, anchor)),
             Event::SequenceEnd => {
-                if let Some(Frame::Seq(items, m)) = self.stack.pop() {
-                    self.push(at(Kind::Seq(items), &m));
+                if let Some(Frame::Seq(items, m, anchor)) = self.stack.pop() {
+                    let n = at(Kind::Seq(items), &m);
+                    self.nodes += 1;
+                    self.anchor(anchor, &n);
+                    self.push(n);
                 }
             }
-            Event::MappingStart(_, _) => self.stack.push(Frame::Map(Vec::new(), None, mark)),
+            Event::MappingStart(anchor, _) => self.stack.push(Frame::Map(Vec::new(), None, mark, anchor)),
             Event::MappingEnd => {
-                if let Some(Frame::Map(entries, _, m)) = self.stack.pop() {
-                    self.push(at(Kind::Map(entries), &m));
+                if let Some(Frame::Map(entries, _, m, anchor)) = self.stack.pop() {
+                    let entries = match merge_keys(entries) {
+                        Ok(entries) => entries,
+                        Err(key) => return self.fail(key.line, key.col, "map merge requires map or sequence of maps as the value"),
+                    };
+                    let n = at(Kind::Map(entries), &m);
+                    self.nodes += 1;
+                    self.anchor(anchor, &n);
+                    self.push(n);
                 }
             }
             _ => {}
@@ -171,6 +267,9 @@ pub fn parse(src: &[u8]) -> Result<Node, SyntaxError> {
             _ => info.to_string(),
         };
         return Err(SyntaxError { line: line.max(1), col: m.col() + 1, problem });
+    }
+    if let Some(e) = b.error {
+        return Err(e);
     }
     Ok(b.docs.into_iter().next().unwrap_or_else(|| Node::null(1, 1)))
 }
@@ -432,6 +531,36 @@ mod tests {
         let e = parse(b"a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
         assert!(e.line >= 2, "{e}");
         assert!(e.to_string().starts_with("yaml: line "), "{e}");
+    }
+
+    #[test]
+    fn aliases_copy_mappings_and_sequences_and_merge_keys_merge() {
+        let n = parse(b"a: &m {x: 1, y: 2}\nb: &s [1, 2]\nc: *m\nd: *s\ne: {<<: *m, y: 3, z: 4}\nf: {<<: [{p: 1}, {p: 2, q: 2}], r: 0}\n").unwrap();
+        assert_eq!(n.get("c"), n.get("a"));
+        assert_eq!(n.get("d").map(|d| matches!(&d.kind, Kind::Seq(items) if items.len() == 2)), Some(true));
+        let keys = |k: &str| match &n.get(k).unwrap().kind {
+            Kind::Map(entries) => entries.iter().map(|(k, v)| format!("{}={}", k.scalar().unwrap(), v.scalar().unwrap())).collect::<Vec<_>>(),
+            _ => panic!("{k} is a mapping"),
+        };
+        // The mapping's own keys win over merged ones; earlier merged mappings over later.
+        assert_eq!(keys("e"), ["x=1", "y=3", "z=4"]);
+        assert_eq!(keys("f"), ["p=1", "q=2", "r=0"]);
+        let e = parse(b"a: {<<: 1}\n").unwrap_err();
+        assert_eq!(e.to_string(), "yaml: line 1: column 5: map merge requires map or sequence of maps as the value");
+    }
+
+    #[test]
+    fn excessive_aliasing_is_refused_before_expanding() {
+        let mut s = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            s.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 10].join(", ")));
+        }
+        let e = parse(s.as_bytes()).unwrap_err();
+        assert!(e.to_string().ends_with("document contains excessive aliasing"), "{e}");
+        assert_eq!(e.line, 4, "{e}");
+        // Ordinary reuse stays allowed.
+        let ok: String = std::iter::once("base: &b {k: v}\n".to_string()).chain((0..500).map(|i| format!("n{i}: *b\n"))).collect();
+        assert!(parse(ok.as_bytes()).is_ok());
     }
 
     #[test]

@@ -121,3 +121,37 @@ fn http_headers_are_reported_not_dropped() {
     assert_eq!(non_info(&c), "(Error) The converter does not support converting the provided HTTP Client http_headers config.\n");
     assert!(c.output.is_some_and(|o| !o.contains("X-A")));
 }
+
+#[test]
+fn aliases_of_mappings_and_sequences_and_merge_keys_resolve() {
+    let c = convert(&fixture("prometheus/aliases.yaml"), "prometheus", &[]);
+    let out = c.output.as_deref().unwrap_or_default();
+    assert_eq!(non_info(&c), "", "{out}");
+    // Every job has both targets and the credentials, including those given by alias only.
+    assert_eq!(out.matches("__address__ = \"a:9100\"").count(), 3, "{out}");
+    assert_eq!(out.matches("password = \"secret\"").count(), 3, "{out}");
+    // The merged job keeps the base's interval and its own name.
+    assert!(out.contains("prometheus.scrape \"three\""), "{out}");
+    assert_eq!(out.matches("scrape_interval = \"30s\"").count(), 2, "{out}");
+}
+
+/// Nested anchors each repeated ten times: 10⁹ nodes once expanded, from a few hundred bytes.
+fn billion_laughs(prefix: &str) -> Vec<u8> {
+    let mut s = format!("{prefix}\nx0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        s.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
+    }
+    s.into_bytes()
+}
+
+#[test]
+fn excessive_aliasing_is_refused_with_its_position() {
+    for format in ["prometheus", "promtail", "otelcol"] {
+        let c = convert(&billion_laughs("# laughs"), format, &[]);
+        assert!(c.output.is_none(), "{format}");
+        let text = non_info(&c);
+        assert!(text.contains("yaml: line 5: column 10: document contains excessive aliasing"), "{format}: {text}");
+        assert!(text.contains("document contains excessive aliasing"), "{format}: {text}");
+    }
+}

@@ -1,7 +1,7 @@
 //! `alloy convert`: OpenTelemetry Collector, Prometheus and Promtail configurations to Alloy,
 //! with upstream's flags, report file, failure rule and exit codes.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -54,7 +54,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let bytes = result.output.unwrap_or_default();
     if args.output.is_empty() {
-        std::io::stdout().write_all(bytes.as_bytes()).context("writing the output")?;
+        super::output::stdout(bytes.as_bytes())?;
     } else {
         std::fs::write(&args.output, bytes).with_context(|| format!("open {}", args.output))?;
     }

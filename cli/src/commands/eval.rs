@@ -19,6 +19,8 @@ pub enum Format {
 #[derive(clap::Args)]
 pub struct Args {
     /// The expression to evaluate.
+    // A leading `-` starts an expression (`-0`, `-x`), not a flag: negation is common here.
+    #[arg(allow_hyphen_values = true)]
     pub expr: String,
     /// Binds NAME to the value of EXPR (evaluated with the names bound before it); repeatable.
     #[arg(long = "var", value_name = "NAME=EXPR")]
@@ -65,7 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     }
                 },
             };
-            println!("{out}");
+            super::output::stdout(format!("{out}\n").as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
         Err(failure) => {
@@ -78,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn report(file: &str, src: &str, diags: &[syntax::Diagnostic]) {
     if !diags.is_empty() {
         let color = std::io::stderr().is_terminal();
-        eprint!("{}", syntax::diagnostics::render_pretty(file, src, diags, color));
+        super::output::stderr(&syntax::diagnostics::render_pretty(file, src, diags, color));
     }
 }
 

@@ -1,7 +1,7 @@
 //! `alloy fmt`: upstream's behaviour for one file or standard input, plus several files,
 //! directories (every `*.alloy` below them) and `--check` with a diff.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -44,6 +44,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("cannot use -w/--write and -t/--test at the same time");
     }
     let inputs = collect_inputs(&args.paths)?;
+    // Output that may hold several files names each one, as `head` does; one file or standard
+    // input keeps upstream's bare, byte-exact output.
+    let headers = args.paths.len() > 1 || args.paths.iter().any(|p| p.is_dir());
+    let mut printed = false;
     // Refused before any file is rewritten.
     if args.write && inputs.iter().any(|i| matches!(i, Input::Stdin)) {
         bail!("cannot use -w with standard input");
@@ -51,8 +55,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     let mut errors = Vec::new();
     for input in &inputs {
-        match format_one(input, &args) {
+        match format_one(input, &args, headers, &mut printed) {
             Ok(ok) => failed |= !ok,
+            // The reader has what it wanted (`| head`): stop, with the status so far.
+            Err(e) if super::output::is_closed(&e) => break,
             Err(e) => errors.push(e),
         }
     }
@@ -103,7 +109,9 @@ fn alloy_files_below(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> 
 }
 
 /// Formats one input as the flags say. `Ok(false)`: the input was not formatted (`-t`/`--check`).
-fn format_one(input: &Input, args: &Args) -> anyhow::Result<bool> {
+/// With `headers`, printed text is preceded by `==> NAME <==` (and a blank line after the
+/// previous file's text; `printed` says whether there was one).
+fn format_one(input: &Input, args: &Args, headers: bool, printed: &mut bool) -> anyhow::Result<bool> {
     let name = input.name();
     let src = match input {
         Input::Stdin => {
@@ -134,8 +142,7 @@ fn format_one(input: &Input, args: &Args) -> anyhow::Result<bool> {
         if changed {
             let before = String::from_utf8_lossy(&src);
             let diff = similar::TextDiff::from_lines(before.as_ref(), formatted.as_str());
-            let mut out = std::io::stdout().lock();
-            write!(out, "{}", diff.unified_diff().header(&name, &name))?;
+            super::output::stdout(diff.unified_diff().header(&name, &name).to_string().as_bytes())?;
         }
         return Ok(!changed);
     }
@@ -147,9 +154,12 @@ fn format_one(input: &Input, args: &Args) -> anyhow::Result<bool> {
             }
         }
         _ => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(formatted.as_bytes())?;
-            out.flush()?;
+            if headers {
+                let separator = if *printed { "\n" } else { "" };
+                super::output::stdout(format!("{separator}==> {name} <==\n").as_bytes())?;
+            }
+            *printed = true;
+            super::output::stdout(formatted.as_bytes())?;
         }
     }
     Ok(true)

@@ -18,5 +18,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let rules: std::sync::Arc<dyn analyzer::rules::ArgumentRules> = runtime::components::registry();
     runtime.block_on(lsp::run_stdio(Duration::from_millis(args.debounce_ms), Some(rules)));
+    // The read of stdin still pending (a client that keeps it open after `exit`) must not hold
+    // the process.
+    runtime.shutdown_background();
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@ pub mod eval;
 pub mod fmt;
 pub mod lsp;
 pub mod otel;
+pub mod output;
 pub mod report;
 pub mod run;
 pub mod validate;

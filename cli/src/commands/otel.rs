@@ -425,7 +425,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Some(Sub::Components) => components(),
         Some(Sub::Featuregate) => {
-            println!("ID\tEnabled\tStage\tDescription");
+            super::output::stdout(b"ID\tEnabled\tStage\tDescription\n")?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Sub::Validate) => match load(&args.config).and_then(|mut l| Some(check(&mut l)).filter(|r| !r.is_empty()).map_or(Ok(l), Err)) {
@@ -439,14 +439,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Sub::PrintConfig { mode, format }) => match load(&args.config) {
             Ok(mut l) => {
                 match format {
-                    PrintFormat::Yaml => print!("{}", collector::print::to_yaml(&l.resolved.root, mode == PrintMode::Redacted)),
+                    PrintFormat::Yaml => super::output::stdout(collector::print::to_yaml(&l.resolved.root, mode == PrintMode::Redacted).as_bytes())?,
                     PrintFormat::Alloy => {
                         let problems = check(&mut l);
                         if !problems.is_empty() {
                             print_reports(&problems);
                             return Ok(ExitCode::FAILURE);
                         }
-                        print!("{}", l.engine.alloy);
+                        super::output::stdout(l.engine.alloy.as_bytes())?;
                     }
                 }
                 Ok(ExitCode::SUCCESS)
@@ -465,7 +465,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// signal pair, extensions once), from the collector's own metadata
 /// (`convert::otelcol::collector::signals`).
 fn components() -> anyhow::Result<ExitCode> {
-    print!("{}", components_yaml());
+    super::output::stdout(components_yaml().as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 

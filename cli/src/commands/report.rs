@@ -14,9 +14,9 @@ pub fn parse_stability(s: &str) -> Result<analyzer::Stability, String> {
 pub fn diagnostics(file: &str, src: &str, lines: &LineIndex, diags: &[Diagnostic]) {
     let stderr = std::io::stderr();
     if stderr.is_terminal() && std::env::var_os("ALLOY_PLAIN_DIAGNOSTICS").is_none() {
-        eprint!("{}", diagnostics::render_pretty(file, src, diags, true));
+        super::output::stderr(&diagnostics::render_pretty(file, src, diags, true));
     } else {
-        eprint!("{}", diagnostics::render_short(file, lines, diags));
+        super::output::stderr(&diagnostics::render_short(file, lines, diags));
     }
 }
 
@@ -27,7 +27,7 @@ pub fn file_reports(reports: &[analyzer::FileReport]) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     for r in reports {
         if !r.diagnostics.is_empty() {
-            eprint!("{}", diagnostics::render_pretty(&r.path, &r.text, &r.diagnostics, color));
+            super::output::stderr(&diagnostics::render_pretty(&r.path, &r.text, &r.diagnostics, color));
         }
     }
 }

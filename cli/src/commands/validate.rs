@@ -97,9 +97,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             for r in &reports {
                 out.push_str(&diagnostics::render_short_with_severity(&r.path, &r.lines, &r.diagnostics));
             }
-            print!("{out}");
+            super::output::stdout_until_closed(out.as_bytes())?;
         }
-        Format::Json => println!("{}", to_json(&reports)),
+        Format::Json => super::output::stdout_until_closed(format!("{}\n", to_json(&reports)).as_bytes())?,
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -57,6 +57,10 @@ pub struct Config {
     pub service_extensions: Vec<String>,
     pub pipelines: Vec<Pipeline>,
     pub telemetry: Node,
+    /// Where each component is in its list, by kind and ID (the first of an ID written twice);
+    /// built by decoding, so that looking components up is not a scan (100 000 receivers took
+    /// 49 s). Empty for a config built otherwise, which [`Config::find`] then scans.
+    index: std::collections::HashMap<(CKind, String), usize>,
 }
 
 impl Default for Pipeline {
@@ -117,6 +121,7 @@ impl Default for Config {
             service_extensions: Vec::new(),
             pipelines: Vec::new(),
             telemetry: Node::null(0, 0),
+            index: std::collections::HashMap::new(),
         }
     }
 }
@@ -133,7 +138,10 @@ impl Config {
     }
 
     pub fn find(&self, kind: CKind, id: &str) -> Option<&Def> {
-        self.defs(kind).iter().find(|d| d.id == id)
+        if self.index.is_empty() {
+            return self.defs(kind).iter().find(|d| d.id == id);
+        }
+        self.index.get(&(kind, id.to_string())).and_then(|&i| self.defs(kind).get(i))
     }
 
     pub fn is_connector(&self, id: &str) -> bool {
@@ -286,6 +294,13 @@ fn decode(root: &Node) -> Result<Config, Located> {
     if !bad.is_empty() {
         return Err(invalid_keys("otelcol.configSettings", &mut bad));
     }
+    let mut index = std::collections::HashMap::new();
+    for kind in [CKind::Receiver, CKind::Processor, CKind::Exporter, CKind::Connector, CKind::Extension] {
+        for (i, d) in cfg.defs(kind).iter().enumerate() {
+            index.entry((kind, d.id.clone())).or_insert(i);
+        }
+    }
+    cfg.index = index;
     Ok(cfg)
 }
 
@@ -358,6 +373,19 @@ fn check(cfg: &Config) -> Result<(), Located> {
     }
     if cfg.exporters.is_empty() {
         return Err(Located::new("no exporter configuration specified in config"));
+    }
+    if cfg.pipelines.is_empty() {
+        return Err(Located::new("service::pipelines: service must have at least one pipeline"));
+    }
+    for p in &cfg.pipelines {
+        // The collector's own `PipelineConfig.Validate`.
+        let pid = p.id();
+        if p.receivers.is_empty() {
+            return Err(Located::at(format!("service::pipelines::{pid}: must have at least one receiver"), p.node.pos()));
+        }
+        if p.exporters.is_empty() {
+            return Err(Located::at(format!("service::pipelines::{pid}: must have at least one exporter"), p.node.pos()));
+        }
     }
     for c in &cfg.connectors {
         for (kind, what) in [(CKind::Exporter, "exporter"), (CKind::Receiver, "receiver")] {

@@ -12,11 +12,17 @@ use super::{schema, Ctx};
 
 pub(super) const SIGNALS: [&str; 3] = ["metrics", "logs", "traces"];
 
-/// The pipelines sharing one name, by signal.
+/// The pipelines sharing one name, by signal, with the lookups wiring needs (sets rather than
+/// scans of the lists, which were quadratic in the number of components).
 #[derive(Default)]
 struct Group<'a> {
     name: String,
     by_signal: HashMap<&'a str, &'a Pipeline>,
+    /// Per signal: the receivers, and where each processor first is.
+    receivers: HashMap<&'a str, HashSet<&'a str>>,
+    processor_at: HashMap<&'a str, HashMap<&'a str, usize>>,
+    /// Every receiver and exporter of the group's pipelines.
+    used: HashSet<&'a str>,
 }
 
 impl<'a> Group<'a> {
@@ -27,10 +33,11 @@ impl<'a> Group<'a> {
     /// The first-occurrence merge of one list over metrics, logs, traces.
     fn merged(&self, list: impl Fn(&'a Pipeline) -> &'a [String]) -> Vec<&'a str> {
         let mut out: Vec<&str> = Vec::new();
+        let mut seen = HashSet::new();
         for s in SIGNALS {
             if let Some(p) = self.pipeline(s) {
                 for id in list(p) {
-                    if !out.contains(&id.as_str()) {
+                    if seen.insert(id.as_str()) {
                         out.push(id);
                     }
                 }
@@ -60,7 +67,18 @@ fn groups(cfg: &Config) -> Result<Vec<Group<'_>>, String> {
         let g = by_name.entry(&p.name).or_insert_with(|| Group { name: p.name.clone(), ..Group::default() });
         g.by_signal.insert(&p.signal, p);
     }
-    Ok(by_name.into_values().collect())
+    let mut groups: Vec<Group> = by_name.into_values().collect();
+    for g in &mut groups {
+        for (&signal, p) in &g.by_signal {
+            g.receivers.insert(signal, p.receivers.iter().map(String::as_str).collect());
+            let at = g.processor_at.entry(signal).or_default();
+            for (i, id) in p.processors.iter().enumerate() {
+                at.entry(id.as_str()).or_insert(i);
+            }
+            g.used.extend(p.receivers.iter().chain(&p.exporters).map(String::as_str));
+        }
+    }
+    Ok(groups)
 }
 
 /// `<alloy name>.<label>.input` of an exporter or connector in `group`.
@@ -74,12 +92,12 @@ fn input_of(cfg: &Config, group: &str, id: &str) -> Option<Expr> {
 fn destinations(cfg: &Config, g: &Group, signal: &str, id: &str, as_processor: bool) -> Vec<Expr> {
     let Some(p) = g.pipeline(signal) else { return Vec::new() };
     let next_processor = if as_processor {
-        match p.processors.iter().position(|x| x == id) {
+        match g.processor_at.get(signal).and_then(|at| at.get(id)) {
             Some(i) => p.processors.get(i + 1),
             None => return Vec::new(),
         }
     } else {
-        if !p.receivers.iter().any(|x| x == id) {
+        if !g.receivers.get(signal).is_some_and(|r| r.contains(id)) {
             return Vec::new();
         }
         p.processors.first()
@@ -139,21 +157,36 @@ pub fn emit(cfg: &Config, file: &mut File, diags: &mut Diagnostics) -> Result<()
             lists.insert(s, kept);
         }
         let mut merged: Vec<&str> = Vec::new();
+        let mut in_merged = HashSet::new();
         for s in SIGNALS {
             for r in &lists[s] {
-                if !merged.contains(r) {
+                if in_merged.insert(*r) {
                     merged.push(r);
                 }
             }
         }
         owned.push(merged);
     }
+    // The groups whose pipelines receive from each receiver, in group order.
+    let mut receiving: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, g) in groups.iter().enumerate() {
+        let mut ids: HashSet<&str> = HashSet::new();
+        for s in SIGNALS {
+            if let Some(p) = g.pipeline(s) {
+                ids.extend(p.receivers.iter().map(String::as_str));
+            }
+        }
+        for id in ids {
+            receiving.entry(id).or_default().push(i);
+        }
+    }
 
     for (g, receivers) in groups.iter().zip(&owned) {
         for id in receivers {
             let Some(def) = cfg.find(CKind::Receiver, id) else { continue };
             // A receiver's output gathers destinations from every group.
-            let dests = SIGNALS.map(|s| groups.iter().flat_map(|g2| destinations(cfg, g2, s, id, false)).collect());
+            let from = receiving.get(id).map_or(&[][..], Vec::as_slice);
+            let dests = SIGNALS.map(|s| from.iter().flat_map(|&i| destinations(cfg, &groups[i], s, id, false)).collect());
             append(CKind::Receiver, def, &g.name, Some(dests), &extensions, file, diags);
         }
         for id in g.merged(|p| &p.processors) {
@@ -170,8 +203,7 @@ pub fn emit(cfg: &Config, file: &mut File, diags: &mut Diagnostics) -> Result<()
         }
         // Upstream emits every connector for every group, in map order; here only those the
         // group's pipelines use, sorted by ID.
-        let used = |id: &str| SIGNALS.iter().filter_map(|s| g.pipeline(s)).any(|p| p.receivers.iter().chain(&p.exporters).any(|x| x == id));
-        let mut connectors: Vec<&Def> = cfg.connectors.iter().filter(|d| used(&d.id)).collect();
+        let mut connectors: Vec<&Def> = cfg.connectors.iter().filter(|d| g.used.contains(d.id.as_str())).collect();
         connectors.sort_by(|a, b| a.id.cmp(&b.id));
         for def in connectors {
             let dests = SIGNALS.map(|s| destinations(cfg, g, s, &def.id, false));

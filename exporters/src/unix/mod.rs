@@ -230,12 +230,9 @@ impl Default for Config {
 /// A setting [`Collectors::new`] refuses; `argument` is the Alloy argument path (`disk.device_exclude`).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("invalid regular expression in {argument}: {source}")]
-    Regex {
-        argument: &'static str,
-        #[source]
-        source: Box<regex::Error>,
-    },
+    // The regex error is in the message, so it is not also a `source()` (chains print it twice).
+    #[error("invalid regular expression in {argument}: {error}")]
+    Regex { argument: &'static str, error: Box<regex::Error> },
     #[error("{first} and {second} are mutually exclusive")]
     MutuallyExclusive { first: &'static str, second: &'static str },
     #[error("{collector} collector: {message}")]

@@ -71,7 +71,7 @@ pub(crate) fn compile(argument: &'static str, pattern: &str) -> std::result::Res
     if pattern.is_empty() {
         return Ok(None);
     }
-    Regex::new(pattern).map(Some).map_err(|e| ConfigError::Regex { argument, source: Box::new(e) })
+    Regex::new(pattern).map(Some).map_err(|e| ConfigError::Regex { argument, error: Box::new(e) })
 }
 
 /// node_exporter's deviceFilter: a name is ignored when it matches the exclude pattern or misses the include one

@@ -2,6 +2,7 @@
 //! receive their arguments. Errors are [`ValueError`]s whose path names the attribute
 //! (`.endpoint[1].url should be string, got number`).
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration as StdDuration;
 
@@ -20,17 +21,64 @@ pub trait Decode: Sized {
 macro_rules! int_decode {
     ($($t:ty),*) => {$(
         impl Decode for $t {
-            /// Numbers (and numeric strings) narrowed with wraparound; floats truncate.
+            /// Numbers (and numeric strings) narrowed with wraparound, as upstream's decoder
+            /// does; floats truncate. Under [`with_strict_integers`], a number that does not
+            /// fit is an error instead.
             fn decode(v: &Value) -> Result<Self, ValueError> {
                 let n = to_number(v)?;
-                Ok(match n {
-                    Number::Uint(u) => u as $t,
-                    _ => n.as_i64() as $t,
-                })
+                if !STRICT_INTEGERS.with(Cell::get) {
+                    return Ok(match n {
+                        Number::Uint(u) => u as $t,
+                        _ => n.as_i64() as $t,
+                    });
+                }
+                let fits = match n {
+                    Number::Int(i) => <$t>::try_from(i).ok(),
+                    Number::Uint(u) => <$t>::try_from(u).ok(),
+                    Number::Float(f) => {
+                        let t = f.trunc();
+                        // Within the range up to rounding at its ends, where the cast saturates.
+                        (t.is_finite() && t >= <$t>::MIN as f64 && t <= <$t>::MAX as f64).then(|| t as $t)
+                    }
+                };
+                fits.ok_or_else(|| out_of_range(n, <$t>::MIN as i128, <$t>::MAX as i128))
             }
         }
     )*};
 }
+
+thread_local! {
+    static STRICT_INTEGERS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with integer decoding refusing numbers that do not fit the target type. Component
+/// arguments are decoded so: a `num_consumers = -1` wrapped into a `usize` would start
+/// `usize::MAX` workers, where the collector (whose field is a signed `int`) refuses it. The
+/// language's own conversions keep upstream's wraparound.
+pub fn with_strict_integers<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            STRICT_INTEGERS.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(STRICT_INTEGERS.with(|s| s.replace(true)));
+    f()
+}
+
+fn out_of_range(n: Number, min: i128, max: i128) -> ValueError {
+    let (shown, negative) = match n {
+        Number::Int(i) => (i.to_string(), i < 0),
+        Number::Uint(u) => (u.to_string(), false),
+        Number::Float(f) => (f.to_string(), f < 0.0),
+    };
+    ValueError::message(match (negative, min) {
+        (true, 0) => format!("{shown} is out of range for an unsigned integer"),
+        (true, _) => format!("{shown} is out of range (at least {min})"),
+        (false, _) => format!("{shown} is out of range (at most {max})"),
+    })
+}
+
 int_decode!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 impl Decode for f64 {
@@ -389,6 +437,26 @@ impl StructDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_wrap_as_upstream_except_under_strict_decoding() {
+        assert_eq!(u8::decode(&Value::int(300)), Ok(44));
+        assert_eq!(u16::decode(&Value::int(-1)), Ok(65535));
+        with_strict_integers(strict_integers_that_do_not_fit_their_type_are_refused);
+        assert_eq!(u16::decode(&Value::int(-1)), Ok(65535), "strictness ends with the call");
+    }
+
+    fn strict_integers_that_do_not_fit_their_type_are_refused() {
+        let err = |r: Result<_, ValueError>| r.map(|_: ()| ()).unwrap_err().kind.detail();
+        assert_eq!(err(usize::decode(&Value::int(-1)).map(|_| ())), "-1 is out of range for an unsigned integer");
+        assert_eq!(err(u8::decode(&Value::int(300)).map(|_| ())), "300 is out of range (at most 255)");
+        assert_eq!(err(i64::decode(&Value::uint(u64::MAX)).map(|_| ())), "18446744073709551615 is out of range (at most 9223372036854775807)");
+        assert_eq!(err(i8::decode(&Value::int(-129)).map(|_| ())), "-129 is out of range (at least -128)");
+        assert_eq!(err(u32::decode(&Value::float(-0.5e10)).map(|_| ())), "-5000000000 is out of range for an unsigned integer");
+        assert_eq!(u32::decode(&Value::int(7)), Ok(7));
+        assert_eq!(i32::decode(&Value::float(-2.9)), Ok(-2), "floats truncate");
+        assert_eq!(u64::decode(&Value::uint(u64::MAX)), Ok(u64::MAX));
+    }
 
     #[test]
     fn durations() {

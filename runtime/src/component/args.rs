@@ -418,15 +418,19 @@ impl<'s> Reader<'s> {
     }
 }
 
+/// Integers are decoded strictly (`eval::decode::with_strict_integers`): a number that does
+/// not fit its field is an error at the value, not a wrapped-around count.
 fn run<A: Arguments>(name: &str, args: &Value, st: &mut State) -> A {
-    let schema = Catalog::get().lookup(name).map(|c| &c.body);
-    let mut r = Reader::new(args, schema, Vec::new(), st);
-    let a = A::decode(&mut r);
-    if r.st.errors.len() == r.errors_before {
-        a.validate(&mut r);
-    }
-    r.finish();
-    a
+    eval::decode::with_strict_integers(|| {
+        let schema = Catalog::get().lookup(name).map(|c| &c.body);
+        let mut r = Reader::new(args, schema, Vec::new(), st);
+        let a = A::decode(&mut r);
+        if r.st.errors.len() == r.errors_before {
+            a.validate(&mut r);
+        }
+        r.finish();
+        a
+    })
 }
 
 /// Decodes and checks the arguments of component `name`; every problem, in reading order.
@@ -456,12 +460,15 @@ pub fn block_defaults<A: Arguments>(component: &str, path: &[&str]) -> Result<A,
 
 fn decode_nested<A: Arguments>(v: &Value, schema: Option<&'static Body>) -> Result<A, Vec<ArgError>> {
     let mut st = State::default();
-    let mut r = Reader::new(v, schema, Vec::new(), &mut st);
-    let a = A::decode(&mut r);
-    if r.st.errors.len() == r.errors_before {
-        a.validate(&mut r);
-    }
-    r.finish();
+    let a = eval::decode::with_strict_integers(|| {
+        let mut r = Reader::new(v, schema, Vec::new(), &mut st);
+        let a = A::decode(&mut r);
+        if r.st.errors.len() == r.errors_before {
+            a.validate(&mut r);
+        }
+        r.finish();
+        a
+    });
     if st.errors.is_empty() {
         Ok(a)
     } else {

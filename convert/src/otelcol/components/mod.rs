@@ -18,7 +18,7 @@ use crate::yaml::Node;
 use super::schema::F;
 use super::Ctx;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CKind {
     Receiver,
     Processor,
