@@ -380,9 +380,27 @@ fn top_blocks(db: &dyn Db, file: SourceFile) -> Vec<(String, Span)> {
     out
 }
 
+/// The syntax errors of one file, at file positions.
+#[salsa::tracked(returns(ref))]
+fn file_syntax_errors(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
+    layout(db, file).iter().flat_map(|p| chunk_parse(db, p.chunk).0.diagnostics.iter().map(move |d| shifted(d, p.offset))).collect()
+}
+
+/// Whether any file of the configuration has a syntax error.
+#[salsa::tracked]
+fn any_syntax_errors(db: &dyn Db, ws: Workspace) -> bool {
+    ws.files(db).iter().any(|f| file_syntax_errors(db, *f).iter().any(Diagnostic::is_error))
+}
+
 /// Every diagnostic of one file: parse errors, checks, duplicates across files, cycles.
+/// While any file has a syntax error only syntax errors are reported, as upstream's loader
+/// stops at parsing: what a broken file would have declared is unknown, and checking the
+/// rest would report the consequences (unknown blocks, missing components) as errors.
 #[salsa::tracked(returns(ref))]
 pub fn file_diagnostics(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
+    if *any_syntax_errors(db, ws) {
+        return file_syntax_errors(db, file).clone();
+    }
     let mut out = checked(db, ws, file);
     let files = ws.files(db);
     let me = files.iter().position(|f| *f == file).unwrap_or(0);

@@ -4,6 +4,7 @@ import threading
 import time
 import urllib.request
 
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -16,7 +17,16 @@ EXPORTER = "otelcol.exporter.debug.default"
 
 
 def wait(browser, seconds=15):
-    return WebDriverWait(browser, seconds, poll_frequency=0.2)
+    # A page that reloads itself (the list after a successful reload) replaces its elements
+    # while a condition reads them: that is "not yet", not a failure.
+    return WebDriverWait(browser, seconds, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException, NoSuchElementException])
+
+
+def open_page(browser, url):
+    """Loads a page and waits until its scripts have attached their handlers (a click
+    before that would submit the reload form natively and leave the page)."""
+    browser.get(url)
+    wait(browser).until(lambda b: b.execute_script("return document.documentElement.dataset.ready") == "1")
 
 
 def visible_rows(browser):
@@ -48,7 +58,7 @@ class Sender:
 
 
 def test_component_list_search_and_health_filter(alloy, browser, screenshot):
-    browser.get(alloy.url())
+    open_page(browser, alloy.url())
     rows = visible_rows(browser)
     for component in [RECEIVER, BATCH, EXPORTER, "local.file.token", "relay.one"]:
         assert component in rows
@@ -64,7 +74,7 @@ def test_component_list_search_and_health_filter(alloy, browser, screenshot):
 
 
 def test_component_detail_shows_alloy_values_history_and_no_secret(alloy, browser, screenshot):
-    browser.get(alloy.url())
+    open_page(browser, alloy.url())
     browser.find_element(By.LINK_TEXT, "local.file.token").click()
     wait(browser).until(EC.url_contains("/component/local.file.token"))
     arguments = browser.find_element(By.ID, "arguments").text
@@ -76,7 +86,7 @@ def test_component_detail_shows_alloy_values_history_and_no_secret(alloy, browse
     assert len(history) >= 2 and "component created" in history[-1].text
     screenshot("02-component")
     # A custom component lists its module's components, with a link to the module's graph.
-    browser.get(alloy.url("component/relay.one"))
+    open_page(browser, alloy.url("component/relay.one"))
     module = browser.find_element(By.CSS_SELECTOR, "section.module")
     assert "otelcol.processor.batch.inner" in module.text
     module.find_element(By.CSS_SELECTOR, "a.module-graph").click()
@@ -84,7 +94,7 @@ def test_component_detail_shows_alloy_values_history_and_no_secret(alloy, browse
 
 
 def test_graph_nodes_edges_and_click(alloy, browser, screenshot):
-    browser.get(alloy.url("graph"))
+    open_page(browser, alloy.url("graph"))
     wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "g.node")) == 5)
     edges = {(e.get_attribute("data-from"), e.get_attribute("data-to")) for e in browser.find_elements(By.CSS_SELECTOR, "path.edge")}
     assert (RECEIVER, BATCH) in edges and (BATCH, EXPORTER) in edges and ("relay.one", EXPORTER) in edges
@@ -101,7 +111,7 @@ def test_graph_nodes_edges_and_click(alloy, browser, screenshot):
 
 
 def test_graph_rates_become_non_zero_while_data_flows(alloy, browser, screenshot):
-    browser.get(alloy.url("graph"))
+    open_page(browser, alloy.url("graph"))
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "text.edge-label"))
     window = browser.find_element(By.ID, "window")
     browser.execute_script("arguments[0].value = 1; arguments[0].dispatchEvent(new Event('change'))", window)
@@ -114,7 +124,7 @@ def test_graph_rates_become_non_zero_while_data_flows(alloy, browser, screenshot
 
 
 def test_graph_follows_a_reload_in_place(alloy, browser, screenshot):
-    browser.get(alloy.url("graph"))
+    open_page(browser, alloy.url("graph"))
     wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "g.node")) == 5)
     browser.execute_script("window.sameDocument = true")
     try:
@@ -131,7 +141,7 @@ def test_graph_follows_a_reload_in_place(alloy, browser, screenshot):
 
 
 def test_reload_button_shows_the_error_with_its_position(alloy, browser, screenshot):
-    browser.get(alloy.url())
+    open_page(browser, alloy.url())
     alloy.write_config("pipeline_broken.alloy")
     try:
         browser.find_element(By.ID, "reload").click()
@@ -145,7 +155,7 @@ def test_reload_button_shows_the_error_with_its_position(alloy, browser, screens
 
 
 def test_live_debugging_shows_a_span_the_test_sent(alloy, browser, screenshot):
-    browser.get(alloy.url(f"component/{BATCH}"))
+    open_page(browser, alloy.url(f"component/{BATCH}"))
     browser.find_element(By.ID, "live-debugging").click()
     wait(browser).until(lambda b: b.find_element(By.ID, "debug-status").text == "streaming")
     with Sender(alloy, "span-for-live-debugging"):
@@ -161,7 +171,7 @@ def test_live_debugging_shows_a_span_the_test_sent(alloy, browser, screenshot):
 
 def test_ui_under_a_path_prefix(prefixed_alloy, browser, screenshot):
     a = prefixed_alloy
-    browser.get(f"http://127.0.0.1:{a.api}/proxy/alloy")
+    open_page(browser, f"http://127.0.0.1:{a.api}/proxy/alloy")
     assert browser.current_url.endswith("/proxy/alloy/")
     browser.find_element(By.LINK_TEXT, BATCH).click()
     wait(browser).until(EC.url_contains(f"/proxy/alloy/component/{BATCH}"))

@@ -58,3 +58,6 @@
   health.addEventListener("change", apply);
   apply();
 })();
+
+// Tells tests (and anything else watching) that the page's handlers are in place.
+document.documentElement.dataset.ready = "1";
