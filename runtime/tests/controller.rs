@@ -210,3 +210,38 @@ async fn a_failed_component_causes_no_follow_on_errors_at_its_references() {
     assert!(m[0].starts_with("config.alloy:1:1: Failed to build component: building component: failed to read file"), "{m:?}");
     c.shutdown().await;
 }
+
+/// Hostile nesting reaches the controller on tokio worker threads (reloads, imported modules),
+/// whose stacks are small: it must be an error there, never a stack overflow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_nesting_is_an_error_on_worker_threads() {
+    let cfg = Config::new("local.file \"deep\" {\n  filename = \"$DIR/deep.json\"\n}\n");
+    let c = cfg.controller();
+    std::fs::write(cfg.file("deep.json"), "[".repeat(200_000) + &"]".repeat(200_000)).unwrap();
+    tokio::spawn({
+        let c = c.clone();
+        async move { c.load().await }
+    })
+    .await
+    .expect("the load task does not die")
+    .expect("loads");
+    // A reload whose text nests far too deep, and a value decoded from deep JSON.
+    for text in [
+        format!("x = {}1{}\n", "(".repeat(100_000), ")".repeat(100_000)),
+        format!("y = {}1{}\n", "{a=".repeat(20_000), "}".repeat(20_000)),
+        "local.file \"deep\" {\n  filename = \"$DIR/deep.json\"\n}\n\nlocal.file \"user\" {\n  filename = encoding.from_json(local.file.deep.content)[0]\n}\n"
+            .to_string(),
+    ] {
+        cfg.write(&text);
+        let result = tokio::spawn({
+            let c = c.clone();
+            async move { c.load().await }
+        })
+        .await
+        .expect("the reload task does not die");
+        let err = result.expect_err("refused");
+        let text = messages(&err).join("\n");
+        assert!(text.contains("nesting is too deep") || text.contains("exceeded max depth"), "{text}");
+    }
+    c.shutdown().await;
+}

@@ -8,7 +8,7 @@ use crate::value::{Object, Str, Value};
 /// Decodes JSON text into a value. All numbers become floats unless `ints` is set (then
 /// integral numbers that fit become ints, as the JSONPath library does).
 pub fn decode(src: &[u8], ints: bool) -> Result<Value, String> {
-    let mut p = Parser { s: src, i: 0, ints, range_error: None, fields: Vec::new() };
+    let mut p = Parser { s: src, i: 0, ints, range_error: None, fields: Vec::new(), depth: 0 };
     p.ws();
     let v = p.value()?;
     p.ws();
@@ -29,7 +29,13 @@ struct Parser<'a> {
     ints: bool,
     range_error: Option<String>,
     fields: Vec<String>,
+    /// Arrays and objects open around the current position.
+    depth: usize,
 }
+
+/// Nesting beyond this is refused with Go's message (Go allows 10 000 levels; a value this
+/// deep would overflow the stack of the threads that evaluate, compare and print it).
+pub const MAX_DEPTH: usize = 500;
 
 /// A byte as Go's JSON errors quote it (`'x'`).
 fn quote_char(c: u8) -> String {
@@ -50,8 +56,19 @@ impl Parser<'_> {
     fn value(&mut self) -> Result<Value, String> {
         let c = self.peek()?;
         match c {
-            b'{' => self.object(),
-            b'[' => self.array(),
+            b'{' | b'[' if self.depth >= MAX_DEPTH => Err("exceeded max depth".to_string()),
+            b'{' => {
+                self.depth += 1;
+                let v = self.object();
+                self.depth -= 1;
+                v
+            }
+            b'[' => {
+                self.depth += 1;
+                let v = self.array();
+                self.depth -= 1;
+                v
+            }
             b'"' => self.string().map(|b| Value::String(Str::from(b))),
             b'-' | b'0'..=b'9' => self.number(),
             b't' => self.literal("true", Value::Bool(true)),
@@ -470,6 +487,21 @@ mod tests {
         assert_eq!(decode(b"1 2", false).unwrap_err(), "invalid character '2' after top-level value");
         assert_eq!(decode(b"x", false).unwrap_err(), "invalid character 'x' looking for beginning of value");
         assert_eq!(decode(br#"{"a":1e400}"#, false).unwrap_err(), "json: cannot unmarshal number 1e400 into Go struct field .a of type float64");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_even_on_a_small_stack() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        // A tokio worker's stack is 2 MiB; half of that must do.
+        let result = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || (decode(deep(MAX_DEPTH).as_bytes(), false).is_ok(), decode(deep(100_000).as_bytes(), false)))
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert!(result.0, "{MAX_DEPTH} levels are accepted");
+        assert_eq!(result.1.unwrap_err(), "exceeded max depth");
+        assert_eq!(decode(format!("{}1{}", "{\"a\":".repeat(MAX_DEPTH + 1), "}".repeat(MAX_DEPTH + 1)).as_bytes(), false).unwrap_err(), "exceeded max depth");
     }
 
     #[test]
