@@ -281,24 +281,34 @@ fn render_one(out: &mut Vec<u8>, file: &str, src: &str, lines: &LineIndex, full:
     for note in &d.notes {
         report = report.with_note(note);
     }
-    let windowed: Vec<bool> = sources.iter().map(Option::is_some).collect();
     let mut cache = Snippets { file, full, sources };
     let mut text = Vec::new();
     let _ = report.finish().write(&mut cache, &mut text);
-    // ariadne names a windowed snippet by its placeholder and a position within the window:
-    // put back the file name and the position in the file.
+    // ariadne names sections by the report's position, or a windowed snippet by its
+    // placeholder and a position within the window: name each section by the file and the
+    // position of the label on the first line it shows (its gutter numbers are the file's).
     let mut text = String::from_utf8_lossy(&text).into_owned();
-    for g in (0..groups.len()).filter(|&g| windowed[g]) {
-        let named = if g == primary.0 { 0 } else { in_order.iter().copied().find(|&i| where_[i].0 == g).unwrap_or(0) };
-        let o = labels[named].0.start;
-        let line = lines.line(o as u32);
-        let line_start = lines.line_start(line) as usize;
-        let col = src.get(line_start..o).map_or(1, |p| p.chars().count() + 1);
-        let placeholder = format!("\u{1}{g}\u{1}:");
-        if let Some(at) = text.find(&placeholder) {
-            let end = text[at..].find(' ').map_or(text.len(), |e| at + e);
-            text.replace_range(at..end, &format!("{file}:{line}:{col}"));
+    let mut from = 0;
+    while let Some(open) = text[from..].find("─[ ").map(|i| from + i + "─[ ".len()) {
+        let Some(close) = text[open..].find(" ]").map(|i| open + i) else { break };
+        let shown = text[close..].lines().find_map(|l| l.split_once('│').and_then(|(n, _)| n.trim().parse::<u32>().ok()));
+        let label_line = |i: usize| line_of(labels[i].0.start) + 1;
+        let named = shown.and_then(|n| {
+            let mut on_or_after: Vec<usize> = (0..labels.len()).filter(|&i| label_line(i) >= n).collect();
+            on_or_after.sort_by_key(|&i| (label_line(i), !labels[i].2));
+            on_or_after.first().copied()
+        });
+        let mut o = labels[named.unwrap_or(0)].0.start;
+        // The end of a file that ends its last line is shown at the end of that line.
+        if o == src.len() && src.ends_with('\n') {
+            o -= 1;
         }
+        let line = lines.line(o as u32);
+        // Columns count bytes, as in the other formats.
+        let col = o + 1 - lines.line_start(line) as usize;
+        let name = format!("{file}:{line}:{col}");
+        text.replace_range(open..close, &name);
+        from = open + name.len();
     }
     out.extend_from_slice(text.as_bytes());
 }

@@ -547,7 +547,14 @@ fn statement<'a>(inp: &mut Inp<'a, '_>, expr: &Handle<'a, Expr>, block_body: &Ha
         K::LCurly => {
             let lcurly = expect_token(inp, K::LCurly);
             let body = inp.parse(block_body)?;
+            let reported = inp.state().diagnostics.len();
             let rcurly = expect_token(inp, K::RCurly);
+            if rcurly.kind == K::Eof {
+                // The end of the file is where it shows; the brace is what needs fixing.
+                if let Some(p) = inp.state().diagnostics.get_mut(reported) {
+                    p.diagnostic.related.push(crate::Related { file: None, span: lcurly.span, message: "this block is never closed".into() });
+                }
+            }
             // An empty label is the same as no label.
             let label = name.label.filter(|l| !l.value.is_empty());
             Ok(Some(Stmt::Block(Block { name: name.name, name_span: name.span, label, body, lcurly: lcurly.span, rcurly: rcurly.span })))
