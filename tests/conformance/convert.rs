@@ -7,13 +7,15 @@
 //! differs (README, differences from upstream): their output is compared byte for byte with
 //! ours, stored under `fixtures/convert/deviations/<case>.alloy`, and must still differ from
 //! upstream's (else the deviation is stale). A listed case held out of this copy of the data
-//! has no stored output; it must then differ from upstream's and validate.
+//! has no stored output; it must then differ from upstream's and validate. A stored
+//! `<case>.diags` beside it replaces upstream's diagnostics.
 
 use std::path::Path;
 
 use crate::harness::{files_with_suffix, guarded, stem, CaseResult, Listed};
 
-/// The two telemetry warnings every otelcol conversion gives, ignored outside `otelcol_telemetry`.
+/// The two telemetry warnings upstream gives every otelcol conversion (about the collector's
+/// defaults; ours only when the file sets them), ignored outside `otelcol_telemetry`.
 const OTELCOL_IGNORED: [&str; 2] = [
     "(Warning) the service/telemetry/logs/sampling configuration is not supported",
     "(Warning) the service/telemetry/metrics/readers configuration is not supported - to gather Alloy's own telemetry refer to: https://grafana.com/docs/alloy/latest/collect/metamonitoring/",
@@ -87,7 +89,8 @@ fn check(input: &Path, format: &str, leaf: &str, deviation: Option<&Path>) -> Re
         actual.push_str(&text);
         actual.push('\n');
     }
-    let diags_path = input.with_extension("diags");
+    // A deviated case's own diagnostics, when stored, replace upstream's.
+    let diags_path = deviation.map(|p| p.with_extension("diags")).filter(|p| p.exists()).unwrap_or_else(|| input.with_extension("diags"));
     let alloy_path = input.with_extension("alloy");
     let expected = std::fs::read_to_string(&diags_path).unwrap_or_default().replace("\r\n", "\n");
     let mut problems = Vec::new();
@@ -97,17 +100,22 @@ fn check(input: &Path, format: &str, leaf: &str, deviation: Option<&Path>) -> Re
     let got = result.output.clone().unwrap_or_default();
     if let Ok(want) = std::fs::read_to_string(&alloy_path) {
         let want = want.replace("\r\n", "\n");
-        match deviation {
+        // Our stored output for a deviated case; without one (only the diagnostics deviate, or
+        // the case is held out of this copy of the data) upstream's output is the reference,
+        // but a held-out case whose output deviates can only be checked by the round trip.
+        let stored = deviation.and_then(|p| std::fs::read_to_string(p).ok());
+        let diags_deviate = deviation.is_some_and(|p| p.with_extension("diags").exists());
+        match (&stored, deviation) {
             _ if want.is_empty() => {}
-            None if got.trim_end() != want.trim_end() => problems.push(format!("output differs:\n{}", first_difference(&want, &got))),
-            None => {}
-            Some(_) if got.trim_end() == want.trim_end() => problems.push("the output equals upstream's: remove the case from deviations.txt".into()),
-            Some(ours) => match std::fs::read_to_string(ours) {
-                Ok(stored) if stored != got => problems.push(format!("output differs from {}:\n{}", ours.display(), first_difference(&stored, &got))),
-                Ok(_) => {}
-                // Held out of this copy of the data: checked by the round trip below only.
-                Err(_) => {}
-            },
+            (Some(_), _) if got.trim_end() == want.trim_end() => problems.push("the output equals upstream's: remove its stored output".into()),
+            (Some(ours), _) if *ours != got => problems.push(format!("output differs from our stored deviation:\n{}", first_difference(ours, &got))),
+            (Some(_), _) => {}
+            (None, Some(_)) if !diags_deviate && got.trim_end() == want.trim_end() => {
+                problems.push("the output equals upstream's: remove the case from deviations.txt".into())
+            }
+            (None, Some(_)) if !diags_deviate => {}
+            (None, _) if got.trim_end() != want.trim_end() => problems.push(format!("output differs:\n{}", first_difference(&want, &got))),
+            (None, _) => {}
         }
     }
     if let Some(out) = &result.output {
