@@ -58,7 +58,7 @@ pub fn convert(input: &[u8], validate: bool) -> Conversion {
     let cfg = match config::load(input, validate) {
         Ok(cfg) => cfg,
         Err(e) => {
-            diags.add(Severity::Critical, e);
+            diags.add_at(Severity::Critical, e.message, e.at.map(|p| (p.line as u32, p.col as u32)), e.notes);
             return Conversion { output: None, diagnostics: diags };
         }
     };

@@ -295,8 +295,9 @@ fn append(kind: CKind, def: &Def, label: &str, output: Option<[Vec<Expr>; 3]>, e
     file.blocks.extend(r.before);
     let mut ctx_diags = r.diags;
     // Upstream drops settings its converters do not read without a word.
-    for (path, _) in r.unread {
-        ctx_diags.add(Severity::Warning, format!("{}: the setting {path:?} is not converted", r.instance));
+    for (path, at) in r.unread {
+        let notes = unread_hint(&path, &r.known);
+        ctx_diags.add_at(Severity::Warning, format!("{}: the setting {path:?} is not converted", r.instance), Some((at.line as u32, at.col as u32)), notes);
     }
     // Upstream's collector refuses these before converting; reading them as zero would
     // silently change the pipeline (a timeout of 0s, TLS turned on).
@@ -311,6 +312,17 @@ fn append(kind: CKind, def: &Def, label: &str, output: Option<[Vec<Expr>; 3]>, e
         diags.add(Severity::Info, format!("{}: {note}", r.instance));
     }
     diags.add(Severity::Info, format!("Converted {} into {full}", r.instance));
+}
+
+/// `did you mean "x"?` for an unread setting that is a near miss of a setting its converter
+/// reads (same parent path).
+fn unread_hint(path: &str, known: &[String]) -> Vec<String> {
+    let (parent, key) = path.rsplit_once('.').map_or(("", path), |(p, k)| (p, k));
+    let siblings = known.iter().filter_map(|k| {
+        let (p, name) = k.rsplit_once('.').map_or(("", k.as_str()), |(p, n)| (p, n));
+        (p == parent).then_some(name)
+    });
+    analyzer::suggest::did_you_mean(key, siblings).into_iter().collect()
 }
 
 /// One collector component rendered as an Alloy block.
