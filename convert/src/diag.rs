@@ -29,6 +29,11 @@ pub struct Diagnostic {
     pub severity: Severity,
     pub summary: String,
     pub detail: String,
+    /// The YAML line and column (1-based) the diagnostic is about, when known. Kept out of
+    /// `Display` (upstream's texts) and shown by [`Diagnostics::render`].
+    pub at: Option<(u32, u32)>,
+    /// Hints such as `did you mean "otlp"?`, shown by [`Diagnostics::render`].
+    pub notes: Vec<String>,
 }
 
 impl fmt::Display for Diagnostic {
@@ -52,11 +57,33 @@ impl Diagnostics {
     }
 
     pub fn add(&mut self, severity: Severity, summary: impl Into<String>) {
-        self.0.push(Diagnostic { severity, summary: summary.into(), detail: String::new() });
+        self.0.push(Diagnostic { severity, summary: summary.into(), detail: String::new(), at: None, notes: Vec::new() });
     }
 
     pub fn add_with_detail(&mut self, severity: Severity, summary: impl Into<String>, detail: impl Into<String>) {
-        self.0.push(Diagnostic { severity, summary: summary.into(), detail: detail.into() });
+        self.0.push(Diagnostic { severity, summary: summary.into(), detail: detail.into(), at: None, notes: Vec::new() });
+    }
+
+    /// A diagnostic about the YAML at `line`:`col`, with `notes` (hints) for the user.
+    pub fn add_at(&mut self, severity: Severity, summary: impl Into<String>, at: Option<(u32, u32)>, notes: Vec<String>) {
+        self.0.push(Diagnostic { severity, summary: summary.into(), detail: String::new(), at, notes });
+    }
+
+    /// The diagnostics as `alloy convert` shows them: upstream's text, then the YAML position
+    /// and any hints on their own lines.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        for d in &self.0 {
+            let mut text = d.to_string();
+            if let Some((line, col)) = d.at {
+                text.push_str(&format!("\n\tat line {line}, column {col}"));
+            }
+            for n in &d.notes {
+                text.push_str(&format!("\n\t{n}"));
+            }
+            out.push(text);
+        }
+        out.join("\n")
     }
 
     pub fn extend(&mut self, other: Diagnostics) {

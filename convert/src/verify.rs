@@ -1,7 +1,6 @@
 //! The check every converted output must pass: it parses, it is formatted already, and the
 //! analyzer accepts it (at the stability level and with the community components upstream's
-//! tests load converted configs with). Upstream's own known output defects are tolerated
-//! ([`crate::otelcol::known_upstream_defect`]).
+//! tests load converted configs with).
 
 /// Why a converted output fails the check.
 #[derive(Debug)]
@@ -21,17 +20,8 @@ pub fn verify_output(text: &str) -> Result<(), OutputProblem> {
     }
     let options = analyzer::Options { stability: analyzer::Stability::Experimental, community: true };
     let report = analyzer::check_text("converted.alloy", text, options);
-    let lines: Vec<&str> = text.lines().collect();
-    let errors: Vec<String> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .filter_map(|d| {
-            let at = report.lines.line_col(d.span.start);
-            let line = lines.get((at.line as usize).saturating_sub(1)).copied().unwrap_or("");
-            (!crate::otelcol::known_upstream_defect(line, &d.message)).then(|| format!("{at}: {}", d.message))
-        })
-        .collect();
+    let errors: Vec<String> =
+        report.diagnostics.iter().filter(|d| d.is_error()).map(|d| format!("{}: {}", report.lines.line_col(d.span.start), d.message)).collect();
     if errors.is_empty() {
         Ok(())
     } else {

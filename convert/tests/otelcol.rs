@@ -17,7 +17,7 @@ fn fixtures() {
 }
 
 #[test]
-fn the_default_telemetry_warns_and_says_how_it_converted_each_component() {
+fn the_default_telemetry_is_only_info_and_says_how_it_converted_each_component() {
     let c = convert(
         b"receivers: {otlp: {protocols: {grpc: }}}\nexporters: {debug: }\nservice: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}\n",
         "otelcol",
@@ -28,8 +28,8 @@ fn the_default_telemetry_warns_and_says_how_it_converted_each_component() {
         all,
         [
             "(Info) console log format is not supported, using default log format",
-            "(Warning) the service/telemetry/logs/sampling configuration is not supported",
-            "(Warning) the service/telemetry/metrics/readers configuration is not supported - to gather Alloy's own telemetry refer to: https://grafana.com/docs/alloy/latest/collect/metamonitoring/",
+            "(Info) the service/telemetry/logs/sampling configuration is not supported (the collector's default sampling, not set in the file)",
+            "(Info) the service/telemetry/metrics/readers configuration is not supported - to gather Alloy's own telemetry refer to: https://grafana.com/docs/alloy/latest/collect/metamonitoring/ (the collector's default reader, not set in the file)",
             "(Info) Converted receiver/otlp into otelcol.receiver.otlp.default",
             "(Info) Converted exporter/debug into otelcol.exporter.debug.default",
         ]

@@ -2,12 +2,20 @@
 //! output compared with `NAME.alloy` (trailing whitespace at the end aside) and its non-Info
 //! diagnostics with `NAME.diags`. Messages quoting a YAML library's error
 //! match on severity, prefix and the line number they name.
+//!
+//! Cases listed in `deviations.txt` are where upstream's output is wrong and ours deliberately
+//! differs (README, differences from upstream): their output is compared byte for byte with
+//! ours, stored under `fixtures/convert/deviations/<case>.alloy`, and must still differ from
+//! upstream's (else the deviation is stale). A listed case held out of this copy of the data
+//! has no stored output; it must then differ from upstream's and validate. A stored
+//! `<case>.diags` beside it replaces upstream's diagnostics.
 
 use std::path::Path;
 
-use crate::harness::{files_with_suffix, guarded, stem, CaseResult};
+use crate::harness::{files_with_suffix, guarded, stem, CaseResult, Listed};
 
-/// The two telemetry warnings every otelcol conversion gives, ignored outside `otelcol_telemetry`.
+/// The two telemetry warnings upstream gives every otelcol conversion (about the collector's
+/// defaults; ours only when the file sets them), ignored outside `otelcol_telemetry`.
 const OTELCOL_IGNORED: [&str; 2] = [
     "(Warning) the service/telemetry/logs/sampling configuration is not supported",
     "(Warning) the service/telemetry/metrics/readers configuration is not supported - to gather Alloy's own telemetry refer to: https://grafana.com/docs/alloy/latest/collect/metamonitoring/",
@@ -26,6 +34,8 @@ pub fn promtail(dir: &Path) -> Vec<CaseResult> {
 }
 
 fn run(dir: &Path, format: &str) -> Vec<CaseResult> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let deviations = Listed::load(&repo.join("tests/conformance/deviations.txt"));
     let mut dirs = Vec::new();
     collect_dirs(dir, &mut dirs);
     dirs.sort();
@@ -37,9 +47,13 @@ fn run(dir: &Path, format: &str) -> Vec<CaseResult> {
             let name = stem(&input, ".yaml");
             let id = format!("{rel_dir}/{name}");
             let leaf = leaf.clone();
+            let deviated = deviations.contains(&format!("convert/{format}/{id}"));
+            let ours = deviated.then(|| repo.join("fixtures/convert/deviations").join(format).join(format!("{id}.alloy")));
             let format = format.to_string();
-            let outcome = guarded(move || check(&input, &format, &leaf));
-            results.push(CaseResult::new(id, outcome));
+            let outcome = guarded(move || check(&input, &format, &leaf, ours.as_deref()));
+            let mut r = CaseResult::new(id, outcome);
+            r.deviated = deviated;
+            results.push(r);
         }
     }
     results
@@ -61,7 +75,8 @@ fn collect_dirs(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-fn check(input: &Path, format: &str, leaf: &str) -> Result<(), String> {
+/// `deviation`: for a case listed in `deviations.txt`, where our own expected output is stored.
+fn check(input: &Path, format: &str, leaf: &str, deviation: Option<&Path>) -> Result<(), String> {
     let src = std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
     let result = if leaf == "otelcol_without_validation" { convert::convert_without_validation(&src, format) } else { convert::convert(&src, format, &[]) };
     let ignored: &[&str] = if format == "otelcol" && leaf != "otelcol_telemetry" { &OTELCOL_IGNORED } else { &[] };
@@ -74,20 +89,33 @@ fn check(input: &Path, format: &str, leaf: &str) -> Result<(), String> {
         actual.push_str(&text);
         actual.push('\n');
     }
-    let diags_path = input.with_extension("diags");
+    // A deviated case's own diagnostics, when stored, replace upstream's.
+    let diags_path = deviation.map(|p| p.with_extension("diags")).filter(|p| p.exists()).unwrap_or_else(|| input.with_extension("diags"));
     let alloy_path = input.with_extension("alloy");
     let expected = std::fs::read_to_string(&diags_path).unwrap_or_default().replace("\r\n", "\n");
     let mut problems = Vec::new();
     if !diags_match(&expected, &actual) {
         problems.push(format!("diagnostics differ\n  expected:\n{}\n  actual:\n{}", indent(&expected), indent(&actual)));
     }
+    let got = result.output.clone().unwrap_or_default();
     if let Ok(want) = std::fs::read_to_string(&alloy_path) {
         let want = want.replace("\r\n", "\n");
-        if !want.is_empty() {
-            let got = result.output.clone().unwrap_or_default();
-            if got.trim_end() != want.trim_end() {
-                problems.push(format!("output differs:\n{}", first_difference(&want, &got)));
+        // Our stored output for a deviated case; without one (only the diagnostics deviate, or
+        // the case is held out of this copy of the data) upstream's output is the reference,
+        // but a held-out case whose output deviates can only be checked by the round trip.
+        let stored = deviation.and_then(|p| std::fs::read_to_string(p).ok());
+        let diags_deviate = deviation.is_some_and(|p| p.with_extension("diags").exists());
+        match (&stored, deviation) {
+            _ if want.is_empty() => {}
+            (Some(_), _) if got.trim_end() == want.trim_end() => problems.push("the output equals upstream's: remove its stored output".into()),
+            (Some(ours), _) if *ours != got => problems.push(format!("output differs from our stored deviation:\n{}", first_difference(ours, &got))),
+            (Some(_), _) => {}
+            (None, Some(_)) if !diags_deviate && got.trim_end() == want.trim_end() => {
+                problems.push("the output equals upstream's: remove the case from deviations.txt".into())
             }
+            (None, Some(_)) if !diags_deviate => {}
+            (None, _) if got.trim_end() != want.trim_end() => problems.push(format!("output differs:\n{}", first_difference(&want, &got))),
+            (None, _) => {}
         }
     }
     if let Some(out) = &result.output {

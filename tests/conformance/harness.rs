@@ -8,18 +8,21 @@ pub struct CaseResult {
     pub name: String,
     /// `Err` carries a short description of the difference.
     pub outcome: Result<(), String>,
+    /// Checked against our documented deviation from upstream (`deviations.txt`).
+    pub deviated: bool,
 }
 
 impl CaseResult {
     pub fn new(name: impl Into<String>, outcome: Result<(), String>) -> Self {
-        CaseResult { name: name.into(), outcome }
+        CaseResult { name: name.into(), outcome, deviated: false }
     }
 }
 
-/// `suite/case -- reason` lines; `#` starts a comment line.
-pub struct ExpectedFailures(BTreeSet<String>);
+/// `suite/case -- reason` lines; `#` starts a comment line (`expected-failures.txt`,
+/// `deviations.txt`).
+pub struct Listed(BTreeSet<String>);
 
-impl ExpectedFailures {
+impl Listed {
     pub fn load(path: &Path) -> Self {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         let ids = text
@@ -28,7 +31,7 @@ impl ExpectedFailures {
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .map(|l| l.split(" -- ").next().unwrap_or(l).trim().to_string())
             .collect();
-        ExpectedFailures(ids)
+        Listed(ids)
     }
 
     pub fn contains(&self, id: &str) -> bool {

@@ -3,7 +3,9 @@
 //! Reads `$ALLOY_CONFORMANCE_DIR`, or `../shared/conformance` beside the repository when it
 //! exists, and otherwise says it skipped. Prints a table of suites with passed/total, and fails
 //! on any failing case not listed in `expected-failures.txt`, and on any listed case that now
-//! passes (so the list only shrinks).
+//! passes (so the list only shrinks). Cases in `deviations.txt` are where upstream's output is
+//! wrong and ours deliberately differs; they are checked against our own expected output and
+//! counted as passed, with the number noted per suite.
 //!
 //! Each suite is a module with `pub fn run(dir: &Path) -> Vec<CaseResult>`.
 
@@ -20,10 +22,13 @@ mod validate;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use harness::{CaseResult, ExpectedFailures};
+use harness::{CaseResult, Listed};
 
 /// The suites, in the order they are reported.
-const SUITES: &[(&str, fn(&std::path::Path) -> Vec<CaseResult>)] = &[
+/// A suite's runner.
+type Suite = fn(&std::path::Path) -> Vec<CaseResult>;
+
+const SUITES: &[(&str, Suite)] = &[
     ("syntax/printer", syntax_suites::printer),
     ("syntax/printer-extra", syntax_suites::printer_extra),
     ("syntax/fmt-corpus", syntax_suites::fmt_corpus),
@@ -54,7 +59,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     };
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let expected = ExpectedFailures::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/expected-failures.txt"));
+    let expected = Listed::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/expected-failures.txt"));
 
     let mut rows = Vec::new();
     let mut problems = Vec::new();
@@ -71,6 +76,7 @@ fn main() -> ExitCode {
         }
         let results = run(&suite_dir);
         let passed = results.iter().filter(|r| r.outcome.is_ok()).count();
+        let deviated = results.iter().filter(|r| r.deviated && r.outcome.is_ok()).count();
         let mut expected_fail = 0;
         for r in &results {
             let id = format!("{suite}/{}", r.name);
@@ -84,7 +90,14 @@ fn main() -> ExitCode {
         total_passed += passed;
         total_failed += results.len() - passed - expected_fail;
         total_known += expected_fail;
-        let note = if expected_fail > 0 { format!(" ({expected_fail} expected failures)") } else { String::new() };
+        let mut notes = Vec::new();
+        if expected_fail > 0 {
+            notes.push(format!("{expected_fail} expected failures"));
+        }
+        if deviated > 0 {
+            notes.push(format!("{deviated} checked against our deviation from upstream"));
+        }
+        let note = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
         rows.push(format!("{suite:<28} {passed:>5}/{:<5}{note}", results.len()));
     }
 

@@ -50,7 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         std::fs::write(&args.report, diags.report(args.bypass_errors)).with_context(|| format!("open {}", args.report))?;
     }
     if diags.is_failure(args.bypass_errors) {
-        bail!("{diags}");
+        bail!("{}", diags.render());
     }
     let bytes = result.output.unwrap_or_default();
     if args.output.is_empty() {

@@ -94,19 +94,21 @@ impl Pipeline {
 pub struct Located {
     pub message: String,
     pub at: Option<Pos>,
+    /// Hints for the user (`did you mean "otlp"?`), outside upstream's message.
+    pub notes: Vec<String>,
 }
 
 impl Located {
     fn new(message: impl Into<String>) -> Located {
-        Located { message: message.into(), at: None }
+        Located { message: message.into(), at: None, notes: Vec::new() }
     }
 
     fn at(message: impl Into<String>, at: Pos) -> Located {
-        Located { message: message.into(), at: Some(at) }
+        Located { message: message.into(), at: Some(at), notes: Vec::new() }
     }
 
     fn prefixed(self, prefix: &str) -> Located {
-        Located { message: format!("{prefix}{}", self.message), at: self.at }
+        Located { message: format!("{prefix}{}", self.message), at: self.at, notes: self.notes }
     }
 }
 
@@ -153,10 +155,10 @@ const GET: &str = "failed to get otelcol config: ";
 const UNMARSHAL: &str = "decoding failed due to the following error(s):\n\n";
 
 /// Reads and checks `src`; an error is the Critical's full text.
-pub fn load(src: &[u8], validate: bool) -> Result<Config, String> {
-    let mut root = yaml::parse(src).map_err(|e| format!("{GET}cannot resolve the configuration: {e}"))?;
-    resolve_refs(&mut root).map_err(|e| format!("{GET}cannot resolve the configuration: {e}"))?;
-    load_tree(&root, validate).map_err(|e| e.message)
+pub fn load(src: &[u8], validate: bool) -> Result<Config, Located> {
+    let mut root = yaml::parse(src).map_err(|e| Located::new(format!("{GET}cannot resolve the configuration: {e}")))?;
+    resolve_refs(&mut root).map_err(|e| Located::new(format!("{GET}cannot resolve the configuration: {e}")))?;
+    load_tree(&root, validate)
 }
 
 /// Decodes and checks an already resolved tree (the collector engine's path).
@@ -259,7 +261,7 @@ fn invalid_keys(ty: &str, bad: &mut [(String, Pos)]) -> Located {
     let first = bad.iter().map(|(_, p)| *p).min_by_key(|p| (p.source, p.line, p.col));
     bad.sort_by(|a, b| a.0.cmp(&b.0));
     let names: Vec<&str> = bad.iter().map(|(k, _)| k.as_str()).collect();
-    Located { message: format!("{UNMARSHAL}'{ty}' has invalid keys: {}", names.join(", ")), at: first }
+    Located { message: format!("{UNMARSHAL}'{ty}' has invalid keys: {}", names.join(", ")), at: first, notes: Vec::new() }
 }
 
 fn decode(root: &Node) -> Result<Config, Located> {
@@ -318,12 +320,43 @@ fn decode_defs(section: &str, kind: CKind, n: &Node) -> Result<Vec<Def>, Located
             if ty == "logging" {
                 return fail("the logging exporter has been deprecated, use the debug exporter instead".into());
             }
-            let valid = components::types(kind).join(" ");
-            return fail(format!("unknown type: {ty:?} for id: {id:?} (valid values: [{valid}])"));
+            let types = components::types(kind);
+            let valid = types.join(" ");
+            let mut e = Located::at(format!("{UNMARSHAL}error decoding '{section}': unknown type: {ty:?} for id: {id:?} (valid values: [{valid}])"), k.pos());
+            e.notes.extend(closest_type(ty, &types).map(|c| format!("did you mean \"{c}\"?")));
+            return Err(e);
         }
         defs.push(def);
     }
     Ok(defs)
+}
+
+/// The known type closest to `ty`: the analyzer's typo rule, else (type names being short)
+/// within two edits, so that a swapped pair (`otpl`) still finds `otlp`.
+fn closest_type<'a>(ty: &str, types: &[&'a str]) -> Option<&'a str> {
+    if let Some(c) = analyzer::suggest::best(ty, types.iter().copied()) {
+        return Some(c);
+    }
+    let distance = |a: &str, b: &str| {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.iter().enumerate() {
+            let mut cur = vec![i + 1; b.len() + 1];
+            for (j, cb) in b.iter().enumerate() {
+                cur[j + 1] = (prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + usize::from(ca != cb));
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    };
+    let mut best: Option<(usize, &str)> = None;
+    for &c in types {
+        let d = distance(ty, c);
+        if ty.chars().count() >= 4 && d <= 2 && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
 }
 
 fn decode_service(n: &Node, cfg: &mut Config) -> Result<(), Located> {

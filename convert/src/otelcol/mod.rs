@@ -51,16 +51,6 @@ impl Ctx<'_> {
     }
 }
 
-/// Whether an analyzer `message` on the output line `line` is one of upstream's known output
-/// defects, which the goldens keep (README, differences): the filelog, fluentforward, syslog
-/// and tcplog receivers never get their required `output` block, and filelog always has an
-/// `ordering_criteria` block, without `sort_by` when the YAML has none.
-pub fn known_upstream_defect(line: &str, message: &str) -> bool {
-    const NO_OUTPUT: [&str; 4] = ["otelcol.receiver.filelog ", "otelcol.receiver.fluentforward ", "otelcol.receiver.syslog ", "otelcol.receiver.tcplog "];
-    (message == "missing required block \"output\"" && NO_OUTPUT.iter().any(|c| line.starts_with(c)))
-        || (message == "missing required block \"sort_by\"" && line.trim() == "ordering_criteria { }")
-}
-
 /// Converts a collector config; `validate` is false for upstream's `ConvertWithoutValidation`,
 /// which also skips the environment-variable rewrite.
 pub fn convert(input: &[u8], validate: bool) -> Conversion {
@@ -68,7 +58,7 @@ pub fn convert(input: &[u8], validate: bool) -> Conversion {
     let cfg = match config::load(input, validate) {
         Ok(cfg) => cfg,
         Err(e) => {
-            diags.add(Severity::Critical, e);
+            diags.add_at(Severity::Critical, e.message, e.at.map(|p| (p.line as u32, p.col as u32)), e.notes);
             return Conversion { output: None, diagnostics: diags };
         }
     };

@@ -1,6 +1,7 @@
 //! `service.telemetry` → the `logging` block and the diagnostics for what Alloy has no
-//! equivalent of. The collector's defaults sample logs and configure a metrics
-//! reader, so those two warnings appear unless the YAML clears them.
+//! equivalent of. The collector's defaults sample logs and configure a metrics reader: those
+//! two are Warnings when the YAML sets them, Infos when they are the defaults it does not
+//! mention (upstream warns about the defaults too), and nothing when the YAML clears them.
 
 use crate::builder::{Block, File};
 use crate::diag::{Diagnostics, Severity};
@@ -57,9 +58,13 @@ pub fn convert(t: &Node, file: &mut File, diags: &mut Diagnostics) {
             warn(diags, &format!("logs/{what}"));
         }
     }
-    // Sampling is on by default; only an explicit null turns it off.
-    if !at(t, "logs.sampling").is_some_and(Node::is_null) {
-        warn(diags, "logs/sampling");
+    // Sampling is on by default; only an explicit null turns it off. The collector's default,
+    // which the user did not write, is only an Info (upstream warns about it on every file).
+    match at(t, "logs.sampling") {
+        Some(n) if n.is_null() => {}
+        Some(_) => warn(diags, "logs/sampling"),
+        None => diags
+            .add(Severity::Info, "the service/telemetry/logs/sampling configuration is not supported (the collector's default sampling, not set in the file)"),
     }
     if not_stderr(t, "logs.output_paths") && non_empty(t, "logs.output_paths") {
         critical(diags, "logs/output_paths");
@@ -77,9 +82,15 @@ pub fn convert(t: &Node, file: &mut File, diags: &mut Diagnostics) {
     let readers_cleared =
         matches!(at(t, "metrics.readers").map(|n| &n.kind), Some(Kind::Seq(items)) if items.is_empty()) || at(t, "metrics.readers").is_some_and(Node::is_null);
     if !readers_cleared {
+        // As for sampling: only a reader the user wrote is a Warning.
+        let (severity, default) = if at(t, "metrics.readers").is_some() {
+            (Severity::Warning, "")
+        } else {
+            (Severity::Info, " (the collector's default reader, not set in the file)")
+        };
         diags.add(
-            Severity::Warning,
-            "the service/telemetry/metrics/readers configuration is not supported - to gather Alloy's own telemetry refer to: https://grafana.com/docs/alloy/latest/collect/metamonitoring/",
+            severity,
+            format!("the service/telemetry/metrics/readers configuration is not supported - to gather Alloy's own telemetry refer to: https://grafana.com/docs/alloy/latest/collect/metamonitoring/{default}"),
         );
     }
     if non_empty(t, "traces.processors") {

@@ -3,7 +3,7 @@
 
 pub(crate) mod sd;
 
-use crate::builder::{Block, Expr, File};
+use crate::builder::{Block, Expr, File, Stmt};
 use crate::defaults::{relabel as rd, remote_write as rwd, scrape as sc};
 use crate::diag::{Diagnostics, Severity};
 use crate::http::{self, HttpClient};
@@ -278,6 +278,23 @@ fn build(root: &Node, errs: &mut Errors) -> Result<(File, Diagnostics), String> 
             }
         }
         diags.add_with_detail(Severity::Info, format!("Converted scrape_configs job_name {job:?} into..."), detail);
+    }
+    if remote.is_none() && !ctx.scrapes.is_empty() {
+        // Upstream forwards to `prometheus.remote_write.default` even when it writes no such
+        // block, a reference that fails validation; with nowhere to send them, nothing is.
+        for b in ctx.scrapes.iter_mut().chain(ctx.relabels.iter_mut()) {
+            for stmt in &mut b.body {
+                if let Stmt::Attr(name, Expr::Array(items)) = stmt {
+                    if name == "forward_to" {
+                        items.retain(|e| !matches!(e, Expr::Raw(r) if r == REMOTE_RECEIVER));
+                    }
+                }
+            }
+        }
+        diags.add(
+            Severity::Info,
+            "no remote_write is configured: the scraped metrics are forwarded nowhere (forward_to = []) rather than to an undefined prometheus.remote_write.default as upstream's converter writes",
+        );
     }
     let mut file = File::default();
     file.blocks.extend(ctx.discovery);

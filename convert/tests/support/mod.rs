@@ -12,8 +12,10 @@ pub fn render(path: &Path, format: &str) -> String {
     let src = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let c = convert(&src, format, &[]);
     let mut out = String::from("--- diagnostics\n");
-    for d in c.diagnostics.iter().filter(|d| d.severity != Severity::Info) {
-        let _ = writeln!(out, "{d}");
+    // As `alloy convert` shows them: with the YAML position and hints.
+    let shown = convert::Diagnostics(c.diagnostics.iter().filter(|d| d.severity != Severity::Info).cloned().collect());
+    if !shown.is_empty() {
+        let _ = writeln!(out, "{}", shown.render());
     }
     out.push_str("--- output\n");
     if let Some(text) = &c.output {

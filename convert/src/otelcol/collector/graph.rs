@@ -15,7 +15,7 @@ use crate::builder::{Expr, File};
 use crate::diag::{Diagnostics, Severity};
 use crate::otelcol::components::{self, CKind};
 use crate::otelcol::config::{self, Config, Def, Pipeline};
-use crate::otelcol::pipeline::{render, Wiring, SIGNALS};
+use crate::otelcol::pipeline::{render, SIGNALS};
 use crate::values::sanitize_identifier;
 
 use super::{ConfigError, Pos, Resolved};
@@ -174,20 +174,13 @@ struct Builder<'a> {
 
 /// Where the engine parts from `alloy convert`'s output for the filelog receiver: it carries the
 /// stanza `operators` and the header's `metadata_operators` that upstream's converter leaves
-/// out with a warning (the runtime reads them as lists of maps), and leaves out the empty
-/// `ordering_criteria` and `multiline` blocks upstream's converter always writes (the first is
-/// one of `mod.rs`'s known defects; the second fails the receiver's own rules).
+/// out with a warning (the runtime reads them as lists of maps).
 /// Returns the starts of the converter warnings that no longer apply.
 fn carry_untranslated(alloy: &str, def: &Def, block: &mut crate::builder::Block) -> Vec<&'static str> {
     use crate::builder::Stmt;
     use crate::otelcol::schema::{any, value};
     if alloy != "otelcol.receiver.filelog" {
         return Vec::new();
-    }
-    for always_written in ["ordering_criteria", "multiline"] {
-        if crate::otelcol::schema::at(&def.node, always_written).is_none() {
-            block.body.retain(|s| !matches!(s, Stmt::Block(b) if b.name == always_written && b.body.is_empty()));
-        }
     }
     if let Some(ops) = value(&def.node, "operators") {
         block.body.push(Stmt::Attr("operators".into(), any(ops).expr()));
@@ -290,7 +283,7 @@ impl Builder<'_> {
             self.errors.push(ConfigError::at(msg, def.at));
             return;
         }
-        let Some(mut r) = render(kind, def, &label, output, &self.extensions, Wiring::Collector) else { return };
+        let Some(mut r) = render(kind, def, &label, output, &self.extensions) else { return };
         let carried = carry_untranslated(alloy, def, &mut r.block);
         for (path, at) in &r.unread {
             let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));

@@ -44,8 +44,6 @@ impl CKind {
 pub enum Output {
     None,
     Wired,
-    /// Upstream never fills it in (filelog, fluentforward, syslog, tcplog): reproduced.
-    Missing,
 }
 
 pub struct Conv {
@@ -62,6 +60,9 @@ pub struct Conv {
     /// For each `output` attribute (metrics, logs, traces), the pipeline signal whose
     /// destinations fill it (upstream swaps some and leaves out unsupported ones).
     pub signals: [Option<usize>; 3],
+    /// Where this converter's output deliberately differs from upstream's (README,
+    /// differences), said as an Info diagnostic on each conversion.
+    pub deviation: Option<&'static str>,
 }
 
 impl Conv {
@@ -70,11 +71,11 @@ impl Conv {
             CKind::Receiver | CKind::Processor | CKind::Connector => Output::Wired,
             CKind::Exporter | CKind::Extension => Output::None,
         };
-        Conv { kind, types, alloy, fields, output, check: None, before: None, signals: [Some(0), Some(1), Some(2)] }
+        Conv { kind, types, alloy, fields, output, check: None, before: None, signals: [Some(0), Some(1), Some(2)], deviation: None }
     }
 
-    pub fn output(mut self, o: Output) -> Conv {
-        self.output = o;
+    pub fn deviation(mut self, note: &'static str) -> Conv {
+        self.deviation = Some(note);
         self
     }
 

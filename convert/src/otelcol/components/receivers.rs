@@ -1,8 +1,8 @@
 //! Receivers (21 of them).
 
 use super::common::*;
-use super::stanza::{consumer_retry, multiline, syslog, tcplog, trim, vcenter};
-use super::{CKind, Conv, Output};
+use super::stanza::{consumer_retry, syslog, tcplog, trim, vcenter};
+use super::{CKind, Conv};
 use crate::otelcol::schema::*;
 use crate::otelcol::Ctx;
 use crate::yaml::Node;
@@ -10,6 +10,13 @@ use crate::yaml::Node;
 fn r(types: &'static [&'static str], alloy: &'static str, fields: fn() -> Vec<F>) -> Conv {
     Conv::new(CKind::Receiver, types, alloy, fields)
 }
+
+/// Upstream's converter never wires these receivers' required `output` block.
+const NO_OUTPUT: &str = "the required output block is wired from the pipelines (upstream's converter leaves it out)";
+const FILELOG_DEVIATION: &str =
+    "the required output block is wired from the pipelines, and empty ordering_criteria and multiline blocks are left out (upstream's converter leaves out the first and writes the others, which fail validation)";
+/// Upstream's converter sends the pipeline's metrics to the `logs` output and its logs to `metrics`.
+const SWAPPED: &str = "the metrics and logs outputs are wired from the metrics and logs pipelines (upstream's converter swaps them)";
 
 pub fn list() -> Vec<Conv> {
     vec![
@@ -20,18 +27,18 @@ pub fn list() -> Vec<Conv> {
         r(&["cloudflare"], "otelcol.receiver.cloudflare", cloudflare).signals([None, Some(1), None]),
         r(&["datadog"], "otelcol.receiver.datadog", datadog).signals([Some(0), None, Some(2)]),
         r(&["faro"], "otelcol.receiver.faro", || http_server_with("localhost:8080", "localhost:8080", None)).signals([None, Some(1), Some(2)]),
-        r(&["filelog"], "otelcol.receiver.filelog", filelog).output(Output::Missing).check(filelog_check),
+        r(&["filelog"], "otelcol.receiver.filelog", filelog).check(filelog_check).deviation(FILELOG_DEVIATION),
         r(&["filestats"], "otelcol.receiver.file_stats", filestats).signals([Some(0), None, None]),
-        r(&["fluentforward"], "otelcol.receiver.fluentforward", || vec![s("endpoint").req()]).output(Output::Missing),
-        r(&["googlecloudpubsub"], "otelcol.receiver.googlecloudpubsub", googlecloudpubsub).signals([Some(1), Some(0), Some(2)]),
+        r(&["fluentforward"], "otelcol.receiver.fluentforward", || vec![s("endpoint").req()]).deviation(NO_OUTPUT),
+        r(&["googlecloudpubsub"], "otelcol.receiver.googlecloudpubsub", googlecloudpubsub).deviation(SWAPPED),
         r(&["influxdb"], "otelcol.receiver.influxdb", || http_server_with("localhost:8086", "localhost:8086", None)).signals([Some(0), None, None]),
         r(&["jaeger"], "otelcol.receiver.jaeger", jaeger).signals([None, None, Some(2)]),
         r(&["kafka"], "otelcol.receiver.kafka", kafka),
         r(&["nginx"], "otelcol.receiver.nginx", nginx).signals([Some(0), None, None]),
         r(&["solace"], "otelcol.receiver.solace", solace).signals([None, None, Some(2)]),
-        r(&["splunk_hec"], "otelcol.receiver.splunkhec", splunkhec).signals([Some(1), Some(0), None]),
-        r(&["syslog"], "otelcol.receiver.syslog", syslog).output(Output::Missing),
-        r(&["tcplog"], "otelcol.receiver.tcplog", tcplog).output(Output::Missing),
+        r(&["splunk_hec"], "otelcol.receiver.splunkhec", splunkhec).signals([Some(0), Some(1), None]).deviation(SWAPPED),
+        r(&["syslog"], "otelcol.receiver.syslog", syslog).deviation(NO_OUTPUT),
+        r(&["tcplog"], "otelcol.receiver.tcplog", tcplog).deviation(NO_OUTPUT),
         r(&["vcenter"], "otelcol.receiver.vcenter", vcenter).signals([Some(0), None, Some(2)]),
         r(&["zipkin"], "otelcol.receiver.zipkin", zipkin).signals([None, None, Some(2)]),
     ]
@@ -144,7 +151,8 @@ fn filelog() -> Vec<F> {
         strs("include").req(),
         strs("exclude"),
         dur("exclude_older_than"),
-        always(
+        // Written only when set: an empty block lacks the required `sort_by` (upstream writes it).
+        block(
             "ordering_criteria",
             vec![s("regex"), i("top_n"), blocks("sort_by", vec![s("sort_type"), s("regex_key"), b("ascending"), s("layout"), s("location")]), s("group_by")],
         ),
@@ -160,7 +168,8 @@ fn filelog() -> Vec<F> {
         b("include_file_record_number"),
         s("compression"),
         b("acquire_fs_lock"),
-        multiline(),
+        // Written only when set: an empty block fails the receiver (upstream writes it).
+        block("multiline", vec![s("line_start_pattern"), s("line_end_pattern"), b("omit_pattern")]),
     ];
     v.extend(trim());
     v.extend([
