@@ -2,30 +2,10 @@
 //! exit codes and output into a closed pipe.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn alloy(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_alloy"))
-        .args(args)
-        .env("ALLOY_PLAIN_DIAGNOSTICS", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the alloy binary starts");
-    if let Some(input) = stdin {
-        match child.stdin.take().expect("stdin is piped").write_all(input.as_bytes()) {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("write stdin: {e}"),
-            _ => {}
-        }
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("alloy finishes")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod support;
+use support::*;
 
 #[test]
 fn eval_takes_a_negative_number_or_negation_as_the_expression() {

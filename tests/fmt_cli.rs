@@ -1,38 +1,12 @@
 //! End-to-end tests of `alloy fmt`: the binary, its flags, exit codes and messages.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 mod support;
 use support::*;
 
 const UNFORMATTED: &str = "logging {\nlevel = \"info\"\n  format=\"json\"\n}\n";
 const FORMATTED: &str = "logging {\n\tlevel  = \"info\"\n\tformat = \"json\"\n}\n";
-
-fn alloy(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_alloy"))
-        .args(args)
-        .env("ALLOY_PLAIN_DIAGNOSTICS", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the alloy binary starts");
-    if let Some(input) = stdin {
-        // A refused invocation may exit before reading: its closed stdin is no failure here.
-        match child.stdin.take().expect("stdin is piped").write_all(input.as_bytes()) {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("write stdin: {e}"),
-            _ => {}
-        }
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("alloy finishes")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn write(path: &Path, content: &str) {
     if let Some(parent) = path.parent() {

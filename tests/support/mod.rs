@@ -18,6 +18,32 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Runs `alloy ARGS` to completion with `stdin` written to it (diagnostics without colour).
+/// A refused invocation may exit before reading: its closed stdin is no failure here.
+pub fn alloy(args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_alloy"))
+        .args(args)
+        .env("ALLOY_PLAIN_DIAGNOSTICS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the alloy binary starts");
+    if let Some(input) = stdin {
+        match child.stdin.take().expect("stdin is piped").write_all(input.as_bytes()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("write stdin: {e}"),
+            _ => {}
+        }
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("alloy finishes")
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// A loopback port nothing listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")

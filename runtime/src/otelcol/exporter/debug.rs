@@ -196,6 +196,7 @@ fn exemplars(out: &mut String, list: &[opentelemetry_proto::tonic::metrics::v1::
 
 /// `normal`: one line per data point, `name{k=v,…} value`.
 fn normal_points(out: &mut String, m: &opentelemetry_proto::tonic::metrics::v1::Metric) {
+    use opentelemetry_proto::tonic::metrics::v1 as metric_data;
     use opentelemetry_proto::tonic::metrics::v1::number_data_point;
     let attrs = |list: &[KeyValue]| {
         list.iter()
@@ -220,22 +221,16 @@ fn normal_points(out: &mut String, m: &opentelemetry_proto::tonic::metrics::v1::
         v
     };
     match &m.data {
-        Some(metric::Data::Gauge(g)) => g.data_points.iter().for_each(|p| {
-            let v = match p.value {
-                Some(number_data_point::Value::AsInt(i)) => i.to_string(),
-                Some(number_data_point::Value::AsDouble(d)) => d.to_string(),
-                None => String::new(),
-            };
-            line(attrs(&p.attributes), v)
-        }),
-        Some(metric::Data::Sum(s)) => s.data_points.iter().for_each(|p| {
-            let v = match p.value {
-                Some(number_data_point::Value::AsInt(i)) => i.to_string(),
-                Some(number_data_point::Value::AsDouble(d)) => d.to_string(),
-                None => String::new(),
-            };
-            line(attrs(&p.attributes), v)
-        }),
+        Some(metric::Data::Gauge(metric_data::Gauge { data_points, .. })) | Some(metric::Data::Sum(metric_data::Sum { data_points, .. })) => {
+            data_points.iter().for_each(|p| {
+                let v = match p.value {
+                    Some(number_data_point::Value::AsInt(i)) => i.to_string(),
+                    Some(number_data_point::Value::AsDouble(d)) => d.to_string(),
+                    None => String::new(),
+                };
+                line(attrs(&p.attributes), v)
+            })
+        }
         Some(metric::Data::Histogram(h)) => h.data_points.iter().for_each(|p| {
             let mut v = stats(p.count, p.sum, p.min, p.max);
             for (i, c) in p.bucket_counts.iter().enumerate() {
@@ -768,6 +763,20 @@ mod text_tests {
         ] {
             assert!(text.contains(line), "missing {line:?} in:\n{text}");
         }
+    }
+
+    #[test]
+    fn normal_metrics_are_one_line_per_data_point() {
+        let p = Payload::from_json(
+            Signal::Metrics,
+            br#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[
+              {"name":"requests","sum":{"dataPoints":[{"attributes":[{"key":"route","value":{"stringValue":"/"}},{"key":"code","value":{"intValue":"200"}}],"asInt":"42"}]}},
+              {"name":"temp","gauge":{"dataPoints":[{"asDouble":1.5}]}},
+              {"name":"latency","histogram":{"dataPoints":[{"count":"3","sum":1.5,"bucketCounts":["1","2"],"explicitBounds":[0.1]}]}}]}]}]}"#,
+        )
+        .unwrap();
+        let text = render(&p, Verbosity::Normal).unwrap().1;
+        assert_eq!(text, "requests{route=/,code=200} 42\ntemp{} 1.5\nlatency{} count=3 sum=1.5 le0.1=1 2\n");
     }
 
     #[test]

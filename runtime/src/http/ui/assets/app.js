@@ -2,6 +2,24 @@
 // Plain JavaScript, no framework; every URL is relative to the page's <base href>.
 "use strict";
 
+// Reads a live-debugging or graph stream (a chunked body of records each followed by
+// "|;|") and hands each record's text to `onRecord`; resolves when the stream ends.
+async function readRecords(response, onRecord) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf("|;|")) >= 0) {
+      onRecord(buffer.slice(0, cut));
+      buffer = buffer.slice(cut + 3);
+    }
+  }
+}
+
 (function reloadButton() {
   const form = document.getElementById("reload-form");
   const result = document.getElementById("reload-result");

@@ -43,19 +43,7 @@
         return;
       }
       status.textContent = "streaming";
-      const reader = response.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let cut;
-        while ((cut = buffer.indexOf("|;|")) >= 0) {
-          add(buffer.slice(0, cut));
-          buffer = buffer.slice(cut + 3);
-        }
-      }
+      await readRecords(response, add);
       status.textContent = "the stream ended";
     } catch (e) {
       if (!abort.signal.aborted) status.textContent = "disconnected: " + e.message;

@@ -235,20 +235,10 @@
     try {
       const response = await fetch(url, { signal: abort.signal, cache: "no-store" });
       if (!response.ok) throw new Error(`${response.status} ${(await response.text()).trim()}`);
-      const reader = response.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let cut;
-        while ((cut = buffer.indexOf("|;|")) >= 0) {
-          const chunk = buffer.slice(0, cut).trim();
-          buffer = buffer.slice(cut + 3);
-          if (chunk) rates(JSON.parse(chunk));
-        }
-      }
+      await readRecords(response, (record) => {
+        const chunk = record.trim();
+        if (chunk) rates(JSON.parse(chunk));
+      });
     } catch (e) {
       if (abort.signal.aborted) return;
       status.textContent = "rates unavailable: " + e.message;
