@@ -16,6 +16,7 @@ pub mod receiver;
 pub mod stanza;
 pub mod storage;
 pub mod value;
+pub mod wire_check;
 
 use std::collections::HashMap;
 

@@ -79,7 +79,10 @@ fn export_handler(config: &GrpcConfig, ingest: Arc<Ingest>, signal: Signal) -> U
     Arc::new(move |headers, body| {
         let ingest = ingest.clone();
         Box::pin(async move {
-            let payload = Payload::from_request(signal, body).map_err(|e| Status::invalid_argument(format!("malformed {} request: {e}", signal.name())))?;
+            let payload = Payload::from_request(signal, body.clone()).map_err(|e| {
+                ingest.refuse_malformed(signal, &body);
+                Status::invalid_argument(format!("malformed {} request: {e}", signal.name()))
+            })?;
             let payload = if include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
             ingest.deliver(payload).await.map_err(|e| status_of(&e))?;
             // An empty Export*ServiceResponse: no partial success to report.

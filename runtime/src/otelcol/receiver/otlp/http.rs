@@ -130,12 +130,17 @@ async fn handle(state: Arc<State>, signal: Signal, headers: HeaderMap, body: axu
         Err(f) => return f.into_response(enc),
     };
     let parsed = match enc {
-        Encoding::Protobuf => Payload::from_request(signal, body),
+        Encoding::Protobuf => Payload::from_request(signal, body.clone()),
         Encoding::Json => Payload::from_json(signal, &body),
     };
     let payload = match parsed {
         Ok(p) => p,
-        Err(e) => return Failure(StatusCode::BAD_REQUEST, 3, format!("malformed {} request: {e}", signal.name())).into_response(enc),
+        Err(e) => {
+            if enc == Encoding::Protobuf {
+                state.ingest.refuse_malformed(signal, &body);
+            }
+            return Failure(StatusCode::BAD_REQUEST, 3, format!("malformed {} request: {e}", signal.name())).into_response(enc);
+        }
     };
     let payload = if state.config.server.include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
     if let Err(e) = state.ingest.deliver(payload).await {

@@ -43,6 +43,12 @@ impl Ingest {
         }
     }
 
+    /// A protobuf request refused as malformed: its items (as far as its framing can be
+    /// read) count as refused, since the client was told no.
+    pub fn refuse_malformed(&self, signal: crate::otelcol::pdata::Signal, bytes: &[u8]) {
+        self.refused.add(signal, Payload::refused_items(signal, bytes));
+    }
+
     /// Sends one request's payload down the pipeline and counts the outcome.
     pub async fn deliver(&self, payload: Payload) -> Result<(), ConsumeError> {
         let (signal, n) = (payload.signal(), payload.items());

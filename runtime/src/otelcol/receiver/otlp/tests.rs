@@ -291,3 +291,53 @@ fn bad_tls_material_fails_the_build_with_what_is_wrong() {
     let missing = obj(&[("cert_file", Value::string("/nonexistent/cert.pem")), ("key_pem", Value::secret(pki.server.1.as_str()))]);
     assert!(build(missing).is_some_and(|e| e.contains("/nonexistent/cert.pem")));
 }
+
+/// One client's span with a non-UTF-8 name is refused alone: the other client's data, batched
+/// by the same processor, reaches the exporter and decodes.
+#[tokio::test]
+async fn a_bad_span_is_refused_alone_and_does_not_spoil_the_batch() {
+    use crate::otelcol::processor::batch::BatchProcessor;
+    let (sink, handle) = sink_handle();
+    let batch_args = obj(&[
+        ("timeout", Value::string("50ms")),
+        ("send_batch_size", Value::int(1000)),
+        ("output", obj(&[("traces", Value::array(vec![handle.to_value()]))])),
+    ]);
+    let batch = BatchProcessor::new(
+        crate::otelcol::detached_context("otelcol.processor.batch.b"),
+        &analyzer::args::with_defaults("otelcol.processor.batch", &batch_args),
+    )
+    .unwrap();
+    let stop_batch = CancellationToken::new();
+    let batching = tokio::spawn(batch.clone().run(stop_batch.clone()));
+    let input = Value::array(vec![batch.input().to_value()]);
+    let r = start_with("otelcol.receiver.otlp.bad", |_| {
+        vec![
+            ("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0"))])),
+            ("http", obj(&[("endpoint", Value::string("127.0.0.1:0"))])),
+            ("output", obj(&[("traces", input)])),
+        ]
+    })
+    .await;
+    let mut bad = traces(1, 2).encode_to_vec();
+    let at = bad.windows(4).position(|w| w == b"r0s1").unwrap();
+    bad[at..at + 2].copy_from_slice(&[0xc3, 0x28]);
+    let (bad_http, good_grpc, bad_grpc) = tokio::join!(
+        http_post(r.http, "/v1/traces", "application/x-protobuf", None, bad.clone()),
+        grpc_send(r.grpc, valid()),
+        grpc_send(r.grpc, Bytes::from(bad))
+    );
+    assert_eq!(bad_http.0, 400, "{}", String::from_utf8_lossy(&bad_http.1));
+    assert!(String::from_utf8_lossy(&bad_http.1).contains("not valid UTF-8"));
+    good_grpc.unwrap();
+    assert_eq!(bad_grpc.unwrap_err().code(), Code::InvalidArgument);
+    stop_batch.cancel();
+    batching.await.unwrap().unwrap();
+    assert_eq!(sink.items(), 3, "only the good client's spans are delivered");
+    for p in sink.received.lock().unwrap().iter() {
+        p.decode_traces().expect("the delivered batch decodes");
+    }
+    let refused = |t| SignalCounters::new(&r.receiver.ctx, "otelcol_receiver_refused", "", &[("receiver", "otlp"), ("transport", t)]).get(Signal::Traces);
+    assert_eq!((refused("http"), refused("grpc")), (2, 2), "the bad requests' spans count as refused");
+    r.stop.cancel();
+}
