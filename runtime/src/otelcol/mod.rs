@@ -84,6 +84,22 @@ impl SignalCounters {
         SignalCounters { by_signal }
     }
 
+    /// `alloy_otelcol_dropped_items_total{signal}`: items the pipeline had accepted and then
+    /// dropped (failed for good, or still held by an exporter or batch processor when it
+    /// stopped). Process-wide, without component labels, so that a reload that removes the
+    /// component (and its own counters) does not take the count with it.
+    pub fn dropped(ctx: &Context) -> Self {
+        let registry = ctx.registry();
+        let by_signal = Signal::ALL
+            .into_iter()
+            .map(|s| {
+                let labels = [("signal".to_string(), s.name().to_string())];
+                (s, registry.counter("alloy_otelcol_dropped_items_total", "Items accepted by the otelcol pipeline and then dropped, by signal", &labels))
+            })
+            .collect();
+        SignalCounters { by_signal }
+    }
+
     pub fn add(&self, signal: Signal, n: usize) {
         if let Some(c) = self.by_signal.get(&signal) {
             c.add(n as u64);
