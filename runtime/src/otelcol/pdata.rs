@@ -122,13 +122,18 @@ impl Payload {
         count_items(signal, bytes).unwrap_or(0)
     }
 
-    /// Parses an OTLP/JSON request body (hex ids, string-encoded 64-bit integers).
-    pub fn from_json(signal: Signal, body: &[u8]) -> Result<Payload, PdataError> {
-        let json = |e: serde_json::Error| PdataError::Json(e.to_string());
+    /// Parses an OTLP/JSON request body (hex ids, string-encoded 64-bit integers). The body
+    /// is released once decoded, before the request is encoded.
+    pub fn from_json(signal: Signal, body: impl AsRef<[u8]>) -> Result<Payload, PdataError> {
+        fn encode<T: Message + serde::de::DeserializeOwned>(body: impl AsRef<[u8]>) -> Result<Vec<u8>, PdataError> {
+            let req: T = serde_json::from_slice(body.as_ref()).map_err(|e| PdataError::Json(e.to_string()))?;
+            drop(body);
+            Ok(req.encode_to_vec())
+        }
         let encoded = match signal {
-            Signal::Traces => serde_json::from_slice::<ExportTraceServiceRequest>(body).map_err(json)?.encode_to_vec(),
-            Signal::Metrics => serde_json::from_slice::<ExportMetricsServiceRequest>(body).map_err(json)?.encode_to_vec(),
-            Signal::Logs => serde_json::from_slice::<ExportLogsServiceRequest>(body).map_err(json)?.encode_to_vec(),
+            Signal::Traces => encode::<ExportTraceServiceRequest>(body)?,
+            Signal::Metrics => encode::<ExportMetricsServiceRequest>(body)?,
+            Signal::Logs => encode::<ExportLogsServiceRequest>(body)?,
         };
         Payload::from_request(signal, Bytes::from(encoded))
     }

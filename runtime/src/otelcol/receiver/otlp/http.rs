@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -129,17 +130,25 @@ async fn handle(state: Arc<State>, signal: Signal, headers: HeaderMap, body: axu
         Ok(b) => b,
         Err(f) => return f.into_response(enc),
     };
-    let parsed = match enc {
-        Encoding::Protobuf => Payload::from_request(signal, body.clone()),
-        Encoding::Json => Payload::from_json(signal, &body),
-    };
-    let payload = match parsed {
-        Ok(p) => p,
-        Err(e) => {
-            if enc == Encoding::Protobuf {
+    let malformed =
+        |e: crate::otelcol::pdata::PdataError| Failure(StatusCode::BAD_REQUEST, 3, format!("malformed {} request: {e}", signal.name())).into_response(enc);
+    let payload = match enc {
+        Encoding::Protobuf => match Payload::from_request(signal, body.clone()) {
+            Ok(p) => p,
+            Err(e) => {
                 state.ingest.refuse_malformed(signal, &body);
+                return malformed(e);
             }
-            return Failure(StatusCode::BAD_REQUEST, 3, format!("malformed {} request: {e}", signal.name())).into_response(enc);
+        },
+        Encoding::Json => {
+            // Decoding JSON costs tens of times the body's size: only so much at once.
+            let Ok(_permit) = JSON_BUDGET.acquire(body.len()).await else {
+                return Failure(StatusCode::SERVICE_UNAVAILABLE, 14, "too many OTLP/JSON requests are being decoded, retry later".into()).into_response(enc);
+            };
+            match Payload::from_json(signal, body) {
+                Ok(p) => p,
+                Err(e) => return malformed(e),
+            }
         }
     };
     let payload = if state.config.server.include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
@@ -152,6 +161,45 @@ async fn handle(state: Arc<State>, signal: Signal, headers: HeaderMap, body: axu
         Encoding::Json => b"{}",
     };
     (StatusCode::OK, [(header::CONTENT_TYPE, enc.content_type())], body).into_response()
+}
+
+/// The OTLP/JSON bodies decoded at once, process-wide. Decoding goes through the prost types,
+/// which take tens of times the body's size (an 18 MB body of small attributes about 1 GB), so
+/// at most [`JSON_BUDGET_BYTES`] of JSON is being decoded at any moment: others wait up to
+/// [`JSON_BUDGET_WAIT`], then get 503 (retryable). A body larger than the whole budget is
+/// decoded alone.
+pub const JSON_BUDGET_BYTES: usize = 32 << 20;
+pub const JSON_BUDGET_WAIT: Duration = Duration::from_secs(5);
+
+static JSON_BUDGET: Budget = Budget::new(JSON_BUDGET_BYTES, JSON_BUDGET_WAIT);
+
+/// A budget of bytes being worked on at once, in KiB permits.
+pub(crate) struct Budget {
+    permits: tokio::sync::Semaphore,
+    capacity_kib: usize,
+    wait: Duration,
+}
+
+/// The budget stayed exhausted for the whole wait.
+#[derive(Debug)]
+pub(crate) struct Busy;
+
+impl Budget {
+    pub(crate) const fn new(bytes: usize, wait: Duration) -> Self {
+        let capacity_kib = if bytes / 1024 == 0 { 1 } else { bytes / 1024 };
+        Budget { permits: tokio::sync::Semaphore::const_new(capacity_kib), capacity_kib, wait }
+    }
+
+    /// Waits for room for `len` bytes (all of the budget for bodies larger than it).
+    pub(crate) async fn acquire(&self, len: usize) -> Result<tokio::sync::SemaphorePermit<'_>, Busy> {
+        let kib = len.div_ceil(1024).clamp(1, self.capacity_kib);
+        let kib = u32::try_from(kib).unwrap_or(u32::MAX);
+        match tokio::time::timeout(self.wait, self.permits.acquire_many(kib)).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // Timed out (the semaphore is never closed).
+            _ => Err(Busy),
+        }
+    }
 }
 
 /// Binds the listener and returns its address and the serving future.

@@ -341,3 +341,28 @@ async fn a_bad_span_is_refused_alone_and_does_not_spoil_the_batch() {
     assert_eq!((refused("http"), refused("grpc")), (2, 2), "the bad requests' spans count as refused");
     r.stop.cancel();
 }
+
+/// The JSON decoding budget: bodies share it by size, wait for room, give up after the wait,
+/// and a body larger than the whole budget runs alone.
+#[tokio::test]
+async fn json_budget_bounds_the_bytes_decoded_at_once() {
+    use super::http::Budget;
+    use std::time::Duration;
+    let budget = Budget::new(10 * 1024, Duration::from_millis(100));
+    let a = budget.acquire(6 * 1024).await.unwrap();
+    let b = budget.acquire(4 * 1024).await.unwrap();
+    assert!(budget.acquire(1).await.is_err(), "the budget is spent: the third waits, then gives up");
+    drop(b);
+    let c = budget.acquire(3 * 1024).await.unwrap();
+    assert!(budget.acquire(2 * 1024).await.is_err());
+    drop((a, c));
+    // Larger than the budget: admitted once it has everything to itself.
+    let huge = budget.acquire(1 << 30).await.unwrap();
+    assert!(budget.acquire(1).await.is_err());
+    // A waiter is admitted as soon as room frees up.
+    let (got, ()) = tokio::join!(budget.acquire(9 * 1024), async move {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(huge);
+    });
+    assert!(got.is_ok());
+}
