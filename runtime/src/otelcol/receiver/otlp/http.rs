@@ -13,7 +13,7 @@ use http::{header, HeaderMap, StatusCode};
 use http_body_util::BodyExt;
 use tokio_util::sync::CancellationToken;
 
-use super::{metadata_of, HttpConfig, Ingest};
+use super::{metadata_of, HttpConfig, HttpServerConfig, Ingest};
 use crate::component::{BoxFuture, ComponentError};
 use crate::delivery::compression::DecodeError;
 use crate::otelcol::consumer::ConsumeError;
@@ -78,12 +78,29 @@ fn too_large(limit: usize) -> Failure {
     Failure(StatusCode::PAYLOAD_TOO_LARGE, 8, format!("request body too large: the limit is {limit} bytes"))
 }
 
-/// Reads the body within the size limit and undoes its content encoding.
-async fn read_body(headers: &HeaderMap, body: axum::body::Body, limit: usize) -> Result<Bytes, Failure> {
+/// Reads the body within the size limit and `read_timeout`, and undoes its content encoding
+/// if `compression_algorithms` allows it.
+async fn read_body(headers: &HeaderMap, body: axum::body::Body, server: &HttpServerConfig) -> Result<Bytes, Failure> {
+    let limit = server.max_request_body_size;
+    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_ascii_lowercase();
+    if let Some(allowed) = &server.compression_algorithms {
+        // As confighttp: an encoding outside the list is refused before the body is read.
+        let known = if encoding == "identity" { "" } else { encoding.as_str() };
+        if !allowed.iter().any(|a| a == known) {
+            return Err(Failure(StatusCode::BAD_REQUEST, 3, format!("unsupported Content-Encoding: {encoding}")));
+        }
+    }
     if headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()).is_some_and(|n| n > limit) {
         return Err(too_large(limit));
     }
-    let raw = http_body_util::Limited::new(body, limit).collect().await.map_err(|e| {
+    let collect = http_body_util::Limited::new(body, limit).collect();
+    let collected = match server.read_timeout {
+        None => collect.await,
+        Some(t) => tokio::time::timeout(t, collect)
+            .await
+            .map_err(|_| Failure(StatusCode::REQUEST_TIMEOUT, 4, format!("the request body did not arrive within read_timeout ({t:?})")))?,
+    };
+    let raw = collected.map_err(|e| {
         if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
             too_large(limit)
         } else {
@@ -91,7 +108,6 @@ async fn read_body(headers: &HeaderMap, body: axum::body::Body, limit: usize) ->
         }
     })?;
     let raw = raw.to_bytes();
-    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_ascii_lowercase();
     if encoding.is_empty() || encoding == "identity" {
         return Ok(raw);
     }
@@ -103,8 +119,8 @@ async fn read_body(headers: &HeaderMap, body: axum::body::Body, limit: usize) ->
 }
 
 /// [`read_body`] for other HTTP receivers: the body, or the status and message to answer.
-pub(crate) async fn read_limited(headers: &HeaderMap, body: axum::body::Body, limit: usize) -> Result<Bytes, (StatusCode, String)> {
-    read_body(headers, body, limit).await.map_err(|Failure(status, _, message)| (status, message))
+pub(crate) async fn read_limited(headers: &HeaderMap, body: axum::body::Body, server: &HttpServerConfig) -> Result<Bytes, (StatusCode, String)> {
+    read_body(headers, body, server).await.map_err(|Failure(status, _, message)| (status, message))
 }
 
 /// The HTTP status for a refused request, as the collector answers.
@@ -126,7 +142,7 @@ async fn handle(state: Arc<State>, signal: Signal, headers: HeaderMap, body: axu
             return Failure(StatusCode::UNAUTHORIZED, 16, e.to_string()).into_response(enc);
         }
     }
-    let body = match read_body(&headers, body, state.config.server.max_request_body_size).await {
+    let body = match read_body(&headers, body, &state.config.server).await {
         Ok(b) => b,
         Err(f) => return f.into_response(enc),
     };
@@ -212,13 +228,14 @@ pub async fn serve(
     let (listener, local) = crate::otelcol::receiver::bind(&config.server.endpoint, "OTLP/HTTP").await?;
     let paths =
         [(Signal::Traces, config.traces_url_path.clone()), (Signal::Metrics, config.metrics_url_path.clone()), (Signal::Logs, config.logs_url_path.clone())];
+    let limits = config.server.limits.clone();
     let state = Arc::new(State { config, ingest });
     let mut router = axum::Router::new();
     for (signal, path) in paths {
         let state = state.clone();
         router = router.route(&path, axum::routing::post(move |headers: HeaderMap, body: axum::body::Body| handle(state.clone(), signal, headers, body)));
     }
-    Ok((local, serve_router(listener, tls, router, stop, "OTLP/HTTP")?))
+    Ok((local, serve_router(listener, tls, router, limits, stop, "OTLP/HTTP")?))
 }
 
 /// Serves `router` on `listener`, over TLS when `tls` is given, until `stop`; `what` names
@@ -227,16 +244,20 @@ pub(crate) fn serve_router(
     listener: tokio::net::TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     router: axum::Router,
+    limits: crate::server::Limits,
     stop: CancellationToken,
     what: &str,
 ) -> Result<BoxFuture<Result<(), ComponentError>>, ComponentError> {
     let what = what.to_string();
     let failed = move |e: std::io::Error| ComponentError(format!("{what} server failed: {e}"));
     Ok(match tls {
-        None => Box::pin(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed) }),
+        None => {
+            let listener = crate::server::BackoffListener::new(listener);
+            Box::pin(async move { crate::server::serve(listener, router, limits, stop).await.map_err(failed) })
+        }
         Some(tls) => {
             let listener = crate::tls::TlsListener::fixed(listener, tls)?;
-            Box::pin(async move { axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await.map_err(failed) })
+            Box::pin(async move { crate::server::serve(listener, router, limits, stop).await.map_err(failed) })
         }
     })
 }

@@ -366,3 +366,39 @@ async fn json_budget_bounds_the_bytes_decoded_at_once() {
     });
     assert!(got.is_ok());
 }
+
+/// The `http` block's server settings take effect: an encoding outside
+/// `compression_algorithms` is refused, and an idle connection is closed after `idle_timeout`.
+#[tokio::test]
+async fn http_server_settings_are_applied() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let r = start_with("otelcol.receiver.otlp.limits", |all| {
+        let algorithms = Value::array(vec![Value::string(""), Value::string("gzip")]);
+        vec![
+            ("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("max_concurrent_streams", Value::int(2))])),
+            ("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("idle_timeout", Value::string("300ms")), ("compression_algorithms", algorithms)])),
+            ("output", obj(&[("traces", all)])),
+        ]
+    })
+    .await;
+    let proto = traces(1, 2).encode_to_vec();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&proto).unwrap();
+    assert_eq!(http_post(r.http, "/v1/traces", "application/x-protobuf", Some("gzip"), gz.finish().unwrap()).await.0, 200);
+    let zstd = crate::delivery::compression::Compression::parse("zstd").unwrap().unwrap().compress(&proto).unwrap();
+    let (status, body) = http_post(r.http, "/v1/traces", "application/x-protobuf", Some("zstd"), zstd).await;
+    assert_eq!(status, 400);
+    assert!(String::from_utf8_lossy(&body).contains("unsupported Content-Encoding: zstd"));
+    assert_eq!(http_post(r.http, "/v1/traces", "application/x-protobuf", None, proto).await.0, 200);
+
+    let mut idle = tokio::net::TcpStream::connect(r.http).await.unwrap();
+    let t = std::time::Instant::now();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), idle.read(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "the idle connection was closed");
+    assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
+    // gRPC still serves, with its settings.
+    grpc_send(r.grpc, valid()).await.unwrap();
+    let _ = idle.write_all(b"x").await;
+    r.stop.cancel();
+}
