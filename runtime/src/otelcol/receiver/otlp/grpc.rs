@@ -84,7 +84,7 @@ fn export_handler(config: &GrpcConfig, ingest: Arc<Ingest>, signal: Signal) -> U
                 Status::invalid_argument(format!("malformed {} request: {e}", signal.name()))
             })?;
             let payload = if include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
-            ingest.deliver(payload).await.map_err(|e| status_of(&e))?;
+            ingest.deliver_detached(payload).await.map_err(|e| status_of(&e))?;
             // An empty Export*ServiceResponse: no partial success to report.
             Ok(Bytes::new())
         })

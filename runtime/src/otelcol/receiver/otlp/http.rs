@@ -168,7 +168,7 @@ async fn handle(state: Arc<State>, signal: Signal, headers: HeaderMap, body: axu
         }
     };
     let payload = if state.config.server.include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
-    if let Err(e) = state.ingest.deliver(payload).await {
+    if let Err(e) = state.ingest.deliver_detached(payload).await {
         return failure_of(&e).into_response(enc);
     }
     // An empty Export*ServiceResponse.

@@ -51,6 +51,14 @@ impl Ingest {
         self.refused.add(signal, Payload::refused_items(signal, bytes));
     }
 
+    /// [`Ingest::deliver`] in a task of its own: if the request is abandoned midway (the client
+    /// went away, `write_timeout`), the delivery still runs to its end, so a batch it was
+    /// flushing for other clients is not cut off.
+    pub async fn deliver_detached(self: &Arc<Self>, payload: Payload) -> Result<(), ConsumeError> {
+        let me = self.clone();
+        tokio::spawn(async move { me.deliver(payload).await }).await.unwrap_or_else(|e| Err(ConsumeError::Unavailable(format!("delivery failed: {e}"))))
+    }
+
     /// Sends one request's payload down the pipeline and counts the outcome.
     pub async fn deliver(&self, payload: Payload) -> Result<(), ConsumeError> {
         let (signal, n) = (payload.signal(), payload.items());

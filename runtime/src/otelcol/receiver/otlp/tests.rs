@@ -402,3 +402,43 @@ async fn http_server_settings_are_applied() {
     let _ = idle.write_all(b"x").await;
     r.stop.cancel();
 }
+
+/// A request abandoned by `write_timeout` while its data is on the way downstream: the
+/// delivery is not cut off (it could be flushing other clients' batch).
+#[tokio::test]
+async fn a_request_cut_off_by_write_timeout_still_finishes_its_delivery() {
+    struct Slow(Arc<Sink>);
+    impl crate::otelcol::consumer::Consumer for Slow {
+        fn consume(&self, data: Payload) -> crate::otelcol::consumer::ConsumeFuture<'_> {
+            Box::pin(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                self.0.consume(data).await
+            })
+        }
+    }
+    let sink = Arc::new(Sink::default());
+    let slow = crate::otelcol::consumer::ConsumerHandle::new("test.slow", Arc::new(Slow(sink.clone())));
+    let r = start_with("otelcol.receiver.otlp.wt", |_| {
+        vec![
+            ("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0"))])),
+            ("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("write_timeout", Value::string("100ms"))])),
+            ("output", obj(&[("traces", Value::array(vec![slow.to_value()]))])),
+        ]
+    })
+    .await;
+    let sent = reqwest::Client::new()
+        .post(format!("http://{}/v1/traces", r.http))
+        .header("content-type", "application/x-protobuf")
+        .body(valid().to_vec())
+        .send()
+        .await;
+    assert!(sent.is_err(), "the response was not ready within write_timeout: {sent:?}");
+    for _ in 0..200 {
+        if sink.items() == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(sink.items(), 3, "the delivery ran to its end");
+    r.stop.cancel();
+}
