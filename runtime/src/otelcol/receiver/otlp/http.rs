@@ -161,9 +161,11 @@ async fn handle(state: Arc<State>, signal: Signal, headers: HeaderMap, body: axu
             let Ok(_permit) = JSON_BUDGET.acquire(body.len()).await else {
                 return Failure(StatusCode::SERVICE_UNAVAILABLE, 14, "too many OTLP/JSON requests are being decoded, retry later".into()).into_response(enc);
             };
-            match Payload::from_json(signal, body) {
-                Ok(p) => p,
-                Err(e) => return malformed(e),
+            // Seconds of CPU for a large body: off the threads that serve connections.
+            match tokio::task::spawn_blocking(move || Payload::from_json(signal, body)).await {
+                Ok(Ok(p)) => p,
+                Ok(Err(e)) => return malformed(e),
+                Err(e) => return Failure(StatusCode::INTERNAL_SERVER_ERROR, 13, format!("decoding the request failed: {e}")).into_response(enc),
             }
         }
     };
