@@ -41,6 +41,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Run(_) | Command::Otel(_)) {
+        // Servers hold a descriptor per connection: 1024 is soon exhausted.
+        #[cfg(unix)]
+        if let Err(e) = raise_open_files_limit() {
+            commands::output::stderr(&format!("warning: could not raise the open files limit: {e}\n"));
+        }
+    }
     let result = match cli.command {
         Command::Fmt(args) => commands::fmt::run(args),
         Command::Eval(args) => commands::eval::run(args),
@@ -58,5 +65,38 @@ fn main() -> ExitCode {
             commands::output::stderr(&format!("Error: {err:#}\n"));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Raises this process's open-files soft limit to its hard limit, as Go does at start, so
+/// that many connections do not exhaust it. Returns the new soft limit.
+#[cfg(unix)]
+pub fn raise_open_files_limit() -> std::io::Result<libc::rlim_t> {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `getrlimit` writes one `rlimit` through a pointer to a live, properly aligned
+    // local, and reads nothing else.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if lim.rlim_cur < lim.rlim_max {
+        let raised = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+        // SAFETY: `setrlimit` reads one `rlimit` through a pointer to a live local.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        lim = raised;
+    }
+    Ok(lim.rlim_cur)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #[test]
+    fn the_open_files_soft_limit_is_raised_to_the_hard_limit() {
+        let soft = super::raise_open_files_limit().unwrap();
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: as in `raise_open_files_limit`: one write into a live local.
+        assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+        assert_eq!((soft, lim.rlim_cur), (lim.rlim_max, lim.rlim_max));
     }
 }

@@ -221,7 +221,7 @@ impl Listening {
             let serve_stop = stop.clone();
             let app = router();
             let mut serving = Box::pin(async move {
-                axum::serve(listener, app).with_graceful_shutdown(serve_stop.cancelled_owned()).await.map_err(|e| ComponentError(format!("{what_failed}: {e}")))
+                crate::server::serve(listener, app, crate::server::Limits::http(), serve_stop).await.map_err(|e| ComponentError(format!("{what_failed}: {e}")))
             });
             ctx.set_health(HealthState::Healthy, "listening");
             let graceful = *self.graceful.lock().unwrap_or_else(|e| e.into_inner());

@@ -49,6 +49,7 @@ pub mod process;
 pub mod prometheus;
 #[cfg(any(feature = "prometheus", feature = "loki"))]
 pub mod relabel_rules;
+pub mod server;
 pub mod services;
 pub mod tls;
 

@@ -314,15 +314,18 @@ impl TlsListener {
 }
 
 async fn accept_loop(tcp: TcpListener, source: TlsSource, ready: mpsc::Sender<(MaybeTls, SocketAddr)>) {
+    let mut backoff = crate::server::AcceptBackoff::default();
     loop {
         let (stream, peer) = tokio::select! {
             _ = ready.closed() => return,
             accepted = tcp.accept() => match accepted {
-                Ok(conn) => conn,
+                Ok(conn) => {
+                    backoff.succeeded();
+                    conn
+                }
                 Err(e) => {
                     // Out of file descriptors and the like: wait instead of spinning.
-                    tracing::warn!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    backoff.failed(&e).await;
                     continue;
                 }
             },

@@ -90,7 +90,7 @@ pub async fn serve_with_prefix(
     let listener = crate::tls::TlsListener::new(tcp, std::sync::Arc::new(move || source.services().get::<HttpService>().tls.clone()))?;
     let app = router_with_prefix(controller, prefix);
     let handle = tokio::spawn(async move {
-        let result = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
+        let result = crate::server::serve(listener, app, crate::server::Limits::http(), shutdown).await;
         if let Err(e) = result {
             tracing::error!(error = %e, "HTTP server failed");
         }
@@ -168,7 +168,7 @@ pub async fn serve_metrics(addr: &str, render: RenderFn, shutdown: CancellationT
         }),
     );
     let handle = tokio::spawn(async move {
-        if let Err(e) = axum::serve(tcp, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await {
+        if let Err(e) = crate::server::serve(crate::server::BackoffListener::new(tcp), app, crate::server::Limits::http(), shutdown).await {
             tracing::error!(error = %e, "telemetry server failed");
         }
     });

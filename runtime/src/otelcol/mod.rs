@@ -16,6 +16,7 @@ pub mod receiver;
 pub mod stanza;
 pub mod storage;
 pub mod value;
+pub mod wire_check;
 
 use std::collections::HashMap;
 
@@ -79,6 +80,22 @@ impl SignalCounters {
         let by_signal = Signal::ALL
             .into_iter()
             .map(|s| (s, ctx.counter(&format!("{prefix}_{}_total", s.item_metric()), &format!("{help} ({})", s.item_metric()), labels)))
+            .collect();
+        SignalCounters { by_signal }
+    }
+
+    /// `alloy_otelcol_dropped_items_total{signal}`: items the pipeline had accepted and then
+    /// dropped (failed for good, or still held by an exporter or batch processor when it
+    /// stopped). Process-wide, without component labels, so that a reload that removes the
+    /// component (and its own counters) does not take the count with it.
+    pub fn dropped(ctx: &Context) -> Self {
+        let registry = ctx.registry();
+        let by_signal = Signal::ALL
+            .into_iter()
+            .map(|s| {
+                let labels = [("signal".to_string(), s.name().to_string())];
+                (s, registry.counter("alloy_otelcol_dropped_items_total", "Items accepted by the otelcol pipeline and then dropped, by signal", &labels))
+            })
             .collect();
         SignalCounters { by_signal }
     }

@@ -109,19 +109,31 @@ pub struct Payload {
 }
 
 impl Payload {
-    /// Checks the wire format down to the items and counts them.
+    /// Checks the whole request against the OTLP schema (see `wire_check`: whatever is
+    /// accepted here decodes with prost) and counts its items, without decoding it.
     pub fn from_request(signal: Signal, bytes: Bytes) -> Result<Payload, PdataError> {
-        let items = count_items(signal, &bytes)?;
+        let items = super::wire_check::check_request(signal, &bytes)?;
         Ok(Payload { signal, bytes, items, metadata: Metadata::default() })
     }
 
-    /// Parses an OTLP/JSON request body (hex ids, string-encoded 64-bit integers).
-    pub fn from_json(signal: Signal, body: &[u8]) -> Result<Payload, PdataError> {
-        let json = |e: serde_json::Error| PdataError::Json(e.to_string());
+    /// The items of a request [`Payload::from_request`] refused, as far as its framing can be
+    /// read (for the refused-items count); 0 when even that is broken.
+    pub fn refused_items(signal: Signal, bytes: &[u8]) -> usize {
+        count_items(signal, bytes).unwrap_or(0)
+    }
+
+    /// Parses an OTLP/JSON request body (hex ids, string-encoded 64-bit integers). The body
+    /// is released once decoded, before the request is encoded.
+    pub fn from_json(signal: Signal, body: impl AsRef<[u8]>) -> Result<Payload, PdataError> {
+        fn encode<T: Message + serde::de::DeserializeOwned>(body: impl AsRef<[u8]>) -> Result<Vec<u8>, PdataError> {
+            let req: T = serde_json::from_slice(body.as_ref()).map_err(|e| PdataError::Json(e.to_string()))?;
+            drop(body);
+            Ok(req.encode_to_vec())
+        }
         let encoded = match signal {
-            Signal::Traces => serde_json::from_slice::<ExportTraceServiceRequest>(body).map_err(json)?.encode_to_vec(),
-            Signal::Metrics => serde_json::from_slice::<ExportMetricsServiceRequest>(body).map_err(json)?.encode_to_vec(),
-            Signal::Logs => serde_json::from_slice::<ExportLogsServiceRequest>(body).map_err(json)?.encode_to_vec(),
+            Signal::Traces => encode::<ExportTraceServiceRequest>(body)?,
+            Signal::Metrics => encode::<ExportMetricsServiceRequest>(body)?,
+            Signal::Logs => encode::<ExportLogsServiceRequest>(body)?,
         };
         Payload::from_request(signal, Bytes::from(encoded))
     }
@@ -233,18 +245,22 @@ impl Payload {
 
 /// One field of a message: its number, wire type and the raw bytes of the whole field (tag
 /// included) and of its value (for length-delimited fields, the bytes inside the length).
-struct Field<'a> {
-    number: u32,
-    wire_type: u8,
+pub(crate) struct Field<'a> {
+    pub(crate) number: u32,
+    pub(crate) wire_type: u8,
     raw: &'a [u8],
-    value: &'a [u8],
+    pub(crate) value: &'a [u8],
 }
 
-fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, PdataError> {
+/// A varint as prost reads it: at most 10 bytes, the 10th holding only the top bit.
+pub(crate) fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, PdataError> {
     let mut v: u64 = 0;
     for shift in (0..64).step_by(7) {
         let b = *buf.get(*pos).ok_or(PdataError::Wire("unexpected end of message in varint"))?;
         *pos += 1;
+        if shift == 63 && b > 1 {
+            break;
+        }
         v |= u64::from(b & 0x7f) << shift;
         if b < 0x80 {
             return Ok(v);
@@ -254,7 +270,7 @@ fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, PdataError> {
 }
 
 /// Iterates the fields of one message, checking the framing.
-struct Fields<'a> {
+pub(crate) struct Fields<'a> {
     buf: &'a [u8],
     pos: usize,
 }
@@ -271,14 +287,16 @@ impl<'a> Iterator for Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    fn new(buf: &'a [u8]) -> Self {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
         Fields { buf, pos: 0 }
     }
 
     fn read_field(&mut self) -> Result<Field<'a>, PdataError> {
         let start = self.pos;
         let tag = read_varint(self.buf, &mut self.pos)?;
-        let number = u32::try_from(tag >> 3).map_err(|_| PdataError::Wire("field number out of range"))?;
+        // prost refuses keys beyond 32 bits.
+        let tag = u32::try_from(tag).map_err(|_| PdataError::Wire("field number out of range"))?;
+        let number = tag >> 3;
         if number == 0 {
             return Err(PdataError::Wire("illegal field number 0"));
         }
@@ -678,6 +696,249 @@ pub(crate) mod tests {
         // field 1 as a varint where a message is expected
         assert!(Payload::from_request(Signal::Logs, Bytes::from_static(b"\x08\x01")).is_err());
         assert_eq!(Payload::from_request(Signal::Traces, Bytes::new()).unwrap().items(), 0);
+    }
+
+    /// A span whose attribute `deep` holds an array nested `levels` times.
+    fn nested_attribute(levels: usize) -> ExportTraceServiceRequest {
+        use opentelemetry_proto::tonic::common::v1::ArrayValue;
+        let mut v = AnyValue { value: Some(any_value::Value::StringValue("leaf".into())) };
+        for _ in 0..levels {
+            v = AnyValue { value: Some(any_value::Value::ArrayValue(ArrayValue { values: vec![v] })) };
+        }
+        let mut req = traces(1, 1);
+        req.resource_spans[0].scope_spans[0].spans[0].attributes.push(KeyValue { key: "deep".into(), value: Some(v), ..Default::default() });
+        req
+    }
+
+    #[test]
+    fn strings_that_are_not_utf8_are_refused_like_prost_does() {
+        let mut bytes = traces(1, 2).encode_to_vec();
+        let at = bytes.windows(4).position(|w| w == b"r0s1").unwrap();
+        bytes[at..at + 2].copy_from_slice(&[0xff, 0xfe]);
+        assert!(ExportTraceServiceRequest::decode(bytes.as_slice()).is_err(), "prost refuses it");
+        let e = Payload::from_request(Signal::Traces, Bytes::from(bytes.clone())).unwrap_err();
+        assert_eq!(e, PdataError::Wire("a string field is not valid UTF-8"));
+        // Its framing is fine, so its items can be counted as refused.
+        assert_eq!(Payload::refused_items(Signal::Traces, &bytes), 2);
+        // The same bytes in a `bytes` field are fine.
+        let mut req = traces(1, 1);
+        req.resource_spans[0].scope_spans[0].spans[0].trace_id = vec![0xff, 0xfe];
+        assert_eq!(Payload::from_request(Signal::Traces, Bytes::from(req.encode_to_vec())).unwrap().items(), 1);
+    }
+
+    #[test]
+    fn nesting_is_bounded_below_the_decoders_limit() {
+        // The attribute value is at depth 5 (request, resource, scope, span, key-value); each array
+        // level adds two (ArrayValue, AnyValue): 29 levels reach 63.
+        let ok = nested_attribute(29);
+        let p = Payload::from_request(Signal::Traces, Bytes::from(ok.encode_to_vec())).unwrap();
+        assert!(p.decode_traces().is_ok());
+        for levels in [30, 120, 500] {
+            let bytes = nested_attribute(levels).encode_to_vec();
+            let e = Payload::from_request(Signal::Traces, Bytes::from(bytes)).unwrap_err();
+            assert!(e.to_string().contains("nested too deeply"), "{levels}: {e}");
+        }
+        assert!(ExportTraceServiceRequest::decode(nested_attribute(120).encode_to_vec().as_slice()).is_err(), "prost refuses 120");
+    }
+
+    #[test]
+    fn known_fields_with_the_wrong_wire_type_are_refused() {
+        // A span (field 2 of ScopeSpans) whose name (field 5, a string) is a varint.
+        let span = [0x28_u8, 0x01]; // field 5, wire type 0
+        let scope = [&[0x12, span.len() as u8][..], &span].concat();
+        let resource = [&[0x12, scope.len() as u8][..], &scope].concat();
+        let req = [&[0x0a, resource.len() as u8][..], &resource].concat();
+        assert!(ExportTraceServiceRequest::decode(req.as_slice()).is_err());
+        assert!(Payload::from_request(Signal::Traces, Bytes::from(req)).is_err());
+        // An unknown field of any wire type is skipped, as prost does.
+        let span = [0xf8_u8, 0x07, 0x01]; // field 127, varint
+        let scope = [&[0x12, span.len() as u8][..], &span].concat();
+        let resource = [&[0x12, scope.len() as u8][..], &scope].concat();
+        let req = [&[0x0a, resource.len() as u8][..], &resource].concat();
+        assert!(ExportTraceServiceRequest::decode(req.as_slice()).is_ok());
+        assert_eq!(Payload::from_request(Signal::Traces, Bytes::from(req)).unwrap().items(), 1);
+    }
+
+    /// Requests of every signal exercising every message of the schema.
+    fn samples() -> Vec<(Signal, Vec<u8>)> {
+        use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
+        use opentelemetry_proto::tonic::metrics::v1::{
+            exponential_histogram_data_point::Buckets, summary_data_point::ValueAtQuantile, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint,
+            Histogram, HistogramDataPoint, Sum, Summary, SummaryDataPoint,
+        };
+        use opentelemetry_proto::tonic::trace::v1::{span, Status};
+        let map = AnyValue {
+            value: Some(any_value::Value::KvlistValue(KeyValueList {
+                values: vec![
+                    kv("a", "b"),
+                    KeyValue {
+                        key: "arr".into(),
+                        value: Some(AnyValue {
+                            value: Some(any_value::Value::ArrayValue(ArrayValue {
+                                values: vec![
+                                    AnyValue { value: Some(any_value::Value::IntValue(-3)) },
+                                    AnyValue { value: Some(any_value::Value::DoubleValue(1.5)) },
+                                    AnyValue { value: Some(any_value::Value::BytesValue(vec![0xff])) },
+                                ],
+                            })),
+                        }),
+                        ..Default::default()
+                    },
+                ],
+            })),
+        };
+        let attrs = vec![kv("k", "v"), KeyValue { key: "m".into(), value: Some(map.clone()), ..Default::default() }];
+        let mut t = traces(2, 2);
+        let s = &mut t.resource_spans[0].scope_spans[0].spans[0];
+        s.attributes = attrs.clone();
+        s.events = vec![span::Event { time_unix_nano: 5, name: "ev".into(), attributes: attrs.clone(), dropped_attributes_count: 1 }];
+        s.links = vec![span::Link {
+            trace_id: vec![3; 16],
+            span_id: vec![4; 8],
+            trace_state: "x=y".into(),
+            attributes: attrs.clone(),
+            dropped_attributes_count: 2,
+            flags: 1,
+        }];
+        s.status = Some(Status { message: "oops".into(), code: 2 });
+        s.flags = 257;
+        s.kind = 3;
+        s.start_time_unix_nano = 9;
+        let exemplar = Exemplar { filtered_attributes: attrs.clone(), time_unix_nano: 1, span_id: vec![1; 8], trace_id: vec![2; 16], value: None };
+        let point = NumberDataPoint { attributes: attrs.clone(), time_unix_nano: 4, exemplars: vec![exemplar.clone()], flags: 1, ..Default::default() };
+        let metric = |name: &str, data| Metric { name: name.into(), description: "d".into(), unit: "1".into(), metadata: attrs.clone(), data: Some(data) };
+        let m = ExportMetricsServiceRequest {
+            resource_metrics: vec![ResourceMetrics {
+                resource: Some(Resource { attributes: attrs.clone(), ..Default::default() }),
+                scope_metrics: vec![ScopeMetrics {
+                    scope: Some(InstrumentationScope { name: "s".into(), version: "1".into(), attributes: attrs.clone(), dropped_attributes_count: 1 }),
+                    metrics: vec![
+                        metric("g", metric::Data::Gauge(Gauge { data_points: vec![point.clone(); 2] })),
+                        metric("s", metric::Data::Sum(Sum { data_points: vec![point], aggregation_temporality: 2, is_monotonic: true })),
+                        metric(
+                            "h",
+                            metric::Data::Histogram(Histogram {
+                                data_points: vec![HistogramDataPoint {
+                                    attributes: attrs.clone(),
+                                    count: 3,
+                                    sum: Some(2.0),
+                                    bucket_counts: vec![1, 2],
+                                    explicit_bounds: vec![0.5],
+                                    exemplars: vec![exemplar],
+                                    min: Some(0.1),
+                                    max: Some(9.0),
+                                    ..Default::default()
+                                }],
+                                aggregation_temporality: 1,
+                            }),
+                        ),
+                        metric(
+                            "e",
+                            metric::Data::ExponentialHistogram(ExponentialHistogram {
+                                data_points: vec![ExponentialHistogramDataPoint {
+                                    attributes: attrs.clone(),
+                                    scale: -2,
+                                    zero_count: 1,
+                                    positive: Some(Buckets { offset: -1, bucket_counts: vec![1, 300] }),
+                                    negative: Some(Buckets { offset: 2, bucket_counts: vec![7] }),
+                                    zero_threshold: 0.1,
+                                    ..Default::default()
+                                }],
+                                aggregation_temporality: 1,
+                            }),
+                        ),
+                        metric(
+                            "q",
+                            metric::Data::Summary(Summary {
+                                data_points: vec![SummaryDataPoint {
+                                    attributes: attrs.clone(),
+                                    count: 1,
+                                    sum: 1.0,
+                                    quantile_values: vec![ValueAtQuantile { quantile: 0.5, value: 1.0 }],
+                                    ..Default::default()
+                                }],
+                            }),
+                        ),
+                    ],
+                    schema_url: "u".into(),
+                }],
+                schema_url: "u".into(),
+            }],
+        };
+        let l = ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![
+                        LogRecord {
+                            body: Some(map),
+                            attributes: attrs,
+                            severity_text: "WARN".into(),
+                            severity_number: 13,
+                            event_name: "e".into(),
+                            trace_id: vec![1; 16],
+                            flags: 1,
+                            ..Default::default()
+                        };
+                        3
+                    ],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        vec![(Signal::Traces, t.encode_to_vec()), (Signal::Metrics, m.encode_to_vec()), (Signal::Logs, l.encode_to_vec())]
+    }
+
+    fn prost_decodes(signal: Signal, bytes: &[u8]) -> bool {
+        match signal {
+            Signal::Traces => ExportTraceServiceRequest::decode(bytes).is_ok(),
+            Signal::Metrics => ExportMetricsServiceRequest::decode(bytes).is_ok(),
+            Signal::Logs => ExportLogsServiceRequest::decode(bytes).is_ok(),
+        }
+    }
+
+    /// Fuzzing by mutation: whatever `from_request` accepts, prost decodes, and the count
+    /// matches the framing walk's.
+    #[test]
+    fn whatever_is_accepted_decodes() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rand = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n.max(1) as u64) as usize
+        };
+        let mut accepted = 0;
+        for (signal, good) in samples() {
+            let p = Payload::from_request(signal, Bytes::from(good.clone())).unwrap();
+            assert_eq!(p.items(), count_items(signal, &good).unwrap());
+            assert!(p.items() >= 3);
+            for _ in 0..20_000 {
+                let mut b = good.clone();
+                for _ in 0..1 + rand(3) {
+                    let i = rand(b.len());
+                    match rand(6) {
+                        0 => b[i] ^= 1 << rand(8),
+                        1 => b[i] = [0x00, 0x80, 0xff, 0x7f, 0x01, 0xc0][rand(6)],
+                        2 => b.truncate(i),
+                        3 => b.insert(i, rand(256) as u8),
+                        4 => {
+                            b.remove(i);
+                        }
+                        _ => b[i] = b[i].wrapping_add(1),
+                    }
+                    if b.is_empty() {
+                        break;
+                    }
+                }
+                if let Ok(p) = Payload::from_request(signal, Bytes::from(b.clone())) {
+                    accepted += 1;
+                    assert!(prost_decodes(signal, &b), "accepted but prost refuses: {signal:?} {b:02x?}");
+                    assert_eq!(Some(p.items()), count_items(signal, &b).ok());
+                }
+            }
+        }
+        assert!(accepted > 1000, "the mutations should not all be refused: {accepted}");
     }
 
     #[test]

@@ -96,10 +96,14 @@ pub struct ExporterPipeline {
     store: Option<Store>,
     sent: SignalCounters,
     send_failed: SignalCounters,
+    /// The process-wide count of dropped items (survives the component's removal).
+    dropped: SignalCounters,
     enqueue_failed: SignalCounters,
     /// Cancelled at shutdown: pending retries give up and the queue drains with one attempt each.
     stop_retries: CancellationToken,
     failing: Mutex<Failing>,
+    /// How long shutdown waits for the queue and the requests being sent.
+    drain_timeout: Duration,
     /// The component whose health follows this pipeline's sends (not set for one of several
     /// pipelines inside a component, such as the load balancer's backends).
     health: Option<Context>,
@@ -162,9 +166,11 @@ impl ExporterPipeline {
             store,
             sent: SignalCounters::new(ctx, "otelcol_exporter_sent", "Number of items successfully sent to destination", &labels),
             send_failed: SignalCounters::new(ctx, "otelcol_exporter_send_failed", "Number of items in failed attempts to send to destination", &labels),
+            dropped: SignalCounters::dropped(ctx),
             enqueue_failed: SignalCounters::new(ctx, "otelcol_exporter_enqueue_failed", "Number of items failed to be added to the sending queue", &labels),
             stop_retries: CancellationToken::new(),
             failing: Mutex::default(),
+            drain_timeout: DRAIN_TIMEOUT,
             health: (exporter == ctx.id()).then(|| ctx.clone()),
         }
     }
@@ -228,7 +234,7 @@ impl ExporterPipeline {
                 log(&self.id, tracing::Level::WARN, &format!("exporting cut short by shutdown, {n} {} stay in storage: {e}", signal.item_metric()));
             }
             Err(e) => {
-                self.send_failed.add(signal, n);
+                self.count_dropped(data);
                 log(&self.id, tracing::Level::ERROR, &format!("exporting to {endpoint} failed, dropping {n} {}: {e}", signal.item_metric()));
                 if let Some(ctx) = self.health.as_ref().filter(|_| e.retryable) {
                     ctx.set_health(
@@ -239,6 +245,23 @@ impl ExporterPipeline {
             }
         }
         r
+    }
+
+    /// Items given up on: the component's `send_failed` and the process-wide dropped count.
+    fn count_dropped(&self, p: &Payload) {
+        self.send_failed.add(p.signal(), p.items());
+        self.dropped.add(p.signal(), p.items());
+    }
+
+    /// A request a worker held when it was stopped (the drain deadline passed mid-send).
+    fn abandoned(&self, p: &Payload, persisted: bool) {
+        let what = format!("{} {}", p.items(), p.signal().item_metric());
+        if persisted {
+            log(&self.id, tracing::Level::WARN, &format!("shutdown drain timed out while sending {what}; they stay in storage"));
+        } else {
+            self.count_dropped(p);
+            log(&self.id, tracing::Level::ERROR, &format!("shutdown drain timed out while sending, dropping {what}"));
+        }
     }
 
     /// Workers that send queued data until the queue closes and empties.
@@ -253,7 +276,10 @@ impl ExporterPipeline {
             let (me, q) = (self.clone(), queue.clone());
             workers.spawn(async move {
                 while let Some(q) = q.pop().await {
+                    // Counted and logged if this task is aborted before the send is done.
+                    let mut held = Held { pipeline: &me, queued: &q, done: false };
                     let sent = me.send_counted(&q.payload, q.file.is_some()).await;
+                    held.done = true;
                     // Sent, or given up on for good, it is done with; a retryable failure cut
                     // short by shutdown stays in storage for the next start.
                     let keep = sent.as_ref().is_err_and(|e| e.retryable) && me.stop_retries.is_cancelled();
@@ -266,9 +292,11 @@ impl ExporterPipeline {
         shutdown.cancelled().await;
         self.stop_retries.cancel();
         queue.close();
-        let drained = tokio::time::timeout(DRAIN_TIMEOUT, async { while workers.join_next().await.is_some() {} }).await;
+        let drained = tokio::time::timeout(self.drain_timeout, async { while workers.join_next().await.is_some() {} }).await;
         if drained.is_err() {
+            // Aborted workers count what they hold as they are dropped; wait for that.
             workers.abort_all();
+            while workers.join_next().await.is_some() {}
             for q in queue.take_all() {
                 let p = &q.payload;
                 if q.file.is_some() {
@@ -280,9 +308,24 @@ impl ExporterPipeline {
                     );
                     continue;
                 }
-                self.send_failed.add(p.signal(), p.items());
+                self.count_dropped(p);
                 log(&self.id, tracing::Level::ERROR, &format!("shutdown drain timed out, dropping {} queued {}", p.items(), p.signal().item_metric()));
             }
+        }
+    }
+}
+
+/// A request in a worker's hands; dropped undone (the worker aborted), it is counted.
+struct Held<'a> {
+    pipeline: &'a ExporterPipeline,
+    queued: &'a Queued,
+    done: bool,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.pipeline.abandoned(&self.queued.payload, self.queued.file.is_some());
         }
     }
 }
@@ -497,6 +540,46 @@ mod tests {
         stop.cancel();
         tokio::time::timeout(Duration::from_secs(2), p.clone().run(stop)).await.unwrap();
         assert_eq!(p.send_failed.get(Signal::Traces), 6);
+    }
+
+    /// Takes a request and never answers (a downstream that accepted the connection and hangs).
+    #[derive(Default)]
+    struct Silent {
+        calls: AtomicUsize,
+    }
+
+    impl Sender for Silent {
+        fn send<'a>(&'a self, _: &'a Payload) -> SendFuture<'a> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Box::pin(std::future::pending())
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_in_the_workers_hands_when_the_drain_times_out_are_counted_as_dropped() {
+        let ctx = crate::otelcol::detached_context("otelcol.exporter.otlp.silent");
+        let qc = QueueConfig { num_consumers: 2, queue_size: 100, ..crate::delivery::queue::tests::defaults() };
+        let silent = Arc::new(Silent::default());
+        let mut pipeline = ExporterPipeline::new(&ctx, silent.clone(), fast_retry(), qc);
+        pipeline.drain_timeout = Duration::from_millis(200);
+        let p = Arc::new(pipeline);
+        let stop = CancellationToken::new();
+        let run = tokio::spawn(p.clone().run(stop.clone()));
+        for spans in [2, 3, 4] {
+            p.consume(Payload::from_traces(&traces(1, spans))).await.unwrap();
+        }
+        // Two requests are being sent (one per worker), one waits in the queue.
+        wait_for(|| silent.calls.load(Ordering::SeqCst) == 2).await;
+        stop.cancel();
+        tokio::time::timeout(Duration::from_secs(5), run).await.expect("the drain is bounded").unwrap();
+        assert_eq!(p.send_failed.get(Signal::Traces), 9, "every accepted span is accounted for");
+        assert_eq!(SignalCounters::dropped(&ctx).get(Signal::Traces), 9);
+        let text = ctx.registry().render();
+        assert!(text.contains("alloy_otelcol_dropped_items_total{signal=\"traces\"} 9"), "{text}");
+        // The process-wide count survives the component's removal (a reload without it).
+        ctx.registry().remove_component("otelcol.exporter.otlp.silent", "/");
+        assert!(!ctx.registry().render().contains("otelcol_exporter_send_failed"));
+        assert_eq!(SignalCounters::dropped(&ctx).get(Signal::Traces), 9);
     }
 
     #[tokio::test]

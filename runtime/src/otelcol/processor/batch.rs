@@ -6,7 +6,8 @@
 //! byte concatenation (see `pdata`). Data is owned by the processor once accepted: a send
 //! that fails downstream is logged and counted, and shutdown flushes everything.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -85,11 +86,13 @@ pub struct Batcher {
     /// Shared, so reading it per payload costs a reference count, not a copy.
     config: Mutex<Arc<Config>>,
     pending: Mutex<HashMap<BatchKey, Pending>>,
+    /// Set (under the `pending` lock) by [`Batcher::close`]: nothing is held any more.
+    closed: AtomicBool,
 }
 
 impl Batcher {
     pub fn new(config: Config) -> Self {
-        Batcher { config: Mutex::new(Arc::new(config)), pending: Mutex::new(HashMap::new()) }
+        Batcher { config: Mutex::new(Arc::new(config)), pending: Mutex::new(HashMap::new()), closed: AtomicBool::new(false) }
     }
 
     pub fn config(&self) -> Arc<Config> {
@@ -106,6 +109,11 @@ impl Batcher {
         let key: BatchKey = (data.signal(), c.metadata_keys.iter().map(|k| data.metadata().get(k).cloned().unwrap_or_default()).collect());
         let due = {
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if self.closed.load(Ordering::SeqCst) {
+                // Stopped: data arriving late goes on by itself instead of waiting for a
+                // flush that will not come.
+                return Ok(vec![data]);
+            }
             if !pending.contains_key(&key) && !c.metadata_keys.is_empty() && pending.len() >= c.metadata_cardinality_limit {
                 return Err(ConsumeError::Unavailable("too many batcher metadata-value combinations".into()));
             }
@@ -145,6 +153,15 @@ impl Batcher {
         due.iter().filter_map(|p| Payload::concat(&p.parts)).flat_map(|all| all.chunks(max)).collect()
     }
 
+    /// Takes everything and holds nothing from now on (shutdown).
+    pub fn close(&self) -> Vec<Payload> {
+        {
+            let _pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            self.closed.store(true, Ordering::SeqCst);
+        }
+        self.take_older_than(Duration::ZERO)
+    }
+
     pub fn cardinality(&self) -> usize {
         self.pending.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
@@ -157,16 +174,42 @@ struct BatchConsumer {
     size_triggers: Counter,
     timeout_triggers: Counter,
     send_failed: SignalCounters,
+    /// The process-wide count of dropped items (survives the component's removal).
+    dropped: SignalCounters,
 }
 
 impl BatchConsumer {
     async fn send(&self, batches: Vec<Payload>) {
+        // If this future is dropped midway (the shutdown deadline aborts the component), what
+        // was not handed on is counted and logged.
+        let mut unsent = Unsent { consumer: self, left: batches.iter().map(|b| (b.signal(), b.items())).collect() };
         for b in batches {
             let (signal, n) = (b.signal(), b.items());
             if let Err(e) = self.next.consume(b).await {
-                self.send_failed.add(signal, n);
+                self.count_dropped(signal, n);
                 log(&self.id, tracing::Level::ERROR, &format!("failed to send a batch of {n} {}: {e}", signal.item_metric()));
             }
+            unsent.left.pop_front();
+        }
+    }
+
+    fn count_dropped(&self, signal: Signal, n: usize) {
+        self.send_failed.add(signal, n);
+        self.dropped.add(signal, n);
+    }
+}
+
+/// Batches being sent, counted as dropped if the sending stops before they are handed on.
+struct Unsent<'a> {
+    consumer: &'a BatchConsumer,
+    left: VecDeque<(Signal, usize)>,
+}
+
+impl Drop for Unsent<'_> {
+    fn drop(&mut self) {
+        for &(signal, n) in &self.left {
+            self.consumer.count_dropped(signal, n);
+            log(&self.consumer.id, tracing::Level::ERROR, &format!("stopped while sending a batch, dropping {n} {}", signal.item_metric()));
         }
     }
 }
@@ -221,6 +264,7 @@ impl BatchProcessor {
                 "Items in batches the next consumer refused",
                 &[("processor", ctx.id())],
             ),
+            dropped: SignalCounters::dropped(&ctx),
         });
         crate::otelcol::consumer::publish_input(&ctx, ConsumerHandle::new(ctx.id(), consumer.clone()));
         Ok(Arc::new(BatchProcessor { consumer }))
@@ -258,8 +302,8 @@ impl Component for BatchProcessor {
                     }
                 }
             }
-            // Shutdown: everything still pending goes out now.
-            c.send(c.batcher.take_older_than(Duration::ZERO)).await;
+            // Shutdown: everything still pending goes out now, and later data is not held.
+            c.send(c.batcher.close()).await;
             Ok(())
         })
     }
@@ -354,5 +398,46 @@ mod tests {
         stop.cancel();
         run.await.unwrap().unwrap();
         assert_eq!(sink.items(), 7);
+    }
+
+    /// A consumer that takes data and never answers.
+    struct Hung;
+
+    impl Consumer for Hung {
+        fn consume(&self, _: Payload) -> ConsumeFuture<'_> {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    #[test]
+    fn a_closed_batcher_holds_nothing() {
+        let b = Batcher::new(cfg(100, 0));
+        b.add(Payload::from_traces(&traces(1, 3))).unwrap();
+        assert_eq!(b.close().iter().map(Payload::items).sum::<usize>(), 3);
+        let late = b.add(Payload::from_traces(&traces(1, 2))).unwrap();
+        assert_eq!(late.iter().map(Payload::items).collect::<Vec<_>>(), [2], "late data goes on at once");
+        assert_eq!(b.cardinality(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_flush_cut_off_by_the_shutdown_deadline_counts_what_it_held() {
+        let hung = ConsumerHandle::new("test.hung", Arc::new(Hung));
+        let mut out = Object::new();
+        out.insert("traces", Value::array(vec![hung.to_value()]));
+        let mut args = Object::new();
+        args.insert("timeout", Value::string("1h"));
+        args.insert("output", Value::object(out));
+        let ctx = crate::otelcol::detached_context("otelcol.processor.batch.h");
+        let p = BatchProcessor::new(ctx.clone(), &analyzer::args::with_defaults(NAME, &Value::object(args))).unwrap();
+        let stop = CancellationToken::new();
+        let run = tokio::spawn(p.clone().run(stop.clone()));
+        p.input().consume(Payload::from_traces(&traces(1, 5))).await.unwrap();
+        stop.cancel();
+        // The controller's deadline passes and it aborts the task, as for a hung downstream.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        run.abort();
+        assert!(run.await.unwrap_err().is_cancelled());
+        assert_eq!(p.consumer.send_failed.get(Signal::Traces), 5);
+        assert_eq!(SignalCounters::dropped(&ctx).get(Signal::Traces), 5);
     }
 }

@@ -88,7 +88,7 @@ async fn spans_v2(state: Arc<State>, headers: HeaderMap, body: axum::body::Body)
         Some("application/x-protobuf") | Some("application/protobuf") => true,
         _ => return reply(StatusCode::UNSUPPORTED_MEDIA_TYPE, format!("unsupported content type {ct:?}: use application/json or application/x-protobuf")),
     };
-    let body = match read_limited(&headers, body, state.config.server.max_request_body_size).await {
+    let body = match read_limited(&headers, body, &state.config.server).await {
         Ok(b) => b,
         Err((status, message)) => return reply(status, message),
     };
@@ -116,6 +116,7 @@ impl ZipkinReceiver {
         let tls = config.server.tls.as_ref().map(crate::tls::server_config).transpose()?;
         let (listener, local) = super::bind(&config.server.endpoint, "Zipkin").await?;
         *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = Some(local);
+        let limits = config.server.limits.clone();
         let state = Arc::new(State { ingest: Ingest::new(&self.ctx, self.fanout.clone(), "zipkin", "http"), config });
         let v2 = axum::routing::post(move |h: HeaderMap, b: axum::body::Body| spans_v2(state.clone(), h, b));
         let v1 = axum::routing::post(|| async {
@@ -124,7 +125,7 @@ impl ZipkinReceiver {
         // Upstream takes v2 on any path but the v1 one.
         let router = axum::Router::new().route("/", v2.clone()).route("/{*path}", v2).route("/api/v1/spans", v1);
         self.ctx.set_health(HealthState::Healthy, "started");
-        serve_router(listener, tls, router, stop, "Zipkin")?.await
+        serve_router(listener, tls, router, limits, stop, "Zipkin")?.await
     }
 }
 

@@ -52,7 +52,7 @@ async fn post_traces(state: Arc<State>, headers: HeaderMap, body: axum::body::Bo
         Ok(m) => return t.malformed(reply(StatusCode::BAD_REQUEST, format!("Unsupported content type: {m}"))),
         Err(message) => return t.malformed(reply(StatusCode::BAD_REQUEST, message)),
     }
-    let body = match read_limited(&headers, body, state.config.max_request_body_size).await {
+    let body = match read_limited(&headers, body, &state.config).await {
         Ok(b) => b,
         Err((status, message)) => return reply(status, message),
     };
@@ -76,7 +76,8 @@ pub async fn serve(
 ) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
     let tls = config.tls.as_ref().map(crate::tls::server_config).transpose()?;
     let (listener, local) = crate::otelcol::receiver::bind(&config.endpoint, "Jaeger Thrift HTTP").await?;
+    let limits = config.limits.clone();
     let state = Arc::new(State { config, transport });
     let router = axum::Router::new().route("/api/traces", axum::routing::post(move |h: HeaderMap, b: axum::body::Body| post_traces(state.clone(), h, b)));
-    Ok((local, serve_router(listener, tls, router, stop, "Jaeger Thrift HTTP")?))
+    Ok((local, serve_router(listener, tls, router, limits, stop, "Jaeger Thrift HTTP")?))
 }

@@ -79,21 +79,16 @@ fn export_handler(config: &GrpcConfig, ingest: Arc<Ingest>, signal: Signal) -> U
     Arc::new(move |headers, body| {
         let ingest = ingest.clone();
         Box::pin(async move {
-            let payload = Payload::from_request(signal, body).map_err(|e| Status::invalid_argument(format!("malformed {} request: {e}", signal.name())))?;
+            let payload = Payload::from_request(signal, body.clone()).map_err(|e| {
+                ingest.refuse_malformed(signal, &body);
+                Status::invalid_argument(format!("malformed {} request: {e}", signal.name()))
+            })?;
             let payload = if include_metadata { payload.with_metadata(metadata_of(&headers)) } else { payload };
-            ingest.deliver(payload).await.map_err(|e| status_of(&e))?;
+            ingest.deliver_detached(payload).await.map_err(|e| status_of(&e))?;
             // An empty Export*ServiceResponse: no partial success to report.
             Ok(Bytes::new())
         })
     })
-}
-
-fn tls_config(t: &crate::tls::TlsServer) -> tonic::transport::ServerTlsConfig {
-    let mut c = tonic::transport::ServerTlsConfig::new().identity(tonic::transport::Identity::from_pem(&t.cert_pem, &t.key_pem));
-    if let (Some(ca), Some(auth)) = (&t.client_ca_pem, t.client_auth) {
-        c = c.client_ca_root(tonic::transport::Certificate::from_pem(ca)).client_auth_optional(auth.optional());
-    }
-    c
 }
 
 /// Binds the listener and returns its address and the serving future.
@@ -115,23 +110,23 @@ pub async fn serve_methods(
     methods: Vec<(&'static str, UnaryHandler)>,
     stop: CancellationToken,
 ) -> Result<(SocketAddr, BoxFuture<Result<(), ComponentError>>), ComponentError> {
-    let (listener, local) = crate::otelcol::receiver::bind(&config.endpoint, what).await?;
-    let mut builder = tonic::transport::Server::builder();
-    if let Some(t) = &config.tls {
-        if t.tls13_only {
-            return Err(ComponentError("min_version \"TLS13\" is not supported on this runtime's gRPC server (it offers TLS 1.2 and 1.3)".into()));
+    let tls = match &config.tls {
+        Some(t) => {
+            crate::tls::install_crypto_provider();
+            Some(crate::tls::server_config(t).map_err(|e| ComponentError(format!("invalid gRPC TLS configuration: {}", e.0)))?)
         }
-        crate::tls::install_crypto_provider();
-        builder = builder.tls_config(tls_config(t)).map_err(|e| ComponentError(format!("invalid gRPC TLS configuration: {e}")))?;
-    }
+        None => None,
+    };
+    let (listener, local) = crate::otelcol::receiver::bind(&config.endpoint, what).await?;
     let limit = config.max_recv_msg_size;
     let mut router = axum::Router::new();
     for (path, handler) in methods {
         let method = Method { auth: config.auth.clone(), handler };
         router = router.route(path, axum::routing::post(move |req: axum::extract::Request| unary(method.clone(), limit, req)));
     }
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-    let server = builder.add_routes(tonic::service::Routes::from(router)).serve_with_incoming_shutdown(incoming, stop.cancelled_owned());
-    let what = what.to_string();
-    Ok((local, Box::pin(async move { server.await.map_err(|e| ComponentError(format!("{what} server failed: {e}"))) })))
+    // Unknown methods answer `Unimplemented`, as tonic's server does.
+    let router = tonic::service::Routes::from(router).prepare().into_axum_router();
+    // The same HTTP/2 server as the HTTP receivers, with gRPC-Go's connection limits.
+    let serving = crate::otelcol::receiver::otlp::http::serve_router(listener, tls, router, config.limits.clone(), stop, what)?;
+    Ok((local, serving))
 }

@@ -10,17 +10,19 @@ pub mod http;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use eval::Value;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::component::args::types::Bytes;
+use crate::component::args::types::{Bytes, Dur};
 use crate::component::{Arguments, BoxFuture, Component, ComponentError, Context, HealthState, Reader, Registration};
 use crate::otelcol::auth::AuthHandler;
 use crate::otelcol::consumer::{ConsumeError, Fanout, Output};
 use crate::otelcol::pdata::{Metadata, Payload};
 use crate::otelcol::SignalCounters;
+use crate::server::Limits;
 use crate::tls::{ClientAuth, TlsServer, TlsServerArgs};
 
 /// Where a request's data goes, with the receiver's self-metrics for one transport.
@@ -41,6 +43,20 @@ impl Ingest {
             accepted: SignalCounters::new(ctx, "otelcol_receiver_accepted", "Number of items successfully pushed into the pipeline", &labels),
             refused: SignalCounters::new(ctx, "otelcol_receiver_refused", "Number of items that could not be pushed into the pipeline", &labels),
         }
+    }
+
+    /// A protobuf request refused as malformed: its items (as far as its framing can be
+    /// read) count as refused, since the client was told no.
+    pub fn refuse_malformed(&self, signal: crate::otelcol::pdata::Signal, bytes: &[u8]) {
+        self.refused.add(signal, Payload::refused_items(signal, bytes));
+    }
+
+    /// [`Ingest::deliver`] in a task of its own: if the request is abandoned midway (the client
+    /// went away, `write_timeout`), the delivery still runs to its end, so a batch it was
+    /// flushing for other clients is not cut off.
+    pub async fn deliver_detached(self: &Arc<Self>, payload: Payload) -> Result<(), ConsumeError> {
+        let me = self.clone();
+        tokio::spawn(async move { me.deliver(payload).await }).await.unwrap_or_else(|e| Err(ConsumeError::Unavailable(format!("delivery failed: {e}"))))
     }
 
     /// Sends one request's payload down the pipeline and counts the outcome.
@@ -67,6 +83,58 @@ pub struct GrpcConfig {
     pub include_metadata: bool,
     pub auth: Option<AuthHandler>,
     pub tls: Option<TlsServer>,
+    /// `max_concurrent_streams` and `keepalive > server_parameters` on gRPC-Go's defaults.
+    pub limits: Limits,
+}
+
+/// A duration where `""`, `"0s"` and `"infinity"` mean none (the catalogue's defaults for
+/// server timeouts and keepalive ages).
+#[derive(Clone, Copy, Debug, Default)]
+struct OptDur(Option<Duration>);
+
+impl eval::Decode for OptDur {
+    fn decode(v: &Value) -> Result<Self, eval::ValueError> {
+        if let Ok(s) = <String as eval::Decode>::decode(v) {
+            if matches!(s.trim(), "" | "infinity") {
+                return Ok(OptDur(None));
+            }
+        }
+        let d = <Dur as eval::Decode>::decode(v)?.0;
+        Ok(OptDur((!d.is_zero()).then_some(d)))
+    }
+}
+
+/// `keepalive`: its `server_parameters` (gRPC-Go's names); `enforcement_policy` (policing
+/// how often clients ping) has no counterpart in the HTTP/2 server used here.
+#[derive(Default)]
+struct Keepalive(Option<ServerParameters>);
+
+#[derive(Default)]
+struct ServerParameters {
+    max_connection_idle: Option<Duration>,
+    max_connection_age: Option<Duration>,
+    max_connection_age_grace: Option<Duration>,
+    time: Option<Duration>,
+    timeout: Option<Duration>,
+}
+
+impl Arguments for Keepalive {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        r.unsupported(&["enforcement_policy"]);
+        Keepalive(r.block("server_parameters"))
+    }
+}
+
+impl Arguments for ServerParameters {
+    fn decode(r: &mut Reader<'_>) -> Self {
+        ServerParameters {
+            max_connection_idle: r.get::<OptDur>("max_connection_idle").0,
+            max_connection_age: r.get::<OptDur>("max_connection_age").0,
+            max_connection_age_grace: r.get::<OptDur>("max_connection_age_grace").0,
+            time: r.get::<OptDur>("time").0,
+            timeout: r.get::<OptDur>("timeout").0,
+        }
+    }
 }
 
 /// An HTTP server's settings, as the collector's `confighttp` server (the OTLP `http` block,
@@ -78,6 +146,13 @@ pub struct HttpServerConfig {
     pub include_metadata: bool,
     pub auth: Option<AuthHandler>,
     pub tls: Option<TlsServer>,
+    /// `read_header_timeout`, `idle_timeout`, `write_timeout`, `keep_alives_enabled`.
+    pub limits: Limits,
+    /// `read_timeout`: the whole body must arrive within it.
+    pub read_timeout: Option<Duration>,
+    /// `compression_algorithms`: the request encodings accepted (`""` is none); `None`
+    /// accepts every supported one.
+    pub compression_algorithms: Option<Vec<String>>,
 }
 
 /// The `http` block.
@@ -112,8 +187,19 @@ fn server_tls(r: &mut Reader<'_>) -> Option<TlsServer> {
 
 impl Arguments for GrpcConfig {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&["keepalive", "max_concurrent_streams", "read_buffer_size", "write_buffer_size", "transport"]);
+        r.unsupported(&["read_buffer_size", "write_buffer_size", "transport"]);
+        let mut limits = Limits::grpc();
+        limits.max_concurrent_streams = r.opt::<u32>("max_concurrent_streams").filter(|n| *n > 0);
+        if let Some(Keepalive(Some(p))) = r.block::<Keepalive>("keepalive") {
+            limits.idle_timeout = p.max_connection_idle;
+            limits.max_connection_age = p.max_connection_age;
+            limits.max_connection_age_grace = p.max_connection_age_grace;
+            // Zero is gRPC-Go's default, not "never".
+            limits.keepalive_time = p.time.or(limits.keepalive_time);
+            limits.keepalive_timeout = p.timeout.or(limits.keepalive_timeout);
+        }
         GrpcConfig {
+            limits,
             endpoint: r.get("endpoint"),
             max_recv_msg_size: r.get::<Bytes>("max_recv_msg_size").0 as usize,
             include_metadata: r.get("include_metadata"),
@@ -125,8 +211,18 @@ impl Arguments for GrpcConfig {
 
 impl Arguments for HttpServerConfig {
     fn decode(r: &mut Reader<'_>) -> Self {
-        r.unsupported(&["compression_algorithms", "cors", "idle_timeout", "keep_alives_enabled", "read_header_timeout", "read_timeout", "write_timeout"]);
+        r.unsupported(&["cors"]);
+        let limits = Limits {
+            read_header_timeout: r.get::<OptDur>("read_header_timeout").0,
+            idle_timeout: r.get::<OptDur>("idle_timeout").0,
+            write_timeout: r.get::<OptDur>("write_timeout").0,
+            keep_alives: r.opt("keep_alives_enabled").unwrap_or(true),
+            ..Limits::http()
+        };
         HttpServerConfig {
+            limits,
+            read_timeout: r.get::<OptDur>("read_timeout").0,
+            compression_algorithms: r.opt::<Vec<String>>("compression_algorithms").map(|l| l.into_iter().map(|a| a.trim().to_ascii_lowercase()).collect()),
             endpoint: r.get("endpoint"),
             max_request_body_size: r.get::<Bytes>("max_request_body_size").0 as usize,
             include_metadata: r.get("include_metadata"),

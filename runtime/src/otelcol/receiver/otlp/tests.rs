@@ -291,3 +291,154 @@ fn bad_tls_material_fails_the_build_with_what_is_wrong() {
     let missing = obj(&[("cert_file", Value::string("/nonexistent/cert.pem")), ("key_pem", Value::secret(pki.server.1.as_str()))]);
     assert!(build(missing).is_some_and(|e| e.contains("/nonexistent/cert.pem")));
 }
+
+/// One client's span with a non-UTF-8 name is refused alone: the other client's data, batched
+/// by the same processor, reaches the exporter and decodes.
+#[tokio::test]
+async fn a_bad_span_is_refused_alone_and_does_not_spoil_the_batch() {
+    use crate::otelcol::processor::batch::BatchProcessor;
+    let (sink, handle) = sink_handle();
+    let batch_args = obj(&[
+        ("timeout", Value::string("50ms")),
+        ("send_batch_size", Value::int(1000)),
+        ("output", obj(&[("traces", Value::array(vec![handle.to_value()]))])),
+    ]);
+    let batch = BatchProcessor::new(
+        crate::otelcol::detached_context("otelcol.processor.batch.b"),
+        &analyzer::args::with_defaults("otelcol.processor.batch", &batch_args),
+    )
+    .unwrap();
+    let stop_batch = CancellationToken::new();
+    let batching = tokio::spawn(batch.clone().run(stop_batch.clone()));
+    let input = Value::array(vec![batch.input().to_value()]);
+    let r = start_with("otelcol.receiver.otlp.bad", |_| {
+        vec![
+            ("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0"))])),
+            ("http", obj(&[("endpoint", Value::string("127.0.0.1:0"))])),
+            ("output", obj(&[("traces", input)])),
+        ]
+    })
+    .await;
+    let mut bad = traces(1, 2).encode_to_vec();
+    let at = bad.windows(4).position(|w| w == b"r0s1").unwrap();
+    bad[at..at + 2].copy_from_slice(&[0xc3, 0x28]);
+    let (bad_http, good_grpc, bad_grpc) = tokio::join!(
+        http_post(r.http, "/v1/traces", "application/x-protobuf", None, bad.clone()),
+        grpc_send(r.grpc, valid()),
+        grpc_send(r.grpc, Bytes::from(bad))
+    );
+    assert_eq!(bad_http.0, 400, "{}", String::from_utf8_lossy(&bad_http.1));
+    assert!(String::from_utf8_lossy(&bad_http.1).contains("not valid UTF-8"));
+    good_grpc.unwrap();
+    assert_eq!(bad_grpc.unwrap_err().code(), Code::InvalidArgument);
+    stop_batch.cancel();
+    batching.await.unwrap().unwrap();
+    assert_eq!(sink.items(), 3, "only the good client's spans are delivered");
+    for p in sink.received.lock().unwrap().iter() {
+        p.decode_traces().expect("the delivered batch decodes");
+    }
+    let refused = |t| SignalCounters::new(&r.receiver.ctx, "otelcol_receiver_refused", "", &[("receiver", "otlp"), ("transport", t)]).get(Signal::Traces);
+    assert_eq!((refused("http"), refused("grpc")), (2, 2), "the bad requests' spans count as refused");
+    r.stop.cancel();
+}
+
+/// The JSON decoding budget: bodies share it by size, wait for room, give up after the wait,
+/// and a body larger than the whole budget runs alone.
+#[tokio::test]
+async fn json_budget_bounds_the_bytes_decoded_at_once() {
+    use super::http::Budget;
+    use std::time::Duration;
+    let budget = Budget::new(10 * 1024, Duration::from_millis(100));
+    let a = budget.acquire(6 * 1024).await.unwrap();
+    let b = budget.acquire(4 * 1024).await.unwrap();
+    assert!(budget.acquire(1).await.is_err(), "the budget is spent: the third waits, then gives up");
+    drop(b);
+    let c = budget.acquire(3 * 1024).await.unwrap();
+    assert!(budget.acquire(2 * 1024).await.is_err());
+    drop((a, c));
+    // Larger than the budget: admitted once it has everything to itself.
+    let huge = budget.acquire(1 << 30).await.unwrap();
+    assert!(budget.acquire(1).await.is_err());
+    // A waiter is admitted as soon as room frees up.
+    let (got, ()) = tokio::join!(budget.acquire(9 * 1024), async move {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(huge);
+    });
+    assert!(got.is_ok());
+}
+
+/// The `http` block's server settings take effect: an encoding outside
+/// `compression_algorithms` is refused, and an idle connection is closed after `idle_timeout`.
+#[tokio::test]
+async fn http_server_settings_are_applied() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let r = start_with("otelcol.receiver.otlp.limits", |all| {
+        let algorithms = Value::array(vec![Value::string(""), Value::string("gzip")]);
+        vec![
+            ("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("max_concurrent_streams", Value::int(2))])),
+            ("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("idle_timeout", Value::string("300ms")), ("compression_algorithms", algorithms)])),
+            ("output", obj(&[("traces", all)])),
+        ]
+    })
+    .await;
+    let proto = traces(1, 2).encode_to_vec();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&proto).unwrap();
+    assert_eq!(http_post(r.http, "/v1/traces", "application/x-protobuf", Some("gzip"), gz.finish().unwrap()).await.0, 200);
+    let zstd = crate::delivery::compression::Compression::parse("zstd").unwrap().unwrap().compress(&proto).unwrap();
+    let (status, body) = http_post(r.http, "/v1/traces", "application/x-protobuf", Some("zstd"), zstd).await;
+    assert_eq!(status, 400);
+    assert!(String::from_utf8_lossy(&body).contains("unsupported Content-Encoding: zstd"));
+    assert_eq!(http_post(r.http, "/v1/traces", "application/x-protobuf", None, proto).await.0, 200);
+
+    let mut idle = tokio::net::TcpStream::connect(r.http).await.unwrap();
+    let t = std::time::Instant::now();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), idle.read(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "the idle connection was closed");
+    assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
+    // gRPC still serves, with its settings.
+    grpc_send(r.grpc, valid()).await.unwrap();
+    let _ = idle.write_all(b"x").await;
+    r.stop.cancel();
+}
+
+/// A request abandoned by `write_timeout` while its data is on the way downstream: the
+/// delivery is not cut off (it could be flushing other clients' batch).
+#[tokio::test]
+async fn a_request_cut_off_by_write_timeout_still_finishes_its_delivery() {
+    struct Slow(Arc<Sink>);
+    impl crate::otelcol::consumer::Consumer for Slow {
+        fn consume(&self, data: Payload) -> crate::otelcol::consumer::ConsumeFuture<'_> {
+            Box::pin(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                self.0.consume(data).await
+            })
+        }
+    }
+    let sink = Arc::new(Sink::default());
+    let slow = crate::otelcol::consumer::ConsumerHandle::new("test.slow", Arc::new(Slow(sink.clone())));
+    let r = start_with("otelcol.receiver.otlp.wt", |_| {
+        vec![
+            ("grpc", obj(&[("endpoint", Value::string("127.0.0.1:0"))])),
+            ("http", obj(&[("endpoint", Value::string("127.0.0.1:0")), ("write_timeout", Value::string("100ms"))])),
+            ("output", obj(&[("traces", Value::array(vec![slow.to_value()]))])),
+        ]
+    })
+    .await;
+    let sent = reqwest::Client::new()
+        .post(format!("http://{}/v1/traces", r.http))
+        .header("content-type", "application/x-protobuf")
+        .body(valid().to_vec())
+        .send()
+        .await;
+    assert!(sent.is_err(), "the response was not ready within write_timeout: {sent:?}");
+    for _ in 0..200 {
+        if sink.items() == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(sink.items(), 3, "the delivery ran to its end");
+    r.stop.cancel();
+}

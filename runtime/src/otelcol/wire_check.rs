@@ -1,0 +1,242 @@
+//! What a receiver acknowledges must decode everywhere downstream: a linear walk of the whole
+//! OTLP export request against the schema, without decoding or allocating.
+//!
+//! It refuses what prost (and so the attributes processor, the debug exporter, a strict
+//! downstream) would refuse, so that one client's bad span is refused alone instead of
+//! spoiling the batch it would join: malformed framing, a known field with the wrong wire
+//! type, a `string` field that is not UTF-8 (proto3 strings), a packed field that does not
+//! split into whole values, and messages nested deeper than [`MAX_DEPTH`]. Field numbers are
+//! those of opentelemetry-proto (`opentelemetry-proto` crate, `src/proto/tonic/*.rs`).
+
+use super::pdata::{read_varint, Fields, PdataError, Signal};
+
+/// The deepest message nesting accepted, the request being depth 0. prost refuses beyond 100
+/// (its recursion limit); every AnyValue level inside a key-value list costs three (AnyValue →
+/// KeyValueList → KeyValue), so this allows about 19 nested maps or 29 nested arrays under a
+/// span attribute, and leaves room below prost's limit.
+pub const MAX_DEPTH: u32 = 64;
+
+/// The messages of the three export requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Msg {
+    TracesRequest,
+    ResourceSpans,
+    ScopeSpans,
+    Span,
+    Event,
+    Link,
+    Status,
+    MetricsRequest,
+    ResourceMetrics,
+    ScopeMetrics,
+    Metric,
+    Gauge,
+    Sum,
+    Histogram,
+    ExpHistogram,
+    Summary,
+    NumberPoint,
+    HistogramPoint,
+    ExpHistogramPoint,
+    Buckets,
+    SummaryPoint,
+    Quantile,
+    Exemplar,
+    LogsRequest,
+    ResourceLogs,
+    ScopeLogs,
+    LogRecord,
+    Resource,
+    EntityRef,
+    Scope,
+    KeyValue,
+    AnyValue,
+    ArrayValue,
+    KeyValueList,
+}
+
+impl Msg {
+    /// The items that batching and the self-metrics count.
+    fn is_item(self) -> bool {
+        matches!(self, Msg::Span | Msg::LogRecord | Msg::NumberPoint | Msg::HistogramPoint | Msg::ExpHistogramPoint | Msg::SummaryPoint)
+    }
+}
+
+/// How a field is encoded. Repeated scalars may come packed (one length-delimited run) or
+/// one value per field, as prost accepts both.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Varint,
+    Fixed64,
+    Fixed32,
+    Str,
+    Bytes,
+    Message(Msg),
+    RepeatedVarint,
+    RepeatedFixed64,
+    /// Not in the schema: skipped, as prost skips unknown fields.
+    Unknown,
+}
+
+fn kind(m: Msg, field: u32) -> Kind {
+    use Kind::*;
+    use Msg as M;
+    match (m, field) {
+        (M::TracesRequest, 1) => Message(M::ResourceSpans),
+        (M::ResourceSpans, 1) | (M::ResourceMetrics, 1) | (M::ResourceLogs, 1) => Message(M::Resource),
+        (M::ResourceSpans, 2) => Message(M::ScopeSpans),
+        (M::ResourceSpans | M::ScopeSpans | M::ResourceMetrics | M::ScopeMetrics | M::ResourceLogs | M::ScopeLogs, 3) => Str,
+        (M::ScopeSpans | M::ScopeMetrics | M::ScopeLogs, 1) => Message(M::Scope),
+        (M::ScopeSpans, 2) => Message(M::Span),
+        // Span: ids, trace_state, parent id, name, kind, times, attributes, counts, events,
+        // links, status, flags.
+        (M::Span, 1 | 2 | 4) => Bytes,
+        (M::Span, 3 | 5) => Str,
+        (M::Span, 6 | 10 | 12 | 14) => Varint,
+        (M::Span, 7 | 8) => Fixed64,
+        (M::Span, 9) => Message(M::KeyValue),
+        (M::Span, 11) => Message(M::Event),
+        (M::Span, 13) => Message(M::Link),
+        (M::Span, 15) => Message(M::Status),
+        (M::Span, 16) => Fixed32,
+        (M::Event, 1) => Fixed64,
+        (M::Event, 2) => Str,
+        (M::Event, 3) => Message(M::KeyValue),
+        (M::Event, 4) => Varint,
+        (M::Link, 1 | 2) => Bytes,
+        (M::Link, 3) => Str,
+        (M::Link, 4) => Message(M::KeyValue),
+        (M::Link, 5) => Varint,
+        (M::Link, 6) => Fixed32,
+        (M::Status, 2) => Str,
+        (M::Status, 3) => Varint,
+        (M::MetricsRequest, 1) => Message(M::ResourceMetrics),
+        (M::ResourceMetrics, 2) => Message(M::ScopeMetrics),
+        (M::ScopeMetrics, 2) => Message(M::Metric),
+        (M::Metric, 1..=3) => Str,
+        (M::Metric, 5) => Message(M::Gauge),
+        (M::Metric, 7) => Message(M::Sum),
+        (M::Metric, 9) => Message(M::Histogram),
+        (M::Metric, 10) => Message(M::ExpHistogram),
+        (M::Metric, 11) => Message(M::Summary),
+        (M::Metric, 12) => Message(M::KeyValue),
+        (M::Gauge | M::Sum, 1) => Message(M::NumberPoint),
+        (M::Sum, 2 | 3) | (M::Histogram | M::ExpHistogram, 2) => Varint,
+        (M::Histogram, 1) => Message(M::HistogramPoint),
+        (M::ExpHistogram, 1) => Message(M::ExpHistogramPoint),
+        (M::Summary, 1) => Message(M::SummaryPoint),
+        (M::NumberPoint, 2 | 3 | 4 | 6) => Fixed64,
+        (M::NumberPoint, 5) => Message(M::Exemplar),
+        (M::NumberPoint, 7) => Message(M::KeyValue),
+        (M::NumberPoint, 8) => Varint,
+        (M::HistogramPoint, 2..=5 | 11 | 12) => Fixed64,
+        (M::HistogramPoint, 6 | 7) => RepeatedFixed64,
+        (M::HistogramPoint, 8) => Message(M::Exemplar),
+        (M::HistogramPoint, 9) => Message(M::KeyValue),
+        (M::HistogramPoint, 10) => Varint,
+        (M::ExpHistogramPoint, 1) => Message(M::KeyValue),
+        (M::ExpHistogramPoint, 2..=5 | 7 | 12..=14) => Fixed64,
+        (M::ExpHistogramPoint, 6 | 10) => Varint,
+        (M::ExpHistogramPoint, 8 | 9) => Message(M::Buckets),
+        (M::ExpHistogramPoint, 11) => Message(M::Exemplar),
+        (M::Buckets, 1) => Varint,
+        (M::Buckets, 2) => RepeatedVarint,
+        (M::SummaryPoint, 2..=5) => Fixed64,
+        (M::SummaryPoint, 6) => Message(M::Quantile),
+        (M::SummaryPoint, 7) => Message(M::KeyValue),
+        (M::SummaryPoint, 8) => Varint,
+        (M::Quantile, 1 | 2) => Fixed64,
+        (M::Exemplar, 2 | 3 | 6) => Fixed64,
+        (M::Exemplar, 4 | 5) => Bytes,
+        (M::Exemplar, 7) => Message(M::KeyValue),
+        (M::LogsRequest, 1) => Message(M::ResourceLogs),
+        (M::ResourceLogs, 2) => Message(M::ScopeLogs),
+        (M::ScopeLogs, 2) => Message(M::LogRecord),
+        (M::LogRecord, 1 | 11) => Fixed64,
+        (M::LogRecord, 2 | 7) => Varint,
+        (M::LogRecord, 3 | 12) => Str,
+        (M::LogRecord, 5) => Message(M::AnyValue),
+        (M::LogRecord, 6) => Message(M::KeyValue),
+        (M::LogRecord, 8) => Fixed32,
+        (M::LogRecord, 9 | 10) => Bytes,
+        (M::Resource, 1) => Message(M::KeyValue),
+        (M::Resource, 2) => Varint,
+        (M::Resource, 3) => Message(M::EntityRef),
+        // schema_url, type, id_keys and description_keys (repeated strings).
+        (M::EntityRef, 1..=4) => Str,
+        (M::Scope, 1 | 2) => Str,
+        (M::Scope, 3) => Message(M::KeyValue),
+        (M::Scope, 4) => Varint,
+        (M::KeyValue, 1) => Str,
+        (M::KeyValue, 2) => Message(M::AnyValue),
+        (M::KeyValue, 3) => Varint,
+        (M::AnyValue, 1) => Str,
+        (M::AnyValue, 2 | 3 | 8) => Varint,
+        (M::AnyValue, 4) => Fixed64,
+        (M::AnyValue, 5) => Message(M::ArrayValue),
+        (M::AnyValue, 6) => Message(M::KeyValueList),
+        (M::AnyValue, 7) => Bytes,
+        (M::ArrayValue, 1) => Message(M::AnyValue),
+        (M::KeyValueList, 1) => Message(M::KeyValue),
+        _ => Unknown,
+    }
+}
+
+/// Checks a whole export request of `signal` and returns its item count.
+pub fn check_request(signal: Signal, bytes: &[u8]) -> Result<usize, PdataError> {
+    let root = match signal {
+        Signal::Traces => Msg::TracesRequest,
+        Signal::Metrics => Msg::MetricsRequest,
+        Signal::Logs => Msg::LogsRequest,
+    };
+    let mut items = 0;
+    check(bytes, root, 0, &mut items)?;
+    Ok(items)
+}
+
+fn check(msg: &[u8], m: Msg, depth: u32, items: &mut usize) -> Result<(), PdataError> {
+    if m.is_item() {
+        *items += 1;
+    }
+    for f in Fields::new(msg) {
+        let f = f?;
+        let wrong = || Err(PdataError::Wire("a field has the wrong wire type for its schema"));
+        match kind(m, f.number) {
+            Kind::Unknown => {}
+            Kind::Varint if f.wire_type != 0 => return wrong(),
+            Kind::Fixed64 if f.wire_type != 1 => return wrong(),
+            Kind::Fixed32 if f.wire_type != 5 => return wrong(),
+            Kind::Varint | Kind::Fixed64 | Kind::Fixed32 => {}
+            Kind::Str | Kind::Bytes | Kind::Message(_) if f.wire_type != 2 => return wrong(),
+            Kind::Str => {
+                if std::str::from_utf8(f.value).is_err() {
+                    return Err(PdataError::Wire("a string field is not valid UTF-8"));
+                }
+            }
+            Kind::Bytes => {}
+            Kind::Message(child) => {
+                if depth + 1 > MAX_DEPTH {
+                    return Err(PdataError::Wire("messages nested too deeply (attribute values nested beyond the limit)"));
+                }
+                check(f.value, child, depth + 1, items)?;
+            }
+            Kind::RepeatedVarint => match f.wire_type {
+                0 => {}
+                2 => {
+                    let mut pos = 0;
+                    while pos < f.value.len() {
+                        read_varint(f.value, &mut pos)?;
+                    }
+                }
+                _ => return wrong(),
+            },
+            Kind::RepeatedFixed64 => match f.wire_type {
+                1 => {}
+                2 if f.value.len() % 8 == 0 => {}
+                2 => return Err(PdataError::Wire("a packed field does not hold whole 64-bit values")),
+                _ => return wrong(),
+            },
+        }
+    }
+    Ok(())
+}
