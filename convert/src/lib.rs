@@ -15,6 +15,7 @@ pub mod promtail;
 pub mod values;
 pub mod verify;
 pub mod yaml;
+mod yaml_errors;
 
 mod defaults;
 mod http;
@@ -134,7 +135,12 @@ pub(crate) fn convert_yaml(
     };
     let root = match yaml::parse(input) {
         Ok(n) => n,
-        Err(e) => return critical(diags, format!("failed to parse {tool} config: {e}")),
+        Err(e) => {
+            // go-yaml v2's text, as upstream's loaders report it; the position goes alongside.
+            let at = Some((e.line as u32, e.col as u32));
+            diags.add_at(Severity::Critical, format!("failed to parse {tool} config: {}", e.upstream), at, Vec::new());
+            return Conversion { output: None, diagnostics: diags };
+        }
     };
     let mut errs = yaml::Errors::default();
     let out = build(&root, &mut errs);

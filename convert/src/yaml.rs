@@ -86,13 +86,16 @@ impl Node {
     }
 }
 
-/// A YAML syntax error in go-yaml's words: `yaml: line N: problem`.
+/// A YAML syntax error at its 1-based line and column (`Display`: `yaml: line N: column C:
+/// problem`), with go-yaml v2's text for it in `upstream` (`yaml: line N: problem`, where the
+/// line follows go-yaml's rules, see `yaml_errors`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("yaml: line {line}: column {col}: {problem}")]
 pub struct SyntaxError {
     pub line: usize,
     pub col: usize,
     pub problem: String,
+    pub upstream: String,
 }
 
 enum Frame {
@@ -151,10 +154,11 @@ impl Builder {
         }
     }
 
-    /// Records the first problem, at 1-based `line` and `col`.
+    /// Records the first problem, at 1-based `line` and `col`; go-yaml's node builder reports
+    /// these without a line.
     fn fail(&mut self, line: usize, col: usize, problem: &str) {
         if self.error.is_none() {
-            self.error = Some(SyntaxError { line: line.max(1), col, problem: problem.to_string() });
+            self.error = Some(SyntaxError { line: line.max(1), col, problem: problem.to_string(), upstream: format!("yaml: {problem}") });
         }
     }
 
@@ -266,7 +270,9 @@ pub fn parse(src: &[u8]) -> Result<Node, SyntaxError> {
             Some((ctx, problem)) if ctx.starts_with("while ") => problem.to_string(),
             _ => info.to_string(),
         };
-        return Err(SyntaxError { line: line.max(1), col: m.col() + 1, problem });
+        let chars: Vec<char> = text.chars().collect();
+        let upstream = crate::yaml_errors::go_yaml_v2(&chars, m.index(), line.max(1), &problem);
+        return Err(SyntaxError { line: line.max(1), col: m.col() + 1, problem, upstream });
     }
     if let Some(e) = b.error {
         return Err(e);
