@@ -413,6 +413,11 @@ impl<'a> Fields<'a> {
         for (i, (k, _)) in self.entries.iter().enumerate() {
             if !self.used[i] {
                 errs.soft(k.line, format!("field {} not found in type {}", k.scalar().unwrap_or("?"), self.ty));
+            } else if let Some(name) = k.scalar() {
+                // go-yaml's strict decoding refuses a field given twice, at each repeat.
+                if self.entries[..i].iter().any(|(earlier, _)| earlier.scalar() == Some(name)) {
+                    errs.soft(k.line, format!("field {name} already set in type {}", self.ty));
+                }
             }
         }
     }
@@ -518,7 +523,19 @@ pub fn seq<'a>(n: &'a Node, target: &str, errs: &mut Errors) -> &'a [Node] {
 /// A `map[string]string`, in YAML order.
 pub fn string_map(n: &Node, errs: &mut Errors) -> Vec<(String, String)> {
     match &n.kind {
-        Kind::Map(entries) => entries.iter().map(|(k, v)| (string(k, errs), string(v, errs))).collect(),
+        Kind::Map(entries) => {
+            let mut out: Vec<(String, String)> = Vec::with_capacity(entries.len());
+            for (k, v) in entries {
+                let key = string(k, errs);
+                // go-yaml's strict decoding refuses a repeated key.
+                if out.iter().any(|(seen, _)| *seen == key) {
+                    errs.soft(k.line, format!("key {key:?} already set in map"));
+                    continue;
+                }
+                out.push((key, string(v, errs)));
+            }
+            out
+        }
         _ => {
             if !n.is_null() {
                 type_error(n, "map[string]string", errs);

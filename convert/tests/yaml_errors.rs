@@ -77,3 +77,14 @@ fn promtail_reports_the_same_text() {
     let (got, _) = critical("clients:\n  - url: [x\n    batchwait: 1s\n", "promtail");
     assert_eq!(got, "failed to parse Promtail config: yaml: line 2: did not find expected ',' or ']'");
 }
+
+/// go-yaml's strict decoding (Prometheus' and Promtail's loaders) refuses repeated fields and
+/// map keys, at each repeat.
+#[test]
+fn repeated_fields_and_keys_are_refused() {
+    let (got, _) = critical("global:\n  scrape_interval: 1m\n  external_labels:\n    a: x\n    a: y\n  scrape_interval: 2m\n", "prometheus");
+    assert_eq!(
+        got,
+        "failed to parse Prometheus config: yaml: unmarshal errors:\n  line 5: key \"a\" already set in map\n  line 6: field scrape_interval already set in type config.plain"
+    );
+}
