@@ -145,7 +145,11 @@ pub(crate) fn convert_yaml(
     let mut errs = yaml::Errors::default();
     let out = build(&root, &mut errs);
     if let Some(msg) = errs.message() {
-        return critical(diags, format!("failed to parse {tool} config: {msg}"));
+        // Where the first problem is, and near misses of known keys, alongside upstream's text
+        // (a custom unmarshaller's hard error has neither).
+        let (at, hints) = if errs.hard.is_some() { (None, Vec::new()) } else { (errs.position(), errs.hints()) };
+        diags.add_at(Severity::Critical, format!("failed to parse {tool} config: {msg}"), at, hints);
+        return Conversion { output: None, diagnostics: diags };
     }
     let (file, d) = match out {
         Ok(x) => x,

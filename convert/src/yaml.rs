@@ -308,11 +308,32 @@ pub struct Errors {
     /// (line, message): reported in document order, as go-yaml decodes.
     pub soft: Vec<(usize, String)>,
     pub hard: Option<String>,
+    /// Where soft errors are (line, column) and a hint for each where there is one
+    /// (`did you mean "x"?`), for the diagnostic rather than upstream's text.
+    pub located: Vec<(usize, usize, Option<String>)>,
 }
 
 impl Errors {
     pub fn soft(&mut self, line: usize, msg: impl std::fmt::Display) {
         self.soft.push((line, format!("line {line}: {msg}")));
+    }
+
+    /// A soft error about the node at `line`:`col`, with an optional hint.
+    pub fn soft_at(&mut self, line: usize, col: usize, msg: impl std::fmt::Display, hint: Option<String>) {
+        self.soft(line, msg);
+        self.located.push((line, col, hint));
+    }
+
+    /// The first located soft error's position, in document order.
+    pub fn position(&self) -> Option<(u32, u32)> {
+        self.located.iter().min_by_key(|(line, col, _)| (*line, *col)).map(|(line, col, _)| (*line as u32, *col as u32))
+    }
+
+    /// The hints, each with the line it is about, in document order.
+    pub fn hints(&self) -> Vec<String> {
+        let mut located: Vec<_> = self.located.iter().filter_map(|(line, _, hint)| hint.as_ref().map(|h| (*line, h))).collect();
+        located.sort_by_key(|(line, _)| *line);
+        located.into_iter().map(|(line, hint)| format!("line {line}: {hint}")).collect()
     }
 
     pub fn hard(&mut self, msg: impl Into<String>) {
@@ -346,6 +367,8 @@ pub struct Fields<'a> {
     entries: &'a [(Node, Node)],
     used: Vec<bool>,
     ty: &'static str,
+    /// Every key asked for, present or not: the candidates for `did you mean`.
+    asked: Vec<String>,
 }
 
 static EMPTY: [(Node, Node); 0] = [];
@@ -357,16 +380,19 @@ impl<'a> Fields<'a> {
             Kind::Map(e) => e,
             _ => {
                 if !node.is_null() {
-                    errs.soft(node.line, format!("cannot unmarshal {} into {ty}", node.tag()));
+                    errs.soft_at(node.line, node.col, format!("cannot unmarshal {} into {ty}", node.tag()), None);
                 }
                 &EMPTY
             }
         };
-        Fields { entries, used: vec![false; entries.len()], ty }
+        Fields { entries, used: vec![false; entries.len()], ty, asked: Vec::new() }
     }
 
     /// The value of `key` (null values count as absent).
     pub fn get(&mut self, key: &str) -> Option<&'a Node> {
+        if !self.asked.iter().any(|k| k == key) {
+            self.asked.push(key.to_string());
+        }
         let mut found = None;
         for (i, (k, v)) in self.entries.iter().enumerate() {
             if k.scalar() == Some(key) {
@@ -392,6 +418,11 @@ impl<'a> Fields<'a> {
         self.get(key).map(|n| boolean(n, errs)).unwrap_or(default)
     }
 
+    /// Where `key` is (its last occurrence, which go-yaml keeps), for diagnostics about it.
+    pub fn key_at(&self, key: &str) -> Option<(u32, u32)> {
+        self.entries.iter().rev().find(|(k, _)| k.scalar() == Some(key)).map(|(k, _)| (k.line as u32, k.col as u32))
+    }
+
     /// Marks `key` as known without reading it.
     pub fn ignore(&mut self, key: &str) {
         let _ = self.get(key);
@@ -412,11 +443,13 @@ impl<'a> Fields<'a> {
     pub fn finish(self, errs: &mut Errors) {
         for (i, (k, _)) in self.entries.iter().enumerate() {
             if !self.used[i] {
-                errs.soft(k.line, format!("field {} not found in type {}", k.scalar().unwrap_or("?"), self.ty));
+                let name = k.scalar().unwrap_or("?");
+                let hint = analyzer::suggest::did_you_mean(name, self.asked.iter().map(String::as_str));
+                errs.soft_at(k.line, k.col, format!("field {name} not found in type {}", self.ty), hint);
             } else if let Some(name) = k.scalar() {
                 // go-yaml's strict decoding refuses a field given twice, at each repeat.
                 if self.entries[..i].iter().any(|(earlier, _)| earlier.scalar() == Some(name)) {
-                    errs.soft(k.line, format!("field {name} already set in type {}", self.ty));
+                    errs.soft_at(k.line, k.col, format!("field {name} already set in type {}", self.ty), None);
                 }
             }
         }
@@ -425,7 +458,7 @@ impl<'a> Fields<'a> {
 
 fn type_error(n: &Node, target: &str, errs: &mut Errors) {
     let text = n.scalar().map(|t| format!(" `{t}`")).unwrap_or_default();
-    errs.soft(n.line, format!("cannot unmarshal {}{text} into {target}", n.tag()));
+    errs.soft_at(n.line, n.col, format!("cannot unmarshal {}{text} into {target}", n.tag()), None);
 }
 
 pub fn string(n: &Node, errs: &mut Errors) -> String {
@@ -529,7 +562,7 @@ pub fn string_map(n: &Node, errs: &mut Errors) -> Vec<(String, String)> {
                 let key = string(k, errs);
                 // go-yaml's strict decoding refuses a repeated key.
                 if out.iter().any(|(seen, _)| *seen == key) {
-                    errs.soft(k.line, format!("key {key:?} already set in map"));
+                    errs.soft_at(k.line, k.col, format!("key {key:?} already set in map"), None);
                     continue;
                 }
                 out.push((key, string(v, errs)));
