@@ -86,6 +86,20 @@ impl Node {
     }
 }
 
+/// Where the key at the end of `path` is, below `node` (`["server", "log_level"]`), for
+/// diagnostics about it; the last occurrence of a repeated key, which go-yaml keeps.
+pub fn key_pos(node: &Node, path: &[&str]) -> Option<(u32, u32)> {
+    let (last, parents) = path.split_last()?;
+    let mut n = node;
+    for p in parents {
+        n = n.get(p)?;
+    }
+    match &n.kind {
+        Kind::Map(entries) => entries.iter().rev().find(|(k, _)| k.scalar() == Some(last)).map(|(k, _)| (k.line as u32, k.col as u32)),
+        _ => None,
+    }
+}
+
 /// A YAML syntax error at its 1-based line and column (`Display`: `yaml: line N: column C:
 /// problem`), with go-yaml v2's text for it in `upstream` (`yaml: line N: problem`, where the
 /// line follows go-yaml's rules, see `yaml_errors`).
