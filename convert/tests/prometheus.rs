@@ -15,3 +15,24 @@ fn fixtures() {
 fn mutated_sd_settings_do_not_panic() {
     support::mutate_without_panics(&support::fixture("prometheus", "sd_settings.yaml"), "prometheus");
 }
+
+/// The checks of Prometheus' SD loaders that refuse the file are upstream's Criticals.
+#[test]
+fn sd_loader_checks_refuse_the_file() {
+    let cases = [
+        ("http_sd_configs: [{refresh_interval: 1m}]", "URL is missing"),
+        ("http_sd_configs: [{url: ftp://x/targets}]", "URL scheme must be 'http' or 'https'"),
+        ("http_sd_configs: [{url: 'http:///targets'}]", "host is missing in URL"),
+        ("kubernetes_sd_configs: [{api_server: 'https://k8s'}]", "role missing (one of: pod, service, endpoints, endpointslice, node, ingress)"),
+        ("dns_sd_configs: [{type: A}]", "DNS-SD config must contain at least one SRV record name"),
+        ("dns_sd_configs: [{names: [x], type: A}]", "a port is required in DNS-SD configs for all record types except SRV"),
+        ("dns_sd_configs: [{names: [x], type: TXT}]", "invalid DNS-SD records type TXT"),
+        ("file_sd_configs: [{refresh_interval: 1m}]", "file service discovery config must contain at least one path name"),
+    ];
+    for (sd, expected) in cases {
+        let input = format!("scrape_configs:\n  - job_name: a\n    {sd}\n");
+        let c = convert::convert(input.as_bytes(), "prometheus", &[]);
+        assert!(c.output.is_none(), "{sd}");
+        assert_eq!(c.diagnostics.to_string(), format!("(Critical) failed to parse Prometheus config: {expected}"), "{sd}");
+    }
+}

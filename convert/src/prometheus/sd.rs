@@ -362,12 +362,52 @@ pub fn convert(kind: &str, node: &Node, label: &str, errs: &mut Errors) -> Optio
             }
         }
     }
+    validate(kind, node, errs);
     // Prometheus keys Alloy has no field for.
     for k in ["path_prefix", "filter", "api_key", "api_url", "http_headers", "label_selector", "host_networking_host"] {
         f.ignore(k);
     }
     f.finish(errs);
     Some(Sd { block: b, diags })
+}
+
+/// The checks of Prometheus' SD loaders that refuse the whole file (upstream's Critical),
+/// for the settings that are most often left out or mistyped.
+fn validate(kind: &str, node: &Node, errs: &mut Errors) {
+    let text = |k: &str| node.get(k).and_then(Node::scalar).unwrap_or_default().to_string();
+    let list_empty = |k: &str| node.get(k).is_none_or(|n| !matches!(&n.kind, yaml::Kind::Seq(items) if !items.is_empty()));
+    match kind {
+        "http" => {
+            let url = text("url");
+            if url.is_empty() {
+                return errs.hard("URL is missing");
+            }
+            let Some((scheme, rest)) = url.split_once("://") else {
+                return errs.hard("URL scheme must be 'http' or 'https'");
+            };
+            if scheme != "http" && scheme != "https" {
+                return errs.hard("URL scheme must be 'http' or 'https'");
+            }
+            if rest.split(['/', '?', '#']).next().unwrap_or_default().is_empty() {
+                errs.hard("host is missing in URL");
+            }
+        }
+        "dns" => {
+            if list_empty("names") {
+                return errs.hard("DNS-SD config must contain at least one SRV record name");
+            }
+            let ty = node.get("type").and_then(Node::scalar).unwrap_or("SRV");
+            let port = node.get("port").and_then(Node::scalar).and_then(|p| p.parse::<i64>().ok()).unwrap_or(0);
+            match ty.to_uppercase().as_str() {
+                "SRV" => {}
+                "A" | "AAAA" | "MX" | "NS" if port == 0 => errs.hard("a port is required in DNS-SD configs for all record types except SRV"),
+                "A" | "AAAA" | "MX" | "NS" => {}
+                _ => errs.hard(format!("invalid DNS-SD records type {ty}")),
+            }
+        }
+        "file" if list_empty("files") => errs.hard("file service discovery config must contain at least one path name"),
+        _ => {}
+    }
 }
 
 /// Prometheus' consul loader turns `username`/`password` into the client's basic auth.
@@ -442,6 +482,9 @@ fn kubernetes(node: &Node, label: &str, errs: &mut Errors) -> Sd {
     let mut f = Fields::new(node, "kubernetes.plain", errs);
     let api_server = f.string("api_server", errs);
     let role = f.string("role", errs);
+    if role.is_empty() {
+        errs.hard("role missing (one of: pod, service, endpoints, endpointslice, node, ingress)");
+    }
     let kubeconfig = f.string("kubeconfig_file", errs);
     let c = http::read_inline(&mut f, errs);
     check_max_version(&c, &mut diags);
