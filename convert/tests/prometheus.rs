@@ -36,3 +36,32 @@ fn sd_loader_checks_refuse_the_file() {
         assert_eq!(c.diagnostics.to_string(), format!("(Critical) failed to parse Prometheus config: {expected}"), "{sd}");
     }
 }
+
+/// The authentication combinations Prometheus' HTTP client validation refuses are upstream's
+/// Criticals, wherever the client is (scrape config, SD, remote_write).
+#[test]
+fn conflicting_client_authentication_refuses_the_file() {
+    let cases = [
+        ("bearer_token: a\n    bearer_token_file: /b", "at most one of bearer_token & bearer_token_file must be configured"),
+        ("bearer_token: a\n    basic_auth: {username: u}", "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured"),
+        ("bearer_token: a\n    authorization: {credentials: c}", "authorization is not compatible with bearer_token & bearer_token_file"),
+        ("authorization: {credentials: c, credentials_file: /f}", "at most one of authorization credentials & credentials_file must be configured"),
+        ("authorization: {type: Basic, credentials: c}", "authorization type cannot be set to \"basic\", use \"basic_auth\" instead"),
+        ("authorization: {credentials: c}\n    basic_auth: {username: u}", "at most one of basic_auth, oauth2 & authorization must be configured"),
+        (
+            "oauth2: {client_id: c, token_url: 'http://t'}\n    basic_auth: {username: u}",
+            "at most one of basic_auth, oauth2 & authorization must be configured",
+        ),
+    ];
+    for (client, expected) in cases {
+        for input in [
+            format!("scrape_configs:\n  - job_name: a\n    {client}\n"),
+            format!("scrape_configs:\n  - job_name: a\n    consul_sd_configs:\n      - {}\n", client.replace("\n    ", "\n        ")),
+            format!("remote_write:\n  - url: http://rw\n    {client}\n"),
+        ] {
+            let c = convert::convert(input.as_bytes(), "prometheus", &[]);
+            assert!(c.output.is_none(), "{input}");
+            assert_eq!(c.diagnostics.to_string(), format!("(Critical) failed to parse Prometheus config: {expected}"), "{input}");
+        }
+    }
+}
