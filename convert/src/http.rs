@@ -186,7 +186,10 @@ pub fn read_inline(f: &mut Fields, errs: &mut Errors) -> HttpClient {
         c.enable_http2 = yaml::boolean(n, errs);
     }
     c.has_http_headers = f.get("http_headers").is_some();
-    // Prometheus' HTTPClientConfig.Validate.
+    // Prometheus' HTTPClientConfig.Validate: the refusals, then the bearer token moved.
+    if let Some(problem) = auth_conflict(&c) {
+        errs.hard(problem);
+    }
     if !c.bearer_token.is_empty() {
         c.authorization = Some(Authorization { kind: "Bearer".into(), credentials: std::mem::take(&mut c.bearer_token), ..Default::default() });
     } else if !c.bearer_token_file.is_empty() {
@@ -198,6 +201,36 @@ pub fn read_inline(f: &mut Fields, errs: &mut Errors) -> HttpClient {
         }
     }
     c
+}
+
+/// The combinations of authentication settings Prometheus' client validation refuses, in its
+/// order (the loader then refuses the whole file).
+fn auth_conflict(c: &HttpClient) -> Option<&'static str> {
+    let bearer = !c.bearer_token.is_empty() || !c.bearer_token_file.is_empty();
+    if !c.bearer_token.is_empty() && !c.bearer_token_file.is_empty() {
+        return Some("at most one of bearer_token & bearer_token_file must be configured");
+    }
+    if (c.basic_auth.is_some() || c.oauth2.is_some()) && bearer {
+        return Some("at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured");
+    }
+    if let Some(a) = &c.authorization {
+        if bearer {
+            return Some("authorization is not compatible with bearer_token & bearer_token_file");
+        }
+        if !a.credentials.is_empty() && !a.credentials_file.is_empty() {
+            return Some("at most one of authorization credentials & credentials_file must be configured");
+        }
+        if a.kind.trim().eq_ignore_ascii_case("basic") {
+            return Some(r#"authorization type cannot be set to "basic", use "basic_auth" instead"#);
+        }
+        if c.basic_auth.is_some() || c.oauth2.is_some() {
+            return Some("at most one of basic_auth, oauth2 & authorization must be configured");
+        }
+    }
+    if c.oauth2.is_some() && c.basic_auth.is_some() {
+        return Some("at most one of basic_auth, oauth2 & authorization must be configured");
+    }
+    None
 }
 
 pub fn tls_block(t: &Tls) -> Block {

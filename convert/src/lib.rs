@@ -15,6 +15,7 @@ pub mod promtail;
 pub mod values;
 pub mod verify;
 pub mod yaml;
+mod yaml_errors;
 
 mod defaults;
 mod http;
@@ -134,12 +135,21 @@ pub(crate) fn convert_yaml(
     };
     let root = match yaml::parse(input) {
         Ok(n) => n,
-        Err(e) => return critical(diags, format!("failed to parse {tool} config: {e}")),
+        Err(e) => {
+            // go-yaml v2's text, as upstream's loaders report it; the position goes alongside.
+            let at = Some((e.line as u32, e.col as u32));
+            diags.add_at(Severity::Critical, format!("failed to parse {tool} config: {}", e.upstream), at, Vec::new());
+            return Conversion { output: None, diagnostics: diags };
+        }
     };
     let mut errs = yaml::Errors::default();
     let out = build(&root, &mut errs);
     if let Some(msg) = errs.message() {
-        return critical(diags, format!("failed to parse {tool} config: {msg}"));
+        // Where the first problem is, and near misses of known keys, alongside upstream's text
+        // (a custom unmarshaller's hard error has neither).
+        let (at, hints) = if errs.hard.is_some() { (None, Vec::new()) } else { (errs.position(), errs.hints()) };
+        diags.add_at(Severity::Critical, format!("failed to parse {tool} config: {msg}"), at, hints);
+        return Conversion { output: None, diagnostics: diags };
     }
     let (file, d) = match out {
         Ok(x) => x,

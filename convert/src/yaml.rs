@@ -86,13 +86,30 @@ impl Node {
     }
 }
 
-/// A YAML syntax error in go-yaml's words: `yaml: line N: problem`.
+/// Where the key at the end of `path` is, below `node` (`["server", "log_level"]`), for
+/// diagnostics about it; the last occurrence of a repeated key, which go-yaml keeps.
+pub fn key_pos(node: &Node, path: &[&str]) -> Option<(u32, u32)> {
+    let (last, parents) = path.split_last()?;
+    let mut n = node;
+    for p in parents {
+        n = n.get(p)?;
+    }
+    match &n.kind {
+        Kind::Map(entries) => entries.iter().rev().find(|(k, _)| k.scalar() == Some(last)).map(|(k, _)| (k.line as u32, k.col as u32)),
+        _ => None,
+    }
+}
+
+/// A YAML syntax error at its 1-based line and column (`Display`: `yaml: line N: column C:
+/// problem`), with go-yaml v2's text for it in `upstream` (`yaml: line N: problem`, where the
+/// line follows go-yaml's rules, see `yaml_errors`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("yaml: line {line}: column {col}: {problem}")]
 pub struct SyntaxError {
     pub line: usize,
     pub col: usize,
     pub problem: String,
+    pub upstream: String,
 }
 
 enum Frame {
@@ -151,10 +168,11 @@ impl Builder {
         }
     }
 
-    /// Records the first problem, at 1-based `line` and `col`.
+    /// Records the first problem, at 1-based `line` and `col`; go-yaml's node builder reports
+    /// these without a line.
     fn fail(&mut self, line: usize, col: usize, problem: &str) {
         if self.error.is_none() {
-            self.error = Some(SyntaxError { line: line.max(1), col, problem: problem.to_string() });
+            self.error = Some(SyntaxError { line: line.max(1), col, problem: problem.to_string(), upstream: format!("yaml: {problem}") });
         }
     }
 
@@ -266,7 +284,9 @@ pub fn parse(src: &[u8]) -> Result<Node, SyntaxError> {
             Some((ctx, problem)) if ctx.starts_with("while ") => problem.to_string(),
             _ => info.to_string(),
         };
-        return Err(SyntaxError { line: line.max(1), col: m.col() + 1, problem });
+        let chars: Vec<char> = text.chars().collect();
+        let upstream = crate::yaml_errors::go_yaml_v2(&chars, m.index(), line.max(1), &problem);
+        return Err(SyntaxError { line: line.max(1), col: m.col() + 1, problem, upstream });
     }
     if let Some(e) = b.error {
         return Err(e);
@@ -302,11 +322,32 @@ pub struct Errors {
     /// (line, message): reported in document order, as go-yaml decodes.
     pub soft: Vec<(usize, String)>,
     pub hard: Option<String>,
+    /// Where soft errors are (line, column) and a hint for each where there is one
+    /// (`did you mean "x"?`), for the diagnostic rather than upstream's text.
+    pub located: Vec<(usize, usize, Option<String>)>,
 }
 
 impl Errors {
     pub fn soft(&mut self, line: usize, msg: impl std::fmt::Display) {
         self.soft.push((line, format!("line {line}: {msg}")));
+    }
+
+    /// A soft error about the node at `line`:`col`, with an optional hint.
+    pub fn soft_at(&mut self, line: usize, col: usize, msg: impl std::fmt::Display, hint: Option<String>) {
+        self.soft(line, msg);
+        self.located.push((line, col, hint));
+    }
+
+    /// The first located soft error's position, in document order.
+    pub fn position(&self) -> Option<(u32, u32)> {
+        self.located.iter().min_by_key(|(line, col, _)| (*line, *col)).map(|(line, col, _)| (*line as u32, *col as u32))
+    }
+
+    /// The hints, each with the line it is about, in document order.
+    pub fn hints(&self) -> Vec<String> {
+        let mut located: Vec<_> = self.located.iter().filter_map(|(line, _, hint)| hint.as_ref().map(|h| (*line, h))).collect();
+        located.sort_by_key(|(line, _)| *line);
+        located.into_iter().map(|(line, hint)| format!("line {line}: {hint}")).collect()
     }
 
     pub fn hard(&mut self, msg: impl Into<String>) {
@@ -340,6 +381,8 @@ pub struct Fields<'a> {
     entries: &'a [(Node, Node)],
     used: Vec<bool>,
     ty: &'static str,
+    /// Every key asked for, present or not: the candidates for `did you mean`.
+    asked: Vec<String>,
 }
 
 static EMPTY: [(Node, Node); 0] = [];
@@ -351,16 +394,19 @@ impl<'a> Fields<'a> {
             Kind::Map(e) => e,
             _ => {
                 if !node.is_null() {
-                    errs.soft(node.line, format!("cannot unmarshal {} into {ty}", node.tag()));
+                    errs.soft_at(node.line, node.col, format!("cannot unmarshal {} into {ty}", node.tag()), None);
                 }
                 &EMPTY
             }
         };
-        Fields { entries, used: vec![false; entries.len()], ty }
+        Fields { entries, used: vec![false; entries.len()], ty, asked: Vec::new() }
     }
 
     /// The value of `key` (null values count as absent).
     pub fn get(&mut self, key: &str) -> Option<&'a Node> {
+        if !self.asked.iter().any(|k| k == key) {
+            self.asked.push(key.to_string());
+        }
         let mut found = None;
         for (i, (k, v)) in self.entries.iter().enumerate() {
             if k.scalar() == Some(key) {
@@ -386,6 +432,11 @@ impl<'a> Fields<'a> {
         self.get(key).map(|n| boolean(n, errs)).unwrap_or(default)
     }
 
+    /// Where `key` is (its last occurrence, which go-yaml keeps), for diagnostics about it.
+    pub fn key_at(&self, key: &str) -> Option<(u32, u32)> {
+        self.entries.iter().rev().find(|(k, _)| k.scalar() == Some(key)).map(|(k, _)| (k.line as u32, k.col as u32))
+    }
+
     /// Marks `key` as known without reading it.
     pub fn ignore(&mut self, key: &str) {
         let _ = self.get(key);
@@ -406,7 +457,14 @@ impl<'a> Fields<'a> {
     pub fn finish(self, errs: &mut Errors) {
         for (i, (k, _)) in self.entries.iter().enumerate() {
             if !self.used[i] {
-                errs.soft(k.line, format!("field {} not found in type {}", k.scalar().unwrap_or("?"), self.ty));
+                let name = k.scalar().unwrap_or("?");
+                let hint = analyzer::suggest::did_you_mean(name, self.asked.iter().map(String::as_str));
+                errs.soft_at(k.line, k.col, format!("field {name} not found in type {}", self.ty), hint);
+            } else if let Some(name) = k.scalar() {
+                // go-yaml's strict decoding refuses a field given twice, at each repeat.
+                if self.entries[..i].iter().any(|(earlier, _)| earlier.scalar() == Some(name)) {
+                    errs.soft_at(k.line, k.col, format!("field {name} already set in type {}", self.ty), None);
+                }
             }
         }
     }
@@ -414,7 +472,7 @@ impl<'a> Fields<'a> {
 
 fn type_error(n: &Node, target: &str, errs: &mut Errors) {
     let text = n.scalar().map(|t| format!(" `{t}`")).unwrap_or_default();
-    errs.soft(n.line, format!("cannot unmarshal {}{text} into {target}", n.tag()));
+    errs.soft_at(n.line, n.col, format!("cannot unmarshal {}{text} into {target}", n.tag()), None);
 }
 
 pub fn string(n: &Node, errs: &mut Errors) -> String {
@@ -512,7 +570,19 @@ pub fn seq<'a>(n: &'a Node, target: &str, errs: &mut Errors) -> &'a [Node] {
 /// A `map[string]string`, in YAML order.
 pub fn string_map(n: &Node, errs: &mut Errors) -> Vec<(String, String)> {
     match &n.kind {
-        Kind::Map(entries) => entries.iter().map(|(k, v)| (string(k, errs), string(v, errs))).collect(),
+        Kind::Map(entries) => {
+            let mut out: Vec<(String, String)> = Vec::with_capacity(entries.len());
+            for (k, v) in entries {
+                let key = string(k, errs);
+                // go-yaml's strict decoding refuses a repeated key.
+                if out.iter().any(|(seen, _)| *seen == key) {
+                    errs.soft_at(k.line, k.col, format!("key {key:?} already set in map"), None);
+                    continue;
+                }
+                out.push((key, string(v, errs)));
+            }
+            out
+        }
         _ => {
             if !n.is_null() {
                 type_error(n, "map[string]string", errs);

@@ -36,9 +36,9 @@ pub fn mark_converted(report: &mut FileReport, format: &str) {
     }
 }
 
-/// One converter diagnostic as diagnostics in the source text: one per YAML line it names
-/// (a list of unmarshal errors names several), else at the first YAML key it names, else at
-/// the start of the file. Errors bypassed with `bypass` are warnings.
+/// One converter diagnostic as diagnostics in the source text: one per YAML line it names when it
+/// names several (a list of unmarshal errors), else at its YAML position when it has one, else at
+/// the line it names, else at the first YAML key it names, else at the start of the file. Errors bypassed with `bypass` are warnings.
 fn place(d: &convert::Diagnostic, text: &str, lines: &LineIndex, bypass: bool) -> Vec<Diagnostic> {
     let severity = match d.severity {
         convert::Severity::Critical => syntax::Severity::Error,
@@ -58,6 +58,13 @@ fn place(d: &convert::Diagnostic, text: &str, lines: &LineIndex, bypass: bool) -
     };
     let all = format!("{}\n{}", d.summary, d.detail);
     let named: Vec<(&str, u32, Option<u32>)> = all.lines().filter_map(|l| line_reference(l).map(|(n, c)| (l, n, c))).collect();
+    // The converter's own position, where it has one and the text names no more than one line
+    // (go-yaml's parser errors name the line before the token).
+    if let (Some((line, col)), 0 | 1) = (d.at, named.len()) {
+        let mut out = make(line_span(text, lines, line, Some(col)), d.summary.clone());
+        out.notes.extend(d.notes.iter().cloned());
+        return vec![out];
+    }
     match named.as_slice() {
         [] => {
             let span = key_named(&d.summary, text, lines).unwrap_or_default();

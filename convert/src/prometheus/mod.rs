@@ -58,7 +58,12 @@ pub fn rule_block(name: &str, r: &Rule) -> Block {
 }
 
 fn unsupported(diags: &mut Diagnostics, what: &str) {
-    diags.add(Severity::Error, format!("The converter does not support converting the provided {what} config."));
+    unsupported_at(diags, what, None);
+}
+
+/// [`unsupported`] about the YAML key at `at`.
+fn unsupported_at(diags: &mut Diagnostics, what: &str, at: Option<(u32, u32)>) {
+    diags.add_at(Severity::Error, format!("The converter does not support converting the provided {what} config."), at, Vec::new());
 }
 
 /// Alloy's HTTP client has no TLS `max_version`. Upstream drops `http_headers` without a word;
@@ -154,8 +159,11 @@ fn build(root: &Node, errs: &mut Errors) -> Result<(File, Diagnostics), String> 
     };
     let mut evaluation_interval = GLOBAL_EVALUATION_INTERVAL;
     let mut query_log_file = String::new();
+    // Where the global keys diagnosed below are.
+    let (mut evaluation_at, mut query_log_at) = (None, None);
     if let Some(n) = top.get("global") {
         let mut f = Fields::new(n, "config.plain", errs);
+        (evaluation_at, query_log_at) = (f.key_at("evaluation_interval"), f.key_at("query_log_file"));
         let mut timeout_set = false;
         if let Some(v) = f.get("scrape_interval") {
             g.scrape_interval = dur(v, errs);
@@ -206,10 +214,10 @@ fn build(root: &Node, errs: &mut Errors) -> Result<(File, Diagnostics), String> 
         }
     }
     if evaluation_interval != GLOBAL_EVALUATION_INTERVAL {
-        unsupported(&mut validation, "global evaluation_interval");
+        unsupported_at(&mut validation, "global evaluation_interval", evaluation_at);
     }
     if !query_log_file.is_empty() {
-        unsupported(&mut validation, "global query_log_file");
+        unsupported_at(&mut validation, "global query_log_file", query_log_at);
     }
 
     // alerting, rule_files
@@ -217,11 +225,11 @@ fn build(root: &Node, errs: &mut Errors) -> Result<(File, Diagnostics), String> 
         let has = n.get("alertmanagers").is_some_and(|a| !yaml::seq(a, "", &mut Errors::default()).is_empty())
             || n.get("alert_relabel_configs").is_some_and(|a| !yaml::seq(a, "", &mut Errors::default()).is_empty());
         if has {
-            unsupported(&mut validation, "alerting");
+            unsupported_at(&mut validation, "alerting", top.key_at("alerting"));
         }
     }
     if top.get("rule_files").is_some_and(|n| !yaml::strings(n, errs).is_empty()) {
-        unsupported(&mut validation, "rule_files");
+        unsupported_at(&mut validation, "rule_files", top.key_at("rule_files"));
     }
 
     let mut ctx = Ctx::default();
@@ -234,12 +242,12 @@ fn build(root: &Node, errs: &mut Errors) -> Result<(File, Diagnostics), String> 
 
     if let Some(n) = top.get("storage") {
         if has_content(n) {
-            unsupported(&mut validation, "storage");
+            unsupported_at(&mut validation, "storage", top.key_at("storage"));
         }
     }
     if let Some(n) = top.get("tracing") {
         if has_content(n) {
-            unsupported(&mut validation, "tracing");
+            unsupported_at(&mut validation, "tracing", top.key_at("tracing"));
         }
     }
 
@@ -260,7 +268,7 @@ fn build(root: &Node, errs: &mut Errors) -> Result<(File, Diagnostics), String> 
         }
     }
     if top.get("remote_read").is_some_and(|n| !yaml::seq(n, "", &mut Errors::default()).is_empty()) {
-        unsupported(&mut validation, "remote_read");
+        unsupported_at(&mut validation, "remote_read", top.key_at("remote_read"));
     }
     for k in ["scrape_config_files", "runtime", "otlp"] {
         top.ignore(k);
@@ -384,7 +392,8 @@ fn scrape_config(item: &Node, g: &Global, ctx: &mut Ctx, errs: &mut Errors) -> R
         for (i, cfg) in yaml::seq(list, "discovery.Configs", errs).iter().enumerate() {
             let sd_label = if i == 0 { label.clone() } else { format!("{label}_{}", i + 1) };
             let Some(out) = sd::convert(kind, cfg, &sd_label, errs) else {
-                sd_diags.add(Severity::Error, format!("The converter does not support converting the provided {kind} service discovery."));
+                let at = f.key_at(&format!("{kind}_sd_configs"));
+                sd_diags.add_at(Severity::Error, format!("The converter does not support converting the provided {kind} service discovery."), at, Vec::new());
                 continue;
             };
             sd_diags.extend(out.diags);
@@ -399,18 +408,21 @@ fn scrape_config(item: &Node, g: &Global, ctx: &mut Ctx, errs: &mut Errors) -> R
             }
         }
     }
+    // Where the keys diagnosed below are.
+    let at: std::collections::HashMap<&str, Option<(u32, u32)>> =
+        ["track_timestamps_staleness", "native_histogram_bucket_limit", "keep_dropped_targets"].into_iter().map(|k| (k, f.key_at(k))).collect();
     f.finish(errs);
 
     // Validation (in upstream's order).
     let validation = &mut ctx.validation;
     if track_staleness {
-        unsupported(validation, "scrape_configs track_timestamps_staleness");
+        unsupported_at(validation, "scrape_configs track_timestamps_staleness", at["track_timestamps_staleness"]);
     }
     if bucket_limit != 0 {
-        unsupported(validation, "scrape_configs native_histogram_bucket_limit");
+        unsupported_at(validation, "scrape_configs native_histogram_bucket_limit", at["native_histogram_bucket_limit"]);
     }
     if keep_dropped != 0 {
-        unsupported(validation, "scrape_configs keep_dropped_targets");
+        unsupported_at(validation, "scrape_configs keep_dropped_targets", at["keep_dropped_targets"]);
     }
     check_max_version(&client, validation);
     validation.extend(sd_diags);

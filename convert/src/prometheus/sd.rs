@@ -1,6 +1,7 @@
 //! Prometheus service discovery configs → `discovery.*` blocks. Most kinds are a table of
-//! fields in Alloy's declaration order, each with its default: Prometheus' and Alloy's agree, so
-//! a field left out of the YAML, or equal to the default, is left out of the block.
+//! fields in Alloy's declaration order, each with Prometheus' default (the value when the YAML
+//! leaves it out) and the Alloy component's (upstream writes a field only when its value differs
+//! from that one). Mostly the two agree; where they do not, Prometheus' default is written out.
 
 use super::{check_max_version, dur, unsupported};
 use crate::builder::{Block, Expr};
@@ -19,9 +20,13 @@ enum K {
     Map,
     /// The whole HTTP client, inlined.
     Http,
+    /// The whole HTTP client, inlined, in a component without Alloy defaults (`discovery.http`
+    /// has no `SetToDefault`, so upstream compares with zero values: `follow_redirects = true`
+    /// and `enable_http2 = true` are written).
+    HttpZeroDefaults,
     /// Only proxy, tls_config, follow_redirects and enable_http2 (auth is not supported).
     HttpNoAuth,
-    /// digitalocean's client: bearer token and proxy only.
+    /// digitalocean's client: proxy, follow_redirects and enable_http2 (auth and TLS are refused).
     HttpDigitalOcean,
     /// A `tls_config` block only.
     Tls,
@@ -29,22 +34,28 @@ enum K {
     Filters,
 }
 
-/// One field: its YAML key (also its Alloy name), kind and default; a `required` field is
-/// printed even when it is empty.
+/// One field: its YAML key (also its Alloy name), kind, Prometheus' default and the Alloy
+/// component's; a `required` field is printed even when it is empty.
 #[derive(Clone, Copy)]
 struct F {
     key: &'static str,
     kind: K,
     default: &'static str,
+    alloy: &'static str,
     required: bool,
 }
 
 const fn opt(key: &'static str, kind: K, default: &'static str) -> F {
-    F { key, kind, default, required: false }
+    F { key, kind, default, alloy: default, required: false }
+}
+
+/// A field whose Prometheus default (`prom`) is not the Alloy component's (`alloy`).
+const fn differs(key: &'static str, kind: K, prom: &'static str, alloy: &'static str) -> F {
+    F { key, kind, default: prom, alloy, required: false }
 }
 
 const fn req(key: &'static str, kind: K) -> F {
-    F { key, kind, default: "", required: true }
+    F { key, kind, default: "", alloy: "", required: true }
 }
 
 const fn s(key: &'static str) -> F {
@@ -114,9 +125,11 @@ const TABLE: &[(&str, &str, &[F])] = {
         ),
         ("file", "discovery.file", &[req("files", Strs), refresh("5m")]),
         ("gce", "discovery.gce", &[req("project", Str), req("zone", Str), s("filter"), refresh("1m"), PORT_80, TAG_SEPARATOR]),
-        ("http", "discovery.http", &[HTTP, refresh("1m"), req("url", Str)]),
+        // Prometheus refreshes every 60s; `discovery.http`'s zero default makes that explicit.
+        ("http", "discovery.http", &[inline(HttpZeroDefaults), differs("refresh_interval", Dur, "1m", "0s"), req("url", Str)]),
         ("ionos", "discovery.ionos", &[req("datacenter_id", Str), HTTP, refresh("1m"), PORT_80]),
-        ("kuma", "discovery.kuma", &[req("server", Str), refresh("30s"), opt("fetch_timeout", Dur, "2m"), HTTP]),
+        // Prometheus' Kuma SD refreshes every 15s, Alloy's every 30s.
+        ("kuma", "discovery.kuma", &[req("server", Str), differs("refresh_interval", Dur, "15s", "30s"), opt("fetch_timeout", Dur, "2m"), HTTP]),
         ("linode", "discovery.linode", &[refresh("1m"), PORT_80, TAG_SEPARATOR, s("region"), HTTP]),
         ("marathon", "discovery.marathon", &[req("servers", Strs), refresh("30s"), s("auth_token"), s("auth_token_file"), HTTP]),
         ("nerve", "discovery.nerve", &[req("servers", Strs), req("paths", Strs), opt("timeout", Dur, "10s")]),
@@ -259,17 +272,30 @@ fn default_value(text: &str, k: K) -> Expr {
     }
 }
 
-/// The inlined HTTP client keys as the SD kind takes them (`k` is one of the `Http*` kinds).
+/// The inlined HTTP client keys as the SD kind takes them (`k` is one of the `Http*` kinds),
+/// with upstream's validation of them, in its order.
 fn write_http(b: &mut Block, k: K, c: &HttpClient, diags: &mut Diagnostics) {
-    check_max_version(c, diags);
     match k {
-        K::Http => return http::write_all(b, c),
+        K::Http => {
+            check_max_version(c, diags);
+            return http::write_all(b, c);
+        }
+        K::HttpZeroDefaults => {
+            check_max_version(c, diags);
+            http::write_auth(b, c);
+            http::write_proxy(b, &c.proxy);
+            b.opt_block(http::tls_block(&c.tls));
+            b.opt_bool("follow_redirects", c.follow_redirects, false).opt_bool("enable_http2", c.enable_http2, false);
+            return;
+        }
         K::HttpDigitalOcean => {
             let what = "digitalocean_sd_configs";
             if c.basic_auth.is_some() {
                 unsupported(diags, &format!("{what} basic_auth"));
             }
-            if c.authorization.as_ref().is_some_and(|a| a.credentials_file.is_empty() && a.credentials.is_empty()) {
+            // Prometheus' loader turns a bearer token (or its file) into `authorization`, so
+            // upstream refuses it too, and its bearer token attributes are never written.
+            if c.authorization.is_some() {
                 unsupported(diags, &format!("{what} authorization"));
             }
             if c.oauth2.is_some() {
@@ -278,12 +304,12 @@ fn write_http(b: &mut Block, k: K, c: &HttpClient, diags: &mut Diagnostics) {
             if c.tls != http::Tls::default() {
                 unsupported(diags, &format!("{what} tls_config"));
             }
-            if let Some(a) = &c.authorization {
-                b.opt_str("bearer_token", &a.credentials, "").opt_str("bearer_token_file", &a.credentials_file, "");
-            }
+            check_max_version(c, diags);
             http::write_proxy(b, &c.proxy);
         }
         _ => {
+            // Upstream validates nothing of scaleway's client; we still name its http_headers.
+            crate::prometheus::check_http_headers(c, diags);
             http::write_proxy(b, &c.proxy);
             b.opt_block(http::tls_block(&c.tls));
         }
@@ -305,7 +331,7 @@ pub fn convert(kind: &str, node: &Node, label: &str, errs: &mut Errors) -> Optio
     let mut b = Block::new(name, Some(label));
     for field in fields {
         match field.kind {
-            k @ (K::Http | K::HttpNoAuth | K::HttpDigitalOcean) => {
+            k @ (K::Http | K::HttpZeroDefaults | K::HttpNoAuth | K::HttpDigitalOcean) => {
                 let mut client = http::read_inline(&mut f, errs);
                 if kind == "consul" {
                     consul_basic_auth(node, &mut client, errs);
@@ -328,26 +354,60 @@ pub fn convert(kind: &str, node: &Node, label: &str, errs: &mut Errors) -> Optio
                     b.block(fb);
                 }
             }
-            k => match f.get(field.key) {
-                Some(n) => {
-                    let v = value(n, k, errs);
-                    if field.required || v != default_value(field.default, k) {
-                        b.attr(field.key, v);
-                    }
+            k => {
+                let v = f.get(field.key).map(|n| value(n, k, errs)).unwrap_or_else(|| default_value(field.default, k));
+                if field.required || v != default_value(field.alloy, k) {
+                    b.attr(field.key, v);
                 }
-                None if field.required => {
-                    b.attr(field.key, default_value(field.default, k));
-                }
-                None => {}
-            },
+            }
         }
     }
+    validate(kind, node, errs);
     // Prometheus keys Alloy has no field for.
     for k in ["path_prefix", "filter", "api_key", "api_url", "http_headers", "label_selector", "host_networking_host"] {
         f.ignore(k);
     }
     f.finish(errs);
     Some(Sd { block: b, diags })
+}
+
+/// The checks of Prometheus' SD loaders that refuse the whole file (upstream's Critical),
+/// for the settings that are most often left out or mistyped.
+fn validate(kind: &str, node: &Node, errs: &mut Errors) {
+    let text = |k: &str| node.get(k).and_then(Node::scalar).unwrap_or_default().to_string();
+    let list_empty = |k: &str| node.get(k).is_none_or(|n| !matches!(&n.kind, yaml::Kind::Seq(items) if !items.is_empty()));
+    match kind {
+        "http" => {
+            let url = text("url");
+            if url.is_empty() {
+                return errs.hard("URL is missing");
+            }
+            let Some((scheme, rest)) = url.split_once("://") else {
+                return errs.hard("URL scheme must be 'http' or 'https'");
+            };
+            if scheme != "http" && scheme != "https" {
+                return errs.hard("URL scheme must be 'http' or 'https'");
+            }
+            if rest.split(['/', '?', '#']).next().unwrap_or_default().is_empty() {
+                errs.hard("host is missing in URL");
+            }
+        }
+        "dns" => {
+            if list_empty("names") {
+                return errs.hard("DNS-SD config must contain at least one SRV record name");
+            }
+            let ty = node.get("type").and_then(Node::scalar).unwrap_or("SRV");
+            let port = node.get("port").and_then(Node::scalar).and_then(|p| p.parse::<i64>().ok()).unwrap_or(0);
+            match ty.to_uppercase().as_str() {
+                "SRV" => {}
+                "A" | "AAAA" | "MX" | "NS" if port == 0 => errs.hard("a port is required in DNS-SD configs for all record types except SRV"),
+                "A" | "AAAA" | "MX" | "NS" => {}
+                _ => errs.hard(format!("invalid DNS-SD records type {ty}")),
+            }
+        }
+        "file" if list_empty("files") => errs.hard("file service discovery config must contain at least one path name"),
+        _ => {}
+    }
 }
 
 /// Prometheus' consul loader turns `username`/`password` into the client's basic auth.
@@ -422,6 +482,9 @@ fn kubernetes(node: &Node, label: &str, errs: &mut Errors) -> Sd {
     let mut f = Fields::new(node, "kubernetes.plain", errs);
     let api_server = f.string("api_server", errs);
     let role = f.string("role", errs);
+    if role.is_empty() {
+        errs.hard("role missing (one of: pod, service, endpoints, endpointslice, node, ingress)");
+    }
     let kubeconfig = f.string("kubeconfig_file", errs);
     let c = http::read_inline(&mut f, errs);
     check_max_version(&c, &mut diags);

@@ -188,45 +188,59 @@ fn build(root: &Node, errs: &mut Errors) -> (File, Diagnostics) {
     };
     top.finish(errs);
 
-    // Top-level checks, in upstream's order.
+    // Top-level checks, in upstream's order, each at the key it is about (when the file has it).
+    let at = |path: &[&str]| yaml::key_pos(root, path);
     if wal_enabled {
-        diags.add(Severity::Error, "Promtail's WAL is currently not supported in Alloy");
+        diags.add_at(Severity::Error, "Promtail's WAL is currently not supported in Alloy", at(&["wal", "enabled"]), Vec::new());
     }
     if limits.readline_rate_enabled {
-        diags.add(
+        diags.add_at(
             Severity::Warning,
             "limits_config rate limiting settings (readline_rate, readline_burst, readline_rate_drop) have been converted to stage.limit stages in each loki.process component. Unlike Promtail's global rate limiter, these limits apply independently per pipeline rather than across all pipelines combined.",
+            at(&["limits_config", "readline_rate_enabled"]),
+            Vec::new(),
         );
     }
     if tracing_enabled {
-        diags.add(
+        diags.add_at(
             Severity::Warning,
             "If you have a tracing set up for Promtail, it cannot be migrated to Alloy automatically. Refer to the documentation on how to configure tracing in Alloy.",
+            at(&["tracing", "enabled"]),
+            Vec::new(),
         );
     }
     if stdin {
-        diags.add(Severity::Error, "reading targets from stdin is not supported in Alloy configuration file");
+        diags.add_at(Severity::Error, "reading targets from stdin is not supported in Alloy configuration file", at(&["target_config", "stdin"]), Vec::new());
     }
     if server.profiling_enabled {
-        diags.add(Severity::Warning, "server.profiling_enabled is not supported - use Alloy's main HTTP server's profiling endpoints instead");
+        diags.add_at(
+            Severity::Warning,
+            "server.profiling_enabled is not supported - use Alloy's main HTTP server's profiling endpoints instead",
+            at(&["server", "profiling_enabled"]),
+            Vec::new(),
+        );
     }
     if server.register_instrumentation {
-        diags.add(
+        diags.add_at(
             Severity::Warning,
             "Alloy's metrics are different from the metrics emitted by Promtail. If you rely on Promtail's metrics, you must change your configuration, for example, your alerts and dashboards.",
+            at(&["server", "register_instrumentation"]),
+            Vec::new(),
         );
     }
     if server.log_level != "info" {
-        diags.add(
+        diags.add_at(
             Severity::Warning,
             "The converter does not support converting the provided server.log_level config: The equivalent feature in Alloy is to use the logging config block to set the level argument.",
+            at(&["server", "log_level"]),
+            Vec::new(),
         );
     }
     if !server.path_prefix.is_empty() {
-        diags.add(Severity::Error, "server.http_path_prefix is not supported");
+        diags.add_at(Severity::Error, "server.http_path_prefix is not supported", at(&["server", "http_path_prefix"]), Vec::new());
     }
     if server.health_check_target == Some(false) {
-        diags.add(Severity::Warning, "server.health_check_target disabling is not supported in Alloy");
+        diags.add_at(Severity::Warning, "server.health_check_target disabling is not supported in Alloy", at(&["server", "health_check_target"]), Vec::new());
     }
 
     let mut writers = Vec::new();

@@ -412,7 +412,8 @@ fn docker(s: &mut Scrape, n: &Node, errs: &mut Errors) {
             .attr("targets", Expr::raw(format!("discovery.docker.{label}.targets")))
             .attr("forward_to", forward_to)
             .attr("relabel_rules", rules);
-        if client != HttpClient::default() {
+        // `http_headers` are not converted, so they alone leave the client at its default.
+        if (HttpClient { has_http_headers: false, ..client.clone() }) != HttpClient::default() {
             let mut h = Block::new("http_client_config", None);
             http::write_all(&mut h, &client);
             b.block(h);
