@@ -731,53 +731,20 @@ impl<'r> Checker<'r> {
             return self.resolve_stdlib(first, value, parts);
         }
         let full = parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".");
-        let hint = self.nearest_name(parts, scope);
+        // In a large module, a reference at the top level gets its did-you-mean from the file's
+        // diagnostics, for the first few only: comparing every unknown reference with every ID
+        // made a large broken file quadratic (`db::file_diagnostics`).
+        let deferred = matches!(&scope.levels[..], [only] if only.locals.is_empty() && only.index.ids.len() > DEFER_HINTS_ABOVE);
+        let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
+        let hint = if deferred { None } else { nearest_name(&names, &scope.levels.iter().map(|l| (l.index, l.locals.as_slice())).collect::<Vec<_>>()) };
         let d = self.error(span, "undefined-reference", format!("component \"{full}\" does not exist or is out of scope"));
         if let Some(h) = hint {
             d.notes.push(format!("did you mean \"{h}\"?"));
         }
-        (Ty::Any, None)
-    }
-
-    fn nearest_name(&self, parts: &[&Ident], scope: &Scope<'_>) -> Option<String> {
-        let mut best: Option<(usize, String)> = None;
-        // `parts[..n]` joined, for every n: built once, not once per candidate.
-        let prefixes: Vec<String> = (1..=parts.len()).map(|n| parts[..n].iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".")).collect();
-        for level in &scope.levels {
-            for l in &level.locals {
-                let d = suggest::distance(&parts[0].name, l);
-                if d <= 2 && best.as_ref().is_none_or(|(bd, _)| d < *bd) {
-                    best = Some((d, l.to_string()));
-                }
-            }
-            for id in level.index.ids.keys() {
-                let segs = id.split('.').count();
-                if segs > parts.len() {
-                    continue;
-                }
-                let prefix = &prefixes[segs - 1];
-                if prefix.len().abs_diff(id.len()) > 4 {
-                    continue;
-                }
-                // Only a closer candidate than the best so far matters: bound the distance by
-                // that, so most candidates stop after a few rows (many unknown references in a
-                // large file made this quadratic in cost).
-                let mut limit = (prefix.len() / 3).clamp(1, 4);
-                if let Some((bd, _)) = &best {
-                    if *bd == 0 {
-                        break;
-                    }
-                    limit = limit.min(bd - 1);
-                }
-                let Some(d) = suggest::distance_within(prefix, id, limit) else { continue };
-                if best.as_ref().is_none_or(|(bd, _)| d < *bd) {
-                    let rest: Vec<&str> = parts[segs..].iter().map(|p| p.name.as_str()).collect();
-                    let full = if rest.is_empty() { id.clone() } else { format!("{id}.{}", rest.join(".")) };
-                    best = Some((d, full));
-                }
-            }
+        if deferred {
+            d.notes.push(DEFERRED_HINT.to_string());
         }
-        best.map(|(_, s)| s)
+        (Ty::Any, None)
     }
 
     fn resolve_stdlib(&mut self, first: &str, value: eval::Value, parts: &[&Ident]) -> (Ty, Option<eval::Function>) {
@@ -976,4 +943,54 @@ fn return_type(f: &eval::Function) -> Ty {
         "alloytypes.Secret" => Ty::Secret,
         _ => Ty::Any,
     }
+}
+
+/// Did-you-mean hints for an unknown top-level reference are computed by the file's
+/// diagnostics (see [`crate::db`]) when the module has more IDs than this.
+pub(crate) const DEFER_HINTS_ABOVE: usize = 1000;
+
+/// Marks an unknown-reference diagnostic whose hint the file's diagnostics add.
+pub(crate) const DEFERRED_HINT: &str = "\u{0}deferred did-you-mean";
+
+/// The closest name to the reference `parts` among the locals and IDs of `levels` (each a
+/// module index and the local names in scope there), if one is close enough.
+pub(crate) fn nearest_name(parts: &[&str], levels: &[(&ModuleIndex, &[SmolStr])]) -> Option<String> {
+    let mut best: Option<(usize, String)> = None;
+    // `parts[..n]` joined, for every n: built once, not once per candidate.
+    let prefixes: Vec<String> = (1..=parts.len()).map(|n| parts[..n].join(".")).collect();
+    for (index, locals) in levels {
+        for l in locals.iter() {
+            let d = suggest::distance(parts[0], l);
+            if d <= 2 && best.as_ref().is_none_or(|(bd, _)| d < *bd) {
+                best = Some((d, l.to_string()));
+            }
+        }
+        for id in index.ids.keys() {
+            let segs = id.split('.').count();
+            if segs > parts.len() {
+                continue;
+            }
+            let prefix = &prefixes[segs - 1];
+            if prefix.len().abs_diff(id.len()) > 4 {
+                continue;
+            }
+            // Only a closer candidate than the best so far matters: bound the distance by
+            // that, so most candidates stop after a few rows (many unknown references in a
+            // large file made this quadratic in cost).
+            let mut limit = (prefix.len() / 3).clamp(1, 4);
+            if let Some((bd, _)) = &best {
+                if *bd == 0 {
+                    break;
+                }
+                limit = limit.min(bd - 1);
+            }
+            let Some(d) = suggest::distance_within(prefix, id, limit) else { continue };
+            if best.as_ref().is_none_or(|(bd, _)| d < *bd) {
+                let rest: Vec<&str> = parts[segs..].to_vec();
+                let full = if rest.is_empty() { id.clone() } else { format!("{id}.{}", rest.join(".")) };
+                best = Some((d, full));
+            }
+        }
+    }
+    best.map(|(_, s)| s)
 }

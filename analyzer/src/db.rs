@@ -380,6 +380,9 @@ fn top_blocks(db: &dyn Db, file: SourceFile) -> Vec<(String, Span)> {
     out
 }
 
+/// Unknown top-level references of a large module that get a did-you-mean, per file.
+const MAX_DEFERRED_HINTS: usize = 100;
+
 /// The syntax errors of one file, at file positions.
 #[salsa::tracked(returns(ref))]
 fn file_syntax_errors(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
@@ -404,9 +407,29 @@ pub fn file_diagnostics(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Dia
     let mut out = checked(db, ws, file);
     let files = ws.files(db);
     let me = files.iter().position(|f| *f == file).unwrap_or(0);
+    let index = module_index(db, ws);
+
+    // Did-you-mean for unknown top-level references of a large module, for the first few of
+    // the file only: each search compares with every ID (see `check::DEFERRED_HINT`).
+    let text = file.text(db);
+    let mut hinted = 0;
+    for d in out.iter_mut() {
+        let Some(at) = d.notes.iter().position(|n| n == crate::check::DEFERRED_HINT) else { continue };
+        d.notes.remove(at);
+        if hinted == MAX_DEFERRED_HINTS {
+            continue;
+        }
+        hinted += 1;
+        let reference = text.get(d.span.start as usize..d.span.end as usize).unwrap_or_default();
+        let parts: Vec<&str> = reference.split('.').map(str::trim).collect();
+        if parts.iter().all(|p| syntax::lexer::is_valid_identifier(p)) {
+            if let Some(h) = crate::check::nearest_name(&parts, &[(index, &[])]) {
+                d.notes.push(format!("did you mean \"{h}\"?"));
+            }
+        }
+    }
 
     // Top-level IDs declared earlier in this file or in an earlier one.
-    let index = module_index(db, ws);
     if !index.duplicated.is_empty() {
         let duplicated: HashSet<&str> = index.duplicated.iter().map(String::as_str).collect();
         let mut first: HashMap<String, (usize, Span)> = HashMap::new();

@@ -153,3 +153,33 @@ fn import_paths_built_from_module_path_are_read_too() {
     assert!(messages(&a).is_empty(), "{:?}", messages(&a));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_large_module_hints_only_the_first_unknown_references_of_a_file() {
+    // 1 500 components, 150 references each one letter off: comparing every unknown
+    // reference with every ID would be quadratic, so only the first 100 get a hint.
+    let mut text = String::new();
+    for i in 0..1500 {
+        text.push_str(&format!("local.file \"file_{i}\" {{\n  filename = \"x\"\n}}\n"));
+    }
+    for i in 0..150 {
+        text.push_str(&format!("local.file \"user_{i}\" {{\n  filename = local.file.fila_{i}.content\n}}\n"));
+    }
+    let report = analyzer::check_text("a.alloy", &text, Options::default());
+    let unknown: Vec<&syntax::Diagnostic> = report.diagnostics.iter().filter(|d| d.code == Some("undefined-reference")).collect();
+    assert_eq!(unknown.len(), 150);
+    for (i, d) in unknown.iter().enumerate() {
+        if i < 100 {
+            assert_eq!(d.notes, [format!("did you mean \"local.file.file_{i}.content\"?")], "{d:?}");
+        } else {
+            assert!(d.notes.is_empty(), "{d:?}");
+        }
+    }
+    // A small module hints every one.
+    let small = analyzer::check_text(
+        "a.alloy",
+        "local.file \"a\" {\n  filename = \"x\"\n}\nlocal.file \"b\" {\n  filename = local.file.aa.content\n}\n",
+        Options::default(),
+    );
+    assert_eq!(small.diagnostics[0].notes, ["did you mean \"local.file.a.content\"?"]);
+}
