@@ -68,6 +68,9 @@ pub struct Checker<'r> {
     /// first related span is written there once the file and its line are known (a checked
     /// chunk has neither, so that its result stays equal when lines are added above it).
     pub diagnostics: Vec<Diagnostic>,
+    /// Indexes into `diagnostics` of unknown top-level references whose did-you-mean the
+    /// file's diagnostics add (see [`DEFER_HINTS_ABOVE`]).
+    pub deferred_hints: Vec<usize>,
     /// Edges between top-level nodes of the module being checked at the outermost level.
     pub edges: Vec<Edge>,
     /// One per module being checked (root, declare bodies, templates), innermost last.
@@ -84,7 +87,7 @@ struct Frame {
 
 impl<'r> Checker<'r> {
     pub fn new(opts: Options, resolve: &'r ImportResolver<'r>) -> Self {
-        Checker { opts, resolve, catalog: Catalog::get(), diagnostics: Vec::new(), edges: Vec::new(), frames: Vec::new() }
+        Checker { opts, resolve, catalog: Catalog::get(), diagnostics: Vec::new(), deferred_hints: Vec::new(), edges: Vec::new(), frames: Vec::new() }
     }
 
     fn error(&mut self, span: Span, code: &'static str, message: impl Into<String>) -> &mut Diagnostic {
@@ -742,7 +745,7 @@ impl<'r> Checker<'r> {
             d.notes.push(format!("did you mean \"{h}\"?"));
         }
         if deferred {
-            d.notes.push(DEFERRED_HINT.to_string());
+            self.deferred_hints.push(self.diagnostics.len() - 1);
         }
         (Ty::Any, None)
     }
@@ -948,9 +951,6 @@ fn return_type(f: &eval::Function) -> Ty {
 /// Did-you-mean hints for an unknown top-level reference are computed by the file's
 /// diagnostics (see [`crate::db`]) when the module has more IDs than this.
 pub(crate) const DEFER_HINTS_ABOVE: usize = 1000;
-
-/// Marks an unknown-reference diagnostic whose hint the file's diagnostics add.
-pub(crate) const DEFERRED_HINT: &str = "\u{0}deferred did-you-mean";
 
 /// The closest name to the reference `parts` among the locals and IDs of `levels` (each a
 /// module index and the local names in scope there), if one is close enough.

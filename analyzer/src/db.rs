@@ -274,6 +274,8 @@ pub struct ChunkCheck {
     pub syntax: Vec<Diagnostic>,
     /// See [`Checker::diagnostics`] for what is left to fill in.
     pub diagnostics: Vec<Diagnostic>,
+    /// See [`Checker::deferred_hints`].
+    pub deferred_hints: Vec<usize>,
     pub edges: Vec<Edge>,
 }
 
@@ -283,7 +285,7 @@ pub fn chunk_check<'db>(db: &'db dyn Db, ws: Workspace, chunk: Chunk<'db>) -> Ar
     let resolve = |source: &ImportSource| resolve_import(db, ws, source);
     let mut checker = Checker::new(*ws.options(db), &resolve);
     checker.check_root(&parsed.tree.body, module_index(db, ws));
-    Arc::new(ChunkCheck { syntax: parsed.diagnostics.clone(), diagnostics: checker.diagnostics, edges: checker.edges })
+    Arc::new(ChunkCheck { syntax: parsed.diagnostics.clone(), diagnostics: checker.diagnostics, deferred_hints: checker.deferred_hints, edges: checker.edges })
 }
 
 /// A chunk's graph edges without positions, sorted, each once.
@@ -318,11 +320,15 @@ pub fn cycles(db: &dyn Db, ws: Workspace) -> Vec<Cycle> {
 }
 
 /// The parser's and the checker's diagnostics of a file, chunk by chunk, placed in the file.
-fn checked(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
+/// The file's checked diagnostics, and the indexes among them of unknown references whose
+/// did-you-mean is left to the file (see `Checker::deferred_hints`).
+fn checked(db: &dyn Db, ws: Workspace, file: SourceFile) -> (Vec<Diagnostic>, Vec<usize>) {
     let mut out = Vec::new();
+    let mut deferred = Vec::new();
     for p in layout(db, file) {
         let check = chunk_check(db, ws, p.chunk);
         out.extend(check.syntax.iter().map(|d| shifted(d, p.offset)));
+        deferred.extend(check.deferred_hints.iter().map(|i| out.len() + i));
         out.extend(check.diagnostics.iter().map(|d| {
             let mut d = shifted(d, p.offset);
             // A duplicate ID inside a module body: the message ends with where the first is.
@@ -335,7 +341,7 @@ fn checked(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Diagnostic> {
             d
         }));
     }
-    out
+    (out, deferred)
 }
 
 /// The graph edges of a file with their positions in the file (for cycle diagnostics: a
@@ -404,22 +410,16 @@ pub fn file_diagnostics(db: &dyn Db, ws: Workspace, file: SourceFile) -> Vec<Dia
     if *any_syntax_errors(db, ws) {
         return file_syntax_errors(db, file).clone();
     }
-    let mut out = checked(db, ws, file);
+    let (mut out, deferred) = checked(db, ws, file);
     let files = ws.files(db);
     let me = files.iter().position(|f| *f == file).unwrap_or(0);
     let index = module_index(db, ws);
 
     // Did-you-mean for unknown top-level references of a large module, for the first few of
-    // the file only: each search compares with every ID (see `check::DEFERRED_HINT`).
+    // the file only: each search compares with every ID (see `Checker::deferred_hints`).
     let text = file.text(db);
-    let mut hinted = 0;
-    for d in out.iter_mut() {
-        let Some(at) = d.notes.iter().position(|n| n == crate::check::DEFERRED_HINT) else { continue };
-        d.notes.remove(at);
-        if hinted == MAX_DEFERRED_HINTS {
-            continue;
-        }
-        hinted += 1;
+    for &i in deferred.iter().take(MAX_DEFERRED_HINTS) {
+        let d = &mut out[i];
         let reference = text.get(d.span.start as usize..d.span.end as usize).unwrap_or_default();
         let parts: Vec<&str> = reference.split('.').map(str::trim).collect();
         if parts.iter().all(|p| syntax::lexer::is_valid_identifier(p)) {

@@ -271,11 +271,5 @@ pub fn describe_error(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         return "context deadline exceeded".into();
     }
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg = format!("{msg}: {s}");
-        src = s.source();
-    }
-    msg
+    crate::error_chain::error_chain(e)
 }

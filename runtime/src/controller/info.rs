@@ -131,8 +131,10 @@ fn info(st: &State, i: usize, detail: bool, origins: &OriginMap, modules: &BTree
         })
         .collect();
     // A custom component runs the module named by its ID; a foreach one per child below it.
+    // Modules sort after their owner's ID and before anything not starting with it.
     let created_module_ids = modules
-        .iter()
+        .range::<str, _>((std::ops::Bound::Included(id.as_str()), std::ops::Bound::Unbounded))
+        .take_while(|m| m.starts_with(id.as_str()))
         .filter(|m| {
             m.as_str() == id.as_str()
                 || m.strip_prefix(id.as_str()).and_then(|r| r.strip_prefix('/')).is_some_and(|r| !r.contains('/') && node.spec.kind == Kind::Foreach)
