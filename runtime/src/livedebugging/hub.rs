@@ -121,19 +121,27 @@ impl Hub {
         if !self.listening() {
             return;
         }
-        let listeners = self.listeners.read().unwrap_or_else(|e| e.into_inner());
-        let enabled = self.enabled();
-        let mut render = Some(render);
-        let mut rendered: Option<Arc<str>> = None;
-        for (_, l) in listeners.iter() {
-            match l {
-                Listener::Graph(g) if g.wants(component_id) => g.add(component_id, ty, count, targets),
-                Listener::Debug(d) if enabled && d.wants(component_id, ty) && d.admit() => {
-                    let record = rendered.get_or_insert_with(|| cut(render.take().map(|f| f()).unwrap_or_default())).clone();
-                    d.deliver(record);
+        // Counted under the lock; rendered after it, so a large payload's text does not hold
+        // up streams coming and going.
+        let takers: Vec<Arc<DebugSink>> = {
+            let listeners = self.listeners.read().unwrap_or_else(|e| e.into_inner());
+            let enabled = self.enabled();
+            let mut takers = Vec::new();
+            for (_, l) in listeners.iter() {
+                match l {
+                    Listener::Graph(g) if g.wants(component_id) => g.add(component_id, ty, count, targets),
+                    Listener::Debug(d) if enabled && d.wants(component_id, ty) && d.admit() => takers.push(d.clone()),
+                    _ => {}
                 }
-                _ => {}
             }
+            takers
+        };
+        if takers.is_empty() {
+            return;
+        }
+        let record = cut(render());
+        for d in takers {
+            d.deliver(record.clone());
         }
     }
 }
