@@ -183,3 +183,20 @@ fn a_large_module_hints_only_the_first_unknown_references_of_a_file() {
     );
     assert_eq!(small.diagnostics[0].notes, ["did you mean \"local.file.a.content\"?"]);
 }
+
+/// The highest expression the parser accepts is checked on a thread with tokio's 2 MiB stack
+/// (the language server analyses on such threads), in this debug build.
+#[test]
+fn the_highest_accepted_expression_is_checked_on_a_small_stack() {
+    let depth = syntax::parser::MAX_EXPR_DEPTH;
+    let text = format!(
+        "logging {{\n  level  = {}\"info\"\n  format = \"logfmt\"{}\n}}\nlocal.file \"f\" {{\n  filename = \"/x\"{}\n}}\n",
+        "-".repeat(depth - 1),
+        " + \"\"".repeat(depth - 1),
+        ".y".repeat(depth - 1),
+    );
+    let worker = std::thread::Builder::new().stack_size(2 << 20).spawn(move || messages(&analysis(&[("a.alloy", &text)])));
+    let found = worker.expect("spawn").join().expect("no stack overflow");
+    assert!(!found.is_empty(), "the negated string and the access on a string are type errors");
+    assert!(found.iter().all(|(_, m)| !m.contains("too deep")), "{found:?}");
+}

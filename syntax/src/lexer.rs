@@ -128,14 +128,37 @@ const BOM: char = '\u{FEFF}';
 
 /// Scans `src` completely.
 pub fn lex(src: &[u8]) -> Lexed {
-    Scanner::new(src).run()
+    let mut scanner = Scanner::new(src);
+    let mut tokens = Vec::with_capacity(src.len() / 5 + 2);
+    loop {
+        let token = scanner.next_token();
+        tokens.push(token);
+        if token.kind == TokenKind::Eof {
+            break;
+        }
+    }
+    scanner.finish(tokens)
 }
 
-struct Scanner<'a> {
+/// How many tokens the scanner scans ahead of the parser.
+const CHUNK: usize = 64;
+
+/// A scanner that hands out one token at a time, so the parser needs no token vector: the
+/// comments, comment groups, errors and line index are collected beside and taken by
+/// [`Scanner::finish`].
+pub(crate) struct Scanner<'a> {
     src: &'a [u8],
     lexer: logos::Lexer<'a, Raw>,
     insert_term: bool,
-    tokens: Vec<Token>,
+    /// Tokens scanned but not yet handed out, from `next`: scanning a chunk of tokens at a
+    /// time keeps the stores of one token far from its loads (handing over one token per scan
+    /// step stalled on store forwarding).
+    buffer: Vec<Token>,
+    next: usize,
+    /// How many tokens have been produced so far (the index of the next one).
+    produced: u32,
+    /// Whether the end has been reached (the `Eof` token is produced).
+    at_end: bool,
     comments: Vec<Comment>,
     comment_groups: Vec<std::ops::Range<u32>>,
     /// Start of the comment group being collected, if the last item was a comment.
@@ -150,12 +173,15 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    fn new(src: &'a [u8]) -> Self {
-        Scanner {
+    pub(crate) fn new(src: &'a [u8]) -> Self {
+        let mut scanner = Scanner {
             src,
             lexer: Raw::lexer(src),
             insert_term: false,
-            tokens: Vec::with_capacity(src.len() / 5 + 2),
+            buffer: Vec::with_capacity(CHUNK + 2),
+            next: 0,
+            produced: 0,
+            at_end: false,
             comments: Vec::new(),
             comment_groups: Vec::new(),
             open_group: None,
@@ -163,33 +189,72 @@ impl<'a> Scanner<'a> {
             errors: Vec::new(),
             checked_upto: 0,
             lines: LineIndex::new(src),
+        };
+        // A byte-order mark is skipped only as the very first character.
+        if src.starts_with("\u{FEFF}".as_bytes()) {
+            scanner.restart_at(3);
+        }
+        scanner
+    }
+
+    /// The next token; `Eof` once the text is exhausted, and again on every later call.
+    #[inline]
+    pub(crate) fn next_token(&mut self) -> Token {
+        if let Some(&token) = self.buffer.get(self.next) {
+            self.next += 1;
+            return token;
+        }
+        self.refill()
+    }
+
+    #[cold]
+    fn refill(&mut self) -> Token {
+        self.buffer.clear();
+        self.next = 0;
+        while self.buffer.len() < CHUNK && !self.at_end {
+            self.step();
+        }
+        match self.buffer.first() {
+            Some(&token) => {
+                self.next = 1;
+                token
+            }
+            None => Token { kind: TokenKind::Eof, span: Span::at(self.src.len() as u32) },
         }
     }
 
-    fn run(mut self) -> Lexed {
-        // A byte-order mark is skipped only as the very first character.
-        if self.src.starts_with("\u{FEFF}".as_bytes()) {
-            self.restart_at(3);
-        }
-        loop {
-            let Some(raw) = self.lexer.next() else {
-                let end = self.src.len() as u32;
-                if self.insert_term {
-                    self.insert_term = false;
-                    self.push(TokenKind::Terminator, Span::at(end));
-                }
-                self.push(TokenKind::Eof, Span::at(end));
-                break;
-            };
-            let span = self.lexer.span();
-            let start = span.start as u32;
-            match raw {
-                Ok(raw) => self.raw_token(raw, start, span.end as u32),
-                Err(()) => self.unknown_char(start),
+    /// Scans one raw token (which may produce no token, as a comment does, or two).
+    fn step(&mut self) {
+        let Some(raw) = self.lexer.next() else {
+            let end = self.src.len() as u32;
+            if self.insert_term {
+                self.insert_term = false;
+                self.push(TokenKind::Terminator, Span::at(end));
             }
+            self.push(TokenKind::Eof, Span::at(end));
+            self.close_group();
+            self.at_end = true;
+            return;
+        };
+        let span = self.lexer.span();
+        let start = span.start as u32;
+        match raw {
+            Ok(raw) => self.raw_token(raw, start, span.end as u32),
+            Err(()) => self.unknown_char(start),
         }
-        self.close_group();
-        Lexed { tokens: self.tokens, comments: self.comments, comment_groups: self.comment_groups, errors: self.errors, lines: self.lines }
+    }
+
+    pub(crate) fn lines(&self) -> &LineIndex {
+        &self.lines
+    }
+
+    /// Scans whatever is left (for its comments and errors) and returns the side products with
+    /// the given token vector.
+    pub(crate) fn finish(mut self, tokens: Vec<Token>) -> Lexed {
+        while !self.at_end {
+            self.step();
+        }
+        Lexed { tokens, comments: self.comments, comment_groups: self.comment_groups, errors: self.errors, lines: self.lines }
     }
 
     fn raw_token(&mut self, raw: Raw, start: u32, end: u32) {
@@ -265,7 +330,8 @@ impl<'a> Scanner<'a> {
     /// Appends a token; a token other than a comment closes the open comment group.
     fn push(&mut self, kind: TokenKind, span: Span) {
         self.close_group();
-        self.tokens.push(Token { kind, span });
+        self.buffer.push(Token { kind, span });
+        self.produced += 1;
     }
 
     fn close_group(&mut self) {
@@ -275,7 +341,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn error(&mut self, offset: u32, message: impl Into<String>) {
-        let token_index = self.tokens.len() as u32;
+        let token_index = self.produced;
         self.errors.push(ScanError { offset, message: message.into(), token_index });
     }
 

@@ -2,7 +2,7 @@
 //! input nested 100 000 deep is that same error, never a stack overflow (in `parse_file`,
 //! `parse_expression` and the formatter behind them).
 
-use syntax::parser::MAX_NESTING;
+use syntax::parser::{MAX_EXPR_DEPTH, MAX_NESTING};
 
 fn nested(depth: usize) -> String {
     format!("x = {}1{}\n", "(".repeat(depth), ")".repeat(depth))
@@ -30,4 +30,46 @@ fn garbage_gives_a_bounded_number_of_errors() {
     assert_eq!(parsed.diagnostics.len(), syntax::parser::MAX_SYNTAX_ERRORS + 1);
     let last = parsed.diagnostics.last().map(|d| d.message.as_str()).unwrap_or_default();
     assert!(last.starts_with("too many syntax errors: ") && last.ends_with(" more after this point are not shown"), "{last}");
+}
+
+/// Chains nest without brackets: `-` and `^` make the parser recurse, `+` and `.` make the
+/// tree high. Each form is accepted at the limit and refused, at the operator, one past it.
+#[test]
+fn expression_height_is_bounded_without_brackets() {
+    type Form = (&'static str, fn(usize) -> String);
+    let forms: [Form; 5] = [
+        ("unary", |n| format!("x = {}1\n", "-".repeat(n))),
+        ("pow", |n| format!("x = {}1\n", "2 ^ ".repeat(n))),
+        ("sum", |n| format!("x = 1{}\n", " + 1".repeat(n))),
+        ("access", |n| format!("x = a{}\n", ".b".repeat(n))),
+        ("call", |n| format!("x = f{}\n", "()".repeat(n))),
+    ];
+    for (name, text) in forms {
+        let ok = syntax::parse_file(text(MAX_EXPR_DEPTH - 1).as_bytes());
+        assert!(ok.diagnostics.is_empty(), "{name}: {:?}", ok.diagnostics);
+        let deeper = syntax::parse_file(text(MAX_EXPR_DEPTH).as_bytes());
+        assert_eq!(deeper.diagnostics.len(), 1, "{name}: {:?}", deeper.diagnostics);
+        assert_eq!(deeper.diagnostics[0].message, format!("expression is too deep: more than {MAX_EXPR_DEPTH} nested operations"), "{name}");
+        assert!(deeper.tree.body.is_empty(), "{name}: the tree is dropped");
+        let huge = text(200_000);
+        let parsed = syntax::parse_file(huge.as_bytes());
+        assert!(parsed.diagnostics[0].message.starts_with("expression is too deep"), "{name}");
+        assert!(syntax::parse_expression(&huge.as_bytes()[4..]).diagnostics[0].message.starts_with("expression is too deep"), "{name}");
+    }
+}
+
+/// The highest tree the parser accepts can be formatted, dropped and cloned on a thread with
+/// the 2 MiB stack tokio gives its threads, in this (debug) build.
+#[test]
+fn the_highest_accepted_tree_fits_a_small_stack() {
+    let text = format!("x = [{}1]\ny = 1{}\n", "-".repeat(MAX_EXPR_DEPTH - 2), " + 1".repeat(MAX_EXPR_DEPTH - 1));
+    let worker = std::thread::Builder::new().stack_size(2 << 20).spawn(move || {
+        let parsed = syntax::parse_file(text.as_bytes());
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let copy = parsed.tree.clone();
+        assert_eq!(copy, parsed.tree);
+        syntax::format::format_file(&parsed.tree, &parsed.lines).len()
+    });
+    let formatted = worker.expect("spawn").join().expect("no stack overflow");
+    assert!(formatted > 4 * MAX_EXPR_DEPTH);
 }
