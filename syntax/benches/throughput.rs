@@ -1,7 +1,9 @@
 //! Throughput of lexing, parsing, and parsing + formatting a generated ~5 MB config, and peak
 //! heap memory while parsing (measured with a counting allocator).
 //!
-//! Run: `cargo bench -p alloy-syntax --bench throughput`
+//! Run: `cargo bench -p alloy-syntax --bench throughput`. Smoke mode (CI, correctness only):
+//! `cargo test -p alloy-syntax --bench throughput` runs each benchmark once in a debug build,
+//! after checking that the corpus parses without a diagnostic and formats to a fixed point.
 
 use std::alloc::{GlobalAlloc, Layout};
 
@@ -83,9 +85,21 @@ fn report_memory(src: &str) {
     );
 }
 
+/// The bench measures what it claims only if the corpus is valid and the formatter's output is
+/// stable: a corpus with an error would time error recovery, not parsing.
+fn check_corpus(src: &str) {
+    let parsed = syntax::parse_file(src.as_bytes());
+    assert!(parsed.diagnostics.is_empty(), "the corpus has diagnostics: {:?}", &parsed.diagnostics[..parsed.diagnostics.len().min(3)]);
+    let once = syntax::format::format_file(&parsed.tree, &parsed.lines);
+    let twice = syntax::format::format_source(once.as_bytes()).expect("formatted corpus parses");
+    assert!(once == twice, "formatting the corpus is not idempotent");
+    assert!(once.len() * 10 > src.len() * 9, "the formatted corpus lost text: {} of {} bytes", once.len(), src.len());
+}
+
 fn throughput(c: &mut Criterion) {
     let (src, copies) = corpus::generate(SIZE);
     println!("generated {} bytes from {copies} template copies", src.len());
+    check_corpus(&src);
     report_memory(&src);
 
     let mut group = c.benchmark_group("syntax");

@@ -1,6 +1,8 @@
 //! Parses (and optionally formats) the bench corpus in a loop, for profilers:
 //! `cargo build --profile profiling -p alloy-syntax --example parse_loop` then
 //! `perf record -g target/profiling/examples/parse_loop [parse|format] [N]`.
+//! `parse_loop corpus` prints the 5 MB corpus (the input of the whole-process `alloy fmt`
+//! measurement in the README).
 
 #[path = "../../fixtures/bench/corpus.rs"]
 mod corpus;
@@ -13,13 +15,16 @@ fn main() {
     let mode = args.next().unwrap_or_else(|| "parse".into());
     let rounds: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(50);
     let (src, _) = corpus::generate(5 * 1024 * 1024);
+    if mode == "corpus" {
+        print!("{src}");
+        return;
+    }
     let start = std::time::Instant::now();
     let mut out = 0usize;
     for _ in 0..rounds {
         let parsed = syntax::parse_file(src.as_bytes());
         out += match mode.as_str() {
             "format" => syntax::format::format_file(&parsed.tree, &parsed.lines).len(),
-            "lex" => syntax::lexer::lex(src.as_bytes()).tokens.len(),
             _ => parsed.tree.body.len(),
         };
     }
