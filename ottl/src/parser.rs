@@ -11,6 +11,11 @@ use crate::Diagnostic;
 /// Nesting deeper than this is refused instead of exhausting the stack.
 pub const MAX_DEPTH: usize = 64;
 
+/// The most binary operators (`or`, `and`, `+`, `-`, `*`, `/`) in one statement or condition. A
+/// chain `a and b and c …` nests without brackets, one tree level per operator, and the
+/// checker, the evaluator and dropping the tree recurse through every level.
+pub const MAX_OPERATORS: usize = 256;
+
 const KEYWORDS: [&str; 4] = ["where", "and", "or", "not"];
 
 pub fn parse_statement(src: &str) -> Result<Statement, Diagnostic> {
@@ -39,11 +44,12 @@ struct Parser {
     toks: Vec<Token>,
     pos: usize,
     depth: usize,
+    operators: usize,
 }
 
 impl Parser {
     fn new(src: &str) -> Result<Parser, Diagnostic> {
-        Ok(Parser { toks: lex(src)?, pos: 0, depth: 0 })
+        Ok(Parser { toks: lex(src)?, pos: 0, depth: 0, operators: 0 })
     }
 
     fn peek(&self) -> &Tok {
@@ -104,6 +110,15 @@ impl Parser {
         Ok(())
     }
 
+    /// Counts a binary operator (the current token), refusing one past [`MAX_OPERATORS`].
+    fn operator(&mut self) -> Result<(), Diagnostic> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(Diagnostic { span: self.span(), message: format!("expression has too many operators (more than {MAX_OPERATORS})") });
+        }
+        Ok(())
+    }
+
     fn expr(&mut self) -> Result<Expr, Diagnostic> {
         self.enter()?;
         let e = self.or();
@@ -113,7 +128,9 @@ impl Parser {
 
     fn or(&mut self) -> Result<Expr, Diagnostic> {
         let mut left = self.and()?;
-        while self.eat_keyword("or") {
+        while matches!(self.peek(), Tok::Ident(s) if s == "or") {
+            self.operator()?;
+            self.bump();
             let right = self.and()?;
             left = Expr { span: left.span.start..right.span.end, kind: ExprKind::Or(Box::new(left), Box::new(right)) };
         }
@@ -122,7 +139,9 @@ impl Parser {
 
     fn and(&mut self) -> Result<Expr, Diagnostic> {
         let mut left = self.not()?;
-        while self.eat_keyword("and") {
+        while matches!(self.peek(), Tok::Ident(s) if s == "and") {
+            self.operator()?;
+            self.bump();
             let right = self.not()?;
             left = Expr { span: left.span.start..right.span.end, kind: ExprKind::And(Box::new(left), Box::new(right)) };
         }
@@ -166,6 +185,7 @@ impl Parser {
                 Tok::Minus => MathOp::Sub,
                 _ => return Ok(left),
             };
+            self.operator()?;
             self.bump();
             let right = self.multiplicative()?;
             left = Expr { span: left.span.start..right.span.end, kind: ExprKind::Math(op, Box::new(left), Box::new(right)) };
@@ -180,6 +200,7 @@ impl Parser {
                 Tok::Slash => MathOp::Div,
                 _ => return Ok(left),
             };
+            self.operator()?;
             self.bump();
             let right = self.unary()?;
             left = Expr { span: left.span.start..right.span.end, kind: ExprKind::Math(op, Box::new(left), Box::new(right)) };
@@ -430,5 +451,21 @@ mod tests {
         assert!(parse_condition(&deep).is_err());
         let deep = format!("{}1 == 1", "-".repeat(10_000));
         assert!(parse_condition(&deep).is_err());
+    }
+
+    #[test]
+    fn long_operator_chains_are_an_error_not_a_crash() {
+        let at_limit = format!("true{}", " and true".repeat(MAX_OPERATORS));
+        assert!(parse_condition(&at_limit).is_ok());
+        for op in [" and true", " or true"] {
+            let e = parse_condition(&format!("true{}", op.repeat(200_000))).unwrap_err();
+            assert_eq!(e.message, format!("expression has too many operators (more than {MAX_OPERATORS})"));
+            let first = "true".len() + op.len() * MAX_OPERATORS;
+            assert_eq!(e.span, first + 1..first + op.trim_start().find(' ').unwrap_or(0) + 1, "at the operator one past the limit");
+        }
+        for op in [" + 1", " - 1", " * 1", " / 1"] {
+            let e = parse_statement(&format!("set(x, 1{})", op.repeat(200_000))).unwrap_err();
+            assert!(e.message.starts_with("expression has too many operators"), "{}", e.message);
+        }
     }
 }

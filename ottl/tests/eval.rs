@@ -468,3 +468,20 @@ fn group_conditions_select_items() {
     assert_eq!((json(&spans[0].attributes).contains("hit"), json(&spans[1].attributes)), (false, r#"{"hit":true}"#.into()));
     assert!(eval::transform_traces(&mut req, &Group { context: Context::Log, statements: &[], conditions: &[] }, &mut stop).is_err());
 }
+
+/// The longest operator chains the parser accepts (`parser::MAX_OPERATORS`, inside the deepest
+/// nesting it accepts) are checked, evaluated and dropped on a thread with tokio's 2 MiB stack,
+/// in this debug build: processors run there.
+#[test]
+fn the_longest_accepted_chains_run_on_a_small_stack() {
+    let ops = ottl::parser::MAX_OPERATORS;
+    let nest = ottl::parser::MAX_DEPTH - 2;
+    let statements = [
+        format!("set(attributes[\"sum\"], {}1{}{})", "(".repeat(nest), " + 1".repeat(ops), ")".repeat(nest)),
+        format!("set(attributes[\"ok\"], true) where {}true{}{}", "(".repeat(nest), " and true".repeat(ops), ")".repeat(nest)),
+    ];
+    let worker = std::thread::Builder::new().stack_size(2 << 20).spawn(move || statements.iter().map(|st| run_logs(st).map(|_| ())).collect::<Vec<_>>());
+    for result in worker.expect("spawn").join().expect("no stack overflow") {
+        assert!(result.is_ok(), "{result:?}");
+    }
+}
