@@ -8,19 +8,28 @@
 use std::alloc::{GlobalAlloc, Layout};
 
 use mimalloc::MiMalloc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 #[path = "../../fixtures/bench/corpus.rs"]
 mod corpus;
 
-/// Counts live heap bytes and remembers the peak; allocates with mimalloc, as the `alloy`
-/// binary does.
+/// Counts live heap bytes and remembers the peak while `COUNTING` is on; allocates with
+/// mimalloc, as the `alloy` binary does. Counting is off while criterion times, so the timings
+/// carry no atomic read-modify-write per allocation.
 struct Counting;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+
+fn count(delta: isize) {
+    if COUNTING.load(Ordering::Relaxed) {
+        let live = LIVE.fetch_add(delta, Ordering::Relaxed) + delta;
+        PEAK.fetch_max(live, Ordering::Relaxed);
+    }
+}
 
 // SAFETY: every method forwards to `MiMalloc`, which upholds the GlobalAlloc contract; the
 // counters are plain atomics and never affect the returned pointers.
@@ -28,26 +37,20 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = unsafe { MiMalloc.alloc(layout) };
         if !p.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
+            count(layout.size() as isize);
         }
         p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { MiMalloc.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        count(-(layout.size() as isize));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let p = unsafe { MiMalloc.realloc(ptr, layout, new_size) };
         if !p.is_null() {
-            if new_size > layout.size() {
-                let live = LIVE.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size - layout.size();
-                PEAK.fetch_max(live, Ordering::Relaxed);
-            } else {
-                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-            }
+            count(new_size as isize - layout.size() as isize);
         }
         p
     }
@@ -60,12 +63,13 @@ const SIZE: usize = 5 * 1024 * 1024;
 
 /// Peak heap bytes used by `f` beyond what was live before it.
 fn peak_during<T>(f: impl FnOnce() -> T) -> usize {
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    LIVE.store(0, Ordering::Relaxed);
+    PEAK.store(0, Ordering::Relaxed);
+    COUNTING.store(true, Ordering::Relaxed);
     let out = f();
-    let peak = PEAK.load(Ordering::Relaxed) - base;
+    COUNTING.store(false, Ordering::Relaxed);
     drop(out);
-    peak
+    PEAK.load(Ordering::Relaxed).max(0) as usize
 }
 
 fn report_memory(src: &str) {
