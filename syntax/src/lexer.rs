@@ -129,14 +129,12 @@ const BOM: char = '\u{FEFF}';
 /// Scans `src` completely.
 pub fn lex(src: &[u8]) -> Lexed {
     let mut scanner = Scanner::new(src);
-    let mut tokens = Vec::with_capacity(src.len() / 5 + 2);
-    loop {
-        let token = scanner.next_token();
-        tokens.push(token);
-        if token.kind == TokenKind::Eof {
-            break;
-        }
+    // All at once: the buffer the parser drains a chunk at a time becomes the token vector.
+    scanner.buffer = Vec::with_capacity(src.len() / 5 + 2);
+    while !scanner.at_end {
+        scanner.step();
     }
+    let tokens = std::mem::take(&mut scanner.buffer);
     scanner.finish(tokens)
 }
 
