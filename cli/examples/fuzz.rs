@@ -4,7 +4,8 @@
 //! The exposition parsers have a cargo-fuzz target of their own (`prom/fuzz`).
 //!
 //! It starts from the repository's fixtures and mutates them (byte flips, inserted tokens from
-//! a dictionary of each format's syntax, splices, truncation, nesting bursts, invalid UTF-8).
+//! a dictionary of each format's syntax, splices, truncation, nesting bursts, long runs of one
+//! or two tokens, invalid UTF-8).
 //! A panic, an input taking longer than `--hang-seconds`, or a crash of the process is a
 //! failure; the input is kept in `$TMPDIR/alloy-fuzz/` (the one being run is written there
 //! before each run, so even a stack overflow leaves it behind). Runs are reproducible from the
@@ -276,7 +277,7 @@ fn collect(dir: &Path, ext: &str, out: &mut Vec<Vec<u8>>) {
 /// One mutation of `input`, in place.
 fn mutate(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[Vec<u8>], dictionary: &[&str]) {
     let at = rng.below(input.len() + 1);
-    match rng.below(9) {
+    match rng.below(10) {
         0 if !input.is_empty() => {
             let i = rng.below(input.len());
             input[i] ^= 1 << rng.below(8);
@@ -305,6 +306,15 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[Vec<u8>], dictionary: &[
             let open = [b'[', b'{', b'('][rng.below(3)];
             let n = 1 + rng.below(4000);
             input.splice(at..at, std::iter::repeat_n(open, n));
+        }
+        8 => {
+            // A long run of one or two tokens (`- - -`, `+ 1 + 1`, `.a.a`, `()()`): chains that
+            // nest without brackets.
+            let first = dictionary[rng.below(dictionary.len())];
+            let second = if rng.below(2) == 0 { "" } else { dictionary[rng.below(dictionary.len())] };
+            let unit = format!("{first} {second} ");
+            let n = 200 + rng.below(4000);
+            input.splice(at..at, unit.bytes().cycle().take(n * unit.len()));
         }
         7 if !input.is_empty() => {
             // Repeat a chunk.

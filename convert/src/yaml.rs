@@ -131,6 +131,11 @@ fn allowed_alias_ratio(nodes: u64) -> f64 {
     }
 }
 
+/// The deepest nesting of sequences and mappings read. Every pass over a tree (the converters,
+/// the collector's resolver, dropping it) recurses once per level; flow syntax nests without
+/// indentation (`[a, : : : …]` opens a mapping per `:`), so a short line can nest thousands deep.
+pub const MAX_DEPTH: usize = 128;
+
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
@@ -243,6 +248,9 @@ impl MarkedEventReceiver for Builder {
                 (self.nodes, self.aliased) = (nodes, aliased);
                 self.push(n);
             }
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
+                self.fail(mark.line(), mark.col() + 1, &format!("exceeded max depth of {MAX_DEPTH}"));
+            }
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(Vec::new(), mark, anchor)),
             Event::SequenceEnd => {
                 if let Some(Frame::Seq(items, m, anchor)) = self.stack.pop() {
@@ -270,12 +278,27 @@ impl MarkedEventReceiver for Builder {
     }
 }
 
+/// Feeds the first document's events to the builder, one at a time. (The parser's own `load`
+/// recurses once per nesting level, so deep input overflowed the stack before the builder
+/// could refuse it; this loop stops at the builder's first problem.)
+fn read_first_document(parser: &mut Parser<std::str::Chars<'_>>, b: &mut Builder) -> Result<(), yaml_rust2::ScanError> {
+    while b.error.is_none() {
+        let (event, mark) = parser.next_token()?;
+        let last = matches!(event, Event::DocumentEnd | Event::StreamEnd);
+        b.on_event(event, mark);
+        if last {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// Parses the first document; an empty document is a null node.
 pub fn parse(src: &[u8]) -> Result<Node, SyntaxError> {
     let text = String::from_utf8_lossy(src);
     let mut b = Builder::default();
     let mut parser = Parser::new_from_str(&text);
-    if let Err(e) = parser.load(&mut b, false) {
+    if let Err(e) = read_first_document(&mut parser, &mut b) {
         let m = e.marker();
         let at_eof_without_newline = m.index() >= text.chars().count() && !text.ends_with('\n');
         let line = if at_eof_without_newline && m.col() == 0 { m.line().saturating_sub(1) } else { m.line() };
@@ -631,6 +654,18 @@ mod tests {
         // Ordinary reuse stays allowed.
         let ok: String = std::iter::once("base: &b {k: v}\n".to_string()).chain((0..500).map(|i| format!("n{i}: *b\n"))).collect();
         assert!(parse(ok.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_where_it_goes_too_deep() {
+        let ok = format!("a: {}x{}\n", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
+        assert!(parse(ok.as_bytes()).is_ok());
+        let deep = format!("a: {}x{}\n", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        let e = parse(deep.as_bytes()).unwrap_err();
+        assert_eq!((e.line, e.col, e.problem.as_str()), (1, 3 + MAX_DEPTH, "exceeded max depth of 128"));
+        // Flow mappings opened by `:` alone, on one line, as a fuzzer found them.
+        let colons = format!("a: [b, {}]\n", ": ".repeat(50_000));
+        assert_eq!(parse(colons.as_bytes()).unwrap_err().problem, "exceeded max depth of 128");
     }
 
     #[test]

@@ -28,7 +28,7 @@ struct Parser<'a> {
     /// The current token and its index in the stream.
     cur: Token,
     pos: u32,
-    /// Open `(`, `[` and `{` in the stream so far, and the error once they exceed
+    /// Bracketed constructs the parser is inside, and the error once they exceed
     /// [`MAX_NESTING`] (from then on the stream answers `Eof`).
     depth: usize,
     too_deep: Option<Diagnostic>,
@@ -74,27 +74,28 @@ impl<'a> Parser<'a> {
         parser
     }
 
-    /// The next token of the stream, counting brackets: the first bracket that opens level
-    /// `MAX_NESTING + 1` ends the stream, so no part of the parser recurses deeper.
+    /// The next token of the stream (`Eof` once the input has been refused as too deep).
     #[inline]
     fn pull(&mut self) -> Token {
         if self.too_deep.is_some() {
             return Token { kind: K::Eof, span: Span::at(self.src.len() as u32) };
         }
-        let token = self.scanner.next_token();
-        match token.kind {
-            K::LParen | K::LBrack | K::LCurly => {
-                self.depth += 1;
-                if self.depth > MAX_NESTING {
-                    let message = format!("nesting is too deep: more than {MAX_NESTING} levels of brackets and braces");
-                    self.refuse_depth(token.span, message);
-                    return self.cur;
-                }
-            }
-            K::RParen | K::RBrack | K::RCurly => self.depth = self.depth.saturating_sub(1),
-            _ => {}
+        self.scanner.next_token()
+    }
+
+    /// Enters the construct the current bracket opens. The count follows the parser's own
+    /// recursion, not the brackets in the text: recovery can leave a construct open at a
+    /// closing bracket of another kind (`[ } [ } …`), and then only this count sees the depth.
+    fn enter(&mut self) {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            let message = format!("nesting is too deep: more than {MAX_NESTING} levels of brackets and braces");
+            self.refuse_depth(self.cur.span, message);
         }
-        token
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
     }
 
     // ---- token-level helpers (upstream's `p.tok`, `p.next()`, `expect`, `advance`) ----
@@ -280,23 +281,29 @@ impl<'a> Parser<'a> {
                 return Expr::Ident(Ident { name: self.token_text(token), span: token.span });
             }
             K::LParen => {
+                self.enter();
                 self.bump();
                 let inner = self.expr();
                 let children = self.height;
                 let rparen = self.expect(K::RParen);
+                self.leave();
                 return self.built(Expr::Paren(Box::new(Paren { inner, lparen: token.span, rparen: rparen.span })), children, token.span);
             }
             K::LBrack => {
+                self.enter();
                 self.bump();
                 let (elements, children) = self.expression_list(K::RBrack);
                 let rbrack = self.expect(K::RBrack);
+                self.leave();
                 return self.built(Expr::Array(Array { elements, lbrack: token.span, rbrack: rbrack.span }), children, token.span);
             }
             K::LCurly => {
+                self.enter();
                 self.bump();
                 // Upstream compares against `]` here, so `{]` skips the field list.
                 let (fields, children) = if self.kind() == K::RBrack { (Vec::new(), 0) } else { self.field_list() };
                 let rcurly = self.expect(K::RCurly);
+                self.leave();
                 return self.built(Expr::Object(Object { fields, lcurly: token.span, rcurly: rcurly.span }), children, token.span);
             }
             K::String => LiteralKind::String,
@@ -338,16 +345,20 @@ impl<'a> Parser<'a> {
                     value = self.built(Expr::Access(Box::new(Access { value, field: Ident { name: text, span: name.span } })), height, dot.span);
                 }
                 K::LBrack => {
+                    self.enter();
                     let lbrack = self.expect(K::LBrack);
                     let index = self.expr();
                     let children = height.max(self.height);
                     let rbrack = self.expect(K::RBrack);
+                    self.leave();
                     value = self.built(Expr::Index(Box::new(Index { value, index, lbrack: lbrack.span, rbrack: rbrack.span })), children, lbrack.span);
                 }
                 K::LParen => {
+                    self.enter();
                     let lparen = self.expect(K::LParen);
                     let (args, args_height) = self.expression_list(K::RParen);
                     let rparen = self.expect(K::RParen);
+                    self.leave();
                     value = self.built(
                         Expr::Call(Box::new(Call { callee: value, args, lparen: lparen.span, rparen: rparen.span })),
                         height.max(args_height),
@@ -358,6 +369,9 @@ impl<'a> Parser<'a> {
                     if self.kind() == K::String {
                         self.bump();
                     }
+                    if self.kind() == K::LCurly {
+                        self.enter();
+                    }
                     if self.expect(K::LCurly).kind != K::LCurly {
                         self.consume_statement();
                         self.height = height;
@@ -365,6 +379,7 @@ impl<'a> Parser<'a> {
                     }
                     self.body(K::RCurly);
                     let end = self.expect(K::RCurly);
+                    self.leave();
                     if end.kind != K::RCurly {
                         self.consume_statement();
                         self.height = height;
@@ -547,10 +562,12 @@ impl<'a> Parser<'a> {
                 Some(Stmt::Attribute(Attribute { name: ident, value }))
             }
             K::LCurly => {
+                self.enter();
                 let lcurly = self.expect(K::LCurly);
                 let body = self.body(K::RCurly);
                 let reported = self.diagnostics.len();
                 let rcurly = self.expect(K::RCurly);
+                self.leave();
                 if rcurly.kind == K::Eof {
                     // The end of the file is where it shows; the brace is what needs fixing.
                     if let Some(p) = self.diagnostics.get_mut(reported) {

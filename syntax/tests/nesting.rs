@@ -24,6 +24,18 @@ fn the_limit_is_exact_and_deep_input_is_an_error() {
     assert!(expr.diagnostics[0].message.starts_with("nesting is too deep"));
 }
 
+/// Recovery can leave a construct open at a closing bracket of another kind, so the parser
+/// nests although the brackets in the text balance: the depth it counts is its own.
+#[test]
+fn mismatched_closers_do_not_hide_the_depth() {
+    for unit in ["[ } ", "( ] ", "f( } ", "{a = [ ) "] {
+        let text = format!("x = {}\n", unit.repeat(50_000));
+        let parsed = syntax::parse_file(text.as_bytes());
+        assert_eq!(parsed.diagnostics.len(), 1, "{unit:?}: {:?}", &parsed.diagnostics[..parsed.diagnostics.len().min(3)]);
+        assert!(parsed.diagnostics[0].message.starts_with("nesting is too deep"), "{unit:?}: {}", parsed.diagnostics[0].message);
+    }
+}
+
 #[test]
 fn garbage_gives_a_bounded_number_of_errors() {
     let parsed = syntax::parse_file(&vec![0u8; 100_000]);
