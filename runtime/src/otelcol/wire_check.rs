@@ -271,6 +271,26 @@ fn is_utf8(s: &[u8]) -> bool {
     s.is_ascii() || std::str::from_utf8(s).is_ok()
 }
 
+/// Whether a `KeyValue` is the common attribute shape, a short key and a short string value
+/// (`0a len key 12 len [0a len string]`), with both strings valid: what the general walk
+/// would accept, checked without descending into it twice. Anything else is left to the walk.
+#[inline]
+fn plain_string_attribute(kv: &[u8]) -> bool {
+    let [0x0a, key_len, rest @ ..] = kv else { return false };
+    let key_len = usize::from(*key_len);
+    if key_len >= 0x80 || rest.len() < key_len {
+        return false;
+    }
+    let (key, rest) = rest.split_at(key_len);
+    // One-byte lengths that cover the rest exactly: no other field follows.
+    let [0x12, value_len, any_value @ ..] = rest else { return false };
+    if usize::from(*value_len) != any_value.len() {
+        return false;
+    }
+    let [0x0a, string_len, string @ ..] = any_value else { return false };
+    usize::from(*string_len) == string.len() && is_utf8(key) && is_utf8(string)
+}
+
 const WRONG_TYPE: PdataError = PdataError::Wire("a field has the wrong wire type for its schema");
 
 /// Walks one message of type `m`: the framing of every field (as `pdata::Fields` reads it,
@@ -327,6 +347,7 @@ fn check(msg: &[u8], m: Msg, depth: u32, items: &mut usize) -> Result<(), PdataE
                             return Err(PdataError::Wire("a string field is not valid UTF-8"));
                         }
                     }
+                    Kind::Message(Msg::KeyValue) if depth + 2 <= MAX_DEPTH && plain_string_attribute(value) => {}
                     Kind::Message(child) => {
                         if depth + 1 > MAX_DEPTH {
                             return Err(PdataError::Wire("messages nested too deeply (attribute values nested beyond the limit)"));
@@ -366,6 +387,28 @@ mod tests {
                 assert_eq!(kind(m, f), Kind::Unknown, "{m:?} field {f}");
             }
         }
+    }
+
+    /// A span with one attribute whose encoded `KeyValue` is `kv`.
+    fn span_with_attribute(kv: &[u8]) -> Vec<u8> {
+        let wrap = |field: u8, body: &[u8]| [&[field, body.len() as u8][..], body].concat();
+        let span = wrap(0x4a, kv); // Span.attributes (9)
+        wrap(0x0a, &wrap(0x12, &wrap(0x12, &span)))
+    }
+
+    #[test]
+    fn attributes_in_the_common_shape_are_checked_like_any_other() {
+        let ok = |kv: &[u8]| check_request(Signal::Traces, &span_with_attribute(kv));
+        assert_eq!(ok(b"\x0a\x01k\x12\x03\x0a\x01v"), Ok(1));
+        assert_eq!(ok(b"\x0a\x01k\x12\x03\x0a\x01\xff"), Err(PdataError::Wire("a string field is not valid UTF-8")));
+        assert_eq!(ok(b"\x0a\x01\xff\x12\x03\x0a\x01v"), Err(PdataError::Wire("a string field is not valid UTF-8")));
+        // Other shapes take the general walk: an int value, an empty value, a trailing field,
+        // a cut-off string, a string value of the wrong wire type.
+        assert_eq!(ok(b"\x0a\x01k\x12\x02\x18\x05"), Ok(1));
+        assert_eq!(ok(b"\x0a\x01k\x12\x00"), Ok(1));
+        assert_eq!(ok(b"\x0a\x01k\x12\x03\x0a\x01v\x18\x01"), Ok(1));
+        assert!(ok(b"\x0a\x01k\x12\x03\x0a\x02v").is_err());
+        assert_eq!(ok(b"\x0a\x01k\x12\x02\x08\x01"), Err(WRONG_TYPE));
     }
 
     #[test]
