@@ -118,7 +118,7 @@ impl Measured {
         if self.delivered != self.acked {
             out.push(format!("{} spans acknowledged but {} reached the sink", self.acked, self.delivered));
         }
-        if !(self.path_cpu > 0.0) || (own_threads && self.path_cpu > self.process_cpu) {
+        if self.path_cpu.is_nan() || self.path_cpu <= 0.0 || (own_threads && self.path_cpu > self.process_cpu) {
             out.push(format!("implausible CPU time: {:.3} s for the path, {:.3} s for the process", self.path_cpu, self.process_cpu));
         }
         out

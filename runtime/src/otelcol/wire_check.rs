@@ -360,7 +360,7 @@ fn check(msg: &[u8], m: Msg, depth: u32, items: &mut usize) -> Result<(), PdataE
                             varint(value, &mut p)?;
                         }
                     }
-                    Kind::RepeatedFixed64 if value.len() % 8 == 0 => {}
+                    Kind::RepeatedFixed64 if value.len().is_multiple_of(8) => {}
                     Kind::RepeatedFixed64 => return Err(PdataError::Wire("a packed field does not hold whole 64-bit values")),
                     Kind::Varint | Kind::Fixed64 | Kind::Fixed32 => return Err(WRONG_TYPE),
                 }
