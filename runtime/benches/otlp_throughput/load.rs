@@ -142,11 +142,22 @@ pub async fn measure(target: SocketAddr, body: &Bytes, sink: &Sink, s: &Settings
     let sink_before = sink.spans();
     let tally = Arc::new(Tally::default());
     let mut streams = Vec::new();
+    // With an offered rate, each stream starts a request every `period` (or as soon as the
+    // last is answered, if that is later).
+    let period = s.rate.map(|r| Duration::from_secs_f64(s.concurrency as f64 * spans_per_request as f64 / r));
     for _ in 0..s.concurrency {
         let mut c = client(target).await;
         let (body, tally) = (body.clone(), tally.clone());
         streams.push(tokio::spawn(async move {
+            let mut ticks = period.map(|p| {
+                let mut t = tokio::time::interval(p);
+                t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                t
+            });
             while !tally.stop.load(Ordering::Relaxed) {
+                if let Some(t) = &mut ticks {
+                    t.tick().await;
+                }
                 let path = http::uri::PathAndQuery::from_static(export_path(Signal::Traces));
                 let sent = match c.ready().await {
                     Ok(()) => c.unary::<Bytes, Bytes, _>(tonic::Request::new(body.clone()), path, RawCodec).await.map(drop),

@@ -1,23 +1,26 @@
 //! Spans per second and per CPU-second through `otelcol.receiver.otlp` →
 //! `otelcol.processor.batch` → `otelcol.exporter.otlp`, against a raw gRPC pass-through proxy
 //! (forwards each request's bytes, decodes nothing), through the same pipeline with
-//! `otelcol.processor.transform` in front of the batch processor, and, when `OTELCOL_BIN`
-//! names a binary, through the OpenTelemetry Collector running the same pipeline.
+//! `otelcol.processor.transform` in front of the batch processor, and, when `OTELCOL_BIN` or
+//! `ALLOY_BIN` names a binary, through the OpenTelemetry Collector or the `alloy` binary
+//! running the same pipeline as a child process.
 //!
 //! Everything runs on loopback. The load generator (concurrent gRPC streams sending one
 //! pre-encoded request over and over) and the sink (an OTLP receiver counting spans) share one
 //! tokio runtime; each path under test runs on a runtime of its own whose threads carry a name
-//! of their own, and "per CPU-second" is the on-CPU time of those threads only (the collector:
-//! its process's). The whole process's CPU is reported beside it.
+//! of their own, and "per CPU-second" is the on-CPU time of those threads only (a child
+//! process: its whole CPU time). This process's CPU is reported beside it.
 //!
 //! `cargo bench -p alloy-runtime --bench otlp_throughput`; environment: SECONDS=10 (measured
-//! window, after 1 s of warm-up), CONCURRENCY=8, SPANS_PER_REQUEST=512,
-//! PATHS=passthrough,pipeline,transform,collector (a subset, e.g. for a profile),
-//! OTELCOL_BIN=/path/to/otelcol. SMOKE=1 (or `--smoke`) runs each path for about a second and
+//! window, after 1 s of warm-up), CONCURRENCY=8, SPANS_PER_REQUEST=512, RATE (offered spans
+//! per second over all streams, so paths are compared at the same throughput; unset: as fast
+//! as each path answers),
+//! PATHS=passthrough,pipeline,transform,collector,alloy (a subset, e.g. for a profile),
+//! OTELCOL_BIN=/path/to/otelcol, ALLOY_BIN=/path/to/alloy. SMOKE=1 (or `--smoke`) runs each path for about a second and
 //! fails unless every span acknowledged to the load generator reached the sink, exactly once,
 //! without errors: the bench's own correctness, for CI, not a timing.
 
-mod collector;
+mod child;
 mod cpu;
 mod load;
 mod paths;
@@ -32,12 +35,15 @@ use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
 /// The batch processor's settings in both the Alloy pipeline and the collector's.
-const BATCH: collector::Batch = collector::Batch { send_batch_size: 8192, timeout_ms: 200 };
+const BATCH: child::Batch = child::Batch { send_batch_size: 8192, timeout_ms: 200 };
 
 pub struct Settings {
     pub warmup: Duration,
     pub window: Duration,
     pub concurrency: usize,
+    /// Offered load in spans per second over all streams; `None`: each stream sends its next
+    /// request as soon as the last is answered.
+    pub rate: Option<f64>,
     pub spans_per_request: usize,
     pub smoke: bool,
 }
@@ -48,10 +54,11 @@ enum Path {
     Pipeline,
     Transform,
     Collector,
+    Alloy,
 }
 
 impl Path {
-    const ALL: [Path; 4] = [Path::PassThrough, Path::Pipeline, Path::Transform, Path::Collector];
+    const ALL: [Path; 5] = [Path::PassThrough, Path::Pipeline, Path::Transform, Path::Collector, Path::Alloy];
 
     fn name(self) -> &'static str {
         match self {
@@ -59,6 +66,16 @@ impl Path {
             Path::Pipeline => "pipeline",
             Path::Transform => "transform",
             Path::Collector => "collector",
+            Path::Alloy => "alloy",
+        }
+    }
+
+    /// The program a child-process path runs and the variable naming its binary.
+    fn program(self) -> Option<(child::Program, &'static str)> {
+        match self {
+            Path::Collector => Some((child::Program::Collector, "OTELCOL_BIN")),
+            Path::Alloy => Some((child::Program::Alloy, "ALLOY_BIN")),
+            _ => None,
         }
     }
 
@@ -78,6 +95,7 @@ fn main() {
         warmup: if smoke { Duration::from_millis(200) } else { Duration::from_secs(1) },
         window: Duration::from_secs_f64(env("SECONDS").unwrap_or(if smoke { 1.0 } else { 10.0 })),
         concurrency: env("CONCURRENCY").unwrap_or(8),
+        rate: env::<f64>("RATE").filter(|r| *r > 0.0),
         spans_per_request: env("SPANS_PER_REQUEST").unwrap_or(512),
         smoke,
     };
@@ -85,17 +103,17 @@ fn main() {
         Ok(list) => Path::ALL.into_iter().filter(|p| list.split(',').any(|n| n.trim() == p.name())).collect(),
         Err(_) => Path::ALL.to_vec(),
     };
-    let otelcol = std::env::var_os("OTELCOL_BIN").filter(|v| !v.is_empty()).map(PathBuf::from);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let load = tokio::runtime::Builder::new_multi_thread().worker_threads(cores).thread_name("bench-load").enable_all().build().expect("load runtime");
 
     let body = load::request(settings.spans_per_request);
     println!(
-        "{cores} cores, load average {}, {} spans/request ({} bytes), {} concurrent streams, {:?} per path after {:?} of warm-up{}",
+        "{cores} cores, load average {}, {} spans/request ({} bytes), {} concurrent streams{}, {:?} per path after {:?} of warm-up{}",
         loadavg(),
         settings.spans_per_request,
         body.len(),
         settings.concurrency,
+        settings.rate.map(|r| format!(" offering {r:.0} spans/s")).unwrap_or_default(),
         settings.window,
         settings.warmup,
         if smoke { " (smoke: checking delivery, not timing)" } else { "" }
@@ -107,24 +125,25 @@ fn main() {
     let mut rows: Vec<(Path, Measured)> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
     for path in selected {
-        let measured = match path {
-            Path::Collector => match &otelcol {
+        let measured = match path.program() {
+            None => in_process(&load, path, &body, sink_addr, &sink, &settings, cores),
+            Some((program, var)) => match std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from) {
                 None => {
-                    println!("{:<12} skipped: set OTELCOL_BIN=/path/to/otelcol to measure the OpenTelemetry Collector in the same run", path.name());
+                    println!("{:<12} skipped: set {var}=/path/to/binary to measure it in the same run", path.name());
                     continue;
                 }
-                Some(bin) => match collector::Collector::start(bin, sink_addr, &BATCH) {
+                Some(bin) => match child::Pipeline::start(program, &bin, sink_addr, &BATCH) {
                     Ok(c) => load.block_on(load::measure(c.listen, &body, &sink, &settings, || c.cpu_seconds().unwrap_or(f64::NAN))),
                     Err(e) => {
-                        failures.push(format!("collector: {e}"));
+                        failures.push(format!("{}: {e}", path.name()));
                         continue;
                     }
                 },
             },
-            _ => in_process(&load, path, &body, sink_addr, &sink, &settings, cores),
         };
-        println!("{}", row(path.name(), &measured));
-        failures.extend(measured.problems(path != Path::Collector).into_iter().map(|p| format!("{}: {p}", path.name())));
+        let in_process = path.program().is_none();
+        println!("{}", row(path.name(), &measured, in_process));
+        failures.extend(measured.problems(in_process).into_iter().map(|p| format!("{}: {p}", path.name())));
         rows.push((path, measured));
     }
     stop.cancel();
@@ -135,6 +154,12 @@ fn main() {
     }
     if let (Some(pipe), Some(otel)) = (per_cpu(Path::Pipeline), per_cpu(Path::Collector)) {
         println!("pipeline / collector, spans per CPU-second of the path: {:.2}×", pipe / otel);
+    }
+    if let (Some(alloy), Some(raw)) = (per_cpu(Path::Alloy), per_cpu(Path::PassThrough)) {
+        println!("alloy process / pass-through, spans per CPU-second: {:.2}", alloy / raw);
+    }
+    if let (Some(alloy), Some(otel)) = (per_cpu(Path::Alloy), per_cpu(Path::Collector)) {
+        println!("alloy process / collector process, spans per CPU-second: {:.2}×", alloy / otel);
     }
     if let (Some(t), Some(pipe)) = (per_cpu(Path::Transform), per_cpu(Path::Pipeline)) {
         println!("transform / pipeline, spans per CPU-second of the path: {:.2}", t / pipe);
@@ -179,14 +204,17 @@ fn in_process(load: &Runtime, path: Path, body: &bytes::Bytes, sink_addr: Socket
     measured
 }
 
-fn row(name: &str, m: &Measured) -> String {
+fn row(name: &str, m: &Measured, in_process: bool) -> String {
+    let this_process = if in_process {
+        format!("{:>6.2} CPU-s of this process ({:>9.0} per CPU-second)", m.process_cpu, m.per_process_cpu())
+    } else {
+        format!("{:>6.2} CPU-s of this process (load and sink only)", m.process_cpu)
+    };
     format!(
-        "{name:<12} {:>10.0} spans/s   {:>6.2} CPU-s of the path ({:>9.0} spans per CPU-second)   {:>6.2} CPU-s of the process ({:>9.0} per CPU-second)   {} errors",
+        "{name:<12} {:>10.0} spans/s   {:>6.2} CPU-s of the path ({:>9.0} spans per CPU-second)   {this_process}   {} errors",
         m.spans_per_second(),
         m.path_cpu,
         m.per_path_cpu(),
-        m.process_cpu,
-        m.per_process_cpu(),
         m.errors
     )
 }

@@ -14,7 +14,7 @@ use runtime::otelcol::{detached_context, exporter, processor, receiver};
 use runtime::Component;
 use tokio_util::sync::CancellationToken;
 
-use crate::collector::Batch;
+use crate::child::Batch;
 use crate::load::{client, Sink};
 
 fn obj(pairs: &[(&str, Value)]) -> Value {
