@@ -20,7 +20,7 @@ fn addrs() -> (SocketAddr, SocketAddr) {
 #[test]
 fn the_collector_config_wires_receiver_batch_and_plaintext_exporter() {
     let (listen, sink) = addrs();
-    let c = Program::Collector.config(listen, sink, &BATCH);
+    let c = Program::Collector { legacy_names: false }.config(listen, sink, &BATCH);
     for line in [
         "        endpoint: 127.0.0.1:4317",
         "    send_batch_size: 8192",
@@ -32,12 +32,16 @@ fn the_collector_config_wires_receiver_batch_and_plaintext_exporter() {
         "      level: none",
         "      receivers: [otlp]",
         "      processors: [batch]",
-        "      exporters: [otlp]",
+        "  otlp_grpc:",
+        "      exporters: [otlp_grpc]",
     ] {
         assert!(c.lines().any(|l| l == line), "missing {line:?} in\n{c}");
     }
     // YAML: indentation by spaces only.
     assert!(!c.contains('\t'));
+    // Collectors before v0.144 know the exporter as `otlp` only.
+    let legacy = Program::Collector { legacy_names: true }.config(listen, sink, &BATCH);
+    assert!(legacy.lines().any(|l| l == "  otlp:") && legacy.contains("exporters: [otlp]") && !legacy.contains("otlp_grpc"), "{legacy}");
 }
 
 #[test]
@@ -72,14 +76,14 @@ fn cpu_time_is_read_after_a_command_name_with_spaces_and_parentheses() {
 fn a_child_process_cpu_time_is_readable_and_a_missing_binary_is_an_error() {
     assert!(process_cpu_seconds(std::process::id()).is_some_and(|s| s >= 0.0));
     let (_, sink) = addrs();
-    let err = Pipeline::start(Program::Collector, Path::new("/nonexistent/otelcol"), sink, &BATCH).err().unwrap();
+    let err = Pipeline::start(Program::Collector { legacy_names: false }, Path::new("/nonexistent/otelcol"), sink, &BATCH).err().unwrap();
     assert!(err.contains("cannot start /nonexistent/otelcol"), "{err}");
 }
 
 #[test]
 fn a_process_that_exits_at_start_is_reported() {
     let (_, sink) = addrs();
-    for program in [Program::Collector, Program::Alloy] {
+    for program in [Program::Collector { legacy_names: false }, Program::Alloy] {
         let err = Pipeline::start(program, Path::new("/bin/false"), sink, &BATCH).err().unwrap();
         assert!(err.contains("exited at start"), "{err}");
     }
@@ -89,7 +93,7 @@ fn a_process_that_exits_at_start_is_reported() {
 fn a_failed_start_shows_the_end_of_the_process_log() {
     let (_, sink) = addrs();
     // `sh --config=...` refuses the option on its standard error and exits.
-    let err = Pipeline::start(Program::Collector, Path::new("/bin/sh"), sink, &BATCH).err().unwrap();
+    let err = Pipeline::start(Program::Collector { legacy_names: false }, Path::new("/bin/sh"), sink, &BATCH).err().unwrap();
     let mut lines = err.lines();
     assert!(lines.next().unwrap().contains("exited at start"), "{err}");
     assert!(lines.next().is_some_and(|l| l.starts_with("  ")), "{err}");

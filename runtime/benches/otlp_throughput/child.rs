@@ -21,7 +21,11 @@ pub struct Batch {
 /// Which program runs the pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Program {
-    Collector,
+    /// The collector's OTLP/gRPC exporter is `otlp_grpc` since v0.144 (the old name `otlp` is
+    /// a deprecated alias there); `legacy_names` writes `otlp`, for older collectors.
+    Collector {
+        legacy_names: bool,
+    },
     Alloy,
 }
 
@@ -30,14 +34,14 @@ impl Program {
     /// exporter to `sink` (plaintext, no compression).
     pub fn config(self, listen: SocketAddr, sink: SocketAddr, batch: &Batch) -> String {
         match self {
-            Program::Collector => collector_config(listen, sink, batch),
+            Program::Collector { legacy_names } => collector_config(listen, sink, batch, if legacy_names { "otlp" } else { "otlp_grpc" }),
             Program::Alloy => alloy_config(listen, sink, batch),
         }
     }
 
     fn file_name(self) -> &'static str {
         match self {
-            Program::Collector => "otelcol.yaml",
+            Program::Collector { .. } => "otelcol.yaml",
             Program::Alloy => "pipeline.alloy",
         }
     }
@@ -46,7 +50,7 @@ impl Program {
     fn args(self, dir: &Path) -> Vec<String> {
         let config = dir.join(self.file_name()).display().to_string();
         match self {
-            Program::Collector => vec![format!("--config={config}")],
+            Program::Collector { .. } => vec![format!("--config={config}")],
             Program::Alloy => vec![
                 "run".into(),
                 "--server.http.listen-addr=127.0.0.1:0".into(),
@@ -59,7 +63,7 @@ impl Program {
 }
 
 /// The collector's own telemetry is off, so it binds no other port and spends nothing on it.
-fn collector_config(listen: SocketAddr, sink: SocketAddr, batch: &Batch) -> String {
+fn collector_config(listen: SocketAddr, sink: SocketAddr, batch: &Batch, exporter: &str) -> String {
     format!(
         "receivers:
   otlp:
@@ -73,7 +77,7 @@ processors:
     send_batch_max_size: 0
     timeout: {timeout}ms
 exporters:
-  otlp:
+  {exporter}:
     endpoint: {sink}
     compression: none
     tls:
@@ -88,7 +92,7 @@ service:
     traces:
       receivers: [otlp]
       processors: [batch]
-      exporters: [otlp]
+      exporters: [{exporter}]
 ",
         size = batch.send_batch_size,
         timeout = batch.timeout_ms,

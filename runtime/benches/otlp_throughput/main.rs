@@ -16,7 +16,8 @@
 //! per second over all streams, so paths are compared at the same throughput; unset: as fast
 //! as each path answers),
 //! PATHS=passthrough,pipeline,transform,collector,alloy (a subset, e.g. for a profile),
-//! OTELCOL_BIN=/path/to/otelcol, ALLOY_BIN=/path/to/alloy. SMOKE=1 (or `--smoke`) runs each path for about a second and
+//! OTELCOL_BIN=/path/to/otelcol (OTELCOL_EXPORTER=otlp for a collector older than v0.144, which
+//! does not know the exporter's name `otlp_grpc`), ALLOY_BIN=/path/to/alloy. SMOKE=1 (or `--smoke`) runs each path for about a second and
 //! fails unless every span acknowledged to the load generator reached the sink, exactly once,
 //! without errors: the bench's own correctness, for CI, not a timing.
 
@@ -73,7 +74,10 @@ impl Path {
     /// The program a child-process path runs and the variable naming its binary.
     fn program(self) -> Option<(child::Program, &'static str)> {
         match self {
-            Path::Collector => Some((child::Program::Collector, "OTELCOL_BIN")),
+            Path::Collector => {
+                let legacy_names = std::env::var("OTELCOL_EXPORTER").is_ok_and(|n| n == "otlp");
+                Some((child::Program::Collector { legacy_names }, "OTELCOL_BIN"))
+            }
             Path::Alloy => Some((child::Program::Alloy, "ALLOY_BIN")),
             _ => None,
         }
