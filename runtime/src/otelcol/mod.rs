@@ -11,6 +11,7 @@ pub mod htpasswd;
 pub mod pdata;
 pub mod processor;
 pub mod receiver;
+pub mod segments;
 // Stanza operators use the Loki family's time parsing.
 #[cfg(feature = "loki")]
 pub mod stanza;

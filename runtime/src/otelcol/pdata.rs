@@ -11,11 +11,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
+
+use super::segments::Encoded;
 
 /// The three OTLP signals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -103,7 +105,8 @@ pub type Metadata = Arc<BTreeMap<String, Vec<String>>>;
 #[derive(Clone, Debug)]
 pub struct Payload {
     signal: Signal,
-    bytes: Bytes,
+    /// A batch keeps the buffers of the requests it merged (see `segments`).
+    bytes: Encoded,
     items: usize,
     metadata: Metadata,
 }
@@ -113,7 +116,7 @@ impl Payload {
     /// accepted here decodes with prost) and counts its items, without decoding it.
     pub fn from_request(signal: Signal, bytes: Bytes) -> Result<Payload, PdataError> {
         let items = super::wire_check::check_request(signal, &bytes)?;
-        Ok(Payload { signal, bytes, items, metadata: Metadata::default() })
+        Ok(Payload { signal, bytes: bytes.into(), items, metadata: Metadata::default() })
     }
 
     /// The items of a request [`Payload::from_request`] refused, as far as its framing can be
@@ -154,7 +157,7 @@ impl Payload {
         let bytes = Bytes::from(bytes);
         // prost output is well formed, so counting cannot fail.
         let items = count_items(signal, &bytes).unwrap_or(0);
-        Payload { signal, bytes, items, metadata: Metadata::default() }
+        Payload { signal, bytes: bytes.into(), items, metadata: Metadata::default() }
     }
 
     pub fn with_metadata(mut self, metadata: Metadata) -> Payload {
@@ -171,8 +174,19 @@ impl Payload {
         self.items
     }
 
+    /// The request in one buffer: a batch's buffers are joined (copied) on the first call.
     pub fn bytes(&self) -> &Bytes {
-        &self.bytes
+        self.bytes.contiguous()
+    }
+
+    /// The request as buffers to be written one after the other (no copy).
+    pub fn segments(&self) -> &[Bytes] {
+        self.bytes.segments()
+    }
+
+    /// The request's size in bytes.
+    pub fn encoded_len(&self) -> usize {
+        self.bytes.len()
     }
 
     pub fn metadata(&self) -> &Metadata {
@@ -180,30 +194,27 @@ impl Payload {
     }
 
     pub fn decode_traces(&self) -> Result<ExportTraceServiceRequest, PdataError> {
-        ExportTraceServiceRequest::decode(self.bytes.clone()).map_err(|e| PdataError::Decode(e.to_string()))
+        ExportTraceServiceRequest::decode(self.bytes().clone()).map_err(|e| PdataError::Decode(e.to_string()))
     }
 
     pub fn decode_metrics(&self) -> Result<ExportMetricsServiceRequest, PdataError> {
-        ExportMetricsServiceRequest::decode(self.bytes.clone()).map_err(|e| PdataError::Decode(e.to_string()))
+        ExportMetricsServiceRequest::decode(self.bytes().clone()).map_err(|e| PdataError::Decode(e.to_string()))
     }
 
     pub fn decode_logs(&self) -> Result<ExportLogsServiceRequest, PdataError> {
-        ExportLogsServiceRequest::decode(self.bytes.clone()).map_err(|e| PdataError::Decode(e.to_string()))
+        ExportLogsServiceRequest::decode(self.bytes().clone()).map_err(|e| PdataError::Decode(e.to_string()))
     }
 
-    /// Appends payloads of one signal by concatenating their bytes (no decoding). The
-    /// metadata of the first part is kept: callers merge only payloads that share it.
+    /// Appends payloads of one signal (no decoding): their buffers one after the other, large
+    /// ones not copied. The metadata of the first part is kept: callers merge only payloads
+    /// that share it.
     pub fn concat(parts: &[Payload]) -> Option<Payload> {
         let first = parts.first()?;
         if parts.len() == 1 {
             return Some(first.clone());
         }
-        let len = parts.iter().map(|p| p.bytes.len()).sum();
-        let mut out = BytesMut::with_capacity(len);
-        for p in parts {
-            out.extend_from_slice(&p.bytes);
-        }
-        Some(Payload { signal: first.signal, bytes: out.freeze(), items: parts.iter().map(|p| p.items).sum(), metadata: first.metadata.clone() })
+        let bytes = Encoded::concat(parts.iter().map(|p| &p.bytes));
+        Some(Payload { signal: first.signal, bytes, items: parts.iter().map(|p| p.items).sum(), metadata: first.metadata.clone() })
     }
 
     /// Cuts the payload into pieces of `max_items` items (the last may hold fewer), in one
@@ -214,12 +225,12 @@ impl Payload {
             return vec![self];
         }
         let mut c = Chunker { levels: self.signal.levels(), max: max_items, stack: Vec::new(), root: Vec::new(), items: 0, out: Vec::new() };
-        if c.walk(&self.bytes, 0).is_err() {
+        if c.walk(self.bytes(), 0).is_err() {
             // Counted at construction, so the walk cannot fail; keep the data whole if it does.
             return vec![self];
         }
         c.flush();
-        let mk = |(bytes, items): (Vec<u8>, usize)| Payload { signal: self.signal, bytes: Bytes::from(bytes), items, metadata: self.metadata.clone() };
+        let mk = |(bytes, items): (Vec<u8>, usize)| Payload { signal: self.signal, bytes: Bytes::from(bytes).into(), items, metadata: self.metadata.clone() };
         c.out.into_iter().map(mk).collect()
     }
 
@@ -231,9 +242,9 @@ impl Payload {
             return (self, None);
         }
         let levels = self.signal.levels();
-        match split_message(&self.bytes, levels, 0, max_items) {
+        match split_message(self.bytes(), levels, 0, max_items) {
             Ok((head, tail, taken)) => {
-                let mk = |bytes: Vec<u8>, items| Payload { signal: self.signal, bytes: Bytes::from(bytes), items, metadata: self.metadata.clone() };
+                let mk = |bytes: Vec<u8>, items| Payload { signal: self.signal, bytes: Bytes::from(bytes).into(), items, metadata: self.metadata.clone() };
                 let rest = self.items - taken;
                 (mk(head, taken), (rest > 0 || !tail.is_empty()).then(|| mk(tail, rest)))
             }
@@ -518,7 +529,7 @@ impl crate::delivery::queue::QueueItem for Payload {
     }
 
     fn bytes(&self) -> usize {
-        Payload::bytes(self).len()
+        self.encoded_len()
     }
 }
 

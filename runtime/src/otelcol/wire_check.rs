@@ -8,7 +8,7 @@
 //! split into whole values, and messages nested deeper than [`MAX_DEPTH`]. Field numbers are
 //! those of opentelemetry-proto (`opentelemetry-proto` crate, `src/proto/tonic/*.rs`).
 
-use super::pdata::{read_varint, Fields, PdataError, Signal};
+use super::pdata::{read_varint, PdataError, Signal};
 
 /// The deepest message nesting accepted, the request being depth 0. prost refuses beyond 100
 /// (its recursion limit); every AnyValue level inside a key-value list costs three (AnyValue →
@@ -64,7 +64,7 @@ impl Msg {
 
 /// How a field is encoded. Repeated scalars may come packed (one length-delimited run) or
 /// one value per field, as prost accepts both.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Varint,
     Fixed64,
@@ -78,7 +78,7 @@ enum Kind {
     Unknown,
 }
 
-fn kind(m: Msg, field: u32) -> Kind {
+const fn kind(m: Msg, field: u32) -> Kind {
     use Kind::*;
     use Msg as M;
     match (m, field) {
@@ -182,6 +182,65 @@ fn kind(m: Msg, field: u32) -> Kind {
     }
 }
 
+/// Every message, indexed by its discriminant (the rows of [`KINDS`]).
+const MSGS: [Msg; 34] = {
+    use Msg::*;
+    [
+        TracesRequest,
+        ResourceSpans,
+        ScopeSpans,
+        Span,
+        Event,
+        Link,
+        Status,
+        MetricsRequest,
+        ResourceMetrics,
+        ScopeMetrics,
+        Metric,
+        Gauge,
+        Sum,
+        Histogram,
+        ExpHistogram,
+        Summary,
+        NumberPoint,
+        HistogramPoint,
+        ExpHistogramPoint,
+        Buckets,
+        SummaryPoint,
+        Quantile,
+        Exemplar,
+        LogsRequest,
+        ResourceLogs,
+        ScopeLogs,
+        LogRecord,
+        Resource,
+        EntityRef,
+        Scope,
+        KeyValue,
+        AnyValue,
+        ArrayValue,
+        KeyValueList,
+    ]
+};
+
+/// No OTLP message has a field numbered above this.
+const MAX_FIELD: usize = 16;
+
+/// [`kind`] as a table, so the walk looks a field up by indexing instead of matching.
+static KINDS: [[Kind; MAX_FIELD + 1]; MSGS.len()] = {
+    let mut t = [[Kind::Unknown; MAX_FIELD + 1]; MSGS.len()];
+    let mut m = 0;
+    while m < MSGS.len() {
+        let mut f = 1;
+        while f <= MAX_FIELD {
+            t[m][f] = kind(MSGS[m], f as u32);
+            f += 1;
+        }
+        m += 1;
+    }
+    t
+};
+
 /// Checks a whole export request of `signal` and returns its item count.
 pub fn check_request(signal: Signal, bytes: &[u8]) -> Result<usize, PdataError> {
     let root = match signal {
@@ -194,49 +253,174 @@ pub fn check_request(signal: Signal, bytes: &[u8]) -> Result<usize, PdataError> 
     Ok(items)
 }
 
+/// A varint, with the one-byte case (nearly every tag and length) first.
+#[inline(always)]
+fn varint(buf: &[u8], pos: &mut usize) -> Result<u64, PdataError> {
+    match buf.get(*pos) {
+        Some(&b) if b < 0x80 => {
+            *pos += 1;
+            Ok(u64::from(b))
+        }
+        _ => read_varint(buf, pos),
+    }
+}
+
+/// proto3 strings: most are ASCII, which the word-at-a-time check settles.
+#[inline(always)]
+fn is_utf8(s: &[u8]) -> bool {
+    s.is_ascii() || std::str::from_utf8(s).is_ok()
+}
+
+/// Whether a `KeyValue` is the common attribute shape, a short key and a short string value
+/// (`0a len key 12 len [0a len string]`), with both strings valid: what the general walk
+/// would accept, checked without descending into it twice. Anything else is left to the walk.
+#[inline]
+fn plain_string_attribute(kv: &[u8]) -> bool {
+    let [0x0a, key_len, rest @ ..] = kv else { return false };
+    let key_len = usize::from(*key_len);
+    if key_len >= 0x80 || rest.len() < key_len {
+        return false;
+    }
+    let (key, rest) = rest.split_at(key_len);
+    // One-byte lengths that cover the rest exactly: no other field follows.
+    let [0x12, value_len, any_value @ ..] = rest else { return false };
+    if usize::from(*value_len) != any_value.len() {
+        return false;
+    }
+    let [0x0a, string_len, string @ ..] = any_value else { return false };
+    usize::from(*string_len) == string.len() && is_utf8(key) && is_utf8(string)
+}
+
+const WRONG_TYPE: PdataError = PdataError::Wire("a field has the wrong wire type for its schema");
+
+/// Walks one message of type `m`: the framing of every field (as `pdata::Fields` reads it,
+/// with the same errors in the same order), each known field's wire type, strings, packed
+/// runs and nested messages.
 fn check(msg: &[u8], m: Msg, depth: u32, items: &mut usize) -> Result<(), PdataError> {
     if m.is_item() {
         *items += 1;
     }
-    for f in Fields::new(msg) {
-        let f = f?;
-        let wrong = || Err(PdataError::Wire("a field has the wrong wire type for its schema"));
-        match kind(m, f.number) {
-            Kind::Unknown => {}
-            Kind::Varint if f.wire_type != 0 => return wrong(),
-            Kind::Fixed64 if f.wire_type != 1 => return wrong(),
-            Kind::Fixed32 if f.wire_type != 5 => return wrong(),
-            Kind::Varint | Kind::Fixed64 | Kind::Fixed32 => {}
-            Kind::Str | Kind::Bytes | Kind::Message(_) if f.wire_type != 2 => return wrong(),
-            Kind::Str => {
-                if std::str::from_utf8(f.value).is_err() {
-                    return Err(PdataError::Wire("a string field is not valid UTF-8"));
+    let kinds = &KINDS[m as usize];
+    let mut pos = 0;
+    while pos < msg.len() {
+        // prost refuses keys beyond 32 bits.
+        let tag = u32::try_from(varint(msg, &mut pos)?).map_err(|_| PdataError::Wire("field number out of range"))?;
+        let number = (tag >> 3) as usize;
+        if number == 0 {
+            return Err(PdataError::Wire("illegal field number 0"));
+        }
+        let kind = kinds.get(number).copied().unwrap_or(Kind::Unknown);
+        match tag & 7 {
+            0 => {
+                varint(msg, &mut pos)?;
+                if !matches!(kind, Kind::Varint | Kind::RepeatedVarint | Kind::Unknown) {
+                    return Err(WRONG_TYPE);
                 }
             }
-            Kind::Bytes => {}
-            Kind::Message(child) => {
-                if depth + 1 > MAX_DEPTH {
-                    return Err(PdataError::Wire("messages nested too deeply (attribute values nested beyond the limit)"));
+            wire @ (1 | 5) => {
+                let n = if wire == 1 { 8 } else { 4 };
+                if msg.len() - pos < n {
+                    return Err(PdataError::Wire("unexpected end of message in fixed-width field"));
                 }
-                check(f.value, child, depth + 1, items)?;
+                pos += n;
+                let fits = match kind {
+                    Kind::Fixed64 | Kind::RepeatedFixed64 => wire == 1,
+                    Kind::Fixed32 => wire == 5,
+                    Kind::Unknown => true,
+                    _ => false,
+                };
+                if !fits {
+                    return Err(WRONG_TYPE);
+                }
             }
-            Kind::RepeatedVarint => match f.wire_type {
-                0 => {}
-                2 => {
-                    let mut pos = 0;
-                    while pos < f.value.len() {
-                        read_varint(f.value, &mut pos)?;
+            2 => {
+                let len = usize::try_from(varint(msg, &mut pos)?).map_err(|_| PdataError::Wire("length out of range"))?;
+                if msg.len() - pos < len {
+                    return Err(PdataError::Wire("length-delimited field runs past the end of the message"));
+                }
+                let value = &msg[pos..pos + len];
+                pos += len;
+                match kind {
+                    Kind::Unknown | Kind::Bytes => {}
+                    Kind::Str => {
+                        if !is_utf8(value) {
+                            return Err(PdataError::Wire("a string field is not valid UTF-8"));
+                        }
                     }
+                    Kind::Message(Msg::KeyValue) if depth + 2 <= MAX_DEPTH && plain_string_attribute(value) => {}
+                    Kind::Message(child) => {
+                        if depth + 1 > MAX_DEPTH {
+                            return Err(PdataError::Wire("messages nested too deeply (attribute values nested beyond the limit)"));
+                        }
+                        check(value, child, depth + 1, items)?;
+                    }
+                    Kind::RepeatedVarint => {
+                        let mut p = 0;
+                        while p < value.len() {
+                            varint(value, &mut p)?;
+                        }
+                    }
+                    Kind::RepeatedFixed64 if value.len().is_multiple_of(8) => {}
+                    Kind::RepeatedFixed64 => return Err(PdataError::Wire("a packed field does not hold whole 64-bit values")),
+                    Kind::Varint | Kind::Fixed64 | Kind::Fixed32 => return Err(WRONG_TYPE),
                 }
-                _ => return wrong(),
-            },
-            Kind::RepeatedFixed64 => match f.wire_type {
-                1 => {}
-                2 if f.value.len() % 8 == 0 => {}
-                2 => return Err(PdataError::Wire("a packed field does not hold whole 64-bit values")),
-                _ => return wrong(),
-            },
+            }
+            _ => return Err(PdataError::Wire("unsupported wire type (groups are not valid in OTLP)")),
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_the_schema() {
+        for (i, &m) in MSGS.iter().enumerate() {
+            assert_eq!(m as usize, i, "MSGS is in declaration order");
+            for f in 0..=MAX_FIELD as u32 {
+                assert_eq!(KINDS[i][f as usize], if f == 0 { Kind::Unknown } else { kind(m, f) }, "{m:?} field {f}");
+            }
+            // Fields beyond the table are unknown to the schema too.
+            for f in MAX_FIELD as u32 + 1..=1000 {
+                assert_eq!(kind(m, f), Kind::Unknown, "{m:?} field {f}");
+            }
+        }
+    }
+
+    /// A span with one attribute whose encoded `KeyValue` is `kv`.
+    fn span_with_attribute(kv: &[u8]) -> Vec<u8> {
+        let wrap = |field: u8, body: &[u8]| [&[field, body.len() as u8][..], body].concat();
+        let span = wrap(0x4a, kv); // Span.attributes (9)
+        wrap(0x0a, &wrap(0x12, &wrap(0x12, &span)))
+    }
+
+    #[test]
+    fn attributes_in_the_common_shape_are_checked_like_any_other() {
+        let ok = |kv: &[u8]| check_request(Signal::Traces, &span_with_attribute(kv));
+        assert_eq!(ok(b"\x0a\x01k\x12\x03\x0a\x01v"), Ok(1));
+        assert_eq!(ok(b"\x0a\x01k\x12\x03\x0a\x01\xff"), Err(PdataError::Wire("a string field is not valid UTF-8")));
+        assert_eq!(ok(b"\x0a\x01\xff\x12\x03\x0a\x01v"), Err(PdataError::Wire("a string field is not valid UTF-8")));
+        // Other shapes take the general walk: an int value, an empty value, a trailing field,
+        // a cut-off string, a string value of the wrong wire type.
+        assert_eq!(ok(b"\x0a\x01k\x12\x02\x18\x05"), Ok(1));
+        assert_eq!(ok(b"\x0a\x01k\x12\x00"), Ok(1));
+        assert_eq!(ok(b"\x0a\x01k\x12\x03\x0a\x01v\x18\x01"), Ok(1));
+        assert!(ok(b"\x0a\x01k\x12\x03\x0a\x02v").is_err());
+        assert_eq!(ok(b"\x0a\x01k\x12\x02\x08\x01"), Err(WRONG_TYPE));
+    }
+
+    #[test]
+    fn framing_errors_come_before_schema_errors() {
+        // Request field 1 (a message) as a varint whose value is cut off.
+        assert_eq!(check_request(Signal::Traces, &[0x08, 0x80]), Err(PdataError::Wire("unexpected end of message in varint")));
+        assert_eq!(check_request(Signal::Traces, &[0x08, 0x01]), Err(WRONG_TYPE));
+        assert_eq!(check_request(Signal::Traces, &[0x00]), Err(PdataError::Wire("illegal field number 0")));
+        assert_eq!(check_request(Signal::Logs, &[0x0b]), Err(PdataError::Wire("unsupported wire type (groups are not valid in OTLP)")));
+        assert_eq!(check_request(Signal::Logs, &[0x09, 1, 2, 3]), Err(PdataError::Wire("unexpected end of message in fixed-width field")));
+        assert_eq!(check_request(Signal::Logs, &[0x0a, 0x05, 0]), Err(PdataError::Wire("length-delimited field runs past the end of the message")));
+        // Unknown fields of every wire type are skipped.
+        assert_eq!(check_request(Signal::Metrics, &[0x10, 0x01, 0x19, 0, 0, 0, 0, 0, 0, 0, 0, 0x1d, 0, 0, 0, 0, 0x22, 0x01, 0xff]), Ok(0));
+    }
 }

@@ -1,6 +1,7 @@
 //! Exporters: consumers that send telemetry out of the process.
 pub mod debug;
 pub mod file;
+mod grpc_unary;
 pub mod loadbalancing;
 #[cfg(feature = "loki")]
 pub mod loki;

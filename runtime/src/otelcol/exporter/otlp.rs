@@ -98,20 +98,33 @@ fn partial_rejections(signal: crate::otelcol::pdata::Signal, body: &Bytes) -> Op
 impl Sender for GrpcSender {
     fn send<'a>(&'a self, data: &'a Payload) -> SendFuture<'a> {
         Box::pin(async move {
-            let mut grpc = tonic::client::Grpc::new(self.channel.clone());
-            if let Some(c) = self.compression {
-                grpc = grpc.send_compressed(c);
-            }
-            grpc = grpc.accept_compressed(CompressionEncoding::Gzip).accept_compressed(CompressionEncoding::Zstd);
-            grpc.ready().await.map_err(|e| SendError::retryable(format!("connection not ready: {}", crate::error_chain::error_chain(&e))))?;
-            let mut req = tonic::Request::new(data.bytes().clone());
+            let not_ready = |e: tonic::transport::Error| SendError::retryable(format!("connection not ready: {}", crate::error_chain::error_chain(&e)));
+            let mut req = tonic::Request::new(());
             req.set_timeout(self.timeout);
             for (k, v) in self.common.request_headers()? {
                 req.metadata_mut().as_mut().insert(k, v);
             }
-            let path = PathAndQuery::from_static(export_path(data.signal()));
-            let resp = grpc.unary(req, path, RawCodec).await.map_err(|s| send_error(&s))?;
-            if let Some((n, msg)) = partial_rejections(data.signal(), resp.get_ref()) {
+            let (metadata, _, ()) = req.into_parts();
+            let path = export_path(data.signal());
+            let resp = match self.compression {
+                // Uncompressed, a batch's buffers are written as they are.
+                None => {
+                    let mut channel = self.channel.clone();
+                    super::grpc_unary::ready(&mut channel).await.map_err(not_ready)?;
+                    super::grpc_unary::call(channel, path, metadata, data.segments()).await
+                }
+                Some(c) => {
+                    let mut grpc = tonic::client::Grpc::new(self.channel.clone())
+                        .send_compressed(c)
+                        .accept_compressed(CompressionEncoding::Gzip)
+                        .accept_compressed(CompressionEncoding::Zstd);
+                    grpc.ready().await.map_err(not_ready)?;
+                    let req = tonic::Request::from_parts(metadata, Default::default(), data.bytes().clone());
+                    grpc.unary(req, PathAndQuery::from_static(path), RawCodec).await.map(tonic::Response::into_inner)
+                }
+            }
+            .map_err(|s| send_error(&s))?;
+            if let Some((n, msg)) = partial_rejections(data.signal(), &resp) {
                 // The server took the request but dropped some items: not retryable.
                 return Err(SendError::permanent(format!("partial success: {n} items rejected: {msg}")));
             }
