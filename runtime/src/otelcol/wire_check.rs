@@ -16,9 +16,21 @@ use super::pdata::{read_varint, PdataError, Signal};
 /// span attribute, and leaves room below prost's limit.
 pub const MAX_DEPTH: u32 = 64;
 
-/// The messages of the three export requests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Msg {
+/// Declares `Msg` and `MSGS` (every message, in declaration order, so indexed by its
+/// discriminant: the rows of [`KINDS`]) from one list.
+macro_rules! messages {
+    ($($name:ident),* $(,)?) => {
+        /// The messages of the three export requests.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        enum Msg {
+            $($name),*
+        }
+
+        const MSGS: &[Msg] = &[$(Msg::$name),*];
+    };
+}
+
+messages! {
     TracesRequest,
     ResourceSpans,
     ScopeSpans,
@@ -181,47 +193,6 @@ const fn kind(m: Msg, field: u32) -> Kind {
         _ => Unknown,
     }
 }
-
-/// Every message, indexed by its discriminant (the rows of [`KINDS`]).
-const MSGS: [Msg; 34] = {
-    use Msg::*;
-    [
-        TracesRequest,
-        ResourceSpans,
-        ScopeSpans,
-        Span,
-        Event,
-        Link,
-        Status,
-        MetricsRequest,
-        ResourceMetrics,
-        ScopeMetrics,
-        Metric,
-        Gauge,
-        Sum,
-        Histogram,
-        ExpHistogram,
-        Summary,
-        NumberPoint,
-        HistogramPoint,
-        ExpHistogramPoint,
-        Buckets,
-        SummaryPoint,
-        Quantile,
-        Exemplar,
-        LogsRequest,
-        ResourceLogs,
-        ScopeLogs,
-        LogRecord,
-        Resource,
-        EntityRef,
-        Scope,
-        KeyValue,
-        AnyValue,
-        ArrayValue,
-        KeyValueList,
-    ]
-};
 
 /// No OTLP message has a field numbered above this.
 const MAX_FIELD: usize = 16;
