@@ -300,14 +300,14 @@ pub fn parse(src: &[u8]) -> Result<Node, SyntaxError> {
     let mut parser = Parser::new_from_str(&text);
     if let Err(e) = read_first_document(&mut parser, &mut b) {
         let m = e.marker();
-        let at_eof_without_newline = m.index() >= text.chars().count() && !text.ends_with('\n');
+        let chars: Vec<char> = text.chars().collect();
+        let at_eof_without_newline = m.index() >= chars.len() && !text.ends_with('\n');
         let line = if at_eof_without_newline && m.col() == 0 { m.line().saturating_sub(1) } else { m.line() };
         let info = e.info();
         let problem = match info.split_once(", ") {
             Some((ctx, problem)) if ctx.starts_with("while ") => problem.to_string(),
             _ => info.to_string(),
         };
-        let chars: Vec<char> = text.chars().collect();
         let upstream = crate::yaml_errors::go_yaml_v2(&chars, m.index(), line.max(1), &problem);
         return Err(SyntaxError { line: line.max(1), col: m.col() + 1, problem, upstream });
     }

@@ -148,9 +148,8 @@ pub(crate) struct Scanner<'a> {
     src: &'a [u8],
     lexer: logos::Lexer<'a, Raw>,
     insert_term: bool,
-    /// Tokens scanned but not yet handed out, from `next`: scanning a chunk of tokens at a
-    /// time keeps the stores of one token far from its loads (handing over one token per scan
-    /// step stalled on store forwarding).
+    /// Tokens scanned but not yet handed out, from `next`. The scanner fills a chunk at a
+    /// time, so handing a token to the parser is a bounds check and a copy.
     buffer: Vec<Token>,
     next: usize,
     /// How many tokens have been produced so far (the index of the next one).
@@ -230,7 +229,6 @@ impl<'a> Scanner<'a> {
                 self.push(TokenKind::Terminator, Span::at(end));
             }
             self.push(TokenKind::Eof, Span::at(end));
-            self.close_group();
             self.at_end = true;
             return;
         };

@@ -1,6 +1,6 @@
 //! The parser: tokens to [`ast`](crate::ast), never failing.
 //!
-//! A hand-written recursive-descent parser over the token slice. Upstream's recovery is
+//! A hand-written recursive-descent parser over the scanner's token stream. Upstream's recovery is
 //! procedural (it reports at the current token, drops a second error on the same line and
 //! skips tokens by rules of its own), so the parser is too: each function below is one of
 //! upstream's parse steps, and reproducing them is what makes our diagnostics match upstream's
@@ -52,11 +52,9 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn new(src: &'a [u8]) -> Self {
-        let scanner = Scanner::new(src);
-        let eof = Token { kind: K::Eof, span: Span::at(0) };
         let mut parser = Parser {
-            scanner,
-            cur: eof,
+            scanner: Scanner::new(src),
+            cur: Token { kind: K::Eof, span: Span::at(0) },
             pos: 0,
             depth: 0,
             too_deep: None,
@@ -78,7 +76,7 @@ impl<'a> Parser<'a> {
     #[inline]
     fn pull(&mut self) -> Token {
         if self.too_deep.is_some() {
-            return Token { kind: K::Eof, span: Span::at(self.src.len() as u32) };
+            return self.eof();
         }
         self.scanner.next_token()
     }
@@ -96,6 +94,10 @@ impl<'a> Parser<'a> {
 
     fn leave(&mut self) {
         self.depth -= 1;
+    }
+
+    fn eof(&self) -> Token {
+        Token { kind: K::Eof, span: Span::at(self.src.len() as u32) }
     }
 
     // ---- token-level helpers (upstream's `p.tok`, `p.next()`, `expect`, `advance`) ----
@@ -125,7 +127,11 @@ impl<'a> Parser<'a> {
         if self.too_deep.is_none() {
             self.too_deep = Some(Diagnostic::error(span, message).with_code("parse"));
         }
-        self.cur = Token { kind: K::Eof, span: Span::at(self.src.len() as u32) };
+        self.cur = self.eof();
+    }
+
+    fn refuse_height(&mut self, at: Span) {
+        self.refuse_depth(at, format!("expression is too deep: more than {MAX_EXPR_DEPTH} nested operations"));
     }
 
     /// Records the height of an expression built from children of at most `children` high,
@@ -134,7 +140,7 @@ impl<'a> Parser<'a> {
     fn built(&mut self, expr: Expr, children: u32, at: Span) -> Expr {
         self.height = children + 1;
         if self.height as usize > MAX_EXPR_DEPTH {
-            self.refuse_depth(at, format!("expression is too deep: more than {MAX_EXPR_DEPTH} nested operations"));
+            self.refuse_height(at);
         }
         expr
     }
@@ -249,7 +255,7 @@ impl<'a> Parser<'a> {
     fn nested_operand(&mut self, at: Span, operand: fn(&mut Self) -> Expr) -> Expr {
         self.operators += 1;
         if self.operators as usize > MAX_EXPR_DEPTH {
-            self.refuse_depth(at, format!("expression is too deep: more than {MAX_EXPR_DEPTH} nested operations"));
+            self.refuse_height(at);
         }
         let expr = operand(self);
         self.operators -= 1;
