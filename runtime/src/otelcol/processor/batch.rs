@@ -110,9 +110,10 @@ impl Batcher {
         let due = {
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
             if self.closed.load(Ordering::SeqCst) {
-                // Stopped: data arriving late goes on by itself instead of waiting for a
-                // flush that will not come.
-                return Ok(vec![data]);
+                // Stopped: data arriving late goes on by itself (cut to the maximum size,
+                // outside the lock) instead of waiting for a flush that will not come.
+                drop(pending);
+                return Ok(data.chunks(c.send_batch_max_size));
             }
             if !pending.contains_key(&key) && !c.metadata_keys.is_empty() && pending.len() >= c.metadata_cardinality_limit {
                 return Err(ConsumeError::Unavailable("too many batcher metadata-value combinations".into()));
@@ -417,6 +418,11 @@ mod tests {
         let late = b.add(Payload::from_traces(&traces(1, 2))).unwrap();
         assert_eq!(late.iter().map(Payload::items).collect::<Vec<_>>(), [2], "late data goes on at once");
         assert_eq!(b.cardinality(), 0);
+        // Late data is still cut to the maximum size.
+        let capped = Batcher::new(cfg(100, 4));
+        capped.close();
+        let late = capped.add(Payload::from_traces(&traces(1, 10))).unwrap();
+        assert_eq!(late.iter().map(Payload::items).collect::<Vec<_>>(), [4, 4, 2]);
     }
 
     #[tokio::test]
