@@ -174,8 +174,9 @@ impl Payload {
         self.items
     }
 
-    /// The request in one buffer: a batch's buffers are joined (copied) on the first call.
-    pub fn bytes(&self) -> &Bytes {
+    /// The request in one buffer: a batch's buffers are joined (copied) on every call, so
+    /// a caller that needs it more than once keeps it.
+    pub fn bytes(&self) -> Bytes {
         self.bytes.contiguous()
     }
 
@@ -225,7 +226,7 @@ impl Payload {
             return vec![self];
         }
         let mut c = Chunker { levels: self.signal.levels(), max: max_items, stack: Vec::new(), root: Vec::new(), items: 0, out: Vec::new() };
-        if c.walk(self.bytes(), 0).is_err() {
+        if c.walk(&self.bytes(), 0).is_err() {
             // Counted at construction, so the walk cannot fail; keep the data whole if it does.
             return vec![self];
         }
@@ -242,7 +243,7 @@ impl Payload {
             return (self, None);
         }
         let levels = self.signal.levels();
-        match split_message(self.bytes(), levels, 0, max_items) {
+        match split_message(&self.bytes(), levels, 0, max_items) {
             Ok((head, tail, taken)) => {
                 let mk = |bytes: Vec<u8>, items| Payload { signal: self.signal, bytes: Bytes::from(bytes).into(), items, metadata: self.metadata.clone() };
                 let rest = self.items - taken;
@@ -640,7 +641,7 @@ pub(crate) mod tests {
             assert_eq!(names, span_names(&p), "max {max}");
             for piece in &pieces {
                 let req = piece.decode_traces().unwrap();
-                assert_eq!(count_items(Signal::Traces, piece.bytes()).unwrap(), piece.items());
+                assert_eq!(count_items(Signal::Traces, &piece.bytes()).unwrap(), piece.items());
                 for rs in &req.resource_spans {
                     assert_eq!(rs.schema_url, "https://schema");
                     assert!(!rs.scope_spans.is_empty(), "no empty resources");

@@ -2,9 +2,10 @@
 //! one after the other, are the request. Protobuf concatenates repeated fields, so a batch of
 //! requests is the run of their buffers: batching keeps the received buffers instead of copying
 //! them, and the OTLP/gRPC exporter writes them to the connection as they are. A consumer that
-//! needs one contiguous buffer joins the run once, on first use.
+//! needs one contiguous buffer gets a joined copy, which it owns: a copy kept beside the run
+//! would double a batch's memory for as long as it waits in a queue.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 
@@ -18,7 +19,7 @@ pub struct Encoded(Repr);
 #[derive(Clone, Debug)]
 enum Repr {
     One(Bytes),
-    /// Shared, so clones (fan-out) share the joined buffer too.
+    /// Shared, so clones (fan-out) do not copy the list.
     Many(Arc<Run>),
 }
 
@@ -32,7 +33,6 @@ impl Default for Repr {
 struct Run {
     parts: Vec<Bytes>,
     len: usize,
-    joined: OnceLock<Bytes>,
 }
 
 impl From<Bytes> for Encoded {
@@ -62,17 +62,17 @@ impl Encoded {
         }
     }
 
-    /// One contiguous buffer; a run is copied into one on the first call.
-    pub fn contiguous(&self) -> &Bytes {
+    /// One contiguous buffer: the buffer itself, or a run copied into one.
+    pub fn contiguous(&self) -> Bytes {
         match &self.0 {
-            Repr::One(b) => b,
-            Repr::Many(r) => r.joined.get_or_init(|| {
+            Repr::One(b) => b.clone(),
+            Repr::Many(r) => {
                 let mut out = BytesMut::with_capacity(r.len);
                 for p in &r.parts {
                     out.extend_from_slice(p);
                 }
                 out.freeze()
-            }),
+            }
         }
     }
 
@@ -99,7 +99,7 @@ impl Encoded {
         match out.len() {
             0 => Encoded::default(),
             1 => Encoded(Repr::One(out.swap_remove(0))),
-            _ => Encoded(Repr::Many(Arc::new(Run { parts: out, len, joined: OnceLock::new() }))),
+            _ => Encoded(Repr::Many(Arc::new(Run { parts: out, len }))),
         }
     }
 }
@@ -125,8 +125,8 @@ mod tests {
         let joined = all.contiguous();
         assert_eq!(joined.len(), all.len());
         assert_eq!(joined.as_ref(), segs.concat());
-        // A clone shares the joined buffer.
-        assert_eq!(all.clone().contiguous().as_ptr(), joined.as_ptr());
+        // A single buffer is handed out as it is.
+        assert_eq!(a.contiguous().as_ptr(), a.segments()[0].as_ptr());
         // A run of runs is flattened.
         assert_eq!(Encoded::concat([&all, &a]).segments().len(), 4);
     }

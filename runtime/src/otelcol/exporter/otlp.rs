@@ -119,7 +119,7 @@ impl Sender for GrpcSender {
                         .accept_compressed(CompressionEncoding::Gzip)
                         .accept_compressed(CompressionEncoding::Zstd);
                     grpc.ready().await.map_err(not_ready)?;
-                    let req = tonic::Request::from_parts(metadata, Default::default(), data.bytes().clone());
+                    let req = tonic::Request::from_parts(metadata, Default::default(), data.bytes());
                     grpc.unary(req, PathAndQuery::from_static(path), RawCodec).await.map(tonic::Response::into_inner)
                 }
             }

@@ -58,7 +58,7 @@ impl Sender for HttpSender {
         Box::pin(async move {
             // The encoded payload is shared, not copied, when it goes out as it is.
             let (mut body, content_type) = match self.encoding {
-                Encoding::Proto => (data.bytes().clone(), "application/x-protobuf"),
+                Encoding::Proto => (data.bytes(), "application/x-protobuf"),
                 Encoding::Json => (bytes::Bytes::from(json_body(data)?), "application/json"),
             };
             let mut req = self.client.post(&self.urls[url_index(data.signal())]).header(http::header::CONTENT_TYPE, content_type);

@@ -217,9 +217,12 @@ impl ExporterPipeline {
         *self.retry.write().unwrap_or_else(|e| e.into_inner()) = retry;
     }
 
-    /// Sends with retries and counts the outcome. `persisted`: the request is in storage, so
-    /// a retryable failure cut short by shutdown keeps it there instead of dropping it.
-    async fn send_counted(&self, data: &Payload, persisted: bool) -> Result<(), SendError> {
+    /// Sends with retries and counts the outcome. `owned`: the request was taken from the
+    /// sender (it came off the queue), so a final failure drops it; otherwise the error goes
+    /// back to the sender, which still holds the data, and only `send_failed` counts it.
+    /// `persisted`: the request is in storage, so a retryable failure cut short by shutdown
+    /// keeps it there instead of dropping it.
+    async fn send_counted(&self, data: &Payload, owned: bool, persisted: bool) -> Result<(), SendError> {
         let sender = self.sender.read().unwrap_or_else(|e| e.into_inner()).clone();
         let retry = self.retry.read().unwrap_or_else(|e| e.into_inner()).clone();
         let (signal, n) = (data.signal(), data.items());
@@ -234,8 +237,13 @@ impl ExporterPipeline {
                 log(&self.id, tracing::Level::WARN, &format!("exporting cut short by shutdown, {n} {} stay in storage: {e}", signal.item_metric()));
             }
             Err(e) => {
-                self.count_dropped(data);
-                log(&self.id, tracing::Level::ERROR, &format!("exporting to {endpoint} failed, dropping {n} {}: {e}", signal.item_metric()));
+                if owned {
+                    self.count_dropped(data);
+                    log(&self.id, tracing::Level::ERROR, &format!("exporting to {endpoint} failed, dropping {n} {}: {e}", signal.item_metric()));
+                } else {
+                    self.send_failed.add(signal, n);
+                    log(&self.id, tracing::Level::ERROR, &format!("exporting to {endpoint} failed, {n} {} refused to the sender: {e}", signal.item_metric()));
+                }
                 if let Some(ctx) = self.health.as_ref().filter(|_| e.retryable) {
                     ctx.set_health(
                         crate::component::HealthState::Unhealthy,
@@ -278,7 +286,7 @@ impl ExporterPipeline {
                 while let Some(q) = q.pop().await {
                     // Counted and logged if this task is aborted before the send is done.
                     let mut held = Held { pipeline: &me, queued: &q, done: false };
-                    let sent = me.send_counted(&q.payload, q.file.is_some()).await;
+                    let sent = me.send_counted(&q.payload, true, q.file.is_some()).await;
                     held.done = true;
                     // Sent, or given up on for good, it is done with; a retryable failure cut
                     // short by shutdown stays in storage for the next start.
@@ -337,7 +345,7 @@ impl Consumer for ExporterPipeline {
                 return Ok(());
             }
             let Some(queue) = &self.queue else {
-                return self.send_counted(&data, false).await.map_err(|e| {
+                return self.send_counted(&data, false, false).await.map_err(|e| {
                     if e.retryable {
                         ConsumeError::Unavailable(e.message)
                     } else {
@@ -349,7 +357,7 @@ impl Consumer for ExporterPipeline {
             let file = match &self.store {
                 Some(store) => Some(
                     store
-                        .put(data.signal().name(), data.bytes())
+                        .put(data.signal().name(), &data.bytes())
                         .map_err(|e| ConsumeError::Unavailable(format!("cannot write the request to the persistent queue: {e}")))?,
                 ),
                 None => None,
@@ -591,6 +599,8 @@ mod tests {
         let p = ExporterPipeline::new(&ctx, flaky, retry, QueueConfig { enabled: false, ..crate::delivery::queue::tests::defaults() });
         assert!(matches!(p.consume(Payload::from_traces(&traces(1, 1))).await, Err(ConsumeError::Unavailable(_))));
         assert_eq!(p.send_failed.get(Signal::Traces), 1);
+        // The caller still holds the data (a client retries it): nothing was dropped here.
+        assert_eq!(SignalCounters::dropped(&ctx).get(Signal::Traces), 0);
     }
 
     /// Requests queued with storage survive a stop while the downstream is down, and the
