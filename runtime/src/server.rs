@@ -25,8 +25,8 @@ pub struct Limits {
     pub idle_timeout: Option<Duration>,
     /// A connection must start its first request within this (gRPC-Go's connection timeout).
     pub first_request_timeout: Option<Duration>,
-    /// A request whose response is not ready within this fails and its connection is closed
-    /// (Go's `WriteTimeout`).
+    /// A request whose response is not ready within this fails (Go's `WriteTimeout`): an
+    /// HTTP/1 connection is closed, an HTTP/2 request resets only its own stream.
     pub write_timeout: Option<Duration>,
     /// HTTP/1 keep-alive (Go's `SetKeepAlivesEnabled`).
     pub keep_alives: bool,
@@ -70,7 +70,6 @@ impl Limits {
     /// start using a new connection.
     pub fn grpc() -> Self {
         Limits {
-            read_header_timeout: Some(Duration::from_secs(60)),
             idle_timeout: None,
             first_request_timeout: Some(Duration::from_secs(120)),
             keepalive_time: Some(Duration::from_secs(2 * 60 * 60)),
