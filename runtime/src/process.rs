@@ -17,18 +17,27 @@ struct Usage {
 const TICKS: f64 = 100.0;
 const PAGE: f64 = 4096.0;
 
-/// The numeric fields of /proc/self/stat after the command name (which is in parentheses and
-/// may contain spaces): index = field number from proc(5) minus 3.
-fn stat_fields() -> Option<Vec<f64>> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+/// The numeric fields of a `stat` line after the command name (which is in parentheses and
+/// may contain spaces or parentheses): index = field number from proc(5) minus 3.
+fn parse_stat(stat: &str) -> Option<Vec<f64>> {
     let rest = stat.get(stat.rfind(')')? + 2..)?;
     Some(rest.split_whitespace().map(|s| s.parse::<f64>().unwrap_or(f64::NAN)).collect())
 }
 
+fn stat_fields() -> Option<Vec<f64>> {
+    parse_stat(&std::fs::read_to_string("/proc/self/stat").ok()?)
+}
+
+/// User plus system CPU time, in seconds, of a `stat` line (`/proc/PID/stat` or a thread's
+/// `/proc/PID/task/TID/stat`).
+pub fn stat_cpu_seconds(stat: &str) -> Option<f64> {
+    let f = parse_stat(stat)?;
+    Some((f.get(11)? + f.get(12)?) / TICKS)
+}
+
 /// User plus system CPU time of this process, in seconds.
 pub fn cpu_seconds() -> Option<f64> {
-    let f = stat_fields()?;
-    Some((f.get(11)? + f.get(12)?) / TICKS)
+    stat_cpu_seconds(&std::fs::read_to_string("/proc/self/stat").ok()?)
 }
 
 /// Resident memory of this process, in bytes.

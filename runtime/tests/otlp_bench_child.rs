@@ -9,7 +9,8 @@ mod child;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use child::{process_cpu_seconds, stat_cpu_seconds, Batch, Pipeline, Program};
+use child::{process_cpu_seconds, Batch, Pipeline, Program};
+use runtime::process::stat_cpu_seconds;
 
 const BATCH: Batch = Batch { send_batch_size: 8192, timeout_ms: 200 };
 

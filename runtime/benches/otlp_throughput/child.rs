@@ -212,21 +212,7 @@ impl Drop for Pipeline {
     }
 }
 
-/// USER_HZ: 100 on every Linux platform Rust supports.
-const TICKS_PER_SECOND: f64 = 100.0;
-
 /// utime + stime of process `pid` (all its threads, live and exited) from /proc/PID/stat.
 pub fn process_cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat_cpu_seconds(&stat)
-}
-
-/// utime + stime of a `stat` line: fields 14 and 15 of proc(5), counted after the command
-/// name, which is in parentheses and may itself contain spaces or parentheses.
-pub fn stat_cpu_seconds(stat: &str) -> Option<f64> {
-    let rest = stat.get(stat.rfind(')')? + 1..)?;
-    let mut fields = rest.split_whitespace().skip(11);
-    let utime: f64 = fields.next()?.parse().ok()?;
-    let stime: f64 = fields.next()?.parse().ok()?;
-    Some((utime + stime) / TICKS_PER_SECOND)
+    runtime::process::stat_cpu_seconds(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }

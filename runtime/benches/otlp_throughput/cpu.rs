@@ -24,7 +24,7 @@ pub fn threads_cpu_seconds(name: &str) -> f64 {
         let ns = schedstat.as_deref().and_then(|s| s.split_whitespace().next()).and_then(|v| v.parse::<f64>().ok());
         total += match ns {
             Some(ns) => ns / 1e9,
-            None => std::fs::read_to_string(dir.join("stat")).ok().and_then(|s| crate::child::stat_cpu_seconds(&s)).unwrap_or(0.0),
+            None => std::fs::read_to_string(dir.join("stat")).ok().and_then(|s| runtime::process::stat_cpu_seconds(&s)).unwrap_or(0.0),
         };
     }
     total
