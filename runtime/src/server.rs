@@ -357,7 +357,14 @@ mod tests {
         conn.write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
         let mut buf = [0u8; 256];
         let n = conn.read(&mut buf).await.unwrap();
-        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"), "the slow request is answered");
+        let first = String::from_utf8_lossy(&buf[..n]).to_lowercase();
+        assert!(first.starts_with("http/1.1 200"), "the slow request is answered: {first}");
+        // A connection taken for idle would be shut down gracefully: the slow response would
+        // still arrive, but marked `connection: close`, and nothing more would be served.
+        assert!(!first.contains("connection: close"), "{first}");
+        conn.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+        let n = conn.read(&mut buf).await.unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"), "the connection still serves");
         stop.cancel();
     }
 
