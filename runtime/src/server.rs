@@ -125,6 +125,23 @@ impl AcceptBackoff {
     }
 }
 
+/// The next connection of `tcp`, as every listener takes it: `TCP_NODELAY` set (responses
+/// must not wait for delayed ACKs), a peer that gave up before it was taken skipped, and
+/// other failures (out of file descriptors) backed off instead of spinning.
+pub async fn accept(tcp: &tokio::net::TcpListener, backoff: &mut AcceptBackoff) -> (tokio::net::TcpStream, std::net::SocketAddr) {
+    loop {
+        match tcp.accept().await {
+            Ok((io, addr)) => {
+                backoff.succeeded();
+                let _ = io.set_nodelay(true);
+                return (io, addr);
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset) => {}
+            Err(e) => backoff.failed(&e).await,
+        }
+    }
+}
+
 /// A TCP listener whose failed accepts back off ([`AcceptBackoff`]).
 pub struct BackoffListener {
     tcp: tokio::net::TcpListener,
@@ -142,18 +159,7 @@ impl axum::serve::Listener for BackoffListener {
     type Addr = std::net::SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            match self.tcp.accept().await {
-                Ok((io, addr)) => {
-                    self.backoff.succeeded();
-                    let _ = io.set_nodelay(true);
-                    return (io, addr);
-                }
-                // The peer gave up before we took it: nothing wrong here.
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset) => {}
-                Err(e) => self.backoff.failed(&e).await,
-            }
-        }
+        accept(&self.tcp, &mut self.backoff).await
     }
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {

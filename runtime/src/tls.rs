@@ -318,17 +318,7 @@ async fn accept_loop(tcp: TcpListener, source: TlsSource, ready: mpsc::Sender<(M
     loop {
         let (stream, peer) = tokio::select! {
             _ = ready.closed() => return,
-            accepted = tcp.accept() => match accepted {
-                Ok(conn) => {
-                    backoff.succeeded();
-                    conn
-                }
-                Err(e) => {
-                    // Out of file descriptors and the like: wait instead of spinning.
-                    backoff.failed(&e).await;
-                    continue;
-                }
-            },
+            accepted = crate::server::accept(&tcp, &mut backoff) => accepted,
         };
         let Some(config) = source() else {
             if ready.send((Either::Left(stream), peer)).await.is_err() {
