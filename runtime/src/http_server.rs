@@ -30,6 +30,18 @@ impl Server {
     }
 }
 
+/// The timeouts of the `http` block's server: its documented defaults (`server_read_timeout`
+/// 30 s, here for the request header; `server_write_timeout` 30 s; `server_idle_timeout`
+/// 120 s). Setting them is refused, so these always apply.
+fn server_limits() -> crate::server::Limits {
+    crate::server::Limits {
+        read_header_timeout: Some(Duration::from_secs(30)),
+        write_timeout: Some(Duration::from_secs(30)),
+        idle_timeout: Some(Duration::from_secs(120)),
+        ..crate::server::Limits::http()
+    }
+}
+
 /// The `http` block.
 #[derive(Default)]
 pub struct HttpBlock(pub Server);
@@ -221,7 +233,7 @@ impl Listening {
             let serve_stop = stop.clone();
             let app = router();
             let mut serving = Box::pin(async move {
-                crate::server::serve(listener, app, crate::server::Limits::http(), serve_stop).await.map_err(|e| ComponentError(format!("{what_failed}: {e}")))
+                crate::server::serve(listener, app, server_limits(), serve_stop).await.map_err(|e| ComponentError(format!("{what_failed}: {e}")))
             });
             ctx.set_health(HealthState::Healthy, "listening");
             let graceful = *self.graceful.lock().unwrap_or_else(|e| e.into_inner());
