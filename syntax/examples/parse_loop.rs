@@ -22,6 +22,10 @@ fn main() {
     let start = std::time::Instant::now();
     let mut out = 0usize;
     for _ in 0..rounds {
+        if mode == "lex" {
+            out += syntax::lexer::lex(src.as_bytes()).tokens.len();
+            continue;
+        }
         let parsed = syntax::parse_file(src.as_bytes());
         out += match mode.as_str() {
             "format" => syntax::format::format_file(&parsed.tree, &parsed.lines).len(),
