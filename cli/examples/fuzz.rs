@@ -182,7 +182,7 @@ const JSON_TOKENS: &[&str] = &[
 ];
 
 fn run_alloy(state: &mut State, input: &[u8]) {
-    let parsed = syntax::parse_file(input);
+    let parsed = syntax::parse_tree(input);
     if !parsed.has_errors() {
         let _ = syntax::format::format_file(&parsed.tree, &parsed.lines);
     }

@@ -1,6 +1,7 @@
 //! Parses (and optionally formats) the bench corpus in a loop, for profilers:
 //! `cargo build --profile profiling -p alloy-syntax --example parse_loop` then
-//! `perf record -g target/profiling/examples/parse_loop [parse|format] [N]`.
+//! `perf record -g target/profiling/examples/parse_loop [lex|parse|owned|format] [N]` (`owned`:
+//! parsing to the owned tree).
 //! `parse_loop corpus` prints the 5 MB corpus (the input of the whole-process `alloy fmt`
 //! measurement in the README).
 
@@ -26,10 +27,14 @@ fn main() {
             out += syntax::lexer::lex(src.as_bytes()).tokens.len();
             continue;
         }
-        let parsed = syntax::parse_file(src.as_bytes());
+        if mode == "owned" {
+            out += syntax::parse_file(src.as_bytes()).tree.body.len();
+            continue;
+        }
+        let parsed = syntax::parse_tree(src.as_bytes());
         out += match mode.as_str() {
             "format" => syntax::format::format_file(&parsed.tree, &parsed.lines).len(),
-            _ => parsed.tree.body.len(),
+            _ => parsed.tree.body().len(),
         };
     }
     let per = start.elapsed() / rounds as u32;

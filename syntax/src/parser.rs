@@ -1,20 +1,19 @@
-//! The parser: tokens to [`ast`](crate::ast), never failing.
+//! The parser: tokens to a flat [`Tree`], never failing.
 //!
 //! A hand-written recursive-descent parser over the scanner's token stream. Upstream's recovery is
 //! procedural (it reports at the current token, drops a second error on the same line and
 //! skips tokens by rules of its own), so the parser is too: each function below is one of
 //! upstream's parse steps, and reproducing them is what makes our diagnostics match upstream's
-//! line for line. Every function succeeds, so the AST is always complete (a bad primary
+//! line for line. Every function succeeds, so the tree is always complete (a bad primary
 //! becomes `null`); errors are collected beside it.
 
-use smol_str::SmolStr;
-
-use crate::ast::*;
+use crate::ast::{BinaryOp, Body, Expr, File, LiteralKind, UnaryOp};
 use crate::diagnostics::Diagnostic;
 use crate::lexer::{self, is_valid_identifier, Lexed, Scanner};
 use crate::quote::go_quote_bytes;
 use crate::span::{LineIndex, Span};
 use crate::token::{Token, TokenKind as K};
+use crate::tree::{BlockHeader, NodeId, Tree};
 
 /// A diagnostic from the parser, with the index of the token that was current when it arose.
 struct Pending {
@@ -38,12 +37,11 @@ struct Parser<'a> {
     diagnostics: Vec<Pending>,
     /// Line of the last error reported through the suppressing path (0: none yet).
     last_error_line: u32,
-    /// Lists under construction, innermost last: a list's items are pushed here and moved into
-    /// a vector of exactly their number when it closes, so no list grows by doubling (the
-    /// nested lists it contains have been moved out by then).
-    scratch_stmts: Vec<Stmt>,
-    scratch_exprs: Vec<Expr>,
-    scratch_fields: Vec<ObjectField>,
+    /// The tree being built.
+    tree: Tree<'a>,
+    /// Lists under construction, innermost last: a list's items are pushed here and copied
+    /// into the tree when it closes (the nested lists it contains have been copied by then).
+    scratch: Vec<u32>,
     /// Height of the expression returned last (a literal is 1), and how many unary operators
     /// and `^` operands the parser is inside: both are bounded by [`MAX_EXPR_DEPTH`].
     height: u32,
@@ -52,6 +50,7 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn new(src: &'a [u8]) -> Self {
+        let text = std::str::from_utf8(src).ok();
         let mut parser = Parser {
             scanner: Scanner::new(src),
             cur: Token { kind: K::Eof, span: Span::at(0) },
@@ -59,12 +58,11 @@ impl<'a> Parser<'a> {
             depth: 0,
             too_deep: None,
             src,
-            text: std::str::from_utf8(src).ok(),
+            text,
             diagnostics: Vec::new(),
             last_error_line: 0,
-            scratch_stmts: Vec::new(),
-            scratch_exprs: Vec::new(),
-            scratch_fields: Vec::new(),
+            tree: Tree::new(src, text),
+            scratch: Vec::with_capacity(64),
             height: 0,
             operators: 0,
         };
@@ -137,7 +135,7 @@ impl<'a> Parser<'a> {
     /// Records the height of an expression built from children of at most `children` high,
     /// refusing trees higher than [`MAX_EXPR_DEPTH`] (a chain like `1 + 1 + …` nests without
     /// any bracket, and every pass over the tree recurses as deep as it is high).
-    fn built(&mut self, expr: Expr, children: u32, at: Span) -> Expr {
+    fn built(&mut self, expr: NodeId, children: u32, at: Span) -> NodeId {
         self.height = children + 1;
         if self.height as usize > MAX_EXPR_DEPTH {
             self.refuse_height(at);
@@ -209,18 +207,19 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn token_text(&self, token: Token) -> SmolStr {
-        SmolStr::new(self.text(token.span))
-    }
-
     // ---- expressions ----
 
-    fn expr(&mut self) -> Expr {
+    fn binary(&mut self, left: NodeId, op: Token, right: NodeId) -> NodeId {
+        let op_kind = BinaryOp::from_token(op.kind).unwrap_or(BinaryOp::Add);
+        self.tree.binary(op_kind, op.span, left, right)
+    }
+
+    fn expr(&mut self) -> NodeId {
         self.binary_expr(1)
     }
 
     /// upstream's `parseBinOp`: left-associative levels from `min_prec` up, `^` handled below.
-    fn binary_expr(&mut self, min_prec: u8) -> Expr {
+    fn binary_expr(&mut self, min_prec: u8) -> NodeId {
         let mut left = self.pow_expr();
         loop {
             let left_height = self.height;
@@ -232,12 +231,13 @@ impl<'a> Parser<'a> {
             self.bump();
             let right = self.binary_expr(prec + 1);
             let children = left_height.max(self.height);
-            left = self.built(binary(left, op, right), children, op.span);
+            let node = self.binary(left, op, right);
+            left = self.built(node, children, op.span);
         }
     }
 
     /// `unary [ "^" pow ]`: right-associative.
-    fn pow_expr(&mut self) -> Expr {
+    fn pow_expr(&mut self) -> NodeId {
         let left = self.unary_expr();
         let left_height = self.height;
         let op = self.current();
@@ -247,12 +247,13 @@ impl<'a> Parser<'a> {
         self.bump();
         let right = self.nested_operand(op.span, Self::pow_expr);
         let children = left_height.max(self.height);
-        self.built(binary(left, op, right), children, op.span)
+        let node = self.binary(left, op, right);
+        self.built(node, children, op.span)
     }
 
     /// The right operand of `^` or the operand of a unary operator: the parser recurses for
     /// each, so their count is bounded before the recursion rather than by the tree's height.
-    fn nested_operand(&mut self, at: Span, operand: fn(&mut Self) -> Expr) -> Expr {
+    fn nested_operand(&mut self, at: Span, operand: fn(&mut Self) -> NodeId) -> NodeId {
         self.operators += 1;
         if self.operators as usize > MAX_EXPR_DEPTH {
             self.refuse_height(at);
@@ -262,7 +263,7 @@ impl<'a> Parser<'a> {
         expr
     }
 
-    fn unary_expr(&mut self) -> Expr {
+    fn unary_expr(&mut self) -> NodeId {
         let op = self.current();
         let op_kind = match op.kind {
             K::Not => UnaryOp::Not,
@@ -275,16 +276,17 @@ impl<'a> Parser<'a> {
         self.bump();
         let operand = self.nested_operand(op.span, Self::unary_expr);
         let children = self.height;
-        self.built(Expr::Unary(Box::new(Unary { op: op_kind, op_span: op.span, operand })), children, op.span)
+        let node = self.tree.unary(op_kind, op.span, operand);
+        self.built(node, children, op.span)
     }
 
-    fn primary_expr(&mut self) -> Expr {
+    fn primary_expr(&mut self) -> NodeId {
         let token = self.current();
         let kind = match token.kind {
             K::Ident => {
                 self.bump();
                 self.height = 1;
-                return Expr::Ident(Ident { name: self.token_text(token), span: token.span });
+                return self.tree.ident(token.span);
             }
             K::LParen => {
                 self.enter();
@@ -293,24 +295,29 @@ impl<'a> Parser<'a> {
                 let children = self.height;
                 let rparen = self.expect(K::RParen);
                 self.leave();
-                return self.built(Expr::Paren(Box::new(Paren { inner, lparen: token.span, rparen: rparen.span })), children, token.span);
+                let node = self.tree.paren(token.span, inner, rparen.span);
+                return self.built(node, children, token.span);
             }
             K::LBrack => {
                 self.enter();
                 self.bump();
-                let (elements, children) = self.expression_list(K::RBrack);
+                let (start, children) = self.expression_list(K::RBrack);
                 let rbrack = self.expect(K::RBrack);
                 self.leave();
-                return self.built(Expr::Array(Array { elements, lbrack: token.span, rbrack: rbrack.span }), children, token.span);
+                let node = self.tree.array(token.span, &self.scratch[start..], rbrack.span);
+                self.scratch.truncate(start);
+                return self.built(node, children, token.span);
             }
             K::LCurly => {
                 self.enter();
                 self.bump();
                 // Upstream compares against `]` here, so `{]` skips the field list.
-                let (fields, children) = if self.kind() == K::RBrack { (Vec::new(), 0) } else { self.field_list() };
+                let (start, children) = if self.kind() == K::RBrack { (self.scratch.len(), 0) } else { self.field_list() };
                 let rcurly = self.expect(K::RCurly);
                 self.leave();
-                return self.built(Expr::Object(Object { fields, lcurly: token.span, rcurly: rcurly.span }), children, token.span);
+                let node = self.tree.object(token.span, &self.scratch[start..], rcurly.span);
+                self.scratch.truncate(start);
+                return self.built(node, children, token.span);
             }
             K::String => LiteralKind::String,
             K::Number => LiteralKind::Number,
@@ -326,16 +333,16 @@ impl<'a> Parser<'a> {
                     }
                 }
                 self.height = 1;
-                return Expr::Literal(Literal { kind: LiteralKind::Null, text: SmolStr::new_static("null"), span: token.span });
+                return self.tree.missing(token.span);
             }
         };
         self.bump();
         self.height = 1;
-        Expr::Literal(Literal { kind, text: self.token_text(token), span: token.span })
+        self.tree.literal(kind, token.span)
     }
 
     /// `.name`, `[index]`, `(args)` after a primary, and the block-as-expression recovery.
-    fn postfix_chain(&mut self, mut value: Expr) -> Expr {
+    fn postfix_chain(&mut self, mut value: NodeId) -> NodeId {
         loop {
             let height = self.height;
             match self.kind() {
@@ -343,12 +350,9 @@ impl<'a> Parser<'a> {
                     let dot = self.current();
                     self.bump();
                     let name = self.expect(K::Ident);
-                    let text = if matches!(name.kind, K::Ident | K::Bool | K::Null | K::Number | K::Float | K::String) {
-                        self.token_text(name)
-                    } else {
-                        SmolStr::default()
-                    };
-                    value = self.built(Expr::Access(Box::new(Access { value, field: Ident { name: text, span: name.span } })), height, dot.span);
+                    let named = matches!(name.kind, K::Ident | K::Bool | K::Null | K::Number | K::Float | K::String);
+                    let node = self.tree.access(value, name.span, named);
+                    value = self.built(node, height, dot.span);
                 }
                 K::LBrack => {
                     self.enter();
@@ -357,19 +361,18 @@ impl<'a> Parser<'a> {
                     let children = height.max(self.height);
                     let rbrack = self.expect(K::RBrack);
                     self.leave();
-                    value = self.built(Expr::Index(Box::new(Index { value, index, lbrack: lbrack.span, rbrack: rbrack.span })), children, lbrack.span);
+                    let node = self.tree.index(value, lbrack.span, index, rbrack.span);
+                    value = self.built(node, children, lbrack.span);
                 }
                 K::LParen => {
                     self.enter();
                     let lparen = self.expect(K::LParen);
-                    let (args, args_height) = self.expression_list(K::RParen);
+                    let (start, args_height) = self.expression_list(K::RParen);
                     let rparen = self.expect(K::RParen);
                     self.leave();
-                    value = self.built(
-                        Expr::Call(Box::new(Call { callee: value, args, lparen: lparen.span, rparen: rparen.span })),
-                        height.max(args_height),
-                        lparen.span,
-                    );
+                    let node = self.tree.call(value, lparen.span, &self.scratch[start..], rparen.span);
+                    self.scratch.truncate(start);
+                    value = self.built(node, height.max(args_height), lparen.span);
                 }
                 K::String | K::LCurly => {
                     if self.kind() == K::String {
@@ -383,7 +386,8 @@ impl<'a> Parser<'a> {
                         self.height = height;
                         return value;
                     }
-                    self.body(K::RCurly);
+                    let start = self.body(K::RCurly);
+                    self.scratch.truncate(start);
                     let end = self.expect(K::RCurly);
                     self.leave();
                     if end.kind != K::RCurly {
@@ -391,7 +395,7 @@ impl<'a> Parser<'a> {
                         self.height = height;
                         return value;
                     }
-                    let span = Span::new(value.span().start, end.span.end);
+                    let span = Span::new(self.tree.expr_start(value), end.span.end);
                     self.error_at(span, "cannot use a block as an expression");
                     self.height = height;
                 }
@@ -400,15 +404,15 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Expressions separated by commas up to `closer` (not consumed), and the height of the
-    /// highest.
-    fn expression_list(&mut self, closer: K) -> (Vec<Expr>, u32) {
-        let start = self.scratch_exprs.len();
+    /// Expressions separated by commas up to `closer` (not consumed), left on the scratch
+    /// stack from the returned index, and the height of the highest.
+    fn expression_list(&mut self, closer: K) -> (usize, u32) {
+        let start = self.scratch.len();
         let mut height = 0;
         while !matches!(self.kind(), k if k == closer || k == K::Eof) {
             let item = self.expr();
             height = height.max(self.height);
-            self.scratch_exprs.push(item);
+            self.scratch.push(item.0);
             if self.kind() == closer {
                 break;
             }
@@ -417,16 +421,17 @@ impl<'a> Parser<'a> {
             }
             self.bump();
         }
-        (self.scratch_exprs.drain(start..).collect(), height)
+        (start, height)
     }
 
-    fn field_list(&mut self) -> (Vec<ObjectField>, u32) {
-        let start = self.scratch_fields.len();
+    /// Fields up to `}`, left on the scratch stack like [`Self::expression_list`]'s.
+    fn field_list(&mut self) -> (usize, u32) {
+        let start = self.scratch.len();
         let mut height = 0;
         while !matches!(self.kind(), K::RCurly | K::Eof) {
             let field = self.field();
             height = height.max(self.height);
-            self.scratch_fields.push(field);
+            self.scratch.push(field.0);
             if self.kind() == K::RCurly {
                 break;
             }
@@ -435,40 +440,36 @@ impl<'a> Parser<'a> {
             }
             self.bump();
         }
-        (self.scratch_fields.drain(start..).collect(), height)
+        (start, height)
     }
 
-    fn field(&mut self) -> ObjectField {
+    fn field(&mut self) -> NodeId {
         let token = self.current();
         let (key, quoted) = match token.kind {
             K::Ident | K::String => {
                 self.bump();
-                let raw = self.token_text(token);
-                if token.kind == K::String && raw.len() > 2 {
-                    (Ident { name: SmolStr::new(String::from_utf8_lossy(between_quotes(&raw))), span: token.span }, true)
-                } else {
-                    (Ident { name: raw, span: token.span }, false)
-                }
+                (token.span, token.kind == K::String && token.span.len() > 2)
             }
             other => {
                 self.error_here(format!("expected field name (string or identifier), got {other}"));
                 self.advance_to(K::Assign);
-                (Ident { name: SmolStr::default(), span: Span::at(token.span.start) }, false)
+                (Span::at(token.span.start), false)
             }
         };
         self.expect(K::Assign);
         let value = self.expr();
-        ObjectField { key, quoted, value }
+        self.tree.add_field(key, quoted, value)
     }
 
     // ---- statements ----
 
-    /// Statements up to `closer` (not consumed) or EOF.
-    fn body(&mut self, closer: K) -> Body {
-        let start = self.scratch_stmts.len();
+    /// Statements up to `closer` (not consumed) or EOF, left on the scratch stack from the
+    /// returned index.
+    fn body(&mut self, closer: K) -> usize {
+        let start = self.scratch.len();
         while !matches!(self.kind(), k if k == closer || k == K::Eof) {
             if let Some(stmt) = self.statement() {
-                self.scratch_stmts.push(stmt);
+                self.scratch.push(stmt.0);
             }
             let k = self.kind();
             if k == closer {
@@ -480,7 +481,7 @@ impl<'a> Parser<'a> {
             }
             self.bump();
         }
-        self.scratch_stmts.drain(start..).collect()
+        start
     }
 
     fn block_name(&mut self) -> Option<BlockName> {
@@ -516,38 +517,33 @@ impl<'a> Parser<'a> {
             fragments += 1;
             self.bump();
         }
-        let name = match built {
-            Some(name) => SmolStr::new(name),
-            None => SmolStr::new(self.text(span)),
-        };
+        let name_len = built.as_ref().map_or(span.len(), |name| name.len() as u32);
         let mut label = None;
         let next = self.current();
         if !matches!(next.kind, K::Assign | K::LCurly) {
             if next.kind == K::String {
-                let raw = self.token_text(next);
+                let raw = self.text(next.span);
                 if !raw.starts_with('"') {
                     let quoted = go_quote_bytes(raw.as_bytes());
                     self.error_here(format!("expected block label to be a double quoted string, but got {quoted}"));
                 }
-                let mut value = SmolStr::default();
                 if raw.len() > 2 {
                     let inner = between_quotes(&raw);
-                    value = SmolStr::new(String::from_utf8_lossy(inner));
-                    if !is_valid_identifier(&value) {
+                    if !is_valid_identifier(&String::from_utf8_lossy(inner)) {
                         let quoted = go_quote_bytes(inner);
                         self.error_here(format!("expected block label to be a valid identifier, but got {quoted}"));
                     }
                 }
-                label = Some(Label { value, span: next.span });
+                label = Some(LabelToken { span: next.span, value_len: (raw.len() as u32).saturating_sub(2) });
             } else {
                 self.error_here(format!("expected block label, got {}", next.kind));
             }
             self.bump();
         }
-        Some(BlockName { fragments, name, span, label })
+        Some(BlockName { fragments, first: first.span, built, name_len, span, label })
     }
 
-    fn statement(&mut self) -> Option<Stmt> {
+    fn statement(&mut self) -> Option<NodeId> {
         let Some(name) = self.block_name() else {
             self.advance_to(K::Ident);
             return None;
@@ -556,21 +552,19 @@ impl<'a> Parser<'a> {
             K::Assign => {
                 self.bump();
                 if name.fragments != 1 {
-                    let end = name.span.start + name.name.len() as u32;
+                    let end = name.span.start + name.name_len;
                     self.error_at(Span::new(name.span.start, end), r#"attribute names may only consist of a single identifier with no ".""#);
                 } else if let Some(label) = &name.label {
-                    let span = Span::new(label.span.start, label.span.start + label.value.len() as u32 + 2);
+                    let span = Span::new(label.span.start, label.span.start + label.value_len + 2);
                     self.error_at(span, "attribute names may not have labels");
                 }
-                let first = name.name.split('.').next().unwrap_or_default();
-                let ident = Ident { name: SmolStr::new(first), span: Span::new(name.span.start, name.span.start + first.len() as u32) };
                 let value = self.expr();
-                Some(Stmt::Attribute(Attribute { name: ident, value }))
+                Some(self.tree.attribute(name.first, value))
             }
             K::LCurly => {
                 self.enter();
                 let lcurly = self.expect(K::LCurly);
-                let body = self.body(K::RCurly);
+                let start = self.body(K::RCurly);
                 let reported = self.diagnostics.len();
                 let rcurly = self.expect(K::RCurly);
                 self.leave();
@@ -581,11 +575,14 @@ impl<'a> Parser<'a> {
                     }
                 }
                 // An empty label is the same as no label.
-                let label = name.label.filter(|l| !l.value.is_empty());
-                Some(Stmt::Block(Block { name: name.name, name_span: name.span, label, body, lcurly: lcurly.span, rcurly: rcurly.span }))
+                let label = name.label.filter(|l| l.value_len > 0).map(|l| l.span);
+                let header = BlockHeader { name_span: name.span, owned_name: name.built, label };
+                let node = self.tree.block(header, lcurly.span, &self.scratch[start..], rcurly.span);
+                self.scratch.truncate(start);
+                Some(node)
             }
             other => {
-                if name.fragments == 1 && name.label.as_ref().is_none_or(|l| l.value.is_empty()) {
+                if name.fragments == 1 && name.label.as_ref().is_none_or(|l| l.value_len == 0) {
                     self.error_here(format!("expected attribute assignment or block body, got {other}"));
                 } else {
                     self.error_here(format!("expected block body, got {other}"));
@@ -619,17 +616,23 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn binary(left: Expr, op: Token, right: Expr) -> Expr {
-    let op_kind = BinaryOp::from_token(op.kind).unwrap_or(BinaryOp::Add);
-    Expr::Binary(Box::new(Binary { op: op_kind, op_span: op.span, left, right }))
-}
-
 /// A block name as read before deciding between attribute and block.
 struct BlockName {
     fragments: usize,
-    name: SmolStr,
+    /// The first fragment (an attribute's name).
+    first: Span,
+    /// The name when it is not the source text of `span` (blanks around a dot).
+    built: Option<String>,
+    /// Length of the name in bytes.
+    name_len: u32,
     span: Span,
-    label: Option<Label>,
+    label: Option<LabelToken>,
+}
+
+/// A string token read as a block label, and the length of its text between the quotes.
+struct LabelToken {
+    span: Span,
+    value_len: u32,
 }
 
 /// The text of a string token without its first and last byte, as upstream slices it. An
@@ -694,29 +697,41 @@ pub const MAX_NESTING: usize = 128;
 /// consumers recurse once per level, on threads with 2 MiB stacks in debug builds.
 pub const MAX_EXPR_DEPTH: usize = 256;
 
-/// Parses a whole file.
-pub fn parse_file(src: &[u8]) -> Parsed<File> {
+/// Parses a whole file into a flat tree over `src`.
+pub fn parse_tree(src: &[u8]) -> Parsed<Tree<'_>> {
     let mut parser = Parser::new(src);
-    let mut body = parser.body(K::Eof);
+    let start = parser.body(K::Eof);
+    parser.tree.set_body(&parser.scratch[start..]);
     let too_deep = parser.too_deep.is_some();
+    let mut tree = std::mem::replace(&mut parser.tree, Tree::new(&[], None));
     let (diagnostics, lexed) = parser.finish();
     if too_deep {
-        body = Vec::new();
+        tree.clear();
     }
     let Lexed { comments, comment_groups, lines, .. } = lexed;
-    Parsed { tree: File { body, comments, comment_groups }, diagnostics, lines }
+    tree.comments = comments;
+    tree.comment_groups = comment_groups;
+    Parsed { tree, diagnostics, lines }
+}
+
+/// Parses a whole file into the owned tree.
+pub fn parse_file(src: &[u8]) -> Parsed<File> {
+    let Parsed { tree, diagnostics, lines } = parse_tree(src);
+    Parsed { tree: tree.into_file(), diagnostics, lines }
 }
 
 /// Parses one expression; like upstream, anything after the first terminator is ignored.
 pub fn parse_expression(src: &[u8]) -> Parsed<Expr> {
     let mut parser = Parser::new(src);
-    let mut tree = parser.expr();
+    let root = parser.expr();
     parser.expect(K::Terminator);
     let too_deep = parser.too_deep.is_some();
+    let tree = if too_deep {
+        Expr::Literal(crate::ast::Literal { kind: LiteralKind::Null, text: "null".into(), span: Span::at(0) })
+    } else {
+        parser.tree.to_expr(root)
+    };
     let (diagnostics, lexed) = parser.finish();
-    if too_deep {
-        tree = Expr::Literal(Literal { kind: LiteralKind::Null, text: "null".into(), span: Span::at(0) });
-    }
     Parsed { tree, diagnostics, lines: lexed.lines }
 }
 

@@ -80,7 +80,10 @@ fn the_highest_accepted_tree_fits_a_small_stack() {
         assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
         let copy = parsed.tree.clone();
         assert_eq!(copy, parsed.tree);
-        syntax::format::format_file(&parsed.tree, &parsed.lines).len()
+        // The owned tree is built from the flat one by recursion too.
+        let flat = syntax::parse_tree(text.as_bytes());
+        assert_eq!(flat.tree.into_file(), parsed.tree);
+        syntax::format::format_source(text.as_bytes()).map(|s| s.len()).unwrap_or(0)
     });
     let formatted = worker.expect("spawn").join().expect("no stack overflow");
     assert!(formatted > 4 * MAX_EXPR_DEPTH);

@@ -69,7 +69,7 @@ fn formatter_suite(dir: &Path, golden: Golden, errors: ErrorGolden) -> Vec<CaseR
 }
 
 fn check_format(src: &[u8], want: &str, golden: Golden) -> Result<(), String> {
-    let parsed = parse_file(src);
+    let parsed = syntax::parse_tree(src);
     if let Some(d) = parsed.diagnostics.iter().find(|d| d.is_error()) {
         return Err(format!("unexpected parse error: {}: {}", parsed.lines.line_col(d.span.start), d.message));
     }
@@ -154,7 +154,7 @@ pub fn parser(dir: &Path) -> Vec<CaseResult> {
             guarded(move || {
                 let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
                 let input = go_fuzz_input(&text).ok_or("unreadable fuzz entry")?;
-                let parsed = parse_file(&input);
+                let parsed = syntax::parse_tree(&input);
                 if !parsed.has_errors() {
                     syntax::format::format_file(&parsed.tree, &parsed.lines);
                 }

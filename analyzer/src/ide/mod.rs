@@ -111,7 +111,8 @@ impl Snapshot {
 
     /// The file formatted by the project's formatter, or `None` when it does not parse.
     pub fn formatted(&self, path: &str) -> Option<String> {
-        let parsed = self.parsed(path)?;
+        // The formatter reads the flat tree, which borrows the text: a parse of its own.
+        let parsed = syntax::parse_tree(self.text(path)?.as_bytes());
         if parsed.has_errors() {
             return None;
         }

@@ -121,7 +121,7 @@ fn format_one(input: &Input, args: &Args, headers: bool, printed: &mut bool) -> 
         }
         Input::File(path) => std::fs::read(path).with_context(|| format!("reading {name}"))?,
     };
-    let parsed = syntax::parse_file(&src);
+    let parsed = syntax::parse_tree(&src);
     if parsed.has_errors() {
         let text = String::from_utf8_lossy(&src);
         let errors: Vec<_> = parsed.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();

@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let parsed = syntax::parse_file(data);
+    let parsed = syntax::parse_tree(data);
     if parsed.has_errors() {
         return;
     }
@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
         || data.contains(&b'`')
         || data.contains(&b'\\')
         || data.windows(2).any(|w| w == b"/*");
-    let reparsed = syntax::parse_file(once.as_bytes());
+    let reparsed = syntax::parse_tree(once.as_bytes());
     if quirky || reparsed.has_errors() {
         // `f(\n)` formats to `f(,\n)` upstream too: output that no longer parses is allowed
         // only where upstream's own output would not parse.
@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     // One pass may not be a fixpoint, as upstream's: a statement written over several lines
     // ends an alignment run even when it prints on one line. The second pass must be.
     let twice = syntax::format::format_file(&reparsed.tree, &reparsed.lines);
-    let again = syntax::parse_file(twice.as_bytes());
+    let again = syntax::parse_tree(twice.as_bytes());
     assert!(!again.has_errors(), "formatted output stopped parsing");
     let thrice = syntax::format::format_file(&again.tree, &again.lines);
     assert_eq!(twice, thrice, "formatting does not reach a fixpoint");

@@ -11,9 +11,10 @@ mod tabwriter;
 mod trim;
 mod walker;
 
-use crate::ast::{Expr, File};
+use crate::ast::Expr;
 use crate::diagnostics::Diagnostic;
 use crate::span::{LineIndex, Span};
+use crate::tree::Tree;
 
 use printer::Printer;
 
@@ -27,29 +28,30 @@ pub struct Config {
 }
 
 /// Formats a parsed file. The result has no trailing newline (the CLI adds one).
-pub fn format_file(file: &File, lines: &LineIndex) -> String {
-    format_file_with(file, lines, &Config::default())
+pub fn format_file(tree: &Tree<'_>, lines: &LineIndex) -> String {
+    format_file_with(tree, lines, &Config::default())
 }
 
 /// Formats a parsed file with options (secret redaction).
-pub fn format_file_with(file: &File, lines: &LineIndex, config: &Config) -> String {
+pub fn format_file_with(tree: &Tree<'_>, lines: &LineIndex, config: &Config) -> String {
     let secrets = secret_spans(config);
     let mut p = Printer::new(lines, lines.text_len() as usize, &secrets);
-    p.set_comments(&file.comments, &file.comment_groups);
-    p.file(file);
+    p.set_comments(&tree.comments, &tree.comment_groups);
+    p.file(tree);
     p.finish()
 }
 
-/// Formats one expression as upstream's printer does (no comments), e.g. for error messages.
+/// Formats one expression of the owned tree as upstream's printer does (no comments), e.g.
+/// for error messages.
 pub fn format_expr(expr: &Expr, lines: &LineIndex) -> String {
     let mut p = Printer::new(lines, expr.span().len() as usize, &[]);
-    p.expr(expr);
+    p.expr(walker::Owned, expr);
     p.finish()
 }
 
 /// Parses and formats a source text; fails with the diagnostics if any of them is an error.
 pub fn format_source(src: &[u8]) -> Result<String, Vec<Diagnostic>> {
-    let parsed = crate::parse_file(src);
+    let parsed = crate::parse_tree(src);
     if parsed.has_errors() {
         return Err(parsed.diagnostics);
     }
@@ -122,9 +124,11 @@ mod tests {
     #[test]
     fn secret_redaction() {
         let src = "password = \"my_password\"\nstring = \"normal string\"";
-        let parsed = crate::parse_file(src.as_bytes());
-        let crate::ast::Stmt::Attribute(a) = &parsed.tree.body[0] else { panic!("not an attribute") };
-        let config = Config { redact_secrets: true, secret_literals: vec![a.value.span()] };
+        let parsed = crate::parse_tree(src.as_bytes());
+        let first = parsed.tree.body().get(0).map(|s| parsed.tree.stmt(s));
+        let Some(crate::tree::StmtView::Attribute { value, .. }) = first else { panic!("not an attribute") };
+        let span = parsed.tree.to_expr(value).span();
+        let config = Config { redact_secrets: true, secret_literals: vec![span] };
         assert_eq!(format_file_with(&parsed.tree, &parsed.lines, &config), "password = \"(secret)\"\nstring   = \"normal string\"");
     }
 }
