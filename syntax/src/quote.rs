@@ -41,6 +41,11 @@ pub fn go_quote_bytes(bytes: &[u8]) -> String {
     out
 }
 
+/// Whether [`go_quote`] only adds the two quotes: printable ASCII without `"` and `\`.
+pub fn quotes_to_itself(s: &str) -> bool {
+    s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+}
+
 /// Go's `strconv.Quote`.
 pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -80,5 +85,8 @@ mod tests {
         assert_eq!(go_quote("a\\\"b"), r#""a\\\"b""#);
         assert_eq!(go_quote("\t\x01\u{ad}é"), r#""\t\x01\u00adé""#);
         assert_eq!(go_quote_bytes(b"\xffa"), r#""\xffa""#);
+        for s in ["plain text", "a\"b", "a\\b", "tab\t", "é", "~ !"] {
+            assert_eq!(quotes_to_itself(s), go_quote(s) == format!("\"{s}\""), "{s}");
+        }
     }
 }

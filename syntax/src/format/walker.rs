@@ -7,8 +7,11 @@
 //! Files are walked on the flat [`Tree`]; expressions can also be walked on the owned
 //! [`ast`](crate::ast) (the evaluator prints them in error messages), through [`Syntax`].
 
+use std::borrow::Cow;
+
 use crate::ast::{self, LiteralKind};
-use crate::quote::go_quote;
+use crate::quote::{go_quote, quotes_to_itself};
+use crate::span::Span;
 use crate::tree::{ExprView, FieldView, NodeId, Nodes, Seq, StmtView, Tree};
 
 use super::printer::{Printer, Ws};
@@ -23,6 +26,17 @@ pub(super) trait Syntax<'t>: Copy {
     /// Upstream's `StartPos` and inclusive `EndPos` of an expression.
     fn start(self, e: Self::Expr) -> u32;
     fn end(self, e: Self::Expr) -> u32;
+    /// The source text of a token, when the tree has its source.
+    fn source_text(self, span: Span) -> Option<Cow<'t, str>>;
+}
+
+/// `inner` quoted as Go quotes it, for a string token at `token` whose text between the quotes
+/// is `inner`: usually the token's own text, which needs no new string.
+fn quoted<'t, S: Syntax<'t>>(s: S, token: Span, inner: &str) -> Cow<'t, str> {
+    match s.source_text(token) {
+        Some(raw) if raw.starts_with('"') && quotes_to_itself(inner) => raw,
+        _ => Cow::Owned(go_quote(inner)),
+    }
 }
 
 impl<'t> Syntax<'t> for &'t Tree<'_> {
@@ -44,6 +58,10 @@ impl<'t> Syntax<'t> for &'t Tree<'_> {
 
     fn end(self, e: NodeId) -> u32 {
         self.expr_end(e)
+    }
+
+    fn source_text(self, span: Span) -> Option<Cow<'t, str>> {
+        Some(self.text(span))
     }
 }
 
@@ -111,6 +129,10 @@ impl<'t> Syntax<'t> for Owned {
             };
         }
     }
+
+    fn source_text(self, _: Span) -> Option<Cow<'t, str>> {
+        None
+    }
 }
 
 fn stmt_end(tree: &Tree<'_>, s: &StmtView<'_>) -> u32 {
@@ -169,7 +191,7 @@ impl Printer<'_> {
                 if let Some((label, span)) = &b.label {
                     self.ws(Ws::Blank);
                     self.pos(span.start);
-                    self.lit(&go_quote(label), false, None);
+                    self.lit(&quoted(tree, *span, label), false, None);
                 }
                 self.ws(Ws::Blank);
                 self.pos(b.lcurly.start);
@@ -293,7 +315,7 @@ impl Printer<'_> {
             prev = f.key_span.start + (f.key.len() as u32).saturating_sub(1);
             self.pos(f.key_span.start);
             if f.quoted {
-                self.lit(&go_quote(&f.key), false, None);
+                self.lit(&quoted(s, f.key_span, &f.key), false, None);
             } else {
                 self.ident(&f.key);
             }
