@@ -85,8 +85,12 @@ mod tests {
         assert_eq!(go_quote("a\\\"b"), r#""a\\\"b""#);
         assert_eq!(go_quote("\t\x01\u{ad}é"), r#""\t\x01\u00adé""#);
         assert_eq!(go_quote_bytes(b"\xffa"), r#""\xffa""#);
-        for s in ["plain text", "a\"b", "a\\b", "tab\t", "é", "~ !"] {
-            assert_eq!(quotes_to_itself(s), go_quote(s) == format!("\"{s}\""), "{s}");
+        // The check may say no where quoting happens to change nothing (`é`), never the reverse.
+        for (s, plain) in [("plain text", true), ("~ !", true), ("a\"b", false), ("a\\b", false), ("tab\t", false), ("é", false)] {
+            assert_eq!(quotes_to_itself(s), plain, "{s}");
+            if plain {
+                assert_eq!(go_quote(s), format!("\"{s}\""));
+            }
         }
     }
 }
