@@ -1,14 +1,15 @@
 //! The scanner: bytes to tokens, with upstream's terminator insertion and error texts.
 //!
-//! logos classifies where each token starts and consumes the common runs (blanks, ASCII
-//! identifiers, operators). Strings, comments, numbers and non-ASCII identifiers are finished
-//! by hand because their error positions and recovery are part of the language's contract.
+//! A hand-written scanner: the first byte of a token selects what scans it, and runs of plain
+//! bytes (blanks, identifier characters, the bodies of strings and comments) are skipped with
+//! 256-entry byte tables. Whatever is not plain ASCII (non-ASCII identifiers, encoding errors,
+//! NUL, escapes) takes a slower path character by character, because upstream's error positions
+//! and recovery are part of the language's contract.
 //!
 //! The output keeps comments apart from the token stream (the parser never sees them), and each
 //! scanner error remembers the index of the token that was current when upstream's lazy scanner
 //! would have reported it, so errors can be merged with the parser's in upstream's order.
 
-use logos::Logos;
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 use crate::span::{LineIndex, Span};
@@ -48,83 +49,49 @@ pub struct Lexed {
     pub lines: LineIndex,
 }
 
-#[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
-#[logos(utf8 = false)]
-#[logos(skip r"[ \t\r]+")]
-enum Raw {
-    #[token(b"\n")]
-    Newline,
-    #[regex(b"[A-Za-z_][A-Za-z0-9_]*")]
-    AsciiIdent,
-    #[regex(b"[0-9]")]
-    Digit,
-    #[regex(b"\\.[0-9]")]
-    DotDigit,
-    #[token(b"\"")]
-    DoubleQuote,
-    #[token(b"`")]
-    Backtick,
-    #[token(b"'")]
-    SingleQuote,
-    #[token(b"//")]
-    LineComment,
-    #[token(b"/*")]
-    BlockComment,
-    #[token(b"||")]
-    Or,
-    #[token(b"|")]
-    Pipe,
-    #[token(b"&&")]
-    And,
-    #[token(b"&")]
-    Amp,
-    #[token(b"!")]
-    Not,
-    #[token(b"!=")]
-    Neq,
-    #[token(b"=")]
-    Assign,
-    #[token(b"==")]
-    Eq,
-    #[token(b"<")]
-    Lt,
-    #[token(b"<=")]
-    Lte,
-    #[token(b">")]
-    Gt,
-    #[token(b">=")]
-    Gte,
-    #[token(b"+")]
-    Add,
-    #[token(b"-")]
-    Sub,
-    #[token(b"*")]
-    Mul,
-    #[token(b"/")]
-    Div,
-    #[token(b"%")]
-    Mod,
-    #[token(b"^")]
-    Pow,
-    #[token(b"{")]
-    LCurly,
-    #[token(b"}")]
-    RCurly,
-    #[token(b"(")]
-    LParen,
-    #[token(b")")]
-    RParen,
-    #[token(b"[")]
-    LBrack,
-    #[token(b"]")]
-    RBrack,
-    #[token(b",")]
-    Comma,
-    #[token(b".")]
-    Dot,
+const BOM: char = '\u{FEFF}';
+
+/// A byte table: which bytes a loop may skip without a closer look.
+type ByteSet = [bool; 256];
+
+/// The set of the given bytes.
+const fn byte_set(bytes: &[u8]) -> ByteSet {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        set[bytes[i] as usize] = true;
+        i += 1;
+    }
+    set
 }
 
-const BOM: char = '\u{FEFF}';
+/// ASCII except NUL and `stops`: NUL and non-ASCII bytes are read as characters, as they can be
+/// encoding errors.
+const fn plain_ascii_except(stops: &[u8]) -> ByteSet {
+    let mut set = [false; 256];
+    let mut b = 1;
+    while b < 0x80 {
+        set[b] = true;
+        b += 1;
+    }
+    let mut i = 0;
+    while i < stops.len() {
+        set[stops[i] as usize] = false;
+        i += 1;
+    }
+    set
+}
+
+const BLANKS: ByteSet = byte_set(b" \t\r");
+/// Between tokens that insert no terminator, a newline is one more blank.
+const BLANKS_AND_NEWLINES: ByteSet = byte_set(b" \t\r\n");
+const IDENT_ASCII: ByteSet = byte_set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789");
+const DOUBLE_QUOTED_PLAIN: ByteSet = plain_ascii_except(b"\"\\\n");
+const SINGLE_QUOTED_PLAIN: ByteSet = plain_ascii_except(b"'\\\n");
+/// Raw strings have no escapes and may span lines: only the backtick ends them.
+const RAW_PLAIN: ByteSet = plain_ascii_except(b"`");
+const LINE_COMMENT_PLAIN: ByteSet = plain_ascii_except(b"\n");
+const BLOCK_COMMENT_PLAIN: ByteSet = plain_ascii_except(b"*");
 
 /// Scans `src` completely.
 pub fn lex(src: &[u8]) -> Lexed {
@@ -146,20 +113,24 @@ const CHUNK: usize = 64;
 /// [`Scanner::finish`].
 pub(crate) struct Scanner<'a> {
     src: &'a [u8],
-    lexer: logos::Lexer<'a, Raw>,
+    /// Where scanning continues.
+    pos: u32,
     insert_term: bool,
     /// Tokens scanned but not yet handed out, from `next`. The scanner fills a chunk at a
     /// time, so handing a token to the parser is a bounds check and a copy.
     buffer: Vec<Token>,
     next: usize,
-    /// How many tokens have been produced so far (the index of the next one).
-    produced: u32,
+    /// How many tokens were handed out and cleared from `buffer` by refills.
+    cleared: u32,
     /// Whether the end has been reached (the `Eof` token is produced).
     at_end: bool,
     comments: Vec<Comment>,
     comment_groups: Vec<std::ops::Range<u32>>,
-    /// Start of the comment group being collected, if the last item was a comment.
+    /// Start of the comment group being collected, if any.
     open_group: Option<u32>,
+    /// How many tokens had been produced when the last comment was added: a token since then
+    /// closes the group (checked at the next comment, so producing a token costs nothing).
+    group_tokens: u32,
     /// Line on which the last comment of the open group ends.
     group_end_line: u32,
     errors: Vec<ScanError>,
@@ -171,27 +142,25 @@ pub(crate) struct Scanner<'a> {
 
 impl<'a> Scanner<'a> {
     pub(crate) fn new(src: &'a [u8]) -> Self {
-        let mut scanner = Scanner {
+        // A byte-order mark is skipped only as the very first character.
+        let pos = if src.starts_with("\u{FEFF}".as_bytes()) { 3 } else { 0 };
+        Scanner {
             src,
-            lexer: Raw::lexer(src),
+            pos,
             insert_term: false,
             buffer: Vec::with_capacity(CHUNK + 2),
             next: 0,
-            produced: 0,
+            cleared: 0,
             at_end: false,
             comments: Vec::new(),
             comment_groups: Vec::new(),
             open_group: None,
+            group_tokens: 0,
             group_end_line: 0,
             errors: Vec::new(),
             checked_upto: 0,
             lines: LineIndex::new(src),
-        };
-        // A byte-order mark is skipped only as the very first character.
-        if src.starts_with("\u{FEFF}".as_bytes()) {
-            scanner.restart_at(3);
         }
-        scanner
     }
 
     /// The next token; `Eof` once the text is exhausted, and again on every later call.
@@ -206,6 +175,7 @@ impl<'a> Scanner<'a> {
 
     #[cold]
     fn refill(&mut self) -> Token {
+        self.cleared += self.buffer.len() as u32;
         self.buffer.clear();
         self.next = 0;
         while self.buffer.len() < CHUNK && !self.at_end {
@@ -220,26 +190,6 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Scans one raw token (which may produce no token, as a comment does, or two).
-    fn step(&mut self) {
-        let Some(raw) = self.lexer.next() else {
-            let end = self.src.len() as u32;
-            if self.insert_term {
-                self.insert_term = false;
-                self.push(TokenKind::Terminator, Span::at(end));
-            }
-            self.push(TokenKind::Eof, Span::at(end));
-            self.at_end = true;
-            return;
-        };
-        let span = self.lexer.span();
-        let start = span.start as u32;
-        match raw {
-            Ok(raw) => self.raw_token(raw, start, span.end as u32),
-            Err(()) => self.unknown_char(start),
-        }
-    }
-
     pub(crate) fn lines(&self) -> &LineIndex {
         &self.lines
     }
@@ -250,84 +200,113 @@ impl<'a> Scanner<'a> {
         while !self.at_end {
             self.step();
         }
+        self.close_group();
         Lexed { tokens, comments: self.comments, comment_groups: self.comment_groups, errors: self.errors, lines: self.lines }
     }
 
-    fn raw_token(&mut self, raw: Raw, start: u32, end: u32) {
+    /// Scans one token (a comment produces none, or a terminator before it; the end two).
+    fn step(&mut self) {
         use TokenKind as K;
-        let kind = match raw {
-            Raw::Newline => {
-                if self.insert_term {
-                    self.insert_term = false;
-                    self.push(K::Terminator, Span::new(start, end));
-                }
-                return;
-            }
-            Raw::AsciiIdent => {
-                let end = self.finish_identifier(end);
-                self.bump_to(end);
-                self.identifier(start, end);
-                return;
-            }
-            Raw::Digit | Raw::DotDigit => return self.number(start),
-            Raw::DoubleQuote => return self.string(start, b'"', K::String),
-            Raw::Backtick => return self.string(start, b'`', K::String),
-            Raw::SingleQuote => {
-                self.error(start, "illegal single-quoted string; use double quotes");
-                return self.string(start, b'\'', K::Illegal);
-            }
-            Raw::LineComment | Raw::BlockComment => return self.comment(start),
-            Raw::Pipe => {
-                self.error(end, "missing second | in ||");
-                K::Or
-            }
-            Raw::Amp => {
-                self.error(end, "missing second & in &&");
-                K::And
-            }
-            Raw::Or => K::Or,
-            Raw::And => K::And,
-            Raw::Not => K::Not,
-            Raw::Neq => K::Neq,
-            Raw::Assign => K::Assign,
-            Raw::Eq => K::Eq,
-            Raw::Lt => K::Lt,
-            Raw::Lte => K::Lte,
-            Raw::Gt => K::Gt,
-            Raw::Gte => K::Gte,
-            Raw::Add => K::Add,
-            Raw::Sub => K::Sub,
-            Raw::Mul => K::Mul,
-            Raw::Div => K::Div,
-            Raw::Mod => K::Mod,
-            Raw::Pow => K::Pow,
-            Raw::LCurly => K::LCurly,
-            Raw::RCurly => K::RCurly,
-            Raw::LParen => K::LParen,
-            Raw::RParen => K::RParen,
-            Raw::LBrack => K::LBrack,
-            Raw::RBrack => K::RBrack,
-            Raw::Comma => K::Comma,
-            Raw::Dot => K::Dot,
+        let blanks = if self.insert_term { &BLANKS } else { &BLANKS_AND_NEWLINES };
+        let start = self.skip(blanks, self.pos);
+        let Some(&b) = self.src.get(start as usize) else {
+            return self.end_of_input();
         };
-        self.insert_term = kind.inserts_terminator();
-        self.push(kind, Span::new(start, end));
+        match b {
+            b'\n' => self.operator(K::Terminator, start, 1),
+            b'A'..=b'Z' | b'a'..=b'z' | b'_' => self.ascii_identifier(start),
+            b'0'..=b'9' => self.number(start),
+            b'.' if self.is_digit(start + 1) => self.number(start),
+            b'"' => self.string(start, &DOUBLE_QUOTED_PLAIN, K::String),
+            b'`' => self.string(start, &RAW_PLAIN, K::String),
+            b'\'' => {
+                self.error(start, "illegal single-quoted string; use double quotes");
+                self.string(start, &SINGLE_QUOTED_PLAIN, K::Illegal);
+            }
+            b'/' if matches!(self.byte(start + 1), Some(b'/' | b'*')) => self.comment(start),
+            b'|' => self.doubled(start, K::Or, "missing second | in ||"),
+            b'&' => self.doubled(start, K::And, "missing second & in &&"),
+            b'!' => self.maybe_equals(start, K::Not, K::Neq),
+            b'=' => self.maybe_equals(start, K::Assign, K::Eq),
+            b'<' => self.maybe_equals(start, K::Lt, K::Lte),
+            b'>' => self.maybe_equals(start, K::Gt, K::Gte),
+            b'+' => self.operator(K::Add, start, 1),
+            b'-' => self.operator(K::Sub, start, 1),
+            b'*' => self.operator(K::Mul, start, 1),
+            b'/' => self.operator(K::Div, start, 1),
+            b'%' => self.operator(K::Mod, start, 1),
+            b'^' => self.operator(K::Pow, start, 1),
+            b'{' => self.operator(K::LCurly, start, 1),
+            b'}' => self.operator(K::RCurly, start, 1),
+            b'(' => self.operator(K::LParen, start, 1),
+            b')' => self.operator(K::RParen, start, 1),
+            b'[' => self.operator(K::LBrack, start, 1),
+            b']' => self.operator(K::RBrack, start, 1),
+            b',' => self.operator(K::Comma, start, 1),
+            b'.' => self.operator(K::Dot, start, 1),
+            _ => self.unknown_char(start),
+        }
     }
 
-    /// A string opened by `quote` at `start`: double-quoted and single-quoted strings take
-    /// escapes and end at a newline; raw (backtick) strings do neither.
-    fn string(&mut self, start: u32, quote: u8, kind: TokenKind) {
+    /// The end of the text: a pending terminator, then `Eof`.
+    fn end_of_input(&mut self) {
+        let end = self.src.len() as u32;
+        self.pos = end;
+        if self.insert_term {
+            self.insert_term = false;
+            self.push(TokenKind::Terminator, Span::at(end));
+        }
+        self.push(TokenKind::Eof, Span::at(end));
+        self.at_end = true;
+    }
+
+    /// A token of `len` bytes whose text needs no checks (operators and punctuation, and the
+    /// newline that becomes a terminator).
+    fn operator(&mut self, kind: TokenKind, start: u32, len: u32) {
+        self.pos = start + len;
+        self.insert_term = kind.inserts_terminator();
+        self.push(kind, Span::new(start, start + len));
+    }
+
+    /// `||` or `&&`; a single `|` or `&` is an error but still scanned as the operator.
+    fn doubled(&mut self, start: u32, kind: TokenKind, missing: &str) {
+        if self.byte(start + 1) == self.byte(start) {
+            return self.operator(kind, start, 2);
+        }
+        self.error(start + 1, missing);
+        self.operator(kind, start, 1);
+    }
+
+    /// An operator that becomes `with_equals` when followed by `=`.
+    fn maybe_equals(&mut self, start: u32, alone: TokenKind, with_equals: TokenKind) {
+        if self.byte(start + 1) == Some(b'=') {
+            self.operator(with_equals, start, 2);
+        } else {
+            self.operator(alone, start, 1);
+        }
+    }
+
+    /// A string whose opening quote is at `start`; `plain` is what its body may contain without a
+    /// closer look, and its closing quote is the opening one. Double- and single-quoted strings
+    /// take escapes and end at a newline; raw (backtick) strings do neither.
+    fn string(&mut self, start: u32, plain: &ByteSet, kind: TokenKind) {
+        let quote = self.src[start as usize];
         let raw = quote == b'`';
-        let end = self.scan_string(start, quote, !raw, raw);
+        let end = self.scan_string(start, plain, !raw, raw);
+        self.pos = end;
         self.insert_term = true;
         self.push(kind, Span::new(start, end));
     }
 
-    /// Appends a token; a token other than a comment closes the open comment group.
+    /// Appends a token.
+    #[inline]
     fn push(&mut self, kind: TokenKind, span: Span) {
-        self.close_group();
         self.buffer.push(Token { kind, span });
-        self.produced += 1;
+    }
+
+    /// How many tokens have been produced so far (the index of the next one).
+    fn produced(&self) -> u32 {
+        self.cleared + self.buffer.len() as u32
     }
 
     fn close_group(&mut self) {
@@ -337,7 +316,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn error(&mut self, offset: u32, message: impl Into<String>) {
-        let token_index = self.produced;
+        let token_index = self.produced();
         self.errors.push(ScanError { offset, message: message.into(), token_index });
     }
 
@@ -365,14 +344,23 @@ impl<'a> Scanner<'a> {
         Some((c, width))
     }
 
+    /// An identifier starting with an ASCII letter or `_`.
+    fn ascii_identifier(&mut self, start: u32) {
+        let mut end = self.skip(&IDENT_ASCII, start + 1);
+        if self.byte(end).is_some_and(|b| !b.is_ascii()) {
+            end = self.finish_identifier(end);
+        }
+        self.identifier(start, end);
+    }
+
     /// Extends an identifier past non-ASCII letters and digits; returns its end.
     fn finish_identifier(&mut self, mut end: u32) -> u32 {
         while let Some(&b) = self.src.get(end as usize) {
-            if b.is_ascii_alphanumeric() || b == b'_' {
+            if IDENT_ASCII[b as usize] {
                 end += 1;
                 continue;
             }
-            if b < 0x80 {
+            if b.is_ascii() {
                 break;
             }
             match decode_utf8(&self.src[end as usize..]) {
@@ -389,16 +377,16 @@ impl<'a> Scanner<'a> {
             b"null" => TokenKind::Null,
             _ => TokenKind::Ident,
         };
+        self.pos = end;
         self.insert_term = true;
         self.push(kind, Span::new(start, end));
     }
 
-    /// A byte logos could not classify: a non-ASCII identifier start or an illegal character.
+    /// A byte no token starts with: a non-ASCII identifier start or an illegal character.
     fn unknown_char(&mut self, start: u32) {
         let (c, width) = self.read_char(start).unwrap_or((char::REPLACEMENT_CHARACTER, 1));
         if is_letter(c) {
             let end = self.finish_identifier(start + width);
-            self.bump_to(end);
             self.identifier(start, end);
             return;
         }
@@ -406,23 +394,28 @@ impl<'a> Scanner<'a> {
             self.error(start, format!("illegal character {}", go_sharp_u(c)));
         }
         // An illegal character keeps the previous terminator state.
-        self.bump_to(start + width);
+        self.pos = start + width;
         self.push(TokenKind::Illegal, Span::new(start, start + width));
-    }
-
-    /// Restarts logos at `offset` (when a token we finished by hand ended before logos' end).
-    fn restart_at(&mut self, offset: u32) {
-        let mut lexer = Raw::lexer(self.src);
-        lexer.bump(offset as usize);
-        self.lexer = lexer;
     }
 
     fn byte(&self, offset: u32) -> Option<u8> {
         self.src.get(offset as usize).copied()
     }
 
+    fn is_digit(&self, offset: u32) -> bool {
+        self.byte(offset).is_some_and(|b| b.is_ascii_digit())
+    }
+
+    /// The first offset from `at` whose byte is not in `plain` (or the end of the text).
+    #[inline]
+    fn skip(&self, plain: &ByteSet, at: u32) -> u32 {
+        let rest = self.src.get(at as usize..).unwrap_or_default();
+        let len = rest.iter().position(|&b| !plain[b as usize]).unwrap_or(rest.len());
+        at + len as u32
+    }
+
     fn digits(&self, mut at: u32) -> u32 {
-        while matches!(self.byte(at), Some(b'0'..=b'9')) {
+        while self.is_digit(at) {
             at += 1;
         }
         at
@@ -450,26 +443,17 @@ impl<'a> Scanner<'a> {
             }
             at = end;
         }
-        self.bump_to(at);
+        self.pos = at;
         self.insert_term = true;
         self.push(kind, Span::new(start, at));
     }
 
-    fn bump_to(&mut self, end: u32) {
-        let cur = self.lexer.span().end as u32;
-        if end > cur {
-            self.lexer.bump((end - cur) as usize);
-        } else if end < cur {
-            self.restart_at(end);
-        }
-    }
-
     /// Scans a string whose opening quote is at `start`; returns the end offset.
-    fn scan_string(&mut self, start: u32, until: u8, escapes: bool, multiline: bool) -> u32 {
+    fn scan_string(&mut self, start: u32, plain: &ByteSet, escapes: bool, multiline: bool) -> u32 {
+        let until = self.src[start as usize];
         let mut at = start + 1;
         loop {
-            // Plain ASCII runs need no per-character checks.
-            at = self.skip_plain(at, |b| b != until && b != b'\\' && b != b'\n');
+            at = self.skip(plain, at);
             let Some(b) = self.byte(at) else {
                 self.error(start, "string literal not terminated");
                 break;
@@ -486,20 +470,6 @@ impl<'a> Scanner<'a> {
             if escapes && b == b'\\' {
                 at = self.scan_escape(at);
             }
-        }
-        self.bump_to(at);
-        at
-    }
-
-    /// Skips printable ASCII bytes (and tabs and CRs) for which `plain` holds; stops at
-    /// anything that needs a closer look (NUL, non-ASCII, or a byte `plain` rejects).
-    fn skip_plain(&self, mut at: u32, plain: impl Fn(u8) -> bool) -> u32 {
-        let bytes = &self.src[(at as usize).min(self.src.len())..];
-        for &b in bytes {
-            if b == 0 || b >= 0x80 || !plain(b) {
-                break;
-            }
-            at += 1;
         }
         at
     }
@@ -565,45 +535,49 @@ impl<'a> Scanner<'a> {
             self.push(TokenKind::Terminator, Span::at(start));
         }
         let block = self.byte(start + 1) == Some(b'*');
+        let end = if block { self.block_comment_end(start) } else { self.line_comment_end(start) };
+        self.pos = end;
+        self.insert_term = false;
+        let raw = &self.src[start as usize..end as usize];
+        let text = comment_text(raw, block);
+        self.add_comment(Comment { span: Span::new(start, end), text });
+    }
+
+    /// The end of the line comment at `start`: the newline (or the end of the text).
+    fn line_comment_end(&mut self, start: u32) -> u32 {
         let mut at = start + 2;
-        let mut closed = !block;
-        if block {
-            loop {
-                at = self.skip_plain(at, |b| b != b'*');
-                let Some(b) = self.byte(at) else { break };
-                let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
-                at += w;
-                if b == b'*' && self.byte(at) == Some(b'/') {
-                    at += 1;
-                    closed = true;
-                    break;
-                }
+        loop {
+            at = self.skip(&LINE_COMMENT_PLAIN, at);
+            if matches!(self.byte(at), None | Some(b'\n')) {
+                return at;
             }
-            if !closed {
+            let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
+            at += w;
+        }
+    }
+
+    /// The end of the block comment at `start`: after its `*/` (or the end of the text).
+    fn block_comment_end(&mut self, start: u32) -> u32 {
+        let mut at = start + 2;
+        loop {
+            at = self.skip(&BLOCK_COMMENT_PLAIN, at);
+            let Some(b) = self.byte(at) else {
                 self.error(start, "block comment not terminated");
-            }
-        } else {
-            loop {
-                at = self.skip_plain(at, |b| b != b'\n');
-                let Some(b) = self.byte(at) else { break };
-                if b == b'\n' {
-                    break;
-                }
-                let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
-                at += w;
+                return at;
+            };
+            let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
+            at += w;
+            if b == b'*' && self.byte(at) == Some(b'/') {
+                return at + 1;
             }
         }
-        self.bump_to(at);
-        self.insert_term = false;
-        let raw = &self.src[start as usize..at as usize];
-        let text = comment_text(raw, block);
-        self.add_comment(Comment { span: Span::new(start, at), text });
     }
 
     fn add_comment(&mut self, comment: Comment) {
         let start_line = self.lines.line(comment.span.start);
         let index = self.comments.len() as u32;
-        if self.open_group.is_some() && start_line > self.group_end_line + 1 {
+        let token_between = self.produced() != self.group_tokens;
+        if self.open_group.is_some() && (token_between || start_line > self.group_end_line + 1) {
             self.close_group();
         }
         if self.open_group.is_none() {
@@ -611,6 +585,7 @@ impl<'a> Scanner<'a> {
         }
         let newlines = comment.text.bytes().filter(|&b| b == b'\n').count() as u32;
         self.group_end_line = start_line + newlines;
+        self.group_tokens = self.produced();
         self.comments.push(comment);
     }
 
