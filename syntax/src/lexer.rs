@@ -82,9 +82,6 @@ const fn plain_ascii_except(stops: &[u8]) -> ByteSet {
     set
 }
 
-const BLANKS: ByteSet = byte_set(b" \t\r");
-/// Between tokens that insert no terminator, a newline is one more blank.
-const BLANKS_AND_NEWLINES: ByteSet = byte_set(b" \t\r\n");
 const IDENT_ASCII: ByteSet = byte_set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789");
 const DOUBLE_QUOTED_PLAIN: ByteSet = plain_ascii_except(b"\"\\\n");
 const SINGLE_QUOTED_PLAIN: ByteSet = plain_ascii_except(b"'\\\n");
@@ -98,9 +95,7 @@ pub fn lex(src: &[u8]) -> Lexed {
     let mut scanner = Scanner::new(src);
     // All at once: the buffer the parser drains a chunk at a time becomes the token vector.
     scanner.buffer = Vec::with_capacity(src.len() / 5 + 2);
-    while !scanner.at_end {
-        scanner.step();
-    }
+    scanner.scan(usize::MAX);
     let tokens = std::mem::take(&mut scanner.buffer);
     scanner.finish(tokens)
 }
@@ -131,8 +126,8 @@ pub(crate) struct Scanner<'a> {
     /// How many tokens had been produced when the last comment was added: a token since then
     /// closes the group (checked at the next comment, so producing a token costs nothing).
     group_tokens: u32,
-    /// Line on which the last comment of the open group ends.
-    group_end_line: u32,
+    /// Where the last comment of the open group ends.
+    group_end: u32,
     errors: Vec<ScanError>,
     /// Encoding errors are reported once per character, as upstream's reader reads each
     /// character once: characters before this offset have been checked already.
@@ -156,7 +151,7 @@ impl<'a> Scanner<'a> {
             comment_groups: Vec::new(),
             open_group: None,
             group_tokens: 0,
-            group_end_line: 0,
+            group_end: 0,
             errors: Vec::new(),
             checked_upto: 0,
             lines: LineIndex::new(src),
@@ -178,9 +173,7 @@ impl<'a> Scanner<'a> {
         self.cleared += self.buffer.len() as u32;
         self.buffer.clear();
         self.next = 0;
-        while self.buffer.len() < CHUNK && !self.at_end {
-            self.step();
-        }
+        self.scan(CHUNK);
         match self.buffer.first() {
             Some(&token) => {
                 self.next = 1;
@@ -197,105 +190,127 @@ impl<'a> Scanner<'a> {
     /// Scans whatever is left (for its comments and errors) and returns the side products with
     /// the given token vector.
     pub(crate) fn finish(mut self, tokens: Vec<Token>) -> Lexed {
-        while !self.at_end {
-            self.step();
-        }
+        self.scan(usize::MAX);
         self.close_group();
         Lexed { tokens, comments: self.comments, comment_groups: self.comment_groups, errors: self.errors, lines: self.lines }
     }
 
-    /// Scans one token (a comment produces none, or a terminator before it; the end two).
-    fn step(&mut self) {
+    /// Scans until `buffer` holds `limit` tokens or the end has been produced.
+    ///
+    /// The rare cases (the end, comments, numbers, illegal characters, non-ASCII identifiers,
+    /// single-quoted strings) are `inline(never)`: kept out of this loop, they leave its
+    /// registers to the common tokens.
+    fn scan(&mut self, limit: usize) {
+        // The offset lives in a register while scanning, in `pos` between calls.
+        let mut at = self.pos;
+        while self.buffer.len() < limit && !self.at_end {
+            at = self.step(at);
+        }
+        self.pos = at;
+    }
+
+    /// Scans one token from `start` (a comment produces none, or a terminator before it; the
+    /// end two) and returns where scanning continues.
+    // Inlined into the loop of `scan`: most tokens are short, so the call would cost as much
+    // as the token.
+    #[inline(always)]
+    fn step(&mut self, mut start: u32) -> u32 {
         use TokenKind as K;
-        let blanks = if self.insert_term { &BLANKS } else { &BLANKS_AND_NEWLINES };
-        let start = self.skip(blanks, self.pos);
-        let Some(&b) = self.src.get(start as usize) else {
-            return self.end_of_input();
+        // Blanks a byte at a time: most tokens follow one or none.
+        let b = loop {
+            let Some(&b) = self.src.get(start as usize) else {
+                return self.end_of_input();
+            };
+            if !matches!(b, b' ' | b'\t' | b'\r') {
+                break b;
+            }
+            start += 1;
         };
-        match b {
-            b'\n' => self.operator(K::Terminator, start, 1),
+        let (kind, end) = match b {
+            b'\n' if self.insert_term => (K::Terminator, start + 1),
+            // Where no statement ends, a newline is one more blank.
+            b'\n' => return start + 1,
             b'A'..=b'Z' | b'a'..=b'z' | b'_' => self.ascii_identifier(start),
             b'0'..=b'9' => self.number(start),
             b'.' if self.is_digit(start + 1) => self.number(start),
-            b'"' => self.string(start, &DOUBLE_QUOTED_PLAIN, K::String),
-            b'`' => self.string(start, &RAW_PLAIN, K::String),
-            b'\'' => {
-                self.error(start, "illegal single-quoted string; use double quotes");
-                self.string(start, &SINGLE_QUOTED_PLAIN, K::Illegal);
-            }
-            b'/' if matches!(self.byte(start + 1), Some(b'/' | b'*')) => self.comment(start),
+            b'"' => (K::String, self.double_quoted(start)),
+            b'`' => (K::String, self.scan_string(start, start + 1, &RAW_PLAIN)),
+            b'\'' => return self.single_quoted(start),
+            b'/' if matches!(self.byte(start + 1), Some(b'/' | b'*')) => return self.comment(start),
             b'|' => self.doubled(start, K::Or, "missing second | in ||"),
             b'&' => self.doubled(start, K::And, "missing second & in &&"),
             b'!' => self.maybe_equals(start, K::Not, K::Neq),
             b'=' => self.maybe_equals(start, K::Assign, K::Eq),
             b'<' => self.maybe_equals(start, K::Lt, K::Lte),
             b'>' => self.maybe_equals(start, K::Gt, K::Gte),
-            b'+' => self.operator(K::Add, start, 1),
-            b'-' => self.operator(K::Sub, start, 1),
-            b'*' => self.operator(K::Mul, start, 1),
-            b'/' => self.operator(K::Div, start, 1),
-            b'%' => self.operator(K::Mod, start, 1),
-            b'^' => self.operator(K::Pow, start, 1),
-            b'{' => self.operator(K::LCurly, start, 1),
-            b'}' => self.operator(K::RCurly, start, 1),
-            b'(' => self.operator(K::LParen, start, 1),
-            b')' => self.operator(K::RParen, start, 1),
-            b'[' => self.operator(K::LBrack, start, 1),
-            b']' => self.operator(K::RBrack, start, 1),
-            b',' => self.operator(K::Comma, start, 1),
-            b'.' => self.operator(K::Dot, start, 1),
-            _ => self.unknown_char(start),
-        }
+            b'+' => (K::Add, start + 1),
+            b'-' => (K::Sub, start + 1),
+            b'*' => (K::Mul, start + 1),
+            b'/' => (K::Div, start + 1),
+            b'%' => (K::Mod, start + 1),
+            b'^' => (K::Pow, start + 1),
+            b'{' => (K::LCurly, start + 1),
+            b'}' => (K::RCurly, start + 1),
+            b'(' => (K::LParen, start + 1),
+            b')' => (K::RParen, start + 1),
+            b'[' => (K::LBrack, start + 1),
+            b']' => (K::RBrack, start + 1),
+            b',' => (K::Comma, start + 1),
+            b'.' => (K::Dot, start + 1),
+            _ => return self.unknown_char(start),
+        };
+        self.token(kind, start, end)
+    }
+
+    /// Appends a token and returns its end; a newline after it ends the statement if the kind
+    /// says so.
+    #[inline(always)]
+    fn token(&mut self, kind: TokenKind, start: u32, end: u32) -> u32 {
+        self.insert_term = kind.inserts_terminator();
+        self.push(kind, Span::new(start, end));
+        end
     }
 
     /// The end of the text: a pending terminator, then `Eof`.
-    fn end_of_input(&mut self) {
+    #[inline(never)]
+    fn end_of_input(&mut self) -> u32 {
         let end = self.src.len() as u32;
-        self.pos = end;
         if self.insert_term {
             self.insert_term = false;
             self.push(TokenKind::Terminator, Span::at(end));
         }
         self.push(TokenKind::Eof, Span::at(end));
         self.at_end = true;
-    }
-
-    /// A token of `len` bytes whose text needs no checks (operators and punctuation, and the
-    /// newline that becomes a terminator).
-    fn operator(&mut self, kind: TokenKind, start: u32, len: u32) {
-        self.pos = start + len;
-        self.insert_term = kind.inserts_terminator();
-        self.push(kind, Span::new(start, start + len));
+        end
     }
 
     /// `||` or `&&`; a single `|` or `&` is an error but still scanned as the operator.
-    fn doubled(&mut self, start: u32, kind: TokenKind, missing: &str) {
+    fn doubled(&mut self, start: u32, kind: TokenKind, missing: &str) -> (TokenKind, u32) {
         if self.byte(start + 1) == self.byte(start) {
-            return self.operator(kind, start, 2);
+            return (kind, start + 2);
         }
         self.error(start + 1, missing);
-        self.operator(kind, start, 1);
+        (kind, start + 1)
     }
 
     /// An operator that becomes `with_equals` when followed by `=`.
-    fn maybe_equals(&mut self, start: u32, alone: TokenKind, with_equals: TokenKind) {
+    #[inline(always)]
+    fn maybe_equals(&self, start: u32, alone: TokenKind, with_equals: TokenKind) -> (TokenKind, u32) {
         if self.byte(start + 1) == Some(b'=') {
-            self.operator(with_equals, start, 2);
+            (with_equals, start + 2)
         } else {
-            self.operator(alone, start, 1);
+            (alone, start + 1)
         }
     }
 
-    /// A string whose opening quote is at `start`; `plain` is what its body may contain without a
-    /// closer look, and its closing quote is the opening one. Double- and single-quoted strings
-    /// take escapes and end at a newline; raw (backtick) strings do neither.
-    fn string(&mut self, start: u32, plain: &ByteSet, kind: TokenKind) {
-        let quote = self.src[start as usize];
-        let raw = quote == b'`';
-        let end = self.scan_string(start, plain, !raw, raw);
-        self.pos = end;
+    /// A single-quoted string is an error, but scanned as a string (it ends a statement).
+    #[inline(never)]
+    fn single_quoted(&mut self, start: u32) -> u32 {
+        self.error(start, "illegal single-quoted string; use double quotes");
+        let end = self.scan_string(start, start + 1, &SINGLE_QUOTED_PLAIN);
         self.insert_term = true;
-        self.push(kind, Span::new(start, end));
+        self.push(TokenKind::Illegal, Span::new(start, end));
+        end
     }
 
     /// Appends a token.
@@ -344,17 +359,19 @@ impl<'a> Scanner<'a> {
         Some((c, width))
     }
 
-    /// An identifier starting with an ASCII letter or `_`.
-    fn ascii_identifier(&mut self, start: u32) {
+    /// An identifier (or keyword) starting with an ASCII letter or `_`.
+    #[inline(always)]
+    fn ascii_identifier(&self, start: u32) -> (TokenKind, u32) {
         let mut end = self.skip(&IDENT_ASCII, start + 1);
         if self.byte(end).is_some_and(|b| !b.is_ascii()) {
             end = self.finish_identifier(end);
         }
-        self.identifier(start, end);
+        (word_kind(&self.src[start as usize..end as usize]), end)
     }
 
     /// Extends an identifier past non-ASCII letters and digits; returns its end.
-    fn finish_identifier(&mut self, mut end: u32) -> u32 {
+    #[inline(never)]
+    fn finish_identifier(&self, mut end: u32) -> u32 {
         while let Some(&b) = self.src.get(end as usize) {
             if IDENT_ASCII[b as usize] {
                 end += 1;
@@ -371,31 +388,20 @@ impl<'a> Scanner<'a> {
         end
     }
 
-    fn identifier(&mut self, start: u32, end: u32) {
-        let kind = match &self.src[start as usize..end as usize] {
-            b"true" | b"false" => TokenKind::Bool,
-            b"null" => TokenKind::Null,
-            _ => TokenKind::Ident,
-        };
-        self.pos = end;
-        self.insert_term = true;
-        self.push(kind, Span::new(start, end));
-    }
-
     /// A byte no token starts with: a non-ASCII identifier start or an illegal character.
-    fn unknown_char(&mut self, start: u32) {
+    #[inline(never)]
+    fn unknown_char(&mut self, start: u32) -> u32 {
         let (c, width) = self.read_char(start).unwrap_or((char::REPLACEMENT_CHARACTER, 1));
         if is_letter(c) {
             let end = self.finish_identifier(start + width);
-            self.identifier(start, end);
-            return;
+            return self.token(TokenKind::Ident, start, end);
         }
         if c != BOM {
             self.error(start, format!("illegal character {}", go_sharp_u(c)));
         }
         // An illegal character keeps the previous terminator state.
-        self.pos = start + width;
         self.push(TokenKind::Illegal, Span::new(start, start + width));
+        start + width
     }
 
     fn byte(&self, offset: u32) -> Option<u8> {
@@ -407,9 +413,9 @@ impl<'a> Scanner<'a> {
     }
 
     /// The first offset from `at` whose byte is not in `plain` (or the end of the text).
-    #[inline]
+    #[inline(always)]
     fn skip(&self, plain: &ByteSet, at: u32) -> u32 {
-        let rest = self.src.get(at as usize..).unwrap_or_default();
+        let Some(rest) = self.src.get(at as usize..) else { return at };
         let len = rest.iter().position(|&b| !plain[b as usize]).unwrap_or(rest.len());
         at + len as u32
     }
@@ -421,7 +427,8 @@ impl<'a> Scanner<'a> {
         at
     }
 
-    fn number(&mut self, start: u32) {
+    #[inline(never)]
+    fn number(&mut self, start: u32) -> (TokenKind, u32) {
         let mut kind = TokenKind::Number;
         let mut at = start;
         if self.byte(at) != Some(b'.') {
@@ -443,35 +450,48 @@ impl<'a> Scanner<'a> {
             }
             at = end;
         }
-        self.pos = at;
-        self.insert_term = true;
-        self.push(kind, Span::new(start, at));
+        (kind, at)
     }
 
-    /// Scans a string whose opening quote is at `start`; returns the end offset.
-    fn scan_string(&mut self, start: u32, plain: &ByteSet, escapes: bool, multiline: bool) -> u32 {
-        let until = self.src[start as usize];
-        let mut at = start + 1;
+    /// A double-quoted string. Most hold only plain ASCII and end here; the others are finished
+    /// by [`Scanner::scan_string`].
+    #[inline(always)]
+    fn double_quoted(&mut self, start: u32) -> u32 {
+        let end = self.skip(&DOUBLE_QUOTED_PLAIN, start + 1);
+        if self.byte(end) == Some(b'"') {
+            return end + 1;
+        }
+        self.scan_string(start, end, &DOUBLE_QUOTED_PLAIN)
+    }
+
+    /// Scans a string whose opening quote is at `start`, from `at` on (the bytes before it are
+    /// plain); `plain` is what its body may contain without a closer look, and its closing
+    /// quote is the opening one. Returns its end. Double- and single-quoted strings take
+    /// escapes and end at a newline; raw (backtick) strings do neither.
+    #[inline(never)]
+    fn scan_string(&mut self, start: u32, mut at: u32, plain: &ByteSet) -> u32 {
+        let quote = self.src[start as usize];
+        let raw = quote == b'`';
         loop {
             at = self.skip(plain, at);
             let Some(b) = self.byte(at) else {
                 self.error(start, "string literal not terminated");
-                break;
+                return at;
             };
-            if b == b'\n' && !multiline {
+            // ASCII, so `read_char` would find nothing to report.
+            if b == quote {
+                return at + 1;
+            }
+            if b == b'\n' && !raw {
                 self.error(start, "string literal not terminated");
-                break;
+                return at;
             }
             let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
             at += w;
-            if b == until {
-                break;
-            }
-            if escapes && b == b'\\' {
+            if b == b'\\' && !raw {
                 at = self.scan_escape(at);
             }
         }
-        at
     }
 
     /// Validates the escape whose first character (after the backslash) is at `at`; returns
@@ -522,8 +542,9 @@ impl<'a> Scanner<'a> {
         pos
     }
 
-    /// A comment starting at `start` (`//` or `/*`).
-    fn comment(&mut self, start: u32) {
+    /// A comment starting at `start` (`//` or `/*`); returns its end.
+    #[inline(never)]
+    fn comment(&mut self, start: u32) -> u32 {
         // Upstream's look-ahead reads ahead and then rewinds its reader, so the characters it
         // looked at are read (and their encoding errors reported) a second time.
         let checked = self.checked_upto;
@@ -536,11 +557,11 @@ impl<'a> Scanner<'a> {
         }
         let block = self.byte(start + 1) == Some(b'*');
         let end = if block { self.block_comment_end(start) } else { self.line_comment_end(start) };
-        self.pos = end;
         self.insert_term = false;
         let raw = &self.src[start as usize..end as usize];
         let text = comment_text(raw, block);
         self.add_comment(Comment { span: Span::new(start, end), text });
+        end
     }
 
     /// The end of the line comment at `start`: the newline (or the end of the text).
@@ -573,20 +594,26 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Adds a comment to the open group, or starts a group when a token or a line without a
+    /// comment separates it from the group's last comment.
     fn add_comment(&mut self, comment: Comment) {
-        let start_line = self.lines.line(comment.span.start);
         let index = self.comments.len() as u32;
-        let token_between = self.produced() != self.group_tokens;
-        if self.open_group.is_some() && (token_between || start_line > self.group_end_line + 1) {
+        if self.open_group.is_some() && (self.produced() != self.group_tokens || self.blank_line_before(comment.span.start)) {
             self.close_group();
         }
         if self.open_group.is_none() {
             self.open_group = Some(index);
         }
-        let newlines = comment.text.bytes().filter(|&b| b == b'\n').count() as u32;
-        self.group_end_line = start_line + newlines;
+        self.group_end = comment.span.end;
         self.group_tokens = self.produced();
         self.comments.push(comment);
+    }
+
+    /// Whether two newlines separate the group's last comment from a comment at `start`:
+    /// then a line lies between them. (Counting them is cheaper than finding both lines.)
+    fn blank_line_before(&self, start: u32) -> bool {
+        let gap = &self.src[self.group_end as usize..start as usize];
+        gap.iter().filter(|&&b| b == b'\n').nth(1).is_some()
     }
 
     /// Upstream's look-ahead: does this comment (and any block comments following it on the
@@ -627,6 +654,19 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// `true`, `false` and `null` are literals; every other word is an identifier.
+fn word_kind(word: &[u8]) -> TokenKind {
+    // Most words are not 4 or 5 bytes long: one comparison settles them.
+    if !matches!(word.len(), 4 | 5) {
+        return TokenKind::Ident;
+    }
+    match word {
+        b"true" | b"false" => TokenKind::Bool,
+        b"null" => TokenKind::Null,
+        _ => TokenKind::Ident,
+    }
+}
+
 /// The comment's text with carriage returns removed as upstream does.
 fn comment_text(raw: &[u8], block: bool) -> Box<str> {
     let mut cr = raw.iter().filter(|&&b| b == b'\r').count();
@@ -636,7 +676,7 @@ fn comment_text(raw: &[u8], block: bool) -> Box<str> {
         cr -= 1;
     }
     if cr == 0 {
-        return String::from_utf8_lossy(lit).into();
+        return text_lossy(lit);
     }
     let mut out: Vec<u8> = Vec::with_capacity(lit.len());
     for (j, &b) in lit.iter().enumerate() {
@@ -645,7 +685,16 @@ fn comment_text(raw: &[u8], block: bool) -> Box<str> {
             out.push(b);
         }
     }
-    String::from_utf8_lossy(&out).into()
+    text_lossy(&out)
+}
+
+/// The bytes as text, invalid UTF-8 replaced; checked by the fast validator first because
+/// almost every comment is valid.
+fn text_lossy(bytes: &[u8]) -> Box<str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.into(),
+        Err(_) => String::from_utf8_lossy(bytes).into(),
+    }
 }
 
 /// Decodes one UTF-8 character; `None` for an invalid sequence.
