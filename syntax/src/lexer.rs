@@ -1,10 +1,10 @@
 //! The scanner: bytes to tokens, with upstream's terminator insertion and error texts.
 //!
 //! A hand-written scanner: the first byte of a token selects what scans it, and runs of plain
-//! bytes (blanks, identifier characters, the bodies of strings and comments) are skipped with
-//! 256-entry byte tables. Whatever is not plain ASCII (non-ASCII identifiers, encoding errors,
-//! NUL, escapes) takes a slower path character by character, because upstream's error positions
-//! and recovery are part of the language's contract.
+//! bytes (identifier characters, the bodies of strings and comments) are skipped with 256-entry
+//! byte tables. Whatever is not plain ASCII (non-ASCII identifiers, encoding errors, NUL,
+//! escapes) takes a slower path character by character, because upstream's error positions and
+//! recovery are part of the language's contract.
 //!
 //! The output keeps comments apart from the token stream (the parser never sees them), and each
 //! scanner error remembers the index of the token that was current when upstream's lazy scanner
@@ -406,6 +406,7 @@ impl<'a> Scanner<'a> {
     fn unknown_char(&mut self, start: u32) -> u32 {
         let (c, width) = self.read_char(start).unwrap_or((char::REPLACEMENT_CHARACTER, 1));
         if is_letter(c) {
+            // Never a keyword: those are ASCII.
             let end = self.finish_identifier(start + width);
             return self.token(TokenKind::Ident, start, end);
         }
@@ -624,7 +625,7 @@ impl<'a> Scanner<'a> {
     /// Whether two newlines separate the group's last comment from a comment at `start`:
     /// then a line lies between them. (Counting them is cheaper than finding both lines.)
     fn blank_line_before(&self, start: u32) -> bool {
-        let gap = &self.src[self.group_end as usize..start as usize];
+        let gap = self.src.get(self.group_end as usize..start as usize).unwrap_or_default();
         gap.iter().filter(|&&b| b == b'\n').nth(1).is_some()
     }
 
@@ -864,5 +865,28 @@ mod tests {
         assert_eq!(lexed.comment_groups, vec![0..2, 2..3, 3..5]);
         let lexed = lex(b"a = 1\r\n// x\r\n");
         assert_eq!(&*lexed.comments[0].text, "// x");
+    }
+
+    #[test]
+    fn comment_groups_count_lines_inside_and_between_comments() {
+        // A block comment's own lines do not separate it from the next comment.
+        assert_eq!(lex(b"/* a\n b */\n// c\n\n// d").comment_groups, vec![0..2, 2..3]);
+        // A line of blanks (or a lone carriage return) is a blank line.
+        assert_eq!(lex(b"// a\n \t\n// b").comment_groups, vec![0..1, 1..2]);
+        assert_eq!(lex(b"// a\r\n\r\n// b").comment_groups, vec![0..1, 1..2]);
+        assert_eq!(lex(b"// a\n/* b */ /* c */").comment_groups, vec![0..3]);
+    }
+
+    #[test]
+    fn strings_past_their_plain_prefix() {
+        use TokenKind::*;
+        let lexed = lex(b"\"abc\\x41def\" \"ab\xc3\xa9\"");
+        assert!(lexed.errors.is_empty());
+        let spans: Vec<Span> = lexed.tokens.iter().map(|t| t.span).collect();
+        assert_eq!(spans[..2], [Span::new(0, 12), Span::new(13, 19)]);
+        assert_eq!(errors("\"ab\0c\""), vec![(3, "illegal character NUL".into())]);
+        assert_eq!(errors("x = \"abc"), vec![(4, "string literal not terminated".into())]);
+        assert_eq!(kinds("`a\nb\\`\n"), vec![String, Terminator, Eof]);
+        assert_eq!(kinds("a = 1\n\t  \r\nb"), vec![Ident, Assign, Number, Terminator, Ident, Terminator, Eof]);
     }
 }
