@@ -1,14 +1,15 @@
 //! The scanner: bytes to tokens, with upstream's terminator insertion and error texts.
 //!
-//! logos classifies where each token starts and consumes the common runs (blanks, ASCII
-//! identifiers, operators). Strings, comments, numbers and non-ASCII identifiers are finished
-//! by hand because their error positions and recovery are part of the language's contract.
+//! A hand-written scanner: the first byte of a token selects what scans it, and runs of plain
+//! bytes (identifier characters, the bodies of strings and comments) are skipped with 256-entry
+//! byte tables. Whatever is not plain ASCII (non-ASCII identifiers, encoding errors, NUL,
+//! escapes) takes a slower path character by character, because upstream's error positions and
+//! recovery are part of the language's contract.
 //!
 //! The output keeps comments apart from the token stream (the parser never sees them), and each
 //! scanner error remembers the index of the token that was current when upstream's lazy scanner
 //! would have reported it, so errors can be merged with the parser's in upstream's order.
 
-use logos::Logos;
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 use crate::span::{LineIndex, Span};
@@ -48,92 +49,53 @@ pub struct Lexed {
     pub lines: LineIndex,
 }
 
-#[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
-#[logos(utf8 = false)]
-#[logos(skip r"[ \t\r]+")]
-enum Raw {
-    #[token(b"\n")]
-    Newline,
-    #[regex(b"[A-Za-z_][A-Za-z0-9_]*")]
-    AsciiIdent,
-    #[regex(b"[0-9]")]
-    Digit,
-    #[regex(b"\\.[0-9]")]
-    DotDigit,
-    #[token(b"\"")]
-    DoubleQuote,
-    #[token(b"`")]
-    Backtick,
-    #[token(b"'")]
-    SingleQuote,
-    #[token(b"//")]
-    LineComment,
-    #[token(b"/*")]
-    BlockComment,
-    #[token(b"||")]
-    Or,
-    #[token(b"|")]
-    Pipe,
-    #[token(b"&&")]
-    And,
-    #[token(b"&")]
-    Amp,
-    #[token(b"!")]
-    Not,
-    #[token(b"!=")]
-    Neq,
-    #[token(b"=")]
-    Assign,
-    #[token(b"==")]
-    Eq,
-    #[token(b"<")]
-    Lt,
-    #[token(b"<=")]
-    Lte,
-    #[token(b">")]
-    Gt,
-    #[token(b">=")]
-    Gte,
-    #[token(b"+")]
-    Add,
-    #[token(b"-")]
-    Sub,
-    #[token(b"*")]
-    Mul,
-    #[token(b"/")]
-    Div,
-    #[token(b"%")]
-    Mod,
-    #[token(b"^")]
-    Pow,
-    #[token(b"{")]
-    LCurly,
-    #[token(b"}")]
-    RCurly,
-    #[token(b"(")]
-    LParen,
-    #[token(b")")]
-    RParen,
-    #[token(b"[")]
-    LBrack,
-    #[token(b"]")]
-    RBrack,
-    #[token(b",")]
-    Comma,
-    #[token(b".")]
-    Dot,
+const BOM: char = '\u{FEFF}';
+
+/// A byte table: which bytes a loop may skip without a closer look.
+type ByteSet = [bool; 256];
+
+/// The set of the given bytes.
+const fn byte_set(bytes: &[u8]) -> ByteSet {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        set[bytes[i] as usize] = true;
+        i += 1;
+    }
+    set
 }
 
-const BOM: char = '\u{FEFF}';
+/// ASCII except NUL and `stops`: NUL and non-ASCII bytes are read as characters, as they can be
+/// encoding errors.
+const fn plain_ascii_except(stops: &[u8]) -> ByteSet {
+    let mut set = [false; 256];
+    let mut b = 1;
+    while b < 0x80 {
+        set[b] = true;
+        b += 1;
+    }
+    let mut i = 0;
+    while i < stops.len() {
+        set[stops[i] as usize] = false;
+        i += 1;
+    }
+    set
+}
+
+const IDENT_ASCII: ByteSet = byte_set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789");
+const DOUBLE_QUOTED_PLAIN: ByteSet = plain_ascii_except(b"\"\\\n");
+const SINGLE_QUOTED_PLAIN: ByteSet = plain_ascii_except(b"'\\\n");
+/// Raw strings have no escapes and may span lines: only the backtick ends them.
+const RAW_PLAIN: ByteSet = plain_ascii_except(b"`");
+const LINE_COMMENT_PLAIN: ByteSet = plain_ascii_except(b"\n");
+const BLOCK_COMMENT_PLAIN: ByteSet = plain_ascii_except(b"*");
 
 /// Scans `src` completely.
 pub fn lex(src: &[u8]) -> Lexed {
     let mut scanner = Scanner::new(src);
     // All at once: the buffer the parser drains a chunk at a time becomes the token vector.
     scanner.buffer = Vec::with_capacity(src.len() / 5 + 2);
-    while !scanner.at_end {
-        scanner.step();
-    }
+    scanner.scan(usize::MAX);
     let tokens = std::mem::take(&mut scanner.buffer);
     scanner.finish(tokens)
 }
@@ -146,22 +108,26 @@ const CHUNK: usize = 64;
 /// [`Scanner::finish`].
 pub(crate) struct Scanner<'a> {
     src: &'a [u8],
-    lexer: logos::Lexer<'a, Raw>,
+    /// Where scanning continues.
+    pos: u32,
     insert_term: bool,
     /// Tokens scanned but not yet handed out, from `next`. The scanner fills a chunk at a
     /// time, so handing a token to the parser is a bounds check and a copy.
     buffer: Vec<Token>,
     next: usize,
-    /// How many tokens have been produced so far (the index of the next one).
-    produced: u32,
+    /// How many tokens were handed out and cleared from `buffer` by refills.
+    cleared: u32,
     /// Whether the end has been reached (the `Eof` token is produced).
     at_end: bool,
     comments: Vec<Comment>,
     comment_groups: Vec<std::ops::Range<u32>>,
-    /// Start of the comment group being collected, if the last item was a comment.
+    /// Start of the comment group being collected, if any.
     open_group: Option<u32>,
-    /// Line on which the last comment of the open group ends.
-    group_end_line: u32,
+    /// How many tokens had been produced when the last comment was added: a token since then
+    /// closes the group (checked at the next comment, so producing a token costs nothing).
+    group_tokens: u32,
+    /// Where the last comment of the open group ends.
+    group_end: u32,
     errors: Vec<ScanError>,
     /// Encoding errors are reported once per character, as upstream's reader reads each
     /// character once: characters before this offset have been checked already.
@@ -171,27 +137,25 @@ pub(crate) struct Scanner<'a> {
 
 impl<'a> Scanner<'a> {
     pub(crate) fn new(src: &'a [u8]) -> Self {
-        let mut scanner = Scanner {
+        // A byte-order mark is skipped only as the very first character.
+        let pos = if src.starts_with("\u{FEFF}".as_bytes()) { 3 } else { 0 };
+        Scanner {
             src,
-            lexer: Raw::lexer(src),
+            pos,
             insert_term: false,
             buffer: Vec::with_capacity(CHUNK + 2),
             next: 0,
-            produced: 0,
+            cleared: 0,
             at_end: false,
             comments: Vec::new(),
             comment_groups: Vec::new(),
             open_group: None,
-            group_end_line: 0,
+            group_tokens: 0,
+            group_end: 0,
             errors: Vec::new(),
             checked_upto: 0,
             lines: LineIndex::new(src),
-        };
-        // A byte-order mark is skipped only as the very first character.
-        if src.starts_with("\u{FEFF}".as_bytes()) {
-            scanner.restart_at(3);
         }
-        scanner
     }
 
     /// The next token; `Eof` once the text is exhausted, and again on every later call.
@@ -206,37 +170,16 @@ impl<'a> Scanner<'a> {
 
     #[cold]
     fn refill(&mut self) -> Token {
+        self.cleared += self.buffer.len() as u32;
         self.buffer.clear();
         self.next = 0;
-        while self.buffer.len() < CHUNK && !self.at_end {
-            self.step();
-        }
+        self.scan(CHUNK);
         match self.buffer.first() {
             Some(&token) => {
                 self.next = 1;
                 token
             }
             None => Token { kind: TokenKind::Eof, span: Span::at(self.src.len() as u32) },
-        }
-    }
-
-    /// Scans one raw token (which may produce no token, as a comment does, or two).
-    fn step(&mut self) {
-        let Some(raw) = self.lexer.next() else {
-            let end = self.src.len() as u32;
-            if self.insert_term {
-                self.insert_term = false;
-                self.push(TokenKind::Terminator, Span::at(end));
-            }
-            self.push(TokenKind::Eof, Span::at(end));
-            self.at_end = true;
-            return;
-        };
-        let span = self.lexer.span();
-        let start = span.start as u32;
-        match raw {
-            Ok(raw) => self.raw_token(raw, start, span.end as u32),
-            Err(()) => self.unknown_char(start),
         }
     }
 
@@ -247,87 +190,151 @@ impl<'a> Scanner<'a> {
     /// Scans whatever is left (for its comments and errors) and returns the side products with
     /// the given token vector.
     pub(crate) fn finish(mut self, tokens: Vec<Token>) -> Lexed {
-        while !self.at_end {
-            self.step();
-        }
+        self.scan(usize::MAX);
+        self.close_group();
         Lexed { tokens, comments: self.comments, comment_groups: self.comment_groups, errors: self.errors, lines: self.lines }
     }
 
-    fn raw_token(&mut self, raw: Raw, start: u32, end: u32) {
+    /// Scans until `buffer` holds `limit` tokens or the end has been produced.
+    ///
+    /// The rare cases (the end, comments, numbers, illegal characters, non-ASCII identifiers,
+    /// single-quoted strings) are `inline(never)`: kept out of this loop, they leave its
+    /// registers to the common tokens.
+    fn scan(&mut self, limit: usize) {
+        // The offset lives in a register while scanning, in `pos` between calls.
+        let mut at = self.pos;
+        while self.buffer.len() < limit && !self.at_end {
+            at = self.step(at);
+        }
+        self.pos = at;
+    }
+
+    /// Scans one token from `start` (a comment produces none, or a terminator before it; the
+    /// end two) and returns where scanning continues.
+    // Inlined into the loop of `scan`: most tokens are short, so the call would cost as much
+    // as the token.
+    #[inline(always)]
+    fn step(&mut self, mut start: u32) -> u32 {
         use TokenKind as K;
-        let kind = match raw {
-            Raw::Newline => {
-                if self.insert_term {
-                    self.insert_term = false;
-                    self.push(K::Terminator, Span::new(start, end));
-                }
-                return;
+        // Blanks a byte at a time: most tokens follow one or none.
+        let b = loop {
+            let Some(&b) = self.src.get(start as usize) else {
+                return self.end_of_input();
+            };
+            if !matches!(b, b' ' | b'\t' | b'\r') {
+                break b;
             }
-            Raw::AsciiIdent => {
-                let end = self.finish_identifier(end);
-                self.bump_to(end);
-                self.identifier(start, end);
-                return;
-            }
-            Raw::Digit | Raw::DotDigit => return self.number(start),
-            Raw::DoubleQuote => return self.string(start, b'"', K::String),
-            Raw::Backtick => return self.string(start, b'`', K::String),
-            Raw::SingleQuote => {
-                self.error(start, "illegal single-quoted string; use double quotes");
-                return self.string(start, b'\'', K::Illegal);
-            }
-            Raw::LineComment | Raw::BlockComment => return self.comment(start),
-            Raw::Pipe => {
-                self.error(end, "missing second | in ||");
-                K::Or
-            }
-            Raw::Amp => {
-                self.error(end, "missing second & in &&");
-                K::And
-            }
-            Raw::Or => K::Or,
-            Raw::And => K::And,
-            Raw::Not => K::Not,
-            Raw::Neq => K::Neq,
-            Raw::Assign => K::Assign,
-            Raw::Eq => K::Eq,
-            Raw::Lt => K::Lt,
-            Raw::Lte => K::Lte,
-            Raw::Gt => K::Gt,
-            Raw::Gte => K::Gte,
-            Raw::Add => K::Add,
-            Raw::Sub => K::Sub,
-            Raw::Mul => K::Mul,
-            Raw::Div => K::Div,
-            Raw::Mod => K::Mod,
-            Raw::Pow => K::Pow,
-            Raw::LCurly => K::LCurly,
-            Raw::RCurly => K::RCurly,
-            Raw::LParen => K::LParen,
-            Raw::RParen => K::RParen,
-            Raw::LBrack => K::LBrack,
-            Raw::RBrack => K::RBrack,
-            Raw::Comma => K::Comma,
-            Raw::Dot => K::Dot,
+            start += 1;
         };
+        let (kind, end) = match b {
+            b'\n' => return self.newline(start),
+            b'A'..=b'Z' | b'a'..=b'z' | b'_' => self.ascii_identifier(start),
+            b'0'..=b'9' => self.number(start),
+            b'.' if self.is_digit(start + 1) => self.number(start),
+            b'"' => (K::String, self.double_quoted(start)),
+            b'`' => (K::String, self.scan_string(start, start + 1, &RAW_PLAIN)),
+            b'\'' => return self.single_quoted(start),
+            b'/' if matches!(self.byte(start + 1), Some(b'/' | b'*')) => return self.comment(start),
+            b'|' => self.doubled(start, K::Or, "missing second | in ||"),
+            b'&' => self.doubled(start, K::And, "missing second & in &&"),
+            b'!' => self.maybe_equals(start, K::Not, K::Neq),
+            b'=' => self.maybe_equals(start, K::Assign, K::Eq),
+            b'<' => self.maybe_equals(start, K::Lt, K::Lte),
+            b'>' => self.maybe_equals(start, K::Gt, K::Gte),
+            b'+' => (K::Add, start + 1),
+            b'-' => (K::Sub, start + 1),
+            b'*' => (K::Mul, start + 1),
+            b'/' => (K::Div, start + 1),
+            b'%' => (K::Mod, start + 1),
+            b'^' => (K::Pow, start + 1),
+            b'{' => (K::LCurly, start + 1),
+            b'}' => (K::RCurly, start + 1),
+            b'(' => (K::LParen, start + 1),
+            b')' => (K::RParen, start + 1),
+            b'[' => (K::LBrack, start + 1),
+            b']' => (K::RBrack, start + 1),
+            b',' => (K::Comma, start + 1),
+            b'.' => (K::Dot, start + 1),
+            _ => return self.unknown_char(start),
+        };
+        self.token(kind, start, end)
+    }
+
+    /// Appends a token and returns its end; a newline after it ends the statement if the kind
+    /// says so.
+    #[inline(always)]
+    fn token(&mut self, kind: TokenKind, start: u32, end: u32) -> u32 {
         self.insert_term = kind.inserts_terminator();
         self.push(kind, Span::new(start, end));
+        end
     }
 
-    /// A string opened by `quote` at `start`: double-quoted and single-quoted strings take
-    /// escapes and end at a newline; raw (backtick) strings do neither.
-    fn string(&mut self, start: u32, quote: u8, kind: TokenKind) {
-        let raw = quote == b'`';
-        let end = self.scan_string(start, quote, !raw, raw);
+    /// A newline, which ends the statement if the token before asks for it. The indentation
+    /// after it (spaces and tabs; a `\r` goes back through the dispatch) is skipped here, where
+    /// a long run of blanks is likely.
+    #[inline(always)]
+    fn newline(&mut self, start: u32) -> u32 {
+        if self.insert_term {
+            self.token(TokenKind::Terminator, start, start + 1);
+        }
+        let mut at = start + 1;
+        while matches!(self.byte(at), Some(b' ' | b'\t')) {
+            at += 1;
+        }
+        at
+    }
+
+    /// The end of the text: a pending terminator, then `Eof`.
+    #[inline(never)]
+    fn end_of_input(&mut self) -> u32 {
+        let end = self.src.len() as u32;
+        if self.insert_term {
+            self.insert_term = false;
+            self.push(TokenKind::Terminator, Span::at(end));
+        }
+        self.push(TokenKind::Eof, Span::at(end));
+        self.at_end = true;
+        end
+    }
+
+    /// `||` or `&&`; a single `|` or `&` is an error but still scanned as the operator.
+    fn doubled(&mut self, start: u32, kind: TokenKind, missing: &str) -> (TokenKind, u32) {
+        if self.byte(start + 1) == self.byte(start) {
+            return (kind, start + 2);
+        }
+        self.error(start + 1, missing);
+        (kind, start + 1)
+    }
+
+    /// An operator that becomes `with_equals` when followed by `=`.
+    #[inline(always)]
+    fn maybe_equals(&self, start: u32, alone: TokenKind, with_equals: TokenKind) -> (TokenKind, u32) {
+        if self.byte(start + 1) == Some(b'=') {
+            (with_equals, start + 2)
+        } else {
+            (alone, start + 1)
+        }
+    }
+
+    /// A single-quoted string is an error, but scanned as a string (it ends a statement).
+    #[inline(never)]
+    fn single_quoted(&mut self, start: u32) -> u32 {
+        self.error(start, "illegal single-quoted string; use double quotes");
+        let end = self.scan_string(start, start + 1, &SINGLE_QUOTED_PLAIN);
         self.insert_term = true;
-        self.push(kind, Span::new(start, end));
+        self.push(TokenKind::Illegal, Span::new(start, end));
+        end
     }
 
-    /// Appends a token; a token other than a comment closes the open comment group.
+    /// Appends a token.
+    #[inline]
     fn push(&mut self, kind: TokenKind, span: Span) {
-        self.close_group();
         self.buffer.push(Token { kind, span });
-        self.produced += 1;
+    }
+
+    /// How many tokens have been produced so far (the index of the next one).
+    fn produced(&self) -> u32 {
+        self.cleared + self.buffer.len() as u32
     }
 
     fn close_group(&mut self) {
@@ -337,7 +344,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn error(&mut self, offset: u32, message: impl Into<String>) {
-        let token_index = self.produced;
+        let token_index = self.produced();
         self.errors.push(ScanError { offset, message: message.into(), token_index });
     }
 
@@ -365,14 +372,25 @@ impl<'a> Scanner<'a> {
         Some((c, width))
     }
 
+    /// An identifier (or keyword) starting with an ASCII letter or `_`.
+    #[inline(always)]
+    fn ascii_identifier(&self, start: u32) -> (TokenKind, u32) {
+        let mut end = self.skip(&IDENT_ASCII, start + 1);
+        if self.byte(end).is_some_and(|b| !b.is_ascii()) {
+            end = self.finish_identifier(end);
+        }
+        (word_kind(&self.src[start as usize..end as usize]), end)
+    }
+
     /// Extends an identifier past non-ASCII letters and digits; returns its end.
-    fn finish_identifier(&mut self, mut end: u32) -> u32 {
+    #[inline(never)]
+    fn finish_identifier(&self, mut end: u32) -> u32 {
         while let Some(&b) = self.src.get(end as usize) {
-            if b.is_ascii_alphanumeric() || b == b'_' {
+            if IDENT_ASCII[b as usize] {
                 end += 1;
                 continue;
             }
-            if b < 0x80 {
+            if b.is_ascii() {
                 break;
             }
             match decode_utf8(&self.src[end as usize..]) {
@@ -383,52 +401,47 @@ impl<'a> Scanner<'a> {
         end
     }
 
-    fn identifier(&mut self, start: u32, end: u32) {
-        let kind = match &self.src[start as usize..end as usize] {
-            b"true" | b"false" => TokenKind::Bool,
-            b"null" => TokenKind::Null,
-            _ => TokenKind::Ident,
-        };
-        self.insert_term = true;
-        self.push(kind, Span::new(start, end));
-    }
-
-    /// A byte logos could not classify: a non-ASCII identifier start or an illegal character.
-    fn unknown_char(&mut self, start: u32) {
+    /// A byte no token starts with: a non-ASCII identifier start or an illegal character.
+    #[inline(never)]
+    fn unknown_char(&mut self, start: u32) -> u32 {
         let (c, width) = self.read_char(start).unwrap_or((char::REPLACEMENT_CHARACTER, 1));
         if is_letter(c) {
+            // Never a keyword: those are ASCII.
             let end = self.finish_identifier(start + width);
-            self.bump_to(end);
-            self.identifier(start, end);
-            return;
+            return self.token(TokenKind::Ident, start, end);
         }
         if c != BOM {
             self.error(start, format!("illegal character {}", go_sharp_u(c)));
         }
         // An illegal character keeps the previous terminator state.
-        self.bump_to(start + width);
         self.push(TokenKind::Illegal, Span::new(start, start + width));
-    }
-
-    /// Restarts logos at `offset` (when a token we finished by hand ended before logos' end).
-    fn restart_at(&mut self, offset: u32) {
-        let mut lexer = Raw::lexer(self.src);
-        lexer.bump(offset as usize);
-        self.lexer = lexer;
+        start + width
     }
 
     fn byte(&self, offset: u32) -> Option<u8> {
         self.src.get(offset as usize).copied()
     }
 
+    fn is_digit(&self, offset: u32) -> bool {
+        self.byte(offset).is_some_and(|b| b.is_ascii_digit())
+    }
+
+    /// The first offset from `at` whose byte is not in `plain` (or the end of the text).
+    #[inline(always)]
+    fn skip(&self, plain: &ByteSet, at: u32) -> u32 {
+        let Some(rest) = self.src.get(at as usize..) else { return at };
+        at + run_length(rest, plain) as u32
+    }
+
     fn digits(&self, mut at: u32) -> u32 {
-        while matches!(self.byte(at), Some(b'0'..=b'9')) {
+        while self.is_digit(at) {
             at += 1;
         }
         at
     }
 
-    fn number(&mut self, start: u32) {
+    #[inline(never)]
+    fn number(&mut self, start: u32) -> (TokenKind, u32) {
         let mut kind = TokenKind::Number;
         let mut at = start;
         if self.byte(at) != Some(b'.') {
@@ -450,58 +463,48 @@ impl<'a> Scanner<'a> {
             }
             at = end;
         }
-        self.bump_to(at);
-        self.insert_term = true;
-        self.push(kind, Span::new(start, at));
+        (kind, at)
     }
 
-    fn bump_to(&mut self, end: u32) {
-        let cur = self.lexer.span().end as u32;
-        if end > cur {
-            self.lexer.bump((end - cur) as usize);
-        } else if end < cur {
-            self.restart_at(end);
+    /// A double-quoted string. Most hold only plain ASCII and end here; the others are finished
+    /// by [`Scanner::scan_string`].
+    #[inline(always)]
+    fn double_quoted(&mut self, start: u32) -> u32 {
+        let end = self.skip(&DOUBLE_QUOTED_PLAIN, start + 1);
+        if self.byte(end) == Some(b'"') {
+            return end + 1;
         }
+        self.scan_string(start, end, &DOUBLE_QUOTED_PLAIN)
     }
 
-    /// Scans a string whose opening quote is at `start`; returns the end offset.
-    fn scan_string(&mut self, start: u32, until: u8, escapes: bool, multiline: bool) -> u32 {
-        let mut at = start + 1;
+    /// Scans a string whose opening quote is at `start`, from `at` on (the bytes before it are
+    /// plain); `plain` is what its body may contain without a closer look, and its closing
+    /// quote is the opening one. Returns its end. Double- and single-quoted strings take
+    /// escapes and end at a newline; raw (backtick) strings do neither.
+    #[inline(never)]
+    fn scan_string(&mut self, start: u32, mut at: u32, plain: &ByteSet) -> u32 {
+        let quote = self.src[start as usize];
+        let raw = quote == b'`';
         loop {
-            // Plain ASCII runs need no per-character checks.
-            at = self.skip_plain(at, |b| b != until && b != b'\\' && b != b'\n');
+            at = self.skip(plain, at);
             let Some(b) = self.byte(at) else {
                 self.error(start, "string literal not terminated");
-                break;
+                return at;
             };
-            if b == b'\n' && !multiline {
+            // ASCII, so `read_char` would find nothing to report.
+            if b == quote {
+                return at + 1;
+            }
+            if b == b'\n' && !raw {
                 self.error(start, "string literal not terminated");
-                break;
+                return at;
             }
             let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
             at += w;
-            if b == until {
-                break;
-            }
-            if escapes && b == b'\\' {
+            if b == b'\\' && !raw {
                 at = self.scan_escape(at);
             }
         }
-        self.bump_to(at);
-        at
-    }
-
-    /// Skips printable ASCII bytes (and tabs and CRs) for which `plain` holds; stops at
-    /// anything that needs a closer look (NUL, non-ASCII, or a byte `plain` rejects).
-    fn skip_plain(&self, mut at: u32, plain: impl Fn(u8) -> bool) -> u32 {
-        let bytes = &self.src[(at as usize).min(self.src.len())..];
-        for &b in bytes {
-            if b == 0 || b >= 0x80 || !plain(b) {
-                break;
-            }
-            at += 1;
-        }
-        at
     }
 
     /// Validates the escape whose first character (after the backslash) is at `at`; returns
@@ -552,8 +555,9 @@ impl<'a> Scanner<'a> {
         pos
     }
 
-    /// A comment starting at `start` (`//` or `/*`).
-    fn comment(&mut self, start: u32) {
+    /// A comment starting at `start` (`//` or `/*`); returns its end.
+    #[inline(never)]
+    fn comment(&mut self, start: u32) -> u32 {
         // Upstream's look-ahead reads ahead and then rewinds its reader, so the characters it
         // looked at are read (and their encoding errors reported) a second time.
         let checked = self.checked_upto;
@@ -565,53 +569,64 @@ impl<'a> Scanner<'a> {
             self.push(TokenKind::Terminator, Span::at(start));
         }
         let block = self.byte(start + 1) == Some(b'*');
-        let mut at = start + 2;
-        let mut closed = !block;
-        if block {
-            loop {
-                at = self.skip_plain(at, |b| b != b'*');
-                let Some(b) = self.byte(at) else { break };
-                let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
-                at += w;
-                if b == b'*' && self.byte(at) == Some(b'/') {
-                    at += 1;
-                    closed = true;
-                    break;
-                }
-            }
-            if !closed {
-                self.error(start, "block comment not terminated");
-            }
-        } else {
-            loop {
-                at = self.skip_plain(at, |b| b != b'\n');
-                let Some(b) = self.byte(at) else { break };
-                if b == b'\n' {
-                    break;
-                }
-                let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
-                at += w;
-            }
-        }
-        self.bump_to(at);
+        let end = if block { self.block_comment_end(start) } else { self.line_comment_end(start) };
         self.insert_term = false;
-        let raw = &self.src[start as usize..at as usize];
+        let raw = &self.src[start as usize..end as usize];
         let text = comment_text(raw, block);
-        self.add_comment(Comment { span: Span::new(start, at), text });
+        self.add_comment(Comment { span: Span::new(start, end), text });
+        end
     }
 
+    /// The end of the line comment at `start`: the newline (or the end of the text).
+    fn line_comment_end(&mut self, start: u32) -> u32 {
+        let mut at = start + 2;
+        loop {
+            at = self.skip(&LINE_COMMENT_PLAIN, at);
+            if matches!(self.byte(at), None | Some(b'\n')) {
+                return at;
+            }
+            let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
+            at += w;
+        }
+    }
+
+    /// The end of the block comment at `start`: after its `*/` (or the end of the text).
+    fn block_comment_end(&mut self, start: u32) -> u32 {
+        let mut at = start + 2;
+        loop {
+            at = self.skip(&BLOCK_COMMENT_PLAIN, at);
+            let Some(b) = self.byte(at) else {
+                self.error(start, "block comment not terminated");
+                return at;
+            };
+            let (_, w) = self.read_char(at).unwrap_or(('\0', 1));
+            at += w;
+            if b == b'*' && self.byte(at) == Some(b'/') {
+                return at + 1;
+            }
+        }
+    }
+
+    /// Adds a comment to the open group, or starts a group when a token or a line without a
+    /// comment separates it from the group's last comment.
     fn add_comment(&mut self, comment: Comment) {
-        let start_line = self.lines.line(comment.span.start);
         let index = self.comments.len() as u32;
-        if self.open_group.is_some() && start_line > self.group_end_line + 1 {
+        if self.open_group.is_some() && (self.produced() != self.group_tokens || self.blank_line_before(comment.span.start)) {
             self.close_group();
         }
         if self.open_group.is_none() {
             self.open_group = Some(index);
         }
-        let newlines = comment.text.bytes().filter(|&b| b == b'\n').count() as u32;
-        self.group_end_line = start_line + newlines;
+        self.group_end = comment.span.end;
+        self.group_tokens = self.produced();
         self.comments.push(comment);
+    }
+
+    /// Whether two newlines separate the group's last comment from a comment at `start`:
+    /// then a line lies between them. (Counting them is cheaper than finding both lines.)
+    fn blank_line_before(&self, start: u32) -> bool {
+        let gap = self.src.get(self.group_end as usize..start as usize).unwrap_or_default();
+        gap.iter().filter(|&&b| b == b'\n').nth(1).is_some()
     }
 
     /// Upstream's look-ahead: does this comment (and any block comments following it on the
@@ -652,6 +667,37 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// How many bytes at the start of `bytes` are in `set`.
+#[inline(always)]
+fn run_length(bytes: &[u8], set: &ByteSet) -> usize {
+    // Two bytes a round: half the loop tests (identifiers average 7 bytes, strings 11).
+    let mut pairs = bytes.chunks_exact(2);
+    let mut n = 0;
+    for pair in &mut pairs {
+        if !set[pair[0] as usize] {
+            return n;
+        }
+        if !set[pair[1] as usize] {
+            return n + 1;
+        }
+        n += 2;
+    }
+    n + pairs.remainder().iter().take_while(|&&b| set[b as usize]).count()
+}
+
+/// `true`, `false` and `null` are literals; every other word is an identifier.
+fn word_kind(word: &[u8]) -> TokenKind {
+    // Most words are not 4 or 5 bytes long: one comparison settles them.
+    if !matches!(word.len(), 4 | 5) {
+        return TokenKind::Ident;
+    }
+    match word {
+        b"true" | b"false" => TokenKind::Bool,
+        b"null" => TokenKind::Null,
+        _ => TokenKind::Ident,
+    }
+}
+
 /// The comment's text with carriage returns removed as upstream does.
 fn comment_text(raw: &[u8], block: bool) -> Box<str> {
     let mut cr = raw.iter().filter(|&&b| b == b'\r').count();
@@ -661,7 +707,7 @@ fn comment_text(raw: &[u8], block: bool) -> Box<str> {
         cr -= 1;
     }
     if cr == 0 {
-        return String::from_utf8_lossy(lit).into();
+        return text_lossy(lit);
     }
     let mut out: Vec<u8> = Vec::with_capacity(lit.len());
     for (j, &b) in lit.iter().enumerate() {
@@ -670,7 +716,16 @@ fn comment_text(raw: &[u8], block: bool) -> Box<str> {
             out.push(b);
         }
     }
-    String::from_utf8_lossy(&out).into()
+    text_lossy(&out)
+}
+
+/// The bytes as text, invalid UTF-8 replaced; checked by the fast validator first because
+/// almost every comment is valid.
+fn text_lossy(bytes: &[u8]) -> Box<str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.into(),
+        Err(_) => String::from_utf8_lossy(bytes).into(),
+    }
 }
 
 /// Decodes one UTF-8 character; `None` for an invalid sequence.
@@ -810,5 +865,28 @@ mod tests {
         assert_eq!(lexed.comment_groups, vec![0..2, 2..3, 3..5]);
         let lexed = lex(b"a = 1\r\n// x\r\n");
         assert_eq!(&*lexed.comments[0].text, "// x");
+    }
+
+    #[test]
+    fn comment_groups_count_lines_inside_and_between_comments() {
+        // A block comment's own lines do not separate it from the next comment.
+        assert_eq!(lex(b"/* a\n b */\n// c\n\n// d").comment_groups, vec![0..2, 2..3]);
+        // A line of blanks (or a lone carriage return) is a blank line.
+        assert_eq!(lex(b"// a\n \t\n// b").comment_groups, vec![0..1, 1..2]);
+        assert_eq!(lex(b"// a\r\n\r\n// b").comment_groups, vec![0..1, 1..2]);
+        assert_eq!(lex(b"// a\n/* b */ /* c */").comment_groups, vec![0..3]);
+    }
+
+    #[test]
+    fn strings_past_their_plain_prefix() {
+        use TokenKind::*;
+        let lexed = lex(b"\"abc\\x41def\" \"ab\xc3\xa9\"");
+        assert!(lexed.errors.is_empty());
+        let spans: Vec<Span> = lexed.tokens.iter().map(|t| t.span).collect();
+        assert_eq!(spans[..2], [Span::new(0, 12), Span::new(13, 19)]);
+        assert_eq!(errors("\"ab\0c\""), vec![(3, "illegal character NUL".into())]);
+        assert_eq!(errors("x = \"abc"), vec![(4, "string literal not terminated".into())]);
+        assert_eq!(kinds("`a\nb\\`\n"), vec![String, Terminator, Eof]);
+        assert_eq!(kinds("a = 1\n\t  \r\nb"), vec![Ident, Assign, Number, Terminator, Ident, Terminator, Eof]);
     }
 }
