@@ -68,9 +68,9 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &[u8]) -> Self {
-        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+        let mut starts = Vec::with_capacity(text.len() / 20 + 1);
         starts.push(0);
-        starts.extend(memchr_newlines(text));
+        push_line_ends(text, &mut starts);
         LineIndex { starts, len: text.len() as u32 }
     }
 
@@ -99,13 +99,73 @@ impl LineIndex {
     }
 }
 
-fn memchr_newlines(text: &[u8]) -> impl Iterator<Item = u32> + '_ {
-    memchr::memchr_iter(b'\n', text).map(|i| i as u32 + 1)
+/// Appends the offset just after each `\n`. Lines are short (25 bytes on average in a typical
+/// configuration), so rather than searching for each newline, every 16-byte block is turned
+/// into a bit mask of its newlines and the set bits are read.
+fn push_line_ends(text: &[u8], out: &mut Vec<u32>) {
+    let mut blocks = text.chunks_exact(16);
+    let mut at = 0u32;
+    for block in &mut blocks {
+        let mut mask = newline_mask(block);
+        while mask != 0 {
+            out.push(at + mask.trailing_zeros() + 1);
+            mask &= mask - 1;
+        }
+        at += 16;
+    }
+    for (i, &b) in blocks.remainder().iter().enumerate() {
+        if b == b'\n' {
+            out.push(at + i as u32 + 1);
+        }
+    }
+}
+
+/// Bit `i` is set when `block[i]` is a newline (`block` has 16 bytes).
+#[cfg(target_arch = "x86_64")]
+fn newline_mask(block: &[u8]) -> u32 {
+    // SAFETY: SSE2 is part of the x86_64 baseline every x86_64 CPU implements, so the target
+    // feature `sse2_newline_mask` requires is present; it touches no memory through pointers.
+    unsafe { sse2_newline_mask(block) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn sse2_newline_mask(block: &[u8]) -> u32 {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set1_epi8, _mm_set_epi64x};
+    let word = |range: std::ops::Range<usize>| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&block[range]);
+        i64::from_le_bytes(bytes)
+    };
+    let bytes = _mm_set_epi64x(word(8..16), word(0..8));
+    _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\n' as i8))) as u32
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn newline_mask(block: &[u8]) -> u32 {
+    block.iter().enumerate().fold(0, |mask, (i, &b)| mask | (u32::from(b == b'\n') << i))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_starts_follow_every_newline() {
+        let mut text = Vec::new();
+        for (i, len) in [0usize, 1, 7, 8, 9, 15, 16, 17, 0, 0, 31, 32, 33, 63, 3].into_iter().enumerate() {
+            text.extend(std::iter::repeat_n(if i % 2 == 0 { b'a' } else { 0x8a }, len));
+            text.push(b'\n');
+        }
+        text.extend_from_slice(b"tail\n\n");
+        let expected: Vec<u32> = text.iter().enumerate().filter(|(_, &b)| b == b'\n').map(|(i, _)| i as u32 + 1).collect();
+        for cut in 0..text.len() {
+            let mut found = Vec::new();
+            push_line_ends(&text[..cut], &mut found);
+            let want: Vec<u32> = expected.iter().copied().filter(|&s| s <= cut as u32).collect();
+            assert_eq!(found, want, "first {cut} bytes");
+        }
+    }
 
     #[test]
     fn columns_count_bytes() {
