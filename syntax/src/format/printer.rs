@@ -10,8 +10,7 @@ use std::ops::Range;
 use crate::lexer::Comment;
 use crate::span::{LineIndex, Span};
 
-use super::tabwriter::{TabWriter, ESC};
-use super::trim::Trimmer;
+use super::tabwriter::Writer;
 
 /// A queued whitespace item. The byte values of the printing ones are what gets emitted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,10 +49,31 @@ pub(super) enum Last {
 #[derive(Clone, Copy, Debug)]
 struct Pos {
     offset: u64,
-    line: u32,
+    line: Line,
 }
 
-const END: Pos = Pos { offset: u64::MAX, line: u32::MAX };
+/// A position's line. Lines only matter where comments are placed, so a position item's line
+/// is looked up when that happens, not for every token.
+#[derive(Clone, Copy, Debug)]
+enum Line {
+    Known(u32),
+    /// `extra` lines after the line of source offset `of`.
+    After {
+        of: u32,
+        extra: u32,
+    },
+}
+
+impl Line {
+    fn add(self, n: u32) -> Line {
+        match self {
+            Line::Known(l) => Line::Known(l.saturating_add(n)),
+            Line::After { of, extra } => Line::After { of, extra: extra.saturating_add(n) },
+        }
+    }
+}
+
+const END: Pos = Pos { offset: u64::MAX, line: Line::Known(u32::MAX) };
 
 /// Finds lines for offsets; consecutive lookups are usually close, so try the cached line and
 /// its successor before a binary search.
@@ -101,7 +121,7 @@ impl<'a> LineCursor<'a> {
 }
 
 pub(super) struct Printer<'a> {
-    buf: Vec<u8>,
+    out: Writer,
     indent: i32,
     last_tok: Last,
     ws: Vec<Ws>,
@@ -124,7 +144,7 @@ pub(super) struct Printer<'a> {
 impl<'a> Printer<'a> {
     pub(super) fn new(lines: &'a LineIndex, size_hint: usize, secrets: &'a [Span]) -> Self {
         Printer {
-            buf: Vec::with_capacity(size_hint + size_hint / 4),
+            out: Writer::with_capacity(size_hint + size_hint / 4),
             indent: 0,
             last_tok: Last::Other,
             ws: Vec::with_capacity(16),
@@ -132,8 +152,8 @@ impl<'a> Printer<'a> {
             groups: &[],
             group: 0,
             cpos: None,
-            pos: Pos { offset: 0, line: 1 },
-            last: Pos { offset: 0, line: 0 },
+            pos: Pos { offset: 0, line: Line::Known(1) },
+            last: Pos { offset: 0, line: Line::Known(0) },
             at_line_start: true,
             lines: LineCursor::new(lines),
             secrets,
@@ -169,6 +189,14 @@ impl<'a> Printer<'a> {
         self.lines.line(offset)
     }
 
+    /// The line of an estimated position.
+    fn line_of(&mut self, p: Pos) -> u32 {
+        match p.line {
+            Line::Known(l) => l,
+            Line::After { of, extra } => self.lines.line(of).saturating_add(extra),
+        }
+    }
+
     // ---- items ----
 
     pub(super) fn ws(&mut self, w: Ws) {
@@ -180,7 +208,7 @@ impl<'a> Printer<'a> {
 
     /// A position item: the next token starts at `offset` in the source.
     pub(super) fn pos(&mut self, offset: u32) {
-        self.pos = Pos { offset: offset as u64, line: self.lines.line(offset) };
+        self.pos = Pos { offset: offset as u64, line: Line::After { of: offset, extra: 0 } };
     }
 
     pub(super) fn ident(&mut self, text: &str) {
@@ -212,15 +240,13 @@ impl<'a> Printer<'a> {
     fn text(&mut self, s: &[u8]) {
         let next = self.pos;
         self.flush(next, false);
-        self.emit_text(next, s, false);
+        self.emit_token(next, s);
     }
 
     /// Writes the comments left after the last token and produces the final text.
     pub(super) fn finish(mut self) -> String {
         self.flush(END, true);
-        let mut trimmer = Trimmer::with_capacity(self.buf.len());
-        TabWriter::new().run(&self.buf, &mut trimmer);
-        match String::from_utf8(trimmer.finish()) {
+        match String::from_utf8(self.out.finish()) {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         }
@@ -228,11 +254,16 @@ impl<'a> Printer<'a> {
 
     // ---- primitives ----
 
+    //
+    // Whitespace does not move the position estimate: upstream advances it, but the next token
+    // or comment always overwrites it with its own position before it is read.
+
     fn emit_indent(&mut self) {
         let n = self.indent.max(0) as usize;
         if n > 0 {
-            self.buf.extend(std::iter::repeat_n(b'\t', n));
-            self.pos.offset += n as u64;
+            for _ in 0..n {
+                self.out.blank(b'\t');
+            }
             self.at_line_start = false;
         }
     }
@@ -241,28 +272,42 @@ impl<'a> Printer<'a> {
         if self.at_line_start {
             self.emit_indent();
         }
-        self.buf.extend(std::iter::repeat_n(ch, n));
-        self.pos.offset = self.pos.offset.saturating_add(n as u64);
+        for _ in 0..n {
+            self.out.blank(ch);
+        }
         if ch == b'\n' || ch == b'\x0c' {
-            self.pos.line = self.pos.line.saturating_add(n as u32);
             self.at_line_start = true;
         } else if n > 0 {
             self.at_line_start = false;
         }
     }
 
-    fn emit_text(&mut self, p: Pos, s: &[u8], is_comment: bool) {
+    /// A token's text. Identifiers and punctuation are almost always simple; literals (and
+    /// identifiers of recovered trees) may hold line breaks.
+    fn emit_token(&mut self, p: Pos, s: &[u8]) {
         if self.at_line_start {
             self.emit_indent();
         }
-        self.pos = p;
-        if is_comment {
-            self.buf.push(ESC);
-            self.buf.extend_from_slice(s);
-            self.buf.push(ESC);
+        if self.out.text(s) {
+            self.pos = Pos { offset: p.offset.saturating_add(s.len() as u64), line: p.line };
+            self.at_line_start &= s.is_empty();
+            self.last = self.pos;
         } else {
-            self.buf.extend_from_slice(s);
+            self.advance(p, s);
         }
+    }
+
+    fn emit_comment(&mut self, p: Pos, s: &[u8]) {
+        if self.at_line_start {
+            self.emit_indent();
+        }
+        self.out.escaped(s);
+        self.advance(p, s);
+    }
+
+    /// Moves the position estimate past text `s` written at `p`.
+    fn advance(&mut self, p: Pos, s: &[u8]) {
+        self.pos = p;
         let mut breaks = 0u32;
         let mut last_break = 0usize;
         for (i, &b) in s.iter().enumerate() {
@@ -273,7 +318,7 @@ impl<'a> Printer<'a> {
         }
         self.pos.offset = self.pos.offset.saturating_add(s.len() as u64);
         if breaks > 0 {
-            self.pos.line = self.pos.line.saturating_add(breaks);
+            self.pos.line = self.pos.line.add(breaks);
             self.at_line_start = last_break + 1 == s.len();
         } else if !s.is_empty() {
             self.at_line_start = false;
@@ -284,22 +329,26 @@ impl<'a> Printer<'a> {
     /// Applies the first `n` queued whitespace items.
     fn apply_ws(&mut self, n: usize) {
         for i in 0..n {
-            let w = self.ws[i];
-            match w {
+            match self.ws[i] {
                 Ws::Indent => self.indent += 1,
                 Ws::Unindent => self.indent -= 1,
-                _ => {
+                w => {
                     if let Some(b) = w.byte() {
                         self.emit_ws_byte(b, 1);
                     }
                 }
             }
         }
-        self.ws.drain(..n);
+        if n == self.ws.len() {
+            self.ws.clear();
+        } else {
+            self.ws.drain(..n);
+        }
     }
 
     // ---- comments ----
 
+    #[inline]
     fn flush(&mut self, next: Pos, eof: bool) {
         match self.cpos {
             Some(c) if (c as u64) <= next.offset => self.inject_comments(next, eof),
@@ -320,9 +369,10 @@ impl<'a> Printer<'a> {
             }
             let range = self.groups[self.group].clone();
             for c in comments.get(range.start as usize..range.end as usize).unwrap_or(&[]) {
-                let p = Pos { offset: c.span.start as u64, line: self.lines.line(c.span.start) };
-                self.comment_prefix(next, p.line);
-                self.emit_text(p, c.text.as_bytes(), true);
+                let line = self.lines.line(c.span.start);
+                let p = Pos { offset: c.span.start as u64, line: Line::Known(line) };
+                self.comment_prefix(next, line);
+                self.emit_comment(p, c.text.as_bytes());
                 last_comment = Some(c);
             }
             self.seek_group(self.group + 1);
@@ -332,13 +382,15 @@ impl<'a> Printer<'a> {
 
     /// Whitespace before a comment starting on source line `cl`.
     fn comment_prefix(&mut self, next: Pos, cl: u32) {
-        if self.buf.is_empty() {
+        if self.out.is_empty() {
             return;
         }
-        if cl == self.last.line {
+        let last_line = self.line_of(self.last);
+        if cl == last_line {
             // The comment trails the last token: a space if the next token follows on the same
             // line, else a tab so that trailing comments align.
-            self.emit_ws_byte(if cl == next.line { b' ' } else { b'\t' }, 1);
+            let same = cl == self.line_of(next);
+            self.emit_ws_byte(if same { b' ' } else { b'\t' }, 1);
             return;
         }
         // Apply leading (un)indents so the comment gets the right indentation; drop the first
@@ -354,7 +406,7 @@ impl<'a> Printer<'a> {
             break;
         }
         self.apply_ws(k);
-        let d = if self.last.line == 0 { 0 } else { cl as i64 - self.last.line as i64 };
+        let d = if last_line == 0 { 0 } else { cl as i64 - last_line as i64 };
         if d > 0 {
             self.emit_ws_byte(b'\x0c', d.min(2) as usize);
         }
@@ -364,15 +416,16 @@ impl<'a> Printer<'a> {
         if eof {
             return;
         }
+        let next_line = self.line_of(next);
         if let Some(c) = last_comment {
             if c.is_block() {
                 let end = c.span.start + (c.text.len() as u32).saturating_sub(1);
-                if next.line == self.lines.line(end) {
+                if next_line == self.lines.line(end) {
                     self.emit_ws_byte(b' ', 1);
                 }
             }
         }
-        let d = next.line as i64 - self.last.line as i64;
+        let d = next_line as i64 - self.line_of(self.last) as i64;
         let mut dropped_ff = false;
         for w in self.ws.iter_mut() {
             match w {

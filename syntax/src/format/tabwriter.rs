@@ -4,6 +4,8 @@
 //! Text arrives in sections: a section ends where Go's writer flushes (a form feed, or a line
 //! of a single cell, which cannot influence the alignment of later lines). Cells are byte
 //! ranges into the section's text, so nothing is copied until the section is written out.
+//! The printer feeds a [`Writer`], which cuts cells as it is handed the terminators instead
+//! of scanning for them, and writes each section out as soon as it ends.
 //!
 //! Go finds the column blocks recursively: a block of column `j` is a run of consecutive lines
 //! of the enclosing column-`j - 1` block that have a cell `j` other than their last cell. As
@@ -89,6 +91,114 @@ static CLASS: [u8; 256] = {
     t
 };
 
+/// The printer's output stage: text and whitespace go in, aligned and trimmed text comes out.
+pub struct Writer {
+    /// The current section's bytes (terminators included, so offsets match the input).
+    section: Vec<u8>,
+    tw: TabWriter,
+    out: Trimmer,
+    empty: bool,
+    /// Debug builds keep all input to check the cells against a scan of it at the end.
+    #[cfg(debug_assertions)]
+    all: Vec<u8>,
+}
+
+impl Writer {
+    pub fn with_capacity(n: usize) -> Self {
+        Writer {
+            section: Vec::with_capacity(4096),
+            tw: TabWriter::new(),
+            out: Trimmer::with_capacity(n),
+            empty: true,
+            #[cfg(debug_assertions)]
+            all: Vec::new(),
+        }
+    }
+
+    /// Whether nothing at all has been written yet.
+    pub fn is_empty(&self) -> bool {
+        self.empty
+    }
+
+    /// Text without escapes. Returns whether it was simple (see [`is_simple`]), so that the
+    /// caller knows it holds no line break without looking again.
+    pub fn text(&mut self, s: &[u8]) -> bool {
+        self.empty &= s.is_empty();
+        if is_simple(s) {
+            self.section.extend_from_slice(s);
+            return true;
+        }
+        let mut rest = s;
+        while let Some(i) = rest.iter().position(|&b| CLASS[b as usize] == 1) {
+            self.ordinary(&rest[..i]);
+            self.blank(rest[i]);
+            rest = &rest[i + 1..];
+        }
+        self.ordinary(rest);
+        false
+    }
+
+    /// Text without terminators.
+    fn ordinary(&mut self, s: &[u8]) {
+        if !s.is_ascii() {
+            self.tw.mark_complex();
+        }
+        self.section.extend_from_slice(s);
+    }
+
+    /// One whitespace byte: a space, or a cell terminator (HT, VT, LF, FF).
+    pub fn blank(&mut self, b: u8) {
+        self.empty = false;
+        let end = self.section.len();
+        self.section.push(b);
+        if b != b' ' && self.tw.terminate(&self.section, end, b) {
+            self.tw.flush(&self.section, &mut self.out);
+            #[cfg(debug_assertions)]
+            self.all.extend_from_slice(&self.section);
+            self.section.clear();
+        }
+    }
+
+    /// Escaped text: `ESC`, `s`, `ESC`, opaque to the aligner.
+    pub fn escaped(&mut self, s: &[u8]) {
+        self.empty = false;
+        self.tw.mark_complex();
+        self.section.push(ESC);
+        self.section.extend_from_slice(s);
+        self.section.push(ESC);
+    }
+
+    pub fn finish(mut self) -> Vec<u8> {
+        self.tw.finish(&self.section, &mut self.out);
+        let out = self.out.finish();
+        #[cfg(debug_assertions)]
+        {
+            self.all.extend_from_slice(&self.section);
+            let mut scanned = Trimmer::with_capacity(out.len());
+            TabWriter::new().run(&self.all, &mut scanned);
+            debug_assert!(scanned.finish() == out, "cells cut while writing differ from a scan of {:?}", String::from_utf8_lossy(&self.all));
+        }
+        out
+    }
+}
+
+/// Whether every byte is ASCII above FF (0x0c): no cell terminator, no line break, no escape,
+/// and one column a byte.
+pub fn is_simple(s: &[u8]) -> bool {
+    const LOW: u64 = u64::from_ne_bytes([0x0d; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // A byte below 0x0d borrows and so sets its top bit, a non-ASCII byte has it set; a borrow
+    // into the next byte only starts at a byte below 0x0d, so the answer stays exact.
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let x = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        if (x.wrapping_sub(LOW) | x) & HIGH != 0 {
+            return false;
+        }
+    }
+    words.remainder().iter().all(|&b| (0x0d..0x80).contains(&b))
+}
+
 /// Aligner state for the current section. Buffers are kept between sections to be reused.
 pub struct TabWriter {
     cells: Vec<Cell>,
@@ -109,6 +219,7 @@ impl TabWriter {
 
     /// Aligns all of `input` into `out` (the equivalent of one `Write` followed by `Flush`),
     /// finding the cells by scanning.
+    #[cfg(any(test, debug_assertions))]
     pub fn run(&mut self, input: &[u8], out: &mut Trimmer) {
         let mut base = 0usize;
         let mut i = 0usize;
