@@ -239,13 +239,20 @@ impl<'a> Printer<'a> {
 
     fn text(&mut self, s: &[u8]) {
         let next = self.pos;
-        self.flush(next, false);
+        // Comments due before this token take the queued whitespace into account.
+        if self.cpos.is_some_and(|c| c as u64 <= next.offset) {
+            self.inject_comments(next, false);
+        } else if !self.ws.is_empty() {
+            self.apply_ws(self.ws.len());
+        }
         self.emit_token(next, s);
     }
 
     /// Writes the comments left after the last token and produces the final text.
     pub(super) fn finish(mut self) -> String {
-        self.flush(END, true);
+        if self.cpos.is_some() {
+            self.inject_comments(END, true);
+        }
         match String::from_utf8(self.out.finish()) {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
@@ -261,9 +268,7 @@ impl<'a> Printer<'a> {
     fn emit_indent(&mut self) {
         let n = self.indent.max(0) as usize;
         if n > 0 {
-            for _ in 0..n {
-                self.out.blank(b'\t');
-            }
+            self.out.tabs(n);
             self.at_line_start = false;
         }
     }
@@ -348,18 +353,7 @@ impl<'a> Printer<'a> {
 
     // ---- comments ----
 
-    #[inline]
-    fn flush(&mut self, next: Pos, eof: bool) {
-        match self.cpos {
-            Some(c) if (c as u64) <= next.offset => self.inject_comments(next, eof),
-            _ => {
-                if !eof && !self.ws.is_empty() {
-                    self.apply_ws(self.ws.len());
-                }
-            }
-        }
-    }
-
+    #[cold]
     fn inject_comments(&mut self, next: Pos, eof: bool) {
         let comments = self.comments;
         let mut last_comment: Option<&Comment> = None;

@@ -147,12 +147,27 @@ impl Writer {
     }
 
     /// One whitespace byte: a space, or a cell terminator (HT, VT, LF, FF).
+    #[inline]
     pub fn blank(&mut self, b: u8) {
         self.empty = false;
         let end = self.section.len();
         self.section.push(b);
-        if b != b' ' && self.tw.terminate(&self.section, end, b) {
-            self.tw.flush(&self.section, &mut self.out);
+        if b != b' ' {
+            self.terminated(end, b);
+        }
+    }
+
+    /// `n` tabs (indentation): empty hard cells, which never end a section.
+    pub fn tabs(&mut self, n: usize) {
+        self.empty &= n == 0;
+        for _ in 0..n {
+            self.tw.cell(self.section.len(), true);
+            self.section.push(b'\t');
+        }
+    }
+
+    fn terminated(&mut self, end: usize, b: u8) {
+        if self.tw.terminate(&self.section, end, b, &mut self.out) {
             #[cfg(debug_assertions)]
             self.all.extend_from_slice(&self.section);
             self.section.clear();
@@ -245,9 +260,7 @@ impl TabWriter {
                 }
                 _ => {}
             }
-            let section = &input[base..=i];
-            if self.terminate(section, i - base, ch) {
-                self.flush(section, out);
+            if self.terminate(&input[base..=i], i - base, ch, out) {
                 base = i + 1;
             }
             i += 1;
@@ -261,19 +274,57 @@ impl TabWriter {
     }
 
     /// Ends the current cell at `end`, the offset in `section` of its terminator `term` (HT,
-    /// VT, LF or FF). Returns whether the section ends there and must be flushed.
-    pub fn terminate(&mut self, section: &[u8], end: usize, term: u8) -> bool {
-        self.cells.push(Cell { start: self.cell_start, end: end as u32, htab: term == b'\t', plain: self.cell_plain, width: 0, run: 0 });
-        self.cell_start = end as u32 + 1;
-        self.cell_plain = true;
+    /// VT, LF or FF). Returns whether the section ended there and was written to `out`.
+    pub fn terminate(&mut self, section: &[u8], end: usize, term: u8, out: &mut Trimmer) -> bool {
+        self.cell(end, term == b'\t');
         if term != b'\n' && term != 0x0c {
             return false;
         }
         let line_start = self.line_starts.last().copied().unwrap_or(0) as usize;
-        let ncells = self.cells.len() - line_start;
+        let flush = term == 0x0c || self.cells.len() - line_start == 1;
+        if flush && self.line_starts.len() == 1 {
+            // Most sections are a single line; it needs no column blocks.
+            self.write_single_line(section, out);
+            out.newline();
+            self.reset();
+            return true;
+        }
         self.assign_runs(section);
         self.line_starts.push(self.cells.len() as u32);
-        term == 0x0c || ncells == 1
+        if flush {
+            self.flush(section, out);
+        }
+        flush
+    }
+
+    /// Ends the current cell at `end` without ending the line.
+    #[inline]
+    pub fn cell(&mut self, end: usize, htab: bool) {
+        self.cells.push(Cell { start: self.cell_start, end: end as u32, htab, plain: self.cell_plain, width: 0, run: 0 });
+        self.cell_start = end as u32 + 1;
+        self.cell_plain = true;
+    }
+
+    /// Writes a section's only line: each column block holds a single cell, so a cell is padded
+    /// to its own width plus one, an empty hard cell to one tab (leading) or space, an empty
+    /// soft cell to nothing.
+    fn write_single_line(&self, section: &[u8], out: &mut Trimmer) {
+        let Some((last, padded)) = self.cells.split_last() else { return };
+        let mut leading = true;
+        for &c in padded {
+            if c.is_empty() {
+                if c.htab {
+                    out.blanks(if leading { b'\t' } else { b' ' }, 1);
+                }
+            } else {
+                leading = false;
+                write_text(out, section, c);
+                // Only a soft cell of escapes alone has no width and so is discarded.
+                let discarded = !c.htab && !c.plain && c.measure(section) == 0;
+                out.blanks(b' ', usize::from(!discarded));
+            }
+        }
+        write_text(out, section, *last);
     }
 
     /// Puts the current line's cells (but its last) into column blocks.
@@ -316,6 +367,10 @@ impl TabWriter {
                 out.newline();
             }
         }
+        self.reset();
+    }
+
+    fn reset(&mut self) {
         self.cells.clear();
         self.line_starts.truncate(1);
         self.runs.clear();
