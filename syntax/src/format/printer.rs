@@ -97,10 +97,15 @@ impl<'a> LineCursor<'a> {
         self.end = if line < self.lines.line_count() { self.lines.line_start(line + 1) } else { u32::MAX };
     }
 
+    #[inline]
     fn line(&mut self, offset: u32) -> u32 {
         if offset >= self.start && offset < self.end {
             return self.line;
         }
+        self.line_slow(offset)
+    }
+
+    fn line_slow(&mut self, offset: u32) -> u32 {
         // The walker alternates between a statement's start and the previous one's end, so
         // the neighbouring lines are the usual misses.
         if offset >= self.end && self.line < self.lines.line_count() {
@@ -273,6 +278,7 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// `n` whitespace bytes, indented as one.
     fn emit_ws_byte(&mut self, ch: u8, n: usize) {
         if self.at_line_start {
             self.emit_indent();
@@ -285,6 +291,16 @@ impl<'a> Printer<'a> {
         } else if n > 0 {
             self.at_line_start = false;
         }
+    }
+
+    /// `emit_ws_byte(ch, 1)`.
+    #[inline]
+    fn emit_ws(&mut self, ch: u8) {
+        if self.at_line_start {
+            self.emit_indent();
+        }
+        self.out.blank(ch);
+        self.at_line_start = ch == b'\n' || ch == b'\x0c';
     }
 
     /// A token's text. Identifiers and punctuation are almost always simple; literals (and
@@ -339,7 +355,7 @@ impl<'a> Printer<'a> {
                 Ws::Unindent => self.indent -= 1,
                 w => {
                     if let Some(b) = w.byte() {
-                        self.emit_ws_byte(b, 1);
+                        self.emit_ws(b);
                     }
                 }
             }

@@ -199,19 +199,30 @@ impl Writer {
 
 /// Whether every byte is ASCII above FF (0x0c): no cell terminator, no line break, no escape,
 /// and one column a byte.
+#[inline]
 pub fn is_simple(s: &[u8]) -> bool {
+    // Tokens are short: look at them in (overlapping) words rather than byte by byte.
+    let n = s.len();
+    if n >= 8 {
+        let words = s.chunks_exact(8).map(|w| w.try_into().unwrap());
+        let mut flags = words.fold(0, |acc, w| acc | flag_bytes(u64::from_ne_bytes(w)));
+        flags |= flag_bytes(u64::from_ne_bytes(s[n - 8..].try_into().unwrap()));
+        return flags == 0;
+    }
+    if n >= 4 {
+        let head = u32::from_ne_bytes(s[..4].try_into().unwrap());
+        let tail = u32::from_ne_bytes(s[n - 4..].try_into().unwrap());
+        return flag_bytes(u64::from(head) << 32 | u64::from(tail)) == 0;
+    }
+    s.iter().all(|&b| (0x0d..0x80).contains(&b))
+}
+
+/// Sets the top bit of each byte below 0x0d or above 0x7f (and maybe of bytes after one
+/// below 0x0d, which a borrow reaches); zero exactly when there is none.
+fn flag_bytes(x: u64) -> u64 {
     const LOW: u64 = u64::from_ne_bytes([0x0d; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    // A byte below 0x0d borrows and so sets its top bit, a non-ASCII byte has it set; a borrow
-    // into the next byte only starts at a byte below 0x0d, so the answer stays exact.
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let x = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        if (x.wrapping_sub(LOW) | x) & HIGH != 0 {
-            return false;
-        }
-    }
-    words.remainder().iter().all(|&b| (0x0d..0x80).contains(&b))
+    (x.wrapping_sub(LOW) | x) & HIGH
 }
 
 /// Aligner state for the current section. Buffers are kept between sections to be reused.
@@ -433,6 +444,19 @@ mod tests {
 
     fn align(input: &str) -> String {
         String::from_utf8(align_bytes(input.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn simple_means_ascii_above_form_feed() {
+        for n in 0..20 {
+            for at in 0..n {
+                for b in [0u8, b'\t', b'\n', 0x0b, 0x0c, 0x0d, b' ', b'a', 0x7f, 0x80, 0xc3, ESC] {
+                    let mut s = vec![b'x'; n];
+                    s[at] = b;
+                    assert_eq!(is_simple(&s), s.iter().all(|&c| (0x0d..0x80).contains(&c)), "{s:?}");
+                }
+            }
+        }
     }
 
     #[test]
