@@ -53,30 +53,33 @@ struct Pos {
 }
 
 /// A position's line. Lines only matter where comments are placed, so a position item's line
-/// is looked up when that happens, not for every token.
+/// is looked up when that happens, not for every token: the high half is the source offset
+/// whose line to take ([`Line::KNOWN`] if the low half is the line itself), the low half the
+/// lines to add. One word, so that it is stored and loaded whole.
 #[derive(Clone, Copy, Debug)]
-enum Line {
-    Known(u32),
-    /// `extra` lines after the line of source offset `of`.
-    After {
-        of: u32,
-        extra: u32,
-    },
-}
+struct Line(u64);
 
 impl Line {
+    const KNOWN: u64 = u32::MAX as u64;
+
+    fn known(line: u32) -> Line {
+        Line(Self::KNOWN << 32 | u64::from(line))
+    }
+
+    /// The line of source offset `of`.
+    fn of(of: u32) -> Line {
+        Line(u64::from(of) << 32)
+    }
+
     fn add(self, n: u32) -> Line {
-        match self {
-            Line::Known(l) => Line::Known(l.saturating_add(n)),
-            Line::After { of, extra } => Line::After { of, extra: extra.saturating_add(n) },
-        }
+        Line(self.0 & !Self::KNOWN | u64::from((self.0 as u32).saturating_add(n)))
     }
 }
 
-const END: Pos = Pos { offset: u64::MAX, line: Line::Known(u32::MAX) };
+const END: Pos = Pos { offset: u64::MAX, line: Line(Line::KNOWN << 32 | Line::KNOWN) };
 
-/// Finds lines for offsets; consecutive lookups are usually close, so try the cached line and
-/// its successor before a binary search.
+/// Finds lines for offsets; consecutive lookups are usually close, so the search starts from
+/// the line found last.
 struct LineCursor<'a> {
     lines: &'a LineIndex,
     line: u32,
@@ -105,23 +108,44 @@ impl<'a> LineCursor<'a> {
         self.line_slow(offset)
     }
 
+    /// Gallops from the cached line towards `offset`, then bisects: the walker's misses are
+    /// mostly a few lines away, where a search of the whole index would miss the cache.
     fn line_slow(&mut self, offset: u32) -> u32 {
-        // The walker alternates between a statement's start and the previous one's end, so
-        // the neighbouring lines are the usual misses.
-        if offset >= self.end && self.line < self.lines.line_count() {
-            self.seek(self.line + 1);
-            if offset < self.end {
-                return self.line;
+        let start = |l: u32| self.lines.line_start(l);
+        // The answer is the last line `l` with `start(l) <= offset`, in `lo..hi`.
+        let (mut lo, mut hi);
+        if offset >= self.end {
+            let count = self.lines.line_count();
+            lo = self.line + 1;
+            let mut step = 1;
+            hi = lo + step;
+            while hi <= count && start(hi) <= offset {
+                lo = hi;
+                step *= 2;
+                hi = lo.saturating_add(step);
             }
-        } else if offset < self.start && self.line > 1 {
-            self.seek(self.line - 1);
-            if offset >= self.start {
-                return self.line;
+            hi = hi.min(count + 1);
+        } else {
+            // Line 1 starts at 0, so `offset < self.start` means `self.line > 1`.
+            hi = self.line;
+            let mut step = 1;
+            lo = hi - step;
+            while lo > 1 && start(lo) > offset {
+                hi = lo;
+                step *= 2;
+                lo = hi.saturating_sub(step).max(1);
             }
         }
-        let line = self.lines.line(offset).max(1);
-        self.seek(line);
-        line
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if start(mid) <= offset {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        self.seek(lo);
+        lo
     }
 }
 
@@ -136,9 +160,12 @@ pub(super) struct Printer<'a> {
     group: usize,
     /// Start offset of the current group's first comment.
     cpos: Option<u32>,
-    pos: Pos,
+    /// The estimated position of the next token, as two fields: it is written often and read
+    /// right after, which is fastest word by word.
+    pos_offset: u64,
+    pos_line: Line,
     /// Position right after the last token or comment written.
-    last: Pos,
+    last: Line,
     /// Whether the output is at the start of a line (upstream's `outCol == 1`).
     at_line_start: bool,
     lines: LineCursor<'a>,
@@ -157,8 +184,9 @@ impl<'a> Printer<'a> {
             groups: &[],
             group: 0,
             cpos: None,
-            pos: Pos { offset: 0, line: Line::Known(1) },
-            last: Pos { offset: 0, line: Line::Known(0) },
+            pos_offset: 0,
+            pos_line: Line::known(1),
+            last: Line::known(0),
             at_line_start: true,
             lines: LineCursor::new(lines),
             secrets,
@@ -195,10 +223,12 @@ impl<'a> Printer<'a> {
     }
 
     /// The line of an estimated position.
-    fn line_of(&mut self, p: Pos) -> u32 {
-        match p.line {
-            Line::Known(l) => l,
-            Line::After { of, extra } => self.lines.line(of).saturating_add(extra),
+    fn line_of(&mut self, line: Line) -> u32 {
+        let (of, extra) = ((line.0 >> 32) as u32, line.0 as u32);
+        if u64::from(of) == Line::KNOWN {
+            extra
+        } else {
+            self.lines.line(of).saturating_add(extra)
         }
     }
 
@@ -213,7 +243,8 @@ impl<'a> Printer<'a> {
 
     /// A position item: the next token starts at `offset` in the source.
     pub(super) fn pos(&mut self, offset: u32) {
-        self.pos = Pos { offset: offset as u64, line: Line::After { of: offset, extra: 0 } };
+        self.pos_offset = offset as u64;
+        self.pos_line = Line::of(offset);
     }
 
     pub(super) fn ident(&mut self, text: &str) {
@@ -243,7 +274,7 @@ impl<'a> Printer<'a> {
     }
 
     fn text(&mut self, s: &[u8]) {
-        let next = self.pos;
+        let next = Pos { offset: self.pos_offset, line: self.pos_line };
         // Comments due before this token take the queued whitespace into account.
         if self.cpos.is_some_and(|c| c as u64 <= next.offset) {
             self.inject_comments(next, false);
@@ -310,9 +341,10 @@ impl<'a> Printer<'a> {
             self.emit_indent();
         }
         if self.out.text(s) {
-            self.pos = Pos { offset: p.offset.saturating_add(s.len() as u64), line: p.line };
+            self.pos_offset = p.offset.saturating_add(s.len() as u64);
+            self.pos_line = p.line;
             self.at_line_start &= s.is_empty();
-            self.last = self.pos;
+            self.last = p.line;
         } else {
             self.advance(p, s);
         }
@@ -328,7 +360,7 @@ impl<'a> Printer<'a> {
 
     /// Moves the position estimate past text `s` written at `p`.
     fn advance(&mut self, p: Pos, s: &[u8]) {
-        self.pos = p;
+        let mut line = p.line;
         let mut breaks = 0u32;
         let mut last_break = 0usize;
         for (i, &b) in s.iter().enumerate() {
@@ -337,14 +369,15 @@ impl<'a> Printer<'a> {
                 last_break = i;
             }
         }
-        self.pos.offset = self.pos.offset.saturating_add(s.len() as u64);
+        self.pos_offset = p.offset.saturating_add(s.len() as u64);
         if breaks > 0 {
-            self.pos.line = self.pos.line.add(breaks);
+            line = line.add(breaks);
             self.at_line_start = last_break + 1 == s.len();
         } else if !s.is_empty() {
             self.at_line_start = false;
         }
-        self.last = self.pos;
+        self.pos_line = line;
+        self.last = line;
     }
 
     /// Applies the first `n` queued whitespace items.
@@ -380,7 +413,7 @@ impl<'a> Printer<'a> {
             let range = self.groups[self.group].clone();
             for c in comments.get(range.start as usize..range.end as usize).unwrap_or(&[]) {
                 let line = self.lines.line(c.span.start);
-                let p = Pos { offset: c.span.start as u64, line: Line::Known(line) };
+                let p = Pos { offset: c.span.start as u64, line: Line::known(line) };
                 self.comment_prefix(next, line);
                 self.emit_comment(p, c.text.as_bytes());
                 last_comment = Some(c);
@@ -399,7 +432,7 @@ impl<'a> Printer<'a> {
         if cl == last_line {
             // The comment trails the last token: a space if the next token follows on the same
             // line, else a tab so that trailing comments align.
-            let same = cl == self.line_of(next);
+            let same = cl == self.line_of(next.line);
             self.emit_ws_byte(if same { b' ' } else { b'\t' }, 1);
             return;
         }
@@ -426,7 +459,7 @@ impl<'a> Printer<'a> {
         if eof {
             return;
         }
-        let next_line = self.line_of(next);
+        let next_line = self.line_of(next.line);
         if let Some(c) = last_comment {
             if c.is_block() {
                 let end = c.span.start + (c.text.len() as u32).saturating_sub(1);
@@ -450,6 +483,35 @@ impl<'a> Printer<'a> {
         self.apply_ws(self.ws.len());
         if d > 0 {
             self.emit_ws_byte(if dropped_ff { b'\x0c' } else { b'\n' }, d.min(2) as usize);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The cursor finds the line a search of the whole index finds, whatever the order of
+        /// the lookups.
+        #[test]
+        fn line_cursor_matches_index(
+            line_lengths in proptest::collection::vec(0usize..12, 0..80),
+            trailing in 0usize..5,
+            lookups in proptest::collection::vec(0u32..1000, 1..60),
+        ) {
+            let mut text = String::new();
+            for n in line_lengths {
+                text.push_str(&"x".repeat(n));
+                text.push('\n');
+            }
+            text.push_str(&"y".repeat(trailing));
+            let lines = LineIndex::new(text.as_bytes());
+            let mut cursor = LineCursor::new(&lines);
+            for offset in lookups {
+                let offset = offset % (text.len() as u32 + 1);
+                proptest::prop_assert_eq!(cursor.line(offset), lines.line(offset).max(1));
+            }
         }
     }
 }
