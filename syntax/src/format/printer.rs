@@ -62,8 +62,8 @@ struct Line(u64);
 impl Line {
     const KNOWN: u64 = u32::MAX as u64;
 
-    fn known(line: u32) -> Line {
-        Line(Self::KNOWN << 32 | u64::from(line))
+    const fn known(line: u32) -> Line {
+        Line(Self::KNOWN << 32 | line as u64)
     }
 
     /// The line of source offset `of`.
@@ -76,7 +76,7 @@ impl Line {
     }
 }
 
-const END: Pos = Pos { offset: u64::MAX, line: Line(Line::KNOWN << 32 | Line::KNOWN) };
+const END: Pos = Pos { offset: u64::MAX, line: Line::known(u32::MAX) };
 
 /// Finds lines for offsets; consecutive lookups are usually close, so the search starts from
 /// the line found last.
@@ -164,7 +164,7 @@ pub(super) struct Printer<'a> {
     /// right after, which is fastest word by word.
     pos_offset: u64,
     pos_line: Line,
-    /// Position right after the last token or comment written.
+    /// The line right after the last token or comment written.
     last: Line,
     /// Whether the output is at the start of a line (upstream's `outCol == 1`).
     at_line_start: bool,
@@ -296,7 +296,6 @@ impl<'a> Printer<'a> {
     }
 
     // ---- primitives ----
-
     //
     // Whitespace does not move the position estimate: upstream advances it, but the next token
     // or comment always overwrites it with its own position before it is read.

@@ -187,13 +187,21 @@ impl Writer {
         self.tw.finish(&self.section, &mut self.out);
         let out = self.out.finish();
         #[cfg(debug_assertions)]
-        {
-            self.all.extend_from_slice(&self.section);
-            let mut scanned = Trimmer::with_capacity(out.len());
-            TabWriter::new().run(&self.all, &mut scanned);
-            debug_assert!(scanned.finish() == out, "cells cut while writing differ from a scan of {:?}", String::from_utf8_lossy(&self.all));
-        }
+        check_against_scan(&[&self.all[..], &self.section[..]].concat(), &out);
         out
+    }
+}
+
+/// Debug builds: `out` is what scanning all of `input` for cells gives.
+#[cfg(debug_assertions)]
+fn check_against_scan(input: &[u8], out: &[u8]) {
+    let mut scanned = Trimmer::with_capacity(out.len());
+    TabWriter::new().run(input, &mut scanned);
+    let scanned = scanned.finish();
+    let differs = scanned.iter().zip(out).position(|(a, b)| a != b);
+    if let Some(at) = differs.or((scanned.len() != out.len()).then_some(out.len().min(scanned.len()))) {
+        let around = |t: &[u8]| String::from_utf8_lossy(&t[at.saturating_sub(40)..(at + 40).min(t.len())]).into_owned();
+        panic!("cells cut while writing differ from a scan at byte {at}: {:?} instead of {:?}", around(out), around(&scanned));
     }
 }
 
