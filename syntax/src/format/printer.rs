@@ -10,8 +10,7 @@ use std::ops::Range;
 use crate::lexer::Comment;
 use crate::span::{LineIndex, Span};
 
-use super::tabwriter::{TabWriter, ESC};
-use super::trim::Trimmer;
+use super::tabwriter::Writer;
 
 /// A queued whitespace item. The byte values of the printing ones are what gets emitted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,13 +49,37 @@ pub(super) enum Last {
 #[derive(Clone, Copy, Debug)]
 struct Pos {
     offset: u64,
-    line: u32,
+    line: Line,
 }
 
-const END: Pos = Pos { offset: u64::MAX, line: u32::MAX };
+/// A position's line. Lines only matter where comments are placed, so a position item's line
+/// is looked up when that happens, not for every token: the high half is the source offset
+/// whose line to take ([`Line::KNOWN`] if the low half is the line itself), the low half the
+/// lines to add. One word, so that it is stored and loaded whole.
+#[derive(Clone, Copy, Debug)]
+struct Line(u64);
 
-/// Finds lines for offsets; consecutive lookups are usually close, so try the cached line and
-/// its successor before a binary search.
+impl Line {
+    const KNOWN: u64 = u32::MAX as u64;
+
+    const fn known(line: u32) -> Line {
+        Line(Self::KNOWN << 32 | line as u64)
+    }
+
+    /// The line of source offset `of`.
+    fn of(of: u32) -> Line {
+        Line(u64::from(of) << 32)
+    }
+
+    fn add(self, n: u32) -> Line {
+        Line(self.0 & !Self::KNOWN | u64::from((self.0 as u32).saturating_add(n)))
+    }
+}
+
+const END: Pos = Pos { offset: u64::MAX, line: Line::known(u32::MAX) };
+
+/// Finds lines for offsets; consecutive lookups are usually close, so the search starts from
+/// the line found last.
 struct LineCursor<'a> {
     lines: &'a LineIndex,
     line: u32,
@@ -77,31 +100,57 @@ impl<'a> LineCursor<'a> {
         self.end = if line < self.lines.line_count() { self.lines.line_start(line + 1) } else { u32::MAX };
     }
 
+    #[inline]
     fn line(&mut self, offset: u32) -> u32 {
         if offset >= self.start && offset < self.end {
             return self.line;
         }
-        // The walker alternates between a statement's start and the previous one's end, so
-        // the neighbouring lines are the usual misses.
-        if offset >= self.end && self.line < self.lines.line_count() {
-            self.seek(self.line + 1);
-            if offset < self.end {
-                return self.line;
+        self.line_slow(offset)
+    }
+
+    /// Gallops from the cached line towards `offset`, then bisects: the walker's misses are
+    /// mostly a few lines away, where a search of the whole index would miss the cache.
+    fn line_slow(&mut self, offset: u32) -> u32 {
+        let start = |l: u32| self.lines.line_start(l);
+        // The answer is the last line `l` with `start(l) <= offset`, in `lo..hi`.
+        let (mut lo, mut hi);
+        if offset >= self.end {
+            let count = self.lines.line_count();
+            lo = self.line + 1;
+            let mut step = 1;
+            hi = lo + step;
+            while hi <= count && start(hi) <= offset {
+                lo = hi;
+                step *= 2;
+                hi = lo.saturating_add(step);
             }
-        } else if offset < self.start && self.line > 1 {
-            self.seek(self.line - 1);
-            if offset >= self.start {
-                return self.line;
+            hi = hi.min(count + 1);
+        } else {
+            // Line 1 starts at 0, so `offset < self.start` means `self.line > 1`.
+            hi = self.line;
+            let mut step = 1;
+            lo = hi - step;
+            while lo > 1 && start(lo) > offset {
+                hi = lo;
+                step *= 2;
+                lo = hi.saturating_sub(step).max(1);
             }
         }
-        let line = self.lines.line(offset).max(1);
-        self.seek(line);
-        line
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if start(mid) <= offset {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        self.seek(lo);
+        lo
     }
 }
 
 pub(super) struct Printer<'a> {
-    buf: Vec<u8>,
+    out: Writer,
     indent: i32,
     last_tok: Last,
     ws: Vec<Ws>,
@@ -111,9 +160,12 @@ pub(super) struct Printer<'a> {
     group: usize,
     /// Start offset of the current group's first comment.
     cpos: Option<u32>,
-    pos: Pos,
-    /// Position right after the last token or comment written.
-    last: Pos,
+    /// The estimated position of the next token, as two fields: it is written often and read
+    /// right after, which is fastest word by word.
+    pos_offset: u64,
+    pos_line: Line,
+    /// The line right after the last token or comment written.
+    last: Line,
     /// Whether the output is at the start of a line (upstream's `outCol == 1`).
     at_line_start: bool,
     lines: LineCursor<'a>,
@@ -124,7 +176,7 @@ pub(super) struct Printer<'a> {
 impl<'a> Printer<'a> {
     pub(super) fn new(lines: &'a LineIndex, size_hint: usize, secrets: &'a [Span]) -> Self {
         Printer {
-            buf: Vec::with_capacity(size_hint + size_hint / 4),
+            out: Writer::with_capacity(size_hint + size_hint / 4),
             indent: 0,
             last_tok: Last::Other,
             ws: Vec::with_capacity(16),
@@ -132,8 +184,9 @@ impl<'a> Printer<'a> {
             groups: &[],
             group: 0,
             cpos: None,
-            pos: Pos { offset: 0, line: 1 },
-            last: Pos { offset: 0, line: 0 },
+            pos_offset: 0,
+            pos_line: Line::known(1),
+            last: Line::known(0),
             at_line_start: true,
             lines: LineCursor::new(lines),
             secrets,
@@ -169,6 +222,16 @@ impl<'a> Printer<'a> {
         self.lines.line(offset)
     }
 
+    /// The line of an estimated position.
+    fn line_of(&mut self, line: Line) -> u32 {
+        let (of, extra) = ((line.0 >> 32) as u32, line.0 as u32);
+        if u64::from(of) == Line::KNOWN {
+            extra
+        } else {
+            self.lines.line(of).saturating_add(extra)
+        }
+    }
+
     // ---- items ----
 
     pub(super) fn ws(&mut self, w: Ws) {
@@ -180,7 +243,8 @@ impl<'a> Printer<'a> {
 
     /// A position item: the next token starts at `offset` in the source.
     pub(super) fn pos(&mut self, offset: u32) {
-        self.pos = Pos { offset: offset as u64, line: self.lines.line(offset) };
+        self.pos_offset = offset as u64;
+        self.pos_line = Line::of(offset);
     }
 
     pub(super) fn ident(&mut self, text: &str) {
@@ -210,59 +274,92 @@ impl<'a> Printer<'a> {
     }
 
     fn text(&mut self, s: &[u8]) {
-        let next = self.pos;
-        self.flush(next, false);
-        self.emit_text(next, s, false);
+        let next = Pos { offset: self.pos_offset, line: self.pos_line };
+        // Comments due before this token take the queued whitespace into account.
+        if self.cpos.is_some_and(|c| c as u64 <= next.offset) {
+            self.inject_comments(next, false);
+        } else if !self.ws.is_empty() {
+            self.apply_ws(self.ws.len());
+        }
+        self.emit_token(next, s);
     }
 
     /// Writes the comments left after the last token and produces the final text.
     pub(super) fn finish(mut self) -> String {
-        self.flush(END, true);
-        let mut trimmer = Trimmer::with_capacity(self.buf.len());
-        TabWriter::new().run(&self.buf, &mut trimmer);
-        match String::from_utf8(trimmer.finish()) {
+        if self.cpos.is_some() {
+            self.inject_comments(END, true);
+        }
+        match String::from_utf8(self.out.finish()) {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         }
     }
 
     // ---- primitives ----
+    //
+    // Whitespace does not move the position estimate: upstream advances it, but the next token
+    // or comment always overwrites it with its own position before it is read.
 
     fn emit_indent(&mut self) {
         let n = self.indent.max(0) as usize;
         if n > 0 {
-            self.buf.extend(std::iter::repeat_n(b'\t', n));
-            self.pos.offset += n as u64;
+            self.out.tabs(n);
             self.at_line_start = false;
         }
     }
 
+    /// `n` whitespace bytes, indented as one.
     fn emit_ws_byte(&mut self, ch: u8, n: usize) {
         if self.at_line_start {
             self.emit_indent();
         }
-        self.buf.extend(std::iter::repeat_n(ch, n));
-        self.pos.offset = self.pos.offset.saturating_add(n as u64);
+        for _ in 0..n {
+            self.out.blank(ch);
+        }
         if ch == b'\n' || ch == b'\x0c' {
-            self.pos.line = self.pos.line.saturating_add(n as u32);
             self.at_line_start = true;
         } else if n > 0 {
             self.at_line_start = false;
         }
     }
 
-    fn emit_text(&mut self, p: Pos, s: &[u8], is_comment: bool) {
+    /// `emit_ws_byte(ch, 1)`.
+    #[inline]
+    fn emit_ws(&mut self, ch: u8) {
         if self.at_line_start {
             self.emit_indent();
         }
-        self.pos = p;
-        if is_comment {
-            self.buf.push(ESC);
-            self.buf.extend_from_slice(s);
-            self.buf.push(ESC);
-        } else {
-            self.buf.extend_from_slice(s);
+        self.out.blank(ch);
+        self.at_line_start = ch == b'\n' || ch == b'\x0c';
+    }
+
+    /// A token's text. Identifiers and punctuation are almost always simple; literals (and
+    /// identifiers of recovered trees) may hold line breaks.
+    fn emit_token(&mut self, p: Pos, s: &[u8]) {
+        if self.at_line_start {
+            self.emit_indent();
         }
+        if self.out.text(s) {
+            self.pos_offset = p.offset.saturating_add(s.len() as u64);
+            self.pos_line = p.line;
+            self.at_line_start &= s.is_empty();
+            self.last = p.line;
+        } else {
+            self.advance(p, s);
+        }
+    }
+
+    fn emit_comment(&mut self, p: Pos, s: &[u8]) {
+        if self.at_line_start {
+            self.emit_indent();
+        }
+        self.out.escaped(s);
+        self.advance(p, s);
+    }
+
+    /// Moves the position estimate past text `s` written at `p`.
+    fn advance(&mut self, p: Pos, s: &[u8]) {
+        let mut line = p.line;
         let mut breaks = 0u32;
         let mut last_break = 0usize;
         for (i, &b) in s.iter().enumerate() {
@@ -271,46 +368,40 @@ impl<'a> Printer<'a> {
                 last_break = i;
             }
         }
-        self.pos.offset = self.pos.offset.saturating_add(s.len() as u64);
+        self.pos_offset = p.offset.saturating_add(s.len() as u64);
         if breaks > 0 {
-            self.pos.line = self.pos.line.saturating_add(breaks);
+            line = line.add(breaks);
             self.at_line_start = last_break + 1 == s.len();
         } else if !s.is_empty() {
             self.at_line_start = false;
         }
-        self.last = self.pos;
+        self.pos_line = line;
+        self.last = line;
     }
 
     /// Applies the first `n` queued whitespace items.
     fn apply_ws(&mut self, n: usize) {
         for i in 0..n {
-            let w = self.ws[i];
-            match w {
+            match self.ws[i] {
                 Ws::Indent => self.indent += 1,
                 Ws::Unindent => self.indent -= 1,
-                _ => {
+                w => {
                     if let Some(b) = w.byte() {
-                        self.emit_ws_byte(b, 1);
+                        self.emit_ws(b);
                     }
                 }
             }
         }
-        self.ws.drain(..n);
+        if n == self.ws.len() {
+            self.ws.clear();
+        } else {
+            self.ws.drain(..n);
+        }
     }
 
     // ---- comments ----
 
-    fn flush(&mut self, next: Pos, eof: bool) {
-        match self.cpos {
-            Some(c) if (c as u64) <= next.offset => self.inject_comments(next, eof),
-            _ => {
-                if !eof && !self.ws.is_empty() {
-                    self.apply_ws(self.ws.len());
-                }
-            }
-        }
-    }
-
+    #[cold]
     fn inject_comments(&mut self, next: Pos, eof: bool) {
         let comments = self.comments;
         let mut last_comment: Option<&Comment> = None;
@@ -320,9 +411,10 @@ impl<'a> Printer<'a> {
             }
             let range = self.groups[self.group].clone();
             for c in comments.get(range.start as usize..range.end as usize).unwrap_or(&[]) {
-                let p = Pos { offset: c.span.start as u64, line: self.lines.line(c.span.start) };
-                self.comment_prefix(next, p.line);
-                self.emit_text(p, c.text.as_bytes(), true);
+                let line = self.lines.line(c.span.start);
+                let p = Pos { offset: c.span.start as u64, line: Line::known(line) };
+                self.comment_prefix(next, line);
+                self.emit_comment(p, c.text.as_bytes());
                 last_comment = Some(c);
             }
             self.seek_group(self.group + 1);
@@ -332,13 +424,15 @@ impl<'a> Printer<'a> {
 
     /// Whitespace before a comment starting on source line `cl`.
     fn comment_prefix(&mut self, next: Pos, cl: u32) {
-        if self.buf.is_empty() {
+        if self.out.is_empty() {
             return;
         }
-        if cl == self.last.line {
+        let last_line = self.line_of(self.last);
+        if cl == last_line {
             // The comment trails the last token: a space if the next token follows on the same
             // line, else a tab so that trailing comments align.
-            self.emit_ws_byte(if cl == next.line { b' ' } else { b'\t' }, 1);
+            let same = cl == self.line_of(next.line);
+            self.emit_ws_byte(if same { b' ' } else { b'\t' }, 1);
             return;
         }
         // Apply leading (un)indents so the comment gets the right indentation; drop the first
@@ -354,7 +448,7 @@ impl<'a> Printer<'a> {
             break;
         }
         self.apply_ws(k);
-        let d = if self.last.line == 0 { 0 } else { cl as i64 - self.last.line as i64 };
+        let d = if last_line == 0 { 0 } else { cl as i64 - last_line as i64 };
         if d > 0 {
             self.emit_ws_byte(b'\x0c', d.min(2) as usize);
         }
@@ -364,15 +458,16 @@ impl<'a> Printer<'a> {
         if eof {
             return;
         }
+        let next_line = self.line_of(next.line);
         if let Some(c) = last_comment {
             if c.is_block() {
                 let end = c.span.start + (c.text.len() as u32).saturating_sub(1);
-                if next.line == self.lines.line(end) {
+                if next_line == self.lines.line(end) {
                     self.emit_ws_byte(b' ', 1);
                 }
             }
         }
-        let d = next.line as i64 - self.last.line as i64;
+        let d = next_line as i64 - self.line_of(self.last) as i64;
         let mut dropped_ff = false;
         for w in self.ws.iter_mut() {
             match w {
@@ -387,6 +482,35 @@ impl<'a> Printer<'a> {
         self.apply_ws(self.ws.len());
         if d > 0 {
             self.emit_ws_byte(if dropped_ff { b'\x0c' } else { b'\n' }, d.min(2) as usize);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The cursor finds the line a search of the whole index finds, whatever the order of
+        /// the lookups.
+        #[test]
+        fn line_cursor_matches_index(
+            line_lengths in proptest::collection::vec(0usize..12, 0..80),
+            trailing in 0usize..5,
+            lookups in proptest::collection::vec(0u32..1000, 1..60),
+        ) {
+            let mut text = String::new();
+            for n in line_lengths {
+                text.push_str(&"x".repeat(n));
+                text.push('\n');
+            }
+            text.push_str(&"y".repeat(trailing));
+            let lines = LineIndex::new(text.as_bytes());
+            let mut cursor = LineCursor::new(&lines);
+            for offset in lookups {
+                let offset = offset % (text.len() as u32 + 1);
+                proptest::prop_assert_eq!(cursor.line(offset), lines.line(offset).max(1));
+            }
         }
     }
 }
