@@ -212,17 +212,21 @@ pub fn is_simple(s: &[u8]) -> bool {
     // Tokens are short: look at them in (overlapping) words rather than byte by byte.
     let n = s.len();
     if n >= 8 {
-        let words = s.chunks_exact(8).map(|w| w.try_into().unwrap());
-        let mut flags = words.fold(0, |acc, w| acc | flag_bytes(u64::from_ne_bytes(w)));
-        flags |= flag_bytes(u64::from_ne_bytes(s[n - 8..].try_into().unwrap()));
+        let mut flags = s.chunks_exact(8).fold(0, |acc, w| acc | flag_bytes(word::<8>(w)));
+        flags |= flag_bytes(word::<8>(&s[n - 8..]));
         return flags == 0;
     }
     if n >= 4 {
-        let head = u32::from_ne_bytes(s[..4].try_into().unwrap());
-        let tail = u32::from_ne_bytes(s[n - 4..].try_into().unwrap());
-        return flag_bytes(u64::from(head) << 32 | u64::from(tail)) == 0;
+        return flag_bytes(word::<4>(&s[..4]) << 32 | word::<4>(&s[n - 4..])) == 0;
     }
     s.iter().all(|&b| (0x0d..0x80).contains(&b))
+}
+
+/// The first `N` (at most 8) bytes of `s` as the low bytes of a number.
+fn word<const N: usize>(s: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    bytes[..N].copy_from_slice(&s[..N]);
+    u64::from_le_bytes(bytes)
 }
 
 /// Sets the top bit of each byte below 0x0d or above 0x7f (and maybe of bytes after one
