@@ -1,8 +1,9 @@
 //! The HTTP server a component runs on its own port (`prometheus.receive_http`,
-//! `loki.source.api`): the `http` block (address, port, `tls`), and [`Listening`], which binds
-//! when the component is built or its address changes (so a port in use fails the load or the
-//! update with the reason, and the old server goes on), applies TLS changes to new connections
-//! without a rebind, and serves a router until shutdown with a graceful period.
+//! `loki.source.api`): the `http` block (address, port, timeouts, `tls`), and [`Listening`],
+//! which binds when the component is built or its address changes (so a port in use fails the
+//! load or the update with the reason, and the old server goes on), applies TLS and timeout
+//! changes to new connections without a rebind, and serves a router until shutdown with a
+//! graceful period.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -11,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::component::args::types::Dur;
 use crate::component::{Arguments, ComponentError, Context, HealthState, Reader};
 use crate::tls::{ClientAuth, TlsListener, TlsServer, TlsSource};
 
@@ -20,6 +22,7 @@ pub struct Server {
     pub listen_address: String,
     pub listen_port: u16,
     pub tls: Option<TlsServer>,
+    pub timeouts: Timeouts,
 }
 
 impl Server {
@@ -30,15 +33,33 @@ impl Server {
     }
 }
 
-/// The timeouts of the `http` block's server: its documented defaults (`server_read_timeout`
-/// 30 s, here for the request header; `server_write_timeout` 30 s; `server_idle_timeout`
-/// 120 s). Setting them is refused, so these always apply.
-fn server_limits() -> crate::server::Limits {
-    crate::server::Limits {
-        read_header_timeout: Some(Duration::from_secs(30)),
-        write_timeout: Some(Duration::from_secs(30)),
-        idle_timeout: Some(Duration::from_secs(120)),
-        ..crate::server::Limits::http()
+/// `server_read_timeout`, `server_write_timeout` and `server_idle_timeout`, with Go's
+/// `http.Server` meaning: zero is no timeout, and a zero idle timeout falls back to the read
+/// timeout. The read timeout bounds the request header (a body is read by the handler, within
+/// the write timeout, which bounds the whole response).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    pub read: Duration,
+    pub write: Duration,
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    /// The documented defaults.
+    fn default() -> Self {
+        Timeouts { read: Duration::from_secs(30), write: Duration::from_secs(30), idle: Duration::from_secs(120) }
+    }
+}
+
+impl Timeouts {
+    fn limits(self) -> crate::server::Limits {
+        let some = |d: Duration| (!d.is_zero()).then_some(d);
+        crate::server::Limits {
+            read_header_timeout: some(self.read),
+            write_timeout: some(self.write),
+            idle_timeout: some(if self.idle.is_zero() { self.read } else { self.idle }),
+            ..crate::server::Limits::http()
+        }
     }
 }
 
@@ -48,14 +69,19 @@ pub struct HttpBlock(pub Server);
 
 impl Arguments for HttpBlock {
     fn decode(r: &mut Reader<'_>) -> Self {
-        // Connection limits, server timeouts and HTTP/2 tuning are the server library's own.
-        r.unsupported(&["conn_limit", "server_read_timeout", "server_write_timeout", "server_idle_timeout", "http2"]);
+        // Connection limits and HTTP/2 tuning are the server library's own.
+        r.unsupported(&["conn_limit", "http2"]);
         let port: i64 = r.get("listen_port");
         if !(0..=65535).contains(&port) {
             r.error("listen_port", format!("listen_port must be between 0 and 65535, got {port}"));
         }
         let tls = r.block::<TlsBlock>("tls").and_then(|t| t.server());
-        HttpBlock(Server { listen_address: r.get("listen_address"), listen_port: port.clamp(0, 65535) as u16, tls })
+        let timeouts = Timeouts {
+            read: r.get::<Dur>("server_read_timeout").0,
+            write: r.get::<Dur>("server_write_timeout").0,
+            idle: r.get::<Dur>("server_idle_timeout").0,
+        };
+        HttpBlock(Server { listen_address: r.get("listen_address"), listen_port: port.clamp(0, 65535) as u16, tls, timeouts })
     }
 }
 
@@ -174,6 +200,9 @@ pub struct Listening {
     server: Mutex<Server>,
     graceful: Mutex<Duration>,
     listener: watch::Sender<Pending>,
+    /// A second handle on the bound socket: new timeouts are served from it while the old
+    /// server finishes, since the address stays taken.
+    socket: Mutex<Option<std::net::TcpListener>>,
     bound: Mutex<Option<SocketAddr>>,
 }
 
@@ -183,11 +212,13 @@ impl Listening {
         let tls = tls_config(&server)?;
         let listener = bind(&server)?;
         let bound = listener.local_addr().ok();
+        let socket = listener.try_clone()?;
         Ok(Listening {
             tls: Arc::new(RwLock::new(tls)),
             server: Mutex::new(server),
             graceful: Mutex::new(graceful),
             listener: watch::channel(Arc::new(Mutex::new(Some(listener)))).0,
+            socket: Mutex::new(Some(socket)),
             bound: Mutex::new(bound),
         })
     }
@@ -198,19 +229,31 @@ impl Listening {
     }
 
     /// New settings: a new address is bound before the old server stops (a port in use fails
-    /// the update and the old server goes on); new TLS settings apply to new connections.
+    /// the update and the old server goes on); new TLS settings apply to new connections, and
+    /// new timeouts to the connections a new server on the same socket accepts.
     pub fn update(&self, new: Server, graceful: Duration) -> Result<(), ComponentError> {
         *self.graceful.lock().unwrap_or_else(|e| e.into_inner()) = graceful;
         let mut server = self.server.lock().unwrap_or_else(|e| e.into_inner());
         if *server != new {
             let tls = tls_config(&new)?;
-            if server.address() != new.address() {
+            let mut socket = self.socket.lock().unwrap_or_else(|e| e.into_inner());
+            let next = if server.address() != new.address() {
                 let listener = bind(&new)?;
                 *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = listener.local_addr().ok();
-                self.listener.send_replace(Arc::new(Mutex::new(Some(listener))));
-            }
+                *socket = Some(listener.try_clone()?);
+                Some(listener)
+            } else if server.timeouts != new.timeouts {
+                socket.as_ref().map(std::net::TcpListener::try_clone).transpose()?
+            } else {
+                None
+            };
+            // The server is read by the run loop when it serves the next listener.
             *self.tls.write().unwrap_or_else(|e| e.into_inner()) = tls;
             *server = new;
+            drop(server);
+            if let Some(listener) = next {
+                self.listener.send_replace(Arc::new(Mutex::new(Some(listener))));
+            }
         }
         Ok(())
     }
@@ -232,9 +275,11 @@ impl Listening {
             let what_failed = format!("{what} failed");
             let serve_stop = stop.clone();
             let app = router();
-            let mut serving = Box::pin(async move {
-                crate::server::serve(listener, app, server_limits(), serve_stop).await.map_err(|e| ComponentError(format!("{what_failed}: {e}")))
-            });
+            let limits = self.server.lock().unwrap_or_else(|e| e.into_inner()).timeouts.limits();
+            let mut serving =
+                Box::pin(
+                    async move { crate::server::serve(listener, app, limits, serve_stop).await.map_err(|e| ComponentError(format!("{what_failed}: {e}"))) },
+                );
             ctx.set_health(HealthState::Healthy, "listening");
             let graceful = *self.graceful.lock().unwrap_or_else(|e| e.into_inner());
             tokio::select! {
@@ -259,5 +304,70 @@ impl Listening {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    use super::*;
+
+    fn server(idle: Duration) -> Server {
+        let timeouts = Timeouts { idle, ..Timeouts::default() };
+        Server { listen_address: "127.0.0.1".into(), listen_port: 0, tls: None, timeouts }
+    }
+
+    /// Sends one request on a new connection and reads its response; the connection stays
+    /// open for the caller to watch.
+    fn request(addr: SocketAddr) -> TcpStream {
+        let mut conn = TcpStream::connect(addr).expect("connects");
+        conn.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").expect("writes");
+        let mut buf = [0u8; 256];
+        let n = conn.read(&mut buf).expect("reads a response");
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&buf[..n]));
+        conn
+    }
+
+    /// Whether the server closes the connection within `within`.
+    fn closed_within(conn: &mut TcpStream, within: Duration) -> bool {
+        conn.set_read_timeout(Some(within)).expect("sets a timeout");
+        let mut buf = [0u8; 16];
+        matches!(conn.read(&mut buf), Ok(0))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn idle_timeout_applies_and_an_update_changes_it_for_new_connections() {
+        let listening = Arc::new(Listening::new(server(Duration::from_millis(300)), Duration::from_secs(1)).expect("binds"));
+        let addr = listening.local_addr().expect("bound");
+        let stop = CancellationToken::new();
+        let ctx = crate::component::detached_context("test.http");
+        let serving = listening.clone();
+        let run_stop = stop.clone();
+        tokio::spawn(async move {
+            let router = || axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+            serving.run(&ctx, run_stop, router, "test server").await
+        });
+
+        let idle = tokio::task::spawn_blocking(move || closed_within(&mut request(addr), Duration::from_secs(3)));
+        assert!(idle.await.expect("joins"), "an idle connection is closed after server_idle_timeout");
+
+        // Same address: no rebind, the socket is served again with the new timeouts.
+        listening.update(server(Duration::from_secs(30)), Duration::from_secs(1)).expect("updates");
+        assert_eq!(listening.local_addr(), Some(addr));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let kept = tokio::task::spawn_blocking(move || closed_within(&mut request(addr), Duration::from_millis(900)));
+        assert!(!kept.await.expect("joins"), "a connection accepted after the update keeps the new 30 s idle timeout");
+        stop.cancel();
+    }
+
+    #[test]
+    fn zero_means_no_timeout_and_a_zero_idle_timeout_falls_back_to_the_read_timeout() {
+        let t = Timeouts { read: Duration::from_secs(5), write: Duration::ZERO, idle: Duration::ZERO };
+        let limits = t.limits();
+        assert_eq!((limits.read_header_timeout, limits.write_timeout, limits.idle_timeout), (Some(Duration::from_secs(5)), None, Some(Duration::from_secs(5))));
+        let none = Timeouts { read: Duration::ZERO, write: Duration::ZERO, idle: Duration::ZERO }.limits();
+        assert_eq!((none.read_header_timeout, none.write_timeout, none.idle_timeout), (None, None, None));
     }
 }

@@ -597,6 +597,8 @@ mod tests {
         );
         assert!(errs("  accepted_remote_write_protobuf_messages = []")[0].contains("must name at least one message"));
         assert_eq!(errs("  http {\n    conn_limit = 10\n  }"), ["http.conn_limit: argument \"conn_limit\" is not supported by this runtime yet"]);
+        assert!(errs("  http {\n    server_idle_timeout = \"5s\"\n    server_read_timeout = \"0s\"\n  }").is_empty());
+        assert!(errs("  http {\n    server_write_timeout = \"-1s\"\n  }")[0].contains("duration must not be negative"));
         assert_eq!(errs("  append_metadata = true"), ["append_metadata: argument \"append_metadata\" is not supported by this runtime yet"]);
         assert!(errs("  http {\n    listen_port = 70000\n  }")[0].contains("listen_port must be between 0 and 65535"));
         let tls = errs("  http {\n    tls {\n      cert_pem = \"x\"\n      client_auth_type = \"RequireAndVerifyClientCert\"\n    }\n  }");

@@ -122,3 +122,12 @@ async fn bad_requests_say_why_and_good_streams_still_go_through() {
     assert_eq!(got.iter().map(|e| e.line.as_str()).collect::<Vec<_>>(), ["kept"]);
     r.stop.cancel();
 }
+
+#[test]
+fn server_timeouts_are_read_from_the_http_block() {
+    let text = "loki.source.api \"t\" {\n  forward_to = []\n  http {\n    listen_port = 0\n    server_idle_timeout = \"5s\"\n    server_write_timeout = \"0s\"\n  }\n}\n";
+    let v = crate::component::args::evaluated(text).expect("evaluates");
+    let args: Args = crate::component::args::decode_checked("loki.source.api", &v).expect("valid");
+    let want = crate::http_server::Timeouts { read: Duration::from_secs(30), write: Duration::ZERO, idle: Duration::from_secs(5) };
+    assert_eq!(args.server.timeouts, want, "set values are read, the unset one keeps its default");
+}
