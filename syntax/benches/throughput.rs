@@ -79,8 +79,10 @@ fn report_memory(src: &str) {
         let parsed = syntax::parse_tree(src.as_bytes());
         syntax::format::format_file(&parsed.tree, &parsed.lines)
     });
+    let tree = syntax::parse_tree(src.as_bytes()).tree.heap_bytes();
     let mb = |b: usize| b as f64 / (1024.0 * 1024.0);
     let ratio = |b: usize| b as f64 / src.len() as f64;
+    println!("flat tree: {:.2} MB of nodes and lists ({:.2}x input)", mb(tree), ratio(tree));
     println!(
         "input {:.2} MB; peak heap: parse {:.2} MB ({:.2}x input), parse to the owned tree {:.2} MB ({:.2}x), parse+format {:.2} MB ({:.2}x)",
         mb(src.len()),

@@ -254,10 +254,6 @@ impl<'src> Tree<'src> {
         }
     }
 
-    pub fn source(&self) -> &'src [u8] {
-        self.src
-    }
-
     /// The top-level statements.
     pub fn body(&self) -> Nodes<'_> {
         self.list(self.body)
@@ -488,7 +484,7 @@ impl<'src> Tree<'src> {
         self.set_body(&[]);
     }
 
-    /// Heap bytes held by the nodes and lists (for the benches' memory report).
+    /// Heap bytes held by the nodes and lists (the bench's memory report shows them).
     pub fn heap_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>() + self.extra.capacity() * 4
     }
